@@ -1,0 +1,43 @@
+// Structured logging in logfmt (`ts=... level=info comp=sip msg="..." call_id=... room=...`), one
+// line per event on stderr, so operators can grep by call-id or room and tools can parse it.
+// Threading: safe from any thread (a line is written with one write under a mutex).
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chorus {
+
+enum class LogLevel { kTrace = 0, kDebug, kInfo, kWarn, kError, kOff };
+
+std::optional<LogLevel> parse_log_level(std::string_view text);
+std::string_view log_level_name(LogLevel level);
+
+void set_log_level(LogLevel level);
+bool log_enabled(LogLevel level);
+
+struct LogField {
+  std::string_view key;
+  std::string value;
+  LogField(std::string_view k, std::string v) : key(k), value(std::move(v)) {}
+  LogField(std::string_view k, std::string_view v) : key(k), value(v) {}
+  LogField(std::string_view k, const char* v) : key(k), value(v) {}
+  template <typename Int>
+    requires std::is_integral_v<Int>
+  LogField(std::string_view k, Int v) : key(k), value(std::to_string(v)) {}
+};
+
+void write_log(LogLevel level, std::string_view component, std::string_view message,
+               std::initializer_list<LogField> fields = {});
+
+}  // namespace chorus
+
+// Arguments after the message are LogField initialisers: CHORUS_LOG(kInfo, "sip", "call answered",
+// {"call_id", id}, {"room", room}). Fields are not evaluated when the level is off.
+#define CHORUS_LOG(level, component, message, ...)                                    \
+  do {                                                                                \
+    if (::chorus::log_enabled(::chorus::LogLevel::level))                             \
+      ::chorus::write_log(::chorus::LogLevel::level, component, message, {__VA_ARGS__}); \
+  } while (0)

@@ -1,0 +1,72 @@
+// TimerQueue: one-shot timers for the control loop, on a clock that tests can drive.
+//
+// Threading: not thread-safe; owned and used by exactly one loop (the control loop, DESIGN §2).
+// The SIP transaction timers (RFC 3261 §17, Timers A–K) are scheduled here. Production code uses
+// AsioTimerQueue, which arms a single steady_timer for the earliest deadline; tests use
+// ManualTimerQueue and call advance() to move time, so no test sleeps.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <queue>
+#include <unordered_set>
+#include <vector>
+
+namespace chorus {
+
+using SteadyClock = std::chrono::steady_clock;
+using TimePoint = SteadyClock::time_point;
+using Millis = std::chrono::milliseconds;
+
+class TimerQueue {
+ public:
+  using TimerId = std::uint64_t;
+  static constexpr TimerId kNoTimer = 0;
+
+  virtual ~TimerQueue() = default;
+
+  [[nodiscard]] virtual TimePoint now() const = 0;
+
+  // Runs `fn` once, `after` from now(), unless cancelled first. Never runs it synchronously.
+  TimerId schedule(Millis after, std::function<void()> fn);
+  // Cancelling an expired or unknown id is a no-op.
+  void cancel(TimerId id);
+
+  [[nodiscard]] std::size_t pending() const { return live_.size(); }
+
+ protected:
+  // Runs every timer due at or before `until`; returns the next deadline, if any.
+  std::optional<TimePoint> run_due(TimePoint until);
+  // Called when the earliest deadline may have moved earlier.
+  virtual void on_earliest_changed(TimePoint) {}
+
+ private:
+  struct Entry {
+    TimePoint when;
+    TimerId id;
+    std::function<void()> fn;
+  };
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const {
+      return a.when != b.when ? a.when > b.when : a.id > b.id;
+    }
+  };
+  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;
+  std::unordered_set<TimerId> live_;
+  TimerId next_id_ = 1;
+};
+
+// A clock that moves only when told to; for tests of timer-driven state machines.
+class ManualTimerQueue final : public TimerQueue {
+ public:
+  [[nodiscard]] TimePoint now() const override { return now_; }
+  // Moves time forward by `by`, firing each due timer at its own deadline, in order.
+  void advance(Millis by);
+
+ private:
+  TimePoint now_{std::chrono::hours(1)};
+};
+
+}  // namespace chorus

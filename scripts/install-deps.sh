@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs every build, run and test dependency of Chorus from Debian 12 packages.
+# Idempotent: packages already present are skipped, so `make run` / `make test` can call it every time.
+# Usage: scripts/install-deps.sh [--build-only]
+set -euo pipefail
+
+build_packages=(
+  build-essential g++ cmake ninja-build pkg-config git
+  libboost1.74-dev libboost-system1.74-dev   # Boost.Asio (+ssl) for transports; header-only mostly
+  libssl-dev openssl                          # TLS transport, digest, later DTLS-SRTP
+  nlohmann-json3-dev                          # JSON (REST, status)
+  libyaml-cpp-dev                             # optional YAML config file
+  libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks
+)
+tool_packages=(
+  clang-14 libclang-rt-14-dev                 # libFuzzer + ASan/UBSan runtimes for fuzz/
+  clang-format clang-tidy                     # style checks in CI
+)
+test_packages=(
+  python3                                     # integration test drivers (tests/integration/*.py)
+  sip-tester                                  # sipp: scenarios and load
+  baresip-core                                # a real SIP user agent
+  sox                                         # makes and measures tone WAV files
+  iproute2 util-linux procps                  # unshare -n for tests with foreign addresses; pkill/ps
+  ca-certificates
+)
+
+wanted=("${build_packages[@]}")
+if [[ "${1:-}" != "--build-only" ]]; then
+  wanted+=("${tool_packages[@]}" "${test_packages[@]}")
+fi
+
+missing=()
+for p in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#wanted[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

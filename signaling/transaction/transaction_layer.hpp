@@ -1,0 +1,107 @@
+// TransactionLayer: matches messages to the four transaction kinds of RFC 3261 §17 and runs their
+// timers. Threading: control loop only (DESIGN §2); no locks.
+//
+//   transport ──on_message──▶ TransactionLayer ──TransactionUser──▶ UA core (dialogs, conference)
+//             ◀─MessageSender─                  ◀─respond/send_request─
+//
+// Server side: a new request creates a ServerInviteTransaction or ServerNonInviteTransaction and
+// is handed to the TU with its id; retransmissions are absorbed (the last response is re-sent).
+// An ACK for a non-2xx final response ends in the INVITE transaction (§17.2.1); an ACK for a 2xx
+// has no transaction and goes to the TU (§13.3.1.4). CANCEL (§9.2) is answered here: 200 when
+// it matches a pending INVITE transaction (the TU is told, and sends 487), 481 otherwise.
+// Matching uses branch + sent-by + method (§17.2.3), or the RFC 2543 rules when the branch lacks
+// the magic cookie.
+//
+// Client side: send_request() creates a ClientInviteTransaction or ClientNonInviteTransaction;
+// responses reach the callback; Timer B/F expiry and transport failure report 408/503 locally
+// (§8.1.3.1). The ACK for a non-2xx final response is generated here (§17.1.1.3).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "common/timer_queue.hpp"
+#include "signaling/message/sip_message.hpp"
+#include "signaling/transport/message_sink.hpp"
+
+namespace chorus::sip {
+
+// RFC 3261 §17.1.1.1 and Table 4.
+struct TimerConfig {
+  Millis t1{500};
+  Millis t2{4000};
+  Millis t4{5000};
+};
+
+using TransactionId = std::uint64_t;
+
+class TransactionUser {
+ public:
+  virtual ~TransactionUser() = default;
+  // A new request (never ACK or CANCEL) in a new server transaction; answer with respond(id, ...).
+  virtual void on_request(TransactionId id, const SipMessage& request, const PeerAddress& source) = 0;
+  // An ACK that matched no server transaction: the ACK for a 2xx (§13.3.1.4), or a stray one.
+  virtual void on_ack(const SipMessage& ack, const PeerAddress& source) = 0;
+  // A CANCEL matched the pending INVITE transaction `invite`; the layer already sent 200 to the CANCEL.
+  virtual void on_cancel(TransactionId invite, const SipMessage& cancel) = 0;
+  // A server transaction ended. `timed_out`: Timer H fired without an ACK (§17.2.1), or the
+  // transport failed; the TU may need to tear the call down.
+  virtual void on_server_transaction_ended(TransactionId id, bool timed_out) = 0;
+  // A response that matched no client transaction, e.g. a retransmitted 2xx to an INVITE
+  // (§13.2.2.4: the UAC core re-sends the ACK).
+  virtual void on_stray_response(const SipMessage& response, const PeerAddress& source) = 0;
+};
+
+// Client transactions report every response (provisional and final) and, at most once, a local
+// timeout or transport failure as a synthesized 408 or 503 response.
+using ResponseCallback = std::function<void(const SipMessage& response)>;
+
+class ServerTransaction;
+class ClientTransaction;
+
+class TransactionLayer final : public TransportListener {
+ public:
+  TransactionLayer(TimerQueue& timers, MessageSender& sender, TransactionUser& user, TimerConfig config = {});
+  ~TransactionLayer() override;
+  TransactionLayer(const TransactionLayer&) = delete;
+  TransactionLayer& operator=(const TransactionLayer&) = delete;
+
+  // TransportListener
+  void on_message(SipMessage message, const PeerAddress& source) override;
+  void on_bad_message(const ParseError& error, const PeerAddress& source) override;
+
+  // Sends a response in server transaction `id`. A 2xx to an INVITE ends the INVITE server
+  // transaction (§17.2.1; RFC 6026's Accepted state absorbs INVITE retransmissions), after which
+  // the TU retransmits the 2xx itself until the ACK (§13.3.1.4). Returns false for an unknown id.
+  bool respond(TransactionId id, const SipMessage& response);
+
+  // Starts a client transaction. `request` must carry a top Via with a fresh magic-cookie branch
+  // (use new_branch() and MessageSender::via_sent_by()). The ACK for a 2xx is not sent through
+  // here: use send_stateless() (§13.2.2.4, it is its own transaction-less request).
+  TransactionId send_request(SipMessage request, const PeerAddress& destination, ResponseCallback on_response);
+  bool send_stateless(const SipMessage& message, const PeerAddress& destination);
+
+  // Sends a response straight to the transport, with no transaction (2xx retransmissions by the TU).
+  bool send_response_stateless(const SipMessage& response, const PeerAddress& source);
+
+  [[nodiscard]] std::size_t server_count() const;
+  [[nodiscard]] std::size_t client_count() const;
+  [[nodiscard]] const TimerConfig& config() const { return config_; }
+  [[nodiscard]] TimerQueue& timers() { return timers_; }
+
+  static std::string new_branch();  // "z9hG4bK" + 16 random url-safe characters
+
+ private:
+  // ... implementation state (see transaction_layer.cpp)
+  TimerQueue& timers_;
+  MessageSender& sender_;
+  TransactionUser& user_;
+  TimerConfig config_;
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace chorus::sip

@@ -1,0 +1,104 @@
+// chorusd configuration: every setting is a command-line flag, a key in an optional YAML file
+// (`--config FILE` or CHORUS_CONFIG) and an environment variable CHORUS_<KEY_UPPER_SNAKE>.
+// Precedence: flag > env > file > default. Every source is validated, even when a higher one
+// overrides it, so a broken file or variable is reported instead of lying in wait.
+//
+// One table of setting descriptors (server/config_settings.cpp) drives flags, env names, YAML
+// keys, --help and --print-config; the defaults are the member initialisers of Config below.
+//
+// Threading: plain functions over values; load once in main() before any loop starts, then hand
+// copies (or const references) of Config to the modules.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/log.hpp"
+
+namespace chorus::server {
+
+// Inclusive UDP port range for RTP/RTCP; `first` is even (RFC 3550 §11: RTP on an even port,
+// RTCP on the next odd one when not multiplexed).
+struct PortRange {
+  std::uint16_t first = 0;
+  std::uint16_t last = 0;
+  bool operator==(const PortRange&) const = default;
+};
+
+// One entry of the offered audio codec list, in preference order: the rtpmap triple
+// (RFC 4566 §6 `a=rtpmap:<pt> <name>/<clock rate>[/<channels>]`). Names are canonical spellings.
+struct AudioCodecSetting {
+  std::string name;
+  std::uint32_t clock_rate = 0;
+  std::uint8_t channels = 1;
+  bool operator==(const AudioCodecSetting&) const = default;
+};
+
+// Hardware threads clamped to 1..256 (the default for `workers`).
+unsigned default_worker_count();
+
+struct Config {
+  std::string data_dir = "./var";
+  std::string bind = "0.0.0.0";             // IPv4 or IPv6 literal to listen on
+  std::string public_ip;                    // empty: derived later from the bind/route
+  std::uint16_t sip_port = 5060;            // UDP+TCP; 0 = any free port (tests)
+  std::uint16_t sips_port = 5061;           // TLS, when tls_cert/tls_key are set
+  std::uint16_t ws_port = 5066;             // SIP over WebSocket (RFC 7118)
+  std::uint16_t http_port = 8080;           // REST API, /metrics, web page
+  PortRange rtp_ports{20000, 29999};
+  unsigned workers = default_worker_count();
+  std::string admin_token;                  // empty: the server generates one
+  LogLevel log_level = LogLevel::kInfo;
+  std::string tls_cert;                     // PEM file paths; both or neither
+  std::string tls_key;
+  std::chrono::milliseconds sip_t1{500};    // RFC 3261 §17.1.1.1: RTT estimate
+  std::chrono::milliseconds sip_t2{4000};   // RFC 3261 §17.1.2.2: max non-INVITE retransmit interval
+  std::chrono::milliseconds sip_t4{5000};   // RFC 3261 §17.1.2.2: max message lifetime in the network
+  std::chrono::seconds session_expires{1800};  // RFC 4028 §4: Session-Expires we ask for
+  std::chrono::seconds min_se{90};             // RFC 4028 §5: smallest interval we accept
+  std::vector<AudioCodecSetting> audio_codecs{
+      {"opus", 48000, 2}, {"G722", 8000, 1}, {"PCMU", 8000, 1}, {"PCMA", 8000, 1}};
+  std::uint32_t max_connections_per_ip = 64;
+  std::chrono::seconds tcp_idle_timeout{120};
+  std::uint32_t max_calls = 2000;           // calls beyond this are refused (486/503)
+  std::chrono::seconds shutdown_timeout{5}; // drain time before a forced stop
+};
+
+enum class Source { kDefault, kFile, kEnv, kFlag };
+
+std::string_view source_name(Source source);  // "default", "file", "env", "flag"
+
+struct LoadResult {
+  Config config;
+  // For every setting key (and "config" for the file itself): where its value came from.
+  std::map<std::string, Source> sources;
+  // The same, as text for people: "default", "flag --sip-port", "env CHORUS_SIP_PORT",
+  // "file /etc/chorus.yaml:3".
+  std::map<std::string, std::string> origins;
+  std::string config_file;  // the YAML file that was read; empty when none
+  bool print_config = false;
+  bool help = false;        // -h/--help was given: nothing else was read or checked
+};
+
+// `args` is argv as main() gets it: args[0] is the program name and is skipped. `env` is the
+// process environment (see environment_from) so tests stay hermetic. Errors name the key, the
+// source (flag/env/file:line) and what is allowed; the admin token is never echoed.
+std::expected<LoadResult, std::string> load_config(std::span<const char* const> args,
+                                                   const std::map<std::string, std::string>& env);
+
+// NAME=VALUE entries of a null-terminated environ-style array; entries without '=' are skipped.
+std::map<std::string, std::string> environment_from(char** envp);
+
+// The --print-config text: one line per key, `sip_port = 5060  (default)`,
+// `http_port = 9000  (env CHORUS_HTTP_PORT)`; the admin token shows as `***`.
+std::string render_config(const LoadResult& result);
+
+// The --help text: every flag with its value name, env variable, YAML key, default and meaning.
+std::string usage_text();
+
+}  // namespace chorus::server

@@ -1,0 +1,334 @@
+#include "server/config_settings.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <thread>
+#include <type_traits>
+
+namespace chorus::server {
+namespace {
+
+using Applied = std::expected<void, std::string>;
+
+std::optional<std::uint64_t> parse_uint(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+template <typename T>
+struct IsDuration : std::false_type {};
+template <typename Rep, typename Period>
+struct IsDuration<std::chrono::duration<Rep, Period>> : std::true_type {};
+
+// An unsigned integer (or a std::chrono count) in kMin..kMax, stored through a pointer-to-member.
+template <auto kMember, std::uint64_t kMin, std::uint64_t kMax>
+Applied apply_number(Config& config, std::string_view text) {
+  const auto value = parse_uint(text);
+  if (!value || *value < kMin || *value > kMax)
+    return std::unexpected("an integer from " + std::to_string(kMin) + " to " + std::to_string(kMax));
+  using Field = std::remove_reference_t<decltype(config.*kMember)>;
+  if constexpr (IsDuration<Field>::value) {
+    config.*kMember = Field{static_cast<typename Field::rep>(*value)};
+  } else {
+    config.*kMember = static_cast<Field>(*value);
+  }
+  return {};
+}
+
+template <auto kMember>
+std::string show_number(const Config& config) {
+  using Field = std::remove_cvref_t<decltype(config.*kMember)>;
+  if constexpr (IsDuration<Field>::value) {
+    return std::to_string((config.*kMember).count());
+  } else {
+    return std::to_string(config.*kMember);
+  }
+}
+
+template <auto kMember>
+std::string show_text(const Config& config) {
+  return config.*kMember;
+}
+
+bool is_ipv4_literal(const std::string& text) {
+  in_addr addr{};
+  return inet_pton(AF_INET, text.c_str(), &addr) == 1;
+}
+
+bool is_ipv6_literal(const std::string& text) {
+  in6_addr addr{};
+  return inet_pton(AF_INET6, text.c_str(), &addr) == 1;
+}
+
+bool is_unspecified_address(const std::string& text) {
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return v4.s_addr == 0;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, text.c_str(), &v6) == 1 && IN6_IS_ADDR_UNSPECIFIED(&v6);
+}
+
+bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
+Applied apply_bind(Config& config, std::string_view text) {
+  const std::string address(text);
+  if (has_nul(text) || !(is_ipv4_literal(address) || is_ipv6_literal(address)))
+    return std::unexpected("an IPv4 or IPv6 address literal such as 0.0.0.0, 192.0.2.10, :: or ::1");
+  config.bind = address;
+  return {};
+}
+
+// The address written into Via/Contact and SDP c= lines (RFC 4566 §5.7), so it has to be one a
+// peer can send to: a wildcard address would make every callee's media go nowhere.
+Applied apply_public_ip(Config& config, std::string_view text) {
+  const std::string address(text);
+  const bool literal = !has_nul(text) && (is_ipv4_literal(address) || is_ipv6_literal(address));
+  if (!text.empty() && (!literal || is_unspecified_address(address)))
+    return std::unexpected(
+        "empty (derive it) or a reachable IPv4 or IPv6 address literal, not 0.0.0.0 or ::");
+  config.public_ip = address;
+  return {};
+}
+
+Applied apply_data_dir(Config& config, std::string_view text) {
+  if (text.empty() || has_nul(text)) return std::unexpected("a non-empty directory path");
+  config.data_dir = std::string(text);
+  return {};
+}
+
+// A certificate or key that is missing is reported at startup, not at the first TLS handshake.
+template <auto kMember>
+Applied apply_pem_path(Config& config, std::string_view text) {
+  if (has_nul(text)) return std::unexpected("the path of an existing PEM file");
+  if (!text.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(std::filesystem::path(text), ec))
+      return std::unexpected("the path of an existing regular PEM file (this one is missing or not a file)");
+  }
+  config.*kMember = std::string(text);
+  return {};
+}
+
+// RFC 6750 §2.1: the token travels as `Authorization: Bearer <b64token>`, so it must fit that
+// grammar; 16 characters at least so it cannot be guessed in a few tries.
+constexpr std::size_t kMinAdminTokenLength = 16;
+
+Applied apply_admin_token(Config& config, std::string_view text) {
+  const auto is_token_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+  };
+  const std::size_t body_end = text.find_last_not_of('=') + 1;  // npos + 1 == 0: all '='
+  const bool grammar = body_end > 0 &&
+                       std::all_of(text.begin(), text.begin() + body_end, is_token_char);
+  if (!text.empty() && (!grammar || text.size() < kMinAdminTokenLength))
+    return std::unexpected("empty (generate one) or at least " + std::to_string(kMinAdminTokenLength) +
+                           " characters of A-Z a-z 0-9 - . _ ~ + / optionally followed by '=' "
+                           "(RFC 6750 §2.1 b64token)");
+  config.admin_token = std::string(text);
+  return {};
+}
+
+std::string show_admin_token(const Config& config) {
+  return config.admin_token.empty() ? std::string() : std::string("***");
+}
+
+// RFC 3550 §11: RTP uses an even port and RTCP the next odd one, so the range starts even.
+Applied apply_rtp_ports(Config& config, std::string_view text) {
+  const auto fail = [] {
+    return std::unexpected<std::string>(
+        "LO-HI with LO even, LO < HI, both from 1024 to 65535 (e.g. 20000-29999)");
+  };
+  const std::size_t dash = text.find('-');
+  if (dash == std::string_view::npos) return fail();
+  const auto lo = parse_uint(text.substr(0, dash));
+  const auto hi = parse_uint(text.substr(dash + 1));
+  if (!lo || !hi || *lo < 1024 || *hi > 65535 || *lo % 2 != 0 || *lo >= *hi) return fail();
+  config.rtp_ports = {static_cast<std::uint16_t>(*lo), static_cast<std::uint16_t>(*hi)};
+  return {};
+}
+
+std::string show_rtp_ports(const Config& config) {
+  return std::to_string(config.rtp_ports.first) + "-" + std::to_string(config.rtp_ports.last);
+}
+
+Applied apply_log_level(Config& config, std::string_view text) {
+  constexpr std::array<std::string_view, 5> kAllowed{"trace", "debug", "info", "warn", "error"};
+  const auto level = parse_log_level(text);
+  if (std::find(kAllowed.begin(), kAllowed.end(), text) == kAllowed.end() || !level)
+    return std::unexpected("one of trace, debug, info, warn, error");
+  config.log_level = *level;
+  return {};
+}
+
+std::string show_log_level(const Config& config) { return std::string(log_level_name(config.log_level)); }
+
+// The codecs the media engine implements, with the only rtpmap each may carry.
+struct KnownCodec {
+  std::string_view name;
+  std::uint32_t clock_rate;
+  std::uint8_t channels;
+};
+constexpr std::array<KnownCodec, 4> kKnownCodecs{{
+    {"opus", 48000, 2},  // RFC 7587 §7: always opus/48000/2 whatever is actually sent
+    {"G722", 8000, 1},   // RFC 3551 §4.5.2: 8000 in SDP although sampled at 16 kHz
+    {"PCMU", 8000, 1},   // RFC 3551 §4.5.14
+    {"PCMA", 8000, 1},   // RFC 3551 §4.5.14
+}};
+
+// RFC 4855 §3: media subtype names compare case-insensitively.
+const KnownCodec* find_codec(std::string_view name) {
+  for (const KnownCodec& codec : kKnownCodecs) {
+    if (codec.name.size() == name.size() &&
+        std::equal(name.begin(), name.end(), codec.name.begin(),
+                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                               std::tolower(static_cast<unsigned char>(b)); }))
+      return &codec;
+  }
+  return nullptr;
+}
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
+std::optional<AudioCodecSetting> parse_codec(std::string_view item) {
+  const std::size_t slash = item.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const KnownCodec* known = find_codec(item.substr(0, slash));
+  std::string_view rest = item.substr(slash + 1);
+  const std::size_t slash2 = rest.find('/');
+  const auto rate = parse_uint(rest.substr(0, slash2));
+  std::optional<std::uint64_t> channels = known ? std::optional<std::uint64_t>(known->channels) : std::nullopt;
+  if (slash2 != std::string_view::npos) channels = parse_uint(rest.substr(slash2 + 1));
+  if (!known || !rate || !channels || *rate != known->clock_rate || *channels != known->channels)
+    return std::nullopt;
+  return AudioCodecSetting{std::string(known->name), known->clock_rate, known->channels};
+}
+
+Applied apply_audio_codecs(Config& config, std::string_view text) {
+  std::vector<AudioCodecSetting> codecs;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string_view item = trim(text.substr(start, comma - start));
+    const auto codec = parse_codec(item);
+    const bool duplicate = codec && std::find(codecs.begin(), codecs.end(), *codec) != codecs.end();
+    if (!codec || duplicate)
+      return std::unexpected(
+          "a comma-separated list without repeats, in preference order, of "
+          "opus/48000/2, G722/8000, PCMU/8000, PCMA/8000 (name/rate[/channels]); \"" +
+          std::string(item) + (duplicate ? "\" is repeated" : "\" is not one of them"));
+    codecs.push_back(*codec);
+    start = comma + 1;
+  }
+  config.audio_codecs = std::move(codecs);
+  return {};
+}
+
+std::string show_audio_codecs(const Config& config) {
+  std::string out;
+  for (const AudioCodecSetting& codec : config.audio_codecs) {
+    if (!out.empty()) out += ',';
+    out += codec.name + "/" + std::to_string(codec.clock_rate);
+    if (codec.channels != 1) out += "/" + std::to_string(codec.channels);
+  }
+  return out;
+}
+
+constexpr std::uint64_t kMaxPort = 65535;
+
+constexpr std::array kSettings{
+    SettingSpec{"data_dir", "DIR", "directory for the store, generated secrets and recordings",
+                &apply_data_dir, &show_text<&Config::data_dir>},
+    SettingSpec{"bind", "ADDR", "IPv4 or IPv6 address every listener binds to", &apply_bind,
+                &show_text<&Config::bind>},
+    SettingSpec{"public_ip", "ADDR",
+                "address announced in Contact and SDP (empty: derived from the route to peers)",
+                &apply_public_ip, &show_text<&Config::public_ip>},
+    SettingSpec{"sip_port", "N", "SIP over UDP and TCP (0: any free port)",
+                &apply_number<&Config::sip_port, 0, kMaxPort>, &show_number<&Config::sip_port>},
+    SettingSpec{"sips_port", "N", "SIP over TLS, used when tls_cert and tls_key are set (0: any free port)",
+                &apply_number<&Config::sips_port, 0, kMaxPort>, &show_number<&Config::sips_port>},
+    SettingSpec{"ws_port", "N", "SIP over WebSocket for browsers (0: any free port)",
+                &apply_number<&Config::ws_port, 0, kMaxPort>, &show_number<&Config::ws_port>},
+    SettingSpec{"http_port", "N", "REST API, metrics and web page (0: any free port)",
+                &apply_number<&Config::http_port, 0, kMaxPort>, &show_number<&Config::http_port>},
+    SettingSpec{"rtp_ports", "LO-HI", "UDP port range for media, LO even", &apply_rtp_ports,
+                &show_rtp_ports},
+    SettingSpec{"workers", "N", "media worker threads, 1 to 256 (default: hardware threads)",
+                &apply_number<&Config::workers, 1, 256>, &show_number<&Config::workers>},
+    SettingSpec{"admin_token", "TOKEN",
+                "bearer token for the admin REST API (empty: generated into the data dir)",
+                &apply_admin_token, &show_admin_token, /*secret=*/true},
+    SettingSpec{"log_level", "LEVEL", "trace, debug, info, warn or error", &apply_log_level,
+                &show_log_level},
+    SettingSpec{"tls_cert", "FILE", "PEM certificate chain for SIP over TLS and WSS (needs tls_key)",
+                &apply_pem_path<&Config::tls_cert>, &show_text<&Config::tls_cert>},
+    SettingSpec{"tls_key", "FILE", "PEM private key for tls_cert", &apply_pem_path<&Config::tls_key>,
+                &show_text<&Config::tls_key>},
+    SettingSpec{"sip_t1", "MS", "RFC 3261 T1, round-trip estimate in milliseconds",
+                &apply_number<&Config::sip_t1, 1, 60000>, &show_number<&Config::sip_t1>},
+    SettingSpec{"sip_t2", "MS", "RFC 3261 T2, longest retransmit interval in milliseconds (>= T1)",
+                &apply_number<&Config::sip_t2, 1, 600000>, &show_number<&Config::sip_t2>},
+    SettingSpec{"sip_t4", "MS", "RFC 3261 T4, longest message lifetime in milliseconds",
+                &apply_number<&Config::sip_t4, 1, 600000>, &show_number<&Config::sip_t4>},
+    SettingSpec{"session_expires", "S", "RFC 4028 session interval we request, in seconds (>= min_se)",
+                &apply_number<&Config::session_expires, 90, 86400>,
+                &show_number<&Config::session_expires>},
+    SettingSpec{"min_se", "S", "RFC 4028 smallest session interval we accept, in seconds (>= 90)",
+                &apply_number<&Config::min_se, 90, 86400>, &show_number<&Config::min_se>},
+    SettingSpec{"audio_codecs", "LIST", "audio codecs offered and accepted, in preference order",
+                &apply_audio_codecs, &show_audio_codecs, /*secret=*/false, /*list=*/true},
+    SettingSpec{"max_connections_per_ip", "N", "TCP/TLS/WebSocket connections allowed from one address",
+                &apply_number<&Config::max_connections_per_ip, 1, 65535>,
+                &show_number<&Config::max_connections_per_ip>},
+    SettingSpec{"tcp_idle_timeout", "S", "seconds before an idle TCP/TLS/WebSocket connection is closed",
+                &apply_number<&Config::tcp_idle_timeout, 1, 86400>,
+                &show_number<&Config::tcp_idle_timeout>},
+    SettingSpec{"max_calls", "N", "concurrent calls; calls beyond are refused with 486 or 503",
+                &apply_number<&Config::max_calls, 1, 1000000>, &show_number<&Config::max_calls>},
+    SettingSpec{"shutdown_timeout", "S", "seconds to drain calls on SIGTERM before stopping anyway",
+                &apply_number<&Config::shutdown_timeout, 0, 3600>,
+                &show_number<&Config::shutdown_timeout>},
+};
+
+}  // namespace
+
+unsigned default_worker_count() {
+  const unsigned threads = std::thread::hardware_concurrency();  // 0 when unknown
+  return std::clamp(threads, 1u, 256u);
+}
+
+std::span<const SettingSpec> setting_specs() { return kSettings; }
+
+const SettingSpec* find_setting(std::string_view key) {
+  for (const SettingSpec& spec : kSettings)
+    if (spec.key == key) return &spec;
+  return nullptr;
+}
+
+std::string flag_name(std::string_view key) {
+  std::string flag = "--";
+  for (char c : key) flag += c == '_' ? '-' : c;
+  return flag;
+}
+
+std::string env_name(std::string_view key) {
+  std::string name = "CHORUS_";
+  for (char c : key) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+}  // namespace chorus::server

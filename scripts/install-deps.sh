@@ -13,7 +13,7 @@ build_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks
 )
 tool_packages=(
-  clang-14 libclang-rt-14-dev                 # libFuzzer + ASan/UBSan runtimes for fuzz/
+  clang-19 libclang-rt-19-dev                 # libFuzzer + ASan/UBSan for fuzz/ (clang 19: libstdc++ 12 <expected> needs its C++20 concepts)
   clang-format clang-tidy                     # style checks in CI
 )
 test_packages=(

@@ -1,0 +1,81 @@
+// ConferenceService: the conference domain's answer to SIP calls (DESIGN §3, dial-in path).
+//
+// A new call's Request-URI user names a room (id or numeric alias): unknown → 404, full → 486.
+// The SDP offer is negotiated against the media policy (RFC 3264; no common codec → 488 with a
+// Warning), RTP/RTCP ports are leased from the --rtp-ports pool for each accepted stream (none left
+// → 503), and the caller becomes a participant of the room until the call ends, when its ports go
+// back. Media engines attach to participants in later issues; here the ports are really bound.
+// Threading: control loop only (it is the UserAgent's CallListener).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "conference/room.hpp"
+#include "media/udp_port_pool.hpp"
+#include "signaling/sdp/offer_answer.hpp"
+#include "signaling/sdp/session_description.hpp"
+#include "signaling/ua/call_listener.hpp"
+
+namespace chorus::conference {
+
+struct Participant {
+  std::uint64_t id = 0;
+  sip::CallHandle call = 0;
+  std::string room_id;
+  std::string call_id;  // SIP Call-ID, for logs
+  std::string from_uri;
+  std::string display_name;
+  std::string user_agent;
+  std::chrono::system_clock::time_point joined_at;
+  std::vector<std::unique_ptr<media::PortLease>> ports;  // one RTP/RTCP pair per accepted stream
+  std::vector<sdp::NegotiatedStream> streams;
+  // RFC 3264 §5 / RFC 8866 §5.2: o= session id fixed per call, version bumped per new description.
+  std::uint64_t sdp_session_id = 0;
+  std::uint64_t sdp_version = 0;
+  std::optional<sdp::SessionDescription> our_pending_offer;  // sent in a 2xx, answer due in the ACK
+  std::optional<sdp::SessionDescription> current_local;      // the last description we sent
+};
+
+class ConferenceService final : public sip::CallListener {
+ public:
+  ConferenceService(RoomDirectory& rooms, media::UdpPortPool& ports, sdp::MediaPolicy policy);
+
+  // The address announced in c= lines (--public-ip, or what the transport derived).
+  void set_media_address(std::string address) { media_address_ = std::move(address); }
+
+  // sip::CallListener
+  sip::CallDecision on_incoming_call(const sip::CallInfo& call, const sip::SipMessage& invite,
+                                     const std::optional<std::string>& offer) override;
+  bool on_remote_answer(sip::CallHandle call, std::string_view sdp) override;
+  sip::OfferDecision on_remote_offer(sip::CallHandle call, std::string_view sdp) override;
+  std::string on_offer_requested(sip::CallHandle call) override;
+  void on_dtmf(sip::CallHandle call, char digit, int duration_ms) override;
+  void on_call_ended(sip::CallHandle call, std::string_view reason) override;
+
+  [[nodiscard]] std::size_t participant_count() const { return participants_.size(); }
+  [[nodiscard]] std::size_t participants_in(std::string_view room_id) const;
+  [[nodiscard]] const Participant* participant(sip::CallHandle call) const;
+
+ private:
+  // Leases until `participant` holds `count` port pairs; false when the pool ran out.
+  bool lease_ports(Participant& participant, std::size_t count);
+  sdp::SessionDescription answer_for(Participant& participant, const sdp::SessionDescription& offer,
+                                     const sdp::AnswerPlan& plan);
+  sdp::SessionDescription offer_for(Participant& participant);
+  [[nodiscard]] sdp::OriginInfo next_origin(Participant& participant) const;
+
+  RoomDirectory& rooms_;
+  media::UdpPortPool& ports_;
+  sdp::MediaPolicy policy_;
+  std::string media_address_ = "127.0.0.1";
+  std::uint64_t next_participant_id_ = 1;
+  std::unordered_map<sip::CallHandle, Participant> participants_;
+};
+
+}  // namespace chorus::conference

@@ -1,0 +1,35 @@
+#include "conference/room.hpp"
+
+namespace chorus::conference {
+
+Room default_room() {
+  Room room;
+  room.id = "1000";
+  room.dial_in_number = "1000";
+  room.name = "Default room";
+  room.mode = RoomMode::kMcu;
+  return room;
+}
+
+bool RoomDirectory::add(Room room) {
+  if (room.id.empty() || rooms_.contains(room.id)) return false;
+  if (!room.dial_in_number.empty()) {
+    auto owner = id_by_number_.find(room.dial_in_number);
+    if (owner != id_by_number_.end() && owner->second != room.id) return false;
+    // A number may not shadow another room's id either: dialling must be unambiguous.
+    if (rooms_.contains(room.dial_in_number) && room.dial_in_number != room.id) return false;
+    id_by_number_.emplace(room.dial_in_number, room.id);
+  }
+  rooms_.emplace(room.id, std::move(room));
+  return true;
+}
+
+const Room* RoomDirectory::find_by_dial_string(std::string_view user) const {
+  if (auto it = rooms_.find(user); it != rooms_.end()) return &it->second;
+  if (auto number = id_by_number_.find(user); number != id_by_number_.end()) {
+    if (auto it = rooms_.find(number->second); it != rooms_.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+}  // namespace chorus::conference

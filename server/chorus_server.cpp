@@ -1,0 +1,131 @@
+#include "server/chorus_server.hpp"
+
+#include <csignal>
+
+#include "common/log.hpp"
+
+namespace chorus::server {
+namespace {
+
+sip::TransportConfig transport_config(const Config& c) {
+  sip::TransportConfig t;
+  t.bind_address = c.bind;
+  t.public_address = c.public_ip;
+  t.udp_port = c.sip_port;
+  t.tcp_port = c.sip_port;
+  t.tls_port = c.sips_port;
+  t.tls_cert_file = c.tls_cert;
+  t.tls_key_file = c.tls_key;
+  t.max_connections_per_ip = c.max_connections_per_ip;
+  t.idle_timeout = std::chrono::duration_cast<Millis>(c.tcp_idle_timeout);
+  return t;
+}
+
+sdp::MediaPolicy media_policy(const Config& c) {
+  sdp::MediaPolicy policy;
+  policy.audio_codecs.clear();
+  for (const auto& codec : c.audio_codecs)
+    policy.audio_codecs.push_back(sdp::Codec{codec.name, static_cast<int>(codec.clock_rate), codec.channels});
+  return policy;
+}
+
+}  // namespace
+
+ChorusServer::ChorusServer(Config config)
+    : config_(std::move(config)), ports_(config_.bind, config_.rtp_ports.first, config_.rtp_ports.last) {
+  transport_ = std::make_unique<sip::TransportLayer>(io_, transport_config(config_), relay_);
+  conference_ = std::make_unique<conference::ConferenceService>(rooms_, ports_, media_policy(config_));
+  sip::UserAgentConfig ua;
+  ua.max_calls = config_.max_calls;
+  ua.session_timer.session_expires = static_cast<std::uint32_t>(config_.session_expires.count());
+  ua.session_timer.min_se = static_cast<std::uint32_t>(config_.min_se.count());
+  user_agent_ = std::make_unique<sip::UserAgent>(timers_, *transport_, *conference_, ua);
+  transactions_ = std::make_unique<sip::TransactionLayer>(
+      timers_, *transport_, *user_agent_, sip::TimerConfig{config_.sip_t1, config_.sip_t2, config_.sip_t4});
+  relay_.target = transactions_.get();
+  user_agent_->attach(*transactions_);
+}
+
+ChorusServer::~ChorusServer() {
+  if (transport_) transport_->stop();
+}
+
+std::expected<void, std::string> ChorusServer::start() {
+  if (rooms_.size() == 0) rooms_.add(conference::default_room());
+  if (auto started = transport_->start(); !started) return started;
+  conference_->set_media_address(transport_->public_address());
+  wait_for_signals();
+  const std::string dial = "sip:1000@" + transport_->via_sent_by(sip::TransportKind::kUdp);
+  CHORUS_LOG(kInfo, "server", "ready", {"sip_udp", transport_->udp_port()}, {"sip_tcp", transport_->tcp_port()},
+             {"sips", transport_->tls_port() ? std::to_string(*transport_->tls_port()) : std::string("off")},
+             {"rtp_ports", std::to_string(config_.rtp_ports.first) + "-" + std::to_string(config_.rtp_ports.last)},
+             {"data_dir", config_.data_dir}, {"dial", dial});
+  CHORUS_LOG(kInfo, "server", "room 1000 is open: dial it from any SIP phone", {"uri", dial},
+             {"example", "sipp -sn uac " + transport_->via_sent_by(sip::TransportKind::kUdp) + " -s 1000 -m 1"});
+  return {};
+}
+
+int ChorusServer::run() {
+  io_.run();
+  log_status();
+  CHORUS_LOG(kInfo, "server", "stopped");
+  return 0;
+}
+
+void ChorusServer::log_status() const {
+  CHORUS_LOG(kInfo, "server", "status", {"server_transactions", transactions_->server_count()},
+             {"client_transactions", transactions_->client_count()}, {"dialogs", user_agent_->call_count()},
+             {"media_ports", ports_.bound_ports()}, {"participants", conference_->participant_count()},
+             {"connections", transport_->connection_count()});
+}
+
+void ChorusServer::wait_for_signals() {
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  signals_.add(SIGUSR1);
+  wait_for_signals_again();
+}
+
+void ChorusServer::wait_for_signals_again() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGUSR1) {
+      log_status();
+    } else if (draining_) {  // a second SIGTERM/SIGINT: stop at once
+      CHORUS_LOG(kWarn, "server", "second signal, stopping now");
+      transport_->stop();
+      io_.stop();
+      return;
+    } else {
+      begin_drain(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+    wait_for_signals_again();
+  });
+}
+
+void ChorusServer::begin_drain(std::string_view why) {
+  if (draining_) return;
+  draining_ = true;
+  CHORUS_LOG(kInfo, "server", "draining: refusing new calls and hanging up", {"signal", why},
+             {"calls", user_agent_->call_count()});
+  user_agent_->shutdown();  // BYE on every dialog
+  // Give the BYEs their transactions (or shutdown_timeout, whichever is first), checking every 50 ms.
+  const auto deadline = std::chrono::duration_cast<Millis>(config_.shutdown_timeout) - Millis(500);
+  finish_when_quiet(static_cast<int>(std::max<Millis::rep>(1, deadline.count() / 50)));
+}
+
+void ChorusServer::finish_when_quiet(int remaining_checks) {
+  if (transactions_->client_count() == 0 || remaining_checks <= 0) {
+    transport_->stop();
+    signals_.cancel();
+    drain_timer_.cancel();
+    io_.stop();
+    return;
+  }
+  drain_timer_.expires_after(Millis(50));
+  drain_timer_.async_wait([this, remaining_checks](const boost::system::error_code& ec) {
+    if (!ec) finish_when_quiet(remaining_checks - 1);
+  });
+}
+
+}  // namespace chorus::server

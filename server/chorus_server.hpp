@@ -1,0 +1,75 @@
+// ChorusServer: the wiring of one chorusd process (DESIGN §1, §2).
+//
+//   TransportLayer ─▶ TransactionLayer ─▶ UserAgent ─▶ ConferenceService ─▶ UdpPortPool
+//          ▲                 │                │
+//          └── MessageSender ┴────────────────┘
+//
+// Threading: everything here lives on the control loop (`io_`), which run() drives. Signals are
+// taken on the same loop: SIGTERM/SIGINT drain (BYE every call, stop within shutdown_timeout),
+// SIGUSR1 logs one `msg=status` line with the live counts that tests and operators read.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <string>
+
+#include "common/asio_timer_queue.hpp"
+#include "conference/conference_service.hpp"
+#include "conference/room.hpp"
+#include "media/udp_port_pool.hpp"
+#include "server/config.hpp"
+#include "signaling/transaction/transaction_layer.hpp"
+#include "signaling/transport/transport_layer.hpp"
+#include "signaling/ua/user_agent.hpp"
+
+namespace chorus::server {
+
+class ChorusServer {
+ public:
+  explicit ChorusServer(Config config);
+  ~ChorusServer();
+
+  // Binds every listener; the error says which one failed.
+  std::expected<void, std::string> start();
+  // Runs the control loop until a drain completes. Returns the process exit code.
+  int run();
+
+  void log_status() const;
+
+ private:
+  // Relays transport events to the transaction layer, which is built after the transport
+  // (the two need each other: one sends, the other listens).
+  class TransportRelay final : public sip::TransportListener {
+   public:
+    sip::TransportListener* target = nullptr;
+    void on_message(sip::SipMessage message, const sip::PeerAddress& source) override {
+      target->on_message(std::move(message), source);
+    }
+    void on_bad_message(const sip::ParseError& error, const sip::PeerAddress& source) override {
+      target->on_bad_message(error, source);
+    }
+  };
+
+  void wait_for_signals();
+  void wait_for_signals_again();
+  void begin_drain(std::string_view why);
+  void finish_when_quiet(int remaining_checks);
+
+  Config config_;
+  boost::asio::io_context io_;
+  AsioTimerQueue timers_{io_};
+  conference::RoomDirectory rooms_;
+  media::UdpPortPool ports_;
+  TransportRelay relay_;
+  std::unique_ptr<sip::TransportLayer> transport_;
+  std::unique_ptr<conference::ConferenceService> conference_;
+  std::unique_ptr<sip::UserAgent> user_agent_;
+  std::unique_ptr<sip::TransactionLayer> transactions_;
+  boost::asio::signal_set signals_{io_};
+  boost::asio::steady_timer drain_timer_{io_};
+  bool draining_ = false;
+};
+
+}  // namespace chorus::server

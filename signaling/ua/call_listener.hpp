@@ -1,0 +1,66 @@
+// CallListener: how the SIP user agent core hands calls to the layer above (the conference domain).
+// DESIGN §1: signaling knows nothing of rooms or media; it asks this interface what to answer.
+// Every method runs on the control loop and must not block.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "signaling/message/sip_message.hpp"
+#include "signaling/transport/peer_address.hpp"
+
+namespace chorus::sip {
+
+using CallHandle = std::uint64_t;  // the UA's id for one INVITE dialog (not the SIP Call-ID)
+
+struct CallInfo {
+  CallHandle handle = 0;
+  std::string call_id;       // SIP Call-ID, for logs
+  std::string request_user;  // user part of the Request-URI: the room id or its numeric alias
+  std::string from_uri;
+  std::string from_display;
+  std::string user_agent;
+  PeerAddress source;
+};
+
+// The decision about a new INVITE. status 200 accepts with `sdp` (an answer when the INVITE had an
+// offer, else our offer); any 3xx–6xx rejects the call with that status.
+struct CallDecision {
+  int status = 200;
+  std::string reason;
+  std::string sdp;
+  std::vector<Header> extra_headers;  // e.g. Warning (§20.43), Retry-After
+};
+
+// The result of a new offer inside the dialog (re-INVITE or UPDATE, RFC 3264 §8).
+struct OfferDecision {
+  int status = 200;  // 488 when the new offer is not acceptable; the old session stays
+  std::string reason;
+  std::string sdp;
+  std::vector<Header> extra_headers;
+};
+
+class CallListener {
+ public:
+  virtual ~CallListener() = default;
+  // `offer` is the INVITE's SDP body, or nullopt for an INVITE without SDP (offer in our 2xx).
+  virtual CallDecision on_incoming_call(const CallInfo& call, const SipMessage& invite,
+                                        const std::optional<std::string>& offer) = 0;
+  // The caller's answer to the offer we put in our 2xx, carried in the ACK (RFC 3264 §4).
+  // false: not acceptable; the UA ends the call with BYE.
+  virtual bool on_remote_answer(CallHandle call, std::string_view sdp) = 0;
+  // A re-INVITE or UPDATE with an offer (hold, resume, codec change).
+  virtual OfferDecision on_remote_offer(CallHandle call, std::string_view sdp) = 0;
+  // A re-INVITE without an offer: our current session description, as a new offer.
+  virtual std::string on_offer_requested(CallHandle call) = 0;
+  // DTMF from SIP INFO (application/dtmf-relay or application/dtmf).
+  virtual void on_dtmf(CallHandle call, char digit, int duration_ms) = 0;
+  // The call is over: BYE from either side, CANCEL, no ACK, session timer expiry, shutdown.
+  // Called exactly once for each call that on_incoming_call accepted (status 2xx).
+  virtual void on_call_ended(CallHandle call, std::string_view reason) = 0;
+};
+
+}  // namespace chorus::sip

@@ -1,0 +1,266 @@
+// UserAgent: dispatch, responses, new calls and their 2xx/ACK handshake. In-dialog requests are in
+// user_agent_dialog.cpp, session refresh in user_agent_refresh.cpp.
+#include "signaling/ua/user_agent.hpp"
+
+#include "common/log.hpp"
+#include "signaling/ua/request_checks.hpp"
+#include "signaling/ua/user_agent_call.hpp"
+
+namespace chorus::sip {
+
+UserAgent::UserAgent(TimerQueue& timers, MessageSender& sender, CallListener& listener, UserAgentConfig config)
+    : timers_(timers), sender_(sender), listener_(listener), config_(std::move(config)) {}
+
+UserAgent::~UserAgent() {
+  for (auto& [handle, call] : calls_) {
+    timers_.cancel(call->retransmit_timer);
+    timers_.cancel(call->ack_timer);
+    timers_.cancel(call->session_timer);
+  }
+}
+
+UserAgent::Call* UserAgent::find_call(const std::string& dialog_key) {
+  auto it = calls_by_dialog_.find(dialog_key);
+  return it == calls_by_dialog_.end() ? nullptr : find_call(it->second);
+}
+
+UserAgent::Call* UserAgent::find_call(CallHandle handle) {
+  auto it = calls_.find(handle);
+  return it == calls_.end() ? nullptr : it->second.get();
+}
+
+std::string UserAgent::contact_for(TransportKind kind) const {
+  std::string contact = "<sip:" + config_.contact_user + "@" + sender_.via_sent_by(kind);
+  if (kind != TransportKind::kUdp) contact += ";transport=" + to_lower(transport_name(kind));
+  return contact + ">";
+}
+
+void UserAgent::add_capabilities(SipMessage& message) const {
+  message.add_header("Allow", std::string(kAllowedMethods));
+  message.add_header("Accept", std::string(kAcceptedBodies));
+  message.add_header("Supported", std::string(kSupportedExtensions));
+}
+
+SipMessage UserAgent::response_for(const SipMessage& request, int status, std::string_view to_tag,
+                                   std::string_view reason) {
+  SipMessage response = make_response(request, status, to_tag, reason);
+  response.add_header("Server", config_.server_name);
+  return response;
+}
+
+void UserAgent::respond(TransactionId id, const SipMessage& request, int status, std::string_view reason,
+                        const std::vector<Header>& extra, std::string_view to_tag) {
+  SipMessage response = response_for(request, status, to_tag.empty() && status > 100 ? random_token(8) : to_tag, reason);
+  for (const auto& h : extra) response.add_header(h.name, h.value);
+  transactions_->respond(id, response);
+}
+
+void UserAgent::on_request(TransactionId id, const SipMessage& request, const PeerAddress& source) {
+  if (auto rejection = check_request(request)) {
+    CHORUS_LOG(kDebug, "sip", "request rejected", {"call_id", request.call_id}, {"method", request.method},
+               {"status", rejection->status}, {"reason", rejection->reason});
+    respond(id, request, rejection->status, rejection->reason, rejection->headers);
+    return;
+  }
+  if (!request.to.tag().empty()) {
+    Call* call = find_call(DialogId::key_for_incoming(request));
+    if (!call) {  // §12.2.2: a mid-dialog request for a dialog we do not have
+      respond(id, request, 481, "Call/Transaction Does Not Exist");
+      return;
+    }
+    on_in_dialog_request(id, request, source, *call);
+    return;
+  }
+  if (request.method == "INVITE") {
+    on_new_invite(id, request, source);
+  } else if (request.method == "OPTIONS") {
+    // §11.2: capabilities, whatever the Request-URI user (probes and keep-alives use it).
+    SipMessage response = response_for(request, 200, random_token(8));
+    add_capabilities(response);
+    transactions_->respond(id, response);
+  } else {
+    respond(id, request, 481, "Call/Transaction Does Not Exist");  // BYE, UPDATE, INFO outside a dialog
+  }
+}
+
+void UserAgent::on_new_invite(TransactionId id, const SipMessage& invite, const PeerAddress& source) {
+  if (shutting_down_ || calls_.size() >= config_.max_calls) {
+    respond(id, invite, 503, shutting_down_ ? "Shutting Down" : "Too Many Calls", {{"Retry-After", "30"}});
+    return;
+  }
+  const SessionTimerOutcome session = negotiate_session_timer(invite, config_.session_timer);
+  if (session.too_small) {  // RFC 4028 §9
+    respond(id, invite, 422, "Session Interval Too Small", session.response_headers());
+    return;
+  }
+  std::optional<std::string> offer = sdp_body_of(invite);
+
+  auto call = std::make_unique<Call>();
+  call->handle = next_handle_++;
+  call->dialog = Dialog::from_request(invite, random_token(10), source);
+  for (auto allow : invite.header_values("Allow")) {
+    if (!call->peer_allow.empty()) call->peer_allow += ",";
+    call->peer_allow += allow;
+  }
+
+  CallInfo info;
+  info.handle = call->handle;
+  info.call_id = invite.call_id;
+  info.request_user = invite.request_uri.user;
+  info.from_uri = invite.from.uri_text;
+  info.from_display = invite.from.display_name;
+  if (const auto* ua = invite.header("User-Agent")) info.user_agent = *ua;
+  info.source = source;
+
+  CallDecision decision = listener_.on_incoming_call(info, invite, offer);
+  const std::string& to_tag = call->dialog.id().local_tag;
+  if (decision.status < 200 || decision.status >= 300) {
+    const int status = decision.status < 200 ? 500 : decision.status;
+    CHORUS_LOG(kInfo, "sip", "call rejected", {"call_id", invite.call_id}, {"user", info.request_user},
+               {"status", status}, {"reason", decision.reason});
+    respond(id, invite, status, decision.reason, decision.extra_headers, to_tag);
+    return;
+  }
+
+  SipMessage ok = response_for(invite, 200, to_tag);
+  // §12.1.1: the dialog-creating response copies the Record-Route values of the request.
+  for (auto rr : invite.header_values("Record-Route")) ok.add_header("Record-Route", std::string(rr));
+  ok.add_header("Contact", contact_for(source.kind));
+  add_capabilities(ok);
+  for (const auto& h : session.response_headers()) ok.add_header(h.name, h.value);
+  for (const auto& h : decision.extra_headers) ok.add_header(h.name, h.value);
+  ok.add_header("Content-Type", "application/sdp");
+  ok.body = std::move(decision.sdp);
+
+  Call& ref = *call;
+  ref.answer_expected_in_ack = !offer.has_value();
+  ref.session = session;
+  calls_by_dialog_.emplace(ref.dialog.id().key(), ref.handle);
+  calls_.emplace(ref.handle, std::move(call));
+  CHORUS_LOG(kInfo, "sip", "call answered", {"call_id", invite.call_id}, {"user", info.request_user},
+             {"from", info.from_uri}, {"transport", transport_name(source.kind)});
+  send_invite_2xx(id, ref, std::move(ok), source);
+}
+
+void UserAgent::send_invite_2xx(TransactionId id, Call& call, SipMessage response, const PeerAddress& source) {
+  transactions_->respond(id, response);
+  call.unacked_cseq = response.cseq.number;
+  if (call.unacked_cseq == 0) {  // response built from headers: take the number from its CSeq text
+    if (const auto* cseq = response.header("CSeq")) {
+      if (auto parsed = parse_cseq(*cseq)) call.unacked_cseq = parsed->number;
+    }
+  }
+  call.unacked_2xx = std::move(response);
+  call.unacked_source = source;
+  const TimerConfig& t = transactions_->config();
+  const CallHandle handle = call.handle;
+  // §13.3.1.4: retransmit at T1, doubling to T2, over unreliable transports; give up after 64*T1.
+  if (!is_reliable(source.kind)) {
+    call.retransmit_interval = t.t1;
+    call.retransmit_timer = timers_.schedule(t.t1, [this, handle] { retransmit_2xx(handle); });
+  }
+  call.ack_timer = timers_.schedule(64 * t.t1, [this, handle] {
+    Call* c = find_call(handle);
+    if (!c) return;
+    c->ack_timer = TimerQueue::kNoTimer;
+    CHORUS_LOG(kWarn, "sip", "no ACK for 2xx, ending call", {"call_id", c->dialog.id().call_id});
+    end_call(handle, "no ACK", true);  // §13.3.1.4: the UAS ends the dialog with BYE
+  });
+}
+
+void UserAgent::retransmit_2xx(CallHandle handle) {
+  Call* call = find_call(handle);
+  if (!call || !call->unacked_2xx) return;
+  transactions_->send_response_stateless(*call->unacked_2xx, call->unacked_source);
+  call->retransmit_interval = std::min(call->retransmit_interval * 2, transactions_->config().t2);
+  call->retransmit_timer = timers_.schedule(call->retransmit_interval, [this, handle] { retransmit_2xx(handle); });
+}
+
+void UserAgent::on_ack(const SipMessage& ack, const PeerAddress&) {
+  Call* call = find_call(DialogId::key_for_incoming(ack));
+  if (!call || !call->unacked_2xx || ack.cseq.number != call->unacked_cseq) return;  // stray ACK: ignore
+  timers_.cancel(call->retransmit_timer);
+  timers_.cancel(call->ack_timer);
+  call->retransmit_timer = call->ack_timer = TimerQueue::kNoTimer;
+  call->unacked_2xx.reset();
+  call->phase = Call::Phase::kConfirmed;
+  if (call->answer_expected_in_ack) {
+    call->answer_expected_in_ack = false;
+    auto answer = sdp_body_of(ack);
+    // RFC 3264 §4 / RFC 3261 §13.2.1: our offer in the 2xx must be answered in the ACK.
+    if (!answer || !listener_.on_remote_answer(call->handle, *answer)) {
+      CHORUS_LOG(kInfo, "sip", "ACK without an acceptable answer, ending call", {"call_id", ack.call_id});
+      end_call(call->handle, "no acceptable answer in ACK", true);
+      return;
+    }
+  }
+  apply_session_timer(*call, call->session);
+}
+
+void UserAgent::on_cancel(TransactionId, const SipMessage& cancel) {
+  // INVITEs are answered as they arrive, so a CANCEL only ever meets a finished INVITE; the
+  // transaction layer has answered the CANCEL (§9.2). Nothing of the call changes.
+  CHORUS_LOG(kDebug, "sip", "CANCEL after the final response", {"call_id", cancel.call_id});
+}
+
+void UserAgent::on_server_transaction_ended(TransactionId, bool) {}
+
+void UserAgent::on_stray_response(const SipMessage& response, const PeerAddress&) {
+  // §13.2.2.4: a retransmitted 2xx to our re-INVITE gets the same ACK again.
+  if (response.status < 200 || response.status >= 300 || response.cseq.method != "INVITE") return;
+  Call* call = find_call(DialogId::key_for_response(response));
+  if (call && call->last_ack && call->last_ack_cseq == response.cseq.number)
+    transactions_->send_stateless(*call->last_ack, call->dialog.next_hop());
+}
+
+bool UserAgent::hang_up(CallHandle handle, std::string_view reason) {
+  if (!find_call(handle)) return false;
+  end_call(handle, reason, true);
+  return true;
+}
+
+void UserAgent::shutdown() {
+  shutting_down_ = true;
+  std::vector<CallHandle> handles;
+  handles.reserve(calls_.size());
+  for (const auto& [handle, call] : calls_) handles.push_back(handle);
+  for (CallHandle handle : handles) end_call(handle, "server shutting down", true);
+}
+
+void UserAgent::end_call(CallHandle handle, std::string_view reason, bool send_bye) {
+  auto it = calls_.find(handle);
+  if (it == calls_.end()) return;
+  std::unique_ptr<Call> call = std::move(it->second);
+  calls_.erase(it);
+  calls_by_dialog_.erase(call->dialog.id().key());
+  timers_.cancel(call->retransmit_timer);
+  timers_.cancel(call->ack_timer);
+  timers_.cancel(call->session_timer);
+  if (send_bye) {
+    SipMessage bye = call->dialog.make_request("BYE", {});
+    send_in_dialog(*call, std::move(bye), [](const SipMessage&) {});
+  }
+  CHORUS_LOG(kInfo, "sip", "call ended", {"call_id", call->dialog.id().call_id}, {"reason", reason});
+  listener_.on_call_ended(handle, reason);
+}
+
+void UserAgent::send_in_dialog(Call& call, SipMessage request, ResponseCallback on_response) {
+  const PeerAddress hop = call.dialog.next_hop();
+  stamp_via(request, hop);
+  if (request.method == "ACK") {
+    transactions_->send_stateless(request, hop);
+    return;
+  }
+  transactions_->send_request(std::move(request), hop, std::move(on_response));
+}
+
+}  // namespace chorus::sip
+
+namespace chorus::sip {
+
+void UserAgent::stamp_via(SipMessage& request, const PeerAddress& hop) const {
+  request.prepend_header("Via", "SIP/2.0/" + std::string(transport_name(hop.kind)) + " " + sender_.via_sent_by(hop.kind) +
+                                    ";branch=" + TransactionLayer::new_branch() + ";rport");
+}
+
+}  // namespace chorus::sip

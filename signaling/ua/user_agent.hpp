@@ -1,0 +1,100 @@
+// UserAgent: the UAS/UAC core of RFC 3261 §8, §12–§15 for a conference server.
+//
+// It sits on the TransactionLayer (as its TransactionUser) and turns SIP into calls for a
+// CallListener (the conference domain): a new INVITE becomes on_incoming_call, whose decision is
+// sent as the final response; the 2xx is retransmitted until the ACK (§13.3.1.4) and a BYE is sent
+// when none comes; BYE either way ends the call; re-INVITE and UPDATE carry new offers (RFC 3311);
+// INFO carries DTMF; OPTIONS reports capabilities; session timers (RFC 4028) end dead calls.
+//
+// Threading: control loop only (DESIGN §2). Calls are referred to by CallHandle, never by pointer,
+// across timers and callbacks.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "common/timer_queue.hpp"
+#include "signaling/dialog/dialog.hpp"
+#include "signaling/transaction/transaction_layer.hpp"
+#include "signaling/ua/call_listener.hpp"
+#include "signaling/ua/session_timer.hpp"
+
+namespace chorus::sip {
+
+struct UserAgentConfig {
+  std::string contact_user = "chorus";
+  std::string server_name = "Chorus/0.1";
+  std::size_t max_calls = 2000;  // past it new INVITEs get 503 with Retry-After
+  SessionTimerPolicy session_timer;
+};
+
+class UserAgent final : public TransactionUser {
+ public:
+  UserAgent(TimerQueue& timers, MessageSender& sender, CallListener& listener, UserAgentConfig config = {});
+  ~UserAgent() override;
+  // The transaction layer is built with this UA as its user, so it is attached after construction.
+  void attach(TransactionLayer& transactions) { transactions_ = &transactions; }
+
+  // TransactionUser
+  void on_request(TransactionId id, const SipMessage& request, const PeerAddress& source) override;
+  void on_ack(const SipMessage& ack, const PeerAddress& source) override;
+  void on_cancel(TransactionId invite, const SipMessage& cancel) override;
+  void on_server_transaction_ended(TransactionId id, bool timed_out) override;
+  void on_stray_response(const SipMessage& response, const PeerAddress& source) override;
+
+  // Ends a call from our side with BYE (§15.1.1). The listener hears on_call_ended. false: unknown call.
+  bool hang_up(CallHandle call, std::string_view reason);
+  // Stops taking calls (new INVITEs get 503) and hangs up every call.
+  void shutdown();
+  [[nodiscard]] bool shutting_down() const { return shutting_down_; }
+  [[nodiscard]] std::size_t call_count() const { return calls_.size(); }
+
+ private:
+  struct Call;
+
+  // Out-of-dialog requests.
+  void on_new_invite(TransactionId id, const SipMessage& invite, const PeerAddress& source);
+  // In-dialog requests (§12.2.2).
+  void on_in_dialog_request(TransactionId id, const SipMessage& request, const PeerAddress& source, Call& call);
+  void on_reinvite(TransactionId id, const SipMessage& request, const PeerAddress& source, Call& call);
+  void on_update(TransactionId id, const SipMessage& request, Call& call);
+  void on_info(TransactionId id, const SipMessage& request, Call& call);
+
+  // Session description exchange in a re-INVITE/UPDATE: the response to send.
+  SipMessage answer_offer(const SipMessage& request, Call& call, bool in_invite);
+
+  // §13.3.1.4: send a 2xx to an INVITE and keep it until the ACK.
+  void send_invite_2xx(TransactionId id, Call& call, SipMessage response, const PeerAddress& source);
+  void retransmit_2xx(CallHandle handle);
+  void respond(TransactionId id, const SipMessage& request, int status, std::string_view reason = {},
+               const std::vector<Header>& extra = {}, std::string_view to_tag = {});
+  SipMessage response_for(const SipMessage& request, int status, std::string_view to_tag, std::string_view reason = {});
+  void add_capabilities(SipMessage& message) const;
+  [[nodiscard]] std::string contact_for(TransportKind kind) const;
+
+  // RFC 4028.
+  void apply_session_timer(Call& call, const SessionTimerOutcome& outcome);
+  void on_session_timer(CallHandle handle);
+  void send_refresh(Call& call);
+
+  // A new top Via for a request we send towards `hop` (§8.1.1.7, with rport: RFC 3581).
+  void stamp_via(SipMessage& request, const PeerAddress& hop) const;
+  void send_in_dialog(Call& call, SipMessage request, ResponseCallback on_response);
+  void end_call(CallHandle handle, std::string_view reason, bool send_bye);
+  Call* find_call(const std::string& dialog_key);
+  Call* find_call(CallHandle handle);
+
+  TimerQueue& timers_;
+  MessageSender& sender_;
+  CallListener& listener_;
+  UserAgentConfig config_;
+  TransactionLayer* transactions_ = nullptr;
+  bool shutting_down_ = false;
+  CallHandle next_handle_ = 1;
+  std::unordered_map<CallHandle, std::unique_ptr<Call>> calls_;
+  std::unordered_map<std::string, CallHandle> calls_by_dialog_;
+};
+
+}  // namespace chorus::sip

@@ -1,0 +1,36 @@
+// The per-call state the UserAgent keeps (private to signaling/ua).
+#pragma once
+
+#include <optional>
+
+#include "signaling/ua/user_agent.hpp"
+
+namespace chorus::sip {
+
+struct UserAgent::Call {
+  enum class Phase : std::uint8_t { kWaitingAck, kConfirmed };
+
+  CallHandle handle = 0;
+  Dialog dialog;
+  Phase phase = Phase::kWaitingAck;
+  std::string peer_allow;  // the peer's Allow header, to pick UPDATE or re-INVITE for refreshes
+
+  // A 2xx to an INVITE (initial or re-INVITE) that waits for its ACK (§13.3.1.4).
+  std::optional<SipMessage> unacked_2xx;
+  std::uint32_t unacked_cseq = 0;
+  PeerAddress unacked_source;
+  bool answer_expected_in_ack = false;  // our 2xx carried an offer (RFC 3264 §4, INVITE without SDP)
+  Millis retransmit_interval{0};
+  TimerQueue::TimerId retransmit_timer = TimerQueue::kNoTimer;
+  TimerQueue::TimerId ack_timer = TimerQueue::kNoTimer;
+
+  // Our own re-INVITE or UPDATE (session refresh) in progress, and the ACK we sent for its 2xx.
+  bool own_request_pending = false;
+  std::optional<SipMessage> last_ack;
+  std::uint32_t last_ack_cseq = 0;
+
+  SessionTimerOutcome session;
+  TimerQueue::TimerId session_timer = TimerQueue::kNoTimer;
+};
+
+}  // namespace chorus::sip

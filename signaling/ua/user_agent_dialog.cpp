@@ -1,0 +1,162 @@
+// UserAgent: requests inside an established dialog (RFC 3261 §12.2.2, §14, §15; RFC 3311; RFC 6086).
+#include <charconv>
+
+#include "common/log.hpp"
+#include "signaling/ua/request_checks.hpp"
+#include "signaling/ua/user_agent.hpp"
+#include "signaling/ua/user_agent_call.hpp"
+
+namespace chorus::sip {
+namespace {
+
+// application/dtmf-relay (the de-facto format: "Signal=5\r\nDuration=160") or application/dtmf ("5").
+std::optional<std::pair<char, int>> parse_dtmf_body(std::string_view type, std::string_view body) {
+  auto valid_digit = [](char c) {
+    return (c >= '0' && c <= '9') || c == '*' || c == '#' || (c >= 'A' && c <= 'D') || (c >= 'a' && c <= 'd');
+  };
+  auto upper = [](char c) { return (c >= 'a' && c <= 'd') ? static_cast<char>(c - 'a' + 'A') : c; };
+  if (type == "application/dtmf") {
+    auto digit = trim(body);
+    if (digit.size() == 1 && valid_digit(digit[0])) return std::make_pair(upper(digit[0]), 250);
+    return std::nullopt;
+  }
+  std::optional<char> signal;
+  int duration = 250;
+  std::size_t pos = 0;
+  for (int lines = 0; pos < body.size() && lines < 16; ++lines) {
+    std::size_t end = body.find('\n', pos);
+    std::string_view line = trim(body.substr(pos, end == std::string_view::npos ? end : end - pos));
+    pos = end == std::string_view::npos ? body.size() : end + 1;
+    auto eq = line.find('=');
+    if (eq == std::string_view::npos) continue;
+    auto key = trim(line.substr(0, eq));
+    auto value = trim(line.substr(eq + 1));
+    if (iequals(key, "Signal") && value.size() == 1 && valid_digit(value[0])) signal = upper(value[0]);
+    if (iequals(key, "Duration")) {
+      int d = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), d);
+      if (ec == std::errc() && d > 0 && d < 60000) duration = d;
+    }
+  }
+  if (!signal) return std::nullopt;
+  return std::make_pair(*signal, duration);
+}
+
+}  // namespace
+
+void UserAgent::on_in_dialog_request(TransactionId id, const SipMessage& request, const PeerAddress& source,
+                                     Call& call) {
+  const std::string& to_tag = call.dialog.id().local_tag;
+  // §12.2.2: a lower CSeq than the last one seen is out of order.
+  if (!call.dialog.accept_remote_cseq(request.cseq.number)) {
+    respond(id, request, 500, "Out Of Order CSeq", {}, to_tag);
+    return;
+  }
+  if (request.method == "BYE") {
+    respond(id, request, 200, {}, {}, to_tag);
+    end_call(call.handle, "BYE from caller", false);
+  } else if (request.method == "INVITE") {
+    on_reinvite(id, request, source, call);
+  } else if (request.method == "UPDATE") {
+    on_update(id, request, call);
+  } else if (request.method == "INFO") {
+    on_info(id, request, call);
+  } else if (request.method == "OPTIONS") {
+    SipMessage response = response_for(request, 200, to_tag);
+    add_capabilities(response);
+    transactions_->respond(id, response);
+  } else {
+    respond(id, request, 405, {}, {{"Allow", std::string(kAllowedMethods)}}, to_tag);
+  }
+}
+
+SipMessage UserAgent::answer_offer(const SipMessage& request, Call& call, bool in_invite) {
+  const std::string& to_tag = call.dialog.id().local_tag;
+  const SessionTimerOutcome session = negotiate_session_timer(request, config_.session_timer);
+  if (session.too_small) {
+    SipMessage r = response_for(request, 422, to_tag, "Session Interval Too Small");
+    for (const auto& h : session.response_headers()) r.add_header(h.name, h.value);
+    return r;
+  }
+  std::optional<std::string> offer = sdp_body_of(request);
+  std::string body;
+  if (offer) {
+    OfferDecision decision = listener_.on_remote_offer(call.handle, *offer);
+    if (decision.status < 200 || decision.status >= 300) {
+      // RFC 3264 §8: a rejected re-offer leaves the session as it was.
+      SipMessage r = response_for(request, decision.status < 200 ? 500 : decision.status, to_tag, decision.reason);
+      for (const auto& h : decision.extra_headers) r.add_header(h.name, h.value);
+      return r;
+    }
+    body = std::move(decision.sdp);
+  } else if (in_invite) {
+    body = listener_.on_offer_requested(call.handle);  // offer in the 2xx, answer in the ACK
+  }
+  call.dialog.refresh_remote_target(request);  // §12.2: re-INVITE and UPDATE are target refreshes
+  SipMessage ok = response_for(request, 200, to_tag);
+  ok.add_header("Contact", contact_for(call.dialog.flow().kind));
+  add_capabilities(ok);
+  for (const auto& h : session.response_headers()) ok.add_header(h.name, h.value);
+  if (!body.empty()) {
+    ok.add_header("Content-Type", "application/sdp");
+    ok.body = std::move(body);
+  }
+  call.session = session;
+  return ok;
+}
+
+void UserAgent::on_reinvite(TransactionId id, const SipMessage& request, const PeerAddress& source, Call& call) {
+  const std::string& to_tag = call.dialog.id().local_tag;
+  // §14.2: one INVITE at a time per dialog. Ours pending → 491; theirs not yet ACKed → 500.
+  if (call.own_request_pending) {
+    respond(id, request, 491, "Request Pending", {}, to_tag);
+    return;
+  }
+  if (call.unacked_2xx) {
+    respond(id, request, 500, "Previous INVITE Not Yet Acknowledged", {{"Retry-After", "1"}}, to_tag);
+    return;
+  }
+  SipMessage response = answer_offer(request, call, true);
+  if (response.status != 200) {
+    transactions_->respond(id, response);
+    return;
+  }
+  call.answer_expected_in_ack = !sdp_body_of(request).has_value();
+  timers_.cancel(call.session_timer);  // re-armed when the ACK arrives
+  call.session_timer = TimerQueue::kNoTimer;
+  send_invite_2xx(id, call, std::move(response), source);
+}
+
+void UserAgent::on_update(TransactionId id, const SipMessage& request, Call& call) {
+  // RFC 3311 §5.2: an UPDATE with an offer while another offer is outstanding gets 491 (ours) / 500.
+  if (sdp_body_of(request) && (call.own_request_pending || call.answer_expected_in_ack)) {
+    respond(id, request, call.own_request_pending ? 491 : 500, {}, {}, call.dialog.id().local_tag);
+    return;
+  }
+  SipMessage response = answer_offer(request, call, false);
+  transactions_->respond(id, response);
+  if (response.status == 200) apply_session_timer(call, call.session);
+}
+
+void UserAgent::on_info(TransactionId id, const SipMessage& request, Call& call) {
+  const std::string& to_tag = call.dialog.id().local_tag;
+  if (request.body.empty()) {  // RFC 6086 §4.2.2: an empty INFO (keep-alive) gets 200
+    respond(id, request, 200, {}, {}, to_tag);
+    return;
+  }
+  const std::string type = media_type_of(request);
+  if (type != "application/dtmf-relay" && type != "application/dtmf") {
+    respond(id, request, 415, {}, {{"Accept", "application/dtmf-relay, application/dtmf"}}, to_tag);
+    return;
+  }
+  auto dtmf = parse_dtmf_body(type, request.body);
+  if (!dtmf) {
+    respond(id, request, 400, "Bad DTMF Body", {}, to_tag);
+    return;
+  }
+  respond(id, request, 200, {}, {}, to_tag);
+  CHORUS_LOG(kDebug, "sip", "DTMF by INFO", {"call_id", request.call_id}, {"digit", std::string(1, dtmf->first)});
+  listener_.on_dtmf(call.handle, dtmf->first, dtmf->second);
+}
+
+}  // namespace chorus::sip

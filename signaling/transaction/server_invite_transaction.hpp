@@ -1,0 +1,55 @@
+// ServerInviteTransaction: RFC 3261 §17.2.1 (Figure 7) with the Accepted state of RFC 6026 §7.1.
+// Threading: control loop only.
+//
+//   Proceeding ──300-699──▶ Completed ──ACK──▶ Confirmed ──Timer I──▶ Terminated
+//      │ 100 Trying at once      │ Timer G: re-send final (unreliable only)
+//      │                         │ Timer H: Terminated, the TU is told "timed out"
+//      └──2xx──▶ Accepted ──Timer L──▶ Terminated
+//                 INVITE retransmissions absorbed (the TU re-sends its 2xx, §13.3.1.4);
+//                 ACKs and further 2xx pass through.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "signaling/transaction/transaction.hpp"
+
+namespace chorus::sip {
+
+class ServerInviteTransaction final : public ServerTransaction {
+ public:
+  enum class State : std::uint8_t { kProceeding, kCompleted, kConfirmed, kAccepted, kTerminated };
+
+  ServerInviteTransaction(const TransactionContext& context, TransactionId id, const PeerAddress& source);
+
+  // RFC 3261 §17.2.1: answers 100 Trying at once (the TU may take longer than 200 ms).
+  void start(const SipMessage& invite);
+
+  RequestOutcome on_request(const SipMessage& request, const PeerAddress& source) override;
+  bool respond(const SipMessage& response) override;
+  [[nodiscard]] bool awaiting_final() const override { return state_ == State::kProceeding; }
+
+  [[nodiscard]] State state() const { return state_; }
+  // The To tag of the last response that will be re-sent ("" when none): §9.2 gives the 200 to a
+  // CANCEL this tag, and §17.2.3 matches an RFC 2543 ACK by it.
+  [[nodiscard]] std::string last_response_to_tag() const;
+
+ private:
+  void on_timer_g();
+  void on_timer_h();
+  bool send_or_end(const SipMessage& response);
+  void enter_terminated(bool timed_out);
+
+  State state_ = State::kProceeding;
+  // The latest provisional or non-2xx final response: what a retransmitted INVITE gets again.
+  std::optional<SipMessage> last_response_;
+  Millis timer_g_interval_{0};
+  TransactionTimer timer_g_;
+  TransactionTimer timer_h_;
+  TransactionTimer timer_i_;
+  TransactionTimer timer_l_;
+};
+
+}  // namespace chorus::sip

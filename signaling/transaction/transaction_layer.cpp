@@ -1,0 +1,307 @@
+#include "signaling/transaction/transaction_layer.hpp"
+
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/log.hpp"
+#include "signaling/transaction/client_invite_transaction.hpp"
+#include "signaling/transaction/client_non_invite_transaction.hpp"
+#include "signaling/transaction/server_invite_transaction.hpp"
+#include "signaling/transaction/server_non_invite_transaction.hpp"
+#include "signaling/transaction/transaction.hpp"
+#include "signaling/transaction/transaction_key.hpp"
+
+namespace chorus::sip {
+namespace {
+
+// §8.2.6.2: a response the layer makes itself gets a To tag of its own.
+constexpr std::size_t kToTagLength = 10;
+constexpr std::size_t kBranchRandomLength = 16;
+
+// Index from a matching key (a view of the string the transaction owns) to the transaction.
+template <typename Transaction>
+using KeyIndex = std::unordered_map<std::string_view, Transaction*>;
+
+}  // namespace
+
+// Ownership: `servers` / `clients` own the live transactions by id; the key indexes point into
+// them. A terminated transaction is unlinked at once (so counts drop and a late retransmission
+// starts afresh) and parked in a graveyard that a zero-delay timer empties: a transaction is
+// never destroyed while one of its own callbacks is running.
+struct TransactionLayer::State final : TransactionOwner {
+  struct DeadServer {
+    std::unique_ptr<ServerTransaction> transaction;
+    bool timed_out = false;
+  };
+
+  explicit State(TransactionLayer& owner_layer)
+      : layer(owner_layer), context{owner_layer.timers_, owner_layer.sender_, owner_layer.config_, *this} {}
+  ~State() override { layer.timers_.cancel(reap_timer); }
+
+  void on_terminated(ServerTransaction& transaction, bool timed_out) override;
+  void on_terminated(ClientTransaction& transaction) override;
+  void schedule_reap();
+  void reap();
+
+  void on_request(const SipMessage& request, const PeerAddress& source);
+  void on_ack(const SipMessage& ack, const PeerAddress& source);
+  void on_cancel(const SipMessage& cancel, const PeerAddress& source);
+  void on_response(const SipMessage& response, const PeerAddress& source);
+  ServerTransaction* find_server(std::string_view key) const;
+  ServerTransaction* create_server(const SipMessage& request, const PeerAddress& source);
+  void answer_statelessly(const SipMessage& request, int status, std::string_view reason, const PeerAddress& source);
+
+  TransactionLayer& layer;
+  TransactionContext context;
+  std::unordered_map<TransactionId, std::unique_ptr<ServerTransaction>> servers;
+  std::unordered_map<TransactionId, std::unique_ptr<ClientTransaction>> clients;
+  KeyIndex<ServerTransaction> server_index;
+  KeyIndex<ClientTransaction> client_index;
+  std::vector<DeadServer> dead_servers;
+  std::vector<std::unique_ptr<ClientTransaction>> dead_clients;
+  std::vector<DeadServer> reaping_servers;  // spares, so reaping keeps its capacity
+  std::vector<std::unique_ptr<ClientTransaction>> reaping_clients;
+  TimerQueue::TimerId reap_timer = TimerQueue::kNoTimer;
+  std::string scratch;  // the key being looked up
+  TransactionId next_id = 1;
+};
+
+void TransactionLayer::State::on_terminated(ServerTransaction& transaction, bool timed_out) {
+  auto indexed = server_index.find(transaction.key());
+  if (indexed != server_index.end() && indexed->second == &transaction) server_index.erase(indexed);
+  auto owned = servers.find(transaction.id());
+  if (owned == servers.end()) return;
+  dead_servers.push_back(DeadServer{std::move(owned->second), timed_out});
+  servers.erase(owned);
+  schedule_reap();
+}
+
+void TransactionLayer::State::on_terminated(ClientTransaction& transaction) {
+  auto indexed = client_index.find(transaction.key());
+  if (indexed != client_index.end() && indexed->second == &transaction) client_index.erase(indexed);
+  auto owned = clients.find(transaction.id());
+  if (owned == clients.end()) return;
+  dead_clients.push_back(std::move(owned->second));
+  clients.erase(owned);
+  schedule_reap();
+}
+
+void TransactionLayer::State::schedule_reap() {
+  if (reap_timer == TimerQueue::kNoTimer) reap_timer = layer.timers_.schedule(Millis{0}, [this] { reap(); });
+}
+
+void TransactionLayer::State::reap() {
+  reap_timer = TimerQueue::kNoTimer;
+  while (!dead_servers.empty() || !dead_clients.empty()) {
+    reaping_servers.swap(dead_servers);
+    reaping_clients.swap(dead_clients);
+    // The TU may start or end other transactions from here; they land in the emptied vectors.
+    for (const DeadServer& dead : reaping_servers) {
+      if (!dead.transaction->internal()) layer.user_.on_server_transaction_ended(dead.transaction->id(), dead.timed_out);
+    }
+    reaping_servers.clear();
+    reaping_clients.clear();
+  }
+}
+
+ServerTransaction* TransactionLayer::State::find_server(std::string_view key) const {
+  auto found = server_index.find(key);
+  return found == server_index.end() ? nullptr : found->second;
+}
+
+void TransactionLayer::State::answer_statelessly(const SipMessage& request, int status, std::string_view reason,
+                                                 const PeerAddress& source) {
+  if (request.method == "ACK") return;  // §17: an ACK is never answered
+  layer.sender_.send_response(make_response(request, status, random_token(kToTagLength), reason), source);
+}
+
+void TransactionLayer::State::on_request(const SipMessage& request, const PeerAddress& source) {
+  if (request.vias.empty()) {
+    CHORUS_LOG(kDebug, "sip", "request without Via dropped", {"peer", source.to_string()});
+    return;
+  }
+  if (request.cseq.method != request.method) {
+    // RFC 3261 §8.1.1.5: the CSeq method must match the request method.
+    answer_statelessly(request, 400, "CSeq Method Mismatch", source);
+    return;
+  }
+  if (request.method == "ACK") {
+    on_ack(request, source);
+    return;
+  }
+  make_server_key(request, request.method, scratch);
+  if (ServerTransaction* existing = find_server(scratch)) {
+    existing->on_request(request, source);  // a retransmission (§17.2.3)
+    return;
+  }
+  if (request.method == "CANCEL") {
+    on_cancel(request, source);
+    return;
+  }
+  ServerTransaction* transaction = create_server(request, source);
+  layer.user_.on_request(transaction->id(), request, source);
+}
+
+ServerTransaction* TransactionLayer::State::create_server(const SipMessage& request, const PeerAddress& source) {
+  // `scratch` holds the new transaction's key.
+  const TransactionId id = next_id++;
+  std::unique_ptr<ServerTransaction> owned;
+  ServerInviteTransaction* invite = nullptr;
+  if (request.method == "INVITE") {
+    auto made = std::make_unique<ServerInviteTransaction>(context, id, source);
+    invite = made.get();
+    owned = std::move(made);
+  } else {
+    owned = std::make_unique<ServerNonInviteTransaction>(context, id, source);
+  }
+  ServerTransaction* transaction = owned.get();
+  transaction->set_key(scratch);
+  server_index.emplace(transaction->key(), transaction);
+  servers.emplace(id, std::move(owned));
+  if (invite != nullptr) invite->start(request);
+  return transaction;
+}
+
+void TransactionLayer::State::on_ack(const SipMessage& ack, const PeerAddress& source) {
+  // RFC 3261 §17.2.3: an ACK matches the INVITE transaction it acknowledges.
+  const bool legacy = make_server_key(ack, "INVITE", scratch);
+  // Only INVITE server transactions are indexed under method INVITE.
+  auto* invite = static_cast<ServerInviteTransaction*>(find_server(scratch));
+  // §17.2.3 (RFC 2543): the ACK's To tag must also equal that of the response it acknowledges.
+  if (invite != nullptr && legacy) {
+    const std::string sent_tag = invite->last_response_to_tag();
+    if (!sent_tag.empty() && sent_tag != ack.to.tag()) invite = nullptr;
+  }
+  if (invite != nullptr && invite->on_request(ack, source) == ServerTransaction::RequestOutcome::kAbsorbed) return;
+  // §13.3.1.4: the ACK for a 2xx is the TU's business.
+  layer.user_.on_ack(ack, source);
+}
+
+void TransactionLayer::State::on_cancel(const SipMessage& cancel, const PeerAddress& source) {
+  // RFC 3261 §9.2: the CANCEL is answered here, in a transaction of its own (which answers its
+  // retransmissions); `scratch` still holds its key.
+  ServerTransaction* own = create_server(cancel, source);
+  own->set_internal();
+  make_server_key(cancel, "INVITE", scratch);
+  auto* invite = static_cast<ServerInviteTransaction*>(find_server(scratch));
+  if (invite == nullptr) {
+    own->respond(make_response(cancel, 481, random_token(kToTagLength)));
+    return;
+  }
+  // §9.2: a matched CANCEL gets 200, with the To tag of the INVITE's response when it had one. It
+  // affects only an INVITE still without a final response; the TU then answers that with 487.
+  std::string to_tag = invite->last_response_to_tag();
+  if (to_tag.empty()) to_tag = random_token(kToTagLength);
+  const TransactionId invite_id = invite->id();
+  const bool pending = invite->awaiting_final();
+  own->respond(make_response(cancel, 200, to_tag));
+  if (pending) layer.user_.on_cancel(invite_id, cancel);
+}
+
+void TransactionLayer::State::on_response(const SipMessage& response, const PeerAddress& source) {
+  if (response.vias.empty()) {
+    CHORUS_LOG(kDebug, "sip", "response without Via dropped", {"peer", source.to_string()});
+    return;
+  }
+  const Via& top = response.vias.front();
+  make_client_key(branch_of(top), response.cseq.method, scratch);
+  auto found = client_index.find(scratch);
+  // §17.1.3 matching, and §18.1.2: a top Via sent-by that is not ours means it is not for us.
+  if (found == client_index.end() || !found->second->sent_by_matches(top)) {
+    layer.user_.on_stray_response(response, source);
+    return;
+  }
+  found->second->on_response(response);
+}
+
+TransactionLayer::TransactionLayer(TimerQueue& timers, MessageSender& sender, TransactionUser& user,
+                                   TimerConfig config)
+    : timers_(timers), sender_(sender), user_(user), config_(config), state_(std::make_unique<State>(*this)) {}
+
+TransactionLayer::~TransactionLayer() = default;
+
+void TransactionLayer::on_message(SipMessage message, const PeerAddress& source) {
+  if (message.is_request) {
+    state_->on_request(message, source);
+  } else {
+    state_->on_response(message, source);
+  }
+}
+
+void TransactionLayer::on_bad_message(const ParseError& error, const PeerAddress& source) {
+  // RFC 3261 §8.2 and §18.3: an unparseable request gets its error status when the headers a
+  // response needs were readable; a bad response is dropped (§18.1.2).
+  if (!error.is_request || !error.have_response_headers) {
+    CHORUS_LOG(kDebug, "sip", "unanswerable bad message dropped", {"peer", source.to_string()},
+               {"reason", error.reason});
+    return;
+  }
+  state_->answer_statelessly(error.partial, error.status, error.reason, source);
+}
+
+bool TransactionLayer::respond(TransactionId id, const SipMessage& response) {
+  auto found = state_->servers.find(id);
+  return found != state_->servers.end() && found->second->respond(response);
+}
+
+TransactionId TransactionLayer::send_request(SipMessage request, const PeerAddress& destination,
+                                             ResponseCallback on_response) {
+  State& state = *state_;
+  const TransactionId id = state.next_id++;
+  // The ACK for a 2xx goes through send_stateless(); every other request needs a Via and a CSeq
+  // naming its method (§8.1.1.5).
+  const bool complete = request.is_request && request.method != "ACK" && complete_typed_fields(request) &&
+                        request.cseq.method == request.method;
+  const bool is_invite = request.method == "INVITE";
+  const bool is_cancel = request.method == "CANCEL";
+  std::unique_ptr<ClientTransaction> owned;
+  if (is_invite) {
+    owned = std::make_unique<ClientInviteTransaction>(state.context, id, std::move(request), destination,
+                                                      std::move(on_response));
+  } else {
+    owned = std::make_unique<ClientNonInviteTransaction>(state.context, id, std::move(request), destination,
+                                                         std::move(on_response));
+  }
+  ClientTransaction* transaction = owned.get();
+  state.clients.emplace(id, std::move(owned));
+  const std::string_view branch = complete ? branch_of(transaction->request().vias.front()) : std::string_view();
+  if (complete) make_client_key(branch, transaction->request().cseq.method, state.scratch);
+  if (branch.empty() || state.client_index.contains(state.scratch)) {
+    // A TU error: without a fresh branch no response could be matched (§17.1.3).
+    CHORUS_LOG(kError, "sip", "request not sendable: needs a Via with a fresh branch and a CSeq",
+               {"method", transaction->request().method});
+    transaction->report_transport_failure_later();
+    return id;
+  }
+  transaction->set_key(state.scratch);
+  state.client_index.emplace(transaction->key(), transaction);
+  transaction->start();
+  if (is_cancel) {
+    // RFC 3261 §9.1: the CANCEL carries the INVITE's branch; the INVITE now waits at most 64*T1.
+    make_client_key(branch, "INVITE", state.scratch);
+    auto invite = state.client_index.find(state.scratch);
+    if (invite != state.client_index.end()) static_cast<ClientInviteTransaction*>(invite->second)->on_cancel_sent();
+  }
+  return id;
+}
+
+bool TransactionLayer::send_stateless(const SipMessage& message, const PeerAddress& destination) {
+  return message.is_request ? sender_.send_request(message, destination) : sender_.send_response(message, destination);
+}
+
+bool TransactionLayer::send_response_stateless(const SipMessage& response, const PeerAddress& source) {
+  return sender_.send_response(response, source);
+}
+
+std::size_t TransactionLayer::server_count() const { return state_->servers.size(); }
+
+std::size_t TransactionLayer::client_count() const { return state_->clients.size(); }
+
+std::string TransactionLayer::new_branch() {
+  std::string branch(kMagicCookie);
+  branch += random_token(kBranchRandomLength);
+  return branch;
+}
+
+}  // namespace chorus::sip

@@ -1,0 +1,118 @@
+// StreamConnection: one SIP connection over TCP or TLS (RFC 3261 §18), inbound or outbound.
+//
+// Receiving: bytes go through a StreamFramer (Content-Length framing, §18.3); each whole message
+// or answerable parse error goes to the owner. A framing loss or an oversized message closes the
+// connection without another word. A double-CRLF keepalive ping between messages is answered
+// with a single CRLF (RFC 5626 §4.4.1).
+// Sending: messages queue in order and are written one at a time; a peer that lets more than
+// max_write_queue_bytes pile up is disconnected. While an outbound connection is still connecting
+// (and, for TLS, handshaking) its messages wait in the same queue.
+// Limits: a handshake deadline (connect + TLS), then an idle timeout reset by traffic both ways.
+//
+// Threading: control loop only; no locks. Lifetime (Boost.Beast style): a shared_ptr kept alive by
+// its pending read, write or timer. close() detaches the owner; completions that arrive after it
+// see the closed state and do nothing.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/timer_queue.hpp"
+#include "signaling/message/message_parser.hpp"
+#include "signaling/transport/peer_address.hpp"
+#include "signaling/transport/transport_counters.hpp"
+
+namespace chorus::sip {
+
+class ConnectionEvents {
+ public:
+  virtual ~ConnectionEvents() = default;
+  virtual void on_stream_message(SipMessage message, const PeerAddress& source) = 0;
+  virtual void on_stream_bad_message(const ParseError& error, const PeerAddress& source) = 0;
+  virtual void on_stream_keepalive(const PeerAddress& source) = 0;
+  // The connection is closed; `reason` is set when it was dropped by a limit or an error of ours
+  // or the peer's, and empty for an orderly end (the peer closed, or the owner stopped).
+  virtual void on_stream_closed(ConnectionId id, std::optional<DropReason> reason, std::string_view detail) = 0;
+};
+
+struct StreamOptions {
+  Millis idle_timeout{std::chrono::seconds(120)};
+  Millis handshake_timeout{std::chrono::seconds(10)};
+  std::size_t max_write_queue_bytes = 1 << 20;
+  ParseLimits limits;
+};
+
+class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
+ public:
+  // `tls` set: the connection speaks TLS over `socket` (server role for start_accepted(), client
+  // role for start_connect()). The context is shared so it outlives every connection using it.
+  StreamConnection(ConnectionId id, TransportKind kind, boost::asio::ip::tcp::socket socket,
+                   std::shared_ptr<boost::asio::ssl::context> tls, ConnectionEvents& events, StreamOptions options);
+
+  // Inbound: `socket` is connected; handshake (TLS) and start reading.
+  void start_accepted();
+  // Outbound: connect `socket` (already bound to a local address if one is wanted) to `remote`.
+  void start_connect(const boost::asio::ip::tcp::endpoint& remote);
+
+  // Queues `bytes`; false when the connection is closed, when the message alone exceeds the queue
+  // limit, or when the queue overflows (then the connection is closed as a slow reader).
+  bool send(std::string bytes);
+  // Idempotent. Reports on_stream_closed once.
+  void close(std::optional<DropReason> reason, std::string_view detail);
+
+  [[nodiscard]] ConnectionId id() const { return peer_.connection; }
+  [[nodiscard]] TransportKind kind() const { return peer_.kind; }
+  [[nodiscard]] const PeerAddress& peer() const { return peer_; }
+  [[nodiscard]] bool inbound() const { return inbound_; }
+  [[nodiscard]] bool is_closed() const { return state_ == State::kClosed; }
+
+ private:
+  enum class State { kConnecting, kHandshaking, kOpen, kClosed };
+
+  boost::asio::ip::tcp::socket& lowest_layer();
+  void arm_timer(Millis after);
+  void on_timer(const boost::system::error_code& ec);
+  void on_connect(const boost::system::error_code& ec);
+  void handshake(bool server);
+  void on_handshake(const boost::system::error_code& ec);
+  void on_ready();
+  void read();
+  void on_read(const boost::system::error_code& ec, std::size_t size);
+  std::string_view answer_keepalives(std::string_view data);
+  void drain_framer();
+  void write();
+  void on_write(const boost::system::error_code& ec);
+  void touch() { last_activity_ = SteadyClock::now(); }
+
+  PeerAddress peer_;
+  bool inbound_ = false;
+  State state_ = State::kConnecting;
+  boost::asio::ip::tcp::socket socket_;  // the plain transport; moved into tls_stream_ for TLS
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
+  std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> tls_stream_;
+  boost::asio::steady_timer timer_;
+  ConnectionEvents* events_;
+  StreamOptions options_;
+  TimePoint last_activity_;
+  TimePoint handshake_deadline_;  // connect + TLS handshake must end by then
+
+  StreamFramer framer_;
+  std::string crlf_run_;  // CR/LF bytes seen between messages, to spot a split keepalive ping
+  std::array<char, 16 * 1024> read_buffer_{};
+
+  std::deque<std::string> write_queue_;
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+};
+
+}  // namespace chorus::sip

@@ -1,0 +1,376 @@
+#include "signaling/transport/transport_layer.hpp"
+
+#include <boost/asio/ip/udp.hpp>
+#include <utility>
+
+#include "common/log.hpp"
+#include "signaling/message/sip_uri.hpp"
+#include "signaling/transport/tls_context.hpp"
+#include "signaling/transport/via_routing.hpp"
+
+namespace chorus::sip {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+
+namespace {
+
+// The address of the interface that holds the route to the Internet, learnt by connecting a UDP
+// socket to a documentation address (RFC 5737 / RFC 3849): connect() on a datagram socket only
+// chooses a route and sends nothing. Falls back to loopback on a machine without such a route.
+std::string guess_public_address(asio::io_context& io, const asio::ip::address& bind) {
+  if (!bind.is_unspecified()) return bind.to_string();
+  const bool v6 = bind.is_v6();
+  boost::system::error_code ec;
+  udp::socket probe(io);
+  probe.open(v6 ? udp::v6() : udp::v4(), ec);
+  if (!ec) probe.connect(udp::endpoint(asio::ip::make_address(v6 ? "2001:db8::1" : "192.0.2.1"), 9), ec);
+  udp::endpoint local;
+  if (!ec) local = probe.local_endpoint(ec);
+  if (!ec && !local.address().is_unspecified()) return normalize_address(local.address()).to_string();
+  return v6 ? "::1" : "127.0.0.1";
+}
+
+bool is_routable(const asio::ip::address& address, std::uint16_t port) {
+  return port != 0 && !address.is_unspecified() && !address.is_multicast();
+}
+
+}  // namespace
+
+TransportLayer::TransportLayer(asio::io_context& io, TransportConfig config, TransportListener& listener)
+    : io_(io), config_(std::move(config)), listener_(listener) {}
+
+TransportLayer::~TransportLayer() { stop(); }
+
+std::expected<void, std::string> TransportLayer::start() {
+  if (started_) return std::unexpected("transport already started");
+  boost::system::error_code ec;
+  const auto bind = asio::ip::make_address(config_.bind_address, ec);
+  if (ec) return std::unexpected("bind address '" + config_.bind_address + "' is not an IP address");
+  if (config_.tls_cert_file.empty() != config_.tls_key_file.empty()) {
+    return std::unexpected("TLS needs both a certificate file and a key file");
+  }
+  if (auto opened = open_listeners(bind); !opened) {
+    stop();
+    return opened;
+  }
+  bind_ip_ = bind;
+  public_address_ = config_.public_address.empty() ? guess_public_address(io_, bind) : config_.public_address;
+  udp_->start();
+  tcp_acceptor_->start();
+  if (tls_acceptor_) tls_acceptor_->start();
+  started_ = true;
+  CHORUS_LOG(kInfo, "transport", "listening", {"bind", config_.bind_address}, {"public_address", public_address_},
+             {"udp", udp_port()}, {"tcp", tcp_port()},
+             {"tls", tls_port() ? std::to_string(*tls_port()) : std::string("off")});
+  return {};
+}
+
+std::expected<void, std::string> TransportLayer::open_listeners(const asio::ip::address& bind) {
+  udp_ = std::make_shared<UdpTransport>(io_, static_cast<UdpEvents&>(*this));
+  if (auto opened = udp_->open(udp::endpoint(bind, config_.udp_port)); !opened) return opened;
+  tcp_acceptor_ = std::make_shared<StreamAcceptor>(io_, TransportKind::kTcp, static_cast<AcceptorEvents&>(*this));
+  if (auto opened = tcp_acceptor_->open(tcp::endpoint(bind, config_.tcp_port)); !opened) return opened;
+  if (config_.tls_cert_file.empty()) {
+    CHORUS_LOG(kInfo, "transport", "TLS disabled: no certificate configured");
+    return {};
+  }
+  return open_tls(bind);
+}
+
+std::expected<void, std::string> TransportLayer::open_tls(const asio::ip::address& bind) {
+  auto server = make_server_tls_context(config_.tls_cert_file, config_.tls_key_file);
+  if (!server) return std::unexpected(server.error());
+  auto client = make_client_tls_context();
+  if (!client) return std::unexpected(client.error());
+  tls_server_context_ = std::move(*server);
+  tls_client_context_ = std::move(*client);
+  tls_acceptor_ = std::make_shared<StreamAcceptor>(io_, TransportKind::kTls, static_cast<AcceptorEvents&>(*this));
+  if (auto opened = tls_acceptor_->open(tcp::endpoint(bind, config_.tls_port.value_or(5061))); !opened) {
+    return opened;
+  }
+  CHORUS_LOG(kInfo, "transport", "outgoing TLS connections do not verify the server certificate");
+  return {};
+}
+
+void TransportLayer::stop() {
+  if (udp_) std::exchange(udp_, nullptr)->close();
+  if (tcp_acceptor_) std::exchange(tcp_acceptor_, nullptr)->close();
+  if (tls_acceptor_) std::exchange(tls_acceptor_, nullptr)->close();
+  // Connections keep their own reference to the TLS contexts they use.
+  tls_server_context_.reset();
+  tls_client_context_.reset();
+  // Closing reports back through on_stream_closed, which finds nothing in the emptied map.
+  auto connections = std::exchange(connections_, {});
+  by_remote_.clear();
+  inbound_per_ip_.clear();
+  for (auto& [id, connection] : connections) connection->close(std::nullopt, "transport stopped");
+  started_ = false;
+}
+
+std::uint16_t TransportLayer::udp_port() const { return udp_ ? udp_->port() : 0; }
+
+std::uint16_t TransportLayer::tcp_port() const { return tcp_acceptor_ ? tcp_acceptor_->port() : 0; }
+
+std::optional<std::uint16_t> TransportLayer::tls_port() const {
+  if (!tls_acceptor_) return std::nullopt;
+  return tls_acceptor_->port();
+}
+
+bool TransportLayer::serves(TransportKind kind) const {
+  switch (kind) {
+    case TransportKind::kUdp: return udp_ != nullptr;
+    case TransportKind::kTcp: return tcp_acceptor_ != nullptr;
+    case TransportKind::kTls: return tls_acceptor_ != nullptr && tls_client_context_ != nullptr;
+    case TransportKind::kWs:
+    case TransportKind::kWss: return false;
+  }
+  return false;
+}
+
+std::string TransportLayer::via_sent_by(TransportKind kind) const {
+  std::uint16_t port = 0;
+  switch (kind) {
+    case TransportKind::kUdp: port = udp_ ? udp_port() : config_.udp_port; break;
+    case TransportKind::kTcp: port = tcp_acceptor_ ? tcp_port() : config_.tcp_port; break;
+    case TransportKind::kTls:
+      if (!tls_acceptor_) return {};
+      port = *tls_port();
+      break;
+    case TransportKind::kWs:
+    case TransportKind::kWss: return {};
+  }
+  const std::string& host = public_address_.empty() ? config_.public_address : public_address_;
+  return bracket_host(host) + ":" + std::to_string(port);
+}
+
+// ---- receiving
+
+void TransportLayer::on_datagram(std::string_view bytes, const udp::endpoint& from) {
+  ++counters_.datagrams_received;
+  const PeerAddress source{TransportKind::kUdp, normalize_address(from.address()), from.port(), 0};
+  // RFC 5626 §4.4.1 / §3.5.1 of RFC 3261's practice: CRLF-only datagrams are keepalives.
+  if (bytes.find_first_not_of("\r\n") == std::string_view::npos) {
+    ++counters_.keepalives;
+    return;
+  }
+  // RFC 7983 §7: a first byte of 0–3 is STUN (RFC 5626 §4.4.2 keepalives), never a SIP start line.
+  if (static_cast<unsigned char>(bytes.front()) < 4) {
+    drops_.record(DropReason::kNotSip, "STUN or binary datagram", source.to_string());
+    return;
+  }
+  auto parsed = parse_datagram(bytes, config_.limits);
+  if (!parsed) {
+    ++counters_.bad_messages;
+    listener_.on_bad_message(parsed.error(), source);
+    return;
+  }
+  deliver(std::move(*parsed), source);
+}
+
+void TransportLayer::on_stream_message(SipMessage message, const PeerAddress& source) {
+  ++counters_.stream_messages_received;
+  deliver(std::move(message), source);
+}
+
+void TransportLayer::on_stream_bad_message(const ParseError& error, const PeerAddress& source) {
+  ++counters_.bad_messages;
+  listener_.on_bad_message(error, source);
+}
+
+void TransportLayer::on_stream_keepalive(const PeerAddress&) { ++counters_.keepalives; }
+
+void TransportLayer::deliver(SipMessage message, const PeerAddress& source) {
+  if (message.is_request) {
+    // §18.2.1 and RFC 3581 §4: received/rport, so the response finds its way back.
+    stamp_top_via(message, source.address, source.port);
+  } else if (auto via = top_via(message); !via || !is_our_sent_by(*via)) {
+    // §18.1.2: a response whose top Via we did not write is silently discarded.
+    drops_.record(DropReason::kForeignResponse, via ? "sent-by " + via->host : std::string("no Via"),
+                  source.to_string());
+    return;
+  }
+  listener_.on_message(std::move(message), source);
+}
+
+bool TransportLayer::is_our_sent_by(const Via& via) const {
+  const auto theirs = literal_host_address(via.host);
+  const auto ours = literal_host_address(public_address_);
+  bool host_matches = false;
+  if (theirs && ours) {
+    host_matches = *theirs == *ours || (bind_ip_ && !bind_ip_->is_unspecified() && *theirs == *bind_ip_);
+  } else if (!theirs && !ours) {
+    host_matches = iequals(via.host, public_address_);  // a configured host name
+  }
+  if (!host_matches) return false;
+  const auto kind = transport_from_name(via.transport).value_or(TransportKind::kUdp);
+  const std::uint16_t port = via.port.value_or(default_sip_port(kind));
+  return port == udp_port() || port == tcp_port() || (tls_port() && port == *tls_port());
+}
+
+// ---- connections
+
+void TransportLayer::on_accepted(TransportKind kind, tcp::socket socket) {
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  if (ec) return;  // reset before we looked at it
+  const PeerAddress peer{kind, normalize_address(remote.address()), remote.port(), 0};
+  if (connections_.size() >= config_.max_connections) {
+    drops_.record(DropReason::kGlobalCap, "max_connections " + std::to_string(config_.max_connections),
+                  peer.to_string());
+    socket.close(ec);
+    return;
+  }
+  if (auto it = inbound_per_ip_.find(peer.address);
+      config_.max_connections_per_ip == 0 ||
+      (it != inbound_per_ip_.end() && it->second >= config_.max_connections_per_ip)) {
+    drops_.record(DropReason::kPerIpCap, "max_connections_per_ip " + std::to_string(config_.max_connections_per_ip),
+                  peer.to_string());
+    socket.close(ec);
+    return;
+  }
+  const ConnectionId id = next_connection_id_++;
+  auto connection = std::make_shared<StreamConnection>(
+      id, kind, std::move(socket), kind == TransportKind::kTls ? tls_server_context_ : nullptr,
+      static_cast<ConnectionEvents&>(*this), stream_options());
+  connections_.emplace(id, connection);
+  by_remote_[RemoteKey{kind, peer.address, peer.port}] = id;
+  ++inbound_per_ip_[peer.address];
+  ++counters_.connections_accepted;
+  CHORUS_LOG(kDebug, "transport", "connection accepted", {"peer", connection->peer().to_string()});
+  connection->start_accepted();
+}
+
+std::shared_ptr<StreamConnection> TransportLayer::open_connection(TransportKind kind, const tcp::endpoint& remote) {
+  const PeerAddress peer{kind, remote.address(), remote.port(), 0};
+  if (connections_.size() >= config_.max_connections) {
+    drops_.record(DropReason::kGlobalCap, "max_connections " + std::to_string(config_.max_connections),
+                  peer.to_string());
+    return nullptr;
+  }
+  tcp::socket socket(io_);
+  // Leave from the bound address, so the peer sees the address it knows us by.
+  if (bind_ip_ && !bind_ip_->is_unspecified()) {
+    if (bind_ip_->is_v4() != remote.address().is_v4()) {
+      drops_.record(DropReason::kUnroutable, "address family differs from the bind address", peer.to_string());
+      return nullptr;
+    }
+    boost::system::error_code ec;
+    socket.open(remote.protocol(), ec);
+    if (!ec) socket.bind(tcp::endpoint(*bind_ip_, 0), ec);
+    if (ec) {
+      drops_.record(DropReason::kConnectFailed, "bind: " + ec.message(), peer.to_string());
+      return nullptr;
+    }
+  }
+  const ConnectionId id = next_connection_id_++;
+  auto connection = std::make_shared<StreamConnection>(
+      id, kind, std::move(socket), kind == TransportKind::kTls ? tls_client_context_ : nullptr,
+      static_cast<ConnectionEvents&>(*this), stream_options());
+  connections_.emplace(id, connection);
+  by_remote_[RemoteKey{kind, remote.address(), remote.port()}] = id;
+  ++counters_.connections_opened;
+  CHORUS_LOG(kDebug, "transport", "connecting", {"peer", peer.to_string()}, {"connection", id});
+  connection->start_connect(remote);
+  return connection;
+}
+
+void TransportLayer::on_stream_closed(ConnectionId id, std::optional<DropReason> reason, std::string_view detail) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  const std::shared_ptr<StreamConnection> connection = std::move(it->second);
+  connections_.erase(it);
+  const PeerAddress& peer = connection->peer();
+  if (auto r = by_remote_.find(RemoteKey{peer.kind, peer.address, peer.port}); r != by_remote_.end() && r->second == id) {
+    by_remote_.erase(r);
+  }
+  if (connection->inbound()) {
+    if (auto count = inbound_per_ip_.find(peer.address); count != inbound_per_ip_.end() && --count->second == 0) {
+      inbound_per_ip_.erase(count);
+    }
+  }
+  if (reason) {
+    drops_.record(*reason, detail, peer.to_string());
+  } else {
+    CHORUS_LOG(kDebug, "transport", "connection closed", {"peer", peer.to_string()}, {"detail", detail});
+  }
+}
+
+std::shared_ptr<StreamConnection> TransportLayer::find_connection(ConnectionId id) const {
+  auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second;
+}
+
+StreamOptions TransportLayer::stream_options() const {
+  return StreamOptions{config_.idle_timeout, config_.handshake_timeout, config_.max_write_queue_bytes,
+                       config_.limits};
+}
+
+// ---- sending
+
+bool TransportLayer::send_request(const SipMessage& request, const PeerAddress& destination) {
+  if (!serves(destination.kind)) {
+    CHORUS_LOG(kWarn, "transport", "request for a transport that is not enabled",
+               {"transport", transport_name(destination.kind)}, {"method", request.method});
+    return false;
+  }
+  const auto address = normalize_address(destination.address);
+  if (!is_routable(address, destination.port)) {
+    drops_.record(DropReason::kUnroutable, "request to a non-unicast address or port 0", destination.to_string());
+    return false;
+  }
+  if (destination.kind == TransportKind::kUdp) return send_datagram(request.serialize(), address, destination.port);
+  return send_stream(destination.kind, address, destination.port, destination.connection, request.serialize());
+}
+
+bool TransportLayer::send_response(const SipMessage& response, const PeerAddress& source) {
+  if (!serves(source.kind)) {
+    drops_.record(DropReason::kUnroutable, "transport not enabled", source.to_string());
+    return false;
+  }
+  const auto via = top_via(response);
+  if (!via) {
+    drops_.record(DropReason::kUnroutable, "response without a Via", source.to_string());
+    return false;
+  }
+  // §18.2.2: over the connection the request came on, while it is open.
+  if (is_reliable(source.kind) && source.connection != 0) {
+    if (auto connection = find_connection(source.connection)) return connection->send(response.serialize());
+  }
+  auto route = response_route(*via, source);
+  if (!route) {
+    drops_.record(DropReason::kUnroutable, route.error(), source.to_string());
+    return false;
+  }
+  if (route->kind == TransportKind::kUdp) return send_datagram(response.serialize(), route->address, route->port);
+  return send_stream(route->kind, route->address, route->port, 0, response.serialize());
+}
+
+bool TransportLayer::send_datagram(const std::string& bytes, const asio::ip::address& address, std::uint16_t port) {
+  if (!udp_) return false;
+  if (const auto ec = udp_->send_to(bytes, udp::endpoint(address, port))) {
+    drops_.record(DropReason::kSendFailed, ec.message(), PeerAddress{TransportKind::kUdp, address, port, 0}.to_string());
+    return false;
+  }
+  return true;
+}
+
+bool TransportLayer::send_stream(TransportKind kind, const asio::ip::address& address, std::uint16_t port,
+                                 ConnectionId preferred, std::string bytes) {
+  // A local copy keeps the connection alive even if sending closes it (and drops it from the map).
+  std::shared_ptr<StreamConnection> connection;
+  if (preferred != 0) {
+    connection = find_connection(preferred);
+    if (connection && connection->kind() != kind) connection = nullptr;
+  }
+  if (!connection) {
+    if (auto it = by_remote_.find(RemoteKey{kind, address, port}); it != by_remote_.end()) {
+      connection = find_connection(it->second);
+    }
+  }
+  if (!connection) connection = open_connection(kind, tcp::endpoint(address, port));
+  return connection && connection->send(std::move(bytes));
+}
+
+}  // namespace chorus::sip

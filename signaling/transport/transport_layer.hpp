@@ -1,0 +1,143 @@
+// TransportLayer: SIP over UDP, TCP and TLS (RFC 3261 §18, RFC 3581), the bottom of the SIP stack.
+//
+//   sockets ──▶ UdpTransport / StreamConnection ──▶ TransportLayer ──on_message──▶ TransportListener
+//   TransactionLayer ──MessageSender (send_request / send_response)──▶ TransportLayer ──▶ sockets
+//
+// Receiving (§18.2.1): a datagram is one message; streams are framed by Content-Length. The top Via
+// of every request gets `received`/`rport` (RFC 3581 §4) before it goes up, with the source as a
+// PeerAddress that names the connection. Responses whose top Via is not ours are dropped (§18.1.2).
+// Sending: responses return over the request's connection, else by the Via rules (§18.2.2, see
+// via_routing.hpp); requests to a stream destination reuse an open connection to it or open one.
+// Only IP literals are routed: no DNS lookups ever happen here (RFC 3263 resolution, if wanted,
+// belongs above, and foreign names in a Via must never send traffic anywhere).
+// Limits: connections per IP and in total, idle timeout, TLS handshake deadline, write queue,
+// parse limits. Every drop is counted in counters() and logged at most once a second per reason.
+//
+// Threading: everything runs on the one io_context thread (the control loop, DESIGN §2); no locks.
+// Stream connections are shared_ptr sessions kept alive by their pending operations and found by
+// ConnectionId in connections_. stop() (also run by the destructor) closes every socket and
+// detaches them all, so completions that run later never reach this object.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+
+#include "common/timer_queue.hpp"
+#include "signaling/message/message_parser.hpp"
+#include "signaling/transport/message_sink.hpp"
+#include "signaling/transport/stream_acceptor.hpp"
+#include "signaling/transport/stream_connection.hpp"
+#include "signaling/transport/transport_counters.hpp"
+#include "signaling/transport/udp_transport.hpp"
+
+namespace chorus::sip {
+
+struct TransportConfig {
+  std::string bind_address = "0.0.0.0";  // IPv4 or IPv6 literal
+  // What goes into Via sent-by and Contact. Default: the bind address; for a wildcard bind, the
+  // address of the interface that holds the default route, else loopback.
+  std::string public_address;
+  std::uint16_t udp_port = 5060;  // 0: pick a free port (tests); UDP and TCP may then differ
+  std::uint16_t tcp_port = 5060;
+  std::optional<std::uint16_t> tls_port;  // default 5061; TLS listens only with cert and key
+  std::string tls_cert_file;              // PEM certificate chain
+  std::string tls_key_file;               // PEM private key
+  std::size_t max_connections_per_ip = 64;  // further accepts from that IP are closed at once
+  std::size_t max_connections = 4096;       // inbound and outbound together
+  Millis idle_timeout{std::chrono::seconds(120)};     // a stream connection idle that long is closed
+  Millis handshake_timeout{std::chrono::seconds(10)};  // outgoing connect, and TLS handshakes
+  std::size_t max_write_queue_bytes = 1 << 20;        // a slow reader past this is disconnected
+  ParseLimits limits;
+};
+
+class TransportLayer final : public MessageSender,
+                             private UdpEvents,
+                             private AcceptorEvents,
+                             private ConnectionEvents {
+ public:
+  TransportLayer(boost::asio::io_context& io, TransportConfig config, TransportListener& listener);
+  ~TransportLayer() override;
+  TransportLayer(const TransportLayer&) = delete;
+  TransportLayer& operator=(const TransportLayer&) = delete;
+
+  // Binds UDP, TCP and (with a certificate) TLS. The error names the port or file at fault; on
+  // error nothing stays open.
+  std::expected<void, std::string> start();
+  // Closes the listeners and every connection. Idempotent; start() may be called again.
+  void stop();
+
+  [[nodiscard]] std::uint16_t udp_port() const;
+  [[nodiscard]] std::uint16_t tcp_port() const;
+  [[nodiscard]] std::optional<std::uint16_t> tls_port() const;  // empty when TLS is off
+  [[nodiscard]] std::size_t connection_count() const { return connections_.size(); }
+  [[nodiscard]] const TransportCounters& counters() const { return counters_; }
+  [[nodiscard]] const std::string& public_address() const { return public_address_; }
+
+  // MessageSender
+  bool send_request(const SipMessage& request, const PeerAddress& destination) override;
+  bool send_response(const SipMessage& response, const PeerAddress& source) override;
+  // "public_address:port" for UDP, TCP and (when on) TLS; empty for a transport not served here.
+  [[nodiscard]] std::string via_sent_by(TransportKind kind) const override;
+
+ private:
+  using RemoteKey = std::tuple<TransportKind, boost::asio::ip::address, std::uint16_t>;
+
+  // UdpEvents
+  void on_datagram(std::string_view bytes, const boost::asio::ip::udp::endpoint& from) override;
+  // AcceptorEvents
+  void on_accepted(TransportKind kind, boost::asio::ip::tcp::socket socket) override;
+  // ConnectionEvents
+  void on_stream_message(SipMessage message, const PeerAddress& source) override;
+  void on_stream_bad_message(const ParseError& error, const PeerAddress& source) override;
+  void on_stream_keepalive(const PeerAddress& source) override;
+  void on_stream_closed(ConnectionId id, std::optional<DropReason> reason, std::string_view detail) override;
+
+  std::expected<void, std::string> open_listeners(const boost::asio::ip::address& bind);
+  std::expected<void, std::string> open_tls(const boost::asio::ip::address& bind);
+  void deliver(SipMessage message, const PeerAddress& source);
+  [[nodiscard]] bool is_our_sent_by(const Via& via) const;
+  [[nodiscard]] bool serves(TransportKind kind) const;
+
+  bool send_datagram(const std::string& bytes, const boost::asio::ip::address& address, std::uint16_t port);
+  // Over `preferred` when it is open and of `kind`, else over an open connection to the remote,
+  // else over a new outbound connection.
+  bool send_stream(TransportKind kind, const boost::asio::ip::address& address, std::uint16_t port,
+                   ConnectionId preferred, std::string bytes);
+  std::shared_ptr<StreamConnection> open_connection(TransportKind kind, const boost::asio::ip::tcp::endpoint& remote);
+  [[nodiscard]] std::shared_ptr<StreamConnection> find_connection(ConnectionId id) const;
+  [[nodiscard]] StreamOptions stream_options() const;
+
+  boost::asio::io_context& io_;
+  TransportConfig config_;
+  TransportListener& listener_;
+  std::string public_address_;
+  std::optional<boost::asio::ip::address> bind_ip_;
+  bool started_ = false;
+
+  std::shared_ptr<UdpTransport> udp_;
+  std::shared_ptr<StreamAcceptor> tcp_acceptor_;
+  std::shared_ptr<StreamAcceptor> tls_acceptor_;
+  std::shared_ptr<boost::asio::ssl::context> tls_server_context_;
+  std::shared_ptr<boost::asio::ssl::context> tls_client_context_;
+
+  std::unordered_map<ConnectionId, std::shared_ptr<StreamConnection>> connections_;
+  std::map<RemoteKey, ConnectionId> by_remote_;  // for reuse by send_request (§18.1.1)
+  std::map<boost::asio::ip::address, std::size_t> inbound_per_ip_;
+  ConnectionId next_connection_id_ = 1;
+
+  TransportCounters counters_;
+  DropRecorder drops_{counters_};
+};
+
+}  // namespace chorus::sip

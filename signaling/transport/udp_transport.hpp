@@ -1,0 +1,55 @@
+// UdpTransport: the SIP UDP socket (RFC 3261 §18). One socket receives every datagram and sends
+// every UDP request and response, so replies leave from the port the peer wrote to (RFC 3581 §4
+// relies on this to cross NATs).
+//
+// Threading: control loop only. Lifetime: a shared_ptr kept alive by its pending receive; close()
+// detaches the owner, so a late completion never reaches a destroyed TransportLayer.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <cstdint>
+#include <expected>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace chorus::sip {
+
+class UdpEvents {
+ public:
+  virtual ~UdpEvents() = default;
+  virtual void on_datagram(std::string_view bytes, const boost::asio::ip::udp::endpoint& from) = 0;
+};
+
+class UdpTransport : public std::enable_shared_from_this<UdpTransport> {
+ public:
+  // RFC 3261 §18.1.1 bounds a UDP message by the IP datagram size.
+  static constexpr std::size_t kMaxDatagram = 65535;
+
+  UdpTransport(boost::asio::io_context& io, UdpEvents& events);
+
+  // Opens and binds; the error names the address and the cause ("Address already in use").
+  std::expected<void, std::string> open(const boost::asio::ip::udp::endpoint& local);
+  void start();  // begins the receive loop
+  void close();  // idempotent; no event is delivered afterwards
+
+  [[nodiscard]] std::uint16_t port() const;
+  [[nodiscard]] bool is_open() const { return socket_.is_open(); }
+
+  // Sends at once without blocking (the socket is non-blocking); the error says why it was not
+  // sent (would_block under pressure, address family mismatch, unreachable network).
+  boost::system::error_code send_to(std::string_view bytes, boost::asio::ip::udp::endpoint to);
+
+ private:
+  void receive();
+  void on_receive(const boost::system::error_code& ec, std::size_t size);
+
+  boost::asio::ip::udp::socket socket_;
+  UdpEvents* events_;
+  boost::asio::ip::udp::endpoint sender_;
+  std::array<char, kMaxDatagram> buffer_{};
+};
+
+}  // namespace chorus::sip

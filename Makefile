@@ -1,0 +1,76 @@
+# Chorus — thin wrapper over scripts/ and CMake (DESIGN §4): deps → configure → build → act.
+#   make run     install what is missing, build Release, run build/bin/chorusd with the embedded defaults
+#   make test    install what is missing (test peers too), build, run every test (what CI runs)
+#   make build   configure and build Release into build/
+#   make bench   build and run the benchmarks in bench/ (figures go to bench/RESULTS.md)
+#   make fuzz    build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)
+SHELL := /bin/bash
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+FUZZ_DIR ?= build-fuzz
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+ARGS ?=
+CMAKE_FLAGS ?=
+
+.PHONY: all deps deps-build build run test unit-test integration-test sanitize fuzz fuzz-build bench format format-check tidy clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+deps-build:
+	@scripts/install-deps.sh --build-only
+
+$(BUILD_DIR)/build.ninja:
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS)
+
+build: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: deps-build build
+	$(BUILD_DIR)/bin/chorusd $(ARGS)
+
+# Every test: style, unit + conformance + integration (Release), the same under ASan/UBSan, and
+# each fuzz target for FUZZ_SECONDS under ASan/UBSan.
+test: deps build format-check
+	scripts/run-tests.sh $(BUILD_DIR)
+	$(MAKE) sanitize
+	$(MAKE) fuzz
+
+unit-test: build
+	ctest --test-dir $(BUILD_DIR) -L unit --output-on-failure -j $(JOBS)
+
+integration-test: build
+	ctest --test-dir $(BUILD_DIR) -L integration --output-on-failure
+
+# ASan/UBSan over the unit tests and the conformance run against a sanitized chorusd.
+sanitize:
+	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHORUS_SANITIZE=ON $(CMAKE_FLAGS)
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_DIR) -L 'unit|sanitize' --output-on-failure -j $(JOBS)
+
+fuzz-build:
+	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-19 \
+	  -DCHORUS_FUZZ=ON -DCHORUS_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_targets
+
+fuzz: fuzz-build
+	scripts/run-fuzzers.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+bench: build
+	scripts/run-benchmarks.sh $(BUILD_DIR)
+
+format:
+	scripts/format.sh fix
+
+format-check:
+	scripts/format.sh check
+
+tidy: build
+	scripts/tidy.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)

@@ -14,8 +14,9 @@
 namespace chorus::server {
 
 struct SettingSpec {
-  // Parses `text` into the config. The error is what is allowed ("an integer from 0 to 65535"),
-  // never the value itself, so callers can name the key and source around it.
+  // Parses `text` into the config, changing nothing on failure. The error says what is allowed
+  // ("an integer from 0 to 65535"); the caller wraps it with the key, the source and (unless
+  // the setting is secret) the value.
   using ApplyFn = std::expected<void, std::string> (*)(Config&, std::string_view text);
   using ShowFn = std::string (*)(const Config&);
 

@@ -1,0 +1,418 @@
+#include "server/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "server/config_settings.hpp"
+
+namespace chorus::server {
+namespace {
+
+using namespace std::chrono_literals;
+using Env = std::map<std::string, std::string>;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Runs load_config over `flags` as if they followed the program name on the command line.
+std::expected<LoadResult, std::string> load(std::vector<std::string> flags, const Env& env = {}) {
+  std::vector<const char*> argv{"chorusd"};
+  for (const std::string& flag : flags) argv.push_back(flag.c_str());
+  return load_config(argv, env);
+}
+
+std::string error_of(std::vector<std::string> flags, const Env& env = {}) {
+  auto result = load(std::move(flags), env);
+  EXPECT_FALSE(result.has_value()) << "expected an error, got:\n"
+                                   << (result ? render_config(*result) : std::string());
+  return result ? std::string() : result.error();
+}
+
+// A folder under the system temp directory, removed with everything in it at the end of the test.
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device seed;
+    dir_ = std::filesystem::temp_directory_path() /
+           ("chorus-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(seed()));
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string write(const std::string& name, const std::string& text) {
+    const auto path = dir_ / name;
+    std::ofstream(path) << text;
+    return path.string();
+  }
+  std::filesystem::path dir_;
+};
+
+TEST(Config, DefaultsMatchTheDesign) {
+  auto result = load({});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  const Config& c = result->config;
+  EXPECT_EQ(c.data_dir, "./var");
+  EXPECT_EQ(c.bind, "0.0.0.0");
+  EXPECT_EQ(c.public_ip, "");
+  EXPECT_EQ(c.sip_port, 5060);
+  EXPECT_EQ(c.sips_port, 5061);
+  EXPECT_EQ(c.ws_port, 5066);
+  EXPECT_EQ(c.http_port, 8080);
+  EXPECT_EQ(c.rtp_ports, (PortRange{20000, 29999}));
+  EXPECT_EQ(c.workers, default_worker_count());
+  EXPECT_GE(c.workers, 1u);
+  EXPECT_LE(c.workers, 256u);
+  EXPECT_EQ(c.admin_token, "");
+  EXPECT_EQ(c.log_level, LogLevel::kInfo);
+  EXPECT_EQ(c.tls_cert, "");
+  EXPECT_EQ(c.tls_key, "");
+  EXPECT_EQ(c.sip_t1, 500ms);
+  EXPECT_EQ(c.sip_t2, 4000ms);
+  EXPECT_EQ(c.sip_t4, 5000ms);
+  EXPECT_EQ(c.session_expires, 1800s);
+  EXPECT_EQ(c.min_se, 90s);
+  const std::vector<AudioCodecSetting> codecs{
+      {"opus", 48000, 2}, {"G722", 8000, 1}, {"PCMU", 8000, 1}, {"PCMA", 8000, 1}};
+  EXPECT_EQ(c.audio_codecs, codecs);
+  EXPECT_EQ(c.max_connections_per_ip, 64u);
+  EXPECT_EQ(c.tcp_idle_timeout, 120s);
+  EXPECT_EQ(c.max_calls, 2000u);
+  EXPECT_EQ(c.shutdown_timeout, 5s);
+  EXPECT_FALSE(result->print_config);
+  EXPECT_FALSE(result->help);
+  EXPECT_EQ(result->config_file, "");
+  for (const SettingSpec& spec : setting_specs())
+    EXPECT_EQ(result->sources.at(std::string(spec.key)), Source::kDefault) << spec.key;
+}
+
+TEST(Config, FlagSetsValueAndRecordsItsSource) {
+  auto result = load({"--sip-port", "5070", "--log-level", "debug", "--bind", "::1"});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.sip_port, 5070);
+  EXPECT_EQ(result->config.log_level, LogLevel::kDebug);
+  EXPECT_EQ(result->config.bind, "::1");
+  EXPECT_EQ(result->sources.at("sip_port"), Source::kFlag);
+  EXPECT_EQ(result->origins.at("sip_port"), "flag --sip-port");
+  EXPECT_EQ(result->sources.at("http_port"), Source::kDefault);
+}
+
+TEST(Config, FlagAcceptsKeyEqualsValueForm) {
+  auto result = load({"--http-port=9000", "--rtp-ports=30000-30999", "--data-dir=/srv/chorus"});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.http_port, 9000);
+  EXPECT_EQ(result->config.rtp_ports, (PortRange{30000, 30999}));
+  EXPECT_EQ(result->config.data_dir, "/srv/chorus");
+}
+
+TEST(Config, RepeatedFlagLastOneWins) {
+  auto result = load({"--workers", "2", "--workers=3"});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.workers, 3u);
+}
+
+TEST(Config, EnvironmentVariableSetsValue) {
+  auto result = load({}, {{"CHORUS_HTTP_PORT", "9000"},
+                          {"CHORUS_SIP_T1", "250"},
+                          {"CHORUS_AUDIO_CODECS", "pcmu/8000, opus/48000/2"},
+                          {"PATH", "/usr/bin"}});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.http_port, 9000);
+  EXPECT_EQ(result->config.sip_t1, 250ms);
+  // RFC 4855 §3: names match case-insensitively and are stored in canonical spelling.
+  const std::vector<AudioCodecSetting> codecs{{"PCMU", 8000, 1}, {"opus", 48000, 2}};
+  EXPECT_EQ(result->config.audio_codecs, codecs);
+  EXPECT_EQ(result->sources.at("http_port"), Source::kEnv);
+  EXPECT_EQ(result->origins.at("http_port"), "env CHORUS_HTTP_PORT");
+}
+
+TEST_F(ConfigFileTest, FileSetsValuesFromFlatMapping) {
+  const std::string path = write("chorus.yaml",
+                                 "# chorus test config\n"
+                                 "sip_port: 5080\n"
+                                 "public_ip: 192.0.2.10\n"
+                                 "audio_codecs: [PCMA/8000, G722/8000]\n"
+                                 "admin_token: abcdefghijklmnop0123\n");
+  auto result = load({"--config", path});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.sip_port, 5080);
+  EXPECT_EQ(result->config.public_ip, "192.0.2.10");
+  const std::vector<AudioCodecSetting> codecs{{"PCMA", 8000, 1}, {"G722", 8000, 1}};
+  EXPECT_EQ(result->config.audio_codecs, codecs);
+  EXPECT_EQ(result->config.admin_token, "abcdefghijklmnop0123");
+  EXPECT_EQ(result->config_file, path);
+  EXPECT_EQ(result->sources.at("sip_port"), Source::kFile);
+  EXPECT_EQ(result->origins.at("sip_port"), "file " + path + ":2");
+  EXPECT_EQ(result->sources.at("config"), Source::kFlag);
+}
+
+TEST_F(ConfigFileTest, ConfigFileCanComeFromEnvironment) {
+  const std::string path = write("env.yaml", "max_calls: 10\n");
+  auto result = load({}, {{"CHORUS_CONFIG", path}});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.max_calls, 10u);
+  EXPECT_EQ(result->sources.at("config"), Source::kEnv);
+}
+
+TEST_F(ConfigFileTest, EmptyFileSetsNothing) {
+  auto result = load({"--config", write("empty.yaml", "")});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.sip_port, 5060);
+}
+
+TEST_F(ConfigFileTest, PrecedenceIsFlagThenEnvThenFileThenDefault) {
+  const std::string path = write("p.yaml", "sip_port: 5001\nws_port: 5002\nhttp_port: 5003\n");
+  const Env env{{"CHORUS_SIP_PORT", "6001"}, {"CHORUS_WS_PORT", "6002"}};
+  auto result = load({"--config", path, "--sip-port", "7001"}, env);
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.sip_port, 7001);  // flag beats env and file
+  EXPECT_EQ(result->config.ws_port, 6002);   // env beats file
+  EXPECT_EQ(result->config.http_port, 5003); // file beats default
+  EXPECT_EQ(result->config.sips_port, 5061); // default
+  EXPECT_EQ(result->sources.at("sip_port"), Source::kFlag);
+  EXPECT_EQ(result->sources.at("ws_port"), Source::kEnv);
+  EXPECT_EQ(result->sources.at("http_port"), Source::kFile);
+  EXPECT_EQ(result->sources.at("sips_port"), Source::kDefault);
+}
+
+TEST_F(ConfigFileTest, ConfigFlagBeatsConfigEnvironmentVariable) {
+  const std::string from_flag = write("flag.yaml", "max_calls: 1\n");
+  const std::string from_env = write("env.yaml", "max_calls: 2\n");
+  auto result = load({"--config=" + from_flag}, {{"CHORUS_CONFIG", from_env}});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.max_calls, 1u);
+}
+
+TEST(Config, UnknownFlagIsNamedWithSuggestion) {
+  const std::string error = error_of({"--sip-prot", "5060"});
+  EXPECT_THAT(error, HasSubstr("unknown flag --sip-prot"));
+  EXPECT_THAT(error, HasSubstr("did you mean --sip-port?"));
+}
+
+TEST(Config, UnknownChorusEnvironmentVariableIsNamed) {
+  const std::string error = error_of({}, {{"CHORUS_SIP_PROT", "5060"}});
+  EXPECT_THAT(error, HasSubstr("CHORUS_SIP_PROT"));
+  EXPECT_THAT(error, HasSubstr("did you mean CHORUS_SIP_PORT?"));
+  // --print-config is a flag only, so it has no variable.
+  EXPECT_THAT(error_of({}, {{"CHORUS_PRINT_CONFIG", "1"}}), HasSubstr("CHORUS_PRINT_CONFIG"));
+}
+
+TEST(Config, OtherEnvironmentVariablesAreIgnored) {
+  EXPECT_TRUE(load({}, {{"HOME", "/root"}, {"CHORUSX", "1"}, {"MY_CHORUS_PORT", "x"}}).has_value());
+}
+
+TEST_F(ConfigFileTest, UnknownYamlKeyIsNamedWithFileAndLine) {
+  const std::string path = write("bad.yaml", "sip_port: 5060\nhttp_prot: 80\n");
+  const std::string error = error_of({"--config", path});
+  EXPECT_THAT(error, HasSubstr("\"http_prot\""));
+  EXPECT_THAT(error, HasSubstr(path + ":2"));
+  EXPECT_THAT(error, HasSubstr("did you mean http_port?"));
+}
+
+TEST_F(ConfigFileTest, BadYamlValueReportsItsLine) {
+  const std::string path = write("line.yaml", "bind: 0.0.0.0\n\nlog_level: loud\n");
+  const std::string error = error_of({"--config", path});
+  EXPECT_THAT(error, HasSubstr("log_level (file " + path + ":3)"));
+  EXPECT_THAT(error, HasSubstr("\"loud\""));
+  EXPECT_THAT(error, HasSubstr("trace, debug, info, warn, error"));
+}
+
+TEST_F(ConfigFileTest, YamlSyntaxErrorReportsItsLine) {
+  const std::string path = write("syntax.yaml", "sip_port: 5060\nhttp_port: [8080\n");
+  const std::string error = error_of({"--config", path});
+  EXPECT_THAT(error, HasSubstr("config file " + path + ":"));
+}
+
+TEST_F(ConfigFileTest, NestedOrRepeatedYamlKeysAreRejected) {
+  EXPECT_THAT(error_of({"--config", write("nested.yaml", "sip_port:\n  udp: 5060\n")}),
+              HasSubstr("expected a single value, not a mapping"));
+  EXPECT_THAT(error_of({"--config", write("list.yaml", "sip_port: [1, 2]\n")}),
+              HasSubstr("not a list"));
+  const std::string twice = write("twice.yaml", "sip_port: 5060\nsip_port: 5070\n");
+  EXPECT_THAT(error_of({"--config", twice}), HasSubstr("sip_port (file " + twice + ":2)"));
+  EXPECT_THAT(error_of({"--config", write("scalar.yaml", "just text\n")}),
+              HasSubstr("expected a mapping of settings"));
+  EXPECT_THAT(error_of({"--config", write("cfg.yaml", "config: other.yaml\n")}),
+              HasSubstr("--config or CHORUS_CONFIG"));
+}
+
+TEST_F(ConfigFileTest, MissingConfigFileIsAnError) {
+  const std::string missing = (dir_ / "absent.yaml").string();
+  EXPECT_THAT(error_of({"--config", missing}), HasSubstr(missing + " does not exist"));
+  EXPECT_THAT(error_of({"--config", dir_.string()}), HasSubstr("not a regular file"));
+}
+
+TEST(Config, BadPortsAreRejectedNamingKeyAndSource) {
+  const std::string error = error_of({}, {{"CHORUS_SIP_PORT", "70000"}});
+  EXPECT_THAT(error, HasSubstr("sip_port (env CHORUS_SIP_PORT)"));
+  EXPECT_THAT(error, HasSubstr("\"70000\""));
+  EXPECT_THAT(error, HasSubstr("from 0 to 65535"));
+  EXPECT_THAT(error_of({"--http-port", "80a"}), HasSubstr("http_port (flag --http-port)"));
+  EXPECT_THAT(error_of({"--ws-port=-1"}), HasSubstr("ws_port"));
+  EXPECT_THAT(error_of({"--sips-port="}), HasSubstr("sips_port"));
+  EXPECT_THAT(error_of({"--workers", "0"}), HasSubstr("from 1 to 256"));
+}
+
+TEST(Config, PortZeroMeansAnyFreePortAndNeverClashes) {
+  auto result = load({"--sip-port=0", "--ws-port=0", "--http-port=0"});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.sip_port, 0);
+}
+
+TEST(Config, RtpRangeMustStartEvenAndAscend) {
+  EXPECT_THAT(error_of({"--rtp-ports", "20001-29999"}), HasSubstr("LO even"));
+  EXPECT_THAT(error_of({"--rtp-ports", "29998-20000"}), HasSubstr("rtp_ports (flag --rtp-ports)"));
+  EXPECT_THAT(error_of({"--rtp-ports", "20000-20000"}), HasSubstr("LO < HI"));
+  EXPECT_THAT(error_of({"--rtp-ports", "1000-2000"}), HasSubstr("1024 to 65535"));
+  EXPECT_THAT(error_of({"--rtp-ports", "40000-70000"}), HasSubstr("rtp_ports"));
+  EXPECT_THAT(error_of({"--rtp-ports", "40000"}), HasSubstr("rtp_ports"));
+}
+
+TEST(Config, LogLevelAcceptsOnlyTheFiveNames) {
+  EXPECT_THAT(error_of({"--log-level", "verbose"}), HasSubstr("one of trace, debug, info, warn, error"));
+  EXPECT_THAT(error_of({"--log-level", "off"}), HasSubstr("log_level"));
+  auto result = load({"--log-level", "warn"});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.log_level, LogLevel::kWarn);
+}
+
+TEST(Config, AudioCodecsMustBeKnownWithTheirRtpmapRate) {
+  EXPECT_THAT(error_of({"--audio-codecs", "opus/48000/2,GSM/8000"}), HasSubstr("\"GSM/8000\" is not one of them"));
+  EXPECT_THAT(error_of({"--audio-codecs", "PCMU/16000"}), HasSubstr("audio_codecs (flag --audio-codecs)"));
+  EXPECT_THAT(error_of({"--audio-codecs", "opus/48000/1"}), HasSubstr("\"opus/48000/1\""));
+  EXPECT_THAT(error_of({"--audio-codecs", "PCMU"}), HasSubstr("name/rate[/channels]"));
+  EXPECT_THAT(error_of({"--audio-codecs", "PCMU/8000,pcmu/8000"}), HasSubstr("is repeated"));
+  EXPECT_THAT(error_of({"--audio-codecs", "PCMU/8000,"}), HasSubstr("audio_codecs"));
+  auto result = load({"--audio-codecs", "opus/48000,G722/8000/1"});  // channels default per codec
+  ASSERT_TRUE(result.has_value()) << result.error();
+  const std::vector<AudioCodecSetting> codecs{{"opus", 48000, 2}, {"G722", 8000, 1}};
+  EXPECT_EQ(result->config.audio_codecs, codecs);
+}
+
+TEST(Config, AddressesMustBeLiterals) {
+  EXPECT_THAT(error_of({"--bind", "localhost"}), HasSubstr("IPv4 or IPv6 address literal"));
+  EXPECT_THAT(error_of({"--bind", "[::1]"}), HasSubstr("bind"));
+  EXPECT_THAT(error_of({"--public-ip", "0.0.0.0"}), HasSubstr("public_ip"));
+  EXPECT_THAT(error_of({"--public-ip", "::"}), HasSubstr("public_ip"));
+  auto result = load({"--bind", "::", "--public-ip", "2001:db8::7"});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.public_ip, "2001:db8::7");
+}
+
+TEST_F(ConfigFileTest, TlsCertificateNeedsItsKey) {
+  const std::string cert = write("cert.pem", "-----BEGIN CERTIFICATE-----\n");
+  const std::string key = write("key.pem", "-----BEGIN PRIVATE KEY-----\n");
+  const std::string error = error_of({"--tls-cert", cert});
+  EXPECT_THAT(error, HasSubstr("tls_cert (flag --tls-cert) is set but tls_key is not"));
+  EXPECT_THAT(error_of({}, {{"CHORUS_TLS_KEY", key}}), HasSubstr("tls_key (env CHORUS_TLS_KEY)"));
+  EXPECT_THAT(error_of({"--tls-cert", cert, "--tls-key", (dir_ / "none.pem").string()}),
+              HasSubstr("tls_key (flag --tls-key)"));
+  auto result = load({"--tls-cert", cert, "--tls-key", key});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.tls_key, key);
+}
+
+TEST(Config, TimersKeepRfcOrdering) {
+  // RFC 3261 §17.1.2.2: T2 ≥ T1.
+  const std::string error = error_of({"--sip-t1", "5000", "--sip-t2=4000"});
+  EXPECT_THAT(error, HasSubstr("sip_t2 = 4000 (flag --sip-t2) must be at least sip_t1 = 5000"));
+  EXPECT_THAT(error_of({"--sip-t1", "0"}), HasSubstr("sip_t1"));
+  // RFC 4028 §4: Min-SE is at least 90 s and Session-Expires at least Min-SE.
+  EXPECT_THAT(error_of({"--min-se", "60"}), HasSubstr("from 90 to 86400"));
+  EXPECT_THAT(error_of({"--min-se", "600", "--session-expires", "300"}),
+              HasSubstr("session_expires = 300 (flag --session-expires) must be at least min_se = 600"));
+}
+
+TEST(Config, ListenersMustNotShareAPort) {
+  EXPECT_THAT(error_of({"--http-port", "5060"}), HasSubstr("sip_port = 5060 (default) and http_port"));
+  EXPECT_THAT(error_of({"--sip-port", "20002"}), HasSubstr("inside rtp_ports"));
+  // sips_port only listens when TLS is configured, so it clashes with nothing otherwise.
+  EXPECT_TRUE(load({"--sips-port", "5060"}).has_value());
+}
+
+TEST(Config, AdminTokenErrorsNeverEchoTheToken) {
+  const std::string error = error_of({"--admin-token", "short-secret"});
+  EXPECT_THAT(error, HasSubstr("admin_token (flag --admin-token)"));
+  EXPECT_THAT(error, Not(HasSubstr("short-secret")));
+  EXPECT_THAT(error_of({"--admin-token", "has spaces in the token"}), Not(HasSubstr("spaces")));
+  EXPECT_TRUE(load({"--admin-token", "0123456789abcdefABCDEF-._~+/=="}).has_value());
+}
+
+TEST(Config, MalformedCommandLinesAreRejected) {
+  EXPECT_THAT(error_of({"--data-dir"}), HasSubstr("--data-dir needs a value"));
+  EXPECT_THAT(error_of({"--data-dir", "--sip-port", "5070"}), HasSubstr("--data-dir needs a value"));
+  EXPECT_THAT(error_of({"stray"}), HasSubstr("unexpected argument \"stray\""));
+  EXPECT_THAT(error_of({"-p"}), HasSubstr("unexpected argument"));
+  EXPECT_THAT(error_of({"--print-config=yes"}), HasSubstr("--print-config takes no value"));
+  EXPECT_THAT(error_of({"--data-dir="}), HasSubstr("data_dir"));
+  EXPECT_THAT(error_of({"--config="}), HasSubstr("config (flag --config)"));
+}
+
+TEST(Config, HelpWinsOverEverythingElse) {
+  for (const char* help : {"-h", "--help"}) {
+    auto result = load({"--bogus", help}, {{"CHORUS_NOPE", "1"}});
+    ASSERT_TRUE(result.has_value()) << result.error();
+    EXPECT_TRUE(result->help);
+  }
+}
+
+TEST(Config, UsageListsEveryFlagWithEnvAndDefault) {
+  const std::string usage = usage_text();
+  EXPECT_THAT(usage, HasSubstr("--config FILE"));
+  EXPECT_THAT(usage, HasSubstr("CHORUS_CONFIG"));
+  EXPECT_THAT(usage, HasSubstr("--print-config"));
+  EXPECT_THAT(usage, HasSubstr("--help"));
+  for (const SettingSpec& spec : setting_specs()) {
+    EXPECT_THAT(usage, HasSubstr(flag_name(spec.key) + " " + std::string(spec.value_name)));
+    EXPECT_THAT(usage, HasSubstr("env " + env_name(spec.key)));
+  }
+  EXPECT_THAT(usage, HasSubstr("default 20000-29999"));
+  EXPECT_THAT(usage, HasSubstr("default opus/48000/2,G722/8000,PCMU/8000,PCMA/8000"));
+}
+
+TEST(Config, PrintConfigShowsSourcesAndHidesAdminToken) {
+  auto result = load({"--print-config", "--admin-token", "s3cr3t-t0ken-0123456789"},
+                     {{"CHORUS_HTTP_PORT", "9000"}});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_TRUE(result->print_config);
+  const std::string text = render_config(*result);
+  EXPECT_THAT(text, HasSubstr("sip_port = 5060  (default)\n"));
+  EXPECT_THAT(text, HasSubstr("http_port = 9000  (env CHORUS_HTTP_PORT)\n"));
+  EXPECT_THAT(text, HasSubstr("admin_token = ***  (flag --admin-token)\n"));
+  EXPECT_THAT(text, HasSubstr("public_ip = \"\"  (default)\n"));
+  EXPECT_THAT(text, HasSubstr("config = \"\"  (default)\n"));
+  EXPECT_THAT(text, Not(HasSubstr("s3cr3t")));
+  for (const SettingSpec& spec : setting_specs())
+    EXPECT_THAT(text, HasSubstr("\n" + std::string(spec.key) + " = "));
+}
+
+// Each setting shows its value in the syntax it parses, so --print-config output can be pasted
+// back as flags; walking the table keeps that true for settings added later.
+TEST(Config, EveryShownDefaultParsesBackToItself) {
+  const Config defaults;
+  for (const SettingSpec& spec : setting_specs()) {
+    if (spec.secret) continue;
+    Config parsed;
+    const std::string shown = spec.show(defaults);
+    ASSERT_TRUE(spec.apply(parsed, shown).has_value()) << spec.key << " = " << shown;
+    EXPECT_EQ(spec.show(parsed), shown) << spec.key;
+  }
+}
+
+TEST(Config, EnvironmentFromSplitsAtFirstEquals) {
+  std::string a = "CHORUS_BIND=::1";
+  std::string b = "WEIRD=a=b";
+  std::string c = "NO_EQUALS";
+  std::vector<char*> envp{a.data(), b.data(), c.data(), nullptr};
+  const Env env = environment_from(envp.data());
+  EXPECT_EQ(env, (Env{{"CHORUS_BIND", "::1"}, {"WEIRD", "a=b"}}));
+  EXPECT_TRUE(environment_from(nullptr).empty());
+}
+
+}  // namespace
+}  // namespace chorus::server

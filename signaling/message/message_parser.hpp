@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "signaling/message/sip_message.hpp"
 
@@ -61,10 +62,32 @@ class StreamFramer {
 
   [[nodiscard]] std::size_t buffered() const { return buffer_.size() - consumed_; }
 
+  // RFC 5626 §3.5.1: a CRLFCRLF "ping" between messages is skipped; each one seen since the last
+  // call is counted here so the transport can answer it with a CRLF "pong" (§4.4.1).
+  [[nodiscard]] std::size_t take_pings() { return std::exchange(pings_, 0); }
+
  private:
+  // Where the message at the front of the buffer ends, as far as the buffered bytes tell.
+  struct Frame {
+    enum class Kind { kNeedMore, kComplete, kBad } kind = Kind::kNeedMore;
+    std::size_t header_bytes = 0;  // through the blank line
+    std::size_t total_bytes = 0;   // kComplete: headers + Content-Length
+    int status = 0;                // kBad: 400 or 513
+    std::string_view reason;       // kBad
+  };
+  Frame locate();
+  std::optional<std::size_t> find_header_end();
+  void skip_keepalives();
+  Item framing_error(int status, std::string_view reason, std::size_t header_bytes);
+
   ParseLimits limits_;
   std::string buffer_;
   std::size_t consumed_ = 0;
+  std::size_t scan_offset_ = 0;  // bytes of the current message already searched for CRLFCRLF
+  std::size_t line_feeds_ = 0;   // LFs skipped between messages since the last ping
+  std::size_t pings_ = 0;
+  std::optional<std::size_t> frame_bytes_;  // total size of the front message once known
+  bool fatal_ = false;           // framing was lost: every next() is kFatal
 };
 
 }  // namespace chorus::sip

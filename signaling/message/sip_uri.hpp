@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "signaling/message/expected_compat.hpp"  // std::expected where the library lacks it (clang 14)
+
 namespace chorus::sip {
 
 struct UriParam {

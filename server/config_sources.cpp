@@ -193,8 +193,10 @@ std::expected<std::vector<Assignment>, std::string> assignments_from(const YAML:
                              (key == kConfigKey ? " (the file is chosen with --config or CHORUS_CONFIG)" : ""));
     if (!seen.insert(key).second)
       return std::unexpected(key + " (file " + key_at + "): the key appears twice in the file");
+    // An empty value has no text of its own; its mark points at whatever follows it.
     const YAML::Mark value_mark = it->second.Mark();
-    const std::string at = value_mark.is_null() ? key_at : where(path, value_mark);
+    const bool own_mark = !value_mark.is_null() && !it->second.IsNull();
+    const std::string at = own_mark ? where(path, value_mark) : key_at;
     auto text = scalar_text(*spec, it->second, at);
     if (!text) return std::unexpected(text.error());
     out.push_back({spec, std::move(*text), Source::kFile, "file " + at});
@@ -211,7 +213,10 @@ std::expected<std::vector<Assignment>, std::string> read_config_file(const std::
   try {
     return assignments_from(YAML::Load(*text), path);
   } catch (const YAML::Exception& error) {
-    return std::unexpected("config file " + where(path, error.mark) + ": " + error.msg);
+    // A bare `::` (the IPv6 wildcard) is the likeliest way to meet this one in a config file.
+    const bool colon_value = error.msg == YAML::ErrorMsg::MAP_VALUE;
+    return std::unexpected("config file " + where(path, error.mark) + ": " + error.msg +
+                           (colon_value ? " (quote values made of colons: bind: \"::\")" : ""));
   }
 }
 

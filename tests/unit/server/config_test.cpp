@@ -241,6 +241,33 @@ TEST_F(ConfigFileTest, NestedOrRepeatedYamlKeysAreRejected) {
               HasSubstr("--config or CHORUS_CONFIG"));
 }
 
+TEST_F(ConfigFileTest, EmptyYamlValueReadsAsEmptyText) {
+  auto result = load({"--config", write("null.yaml", "public_ip:\nadmin_token: ~\n")});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.public_ip, "");
+  EXPECT_EQ(result->sources.at("public_ip"), Source::kFile);
+  const std::string path = write("nullport.yaml", "bind: \"::\"\nsip_port:\n");
+  EXPECT_THAT(error_of({"--config", path}), HasSubstr("sip_port (file " + path + ":2)"));
+}
+
+TEST_F(ConfigFileTest, BareIpv6WildcardGetsAQuotingHint) {
+  // YAML reads an unquoted `::` as a mapping indicator; every other IPv6 literal is fine bare.
+  const std::string path = write("v6.yaml", "bind: ::\n");
+  EXPECT_THAT(error_of({"--config", path}), HasSubstr("bind: \"::\""));
+  auto result = load({"--config", write("v6ok.yaml", "bind: fe80::1\npublic_ip: 2001:db8::7\n")});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.bind, "fe80::1");
+}
+
+// A broken lower source is reported even when a stronger one overrides it: it would bite the
+// day the override goes away.
+TEST_F(ConfigFileTest, OverriddenBadValueIsStillReported) {
+  const std::string path = write("bad.yaml", "http_port: eighty\n");
+  EXPECT_THAT(error_of({"--config", path, "--http-port", "8081"}), HasSubstr("http_port (file " + path + ":1)"));
+  EXPECT_THAT(error_of({"--http-port", "8081"}, {{"CHORUS_HTTP_PORT", "x"}}),
+              HasSubstr("http_port (env CHORUS_HTTP_PORT)"));
+}
+
 TEST_F(ConfigFileTest, MissingConfigFileIsAnError) {
   const std::string missing = (dir_ / "absent.yaml").string();
   EXPECT_THAT(error_of({"--config", missing}), HasSubstr(missing + " does not exist"));

@@ -54,7 +54,7 @@ bool StreamFramer::feed(std::string_view bytes) {
   // the limit means the caller is not draining, and the buffer must stay bounded anyway.
   if (buffered() <= 2 * limits_.max_message_bytes) {
     skip_keepalives();
-    if (locate().kind != Frame::Kind::kNeedMore) return true;
+    if (locate().kind == Frame::Kind::kComplete) return true;
   }
   // Refused: the connection is to be closed, so nothing held is worth keeping.
   buffer_.clear();
@@ -121,7 +121,8 @@ StreamFramer::Frame StreamFramer::locate() {
   };
   if (cl.count == 0) return bad(400, "Missing Content-Length header");  // §18.3: mandatory on streams
   if (cl.count > 1) return bad(400, "Multiple Content-Length headers");
-  const auto length = grammar::parse_decimal(cl.value, limits_.max_message_bytes);
+  // 1*DIGIT; a well-formed length past the message limit is a 513, not a 400 (§21.5.8).
+  const auto length = grammar::parse_decimal(cl.value, 0xffffffffULL);
   if (!length) return bad(400, "Bad Content-Length header");
   if (*header_end + *length > limits_.max_message_bytes) return bad(513, "Message Too Large");
   frame_bytes_ = *header_end + *length;

@@ -8,9 +8,11 @@ namespace chorus::conference {
 namespace {
 
 // RFC 3261 §20.43: Warning: 3xx agent "text" — 304/305 say which media could not be agreed.
-std::vector<sip::Header> warning(int code, std::string_view text) {
-  return {{"Warning", std::to_string(code) + " chorus \"" + std::string(text) + "\""}};
+std::vector<sip::Header> warning(const sdp::NegotiationError& error) {
+  return {{"Warning", error.warning_value("chorus")}};
 }
+
+sip::CallDecision no_ports() { return {503, "No Media Ports", {}, {{"Retry-After", "10"}}}; }
 
 }  // namespace
 
@@ -40,26 +42,35 @@ bool ConferenceService::lease_ports(Participant& participant, std::size_t count)
 }
 
 sdp::OriginInfo ConferenceService::next_origin(Participant& participant) const {
-  return sdp::OriginInfo{participant.sdp_session_id, ++participant.sdp_version, media_address_};
+  sdp::OriginInfo origin;
+  origin.session_id = participant.sdp_session_id;
+  origin.session_version = ++participant.sdp_version;
+  return origin;
 }
 
-sdp::SessionDescription ConferenceService::answer_for(Participant& participant, const sdp::SessionDescription& offer,
-                                                      const sdp::AnswerPlan& plan) {
+sdp::MediaPorts ConferenceService::leased_ports(const Participant& participant) {
   sdp::MediaPorts ports;
   for (const auto& lease : participant.ports) ports.rtp_ports.push_back(lease->rtp_port());
-  auto answer = sdp::build_answer(offer, plan, sdp::LocalMediaAddress{media_address_}, ports, next_origin(participant));
-  participant.streams = plan.streams;
-  participant.current_local = answer;
-  return answer;
+  return ports;
 }
 
-sdp::SessionDescription ConferenceService::offer_for(Participant& participant) {
-  sdp::MediaPorts ports;
-  for (const auto& lease : participant.ports) ports.rtp_ports.push_back(lease->rtp_port());
-  auto offer = sdp::build_offer(policy_, sdp::LocalMediaAddress{media_address_}, ports, next_origin(participant));
-  participant.our_pending_offer = offer;
-  participant.current_local = offer;
-  return offer;
+std::expected<std::string, sdp::NegotiationError> ConferenceService::answer_for(Participant& participant,
+                                                                               const sdp::AnswerPlan& plan) {
+  auto answer = sdp::build_answer(plan, sdp::LocalMediaAddress{media_address_}, leased_ports(participant),
+                                  next_origin(participant));
+  if (!answer) return std::unexpected(answer.error());
+  participant.streams = plan.streams();
+  participant.current_local = *answer;
+  return sdp::serialize_sdp(*answer);
+}
+
+std::expected<std::string, sdp::NegotiationError> ConferenceService::offer_for(Participant& participant) {
+  auto offer = sdp::build_offer(policy_, sdp::LocalMediaAddress{media_address_}, leased_ports(participant),
+                                next_origin(participant));
+  if (!offer) return std::unexpected(offer.error());
+  participant.our_pending_offer = *offer;
+  participant.current_local = *offer;
+  return sdp::serialize_sdp(*offer);
 }
 
 sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call, const sip::SipMessage&,
@@ -82,14 +93,18 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
   std::string body;
   if (offer_text) {
     auto offer = sdp::parse_sdp(*offer_text);
-    if (!offer) return {400, "Bad SDP", {}, {}};
+    if (!offer) return {400, "Bad SDP: " + offer.error(), {}, {}};
     auto plan = sdp::plan_answer(*offer, policy_);
-    if (!plan) return {plan.error().sip_status, plan.error().reason, {}, warning(304, plan.error().reason)};
-    if (!lease_ports(participant, plan->accepted_stream_count())) return {503, "No Media Ports", {}, {{"Retry-After", "10"}}};
-    body = sdp::serialize_sdp(answer_for(participant, *offer, *plan));
+    if (!plan) return {plan.error().sip_status, plan.error().reason, {}, warning(plan.error())};
+    if (!lease_ports(participant, plan->ports_needed())) return no_ports();
+    auto answer = answer_for(participant, *plan);
+    if (!answer) return {answer.error().sip_status, answer.error().reason, {}, {}};
+    body = std::move(*answer);
   } else {
-    if (!lease_ports(participant, 1)) return {503, "No Media Ports", {}, {{"Retry-After", "10"}}};
-    body = sdp::serialize_sdp(offer_for(participant));
+    if (!lease_ports(participant, 1)) return no_ports();
+    auto offer = offer_for(participant);
+    if (!offer) return {offer.error().sip_status, offer.error().reason, {}, {}};
+    body = std::move(*offer);
   }
   CHORUS_LOG(kInfo, "conference", "participant joined", {"room", room->id}, {"call_id", call.call_id},
              {"participant", participant.id}, {"from", call.from_uri},
@@ -121,22 +136,26 @@ sip::OfferDecision ConferenceService::on_remote_offer(sip::CallHandle call, std:
   if (it == participants_.end()) return {481, {}, {}, {}};
   Participant& participant = it->second;
   auto offer = sdp::parse_sdp(sdp_text);
-  if (!offer) return {400, "Bad SDP", {}, {}};
+  if (!offer) return {400, "Bad SDP: " + offer.error(), {}, {}};
   auto plan = sdp::plan_answer(*offer, policy_);
   // RFC 3264 §8: a re-offer we cannot accept is refused; the session stays as it was.
-  if (!plan) return {plan.error().sip_status, plan.error().reason, {}, warning(304, plan.error().reason)};
-  if (!lease_ports(participant, plan->accepted_stream_count())) return {503, "No Media Ports", {}, {{"Retry-After", "10"}}};
-  auto answer = answer_for(participant, *offer, *plan);
+  if (!plan) return {plan.error().sip_status, plan.error().reason, {}, warning(plan.error())};
+  if (!lease_ports(participant, plan->ports_needed())) {
+    auto refused = no_ports();
+    return {refused.status, refused.reason, {}, refused.extra_headers};
+  }
+  auto answer = answer_for(participant, *plan);
+  if (!answer) return {answer.error().sip_status, answer.error().reason, {}, {}};
   CHORUS_LOG(kDebug, "conference", "session updated", {"call_id", participant.call_id},
-             {"hold", sdp::is_hold(*offer) ? "yes" : "no"});
-  return {200, {}, sdp::serialize_sdp(answer), {}};
+             {"hold", plan->hold ? "yes" : "no"});
+  return {200, {}, std::move(*answer), {}};
 }
 
 std::string ConferenceService::on_offer_requested(sip::CallHandle call) {
   auto it = participants_.find(call);
   if (it == participants_.end()) return {};
   if (it->second.ports.empty() && !lease_ports(it->second, 1)) return {};
-  return sdp::serialize_sdp(offer_for(it->second));
+  return offer_for(it->second).value_or(std::string());
 }
 
 void ConferenceService::on_dtmf(sip::CallHandle call, char digit, int duration_ms) {

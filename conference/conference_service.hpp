@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <expected>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,8 @@
 #include "conference/room.hpp"
 #include "media/udp_port_pool.hpp"
 #include "signaling/sdp/offer_answer.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
+#include "signaling/sdp/sdp_serializer.hpp"
 #include "signaling/sdp/session_description.hpp"
 #include "signaling/ua/call_listener.hpp"
 
@@ -65,9 +68,10 @@ class ConferenceService final : public sip::CallListener {
  private:
   // Leases until `participant` holds `count` port pairs; false when the pool ran out.
   bool lease_ports(Participant& participant, std::size_t count);
-  sdp::SessionDescription answer_for(Participant& participant, const sdp::SessionDescription& offer,
-                                     const sdp::AnswerPlan& plan);
-  sdp::SessionDescription offer_for(Participant& participant);
+  static sdp::MediaPorts leased_ports(const Participant& participant);
+  // The serialised answer/offer we send next; remembered as the participant's local description.
+  std::expected<std::string, sdp::NegotiationError> answer_for(Participant& participant, const sdp::AnswerPlan& plan);
+  std::expected<std::string, sdp::NegotiationError> offer_for(Participant& participant);
   [[nodiscard]] sdp::OriginInfo next_origin(Participant& participant) const;
 
   RoomDirectory& rooms_;

@@ -19,8 +19,8 @@ Checked apply_assignment(LoadResult& result, const Assignment& assignment) {
   if (!applied) {
     // The admin token is a credential: say where the bad one came from, never what it is.
     const std::string shown = spec.secret ? "the value" : "\"" + assignment.value + "\"";
-    return std::unexpected(key + " (" + assignment.origin + "): " + shown +
-                           " is not allowed; expected " + applied.error());
+    return std::unexpected(key + " (" + assignment.origin + "): " + shown + " is not allowed; expected " +
+                           applied.error());
   }
   result.sources[key] = assignment.source;
   result.origins[key] = assignment.origin;
@@ -30,8 +30,7 @@ Checked apply_assignment(LoadResult& result, const Assignment& assignment) {
 // "sip_t1 = 500 (default)", for messages about two settings that disagree.
 std::string described(const LoadResult& result, std::string_view key) {
   const SettingSpec* spec = find_setting(key);
-  return std::string(key) + " = " + spec->show(result.config) + " (" +
-         result.origins.at(std::string(key)) + ")";
+  return std::string(key) + " = " + spec->show(result.config) + " (" + result.origins.at(std::string(key)) + ")";
 }
 
 Checked check_tls_pair(const LoadResult& result) {
@@ -47,12 +46,12 @@ Checked check_timer_order(const LoadResult& result) {
   const Config& config = result.config;
   // RFC 3261 §17.1.2.2: retransmit intervals double from T1 up to T2, so T2 below T1 is nonsense.
   if (config.sip_t2 < config.sip_t1)
-    return std::unexpected(described(result, "sip_t2") + " must be at least " +
-                           described(result, "sip_t1") + " (RFC 3261 §17.1.2.2)");
+    return std::unexpected(described(result, "sip_t2") + " must be at least " + described(result, "sip_t1") +
+                           " (RFC 3261 §17.1.2.2)");
   // RFC 4028 §4: the Session-Expires we send must not be below our own Min-SE.
   if (config.session_expires < config.min_se)
-    return std::unexpected(described(result, "session_expires") + " must be at least " +
-                           described(result, "min_se") + " (RFC 4028 §4)");
+    return std::unexpected(described(result, "session_expires") + " must be at least " + described(result, "min_se") +
+                           " (RFC 4028 §4)");
   return {};
 }
 
@@ -70,13 +69,13 @@ Checked check_port_clashes(const LoadResult& result) {
   for (std::size_t i = 0; i < listeners.size(); ++i) {
     for (std::size_t j = i + 1; j < listeners.size(); ++j) {
       if (listeners[i].second != 0 && listeners[i].second == listeners[j].second)
-        return std::unexpected(described(result, listeners[i].first) + " and " +
-                               described(result, listeners[j].first) + " must differ");
+        return std::unexpected(described(result, listeners[i].first) + " and " + described(result, listeners[j].first) +
+                               " must differ");
     }
   }
   if (config.sip_port >= config.rtp_ports.first && config.sip_port <= config.rtp_ports.last)
-    return std::unexpected(described(result, "sip_port") + " lies inside " +
-                           described(result, "rtp_ports") + "; move one of them");
+    return std::unexpected(described(result, "sip_port") + " lies inside " + described(result, "rtp_ports") +
+                           "; move one of them");
   return {};
 }
 
@@ -113,8 +112,7 @@ Checked apply_all(LoadResult& result, const FlagScan& flags, const EnvScan& env)
     result.origins[key] = "env " + env_name(kConfigKey);
   }
   if (file) {
-    if (file->empty())
-      return std::unexpected("config (" + result.origins[key] + "): expected the path of a YAML file");
+    if (file->empty()) return std::unexpected("config (" + result.origins[key] + "): expected the path of a YAML file");
     auto from_file = read_config_file(*file);
     if (!from_file) return std::unexpected(from_file.error());
     result.config_file = *file;
@@ -132,10 +130,14 @@ Checked apply_all(LoadResult& result, const FlagScan& flags, const EnvScan& env)
 
 std::string_view source_name(Source source) {
   switch (source) {
-    case Source::kDefault: return "default";
-    case Source::kFile: return "file";
-    case Source::kEnv: return "env";
-    case Source::kFlag: return "flag";
+    case Source::kDefault:
+      return "default";
+    case Source::kFile:
+      return "file";
+    case Source::kEnv:
+      return "env";
+    case Source::kFlag:
+      return "flag";
   }
   return "default";
 }
@@ -152,8 +154,7 @@ std::expected<LoadResult, std::string> load_config(std::span<const char* const> 
   result.print_config = flags->print_config;
   auto from_env = scan_env(env);
   if (!from_env) return std::unexpected(from_env.error());
-  if (auto applied = apply_all(result, *flags, *from_env); !applied)
-    return std::unexpected(applied.error());
+  if (auto applied = apply_all(result, *flags, *from_env); !applied) return std::unexpected(applied.error());
   return result;
 }
 
@@ -188,13 +189,14 @@ std::string usage_text() {
       "variable; a flag beats the environment, which beats the file, which beats the default.\n"
       "\n"
       "  --config FILE\n"
-      "      YAML file: a flat mapping of the keys below (env " + env_name(kConfigKey) + ")\n";
+      "      YAML file: a flat mapping of the keys below (env " +
+      env_name(kConfigKey) + ")\n";
   for (const SettingSpec& spec : setting_specs()) {
     std::string default_text = spec.show(defaults_config);
     if (default_text.empty()) default_text = "\"\"";
-    out += "  " + flag_name(spec.key) + " " + std::string(spec.value_name) + "\n      " +
-           std::string(spec.help) + "\n      default " + default_text + "; env " +
-           env_name(spec.key) + "; file key " + std::string(spec.key) + "\n";
+    out += "  " + flag_name(spec.key) + " " + std::string(spec.value_name) + "\n      " + std::string(spec.help) +
+           "\n      default " + default_text + "; env " + env_name(spec.key) + "; file key " + std::string(spec.key) +
+           "\n";
   }
   out +=
       "  --print-config\n"

@@ -44,29 +44,29 @@ unsigned default_worker_count();
 
 struct Config {
   std::string data_dir = "./var";
-  std::string bind = "0.0.0.0";             // IPv4 or IPv6 literal to listen on
-  std::string public_ip;                    // empty: derived later from the bind/route
-  std::uint16_t sip_port = 5060;            // UDP+TCP; 0 = any free port (tests)
-  std::uint16_t sips_port = 5061;           // TLS, when tls_cert/tls_key are set
-  std::uint16_t ws_port = 5066;             // SIP over WebSocket (RFC 7118)
-  std::uint16_t http_port = 8080;           // REST API, /metrics, web page
+  std::string bind = "0.0.0.0";    // IPv4 or IPv6 literal to listen on
+  std::string public_ip;           // empty: derived later from the bind/route
+  std::uint16_t sip_port = 5060;   // UDP+TCP; 0 = any free port (tests)
+  std::uint16_t sips_port = 5061;  // TLS, when tls_cert/tls_key are set
+  std::uint16_t ws_port = 5066;    // SIP over WebSocket (RFC 7118)
+  std::uint16_t http_port = 8080;  // REST API, /metrics, web page
   PortRange rtp_ports{20000, 29999};
   unsigned workers = default_worker_count();
-  std::string admin_token;                  // empty: the server generates one
+  std::string admin_token;  // empty: the server generates one
   LogLevel log_level = LogLevel::kInfo;
-  std::string tls_cert;                     // PEM file paths; both or neither
+  std::string tls_cert;  // PEM file paths; both or neither
   std::string tls_key;
-  std::chrono::milliseconds sip_t1{500};    // RFC 3261 §17.1.1.1: RTT estimate
-  std::chrono::milliseconds sip_t2{4000};   // RFC 3261 §17.1.2.2: max non-INVITE retransmit interval
-  std::chrono::milliseconds sip_t4{5000};   // RFC 3261 §17.1.2.2: max message lifetime in the network
+  std::chrono::milliseconds sip_t1{500};       // RFC 3261 §17.1.1.1: RTT estimate
+  std::chrono::milliseconds sip_t2{4000};      // RFC 3261 §17.1.2.2: max non-INVITE retransmit interval
+  std::chrono::milliseconds sip_t4{5000};      // RFC 3261 §17.1.2.2: max message lifetime in the network
   std::chrono::seconds session_expires{1800};  // RFC 4028 §4: Session-Expires we ask for
   std::chrono::seconds min_se{90};             // RFC 4028 §5: smallest interval we accept
   std::vector<AudioCodecSetting> audio_codecs{
       {"opus", 48000, 2}, {"G722", 8000, 1}, {"PCMU", 8000, 1}, {"PCMA", 8000, 1}};
   std::uint32_t max_connections_per_ip = 64;
   std::chrono::seconds tcp_idle_timeout{120};
-  std::uint32_t max_calls = 2000;           // calls beyond this are refused (486/503)
-  std::chrono::seconds shutdown_timeout{5}; // drain time before a forced stop
+  std::uint32_t max_calls = 2000;            // calls beyond this are refused (486/503)
+  std::chrono::seconds shutdown_timeout{5};  // drain time before a forced stop
 };
 
 enum class Source { kDefault, kFile, kEnv, kFlag };
@@ -82,7 +82,7 @@ struct LoadResult {
   std::map<std::string, std::string> origins;
   std::string config_file;  // the YAML file that was read; empty when none
   bool print_config = false;
-  bool help = false;        // -h/--help was given: nothing else was read or checked
+  bool help = false;  // -h/--help was given: nothing else was read or checked
 };
 
 // `args` is argv as main() gets it: args[0] is the program name and is skipped. `env` is the

@@ -77,7 +77,9 @@ bool is_unspecified_address(const std::string& text) {
   return inet_pton(AF_INET6, text.c_str(), &v6) == 1 && IN6_IS_ADDR_UNSPECIFIED(&v6);
 }
 
-bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+bool has_nul(std::string_view text) {
+  return text.find('\0') != std::string_view::npos;
+}
 
 Applied apply_bind(Config& config, std::string_view text) {
   const std::string address(text);
@@ -93,8 +95,7 @@ Applied apply_public_ip(Config& config, std::string_view text) {
   const std::string address(text);
   const bool literal = !has_nul(text) && (is_ipv4_literal(address) || is_ipv6_literal(address));
   if (!text.empty() && (!literal || is_unspecified_address(address)))
-    return std::unexpected(
-        "empty (derive it) or a reachable IPv4 or IPv6 address literal, not 0.0.0.0 or ::");
+    return std::unexpected("empty (derive it) or a reachable IPv4 or IPv6 address literal, not 0.0.0.0 or ::");
   config.public_ip = address;
   return {};
 }
@@ -124,12 +125,11 @@ constexpr std::size_t kMinAdminTokenLength = 16;
 
 Applied apply_admin_token(Config& config, std::string_view text) {
   const auto is_token_char = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+           c == '_' || c == '~' || c == '+' || c == '/';
   };
   const std::size_t body_end = text.find_last_not_of('=') + 1;  // npos + 1 == 0: all '='
-  const bool grammar = body_end > 0 &&
-                       std::all_of(text.begin(), text.begin() + body_end, is_token_char);
+  const bool grammar = body_end > 0 && std::all_of(text.begin(), text.begin() + body_end, is_token_char);
   if (!text.empty() && (!grammar || text.size() < kMinAdminTokenLength))
     return std::unexpected("empty (generate one) or at least " + std::to_string(kMinAdminTokenLength) +
                            " characters of A-Z a-z 0-9 - . _ ~ + / optionally followed by '=' "
@@ -145,8 +145,7 @@ std::string show_admin_token(const Config& config) {
 // RFC 3550 §11: RTP uses an even port and RTCP the next odd one, so the range starts even.
 Applied apply_rtp_ports(Config& config, std::string_view text) {
   const auto fail = [] {
-    return std::unexpected<std::string>(
-        "LO-HI with LO even, LO < HI, both from 1024 to 65535 (e.g. 20000-29999)");
+    return std::unexpected<std::string>("LO-HI with LO even, LO < HI, both from 1024 to 65535 (e.g. 20000-29999)");
   };
   const std::size_t dash = text.find('-');
   if (dash == std::string_view::npos) return fail();
@@ -170,7 +169,9 @@ Applied apply_log_level(Config& config, std::string_view text) {
   return {};
 }
 
-std::string show_log_level(const Config& config) { return std::string(log_level_name(config.log_level)); }
+std::string show_log_level(const Config& config) {
+  return std::string(log_level_name(config.log_level));
+}
 
 // The codecs the media engine implements, with the only rtpmap each may carry.
 struct KnownCodec {
@@ -189,9 +190,9 @@ constexpr std::array<KnownCodec, 4> kKnownCodecs{{
 const KnownCodec* find_codec(std::string_view name) {
   for (const KnownCodec& codec : kKnownCodecs) {
     if (codec.name.size() == name.size() &&
-        std::equal(name.begin(), name.end(), codec.name.begin(),
-                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                               std::tolower(static_cast<unsigned char>(b)); }))
+        std::equal(name.begin(), name.end(), codec.name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        }))
       return &codec;
   }
   return nullptr;
@@ -212,8 +213,7 @@ std::optional<AudioCodecSetting> parse_codec(std::string_view item) {
   const auto rate = parse_uint(rest.substr(0, slash2));
   std::optional<std::uint64_t> channels = known ? std::optional<std::uint64_t>(known->channels) : std::nullopt;
   if (slash2 != std::string_view::npos) channels = parse_uint(rest.substr(slash2 + 1));
-  if (!known || !rate || !channels || *rate != known->clock_rate || *channels != known->channels)
-    return std::nullopt;
+  if (!known || !rate || !channels || *rate != known->clock_rate || *channels != known->channels) return std::nullopt;
   return AudioCodecSetting{std::string(known->name), known->clock_rate, known->channels};
 }
 
@@ -250,12 +250,10 @@ std::string show_audio_codecs(const Config& config) {
 constexpr std::uint64_t kMaxPort = 65535;
 
 constexpr std::array kSettings{
-    SettingSpec{"data_dir", "DIR", "directory for the store, generated secrets and recordings",
-                &apply_data_dir, &show_text<&Config::data_dir>},
-    SettingSpec{"bind", "ADDR", "IPv4 or IPv6 address every listener binds to", &apply_bind,
-                &show_text<&Config::bind>},
-    SettingSpec{"public_ip", "ADDR",
-                "address announced in Contact and SDP (empty: derived from the route to peers)",
+    SettingSpec{"data_dir", "DIR", "directory for the store, generated secrets and recordings", &apply_data_dir,
+                &show_text<&Config::data_dir>},
+    SettingSpec{"bind", "ADDR", "IPv4 or IPv6 address every listener binds to", &apply_bind, &show_text<&Config::bind>},
+    SettingSpec{"public_ip", "ADDR", "address announced in Contact and SDP (empty: derived from the route to peers)",
                 &apply_public_ip, &show_text<&Config::public_ip>},
     SettingSpec{"sip_port", "N", "SIP over UDP and TCP (0: any free port)",
                 &apply_number<&Config::sip_port, 0, kMaxPort>, &show_number<&Config::sip_port>},
@@ -265,15 +263,12 @@ constexpr std::array kSettings{
                 &apply_number<&Config::ws_port, 0, kMaxPort>, &show_number<&Config::ws_port>},
     SettingSpec{"http_port", "N", "REST API, metrics and web page (0: any free port)",
                 &apply_number<&Config::http_port, 0, kMaxPort>, &show_number<&Config::http_port>},
-    SettingSpec{"rtp_ports", "LO-HI", "UDP port range for media, LO even", &apply_rtp_ports,
-                &show_rtp_ports},
+    SettingSpec{"rtp_ports", "LO-HI", "UDP port range for media, LO even", &apply_rtp_ports, &show_rtp_ports},
     SettingSpec{"workers", "N", "media worker threads, 1 to 256 (default: hardware threads)",
                 &apply_number<&Config::workers, 1, 256>, &show_number<&Config::workers>},
-    SettingSpec{"admin_token", "TOKEN",
-                "bearer token for the admin REST API (empty: generated into the data dir)",
+    SettingSpec{"admin_token", "TOKEN", "bearer token for the admin REST API (empty: generated into the data dir)",
                 &apply_admin_token, &show_admin_token, /*secret=*/true},
-    SettingSpec{"log_level", "LEVEL", "trace, debug, info, warn or error", &apply_log_level,
-                &show_log_level},
+    SettingSpec{"log_level", "LEVEL", "trace, debug, info, warn or error", &apply_log_level, &show_log_level},
     SettingSpec{"tls_cert", "FILE", "PEM certificate chain for SIP over TLS and WSS (needs tls_key)",
                 &apply_pem_path<&Config::tls_cert>, &show_text<&Config::tls_cert>},
     SettingSpec{"tls_key", "FILE", "PEM private key for tls_cert", &apply_pem_path<&Config::tls_key>,
@@ -285,23 +280,20 @@ constexpr std::array kSettings{
     SettingSpec{"sip_t4", "MS", "RFC 3261 T4, longest message lifetime in milliseconds",
                 &apply_number<&Config::sip_t4, 1, 600000>, &show_number<&Config::sip_t4>},
     SettingSpec{"session_expires", "S", "RFC 4028 session interval we request, in seconds (>= min_se)",
-                &apply_number<&Config::session_expires, 90, 86400>,
-                &show_number<&Config::session_expires>},
+                &apply_number<&Config::session_expires, 90, 86400>, &show_number<&Config::session_expires>},
     SettingSpec{"min_se", "S", "RFC 4028 smallest session interval we accept, in seconds (>= 90)",
                 &apply_number<&Config::min_se, 90, 86400>, &show_number<&Config::min_se>},
-    SettingSpec{"audio_codecs", "LIST", "audio codecs offered and accepted, in preference order",
-                &apply_audio_codecs, &show_audio_codecs, /*secret=*/false, /*list=*/true},
+    SettingSpec{"audio_codecs", "LIST", "audio codecs offered and accepted, in preference order", &apply_audio_codecs,
+                &show_audio_codecs, /*secret=*/false, /*list=*/true},
     SettingSpec{"max_connections_per_ip", "N", "TCP/TLS/WebSocket connections allowed from one address",
                 &apply_number<&Config::max_connections_per_ip, 1, 65535>,
                 &show_number<&Config::max_connections_per_ip>},
     SettingSpec{"tcp_idle_timeout", "S", "seconds before an idle TCP/TLS/WebSocket connection is closed",
-                &apply_number<&Config::tcp_idle_timeout, 1, 86400>,
-                &show_number<&Config::tcp_idle_timeout>},
+                &apply_number<&Config::tcp_idle_timeout, 1, 86400>, &show_number<&Config::tcp_idle_timeout>},
     SettingSpec{"max_calls", "N", "concurrent calls; calls beyond are refused with 486 or 503",
                 &apply_number<&Config::max_calls, 1, 1000000>, &show_number<&Config::max_calls>},
     SettingSpec{"shutdown_timeout", "S", "seconds to drain calls on SIGTERM before stopping anyway",
-                &apply_number<&Config::shutdown_timeout, 0, 3600>,
-                &show_number<&Config::shutdown_timeout>},
+                &apply_number<&Config::shutdown_timeout, 0, 3600>, &show_number<&Config::shutdown_timeout>},
 };
 
 }  // namespace
@@ -311,7 +303,9 @@ unsigned default_worker_count() {
   return std::clamp(threads, 1u, 256u);
 }
 
-std::span<const SettingSpec> setting_specs() { return kSettings; }
+std::span<const SettingSpec> setting_specs() {
+  return kSettings;
+}
 
 const SettingSpec* find_setting(std::string_view key) {
   for (const SettingSpec& spec : kSettings)

@@ -24,9 +24,9 @@ struct SettingSpec {
   std::string_view value_name;  // placeholder in --help: "N", "ADDR", "LO-HI"
   std::string_view help;        // one line for --help
   ApplyFn apply = nullptr;
-  ShowFn show = nullptr;        // in the same syntax apply accepts, so the output round-trips
-  bool secret = false;          // never shown or echoed in clear
-  bool list = false;            // a YAML sequence is accepted and joined with ','
+  ShowFn show = nullptr;  // in the same syntax apply accepts, so the output round-trips
+  bool secret = false;    // never shown or echoed in clear
+  bool list = false;      // a YAML sequence is accepted and joined with ','
 };
 
 std::span<const SettingSpec> setting_specs();

@@ -35,8 +35,7 @@ template <typename Spell>
 std::string suggestion(std::string_view word, std::string_view config_spelling, Spell spell) {
   constexpr std::size_t kMaxTypoDistance = 2;
   std::string best(config_spelling);
-  std::size_t best_distance =
-      config_spelling.empty() ? std::string_view::npos : edit_distance(word, config_spelling);
+  std::size_t best_distance = config_spelling.empty() ? std::string_view::npos : edit_distance(word, config_spelling);
   for (const SettingSpec& spec : setting_specs()) {
     const std::string candidate = spell(spec.key);
     const std::size_t distance = edit_distance(word, candidate);
@@ -60,7 +59,9 @@ const SettingSpec* find_by_env(std::string_view name) {
   return nullptr;
 }
 
-bool is_help(std::string_view arg) { return arg == "-h" || arg == "--help"; }
+bool is_help(std::string_view arg) {
+  return arg == "-h" || arg == "--help";
+}
 
 }  // namespace
 
@@ -93,13 +94,11 @@ std::expected<FlagScan, std::string> scan_flags(std::span<const char* const> arg
     std::string value;
     if (equals != std::string_view::npos) {
       value = std::string(arg.substr(equals + 1));
-    } else if (i + 1 < args.size() && args[i + 1] != nullptr &&
-               !std::string_view(args[i + 1]).starts_with("--")) {
+    } else if (i + 1 < args.size() && args[i + 1] != nullptr && !std::string_view(args[i + 1]).starts_with("--")) {
       value = args[++i];
     } else {
-      return std::unexpected(name + " needs a value: " + name + " " +
-                             std::string(spec ? spec->value_name : "FILE") + " or " + name + "=" +
-                             std::string(spec ? spec->value_name : "FILE"));
+      return std::unexpected(name + " needs a value: " + name + " " + std::string(spec ? spec->value_name : "FILE") +
+                             " or " + name + "=" + std::string(spec ? spec->value_name : "FILE"));
     }
     if (spec == nullptr) {
       scan.config_file = std::move(value);
@@ -121,8 +120,7 @@ std::expected<EnvScan, std::string> scan_env(const std::map<std::string, std::st
     }
     const SettingSpec* spec = find_by_env(name);
     if (spec == nullptr)
-      return std::unexpected("unknown environment variable " + name +
-                             suggestion(name, config_env, env_name) +
+      return std::unexpected("unknown environment variable " + name + suggestion(name, config_env, env_name) +
                              " (every CHORUS_* variable must be a setting; see --help)");
     scan.assignments.push_back({spec, value, Source::kEnv, "env " + name});
   }
@@ -134,14 +132,12 @@ namespace {
 std::expected<std::string, std::string> read_whole_file(const std::string& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status))
-    return std::unexpected("config file " + path + " does not exist");
+  if (ec || !std::filesystem::exists(status)) return std::unexpected("config file " + path + " does not exist");
   if (!std::filesystem::is_regular_file(status))
     return std::unexpected("config file " + path + " is not a regular file");
   const auto size = std::filesystem::file_size(path, ec);
   if (ec || size > kMaxConfigFileBytes)
-    return std::unexpected("config file " + path + " is larger than " +
-                           std::to_string(kMaxConfigFileBytes) + " bytes");
+    return std::unexpected("config file " + path + " is larger than " + std::to_string(kMaxConfigFileBytes) + " bytes");
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   text << in.rdbuf();
@@ -162,19 +158,16 @@ std::expected<std::string, std::string> scalar_text(const SettingSpec& spec, con
     std::string joined;
     for (const YAML::Node& item : node) {
       if (!item.IsScalar())
-        return std::unexpected(std::string(spec.key) + " (file " + at +
-                               "): list items must be single values");
+        return std::unexpected(std::string(spec.key) + " (file " + at + "): list items must be single values");
       joined += (joined.empty() ? "" : ",") + item.Scalar();
     }
     return joined;
   }
   return std::unexpected(std::string(spec.key) + " (file " + at + "): expected a single value" +
-                         (spec.list ? " or a list of values" : "") + ", not a " +
-                         (node.IsMap() ? "mapping" : "list"));
+                         (spec.list ? " or a list of values" : "") + ", not a " + (node.IsMap() ? "mapping" : "list"));
 }
 
-std::expected<std::vector<Assignment>, std::string> assignments_from(const YAML::Node& root,
-                                                                     const std::string& path) {
+std::expected<std::vector<Assignment>, std::string> assignments_from(const YAML::Node& root, const std::string& path) {
   std::vector<Assignment> out;
   if (!root.IsDefined() || root.IsNull()) return out;  // an empty file sets nothing
   if (!root.IsMap())
@@ -183,8 +176,7 @@ std::expected<std::vector<Assignment>, std::string> assignments_from(const YAML:
   std::set<std::string> seen;
   for (auto it = root.begin(); it != root.end(); ++it) {
     const std::string key_at = where(path, it->first.Mark());
-    if (!it->first.IsScalar())
-      return std::unexpected("config file " + key_at + ": keys must be plain setting names");
+    if (!it->first.IsScalar()) return std::unexpected("config file " + key_at + ": keys must be plain setting names");
     const std::string key = it->first.Scalar();
     const SettingSpec* spec = find_setting(key);
     if (spec == nullptr)

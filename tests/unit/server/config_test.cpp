@@ -27,8 +27,7 @@ std::expected<LoadResult, std::string> load(std::vector<std::string> flags, cons
 
 std::string error_of(std::vector<std::string> flags, const Env& env = {}) {
   auto result = load(std::move(flags), env);
-  EXPECT_FALSE(result.has_value()) << "expected an error, got:\n"
-                                   << (result ? render_config(*result) : std::string());
+  EXPECT_FALSE(result.has_value()) << "expected an error, got:\n" << (result ? render_config(*result) : std::string());
   return result ? std::string() : result.error();
 }
 
@@ -170,10 +169,10 @@ TEST_F(ConfigFileTest, PrecedenceIsFlagThenEnvThenFileThenDefault) {
   const Env env{{"CHORUS_SIP_PORT", "6001"}, {"CHORUS_WS_PORT", "6002"}};
   auto result = load({"--config", path, "--sip-port", "7001"}, env);
   ASSERT_TRUE(result.has_value()) << result.error();
-  EXPECT_EQ(result->config.sip_port, 7001);  // flag beats env and file
-  EXPECT_EQ(result->config.ws_port, 6002);   // env beats file
-  EXPECT_EQ(result->config.http_port, 5003); // file beats default
-  EXPECT_EQ(result->config.sips_port, 5061); // default
+  EXPECT_EQ(result->config.sip_port, 7001);   // flag beats env and file
+  EXPECT_EQ(result->config.ws_port, 6002);    // env beats file
+  EXPECT_EQ(result->config.http_port, 5003);  // file beats default
+  EXPECT_EQ(result->config.sips_port, 5061);  // default
   EXPECT_EQ(result->sources.at("sip_port"), Source::kFlag);
   EXPECT_EQ(result->sources.at("ws_port"), Source::kEnv);
   EXPECT_EQ(result->sources.at("http_port"), Source::kFile);
@@ -231,12 +230,10 @@ TEST_F(ConfigFileTest, YamlSyntaxErrorReportsItsLine) {
 TEST_F(ConfigFileTest, NestedOrRepeatedYamlKeysAreRejected) {
   EXPECT_THAT(error_of({"--config", write("nested.yaml", "sip_port:\n  udp: 5060\n")}),
               HasSubstr("expected a single value, not a mapping"));
-  EXPECT_THAT(error_of({"--config", write("list.yaml", "sip_port: [1, 2]\n")}),
-              HasSubstr("not a list"));
+  EXPECT_THAT(error_of({"--config", write("list.yaml", "sip_port: [1, 2]\n")}), HasSubstr("not a list"));
   const std::string twice = write("twice.yaml", "sip_port: 5060\nsip_port: 5070\n");
   EXPECT_THAT(error_of({"--config", twice}), HasSubstr("sip_port (file " + twice + ":2)"));
-  EXPECT_THAT(error_of({"--config", write("scalar.yaml", "just text\n")}),
-              HasSubstr("expected a mapping of settings"));
+  EXPECT_THAT(error_of({"--config", write("scalar.yaml", "just text\n")}), HasSubstr("expected a mapping of settings"));
   EXPECT_THAT(error_of({"--config", write("cfg.yaml", "config: other.yaml\n")}),
               HasSubstr("--config or CHORUS_CONFIG"));
 }
@@ -403,8 +400,7 @@ TEST(Config, UsageListsEveryFlagWithEnvAndDefault) {
 }
 
 TEST(Config, PrintConfigShowsSourcesAndHidesAdminToken) {
-  auto result = load({"--print-config", "--admin-token", "s3cr3t-t0ken-0123456789"},
-                     {{"CHORUS_HTTP_PORT", "9000"}});
+  auto result = load({"--print-config", "--admin-token", "s3cr3t-t0ken-0123456789"}, {{"CHORUS_HTTP_PORT", "9000"}});
   ASSERT_TRUE(result.has_value()) << result.error();
   EXPECT_TRUE(result->print_config);
   const std::string text = render_config(*result);
@@ -414,8 +410,7 @@ TEST(Config, PrintConfigShowsSourcesAndHidesAdminToken) {
   EXPECT_THAT(text, HasSubstr("public_ip = \"\"  (default)\n"));
   EXPECT_THAT(text, HasSubstr("config = \"\"  (default)\n"));
   EXPECT_THAT(text, Not(HasSubstr("s3cr3t")));
-  for (const SettingSpec& spec : setting_specs())
-    EXPECT_THAT(text, HasSubstr("\n" + std::string(spec.key) + " = "));
+  for (const SettingSpec& spec : setting_specs()) EXPECT_THAT(text, HasSubstr("\n" + std::string(spec.key) + " = "));
 }
 
 // Each setting shows its value in the syntax it parses, so --print-config output can be pasted

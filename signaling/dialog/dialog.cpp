@@ -102,14 +102,6 @@ PeerAddress Dialog::next_hop() const {
   return flow_;
 }
 
-std::string random_token(std::size_t length) {
-  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string out(length, '0');
-  for (auto& c : out) c = kAlphabet[rng() % (sizeof kAlphabet - 1)];
-  return out;
-}
-
 std::optional<PeerAddress> address_of_uri(const SipUri& uri, TransportKind fallback_kind) {
   if (!uri.is_sip()) return std::nullopt;
   boost::system::error_code ec;

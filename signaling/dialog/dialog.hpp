@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "signaling/message/sip_message.hpp"
+#include "signaling/transaction/transaction_key.hpp"  // random_token for tags (§19.3)
 #include "signaling/transport/peer_address.hpp"
 
 namespace chorus::sip {
@@ -73,9 +74,6 @@ class Dialog {
   std::optional<std::uint32_t> remote_cseq_;
   PeerAddress flow_;
 };
-
-// Random token for tags and Call-IDs (§19.3: at least 32 bits of randomness).
-std::string random_token(std::size_t length = 12);
 
 // Resolves a SIP URI to an address when its host is an IP literal; `fallback_kind` when the URI
 // names no transport. Hostnames are not resolved (no DNS on the signalling path).

@@ -16,8 +16,7 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr std::string_view kPing = "\r\n\r\n";  // RFC 5626 §4.4.1: client keepalive ping
-constexpr std::string_view kPong = "\r\n";      // and the server's pong
+constexpr std::string_view kPong = "\r\n";  // RFC 5626 §4.4.1: the answer to a CRLFCRLF ping
 
 // Errors that mean the peer went away; not worth more than a debug line.
 bool is_orderly_end(const boost::system::error_code& ec) {
@@ -125,6 +124,15 @@ void StreamConnection::on_timer(const boost::system::error_code& ec) {
   // expired when re-armed completes without error, so every decision re-checks the clock.
   if (ec == asio::error::operation_aborted || state_ == State::kClosed) return;
   const TimePoint now = SteadyClock::now();
+  if (state_ == State::kDraining) {
+    if (now < handshake_deadline_) {
+      arm_timer(std::chrono::ceil<Millis>(handshake_deadline_ - now));
+    } else if (close_when_flushed_) {
+      auto [reason, detail] = std::move(*close_when_flushed_);
+      close(reason, detail + "; peer did not read the last response");
+    }
+    return;
+  }
   if (state_ != State::kOpen) {
     if (now < handshake_deadline_) {
       arm_timer(std::chrono::ceil<Millis>(handshake_deadline_ - now));
@@ -155,7 +163,7 @@ void StreamConnection::read() {
 }
 
 void StreamConnection::on_read(const boost::system::error_code& ec, std::size_t size) {
-  if (state_ == State::kClosed) return;
+  if (state_ != State::kOpen) return;
   if (ec) {
     if (!is_orderly_end(ec)) {
       CHORUS_LOG(kDebug, "transport", "read error", {"peer", peer_.to_string()}, {"error", ec.message()});
@@ -164,41 +172,20 @@ void StreamConnection::on_read(const boost::system::error_code& ec, std::size_t 
     return;
   }
   touch();
-  std::string_view data(read_buffer_.data(), size);
-  if (framer_.buffered() == 0) data = answer_keepalives(data);
-  if (!data.empty()) {
-    if (!framer_.feed(data)) {
-      // §18.3 bounds a message by its Content-Length; past our limit nothing more can be framed.
-      close(DropReason::kFraming, "message exceeds " + std::to_string(options_.limits.max_message_bytes) + " bytes");
-      return;
-    }
-    drain_framer();
+  if (!framer_.feed(std::string_view(read_buffer_.data(), size))) {
+    // §18.3 bounds a message by its Content-Length; past our limit nothing more can be framed.
+    close(DropReason::kFraming, "message exceeds " + std::to_string(options_.limits.max_message_bytes) + " bytes");
+    return;
   }
-  if (state_ != State::kClosed) read();
-}
-
-std::string_view StreamConnection::answer_keepalives(std::string_view data) {
-  // RFC 5626 §4.4.1: CRLFCRLF between messages is a ping, answered with CRLF. RFC 3261 §7.5:
-  // other stray CRLFs before a start line are ignored. A ping may arrive split across reads.
-  std::size_t i = 0;
-  while (i < data.size() && (data[i] == '\r' || data[i] == '\n')) {
-    crlf_run_ += data[i++];
-    if (crlf_run_.ends_with(kPing)) {
-      crlf_run_.clear();
-      if (events_ != nullptr) events_->on_stream_keepalive(peer_);
-      if (state_ == State::kClosed) return {};
-      send(std::string(kPong));
-    } else if (crlf_run_.size() >= kPing.size()) {
-      crlf_run_.erase(0, crlf_run_.size() - (kPing.size() - 1));
-    }
-  }
-  if (i < data.size()) crlf_run_.clear();
-  return data.substr(i);
+  drain_framer();
+  if (state_ == State::kOpen) read();
 }
 
 void StreamConnection::drain_framer() {
-  while (state_ != State::kClosed) {
+  while (state_ == State::kOpen) {
     StreamFramer::Item item = framer_.next();
+    answer_pings(framer_.take_pings());
+    if (state_ != State::kOpen) return;
     switch (item.status) {
       case StreamFramer::Status::kNeedMore:
         return;
@@ -206,18 +193,39 @@ void StreamConnection::drain_framer() {
         if (item.message && events_ != nullptr) events_->on_stream_message(std::move(*item.message), peer_);
         break;
       case StreamFramer::Status::kError:
+        // Answerable (400, or 513 just before the framer gives up): the owner may queue a response.
         if (item.error && events_ != nullptr) events_->on_stream_bad_message(*item.error, peer_);
         break;
       case StreamFramer::Status::kFatal:
-        // Framing is lost: whatever follows cannot be trusted to start a message. Answer nothing.
-        close(DropReason::kFraming, item.error ? item.error->reason : std::string("framing lost"));
+        // Framing is lost: whatever follows cannot be trusted to start a message.
+        close_after_writes(DropReason::kFraming, item.error ? item.error->reason : std::string("framing lost"));
         return;
     }
   }
 }
 
+void StreamConnection::answer_pings(std::size_t pings) {
+  // RFC 5626 §4.4.1: each CRLFCRLF ping gets a CRLF pong.
+  for (; pings > 0 && state_ == State::kOpen; --pings) {
+    if (events_ != nullptr) events_->on_stream_keepalive(peer_);
+    send(std::string(kPong));
+  }
+}
+
+void StreamConnection::close_after_writes(DropReason reason, std::string detail) {
+  if (write_queue_.empty()) {
+    close(reason, detail);
+    return;
+  }
+  state_ = State::kDraining;
+  close_when_flushed_.emplace(reason, std::move(detail));
+  // The flush gets the handshake deadline; a peer that does not read is not waited for longer.
+  handshake_deadline_ = SteadyClock::now() + options_.handshake_timeout;
+  arm_timer(options_.handshake_timeout);
+}
+
 bool StreamConnection::send(std::string bytes) {
-  if (state_ == State::kClosed) return false;
+  if (state_ == State::kClosed || state_ == State::kDraining) return false;
   if (bytes.size() > options_.max_write_queue_bytes) {
     CHORUS_LOG(kWarn, "transport", "message larger than the write queue", {"peer", peer_.to_string()},
                {"bytes", bytes.size()});
@@ -256,7 +264,12 @@ void StreamConnection::on_write(const boost::system::error_code& ec) {
   queued_bytes_ -= write_queue_.front().size();
   write_queue_.pop_front();
   touch();
-  if (!write_queue_.empty()) write();
+  if (!write_queue_.empty()) {
+    write();
+  } else if (state_ == State::kDraining && close_when_flushed_) {
+    auto [reason, detail] = std::move(*close_when_flushed_);
+    close(reason, detail);
+  }
 }
 
 void StreamConnection::close(std::optional<DropReason> reason, std::string_view detail) {

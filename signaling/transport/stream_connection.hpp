@@ -1,9 +1,11 @@
 // StreamConnection: one SIP connection over TCP or TLS (RFC 3261 §18), inbound or outbound.
 //
 // Receiving: bytes go through a StreamFramer (Content-Length framing, §18.3); each whole message
-// or answerable parse error goes to the owner. A framing loss or an oversized message closes the
-// connection without another word. A double-CRLF keepalive ping between messages is answered
-// with a single CRLF (RFC 5626 §4.4.1).
+// or answerable parse error goes to the owner. When framing is lost (an oversized or unframeable
+// message) the connection reads nothing more, answers nothing more, writes out what was already
+// queued (a 513 the owner answered to the framer's last error) and closes; a feed past the buffer
+// limit closes at once. A double-CRLF keepalive ping between messages, which the framer skips and
+// counts, is answered with a single CRLF (RFC 5626 §4.4.1).
 // Sending: messages queue in order and are written one at a time; a peer that lets more than
 // max_write_queue_bytes pile up is disconnected. While an outbound connection is still connecting
 // (and, for TLS, handshaking) its messages wait in the same queue.
@@ -26,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/timer_queue.hpp"
 #include "signaling/message/message_parser.hpp"
@@ -77,7 +80,8 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   [[nodiscard]] bool is_closed() const { return state_ == State::kClosed; }
 
  private:
-  enum class State { kConnecting, kHandshaking, kOpen, kClosed };
+  // kDraining: framing lost; no more reads or new sends, the queue is flushed, then closed.
+  enum class State { kConnecting, kHandshaking, kOpen, kDraining, kClosed };
 
   boost::asio::ip::tcp::socket& lowest_layer();
   void arm_timer(Millis after);
@@ -88,8 +92,9 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   void on_ready();
   void read();
   void on_read(const boost::system::error_code& ec, std::size_t size);
-  std::string_view answer_keepalives(std::string_view data);
   void drain_framer();
+  void answer_pings(std::size_t pings);
+  void close_after_writes(DropReason reason, std::string detail);
   void write();
   void on_write(const boost::system::error_code& ec);
   void touch() { last_activity_ = SteadyClock::now(); }
@@ -107,12 +112,12 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   TimePoint handshake_deadline_;  // connect + TLS handshake must end by then
 
   StreamFramer framer_;
-  std::string crlf_run_;  // CR/LF bytes seen between messages, to spot a split keepalive ping
   std::array<char, 16 * 1024> read_buffer_{};
 
   std::deque<std::string> write_queue_;
   std::size_t queued_bytes_ = 0;
   bool writing_ = false;
+  std::optional<std::pair<DropReason, std::string>> close_when_flushed_;  // kDraining
 };
 
 }  // namespace chorus::sip

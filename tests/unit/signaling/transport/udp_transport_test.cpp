@@ -1,0 +1,176 @@
+// TransportLayer over UDP, on real loopback sockets (RFC 3261 §18.1.1, §18.2.1, §18.2.2, RFC 3581).
+#include <gtest/gtest.h>
+
+#include "signaling/message/header_types.hpp"
+#include "signaling/transport/transport_layer.hpp"
+#include "tests/unit/signaling/transport/transport_test_support.hpp"
+
+namespace chorus::sip {
+namespace {
+
+using testing::kLoopback;
+using testing::options_request;
+using testing::RecordingListener;
+using testing::run_until;
+using testing::UdpPeer;
+
+TransportConfig loopback_config() {
+  TransportConfig config;
+  config.bind_address = "127.0.0.1";
+  config.public_address = "127.0.0.1";
+  config.udp_port = 0;
+  config.tcp_port = 0;
+  return config;
+}
+
+class UdpTransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(layer_.start().has_value()); }
+
+  std::string via_from(std::string_view sent_by, std::string_view params = ";rport") {
+    return "SIP/2.0/UDP " + std::string(sent_by) + ";branch=z9hG4bK776asdhds" + std::string(params);
+  }
+
+  boost::asio::io_context io_;
+  RecordingListener listener_;
+  TransportLayer layer_{io_, loopback_config(), listener_};
+};
+
+TEST_F(UdpTransportTest, DeliversRequestWithReceivedAndRportFilled) {
+  UdpPeer peer(io_);
+  peer.send(options_request(via_from("192.0.2.10:5070")), layer_.udp_port());
+  ASSERT_TRUE(run_until(io_, [&] { return listener_.messages.size() == 1; }));
+
+  const auto& [message, source] = listener_.messages.front();
+  EXPECT_EQ(source.kind, TransportKind::kUdp);
+  EXPECT_EQ(source.address, kLoopback);
+  EXPECT_EQ(source.port, peer.port());
+  EXPECT_EQ(source.connection, 0u);
+  ASSERT_EQ(message.vias.size(), 1u);
+  const GenericParam* received = find_param(message.vias[0].params, "received");
+  const GenericParam* rport = find_param(message.vias[0].params, "rport");
+  ASSERT_NE(received, nullptr);
+  ASSERT_NE(rport, nullptr);
+  EXPECT_EQ(received->value, "127.0.0.1");
+  EXPECT_EQ(rport->value, std::to_string(peer.port()));
+  const std::string* via_header = message.header("Via");
+  ASSERT_NE(via_header, nullptr);
+  EXPECT_NE(via_header->find("received=127.0.0.1"), std::string::npos) << *via_header;
+  EXPECT_NE(via_header->find("rport=" + std::to_string(peer.port())), std::string::npos) << *via_header;
+  EXPECT_EQ(layer_.counters().datagrams_received, 1u);
+}
+
+TEST_F(UdpTransportTest, RoutesResponseToTheRportSource) {
+  // The Via claims a foreign host and port; the response must go to where the request came from.
+  UdpPeer peer(io_);
+  peer.send(options_request(via_from("192.0.2.10:5070")), layer_.udp_port());
+  ASSERT_TRUE(run_until(io_, [&] { return listener_.messages.size() == 1; }));
+  const auto& [request, source] = listener_.messages.front();
+
+  ASSERT_TRUE(layer_.send_response(make_response(request, 200, "totag"), source));
+  ASSERT_TRUE(run_until(io_, [&] { return peer.received.size() == 1; }));
+  EXPECT_TRUE(peer.received.front().starts_with("SIP/2.0 200")) << peer.received.front();
+  EXPECT_NE(peer.received.front().find("rport=" + std::to_string(peer.port())), std::string::npos);
+}
+
+TEST_F(UdpTransportTest, RoutesResponseWithoutRportToTheSentByPort) {
+  // §18.2.2: no rport, sent-by host is the source address → the sent-by port, not the source port.
+  UdpPeer sender(io_);
+  UdpPeer sent_by(io_);
+  sender.send(options_request(via_from("127.0.0.1:" + std::to_string(sent_by.port()), "")), layer_.udp_port());
+  ASSERT_TRUE(run_until(io_, [&] { return listener_.messages.size() == 1; }));
+  const auto& [request, source] = listener_.messages.front();
+  EXPECT_EQ(find_param(request.vias[0].params, "received"), nullptr);
+
+  ASSERT_TRUE(layer_.send_response(make_response(request, 200, "totag"), source));
+  ASSERT_TRUE(run_until(io_, [&] { return sent_by.received.size() == 1; }));
+  EXPECT_TRUE(sender.received.empty());
+}
+
+TEST_F(UdpTransportTest, DropsAResponseToAHostnameViaWithoutReceived) {
+  SipMessage response;
+  response.is_request = false;
+  response.status = 200;
+  response.reason = "OK";
+  response.headers.push_back({"Via", "SIP/2.0/UDP victim.example.com:5060;branch=z9hG4bKx"});
+  const PeerAddress source{TransportKind::kUdp, kLoopback, 5999, 0};
+  EXPECT_FALSE(layer_.send_response(response, source));
+  EXPECT_EQ(layer_.counters().dropped(DropReason::kUnroutable), 1u);
+}
+
+TEST_F(UdpTransportTest, IgnoresKeepalivesAndReportsUnparsableDatagrams) {
+  UdpPeer peer(io_);
+  peer.send("\r\n\r\n", layer_.udp_port());
+  peer.send("this is not SIP\r\n\r\n", layer_.udp_port());
+  ASSERT_TRUE(run_until(io_, [&] { return listener_.bad.size() == 1; }));
+  EXPECT_TRUE(run_until(io_, [&] { return layer_.counters().keepalives == 1; }));
+  EXPECT_TRUE(listener_.messages.empty());
+  EXPECT_EQ(listener_.bad.front().second.port, peer.port());
+}
+
+TEST_F(UdpTransportTest, DeliversOurResponsesAndDropsForeignOnes) {
+  UdpPeer peer(io_);
+  auto response = [](std::string_view sent_by) {
+    return "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP " + std::string(sent_by) +
+           ";branch=z9hG4bKabc\r\nTo: <sip:b@127.0.0.1>;tag=2\r\nFrom: <sip:a@127.0.0.1>;tag=1\r\n"
+           "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+  };
+  peer.send(response("192.0.2.99:5060"), layer_.udp_port());
+  peer.send(response(layer_.via_sent_by(TransportKind::kUdp)), layer_.udp_port());
+  ASSERT_TRUE(run_until(io_, [&] { return listener_.messages.size() == 1; }));
+  EXPECT_FALSE(listener_.messages.front().message.is_request);
+  EXPECT_TRUE(run_until(io_, [&] { return layer_.counters().dropped(DropReason::kForeignResponse) == 1; }));
+}
+
+TEST_F(UdpTransportTest, SendsRequestsToTheDestination) {
+  UdpPeer peer(io_);
+  SipMessage request;
+  request.method = "OPTIONS";
+  request.request_uri_text = "sip:peer@127.0.0.1";
+  request.add_header("Via", "SIP/2.0/UDP " + layer_.via_sent_by(TransportKind::kUdp) + ";branch=z9hG4bKout;rport");
+  request.add_header("Call-ID", "out-1");
+  request.add_header("CSeq", "1 OPTIONS");
+  ASSERT_TRUE(layer_.send_request(request, PeerAddress{TransportKind::kUdp, kLoopback, peer.port(), 0}));
+  ASSERT_TRUE(run_until(io_, [&] { return peer.received.size() == 1; }));
+  EXPECT_TRUE(peer.received.front().starts_with("OPTIONS sip:peer@127.0.0.1 SIP/2.0\r\n"));
+
+  // Transports that are not enabled refuse at once.
+  EXPECT_FALSE(layer_.send_request(request, PeerAddress{TransportKind::kTls, kLoopback, peer.port(), 0}));
+  EXPECT_FALSE(layer_.send_request(request, PeerAddress{TransportKind::kWs, kLoopback, peer.port(), 0}));
+}
+
+TEST_F(UdpTransportTest, ViaSentByNamesThePublicAddressAndBoundPort) {
+  EXPECT_EQ(layer_.via_sent_by(TransportKind::kUdp), "127.0.0.1:" + std::to_string(layer_.udp_port()));
+  EXPECT_EQ(layer_.via_sent_by(TransportKind::kTcp), "127.0.0.1:" + std::to_string(layer_.tcp_port()));
+  EXPECT_EQ(layer_.via_sent_by(TransportKind::kTls), "");
+  EXPECT_FALSE(layer_.tls_port().has_value());
+}
+
+TEST(UdpTransportStart, ReportsAPortThatIsTaken) {
+  boost::asio::io_context io;
+  RecordingListener listener;
+  TransportLayer first(io, loopback_config(), listener);
+  ASSERT_TRUE(first.start().has_value());
+
+  auto config = loopback_config();
+  config.udp_port = first.udp_port();
+  TransportLayer second(io, config, listener);
+  const auto started = second.start();
+  ASSERT_FALSE(started.has_value());
+  EXPECT_NE(started.error().find("UDP"), std::string::npos) << started.error();
+  EXPECT_NE(started.error().find(std::to_string(first.udp_port())), std::string::npos) << started.error();
+  EXPECT_EQ(second.udp_port(), 0);
+}
+
+TEST(UdpTransportStart, BracketsAnIpv6PublicAddress) {
+  boost::asio::io_context io;
+  RecordingListener listener;
+  auto config = loopback_config();
+  config.public_address = "2001:db8::5";
+  TransportLayer layer(io, config, listener);
+  ASSERT_TRUE(layer.start().has_value());
+  EXPECT_EQ(layer.via_sent_by(TransportKind::kUdp), "[2001:db8::5]:" + std::to_string(layer.udp_port()));
+}
+
+}  // namespace
+}  // namespace chorus::sip

@@ -424,6 +424,7 @@ class StreamPeer:
                 chunk = b""
             if not chunk:
                 self.closed = True
+            self.buf += chunk
         return None
 
     def close(self):
@@ -447,6 +448,30 @@ def wait_final(peer, timeout_s, accept=lambda m: True):
         if deadline.expired():
             break
     return None, others
+
+
+def in_dialog_request(method, ok, peer, cseq, uri=None, body=b"", extra=()):
+    """A request inside the dialog a 2xx to our INVITE made (From/To/Call-ID from it, URI = its Contact)."""
+    via = f"SIP/2.0/{peer.transport} {peer.host}:{peer.port};branch={new_branch()};rport"
+    return build_request(method, uri or ok.contact_uri(), via=via, from_=ok.get("from"), to=ok.get("to"),
+                         call_id=ok.call_id, cseq=cseq, body=body, extra=extra)
+
+
+def ack_for_failure(invite, final):
+    """RFC 3261 §17.1.1.3: the ACK to a non-2xx final belongs to the INVITE transaction (same Via)."""
+    return build_request("ACK", invite.request_uri, via=invite.top_via(), from_=invite.get("from"),
+                         to=final.get("to"), call_id=invite.call_id, cseq=final.cseq[0] if final.cseq else 1)
+
+
+def ack_and_bye(peer, server_addr, ok, timeout_s=5.0):
+    """ACK a 2xx to INVITE (RFC 3261 §13.2.2.4), then BYE the dialog; the BYE's final response or None."""
+    number = ok.cseq[0] if ok.cseq else 1
+    peer.send(in_dialog_request("ACK", ok, peer, number), server_addr)
+    bye = in_dialog_request("BYE", ok, peer, number + 1)
+    call_id = ok.call_id
+    peer.send(bye, server_addr)
+    final, _ = wait_final(peer, timeout_s, lambda m: m.call_id == call_id and m.cseq == (number + 1, "BYE"))
+    return final
 
 
 def options_request(peer, server_port, uri=None):

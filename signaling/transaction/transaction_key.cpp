@@ -64,7 +64,8 @@ bool make_server_key(const SipMessage& request, std::string_view method, std::st
   out.clear();
   const Via& top = request.vias.front();
   const std::string_view branch = branch_of(top);
-  if (branch.starts_with(kMagicCookie)) {
+  // A branch that is only the cookie is not unique: RFC 2543 rules (RFC 4475 §3.2.1 badbranch).
+  if (branch.size() > kMagicCookie.size() && branch.starts_with(kMagicCookie)) {
     // RFC 3261 §17.2.3: branch + sent-by + method (ACK and CANCEL targets map to INVITE).
     out.push_back('3');
     out.append(branch);

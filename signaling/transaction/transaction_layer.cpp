@@ -121,11 +121,6 @@ void TransactionLayer::State::on_request(const SipMessage& request, const PeerAd
     CHORUS_LOG(kDebug, "sip", "request without Via dropped", {"peer", source.to_string()});
     return;
   }
-  if (request.cseq.method != request.method) {
-    // RFC 3261 §8.1.1.5: the CSeq method must match the request method.
-    answer_statelessly(request, 400, "CSeq Method Mismatch", source);
-    return;
-  }
   if (request.method == "ACK") {
     on_ack(request, source);
     return;

@@ -1,6 +1,6 @@
 #include "conference/conference_service.hpp"
 
-#include <random>
+#include "common/random.hpp"
 
 #include "common/log.hpp"
 
@@ -88,7 +88,7 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
   participant.display_name = call.from_display;
   participant.user_agent = call.user_agent;
   participant.joined_at = std::chrono::system_clock::now();
-  participant.sdp_session_id = std::random_device{}() % 1000000000ULL + 1;
+  participant.sdp_session_id = random_u64() % 1000000000ULL + 1;
 
   std::string body;
   if (offer_text) {

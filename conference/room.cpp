@@ -8,6 +8,9 @@ Room default_room() {
   room.dial_in_number = "1000";
   room.name = "Default room";
   room.mode = RoomMode::kMcu;
+  // The open room is the one everybody dials first; it takes as many callers as a bridge of this
+  // size carries (the audio issue's target is hundreds per core).
+  room.max_participants = 1000;
   return room;
 }
 

@@ -1,7 +1,7 @@
 #include "signaling/dialog/dialog.hpp"
 
 #include <boost/system/error_code.hpp>
-#include <random>
+#include "common/random.hpp"
 
 namespace chorus::sip {
 namespace {
@@ -36,7 +36,7 @@ Dialog Dialog::from_request(const SipMessage& request, std::string local_tag, co
   for (auto rr : request.header_values("Record-Route")) d.route_set_.emplace_back(rr);
   d.remote_cseq_ = request.cseq.number;
   // §12.1.1 leaves the UAS's first CSeq free; a small random start makes stale requests obvious.
-  d.local_cseq_ = static_cast<std::uint32_t>(std::random_device{}() % 10000) + 1;
+  d.local_cseq_ = static_cast<std::uint32_t>(random_u64() % 10000) + 1;
   d.flow_ = source;
   return d;
 }

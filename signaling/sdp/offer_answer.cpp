@@ -68,6 +68,13 @@ void fill_remote(NegotiatedStream& s, const MediaDescription& m, const Connectio
   }
 }
 
+// RFC 3264 §8.4: c=0.0.0.0 (RFC 2543 hold) means the peer receives nothing. Not so with ICE
+// (RFC 8839 §5.1): WebRTC writes c=IN IP4 0.0.0.0 as a placeholder and uses its candidates.
+bool address_holds(const SessionDescription& sd, const MediaDescription& m, const Connection* c) {
+  if (c == nullptr || !c->is_unspecified()) return false;
+  return !m.has_attribute("ice-ufrag") && !sd.has_attribute("ice-ufrag");
+}
+
 struct OfferedFormat {
   std::string_view pt;
   RtpMapView map;
@@ -131,10 +138,10 @@ RejectReason plan_audio(const SessionDescription& offer, const MediaDescription&
   n.payload_type = chosen->map.payload_type;
   n.ptime_ms = choose_ptime(offer, m, policy.ptime_ms);
   const Connection& c = *offer.effective_connection(m);
-  // RFC 3264 §6.1: our direction mirrors the offer's; RFC 3264 §8.4: c=0.0.0.0 means the
-  // offerer receives nothing, so we do not send.
+  // RFC 3264 §6.1: our direction mirrors the offer's; we do not send to a held address.
   Direction offered_direction = offer.effective_direction(m);
-  n.local_direction = make_direction(receives(offered_direction) && !c.is_unspecified(), sends(offered_direction));
+  n.local_direction =
+      make_direction(receives(offered_direction) && !address_holds(offer, m, &c), sends(offered_direction));
   fill_remote(n, m, c, m.rtcp_mux());
 
   // The answer echoes the offerer's encoding spelling and payload numbers.
@@ -369,7 +376,7 @@ NegotiatedStream read_answered_section(const SessionDescription& our_offer, cons
   s.ptime_ms = theirs.ptime().value_or(mine.ptime().value_or(20));
   Direction ours = our_offer.effective_direction(mine);
   Direction answered = answer.effective_direction(theirs);
-  s.local_direction = make_direction(sends(ours) && receives(answered) && !c->is_unspecified(),
+  s.local_direction = make_direction(sends(ours) && receives(answered) && !address_holds(answer, theirs, c),
                                      receives(ours) && sends(answered));
   fill_remote(s, theirs, *c, mine.rtcp_mux() && theirs.rtcp_mux());
   return s;
@@ -402,7 +409,7 @@ bool is_hold(const SessionDescription& offer) {
     if (m.port == 0 || m.type() != MediaType::kAudio) continue;
     any_audio = true;
     const Connection* c = offer.effective_connection(m);
-    bool peer_receives = receives(offer.effective_direction(m)) && !(c != nullptr && c->is_unspecified());
+    bool peer_receives = receives(offer.effective_direction(m)) && !address_holds(offer, m, c);
     if (peer_receives) return false;
   }
   return any_audio;

@@ -20,10 +20,8 @@ ConferenceService::ConferenceService(RoomDirectory& rooms, media::UdpPortPool& p
     : rooms_(rooms), ports_(ports), policy_(std::move(policy)) {}
 
 std::size_t ConferenceService::participants_in(std::string_view room_id) const {
-  std::size_t n = 0;
-  for (const auto& [handle, p] : participants_)
-    if (p.room_id == room_id) ++n;
-  return n;
+  auto it = occupancy_.find(room_id);
+  return it == occupancy_.end() ? 0 : it->second;
 }
 
 const Participant* ConferenceService::participant(sip::CallHandle call) const {
@@ -109,6 +107,7 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
   CHORUS_LOG(kInfo, "conference", "participant joined", {"room", room->id}, {"call_id", call.call_id},
              {"participant", participant.id}, {"from", call.from_uri},
              {"rtp_port", participant.ports.empty() ? 0 : participant.ports.front()->rtp_port()});
+  ++occupancy_[participant.room_id];
   participants_.emplace(call.handle, std::move(participant));
   return {200, {}, std::move(body), {}};
 }
@@ -171,6 +170,8 @@ void ConferenceService::on_call_ended(sip::CallHandle call, std::string_view rea
   if (it == participants_.end()) return;
   CHORUS_LOG(kInfo, "conference", "participant left", {"room", it->second.room_id}, {"call_id", it->second.call_id},
              {"participant", it->second.id}, {"reason", reason});
+  if (auto room = occupancy_.find(it->second.room_id); room != occupancy_.end() && --room->second == 0)
+    occupancy_.erase(room);
   participants_.erase(it);  // its port leases go back to the pool here
 }
 

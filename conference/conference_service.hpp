@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <expected>
 #include <memory>
 #include <optional>
@@ -80,6 +81,7 @@ class ConferenceService final : public sip::CallListener {
   std::string media_address_ = "127.0.0.1";
   std::uint64_t next_participant_id_ = 1;
   std::unordered_map<sip::CallHandle, Participant> participants_;
+  std::map<std::string, std::size_t, std::less<>> occupancy_;  // participants per room id
 };
 
 }  // namespace chorus::conference

@@ -3,9 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-check}
-formatter=$(command -v clang-format || true)
+formatter=$(command -v clang-format-19 || true)
 if [[ -z "$formatter" ]]; then
-  echo "format: clang-format is not installed (scripts/install-deps.sh installs it)" >&2
+  echo "format: clang-format-19 is not installed (scripts/install-deps.sh installs it)" >&2
   exit 1
 fi
 mapfile -t files < <(git ls-files '*.cpp' '*.hpp')

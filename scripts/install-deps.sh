@@ -14,7 +14,7 @@ build_packages=(
 )
 tool_packages=(
   clang-19 libclang-rt-19-dev                 # libFuzzer + ASan/UBSan for fuzz/ (clang 19: libstdc++ 12 <expected> needs its C++20 concepts)
-  clang-format clang-tidy                     # style checks in CI
+  clang-format-19 clang-tidy-19               # style checks in CI (19: clang-tidy 14 cannot parse GCC 12 <expected>)
 )
 test_packages=(
   python3                                     # integration test drivers (tests/integration/*.py)

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# clang-tidy (the checks in .clang-tidy) over every project source, using BUILD_DIR's compile database.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir=${1:-build}
+tidy=$(command -v clang-tidy-19 || true)
+if [[ -z "$tidy" ]]; then
+  echo "tidy: clang-tidy-19 is not installed (scripts/install-deps.sh installs it)" >&2
+  exit 1
+fi
+mapfile -t files < <(git ls-files 'common/*.cpp' 'signaling/*.cpp' 'media/*.cpp' 'conference/*.cpp' 'server/*.cpp')
+printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 4 "$tidy" -p "$build_dir" --quiet 2>/dev/null
+echo "tidy: ${#files[@]} files pass .clang-tidy"

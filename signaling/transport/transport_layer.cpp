@@ -162,8 +162,7 @@ void TransportLayer::on_datagram(std::string_view bytes, const udp::endpoint& fr
   }
   auto parsed = parse_datagram(bytes, config_.limits);
   if (!parsed) {
-    ++counters_.bad_messages;
-    listener_.on_bad_message(parsed.error(), source);
+    report_bad_message(std::move(parsed.error()), source);
     return;
   }
   deliver(std::move(*parsed), source);
@@ -175,7 +174,14 @@ void TransportLayer::on_stream_message(SipMessage message, const PeerAddress& so
 }
 
 void TransportLayer::on_stream_bad_message(const ParseError& error, const PeerAddress& source) {
+  report_bad_message(error, source);
+}
+
+void TransportLayer::report_bad_message(ParseError error, const PeerAddress& source) {
   ++counters_.bad_messages;
+  // The 400/513 answer is routed by the partial request's top Via like any response (§18.2.2), so
+  // it needs received/rport as much as a good request does (RFC 3581 §4).
+  if (error.is_request && error.partial.is_request) stamp_top_via(error.partial, source.address, source.port);
   listener_.on_bad_message(error, source);
 }
 

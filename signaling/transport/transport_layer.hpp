@@ -106,6 +106,7 @@ class TransportLayer final : public MessageSender,
   std::expected<void, std::string> open_listeners(const boost::asio::ip::address& bind);
   std::expected<void, std::string> open_tls(const boost::asio::ip::address& bind);
   void deliver(SipMessage message, const PeerAddress& source);
+  void report_bad_message(ParseError error, const PeerAddress& source);
   [[nodiscard]] bool is_our_sent_by(const Via& via) const;
   [[nodiscard]] bool serves(TransportKind kind) const;
 

@@ -114,11 +114,11 @@ std::expected<ResponseRoute, std::string> response_route(const Via& via, const P
     if (!address) return std::unexpected(address.error());
     route.address = *address;
     route.port = via.port.value_or(default_sip_port(source.kind));
-  } else if (const GenericParam* rport = find_param(via.params, "rport");
-             rport != nullptr && rport->has_value && parse_port(rport->value)) {
-    // RFC 3581 §4: to the source IP and port the request came from.
+  } else if (const GenericParam* rport = find_param(via.params, "rport"); rport != nullptr) {
+    // RFC 3581 §4: to the source IP and port the request came from. An rport still without a
+    // value was never stamped (a hand-built response): the source it names is the request's.
     route.address = received_address(via).value_or(normalize_address(source.address));
-    route.port = *parse_port(rport->value);
+    route.port = (rport->has_value ? parse_port(rport->value) : std::nullopt).value_or(source.port);
   } else {
     // §18.2.2: maddr is for multicast, which this server does not do; use received / sent-by.
     auto address = host_or_received(via);

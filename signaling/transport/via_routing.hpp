@@ -47,7 +47,7 @@ struct ResponseRoute {
 
 // Where a response goes when it cannot use the request's connection (RFC 3261 §18.2.2, RFC 3581 §4):
 //  - reliable: `received` (else the sent-by host) at the sent-by port (default 5060, 5061 for TLS);
-//  - unreliable with an rport value: `received` (else the source IP) at that port;
+//  - unreliable with rport: `received` (else the source IP) at the rport value (else the source port);
 //  - unreliable otherwise: `received` (else the sent-by host) at the sent-by port (default 5060).
 // `maddr` is ignored: no multicast here. The error says why no route exists (a hostname sent-by
 // without `received`, port 0, ...).

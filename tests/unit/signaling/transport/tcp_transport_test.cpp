@@ -175,6 +175,39 @@ TEST_F(TcpTransportTest, ClosesTheConnectionOnAnOversizedMessage) {
   EXPECT_EQ(layer_->connection_count(), 0u);
 }
 
+// Answers every answerable parse error the way the transaction layer does (§8.2.6.1).
+class AnsweringListener final : public TransportListener {
+ public:
+  TransportLayer* layer = nullptr;
+  std::size_t answered = 0;
+  void on_message(SipMessage, const PeerAddress&) override {}
+  void on_bad_message(const ParseError& error, const PeerAddress& source) override {
+    if (error.have_response_headers && layer->send_response(make_response(error.partial, error.status), source)) {
+      ++answered;
+    }
+  }
+};
+
+TEST_F(TcpTransportTest, SendsTheAnswerToTheLastFramedErrorThenCloses) {
+  // A Content-Length past the limit: the framer reports 513 once, then framing is lost. The 513
+  // already queued still goes out; nothing else is read or answered.
+  AnsweringListener answering;
+  auto config = loopback_config();
+  config.limits.max_message_bytes = 4096;
+  TransportLayer layer(io_, config, answering);
+  answering.layer = &layer;
+  ASSERT_TRUE(layer.start().has_value());
+  TcpPeer peer(io_, layer.tcp_port());
+  std::string request = options_request(kTcpVia, "too-big");
+  request.replace(request.find("Content-Length: 0"), 17, "Content-Length: 5000");
+  peer.write(request + std::string(100, 'x'));
+  ASSERT_TRUE(run_until(io_, [&] { return peer.closed; }));
+  EXPECT_EQ(answering.answered, 1u);
+  EXPECT_TRUE(peer.received.starts_with("SIP/2.0 513")) << peer.received;
+  EXPECT_EQ(layer.counters().dropped(DropReason::kFraming), 1u);
+  EXPECT_EQ(layer.connection_count(), 0u);
+}
+
 TEST_F(TcpTransportTest, AnswersADoubleCrlfPingWithOneCrlf) {
   start();
   TcpPeer peer(io_, layer_->tcp_port());

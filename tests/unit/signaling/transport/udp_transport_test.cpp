@@ -108,6 +108,23 @@ TEST_F(UdpTransportTest, IgnoresKeepalivesAndReportsUnparsableDatagrams) {
   EXPECT_EQ(listener_.bad.front().second.port, peer.port());
 }
 
+TEST_F(UdpTransportTest, StampsTheViaOfAnUnparsableRequestSoItsAnswerReturnsToTheSource) {
+  UdpPeer peer(io_);
+  std::string request = options_request(via_from("192.0.2.10:5070"));
+  request.replace(request.find("CSeq: 63104 OPTIONS"), 19, "CSeq: sixty OPTIONS");
+  peer.send(request, layer_.udp_port());
+  ASSERT_TRUE(run_until(io_, [&] { return listener_.bad.size() == 1; }));
+  const auto& [error, source] = listener_.bad.front();
+  ASSERT_TRUE(error.have_response_headers) << error.reason;
+  const GenericParam* rport = find_param(error.partial.vias[0].params, "rport");
+  ASSERT_NE(rport, nullptr);
+  EXPECT_EQ(rport->value, std::to_string(peer.port()));
+
+  ASSERT_TRUE(layer_.send_response(make_response(error.partial, error.status), source));
+  ASSERT_TRUE(run_until(io_, [&] { return peer.received.size() == 1; }));
+  EXPECT_TRUE(peer.received.front().starts_with("SIP/2.0 400")) << peer.received.front();
+}
+
 TEST_F(UdpTransportTest, DeliversOurResponsesAndDropsForeignOnes) {
   UdpPeer peer(io_);
   auto response = [](std::string_view sent_by) {

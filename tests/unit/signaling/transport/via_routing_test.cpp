@@ -86,6 +86,14 @@ TEST(ResponseRoute, UnreliableWithRportGoesToReceivedAtRport) {
   EXPECT_EQ(route->kind, TransportKind::kUdp);
 }
 
+TEST(ResponseRoute, UnstampedRportGoesBackToTheSource) {
+  const auto via = make_via("UDP", "192.0.2.10", 5070, {flag("rport")});
+  const auto route = response_route(via, kUdpSource);
+  ASSERT_TRUE(route.has_value()) << route.error();
+  EXPECT_EQ(route->address, kUdpSource.address);
+  EXPECT_EQ(route->port, kUdpSource.port);
+}
+
 TEST(ResponseRoute, UnreliableWithoutRportGoesToReceivedAtSentByPort) {
   const auto via = make_via("UDP", "192.0.2.10", 5070, {param("received", "203.0.113.7")});
   const auto route = response_route(via, kUdpSource);

@@ -97,6 +97,43 @@ std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint64_t max
 bool is_ipv6_address(std::string_view s);
 bool is_ipv4_address(std::string_view s);
 
+// §7.3.1: calls `fn` with each trimmed element of a comma-separated header value. Commas inside a
+// quoted-string or a <>-enclosed URI do not split. Empty elements are passed on (empty views) so
+// that callers can reject them where the grammar has no room for them (RFC 4475 §3.1.2.1); an
+// all-blank value yields no element.
+template <typename Fn>
+void for_each_list_element(std::string_view value, Fn&& fn) {
+  auto trimmed = [](std::string_view s) {
+    while (!s.empty() && is_wsp(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_wsp(s.back())) s.remove_suffix(1);
+    return s;
+  };
+  if (trimmed(value).empty()) return;
+  bool in_quotes = false;
+  bool in_angle = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (in_quotes) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_quotes = false;
+      }
+    } else if (c == '"') {
+      in_quotes = true;
+    } else if (c == '<') {
+      in_angle = true;
+    } else if (c == '>') {
+      in_angle = false;
+    } else if (c == ',' && !in_angle) {
+      fn(trimmed(value.substr(start, i - start)));
+      start = i + 1;
+    }
+  }
+  fn(trimmed(value.substr(start)));
+}
+
 // gen-value that can go on the wire unquoted: token / host (§25.1 generic-param).
 bool is_unquoted_gen_value(std::string_view s);
 

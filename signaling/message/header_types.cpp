@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "signaling/message/grammar.hpp"
+#include "signaling/message/parse_into.hpp"
 
 namespace chorus::sip {
 namespace {
@@ -46,14 +47,14 @@ bool parse_sent_by_host(std::string_view s, std::size_t& pos, std::string& host)
 }
 
 // display-name before '<': quoted-string or *(token LWS) (§25.1). `text` is what precedes '<'.
-std::optional<std::string> parse_display_name(std::string_view text, std::string& out) {
+const char* parse_display_name(std::string_view text, std::string& out) {
   text = trim(text);
-  if (text.empty()) return std::nullopt;
+  if (text.empty()) return nullptr;
   if (text.front() == '"') {
     std::size_t pos = 0;
     if (!grammar::parse_quoted(text, pos, out)) return "unterminated quoted string";
     if (pos != text.size()) return "text after quoted display name";
-    return std::nullopt;
+    return nullptr;
   }
   // Unquoted: tokens separated by LWS only; a comma or other separator means it needed quotes
   // (RFC 4475 §3.1.2.15 baddn).
@@ -61,7 +62,7 @@ std::optional<std::string> parse_display_name(std::string_view text, std::string
     if (!is(c, grammar::kToken) && !grammar::is_wsp(c)) return "display name must be quoted";
   }
   out.assign(text);
-  return std::nullopt;
+  return nullptr;
 }
 
 }  // namespace
@@ -104,34 +105,8 @@ std::string_view trim(std::string_view s) {
 }
 
 std::vector<std::string_view> split_header_list(std::string_view value) {
-  // §7.3.1: a list header may carry several values joined by commas. Commas inside a quoted-string
-  // or a <>-enclosed URI do not split. Empty elements are returned (empty strings) so that callers
-  // can reject them where the grammar has no room for them (RFC 4475 §3.1.2.1 badinv01).
   std::vector<std::string_view> parts;
-  if (trim(value).empty()) return parts;
-  bool in_quotes = false;
-  bool in_angle = false;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const char c = value[i];
-    if (in_quotes) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_quotes = false;
-      }
-    } else if (c == '"') {
-      in_quotes = true;
-    } else if (c == '<') {
-      in_angle = true;
-    } else if (c == '>') {
-      in_angle = false;
-    } else if (c == ',' && !in_angle) {
-      parts.push_back(trim(value.substr(start, i - start)));
-      start = i + 1;
-    }
-  }
-  parts.push_back(trim(value.substr(start)));
+  grammar::for_each_list_element(value, [&parts](std::string_view part) { parts.push_back(part); });
   return parts;
 }
 
@@ -198,31 +173,30 @@ std::string Via::to_string() const {
   return out;
 }
 
-std::expected<Via, std::string> parse_via(std::string_view value) {
+const char* parse_via_into(std::string_view value, Via& via) {
   // via-parm = sent-protocol LWS sent-by *( SEMI via-params ); SLASH = SWS "/" SWS (§25.1).
   // Folded LWS has become SP already, so "SIP  /  2.0 / UDP" (RFC 4475 §3.1.1.1) parses.
-  Via via;
   std::size_t pos = 0;
   skip_wsp(value, pos);
   std::string_view parts[3];
   for (int i = 0; i < 3; ++i) {
     if (i > 0) {
       skip_wsp(value, pos);
-      if (pos >= value.size() || value[pos] != '/') return fail("bad sent-protocol");
+      if (pos >= value.size() || value[pos] != '/') return "bad sent-protocol";
       ++pos;
       skip_wsp(value, pos);
     }
     parts[i] = grammar::take_while(value, pos, grammar::kToken);
-    if (parts[i].empty()) return fail("bad sent-protocol");
+    if (parts[i].empty()) return "bad sent-protocol";
   }
   via.protocol.clear();
   for (char c : parts[0]) via.protocol.push_back(grammar::ascii_upper(c));
   via.protocol.push_back('/');
   via.protocol += parts[1];
   for (char c : parts[2]) via.transport.push_back(grammar::ascii_upper(c));
-  if (pos >= value.size() || !grammar::is_wsp(value[pos])) return fail("missing sent-by");
+  if (pos >= value.size() || !grammar::is_wsp(value[pos])) return "missing sent-by";
   skip_wsp(value, pos);
-  if (!parse_sent_by_host(value, pos, via.host)) return fail("bad sent-by host");
+  if (!parse_sent_by_host(value, pos, via.host)) return "bad sent-by host";
   std::size_t after_host = pos;
   skip_wsp(value, after_host);
   if (after_host < value.size() && value[after_host] == ':') {  // COLON = SWS ":" SWS
@@ -231,10 +205,16 @@ std::expected<Via, std::string> parse_via(std::string_view value) {
     const std::size_t start = pos;
     while (pos < value.size() && grammar::is_digit(value[pos])) ++pos;
     const auto port = grammar::parse_decimal(value.substr(start, pos - start), 65535);
-    if (!port) return fail("bad sent-by port");
+    if (!port) return "bad sent-by port";
     via.port = static_cast<std::uint16_t>(*port);
   }
-  if (!parse_params(value.substr(pos), via.params)) return fail("bad Via parameter");
+  if (!parse_params(value.substr(pos), via.params)) return "bad Via parameter";
+  return nullptr;
+}
+
+std::expected<Via, std::string> parse_via(std::string_view value) {
+  Via via;
+  if (const char* err = parse_via_into(value, via)) return std::unexpected(std::string(err));
   return via;
 }
 
@@ -262,21 +242,20 @@ std::string NameAddr::to_string() const {
   return out;
 }
 
-std::expected<NameAddr, std::string> parse_name_addr(std::string_view value) {
+const char* parse_name_addr_into(std::string_view value, NameAddr& na) {
   // ( name-addr / addr-spec ) *( SEMI generic-param ) (§20.10, §25.1)
-  NameAddr na;
   value = trim(value);
   if (value == "*") {  // Contact: * (§10.2.2)
     na.wildcard = true;
-    return na;
+    return nullptr;
   }
   // A '<' outside a leading quoted display name opens a name-addr.
   std::size_t laquot = std::string_view::npos;
   if (!value.empty() && value.front() == '"') {
     std::size_t pos = 0;
-    if (!grammar::parse_quoted(value, pos, na.display_name)) return fail("unterminated quoted string");
+    if (!grammar::parse_quoted(value, pos, na.display_name)) return "unterminated quoted string";
     skip_wsp(value, pos);
-    if (pos >= value.size() || value[pos] != '<') return fail("missing <URI> after display name");
+    if (pos >= value.size() || value[pos] != '<') return "missing <URI> after display name";
     laquot = pos;
   } else {
     laquot = value.find('<');
@@ -285,14 +264,14 @@ std::expected<NameAddr, std::string> parse_name_addr(std::string_view value) {
       laquot = std::string_view::npos;
     }
     if (laquot != std::string_view::npos) {
-      if (auto err = parse_display_name(value.substr(0, laquot), na.display_name)) return fail(*err);
+      if (const char* err = parse_display_name(value.substr(0, laquot), na.display_name)) return err;
     }
   }
   std::size_t params_start = 0;
   std::string_view uri_text;
   if (laquot != std::string_view::npos) {
     const std::size_t raquot = value.find('>', laquot);
-    if (raquot == std::string_view::npos) return fail("missing '>'");
+    if (raquot == std::string_view::npos) return "missing '>'";
     // RFC 4475 §3.1.2.14 badaspec ("< sip:x >") may be refused or accepted: accepted, trimmed.
     uri_text = trim(value.substr(laquot + 1, raquot - laquot - 1));
     params_start = raquot + 1;
@@ -300,14 +279,18 @@ std::expected<NameAddr, std::string> parse_name_addr(std::string_view value) {
     params_start = std::min(value.find(';'), value.size());
     uri_text = trim(value.substr(0, params_start));
     for (char c : uri_text) {
-      if (grammar::is_wsp(c)) return fail("space in addr-spec");
+      if (grammar::is_wsp(c)) return "space in addr-spec";
     }
   }
-  auto uri = parse_uri(uri_text);
-  if (!uri) return fail(uri.error());
-  na.uri = std::move(*uri);
+  if (const char* err = parse_uri_into(uri_text, na.uri)) return err;
   na.uri_text.assign(uri_text);
-  if (!parse_params(value.substr(params_start), na.params)) return fail("bad header parameter");
+  if (!parse_params(value.substr(params_start), na.params)) return "bad header parameter";
+  return nullptr;
+}
+
+std::expected<NameAddr, std::string> parse_name_addr(std::string_view value) {
+  NameAddr na;
+  if (const char* err = parse_name_addr_into(value, na)) return std::unexpected(std::string(err));
   return na;
 }
 

@@ -11,6 +11,7 @@
 
 #include "signaling/message/grammar.hpp"
 #include "signaling/message/header_table.hpp"
+#include "signaling/message/parse_into.hpp"
 
 namespace chorus::sip {
 namespace {
@@ -224,16 +225,13 @@ void Parser::add_header(std::string_view name, std::string_view value) {
     add_value(info, canonical, value);
     return;
   }
-  const auto parts = split_header_list(value);
-  if (parts.empty()) {  // "Via:" with nothing: kept so that a typed header is refused below
-    add_value(info, canonical, value);
-    return;
-  }
-  for (std::string_view part : parts) {
+  bool any = false;
+  grammar::for_each_list_element(value, [&](std::string_view part) {
+    any = true;
     // Empty elements (",,") are dropped from untyped lists and refused in typed ones (badinv01).
-    if (part.empty() && info->id == HeaderId::kOther) continue;
-    add_value(info, canonical, part);
-  }
+    if (!part.empty() || info->id != HeaderId::kOther) add_value(info, canonical, part);
+  });
+  if (!any) add_value(info, canonical, value);  // "Via:" with nothing: kept so a typed one is refused
 }
 
 void Parser::add_value(const HeaderInfo* info, std::string_view canonical, std::string_view value) {
@@ -244,26 +242,22 @@ void Parser::add_value(const HeaderInfo* info, std::string_view canonical, std::
 void Parser::type_value(HeaderId id, std::string_view value) {
   switch (id) {
     case HeaderId::kVia: {
-      auto via = parse_via(value);
-      if (via) {
-        msg_.vias.push_back(std::move(*via));
-        return;
-      }
+      if (parse_via_into(value, msg_.vias.emplace_back()) == nullptr) return;
+      msg_.vias.pop_back();
       fail(400, "Bad Via header");
       // For the 400 itself: the sent-protocol and sent-by alone still say where to answer.
-      if (auto bare = parse_via(value.substr(0, value.find(';')))) msg_.vias.push_back(std::move(*bare));
+      if (parse_via_into(value.substr(0, value.find(';')), msg_.vias.emplace_back()) != nullptr) msg_.vias.pop_back();
       return;
     }
     case HeaderId::kFrom:
     case HeaderId::kTo: {
       int& count = id == HeaderId::kFrom ? from_count_ : to_count_;
       if (++count > 1) return;
-      auto na = parse_name_addr(value);
-      if (!na || na->wildcard) {
+      NameAddr& na = id == HeaderId::kFrom ? msg_.from : msg_.to;
+      if (parse_name_addr_into(value, na) != nullptr || na.wildcard) {
+        na = NameAddr();
         fail(400, id == HeaderId::kFrom ? "Bad From header" : "Bad To header");
-        return;
       }
-      (id == HeaderId::kFrom ? msg_.from : msg_.to) = std::move(*na);
       return;
     }
     case HeaderId::kCallId:
@@ -298,19 +292,18 @@ void Parser::type_value(HeaderId id, std::string_view value) {
       if (!content_length_) fail(400, "Bad Content-Length header");
       return;
     }
-    case HeaderId::kContact: {
-      auto na = parse_name_addr(value);
-      if (!na) {
+    case HeaderId::kContact:
+      if (parse_name_addr_into(value, msg_.contacts.emplace_back()) != nullptr) {
+        msg_.contacts.pop_back();
         fail(400, "Bad Contact header");
-        return;
       }
-      msg_.contacts.push_back(std::move(*na));
       return;
-    }
     case HeaderId::kRoute:
     case HeaderId::kRecordRoute: {
-      auto na = parse_name_addr(value);
-      if (!na || na->wildcard) fail(400, id == HeaderId::kRoute ? "Bad Route header" : "Bad Record-Route header");
+      NameAddr na;
+      if (parse_name_addr_into(value, na) != nullptr || na.wildcard) {
+        fail(400, id == HeaderId::kRoute ? "Bad Route header" : "Bad Record-Route header");
+      }
       return;
     }
     case HeaderId::kOther:

@@ -3,16 +3,15 @@
 
 #include "signaling/message/grammar.hpp"
 #include "signaling/message/header_types.hpp"
+#include "signaling/message/parse_into.hpp"
 
 namespace chorus::sip {
 namespace {
 
 using grammar::is;
 
-std::unexpected<std::string> fail(std::string_view why) { return std::unexpected(std::string(why)); }
-
 // host = hostname / IPv4address / IPv6reference, then [":" port]. `pos` ends after the hostport.
-std::optional<std::string> parse_hostport(std::string_view s, std::size_t& pos, SipUri& uri) {
+const char* parse_hostport(std::string_view s, std::size_t& pos, SipUri& uri) {
   if (pos < s.size() && s[pos] == '[') {
     const std::size_t close = s.find(']', pos);
     if (close == std::string_view::npos) return "unterminated IPv6 reference";
@@ -34,11 +33,11 @@ std::optional<std::string> parse_hostport(std::string_view s, std::size_t& pos, 
     if (!port) return "bad port";
     uri.port = static_cast<std::uint16_t>(*port);
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 // uri-parameters = *( ";" pname [ "=" pvalue ] ), each 1*paramchar with escapes (§25.1).
-std::optional<std::string> parse_uri_params(std::string_view s, std::size_t& pos, SipUri& uri) {
+const char* parse_uri_params(std::string_view s, std::size_t& pos, SipUri& uri) {
   while (pos < s.size() && s[pos] == ';') {
     ++pos;
     std::size_t end = pos;
@@ -58,12 +57,12 @@ std::optional<std::string> parse_uri_params(std::string_view s, std::size_t& pos
     uri.params.push_back(std::move(param));
     pos = end;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 // headers = "?" header *( "&" header ); header = hname "=" hvalue (§19.1.1, §25.1).
-std::optional<std::string> parse_uri_headers(std::string_view s, std::size_t& pos, SipUri& uri) {
-  if (pos >= s.size() || s[pos] != '?') return std::nullopt;
+const char* parse_uri_headers(std::string_view s, std::size_t& pos, SipUri& uri) {
+  if (pos >= s.size() || s[pos] != '?') return nullptr;
   ++pos;
   while (true) {
     std::size_t end = pos;
@@ -78,12 +77,12 @@ std::optional<std::string> parse_uri_headers(std::string_view s, std::size_t& po
     }
     uri.headers.emplace_back(grammar::percent_decode(name), grammar::percent_decode(value));
     pos = end;
-    if (pos == s.size()) return std::nullopt;
+    if (pos == s.size()) return nullptr;
     ++pos;  // '&'
   }
 }
 
-std::expected<SipUri, std::string> parse_sip_uri(std::string_view rest, SipUri uri) {
+const char* parse_sip_uri(std::string_view rest, SipUri& uri) {
   // userinfo ends at the first '@': neither user nor password may hold an unescaped one, and params
   // and headers never do, while the user part may legally hold ';', '?' and '/' (RFC 4475 §3.1.1.2).
   std::size_t pos = 0;
@@ -92,20 +91,20 @@ std::expected<SipUri, std::string> parse_sip_uri(std::string_view rest, SipUri u
     const std::string_view userinfo = rest.substr(0, at);
     const std::size_t colon = userinfo.find(':');
     const std::string_view user = userinfo.substr(0, colon);
-    if (user.empty() || !grammar::all_escaped_or(user, grammar::kUser)) return fail("bad user part");
+    if (user.empty() || !grammar::all_escaped_or(user, grammar::kUser)) return "bad user part";
     uri.user = grammar::percent_decode(user);
     if (colon != std::string_view::npos) {
       const std::string_view password = userinfo.substr(colon + 1);
-      if (!grammar::all_escaped_or(password, grammar::kPassword)) return fail("bad password");
+      if (!grammar::all_escaped_or(password, grammar::kPassword)) return "bad password";
       uri.password = grammar::percent_decode(password);
     }
     pos = at + 1;
   }
-  if (auto err = parse_hostport(rest, pos, uri)) return fail(*err);
-  if (auto err = parse_uri_params(rest, pos, uri)) return fail(*err);
-  if (auto err = parse_uri_headers(rest, pos, uri)) return fail(*err);
-  if (pos != rest.size()) return fail("unexpected character in URI");
-  return uri;
+  if (const char* err = parse_hostport(rest, pos, uri)) return err;
+  if (const char* err = parse_uri_params(rest, pos, uri)) return err;
+  if (const char* err = parse_uri_headers(rest, pos, uri)) return err;
+  if (pos != rest.size()) return "unexpected character in URI";
+  return nullptr;
 }
 
 }  // namespace
@@ -162,27 +161,32 @@ std::string SipUri::to_string() const {
   return out;
 }
 
-std::expected<SipUri, std::string> parse_uri(std::string_view text) {
+const char* parse_uri_into(std::string_view text, SipUri& uri) {
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) (§25.1 absoluteURI)
-  if (text.empty() || !grammar::is_alpha(text[0])) return fail("missing URI scheme");
+  if (text.empty() || !grammar::is_alpha(text[0])) return "missing URI scheme";
   std::size_t pos = 1;
   while (pos < text.size() &&
          (grammar::is(text[pos], grammar::kAlnum) || text[pos] == '+' || text[pos] == '-' || text[pos] == '.')) {
     ++pos;
   }
-  if (pos == text.size() || text[pos] != ':') return fail("missing URI scheme");
-  SipUri uri;
+  if (pos == text.size() || text[pos] != ':') return "missing URI scheme";
   uri.scheme = to_lower(text.substr(0, pos));
   const std::string_view rest = text.substr(pos + 1);
-  if (uri.is_sip()) return parse_sip_uri(rest, std::move(uri));
+  if (uri.is_sip()) return parse_sip_uri(rest, uri);
 
   // Another scheme: keep it opaque (RFC 4475 §3.3.2, §3.3.4) but refuse what no URI can hold.
-  if (rest.empty()) return fail("empty URI");
+  if (rest.empty()) return "empty URI";
   for (char c : rest) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte >= 0x7f || c == '<' || c == '>' || c == '"') return fail("bad character in URI");
+    if (byte <= 0x20 || byte >= 0x7f || c == '<' || c == '>' || c == '"') return "bad character in URI";
   }
   uri.opaque = std::string(rest);
+  return nullptr;
+}
+
+std::expected<SipUri, std::string> parse_uri(std::string_view text) {
+  SipUri uri;
+  if (const char* err = parse_uri_into(text, uri)) return std::unexpected(std::string(err));
   return uri;
 }
 

@@ -54,6 +54,12 @@ def spawn(cmd, log_path, cwd=None, env=None, stdin=subprocess.DEVNULL):
     return proc
 
 
+def track(proc):
+    """Stop proc (a Popen started elsewhere, e.g. with pipes) at exit like spawn()ed ones."""
+    _children.append(proc)
+    return proc
+
+
 def stop_process(proc, grace_s=STOP_GRACE_S):
     """SIGTERM by PID, SIGKILL after grace_s; returns the exit code."""
     if proc.poll() is None:
@@ -173,6 +179,15 @@ def free_port(udp=True, tcp=True):
             _handed_out.add(port)
             return port
     raise Failure("no free loopback port found in 200 tries")
+
+
+def can_connect(port, host="127.0.0.1"):
+    """True when a TCP connection to host:port is accepted now."""
+    try:
+        socket.create_connection((host, port), timeout=1.0).close()
+        return True
+    except OSError:
+        return False
 
 
 def free_port_range(count):
@@ -398,7 +413,7 @@ class StreamPeer:
         self.transport = transport
         self.buf = b""
         self.closed = False
-        self.host, self.port = sock.getsockname()[:2]
+        self.host, self.port = sock.getsockname()[:2] if sock is not None else ("127.0.0.1", 9)
 
     @classmethod
     def connect(cls, port, host="127.0.0.1", timeout_s=5.0):
@@ -406,6 +421,16 @@ class StreamPeer:
 
     def send(self, data, addr=None):
         self.sock.sendall(data)
+
+    def _read(self, timeout_s):
+        """Some bytes; b"" when the peer closed; None on timeout."""
+        self.sock.settimeout(max(0.001, timeout_s))
+        try:
+            return self.sock.recv(65535)
+        except socket.timeout:
+            return None
+        except OSError:  # reset, broken pipe, TLS alert
+            return b""
 
     def recv(self, timeout_s):
         deadline = Deadline(timeout_s)
@@ -415,13 +440,9 @@ class StreamPeer:
                 return parse_sip(frame)
             if self.closed or deadline.expired():
                 return None
-            self.sock.settimeout(max(0.001, deadline.remaining()))
-            try:
-                chunk = self.sock.recv(65535)
-            except socket.timeout:
+            chunk = self._read(deadline.remaining())
+            if chunk is None:
                 return None
-            except (ConnectionResetError, BrokenPipeError, OSError):
-                chunk = b""
             if not chunk:
                 self.closed = True
             self.buf += chunk

@@ -12,9 +12,11 @@ namespace chorus::sip {
 
 enum class TransportKind : std::uint8_t { kUdp, kTcp, kTls, kWs, kWss };
 
-std::string_view transport_name(TransportKind kind);            // "UDP", "TCP", "TLS", "WS", "WSS"
+std::string_view transport_name(TransportKind kind);                      // "UDP", "TCP", "TLS", "WS", "WSS"
 std::optional<TransportKind> transport_from_name(std::string_view name);  // case-insensitive
-inline bool is_reliable(TransportKind kind) { return kind != TransportKind::kUdp; }
+inline bool is_reliable(TransportKind kind) {
+  return kind != TransportKind::kUdp;
+}
 
 using ConnectionId = std::uint64_t;  // 0: none (datagram, or not yet connected)
 

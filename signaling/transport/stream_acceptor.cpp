@@ -19,8 +19,8 @@ StreamAcceptor::StreamAcceptor(asio::io_context& io, TransportKind kind, Accepto
     : kind_(kind), acceptor_(io), retry_timer_(io), events_(&events) {}
 
 std::expected<void, std::string> StreamAcceptor::open(const tcp::endpoint& local) {
-  const std::string where = std::string(transport_name(kind_)) + " " + local.address().to_string() + " port " +
-                            std::to_string(local.port());
+  const std::string where =
+      std::string(transport_name(kind_)) + " " + local.address().to_string() + " port " + std::to_string(local.port());
   boost::system::error_code ec;
   acceptor_.open(local.protocol(), ec);
   // Lets a restarted server bind while old connections sit in TIME_WAIT; a live listener still
@@ -36,7 +36,9 @@ std::expected<void, std::string> StreamAcceptor::open(const tcp::endpoint& local
   return {};
 }
 
-void StreamAcceptor::start() { accept(); }
+void StreamAcceptor::start() {
+  accept();
+}
 
 void StreamAcceptor::close() {
   events_ = nullptr;

@@ -47,7 +47,9 @@ StreamConnection::StreamConnection(ConnectionId id, TransportKind kind, tcp::soc
   if (tls_context_) tls_stream_.emplace(std::move(socket_), *tls_context_);
 }
 
-tcp::socket& StreamConnection::lowest_layer() { return tls_stream_ ? tls_stream_->next_layer() : socket_; }
+tcp::socket& StreamConnection::lowest_layer() {
+  return tls_stream_ ? tls_stream_->next_layer() : socket_;
+}
 
 void StreamConnection::start_accepted() {
   inbound_ = true;
@@ -65,9 +67,8 @@ void StreamConnection::start_connect(const tcp::endpoint& remote) {
   state_ = State::kConnecting;
   handshake_deadline_ = SteadyClock::now() + options_.handshake_timeout;
   arm_timer(options_.handshake_timeout);
-  lowest_layer().async_connect(remote, [self = shared_from_this()](const boost::system::error_code& ec) {
-    self->on_connect(ec);
-  });
+  lowest_layer().async_connect(
+      remote, [self = shared_from_this()](const boost::system::error_code& ec) { self->on_connect(ec); });
 }
 
 void StreamConnection::on_connect(const boost::system::error_code& ec) {
@@ -91,10 +92,9 @@ void StreamConnection::handshake(bool server) {
     handshake_deadline_ = SteadyClock::now() + options_.handshake_timeout;
     arm_timer(options_.handshake_timeout);
   }
-  tls_stream_->async_handshake(server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client,
-                               [self = shared_from_this()](const boost::system::error_code& ec) {
-                                 self->on_handshake(ec);
-                               });
+  tls_stream_->async_handshake(
+      server ? asio::ssl::stream_base::server : asio::ssl::stream_base::client,
+      [self = shared_from_this()](const boost::system::error_code& ec) { self->on_handshake(ec); });
 }
 
 void StreamConnection::on_handshake(const boost::system::error_code& ec) {
@@ -243,9 +243,7 @@ bool StreamConnection::send(std::string bytes) {
 
 void StreamConnection::write() {
   writing_ = true;
-  auto handler = [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-    self->on_write(ec);
-  };
+  auto handler = [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) { self->on_write(ec); };
   const std::string& front = write_queue_.front();
   if (tls_stream_) {
     asio::async_write(*tls_stream_, asio::buffer(front), std::move(handler));

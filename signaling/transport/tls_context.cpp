@@ -43,7 +43,7 @@ std::expected<std::shared_ptr<ssl::context>, std::string> make_context(ssl::cont
 }  // namespace
 
 std::expected<std::shared_ptr<ssl::context>, std::string> make_server_tls_context(const std::string& cert_file,
-                                                                                   const std::string& key_file) {
+                                                                                  const std::string& key_file) {
   // Check readability first: OpenSSL's "system lib" error does not say which file.
   for (const std::string* file : {&cert_file, &key_file}) {
     if (!std::ifstream(*file).good()) return std::unexpected("TLS: cannot read " + *file);

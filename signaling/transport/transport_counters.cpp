@@ -12,18 +12,30 @@ constexpr auto kLogInterval = std::chrono::seconds(1);
 
 std::string_view drop_reason_name(DropReason reason) {
   switch (reason) {
-    case DropReason::kPerIpCap: return "per_ip_cap";
-    case DropReason::kGlobalCap: return "global_cap";
-    case DropReason::kIdle: return "idle_timeout";
-    case DropReason::kWriteQueue: return "write_queue_full";
-    case DropReason::kFraming: return "framing_error";
-    case DropReason::kConnectFailed: return "connect_failed";
-    case DropReason::kTlsHandshake: return "tls_handshake_failed";
-    case DropReason::kUnroutable: return "unroutable";
-    case DropReason::kSendFailed: return "send_failed";
-    case DropReason::kForeignResponse: return "foreign_response";
-    case DropReason::kNotSip: return "not_sip";
-    case DropReason::kCount: break;
+    case DropReason::kPerIpCap:
+      return "per_ip_cap";
+    case DropReason::kGlobalCap:
+      return "global_cap";
+    case DropReason::kIdle:
+      return "idle_timeout";
+    case DropReason::kWriteQueue:
+      return "write_queue_full";
+    case DropReason::kFraming:
+      return "framing_error";
+    case DropReason::kConnectFailed:
+      return "connect_failed";
+    case DropReason::kTlsHandshake:
+      return "tls_handshake_failed";
+    case DropReason::kUnroutable:
+      return "unroutable";
+    case DropReason::kSendFailed:
+      return "send_failed";
+    case DropReason::kForeignResponse:
+      return "foreign_response";
+    case DropReason::kNotSip:
+      return "not_sip";
+    case DropReason::kCount:
+      break;
   }
   return "unknown";
 }
@@ -37,8 +49,8 @@ void DropRecorder::record(DropReason reason, std::string_view detail, std::strin
     return;
   }
   last_logged_[index] = now;
-  CHORUS_LOG(kWarn, "transport", "dropped", {"reason", drop_reason_name(reason)}, {"detail", detail},
-             {"peer", peer}, {"suppressed", suppressed_[index]}, {"total", counters_.drops[index]});
+  CHORUS_LOG(kWarn, "transport", "dropped", {"reason", drop_reason_name(reason)}, {"detail", detail}, {"peer", peer},
+             {"suppressed", suppressed_[index]}, {"total", counters_.drops[index]});
   suppressed_[index] = 0;
 }
 

@@ -13,17 +13,17 @@
 namespace chorus::sip {
 
 enum class DropReason : std::uint8_t {
-  kPerIpCap,          // accept refused: max_connections_per_ip reached
-  kGlobalCap,         // accept or connect refused: max_connections reached
-  kIdle,              // stream connection closed after idle_timeout without traffic
-  kWriteQueue,        // slow reader: more than max_write_queue_bytes queued
-  kFraming,           // stream framing lost or message over the size limit; connection closed
-  kConnectFailed,     // outgoing connection refused or timed out; its queued messages are lost
-  kTlsHandshake,      // TLS handshake failed or timed out
-  kUnroutable,        // response or request with no usable destination (hostname, bad Via)
-  kSendFailed,        // socket refused the datagram / connection closed under the message
-  kForeignResponse,   // response whose top Via is not ours (RFC 3261 §18.1.2)
-  kNotSip,            // datagram that cannot be SIP (STUN keepalive, binary)
+  kPerIpCap,         // accept refused: max_connections_per_ip reached
+  kGlobalCap,        // accept or connect refused: max_connections reached
+  kIdle,             // stream connection closed after idle_timeout without traffic
+  kWriteQueue,       // slow reader: more than max_write_queue_bytes queued
+  kFraming,          // stream framing lost or message over the size limit; connection closed
+  kConnectFailed,    // outgoing connection refused or timed out; its queued messages are lost
+  kTlsHandshake,     // TLS handshake failed or timed out
+  kUnroutable,       // response or request with no usable destination (hostname, bad Via)
+  kSendFailed,       // socket refused the datagram / connection closed under the message
+  kForeignResponse,  // response whose top Via is not ours (RFC 3261 §18.1.2)
+  kNotSip,           // datagram that cannot be SIP (STUN keepalive, binary)
   kCount
 };
 
@@ -35,8 +35,8 @@ std::string_view drop_reason_name(DropReason reason);
 struct TransportCounters {
   std::uint64_t datagrams_received = 0;
   std::uint64_t stream_messages_received = 0;
-  std::uint64_t bad_messages = 0;     // handed to on_bad_message
-  std::uint64_t keepalives = 0;       // CRLF keepalives seen (RFC 5626 §4.4.1)
+  std::uint64_t bad_messages = 0;  // handed to on_bad_message
+  std::uint64_t keepalives = 0;    // CRLF keepalives seen (RFC 5626 §4.4.1)
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_opened = 0;  // outgoing
   std::array<std::uint64_t, kDropReasonCount> drops{};

@@ -41,7 +41,9 @@ bool is_routable(const asio::ip::address& address, std::uint16_t port) {
 TransportLayer::TransportLayer(asio::io_context& io, TransportConfig config, TransportListener& listener)
     : io_(io), config_(std::move(config)), listener_(listener) {}
 
-TransportLayer::~TransportLayer() { stop(); }
+TransportLayer::~TransportLayer() {
+  stop();
+}
 
 std::expected<void, std::string> TransportLayer::start() {
   if (started_) return std::unexpected("transport already started");
@@ -109,9 +111,13 @@ void TransportLayer::stop() {
   started_ = false;
 }
 
-std::uint16_t TransportLayer::udp_port() const { return udp_ ? udp_->port() : 0; }
+std::uint16_t TransportLayer::udp_port() const {
+  return udp_ ? udp_->port() : 0;
+}
 
-std::uint16_t TransportLayer::tcp_port() const { return tcp_acceptor_ ? tcp_acceptor_->port() : 0; }
+std::uint16_t TransportLayer::tcp_port() const {
+  return tcp_acceptor_ ? tcp_acceptor_->port() : 0;
+}
 
 std::optional<std::uint16_t> TransportLayer::tls_port() const {
   if (!tls_acceptor_) return std::nullopt;
@@ -120,11 +126,15 @@ std::optional<std::uint16_t> TransportLayer::tls_port() const {
 
 bool TransportLayer::serves(TransportKind kind) const {
   switch (kind) {
-    case TransportKind::kUdp: return udp_ != nullptr;
-    case TransportKind::kTcp: return tcp_acceptor_ != nullptr;
-    case TransportKind::kTls: return tls_acceptor_ != nullptr && tls_client_context_ != nullptr;
+    case TransportKind::kUdp:
+      return udp_ != nullptr;
+    case TransportKind::kTcp:
+      return tcp_acceptor_ != nullptr;
+    case TransportKind::kTls:
+      return tls_acceptor_ != nullptr && tls_client_context_ != nullptr;
     case TransportKind::kWs:
-    case TransportKind::kWss: return false;
+    case TransportKind::kWss:
+      return false;
   }
   return false;
 }
@@ -132,14 +142,19 @@ bool TransportLayer::serves(TransportKind kind) const {
 std::string TransportLayer::via_sent_by(TransportKind kind) const {
   std::uint16_t port = 0;
   switch (kind) {
-    case TransportKind::kUdp: port = udp_ ? udp_port() : config_.udp_port; break;
-    case TransportKind::kTcp: port = tcp_acceptor_ ? tcp_port() : config_.tcp_port; break;
+    case TransportKind::kUdp:
+      port = udp_ ? udp_port() : config_.udp_port;
+      break;
+    case TransportKind::kTcp:
+      port = tcp_acceptor_ ? tcp_port() : config_.tcp_port;
+      break;
     case TransportKind::kTls:
       if (!tls_acceptor_) return {};
       port = *tls_port();
       break;
     case TransportKind::kWs:
-    case TransportKind::kWss: return {};
+    case TransportKind::kWss:
+      return {};
   }
   const std::string& host = public_address_.empty() ? config_.public_address : public_address_;
   return bracket_host(host) + ":" + std::to_string(port);
@@ -185,7 +200,9 @@ void TransportLayer::report_bad_message(ParseError error, const PeerAddress& sou
   listener_.on_bad_message(error, source);
 }
 
-void TransportLayer::on_stream_keepalive(const PeerAddress&) { ++counters_.keepalives; }
+void TransportLayer::on_stream_keepalive(const PeerAddress&) {
+  ++counters_.keepalives;
+}
 
 void TransportLayer::deliver(SipMessage message, const PeerAddress& source) {
   if (message.is_request) {
@@ -237,9 +254,9 @@ void TransportLayer::on_accepted(TransportKind kind, tcp::socket socket) {
     return;
   }
   const ConnectionId id = next_connection_id_++;
-  auto connection = std::make_shared<StreamConnection>(
-      id, kind, std::move(socket), kind == TransportKind::kTls ? tls_server_context_ : nullptr,
-      static_cast<ConnectionEvents&>(*this), stream_options());
+  auto connection = std::make_shared<StreamConnection>(id, kind, std::move(socket),
+                                                       kind == TransportKind::kTls ? tls_server_context_ : nullptr,
+                                                       static_cast<ConnectionEvents&>(*this), stream_options());
   connections_.emplace(id, connection);
   by_remote_[RemoteKey{kind, peer.address, peer.port}] = id;
   ++inbound_per_ip_[peer.address];
@@ -271,9 +288,9 @@ std::shared_ptr<StreamConnection> TransportLayer::open_connection(TransportKind 
     }
   }
   const ConnectionId id = next_connection_id_++;
-  auto connection = std::make_shared<StreamConnection>(
-      id, kind, std::move(socket), kind == TransportKind::kTls ? tls_client_context_ : nullptr,
-      static_cast<ConnectionEvents&>(*this), stream_options());
+  auto connection = std::make_shared<StreamConnection>(id, kind, std::move(socket),
+                                                       kind == TransportKind::kTls ? tls_client_context_ : nullptr,
+                                                       static_cast<ConnectionEvents&>(*this), stream_options());
   connections_.emplace(id, connection);
   by_remote_[RemoteKey{kind, remote.address(), remote.port()}] = id;
   ++counters_.connections_opened;
@@ -288,7 +305,8 @@ void TransportLayer::on_stream_closed(ConnectionId id, std::optional<DropReason>
   const std::shared_ptr<StreamConnection> connection = std::move(it->second);
   connections_.erase(it);
   const PeerAddress& peer = connection->peer();
-  if (auto r = by_remote_.find(RemoteKey{peer.kind, peer.address, peer.port}); r != by_remote_.end() && r->second == id) {
+  if (auto r = by_remote_.find(RemoteKey{peer.kind, peer.address, peer.port});
+      r != by_remote_.end() && r->second == id) {
     by_remote_.erase(r);
   }
   if (connection->inbound()) {
@@ -309,8 +327,7 @@ std::shared_ptr<StreamConnection> TransportLayer::find_connection(ConnectionId i
 }
 
 StreamOptions TransportLayer::stream_options() const {
-  return StreamOptions{config_.idle_timeout, config_.handshake_timeout, config_.max_write_queue_bytes,
-                       config_.limits};
+  return StreamOptions{config_.idle_timeout, config_.handshake_timeout, config_.max_write_queue_bytes, config_.limits};
 }
 
 // ---- sending
@@ -356,7 +373,8 @@ bool TransportLayer::send_response(const SipMessage& response, const PeerAddress
 bool TransportLayer::send_datagram(const std::string& bytes, const asio::ip::address& address, std::uint16_t port) {
   if (!udp_) return false;
   if (const auto ec = udp_->send_to(bytes, udp::endpoint(address, port))) {
-    drops_.record(DropReason::kSendFailed, ec.message(), PeerAddress{TransportKind::kUdp, address, port, 0}.to_string());
+    drops_.record(DropReason::kSendFailed, ec.message(),
+                  PeerAddress{TransportKind::kUdp, address, port, 0}.to_string());
     return false;
   }
   return true;

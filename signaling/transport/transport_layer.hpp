@@ -50,21 +50,18 @@ struct TransportConfig {
   std::string public_address;
   std::uint16_t udp_port = 5060;  // 0: pick a free port (tests); UDP and TCP may then differ
   std::uint16_t tcp_port = 5060;
-  std::optional<std::uint16_t> tls_port;  // default 5061; TLS listens only with cert and key
-  std::string tls_cert_file;              // PEM certificate chain
-  std::string tls_key_file;               // PEM private key
-  std::size_t max_connections_per_ip = 64;  // further accepts from that IP are closed at once
-  std::size_t max_connections = 4096;       // inbound and outbound together
-  Millis idle_timeout{std::chrono::seconds(120)};     // a stream connection idle that long is closed
+  std::optional<std::uint16_t> tls_port;               // default 5061; TLS listens only with cert and key
+  std::string tls_cert_file;                           // PEM certificate chain
+  std::string tls_key_file;                            // PEM private key
+  std::size_t max_connections_per_ip = 64;             // further accepts from that IP are closed at once
+  std::size_t max_connections = 4096;                  // inbound and outbound together
+  Millis idle_timeout{std::chrono::seconds(120)};      // a stream connection idle that long is closed
   Millis handshake_timeout{std::chrono::seconds(10)};  // outgoing connect, and TLS handshakes
-  std::size_t max_write_queue_bytes = 1 << 20;        // a slow reader past this is disconnected
+  std::size_t max_write_queue_bytes = 1 << 20;         // a slow reader past this is disconnected
   ParseLimits limits;
 };
 
-class TransportLayer final : public MessageSender,
-                             private UdpEvents,
-                             private AcceptorEvents,
-                             private ConnectionEvents {
+class TransportLayer final : public MessageSender, private UdpEvents, private AcceptorEvents, private ConnectionEvents {
  public:
   TransportLayer(boost::asio::io_context& io, TransportConfig config, TransportListener& listener);
   ~TransportLayer() override;

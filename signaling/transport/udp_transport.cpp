@@ -26,7 +26,9 @@ std::expected<void, std::string> UdpTransport::open(const udp::endpoint& local) 
   return {};
 }
 
-void UdpTransport::start() { receive(); }
+void UdpTransport::start() {
+  receive();
+}
 
 void UdpTransport::close() {
   events_ = nullptr;

@@ -65,7 +65,9 @@ std::optional<boost::asio::ip::address> literal_host_address(std::string_view ho
   return normalize_address(address);
 }
 
-std::uint16_t default_sip_port(TransportKind kind) { return kind == TransportKind::kTls ? 5061 : 5060; }
+std::uint16_t default_sip_port(TransportKind kind) {
+  return kind == TransportKind::kTls ? 5061 : 5060;
+}
 
 std::optional<Via> top_via(const SipMessage& message) {
   if (!message.vias.empty()) return message.vias.front();

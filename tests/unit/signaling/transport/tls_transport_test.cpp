@@ -69,8 +69,8 @@ class TestCertificate {
     X509_gmtime_adj(X509_getm_notAfter(x509.get()), 3600);
     X509_set_pubkey(x509.get(), key.get());
     X509_NAME* name = X509_get_subject_name(x509.get());
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("chorus test"), -1,
-                               -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("chorus test"), -1, -1,
+                               0);
     X509_set_issuer_name(x509.get(), name);
     if (!add_extension(x509.get(), NID_basic_constraints, "critical,CA:TRUE") ||
         !add_extension(x509.get(), NID_subject_alt_name, "IP:127.0.0.1")) {

@@ -90,11 +90,12 @@ class UdpPeer {
 
  private:
   void receive() {
-    socket_.async_receive_from(asio::buffer(buffer_), from_, [this](const boost::system::error_code& ec, std::size_t n) {
-      if (ec) return;
-      received.emplace_back(buffer_.data(), n);
-      receive();
-    });
+    socket_.async_receive_from(asio::buffer(buffer_), from_,
+                               [this](const boost::system::error_code& ec, std::size_t n) {
+                                 if (ec) return;
+                                 received.emplace_back(buffer_.data(), n);
+                                 receive();
+                               });
   }
   asio::ip::udp::socket socket_;
   asio::ip::udp::endpoint from_;

@@ -18,8 +18,12 @@ Via make_via(std::string transport, std::string host, std::optional<std::uint16_
   return via;
 }
 
-GenericParam flag(std::string name) { return GenericParam{std::move(name), "", false}; }
-GenericParam param(std::string name, std::string value) { return GenericParam{std::move(name), std::move(value), true}; }
+GenericParam flag(std::string name) {
+  return GenericParam{std::move(name), "", false};
+}
+GenericParam param(std::string name, std::string value) {
+  return GenericParam{std::move(name), std::move(value), true};
+}
 
 SipMessage request_with(const Via& via) {
   SipMessage request;
@@ -126,7 +130,8 @@ TEST(ResponseRoute, ResolvesOnlyLocalhost) {
 
 TEST(ResponseRoute, ReliableReconnectsToReceivedAtSentByPortWithTlsDefault) {
   const PeerAddress tls_source{TransportKind::kTls, asio::ip::make_address("203.0.113.7"), 50123, 4};
-  const auto via = make_via("TLS", "192.0.2.10", std::nullopt, {param("received", "203.0.113.7"), param("rport", "50123")});
+  const auto via =
+      make_via("TLS", "192.0.2.10", std::nullopt, {param("received", "203.0.113.7"), param("rport", "50123")});
   const auto route = response_route(via, tls_source);
   ASSERT_TRUE(route.has_value()) << route.error();
   EXPECT_EQ(route->kind, TransportKind::kTls);

@@ -181,6 +181,18 @@ def free_port(udp=True, tcp=True):
     raise Failure("no free loopback port found in 200 tries")
 
 
+def free_consecutive_ports(count):
+    """LO such that LO .. LO+count-1 are all free for UDP and TCP now (baresip takes its SIP port + 1 for TLS)."""
+    for _ in range(100):
+        lo = free_port()
+        ports = range(lo + 1, lo + count)
+        if all(p not in _handed_out and _can_bind(p, socket.SOCK_DGRAM) and _can_bind(p, socket.SOCK_STREAM)
+               for p in ports):
+            _handed_out.update(ports)
+            return lo
+    raise Failure(f"no {count} consecutive free loopback ports found in 100 tries")
+
+
 def can_connect(port, host="127.0.0.1"):
     """True when a TCP connection to host:port is accepted now."""
     try:

@@ -244,7 +244,7 @@ def run_pass(runner, cases, transport, rows, checks):
         if keys & seen:
             # Same branch/sent-by/method or Call-ID/CSeq as an earlier file: the server would rightly take
             # it for a retransmission. Let the earlier transactions end first (RFC 3261 §17.2.3).
-            server.wait_quiescent()
+            settle(server, checks, f"before {case.rel} over {transport}")
             seen.clear()
         seen |= keys
         got, ok, note = runner.run_case(case, transport)
@@ -255,6 +255,13 @@ def run_pass(runner, cases, transport, rows, checks):
         if not checks.expect(probe == 200, f"OPTIONS probe after {case.rel} over {transport} got {probe}"):
             if not server.alive():
                 raise h.Failure(f"chorusd died after {case.rel} over {transport}:\n{server.tail()}")
+
+
+def settle(server, checks, when):
+    try:
+        server.wait_quiescent()
+    except h.Failure as e:
+        checks.expect(False, f"{when}: {e}")
 
 
 def print_table(rows):
@@ -276,12 +283,8 @@ def body(args):
     for transport in ("UDP", "TCP"):
         print(f"--- {transport} pass ({len(cases)} files)", flush=True)
         run_pass(runner, cases, transport, rows, checks)
-        server.wait_quiescent()
+        settle(server, checks, f"after the {transport} pass")
     print_table(rows)
-    try:
-        server.wait_quiescent()
-    except h.Failure as e:
-        checks.expect(False, str(e))
     return checks.failures
 
 

@@ -39,11 +39,13 @@ const std::string* param_value(const Via& via, std::string_view name) {
   return found != nullptr && found->has_value ? &found->value : nullptr;
 }
 
-const PeerAddress kUdpSource{TransportKind::kUdp, asio::ip::make_address("203.0.113.7"), 40000, 0};
+PeerAddress udp_source() {
+  return {TransportKind::kUdp, asio::ip::make_address("203.0.113.7"), 40000, 0};
+}
 
 TEST(ViaStamping, AddsReceivedWhenSentByDiffersFromSource) {
   auto request = request_with(make_via("UDP", "192.0.2.10", 5060, {}));
-  ASSERT_TRUE(stamp_top_via(request, kUdpSource.address, kUdpSource.port));
+  ASSERT_TRUE(stamp_top_via(request, udp_source().address, udp_source().port));
   ASSERT_NE(param_value(request.vias[0], "received"), nullptr);
   EXPECT_EQ(*param_value(request.vias[0], "received"), "203.0.113.7");
   EXPECT_EQ(find_param(request.vias[0].params, "rport"), nullptr);
@@ -54,7 +56,7 @@ TEST(ViaStamping, AddsReceivedWhenSentByDiffersFromSource) {
 
 TEST(ViaStamping, LeavesMatchingHostAloneAndDropsASelfWrittenReceived) {
   auto request = request_with(make_via("UDP", "203.0.113.7", 5060, {param("received", "198.51.100.1")}));
-  ASSERT_TRUE(stamp_top_via(request, kUdpSource.address, kUdpSource.port));
+  ASSERT_TRUE(stamp_top_via(request, udp_source().address, udp_source().port));
   EXPECT_EQ(find_param(request.vias[0].params, "received"), nullptr);
   EXPECT_EQ(request.headers[0].value.find("received"), std::string::npos);
 }
@@ -62,7 +64,7 @@ TEST(ViaStamping, LeavesMatchingHostAloneAndDropsASelfWrittenReceived) {
 TEST(ViaStamping, FillsRportAndAddsReceivedEvenWhenHostMatches) {
   // RFC 3581 §4: with rport, received is added even when it equals the sent-by host.
   auto request = request_with(make_via("UDP", "203.0.113.7", 5060, {flag("rport")}));
-  ASSERT_TRUE(stamp_top_via(request, kUdpSource.address, kUdpSource.port));
+  ASSERT_TRUE(stamp_top_via(request, udp_source().address, udp_source().port));
   ASSERT_NE(param_value(request.vias[0], "rport"), nullptr);
   EXPECT_EQ(*param_value(request.vias[0], "rport"), "40000");
   ASSERT_NE(param_value(request.vias[0], "received"), nullptr);
@@ -78,12 +80,12 @@ TEST(ViaStamping, ComparesMappedIpv6SourcesAsIpv4) {
 
 TEST(ViaStamping, RefusesAMessageWithoutVia) {
   SipMessage request;
-  EXPECT_FALSE(stamp_top_via(request, kUdpSource.address, kUdpSource.port));
+  EXPECT_FALSE(stamp_top_via(request, udp_source().address, udp_source().port));
 }
 
 TEST(ResponseRoute, UnreliableWithRportGoesToReceivedAtRport) {
   const auto via = make_via("UDP", "192.0.2.10", 5070, {param("received", "203.0.113.7"), param("rport", "40000")});
-  const auto route = response_route(via, kUdpSource);
+  const auto route = response_route(via, udp_source());
   ASSERT_TRUE(route.has_value()) << route.error();
   EXPECT_EQ(route->address, asio::ip::make_address("203.0.113.7"));
   EXPECT_EQ(route->port, 40000);
@@ -92,15 +94,15 @@ TEST(ResponseRoute, UnreliableWithRportGoesToReceivedAtRport) {
 
 TEST(ResponseRoute, UnstampedRportGoesBackToTheSource) {
   const auto via = make_via("UDP", "192.0.2.10", 5070, {flag("rport")});
-  const auto route = response_route(via, kUdpSource);
+  const auto route = response_route(via, udp_source());
   ASSERT_TRUE(route.has_value()) << route.error();
-  EXPECT_EQ(route->address, kUdpSource.address);
-  EXPECT_EQ(route->port, kUdpSource.port);
+  EXPECT_EQ(route->address, udp_source().address);
+  EXPECT_EQ(route->port, udp_source().port);
 }
 
 TEST(ResponseRoute, UnreliableWithoutRportGoesToReceivedAtSentByPort) {
   const auto via = make_via("UDP", "192.0.2.10", 5070, {param("received", "203.0.113.7")});
-  const auto route = response_route(via, kUdpSource);
+  const auto route = response_route(via, udp_source());
   ASSERT_TRUE(route.has_value()) << route.error();
   EXPECT_EQ(route->address, asio::ip::make_address("203.0.113.7"));
   EXPECT_EQ(route->port, 5070);
@@ -108,7 +110,7 @@ TEST(ResponseRoute, UnreliableWithoutRportGoesToReceivedAtSentByPort) {
 
 TEST(ResponseRoute, DefaultsToPort5060AndIgnoresMaddr) {
   const auto via = make_via("UDP", "203.0.113.7", std::nullopt, {param("maddr", "224.0.1.75"), param("ttl", "16")});
-  const auto route = response_route(via, kUdpSource);
+  const auto route = response_route(via, udp_source());
   ASSERT_TRUE(route.has_value()) << route.error();
   EXPECT_EQ(route->address, asio::ip::make_address("203.0.113.7"));
   EXPECT_EQ(route->port, 5060);
@@ -116,13 +118,13 @@ TEST(ResponseRoute, DefaultsToPort5060AndIgnoresMaddr) {
 
 TEST(ResponseRoute, RefusesAHostnameWithoutReceived) {
   const auto via = make_via("UDP", "attacker.example.com", 5060, {});
-  const auto route = response_route(via, kUdpSource);
+  const auto route = response_route(via, udp_source());
   ASSERT_FALSE(route.has_value());
   EXPECT_NE(route.error().find("attacker.example.com"), std::string::npos);
 }
 
 TEST(ResponseRoute, ResolvesOnlyLocalhost) {
-  const auto route = response_route(make_via("UDP", "localhost", 5080, {}), kUdpSource);
+  const auto route = response_route(make_via("UDP", "localhost", 5080, {}), udp_source());
   ASSERT_TRUE(route.has_value()) << route.error();
   EXPECT_EQ(route->address, asio::ip::make_address("127.0.0.1"));
   EXPECT_EQ(route->port, 5080);
@@ -140,9 +142,9 @@ TEST(ResponseRoute, ReliableReconnectsToReceivedAtSentByPortWithTlsDefault) {
 }
 
 TEST(ResponseRoute, RefusesMulticastAndUnspecifiedTargets) {
-  EXPECT_FALSE(response_route(make_via("UDP", "224.0.0.1", 5060, {}), kUdpSource).has_value());
-  EXPECT_FALSE(response_route(make_via("UDP", "0.0.0.0", 5060, {}), kUdpSource).has_value());
-  EXPECT_FALSE(response_route(make_via("UDP", "203.0.113.7", 0, {}), kUdpSource).has_value());
+  EXPECT_FALSE(response_route(make_via("UDP", "224.0.0.1", 5060, {}), udp_source()).has_value());
+  EXPECT_FALSE(response_route(make_via("UDP", "0.0.0.0", 5060, {}), udp_source()).has_value());
+  EXPECT_FALSE(response_route(make_via("UDP", "203.0.113.7", 0, {}), udp_source()).has_value());
 }
 
 TEST(LiteralHostAddress, AcceptsBracketedIpv6AndRejectsNames) {

@@ -37,7 +37,8 @@ void UserAgent::send_refresh(Call& call) {
   // RFC 4028 §7.4: UPDATE when the peer allows it (no new offer needed), else re-INVITE with our SDP.
   const bool use_update = to_lower(call.peer_allow).find("update") != std::string::npos;
   SipMessage request = call.dialog.make_request(use_update ? "UPDATE" : "INVITE", contact_for(call.dialog.flow().kind));
-  request.add_header("Session-Expires", std::to_string(*call.session.interval) + ";refresher=uas");
+  // §7.4: the refresher parameter names a role in this request; we send it and stay the refresher.
+  request.add_header("Session-Expires", std::to_string(*call.session.interval) + ";refresher=uac");
   request.add_header("Supported", std::string(kSupportedExtensions));
   request.add_header("Allow", std::string(kAllowedMethods));
   if (!use_update) {

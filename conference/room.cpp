@@ -16,6 +16,8 @@ Room default_room() {
 
 bool RoomDirectory::add(Room room) {
   if (room.id.empty() || rooms_.contains(room.id)) return false;
+  // Nor may an id shadow another room's number (find_by_dial_string tries ids first).
+  if (id_by_number_.contains(room.id)) return false;
   if (!room.dial_in_number.empty()) {
     auto owner = id_by_number_.find(room.dial_in_number);
     if (owner != id_by_number_.end() && owner->second != room.id) return false;

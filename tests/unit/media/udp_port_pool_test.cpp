@@ -1,0 +1,168 @@
+// UdpPortPool: RTP on an even port and RTCP on the next odd one (RFC 3550 §11), both really bound
+// on 127.0.0.1; leases give their ports back; ports held elsewhere are skipped; an empty pool
+// yields nullptr. Each test uses its own port range so tests may run in parallel processes.
+#include "media/udp_port_pool.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <set>
+
+namespace chorus::media {
+namespace {
+
+// A UDP socket bound (or not) to 127.0.0.1:port, closed at scope exit; `error` is bind's errno.
+struct Probe {
+  explicit Probe(std::uint16_t port) {
+    fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) error = errno;
+  }
+  ~Probe() { ::close(fd); }
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+  [[nodiscard]] bool bound() const { return error == 0; }
+
+  int fd = -1;
+  int error = 0;
+};
+
+std::uint16_t local_port_of(int fd) {
+  sockaddr_in addr{};
+  socklen_t length = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) return 0;
+  return ntohs(addr.sin_port);
+}
+
+TEST(UdpPortPool, LeasesEvenRtpAndOddRtcpReallyBound) {
+  UdpPortPool pool("127.0.0.1", 41000, 41019);
+  EXPECT_EQ(pool.capacity_pairs(), 10u);
+  auto lease = pool.allocate();
+  ASSERT_NE(lease, nullptr);
+  EXPECT_EQ(lease->rtp_port() % 2, 0);
+  EXPECT_EQ(lease->rtcp_port(), lease->rtp_port() + 1);
+  EXPECT_GE(lease->rtp_port(), 41000);
+  EXPECT_LE(lease->rtcp_port(), 41019);
+  EXPECT_EQ(local_port_of(lease->rtp_fd()), lease->rtp_port());
+  EXPECT_EQ(local_port_of(lease->rtcp_fd()), lease->rtcp_port());
+  EXPECT_EQ(pool.leased_pairs(), 1u);
+  EXPECT_EQ(pool.bound_ports(), 2u);
+
+  Probe rtp(lease->rtp_port());
+  EXPECT_EQ(rtp.error, EADDRINUSE);
+  Probe rtcp(lease->rtcp_port());
+  EXPECT_EQ(rtcp.error, EADDRINUSE);
+}
+
+TEST(UdpPortPool, OddFirstPortIsRoundedUpToEven) {
+  UdpPortPool pool("127.0.0.1", 41101, 41105);  // pairs 41102/3 and 41104/5
+  EXPECT_EQ(pool.capacity_pairs(), 2u);
+  auto a = pool.allocate();
+  auto b = pool.allocate();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ((std::set<int>{a->rtp_port(), b->rtp_port()}), (std::set<int>{41102, 41104}));
+}
+
+TEST(UdpPortPool, LeaseDestructionFreesThePorts) {
+  UdpPortPool pool("127.0.0.1", 41200, 41201);
+  auto lease = pool.allocate();
+  ASSERT_NE(lease, nullptr);
+  const std::uint16_t port = lease->rtp_port();
+  EXPECT_EQ(pool.allocate(), nullptr);
+  lease.reset();
+  EXPECT_EQ(pool.leased_pairs(), 0u);
+  EXPECT_EQ(pool.bound_ports(), 0u);
+  {
+    Probe rtp(port);
+    Probe rtcp(port + 1);
+    EXPECT_TRUE(rtp.bound()) << "the lease closed its RTP socket";
+    EXPECT_TRUE(rtcp.bound()) << "the lease closed its RTCP socket";
+  }
+  auto again = pool.allocate();
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->rtp_port(), port);
+}
+
+TEST(UdpPortPool, ReleasedPairRestsBeforeReuse) {
+  UdpPortPool pool("127.0.0.1", 41300, 41305);
+  auto first = pool.allocate();
+  ASSERT_NE(first, nullptr);
+  const std::uint16_t port = first->rtp_port();
+  first.reset();
+  auto next = pool.allocate();
+  ASSERT_NE(next, nullptr);
+  EXPECT_NE(next->rtp_port(), port) << "least recently used first";
+}
+
+TEST(UdpPortPool, PortHeldByOthersIsSkipped) {
+  Probe squatter(41400);  // another process's RTP port
+  ASSERT_TRUE(squatter.bound());
+  UdpPortPool pool("127.0.0.1", 41400, 41403);
+  auto lease = pool.allocate();
+  ASSERT_NE(lease, nullptr);
+  EXPECT_EQ(lease->rtp_port(), 41402);
+  EXPECT_EQ(pool.allocate(), nullptr);
+  EXPECT_EQ(pool.leased_pairs(), 1u);
+}
+
+TEST(UdpPortPool, PairWithBusyRtcpPortIsSkippedWithoutLeakingRtp) {
+  Probe squatter(41501);  // RTCP port of the first pair
+  ASSERT_TRUE(squatter.bound());
+  UdpPortPool pool("127.0.0.1", 41500, 41503);
+  auto lease = pool.allocate();
+  ASSERT_NE(lease, nullptr);
+  EXPECT_EQ(lease->rtp_port(), 41502);
+  Probe rtp(41500);
+  EXPECT_TRUE(rtp.bound()) << "the RTP socket of the skipped pair was closed";
+}
+
+TEST(UdpPortPool, SkippedPairIsUsableOnceFreed) {
+  UdpPortPool pool("127.0.0.1", 41600, 41601);
+  {
+    Probe squatter(41600);
+    ASSERT_TRUE(squatter.bound());
+    EXPECT_EQ(pool.allocate(), nullptr);
+  }
+  auto lease = pool.allocate();
+  ASSERT_NE(lease, nullptr);
+  EXPECT_EQ(lease->rtp_port(), 41600);
+}
+
+TEST(UdpPortPool, ExhaustionYieldsNullptr) {
+  UdpPortPool pool("127.0.0.1", 41700, 41705);
+  std::vector<std::unique_ptr<PortLease>> leases;
+  for (int i = 0; i < 3; ++i) {
+    leases.push_back(pool.allocate());
+    ASSERT_NE(leases.back(), nullptr) << i;
+  }
+  EXPECT_EQ(pool.allocate(), nullptr);
+  EXPECT_EQ(pool.leased_pairs(), 3u);
+  EXPECT_EQ(pool.bound_ports(), 6u);
+  std::set<int> ports;
+  for (const auto& l : leases) ports.insert(l->rtp_port());
+  EXPECT_EQ(ports, (std::set<int>{41700, 41702, 41704}));
+}
+
+TEST(UdpPortPool, Ipv6BindAddress) {
+  UdpPortPool pool("::1", 41800, 41801);
+  auto lease = pool.allocate();
+  if (!lease) GTEST_SKIP() << "no IPv6 loopback here";
+  EXPECT_EQ(lease->rtp_port(), 41800);
+}
+
+TEST(UdpPortPool, BadBindAddressLeasesNothing) {
+  UdpPortPool pool("not-an-ip", 41900, 41903);
+  EXPECT_EQ(pool.allocate(), nullptr);
+  EXPECT_EQ(pool.leased_pairs(), 0u);
+}
+
+}  // namespace
+}  // namespace chorus::media

@@ -20,11 +20,19 @@ NegotiationError failure(int status, int warning, std::string reason) {
 }
 
 // RFC 7587 §7: opus is always "opus/48000/2" in SDP, whatever the stream carries.
-bool is_opus(std::string_view name) { return iequals(name, "opus"); }
-bool is_telephone_event(std::string_view name) { return iequals(name, "telephone-event"); }
-bool is_comfort_noise(std::string_view name) { return iequals(name, "CN"); }
+bool is_opus(std::string_view name) {
+  return iequals(name, "opus");
+}
+bool is_telephone_event(std::string_view name) {
+  return iequals(name, "telephone-event");
+}
+bool is_comfort_noise(std::string_view name) {
+  return iequals(name, "CN");
+}
 
-int sdp_channels(const Codec& c) { return is_opus(c.name) ? 2 : c.channels; }
+int sdp_channels(const Codec& c) {
+  return is_opus(c.name) ? 2 : c.channels;
+}
 
 bool codec_matches(const Codec& ours, const RtpMapView& offered) {
   return iequals(ours.name, offered.encoding) && ours.clock_rate == offered.clock_rate &&
@@ -155,7 +163,8 @@ RejectReason plan_audio(const SessionDescription& offer, const MediaDescription&
     s.answer_attributes.push_back(
         {"rtpmap", rtpmap_value(te->pt, te->map.encoding, te->map.clock_rate, te->map.channels)});
     // RFC 4733 §7.1.1: the events we accept; we take whatever range was offered (0-15, 0-16).
-    if (auto events = m.fmtp(te->pt)) s.answer_attributes.push_back({"fmtp", std::string(te->pt) + " " + std::string(*events)});
+    if (auto events = m.fmtp(te->pt))
+      s.answer_attributes.push_back({"fmtp", std::string(te->pt) + " " + std::string(*events)});
   }
   s.answer_attributes.push_back({"ptime", std::to_string(n.ptime_ms)});
   s.answer_attributes.push_back({std::string(to_string(n.local_direction)), std::nullopt});
@@ -207,16 +216,26 @@ NegotiationError no_acceptable_stream(const AnswerPlan& plan) {
 
 std::string_view to_string(RejectReason reason) {
   switch (reason) {
-    case RejectReason::kNone: return "accepted";
-    case RejectReason::kDisabledByOfferer: return "disabled by the offerer";
-    case RejectReason::kMediaType: return "media type not supported";
-    case RejectReason::kTransport: return "transport protocol not supported";
-    case RejectReason::kSrtpNotAccepted: return "SRTP not accepted";
-    case RejectReason::kNoCommonCodec: return "no common codec";
-    case RejectReason::kNoAddress: return "no connection address";
-    case RejectReason::kMulticast: return "multicast not supported";
-    case RejectReason::kPortCount: return "layered encoding not supported";
-    case RejectReason::kTooManyStreams: return "too many audio streams";
+    case RejectReason::kNone:
+      return "accepted";
+    case RejectReason::kDisabledByOfferer:
+      return "disabled by the offerer";
+    case RejectReason::kMediaType:
+      return "media type not supported";
+    case RejectReason::kTransport:
+      return "transport protocol not supported";
+    case RejectReason::kSrtpNotAccepted:
+      return "SRTP not accepted";
+    case RejectReason::kNoCommonCodec:
+      return "no common codec";
+    case RejectReason::kNoAddress:
+      return "no connection address";
+    case RejectReason::kMulticast:
+      return "multicast not supported";
+    case RejectReason::kPortCount:
+      return "layered encoding not supported";
+    case RejectReason::kTooManyStreams:
+      return "too many audio streams";
   }
   return "unknown";
 }
@@ -231,7 +250,8 @@ std::string NegotiationError::warning_value(std::string_view agent) const {
 }
 
 std::size_t AnswerPlan::ports_needed() const {
-  return static_cast<std::size_t>(std::ranges::count_if(sections, [](const PlannedSection& s) { return s.stream.accepted; }));
+  return static_cast<std::size_t>(
+      std::ranges::count_if(sections, [](const PlannedSection& s) { return s.stream.accepted; }));
 }
 
 std::vector<NegotiatedStream> AnswerPlan::streams() const {
@@ -267,8 +287,12 @@ std::expected<SessionDescription, NegotiationError> our_description(const LocalM
   Connection c = make_connection(local.address);
   if (c.address.empty()) return std::unexpected(failure(500, 399, "No local media address"));
   SessionDescription sd;
-  sd.origin = Origin{origin.username.empty() ? std::string("-") : origin.username, std::to_string(origin.session_id),
-                     std::to_string(origin.session_version), "IN", c.address_type, c.address};
+  sd.origin = Origin{origin.username.empty() ? std::string("-") : origin.username,
+                     std::to_string(origin.session_id),
+                     std::to_string(origin.session_version),
+                     "IN",
+                     c.address_type,
+                     c.address};
   sd.session_name = origin.session_name.empty() ? std::string("-") : origin.session_name;
   sd.connection = std::move(c);
   sd.timings.push_back(Timing{});  // RFC 3264 §5: t=0 0
@@ -303,9 +327,8 @@ std::expected<SessionDescription, NegotiationError> build_answer(const AnswerPla
 }
 
 std::expected<SessionDescription, NegotiationError> build_offer(const MediaPolicy& policy,
-                                                                const LocalMediaAddress& local,
-                                                                const MediaPorts& ports, const OriginInfo& origin,
-                                                                Direction direction) {
+                                                                const LocalMediaAddress& local, const MediaPorts& ports,
+                                                                const OriginInfo& origin, Direction direction) {
   if (ports.rtp_ports.empty() || ports.rtp_ports.front() == 0) {
     return std::unexpected(failure(500, 399, "No RTP port for the offer"));
   }

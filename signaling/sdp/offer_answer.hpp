@@ -79,10 +79,10 @@ struct NegotiatedStream {
   int telephone_event_clock_rate = 8000;
   int ptime_ms = 20;
   Direction local_direction = Direction::kInactive;  // what we do: sendonly = we send only
-  std::string remote_address;                         // where to send RTP
+  std::string remote_address;                        // where to send RTP
   std::uint16_t remote_port = 0;
-  std::uint16_t remote_rtcp_port = 0;                 // RFC 3605 a=rtcp, else RTP port + 1 (or mux)
-  bool rtcp_mux = false;                              // RFC 5761: RTCP on the RTP port
+  std::uint16_t remote_rtcp_port = 0;  // RFC 3605 a=rtcp, else RTP port + 1 (or mux)
+  bool rtcp_mux = false;               // RFC 5761: RTCP on the RTP port
 };
 
 // Why a negotiation failed, as a SIP response and a Warning (RFC 3261 §20.43).
@@ -102,10 +102,10 @@ enum class RejectReason {
   kTransport,          // not an RTP profile (TCP/MSRP, udp, ...)
   kSrtpNotAccepted,    // SAVP/SAVPF/DTLS while MediaPolicy::accept_srtp is false
   kNoCommonCodec,
-  kNoAddress,          // no c= for the section
+  kNoAddress,  // no c= for the section
   kMulticast,
-  kPortCount,          // m=<media> <port>/<n> with n > 1 (layered encoding)
-  kTooManyStreams,     // beyond MediaPolicy::max_audio_streams
+  kPortCount,       // m=<media> <port>/<n> with n > 1 (layered encoding)
+  kTooManyStreams,  // beyond MediaPolicy::max_audio_streams
 };
 std::string_view to_string(RejectReason reason);
 
@@ -138,8 +138,8 @@ std::expected<SessionDescription, NegotiationError> build_answer(const AnswerPla
 // static payload types where they exist, 96 upwards otherwise), telephone-event 101, ptime.
 // Uses ports.rtp_ports[0]. `direction` is sendonly/inactive when we put the peer on hold.
 std::expected<SessionDescription, NegotiationError> build_offer(const MediaPolicy& policy,
-                                                                const LocalMediaAddress& local,
-                                                                const MediaPorts& ports, const OriginInfo& origin,
+                                                                const LocalMediaAddress& local, const MediaPorts& ports,
+                                                                const OriginInfo& origin,
                                                                 Direction direction = Direction::kSendRecv);
 
 // RFC 3264 §7: reads the answer to `our_offer`. The answer must have as many m-lines; each
@@ -149,7 +149,8 @@ std::expected<std::vector<NegotiatedStream>, NegotiationError> accept_answer(con
                                                                              const SessionDescription& answer);
 
 // RFC 3264 §8.4 / RFC 6337 §5.3: whether this offer holds us — every active audio stream is
-// sendonly or inactive, or has c=0.0.0.0 (the RFC 2543 form). Resuming is an offer that is not.
+// sendonly or inactive, or has c=0.0.0.0 (the RFC 2543 form; not in a section using ICE, where
+// WebRTC writes 0.0.0.0 as a placeholder, RFC 8839 §5.1). Resuming is an offer that is not.
 bool is_hold(const SessionDescription& offer);
 
 }  // namespace chorus::sdp

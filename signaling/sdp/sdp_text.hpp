@@ -25,7 +25,9 @@ namespace chorus::sdp::detail {
   return true;
 }
 
-[[nodiscard]] constexpr bool is_space(char c) { return c == ' ' || c == '\t'; }
+[[nodiscard]] constexpr bool is_space(char c) {
+  return c == ' ' || c == '\t';
+}
 
 [[nodiscard]] constexpr std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);

@@ -9,7 +9,9 @@ namespace chorus::sdp {
 
 using detail::iequals;
 
-bool Connection::is_ipv6() const { return iequals(address_type, "IP6"); }
+bool Connection::is_ipv6() const {
+  return iequals(address_type, "IP6");
+}
 
 bool Connection::is_unspecified() const {
   if (is_ipv6()) return address == "::" || address == "0:0:0:0:0:0:0:0";
@@ -26,15 +28,20 @@ Connection make_connection(std::string_view ip) {
 
 std::string_view to_string(Direction direction) {
   switch (direction) {
-    case Direction::kSendRecv: return "sendrecv";
-    case Direction::kSendOnly: return "sendonly";
-    case Direction::kRecvOnly: return "recvonly";
-    case Direction::kInactive: return "inactive";
+    case Direction::kSendRecv:
+      return "sendrecv";
+    case Direction::kSendOnly:
+      return "sendonly";
+    case Direction::kRecvOnly:
+      return "recvonly";
+    case Direction::kInactive:
+      return "inactive";
   }
   return "sendrecv";
 }
 
 std::optional<Direction> direction_from_name(std::string_view name) {
+  if (name.size() != 8) return std::nullopt;  // all four names have eight letters: skip the rest fast
   if (iequals(name, "sendrecv")) return Direction::kSendRecv;
   if (iequals(name, "sendonly")) return Direction::kSendOnly;
   if (iequals(name, "recvonly")) return Direction::kRecvOnly;
@@ -49,7 +56,9 @@ Direction make_direction(bool send, bool receive) {
   return Direction::kInactive;
 }
 
-Direction reverse(Direction direction) { return make_direction(receives(direction), sends(direction)); }
+Direction reverse(Direction direction) {
+  return make_direction(receives(direction), sends(direction));
+}
 
 MediaType classify_media(std::string_view media) {
   if (iequals(media, "audio")) return MediaType::kAudio;
@@ -74,7 +83,9 @@ TransportProtocol classify_protocol(std::string_view protocol) {
   return TransportProtocol::kOther;
 }
 
-bool is_rtp(TransportProtocol protocol) { return protocol != TransportProtocol::kOther; }
+bool is_rtp(TransportProtocol protocol) {
+  return protocol != TransportProtocol::kOther;
+}
 
 bool is_secure(TransportProtocol protocol) {
   return is_rtp(protocol) && protocol != TransportProtocol::kRtpAvp && protocol != TransportProtocol::kRtpAvpf;
@@ -120,12 +131,12 @@ struct StaticPayload {
 
 // RFC 3551 §6, tables 4 and 5 (payload types 1, 2 and 19 are reserved and left out).
 constexpr std::array<StaticPayload, 24> kStaticPayloads{{
-    {0, "PCMU", 8000, 1},    {3, "GSM", 8000, 1},     {4, "G723", 8000, 1},    {5, "DVI4", 8000, 1},
-    {6, "DVI4", 16000, 1},   {7, "LPC", 8000, 1},     {8, "PCMA", 8000, 1},    {9, "G722", 8000, 1},
-    {10, "L16", 44100, 2},   {11, "L16", 44100, 1},   {12, "QCELP", 8000, 1},  {13, "CN", 8000, 1},
-    {14, "MPA", 90000, 1},   {15, "G728", 8000, 1},   {16, "DVI4", 11025, 1},  {17, "DVI4", 22050, 1},
-    {18, "G729", 8000, 1},   {25, "CelB", 90000, 1},  {26, "JPEG", 90000, 1},  {28, "nv", 90000, 1},
-    {31, "H261", 90000, 1},  {32, "MPV", 90000, 1},   {33, "MP2T", 90000, 1},  {34, "H263", 90000, 1},
+    {0, "PCMU", 8000, 1},   {3, "GSM", 8000, 1},    {4, "G723", 8000, 1},   {5, "DVI4", 8000, 1},
+    {6, "DVI4", 16000, 1},  {7, "LPC", 8000, 1},    {8, "PCMA", 8000, 1},   {9, "G722", 8000, 1},
+    {10, "L16", 44100, 2},  {11, "L16", 44100, 1},  {12, "QCELP", 8000, 1}, {13, "CN", 8000, 1},
+    {14, "MPA", 90000, 1},  {15, "G728", 8000, 1},  {16, "DVI4", 11025, 1}, {17, "DVI4", 22050, 1},
+    {18, "G729", 8000, 1},  {25, "CelB", 90000, 1}, {26, "JPEG", 90000, 1}, {28, "nv", 90000, 1},
+    {31, "H261", 90000, 1}, {32, "MPV", 90000, 1},  {33, "MP2T", 90000, 1}, {34, "H263", 90000, 1},
 }};
 
 }  // namespace
@@ -250,9 +261,13 @@ std::optional<std::string_view> MediaDescription::fmtp(std::string_view payload_
   return std::nullopt;
 }
 
-std::optional<int> MediaDescription::ptime() const { return milliseconds_attribute(*this, "ptime"); }
+std::optional<int> MediaDescription::ptime() const {
+  return milliseconds_attribute(*this, "ptime");
+}
 
-std::optional<int> MediaDescription::maxptime() const { return milliseconds_attribute(*this, "maxptime"); }
+std::optional<int> MediaDescription::maxptime() const {
+  return milliseconds_attribute(*this, "maxptime");
+}
 
 std::optional<RtcpAttribute> MediaDescription::rtcp() const {
   auto value = attribute_value("rtcp");

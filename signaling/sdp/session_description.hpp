@@ -71,8 +71,12 @@ enum class Direction { kSendRecv, kSendOnly, kRecvOnly, kInactive };
 
 std::string_view to_string(Direction direction);
 std::optional<Direction> direction_from_name(std::string_view attribute_name);
-[[nodiscard]] constexpr bool sends(Direction d) { return d == Direction::kSendRecv || d == Direction::kSendOnly; }
-[[nodiscard]] constexpr bool receives(Direction d) { return d == Direction::kSendRecv || d == Direction::kRecvOnly; }
+[[nodiscard]] constexpr bool sends(Direction d) {
+  return d == Direction::kSendRecv || d == Direction::kSendOnly;
+}
+[[nodiscard]] constexpr bool receives(Direction d) {
+  return d == Direction::kSendRecv || d == Direction::kRecvOnly;
+}
 Direction make_direction(bool send, bool receive);
 // The peer's view of a direction: sendonly ↔ recvonly, sendrecv and inactive stay (RFC 3264 §6.1).
 Direction reverse(Direction direction);
@@ -83,18 +87,18 @@ MediaType classify_media(std::string_view media);
 
 // Transport protocols offer/answer distinguishes (RFC 3551, RFC 4585, RFC 3711, RFC 5124, RFC 5764).
 enum class TransportProtocol {
-  kRtpAvp,          // RTP/AVP
-  kRtpAvpf,         // RTP/AVPF
-  kRtpSavp,         // RTP/SAVP
-  kRtpSavpf,        // RTP/SAVPF
-  kUdpTlsRtpSavp,   // UDP/TLS/RTP/SAVP
-  kUdpTlsRtpSavpf,  // UDP/TLS/RTP/SAVPF (WebRTC)
-  kTcpDtlsRtpSavpf, // TCP/DTLS/RTP/SAVPF (RFC 7850)
-  kOther,           // udp, TCP/MSRP, TCP/BFCP, ...: kept as text
+  kRtpAvp,           // RTP/AVP
+  kRtpAvpf,          // RTP/AVPF
+  kRtpSavp,          // RTP/SAVP
+  kRtpSavpf,         // RTP/SAVPF
+  kUdpTlsRtpSavp,    // UDP/TLS/RTP/SAVP
+  kUdpTlsRtpSavpf,   // UDP/TLS/RTP/SAVPF (WebRTC)
+  kTcpDtlsRtpSavpf,  // TCP/DTLS/RTP/SAVPF (RFC 7850)
+  kOther,            // udp, TCP/MSRP, TCP/BFCP, ...: kept as text
 };
 TransportProtocol classify_protocol(std::string_view protocol);
 [[nodiscard]] bool is_rtp(TransportProtocol protocol);
-[[nodiscard]] bool is_secure(TransportProtocol protocol);        // SRTP (SDES or DTLS keyed)
+[[nodiscard]] bool is_secure(TransportProtocol protocol);          // SRTP (SDES or DTLS keyed)
 [[nodiscard]] bool has_rtcp_feedback(TransportProtocol protocol);  // an AVPF profile
 
 // RFC 8866 §6.6: a=rtpmap:<payload type> <encoding name>/<clock rate>[/<encoding parameters>].
@@ -173,27 +177,27 @@ struct MediaDescription : AttributeList {
   [[nodiscard]] std::optional<RtpMapView> payload_mapping(std::string_view payload_type) const;
   // a=fmtp:<payload type> <parameters>: the parameters text.
   [[nodiscard]] std::optional<std::string_view> fmtp(std::string_view payload_type) const;
-  [[nodiscard]] std::optional<int> ptime() const;     // RFC 8866 §6.4, milliseconds
-  [[nodiscard]] std::optional<int> maxptime() const;  // RFC 8866 §6.5, milliseconds
+  [[nodiscard]] std::optional<int> ptime() const;                            // RFC 8866 §6.4, milliseconds
+  [[nodiscard]] std::optional<int> maxptime() const;                         // RFC 8866 §6.5, milliseconds
   [[nodiscard]] bool rtcp_mux() const { return has_attribute("rtcp-mux"); }  // RFC 5761 §5.1.1
-  [[nodiscard]] std::optional<RtcpAttribute> rtcp() const;                    // RFC 3605
+  [[nodiscard]] std::optional<RtcpAttribute> rtcp() const;                   // RFC 3605
   [[nodiscard]] std::optional<std::string_view> mid() const { return attribute_value("mid"); }  // RFC 5888
 };
 
 struct SessionDescription : AttributeList {
   int version = 0;  // v= (RFC 8866 §5.1: always 0)
   Origin origin;
-  std::string session_name = "-";            // s=
-  std::optional<std::string> information;    // i=
-  std::optional<std::string> uri;            // u=
-  std::vector<std::string> emails;           // e=
-  std::vector<std::string> phones;           // p=
-  std::optional<Connection> connection;      // c=
-  std::vector<Bandwidth> bandwidths;         // b=
-  std::vector<Timing> timings;               // t= (+ r=); written as "t=0 0" when empty
-  std::optional<std::string> time_zones;     // z=
-  std::optional<std::string> key;            // k=
-  std::vector<std::string> other_lines;      // session-level lines of unknown type
+  std::string session_name = "-";          // s=
+  std::optional<std::string> information;  // i=
+  std::optional<std::string> uri;          // u=
+  std::vector<std::string> emails;         // e=
+  std::vector<std::string> phones;         // p=
+  std::optional<Connection> connection;    // c=
+  std::vector<Bandwidth> bandwidths;       // b=
+  std::vector<Timing> timings;             // t= (+ r=); written as "t=0 0" when empty
+  std::optional<std::string> time_zones;   // z=
+  std::optional<std::string> key;          // k=
+  std::vector<std::string> other_lines;    // session-level lines of unknown type
   std::vector<MediaDescription> media;
 
   // RFC 8866 §6.7: a media-level direction overrides the session-level one; sendrecv when neither.

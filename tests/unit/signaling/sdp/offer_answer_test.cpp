@@ -99,8 +99,9 @@ TEST(BuildAnswer, WritesTheBaresipAnswer) {
 }
 
 TEST(BuildAnswer, AnswersSippDefaultOfferWithPcmu) {
-  auto offer = parse("v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
-                     "t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n");
+  auto offer = parse(
+      "v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+      "t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n");
   EXPECT_EQ(answer_text(offer, kDefaultPolicy, MediaPorts{{20002}, {}}),
             "v=0\r\no=chorus 5000 1 IN IP4 198.51.100.10\r\ns=Chorus\r\nc=IN IP4 198.51.100.10\r\nt=0 0\r\n"
             "m=audio 20002 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n");
@@ -115,8 +116,9 @@ TEST(PlanAnswer, PicksByOurPreferenceNotTheOfferersOrder) {
 }
 
 TEST(PlanAnswer, KeepsTheOfferersDynamicPayloadNumbers) {
-  auto offer = offer_with("m=audio 4000 RTP/AVP 109 100\r\na=rtpmap:109 opus/48000/2\r\n"
-                          "a=rtpmap:100 telephone-event/48000\r\na=fmtp:100 0-16\r\n");
+  auto offer = offer_with(
+      "m=audio 4000 RTP/AVP 109 100\r\na=rtpmap:109 opus/48000/2\r\n"
+      "a=rtpmap:100 telephone-event/48000\r\na=fmtp:100 0-16\r\n");
   AnswerPlan plan = plan_ok(offer);
   EXPECT_EQ(plan.sections[0].stream.payload_type, 109);
   EXPECT_EQ(plan.sections[0].stream.telephone_event_pt, 100);
@@ -169,8 +171,9 @@ TEST(PlanAnswer, AnswersAvpfAsAvpf) {
 }
 
 TEST(PlanAnswer, RefusesSrtpOnlyOfferWith488) {
-  auto offer = offer_with("m=audio 48176 RTP/SAVP 0 96\r\na=rtpmap:96 opus/48000/2\r\n"
-                          "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:ep2B2bhKULlGRbI2aSsi9kxC9tMUOs0AHkgiQX/u\r\n");
+  auto offer = offer_with(
+      "m=audio 48176 RTP/SAVP 0 96\r\na=rtpmap:96 opus/48000/2\r\n"
+      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:ep2B2bhKULlGRbI2aSsi9kxC9tMUOs0AHkgiQX/u\r\n");
   auto plan = plan_answer(offer, kDefaultPolicy);
   ASSERT_FALSE(plan);
   EXPECT_EQ(plan.error().sip_status, 488);
@@ -180,8 +183,9 @@ TEST(PlanAnswer, RefusesSrtpOnlyOfferWith488) {
 }
 
 TEST(PlanAnswer, TakesThePlainStreamOfABestEffortSrtpOffer) {
-  auto offer = offer_with("m=audio 5000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:abc\r\n"
-                          "m=audio 5002 RTP/AVP 0\r\n");
+  auto offer = offer_with(
+      "m=audio 5000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:abc\r\n"
+      "m=audio 5002 RTP/AVP 0\r\n");
   AnswerPlan plan = plan_ok(offer);
   EXPECT_EQ(plan.sections[0].reject_reason, RejectReason::kSrtpNotAccepted);
   EXPECT_TRUE(plan.sections[1].stream.accepted);
@@ -293,11 +297,14 @@ TEST(PlanAnswer, RejectsLayeredEncoding) {
 
 TEST(PlanAnswer, TakesPtimeFromTheOfferElsePolicy) {
   EXPECT_EQ(plan_ok(offer_with("m=audio 4000 RTP/AVP 0\r\na=ptime:30\r\n")).sections[0].stream.ptime_ms, 30);
-  EXPECT_EQ(plan_ok(offer_with("m=audio 4000 RTP/AVP 0\r\n"), [] {
-              MediaPolicy p;
-              p.ptime_ms = 40;
-              return p;
-            }()).sections[0].stream.ptime_ms,
+  EXPECT_EQ(plan_ok(offer_with("m=audio 4000 RTP/AVP 0\r\n"),
+                    [] {
+                      MediaPolicy p;
+                      p.ptime_ms = 40;
+                      return p;
+                    }())
+                .sections[0]
+                .stream.ptime_ms,
             40);
   EXPECT_EQ(plan_ok(offer_with("m=audio 4000 RTP/AVP 0\r\na=maxptime:10\r\n")).sections[0].stream.ptime_ms, 10);
   EXPECT_EQ(plan_ok(offer_with("m=audio 4000 RTP/AVP 0\r\na=ptime:5000\r\n")).sections[0].stream.ptime_ms, 20);

@@ -49,8 +49,8 @@ TEST(BuildOffer, OffersEveryPolicyCodecWithStaticAndDynamicTypes) {
 
 TEST(BuildOffer, SkipsPayloadType101ForDynamicCodecs) {
   MediaPolicy many;
-  many.audio_codecs = {{"opus", 48000, 2}, {"iLBC", 8000, 1}, {"speex", 8000, 1}, {"speex", 16000, 1},
-                       {"speex", 32000, 1}, {"AMR", 8000, 1}, {"AMR-WB", 16000, 1}};
+  many.audio_codecs = {{"opus", 48000, 2},  {"iLBC", 8000, 1}, {"speex", 8000, 1},  {"speex", 16000, 1},
+                       {"speex", 32000, 1}, {"AMR", 8000, 1},  {"AMR-WB", 16000, 1}};
   auto offer = build_offer(many, kLocal, MediaPorts{{30000}, {}}, kOrigin);
   ASSERT_TRUE(offer);
   EXPECT_EQ(offer->media[0].formats, (std::vector<std::string>{"96", "97", "98", "99", "100", "102", "103", "101"}));
@@ -128,8 +128,8 @@ TEST(AcceptAnswer, CombinesOurDirectionWithTheAnswers) {
   EXPECT_EQ((*recv_only)[0].local_direction, Direction::kSendOnly);
   auto send_only = accept_answer(default_offer(), answer_with("m=audio 7078 RTP/AVP 0\r\na=sendonly\r\n"));
   EXPECT_EQ((*send_only)[0].local_direction, Direction::kRecvOnly);
-  auto held = accept_answer(default_offer(Direction::kSendOnly),
-                            answer_with("m=audio 7078 RTP/AVP 0\r\na=recvonly\r\n"));
+  auto held =
+      accept_answer(default_offer(Direction::kSendOnly), answer_with("m=audio 7078 RTP/AVP 0\r\na=recvonly\r\n"));
   EXPECT_EQ((*held)[0].local_direction, Direction::kSendOnly);
   auto zero = accept_answer(default_offer(), answer_with("m=audio 7078 RTP/AVP 0\r\nc=IN IP4 0.0.0.0\r\n"));
   EXPECT_EQ((*zero)[0].local_direction, Direction::kRecvOnly);
@@ -151,8 +151,8 @@ TEST(OfferAnswer, TwoChorusEndsAgreeThroughTheWire) {
   auto offer_on_wire = parse(serialize_sdp(offer));
   auto plan = plan_answer(offer_on_wire, MediaPolicy{});
   ASSERT_TRUE(plan) << plan.error().reason;
-  auto answer = build_answer(*plan, LocalMediaAddress{"192.0.2.2"}, MediaPorts{{40000}, {}},
-                             OriginInfo{"peer", 1, 1, "-"});
+  auto answer =
+      build_answer(*plan, LocalMediaAddress{"192.0.2.2"}, MediaPorts{{40000}, {}}, OriginInfo{"peer", 1, 1, "-"});
   ASSERT_TRUE(answer) << answer.error().reason;
   auto streams = accept_answer(offer, parse(serialize_sdp(*answer)));
   ASSERT_TRUE(streams) << streams.error().reason;
@@ -171,8 +171,9 @@ TEST(OfferAnswer, TwoChorusEndsAgreeThroughTheWire) {
 
 TEST(IsHold, RecognisesHoldFormsButNotIceAddresses) {
   EXPECT_TRUE(is_hold(parse("v=0\no=- 1 2 IN IP4 a\ns=-\nc=IN IP4 0.0.0.0\nt=0 0\nm=audio 4000 RTP/AVP 0\n")));
-  EXPECT_FALSE(is_hold(parse("v=0\no=- 1 2 IN IP4 a\ns=-\nc=IN IP4 0.0.0.0\nt=0 0\na=ice-ufrag:x\n"
-                             "m=audio 9 UDP/TLS/RTP/SAVPF 111\n")));
+  EXPECT_FALSE(
+      is_hold(parse("v=0\no=- 1 2 IN IP4 a\ns=-\nc=IN IP4 0.0.0.0\nt=0 0\na=ice-ufrag:x\n"
+                    "m=audio 9 UDP/TLS/RTP/SAVPF 111\n")));
   EXPECT_FALSE(is_hold(parse("v=0\no=- 1 2 IN IP4 a\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=audio 0 RTP/AVP 0\n")));
   EXPECT_TRUE(is_hold(parse("v=0\no=- 1 2 IN IP4 a\ns=-\nc=IN IP6 ::\nt=0 0\nm=audio 4000 RTP/AVP 0\n")));
 }

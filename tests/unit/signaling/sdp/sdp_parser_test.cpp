@@ -94,8 +94,9 @@ TEST(SdpParser, AcceptsBareLineFeedsAndTrailingBlanks) {
 }
 
 TEST(SdpParser, ReadsIpv6ConnectionLine) {
-  auto sd = parse_sdp("v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\nt=0 0\r\n"
-                      "m=audio 5004 RTP/AVP 0\r\n");
+  auto sd = parse_sdp(
+      "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\nt=0 0\r\n"
+      "m=audio 5004 RTP/AVP 0\r\n");
   ASSERT_TRUE(sd) << sd.error();
   EXPECT_TRUE(sd->connection->is_ipv6());
   EXPECT_EQ(sd->connection->address, "2001:db8::1");
@@ -128,8 +129,9 @@ TEST(SdpParser, ReadsRfc5118MixedAddressFamiliesPerMedia) {
 }
 
 TEST(SdpParser, KeepsUnknownLinesAndAttributes) {
-  auto sd = parse_sdp("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\nx=session extra\r\n"
-                      "m=video 9000 RTP/AVP 96\r\na=rtpmap:96 PS/90000\r\na=x-custom\r\ny=0100000001\r\nf=v/2/4\r\n");
+  auto sd = parse_sdp(
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\nx=session extra\r\n"
+      "m=video 9000 RTP/AVP 96\r\na=rtpmap:96 PS/90000\r\na=x-custom\r\ny=0100000001\r\nf=v/2/4\r\n");
   ASSERT_TRUE(sd) << sd.error();
   EXPECT_EQ(sd->other_lines, std::vector<std::string>{"x=session extra"});
   EXPECT_EQ(sd->media[0].other_lines, (std::vector<std::string>{"y=0100000001", "f=v/2/4"}));
@@ -203,7 +205,8 @@ INSTANTIATE_TEST_SUITE_P(
     Structure, SdpParserRejects,
     ::testing::Values(
         BadSdp{"Empty", "", "empty SDP"},
-        BadSdp{"NotVersionFirst", "o=- 1 1 IN IP4 192.0.2.1\nv=0\n", "line 1 (o=- 1 1 IN IP4 192.0.2.1): first line is not v="},
+        BadSdp{"NotVersionFirst", "o=- 1 1 IN IP4 192.0.2.1\nv=0\n",
+               "line 1 (o=- 1 1 IN IP4 192.0.2.1): first line is not v="},
         BadSdp{"VersionOne", "v=1\no=- 1 1 IN IP4 192.0.2.1\n", "unsupported SDP version"},
         BadSdp{"NoOrigin", "v=0\ns=-\nt=0 0\n", "no o= line"},
         BadSdp{"ShortOrigin", "v=0\no=- 1 1 IN IP4\n", "line 2 (o=- 1 1 IN IP4): o= needs six fields"},
@@ -225,12 +228,14 @@ INSTANTIATE_TEST_SUITE_P(
                "session-level line inside a media section"},
         BadSdp{"AttributeWithoutName", "v=0\no=- 1 1 IN IP4 a\na=:x\n", "a= has no attribute name"},
         BadSdp{"NulByte", std::string_view("v=0\no=- 1 1 IN IP4 a\ns=a\0b\n", 27), "control character"},
-        BadSdp{"SecondSessionConnection", "v=0\no=- 1 1 IN IP4 a\nc=IN IP4 a\nc=IN IP4 b\n", "second session-level c="}),
+        BadSdp{"SecondSessionConnection", "v=0\no=- 1 1 IN IP4 a\nc=IN IP4 a\nc=IN IP4 b\n",
+               "second session-level c="}),
     [](const ::testing::TestParamInfo<BadSdp>& info) { return std::string(info.param.name); });
 
 TEST(SdpParser, RefusesMoreThan64KiB) {
   std::string text(kHead);
-  while (text.size() <= kMaxSdpBytes) text += "a=x-padding:0123456789012345678901234567890123456789012345678901234567890123\n";
+  while (text.size() <= kMaxSdpBytes)
+    text += "a=x-padding:0123456789012345678901234567890123456789012345678901234567890123\n";
   auto sd = parse_sdp(text);
   ASSERT_FALSE(sd);
   EXPECT_NE(sd.error().find("larger than 65536"), std::string::npos) << sd.error();
@@ -249,7 +254,8 @@ TEST(SdpParser, RefusesMoreThan64MediaSections) {
   for (int i = 0; i < 65; ++i) text += "m=audio 4000 RTP/AVP 0\n";
   auto sd = parse_sdp(text);
   ASSERT_FALSE(sd);
-  EXPECT_NE(sd.error().find("line 69 (m=audio 4000 RTP/AVP 0): too many media sections"), std::string::npos) << sd.error();
+  EXPECT_NE(sd.error().find("line 69 (m=audio 4000 RTP/AVP 0): too many media sections"), std::string::npos)
+      << sd.error();
   text.resize(text.size() - std::string_view("m=audio 4000 RTP/AVP 0\n").size());
   EXPECT_TRUE(parse_sdp(text));
 }

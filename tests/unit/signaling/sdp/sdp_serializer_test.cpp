@@ -59,7 +59,8 @@ constexpr std::string_view kWebRtcOffer =
     "a=ice-ufrag:Hk3f\r\n"
     "a=ice-pwd:p2xWJ4vUbn2Dk1zdwlT8IJ7O\r\n"
     "a=ice-options:trickle\r\n"
-    "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n"
+    "a=fingerprint:sha-256 "
+    "7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n"
     "a=setup:actpass\r\n"
     "a=mid:0\r\n"
     "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
@@ -83,7 +84,8 @@ constexpr std::string_view kWebRtcOffer =
     "a=rtcp:9 IN IP4 0.0.0.0\r\n"
     "a=ice-ufrag:Hk3f\r\n"
     "a=ice-pwd:p2xWJ4vUbn2Dk1zdwlT8IJ7O\r\n"
-    "a=fingerprint:sha-256 7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n"
+    "a=fingerprint:sha-256 "
+    "7B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\r\n"
     "a=setup:actpass\r\n"
     "a=mid:1\r\n"
     "a=sendrecv\r\n"
@@ -121,15 +123,25 @@ void expect_round_trip(std::string_view text, std::string_view expected) {
   EXPECT_EQ(serialize_sdp(*sd), expected);
 }
 
-void expect_round_trip(std::string_view text) { expect_round_trip(text, text); }
+void expect_round_trip(std::string_view text) {
+  expect_round_trip(text, text);
+}
 
-TEST(SdpSerializer, RoundTripsBaresipSrtpOfferByteForByte) { expect_round_trip(kBaresipSrtpOffer); }
+TEST(SdpSerializer, RoundTripsBaresipSrtpOfferByteForByte) {
+  expect_round_trip(kBaresipSrtpOffer);
+}
 
-TEST(SdpSerializer, RoundTripsSippOfferByteForByte) { expect_round_trip(kSippOffer); }
+TEST(SdpSerializer, RoundTripsSippOfferByteForByte) {
+  expect_round_trip(kSippOffer);
+}
 
-TEST(SdpSerializer, RoundTripsWebRtcOfferByteForByte) { expect_round_trip(kWebRtcOffer); }
+TEST(SdpSerializer, RoundTripsWebRtcOfferByteForByte) {
+  expect_round_trip(kWebRtcOffer);
+}
 
-TEST(SdpSerializer, RoundTripsIpv6OfferByteForByte) { expect_round_trip(kIpv6Offer); }
+TEST(SdpSerializer, RoundTripsIpv6OfferByteForByte) {
+  expect_round_trip(kIpv6Offer);
+}
 
 TEST(SdpSerializer, RoundTripsRfc5118Bodies) {
   const auto dir = std::filesystem::path(CHORUS_SHARED_DIR) / "conformance" / "rfc5118";

@@ -65,8 +65,7 @@ TEST(MediaDescription, MapsFormatsThroughRtpmapOrStaticTable) {
 }
 
 TEST(MediaDescription, ReadsFmtpByPayloadType) {
-  MediaDescription m = parse_media(
-      "m=audio 4000 RTP/AVP 96 101\na=fmtp:96 stereo=1;sprop-stereo=1\na=fmtp:101 0-16\n");
+  MediaDescription m = parse_media("m=audio 4000 RTP/AVP 96 101\na=fmtp:96 stereo=1;sprop-stereo=1\na=fmtp:101 0-16\n");
   EXPECT_EQ(m.fmtp("96"), "stereo=1;sprop-stereo=1");
   EXPECT_EQ(m.fmtp("101"), "0-16");
   EXPECT_FALSE(m.fmtp("9"));
@@ -96,8 +95,9 @@ TEST(MediaDescription, ReadsRtcpMuxRtcpAndMid) {
 }
 
 TEST(SessionDescription, MediaDirectionOverridesSessionDirection) {
-  auto sd = parse_sdp("v=0\no=- 1 1 IN IP4 a\ns=-\nt=0 0\na=sendonly\nm=audio 4000 RTP/AVP 0\n"
-                      "m=audio 4002 RTP/AVP 0\na=inactive\nm=audio 4004 RTP/AVP 0\n");
+  auto sd = parse_sdp(
+      "v=0\no=- 1 1 IN IP4 a\ns=-\nt=0 0\na=sendonly\nm=audio 4000 RTP/AVP 0\n"
+      "m=audio 4002 RTP/AVP 0\na=inactive\nm=audio 4004 RTP/AVP 0\n");
   ASSERT_TRUE(sd) << sd.error();
   EXPECT_EQ(sd->effective_direction(sd->media[0]), Direction::kSendOnly);
   EXPECT_EQ(sd->effective_direction(sd->media[1]), Direction::kInactive);

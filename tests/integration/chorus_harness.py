@@ -674,6 +674,8 @@ def run(test_name, body, description="", parser=None, argv=None):
     parser = parser or arg_parser(description)
     args = parser.parse_args(argv)
     code = EXIT_FAIL
+    args.chorusd = os.path.abspath(args.chorusd)  # processes run with cwd = the output folder
+    args.shared_dir = os.path.abspath(args.shared_dir)
     try:
         if not os.access(args.chorusd, os.X_OK):
             raise Failure(f"--chorusd {args.chorusd} is not an executable file")

@@ -5,7 +5,7 @@ Case 1 (caller hangs up): baresip dials sip:1000@127.0.0.1:PORT; its ctrl_tcp in
 CALL_ESTABLISHED and chorusd's status shows the dialog; baresip hangs up (BYE); chorusd returns to no
 transactions, dialogs or media ports.
 Case 2 (server hangs up): baresip dials again; chorusd gets SIGTERM, must BYE the call and exit within
-its drain time (its last status line: no dialogs, no client transactions); baresip must report the call
+its drain time (its last status line: no dialogs, no participants); baresip must report the call
 closed by the peer (CALL_CLOSED "Connection reset by peer", and the BYE in its SIP trace).
 
 baresip is driven through ctrl_tcp: JSON commands and events framed as netstrings ("LEN:JSON,").
@@ -174,8 +174,9 @@ def server_hangs_up(control, server, baresip_log, checks):
     checks.expect("BYE sip:" in trace, "case 2: baresip's SIP trace shows the BYE it received")
     finals = [h.parse_logfmt(line) for line in server.log_lines() if "msg=status" in line]
     final = finals[-1] if finals else {}
-    checks.expect(final.get("dialogs") == "0" and final.get("client_transactions") == "0",
-                  f"case 2: chorusd's last status before exit has no dialogs and no client transactions ({final})")
+    # A BYE's client transaction may still be in Completed (Timer K, RFC 3261 §17.1.2.2) at exit: not checked.
+    checks.expect(final.get("dialogs") == "0" and final.get("participants") == "0",
+                  f"case 2: chorusd's last status before exit has no dialogs and no participants ({final})")
 
 
 def body(args):

@@ -88,7 +88,7 @@ void ClientInviteTransaction::enter_completed(const SipMessage& response) {
   state_ = State::kCompleted;
   timer_a_.stop();
   timer_b_.stop();
-  ack_ = make_non_2xx_ack(request_, response);
+  ack_ = std::make_unique<SipMessage>(make_non_2xx_ack(request_, response));
   context_.sender.send_request(*ack_, destination());
   report(response);
   // RFC 3261 §17.1.1.2: Timer D absorbs retransmitted finals; zero on reliable transports.

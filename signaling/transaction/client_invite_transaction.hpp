@@ -9,7 +9,7 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <memory>
 
 #include "signaling/transaction/transaction.hpp"
 
@@ -41,7 +41,7 @@ class ClientInviteTransaction final : public ClientTransaction {
   TransactionTimer timer_a_;
   TransactionTimer timer_b_;
   TransactionTimer timer_d_;
-  std::optional<SipMessage> ack_;  // built once per §17.1.1.3, re-sent for retransmitted finals
+  std::unique_ptr<SipMessage> ack_;  // built once per §17.1.1.3, re-sent for retransmitted finals
 };
 
 // RFC 3261 §17.1.1.3: the ACK for a non-2xx final `response` to `invite` (whose typed fields are

@@ -14,11 +14,10 @@ ServerInviteTransaction::ServerInviteTransaction(const TransactionContext& conte
       timer_i_(context.timers),
       timer_l_(context.timers) {}
 
-void ServerInviteTransaction::start(const SipMessage& invite) {
+void ServerInviteTransaction::start(const SipMessage& invite) const {
   // RFC 3261 §17.2.1: the 100 stops the client's Timer A. A send failure here is left for the
   // TU's own response to discover, so the TU always learns of the request it is told about.
-  last_response_ = make_response(invite, 100);
-  context_.sender.send_response(*last_response_, source());
+  context_.sender.send_response(make_response(invite, 100), source());
 }
 
 ServerTransaction::RequestOutcome ServerInviteTransaction::on_request(const SipMessage& request,
@@ -42,7 +41,13 @@ ServerTransaction::RequestOutcome ServerInviteTransaction::on_request(const SipM
   update_source(source);
   // RFC 3261 §17.2.1: a retransmitted INVITE gets the latest provisional (Proceeding) or the
   // final response (Completed) again. RFC 6026 §7.1: Accepted absorbs it silently.
-  if ((state_ == State::kProceeding || state_ == State::kCompleted) && last_response_) send_or_end(*last_response_);
+  if (state_ == State::kProceeding || state_ == State::kCompleted) {
+    if (last_response_) {
+      send_or_end(*last_response_);
+    } else if (state_ == State::kProceeding) {
+      send_or_end(make_response(request, 100));  // the TU has not answered yet
+    }
+  }
   return RequestOutcome::kAbsorbed;
 }
 
@@ -56,7 +61,7 @@ bool ServerInviteTransaction::respond(const SipMessage& response) {
   if (state_ != State::kProceeding) return false;
   if (!send_or_end(response)) return false;
   if (is_provisional(status)) {
-    last_response_ = response;
+    keep(response);
   } else if (is_success(status)) {
     // RFC 6026 §7.1: Accepted; Timer L keeps absorbing INVITE retransmissions.
     state_ = State::kAccepted;
@@ -65,7 +70,7 @@ bool ServerInviteTransaction::respond(const SipMessage& response) {
   } else {
     // RFC 3261 §17.2.1: Completed; Timer G re-sends on unreliable transports, Timer H gives up.
     state_ = State::kCompleted;
-    last_response_ = response;
+    keep(response);
     if (!reliable()) {
       timer_g_interval_ = context_.config.t1;
       timer_g_.start(timer_g_interval_, [this] { on_timer_g(); });
@@ -88,6 +93,14 @@ void ServerInviteTransaction::on_timer_h() {
   // RFC 3261 §17.2.1: no ACK within 64*T1; the TU is told the transaction timed out.
   CHORUS_LOG(kInfo, "sip", "INVITE server transaction got no ACK (Timer H)", {"transaction", id()});
   enter_terminated(true);
+}
+
+void ServerInviteTransaction::keep(const SipMessage& response) {
+  if (last_response_) {
+    *last_response_ = response;  // reuses the earlier copy's storage
+  } else {
+    last_response_ = std::make_unique<SipMessage>(response);
+  }
 }
 
 bool ServerInviteTransaction::send_or_end(const SipMessage& response) {

@@ -10,7 +10,7 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -25,7 +25,7 @@ class ServerInviteTransaction final : public ServerTransaction {
   ServerInviteTransaction(const TransactionContext& context, TransactionId id, const PeerAddress& source);
 
   // RFC 3261 §17.2.1: answers 100 Trying at once (the TU may take longer than 200 ms).
-  void start(const SipMessage& invite);
+  void start(const SipMessage& invite) const;
 
   RequestOutcome on_request(const SipMessage& request, const PeerAddress& source) override;
   bool respond(const SipMessage& response) override;
@@ -40,11 +40,14 @@ class ServerInviteTransaction final : public ServerTransaction {
   void on_timer_g();
   void on_timer_h();
   bool send_or_end(const SipMessage& response);
+  void keep(const SipMessage& response);
   void enter_terminated(bool timed_out);
 
   State state_ = State::kProceeding;
-  // The latest provisional or non-2xx final response: what a retransmitted INVITE gets again.
-  std::optional<SipMessage> last_response_;
+  // The latest provisional or non-2xx final response from the TU: what a retransmitted INVITE
+  // gets again. Held by pointer, so the many transactions lingering in Accepted stay small; our
+  // own 100 Trying is not kept, it is made again from the retransmission.
+  std::unique_ptr<SipMessage> last_response_;
   Millis timer_g_interval_{0};
   TransactionTimer timer_g_;
   TransactionTimer timer_h_;

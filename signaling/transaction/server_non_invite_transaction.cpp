@@ -26,7 +26,7 @@ bool ServerNonInviteTransaction::respond(const SipMessage& response) {
   }
   if (is_provisional(status)) {
     state_ = State::kProceeding;
-    last_response_ = response;
+    last_response_ = std::make_unique<SipMessage>(response);
     return true;
   }
   state_ = State::kCompleted;
@@ -36,7 +36,7 @@ bool ServerNonInviteTransaction::respond(const SipMessage& response) {
     return true;
   }
   // RFC 3261 §17.2.2: Timer J (64*T1) keeps answering retransmissions with the final response.
-  last_response_ = response;
+  last_response_ = std::make_unique<SipMessage>(response);
   timer_j_.start(64 * context_.config.t1, [this] { enter_terminated(false); });
   return true;
 }

@@ -6,7 +6,7 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <memory>
 
 #include "signaling/transaction/transaction.hpp"
 
@@ -30,7 +30,7 @@ class ServerNonInviteTransaction final : public ServerTransaction {
   void enter_terminated(bool timed_out);
 
   State state_ = State::kTrying;
-  std::optional<SipMessage> last_response_;  // re-sent for each retransmitted request
+  std::unique_ptr<SipMessage> last_response_;  // re-sent for each retransmitted request
   TransactionTimer timer_j_;
 };
 

@@ -6,8 +6,7 @@
 
 namespace chorus::sip {
 
-ServerTransaction::ServerTransaction(const TransactionContext& context, TransactionId id,
-                                     const PeerAddress& source)
+ServerTransaction::ServerTransaction(const TransactionContext& context, TransactionId id, const PeerAddress& source)
     : context_(context), id_(id), source_(source) {}
 
 bool ServerTransaction::send(const SipMessage& response) {

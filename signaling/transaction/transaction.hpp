@@ -186,8 +186,14 @@ std::string to_tag_of(const SipMessage& message);
 std::string_view branch_of(const Via& via);
 
 // Status classes (§21).
-inline bool is_provisional(int status) { return status >= 100 && status < 200; }
-inline bool is_success(int status) { return status >= 200 && status < 300; }
-inline bool is_final(int status) { return status >= 200 && status < 700; }
+inline bool is_provisional(int status) {
+  return status >= 100 && status < 200;
+}
+inline bool is_success(int status) {
+  return status >= 200 && status < 300;
+}
+inline bool is_final(int status) {
+  return status >= 200 && status < 700;
+}
 
 }  // namespace chorus::sip

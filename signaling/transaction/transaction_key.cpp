@@ -103,8 +103,7 @@ void make_client_key(std::string_view branch, std::string_view cseq_method, std:
 }
 
 std::string random_token(std::size_t length) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   thread_local Xoshiro256 generator;
   std::string token(length, '\0');
   std::uint64_t bits = 0;

@@ -98,7 +98,8 @@ void TransactionLayer::State::reap() {
     reaping_clients.swap(dead_clients);
     // The TU may start or end other transactions from here; they land in the emptied vectors.
     for (const DeadServer& dead : reaping_servers) {
-      if (!dead.transaction->internal()) layer.user_.on_server_transaction_ended(dead.transaction->id(), dead.timed_out);
+      if (!dead.transaction->internal())
+        layer.user_.on_server_transaction_ended(dead.transaction->id(), dead.timed_out);
     }
     reaping_servers.clear();
     reaping_clients.clear();
@@ -210,8 +211,7 @@ void TransactionLayer::State::on_response(const SipMessage& response, const Peer
   found->second->on_response(response);
 }
 
-TransactionLayer::TransactionLayer(TimerQueue& timers, MessageSender& sender, TransactionUser& user,
-                                   TimerConfig config)
+TransactionLayer::TransactionLayer(TimerQueue& timers, MessageSender& sender, TransactionUser& user, TimerConfig config)
     : timers_(timers), sender_(sender), user_(user), config_(config), state_(std::make_unique<State>(*this)) {}
 
 TransactionLayer::~TransactionLayer() = default;
@@ -289,9 +289,13 @@ bool TransactionLayer::send_response_stateless(const SipMessage& response, const
   return sender_.send_response(response, source);
 }
 
-std::size_t TransactionLayer::server_count() const { return state_->servers.size(); }
+std::size_t TransactionLayer::server_count() const {
+  return state_->servers.size();
+}
 
-std::size_t TransactionLayer::client_count() const { return state_->clients.size(); }
+std::size_t TransactionLayer::client_count() const {
+  return state_->clients.size();
+}
 
 std::string TransactionLayer::new_branch() {
   std::string branch(kMagicCookie);

@@ -38,8 +38,7 @@ SipMessage response(int status, std::string_view reason) {
 
 struct ClientNonInviteTransactionTest : ::testing::Test {
   ClientNonInviteTransaction& make(PeerAddress destination = test::udp_peer()) {
-    transaction =
-        std::make_unique<ClientNonInviteTransaction>(h.context, 1, parse(kBye), destination, log.callback());
+    transaction = std::make_unique<ClientNonInviteTransaction>(h.context, 1, parse(kBye), destination, log.callback());
     transaction->start();
     return *transaction;
   }

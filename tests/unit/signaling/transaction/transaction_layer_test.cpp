@@ -61,19 +61,19 @@ std::string outgoing(std::string_view method, std::string_view branch, std::uint
          "From: <sip:1000@chorus.example>;tag=from1\n"
          "To: <sip:bob@example.com>\n"
          "Call-ID: out-call-1@192.0.2.1\n"
-         "CSeq: " + std::to_string(cseq) + " " + std::string(method) + "\n" +
-         "Content-Length: 0\n\n";
+         "CSeq: " +
+         std::to_string(cseq) + " " + std::string(method) + "\n" + "Content-Length: 0\n\n";
 }
 
 std::string response_to(std::string_view method, std::string_view branch, int status,
                         std::string_view sent_by = "192.0.2.1:5060") {
-  return "SIP/2.0 " + std::to_string(status) + " Whatever\n" +
-         "Via: SIP/2.0/UDP " + std::string(sent_by) + ";branch=" + std::string(branch) + "\n" +
+  return "SIP/2.0 " + std::to_string(status) + " Whatever\n" + "Via: SIP/2.0/UDP " + std::string(sent_by) +
+         ";branch=" + std::string(branch) + "\n" +
          "From: <sip:1000@chorus.example>;tag=from1\n"
          "To: <sip:bob@example.com>;tag=bob-tag\n"
          "Call-ID: out-call-1@192.0.2.1\n"
-         "CSeq: 1 " + std::string(method) + "\n" +
-         "Content-Length: 0\n\n";
+         "CSeq: 1 " +
+         std::string(method) + "\n" + "Content-Length: 0\n\n";
 }
 
 struct TransactionLayerTest : ::testing::Test {

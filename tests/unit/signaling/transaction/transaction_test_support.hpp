@@ -37,7 +37,9 @@ inline SipMessage parse(std::string_view text) {
 }
 
 // Round-trips a message through its wire form, as the peer would see it.
-inline SipMessage on_the_wire(const SipMessage& message) { return parse(message.serialize()); }
+inline SipMessage on_the_wire(const SipMessage& message) {
+  return parse(message.serialize());
+}
 
 inline PeerAddress udp_peer(std::string_view ip = "198.51.100.7", std::uint16_t port = 5060) {
   return PeerAddress{TransportKind::kUdp, boost::asio::ip::make_address(std::string(ip)), port, 0};
@@ -102,9 +104,7 @@ class FakeUser final : public TransactionUser {
   }
   void on_ack(const SipMessage& ack, const PeerAddress& /*source*/) override { acks.push_back(ack); }
   void on_cancel(TransactionId invite, const SipMessage& /*cancel*/) override { cancels.push_back(invite); }
-  void on_server_transaction_ended(TransactionId id, bool timed_out) override {
-    ended.emplace_back(id, timed_out);
-  }
+  void on_server_transaction_ended(TransactionId id, bool timed_out) override { ended.emplace_back(id, timed_out); }
   void on_stray_response(const SipMessage& response, const PeerAddress& /*source*/) override {
     strays.push_back(response);
   }

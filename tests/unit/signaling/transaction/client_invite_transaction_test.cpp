@@ -5,13 +5,16 @@
 
 #include "tests/unit/signaling/transaction/transaction_test_support.hpp"
 
-namespace chorus::sip {
+namespace chorus::sip::transaction_test {
 namespace {
+
+// Suites are named after the class under test, which goes by this alias here.
+using InviteClient = sip::ClientInviteTransaction;
 
 using test::parse;
 using test::ResponseLog;
 using test::TransactionHarness;
-using State = ClientInviteTransaction::State;
+using State = InviteClient::State;
 
 constexpr std::string_view kInvite =
     "INVITE sip:bob@198.51.100.7 SIP/2.0\n"
@@ -42,20 +45,18 @@ SipMessage response(int status, std::string_view reason, std::string_view to_tag
   return parse(text);
 }
 
-struct ClientInviteFixture : ::testing::Test {
-  ClientInviteTransaction& make(PeerAddress destination = test::udp_peer()) {
-    transaction = std::make_unique<ClientInviteTransaction>(h.context, 1, parse(kInvite), destination, log.callback());
+struct ClientInviteTransaction : ::testing::Test {
+  InviteClient& make(PeerAddress destination = test::udp_peer()) {
+    transaction = std::make_unique<InviteClient>(h.context, 1, parse(kInvite), destination, log.callback());
     transaction->start();
     return *transaction;
   }
   TransactionHarness h;
   ResponseLog log;
-  std::unique_ptr<ClientInviteTransaction> transaction;
+  std::unique_ptr<InviteClient> transaction;
 };
 
-using ClientInviteTransactionTest = ClientInviteFixture;
-
-TEST_F(ClientInviteTransactionTest, RetransmitsInviteOnTimerAUntilProvisional) {
+TEST_F(ClientInviteTransaction, RetransmitsInviteOnTimerAUntilProvisional) {
   auto& t = make();
   EXPECT_EQ(h.sender.count(), 1U);
   // RFC 3261 §17.1.1.2: T1, then doubling: at 0.5 s, 1.5 s, 3.5 s.
@@ -79,7 +80,7 @@ TEST_F(ClientInviteTransactionTest, RetransmitsInviteOnTimerAUntilProvisional) {
   EXPECT_EQ(h.owner.client_terminations, 0);
 }
 
-TEST_F(ClientInviteTransactionTest, TimerBReportsTimeout408) {
+TEST_F(ClientInviteTransaction, TimerBReportsTimeout408) {
   auto& t = make();
   h.timers.advance(Millis{31'999});
   EXPECT_TRUE(log.responses.empty());
@@ -98,7 +99,7 @@ TEST_F(ClientInviteTransactionTest, TimerBReportsTimeout408) {
   EXPECT_EQ(log.responses.size(), 1U);
 }
 
-TEST_F(ClientInviteTransactionTest, AcksNonSuccessFinalAndAbsorbsRetransmissions) {
+TEST_F(ClientInviteTransaction, AcksNonSuccessFinalAndAbsorbsRetransmissions) {
   auto& t = make();
   t.on_response(response(180, "Ringing"));
   t.on_response(response(486, "Busy Here"));
@@ -134,7 +135,7 @@ TEST_F(ClientInviteTransactionTest, AcksNonSuccessFinalAndAbsorbsRetransmissions
   EXPECT_EQ(h.owner.client_terminations, 1);
 }
 
-TEST_F(ClientInviteTransactionTest, SuccessGoesToTuAndTerminates) {
+TEST_F(ClientInviteTransaction, SuccessGoesToTuAndTerminates) {
   auto& t = make();
   t.on_response(response(200, "OK"));
   EXPECT_EQ(log.statuses(), std::vector<int>{200});
@@ -146,7 +147,7 @@ TEST_F(ClientInviteTransactionTest, SuccessGoesToTuAndTerminates) {
   EXPECT_EQ(h.sender.count(), 1U);
 }
 
-TEST_F(ClientInviteTransactionTest, ReliableTransportHasNoTimerAAndZeroTimerD) {
+TEST_F(ClientInviteTransaction, ReliableTransportHasNoTimerAAndZeroTimerD) {
   auto& t = make(test::tcp_peer());
   h.timers.advance(Millis{10'000});
   EXPECT_EQ(h.sender.count(), 1U);
@@ -156,13 +157,13 @@ TEST_F(ClientInviteTransactionTest, ReliableTransportHasNoTimerAAndZeroTimerD) {
   EXPECT_EQ(h.owner.client_terminations, 1);
 }
 
-TEST_F(ClientInviteTransactionTest, TimerBAppliesOnReliableTransportsToo) {
+TEST_F(ClientInviteTransaction, TimerBAppliesOnReliableTransportsToo) {
   make(test::tcp_peer());
   h.timers.advance(Millis{32'000});
   EXPECT_EQ(log.statuses(), std::vector<int>{408});
 }
 
-TEST_F(ClientInviteTransactionTest, TransportFailureIsReportedAs503AfterStart) {
+TEST_F(ClientInviteTransaction, TransportFailureIsReportedAs503AfterStart) {
   h.sender.fail = true;
   auto& t = make();
   // Never from inside start(): the TU first gets its transaction id.
@@ -172,7 +173,7 @@ TEST_F(ClientInviteTransactionTest, TransportFailureIsReportedAs503AfterStart) {
   EXPECT_TRUE(t.terminated());
 }
 
-TEST_F(ClientInviteTransactionTest, CancelLimitsTheWaitInProceedingTo64T1) {
+TEST_F(ClientInviteTransaction, CancelLimitsTheWaitInProceedingTo64T1) {
   auto& t = make();
   t.on_response(response(180, "Ringing"));
   h.timers.advance(Millis{100'000});
@@ -207,4 +208,4 @@ TEST(ClientInviteAck, BuiltFromHeadersOnlyInvite) {
 }
 
 }  // namespace
-}  // namespace chorus::sip
+}  // namespace chorus::sip::transaction_test

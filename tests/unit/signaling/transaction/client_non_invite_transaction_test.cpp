@@ -5,13 +5,16 @@
 
 #include "tests/unit/signaling/transaction/transaction_test_support.hpp"
 
-namespace chorus::sip {
+namespace chorus::sip::transaction_test {
 namespace {
+
+// Suites are named after the class under test, which goes by this alias here.
+using NonInviteClient = sip::ClientNonInviteTransaction;
 
 using test::parse;
 using test::ResponseLog;
 using test::TransactionHarness;
-using State = ClientNonInviteTransaction::State;
+using State = NonInviteClient::State;
 
 constexpr std::string_view kBye =
     "BYE sip:bob@198.51.100.7 SIP/2.0\n"
@@ -36,18 +39,18 @@ SipMessage response(int status, std::string_view reason) {
                "\n");
 }
 
-struct ClientNonInviteTransactionTest : ::testing::Test {
-  ClientNonInviteTransaction& make(PeerAddress destination = test::udp_peer()) {
-    transaction = std::make_unique<ClientNonInviteTransaction>(h.context, 1, parse(kBye), destination, log.callback());
+struct ClientNonInviteTransaction : ::testing::Test {
+  NonInviteClient& make(PeerAddress destination = test::udp_peer()) {
+    transaction = std::make_unique<NonInviteClient>(h.context, 1, parse(kBye), destination, log.callback());
     transaction->start();
     return *transaction;
   }
   TransactionHarness h;
   ResponseLog log;
-  std::unique_ptr<ClientNonInviteTransaction> transaction;
+  std::unique_ptr<NonInviteClient> transaction;
 };
 
-TEST_F(ClientNonInviteTransactionTest, TimerERetransmitsDoublingUpToT2) {
+TEST_F(ClientNonInviteTransaction, TimerERetransmitsDoublingUpToT2) {
   make();
   // RFC 3261 §17.1.2.2: 0.5, 1.5, 3.5, 7.5 s, then every T2 (4 s).
   h.timers.advance(Millis{500});
@@ -65,7 +68,7 @@ TEST_F(ClientNonInviteTransactionTest, TimerERetransmitsDoublingUpToT2) {
   EXPECT_EQ(h.sender.last().method, "BYE");
 }
 
-TEST_F(ClientNonInviteTransactionTest, TimerEUsesT2InProceeding) {
+TEST_F(ClientNonInviteTransaction, TimerEUsesT2InProceeding) {
   auto& t = make();
   h.timers.advance(Millis{600});  // one retransmission at 0.5 s; next due at 1.5 s
   t.on_response(response(100, "Trying"));
@@ -79,7 +82,7 @@ TEST_F(ClientNonInviteTransactionTest, TimerEUsesT2InProceeding) {
   EXPECT_EQ(h.sender.count(), 4U);
 }
 
-TEST_F(ClientNonInviteTransactionTest, TimerFReportsTimeout408) {
+TEST_F(ClientNonInviteTransaction, TimerFReportsTimeout408) {
   auto& t = make();
   h.timers.advance(Millis{31'999});
   EXPECT_TRUE(log.responses.empty());
@@ -93,7 +96,7 @@ TEST_F(ClientNonInviteTransactionTest, TimerFReportsTimeout408) {
   EXPECT_EQ(h.sender.count(), 11U);
 }
 
-TEST_F(ClientNonInviteTransactionTest, TimerFAppliesInProceeding) {
+TEST_F(ClientNonInviteTransaction, TimerFAppliesInProceeding) {
   auto& t = make();
   t.on_response(response(100, "Trying"));
   h.timers.advance(Millis{32'000});
@@ -101,7 +104,7 @@ TEST_F(ClientNonInviteTransactionTest, TimerFAppliesInProceeding) {
   EXPECT_EQ(t.state(), State::kTerminated);
 }
 
-TEST_F(ClientNonInviteTransactionTest, FinalResponseCompletesAndTimerKAbsorbsRetransmissions) {
+TEST_F(ClientNonInviteTransaction, FinalResponseCompletesAndTimerKAbsorbsRetransmissions) {
   auto& t = make();
   t.on_response(response(200, "OK"));
   EXPECT_EQ(t.state(), State::kCompleted);
@@ -115,7 +118,7 @@ TEST_F(ClientNonInviteTransactionTest, FinalResponseCompletesAndTimerKAbsorbsRet
   EXPECT_EQ(h.owner.client_terminations, 1);
 }
 
-TEST_F(ClientNonInviteTransactionTest, ReliableTransportHasNoTimerEAndZeroTimerK) {
+TEST_F(ClientNonInviteTransaction, ReliableTransportHasNoTimerEAndZeroTimerK) {
   auto& t = make(test::tcp_peer());
   h.timers.advance(Millis{20'000});
   EXPECT_EQ(h.sender.count(), 1U);
@@ -125,7 +128,7 @@ TEST_F(ClientNonInviteTransactionTest, ReliableTransportHasNoTimerEAndZeroTimerK
   EXPECT_EQ(h.owner.client_terminations, 1);
 }
 
-TEST_F(ClientNonInviteTransactionTest, RetransmissionTransportFailureReports503) {
+TEST_F(ClientNonInviteTransaction, RetransmissionTransportFailureReports503) {
   auto& t = make();
   h.sender.fail = true;
   h.timers.advance(Millis{500});
@@ -134,4 +137,4 @@ TEST_F(ClientNonInviteTransactionTest, RetransmissionTransportFailureReports503)
 }
 
 }  // namespace
-}  // namespace chorus::sip
+}  // namespace chorus::sip::transaction_test

@@ -5,13 +5,16 @@
 
 #include "tests/unit/signaling/transaction/transaction_test_support.hpp"
 
-namespace chorus::sip {
+namespace chorus::sip::transaction_test {
 namespace {
+
+// Suites are named after the class under test, which goes by this alias here.
+using InviteServer = sip::ServerInviteTransaction;
 
 using test::parse;
 using test::TransactionHarness;
 using Outcome = ServerTransaction::RequestOutcome;
-using State = ServerInviteTransaction::State;
+using State = InviteServer::State;
 
 constexpr std::string_view kInvite =
     "INVITE sip:1000@chorus.example SIP/2.0\n"
@@ -36,9 +39,9 @@ constexpr std::string_view kAck =
     "Content-Length: 0\n"
     "\n";
 
-struct ServerInviteTransactionTest : ::testing::Test {
-  ServerInviteTransaction& make(PeerAddress source = test::udp_peer()) {
-    transaction = std::make_unique<ServerInviteTransaction>(h.context, 1, source);
+struct ServerInviteTransaction : ::testing::Test {
+  InviteServer& make(PeerAddress source = test::udp_peer()) {
+    transaction = std::make_unique<InviteServer>(h.context, 1, source);
     transaction->start(invite);
     return *transaction;
   }
@@ -46,10 +49,10 @@ struct ServerInviteTransactionTest : ::testing::Test {
 
   TransactionHarness h;
   SipMessage invite = parse(kInvite);
-  std::unique_ptr<ServerInviteTransaction> transaction;
+  std::unique_ptr<InviteServer> transaction;
 };
 
-TEST_F(ServerInviteTransactionTest, SendsTryingAtOnce) {
+TEST_F(ServerInviteTransaction, SendsTryingAtOnce) {
   auto& t = make();
   ASSERT_EQ(h.sender.count(), 1U);
   const SipMessage trying = h.sender.last_on_wire();
@@ -60,7 +63,7 @@ TEST_F(ServerInviteTransactionTest, SendsTryingAtOnce) {
   EXPECT_TRUE(t.awaiting_final());
 }
 
-TEST_F(ServerInviteTransactionTest, AbsorbsInviteRetransmissionWithLastResponse) {
+TEST_F(ServerInviteTransaction, AbsorbsInviteRetransmissionWithLastResponse) {
   auto& t = make();
   EXPECT_EQ(t.on_request(invite, test::udp_peer()), Outcome::kAbsorbed);
   ASSERT_EQ(h.sender.count(), 2U);
@@ -77,7 +80,7 @@ TEST_F(ServerInviteTransactionTest, AbsorbsInviteRetransmissionWithLastResponse)
   EXPECT_EQ(h.sender.last().status, 486);
 }
 
-TEST_F(ServerInviteTransactionTest, RetransmitsFinalResponseOnTimerGUntilAck) {
+TEST_F(ServerInviteTransaction, RetransmitsFinalResponseOnTimerGUntilAck) {
   auto& t = make();
   ASSERT_TRUE(t.respond(answer(486)));
   EXPECT_EQ(t.state(), State::kCompleted);
@@ -108,7 +111,7 @@ TEST_F(ServerInviteTransactionTest, RetransmitsFinalResponseOnTimerGUntilAck) {
   EXPECT_FALSE(h.owner.timed_out);
 }
 
-TEST_F(ServerInviteTransactionTest, TimerHEndsTransactionWithTimeout) {
+TEST_F(ServerInviteTransaction, TimerHEndsTransactionWithTimeout) {
   auto& t = make();
   ASSERT_TRUE(t.respond(answer(603)));
   h.timers.advance(Millis{31'999});
@@ -123,7 +126,7 @@ TEST_F(ServerInviteTransactionTest, TimerHEndsTransactionWithTimeout) {
   EXPECT_EQ(h.sender.count(), sent);
 }
 
-TEST_F(ServerInviteTransactionTest, AcceptedStateAbsorbsRetransmittedInviteAfter2xx) {
+TEST_F(ServerInviteTransaction, AcceptedStateAbsorbsRetransmittedInviteAfter2xx) {
   auto& t = make();
   ASSERT_TRUE(t.respond(answer(200)));
   EXPECT_EQ(t.state(), State::kAccepted);
@@ -147,7 +150,7 @@ TEST_F(ServerInviteTransactionTest, AcceptedStateAbsorbsRetransmittedInviteAfter
   EXPECT_FALSE(h.owner.timed_out);
 }
 
-TEST_F(ServerInviteTransactionTest, ReliableTransportHasNoTimerGAndZeroTimerI) {
+TEST_F(ServerInviteTransaction, ReliableTransportHasNoTimerGAndZeroTimerI) {
   auto& t = make(test::tcp_peer());
   ASSERT_TRUE(t.respond(answer(486)));
   h.timers.advance(Millis{20'000});
@@ -158,7 +161,7 @@ TEST_F(ServerInviteTransactionTest, ReliableTransportHasNoTimerGAndZeroTimerI) {
   EXPECT_FALSE(h.owner.timed_out);
 }
 
-TEST_F(ServerInviteTransactionTest, TimerHAppliesOnReliableTransportsToo) {
+TEST_F(ServerInviteTransaction, TimerHAppliesOnReliableTransportsToo) {
   auto& t = make(test::tcp_peer());
   ASSERT_TRUE(t.respond(answer(486)));
   h.timers.advance(Millis{32'000});
@@ -166,7 +169,7 @@ TEST_F(ServerInviteTransactionTest, TimerHAppliesOnReliableTransportsToo) {
   EXPECT_TRUE(h.owner.timed_out);
 }
 
-TEST_F(ServerInviteTransactionTest, RejectsSecondFinalResponse) {
+TEST_F(ServerInviteTransaction, RejectsSecondFinalResponse) {
   auto& t = make();
   ASSERT_TRUE(t.respond(answer(486)));
   EXPECT_FALSE(t.respond(answer(200)));
@@ -174,7 +177,7 @@ TEST_F(ServerInviteTransactionTest, RejectsSecondFinalResponse) {
   EXPECT_EQ(h.sender.count(), 2U);
 }
 
-TEST_F(ServerInviteTransactionTest, TransportFailureEndsWithTimeout) {
+TEST_F(ServerInviteTransaction, TransportFailureEndsWithTimeout) {
   auto& t = make();
   h.sender.fail = true;
   EXPECT_FALSE(t.respond(answer(486)));
@@ -183,14 +186,14 @@ TEST_F(ServerInviteTransactionTest, TransportFailureEndsWithTimeout) {
   EXPECT_TRUE(h.owner.timed_out);
 }
 
-TEST_F(ServerInviteTransactionTest, RetransmittedInviteAnswersOverItsNewConnection) {
+TEST_F(ServerInviteTransaction, RetransmittedInviteAnswersOverItsNewConnection) {
   auto& t = make(test::tcp_peer(7));
   ASSERT_TRUE(t.respond(answer(180)));
   t.on_request(invite, test::tcp_peer(9));
   EXPECT_EQ(h.sender.sent.back().peer.connection, 9U);
 }
 
-TEST_F(ServerInviteTransactionTest, RemembersToTagOfLastResponse) {
+TEST_F(ServerInviteTransaction, RemembersToTagOfLastResponse) {
   auto& t = make();
   EXPECT_EQ(t.last_response_to_tag(), "");
   ASSERT_TRUE(t.respond(answer(180)));
@@ -198,4 +201,4 @@ TEST_F(ServerInviteTransactionTest, RemembersToTagOfLastResponse) {
 }
 
 }  // namespace
-}  // namespace chorus::sip
+}  // namespace chorus::sip::transaction_test

@@ -5,13 +5,16 @@
 
 #include "tests/unit/signaling/transaction/transaction_test_support.hpp"
 
-namespace chorus::sip {
+namespace chorus::sip::transaction_test {
 namespace {
+
+// Suites are named after the class under test, which goes by this alias here.
+using NonInviteServer = sip::ServerNonInviteTransaction;
 
 using test::parse;
 using test::TransactionHarness;
 using Outcome = ServerTransaction::RequestOutcome;
-using State = ServerNonInviteTransaction::State;
+using State = NonInviteServer::State;
 
 constexpr std::string_view kBye =
     "BYE sip:1000@192.0.2.1:5060 SIP/2.0\n"
@@ -24,26 +27,26 @@ constexpr std::string_view kBye =
     "Content-Length: 0\n"
     "\n";
 
-struct ServerNonInviteTransactionTest : ::testing::Test {
-  ServerNonInviteTransaction& make(PeerAddress source = test::udp_peer()) {
-    transaction = std::make_unique<ServerNonInviteTransaction>(h.context, 1, source);
+struct ServerNonInviteTransaction : ::testing::Test {
+  NonInviteServer& make(PeerAddress source = test::udp_peer()) {
+    transaction = std::make_unique<NonInviteServer>(h.context, 1, source);
     return *transaction;
   }
   SipMessage answer(int status) const { return make_response(bye, status); }
 
   TransactionHarness h;
   SipMessage bye = parse(kBye);
-  std::unique_ptr<ServerNonInviteTransaction> transaction;
+  std::unique_ptr<NonInviteServer> transaction;
 };
 
-TEST_F(ServerNonInviteTransactionTest, TryingAbsorbsRetransmissionSilently) {
+TEST_F(ServerNonInviteTransaction, TryingAbsorbsRetransmissionSilently) {
   auto& t = make();
   EXPECT_EQ(t.state(), State::kTrying);
   EXPECT_EQ(t.on_request(bye, test::udp_peer()), Outcome::kAbsorbed);
   EXPECT_EQ(h.sender.count(), 0U);
 }
 
-TEST_F(ServerNonInviteTransactionTest, ProceedingResendsLastProvisional) {
+TEST_F(ServerNonInviteTransaction, ProceedingResendsLastProvisional) {
   auto& t = make();
   ASSERT_TRUE(t.respond(answer(100)));
   EXPECT_EQ(t.state(), State::kProceeding);
@@ -52,7 +55,7 @@ TEST_F(ServerNonInviteTransactionTest, ProceedingResendsLastProvisional) {
   EXPECT_EQ(h.sender.last().status, 100);
 }
 
-TEST_F(ServerNonInviteTransactionTest, TimerJKeepsAnsweringRetransmissions) {
+TEST_F(ServerNonInviteTransaction, TimerJKeepsAnsweringRetransmissions) {
   auto& t = make();
   ASSERT_TRUE(t.respond(answer(200)));
   EXPECT_EQ(t.state(), State::kCompleted);
@@ -72,7 +75,7 @@ TEST_F(ServerNonInviteTransactionTest, TimerJKeepsAnsweringRetransmissions) {
   EXPECT_FALSE(h.owner.timed_out);
 }
 
-TEST_F(ServerNonInviteTransactionTest, ReliableTransportEndsAtFinalResponse) {
+TEST_F(ServerNonInviteTransaction, ReliableTransportEndsAtFinalResponse) {
   auto& t = make(test::tcp_peer());
   ASSERT_TRUE(t.respond(answer(200)));
   EXPECT_EQ(t.state(), State::kTerminated);  // Timer J = 0 on reliable transports
@@ -80,7 +83,7 @@ TEST_F(ServerNonInviteTransactionTest, ReliableTransportEndsAtFinalResponse) {
   EXPECT_FALSE(h.owner.timed_out);
 }
 
-TEST_F(ServerNonInviteTransactionTest, RejectsResponsesAfterFinal) {
+TEST_F(ServerNonInviteTransaction, RejectsResponsesAfterFinal) {
   auto& t = make();
   ASSERT_TRUE(t.respond(answer(200)));
   EXPECT_FALSE(t.respond(answer(200)));
@@ -88,7 +91,7 @@ TEST_F(ServerNonInviteTransactionTest, RejectsResponsesAfterFinal) {
   EXPECT_EQ(h.sender.count(), 1U);
 }
 
-TEST_F(ServerNonInviteTransactionTest, TransportFailureEndsWithTimeout) {
+TEST_F(ServerNonInviteTransaction, TransportFailureEndsWithTimeout) {
   auto& t = make();
   h.sender.fail = true;
   EXPECT_FALSE(t.respond(answer(200)));
@@ -97,4 +100,4 @@ TEST_F(ServerNonInviteTransactionTest, TransportFailureEndsWithTimeout) {
 }
 
 }  // namespace
-}  // namespace chorus::sip
+}  // namespace chorus::sip::transaction_test

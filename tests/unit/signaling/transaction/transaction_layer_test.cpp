@@ -8,8 +8,11 @@
 
 #include "tests/unit/signaling/transaction/transaction_test_support.hpp"
 
-namespace chorus::sip {
+namespace chorus::sip::transaction_test {
 namespace {
+
+// Suites are named after the class under test, which goes by this alias here.
+using Layer = sip::TransactionLayer;
 
 using test::FakeSender;
 using test::FakeUser;
@@ -76,7 +79,7 @@ std::string response_to(std::string_view method, std::string_view branch, int st
          std::string(method) + "\n" + "Content-Length: 0\n\n";
 }
 
-struct TransactionLayerTest : ::testing::Test {
+struct TransactionLayer : ::testing::Test {
   void deliver(const Request& request, const PeerAddress& from = udp_peer()) {
     layer.on_message(request.message(), from);
   }
@@ -92,10 +95,10 @@ struct TransactionLayerTest : ::testing::Test {
   ManualTimerQueue timers;
   FakeSender sender;
   FakeUser user;
-  TransactionLayer layer{timers, sender, user};
+  Layer layer{timers, sender, user};
 };
 
-TEST_F(TransactionLayerTest, NewInviteGets100TryingAndReachesTu) {
+TEST_F(TransactionLayer, NewInviteGets100TryingAndReachesTu) {
   deliver(Request{});
   ASSERT_EQ(user.requests.size(), 1U);
   EXPECT_EQ(user.requests[0].message.method, "INVITE");
@@ -106,7 +109,7 @@ TEST_F(TransactionLayerTest, NewInviteGets100TryingAndReachesTu) {
   EXPECT_EQ(sender.last().status, 180);
 }
 
-TEST_F(TransactionLayerTest, RetransmittedInviteIsAbsorbedAcrossTcpAndUdp) {
+TEST_F(TransactionLayer, RetransmittedInviteIsAbsorbedAcrossTcpAndUdp) {
   deliver(Request{}, tcp_peer(7));
   deliver(Request{}, tcp_peer(7));
   deliver(Request{}, udp_peer());
@@ -116,7 +119,7 @@ TEST_F(TransactionLayerTest, RetransmittedInviteIsAbsorbedAcrossTcpAndUdp) {
   EXPECT_EQ(sender.sent.back().peer.kind, TransportKind::kUdp);
 }
 
-TEST_F(TransactionLayerTest, DifferentBranchOrSentByMakesANewTransaction) {
+TEST_F(TransactionLayer, DifferentBranchOrSentByMakesANewTransaction) {
   deliver(Request{});
   deliver(Request{.branch = "z9hG4bKalice2"});
   deliver(Request{.sent_by = "198.51.100.9:5060"});
@@ -125,7 +128,7 @@ TEST_F(TransactionLayerTest, DifferentBranchOrSentByMakesANewTransaction) {
   EXPECT_EQ(layer.server_count(), 4U);
 }
 
-TEST_F(TransactionLayerTest, CancelGets200And487FlowsThroughTu) {
+TEST_F(TransactionLayer, CancelGets200And487FlowsThroughTu) {
   const Request invite;
   deliver(invite);
   ASSERT_TRUE(answer(0, 180));
@@ -161,7 +164,7 @@ TEST_F(TransactionLayerTest, CancelGets200And487FlowsThroughTu) {
   EXPECT_EQ(user.ended[0], std::make_pair(invite_id, false));
 }
 
-TEST_F(TransactionLayerTest, CancelWithoutMatchingInviteGets481) {
+TEST_F(TransactionLayer, CancelWithoutMatchingInviteGets481) {
   deliver(cancel_for(Request{}));
   ASSERT_EQ(sender.count(), 1U);
   const SipMessage answer = sender.last_on_wire();
@@ -172,7 +175,7 @@ TEST_F(TransactionLayerTest, CancelWithoutMatchingInviteGets481) {
   EXPECT_TRUE(user.requests.empty());
 }
 
-TEST_F(TransactionLayerTest, CancelAfterFinalResponseGets200WithoutReachingTu) {
+TEST_F(TransactionLayer, CancelAfterFinalResponseGets200WithoutReachingTu) {
   // §9.2: a CANCEL that matches is answered 200 even when it can no longer have an effect.
   const Request invite;
   deliver(invite);
@@ -183,7 +186,7 @@ TEST_F(TransactionLayerTest, CancelAfterFinalResponseGets200WithoutReachingTu) {
   EXPECT_TRUE(user.cancels.empty());
 }
 
-TEST_F(TransactionLayerTest, Rfc2543MatchingWithoutMagicCookie) {
+TEST_F(TransactionLayer, Rfc2543MatchingWithoutMagicCookie) {
   const Request invite{.branch = ""};
   deliver(invite);
   deliver(invite);  // retransmission: Request-URI, From tag, Call-ID, CSeq and Via all equal
@@ -205,7 +208,7 @@ TEST_F(TransactionLayerTest, Rfc2543MatchingWithoutMagicCookie) {
   EXPECT_EQ(user.requests.size(), 3U);
 }
 
-TEST_F(TransactionLayerTest, Rfc2543CancelFindsItsInvite) {
+TEST_F(TransactionLayer, Rfc2543CancelFindsItsInvite) {
   const Request invite{.branch = ""};
   deliver(invite);
   deliver(cancel_for(invite));
@@ -214,7 +217,7 @@ TEST_F(TransactionLayerTest, Rfc2543CancelFindsItsInvite) {
   EXPECT_EQ(sender.last().status, 200);
 }
 
-TEST_F(TransactionLayerTest, AckFor2xxGoesToTu) {
+TEST_F(TransactionLayer, AckFor2xxGoesToTu) {
   const Request invite;
   deliver(invite);
   ASSERT_TRUE(answer(0, 200));
@@ -232,13 +235,13 @@ TEST_F(TransactionLayerTest, AckFor2xxGoesToTu) {
   EXPECT_EQ(user.requests.size(), 1U);
 }
 
-TEST_F(TransactionLayerTest, StrayAckGoesToTu) {
+TEST_F(TransactionLayer, StrayAckGoesToTu) {
   deliver(ack_for(Request{}, "x", "z9hG4bKnothing"));
   EXPECT_EQ(user.acks.size(), 1U);
   EXPECT_EQ(layer.server_count(), 0U);
 }
 
-TEST_F(TransactionLayerTest, CountsReachZeroAfter64T1) {
+TEST_F(TransactionLayer, CountsReachZeroAfter64T1) {
   // A whole call over UDP: INVITE/100/200/ACK/BYE/200, plus an OPTIONS this server sends.
   const Request invite;
   deliver(invite);
@@ -248,7 +251,7 @@ TEST_F(TransactionLayerTest, CountsReachZeroAfter64T1) {
   ASSERT_EQ(user.requests.size(), 2U);
   ASSERT_TRUE(answer(1, 200));
   ResponseLog log;
-  const std::string branch = TransactionLayer::new_branch();
+  const std::string branch = Layer::new_branch();
   layer.send_request(parse(outgoing("OPTIONS", branch)), udp_peer(), log.callback());
   deliver_text(response_to("OPTIONS", branch, 200));
   EXPECT_EQ(log.statuses(), std::vector<int>{200});
@@ -267,7 +270,7 @@ TEST_F(TransactionLayerTest, CountsReachZeroAfter64T1) {
   EXPECT_EQ(timers.pending(), 0U);
 }
 
-TEST_F(TransactionLayerTest, ReliableNonInviteEndsAtItsFinalResponse) {
+TEST_F(TransactionLayer, ReliableNonInviteEndsAtItsFinalResponse) {
   deliver(Request{.method = "OPTIONS"}, tcp_peer());
   ASSERT_TRUE(answer(0, 200));
   EXPECT_EQ(layer.server_count(), 0U);
@@ -277,7 +280,7 @@ TEST_F(TransactionLayerTest, ReliableNonInviteEndsAtItsFinalResponse) {
   EXPECT_FALSE(answer(0, 200));  // the id is gone
 }
 
-TEST_F(TransactionLayerTest, TimerHReportsTimedOutToTu) {
+TEST_F(TransactionLayer, TimerHReportsTimedOutToTu) {
   deliver(Request{});
   ASSERT_TRUE(answer(0, 486));
   timers.advance(Millis{32'000});
@@ -286,7 +289,7 @@ TEST_F(TransactionLayerTest, TimerHReportsTimedOutToTu) {
   EXPECT_EQ(layer.server_count(), 0U);
 }
 
-TEST_F(TransactionLayerTest, BadRequestAnswered400) {
+TEST_F(TransactionLayer, BadRequestAnswered400) {
   ParseError error;
   error.status = 400;
   error.reason = "Bad Max-Forwards";
@@ -304,7 +307,7 @@ TEST_F(TransactionLayerTest, BadRequestAnswered400) {
   EXPECT_TRUE(user.requests.empty());
 }
 
-TEST_F(TransactionLayerTest, BadMessagesThatCannotBeAnsweredAreDropped) {
+TEST_F(TransactionLayer, BadMessagesThatCannotBeAnsweredAreDropped) {
   ParseError no_headers;
   no_headers.is_request = true;
   no_headers.have_response_headers = false;
@@ -324,7 +327,7 @@ TEST_F(TransactionLayerTest, BadMessagesThatCannotBeAnsweredAreDropped) {
   EXPECT_EQ(sender.count(), 0U);
 }
 
-TEST_F(TransactionLayerTest, ParserRejectedRequestIsAnsweredWithItsStatus) {
+TEST_F(TransactionLayer, ParserRejectedRequestIsAnsweredWithItsStatus) {
   // The real path: the parser refuses the request (§8.1.1.5: CSeq method must match) and the
   // transport hands the error to the layer.
   const std::string text =
@@ -346,14 +349,14 @@ TEST_F(TransactionLayerTest, ParserRejectedRequestIsAnsweredWithItsStatus) {
   EXPECT_TRUE(user.requests.empty());
 }
 
-TEST_F(TransactionLayerTest, RespondToUnknownIdFails) {
+TEST_F(TransactionLayer, RespondToUnknownIdFails) {
   EXPECT_FALSE(layer.respond(12345, Request{}.message()));
 }
 
-TEST_F(TransactionLayerTest, ResponsesReachTheirClientTransaction) {
+TEST_F(TransactionLayer, ResponsesReachTheirClientTransaction) {
   ResponseLog invite_log;
   ResponseLog cancel_log;
-  const std::string branch = TransactionLayer::new_branch();
+  const std::string branch = Layer::new_branch();
   layer.send_request(parse(outgoing("INVITE", branch)), udp_peer(), invite_log.callback());
   deliver_text(response_to("INVITE", branch, 180));
   // §9.1: the CANCEL shares the INVITE's branch; the CSeq method tells their responses apart.
@@ -367,18 +370,18 @@ TEST_F(TransactionLayerTest, ResponsesReachTheirClientTransaction) {
   EXPECT_TRUE(user.strays.empty());
 }
 
-TEST_F(TransactionLayerTest, ResponseFromForeignSentByIsStray) {
+TEST_F(TransactionLayer, ResponseFromForeignSentByIsStray) {
   ResponseLog log;
-  const std::string branch = TransactionLayer::new_branch();
+  const std::string branch = Layer::new_branch();
   layer.send_request(parse(outgoing("OPTIONS", branch)), udp_peer(), log.callback());
   deliver_text(response_to("OPTIONS", branch, 200, "203.0.113.5:5060"));
   EXPECT_TRUE(log.responses.empty());
   EXPECT_EQ(user.strays.size(), 1U);
 }
 
-TEST_F(TransactionLayerTest, Retransmitted2xxAfterTerminationIsStray) {
+TEST_F(TransactionLayer, Retransmitted2xxAfterTerminationIsStray) {
   ResponseLog log;
-  const std::string branch = TransactionLayer::new_branch();
+  const std::string branch = Layer::new_branch();
   layer.send_request(parse(outgoing("INVITE", branch)), udp_peer(), log.callback());
   deliver_text(response_to("INVITE", branch, 200));
   EXPECT_EQ(layer.client_count(), 0U);
@@ -391,16 +394,16 @@ TEST_F(TransactionLayerTest, Retransmitted2xxAfterTerminationIsStray) {
   EXPECT_EQ(sender.last().method, "ACK");
 }
 
-TEST_F(TransactionLayerTest, ClientTimeoutReports408) {
+TEST_F(TransactionLayer, ClientTimeoutReports408) {
   ResponseLog log;
-  layer.send_request(parse(outgoing("OPTIONS", TransactionLayer::new_branch())), udp_peer(), log.callback());
+  layer.send_request(parse(outgoing("OPTIONS", Layer::new_branch())), udp_peer(), log.callback());
   timers.advance(Millis{32'000});
   EXPECT_EQ(log.statuses(), std::vector<int>{408});
   EXPECT_EQ(layer.client_count(), 0U);
 }
 
-TEST_F(TransactionLayerTest, HeadersOnlyRequestIsSentAndMatched) {
-  const std::string branch = TransactionLayer::new_branch();
+TEST_F(TransactionLayer, HeadersOnlyRequestIsSentAndMatched) {
+  const std::string branch = Layer::new_branch();
   SipMessage bye;
   bye.method = "BYE";
   bye.request_uri_text = "sip:bob@198.51.100.7";
@@ -417,7 +420,7 @@ TEST_F(TransactionLayerTest, HeadersOnlyRequestIsSentAndMatched) {
   EXPECT_EQ(log.statuses(), std::vector<int>{200});
 }
 
-TEST_F(TransactionLayerTest, RequestWithoutBranchIsReportedAs503) {
+TEST_F(TransactionLayer, RequestWithoutBranchIsReportedAs503) {
   SipMessage bad = parse(outgoing("OPTIONS", "z9hG4bKok"));
   bad.vias.clear();
   bad.remove_header("Via");
@@ -430,10 +433,10 @@ TEST_F(TransactionLayerTest, RequestWithoutBranchIsReportedAs503) {
   EXPECT_EQ(layer.client_count(), 0U);
 }
 
-TEST_F(TransactionLayerTest, NewBranchHasMagicCookieAndSixteenRandomCharacters) {
+TEST_F(TransactionLayer, NewBranchHasMagicCookieAndSixteenRandomCharacters) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
-    const std::string branch = TransactionLayer::new_branch();
+    const std::string branch = Layer::new_branch();
     ASSERT_EQ(branch.size(), 23U);
     EXPECT_TRUE(branch.starts_with("z9hG4bK"));
     for (char c : branch.substr(7)) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << branch;
@@ -443,4 +446,4 @@ TEST_F(TransactionLayerTest, NewBranchHasMagicCookieAndSixteenRandomCharacters) 
 }
 
 }  // namespace
-}  // namespace chorus::sip
+}  // namespace chorus::sip::transaction_test

@@ -28,6 +28,7 @@ std::expected<void, std::string> StreamAcceptor::open(const tcp::endpoint& local
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(local, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) local_port_ = acceptor_.local_endpoint(ec).port();  // cached: asked per message
   if (ec) {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
@@ -47,11 +48,7 @@ void StreamAcceptor::close() {
   retry_timer_.cancel();
 }
 
-std::uint16_t StreamAcceptor::port() const {
-  boost::system::error_code ec;
-  const auto local = acceptor_.local_endpoint(ec);
-  return ec ? 0 : local.port();
-}
+std::uint16_t StreamAcceptor::port() const { return acceptor_.is_open() ? local_port_ : 0; }
 
 void StreamAcceptor::accept() {
   acceptor_.async_accept([self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {

@@ -40,6 +40,7 @@ class StreamAcceptor : public std::enable_shared_from_this<StreamAcceptor> {
 
   TransportKind kind_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::uint16_t local_port_ = 0;
   boost::asio::steady_timer retry_timer_;
   AcceptorEvents* events_;
 };

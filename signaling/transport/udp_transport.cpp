@@ -18,6 +18,7 @@ std::expected<void, std::string> UdpTransport::open(const udp::endpoint& local) 
   socket_.open(local.protocol(), ec);
   if (!ec) socket_.bind(local, ec);
   if (!ec) socket_.non_blocking(true, ec);
+  if (!ec) local_ = socket_.local_endpoint(ec);  // cached: the send and Via paths ask per message
   if (ec) {
     boost::system::error_code ignored;
     socket_.close(ignored);
@@ -36,17 +37,13 @@ void UdpTransport::close() {
   socket_.close(ignored);
 }
 
-std::uint16_t UdpTransport::port() const {
-  boost::system::error_code ec;
-  const auto local = socket_.local_endpoint(ec);
-  return ec ? 0 : local.port();
-}
+std::uint16_t UdpTransport::port() const { return socket_.is_open() ? local_.port() : 0; }
 
 boost::system::error_code UdpTransport::send_to(std::string_view bytes, udp::endpoint to) {
   boost::system::error_code ec;
   if (!socket_.is_open()) return asio::error::bad_descriptor;
   // A dual-stack IPv6 socket reaches IPv4 peers through their mapped form.
-  if (to.address().is_v4() && socket_.local_endpoint(ec).address().is_v6()) {
+  if (to.address().is_v4() && local_.address().is_v6()) {
     to = udp::endpoint(asio::ip::make_address_v6(asio::ip::v4_mapped, to.address().to_v4()), to.port());
   }
   socket_.send_to(asio::buffer(bytes.data(), bytes.size()), to, 0, ec);

@@ -49,6 +49,7 @@ class UdpTransport : public std::enable_shared_from_this<UdpTransport> {
   boost::asio::ip::udp::socket socket_;
   UdpEvents* events_;
   boost::asio::ip::udp::endpoint sender_;
+  boost::asio::ip::udp::endpoint local_;  // the bound address, read once after bind
   std::array<char, kMaxDatagram> buffer_{};
 };
 

@@ -30,6 +30,7 @@ class ServerInviteTransaction final : public ServerTransaction {
   RequestOutcome on_request(const SipMessage& request, const PeerAddress& source) override;
   bool respond(const SipMessage& response) override;
   [[nodiscard]] bool awaiting_final() const override { return state_ == State::kProceeding; }
+  [[nodiscard]] bool responded() const override { return last_response_ != nullptr || state_ != State::kProceeding; }
 
   [[nodiscard]] State state() const { return state_; }
   // The To tag of the last response that will be re-sent ("" when none): §9.2 gives the 200 to a

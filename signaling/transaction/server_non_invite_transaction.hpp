@@ -23,6 +23,7 @@ class ServerNonInviteTransaction final : public ServerTransaction {
   [[nodiscard]] bool awaiting_final() const override {
     return state_ == State::kTrying || state_ == State::kProceeding;
   }
+  [[nodiscard]] bool responded() const override { return state_ != State::kTrying; }
 
   [[nodiscard]] State state() const { return state_; }
 

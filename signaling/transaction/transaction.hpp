@@ -82,6 +82,8 @@ class ServerTransaction {
   virtual bool respond(const SipMessage& response) = 0;
   // §9.2: a CANCEL has an effect only while no final response has been sent.
   [[nodiscard]] virtual bool awaiting_final() const = 0;
+  // Whether any response (provisional or final) has been sent in this transaction.
+  [[nodiscard]] virtual bool responded() const = 0;
 
   [[nodiscard]] TransactionId id() const { return id_; }
   [[nodiscard]] bool terminated() const { return terminated_; }

@@ -136,18 +136,23 @@ void TransactionLayer::State::on_request(const SipMessage& request, const PeerAd
     return;
   }
   ServerTransaction* transaction = create_server(request, source);
-  layer.user_.on_request(transaction->id(), request, source);
+  const TransactionId id = transaction->id();
+  layer.user_.on_request(id, request, source);
+  // RFC 3261 §17.2.1: the 100 is there to stop the client's Timer A while the TU works. A TU that
+  // answered inside on_request needs none: its final response does that, one datagram fewer.
+  if (request.method == "INVITE") {
+    auto owned = servers.find(id);
+    if (owned != servers.end() && owned->second->awaiting_final() && !owned->second->responded())
+      static_cast<ServerInviteTransaction*>(owned->second.get())->start(request);
+  }
 }
 
 ServerTransaction* TransactionLayer::State::create_server(const SipMessage& request, const PeerAddress& source) {
   // `scratch` holds the new transaction's key.
   const TransactionId id = next_id++;
   std::unique_ptr<ServerTransaction> owned;
-  ServerInviteTransaction* invite = nullptr;
   if (request.method == "INVITE") {
-    auto made = std::make_unique<ServerInviteTransaction>(context, id, source);
-    invite = made.get();
-    owned = std::move(made);
+    owned = std::make_unique<ServerInviteTransaction>(context, id, source);
   } else {
     owned = std::make_unique<ServerNonInviteTransaction>(context, id, source);
   }
@@ -155,7 +160,6 @@ ServerTransaction* TransactionLayer::State::create_server(const SipMessage& requ
   transaction->set_key(scratch);
   server_index.emplace(transaction->key(), transaction);
   servers.emplace(id, std::move(owned));
-  if (invite != nullptr) invite->start(request);
   return transaction;
 }
 

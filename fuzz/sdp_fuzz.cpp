@@ -34,8 +34,10 @@ void exercise_negotiation(const SessionDescription& offer) {
   auto plan = plan_answer(offer, policy);
   if (plan) {
     MediaPorts ports;
-    for (std::size_t i = 0; i < plan->ports_needed(); ++i)
+    for (std::size_t i = 0; i < plan->ports_needed(); ++i) {
       ports.rtp_ports.push_back(static_cast<std::uint16_t>(20000 + 2 * i));
+      ports.extra_attributes.push_back({Attribute{"crypto", "1 AES_CM_128_HMAC_SHA1_80 inline:key"}});
+    }
     auto answer = build_answer(*plan, LocalMediaAddress{"2001:db8::1"}, ports, OriginInfo{});
     if (!answer) std::abort();  // enough ports and an address: must succeed
     std::string text = serialize_sdp(*answer);

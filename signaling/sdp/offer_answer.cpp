@@ -317,7 +317,12 @@ std::expected<SessionDescription, NegotiationError> build_answer(const AnswerPla
     if (!s.stream.accepted) continue;  // port 0
     m.port = ports.rtp_ports[next];
     if (m.port == 0) return std::unexpected(failure(500, 399, "RTP port 0 for an accepted stream"));
-    if (next < ports.extra_attributes.size()) {
+    const bool has_extra = next < ports.extra_attributes.size() && !ports.extra_attributes[next].empty();
+    // RFC 4568 / RFC 5763: an SRTP answer without keying (a=crypto or a=fingerprint) is unusable.
+    if (is_secure(classify_protocol(m.protocol)) && !has_extra) {
+      return std::unexpected(failure(500, 399, "No SRTP keying for a secure stream"));
+    }
+    if (has_extra) {
       const auto& extra = ports.extra_attributes[next];
       m.attributes.insert(m.attributes.end(), extra.begin(), extra.end());
     }

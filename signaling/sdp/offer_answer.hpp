@@ -130,7 +130,8 @@ struct AnswerPlan {
 std::expected<AnswerPlan, NegotiationError> plan_answer(const SessionDescription& offer, const MediaPolicy& policy);
 
 // The answer for `plan`: c= with our address (IP4 or IP6), t=0 0, one m-line per offered one,
-// accepted sections on `ports` in order. Fails (500) when ports or the address are missing.
+// accepted sections on `ports` in order. Fails (500) when ports or the address are missing, or
+// when an accepted SRTP section has no keying attributes in ports.extra_attributes.
 std::expected<SessionDescription, NegotiationError> build_answer(const AnswerPlan& plan, const LocalMediaAddress& local,
                                                                  const MediaPorts& ports, const OriginInfo& origin);
 

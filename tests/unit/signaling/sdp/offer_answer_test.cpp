@@ -213,6 +213,10 @@ TEST(PlanAnswer, AcceptsWebRtcAudioWhenSrtpIsOnAndRejectsVideo) {
   EXPECT_FALSE(plan.hold);
   EXPECT_EQ(plan.sections[1].reject_reason, RejectReason::kMediaType);
 
+  auto unkeyed = build_answer(plan, kLocal, MediaPorts{{20010}, {}}, kOrigin);
+  ASSERT_FALSE(unkeyed);  // an SRTP answer needs the media layer's keying attributes
+  EXPECT_EQ(unkeyed.error().sip_status, 500);
+
   std::vector<Attribute> keys{{"setup", "passive"}, {"fingerprint", "sha-256 AA:BB"}};
   auto answer = build_answer(plan, kLocal, MediaPorts{{20010}, {keys}}, kOrigin);
   ASSERT_TRUE(answer);

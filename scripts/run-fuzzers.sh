@@ -18,10 +18,12 @@ for target in "$fuzz_dir"/bin/*_fuzz; do
   if [[ -d $shared && $name == sip_* ]]; then
     seeds+=("$shared/rfc4475" "$shared/rfc5118")
   fi
+  dict=()
+  [[ -f fuzz/$name.dict ]] && dict=("-dict=fuzz/$name.dict")
   echo "fuzz: $name for ${seconds}s (seeds: ${seeds[*]:-none})"
   if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=70000 \
-      -artifact_prefix="$artifacts/" -print_final_stats=1 "$corpus" "${seeds[@]}" >"$fuzz_dir/$name.log" 2>&1; then
+      -artifact_prefix="$artifacts/" -print_final_stats=1 "${dict[@]}" "$corpus" "${seeds[@]}" >"$fuzz_dir/$name.log" 2>&1; then
     echo "fuzz: $name FAILED; last lines of $fuzz_dir/$name.log:"
     tail -n 40 "$fuzz_dir/$name.log"
     status=1

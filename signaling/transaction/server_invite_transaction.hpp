@@ -2,8 +2,8 @@
 // Threading: control loop only.
 //
 //   Proceeding ──300-699──▶ Completed ──ACK──▶ Confirmed ──Timer I──▶ Terminated
-//      │ 100 Trying at once      │ Timer G: re-send final (unreliable only)
-//      │                         │ Timer H: Terminated, the TU is told "timed out"
+//      │ 100 Trying unless the   │ Timer G: re-send final (unreliable only)
+//      │ TU answered at once     │ Timer H: Terminated, the TU is told "timed out"
 //      └──2xx──▶ Accepted ──Timer L──▶ Terminated
 //                 INVITE retransmissions absorbed (the TU re-sends its 2xx, §13.3.1.4);
 //                 ACKs and further 2xx pass through.
@@ -24,7 +24,8 @@ class ServerInviteTransaction final : public ServerTransaction {
 
   ServerInviteTransaction(const TransactionContext& context, TransactionId id, const PeerAddress& source);
 
-  // RFC 3261 §17.2.1: answers 100 Trying at once (the TU may take longer than 200 ms).
+  // RFC 3261 §17.2.1: sends 100 Trying. The layer calls it right after the TU has seen the INVITE,
+  // unless the TU already answered (then its response has stopped the client's Timer A).
   void start(const SipMessage& invite) const;
 
   RequestOutcome on_request(const SipMessage& request, const PeerAddress& source) override;

@@ -109,6 +109,19 @@ TEST_F(TransactionLayer, NewInviteGets100TryingAndReachesTu) {
   EXPECT_EQ(sender.last().status, 180);
 }
 
+TEST_F(TransactionLayer, InviteAnsweredInsideOnRequestGetsNo100) {
+  // RFC 3261 §17.2.1: the 100 only quenches Timer A; a final response at once does that too.
+  user.answer_at_once = [this](TransactionId id, const SipMessage& request) {
+    layer.respond(id, make_response(request, 486, "uas-tag"));
+  };
+  deliver(Request{});
+  ASSERT_EQ(sender.count(), 1U);
+  EXPECT_EQ(sender.last().status, 486);
+  deliver(Request{});  // a retransmission gets the final again
+  EXPECT_EQ(sender.count(), 2U);
+  EXPECT_EQ(sender.last().status, 486);
+}
+
 TEST_F(TransactionLayer, RetransmittedInviteIsAbsorbedAcrossTcpAndUdp) {
   deliver(Request{}, tcp_peer(7));
   deliver(Request{}, tcp_peer(7));

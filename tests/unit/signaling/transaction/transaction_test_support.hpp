@@ -7,6 +7,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -101,6 +102,7 @@ class FakeUser final : public TransactionUser {
 
   void on_request(TransactionId id, const SipMessage& request, const PeerAddress& source) override {
     requests.push_back(Request{id, request, source});
+    if (answer_at_once) answer_at_once(id, request);
   }
   void on_ack(const SipMessage& ack, const PeerAddress& /*source*/) override { acks.push_back(ack); }
   void on_cancel(TransactionId invite, const SipMessage& /*cancel*/) override { cancels.push_back(invite); }
@@ -109,6 +111,8 @@ class FakeUser final : public TransactionUser {
     strays.push_back(response);
   }
 
+  // When set, the TU answers from inside on_request.
+  std::function<void(TransactionId, const SipMessage&)> answer_at_once;
   std::vector<Request> requests;
   std::vector<SipMessage> acks;
   std::vector<TransactionId> cancels;

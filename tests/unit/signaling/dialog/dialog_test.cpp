@@ -67,8 +67,8 @@ std::vector<std::string> routes(const SipMessage& m) {
 }
 
 TEST(Dialog, FromRequestTakesIdRouteSetAndRemoteTarget) {
-  const SipMessage request =
-      invite({"Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>", "Record-Route: <sip:p3.example.com;lr>"});
+  const SipMessage request = invite(
+      {"Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>", "Record-Route: <sip:p3.example.com;lr>"});
   Dialog d = Dialog::from_request(request, "our-tag", peer(TransportKind::kUdp));
   EXPECT_EQ(d.id().call_id, "dialog-1@example.com");
   EXPECT_EQ(d.id().local_tag, "our-tag");
@@ -103,8 +103,8 @@ TEST(Dialog, IdKeyMatchesIncomingRequestsAndResponses) {
 }
 
 TEST(Dialog, MakeRequestUsesLooseRouting) {
-  Dialog d = Dialog::from_request(invite({"Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>"}),
-                                  "our-tag", peer(TransportKind::kUdp));
+  Dialog d = Dialog::from_request(invite({"Record-Route: <sip:p1.example.com;lr>, <sip:p2.example.com;lr>"}), "our-tag",
+                                  peer(TransportKind::kUdp));
   const std::uint32_t before = d.local_cseq();
   SipMessage bye = on_the_wire(d.make_request("BYE", "<sip:chorus@192.0.2.1:5060>"));
   // §12.2.1.1: Request-URI is the remote target, the whole route set goes into Route.
@@ -137,8 +137,8 @@ TEST(Dialog, StrictRouteGoesInRequestUriAndRemoteTargetLast) {
 }
 
 TEST(Dialog, MakeAckHasInviteCSeqNumberAndAckMethod) {
-  Dialog d = Dialog::from_request(invite({"Record-Route: <sip:p1.example.com;lr>"}), "our-tag",
-                                  peer(TransportKind::kUdp));
+  Dialog d =
+      Dialog::from_request(invite({"Record-Route: <sip:p1.example.com;lr>"}), "our-tag", peer(TransportKind::kUdp));
   SipMessage reinvite = on_the_wire(d.make_request("INVITE", "<sip:chorus@192.0.2.1:5060>"));
   const std::uint32_t after_invite = d.local_cseq();
   SipMessage ack = on_the_wire(d.make_ack(reinvite.cseq.number, {}));

@@ -43,7 +43,8 @@ TEST(RequestChecks, UnknownMethodGets501WithAllow) {
   h.deliver(spec);
   SipMessage r = only_response(h);
   EXPECT_EQ(r.status, 501);
-  EXPECT_EQ(values(r, "Allow"), (std::vector<std::string>{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE"}));
+  EXPECT_EQ(values(r, "Allow"),
+            (std::vector<std::string>{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE"}));
   EXPECT_TRUE(h.listener.incoming.empty());
 }
 
@@ -215,7 +216,8 @@ TEST(UserAgent, OptionsOutOfDialogGets200WithCapabilities) {
   h.deliver(spec);
   SipMessage r = only_response(h);
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(values(r, "Allow"), (std::vector<std::string>{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE"}));
+  EXPECT_EQ(values(r, "Allow"),
+            (std::vector<std::string>{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE"}));
   EXPECT_EQ(values(r, "Accept"), (std::vector<std::string>{"application/sdp"}));
   EXPECT_EQ(values(r, "Supported"), (std::vector<std::string>{"timer"}));
   EXPECT_FALSE(r.to.tag().empty());

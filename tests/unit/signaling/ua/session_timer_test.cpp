@@ -62,8 +62,8 @@ TEST(NegotiateSessionTimer, IntervalNotLoweredBelowRequestMinSe) {
 }
 
 TEST(NegotiateSessionTimer, RefresherUasIsHonoured) {
-  const auto out = negotiate_session_timer(
-      invite_with({"Supported: timer", "Session-Expires: 900;refresher=uas"}), SessionTimerPolicy{});
+  const auto out = negotiate_session_timer(invite_with({"Supported: timer", "Session-Expires: 900;refresher=uas"}),
+                                           SessionTimerPolicy{});
   ASSERT_TRUE(out.interval.has_value());
   EXPECT_EQ(*out.interval, 900u);
   EXPECT_TRUE(out.we_refresh);
@@ -81,7 +81,8 @@ TEST(NegotiateSessionTimer, HeaderWithoutSupportMakesUsTheRefresher) {
 }
 
 TEST(NegotiateSessionTimer, BelowMinSeIsTooSmall) {
-  const auto out = negotiate_session_timer(invite_with({"Supported: timer", "Session-Expires: 30"}), SessionTimerPolicy{});
+  const auto out =
+      negotiate_session_timer(invite_with({"Supported: timer", "Session-Expires: 30"}), SessionTimerPolicy{});
   EXPECT_TRUE(out.too_small);
   EXPECT_EQ(header_texts(out.response_headers()), (std::vector<std::string>{"Min-SE: 90"}));
 }

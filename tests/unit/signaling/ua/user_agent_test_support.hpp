@@ -114,8 +114,8 @@ struct RequestSpec {
   std::string from_tag = "alice-tag";
   std::string to_tag;
   std::uint32_t cseq = 1;
-  std::string cseq_method;  // empty: the method
-  std::string contact;  // INVITE, UPDATE, OPTIONS; empty: sip:alice@198.51.100.7:5060
+  std::string cseq_method;           // empty: the method
+  std::string contact;               // INVITE, UPDATE, OPTIONS; empty: sip:alice@198.51.100.7:5060
   std::vector<std::string> headers;  // extra lines, e.g. "Supported: timer"
   std::string content_type;          // empty: none
   std::string body;
@@ -130,8 +130,8 @@ inline std::string request_text(const RequestSpec& spec) {
   text += "From: \"Alice\" <sip:alice@example.com>;tag=" + spec.from_tag + "\r\n";
   text += "To: <sip:1000@127.0.0.1>" + (spec.to_tag.empty() ? "" : ";tag=" + spec.to_tag) + "\r\n";
   text += "Call-ID: " + spec.call_id + "\r\n";
-  text += "CSeq: " + std::to_string(spec.cseq) + " " + (spec.cseq_method.empty() ? spec.method : spec.cseq_method) +
-          "\r\n";
+  text +=
+      "CSeq: " + std::to_string(spec.cseq) + " " + (spec.cseq_method.empty() ? spec.method : spec.cseq_method) + "\r\n";
   if (spec.method == "INVITE" || spec.method == "UPDATE" || spec.method == "OPTIONS")
     text += "Contact: <" +
             (spec.contact.empty() ? "sip:alice@198.51.100.7:5060" +

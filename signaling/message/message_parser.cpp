@@ -199,7 +199,7 @@ std::size_t Parser::parse_header_section(std::size_t pos) {
       continue;
     }
     flush();
-    if (++header_lines_ > limits_.max_headers) {
+    if (++header_lines_ > limits_.max_headers || msg_.headers.size() >= limits_.max_headers) {
       fail(400, "Too many headers");
       return std::string_view::npos;
     }
@@ -235,6 +235,12 @@ void Parser::add_header(std::string_view name, std::string_view value) {
 }
 
 void Parser::add_value(const HeaderInfo* info, std::string_view canonical, std::string_view value) {
+  // The header limit counts stored values, so "Allow: a,a,a,..." cannot turn 64 KiB into
+  // tens of thousands of entries either.
+  if (msg_.headers.size() >= limits_.max_headers) {
+    fail(400, "Too many headers");
+    return;
+  }
   msg_.headers.push_back(Header{std::string(canonical), std::string(value)});
   if (info != nullptr && info->id != HeaderId::kOther) type_value(info->id, value);
 }

@@ -342,6 +342,14 @@ TEST(MessageParser, TooManyHeadersIs400) {
   EXPECT_TRUE(parse_datagram(with_header("", fine)));
 }
 
+TEST(MessageParser, ListElementsCountTowardsTheHeaderLimit) {
+  std::string allow = "Allow: INVITE";
+  for (int i = 0; i < 250; ++i) allow += ",ACK";
+  const ParseError error = expect_error(with_header("", allow + "\n"));
+  EXPECT_EQ(error.reason, "Too many headers");
+  EXPECT_LE(error.partial.headers.size(), ParseLimits{}.max_headers);
+}
+
 TEST(MessageParser, OverlongLineIs400) {
   const ParseError error = expect_error(with_header("", "X-Long: " + std::string(9000, 'a') + "\n"));
   EXPECT_EQ(error.status, 400);

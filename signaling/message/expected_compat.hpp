@@ -24,8 +24,9 @@ template <class E>
 class unexpected {
  public:
   template <class Err = E>
-    requires(!is_same_v<remove_cvref_t<Err>, unexpected> && is_constructible_v<E, Err>)
-  constexpr explicit unexpected(Err&& e) : error_(std::forward<Err>(e)) {}
+  requires(!is_same_v<remove_cvref_t<Err>, unexpected> &&
+           is_constructible_v<E, Err>) constexpr explicit unexpected(Err&& e)
+      : error_(std::forward<Err>(e)) {}
 
   constexpr const E& error() const& noexcept { return error_; }
   constexpr E& error() & noexcept { return error_; }
@@ -57,14 +58,12 @@ class expected {
   using value_type = T;
   using error_type = E;
 
-  constexpr expected()
-    requires is_default_constructible_v<T>
-      : storage_(in_place_index<0>) {}
+  constexpr expected() requires is_default_constructible_v<T> : storage_(in_place_index<0>) {}
 
   template <class U = T>
-    requires(!is_same_v<remove_cvref_t<U>, expected> && !is_same_v<remove_cvref_t<U>, in_place_t> &&
-             is_constructible_v<T, U>)
-  constexpr expected(U&& v) : storage_(in_place_index<0>, std::forward<U>(v)) {}  // NOLINT: implicit as in std
+  requires(!is_same_v<remove_cvref_t<U>, expected> && !is_same_v<remove_cvref_t<U>, in_place_t> &&
+           is_constructible_v<T, U>) constexpr expected(U&& v)
+      : storage_(in_place_index<0>, std::forward<U>(v)) {}  // NOLINT: implicit as in std
 
   template <class G>
   constexpr expected(const unexpected<G>& e) : storage_(in_place_index<1>, unexpected<E>(e.error())) {}  // NOLINT

@@ -26,8 +26,8 @@ enum class HeaderId : std::uint8_t {
 struct HeaderInfo {
   std::string_view name;  // canonical long form
   HeaderId id = HeaderId::kOther;
-  bool list = false;      // comma-separated values are split into one entry each
-  char compact = 0;       // compact form (§7.3.3 and the extensions that define one), 0 if none
+  bool list = false;  // comma-separated values are split into one entry each
+  char compact = 0;   // compact form (§7.3.3 and the extensions that define one), 0 if none
 };
 
 // Looks `name` (any case, long or compact form) up; nullptr for a header the table does not know.

@@ -13,7 +13,9 @@ namespace {
 using grammar::is;
 using grammar::skip_wsp;
 
-std::unexpected<std::string> fail(std::string_view why) { return std::unexpected(std::string(why)); }
+std::unexpected<std::string> fail(std::string_view why) {
+  return std::unexpected(std::string(why));
+}
 
 void append_params(const std::vector<GenericParam>& params, std::string& out) {
   for (const auto& p : params) {
@@ -132,8 +134,8 @@ bool parse_params(std::string_view text, std::vector<GenericParam>& out) {
         if (!grammar::parse_quoted(text, pos, param.value)) return false;
       } else {
         const std::size_t start = pos;
-        while (pos < text.size() && (is(text[pos], grammar::kToken) || text[pos] == '[' || text[pos] == ']' ||
-                                     text[pos] == ':')) {
+        while (pos < text.size() &&
+               (is(text[pos], grammar::kToken) || text[pos] == '[' || text[pos] == ']' || text[pos] == ':')) {
           ++pos;
         }
         if (pos == start) return false;
@@ -276,6 +278,7 @@ const char* parse_name_addr_into(std::string_view value, NameAddr& na) {
     uri_text = trim(value.substr(laquot + 1, raquot - laquot - 1));
     params_start = raquot + 1;
   } else {
+    // An addr-spec carrying ?headers (RFC 4475 §3.1.2.13 regbadct, "either") is accepted.
     params_start = std::min(value.find(';'), value.size());
     uri_text = trim(value.substr(0, params_start));
     for (char c : uri_text) {

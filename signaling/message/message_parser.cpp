@@ -121,7 +121,8 @@ void Parser::parse_request_line(std::string_view line) {
     fail(505, "Version Not Supported");  // §21.5.6; RFC 4475 §3.1.2.16 badvers
   }
   // An unknown scheme parses (the UA answers 416, §8.2.2.1); "<sip:...>" (§3.1.2.7 ltgtruri) and an
-  // unbracketed IPv6 host (RFC 5118 §4.4) do not.
+  // unbracketed IPv6 host (RFC 5118 §4.4) do not. URI headers in a Request-URI (§3.1.2.11 escruri,
+  // "either") are accepted and kept in request_uri.headers for the UA to ignore.
   auto uri = parse_uri(parts[1]);
   if (!uri) {
     fail(400, "Bad Request-URI");

@@ -2,6 +2,7 @@
 #include "signaling/message/sip_message.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "signaling/message/header_table.hpp"
 
@@ -21,6 +22,78 @@ void append_status_code(int status, std::string& out) {
   out.push_back(static_cast<char>('0' + s / 10 % 10));
   out.push_back(static_cast<char>('0' + s % 10));
 }
+
+struct ReasonPhrase {
+  int status;
+  std::string_view reason;
+};
+
+// RFC 3261 §21 and the extensions' codes, ascending.
+constexpr ReasonPhrase kReasonPhrases[] = {
+    // §21.1 Provisional
+    {100, "Trying"},
+    {180, "Ringing"},
+    {181, "Call Is Being Forwarded"},
+    {182, "Queued"},
+    {183, "Session Progress"},
+    {199, "Early Dialog Terminated"},  // RFC 6228
+    // §21.2 Successful
+    {200, "OK"},
+    {202, "Accepted"},         // RFC 3265
+    {204, "No Notification"},  // RFC 5839
+    // §21.3 Redirection
+    {300, "Multiple Choices"},
+    {301, "Moved Permanently"},
+    {302, "Moved Temporarily"},
+    {305, "Use Proxy"},
+    {380, "Alternative Service"},  // §21.4 Request Failure
+    // §21.4 Request Failure
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {402, "Payment Required"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {406, "Not Acceptable"},
+    {407, "Proxy Authentication Required"},
+    {408, "Request Timeout"},
+    {410, "Gone"},
+    {412, "Conditional Request Failed"},  // RFC 3903
+    {413, "Request Entity Too Large"},
+    {414, "Request-URI Too Long"},
+    {415, "Unsupported Media Type"},
+    {416, "Unsupported URI Scheme"},
+    {420, "Bad Extension"},
+    {421, "Extension Required"},
+    {422, "Session Interval Too Small"},  // RFC 4028
+    {423, "Interval Too Brief"},
+    {480, "Temporarily Unavailable"},
+    {481, "Call/Transaction Does Not Exist"},
+    {482, "Loop Detected"},
+    {483, "Too Many Hops"},
+    {484, "Address Incomplete"},
+    {485, "Ambiguous"},
+    {486, "Busy Here"},
+    {487, "Request Terminated"},
+    {488, "Not Acceptable Here"},
+    {489, "Bad Event"},  // RFC 6665
+    {491, "Request Pending"},
+    {493, "Undecipherable"},  // §21.5 Server Failure
+    // §21.5 Server Failure
+    {500, "Server Internal Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Server Time-out"},
+    {505, "Version Not Supported"},
+    {513, "Message Too Large"},
+    {580, "Precondition Failure"},  // RFC 3312
+    // §21.6 Global Failures
+    {600, "Busy Everywhere"},
+    {603, "Decline"},
+    {604, "Does Not Exist Anywhere"},
+    {606, "Not Acceptable"},
+};
 
 }  // namespace
 
@@ -47,7 +120,8 @@ void SipMessage::add_header(std::string name, std::string value) {
 
 void SipMessage::set_header(std::string_view name, std::string value) {
   const std::string_view want = lookup_name(name);
-  const auto first = std::find_if(headers.begin(), headers.end(), [&](const Header& h) { return iequals(h.name, want); });
+  const auto first =
+      std::find_if(headers.begin(), headers.end(), [&](const Header& h) { return iequals(h.name, want); });
   if (first == headers.end()) {
     headers.push_back(Header{canonical_header_name(name), std::move(value)});
     return;
@@ -117,72 +191,10 @@ bool is_list_header(std::string_view canonical_name) {
 }
 
 std::string_view default_reason(int status) {
-  switch (status) {
-    // §21.1 Provisional
-    case 100: return "Trying";
-    case 180: return "Ringing";
-    case 181: return "Call Is Being Forwarded";
-    case 182: return "Queued";
-    case 183: return "Session Progress";
-    case 199: return "Early Dialog Terminated";  // RFC 6228
-    // §21.2 Successful
-    case 200: return "OK";
-    case 202: return "Accepted";  // RFC 3265
-    case 204: return "No Notification";  // RFC 5839
-    // §21.3 Redirection
-    case 300: return "Multiple Choices";
-    case 301: return "Moved Permanently";
-    case 302: return "Moved Temporarily";
-    case 305: return "Use Proxy";
-    case 380: return "Alternative Service";
-    // §21.4 Request Failure
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 410: return "Gone";
-    case 412: return "Conditional Request Failed";  // RFC 3903
-    case 413: return "Request Entity Too Large";
-    case 414: return "Request-URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Unsupported URI Scheme";
-    case 420: return "Bad Extension";
-    case 421: return "Extension Required";
-    case 422: return "Session Interval Too Small";  // RFC 4028
-    case 423: return "Interval Too Brief";
-    case 480: return "Temporarily Unavailable";
-    case 481: return "Call/Transaction Does Not Exist";
-    case 482: return "Loop Detected";
-    case 483: return "Too Many Hops";
-    case 484: return "Address Incomplete";
-    case 485: return "Ambiguous";
-    case 486: return "Busy Here";
-    case 487: return "Request Terminated";
-    case 488: return "Not Acceptable Here";
-    case 489: return "Bad Event";  // RFC 6665
-    case 491: return "Request Pending";
-    case 493: return "Undecipherable";
-    // §21.5 Server Failure
-    case 500: return "Server Internal Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Server Time-out";
-    case 505: return "Version Not Supported";
-    case 513: return "Message Too Large";
-    case 580: return "Precondition Failure";  // RFC 3312
-    // §21.6 Global Failures
-    case 600: return "Busy Everywhere";
-    case 603: return "Decline";
-    case 604: return "Does Not Exist Anywhere";
-    case 606: return "Not Acceptable";
-    default: break;
-  }
+  const auto* end = std::end(kReasonPhrases);
+  const auto* it = std::lower_bound(std::begin(kReasonPhrases), end, status,
+                                    [](const ReasonPhrase& r, int code) { return r.status < code; });
+  if (it != end && it->status == status) return it->reason;
   // §21: an unknown code is treated as the x00 of its class.
   if (status >= 100 && status < 200) return "Provisional";
   if (status >= 200 && status < 300) return "Successful";

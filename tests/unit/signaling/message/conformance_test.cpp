@@ -46,12 +46,12 @@ std::vector<Expectation> load_expectations() {
 
 // The "either" cases: what this parser chose (documented at the code that decides).
 const std::map<std::string, bool> kEitherParses = {
-    {"rfc4475/lwsstart.dat", true},   // runs of SP in the Request-Line accepted
-    {"rfc4475/trws.dat", true},       // trailing SP after SIP-Version accepted
-    {"rfc4475/escruri.dat", true},    // URI headers in the Request-URI parsed (the UA ignores them)
-    {"rfc4475/baddate.dat", true},    // Date is not interpreted
-    {"rfc4475/regbadct.dat", true},   // addr-spec with ?headers read as a URI with headers
-    {"rfc4475/badaspec.dat", true},   // spaces inside <> trimmed
+    {"rfc4475/lwsstart.dat", true},             // runs of SP in the Request-Line accepted
+    {"rfc4475/trws.dat", true},                 // trailing SP after SIP-Version accepted
+    {"rfc4475/escruri.dat", true},              // URI headers in the Request-URI parsed (the UA ignores them)
+    {"rfc4475/baddate.dat", true},              // Date is not interpreted
+    {"rfc4475/regbadct.dat", true},             // addr-spec with ?headers read as a URI with headers
+    {"rfc4475/badaspec.dat", true},             // spaces inside <> trimmed
     {"rfc5118/ipv6-bug-abnf-3-colons", false},  // RFC 5954: three colons is not an IPv6 address
 };
 

@@ -145,9 +145,9 @@ TEST(ParseNameAddr, SpacesInsideAnglesAreTrimmed) {
 }
 
 TEST(ParseNameAddr, RefusesMalformedValues) {
-  EXPECT_FALSE(parse_name_addr(R"("Mr. J. User <sip:j.user@example.com>)"));  // §3.1.2.6 quotbal
+  EXPECT_FALSE(parse_name_addr(R"("Mr. J. User <sip:j.user@example.com>)"));           // §3.1.2.6 quotbal
   EXPECT_FALSE(parse_name_addr("Bell, Alexander <sip:a.g.bell@example.com>;tag=43"));  // §3.1.2.15
-  EXPECT_FALSE(parse_name_addr(R"("Joe" <sip:joe@example.org>;;;;)"));  // §3.1.2.1
+  EXPECT_FALSE(parse_name_addr(R"("Joe" <sip:joe@example.org>;;;;)"));                 // §3.1.2.1
   EXPECT_FALSE(parse_name_addr(""));
   EXPECT_FALSE(parse_name_addr("\"name\""));
   EXPECT_FALSE(parse_name_addr("<sip:a@b"));
@@ -178,7 +178,7 @@ TEST(ParseCSeq, NumberAndMethod) {
 }
 
 TEST(ParseCSeq, RefusesLargeOrMalformed) {
-  EXPECT_FALSE(parse_cseq("2147483648 INVITE"));  // §8.1.1.5: below 2**31
+  EXPECT_FALSE(parse_cseq("2147483648 INVITE"));              // §8.1.1.5: below 2**31
   EXPECT_FALSE(parse_cseq("36893488147419103232 REGISTER"));  // RFC 4475 §3.1.2.4
   EXPECT_FALSE(parse_cseq("INVITE"));
   EXPECT_FALSE(parse_cseq("1"));

@@ -75,14 +75,14 @@ TEST(MessageParser, ParsesRequestAndTypedFields) {
 }
 
 TEST(MessageParser, ParsesResponse) {
-  auto msg = parse_datagram(crlf(
-      "SIP/2.0 180 Ringing\n"
-      "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds\n"
-      "To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf\n"
-      "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\n"
-      "Call-ID: a84b4c76e66710\n"
-      "CSeq: 314159 INVITE\n"
-      "Content-Length: 0\n\n"));
+  auto msg =
+      parse_datagram(crlf("SIP/2.0 180 Ringing\n"
+                          "Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds\n"
+                          "To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf\n"
+                          "From: Alice <sip:alice@atlanta.example.com>;tag=1928301774\n"
+                          "Call-ID: a84b4c76e66710\n"
+                          "CSeq: 314159 INVITE\n"
+                          "Content-Length: 0\n\n"));
   ASSERT_TRUE(msg) << msg.error().reason;
   EXPECT_FALSE(msg->is_request);
   EXPECT_EQ(msg->status, 180);
@@ -133,23 +133,23 @@ TEST(MessageParser, FoldedValueStartingOnTheNextLine) {
 }
 
 TEST(MessageParser, MapsCompactAndAnyCaseNames) {
-  auto msg = parse_datagram(crlf(
-      "OPTIONS sip:x@example.com SIP/2.0\n"
-      "v: SIP/2.0/UDP a.example.com;branch=z9hG4bK1\n"
-      "VIA : SIP/2.0/TCP b.example.com;branch=z9hG4bK2\n"
-      "f: <sip:a@example.com>;tag=1\n"
-      "t: <sip:x@example.com>\n"
-      "i: cid\n"
-      "cseq: 1 OPTIONS\n"
-      "MaX-fOrWaRdS: 0068\n"
-      "m: <sip:a@host>\n"
-      "k: timer\n"
-      "c: text/plain\n"
-      "s: hello\n"
-      "o: presence\n"
-      "u: dialog\n"
-      "x: 1800\n"
-      "l: 2\n\nhi"));
+  auto msg =
+      parse_datagram(crlf("OPTIONS sip:x@example.com SIP/2.0\n"
+                          "v: SIP/2.0/UDP a.example.com;branch=z9hG4bK1\n"
+                          "VIA : SIP/2.0/TCP b.example.com;branch=z9hG4bK2\n"
+                          "f: <sip:a@example.com>;tag=1\n"
+                          "t: <sip:x@example.com>\n"
+                          "i: cid\n"
+                          "cseq: 1 OPTIONS\n"
+                          "MaX-fOrWaRdS: 0068\n"
+                          "m: <sip:a@host>\n"
+                          "k: timer\n"
+                          "c: text/plain\n"
+                          "s: hello\n"
+                          "o: presence\n"
+                          "u: dialog\n"
+                          "x: 1800\n"
+                          "l: 2\n\nhi"));
   ASSERT_TRUE(msg) << msg.error().reason;
   EXPECT_EQ(msg->vias.size(), 2u);
   EXPECT_EQ(msg->call_id, "cid");
@@ -157,20 +157,19 @@ TEST(MessageParser, MapsCompactAndAnyCaseNames) {
   EXPECT_EQ(msg->body, "hi");
   EXPECT_EQ(msg->headers[0].name, "Via");
   EXPECT_EQ(msg->headers[1].name, "Via");
-  for (std::string_view name : {"From", "To", "Call-ID", "CSeq", "Max-Forwards", "Contact", "Supported",
-                                "Content-Type", "Subject", "Event", "Allow-Events", "Session-Expires",
-                                "Content-Length"}) {
+  for (std::string_view name : {"From", "To", "Call-ID", "CSeq", "Max-Forwards", "Contact", "Supported", "Content-Type",
+                                "Subject", "Event", "Allow-Events", "Session-Expires", "Content-Length"}) {
     EXPECT_TRUE(msg->has_header(name)) << name;
   }
 }
 
 TEST(MessageParser, SplitsListHeadersButNotAuthOrDate) {
-  auto msg = parse_datagram(with_header(
-      "Contact", "Contact: <sip:a@h1>, \"Doe, J\" <sip:b@h2>\nAllow: INVITE, ACK,BYE\n"
-                 "Accept: application/sdp, application/pkcs7-mime,\n        multipart/mixed\n"
-                 "Authorization: Digest username=\"bob\", realm=\"x\", nonce=\"1\"\n"
-                 "Date: Sat, 13 Nov 2010 23:29:00 GMT\n"
-                 "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2\n"));
+  auto msg = parse_datagram(with_header("Contact",
+                                        "Contact: <sip:a@h1>, \"Doe, J\" <sip:b@h2>\nAllow: INVITE, ACK,BYE\n"
+                                        "Accept: application/sdp, application/pkcs7-mime,\n        multipart/mixed\n"
+                                        "Authorization: Digest username=\"bob\", realm=\"x\", nonce=\"1\"\n"
+                                        "Date: Sat, 13 Nov 2010 23:29:00 GMT\n"
+                                        "Via: SIP/2.0/UDP a;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2\n"));
   ASSERT_TRUE(msg) << msg.error().reason;
   EXPECT_EQ(msg->contacts.size(), 2u);
   EXPECT_EQ(msg->contacts[1].display_name, "Doe, J");
@@ -273,10 +272,8 @@ TEST(MessageParser, RequestLineErrors) {
       {"INVITE sip:user@example.com; lr SIP/2.0", 400},    // §3.1.2.8 lwsruri
       {"REGISTER sip:2001:db8::10 SIP/2.0", 400},          // RFC 5118 §4.4
       {"INVITE sip:bob@biloxi.example.com SIP/7.0", 505},  // §3.1.2.16 badvers
-      {"INVITE sip:bob@biloxi.example.com HTTP/1.1", 400},
-      {"INVITE sip:bob@biloxi.example.com", 400},
-      {"INV ITE sip:bob@biloxi.example.com SIP/2.0", 400},
-      {"INV(TE sip:bob@biloxi.example.com SIP/2.0", 400},
+      {"INVITE sip:bob@biloxi.example.com HTTP/1.1", 400}, {"INVITE sip:bob@biloxi.example.com", 400},
+      {"INV ITE sip:bob@biloxi.example.com SIP/2.0", 400}, {"INV(TE sip:bob@biloxi.example.com SIP/2.0", 400},
   };
   for (const auto& [line, status] : cases) {
     std::string text = crlf(kInvite);
@@ -360,8 +357,9 @@ TEST(MessageParser, OverlongLineIs400) {
 TEST(MessageParser, RoundTripKeepsTypedFields) {
   const std::string inputs[] = {
       crlf(kInvite),
-      with_header("Via", "v: SIP  / 2.0 / UDP [2001:db8::1]:5060 ; branch = z9hG4bKx ; rport, "
-                         "SIP/2.0/TCP b.example.com;received=192.0.2.1\n"),
+      with_header("Via",
+                  "v: SIP  / 2.0 / UDP [2001:db8::1]:5060 ; branch = z9hG4bKx ; rport, "
+                  "SIP/2.0/TCP b.example.com;received=192.0.2.1\n"),
       with_header("Contact", "m: \"Quoted \\\"x\\\"\" <sip:a%20b@h;lr>;q=0.5, <sip:c@d>\n"),
   };
   for (const auto& input : inputs) {

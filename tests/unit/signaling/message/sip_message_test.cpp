@@ -146,8 +146,8 @@ TEST(IsListHeader, ListsButNotCredentialsOrDates) {
                              "Proxy-Require", "Unsupported", "Accept", "Accept-Encoding", "Accept-Language"}) {
     EXPECT_TRUE(is_list_header(h)) << h;
   }
-  for (std::string_view h : {"WWW-Authenticate", "Authorization", "Proxy-Authenticate", "Proxy-Authorization",
-                             "Date", "From", "To", "Call-ID", "CSeq", "Subject", "X-Unknown"}) {
+  for (std::string_view h : {"WWW-Authenticate", "Authorization", "Proxy-Authenticate", "Proxy-Authorization", "Date",
+                             "From", "To", "Call-ID", "CSeq", "Subject", "X-Unknown"}) {
     EXPECT_FALSE(is_list_header(h)) << h;
   }
 }

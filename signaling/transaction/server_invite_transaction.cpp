@@ -66,6 +66,7 @@ bool ServerInviteTransaction::respond(const SipMessage& response) {
     // RFC 6026 §7.1: Accepted; Timer L keeps absorbing INVITE retransmissions.
     state_ = State::kAccepted;
     last_response_.reset();
+    accepted_to_tag_ = to_tag_of(response);  // §9.2: a late CANCEL's 200 carries the same tag
     timer_l_.start(64 * context_.config.t1, [this] { enter_terminated(false); });
   } else {
     // RFC 3261 §17.2.1: Completed; Timer G re-sends on unreliable transports, Timer H gives up.
@@ -119,7 +120,7 @@ void ServerInviteTransaction::enter_terminated(bool timed_out) {
 }
 
 std::string ServerInviteTransaction::last_response_to_tag() const {
-  return last_response_ ? to_tag_of(*last_response_) : std::string();
+  return last_response_ ? to_tag_of(*last_response_) : accepted_to_tag_;
 }
 
 }  // namespace chorus::sip

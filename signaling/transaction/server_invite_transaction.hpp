@@ -50,6 +50,7 @@ class ServerInviteTransaction final : public ServerTransaction {
   // gets again. Held by pointer, so the many transactions lingering in Accepted stay small; our
   // own 100 Trying is not kept, it is made again from the retransmission.
   std::unique_ptr<SipMessage> last_response_;
+  std::string accepted_to_tag_;  // the To tag of the 2xx that moved us to Accepted
   Millis timer_g_interval_{0};
   TransactionTimer timer_g_;
   TransactionTimer timer_h_;

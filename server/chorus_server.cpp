@@ -115,7 +115,7 @@ void ChorusServer::begin_drain(std::string_view why) {
 }
 
 void ChorusServer::finish_when_quiet(int remaining_checks) {
-  if (transactions_->client_count() == 0 || remaining_checks <= 0) {
+  if (transactions_->clients_awaiting_final() == 0 || remaining_checks <= 0) {
     transport_->stop();
     signals_.cancel();
     drain_timer_.cancel();

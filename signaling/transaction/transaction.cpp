@@ -38,6 +38,7 @@ bool ClientTransaction::sent_by_matches(const Via& via) const {
 }
 
 void ClientTransaction::report(const SipMessage& response) {
+  if (response.status >= 200) final_seen_ = true;
   if (on_response_) on_response_(response);
 }
 

@@ -144,6 +144,8 @@ class ClientTransaction {
   [[nodiscard]] bool sent_by_matches(const Via& via) const;
   [[nodiscard]] TransactionId id() const { return id_; }
   [[nodiscard]] bool terminated() const { return terminated_; }
+  // Whether the TU has had its final response (received, or a local 408/503).
+  [[nodiscard]] bool final_seen() const { return final_seen_; }
   [[nodiscard]] const SipMessage& request() const { return request_; }
   [[nodiscard]] const std::string& key() const { return key_; }
   void set_key(std::string key) { key_ = std::move(key); }
@@ -173,6 +175,7 @@ class ClientTransaction {
   PeerAddress destination_;
   ResponseCallback on_response_;
   std::string key_;
+  bool final_seen_ = false;
   TransactionTimer failure_timer_;
   bool terminated_ = false;
 };

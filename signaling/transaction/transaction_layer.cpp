@@ -301,6 +301,13 @@ std::size_t TransactionLayer::client_count() const {
   return state_->clients.size();
 }
 
+std::size_t TransactionLayer::clients_awaiting_final() const {
+  std::size_t n = 0;
+  for (const auto& [id, client] : state_->clients)
+    if (!client->final_seen()) ++n;
+  return n;
+}
+
 std::string TransactionLayer::new_branch() {
   std::string branch(kMagicCookie);
   branch += random_token(kBranchRandomLength);

@@ -89,6 +89,9 @@ class TransactionLayer final : public TransportListener {
 
   [[nodiscard]] std::size_t server_count() const;
   [[nodiscard]] std::size_t client_count() const;
+  // Client transactions still waiting for their final response (a drain waits for these only;
+  // the rest merely absorb retransmissions, Timer D/K).
+  [[nodiscard]] std::size_t clients_awaiting_final() const;
   [[nodiscard]] const TimerConfig& config() const { return config_; }
   [[nodiscard]] TimerQueue& timers() { return timers_; }
 

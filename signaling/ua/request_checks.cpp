@@ -32,7 +32,7 @@ std::optional<Rejection> check_require(const SipMessage& request) {
   if (request.method == "CANCEL" || request.method == "ACK") return std::nullopt;
   std::string unsupported;
   for (auto tag : request.header_values("Require")) {
-    if (iequals(tag, kSupportedExtensions)) continue;
+    if (is_supported_extension(tag)) continue;
     if (!unsupported.empty()) unsupported += ", ";
     unsupported += tag;
   }
@@ -53,6 +53,12 @@ std::optional<Rejection> check_body(const SipMessage& request) {
 }  // namespace
 
 bool is_supported_method(std::string_view method) { return method_in(method, kSupportedMethods); }
+
+bool is_supported_extension(std::string_view option_tag) {
+  for (auto tag : split_header_list(kSupportedExtensions))
+    if (iequals(tag, option_tag)) return true;
+  return false;
+}
 bool is_known_method(std::string_view method) { return method_in(method, kKnownMethods); }
 
 std::optional<Rejection> check_request(const SipMessage& request) {
@@ -65,8 +71,9 @@ std::optional<Rejection> check_request(const SipMessage& request) {
   if (!request.request_uri.is_sip()) return Rejection{416, "Unsupported URI Scheme", {}};
   if (auto r = check_require(request)) return r;
   if (auto r = check_body(request)) return r;
-  // §8.2.3 with §20.1: we answer INVITE and OPTIONS with SDP, so the caller must accept it.
-  if ((request.method == "INVITE" || request.method == "OPTIONS") && !accept_allows_sdp(request))
+  // §8.2.3 with §20.1: a 2xx to an INVITE carries SDP, so the caller must accept it. (Our 200 to
+  // OPTIONS has no body, so any Accept will do there.)
+  if (request.method == "INVITE" && !accept_allows_sdp(request))
     return Rejection{406, "Not Acceptable", {{"Accept", std::string(kAcceptedBodies)}}};
   return std::nullopt;
 }

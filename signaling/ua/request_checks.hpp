@@ -22,6 +22,8 @@ struct Rejection {
 };
 
 bool is_supported_method(std::string_view method);
+// Whether an option tag (§19.2) is one of kSupportedExtensions.
+bool is_supported_extension(std::string_view option_tag);
 // Methods RFC 3261 and its common extensions define; others are unknown → 501 (§8.2.1).
 bool is_known_method(std::string_view method);
 

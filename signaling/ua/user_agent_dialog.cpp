@@ -31,7 +31,16 @@ std::optional<std::pair<char, int>> parse_dtmf_body(std::string_view type, std::
     if (eq == std::string_view::npos) continue;
     auto key = trim(line.substr(0, eq));
     auto value = trim(line.substr(eq + 1));
-    if (iequals(key, "Signal") && value.size() == 1 && valid_digit(value[0])) signal = upper(value[0]);
+    if (iequals(key, "Signal")) {
+      // Some phones send the RFC 4733 event numbers 10 and 11 for * and #.
+      if (value == "10") {
+        signal = '*';
+      } else if (value == "11") {
+        signal = '#';
+      } else if (value.size() == 1 && valid_digit(value[0])) {
+        signal = upper(value[0]);
+      }
+    }
     if (iequals(key, "Duration")) {
       int d = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), d);

@@ -225,6 +225,24 @@ TEST(UserAgent, OptionsOutOfDialogGets200WithCapabilities) {
   EXPECT_TRUE(h.listener.incoming.empty());
 }
 
+TEST(RequestChecks, OptionsWithAcceptExcludingSdpStillGets200) {
+  // Our 200 to OPTIONS has no body, so there is nothing its Accept could refuse (§11.2).
+  UaHarness h;
+  RequestSpec spec;
+  spec.method = "OPTIONS";
+  spec.uri = "sip:anything@127.0.0.1";
+  spec.headers = {"Accept: text/plain"};
+  h.deliver(spec);
+  EXPECT_EQ(only_response(h).status, 200);
+}
+
+TEST(RequestChecks, SupportedExtensionMatchesOptionTagsCaseInsensitively) {
+  EXPECT_TRUE(is_supported_extension("timer"));
+  EXPECT_TRUE(is_supported_extension("Timer"));
+  EXPECT_FALSE(is_supported_extension("100rel"));
+  EXPECT_FALSE(is_supported_extension("timer, 100rel"));
+}
+
 TEST(UserAgent, ByeOutsideADialogGets481) {
   UaHarness h;
   RequestSpec spec;

@@ -162,6 +162,18 @@ TEST_F(DialogTest, InfoDtmfRelayReachesListener) {
   EXPECT_EQ(oks("INFO"), 1u);
 }
 
+TEST_F(DialogTest, InfoDtmfRelayEventNumbersTenAndElevenAreStarAndPound) {
+  for (auto [signal, digit] : {std::pair{"10", '*'}, std::pair{"11", '#'}}) {
+    RequestSpec info = in_dialog("INFO", tag, signal[1] == '0' ? 2 : 3);
+    info.content_type = "application/dtmf-relay";
+    info.body = std::string("Signal=") + signal + "\r\nDuration=100\r\n";
+    h.deliver(info);
+  }
+  ASSERT_EQ(h.listener.dtmf.size(), 2u);
+  EXPECT_EQ(h.listener.dtmf[0], std::make_pair('*', 100));
+  EXPECT_EQ(h.listener.dtmf[1], std::make_pair('#', 100));
+}
+
 TEST_F(DialogTest, InfoDtmfDigitReachesListener) {
   RequestSpec info = in_dialog("INFO", tag, 2);
   info.content_type = "application/dtmf";

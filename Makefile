@@ -36,6 +36,7 @@ run: deps-build build
 # each fuzz target for FUZZ_SECONDS under ASan/UBSan.
 test: deps build format-check
 	scripts/run-tests.sh $(BUILD_DIR)
+	scripts/tidy.sh $(BUILD_DIR)
 	$(MAKE) sanitize
 	$(MAKE) fuzz
 

@@ -10,7 +10,6 @@
 #include <utility>
 #include <vector>
 
-#include "signaling/message/expected_compat.hpp"  // std::expected where the library lacks it (clang 14)
 
 namespace chorus::sip {
 

@@ -36,8 +36,8 @@ void write_log(LogLevel level, std::string_view component, std::string_view mess
 
 // Arguments after the message are LogField initialisers: CHORUS_LOG(kInfo, "sip", "call answered",
 // {"call_id", id}, {"room", room}). Fields are not evaluated when the level is off.
-#define CHORUS_LOG(level, component, message, ...)                                    \
-  do {                                                                                \
-    if (::chorus::log_enabled(::chorus::LogLevel::level))                             \
+#define CHORUS_LOG(level, component, message, ...)                                       \
+  do {                                                                                   \
+    if (::chorus::log_enabled(::chorus::LogLevel::level))                                \
       ::chorus::write_log(::chorus::LogLevel::level, component, message, {__VA_ARGS__}); \
   } while (0)

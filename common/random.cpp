@@ -40,7 +40,9 @@ Xoshiro256& generator() {
 
 }  // namespace
 
-std::uint64_t random_u64() { return generator().next(); }
+std::uint64_t random_u64() {
+  return generator().next();
+}
 
 std::string random_alphanumeric(std::size_t length) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -12,7 +12,9 @@ TimerQueue::TimerId TimerQueue::schedule(Millis after, std::function<void()> fn)
   return id;
 }
 
-void TimerQueue::cancel(TimerId id) { live_.erase(id); }
+void TimerQueue::cancel(TimerId id) {
+  live_.erase(id);
+}
 
 std::optional<TimePoint> TimerQueue::run_due(TimePoint until) {
   while (!heap_.empty()) {

@@ -49,9 +49,7 @@ class TimerQueue {
     std::function<void()> fn;
   };
   struct Later {
-    bool operator()(const Entry& a, const Entry& b) const {
-      return a.when != b.when ? a.when > b.when : a.id > b.id;
-    }
+    bool operator()(const Entry& a, const Entry& b) const { return a.when != b.when ? a.when > b.when : a.id > b.id; }
   };
   std::priority_queue<Entry, std::vector<Entry>, Later> heap_;
   std::unordered_set<TimerId> live_;

@@ -12,7 +12,9 @@ std::vector<sip::Header> warning(const sdp::NegotiationError& error) {
   return {{"Warning", error.warning_value("chorus")}};
 }
 
-sip::CallDecision no_ports() { return {503, "No Media Ports", {}, {{"Retry-After", "10"}}}; }
+sip::CallDecision no_ports() {
+  return {503, "No Media Ports", {}, {{"Retry-After", "10"}}};
+}
 
 }  // namespace
 
@@ -53,7 +55,7 @@ sdp::MediaPorts ConferenceService::leased_ports(const Participant& participant) 
 }
 
 std::expected<std::string, sdp::NegotiationError> ConferenceService::answer_for(Participant& participant,
-                                                                               const sdp::AnswerPlan& plan) {
+                                                                                const sdp::AnswerPlan& plan) {
   auto answer = sdp::build_answer(plan, sdp::LocalMediaAddress{media_address_}, leased_ports(participant),
                                   next_origin(participant));
   if (!answer) return std::unexpected(answer.error());

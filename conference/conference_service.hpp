@@ -10,8 +10,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <expected>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>

@@ -33,7 +33,7 @@ class RoomDirectory {
   [[nodiscard]] std::size_t size() const { return rooms_.size(); }
 
  private:
-  std::map<std::string, Room, std::less<>> rooms_;                 // by id
+  std::map<std::string, Room, std::less<>> rooms_;                // by id
   std::map<std::string, std::string, std::less<>> id_by_number_;  // dial-in number → id
 };
 

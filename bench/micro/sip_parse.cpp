@@ -26,7 +26,8 @@ const std::string kInvite =
     "Max-Forwards: 70\r\n"
     "Subject: Performance Test\r\n"
     "Content-Type: application/sdp\r\n"
-    "Content-Length: " + std::to_string(kSdp.size()) + "\r\n\r\n" + kSdp;
+    "Content-Length: " +
+    std::to_string(kSdp.size()) + "\r\n\r\n" + kSdp;
 
 void BM_ParseInvite(benchmark::State& state) {
   for (auto _ : state) {

@@ -15,7 +15,7 @@
 namespace chorus::sip {
 
 struct GenericParam {
-  std::string name;  // lower-cased
+  std::string name;   // lower-cased
   std::string value;  // quotes kept off; empty for a flag
   bool has_value = false;
 };
@@ -39,8 +39,8 @@ struct Via {
 struct NameAddr {
   std::string display_name;  // unquoted
   SipUri uri;
-  std::string uri_text;      // the URI as written
-  bool wildcard = false;     // Contact: *
+  std::string uri_text;   // the URI as written
+  bool wildcard = false;  // Contact: *
   std::vector<GenericParam> params;
 
   [[nodiscard]] std::string tag() const;

@@ -29,8 +29,8 @@ struct ParseLimits {
 };
 
 struct ParseError {
-  int status = 400;      // 400, 505 or 513
-  std::string reason;    // e.g. "Bad Via header", "Missing Call-ID"
+  int status = 400;    // 400, 505 or 513
+  std::string reason;  // e.g. "Bad Via header", "Missing Call-ID"
   bool is_request = true;
   bool have_response_headers = false;  // partial has usable Via/From/To/Call-ID/CSeq
   SipMessage partial;
@@ -87,7 +87,7 @@ class StreamFramer {
   std::size_t line_feeds_ = 0;   // LFs skipped between messages since the last ping
   std::size_t pings_ = 0;
   std::optional<std::size_t> frame_bytes_;  // total size of the front message once known
-  bool fatal_ = false;           // framing was lost: every next() is kFatal
+  bool fatal_ = false;                      // framing was lost: every next() is kFatal
 };
 
 }  // namespace chorus::sip

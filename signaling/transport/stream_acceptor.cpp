@@ -48,7 +48,9 @@ void StreamAcceptor::close() {
   retry_timer_.cancel();
 }
 
-std::uint16_t StreamAcceptor::port() const { return acceptor_.is_open() ? local_port_ : 0; }
+std::uint16_t StreamAcceptor::port() const {
+  return acceptor_.is_open() ? local_port_ : 0;
+}
 
 void StreamAcceptor::accept() {
   acceptor_.async_accept([self = shared_from_this()](const boost::system::error_code& ec, tcp::socket socket) {

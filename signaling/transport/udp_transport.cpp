@@ -37,7 +37,9 @@ void UdpTransport::close() {
   socket_.close(ignored);
 }
 
-std::uint16_t UdpTransport::port() const { return socket_.is_open() ? local_.port() : 0; }
+std::uint16_t UdpTransport::port() const {
+  return socket_.is_open() ? local_.port() : 0;
+}
 
 boost::system::error_code UdpTransport::send_to(std::string_view bytes, udp::endpoint to) {
   boost::system::error_code ec;

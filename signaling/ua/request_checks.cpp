@@ -7,8 +7,8 @@ namespace {
 
 constexpr std::array kSupportedMethods{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "INFO", "UPDATE"};
 // RFC 3261 and the extensions in common use (RFC 3262, 3265, 3311, 3428, 3515, 3903, 6086, 6665).
-constexpr std::array kKnownMethods{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "INFO", "UPDATE",
-                                   "PRACK", "SUBSCRIBE", "NOTIFY", "MESSAGE", "REFER", "PUBLISH"};
+constexpr std::array kKnownMethods{"INVITE", "ACK",   "BYE",       "CANCEL", "OPTIONS", "REGISTER", "INFO",
+                                   "UPDATE", "PRACK", "SUBSCRIBE", "NOTIFY", "MESSAGE", "REFER",    "PUBLISH"};
 
 bool method_in(std::string_view method, const auto& list) {
   for (std::string_view m : list)
@@ -44,7 +44,8 @@ std::optional<Rejection> check_body(const SipMessage& request) {
   if (request.body.empty() || request.method == "ACK" || request.method == "INFO" || request.method == "CANCEL")
     return std::nullopt;  // INFO bodies are judged by the INFO handler (RFC 6086 packages)
   if (const auto* enc = request.header("Content-Encoding"); enc && !iequals(trim(*enc), "identity"))
-    return Rejection{415, "Unsupported Media Type", {{"Accept-Encoding", "identity"}, {"Accept", std::string(kAcceptedBodies)}}};
+    return Rejection{
+        415, "Unsupported Media Type", {{"Accept-Encoding", "identity"}, {"Accept", std::string(kAcceptedBodies)}}};
   if (!sdp_body_of(request))
     return Rejection{415, "Unsupported Media Type", {{"Accept", std::string(kAcceptedBodies)}}};
   return std::nullopt;
@@ -52,19 +53,24 @@ std::optional<Rejection> check_body(const SipMessage& request) {
 
 }  // namespace
 
-bool is_supported_method(std::string_view method) { return method_in(method, kSupportedMethods); }
+bool is_supported_method(std::string_view method) {
+  return method_in(method, kSupportedMethods);
+}
 
 bool is_supported_extension(std::string_view option_tag) {
   for (auto tag : split_header_list(kSupportedExtensions))
     if (iequals(tag, option_tag)) return true;
   return false;
 }
-bool is_known_method(std::string_view method) { return method_in(method, kKnownMethods); }
+bool is_known_method(std::string_view method) {
+  return method_in(method, kKnownMethods);
+}
 
 std::optional<Rejection> check_request(const SipMessage& request) {
   // §8.2.1: a method we do not implement.
   if (!is_supported_method(request.method)) {
-    if (!is_known_method(request.method)) return Rejection{501, "Not Implemented", {{"Allow", std::string(kAllowedMethods)}}};
+    if (!is_known_method(request.method))
+      return Rejection{501, "Not Implemented", {{"Allow", std::string(kAllowedMethods)}}};
     return Rejection{405, "Method Not Allowed", {{"Allow", std::string(kAllowedMethods)}}};
   }
   // §8.2.2.1: a Request-URI scheme we do not understand.

@@ -50,7 +50,8 @@ SipMessage UserAgent::response_for(const SipMessage& request, int status, std::s
 
 void UserAgent::respond(TransactionId id, const SipMessage& request, int status, std::string_view reason,
                         const std::vector<Header>& extra, std::string_view to_tag) {
-  SipMessage response = response_for(request, status, to_tag.empty() && status > 100 ? random_token(8) : to_tag, reason);
+  SipMessage response =
+      response_for(request, status, to_tag.empty() && status > 100 ? random_token(8) : to_tag, reason);
   for (const auto& h : extra) response.add_header(h.name, h.value);
   transactions_->respond(id, response);
 }
@@ -259,8 +260,9 @@ void UserAgent::send_in_dialog(Call& call, SipMessage request, ResponseCallback 
 namespace chorus::sip {
 
 void UserAgent::stamp_via(SipMessage& request, const PeerAddress& hop) const {
-  request.prepend_header("Via", "SIP/2.0/" + std::string(transport_name(hop.kind)) + " " + sender_.via_sent_by(hop.kind) +
-                                    ";branch=" + TransactionLayer::new_branch() + ";rport");
+  request.prepend_header("Via", "SIP/2.0/" + std::string(transport_name(hop.kind)) + " " +
+                                    sender_.via_sent_by(hop.kind) + ";branch=" + TransactionLayer::new_branch() +
+                                    ";rport");
 }
 
 }  // namespace chorus::sip

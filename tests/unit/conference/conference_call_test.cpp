@@ -6,6 +6,7 @@
 #include "conference/conference_service.hpp"
 #include "signaling/sdp/sdp_parser.hpp"
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
+#include "tests/unit/test_support/free_udp_ports.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -33,7 +34,8 @@ struct ConferenceCallTest : ::testing::Test {
   }
 
   RoomDirectory rooms;
-  media::UdpPortPool pool{"127.0.0.1", 43000, 43003};
+  const std::uint16_t first_port = test::free_udp_range(4);
+  media::UdpPortPool pool{"127.0.0.1", first_port, static_cast<std::uint16_t>(first_port + 3)};
   ConferenceService service{rooms, pool, sdp::MediaPolicy{}};
   ManualTimerQueue timers;
   RecordingSender sender;
@@ -49,7 +51,7 @@ TEST_F(ConferenceCallTest, CallToRoomIsAnsweredOnLeasedPortAndByeReleasesIt) {
   ASSERT_TRUE(answer.has_value()) << answer.error();
   ASSERT_EQ(answer->media.size(), 1u);
   const std::uint16_t port = answer->media[0].port;
-  EXPECT_TRUE(port == 43000 || port == 43002) << port;
+  EXPECT_TRUE(port == first_port || port == first_port + 2) << port;
   EXPECT_EQ(answer->media[0].formats.front(), "0") << "PCMU, our first choice among the offered";
   EXPECT_EQ(pool.bound_ports(), 2u);
   EXPECT_EQ(service.participants_in("1000"), 1u);

@@ -3,6 +3,7 @@
 // 127.0.0.1 (503 when none are left, back to the pool when the call ends), our own offer for an
 // INVITE without SDP, re-offers (hold). Each test has its own port range.
 #include "conference/conference_service.hpp"
+#include "tests/unit/test_support/free_udp_ports.hpp"
 
 #include <gtest/gtest.h>
 
@@ -99,8 +100,9 @@ sdp::SessionDescription sdp_of(std::string_view text) {
 }
 
 struct ConferenceTest : ::testing::Test {
-  // A pool of `pairs` RTP/RTCP pairs starting at `first` (distinct per test).
-  void start(std::uint16_t first, std::uint16_t pairs, std::size_t max_participants = 100) {
+  // A pool of `pairs` RTP/RTCP pairs on ports that are free now.
+  void start(std::uint16_t pairs, std::size_t max_participants = 100) {
+    first = test::free_udp_range(2u * pairs);
     pool = std::make_unique<media::UdpPortPool>("127.0.0.1", first, static_cast<std::uint16_t>(first + 2 * pairs - 1));
     Room room = default_room();
     room.max_participants = max_participants;
@@ -113,12 +115,13 @@ struct ConferenceTest : ::testing::Test {
 
   RoomDirectory rooms;
   sdp::MediaPolicy policy;
+  std::uint16_t first = 0;
   std::unique_ptr<media::UdpPortPool> pool;
   std::unique_ptr<ConferenceService> service;
 };
 
 TEST_F(ConferenceTest, UnknownRoomGets404) {
-  start(42000, 4);
+  start(4);
   auto decision = call("2000", 1, std::string(kOpusOffer));
   EXPECT_EQ(decision.status, 404);
   EXPECT_EQ(service->participant_count(), 0u);
@@ -126,7 +129,7 @@ TEST_F(ConferenceTest, UnknownRoomGets404) {
 }
 
 TEST_F(ConferenceTest, RoomAnswersWithLeasedPortAndOfferPayloadNumbers) {
-  start(42100, 4);
+  start(4);
   auto decision = call("1000", 1, std::string(kOpusOffer));
   ASSERT_EQ(decision.status, 200) << decision.reason;
   EXPECT_EQ(pool->leased_pairs(), 1u);
@@ -139,8 +142,8 @@ TEST_F(ConferenceTest, RoomAnswersWithLeasedPortAndOfferPayloadNumbers) {
   ASSERT_EQ(answer.media.size(), 1u);
   const sdp::MediaDescription& m = answer.media[0];
   EXPECT_EQ(m.port, p->ports[0]->rtp_port());
-  EXPECT_GE(m.port, 42100);
-  EXPECT_LE(m.port, 42107);
+  EXPECT_GE(m.port, first);
+  EXPECT_LE(m.port, first + 7);
   // Our first choice, opus, under the offerer's number 111; DTMF under its 100.
   ASSERT_FALSE(m.formats.empty());
   EXPECT_EQ(m.formats[0], "111");
@@ -158,7 +161,7 @@ TEST_F(ConferenceTest, RoomAnswersWithLeasedPortAndOfferPayloadNumbers) {
 }
 
 TEST_F(ConferenceTest, StaticOfferGetsStaticAnswer) {
-  start(42150, 2);
+  start(2);
   auto decision = call("1000", 1, std::string(kPcmaOnlyOffer));
   ASSERT_EQ(decision.status, 200) << decision.reason;
   const sdp::SessionDescription answer = sdp_of(decision.sdp);
@@ -168,7 +171,7 @@ TEST_F(ConferenceTest, StaticOfferGetsStaticAnswer) {
 }
 
 TEST_F(ConferenceTest, ParticipantIsListedWithCallerDetails) {
-  start(42200, 4);
+  start(4);
   ASSERT_EQ(call("1000", 7, std::string(kOpusOffer)).status, 200);
   EXPECT_EQ(service->participant_count(), 1u);
   EXPECT_EQ(service->participants_in("1000"), 1u);
@@ -184,7 +187,7 @@ TEST_F(ConferenceTest, ParticipantIsListedWithCallerDetails) {
 }
 
 TEST_F(ConferenceTest, CallEndedReleasesPorts) {
-  start(42300, 4);
+  start(4);
   ASSERT_EQ(call("1000", 1, std::string(kOpusOffer)).status, 200);
   ASSERT_EQ(call("1000", 2, std::string(kPcmaOnlyOffer)).status, 200);
   EXPECT_EQ(pool->bound_ports(), 4u);
@@ -199,7 +202,7 @@ TEST_F(ConferenceTest, CallEndedReleasesPorts) {
 }
 
 TEST_F(ConferenceTest, FullRoomGets486) {
-  start(42400, 4, 1);
+  start(4, 1);
   ASSERT_EQ(call("1000", 1, std::string(kOpusOffer)).status, 200);
   auto decision = call("1000", 2, std::string(kOpusOffer));
   EXPECT_EQ(decision.status, 486);
@@ -210,7 +213,7 @@ TEST_F(ConferenceTest, FullRoomGets486) {
 }
 
 TEST_F(ConferenceTest, NoCommonCodecGets488WithWarning) {
-  start(42500, 4);
+  start(4);
   auto decision = call("1000", 1, std::string(kNoCommonCodecOffer));
   EXPECT_EQ(decision.status, 488);
   ASSERT_EQ(decision.extra_headers.size(), 1u);
@@ -221,14 +224,14 @@ TEST_F(ConferenceTest, NoCommonCodecGets488WithWarning) {
 }
 
 TEST_F(ConferenceTest, BadSdpGets400) {
-  start(42550, 2);
+  start(2);
   auto decision = call("1000", 1, std::string("this is not sdp"));
   EXPECT_EQ(decision.status, 400);
   EXPECT_EQ(pool->bound_ports(), 0u);
 }
 
 TEST_F(ConferenceTest, PoolExhaustedGets503AndLeaksNothing) {
-  start(42600, 1);
+  start(1);
   ASSERT_EQ(call("1000", 1, std::string(kOpusOffer)).status, 200);
   auto decision = call("1000", 2, std::string(kOpusOffer));
   EXPECT_EQ(decision.status, 503);
@@ -240,7 +243,7 @@ TEST_F(ConferenceTest, PoolExhaustedGets503AndLeaksNothing) {
 
 TEST_F(ConferenceTest, PartialLeaseIsGivenBackOn503) {
   policy.max_audio_streams = 2;
-  start(42650, 1);
+  start(1);
   auto decision = call("1000", 1, std::string(kTwoAudioOffer));  // needs two pairs, the pool has one
   EXPECT_EQ(decision.status, 503);
   EXPECT_EQ(pool->bound_ports(), 0u);
@@ -248,7 +251,7 @@ TEST_F(ConferenceTest, PartialLeaseIsGivenBackOn503) {
 }
 
 TEST_F(ConferenceTest, InviteWithoutOfferGetsOurOfferThenAcceptsMatchingAnswer) {
-  start(42700, 4);
+  start(4);
   auto decision = call("1000", 1, std::nullopt);
   ASSERT_EQ(decision.status, 200) << decision.reason;
   const sdp::SessionDescription offer = sdp_of(decision.sdp);
@@ -278,7 +281,7 @@ TEST_F(ConferenceTest, InviteWithoutOfferGetsOurOfferThenAcceptsMatchingAnswer) 
 }
 
 TEST_F(ConferenceTest, AnswerWithCodecWeDidNotOfferIsRefused) {
-  start(42750, 2);
+  start(2);
   ASSERT_EQ(call("1000", 1, std::nullopt).status, 200);
   const std::string answer =
       "v=0\r\n"
@@ -293,7 +296,7 @@ TEST_F(ConferenceTest, AnswerWithCodecWeDidNotOfferIsRefused) {
 }
 
 TEST_F(ConferenceTest, HoldReOfferIsAnsweredRecvOnly) {
-  start(42800, 4);
+  start(4);
   ASSERT_EQ(call("1000", 1, std::string(kOpusOffer)).status, 200);
   const std::uint16_t port = service->participant(1)->ports[0]->rtp_port();
   ASSERT_TRUE(service->participant(1)->current_local.has_value());
@@ -312,7 +315,7 @@ TEST_F(ConferenceTest, HoldReOfferIsAnsweredRecvOnly) {
 }
 
 TEST_F(ConferenceTest, UnacceptableReOfferKeepsTheSession) {
-  start(42850, 2);
+  start(2);
   ASSERT_EQ(call("1000", 1, std::string(kOpusOffer)).status, 200);
   auto decision = service->on_remote_offer(1, kNoCommonCodecOffer);
   EXPECT_EQ(decision.status, 488);
@@ -322,7 +325,7 @@ TEST_F(ConferenceTest, UnacceptableReOfferKeepsTheSession) {
 }
 
 TEST_F(ConferenceTest, OfferRequestedGivesANewVersionOfOurOffer) {
-  start(42900, 2);
+  start(2);
   ASSERT_EQ(call("1000", 1, std::string(kOpusOffer)).status, 200);
   const std::string offer_text = service->on_offer_requested(1);
   const sdp::SessionDescription offer = sdp_of(offer_text);

@@ -2,6 +2,7 @@
 // on 127.0.0.1; leases give their ports back; ports held elsewhere are skipped; an empty pool
 // yields nullptr. Each test uses its own port range so tests may run in parallel processes.
 #include "media/udp_port_pool.hpp"
+#include "tests/unit/test_support/free_udp_ports.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -42,14 +43,15 @@ std::uint16_t local_port_of(int fd) {
 }
 
 TEST(UdpPortPool, LeasesEvenRtpAndOddRtcpReallyBound) {
-  UdpPortPool pool("127.0.0.1", 41000, 41019);
+  const std::uint16_t base = test::free_udp_range(20);
+  UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 19));
   EXPECT_EQ(pool.capacity_pairs(), 10u);
   auto lease = pool.allocate();
   ASSERT_NE(lease, nullptr);
   EXPECT_EQ(lease->rtp_port() % 2, 0);
   EXPECT_EQ(lease->rtcp_port(), lease->rtp_port() + 1);
-  EXPECT_GE(lease->rtp_port(), 41000);
-  EXPECT_LE(lease->rtcp_port(), 41019);
+  EXPECT_GE(lease->rtp_port(), base);
+  EXPECT_LE(lease->rtcp_port(), static_cast<std::uint16_t>(base + 19));
   EXPECT_EQ(local_port_of(lease->rtp_fd()), lease->rtp_port());
   EXPECT_EQ(local_port_of(lease->rtcp_fd()), lease->rtcp_port());
   EXPECT_EQ(pool.leased_pairs(), 1u);
@@ -62,17 +64,23 @@ TEST(UdpPortPool, LeasesEvenRtpAndOddRtcpReallyBound) {
 }
 
 TEST(UdpPortPool, OddFirstPortIsRoundedUpToEven) {
-  UdpPortPool pool("127.0.0.1", 41101, 41105);  // pairs 41102/3 and 41104/5
+  const std::uint16_t base = test::free_udp_range(6);
+  UdpPortPool pool(
+      "127.0.0.1", static_cast<std::uint16_t>(base + 1),
+      static_cast<std::uint16_t>(
+          base + 5));  // pairs static_cast<std::uint16_t>(base + 2)/3 and static_cast<std::uint16_t>(base + 4)/5
   EXPECT_EQ(pool.capacity_pairs(), 2u);
   auto a = pool.allocate();
   auto b = pool.allocate();
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  EXPECT_EQ((std::set<int>{a->rtp_port(), b->rtp_port()}), (std::set<int>{41102, 41104}));
+  EXPECT_EQ((std::set<int>{a->rtp_port(), b->rtp_port()}),
+            (std::set<int>{static_cast<std::uint16_t>(base + 2), static_cast<std::uint16_t>(base + 4)}));
 }
 
 TEST(UdpPortPool, LeaseDestructionFreesThePorts) {
-  UdpPortPool pool("127.0.0.1", 41200, 41201);
+  const std::uint16_t base = test::free_udp_range(2);
+  UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 1));
   auto lease = pool.allocate();
   ASSERT_NE(lease, nullptr);
   const std::uint16_t port = lease->rtp_port();
@@ -92,7 +100,8 @@ TEST(UdpPortPool, LeaseDestructionFreesThePorts) {
 }
 
 TEST(UdpPortPool, ReleasedPairRestsBeforeReuse) {
-  UdpPortPool pool("127.0.0.1", 41300, 41305);
+  const std::uint16_t base = test::free_udp_range(6);
+  UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 5));
   auto first = pool.allocate();
   ASSERT_NE(first, nullptr);
   const std::uint16_t port = first->rtp_port();
@@ -103,41 +112,45 @@ TEST(UdpPortPool, ReleasedPairRestsBeforeReuse) {
 }
 
 TEST(UdpPortPool, PortHeldByOthersIsSkipped) {
-  Probe squatter(41400);  // another process's RTP port
+  const std::uint16_t base = test::free_udp_range(4);
+  Probe squatter(base);  // another process's RTP port
   ASSERT_TRUE(squatter.bound());
-  UdpPortPool pool("127.0.0.1", 41400, 41403);
+  UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 3));
   auto lease = pool.allocate();
   ASSERT_NE(lease, nullptr);
-  EXPECT_EQ(lease->rtp_port(), 41402);
+  EXPECT_EQ(lease->rtp_port(), static_cast<std::uint16_t>(base + 2));
   EXPECT_EQ(pool.allocate(), nullptr);
   EXPECT_EQ(pool.leased_pairs(), 1u);
 }
 
 TEST(UdpPortPool, PairWithBusyRtcpPortIsSkippedWithoutLeakingRtp) {
-  Probe squatter(41501);  // RTCP port of the first pair
+  const std::uint16_t base = test::free_udp_range(4);
+  Probe squatter(static_cast<std::uint16_t>(base + 1));  // RTCP port of the first pair
   ASSERT_TRUE(squatter.bound());
-  UdpPortPool pool("127.0.0.1", 41500, 41503);
+  UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 3));
   auto lease = pool.allocate();
   ASSERT_NE(lease, nullptr);
-  EXPECT_EQ(lease->rtp_port(), 41502);
-  Probe rtp(41500);
+  EXPECT_EQ(lease->rtp_port(), static_cast<std::uint16_t>(base + 2));
+  Probe rtp(base);
   EXPECT_TRUE(rtp.bound()) << "the RTP socket of the skipped pair was closed";
 }
 
 TEST(UdpPortPool, SkippedPairIsUsableOnceFreed) {
-  UdpPortPool pool("127.0.0.1", 41600, 41601);
+  const std::uint16_t base = test::free_udp_range(2);
+  UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 1));
   {
-    Probe squatter(41600);
+    Probe squatter(base);
     ASSERT_TRUE(squatter.bound());
     EXPECT_EQ(pool.allocate(), nullptr);
   }
   auto lease = pool.allocate();
   ASSERT_NE(lease, nullptr);
-  EXPECT_EQ(lease->rtp_port(), 41600);
+  EXPECT_EQ(lease->rtp_port(), base);
 }
 
 TEST(UdpPortPool, ExhaustionYieldsNullptr) {
-  UdpPortPool pool("127.0.0.1", 41700, 41705);
+  const std::uint16_t base = test::free_udp_range(6);
+  UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 5));
   std::vector<std::unique_ptr<PortLease>> leases;
   for (int i = 0; i < 3; ++i) {
     leases.push_back(pool.allocate());
@@ -148,18 +161,20 @@ TEST(UdpPortPool, ExhaustionYieldsNullptr) {
   EXPECT_EQ(pool.bound_ports(), 6u);
   std::set<int> ports;
   for (const auto& l : leases) ports.insert(l->rtp_port());
-  EXPECT_EQ(ports, (std::set<int>{41700, 41702, 41704}));
+  EXPECT_EQ(ports, (std::set<int>{base, static_cast<std::uint16_t>(base + 2), static_cast<std::uint16_t>(base + 4)}));
 }
 
 TEST(UdpPortPool, Ipv6BindAddress) {
-  UdpPortPool pool("::1", 41800, 41801);
+  const std::uint16_t base = test::free_udp_range(2);
+  UdpPortPool pool("::1", base, static_cast<std::uint16_t>(base + 1));
   auto lease = pool.allocate();
   if (!lease) GTEST_SKIP() << "no IPv6 loopback here";
-  EXPECT_EQ(lease->rtp_port(), 41800);
+  EXPECT_EQ(lease->rtp_port(), base);
 }
 
 TEST(UdpPortPool, BadBindAddressLeasesNothing) {
-  UdpPortPool pool("not-an-ip", 41900, 41903);
+  const std::uint16_t base = test::free_udp_range(4);
+  UdpPortPool pool("not-an-ip", base, static_cast<std::uint16_t>(base + 3));
   EXPECT_EQ(pool.allocate(), nullptr);
   EXPECT_EQ(pool.leased_pairs(), 0u);
 }

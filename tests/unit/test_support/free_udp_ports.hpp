@@ -33,7 +33,8 @@ inline std::uint16_t free_udp_range(unsigned count) {
   for (int attempt = 0; attempt < 200; ++attempt) {
     const unsigned first = 2 * start(rng);  // 40000..60000, even
     bool all_free = true;
-    for (unsigned p = first; p < first + count && all_free; ++p) all_free = udp_port_is_free(static_cast<std::uint16_t>(p));
+    for (unsigned p = first; p < first + count && all_free; ++p)
+      all_free = udp_port_is_free(static_cast<std::uint16_t>(p));
     if (all_free) return static_cast<std::uint16_t>(first);
   }
   throw std::runtime_error("no free UDP port range found");

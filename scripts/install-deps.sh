@@ -7,7 +7,8 @@ set -euo pipefail
 build_packages=(
   build-essential g++ cmake ninja-build pkg-config git
   libboost1.74-dev libboost-system1.74-dev   # Boost.Asio (+ssl) for transports; header-only mostly
-  libssl-dev openssl                          # TLS transport, digest, later DTLS-SRTP
+  libssl-dev openssl                          # TLS transport, DTLS-SRTP, STUN MESSAGE-INTEGRITY
+  libsrtp2-dev                                # SRTP/SRTCP (media/srtp)
   nlohmann-json3-dev                          # JSON (REST, status)
   libyaml-cpp-dev                             # optional YAML config file
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks

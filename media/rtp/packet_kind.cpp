@@ -13,7 +13,9 @@ bool has_stun_magic_cookie(std::span<const std::uint8_t> datagram) {
 // RFC 5761 §4: RTCP packet types 192..223 (SR 200, RR 201, SDES 202, BYE 203, APP 204, RTPFB 205,
 // PSFB 206, XR 207) collide with RTP's marker bit + payload types 64..95, which is why RTP must
 // not use those payload types on a muxed port. Everything else in 128..255 is RTP.
-bool is_rtcp_packet_type(std::uint8_t second_byte) { return second_byte >= 192 && second_byte <= 223; }
+bool is_rtcp_packet_type(std::uint8_t second_byte) {
+  return second_byte >= 192 && second_byte <= 223;
+}
 
 }  // namespace
 

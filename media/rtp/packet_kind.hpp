@@ -17,10 +17,10 @@ namespace chorus::media {
 enum class PacketKind { kStun, kDtls, kRtp, kRtcp, kUnknown };
 
 // Minimum sizes a datagram must have before it is handed to the protocol's parser.
-inline constexpr std::size_t kStunHeaderSize = 20;  // RFC 5389 §6: fixed 20-byte header
-inline constexpr std::size_t kDtlsRecordHeaderSize = 13;  // RFC 6347 §4.1: type, version, epoch, seq, length
-inline constexpr std::size_t kRtpMinimumSize = 12;  // RFC 3550 §5.1: fixed header
-inline constexpr std::size_t kRtcpMinimumSize = 8;  // RFC 3550 §6.4.2: an empty RR (header + SSRC)
+inline constexpr std::size_t kStunHeaderSize = 20;             // RFC 5389 §6: fixed 20-byte header
+inline constexpr std::size_t kDtlsRecordHeaderSize = 13;       // RFC 6347 §4.1: type, version, epoch, seq, length
+inline constexpr std::size_t kRtpMinimumSize = 12;             // RFC 3550 §5.1: fixed header
+inline constexpr std::size_t kRtcpMinimumSize = 8;             // RFC 3550 §6.4.2: an empty RR (header + SSRC)
 inline constexpr std::uint32_t kStunMagicCookie = 0x2112A442;  // RFC 5389 §6
 
 // RFC 7983 §7 with RFC 5761 §4 for RTP vs RTCP. ZRTP (16..19), TURN channels (64..79) and

@@ -37,7 +37,9 @@ std::optional<std::size_t> one_byte_elements_size(std::span<const OneByteExtensi
   return size;
 }
 
-std::size_t round_up_to_word(std::size_t size) { return (size + 3) & ~std::size_t{3}; }
+std::size_t round_up_to_word(std::size_t size) {
+  return (size + 3) & ~std::size_t{3};
+}
 
 }  // namespace
 

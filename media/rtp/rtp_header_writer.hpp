@@ -25,7 +25,7 @@ struct RtpHeaderFields {
   std::uint16_t sequence_number = 0;
   std::uint32_t timestamp = 0;
   std::uint32_t ssrc = 0;
-  std::span<const std::uint32_t> csrcs;  // at most 15 (RFC 3550 §5.1 CC is 4 bits)
+  std::span<const std::uint32_t> csrcs;                 // at most 15 (RFC 3550 §5.1 CC is 4 bits)
   std::span<const OneByteExtensionElement> extensions;  // none: no extension block, X bit clear
 };
 

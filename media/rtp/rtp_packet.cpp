@@ -75,9 +75,15 @@ std::optional<RtpPacket> RtpPacket::parse(std::span<std::uint8_t> buffer) noexce
   return packet;
 }
 
-std::uint16_t RtpPacket::sequence_number() const noexcept { return read_u16(buffer_, 2); }
-std::uint32_t RtpPacket::timestamp() const noexcept { return read_u32(buffer_, 4); }
-std::uint32_t RtpPacket::ssrc() const noexcept { return read_u32(buffer_, 8); }
+std::uint16_t RtpPacket::sequence_number() const noexcept {
+  return read_u16(buffer_, 2);
+}
+std::uint32_t RtpPacket::timestamp() const noexcept {
+  return read_u32(buffer_, 4);
+}
+std::uint32_t RtpPacket::ssrc() const noexcept {
+  return read_u32(buffer_, 8);
+}
 
 std::span<const std::uint8_t> RtpPacket::csrc_bytes() const noexcept {
   return std::span<const std::uint8_t>{buffer_}.subspan(kFixedHeaderSize, kCsrcSize * csrc_count());
@@ -178,9 +184,15 @@ bool RtpPacket::set_payload_type(std::uint8_t payload_type) noexcept {
   return true;
 }
 
-void RtpPacket::set_sequence_number(std::uint16_t sequence_number) noexcept { write_u16(buffer_, 2, sequence_number); }
-void RtpPacket::set_timestamp(std::uint32_t timestamp) noexcept { write_u32(buffer_, 4, timestamp); }
-void RtpPacket::set_ssrc(std::uint32_t ssrc) noexcept { write_u32(buffer_, 8, ssrc); }
+void RtpPacket::set_sequence_number(std::uint16_t sequence_number) noexcept {
+  write_u16(buffer_, 2, sequence_number);
+}
+void RtpPacket::set_timestamp(std::uint32_t timestamp) noexcept {
+  write_u32(buffer_, 4, timestamp);
+}
+void RtpPacket::set_ssrc(std::uint32_t ssrc) noexcept {
+  write_u32(buffer_, 8, ssrc);
+}
 
 // ---- Extension parsers.
 
@@ -191,7 +203,9 @@ std::optional<std::string_view> as_text(std::span<const std::uint8_t> data) {
   return std::string_view{reinterpret_cast<const char*>(data.data()), data.size()};
 }
 
-bool is_alphanumeric(char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool is_alphanumeric(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
 
 // RFC 8866 §9 token-char, which RFC 5888 §4's identification-tag (the mid) is made of.
 bool is_token_char(char c) {

@@ -32,8 +32,8 @@ enum class ExtensionForm {
 
 class RtpPacket {
  public:
-  static constexpr std::size_t kFixedHeaderSize = 12;      // RFC 3550 §5.1
-  static constexpr std::uint8_t kVersion = 2;              // RFC 3550 §5.1
+  static constexpr std::size_t kFixedHeaderSize = 12;       // RFC 3550 §5.1
+  static constexpr std::uint8_t kVersion = 2;               // RFC 3550 §5.1
   static constexpr std::uint16_t kOneByteProfile = 0xBEDE;  // RFC 8285 §4.2
   static constexpr std::uint16_t kTwoByteProfile = 0x1000;  // RFC 8285 §4.3 (low 4 bits: appbits)
 

@@ -15,7 +15,7 @@ namespace chorus::media::rtcp {
 struct App {
   std::uint8_t subtype = 0;  // 5 bits
   std::uint32_t ssrc = 0;
-  std::array<char, 4> name{};  // four ASCII characters
+  std::array<char, 4> name{};          // four ASCII characters
   std::span<const std::uint8_t> data;  // a multiple of 32 bits
 
   // nullopt unless the body holds SSRC and name.
@@ -25,8 +25,7 @@ struct App {
   std::optional<std::size_t> write(std::span<std::uint8_t> out) const;
 
   bool operator==(const App& other) const {
-    return subtype == other.subtype && ssrc == other.ssrc && name == other.name &&
-           std::ranges::equal(data, other.data);
+    return subtype == other.subtype && ssrc == other.ssrc && name == other.name && std::ranges::equal(data, other.data);
   }
 };
 

@@ -36,8 +36,7 @@ std::size_t Bye::size() const {
 std::optional<std::size_t> Bye::write(std::span<std::uint8_t> out) const {
   const std::size_t total = size();
   if (ssrcs.size() > kMaxCount || reason.size() > kMaxReasonLength || out.size() < total) return std::nullopt;
-  if (!write_header(out, static_cast<std::uint8_t>(ssrcs.size()), static_cast<std::uint8_t>(PacketType::kBye),
-                    total)) {
+  if (!write_header(out, static_cast<std::uint8_t>(ssrcs.size()), static_cast<std::uint8_t>(PacketType::kBye), total)) {
     return std::nullopt;
   }
   std::size_t pos = kHeaderSize;

@@ -19,8 +19,8 @@ struct ReportBlock {
   std::uint8_t fraction_lost = 0;  // fixed point, lost / expected * 256
   std::int32_t cumulative_lost = 0;
   std::uint32_t extended_highest_sequence = 0;
-  std::uint32_t jitter = 0;  // RTP timestamp units
-  std::uint32_t last_sr = 0;  // LSR: middle 32 bits of the last SR's NTP timestamp
+  std::uint32_t jitter = 0;               // RTP timestamp units
+  std::uint32_t last_sr = 0;              // LSR: middle 32 bits of the last SR's NTP timestamp
   std::uint32_t delay_since_last_sr = 0;  // DLSR: units of 1/65536 s
 
   // `data` must hold at least kSize octets.

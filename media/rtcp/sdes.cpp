@@ -10,7 +10,9 @@ namespace {
 
 constexpr std::size_t kMaxItemLength = 255;
 
-std::size_t round_up4(std::size_t n) { return (n + 3) & ~std::size_t{3}; }
+std::size_t round_up4(std::size_t n) {
+  return (n + 3) & ~std::size_t{3};
+}
 
 // Parses the chunk starting at `pos` (32-bit aligned within the body) and advances `pos` past
 // its terminator and padding.

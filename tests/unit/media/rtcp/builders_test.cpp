@@ -1,0 +1,187 @@
+// Builders: every packet type writes the annotated wire vector back octet for octet (or, for
+// transport-cc, a packet that parses to the same value), refuses buffers that are too small,
+// and the minimal RFC 3550 compound (RR or SR + SDES CNAME) walks and parses back.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <vector>
+
+#include "media/rtcp/app.hpp"
+#include "media/rtcp/bye.hpp"
+#include "media/rtcp/compound_builder.hpp"
+#include "media/rtcp/generic_nack.hpp"
+#include "media/rtcp/payload_feedback.hpp"
+#include "media/rtcp/sdes.hpp"
+#include "media/rtcp/sender_report.hpp"
+#include "media/rtcp/tmmbr.hpp"
+#include "media/rtcp/transport_cc.hpp"
+#include "tests/unit/media/rtcp/rtcp_test_vectors.hpp"
+
+namespace chorus::media::rtcp {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Parses `wire`, writes the value back and expects the same octets; then checks that one octet
+// less of buffer is refused.
+template <class Packet>
+void expect_rebuilds(std::span<const std::uint8_t> wire) {
+  const auto bytes = test::heap_copy(wire);
+  const auto packet = Packet::parse(*RtcpHeader::parse(bytes));
+  ASSERT_TRUE(packet);
+  std::vector<std::uint8_t> out(wire.size());
+  const auto written = packet->write(out);
+  ASSERT_TRUE(written);
+  EXPECT_EQ(*written, wire.size());
+  EXPECT_EQ(out, bytes);
+  std::vector<std::uint8_t> small(wire.size() - 1);
+  EXPECT_FALSE(packet->write(small));
+}
+
+TEST(Builders, SenderReportRebuildsWireVector) {
+  expect_rebuilds<SenderReport>(test::kSenderReport);
+}
+TEST(Builders, ReceiverReportRebuildsWireVector) {
+  expect_rebuilds<ReceiverReport>(test::kReceiverReport);
+}
+TEST(Builders, SdesRebuildsWireVector) {
+  expect_rebuilds<Sdes>(test::kSdesCname);
+}
+TEST(Builders, ByeRebuildsWireVector) {
+  expect_rebuilds<Bye>(test::kByeWithReason);
+}
+TEST(Builders, AppRebuildsWireVector) {
+  expect_rebuilds<App>(test::kApp);
+}
+TEST(Builders, GenericNackRebuildsWireVector) {
+  expect_rebuilds<GenericNack>(test::kGenericNack);
+}
+TEST(Builders, TmmbrRebuildsWireVector) {
+  expect_rebuilds<Tmmbr>(test::kTmmbr);
+}
+TEST(Builders, PliRebuildsWireVector) {
+  expect_rebuilds<Pli>(test::kPli);
+}
+TEST(Builders, FirRebuildsWireVector) {
+  expect_rebuilds<Fir>(test::kFir);
+}
+TEST(Builders, RembRebuildsWireVector) {
+  expect_rebuilds<Remb>(test::kRemb);
+}
+
+TEST(Builders, TransportCcRoundTripsThroughItsOwnChunkChoice) {
+  const auto bytes = test::heap_copy(test::kTransportCc);
+  const auto original = TransportCc::parse(*RtcpHeader::parse(bytes));
+  ASSERT_TRUE(original);
+  std::array<std::uint8_t, 64> out{};
+  const auto written = original->write(out);
+  ASSERT_TRUE(written);
+  EXPECT_EQ(*written % 4, 0U);
+  const auto header = RtcpHeader::parse(std::span(out).first(*written));
+  ASSERT_TRUE(header);
+  EXPECT_EQ(TransportCc::parse(*header), original);
+}
+
+TEST(Builders, TransportCcUsesRunLengthForLongRuns) {
+  TransportCc feedback{1, 2, 65530, -5, 9, {}};
+  for (std::uint16_t i = 0; i < 40; ++i) {
+    const bool received = i < 20 || i == 39;
+    feedback.packets.push_back({static_cast<std::uint16_t>(65530 + i),
+                                received ? TransportCcStatus::kReceivedSmallDelta : TransportCcStatus::kNotReceived,
+                                received ? 750us : 0us});
+  }
+  feedback.packets[25] = {static_cast<std::uint16_t>(65530 + 25), TransportCcStatus::kReceivedLargeDelta, -2ms};
+  std::array<std::uint8_t, 128> out{};
+  const auto written = feedback.write(out);
+  ASSERT_TRUE(written);
+  EXPECT_EQ(TransportCc::parse(*RtcpHeader::parse(std::span(out).first(*written))), feedback);
+}
+
+TEST(Builders, TransportCcRefusesDeltaTooLargeForItsStatus) {
+  TransportCc feedback{1, 2, 0, 0, 0, {{0, TransportCcStatus::kReceivedSmallDelta, 64ms}}};
+  std::array<std::uint8_t, 64> out{};
+  EXPECT_FALSE(feedback.write(out));
+  feedback.packets[0].status = TransportCcStatus::kReceivedLargeDelta;
+  EXPECT_TRUE(feedback.write(out));
+  feedback.packets[0].sequence_number = 1;  // must be base + 0
+  EXPECT_FALSE(feedback.write(out));
+}
+
+TEST(Builders, BitratesRoundDownToTheirMantissa) {
+  const Remb remb{1, 1'000'001, {3}};
+  std::array<std::uint8_t, 32> out{};
+  const auto written = remb.write(out);
+  ASSERT_TRUE(written);
+  const auto parsed = Remb::parse(*RtcpHeader::parse(std::span(out).first(*written)));
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->bitrate_bps, 1'000'000U);  // 1000001 >> 2 << 2
+}
+
+TEST(Builders, RefusesEmptyNackFirAndTmmbr) {
+  std::array<std::uint8_t, 64> out{};
+  EXPECT_FALSE(GenericNack{}.write(out));
+  EXPECT_FALSE(Fir{}.write(out));
+  EXPECT_FALSE(Tmmbr{}.write(out));
+  EXPECT_TRUE(Tmmbn{}.write(out));
+}
+
+TEST(Builders, RefusesOverlongSdesItemAndByeReason) {
+  const std::string long_text(256, 'x');
+  std::array<std::uint8_t, 512> out{};
+  const Sdes sdes{{SdesChunk{1, {SdesItem{SdesItemType::kCname, long_text}}}}};
+  EXPECT_FALSE(sdes.write(out));
+  const Bye bye{{1}, long_text};
+  EXPECT_FALSE(bye.write(out));
+}
+
+TEST(CompoundBuilder, MinimalReceiverReportCompoundParsesBack) {
+  const ReceiverReport rr{0xCAFEBABE, {ReportBlock{0x1234, 12, -7, 70000, 33, 0x1A208000, 0x18000}}};
+  std::array<std::uint8_t, 128> out{};
+  const auto written = write_minimal_compound(rr, "chorus@conference", out);
+  ASSERT_TRUE(written);
+  const auto view = CompoundView::parse(std::span(out).first(*written));
+  ASSERT_TRUE(view);
+  EXPECT_FALSE(view->reduced_size());
+  ASSERT_EQ(view->packet_count(), 2U);
+  auto it = view->begin();
+  EXPECT_EQ(ReceiverReport::parse(*it++), rr);
+  const auto sdes = Sdes::parse(*it);
+  ASSERT_TRUE(sdes);
+  EXPECT_EQ(sdes->chunks.at(0).ssrc, 0xCAFEBABEU);
+  EXPECT_EQ(sdes->chunks.at(0).cname(), "chorus@conference");
+}
+
+TEST(CompoundBuilder, MinimalSenderReportCompoundParsesBack) {
+  const SenderReport sr{7, 0xE88F1A20, 0x80000000, 160, 1, 172, {}};
+  std::array<std::uint8_t, 64> out{};
+  const auto written = write_minimal_compound(sr, "a", out);
+  ASSERT_TRUE(written);
+  EXPECT_EQ(*written, 28U + 12U);  // SR without blocks, SDES chunk of 4 + 3 + 1 rounded to 8
+  const auto view = CompoundView::parse(std::span(out).first(*written));
+  ASSERT_TRUE(view);
+  EXPECT_EQ(SenderReport::parse(*view->begin()), sr);
+}
+
+TEST(CompoundBuilder, FailsAndStaysFailedWhenBufferIsFull) {
+  std::array<std::uint8_t, 36> out{};
+  CompoundBuilder builder(out);
+  EXPECT_TRUE(builder.add(ReceiverReport{1, {}}));      // 8 octets
+  EXPECT_FALSE(builder.add(Remb{1, 1000, {1, 2, 3}}));  // 32 octets do not fit in 28
+  EXPECT_FALSE(builder.add(Pli{1, 2}));                 // 12 would, but the compound is already broken
+  EXPECT_FALSE(builder.finish());
+}
+
+TEST(CompoundBuilder, AppendsFeedbackAfterReport) {
+  std::array<std::uint8_t, 64> out{};
+  CompoundBuilder builder(out);
+  EXPECT_TRUE(builder.add(ReceiverReport{1, {}}));
+  EXPECT_TRUE(builder.add(Pli{1, 2}));
+  ASSERT_EQ(builder.finish(), 20U);
+  const auto view = CompoundView::parse(std::span(out).first(20));
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->packet_count(), 2U);
+}
+
+}  // namespace
+}  // namespace chorus::media::rtcp

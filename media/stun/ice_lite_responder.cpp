@@ -66,7 +66,8 @@ IceLiteOutcome IceLiteResponder::respond(std::span<const std::uint8_t> datagram,
     // RFC 8489 §6.3.1: a request whose attributes do not parse is answered 400; anything else
     // malformed is dropped. The request failed before authentication: no MESSAGE-INTEGRITY.
     if (header->message_class != StunClass::kRequest) return outcome;
-    return respond_with(build_binding_error(out, header->transaction_id, kErrorBadRequest, std::nullopt), kErrorBadRequest);
+    return respond_with(build_binding_error(out, header->transaction_id, kErrorBadRequest, std::nullopt),
+                        kErrorBadRequest);
   }
   // RFC 8489 §7.3: a FINGERPRINT that does not match means this is not STUN after all.
   if (message->fingerprint() && !check_fingerprint(*message)) return outcome;
@@ -96,17 +97,16 @@ IceLiteOutcome IceLiteResponder::answer_request(const StunMessage& request, cons
   }
   // RFC 8489 §7.3.1: after authentication, comprehension-required attributes we do not know → 420.
   if (!request.unknown_required().empty()) {
-    auto outcome = respond_with(
-        build_binding_error(out, id, kErrorUnknownAttribute, local_password_, request.unknown_required()),
-        kErrorUnknownAttribute);
+    auto outcome =
+        respond_with(build_binding_error(out, id, kErrorUnknownAttribute, local_password_, request.unknown_required()),
+                     kErrorUnknownAttribute);
     outcome.authenticated = outcome.verdict == IceLiteVerdict::kRespond;
     return outcome;
   }
   // RFC 8445 §7.3.1.1 and §6.1.1: we are always controlled; a peer that says it is controlled
   // too must switch, which 487 tells it to.
   if (request.ice_controlled()) {
-    auto outcome = respond_with(build_binding_error(out, id, kErrorRoleConflict, local_password_),
-                                kErrorRoleConflict);
+    auto outcome = respond_with(build_binding_error(out, id, kErrorRoleConflict, local_password_), kErrorRoleConflict);
     outcome.authenticated = outcome.verdict == IceLiteVerdict::kRespond;
     return outcome;
   }

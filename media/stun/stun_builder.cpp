@@ -23,11 +23,16 @@ std::span<const std::uint8_t> as_bytes(std::string_view text) {
 
 std::string_view reason_phrase(int code) {
   switch (code) {
-    case kErrorBadRequest: return "Bad Request";
-    case kErrorUnauthorized: return "Unauthorized";
-    case kErrorUnknownAttribute: return "Unknown Attribute";
-    case kErrorRoleConflict: return "Role Conflict";
-    default: return "";
+    case kErrorBadRequest:
+      return "Bad Request";
+    case kErrorUnauthorized:
+      return "Unauthorized";
+    case kErrorUnknownAttribute:
+      return "Unknown Attribute";
+    case kErrorRoleConflict:
+      return "Role Conflict";
+    default:
+      return "";
   }
 }
 
@@ -42,8 +47,8 @@ StunBuilder::StunBuilder(std::span<std::uint8_t> buffer, StunClass message_class
   if (buffer_.size() > kMaxMessageSize) buffer_ = buffer_.first(kMaxMessageSize);
   const auto cls = static_cast<std::uint16_t>(message_class);
   // RFC 8489 §5 figure 3: interleave C1 C0 into M11..M0.
-  const auto type = static_cast<std::uint16_t>((method & 0x000F) | ((method & 0x0070) << 1) |
-                                               ((method & 0x0F80) << 2) | ((cls & 0x1) << 4) | ((cls & 0x2) << 7));
+  const auto type = static_cast<std::uint16_t>((method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2) |
+                                               ((cls & 0x1) << 4) | ((cls & 0x2) << 7));
   write16(buffer_, 0, type);
   write16(buffer_, 2, 0);
   write32(buffer_, 4, kMagicCookie);
@@ -112,9 +117,13 @@ bool StunBuilder::add_xor_mapped_address(const TransportAddress& address) {
   return true;
 }
 
-bool StunBuilder::add_priority(std::uint32_t priority) { return add_u32(attribute::kPriority, priority); }
+bool StunBuilder::add_priority(std::uint32_t priority) {
+  return add_u32(attribute::kPriority, priority);
+}
 
-bool StunBuilder::add_use_candidate() { return append(attribute::kUseCandidate, 0).has_value(); }
+bool StunBuilder::add_use_candidate() {
+  return append(attribute::kUseCandidate, 0).has_value();
+}
 
 bool StunBuilder::add_ice_controlled(std::uint64_t tie_breaker) {
   return add_u64(attribute::kIceControlled, tie_breaker);
@@ -156,7 +165,9 @@ bool StunBuilder::add_message_integrity(std::span<const std::uint8_t> key) {
   return true;
 }
 
-bool StunBuilder::add_message_integrity(std::string_view key) { return add_message_integrity(as_bytes(key)); }
+bool StunBuilder::add_message_integrity(std::string_view key) {
+  return add_message_integrity(as_bytes(key));
+}
 
 bool StunBuilder::add_fingerprint() {
   if (!ok_) return false;

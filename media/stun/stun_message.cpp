@@ -98,13 +98,20 @@ bool known_value_ok(std::uint16_t type, std::span<const std::uint8_t> value) {
 
 std::string_view to_string(StunParseError error) {
   switch (error) {
-    case StunParseError::kTooShort: return "shorter than a STUN header";
-    case StunParseError::kNotStun: return "not STUN (top bits or magic cookie)";
-    case StunParseError::kLengthMismatch: return "header length does not match the datagram";
-    case StunParseError::kTooLarge: return "larger than the STUN message limit";
-    case StunParseError::kAttributeOverrun: return "attribute runs past the message";
-    case StunParseError::kBadAttributeValue: return "attribute value of the wrong size";
-    case StunParseError::kFingerprintNotLast: return "FINGERPRINT is not the last attribute";
+    case StunParseError::kTooShort:
+      return "shorter than a STUN header";
+    case StunParseError::kNotStun:
+      return "not STUN (top bits or magic cookie)";
+    case StunParseError::kLengthMismatch:
+      return "header length does not match the datagram";
+    case StunParseError::kTooLarge:
+      return "larger than the STUN message limit";
+    case StunParseError::kAttributeOverrun:
+      return "attribute runs past the message";
+    case StunParseError::kBadAttributeValue:
+      return "attribute value of the wrong size";
+    case StunParseError::kFingerprintNotLast:
+      return "FINGERPRINT is not the last attribute";
   }
   return "unknown";
 }
@@ -165,18 +172,41 @@ bool StunMessage::record(std::uint16_t type, std::uint16_t offset, std::uint16_t
   if (!known_value_ok(type, data_.subspan(offset, length))) return false;
   Slot slot = kSlotCount;
   switch (type) {
-    case attribute::kUsername: slot = kSlotUsername; break;
-    case attribute::kSoftware: slot = kSlotSoftware; break;
-    case attribute::kMessageIntegrity: slot = kSlotMessageIntegrity; break;
-    case attribute::kFingerprint: slot = kSlotFingerprint; break;
-    case attribute::kXorMappedAddress: slot = kSlotXorMappedAddress; break;
-    case attribute::kPriority: slot = kSlotPriority; break;
-    case attribute::kUseCandidate: slot = kSlotUseCandidate; break;
-    case attribute::kIceControlled: slot = kSlotIceControlled; break;
-    case attribute::kIceControlling: slot = kSlotIceControlling; break;
-    case attribute::kErrorCode: slot = kSlotErrorCode; break;
-    case attribute::kUnknownAttributes: slot = kSlotUnknownAttributes; break;
-    case attribute::kMappedAddress: return true;  // understood (RFC 8489 §14.1), not needed by ICE
+    case attribute::kUsername:
+      slot = kSlotUsername;
+      break;
+    case attribute::kSoftware:
+      slot = kSlotSoftware;
+      break;
+    case attribute::kMessageIntegrity:
+      slot = kSlotMessageIntegrity;
+      break;
+    case attribute::kFingerprint:
+      slot = kSlotFingerprint;
+      break;
+    case attribute::kXorMappedAddress:
+      slot = kSlotXorMappedAddress;
+      break;
+    case attribute::kPriority:
+      slot = kSlotPriority;
+      break;
+    case attribute::kUseCandidate:
+      slot = kSlotUseCandidate;
+      break;
+    case attribute::kIceControlled:
+      slot = kSlotIceControlled;
+      break;
+    case attribute::kIceControlling:
+      slot = kSlotIceControlling;
+      break;
+    case attribute::kErrorCode:
+      slot = kSlotErrorCode;
+      break;
+    case attribute::kUnknownAttributes:
+      slot = kSlotUnknownAttributes;
+      break;
+    case attribute::kMappedAddress:
+      return true;  // understood (RFC 8489 §14.1), not needed by ICE
     default:
       if (attribute::comprehension_required(type) && unknown_count_ < kMaxUnknownReported &&
           std::find(unknown_required_.begin(), unknown_required_.begin() + unknown_count_, type) ==
@@ -229,8 +259,8 @@ std::optional<TransportAddress> StunMessage::xor_mapped_address() const {
   mask[0] = 0x21, mask[1] = 0x12, mask[2] = 0xA4, mask[3] = 0x42;
   std::copy(header_.transaction_id.begin(), header_.transaction_id.end(), mask.begin() + 4);
   TransportAddress address;
-  address.family = (*bytes)[1] == static_cast<std::uint8_t>(AddressFamily::kIpv6) ? AddressFamily::kIpv6
-                                                                                    : AddressFamily::kIpv4;
+  address.family =
+      (*bytes)[1] == static_cast<std::uint8_t>(AddressFamily::kIpv6) ? AddressFamily::kIpv6 : AddressFamily::kIpv4;
   address.port = static_cast<std::uint16_t>(read16(*bytes, 2) ^ (kMagicCookie >> 16));
   for (std::size_t i = 0; i < address.ip_size(); ++i) address.ip[i] = (*bytes)[4 + i] ^ mask[i];
   return address;
@@ -286,8 +316,8 @@ bool hmac_sha1_with_length(std::span<const std::uint8_t> message, std::uint16_t 
   scratch[2] = static_cast<std::uint8_t>(length_field >> 8);
   scratch[3] = static_cast<std::uint8_t>(length_field);
   unsigned int out_size = 0;
-  const unsigned char* result = HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), scratch.data(),
-                                     message.size(), out.data(), &out_size);
+  const unsigned char* result =
+      HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), scratch.data(), message.size(), out.data(), &out_size);
   return result != nullptr && out_size == kMessageIntegritySize;
 }
 

@@ -53,7 +53,9 @@ inline constexpr std::uint16_t kFingerprint = 0x8028;
 inline constexpr std::uint16_t kIceControlled = 0x8029;
 inline constexpr std::uint16_t kIceControlling = 0x802A;
 // RFC 8489 §14: 0x0000-0x7FFF must be understood; 0x8000-0xFFFF may be ignored.
-[[nodiscard]] constexpr bool comprehension_required(std::uint16_t type) { return type < 0x8000; }
+[[nodiscard]] constexpr bool comprehension_required(std::uint16_t type) {
+  return type < 0x8000;
+}
 }  // namespace attribute
 
 enum class AddressFamily : std::uint8_t { kIpv4 = 0x01, kIpv6 = 0x02 };  // RFC 8489 §14.1 values
@@ -79,11 +81,11 @@ struct ErrorCode {
 // (RFC 8489 §6.3: silently discard); the rest are STUN headers over malformed attributes.
 enum class StunParseError : std::uint8_t {
   kTooShort,
-  kNotStun,           // the two top bits are not zero, or the magic cookie is wrong
-  kLengthMismatch,    // header length is not a multiple of 4, or not the datagram's length
-  kTooLarge,          // above kMaxMessageSize
-  kAttributeOverrun,  // an attribute header or value (with padding) runs past the message
-  kBadAttributeValue, // a known attribute with a value of the wrong size
+  kNotStun,            // the two top bits are not zero, or the magic cookie is wrong
+  kLengthMismatch,     // header length is not a multiple of 4, or not the datagram's length
+  kTooLarge,           // above kMaxMessageSize
+  kAttributeOverrun,   // an attribute header or value (with padding) runs past the message
+  kBadAttributeValue,  // a known attribute with a value of the wrong size
   kFingerprintNotLast,
 };
 

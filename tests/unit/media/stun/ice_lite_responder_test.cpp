@@ -60,9 +60,7 @@ std::vector<std::uint8_t> make_request(const RequestOptions& options) {
 
 class IceLiteResponderTest : public ::testing::Test {
  protected:
-  IceLiteOutcome respond(std::span<const std::uint8_t> datagram) {
-    return responder_.respond(datagram, source_, out_);
-  }
+  IceLiteOutcome respond(std::span<const std::uint8_t> datagram) { return responder_.respond(datagram, source_, out_); }
   StunMessage response(const IceLiteOutcome& outcome) {
     auto message = StunMessage::parse(std::span(out_).first(outcome.response_size));
     EXPECT_TRUE(message.has_value());
@@ -151,7 +149,7 @@ TEST_F(IceLiteResponderTest, TamperedRequestGetsUnauthorized) {
   const std::size_t fp = parsed->fingerprint_offset();
   const std::uint32_t crc = crc32(std::span(bytes).first(fp)) ^ kFingerprintXor;
   bytes[fp + 4] = crc >> 24, bytes[fp + 5] = (crc >> 16) & 0xff, bytes[fp + 6] = (crc >> 8) & 0xff,
-  bytes[fp + 7] = crc & 0xff;
+             bytes[fp + 7] = crc & 0xff;
   auto outcome = respond(bytes);
   EXPECT_EQ(outcome.error_code, 401);
   EXPECT_FALSE(outcome.use_candidate);

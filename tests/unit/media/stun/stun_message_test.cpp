@@ -11,7 +11,9 @@
 namespace chorus::media::stun {
 namespace {
 
-std::vector<std::uint8_t> copy_of(std::span<const std::uint8_t> bytes) { return {bytes.begin(), bytes.end()}; }
+std::vector<std::uint8_t> copy_of(std::span<const std::uint8_t> bytes) {
+  return {bytes.begin(), bytes.end()};
+}
 
 // Bytes of a Binding request header with the given attribute bytes after it (length set to match).
 std::vector<std::uint8_t> request_with(std::vector<std::uint8_t> attributes) {
@@ -103,7 +105,8 @@ TEST(StunMessage, TamperedByteFailsFingerprint) {
 }
 
 TEST(StunMessage, MissingAttributesFailBothChecks) {
-  auto message = StunMessage::parse(request_with({}));
+  const auto bytes = request_with({});
+  auto message = StunMessage::parse(bytes);
   ASSERT_TRUE(message.has_value());
   EXPECT_FALSE(check_integrity(*message, rfc5769::kPassword));
   EXPECT_FALSE(check_fingerprint(*message));
@@ -116,8 +119,7 @@ TEST(StunMessage, RejectsTruncatedDatagram) {
     EXPECT_FALSE(message.has_value()) << size;
   }
   EXPECT_EQ(StunMessage::parse(std::span(rfc5769::kSampleRequest).first(19)).error(), StunParseError::kTooShort);
-  EXPECT_EQ(StunMessage::parse(std::span(rfc5769::kSampleRequest).first(40)).error(),
-            StunParseError::kLengthMismatch);
+  EXPECT_EQ(StunMessage::parse(std::span(rfc5769::kSampleRequest).first(40)).error(), StunParseError::kLengthMismatch);
 }
 
 TEST(StunMessage, RejectsLengthLargerThanDatagram) {
@@ -185,7 +187,8 @@ TEST(StunMessage, IgnoresAttributesAfterMessageIntegrityButFingerprint) {
   std::vector<std::uint8_t> attributes = {0x00, 0x08, 0x00, 0x14};
   attributes.resize(24);
   attributes.insert(attributes.end(), {0x00, 0x25, 0x00, 0x00, 0x7f, 0x00, 0x00, 0x00});
-  auto message = StunMessage::parse(request_with(attributes));
+  const auto bytes = request_with(attributes);
+  auto message = StunMessage::parse(bytes);
   ASSERT_TRUE(message.has_value());
   EXPECT_FALSE(message->use_candidate());
   EXPECT_TRUE(message->unknown_required().empty());
@@ -193,8 +196,9 @@ TEST(StunMessage, IgnoresAttributesAfterMessageIntegrityButFingerprint) {
 }
 
 TEST(StunMessage, DetectsUseCandidateAndIceControlling) {
-  auto message = StunMessage::parse(request_with({0x00, 0x25, 0x00, 0x00, 0x80, 0x2a, 0x00, 0x08, 0x01, 0x02, 0x03,
-                                                  0x04, 0x05, 0x06, 0x07, 0x08}));
+  const auto bytes =
+      request_with({0x00, 0x25, 0x00, 0x00, 0x80, 0x2a, 0x00, 0x08, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08});
+  auto message = StunMessage::parse(bytes);
   ASSERT_TRUE(message.has_value());
   EXPECT_TRUE(message->use_candidate());
   EXPECT_EQ(message->ice_controlling(), 0x0102030405060708u);
@@ -202,8 +206,9 @@ TEST(StunMessage, DetectsUseCandidateAndIceControlling) {
 
 TEST(StunMessage, ReportsUnknownComprehensionRequiredAttributes) {
   // 0x7f00 twice (reported once), 0x0003 (RFC 3489 CHANGE-REQUEST), and 0xc000 (optional: ignored).
-  auto message = StunMessage::parse(request_with({0x7f, 0x00, 0x00, 0x00, 0x7f, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00,
-                                                  0x04, 0, 0, 0, 0, 0xc0, 0x00, 0x00, 0x01, 0xff, 0, 0, 0}));
+  const auto bytes = request_with({0x7f, 0x00, 0x00, 0x00, 0x7f, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x04,
+                                   0,    0,    0,    0,    0xc0, 0x00, 0x00, 0x01, 0xff, 0,    0,    0});
+  auto message = StunMessage::parse(bytes);
   ASSERT_TRUE(message.has_value());
   ASSERT_EQ(message->unknown_required().size(), 2u);
   EXPECT_EQ(message->unknown_required()[0], 0x7f00);

@@ -39,38 +39,38 @@ void expect_rebuilds(std::span<const std::uint8_t> wire) {
   EXPECT_FALSE(packet->write(small));
 }
 
-TEST(Builders, SenderReportRebuildsWireVector) {
+TEST(RtcpBuilders, SenderReportRebuildsWireVector) {
   expect_rebuilds<SenderReport>(test::kSenderReport);
 }
-TEST(Builders, ReceiverReportRebuildsWireVector) {
+TEST(RtcpBuilders, ReceiverReportRebuildsWireVector) {
   expect_rebuilds<ReceiverReport>(test::kReceiverReport);
 }
-TEST(Builders, SdesRebuildsWireVector) {
+TEST(RtcpBuilders, SdesRebuildsWireVector) {
   expect_rebuilds<Sdes>(test::kSdesCname);
 }
-TEST(Builders, ByeRebuildsWireVector) {
+TEST(RtcpBuilders, ByeRebuildsWireVector) {
   expect_rebuilds<Bye>(test::kByeWithReason);
 }
-TEST(Builders, AppRebuildsWireVector) {
+TEST(RtcpBuilders, AppRebuildsWireVector) {
   expect_rebuilds<App>(test::kApp);
 }
-TEST(Builders, GenericNackRebuildsWireVector) {
+TEST(RtcpBuilders, GenericNackRebuildsWireVector) {
   expect_rebuilds<GenericNack>(test::kGenericNack);
 }
-TEST(Builders, TmmbrRebuildsWireVector) {
+TEST(RtcpBuilders, TmmbrRebuildsWireVector) {
   expect_rebuilds<Tmmbr>(test::kTmmbr);
 }
-TEST(Builders, PliRebuildsWireVector) {
+TEST(RtcpBuilders, PliRebuildsWireVector) {
   expect_rebuilds<Pli>(test::kPli);
 }
-TEST(Builders, FirRebuildsWireVector) {
+TEST(RtcpBuilders, FirRebuildsWireVector) {
   expect_rebuilds<Fir>(test::kFir);
 }
-TEST(Builders, RembRebuildsWireVector) {
+TEST(RtcpBuilders, RembRebuildsWireVector) {
   expect_rebuilds<Remb>(test::kRemb);
 }
 
-TEST(Builders, TransportCcRoundTripsThroughItsOwnChunkChoice) {
+TEST(RtcpBuilders, TransportCcRoundTripsThroughItsOwnChunkChoice) {
   const auto bytes = test::heap_copy(test::kTransportCc);
   const auto original = TransportCc::parse(*RtcpHeader::parse(bytes));
   ASSERT_TRUE(original);
@@ -83,7 +83,7 @@ TEST(Builders, TransportCcRoundTripsThroughItsOwnChunkChoice) {
   EXPECT_EQ(TransportCc::parse(*header), original);
 }
 
-TEST(Builders, TransportCcUsesRunLengthForLongRuns) {
+TEST(RtcpBuilders, TransportCcUsesRunLengthForLongRuns) {
   TransportCc feedback{1, 2, 65530, -5, 9, {}};
   for (std::uint16_t i = 0; i < 40; ++i) {
     const bool received = i < 20 || i == 39;
@@ -98,7 +98,7 @@ TEST(Builders, TransportCcUsesRunLengthForLongRuns) {
   EXPECT_EQ(TransportCc::parse(*RtcpHeader::parse(std::span(out).first(*written))), feedback);
 }
 
-TEST(Builders, TransportCcRefusesDeltaTooLargeForItsStatus) {
+TEST(RtcpBuilders, TransportCcRefusesDeltaTooLargeForItsStatus) {
   TransportCc feedback{1, 2, 0, 0, 0, {{0, TransportCcStatus::kReceivedSmallDelta, 64ms}}};
   std::array<std::uint8_t, 64> out{};
   EXPECT_FALSE(feedback.write(out));
@@ -108,7 +108,7 @@ TEST(Builders, TransportCcRefusesDeltaTooLargeForItsStatus) {
   EXPECT_FALSE(feedback.write(out));
 }
 
-TEST(Builders, BitratesRoundDownToTheirMantissa) {
+TEST(RtcpBuilders, BitratesRoundDownToTheirMantissa) {
   const Remb remb{1, 1'000'001, {3}};
   std::array<std::uint8_t, 32> out{};
   const auto written = remb.write(out);
@@ -118,7 +118,7 @@ TEST(Builders, BitratesRoundDownToTheirMantissa) {
   EXPECT_EQ(parsed->bitrate_bps, 1'000'000U);  // 1000001 >> 2 << 2
 }
 
-TEST(Builders, RefusesEmptyNackFirAndTmmbr) {
+TEST(RtcpBuilders, RefusesEmptyNackFirAndTmmbr) {
   std::array<std::uint8_t, 64> out{};
   EXPECT_FALSE(GenericNack{}.write(out));
   EXPECT_FALSE(Fir{}.write(out));
@@ -126,7 +126,7 @@ TEST(Builders, RefusesEmptyNackFirAndTmmbr) {
   EXPECT_TRUE(Tmmbn{}.write(out));
 }
 
-TEST(Builders, RefusesOverlongSdesItemAndByeReason) {
+TEST(RtcpBuilders, RefusesOverlongSdesItemAndByeReason) {
   const std::string long_text(256, 'x');
   std::array<std::uint8_t, 512> out{};
   const Sdes sdes{{SdesChunk{1, {SdesItem{SdesItemType::kCname, long_text}}}}};

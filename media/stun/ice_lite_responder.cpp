@@ -21,7 +21,7 @@ std::optional<std::size_t> build_binding_error(std::span<std::uint8_t> out, cons
                                                std::span<const std::uint16_t> unknown) {
   StunBuilder builder(out, StunClass::kErrorResponse, kMethodBinding, id);
   builder.add_error_code(code, reason_phrase(code));
-  // RFC 8489 §14.9: a 420 lists the attributes it did not understand.
+  // RFC 8489 §14.13: a 420 lists the attributes it did not understand.
   if (code == kErrorUnknownAttribute) builder.add_unknown_attributes(unknown);
   if (key) builder.add_message_integrity(*key);
   builder.add_fingerprint();
@@ -33,7 +33,7 @@ std::optional<std::size_t> build_binding_error(std::span<std::uint8_t> out, cons
 std::optional<std::size_t> build_binding_success(std::span<std::uint8_t> out, const TransactionId& id,
                                                  const TransportAddress& mapped, std::string_view key) {
   StunBuilder builder(out, StunClass::kSuccessResponse, kMethodBinding, id);
-  // RFC 8445 §7.3.1.4 / RFC 8489 §10.1: the reflexive address is the request's source.
+  // RFC 8445 §7.3.1.2: the mapped address is the source of the request.
   builder.add_xor_mapped_address(mapped);
   builder.add_message_integrity(key);
   builder.add_fingerprint();
@@ -63,13 +63,13 @@ IceLiteOutcome IceLiteResponder::respond(std::span<const std::uint8_t> datagram,
   }
   auto message = StunMessage::parse(datagram);
   if (!message) {
-    // RFC 8489 §6.3.1: a request whose attributes do not parse is answered 400; anything else
+    // RFC 8489 §14.8: 400 is the answer to a malformed request; anything else
     // malformed is dropped. The request failed before authentication: no MESSAGE-INTEGRITY.
     if (header->message_class != StunClass::kRequest) return outcome;
     return respond_with(build_binding_error(out, header->transaction_id, kErrorBadRequest, std::nullopt),
                         kErrorBadRequest);
   }
-  // RFC 8489 §7.3: a FINGERPRINT that does not match means this is not STUN after all.
+  // RFC 8489 §6.3: a FINGERPRINT that does not match means this is not STUN after all.
   if (message->fingerprint() && !check_fingerprint(*message)) return outcome;
   if (message->message_class() == StunClass::kIndication) {
     // RFC 8445 §11: Binding indications keep NAT bindings open; they get no answer.
@@ -84,7 +84,7 @@ IceLiteOutcome IceLiteResponder::respond(std::span<const std::uint8_t> datagram,
 IceLiteOutcome IceLiteResponder::answer_request(const StunMessage& request, const TransportAddress& source,
                                                 std::span<std::uint8_t> out) const {
   const TransactionId& id = request.transaction_id();
-  // RFC 8489 §6.3.1: a method we do not implement; RFC 8445 §7.2.2 makes FINGERPRINT mandatory
+  // RFC 8489 §14.8: 400 for a method we do not implement; RFC 8445 §7 makes FINGERPRINT mandatory
   // in connectivity checks; RFC 8489 §9.1.3: no USERNAME or MESSAGE-INTEGRITY → 400.
   if (request.method() != kMethodBinding || !request.fingerprint() || !request.username() ||
       !request.message_integrity()) {
@@ -95,7 +95,7 @@ IceLiteOutcome IceLiteResponder::answer_request(const StunMessage& request, cons
   if (!username_matches(*request.username()) || !check_integrity(request, local_password_)) {
     return respond_with(build_binding_error(out, id, kErrorUnauthorized, std::nullopt), kErrorUnauthorized);
   }
-  // RFC 8489 §7.3.1: after authentication, comprehension-required attributes we do not know → 420.
+  // RFC 8489 §6.3.1: after authentication, comprehension-required attributes we do not know → 420.
   if (!request.unknown_required().empty()) {
     auto outcome =
         respond_with(build_binding_error(out, id, kErrorUnknownAttribute, local_password_, request.unknown_required()),
@@ -113,7 +113,7 @@ IceLiteOutcome IceLiteResponder::answer_request(const StunMessage& request, cons
   auto outcome = respond_with(build_binding_success(out, id, source, local_password_), 0);
   if (outcome.verdict != IceLiteVerdict::kRespond) return outcome;
   outcome.authenticated = true;
-  // RFC 8445 §7.3.1.5: USE-CANDIDATE from the controlling agent nominates this pair.
+  // RFC 8445 §7.3.2: USE-CANDIDATE from the controlling agent nominates this pair at a lite agent.
   outcome.use_candidate = request.use_candidate();
   outcome.priority = request.priority();
   return outcome;

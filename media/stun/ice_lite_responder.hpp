@@ -9,7 +9,7 @@
 //   - a Binding request → kRespond with a success or an error response.
 // A success response means the request carried USERNAME "localufrag:remoteufrag" and a
 // MESSAGE-INTEGRITY keyed with the local password (RFC 8445 §7.2.2): the source address is then
-// validated, and with USE-CANDIDATE nominated (RFC 8445 §7.3.1.5). The caller must drop media
+// validated, and with USE-CANDIDATE nominated (RFC 8445 §7.3.2). The caller must drop media
 // and DTLS from any address not yet validated this way (the CVE-2023-51443 class of attack).
 // A lite agent is always the controlled agent (RFC 8445 §6.1.1), so a request that also
 // claims ICE-CONTROLLED gets 487 Role Conflict and the full agent switches role.
@@ -35,6 +35,12 @@ struct IceLiteOutcome {
   bool authenticated = false;     // the request passed USERNAME and MESSAGE-INTEGRITY checks
   bool use_candidate = false;     // authenticated and USE-CANDIDATE: nominate the source
   std::optional<std::uint32_t> priority;
+
+  // Only a success response validates the source: media and DTLS from it may then be accepted.
+  // 420 and 487 answers are authenticated but the check failed, so the peer will try again.
+  [[nodiscard]] bool source_validated() const {
+    return verdict == IceLiteVerdict::kRespond && error_code == 0 && authenticated;
+  }
 };
 
 class IceLiteResponder {

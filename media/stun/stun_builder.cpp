@@ -39,7 +39,7 @@ std::string_view reason_phrase(int code) {
 StunBuilder::StunBuilder(std::span<std::uint8_t> buffer, StunClass message_class, std::uint16_t method,
                          const TransactionId& transaction_id)
     : buffer_(buffer) {
-  // RFC 8489 §6.3 / §5: methods are twelve bits; the buffer holds at most one message.
+  // RFC 8489 §5: methods are twelve bits; the buffer holds at most one message.
   if (buffer_.size() < kHeaderSize || method > 0x0FFF) {
     ok_ = false;
     return;

@@ -122,10 +122,10 @@ class StunMessage {
   [[nodiscard]] std::optional<std::uint64_t> ice_controlled() const;   // the tie-breaker
   [[nodiscard]] std::optional<std::uint64_t> ice_controlling() const;  // the tie-breaker
   [[nodiscard]] std::optional<ErrorCode> error_code() const;
-  // UNKNOWN-ATTRIBUTES (RFC 8489 §14.9) of a 420 response: the raw list, two bytes per type.
+  // UNKNOWN-ATTRIBUTES (RFC 8489 §14.13) of a 420 response: the raw list, two bytes per type.
   [[nodiscard]] std::optional<std::span<const std::uint8_t>> unknown_attributes() const;
 
-  // RFC 8489 §7.3.1: comprehension-required attributes this parser does not know, before
+  // RFC 8489 §6.3.1: comprehension-required attributes this parser does not know, before
   // MESSAGE-INTEGRITY (those after it are ignored, RFC 8489 §14.5), at most kMaxUnknownReported.
   [[nodiscard]] std::span<const std::uint16_t> unknown_required() const {
     return std::span(unknown_required_).first(unknown_count_);

@@ -77,13 +77,14 @@ TEST_F(IceLiteResponderTest, ValidRequestGetsSignedSuccessWithMappedSource) {
   ASSERT_EQ(outcome.verdict, IceLiteVerdict::kRespond);
   EXPECT_EQ(outcome.error_code, 0);
   EXPECT_TRUE(outcome.authenticated);
+  EXPECT_TRUE(outcome.source_validated());
   EXPECT_FALSE(outcome.use_candidate);
   EXPECT_EQ(outcome.priority, 0x6e7f1effu);
   auto message = response(outcome);
   EXPECT_EQ(message.message_class(), StunClass::kSuccessResponse);
   EXPECT_EQ(message.transaction_id(), kId);
   EXPECT_EQ(message.xor_mapped_address(), source_);
-  // RFC 8445 §7.3.1.4: the response is signed with the password of the agent that answers.
+  // RFC 8445 §7.2.2: the short-term key is the password of the agent that answers.
   EXPECT_TRUE(check_integrity(message, kLocalPassword));
   EXPECT_TRUE(check_fingerprint(message));
 }
@@ -107,6 +108,7 @@ TEST_F(IceLiteResponderTest, WrongPasswordGetsUnsignedUnauthorized) {
   ASSERT_EQ(outcome.verdict, IceLiteVerdict::kRespond);
   EXPECT_EQ(outcome.error_code, 401);
   EXPECT_FALSE(outcome.authenticated);
+  EXPECT_FALSE(outcome.source_validated());
   EXPECT_FALSE(outcome.use_candidate);
   auto message = response(outcome);
   EXPECT_EQ(message.message_class(), StunClass::kErrorResponse);
@@ -194,6 +196,7 @@ TEST_F(IceLiteResponderTest, Rfc5769SampleRequestAuthenticatesThenConflictsOnRol
   ASSERT_EQ(outcome.verdict, IceLiteVerdict::kRespond);
   EXPECT_EQ(outcome.error_code, 487);
   EXPECT_TRUE(outcome.authenticated);
+  EXPECT_FALSE(outcome.source_validated());
   IceLiteResponder wrong_password("evtj", "wrong", "h6vY");
   EXPECT_EQ(wrong_password.respond(rfc5769::kSampleRequest, source_, out_).error_code, 401);
 }

@@ -135,6 +135,35 @@ TEST(RtcpBuilders, RefusesOverlongSdesItemAndByeReason) {
   EXPECT_FALSE(bye.write(out));
 }
 
+// Parses what `packet` writes and expects the same value back.
+template <class Packet>
+void expect_round_trip(const Packet& packet) {
+  std::vector<std::uint8_t> out(packet.size());
+  const auto written = packet.write(out);
+  ASSERT_TRUE(written);
+  ASSERT_EQ(*written, out.size());
+  const auto header = RtcpHeader::parse(out);
+  ASSERT_TRUE(header);
+  EXPECT_EQ(Packet::parse(*header), packet);
+}
+
+TEST(RtcpBuilders, MultiChunkSdesRoundTrips) {
+  const Sdes sdes{{
+      SdesChunk{1, {SdesItem{SdesItemType::kName, "Alice"}, SdesItem{SdesItemType::kCname, "alice@host"}}},
+      SdesChunk{2, {SdesItem{SdesItemType::kTool, "chorus"}}},
+      SdesChunk{3, {}},
+  }};
+  expect_round_trip(sdes);
+  EXPECT_EQ(sdes.chunks[0].cname(), "alice@host");
+  EXPECT_FALSE(sdes.chunks[1].cname());
+}
+
+TEST(RtcpBuilders, ByeWithoutReasonAndTmmbnWithItemsRoundTrip) {
+  expect_round_trip(Bye{{1, 2, 3}, {}});
+  expect_round_trip(Tmmbn{9, {TmmbItem{1, 64000, 28}, TmmbItem{2, 1ULL << 40, 511}}});
+  expect_round_trip(Fir{5, {FirEntry{1, 255}, FirEntry{2, 0}}});
+}
+
 TEST(CompoundBuilder, MinimalReceiverReportCompoundParsesBack) {
   const ReceiverReport rr{0xCAFEBABE, {ReportBlock{0x1234, 12, -7, 70000, 33, 0x1A208000, 0x18000}}};
   std::array<std::uint8_t, 128> out{};

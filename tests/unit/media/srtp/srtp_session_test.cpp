@@ -26,7 +26,8 @@ std::vector<std::uint8_t> with_room(std::vector<std::uint8_t> packet) {
 }
 
 // RFC 3550 §5.1: V=2, no padding, extension or CSRC, M=0, PT 111 (Opus), then seq, timestamp, SSRC.
-std::vector<std::uint8_t> rtp_packet(std::uint16_t seq, std::size_t length = kPacketLength) {
+std::vector<std::uint8_t> rtp_packet(std::uint16_t seq, std::uint32_t ssrc = kSsrc,
+                                     std::size_t length = kPacketLength) {
   std::vector<std::uint8_t> packet(length);
   const std::uint32_t timestamp = seq * 960u;
   packet[0] = 0x80;
@@ -35,7 +36,7 @@ std::vector<std::uint8_t> rtp_packet(std::uint16_t seq, std::size_t length = kPa
   packet[3] = static_cast<std::uint8_t>(seq);
   for (int i = 0; i < 4; ++i) {
     packet[4 + i] = static_cast<std::uint8_t>(timestamp >> (24 - 8 * i));
-    packet[8 + i] = static_cast<std::uint8_t>(kSsrc >> (24 - 8 * i));
+    packet[8 + i] = static_cast<std::uint8_t>(ssrc >> (24 - 8 * i));
   }
   for (std::size_t i = 12; i < length; ++i) packet[i] = static_cast<std::uint8_t>(i * 13 + seq);
   return packet;
@@ -83,6 +84,14 @@ std::vector<std::uint8_t> protect(SrtpSession& sender, std::uint16_t seq) {
   auto buffer = with_room(rtp_packet(seq));
   const auto length = sender.protect_rtp(buffer, kPacketLength);
   EXPECT_TRUE(length) << "seq " << seq;
+  buffer.resize(length.value_or(0));
+  return buffer;
+}
+
+std::vector<std::uint8_t> protect(SrtpSession& sender, std::uint16_t seq, std::uint32_t ssrc) {
+  auto buffer = with_room(rtp_packet(seq, ssrc));
+  const auto length = sender.protect_rtp(buffer, kPacketLength);
+  EXPECT_TRUE(length) << "seq " << seq << " ssrc " << ssrc;
   buffer.resize(length.value_or(0));
   return buffer;
 }
@@ -228,6 +237,19 @@ TEST_P(SrtpSessionSuite, RetransmissionOfTheSameRtpPacketIsProtectedAgain) {
   const auto again = protect(sender, 50);
   EXPECT_EQ(first, again);
   EXPECT_EQ(sender.counters().protected_packets, 2u);
+}
+
+TEST_P(SrtpSessionSuite, KeepsAReplayWindowPerSsrc) {
+  // ssrc_any_*: one session carries every stream of the RTP session, each with its own index.
+  auto [sender, receiver] = make_pair(GetParam());
+  const auto a = protect(sender, 500, 0xaaaa0001);
+  const auto b = protect(sender, 3, 0xbbbb0002);
+  EXPECT_TRUE(deliver(receiver, a));
+  EXPECT_TRUE(deliver(receiver, b));  // far behind stream A's index, but B's first packet
+  EXPECT_FALSE(deliver(receiver, b));
+  EXPECT_TRUE(deliver(receiver, protect(sender, 501, 0xaaaa0001)));
+  EXPECT_EQ(receiver.counters().unprotected_packets, 3u);
+  EXPECT_EQ(receiver.counters().replay, 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSuites, SrtpSessionSuite, ::testing::ValuesIn(kAllSrtpSuites),

@@ -617,10 +617,16 @@ class Chorusd:
         return self.last_status
 
     def wait_quiescent(self, t1_ms=None):
-        """Poll status() until transactions, dialogs and media ports are all 0, bounded by 64*T1 + 5 s."""
+        """Poll status() until transactions, dialogs and media ports are all 0.
+
+        Normally that is 64*T1 after the last message (Timers J and L). The bound allows the worst
+        legitimate case: a 2xx never ACKed ends its call with a BYE at 64*T1 (RFC 3261 §13.3.1.4),
+        and when the peer is already gone that BYE's transaction runs Timer F (another 64*T1) and
+        then Timer K (T4, 5 s): 128*T1 + T4, plus 5 s of slack. Polling returns as soon as it is 0.
+        """
         t1_ms = t1_ms or self.t1_ms
         keys = ("server_transactions", "client_transactions", "dialogs", "media_ports")
-        bound = 64 * t1_ms / 1000.0 + 5.0
+        bound = 128 * t1_ms / 1000.0 + 5.0 + 5.0
         deadline = Deadline(bound)
         status = None
         for _ in range(int(bound / 0.25) + 4):

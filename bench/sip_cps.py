@@ -94,7 +94,7 @@ def main():
         server = subprocess.Popen(
             ["taskset", "-c", "0", args.chorusd, "--data-dir", os.path.join(workdir, "var"), "--bind", "127.0.0.1",
              "--public-ip", "127.0.0.1", "--sip-port", str(port), "--sips-port", "0", "--http-port", "0",
-             "--ws-port", "0", "--rtp-ports", "20000-39999", "--log-level", "warn", "--max-calls", "50000"],
+             "--ws-port", "0", "--rtp-ports", "20000-29999", "--log-level", "warn", "--max-calls", "50000"],
             stdout=log, stderr=subprocess.STDOUT)
     best = None
     try:

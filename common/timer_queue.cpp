@@ -5,26 +5,34 @@ namespace chorus {
 TimerQueue::TimerId TimerQueue::schedule(Millis after, std::function<void()> fn) {
   const TimerId id = next_id_++;
   const TimePoint when = now() + after;
-  const bool earliest = heap_.empty() || when < heap_.top().when;
-  heap_.push(Entry{when, id, std::move(fn)});
+  const bool earliest = heap_.empty() || when < heap_.front().when;
+  heap_.push_back(Entry{when, id, std::move(fn)});
+  std::push_heap(heap_.begin(), heap_.end(), Later{});
   live_.insert(id);
   if (earliest) on_earliest_changed(when);
   return id;
 }
 
 void TimerQueue::cancel(TimerId id) {
-  live_.erase(id);
+  if (live_.erase(id) != 0 && heap_.size() > 2 * live_.size() + 1024) compact();
+}
+
+void TimerQueue::compact() {
+  std::erase_if(heap_, [this](const Entry& e) { return !live_.contains(e.id); });
+  std::make_heap(heap_.begin(), heap_.end(), Later{});
 }
 
 std::optional<TimePoint> TimerQueue::run_due(TimePoint until) {
   while (!heap_.empty()) {
-    if (live_.find(heap_.top().id) == live_.end()) {  // cancelled: discard lazily
-      heap_.pop();
+    if (!live_.contains(heap_.front().id)) {  // cancelled: discard lazily
+      std::pop_heap(heap_.begin(), heap_.end(), Later{});
+      heap_.pop_back();
       continue;
     }
-    if (heap_.top().when > until) return heap_.top().when;
-    Entry entry = std::move(const_cast<Entry&>(heap_.top()));
-    heap_.pop();
+    if (heap_.front().when > until) return heap_.front().when;
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
+    Entry entry = std::move(heap_.back());
+    heap_.pop_back();
     live_.erase(entry.id);
     entry.fn();  // may schedule or cancel other timers
   }

@@ -6,11 +6,11 @@
 // ManualTimerQueue and call advance() to move time, so no test sleeps.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <queue>
 #include <unordered_set>
 #include <vector>
 
@@ -51,7 +51,12 @@ class TimerQueue {
   struct Later {
     bool operator()(const Entry& a, const Entry& b) const { return a.when != b.when ? a.when > b.when : a.id > b.id; }
   };
-  std::priority_queue<Entry, std::vector<Entry>, Later> heap_;
+  // Drops cancelled entries from heap_ once they outnumber the live ones: a call cancels most of
+  // its timers (2xx retransmission, ACK wait) long before they are due, and a heap full of dead
+  // entries makes every push and pop slower.
+  void compact();
+
+  std::vector<Entry> heap_;  // a binary min-heap under Later (std::push_heap / std::pop_heap)
   std::unordered_set<TimerId> live_;
   TimerId next_id_ = 1;
 };

@@ -49,3 +49,30 @@ TEST(ManualTimerQueue, TimerScheduledFromCallbackFiresWithinSameAdvance) {
 
 }  // namespace
 }  // namespace chorus
+
+namespace chorus {
+namespace {
+
+TEST(ManualTimerQueue, ManyCancelledTimersLeaveTheLiveOnesFiringInOrder) {
+  // Cancelling most timers compacts the heap; the survivors must still fire, each exactly once,
+  // in deadline order.
+  ManualTimerQueue timers;
+  std::vector<int> fired;
+  std::vector<TimerQueue::TimerId> ids;
+  for (int i = 0; i < 10000; ++i)
+    ids.push_back(timers.schedule(Millis(10 + i % 997), [&fired, i] { fired.push_back(i); }));
+  for (int i = 0; i < 10000; ++i)
+    if (i % 10 != 0) timers.cancel(ids[i]);
+  EXPECT_EQ(timers.pending(), 1000u);
+  timers.advance(Millis(2000));
+  ASSERT_EQ(fired.size(), 1000u);
+  for (std::size_t k = 1; k < fired.size(); ++k) {
+    const int a = fired[k - 1], b = fired[k];
+    EXPECT_LE(10 + a % 997, 10 + b % 997);
+  }
+  for (int i : fired) EXPECT_EQ(i % 10, 0);
+  EXPECT_EQ(timers.pending(), 0u);
+}
+
+}  // namespace
+}  // namespace chorus

@@ -3,8 +3,8 @@
 #include <array>
 #include <charconv>
 #include <cstdint>
-#include <random>
 
+#include "common/random.hpp"
 #include "signaling/transaction/transaction.hpp"
 
 namespace chorus::sip {
@@ -30,33 +30,6 @@ void append_sent_by(std::string& out, const Via& via) {
   out.push_back(kSeparator);
   if (via.port) append_number(out, *via.port);
 }
-
-// xoshiro256** (Blackman and Vigna): statistically strong and a few nanoseconds per draw.
-class Xoshiro256 {
- public:
-  Xoshiro256() {
-    std::random_device device;
-    for (auto& word : state_) {
-      word = (static_cast<std::uint64_t>(device()) << 32) | device();
-      if (word == 0) word = 0x9e3779b97f4a7c15ULL;
-    }
-  }
-  std::uint64_t next() {
-    const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
-    const std::uint64_t t = state_[1] << 17;
-    state_[2] ^= state_[0];
-    state_[3] ^= state_[1];
-    state_[1] ^= state_[2];
-    state_[0] ^= state_[3];
-    state_[2] ^= t;
-    state_[3] = rotl(state_[3], 45);
-    return result;
-  }
-
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::array<std::uint64_t, 4> state_{};
-};
 
 }  // namespace
 
@@ -103,28 +76,7 @@ void make_client_key(std::string_view branch, std::string_view cseq_method, std:
 }
 
 std::string random_token(std::size_t length) {
-  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  thread_local Xoshiro256 generator;
-  std::string token(length, '\0');
-  std::uint64_t bits = 0;
-  int left = 0;
-  for (char& c : token) {
-    // Six bits a character, rejecting 62 and 63 so every character is equally likely.
-    for (;;) {
-      if (left == 0) {
-        bits = generator.next();
-        left = 10;
-      }
-      const auto index = static_cast<std::size_t>(bits & 0x3f);
-      bits >>= 6;
-      --left;
-      if (index < kAlphabet.size()) {
-        c = kAlphabet[index];
-        break;
-      }
-    }
-  }
-  return token;
+  return random_alphanumeric(length);
 }
 
 }  // namespace chorus::sip

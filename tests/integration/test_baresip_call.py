@@ -11,123 +11,17 @@ closed by the peer (CALL_CLOSED "Connection reset by peer", and the BYE in its S
 baresip is driven through ctrl_tcp: JSON commands and events framed as netstrings ("LEN:JSON,").
 """
 
-import json
 import os
-import socket
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chorus_harness as h  # noqa: E402
+from baresip_agent import BaresipAgent, read_text  # noqa: E402
 
 TEST = "test_baresip_call"
-START_TIMEOUT_S = 20.0
 CALL_TIMEOUT_S = 20.0
 SERVER_EXIT_TIMEOUT_S = 10.0  # chorusd promises 5 s
-
-
-class BaresipControl:
-    """A ctrl_tcp connection: send commands, collect events."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.buf = b""
-        self.events = []
-        self.responses = {}
-        self.sequence = 0
-
-    def _pump(self, timeout_s):
-        """Read what is there (up to timeout_s) and decode every complete netstring."""
-        self.sock.settimeout(max(0.001, timeout_s))
-        try:
-            chunk = self.sock.recv(65536)
-        except socket.timeout:
-            return
-        if not chunk:
-            raise h.Failure("baresip closed its ctrl_tcp connection")
-        self.buf += chunk
-        for _ in range(1000):
-            length, colon, rest = self.buf.partition(b":")
-            if not colon or not length.isdigit() or len(rest) < int(length) + 1:
-                return
-            payload, self.buf = rest[:int(length)], rest[int(length) + 1:]
-            message = json.loads(payload)
-            if message.get("event"):
-                self.events.append(message)
-                print(f"    baresip event {message.get('type')} {message.get('param', '')}", flush=True)
-            elif message.get("response"):
-                self.responses[message.get("token")] = message
-
-    def command(self, name, params=None, timeout_s=10.0):
-        self.sequence += 1
-        token = f"cmd{self.sequence}"
-        request = {"command": name, "token": token}
-        if params is not None:
-            request["params"] = params
-        data = json.dumps(request).encode()
-        self.sock.sendall(str(len(data)).encode() + b":" + data + b",")
-        reply = h.poll_until(lambda: self._pump(0.1) or self.responses.get(token), timeout_s,
-                             f"baresip's answer to {name}")
-        if not reply.get("ok"):
-            raise h.Failure(f"baresip refused {name} {params}: {reply}")
-        return reply
-
-    def wait_event(self, kind, timeout_s, since=0):
-        def seen():
-            self._pump(0.1)
-            return next((e for e in self.events[since:] if e.get("type") == kind), None)
-        return h.poll_until(seen, timeout_s, f"baresip event {kind}")
-
-    def close(self):
-        self.sock.close()
-
-
-def write_config(folder, tone, sip_port, ctrl_port, rtp_lo, rtp_hi):
-    with open(os.path.join(folder, "config"), "w") as f:
-        f.write(f"""poll_method\tepoll
-sip_listen\t127.0.0.1:{sip_port}
-net_interface\t127.0.0.1
-rtp_ports\t{rtp_lo}-{rtp_hi}
-audio_source\taufile,{tone}
-audio_player\taufile,/dev/null
-audio_alert\taufile,/dev/null
-module_path\t/usr/lib/baresip/modules
-module\tg711.so
-module\taufile.so
-module_tmp\taccount.so
-module_app\tmenu.so
-module_app\tctrl_tcp.so
-ctrl_tcp_listen\t127.0.0.1:{ctrl_port}
-""")
-    with open(os.path.join(folder, "accounts"), "w") as f:
-        f.write(f"<sip:tester@127.0.0.1:{sip_port}>;regint=0;answermode=auto;audio_codecs=PCMU\n")
-
-
-def start_baresip(baresip, outdir):
-    folder = os.path.join(outdir, "baresip")
-    os.makedirs(folder, exist_ok=True)
-    tone = os.path.join(folder, "tone.wav")
-    # 16-bit PCM: baresip's aufile cannot read 32-bit samples.
-    subprocess.run(["sox", "-n", "-r", "8000", "-b", "16", "-c", "1", tone, "synth", "60", "sine", "440", "vol", "0.5"],
-                   check=True, timeout=60)
-    sip_port = h.free_consecutive_ports(2)  # baresip listens for TLS on its SIP port + 1
-    ctrl_port = h.free_port(udp=False)
-    rtp_lo, rtp_hi = h.free_port_range(10)
-    write_config(folder, tone, sip_port, ctrl_port, rtp_lo, rtp_hi)
-    log = os.path.join(folder, "baresip.log")
-    proc = h.spawn([baresip, "-f", folder, "-s", "-t", "300"], log, cwd=folder)
-
-    def up():
-        if proc.poll() is not None:
-            raise h.Failure(f"baresip exited with {proc.returncode}:\n{read_text(log)[-2000:]}")
-        return h.can_connect(ctrl_port)
-    h.poll_until(up, START_TIMEOUT_S, "baresip's ctrl_tcp listener", 0.2)
-    return proc, BaresipControl(ctrl_port), log
-
-
-def read_text(path):
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8", "replace")
 
 
 def dial(control, server, checks, label):
@@ -184,13 +78,12 @@ def body(args):
     h.require_binary("sox", "sox")
     checks = h.Checks()
     server = h.Chorusd(args.chorusd, args.output_dir).start()
-    proc, control, log = start_baresip(baresip, args.output_dir)
+    agent = BaresipAgent(baresip, os.path.join(args.output_dir, "baresip"), tone_hz=440).start()
     try:
-        caller_hangs_up(control, server, checks)
-        server_hangs_up(control, server, log, checks)
+        caller_hangs_up(agent.control, server, checks)
+        server_hangs_up(agent.control, server, agent.log, checks)
     finally:
-        control.close()
-        h.stop_process(proc)
+        agent.stop()
     return checks.failures
 
 

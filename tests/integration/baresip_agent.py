@@ -1,0 +1,185 @@
+"""Drive baresip (a real SIP user agent, Debian baresip-core 1.0.0) from a test.
+
+One `BaresipAgent` is one baresip process with its own config folder (`-f DIR`): a 16-bit PCM tone
+made with sox as its microphone (aufile), optional recording of what it hears (sndfile, `snd_path`),
+an auto-answer account on free loopback ports, and a ctrl_tcp listener through which the test sends
+commands and reads events. ctrl_tcp frames JSON as netstrings ("LEN:JSON,").
+
+Everything started here goes through chorus_harness.spawn(), so it is stopped by PID at exit.
+"""
+
+import glob
+import json
+import os
+import re
+import socket
+import subprocess
+
+import chorus_harness as h
+
+START_TIMEOUT_S = 20.0
+MODULE_PATH = "/usr/lib/baresip/modules"
+
+
+class BaresipControl:
+    """A ctrl_tcp connection: send commands, collect events."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.buf = b""
+        self.events = []
+        self.responses = {}
+        self.sequence = 0
+
+    def _pump(self, timeout_s):
+        """Read what is there (up to timeout_s) and decode every complete netstring."""
+        self.sock.settimeout(max(0.001, timeout_s))
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return
+        if not chunk:
+            raise h.Failure("baresip closed its ctrl_tcp connection")
+        self.buf += chunk
+        for _ in range(1000):
+            length, colon, rest = self.buf.partition(b":")
+            if not colon or not length.isdigit() or len(rest) < int(length) + 1:
+                return
+            payload, self.buf = rest[:int(length)], rest[int(length) + 1:]
+            message = json.loads(payload)
+            if message.get("event"):
+                self.events.append(message)
+                print(f"    baresip event {message.get('type')} {message.get('param', '')}", flush=True)
+            elif message.get("response"):
+                self.responses[message.get("token")] = message
+
+    def command(self, name, params=None, timeout_s=10.0):
+        self.sequence += 1
+        token = f"cmd{self.sequence}"
+        request = {"command": name, "token": token}
+        if params is not None:
+            request["params"] = params
+        data = json.dumps(request).encode()
+        self.sock.sendall(str(len(data)).encode() + b":" + data + b",")
+        reply = h.poll_until(lambda: self._pump(0.1) or self.responses.get(token), timeout_s,
+                             f"baresip's answer to {name}")
+        if not reply.get("ok"):
+            raise h.Failure(f"baresip refused {name} {params}: {reply}")
+        return reply
+
+    def wait_event(self, kind, timeout_s, since=0, stop_on=()):
+        """The first event of type kind after index since; Failure on timeout. An event whose type is in
+        stop_on ends the wait early (it is returned, so the caller can report it)."""
+        def seen():
+            self._pump(0.1)
+            return next((e for e in self.events[since:] if e.get("type") == kind or e.get("type") in stop_on),
+                        None)
+        return h.poll_until(seen, timeout_s, f"baresip event {kind}")
+
+    def close(self):
+        self.sock.close()
+
+
+def read_text(path):
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", "replace")
+
+
+def make_tone(path, freq_hz, seconds=60, rate=8000):
+    """A 16-bit mono sine WAV (baresip's aufile cannot read 32-bit samples)."""
+    subprocess.run(["sox", "-n", "-r", str(rate), "-b", "16", "-c", "1", path, "synth", str(seconds), "sine",
+                    str(freq_hz), "vol", "0.5"], check=True, timeout=60)
+    return path
+
+
+def require_modules(*names):
+    """Skip when a baresip module file is missing."""
+    for name in names:
+        if not os.path.exists(os.path.join(MODULE_PATH, name)):
+            raise h.Skip(f"baresip module {MODULE_PATH}/{name} is missing (Debian package baresip-core)")
+
+
+class BaresipAgent:
+    """One baresip process in folder (config, accounts, tone, log, recordings).
+
+    modules: extra `module` lines (g711, aufile, account, menu, ctrl_tcp are always loaded);
+    account_params: appended to the account line (e.g. ";mediaenc=srtp-mand");
+    record: load sndfile.so and write what is heard to folder/rec/dump-*-dec.wav;
+    net_address: the address baresip binds media to and puts in its SDP (`net_interface`)."""
+
+    def __init__(self, binary, folder, *, tone_hz=440, modules=(), account_params="", record=False,
+                 rtp_port_count=10, net_address="127.0.0.1"):
+        self.binary = binary
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+        self.tone = make_tone(os.path.join(folder, "tone.wav"), tone_hz)
+        self.tone_hz = tone_hz
+        self.modules = list(modules) + (["sndfile.so"] if record else [])
+        self.account_params = account_params
+        self.rec_dir = os.path.join(folder, "rec") if record else None
+        self.sip_port = h.free_consecutive_ports(2)  # baresip listens for TLS on its SIP port + 1
+        self.ctrl_port = h.free_port(udp=False)
+        self.rtp_lo, self.rtp_hi = h.free_port_range(rtp_port_count)
+        self.net_address = net_address
+        self.log = os.path.join(folder, "baresip.log")
+        self.proc = None
+        self.control = None
+
+    def config_text(self):
+        lines = ["poll_method\tepoll", f"sip_listen\t127.0.0.1:{self.sip_port}", f"net_interface\t{self.net_address}",
+                 f"rtp_ports\t{self.rtp_lo}-{self.rtp_hi}", f"audio_source\taufile,{self.tone}",
+                 "audio_player\taufile,/dev/null", "audio_alert\taufile,/dev/null",
+                 f"module_path\t{MODULE_PATH}", "module\tg711.so", "module\taufile.so"]
+        lines += [f"module\t{m}" for m in self.modules]
+        if self.rec_dir:
+            lines.append(f"snd_path\t{self.rec_dir}")
+        lines += ["module_tmp\taccount.so", "module_app\tmenu.so", "module_app\tctrl_tcp.so",
+                  f"ctrl_tcp_listen\t127.0.0.1:{self.ctrl_port}"]
+        return "\n".join(lines) + "\n"
+
+    def account_line(self):
+        return f"<sip:tester@127.0.0.1:{self.sip_port}>;regint=0;answermode=auto;audio_codecs=PCMU" \
+               f"{self.account_params}\n"
+
+    def start(self):
+        if self.rec_dir:
+            os.makedirs(self.rec_dir, exist_ok=True)
+        with open(os.path.join(self.folder, "config"), "w") as f:
+            f.write(self.config_text())
+        with open(os.path.join(self.folder, "accounts"), "w") as f:
+            f.write(self.account_line())
+        self.proc = h.spawn([self.binary, "-f", self.folder, "-s", "-t", "300"], self.log, cwd=self.folder)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise h.Failure(f"baresip exited with {self.proc.returncode}:\n{self.log_text()[-2000:]}")
+            return h.can_connect(self.ctrl_port)
+        h.poll_until(up, START_TIMEOUT_S, "baresip's ctrl_tcp listener", 0.2)
+        self.control = BaresipControl(self.ctrl_port)
+        return self
+
+    def log_text(self):
+        try:
+            return read_text(self.log)
+        except FileNotFoundError:
+            return ""
+
+    def module_errors(self):
+        """Log lines where baresip reports a module it could not load ("dl: mod: ..." from the loader,
+        "module X.so: <error>" from baresip)."""
+        return [line for line in self.log_text().splitlines()
+                if "dl: mod:" in line or re.search(r"module [\w.-]+\.so: ", line)]
+
+    def recordings(self, kind="dec"):
+        """Paths of the dump-*-<kind>.wav files sndfile wrote, oldest first."""
+        if not self.rec_dir:
+            return []
+        return sorted(glob.glob(os.path.join(self.rec_dir, f"dump-*-{kind}.wav")), key=os.path.getmtime)
+
+    def stop(self):
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.proc is not None:
+            return h.stop_process(self.proc)
+        return None

@@ -1,8 +1,13 @@
 #include "conference/conference_service.hpp"
 
-#include "common/random.hpp"
+#include <unistd.h>
+
+#include <algorithm>
 
 #include "common/log.hpp"
+#include "common/random.hpp"
+#include "media/echo/echo_sink.hpp"
+#include "media/transport/socket_address.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -12,14 +17,31 @@ std::vector<sip::Header> warning(const sdp::NegotiationError& error) {
   return {{"Warning", error.warning_value("chorus")}};
 }
 
+// Where the SDP says to send; nullopt for the RFC 2543 hold address 0.0.0.0, port 0 or a name.
+std::optional<media::TransportAddress> signalled(const std::string& address, std::uint16_t port) {
+  auto parsed = media::parse_transport_address(address, port);
+  if (!parsed || port == 0) return std::nullopt;
+  if (std::ranges::all_of(parsed->ip, [](std::uint8_t octet) { return octet == 0; })) return std::nullopt;
+  return parsed;
+}
+
 sip::CallDecision no_ports() {
   return {503, "No Media Ports", {}, {{"Retry-After", "10"}}};
 }
 
 }  // namespace
 
-ConferenceService::ConferenceService(RoomDirectory& rooms, media::UdpPortPool& ports, sdp::MediaPolicy policy)
-    : rooms_(rooms), ports_(ports), policy_(std::move(policy)) {}
+ConferenceService::ConferenceService(RoomDirectory& rooms, media::UdpPortPool& ports, sdp::MediaPolicy policy,
+                                     media::MediaWorkerPool* workers, SecurityOptions security)
+    : rooms_(rooms), ports_(ports), policy_(std::move(policy)), workers_(workers), security_(std::move(security)) {
+  policy_.accept_srtp = workers_ != nullptr;
+}
+
+sdp::MediaPolicy ConferenceService::policy_for(const Room& room) const {
+  sdp::MediaPolicy policy = policy_;
+  policy.require_srtp = room.encryption == RoomEncryption::kRequired;
+  return policy;
+}
 
 std::size_t ConferenceService::participants_in(std::string_view room_id) const {
   auto it = occupancy_.find(room_id);
@@ -54,11 +76,26 @@ sdp::MediaPorts ConferenceService::leased_ports(const Participant& participant) 
   return ports;
 }
 
-std::expected<std::string, sdp::NegotiationError> ConferenceService::answer_for(Participant& participant,
-                                                                                const sdp::AnswerPlan& plan) {
-  auto answer = sdp::build_answer(plan, sdp::LocalMediaAddress{media_address_}, leased_ports(participant),
-                                  next_origin(participant));
+std::expected<std::string, sdp::NegotiationError> ConferenceService::answer_for(
+    Participant& participant, const sdp::AnswerPlan& plan, const std::vector<StreamSecurity>& security) {
+  auto ports = leased_ports(participant);
+  std::vector<sdp::NegotiatedStream> accepted;
+  for (auto& stream : plan.streams())
+    if (stream.accepted) accepted.push_back(std::move(stream));
+  bool ice = false;
+  for (std::size_t i = 0; i < security.size() && i < ports.rtp_ports.size(); ++i) {
+    auto attributes = security[i].answer_attributes;
+    if (security[i].ice) {
+      ice = true;
+      const bool mux = i < accepted.size() && accepted[i].rtcp_mux;
+      auto candidates = host_candidates(media_address_, ports.rtp_ports[i], mux);
+      attributes.insert(attributes.end(), candidates.begin(), candidates.end());
+    }
+    ports.extra_attributes.push_back(std::move(attributes));
+  }
+  auto answer = sdp::build_answer(plan, sdp::LocalMediaAddress{media_address_}, ports, next_origin(participant));
   if (!answer) return std::unexpected(answer.error());
+  if (ice) answer->add_attribute("ice-lite");  // RFC 8839 §5.3: session level only
   participant.streams = plan.streams();
   participant.current_local = *answer;
   return sdp::serialize_sdp(*answer);
@@ -92,14 +129,9 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
 
   std::string body;
   if (offer_text) {
-    auto offer = sdp::parse_sdp(*offer_text);
-    if (!offer) return {400, "Bad SDP: " + offer.error(), {}, {}};
-    auto plan = sdp::plan_answer(*offer, policy_);
-    if (!plan) return {plan.error().sip_status, plan.error().reason, {}, warning(plan.error())};
-    if (!lease_ports(participant, plan->ports_needed())) return no_ports();
-    auto answer = answer_for(participant, *plan);
-    if (!answer) return {answer.error().sip_status, answer.error().reason, {}, {}};
-    body = std::move(*answer);
+    auto decision = answer_offer(participant, *room, *offer_text);
+    if (decision.status != 200) return decision;
+    body = std::move(decision.sdp);
   } else {
     if (!lease_ports(participant, 1)) return no_ports();
     auto offer = offer_for(participant);
@@ -129,6 +161,7 @@ bool ConferenceService::on_remote_answer(sip::CallHandle call, std::string_view 
     return false;
   }
   participant.streams = std::move(*streams);
+  apply_media(participant, {});
   return true;
 }
 
@@ -136,20 +169,95 @@ sip::OfferDecision ConferenceService::on_remote_offer(sip::CallHandle call, std:
   auto it = participants_.find(call);
   if (it == participants_.end()) return {481, {}, {}, {}};
   Participant& participant = it->second;
-  auto offer = sdp::parse_sdp(sdp_text);
-  if (!offer) return {400, "Bad SDP: " + offer.error(), {}, {}};
-  auto plan = sdp::plan_answer(*offer, policy_);
+  const Room* room = rooms_.find_by_dial_string(participant.room_id);
+  if (!room) return {480, "Room Closed", {}, {}};
   // RFC 3264 §8: a re-offer we cannot accept is refused; the session stays as it was.
+  auto decision = answer_offer(participant, *room, sdp_text);
+  if (decision.status != 200) return {decision.status, decision.reason, {}, decision.extra_headers};
+  CHORUS_LOG(kDebug, "conference", "session updated", {"call_id", participant.call_id});
+  return {200, {}, std::move(decision.sdp), {}};
+}
+
+sip::CallDecision ConferenceService::answer_offer(Participant& participant, const Room& room,
+                                                  std::string_view offer_text) {
+  auto offer = sdp::parse_sdp(offer_text);
+  if (!offer) return {400, "Bad SDP: " + offer.error(), {}, {}};
+  auto plan = sdp::plan_answer(*offer, policy_for(room));
   if (!plan) return {plan.error().sip_status, plan.error().reason, {}, warning(plan.error())};
-  if (!lease_ports(participant, plan->ports_needed())) {
-    auto refused = no_ports();
-    return {refused.status, refused.reason, {}, refused.extra_headers};
+  std::vector<StreamSecurity> security;
+  for (const auto& section : plan->sections) {
+    if (!section.stream.accepted) continue;
+    const StreamSecurity* previous =
+        security.size() < participant.media.size() ? &participant.media[security.size()].security : nullptr;
+    auto negotiated = negotiate_security(*offer, offer->media[section.stream.index], security_, previous);
+    if (!negotiated) return {negotiated.error().sip_status, negotiated.error().reason, {}, warning(negotiated.error())};
+    security.push_back(std::move(*negotiated));
   }
-  auto answer = answer_for(participant, *plan);
+  if (!lease_ports(participant, plan->ports_needed())) return no_ports();
+  auto answer = answer_for(participant, *plan, security);
   if (!answer) return {answer.error().sip_status, answer.error().reason, {}, {}};
-  CHORUS_LOG(kDebug, "conference", "session updated", {"call_id", participant.call_id},
-             {"hold", plan->hold ? "yes" : "no"});
+  apply_media(participant, security);
   return {200, {}, std::move(*answer), {}};
+}
+
+void ConferenceService::apply_media(Participant& participant, const std::vector<StreamSecurity>& security) {
+  if (!workers_) return;
+  std::size_t accepted = 0;
+  for (const auto& stream : participant.streams) {
+    if (!stream.accepted) continue;
+    const std::size_t slot = accepted++;
+    StreamSecurity stream_security = slot < security.size() ? security[slot] : StreamSecurity{};
+    if (slot >= participant.ports.size()) break;
+    if (slot < participant.media.size()) {
+      media::MediaSessionUpdate update;
+      update.remote_rtp = signalled(stream.remote_address, stream.remote_port);
+      update.remote_rtcp = signalled(stream.remote_address, stream.remote_rtcp_port);
+      update.send_enabled = sdp::sends(stream.local_direction);
+      if (const auto* sdes = std::get_if<media::SdesKeying>(&stream_security.keying))
+        update.remote_sdes_key_salt = sdes->remote_key_salt;
+      participant.worker->update_session(participant.media[slot].session_id, std::move(update));
+      participant.media[slot].security = std::move(stream_security);
+    } else {
+      start_session(participant, slot, std::move(stream_security));
+    }
+  }
+}
+
+void ConferenceService::start_session(Participant& participant, std::size_t slot, StreamSecurity security) {
+  const Room* room = rooms_.find_by_dial_string(participant.room_id);
+  std::size_t accepted = 0;
+  const sdp::NegotiatedStream* stream = nullptr;
+  for (const auto& candidate : participant.streams)
+    if (candidate.accepted && accepted++ == slot) stream = &candidate;
+  if (!stream || !room) return;
+  if (!participant.worker) participant.worker = &workers_->acquire(participant.room_id);
+  const auto& lease = *participant.ports[slot];
+  media::MediaSessionSpec spec;
+  spec.id = next_session_id_++;
+  spec.label = participant.call_id;
+  spec.rtp_fd = ::dup(lease.rtp_fd());
+  spec.rtcp_fd = ::dup(lease.rtcp_fd());
+  spec.remote_rtp = signalled(stream->remote_address, stream->remote_port);
+  spec.remote_rtcp = signalled(stream->remote_address, stream->remote_rtcp_port);
+  spec.rtcp_mux = stream->rtcp_mux;
+  spec.send_enabled = sdp::sends(stream->local_direction);
+  spec.keying = security.keying;
+  spec.ice = security.ice;
+  spec.local_ssrc = static_cast<std::uint32_t>(random_u64() | 1U);
+  spec.cname = random_alphanumeric(16);
+  spec.clock_rate = stream->codec.clock_rate;
+  media::SinkFactory sink;
+  if (room->engine == RoomEngine::kEcho) sink = [] { return std::make_unique<media::EchoSink>(); };
+  participant.worker->add_session(std::move(spec), std::move(sink));
+  participant.media.push_back(ParticipantStream{next_session_id_ - 1, std::move(security)});
+}
+
+void ConferenceService::stop_media(Participant& participant) {
+  if (!participant.worker) return;
+  for (const auto& stream : participant.media) participant.worker->remove_session(stream.session_id);
+  participant.media.clear();
+  workers_->release(participant.room_id);
+  participant.worker = nullptr;
 }
 
 std::string ConferenceService::on_offer_requested(sip::CallHandle call) {
@@ -174,6 +282,7 @@ void ConferenceService::on_call_ended(sip::CallHandle call, std::string_view rea
              {"participant", it->second.id}, {"reason", reason});
   if (auto room = occupancy_.find(it->second.room_id); room != occupancy_.end() && --room->second == 0)
     occupancy_.erase(room);
+  stop_media(it->second);
   participants_.erase(it);  // its port leases go back to the pool here
 }
 

@@ -18,8 +18,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "conference/media_security.hpp"
 #include "conference/room.hpp"
 #include "media/udp_port_pool.hpp"
+#include "media/worker/media_worker.hpp"
 #include "signaling/sdp/offer_answer.hpp"
 #include "signaling/sdp/sdp_parser.hpp"
 #include "signaling/sdp/sdp_serializer.hpp"
@@ -27,6 +29,12 @@
 #include "signaling/ua/call_listener.hpp"
 
 namespace chorus::conference {
+
+// One accepted stream's media session, run by the participant's media worker.
+struct ParticipantStream {
+  std::uint64_t session_id = 0;
+  StreamSecurity security;
+};
 
 struct Participant {
   std::uint64_t id = 0;
@@ -39,6 +47,10 @@ struct Participant {
   std::chrono::system_clock::time_point joined_at;
   std::vector<std::unique_ptr<media::PortLease>> ports;  // one RTP/RTCP pair per accepted stream
   std::vector<sdp::NegotiatedStream> streams;
+  std::vector<ParticipantStream> media;  // one per accepted stream, in m-line order
+  // The worker serving the room, once the participant has media. A control-loop handle: we
+  // only post to it, and name sessions by id.
+  media::MediaWorker* worker = nullptr;
   // RFC 3264 §5 / RFC 8866 §5.2: o= session id fixed per call, version bumped per new description.
   std::uint64_t sdp_session_id = 0;
   std::uint64_t sdp_version = 0;
@@ -48,7 +60,10 @@ struct Participant {
 
 class ConferenceService final : public sip::CallListener {
  public:
-  ConferenceService(RoomDirectory& rooms, media::UdpPortPool& ports, sdp::MediaPolicy policy);
+  // `workers` may be null (no media sessions: ports are leased and answered, media is not read);
+  // SRTP is offered to the negotiation only when there are workers to run it.
+  ConferenceService(RoomDirectory& rooms, media::UdpPortPool& ports, sdp::MediaPolicy policy,
+                    media::MediaWorkerPool* workers = nullptr, SecurityOptions security = {});
 
   // The address announced in c= lines (--public-ip, or what the transport derived).
   void set_media_address(std::string address) { media_address_ = std::move(address); }
@@ -71,14 +86,26 @@ class ConferenceService final : public sip::CallListener {
   bool lease_ports(Participant& participant, std::size_t count);
   static sdp::MediaPorts leased_ports(const Participant& participant);
   // The serialised answer/offer we send next; remembered as the participant's local description.
-  std::expected<std::string, sdp::NegotiationError> answer_for(Participant& participant, const sdp::AnswerPlan& plan);
+  std::expected<std::string, sdp::NegotiationError> answer_for(Participant& participant, const sdp::AnswerPlan& plan,
+                                                               const std::vector<StreamSecurity>& security);
+  // RFC 3264 §6 for a new or a re-offer: the answer's body, or the refusal. Leases the ports and
+  // starts or updates the media sessions.
+  sip::CallDecision answer_offer(Participant& participant, const Room& room, std::string_view offer_text);
+  [[nodiscard]] sdp::MediaPolicy policy_for(const Room& room) const;
+  // Creates (first time) or updates the media session of each accepted stream.
+  void apply_media(Participant& participant, const std::vector<StreamSecurity>& security);
+  void start_session(Participant& participant, std::size_t stream, StreamSecurity security);
+  void stop_media(Participant& participant);
   std::expected<std::string, sdp::NegotiationError> offer_for(Participant& participant);
   [[nodiscard]] sdp::OriginInfo next_origin(Participant& participant) const;
 
   RoomDirectory& rooms_;
   media::UdpPortPool& ports_;
   sdp::MediaPolicy policy_;
+  media::MediaWorkerPool* workers_;
+  SecurityOptions security_;
   std::string media_address_ = "127.0.0.1";
+  std::uint64_t next_session_id_ = 1;
   std::uint64_t next_participant_id_ = 1;
   std::unordered_map<sip::CallHandle, Participant> participants_;
   std::map<std::string, std::size_t, std::less<>> occupancy_;  // participants per room id

@@ -14,6 +14,16 @@ Room default_room() {
   return room;
 }
 
+Room echo_room() {
+  Room room;
+  room.id = "echo";
+  room.dial_in_number = "9196";
+  room.name = "Echo test";
+  room.engine = RoomEngine::kEcho;
+  room.max_participants = 1000;
+  return room;
+}
+
 bool RoomDirectory::add(Room room) {
   if (room.id.empty() || rooms_.contains(room.id)) return false;
   // Nor may an id shadow another room's number (find_by_dial_string tries ids first).

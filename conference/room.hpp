@@ -12,6 +12,12 @@
 namespace chorus::conference {
 
 enum class RoomMode { kMcu, kSfu };
+// Whether plain RTP is allowed: `required` answers RTP/AVP offers with 488 (SRTP only).
+enum class RoomEncryption { kOptional, kRequired };
+// What serves the room's media. kEcho: every stream a caller sends comes back to it (the
+// echo-test room); kMixer: the conference engines (audio MCU, SFU) of later issues — until they
+// land, media reaching such a room is received, checked and counted, not forwarded.
+enum class RoomEngine { kMixer, kEcho };
 
 struct Room {
   std::string id;              // stable identifier, also dialable
@@ -19,10 +25,14 @@ struct Room {
   std::string name;
   RoomMode mode = RoomMode::kMcu;
   std::size_t max_participants = 100;
+  RoomEncryption encryption = RoomEncryption::kOptional;
+  RoomEngine engine = RoomEngine::kMixer;
 };
 
 // DESIGN §4: an empty store gets one open room 1000 (audio+video MCU, no PIN).
 Room default_room();
+// The echo-test room `echo`, dial-in 9196 (as in many PBXs): a caller hears itself.
+Room echo_room();
 
 class RoomDirectory {
  public:

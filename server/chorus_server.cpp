@@ -34,7 +34,12 @@ sdp::MediaPolicy media_policy(const Config& c) {
 ChorusServer::ChorusServer(Config config)
     : config_(std::move(config)), ports_(config_.bind, config_.rtp_ports.first, config_.rtp_ports.last) {
   transport_ = std::make_unique<sip::TransportLayer>(io_, transport_config(config_), relay_);
-  conference_ = std::make_unique<conference::ConferenceService>(rooms_, ports_, media_policy(config_));
+  make_dtls_identity();
+  workers_ = std::make_unique<media::MediaWorkerPool>(config_.workers, dtls_context_ ? &*dtls_context_ : nullptr);
+  conference::SecurityOptions security;
+  if (dtls_context_) security.dtls_fingerprint = dtls_context_->local_fingerprint();
+  conference_ = std::make_unique<conference::ConferenceService>(rooms_, ports_, media_policy(config_), workers_.get(),
+                                                                std::move(security));
   sip::UserAgentConfig ua;
   ua.max_calls = config_.max_calls;
   ua.session_timer.session_expires = static_cast<std::uint32_t>(config_.session_expires.count());
@@ -46,12 +51,33 @@ ChorusServer::ChorusServer(Config config)
   user_agent_->attach(*transactions_);
 }
 
+void ChorusServer::make_dtls_identity() {
+  auto certificate = config_.dtls_cert.empty()
+                         ? media::dtls::DtlsCertificate::generate()
+                         : media::dtls::DtlsCertificate::load_pem(config_.dtls_cert, config_.dtls_key);
+  if (!certificate) {
+    dtls_error_ = "DTLS certificate: " + certificate.error();
+    return;
+  }
+  auto context = media::dtls::DtlsContext::create(*certificate);
+  if (!context) {
+    dtls_error_ = "DTLS context: " + context.error();
+    return;
+  }
+  dtls_certificate_.emplace(std::move(*certificate));
+  dtls_context_.emplace(std::move(*context));
+}
+
 ChorusServer::~ChorusServer() {
   if (transport_) transport_->stop();
 }
 
 std::expected<void, std::string> ChorusServer::start() {
-  if (rooms_.size() == 0) rooms_.add(conference::default_room());
+  if (!dtls_error_.empty()) return std::unexpected(dtls_error_);
+  if (rooms_.size() == 0) {
+    rooms_.add(conference::default_room());
+    rooms_.add(conference::echo_room());
+  }
   if (auto started = transport_->start(); !started) return started;
   conference_->set_media_address(transport_->public_address());
   wait_for_signals();
@@ -59,7 +85,8 @@ std::expected<void, std::string> ChorusServer::start() {
   CHORUS_LOG(kInfo, "server", "ready", {"sip_udp", transport_->udp_port()}, {"sip_tcp", transport_->tcp_port()},
              {"sips", transport_->tls_port() ? std::to_string(*transport_->tls_port()) : std::string("off")},
              {"rtp_ports", std::to_string(config_.rtp_ports.first) + "-" + std::to_string(config_.rtp_ports.last)},
-             {"data_dir", config_.data_dir}, {"dial", dial});
+             {"data_dir", config_.data_dir}, {"dial", dial}, {"media_workers", workers_->size()},
+             {"dtls_fingerprint", dtls_context_->local_fingerprint()});
   CHORUS_LOG(kInfo, "server", "room 1000 is open: dial it from any SIP phone", {"uri", dial},
              {"example", "sipp -sn uac " + transport_->via_sent_by(sip::TransportKind::kUdp) + " -s 1000 -m 1"});
   return {};
@@ -73,10 +100,18 @@ int ChorusServer::run() {
 }
 
 void ChorusServer::log_status() const {
+  const auto media = workers_->counters();
   CHORUS_LOG(kInfo, "server", "status", {"server_transactions", transactions_->server_count()},
              {"client_transactions", transactions_->client_count()}, {"dialogs", user_agent_->call_count()},
              {"media_ports", ports_.bound_ports()}, {"participants", conference_->participant_count()},
-             {"connections", transport_->connection_count()});
+             {"connections", transport_->connection_count()}, {"media_packets_in", media.packets_in},
+             {"media_packets_out", media.packets_out}, {"media_dropped_auth", media.dropped_auth},
+             {"media_dropped_replay", media.dropped_replay}, {"media_dropped_source", media.dropped_source},
+             {"media_dropped_dtls_unvalidated", media.dropped_dtls_unvalidated},
+             {"media_dropped_malformed", media.dropped_malformed}, {"media_dropped_send", media.dropped_send},
+             {"media_dtls_connected", media.dtls_connected}, {"media_dtls_failed", media.dtls_failed},
+             {"media_stun_answered", media.stun_answered}, {"media_source_changes", media.source_changes},
+             {"media_sessions", media.sessions});
 }
 
 void ChorusServer::wait_for_signals() {

@@ -1,9 +1,10 @@
 // ChorusServer: the wiring of one chorusd process (DESIGN §1, §2).
 //
 //   TransportLayer ─▶ TransactionLayer ─▶ UserAgent ─▶ ConferenceService ─▶ UdpPortPool
-//          ▲                 │                │
-//          └── MessageSender ┴────────────────┘
+//          ▲                 │                │                 │
+//          └── MessageSender ┴────────────────┘                 └──(post)──▶ MediaWorkerPool
 //
+// The media workers run their own threads (DESIGN §2); the conference posts sessions to them.
 // Threading: everything here lives on the control loop (`io_`), which run() drives. Signals are
 // taken on the same loop: SIGTERM/SIGINT drain (BYE every call, stop within shutdown_timeout),
 // SIGUSR1 logs one `msg=status` line with the live counts that tests and operators read.
@@ -18,7 +19,10 @@
 #include "common/asio_timer_queue.hpp"
 #include "conference/conference_service.hpp"
 #include "conference/room.hpp"
+#include "media/dtls/dtls_certificate.hpp"
+#include "media/dtls/dtls_context.hpp"
 #include "media/udp_port_pool.hpp"
+#include "media/worker/media_worker.hpp"
 #include "server/config.hpp"
 #include "signaling/transaction/transaction_layer.hpp"
 #include "signaling/transport/transport_layer.hpp"
@@ -52,6 +56,7 @@ class ChorusServer {
     }
   };
 
+  void make_dtls_identity();
   void wait_for_signals();
   void wait_for_signals_again();
   void begin_drain(std::string_view why);
@@ -62,6 +67,11 @@ class ChorusServer {
   AsioTimerQueue timers_{io_};
   conference::RoomDirectory rooms_;
   media::UdpPortPool ports_;
+  // DTLS-SRTP identity: from dtls_cert/dtls_key, or generated (ECDSA P-256) at start.
+  std::optional<media::dtls::DtlsCertificate> dtls_certificate_;
+  std::optional<media::dtls::DtlsContext> dtls_context_;
+  std::string dtls_error_;                           // why DTLS is unavailable; start() fails with it
+  std::unique_ptr<media::MediaWorkerPool> workers_;  // before conference_: outlives its handles
   TransportRelay relay_;
   std::unique_ptr<sip::TransportLayer> transport_;
   std::unique_ptr<conference::ConferenceService> conference_;

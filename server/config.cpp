@@ -33,13 +33,22 @@ std::string described(const LoadResult& result, std::string_view key) {
   return std::string(key) + " = " + spec->show(result.config) + " (" + result.origins.at(std::string(key)) + ")";
 }
 
-Checked check_tls_pair(const LoadResult& result) {
-  const Config& config = result.config;
-  if (config.tls_cert.empty() == config.tls_key.empty()) return {};
-  const std::string given = config.tls_cert.empty() ? "tls_key" : "tls_cert";
-  const std::string missing = config.tls_cert.empty() ? "tls_cert" : "tls_key";
+// A certificate and its key come together or not at all.
+Checked check_pem_pair(const LoadResult& result, const std::string& cert_key, const std::string& cert,
+                       const std::string& key_key, const std::string& key) {
+  if (cert.empty() == key.empty()) return {};
+  const std::string& given = cert.empty() ? key_key : cert_key;
+  const std::string& missing = cert.empty() ? cert_key : key_key;
   return std::unexpected(given + " (" + result.origins.at(given) + ") is set but " + missing +
                          " is not: give both PEM files (certificate and private key) or neither");
+}
+
+Checked check_tls_pair(const LoadResult& result) {
+  return check_pem_pair(result, "tls_cert", result.config.tls_cert, "tls_key", result.config.tls_key);
+}
+
+Checked check_dtls_pair(const LoadResult& result) {
+  return check_pem_pair(result, "dtls_cert", result.config.dtls_cert, "dtls_key", result.config.dtls_key);
 }
 
 Checked check_timer_order(const LoadResult& result) {
@@ -80,7 +89,7 @@ Checked check_port_clashes(const LoadResult& result) {
 }
 
 Checked check_relations(const LoadResult& result) {
-  for (auto check : {&check_tls_pair, &check_timer_order, &check_port_clashes}) {
+  for (auto check : {&check_tls_pair, &check_dtls_pair, &check_timer_order, &check_port_clashes}) {
     if (auto checked = check(result); !checked) return checked;
   }
   return {};

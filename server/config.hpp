@@ -56,6 +56,10 @@ struct Config {
   LogLevel log_level = LogLevel::kInfo;
   std::string tls_cert;  // PEM file paths; both or neither
   std::string tls_key;
+  // DTLS-SRTP certificate (RFC 5763): PEM paths, both or neither; neither: an ECDSA P-256
+  // certificate is generated at start.
+  std::string dtls_cert;
+  std::string dtls_key;
   std::chrono::milliseconds sip_t1{500};       // RFC 3261 §17.1.1.1: RTT estimate
   std::chrono::milliseconds sip_t2{4000};      // RFC 3261 §17.1.2.2: max non-INVITE retransmit interval
   std::chrono::milliseconds sip_t4{5000};      // RFC 3261 §17.1.2.2: max message lifetime in the network

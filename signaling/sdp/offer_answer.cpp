@@ -96,6 +96,7 @@ RejectReason admission(const SessionDescription& offer, const MediaDescription& 
   TransportProtocol t = m.transport();
   if (!is_rtp(t)) return RejectReason::kTransport;
   if (is_secure(t) && !policy.accept_srtp) return RejectReason::kSrtpNotAccepted;
+  if (!is_secure(t) && policy.require_srtp) return RejectReason::kEncryptionRequired;
   if (m.port_count && *m.port_count > 1) return RejectReason::kPortCount;
   const Connection* c = offer.effective_connection(m);
   if (c == nullptr || c->address.empty()) return RejectReason::kNoAddress;
@@ -204,6 +205,7 @@ NegotiationError no_acceptable_stream(const AnswerPlan& plan) {
   };
   if (any(RejectReason::kNoCommonCodec)) return failure(488, 305, "No common codec");
   if (any(RejectReason::kSrtpNotAccepted)) return failure(488, 302, "SRTP is not supported");
+  if (any(RejectReason::kEncryptionRequired)) return failure(488, 302, "Encryption required");
   if (any(RejectReason::kTransport)) return failure(488, 302, "Incompatible transport protocol");
   if (any(RejectReason::kMulticast) || any(RejectReason::kNoAddress)) {
     return failure(488, 301, "Incompatible network address");
@@ -226,6 +228,8 @@ std::string_view to_string(RejectReason reason) {
       return "transport protocol not supported";
     case RejectReason::kSrtpNotAccepted:
       return "SRTP not accepted";
+    case RejectReason::kEncryptionRequired:
+      return "plain RTP refused: the room requires encryption";
     case RejectReason::kNoCommonCodec:
       return "no common codec";
     case RejectReason::kNoAddress:

@@ -42,6 +42,8 @@ struct MediaPolicy {
   // set; the media layer must then give each accepted stream its keying attributes
   // (MediaPorts::extra_attributes: a=crypto, or a=fingerprint/a=setup with ICE).
   bool accept_srtp = false;
+  // A room with `encryption: required` refuses plain RTP/AVP(F) sections (488 when none is left).
+  bool require_srtp = false;
   int ptime_ms = 20;  // when the offer has no a=ptime (RFC 8866 §6.4)
   // A participant sends one voice; a second audio m-line is answered with port 0.
   std::size_t max_audio_streams = 1;
@@ -96,11 +98,12 @@ struct NegotiationError {
 
 // Why a section was answered with port 0.
 enum class RejectReason {
-  kNone,               // accepted
-  kDisabledByOfferer,  // port 0 in the offer
-  kMediaType,          // not audio (video comes later)
-  kTransport,          // not an RTP profile (TCP/MSRP, udp, ...)
-  kSrtpNotAccepted,    // SAVP/SAVPF/DTLS while MediaPolicy::accept_srtp is false
+  kNone,                // accepted
+  kDisabledByOfferer,   // port 0 in the offer
+  kMediaType,           // not audio (video comes later)
+  kTransport,           // not an RTP profile (TCP/MSRP, udp, ...)
+  kSrtpNotAccepted,     // SAVP/SAVPF/DTLS while MediaPolicy::accept_srtp is false
+  kEncryptionRequired,  // RTP/AVP(F) while MediaPolicy::require_srtp is set
   kNoCommonCodec,
   kNoAddress,  // no c= for the section
   kMulticast,

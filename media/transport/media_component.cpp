@@ -1,0 +1,281 @@
+#include "media/transport/media_component.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/log.hpp"
+#include "media/rtp/packet_kind.hpp"
+#include "media/transport/media_session.hpp"
+#include "media/transport/socket_address.hpp"
+
+namespace chorus::media {
+namespace {
+
+std::uint16_t bound_port(int fd, bool& ipv6) {
+  sockaddr_storage local{};
+  socklen_t length = sizeof local;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return 0;
+  ipv6 = local.ss_family == AF_INET6;
+  auto address = from_sockaddr(local, length);
+  return address ? address->port : 0;
+}
+
+}  // namespace
+
+MediaComponent::MediaComponent(MediaSession& session, boost::asio::io_context& io, int fd, ComponentKind kind,
+                               std::optional<TransportAddress> signalled)
+    : session_(session),
+      socket_(io),
+      fd_(fd),
+      kind_(kind),
+      policy_(std::move(signalled), session.spec().ice.has_value()) {
+  local_port_ = bound_port(fd, ipv6_socket_);
+  boost::system::error_code error;
+  socket_.assign(ipv6_socket_ ? boost::asio::ip::udp::v6() : boost::asio::ip::udp::v4(), fd, error);
+  if (error) {
+    CHORUS_LOG(kError, "media", "cannot adopt socket", {"session", session_.spec().label}, {"error", error.message()});
+    ::close(fd);
+    fd_ = -1;
+  }
+  socket_.non_blocking(true, error);
+  if (const auto& ice = session.spec().ice) ice_.emplace(ice->local_ufrag, ice->local_password, ice->remote_ufrag);
+  const auto& keying = session.spec().keying;
+  plain_ = std::holds_alternative<std::monostate>(keying);
+  if (const auto* sdes = std::get_if<SdesKeying>(&keying))
+    set_sdes_keys(sdes->suite, sdes->local_key_salt, sdes->remote_key_salt);
+  if (const auto* dtls_keying = std::get_if<DtlsKeying>(&keying); dtls_keying && session.environment().dtls) {
+    const auto role = dtls_keying->we_are_client ? dtls::DtlsRole::kClient : dtls::DtlsRole::kServer;
+    dtls_ = std::make_unique<dtls::DtlsTransport>(*session.environment().dtls, role, dtls_keying->remote_fingerprint,
+                                                  *this, session.environment().timers);
+  }
+}
+
+MediaComponent::~MediaComponent() {
+  *alive_ = false;
+  if (dtls_) dtls_->close();
+  dtls_.reset();
+  boost::system::error_code ignored;
+  socket_.close(ignored);  // closes our duplicate; the port lease keeps its own descriptor
+}
+
+void MediaComponent::start() {
+  if (fd_ < 0) return;
+  if (dtls_) dtls_->start();
+  wait_readable();
+}
+
+std::optional<TransportAddress> MediaComponent::destination() const {
+  return policy_.destination(session_.environment().timers.now());
+}
+
+bool MediaComponent::encrypted() const {
+  return !plain_;
+}
+
+void MediaComponent::set_sdes_keys(SrtpSuite suite, std::span<const std::uint8_t> local_key_salt,
+                                   std::span<const std::uint8_t> remote_key_salt) {
+  auto outbound = SrtpSession::create(suite, local_key_salt, SrtpDirection::kOutbound);
+  auto inbound = SrtpSession::create(suite, remote_key_salt, SrtpDirection::kInbound);
+  if (!outbound || !inbound) {
+    CHORUS_LOG(kError, "media", "srtp keys refused", {"session", session_.spec().label},
+               {"error", !outbound ? outbound.error() : inbound.error()});
+    return;
+  }
+  outbound_ = std::move(*outbound);
+  inbound_ = std::move(*inbound);
+  seen_ = {};
+}
+
+void MediaComponent::wait_readable() {
+  socket_.async_wait(boost::asio::socket_base::wait_read,
+                     [this, alive = alive_](const boost::system::error_code& error) {
+                       if (!*alive || error) return;
+                       drain();
+                       wait_readable();
+                     });
+}
+
+void MediaComponent::drain() {
+  auto buffer = session_.environment().scratch;
+  for (std::size_t i = 0; i < kMaxDatagramsPerWake; ++i) {
+    sockaddr_storage from{};
+    socklen_t from_length = sizeof from;
+    const ssize_t received = ::recvfrom(fd_, buffer.data(), kMaxDatagramSize, MSG_DONTWAIT | MSG_TRUNC,
+                                        reinterpret_cast<sockaddr*>(&from), &from_length);
+    if (received < 0) return;  // EAGAIN: drained (other errors, e.g. ICMP-reported, end this round too)
+    auto& counters = session_.environment().counters;
+    if (static_cast<std::size_t>(received) > kMaxDatagramSize) {
+      MediaCounters::bump(counters.dropped_malformed);
+      continue;
+    }
+    auto source = from_sockaddr(from, from_length);
+    if (!source) {
+      MediaCounters::bump(counters.dropped_malformed);
+      continue;
+    }
+    on_datagram(buffer, static_cast<std::size_t>(received), *source);
+  }
+}
+
+void MediaComponent::on_datagram(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source) {
+  const auto datagram = buffer.first(length);
+  switch (classify_packet(datagram)) {
+    case PacketKind::kStun:
+      return on_stun(datagram, source);
+    case PacketKind::kDtls:
+      return on_dtls(datagram, source);
+    case PacketKind::kRtp:
+      if (kind_ == ComponentKind::kRtcp) break;  // RTP has no business on the RTCP port
+      return on_rtp(buffer, length, source);
+    case PacketKind::kRtcp:
+      return on_rtcp(buffer, length, source);
+    case PacketKind::kUnknown:
+      break;
+  }
+  MediaCounters::bump(session_.environment().counters.dropped_malformed);
+}
+
+void MediaComponent::on_stun(std::span<const std::uint8_t> datagram, const TransportAddress& source) {
+  auto& counters = session_.environment().counters;
+  if (!ice_) {
+    MediaCounters::bump(counters.dropped_malformed);  // no ICE negotiated: STUN has no business here
+    return;
+  }
+  std::array<std::uint8_t, stun::kMaxMessageSize> response{};
+  const auto outcome = ice_->respond(datagram, source, response);
+  if (outcome.verdict != stun::IceLiteVerdict::kRespond) {
+    if (outcome.verdict == stun::IceLiteVerdict::kDrop) MediaCounters::bump(counters.dropped_malformed);
+    return;
+  }
+  MediaCounters::bump(counters.stun_answered);
+  // RFC 8445 §7.3.1.4: the response goes back to the source of the request.
+  send_datagram(std::span(response).first(outcome.response_size), source);
+  if (!outcome.source_validated()) return;
+  if (policy_.on_ice_check(source, outcome.use_candidate, session_.environment().timers.now())) {
+    MediaCounters::bump(counters.source_changes);
+    CHORUS_LOG(kInfo, "media", "ice pair selected", {"session", session_.spec().label},
+               {"component", static_cast<int>(kind_)}, {"remote", to_string(source)},
+               {"nominated", outcome.use_candidate ? "yes" : "no"});
+  }
+}
+
+void MediaComponent::on_dtls(std::span<const std::uint8_t> datagram, const TransportAddress& source) {
+  auto& counters = session_.environment().counters;
+  if (!dtls_) {
+    MediaCounters::bump(counters.dropped_malformed);
+    return;
+  }
+  // RFC 8445 / RFC 5763 §5: DTLS only with a peer ICE has validated (or, without ICE, the peer
+  // latched or signalled); an unvalidated ClientHello never reaches the handshake.
+  if (!policy_.admit_dtls(source) || (dtls_peer_ && *dtls_peer_ != source && !policy_.uses_ice())) {
+    MediaCounters::bump(policy_.uses_ice() ? counters.dropped_dtls_unvalidated : counters.dropped_source);
+    return;
+  }
+  dtls_peer_ = source;
+  dtls_->on_datagram(datagram);
+}
+
+bool MediaComponent::admitted(const TransportAddress& source) {
+  // kAcceptIfAuthentic goes on too: after_authentic() latches once SRTP has verified the packet.
+  if (policy_.admit_media(source, session_.environment().timers.now()) != Admission::kReject) return true;
+  MediaCounters::bump(session_.environment().counters.dropped_source);
+  return false;
+}
+
+void MediaComponent::after_authentic(const TransportAddress& source) {
+  if (policy_.on_authenticated(source, session_.environment().timers.now())) {
+    MediaCounters::bump(session_.environment().counters.source_changes);
+    CHORUS_LOG(kInfo, "media", "latched", {"session", session_.spec().label}, {"component", static_cast<int>(kind_)},
+               {"remote", to_string(source)});
+  }
+}
+
+std::optional<std::size_t> MediaComponent::unprotect(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length) {
+  auto& counters = session_.environment().counters;
+  if (plain_) return length;
+  if (!inbound_) {
+    MediaCounters::bump(counters.dropped_malformed);  // DTLS handshake not finished yet
+    return std::nullopt;
+  }
+  auto result = rtcp ? inbound_->unprotect_rtcp(buffer, length) : inbound_->unprotect_rtp(buffer, length);
+  if (!result) {
+    const auto& now = inbound_->counters();
+    MediaCounters::bump(counters.dropped_auth, now.auth_failure - seen_.auth_failure);
+    MediaCounters::bump(counters.dropped_replay, now.replay - seen_.replay);
+    MediaCounters::bump(counters.dropped_malformed, now.other - seen_.other);
+    seen_ = now;
+  }
+  return result;
+}
+
+void MediaComponent::on_rtp(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source) {
+  if (!admitted(source)) return;
+  auto clear_length = unprotect(false, buffer, length);
+  if (!clear_length) return;
+  after_authentic(source);
+  session_.deliver_rtp(*this, buffer, *clear_length);
+}
+
+void MediaComponent::on_rtcp(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source) {
+  if (!admitted(source)) return;
+  auto clear_length = unprotect(true, buffer, length);
+  if (!clear_length) return;
+  after_authentic(source);
+  session_.deliver_rtcp(*this, buffer.first(*clear_length));
+}
+
+bool MediaComponent::send_rtp(std::span<std::uint8_t> buffer, std::size_t length) {
+  return protect_and_send(false, buffer, length);
+}
+
+bool MediaComponent::send_rtcp(std::span<std::uint8_t> buffer, std::size_t length) {
+  return protect_and_send(true, buffer, length);
+}
+
+bool MediaComponent::protect_and_send(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length) {
+  auto& counters = session_.environment().counters;
+  const auto to = destination();
+  if (!to || (!plain_ && !outbound_)) {
+    MediaCounters::bump(counters.dropped_send);
+    return false;
+  }
+  std::optional<std::size_t> wire_length = length;
+  if (!plain_) wire_length = rtcp ? outbound_->protect_rtcp(buffer, length) : outbound_->protect_rtp(buffer, length);
+  if (!wire_length) {
+    MediaCounters::bump(counters.dropped_send);
+    return false;
+  }
+  if (!send_datagram(buffer.first(*wire_length), *to)) return false;
+  MediaCounters::bump(counters.packets_out);
+  return true;
+}
+
+bool MediaComponent::send_datagram(std::span<const std::uint8_t> datagram, const TransportAddress& to) {
+  const auto address = to_sockaddr(to, ipv6_socket_);
+  const ssize_t sent = ::sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT, address.get(), address.length);
+  if (sent == static_cast<ssize_t>(datagram.size())) return true;
+  MediaCounters::bump(session_.environment().counters.dropped_send);
+  return false;
+}
+
+void MediaComponent::on_dtls_send(std::span<const std::uint8_t> datagram) {
+  const auto to = dtls_peer_ ? dtls_peer_ : destination();
+  if (to) send_datagram(datagram, *to);
+}
+
+void MediaComponent::on_dtls_connected(const dtls::DtlsSrtpKeys& keys) {
+  MediaCounters::bump(session_.environment().counters.dtls_connected);
+  set_sdes_keys(keys.suite, keys.local_key_salt, keys.remote_key_salt);
+  CHORUS_LOG(kInfo, "media", "dtls-srtp connected", {"session", session_.spec().label},
+             {"component", static_cast<int>(kind_)}, {"suite", suite_name(keys.suite)});
+}
+
+void MediaComponent::on_dtls_failed(std::string_view reason) {
+  MediaCounters::bump(session_.environment().counters.dtls_failed);
+  CHORUS_LOG(kWarn, "media", "dtls-srtp failed", {"session", session_.spec().label},
+             {"component", static_cast<int>(kind_)}, {"reason", reason});
+}
+
+}  // namespace chorus::media

@@ -1,0 +1,98 @@
+// MediaComponent: one UDP socket of a media session — ICE component 1 (RTP, and RTCP with
+// rtcp-mux, RFC 5761) or component 2 (RTCP on its own port, RFC 3550 §11).
+//
+// Every datagram that arrives is classified by its first byte (RFC 7983) and checked here before
+// anything else sees it: STUN goes to the ICE-lite responder, DTLS to this component's DTLS-SRTP
+// handshake, RTP/RTCP through the source policy and SRTP unprotection to the session. Each drop
+// is counted by reason. Sending protects in place and writes to the policy's destination.
+// The socket is drained without blocking when it is readable, up to kMaxDatagramsPerWake at a
+// time so one busy peer cannot starve the worker's other sessions.
+// Threading: lives on one media worker's io_context; nothing here takes a lock.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "media/dtls/dtls_transport.hpp"
+#include "media/srtp/srtp_session.hpp"
+#include "media/stun/ice_lite_responder.hpp"
+#include "media/transport/remote_address_policy.hpp"
+
+namespace chorus::media {
+
+class MediaSession;
+
+inline constexpr std::size_t kMaxDatagramSize = 1500;  // ingress limit: larger datagrams are dropped
+inline constexpr std::size_t kMaxDatagramsPerWake = 64;
+
+enum class ComponentKind : std::uint8_t { kRtp = 1, kRtcp = 2 };  // the ICE component ids
+
+class MediaComponent final : public dtls::DtlsTransportListener {
+ public:
+  MediaComponent(MediaSession& session, boost::asio::io_context& io, int fd, ComponentKind kind,
+                 std::optional<TransportAddress> signalled);
+  MediaComponent(const MediaComponent&) = delete;
+  MediaComponent& operator=(const MediaComponent&) = delete;
+  ~MediaComponent() override;
+
+  // Starts reading; with DTLS keying also starts the handshake (as client, or waits as server).
+  void start();
+
+  // Protects packet [0, length) of `buffer` in place (SRTP when keyed) and sends it. False when
+  // it was dropped (no keys yet, no destination, the kernel refused); the drop is counted.
+  bool send_rtp(std::span<std::uint8_t> buffer, std::size_t length);
+  bool send_rtcp(std::span<std::uint8_t> buffer, std::size_t length);
+
+  void set_sdes_keys(SrtpSuite suite, std::span<const std::uint8_t> local_key_salt,
+                     std::span<const std::uint8_t> remote_key_salt);
+  void on_signalled(std::optional<TransportAddress> signalled) { policy_.on_signalled(std::move(signalled)); }
+
+  [[nodiscard]] ComponentKind kind() const { return kind_; }
+  [[nodiscard]] bool keyed() const { return outbound_.has_value() && inbound_.has_value(); }
+  [[nodiscard]] std::optional<TransportAddress> destination() const;
+  [[nodiscard]] std::uint16_t local_port() const { return local_port_; }
+
+ private:
+  void wait_readable();
+  void drain();
+  void on_datagram(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source);
+  void on_stun(std::span<const std::uint8_t> datagram, const TransportAddress& source);
+  void on_dtls(std::span<const std::uint8_t> datagram, const TransportAddress& source);
+  void on_rtp(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source);
+  void on_rtcp(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source);
+  // Unprotects in place when keyed; nullopt (counted) when it fails or keys are still missing.
+  std::optional<std::size_t> unprotect(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length);
+  [[nodiscard]] bool admitted(const TransportAddress& source);
+  void after_authentic(const TransportAddress& source);
+  bool send_datagram(std::span<const std::uint8_t> datagram, const TransportAddress& to);
+  bool protect_and_send(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length);
+  [[nodiscard]] bool encrypted() const;
+
+  // dtls::DtlsTransportListener
+  void on_dtls_send(std::span<const std::uint8_t> datagram) override;
+  void on_dtls_connected(const dtls::DtlsSrtpKeys& keys) override;
+  void on_dtls_failed(std::string_view reason) override;
+
+  MediaSession& session_;
+  boost::asio::ip::udp::socket socket_;
+  int fd_;
+  bool ipv6_socket_ = false;
+  std::uint16_t local_port_ = 0;
+  ComponentKind kind_;
+  RemoteAddressPolicy policy_;
+  std::optional<stun::IceLiteResponder> ice_;
+  std::unique_ptr<dtls::DtlsTransport> dtls_;
+  std::optional<TransportAddress> dtls_peer_;  // where DTLS flights go: the source that spoke DTLS
+  std::optional<SrtpSession> inbound_;
+  std::optional<SrtpSession> outbound_;
+  bool plain_ = true;  // RTP/AVP: no SRTP at all
+  SrtpCounters seen_;  // libsrtp counters already folded into the worker's counters
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards the pending wait
+};
+
+}  // namespace chorus::media

@@ -1,0 +1,29 @@
+// MediaEnvironment: what a media worker lends every session it runs — its loop, its timers, its
+// counters, the process's DTLS context and one receive buffer. All of it belongs to the worker
+// thread; a session keeps the reference for its whole life, which the worker bounds.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <span>
+
+#include "common/timer_queue.hpp"
+#include "media/transport/media_counters.hpp"
+
+namespace chorus::media {
+
+namespace dtls {
+class DtlsContext;
+}
+
+struct MediaEnvironment {
+  boost::asio::io_context& io;
+  TimerQueue& timers;
+  MediaCounters& counters;
+  dtls::DtlsContext* dtls = nullptr;  // null when DTLS-SRTP is not available
+  // Receive buffer shared by the worker's sessions (one datagram is handled at a time). Aligned
+  // to 16 octets: libsrtp reads headers in 32-bit words. Sized for a datagram plus an SRTCP trailer.
+  std::span<std::uint8_t> scratch;
+};
+
+}  // namespace chorus::media

@@ -1,0 +1,57 @@
+// MediaSession: the media side of one negotiated stream (an SDP m-line) of one participant.
+//
+// It owns one or two MediaComponents (RTP, and RTCP unless rtcp-mux), its RTCP statistics, and
+// the sink its engine gave it. What arrives passes the component's checks, then RTP is counted
+// and handed to the sink; RTCP feeds the statistics. Engines send through send_rtp/send_rtcp,
+// which protect in place. The control loop never touches a session: it names it by id through
+// its media worker (DESIGN §2).
+// Threading: created, used and destroyed on one media worker thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "media/transport/media_component.hpp"
+#include "media/transport/media_environment.hpp"
+#include "media/transport/media_session_spec.hpp"
+#include "media/transport/media_sink.hpp"
+
+namespace chorus::media {
+
+class MediaSession {
+ public:
+  MediaSession(MediaSessionSpec spec, MediaEnvironment environment);
+  MediaSession(const MediaSession&) = delete;
+  MediaSession& operator=(const MediaSession&) = delete;
+  ~MediaSession();
+
+  // The engine's sink; until one is set, received media is counted and dropped.
+  void set_sink(std::unique_ptr<MediaSink> sink) { sink_ = std::move(sink); }
+  void start();
+  void update(const MediaSessionUpdate& update);
+
+  // Sends packet [0, length) of `buffer` (room for kSrtcpMaxTrailer after it), protecting it in
+  // place. False (and counted) when it could not go: nothing to send to, keys not ready, sendonly.
+  bool send_rtp(std::span<std::uint8_t> buffer, std::size_t length);
+  bool send_rtcp(std::span<std::uint8_t> buffer, std::size_t length);
+
+  [[nodiscard]] const MediaSessionSpec& spec() const { return spec_; }
+  [[nodiscard]] const MediaEnvironment& environment() const { return environment_; }
+  [[nodiscard]] std::uint64_t id() const { return spec_.id; }
+
+  // From the components, after their checks.
+  void deliver_rtp(MediaComponent& from, std::span<std::uint8_t> buffer, std::size_t length);
+  void deliver_rtcp(MediaComponent& from, std::span<const std::uint8_t> compound);
+
+ private:
+  MediaComponent& rtcp_component() { return rtcp_ ? *rtcp_ : *rtp_; }
+
+  MediaSessionSpec spec_;
+  MediaEnvironment environment_;
+  std::unique_ptr<MediaComponent> rtp_;
+  std::unique_ptr<MediaComponent> rtcp_;  // null with rtcp-mux
+  std::unique_ptr<MediaSink> sink_;
+};
+
+}  // namespace chorus::media

@@ -1,0 +1,93 @@
+#include "media/worker/media_worker.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+#include "common/log.hpp"
+
+namespace chorus::media {
+
+MediaWorker::MediaWorker(unsigned index, dtls::DtlsContext* dtls)
+    : index_(index), dtls_(dtls), work_(boost::asio::make_work_guard(io_)), timers_(io_) {
+  thread_ = std::thread([this] { run(); });
+}
+
+MediaWorker::~MediaWorker() {
+  boost::asio::post(io_, [this] {
+    sessions_.clear();
+    counters_.sessions.store(0, std::memory_order_relaxed);
+    work_.reset();
+    io_.stop();
+  });
+  if (thread_.joinable()) thread_.join();
+}
+
+void MediaWorker::run() {
+  const std::string name = "media-" + std::to_string(index_);
+  ::pthread_setname_np(::pthread_self(), name.c_str());  // shown in /proc/PID/task/*/comm and top -H
+  io_.run();
+}
+
+MediaEnvironment MediaWorker::environment() {
+  return MediaEnvironment{io_, timers_, counters_, dtls_, std::span(scratch_)};
+}
+
+void MediaWorker::add_session(MediaSessionSpec spec, SinkFactory make_sink) {
+  boost::asio::post(io_, [this, spec = std::move(spec), make_sink = std::move(make_sink)]() mutable {
+    const auto id = spec.id;
+    auto session = std::make_unique<MediaSession>(std::move(spec), environment());
+    if (make_sink) session->set_sink(make_sink());
+    session->start();
+    sessions_[id] = std::move(session);
+    counters_.sessions.store(sessions_.size(), std::memory_order_relaxed);
+  });
+}
+
+void MediaWorker::update_session(std::uint64_t id, MediaSessionUpdate update) {
+  boost::asio::post(io_, [this, id, update = std::move(update)] {
+    if (auto it = sessions_.find(id); it != sessions_.end()) it->second->update(update);
+  });
+}
+
+void MediaWorker::remove_session(std::uint64_t id) {
+  boost::asio::post(io_, [this, id] {
+    sessions_.erase(id);
+    counters_.sessions.store(sessions_.size(), std::memory_order_relaxed);
+  });
+}
+
+MediaWorkerPool::MediaWorkerPool(unsigned count, dtls::DtlsContext* dtls) {
+  if (count == 0) count = std::max(1U, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < count; ++i) workers_.push_back(std::make_unique<MediaWorker>(i, dtls));
+  rooms_per_worker_.assign(count, 0);
+}
+
+MediaWorker& MediaWorkerPool::acquire(std::string_view room_id) {
+  auto it = pins_.find(room_id);
+  if (it == pins_.end()) {
+    const auto least = static_cast<std::size_t>(std::min_element(rooms_per_worker_.begin(), rooms_per_worker_.end()) -
+                                                rooms_per_worker_.begin());
+    it = pins_.emplace(std::string(room_id), Pin{least, 0}).first;
+    ++rooms_per_worker_[least];
+  }
+  ++it->second.sessions;
+  return *workers_[it->second.worker];
+}
+
+void MediaWorkerPool::release(std::string_view room_id) {
+  auto it = pins_.find(room_id);
+  if (it == pins_.end()) return;
+  if (--it->second.sessions == 0) {
+    --rooms_per_worker_[it->second.worker];
+    pins_.erase(it);
+  }
+}
+
+MediaCountersSnapshot MediaWorkerPool::counters() const {
+  MediaCountersSnapshot total;
+  for (const auto& worker : workers_) total += worker->counters();
+  return total;
+}
+
+}  // namespace chorus::media

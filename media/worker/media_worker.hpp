@@ -1,0 +1,95 @@
+// MediaWorker: one media thread with its own io_context (DESIGN §2). A room lives on one worker:
+// its sessions' sockets, SRTP contexts, timers and the engine's packet path all run here, so the
+// packet path takes no lock. The control loop talks to a worker only by posting work that names
+// a session by id; nothing on this thread calls back into the control loop's objects.
+// MediaWorkerPool holds N workers and pins each room to one of them, the least loaded (by rooms)
+// when the room gets its first session, for as long as the room has sessions.
+// Threading: the public methods are for the control loop (they post); counters() may be read
+// from any thread.
+#pragma once
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/asio_timer_queue.hpp"
+#include "media/transport/media_component.hpp"
+#include "media/transport/media_counters.hpp"
+#include "media/transport/media_session.hpp"
+#include "media/transport/media_session_spec.hpp"
+#include "media/transport/media_sink.hpp"
+
+namespace chorus::media {
+
+// Makes the engine's sink for a new session; runs on the worker thread.
+using SinkFactory = std::function<std::unique_ptr<MediaSink>()>;
+
+class MediaWorker {
+ public:
+  MediaWorker(unsigned index, dtls::DtlsContext* dtls);
+  MediaWorker(const MediaWorker&) = delete;
+  MediaWorker& operator=(const MediaWorker&) = delete;
+  // Destroys every session on the worker thread, then joins it.
+  ~MediaWorker();
+
+  void add_session(MediaSessionSpec spec, SinkFactory make_sink);
+  void update_session(std::uint64_t id, MediaSessionUpdate update);
+  void remove_session(std::uint64_t id);
+
+  [[nodiscard]] MediaCountersSnapshot counters() const { return counters_.snapshot(); }
+  [[nodiscard]] unsigned index() const { return index_; }
+
+  // Runs `work` on the worker thread (for engines and tests).
+  template <typename Work>
+  void post(Work&& work) {
+    boost::asio::post(io_, std::forward<Work>(work));
+  }
+
+ private:
+  void run();
+  MediaEnvironment environment();
+
+  unsigned index_;
+  dtls::DtlsContext* dtls_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  AsioTimerQueue timers_;
+  MediaCounters counters_;
+  alignas(16) std::array<std::uint8_t, kMaxDatagramSize + kSrtcpMaxTrailer + 16> scratch_{};
+  std::unordered_map<std::uint64_t, std::unique_ptr<MediaSession>> sessions_;  // worker thread only
+  std::thread thread_;
+};
+
+class MediaWorkerPool {
+ public:
+  // `count` 0 means one per hardware thread.
+  MediaWorkerPool(unsigned count, dtls::DtlsContext* dtls);
+
+  // The worker serving `room_id`; pins the room on first use. Pair each acquire with a release.
+  MediaWorker& acquire(std::string_view room_id);
+  void release(std::string_view room_id);
+
+  [[nodiscard]] MediaCountersSnapshot counters() const;
+  [[nodiscard]] std::size_t size() const { return workers_.size(); }
+
+ private:
+  struct Pin {
+    std::size_t worker = 0;
+    std::size_t sessions = 0;
+  };
+  std::vector<std::unique_ptr<MediaWorker>> workers_;
+  std::vector<std::size_t> rooms_per_worker_;
+  std::map<std::string, Pin, std::less<>> pins_;
+};
+
+}  // namespace chorus::media

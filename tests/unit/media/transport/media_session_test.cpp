@@ -1,0 +1,281 @@
+// MediaSession on a real media worker over loopback sockets: the echo engine, SDES keys, the
+// source policy and ICE checks, seen from a peer socket as a phone would see them. Every wait
+// polls with a bound; nothing depends on timing to pass.
+#include "media/transport/media_session.hpp"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <thread>
+
+#include "media/echo/echo_sink.hpp"
+#include "media/stun/stun_builder.hpp"
+#include "media/transport/socket_address.hpp"
+#include "media/udp_port_pool.hpp"
+#include "media/worker/media_worker.hpp"
+#include "tests/unit/test_support/free_udp_ports.hpp"
+
+namespace chorus::media {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::uint32_t kServerSsrc = 0x5e7e5e7e;
+constexpr std::uint32_t kPhoneSsrc = 0x0000beef;
+
+std::vector<std::uint8_t> key(std::uint8_t seed) {
+  std::vector<std::uint8_t> out(30);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::uint8_t>(seed + i);
+  return out;
+}
+
+// A phone: one UDP socket on loopback, with its own SRTP sessions when keyed.
+class Phone {
+ public:
+  Phone() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    auto any = to_sockaddr(*parse_transport_address("127.0.0.1", 0));
+    EXPECT_EQ(::bind(fd_, any.get(), any.length), 0);
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &length);
+    address_ = *from_sockaddr(local, length);
+  }
+  ~Phone() { ::close(fd_); }
+  Phone(const Phone&) = delete;
+  Phone& operator=(const Phone&) = delete;
+
+  void key_with(std::vector<std::uint8_t> ours, std::vector<std::uint8_t> server) {
+    out_ = *SrtpSession::create(SrtpSuite::kAesCm128HmacSha1_80, ours, SrtpDirection::kOutbound);
+    in_ = *SrtpSession::create(SrtpSuite::kAesCm128HmacSha1_80, server, SrtpDirection::kInbound);
+  }
+
+  // An RTP packet (PCMU, 160 octets of `fill`), protected when keyed; returns what went out.
+  std::vector<std::uint8_t> send_rtp(const TransportAddress& to, std::uint16_t sequence, std::uint8_t fill = 0x55) {
+    alignas(16) std::array<std::uint8_t, 512> buffer{};
+    const std::array<std::uint8_t, 12> header{
+        0x80, 0x00, static_cast<std::uint8_t>(sequence >> 8), static_cast<std::uint8_t>(sequence), 0, 0, 0, 160, 0, 0,
+        0xbe, 0xef};
+    std::copy(header.begin(), header.end(), buffer.begin());
+    std::fill_n(buffer.begin() + 12, 160, fill);
+    std::size_t length = 172;
+    if (out_) length = *out_->protect_rtp(buffer, length);
+    std::vector<std::uint8_t> wire(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(length));
+    send_raw(to, wire);
+    return wire;
+  }
+
+  void send_raw(const TransportAddress& to, std::span<const std::uint8_t> datagram) const {
+    auto address = to_sockaddr(to);
+    ::sendto(fd_, datagram.data(), datagram.size(), 0, address.get(), address.length);
+  }
+
+  // The next datagram within `wait`, decrypted when keyed (empty when none or it fails).
+  std::vector<std::uint8_t> receive(std::chrono::milliseconds wait = 2000ms) {
+    pollfd ready{fd_, POLLIN, 0};
+    if (::poll(&ready, 1, static_cast<int>(wait.count())) != 1) return {};
+    alignas(16) std::array<std::uint8_t, 2048> buffer{};
+    const ssize_t got = ::recv(fd_, buffer.data(), buffer.size(), 0);
+    if (got <= 0) return {};
+    std::size_t length = static_cast<std::size_t>(got);
+    if (in_ && buffer[0] >= 128 && buffer[0] <= 191) {
+      auto clear = in_->unprotect_rtp(buffer, length);
+      if (!clear) return {};
+      length = *clear;
+    }
+    return {buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(length)};
+  }
+
+  [[nodiscard]] const TransportAddress& address() const { return address_; }
+
+ private:
+  int fd_ = -1;
+  TransportAddress address_;
+  std::optional<SrtpSession> out_;
+  std::optional<SrtpSession> in_;
+};
+
+std::uint32_t ssrc_of(std::span<const std::uint8_t> packet) {
+  return (std::uint32_t{packet[8]} << 24) | (std::uint32_t{packet[9]} << 16) | (std::uint32_t{packet[10]} << 8) |
+         packet[11];
+}
+
+class MediaSessionTest : public ::testing::Test {
+ protected:
+  MediaSessionTest() : pool_("127.0.0.1", first_port_, static_cast<std::uint16_t>(first_port_ + 3)) {
+    lease_ = pool_.allocate();
+  }
+
+  MediaSessionSpec spec(MediaKeying keying, std::optional<IceCredentials> ice = std::nullopt) {
+    MediaSessionSpec spec;
+    spec.id = 7;
+    spec.label = "test-call";
+    spec.rtp_fd = ::dup(lease_->rtp_fd());
+    spec.rtcp_fd = ::dup(lease_->rtcp_fd());
+    spec.remote_rtp = phone_.address();
+    spec.keying = std::move(keying);
+    spec.ice = std::move(ice);
+    spec.local_ssrc = kServerSsrc;
+    spec.cname = "test";
+    return spec;
+  }
+
+  void start_echo(MediaSessionSpec spec) {
+    worker_.add_session(std::move(spec), [] { return std::make_unique<EchoSink>(); });
+  }
+
+  [[nodiscard]] TransportAddress server() const { return *parse_transport_address("127.0.0.1", lease_->rtp_port()); }
+
+  // Polls the worker's counters until `done` holds, for at most two seconds.
+  template <typename Done>
+  MediaCountersSnapshot counters_when(Done done) {
+    for (int i = 0; i < 200; ++i) {
+      auto now = worker_.counters();
+      if (done(now)) return now;
+      std::this_thread::sleep_for(10ms);
+    }
+    return worker_.counters();
+  }
+
+  std::uint16_t first_port_ = test::free_udp_range(4);
+  UdpPortPool pool_;
+  std::unique_ptr<PortLease> lease_;
+  Phone phone_;
+  MediaWorker worker_{0, nullptr};
+};
+
+SdesKeying sdes() {
+  return SdesKeying{SrtpSuite::kAesCm128HmacSha1_80, key(100), key(1)};
+}
+
+TEST_F(MediaSessionTest, EchoesPlainRtpWithTheServerSsrc) {
+  start_echo(spec(std::monostate{}));
+  phone_.send_rtp(server(), 1, 0x11);
+  auto echoed = phone_.receive();
+  ASSERT_EQ(echoed.size(), 172U);
+  EXPECT_EQ(ssrc_of(echoed), kServerSsrc);
+  EXPECT_EQ(echoed[3], 1);      // sequence kept
+  EXPECT_EQ(echoed[12], 0x11);  // payload kept
+}
+
+TEST_F(MediaSessionTest, EchoesSrtpReEncryptedWithTheServerKey) {
+  phone_.key_with(key(1), key(100));
+  start_echo(spec(sdes()));
+  for (std::uint16_t sequence = 1; sequence <= 5; ++sequence) {
+    phone_.send_rtp(server(), sequence, 0x22);
+    auto echoed = phone_.receive();
+    ASSERT_EQ(echoed.size(), 172U) << "packet " << sequence << " did not come back decryptable";
+    EXPECT_EQ(ssrc_of(echoed), kServerSsrc);
+    EXPECT_EQ(echoed[100], 0x22);
+  }
+  EXPECT_EQ(counters_when([](const auto& c) { return c.packets_out >= 5; }).packets_out, 5U);
+}
+
+TEST_F(MediaSessionTest, ReplayedPacketsAreDroppedCountedAndTheCallGoesOn) {
+  phone_.key_with(key(1), key(100));
+  start_echo(spec(sdes()));
+  auto first = phone_.send_rtp(server(), 1);
+  ASSERT_FALSE(phone_.receive().empty());
+  for (int i = 0; i < 3; ++i) phone_.send_raw(server(), first);
+  auto seen = counters_when([](const auto& c) { return c.dropped_replay >= 3; });
+  EXPECT_EQ(seen.dropped_replay, 3U);
+  phone_.send_rtp(server(), 2);
+  EXPECT_FALSE(phone_.receive().empty());
+}
+
+TEST_F(MediaSessionTest, ForgedPacketsFailAuthenticationAndAreCounted) {
+  phone_.key_with(key(1), key(100));
+  start_echo(spec(sdes()));
+  auto packet = phone_.send_rtp(server(), 1);
+  ASSERT_FALSE(phone_.receive().empty());
+  auto forged = phone_.send_rtp(server(), 2);  // sent once, genuine
+  ASSERT_FALSE(phone_.receive().empty());
+  forged[3] = 3;    // claims sequence 3 …
+  forged[40] ^= 1;  // … with a tampered payload
+  phone_.send_raw(server(), forged);
+  auto seen = counters_when([](const auto& c) { return c.dropped_auth >= 1; });
+  EXPECT_EQ(seen.dropped_auth, 1U);
+  phone_.send_rtp(server(), 3);
+  EXPECT_FALSE(phone_.receive().empty()) << "a forged packet must not poison sequence 3";
+}
+
+TEST_F(MediaSessionTest, AForeignSourceIsDroppedWhileTheCallerSpeaks) {
+  phone_.key_with(key(1), key(100));
+  start_echo(spec(sdes()));
+  phone_.send_rtp(server(), 1);
+  ASSERT_FALSE(phone_.receive().empty());
+  Phone intruder;
+  intruder.key_with(key(1), key(100));  // even with the right key (a leaked SDP)
+  intruder.send_rtp(server(), 500);
+  auto seen = counters_when([](const auto& c) { return c.dropped_source >= 1; });
+  EXPECT_EQ(seen.dropped_source, 1U);
+  EXPECT_TRUE(intruder.receive(200ms).empty());
+  phone_.send_rtp(server(), 2);
+  EXPECT_FALSE(phone_.receive().empty());
+}
+
+TEST_F(MediaSessionTest, LatchesToWhereThePhoneReallySendsFrom) {
+  auto s = spec(std::monostate{});
+  s.remote_rtp = *parse_transport_address("127.0.0.1", 9);  // what a NATed phone's SDP says
+  start_echo(std::move(s));
+  phone_.send_rtp(server(), 1);
+  EXPECT_EQ(phone_.receive().size(), 172U);
+  EXPECT_EQ(counters_when([](const auto& c) { return c.source_changes >= 1; }).source_changes, 1U);
+}
+
+std::vector<std::uint8_t> binding_request(std::string_view username, std::string_view password, bool nominate) {
+  std::array<std::uint8_t, stun::kMaxMessageSize> buffer{};
+  stun::StunBuilder builder(buffer, stun::StunClass::kRequest, stun::kMethodBinding,
+                            stun::TransactionId{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12});
+  builder.add_username(username);
+  builder.add_priority(0x6e7f1eff);
+  builder.add_ice_controlling(0x0102030405060708);
+  if (nominate) builder.add_use_candidate();
+  builder.add_message_integrity(password);
+  builder.add_fingerprint();
+  auto bytes = builder.finish();
+  return {bytes->begin(), bytes->end()};
+}
+
+TEST_F(MediaSessionTest, IceDropsMediaUntilAnAuthenticatedCheckValidatesTheSource) {
+  const IceCredentials ice{"srvu", "server-password-0123456789", "phon"};
+  start_echo(spec(std::monostate{}, ice));
+  phone_.send_rtp(server(), 1);
+  auto seen = counters_when([](const auto& c) { return c.dropped_source >= 1; });
+  EXPECT_EQ(seen.dropped_source, 1U);
+  EXPECT_TRUE(phone_.receive(200ms).empty());
+
+  phone_.send_raw(server(), binding_request("srvu:phon", "wrong-password-000000000", true));
+  auto error = phone_.receive();
+  ASSERT_FALSE(error.empty());
+  EXPECT_EQ(error[0], 0x01);  // Binding error response (0x0111)
+  EXPECT_EQ(error[1], 0x11);
+
+  phone_.send_raw(server(), binding_request("srvu:phon", ice.local_password, true));
+  auto success = phone_.receive();
+  ASSERT_FALSE(success.empty());
+  EXPECT_EQ(success[0], 0x01);  // Binding success response (0x0101)
+  EXPECT_EQ(success[1], 0x01);
+
+  phone_.send_rtp(server(), 2);
+  EXPECT_EQ(phone_.receive().size(), 172U);
+  EXPECT_EQ(counters_when([](const auto& c) { return c.stun_answered >= 2; }).stun_answered, 2U);
+}
+
+TEST_F(MediaSessionTest, RemovingTheSessionStopsTheEcho) {
+  start_echo(spec(std::monostate{}));
+  phone_.send_rtp(server(), 1);
+  ASSERT_FALSE(phone_.receive().empty());
+  worker_.remove_session(7);
+  ASSERT_EQ(counters_when([](const auto& c) { return c.sessions == 0; }).sessions, 0U);
+  // The port lease still holds the port: datagrams now queue on its socket, unread, unanswered.
+  phone_.send_rtp(server(), 2);
+  EXPECT_TRUE(phone_.receive(300ms).empty());
+}
+
+}  // namespace
+}  // namespace chorus::media

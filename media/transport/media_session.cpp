@@ -2,12 +2,33 @@
 
 #include <unistd.h>
 
+#include <array>
+
 #include "common/log.hpp"
+#include "common/random.hpp"
 
 namespace chorus::media {
 
+namespace {
+
+rtcp::RtcpReporterConfig reporter_config(const MediaSessionSpec& spec) {
+  rtcp::RtcpReporterConfig config;
+  config.ssrc = spec.local_ssrc;
+  config.cname = spec.cname.empty() ? std::string("chorus") : spec.cname;
+  config.session_bandwidth_bps = static_cast<std::uint32_t>(spec.session_bandwidth_bps);
+  return config;
+}
+
+// A draw from [0, 1] for the RTCP interval's randomisation (RFC 3550 §6.3.1).
+double uniform_draw() {
+  return static_cast<double>(random_u64() >> 11) / static_cast<double>(std::uint64_t{1} << 53);
+}
+
+}  // namespace
+
 MediaSession::MediaSession(MediaSessionSpec spec, MediaEnvironment environment)
-    : spec_(std::move(spec)), environment_(environment) {
+    : spec_(std::move(spec)), environment_(environment), reporter_(reporter_config(spec_)) {
+  reporter_.add_local_source(spec_.local_ssrc, static_cast<std::uint32_t>(spec_.clock_rate));
   rtp_ = std::make_unique<MediaComponent>(*this, environment_.io, spec_.rtp_fd, ComponentKind::kRtp, spec_.remote_rtp);
   if (spec_.rtcp_mux) {
     if (spec_.rtcp_fd >= 0) ::close(spec_.rtcp_fd);  // the lease keeps the RTCP port; we do not read it
@@ -19,6 +40,8 @@ MediaSession::MediaSession(MediaSessionSpec spec, MediaEnvironment environment)
 }
 
 MediaSession::~MediaSession() {
+  environment_.timers.cancel(report_timer_);
+  send_report(/*bye=*/true);  // RFC 3550 §6.6: say we are leaving
   rtcp_.reset();
   rtp_.reset();
 }
@@ -26,6 +49,25 @@ MediaSession::~MediaSession() {
 void MediaSession::start() {
   rtp_->start();
   if (rtcp_) rtcp_->start();
+  schedule_report();
+}
+
+void MediaSession::schedule_report() {
+  const auto delay = std::chrono::duration_cast<Millis>(reporter_.next_report_delay(uniform_draw()));
+  report_timer_ = environment_.timers.schedule(delay, [this] {
+    report_timer_ = TimerQueue::kNoTimer;
+    send_report(false);
+    schedule_report();
+  });
+}
+
+void MediaSession::send_report(bool bye) {
+  alignas(16) std::array<std::uint8_t, kMaxDatagramSize + kSrtcpMaxTrailer> buffer{};
+  const auto now = environment_.timers.now();
+  const auto wall = std::chrono::system_clock::now();
+  auto length = bye ? reporter_.build_bye(now, wall, std::span(buffer).first(kMaxDatagramSize))
+                    : reporter_.build_report(now, wall, std::span(buffer).first(kMaxDatagramSize));
+  if (length) rtcp_component().send_rtcp(buffer, *length);
 }
 
 void MediaSession::update(const MediaSessionUpdate& update) {
@@ -43,6 +85,8 @@ void MediaSession::update(const MediaSessionUpdate& update) {
 
 bool MediaSession::send_rtp(std::span<std::uint8_t> buffer, std::size_t length) {
   if (!spec_.send_enabled) return false;  // RFC 3264 §5.1: recvonly/inactive on our side
+  if (auto packet = RtpPacket::parse(buffer.first(length)))
+    reporter_.on_rtp_sent(packet->ssrc(), packet->timestamp(), packet->payload().size(), environment_.timers.now());
   return rtp_->send_rtp(buffer, length);
 }
 
@@ -57,11 +101,13 @@ void MediaSession::deliver_rtp(MediaComponent&, std::span<std::uint8_t> buffer, 
     return;
   }
   MediaCounters::bump(environment_.counters.packets_in);
+  reporter_.on_rtp_received(*packet, environment_.timers.now(), static_cast<std::uint32_t>(spec_.clock_rate));
   if (sink_) sink_->on_rtp(*this, *packet, buffer);
 }
 
 void MediaSession::deliver_rtcp(MediaComponent&, std::span<const std::uint8_t> compound) {
   MediaCounters::bump(environment_.counters.packets_in);
+  reporter_.on_rtcp(compound, environment_.timers.now());
   if (sink_) sink_->on_rtcp(*this, compound);
 }
 

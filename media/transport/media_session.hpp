@@ -3,7 +3,8 @@
 // It owns one or two MediaComponents (RTP, and RTCP unless rtcp-mux), its RTCP statistics, and
 // the sink its engine gave it. What arrives passes the component's checks, then RTP is counted
 // and handed to the sink; RTCP feeds the statistics. Engines send through send_rtp/send_rtcp,
-// which protect in place. The control loop never touches a session: it names it by id through
+// which protect in place. The session sends its own SR/RR + SDES on the RFC 3550 §6.3 schedule
+// and a BYE (§6.6) when it ends. The control loop never touches a session: it names it by id through
 // its media worker (DESIGN §2).
 // Threading: created, used and destroyed on one media worker thread.
 #pragma once
@@ -12,6 +13,7 @@
 #include <memory>
 #include <span>
 
+#include "media/rtcp/rtcp_reporter.hpp"
 #include "media/transport/media_component.hpp"
 #include "media/transport/media_environment.hpp"
 #include "media/transport/media_session_spec.hpp"
@@ -39,6 +41,7 @@ class MediaSession {
   [[nodiscard]] const MediaSessionSpec& spec() const { return spec_; }
   [[nodiscard]] const MediaEnvironment& environment() const { return environment_; }
   [[nodiscard]] std::uint64_t id() const { return spec_.id; }
+  [[nodiscard]] const rtcp::RtcpReporter& rtcp() const { return reporter_; }
 
   // From the components, after their checks.
   void deliver_rtp(MediaComponent& from, std::span<std::uint8_t> buffer, std::size_t length);
@@ -46,12 +49,16 @@ class MediaSession {
 
  private:
   MediaComponent& rtcp_component() { return rtcp_ ? *rtcp_ : *rtp_; }
+  void schedule_report();
+  void send_report(bool bye);
 
   MediaSessionSpec spec_;
   MediaEnvironment environment_;
   std::unique_ptr<MediaComponent> rtp_;
   std::unique_ptr<MediaComponent> rtcp_;  // null with rtcp-mux
   std::unique_ptr<MediaSink> sink_;
+  rtcp::RtcpReporter reporter_;
+  TimerQueue::TimerId report_timer_ = TimerQueue::kNoTimer;
 };
 
 }  // namespace chorus::media

@@ -277,5 +277,24 @@ TEST_F(MediaSessionTest, RemovingTheSessionStopsTheEcho) {
   EXPECT_TRUE(phone_.receive(300ms).empty());
 }
 
+TEST_F(MediaSessionTest, EndingTheSessionSendsAnRtcpByeWithItsReport) {
+  auto s = spec(std::monostate{});
+  s.rtcp_mux = true;
+  start_echo(std::move(s));
+  phone_.send_rtp(server(), 1);
+  ASSERT_FALSE(phone_.receive().empty());
+  worker_.remove_session(7);
+  auto compound = phone_.receive();
+  ASSERT_GE(compound.size(), 8U);
+  // RFC 3550 §6.1: a compound starts with SR (200) or RR (201) and ends here with BYE (203).
+  EXPECT_TRUE(compound[1] == 200 || compound[1] == 201);
+  bool has_bye = false;
+  for (std::size_t at = 0; at + 4 <= compound.size();) {
+    has_bye = has_bye || compound[at + 1] == 203;
+    at += 4 * (1 + ((std::size_t{compound[at + 2]} << 8) | compound[at + 3]));
+  }
+  EXPECT_TRUE(has_bye);
+}
+
 }  // namespace
 }  // namespace chorus::media

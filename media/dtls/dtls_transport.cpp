@@ -316,12 +316,23 @@ void DtlsTransport::cancel_timers() {
   deadline_timer_ = TimerQueue::kNoTimer;
 }
 
-void DtlsTransport::write_record(std::span<const std::uint8_t> record) {
-  // RFC 6347 §4.1.1: several records may share a datagram; pack a flight's records up to the MTU.
-  if (!output_.empty() && output_.back().size() + record.size() <= options_.mtu) {
-    output_.back().insert(output_.back().end(), record.begin(), record.end());
-  } else {
-    output_.emplace_back(record.begin(), record.end());
+void DtlsTransport::write_record(std::span<const std::uint8_t> records) {
+  // One write may hold several records (OpenSSL flushes a buffered record with the next one).
+  // RFC 6347 §4.1.1: records may share a datagram but never straddle two, so split the write at
+  // record boundaries and pack whole records into datagrams up to the MTU.
+  while (!records.empty()) {
+    std::size_t length = records.size();
+    if (records.size() >= kDtlsRecordHeaderLength) {
+      const std::size_t body = static_cast<std::size_t>(records[11]) << 8 | records[12];
+      length = std::min(records.size(), kDtlsRecordHeaderLength + body);
+    }
+    const auto record = records.first(length);
+    records = records.subspan(length);
+    if (!output_.empty() && output_.back().size() + record.size() <= options_.mtu) {
+      output_.back().insert(output_.back().end(), record.begin(), record.end());
+    } else {
+      output_.emplace_back(record.begin(), record.end());
+    }
   }
 }
 

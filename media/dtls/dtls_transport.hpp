@@ -118,8 +118,9 @@ class DtlsTransport {
   void arm_retransmit_timer();
   void on_retransmit_timer();
   void cancel_timers();
-  // The BIO side: OpenSSL writes one record per call; records are packed into datagrams up to the MTU.
-  void write_record(std::span<const std::uint8_t> record);
+  // The BIO side: records OpenSSL writes are packed into datagrams up to the MTU; reads hand out
+  // the datagram being processed.
+  void write_record(std::span<const std::uint8_t> records);
   int read_datagram(std::span<std::uint8_t> out);
   [[nodiscard]] std::chrono::microseconds next_retransmit_duration(std::chrono::microseconds current) const;
   static unsigned int timer_callback(SSL* ssl, unsigned int current_us);

@@ -47,9 +47,11 @@ struct Recorder final : DtlsTransportListener {
   int connected_calls = 0;
   std::vector<std::string> failures;
   int closed_calls = 0;
+  std::size_t largest_datagram = 0;
 
   void on_dtls_send(std::span<const std::uint8_t> datagram) override {
     outbox.emplace_back(datagram.begin(), datagram.end());
+    largest_datagram = std::max(largest_datagram, datagram.size());
   }
   void on_dtls_connected(const DtlsSrtpKeys& k) override {
     ++connected_calls;
@@ -167,6 +169,8 @@ TEST_P(DtlsHandshake, CompletesWithMatchingFingerprintsAndMirroredKeys) {
   expect_srtp_flows(b, a);
   // Every datagram of a flight fits the MTU.
   EXPECT_GT(pair.transport_a->counters().datagrams_out, 0u);
+  EXPECT_LE(pair.a.largest_datagram, DtlsTransportOptions{}.mtu);
+  EXPECT_LE(pair.b.largest_datagram, DtlsTransportOptions{}.mtu);
   EXPECT_EQ(pair.transport_a->counters().dropped, 0u);
   EXPECT_EQ(pair.timers.pending(), 0u) << "no retransmission or deadline timer survives the handshake";
 }
@@ -193,6 +197,18 @@ TEST(DtlsTransport, ServerPrefersGcmAndAcceptsAClientThatOffersOnlyCm) {
     ASSERT_TRUE(pair.a.keys && pair.b.keys);
     EXPECT_EQ(pair.b.keys->suite, SrtpSuite::kAesCm128HmacSha1_80);
   }
+}
+
+TEST(DtlsTransport, SmallMtuFragmentsFlightsAndTheHandshakeStillCompletes) {
+  constexpr std::size_t kSmallMtu = 300;  // below one certificate: OpenSSL must fragment the message
+  Pair pair({.role_a = DtlsRole::kServer, .options = {.mtu = kSmallMtu}});
+  pair.start();
+  pair.pump();
+  EXPECT_EQ(pair.transport_a->state(), DtlsState::kConnected);
+  EXPECT_EQ(pair.transport_b->state(), DtlsState::kConnected);
+  EXPECT_LE(pair.a.largest_datagram, kSmallMtu);
+  EXPECT_LE(pair.b.largest_datagram, kSmallMtu);
+  EXPECT_GT(pair.transport_a->counters().datagrams_out, 3u);
 }
 
 TEST(DtlsTransport, HandshakeWithoutACommonSrtpProfileFails) {

@@ -12,6 +12,9 @@
 #include <chrono>
 #include <thread>
 
+#include "media/dtls/dtls_certificate.hpp"
+#include "media/dtls/dtls_context.hpp"
+#include "media/dtls/dtls_transport.hpp"
 #include "media/echo/echo_sink.hpp"
 #include "media/stun/stun_builder.hpp"
 #include "media/transport/socket_address.hpp"
@@ -49,9 +52,20 @@ class Phone {
   Phone(const Phone&) = delete;
   Phone& operator=(const Phone&) = delete;
 
-  void key_with(std::vector<std::uint8_t> ours, std::vector<std::uint8_t> server) {
-    out_ = *SrtpSession::create(SrtpSuite::kAesCm128HmacSha1_80, ours, SrtpDirection::kOutbound);
-    in_ = *SrtpSession::create(SrtpSuite::kAesCm128HmacSha1_80, server, SrtpDirection::kInbound);
+  void key_with(std::vector<std::uint8_t> ours, std::vector<std::uint8_t> server,
+                SrtpSuite suite = SrtpSuite::kAesCm128HmacSha1_80) {
+    out_ = *SrtpSession::create(suite, ours, SrtpDirection::kOutbound);
+    in_ = *SrtpSession::create(suite, server, SrtpDirection::kInbound);
+  }
+
+  // One raw datagram within `wait` (no decryption), for DTLS and STUN.
+  std::vector<std::uint8_t> receive_raw(std::chrono::milliseconds wait = 2000ms) {
+    pollfd ready{fd_, POLLIN, 0};
+    if (::poll(&ready, 1, static_cast<int>(wait.count())) != 1) return {};
+    std::array<std::uint8_t, 2048> buffer{};
+    const ssize_t got = ::recv(fd_, buffer.data(), buffer.size(), 0);
+    if (got <= 0) return {};
+    return {buffer.begin(), buffer.begin() + got};
   }
 
   // An RTP packet (PCMU, 160 octets of `fill`), protected when keyed; returns what went out.
@@ -264,6 +278,132 @@ TEST_F(MediaSessionTest, IceDropsMediaUntilAnAuthenticatedCheckValidatesTheSourc
   phone_.send_rtp(server(), 2);
   EXPECT_EQ(phone_.receive().size(), 172U);
   EXPECT_EQ(counters_when([](const auto& c) { return c.stun_answered >= 2; }).stun_answered, 2U);
+}
+
+// The phone's DTLS client: its flights go out of its socket to the server's port.
+class PhoneDtls final : public dtls::DtlsTransportListener {
+ public:
+  PhoneDtls(Phone& phone, TransportAddress server) : phone_(phone), server_(server) {}
+  void on_dtls_send(std::span<const std::uint8_t> datagram) override { phone_.send_raw(server_, datagram); }
+  void on_dtls_connected(const dtls::DtlsSrtpKeys& keys) override { keys_ = keys; }
+  void on_dtls_failed(std::string_view reason) override { failure_ = std::string(reason); }
+  std::optional<dtls::DtlsSrtpKeys> keys_;
+  std::string failure_;
+
+ private:
+  Phone& phone_;
+  TransportAddress server_;
+};
+
+struct DtlsPeers {
+  DtlsPeers()
+      : server_certificate(*dtls::DtlsCertificate::generate()),
+        phone_certificate(*dtls::DtlsCertificate::generate()),
+        server_context(*dtls::DtlsContext::create(server_certificate)),
+        phone_context(*dtls::DtlsContext::create(phone_certificate)) {}
+  [[nodiscard]] std::vector<std::uint8_t> phone_fingerprint() const {
+    auto bytes = phone_certificate.fingerprint_bytes();
+    return {bytes.begin(), bytes.end()};
+  }
+  [[nodiscard]] std::vector<std::uint8_t> server_fingerprint() const {
+    auto bytes = server_certificate.fingerprint_bytes();
+    return {bytes.begin(), bytes.end()};
+  }
+  dtls::DtlsCertificate server_certificate;
+  dtls::DtlsCertificate phone_certificate;
+  dtls::DtlsContext server_context;
+  dtls::DtlsContext phone_context;
+};
+
+class DtlsMediaSessionTest : public MediaSessionTest {
+ protected:
+  DtlsMediaSessionTest() { worker_.emplace(0, &peers_.server_context); }
+  ~DtlsMediaSessionTest() override { worker_.reset(); }
+
+  void start_dtls_echo() {
+    auto s = spec(DtlsKeying{/*we_are_client=*/false, peers_.phone_fingerprint()}, ice_);
+    s.rtcp_mux = true;
+    worker_->add_session(std::move(s), [] { return std::make_unique<EchoSink>(); });
+  }
+
+  // Runs the phone's handshake to the end: its flights out, the server's flights in.
+  bool handshake(dtls::DtlsTransport& client, PhoneDtls& listener) {
+    client.start();
+    for (int i = 0; i < 50 && !listener.keys_ && listener.failure_.empty(); ++i) {
+      auto datagram = phone_.receive_raw(200ms);
+      if (!datagram.empty() && datagram[0] >= 20 && datagram[0] <= 63) client.on_datagram(datagram);
+    }
+    return listener.keys_.has_value();
+  }
+
+  template <typename Done>
+  MediaCountersSnapshot dtls_counters_when(Done done) {
+    for (int i = 0; i < 200; ++i) {
+      if (auto now = worker_->counters(); done(now)) return now;
+      std::this_thread::sleep_for(10ms);
+    }
+    return worker_->counters();
+  }
+
+  const IceCredentials ice_{"srvu", "server-password-0123456789", "phon"};
+  DtlsPeers peers_;
+  std::optional<MediaWorker> worker_;
+  ManualTimerQueue phone_timers_;
+};
+
+std::vector<std::uint8_t> binding_request(std::string_view username, std::string_view password, bool nominate);
+
+TEST_F(DtlsMediaSessionTest, HandshakeAfterIceKeysSrtpBothWays) {
+  start_dtls_echo();
+  phone_.send_raw(server(), binding_request("srvu:phon", ice_.local_password, true));
+  ASSERT_FALSE(phone_.receive_raw().empty());  // the Binding success response
+
+  PhoneDtls listener(phone_, server());
+  dtls::DtlsTransport client(peers_.phone_context, dtls::DtlsRole::kClient, peers_.server_fingerprint(), listener,
+                             phone_timers_);
+  ASSERT_TRUE(handshake(client, listener)) << listener.failure_;
+  EXPECT_EQ(dtls_counters_when([](const auto& c) { return c.dtls_connected >= 1; }).dtls_connected, 1U);
+
+  phone_.key_with(listener.keys_->local_key_salt, listener.keys_->remote_key_salt, listener.keys_->suite);
+  phone_.send_rtp(server(), 1, 0x33);
+  auto echoed = phone_.receive();
+  ASSERT_EQ(echoed.size(), 172U) << "the echo must decrypt with the server's DTLS-derived key";
+  EXPECT_EQ(echoed[50], 0x33);
+}
+
+TEST_F(DtlsMediaSessionTest, ClientHelloFromAnUnvalidatedAddressNeverReachesTheHandshake) {
+  start_dtls_echo();
+  // CVE-2023-51443 class: an attacker races a ClientHello before ICE validated anyone.
+  Phone attacker;
+  PhoneDtls attacker_listener(attacker, server());
+  dtls::DtlsTransport attacker_client(peers_.phone_context, dtls::DtlsRole::kClient, peers_.server_fingerprint(),
+                                      attacker_listener, phone_timers_);
+  attacker_client.start();
+  EXPECT_EQ(dtls_counters_when([](const auto& c) { return c.dropped_dtls_unvalidated >= 1; }).dropped_dtls_unvalidated,
+            1U);
+  EXPECT_TRUE(attacker.receive_raw(200ms).empty()) << "no ServerHello for an unvalidated address";
+
+  // The genuine phone validates its address and completes its own handshake.
+  phone_.send_raw(server(), binding_request("srvu:phon", ice_.local_password, true));
+  ASSERT_FALSE(phone_.receive_raw().empty());
+  PhoneDtls listener(phone_, server());
+  dtls::DtlsTransport client(peers_.phone_context, dtls::DtlsRole::kClient, peers_.server_fingerprint(), listener,
+                             phone_timers_);
+  EXPECT_TRUE(handshake(client, listener)) << listener.failure_;
+}
+
+TEST_F(DtlsMediaSessionTest, AWrongCertificateFailsTheHandshakeAndIsCounted) {
+  auto s = spec(DtlsKeying{false, std::vector<std::uint8_t>(32, 0xAB)}, ice_);  // not the phone's fingerprint
+  s.rtcp_mux = true;
+  worker_->add_session(std::move(s), [] { return std::make_unique<EchoSink>(); });
+  phone_.send_raw(server(), binding_request("srvu:phon", ice_.local_password, true));
+  ASSERT_FALSE(phone_.receive_raw().empty());
+  PhoneDtls listener(phone_, server());
+  dtls::DtlsTransport client(peers_.phone_context, dtls::DtlsRole::kClient, peers_.server_fingerprint(), listener,
+                             phone_timers_);
+  handshake(client, listener);
+  EXPECT_EQ(dtls_counters_when([](const auto& c) { return c.dtls_failed >= 1; }).dtls_failed, 1U);
+  EXPECT_EQ(worker_->counters().dtls_connected, 0U);
 }
 
 TEST_F(MediaSessionTest, RemovingTheSessionStopsTheEcho) {

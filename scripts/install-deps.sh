@@ -11,6 +11,8 @@ build_packages=(
   libsrtp2-dev                                # SRTP/SRTCP (media/srtp)
   nlohmann-json3-dev                          # JSON (REST, status)
   libyaml-cpp-dev                             # optional YAML config file
+  libsqlite3-dev                              # the store (conference/store): rooms, meetings, keys; WAL + migrations
+  libical-dev                                 # RFC 5545 RRULE expansion with time zones, .ics parse-back (conference/schedule)
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks
 )
 tool_packages=(

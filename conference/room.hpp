@@ -3,7 +3,9 @@
 // until then the directory lives in memory and starts with the default room.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,6 +29,12 @@ struct Room {
   std::size_t max_participants = 100;
   RoomEncryption encryption = RoomEncryption::kOptional;
   RoomEngine engine = RoomEngine::kMixer;
+  std::string pin;             // callers' PIN (digits), empty: none
+  std::string moderator_pin;   // moderators' PIN, empty: none
+  std::string default_layout;  // video layout name for the MCU, empty: the engine's default
+  bool locked = false;         // a locked room admits no new participant
+  std::chrono::system_clock::time_point created_at{};
+  std::uint64_t version = 1;   // bumped by every change; the REST ETag
 };
 
 // DESIGN §4: an empty store gets one open room 1000 (audio+video MCU, no PIN).

@@ -13,8 +13,8 @@ grow by >= 150 (3 s of 20 ms packets echoed); baresip hangs up; the recording of
 (dump-*-dec.wav) has its dominant frequency within 2 % of the tone sent and is audible (> -40 dBFS)
 for >= 2 s (media_checks.py); chorusd returns to zero transactions, dialogs and media ports.
 dtls-ice also needs media_dtls_connected and media_stun_answered to have grown by >= 1.
-The media_dropped_* counters are printed for diagnosis; on a failure the relevant baresip and chorusd
-log lines are printed too.
+media_dropped_auth and media_dropped_replay must not grow; the other media_dropped_* counters are
+printed for diagnosis. On a failure the relevant baresip and chorusd log lines are printed too.
 
 baresip would put the machine's non-loopback address into its SDP, so the script re-executes itself in
 a private network namespace (`unshare -n`, like test_conformance.py) whose only interface is lo.
@@ -187,6 +187,11 @@ def run_case(baresip, server, case, args, checks):
                               f"{'' if key in after else '; absent from the status line'})")
             print(f"    {case.name}: drops during the call: "
                   + " ".join(f"{k}={growth(before, after, k)}" for k in DROP_COUNTERS), flush=True)
+            # A clean loopback call has nothing to fail authentication or replay checks. (baresip's
+            # first RTCP, an unprotected APP "PING" pinhole packet, counts as malformed under SRTP.)
+            for key in ("media_dropped_auth", "media_dropped_replay"):
+                checks.expect(growth(before, after, key) == 0, f"{case.name}: {key} grew by "
+                              f"{growth(before, after, key)} (need 0)")
             hang_up(agent, case, checks)
             check_tone(agent, case, checks)
     finally:

@@ -24,6 +24,7 @@ test_packages=(
   sip-tester                                  # sipp: scenarios and load
   baresip-core                                # a real SIP user agent
   sox                                         # makes and measures tone WAV files
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad  # gst-launch RTP/SRTP peers
   iproute2 util-linux procps                  # unshare -n for tests with foreign addresses; pkill/ps
   ca-certificates
 )

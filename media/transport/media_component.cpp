@@ -30,7 +30,7 @@ MediaComponent::MediaComponent(MediaSession& session, boost::asio::io_context& i
       socket_(io),
       fd_(fd),
       kind_(kind),
-      policy_(std::move(signalled), session.spec().ice.has_value()) {
+      policy_(signalled, session.spec().ice.has_value()) {
   local_port_ = bound_port(fd, ipv6_socket_);
   boost::system::error_code error;
   socket_.assign(ipv6_socket_ ? boost::asio::ip::udp::v6() : boost::asio::ip::udp::v4(), fd, error);

@@ -50,7 +50,7 @@ class MediaComponent final : public dtls::DtlsTransportListener {
 
   void set_sdes_keys(SrtpSuite suite, std::span<const std::uint8_t> local_key_salt,
                      std::span<const std::uint8_t> remote_key_salt);
-  void on_signalled(std::optional<TransportAddress> signalled) { policy_.on_signalled(std::move(signalled)); }
+  void on_signalled(std::optional<TransportAddress> signalled) { policy_.on_signalled(signalled); }
 
   [[nodiscard]] ComponentKind kind() const { return kind_; }
   [[nodiscard]] bool keyed() const { return outbound_.has_value() && inbound_.has_value(); }

@@ -3,7 +3,7 @@
 namespace chorus::media {
 
 RemoteAddressPolicy::RemoteAddressPolicy(std::optional<TransportAddress> signalled, bool ice)
-    : ice_(ice), destination_(ice ? std::nullopt : std::move(signalled)) {}
+    : ice_(ice), destination_(ice ? std::nullopt : signalled) {}
 
 bool RemoteAddressPolicy::is_validated(const TransportAddress& source) const {
   for (std::size_t i = 0; i < validated_count_; ++i)
@@ -55,7 +55,7 @@ bool RemoteAddressPolicy::on_ice_check(const TransportAddress& source, bool nomi
 void RemoteAddressPolicy::on_signalled(std::optional<TransportAddress> signalled) {
   if (ice_ || !signalled) return;
   if (destination_ && *destination_ == *signalled) return;
-  destination_ = std::move(signalled);
+  destination_ = signalled;
   heard_from_destination_ = false;
 }
 

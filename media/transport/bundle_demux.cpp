@@ -1,8 +1,8 @@
 #include "media/transport/bundle_demux.hpp"
 
 #include <algorithm>
-#include <string>
 #include <span>
+#include <string>
 
 namespace chorus::media {
 namespace {

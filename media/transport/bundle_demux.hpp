@@ -41,10 +41,10 @@ namespace chorus::media {
 
 // One bundled m= section, as negotiated.
 struct BundleStreamConfig {
-  std::string mid;                           // a=mid (RFC 5888 §4), 1..16 token characters
-  std::vector<std::uint8_t> payload_types;   // the formats it receives, each 0..127
-  std::vector<std::uint32_t> remote_ssrcs;   // the peer's a=ssrc values (RFC 5576 §4.1), if any
-  std::vector<std::uint32_t> local_ssrcs;    // what we send in it, for RTCP routing
+  std::string mid;                          // a=mid (RFC 5888 §4), 1..16 token characters
+  std::vector<std::uint8_t> payload_types;  // the formats it receives, each 0..127
+  std::vector<std::uint32_t> remote_ssrcs;  // the peer's a=ssrc values (RFC 5576 §4.1), if any
+  std::vector<std::uint32_t> local_ssrcs;   // what we send in it, for RTCP routing
 };
 
 struct BundleDemuxConfig {
@@ -66,11 +66,11 @@ struct BundleDemuxCounters {
 
 class BundleDemux {
  public:
-  static constexpr std::size_t kMaxMidLength = 16;     // RFC 8843 §9.2 / §15
-  static constexpr std::size_t kMaxStreams = 32;       // m= sections in one BUNDLE group
-  static constexpr std::size_t kMaxLearnedSsrcs = 64;  // learned incoming bindings
+  static constexpr std::size_t kMaxMidLength = 16;       // RFC 8843 §9.2 / §15
+  static constexpr std::size_t kMaxStreams = 32;         // m= sections in one BUNDLE group
+  static constexpr std::size_t kMaxLearnedSsrcs = 64;    // learned incoming bindings
   static constexpr std::size_t kMaxSignalledSsrcs = 64;  // per direction, over all streams
-  static constexpr std::size_t kPayloadTypes = 128;    // RFC 3550 §5.1: 7 bits
+  static constexpr std::size_t kPayloadTypes = 128;      // RFC 3550 §5.1: 7 bits
 
   // Fails (with a reason for the log) on no streams, too many, an empty, overlong, non-token or
   // repeated MID, a payload type above 127, a stream with no payload type, or an SSRC signalled
@@ -98,9 +98,9 @@ class BundleDemux {
   struct Binding {
     std::uint32_t ssrc = 0;
     std::uint16_t stream = 0;
-    bool set_by_mid = false;         // last_mid_sequence is meaningful
+    bool set_by_mid = false;  // last_mid_sequence is meaningful
     std::uint16_t last_mid_sequence = 0;
-    std::uint64_t bound_at = 0;      // bind_clock_ when created, moved or confirmed by a MID
+    std::uint64_t bound_at = 0;  // bind_clock_ when created, moved or confirmed by a MID
   };
   struct SsrcEntry {
     std::uint32_t ssrc = 0;

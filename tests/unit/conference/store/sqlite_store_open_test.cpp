@@ -1,0 +1,162 @@
+#include <gtest/gtest.h>
+
+#include <array>
+#include <fstream>
+#include <string>
+
+#include "conference/store/sqlite_connection.hpp"
+#include "conference/store/sqlite_schema.hpp"
+#include "store_test_support.hpp"
+
+namespace chorus::conference::test {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Migration;
+
+// One integer the SQL yields, through a connection of the test's own.
+std::int64_t scalar(Connection& db, std::string_view sql) {
+  auto query = db.query(sql);
+  EXPECT_TRUE(query.has_value()) << query.error().message;
+  if (!query) return -1;
+  auto row = query->step();
+  EXPECT_TRUE(row.has_value() && *row) << sql;
+  return row.has_value() && *row ? query->int64(0) : -1;
+}
+
+std::unique_ptr<Connection> connect(const std::string& path) {
+  auto db = Connection::open(path);
+  EXPECT_TRUE(db.has_value()) << db.error().message;
+  return db ? std::move(*db) : nullptr;
+}
+
+class SqliteStoreOpen : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_FALSE(dir_.path().empty()); }
+  [[nodiscard]] std::string path(const char* name = "chorus.db") const { return (dir_.path() / name).string(); }
+  TempDir dir_;
+};
+
+TEST_F(SqliteStoreOpen, NewFileIsMigratedToTheLastVersion) {
+  auto store = SqliteStore::open(path());
+  ASSERT_TRUE(store.has_value()) << store.error();
+  EXPECT_EQ((*store)->schema_version(), sqlite::store_migrations().back().version);
+  EXPECT_GE((*store)->schema_version(), 1);
+}
+
+TEST_F(SqliteStoreOpen, ReopeningAppliesNoMigrationTwice) {
+  int version = 0;
+  for (int i = 0; i < 2; ++i) {
+    auto store = SqliteStore::open(path());
+    ASSERT_TRUE(store.has_value()) << store.error();
+    if (i == 0) version = (*store)->schema_version();
+    EXPECT_EQ((*store)->schema_version(), version);
+  }
+  auto db = connect(path());
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(scalar(*db, "SELECT COUNT(*) FROM schema_migrations"),
+            static_cast<std::int64_t>(sqlite::store_migrations().size()));
+  EXPECT_EQ(scalar(*db, "SELECT MAX(version) FROM schema_migrations"), version);
+  EXPECT_GT(scalar(*db, "SELECT MIN(applied_at) FROM schema_migrations"), 0);
+}
+
+TEST_F(SqliteStoreOpen, FileIsInWalModeWithForeignKeysOn) {
+  {
+    auto store = SqliteStore::open(path());
+    ASSERT_TRUE(store.has_value()) << store.error();
+    ASSERT_TRUE((*store)->create_room(sample_room("sales", "2000")).has_value());
+    // The log exists while the store is open; the commit went to it.
+    EXPECT_TRUE(std::filesystem::exists(path() + "-wal"));
+  }
+  auto db = connect(path());
+  ASSERT_NE(db, nullptr);
+  auto mode = db->query("PRAGMA journal_mode");  // WAL is a property of the file
+  ASSERT_TRUE(mode.has_value());
+  ASSERT_TRUE(mode->step().value_or(false));
+  EXPECT_EQ(mode->text(0), "wal");
+}
+
+TEST_F(SqliteStoreOpen, TextFileIsRefusedWithAMessage) {
+  std::ofstream(path()) << std::string(4096, 'x') << "\nthis is not a database\n";
+  auto store = SqliteStore::open(path());
+  ASSERT_FALSE(store.has_value());
+  EXPECT_NE(store.error().find("not a database"), std::string::npos) << store.error();
+  EXPECT_NE(store.error().find(path()), std::string::npos) << store.error();
+}
+
+TEST_F(SqliteStoreOpen, DatabaseWithOverwrittenHeaderIsRefused) {
+  {
+    auto store = SqliteStore::open(path());
+    ASSERT_TRUE(store.has_value()) << store.error();
+    ASSERT_TRUE((*store)->create_room(sample_room("sales", "2000")).has_value());
+  }
+  {
+    std::fstream file(path(), std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(file.is_open());
+    file.write(std::string(100, '\x5a').data(), 100);  // the 100-byte header (https://sqlite.org/fileformat.html)
+  }
+  auto store = SqliteStore::open(path());
+  ASSERT_FALSE(store.has_value());
+  EXPECT_FALSE(store.error().empty());
+}
+
+TEST_F(SqliteStoreOpen, MissingDirectoryIsRefused) {
+  auto store = SqliteStore::open((dir_.path() / "no" / "such" / "chorus.db").string());
+  ASSERT_FALSE(store.has_value());
+  EXPECT_NE(store.error().find("cannot open"), std::string::npos) << store.error();
+}
+
+TEST_F(SqliteStoreOpen, SchemaFromANewerBuildIsRefused) {
+  ASSERT_TRUE(SqliteStore::open(path()).has_value());
+  {
+    auto db = connect(path());
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->exec("INSERT INTO schema_migrations(version, applied_at) VALUES (999, 1)").has_value());
+  }
+  auto store = SqliteStore::open(path());
+  ASSERT_FALSE(store.has_value());
+  EXPECT_NE(store.error().find("newer"), std::string::npos) << store.error();
+}
+
+TEST(SqliteMigrations, LaterMigrationsApplyOnTopOfEarlierOnes) {
+  TempDir dir;
+  const std::string path = (dir.path() / "m.db").string();
+  constexpr std::array<Migration, 2> kMigrations = {{
+      {1, "CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1);"},
+      {2, "ALTER TABLE a ADD COLUMN y INTEGER NOT NULL DEFAULT 7;"},
+  }};
+  {
+    auto db = connect(path);
+    ASSERT_NE(db, nullptr);
+    auto version = sqlite::migrate(*db, std::span(kMigrations).first(1));
+    ASSERT_TRUE(version.has_value()) << version.error().message;
+    EXPECT_EQ(*version, 1);
+  }
+  auto db = connect(path);
+  ASSERT_NE(db, nullptr);
+  auto version = sqlite::migrate(*db, kMigrations);
+  ASSERT_TRUE(version.has_value()) << version.error().message;
+  EXPECT_EQ(*version, 2);
+  EXPECT_EQ(scalar(*db, "SELECT x + y FROM a"), 8);  // v1's row survived, v2's column added once
+  version = sqlite::migrate(*db, kMigrations);
+  ASSERT_TRUE(version.has_value()) << version.error().message;
+  EXPECT_EQ(*version, 2);
+}
+
+TEST(SqliteMigrations, AFailingMigrationLeavesThePreviousSchema) {
+  TempDir dir;
+  auto db = connect((dir.path() / "m.db").string());
+  ASSERT_NE(db, nullptr);
+  constexpr std::array<Migration, 2> kMigrations = {{
+      {1, "CREATE TABLE a (x INTEGER);"},
+      {2, "CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1);"},
+  }};
+  auto version = sqlite::migrate(*db, kMigrations);
+  ASSERT_FALSE(version.has_value());
+  EXPECT_NE(version.error().message.find("migration 2"), std::string::npos) << version.error().message;
+  EXPECT_EQ(scalar(*db, "SELECT MAX(version) FROM schema_migrations"), 1);
+  EXPECT_EQ(scalar(*db, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'b'"), 0);  // rolled back
+}
+
+}  // namespace
+}  // namespace chorus::conference::test

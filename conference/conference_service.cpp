@@ -77,13 +77,15 @@ sdp::MediaPorts ConferenceService::leased_ports(const Participant& participant) 
 }
 
 std::expected<std::string, sdp::NegotiationError> ConferenceService::answer_for(
-    Participant& participant, const sdp::AnswerPlan& plan, const std::vector<StreamSecurity>& security) {
+    Participant& participant, const sdp::AnswerPlan& plan, const std::vector<StreamTransport>& security) {
   auto ports = leased_ports(participant);
   std::vector<sdp::NegotiatedStream> accepted;
   for (auto& stream : plan.streams())
     if (stream.accepted) accepted.push_back(std::move(stream));
   bool ice = false;
+  std::string bundle_group;
   for (std::size_t i = 0; i < security.size() && i < ports.rtp_ports.size(); ++i) {
+    if (!security[i].bundle_mid.empty()) bundle_group += (bundle_group.empty() ? "" : " ") + security[i].bundle_mid;
     auto attributes = security[i].answer_attributes;
     if (security[i].ice) {
       ice = true;
@@ -96,6 +98,8 @@ std::expected<std::string, sdp::NegotiationError> ConferenceService::answer_for(
   auto answer = sdp::build_answer(plan, sdp::LocalMediaAddress{media_address_}, ports, next_origin(participant));
   if (!answer) return std::unexpected(answer.error());
   if (ice) answer->add_attribute("ice-lite");  // RFC 8839 §5.3: session level only
+  // RFC 8843 §7.3.2: the answer's group lists the bundled sections it accepted.
+  if (!bundle_group.empty()) answer->add_attribute("group", "BUNDLE " + bundle_group);
   participant.streams = plan.streams();
   participant.current_local = *answer;
   return sdp::serialize_sdp(*answer);
@@ -184,13 +188,18 @@ sip::CallDecision ConferenceService::answer_offer(Participant& participant, cons
   if (!offer) return {400, "Bad SDP: " + offer.error(), {}, {}};
   auto plan = sdp::plan_answer(*offer, policy_for(room));
   if (!plan) return {plan.error().sip_status, plan.error().reason, {}, warning(plan.error())};
-  std::vector<StreamSecurity> security;
+  std::vector<StreamTransport> security;
   for (const auto& section : plan->sections) {
     if (!section.stream.accepted) continue;
-    const StreamSecurity* previous =
+    const StreamTransport* previous =
         security.size() < participant.media.size() ? &participant.media[security.size()].security : nullptr;
-    auto negotiated = negotiate_security(*offer, offer->media[section.stream.index], security_, previous);
+    const auto& offered = offer->media[section.stream.index];
+    auto negotiated = negotiate_security(*offer, offered, security_, previous);
     if (!negotiated) return {negotiated.error().sip_status, negotiated.error().reason, {}, warning(negotiated.error())};
+    std::vector<std::uint8_t> payload_types{static_cast<std::uint8_t>(section.stream.payload_type)};
+    if (section.stream.telephone_event_pt)
+      payload_types.push_back(static_cast<std::uint8_t>(*section.stream.telephone_event_pt));
+    negotiate_bundle(*offer, offered, payload_types, *negotiated);
     security.push_back(std::move(*negotiated));
   }
   if (!lease_ports(participant, plan->ports_needed())) return no_ports();
@@ -200,13 +209,13 @@ sip::CallDecision ConferenceService::answer_offer(Participant& participant, cons
   return {200, {}, std::move(*answer), {}};
 }
 
-void ConferenceService::apply_media(Participant& participant, const std::vector<StreamSecurity>& security) {
+void ConferenceService::apply_media(Participant& participant, const std::vector<StreamTransport>& security) {
   if (!workers_) return;
   std::size_t accepted = 0;
   for (const auto& stream : participant.streams) {
     if (!stream.accepted) continue;
     const std::size_t slot = accepted++;
-    StreamSecurity stream_security = slot < security.size() ? security[slot] : StreamSecurity{};
+    StreamTransport stream_security = slot < security.size() ? security[slot] : StreamTransport{};
     if (slot >= participant.ports.size()) break;
     if (slot < participant.media.size()) {
       media::MediaSessionUpdate update;
@@ -223,7 +232,7 @@ void ConferenceService::apply_media(Participant& participant, const std::vector<
   }
 }
 
-void ConferenceService::start_session(Participant& participant, std::size_t slot, StreamSecurity security) {
+void ConferenceService::start_session(Participant& participant, std::size_t slot, StreamTransport security) {
   const Room* room = rooms_.find_by_dial_string(participant.room_id);
   std::size_t accepted = 0;
   const sdp::NegotiatedStream* stream = nullptr;
@@ -243,6 +252,7 @@ void ConferenceService::start_session(Participant& participant, std::size_t slot
   spec.send_enabled = sdp::sends(stream->local_direction);
   spec.keying = security.keying;
   spec.ice = security.ice;
+  spec.bundle = security.bundle;
   spec.local_ssrc = static_cast<std::uint32_t>(random_u64() | 1U);
   spec.cname = random_alphanumeric(16);
   spec.clock_rate = stream->codec.clock_rate;

@@ -33,7 +33,7 @@ namespace chorus::conference {
 // One accepted stream's media session, run by the participant's media worker.
 struct ParticipantStream {
   std::uint64_t session_id = 0;
-  StreamSecurity security;
+  StreamTransport security;
 };
 
 struct Participant {
@@ -87,14 +87,14 @@ class ConferenceService final : public sip::CallListener {
   static sdp::MediaPorts leased_ports(const Participant& participant);
   // The serialised answer/offer we send next; remembered as the participant's local description.
   std::expected<std::string, sdp::NegotiationError> answer_for(Participant& participant, const sdp::AnswerPlan& plan,
-                                                               const std::vector<StreamSecurity>& security);
+                                                               const std::vector<StreamTransport>& security);
   // RFC 3264 §6 for a new or a re-offer: the answer's body, or the refusal. Leases the ports and
   // starts or updates the media sessions.
   sip::CallDecision answer_offer(Participant& participant, const Room& room, std::string_view offer_text);
   [[nodiscard]] sdp::MediaPolicy policy_for(const Room& room) const;
   // Creates (first time) or updates the media session of each accepted stream.
-  void apply_media(Participant& participant, const std::vector<StreamSecurity>& security);
-  void start_session(Participant& participant, std::size_t stream, StreamSecurity security);
+  void apply_media(Participant& participant, const std::vector<StreamTransport>& security);
+  void start_session(Participant& participant, std::size_t stream, StreamTransport security);
   void stop_media(Participant& participant);
   std::expected<std::string, sdp::NegotiationError> offer_for(Participant& participant);
   [[nodiscard]] sdp::OriginInfo next_origin(Participant& participant) const;

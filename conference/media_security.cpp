@@ -6,6 +6,7 @@
 #include "media/dtls/dtls_certificate.hpp"
 #include "media/srtp/sdes_answer.hpp"
 #include "media/stun/ice_credentials.hpp"
+#include "signaling/sdp/bundle.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -30,7 +31,7 @@ std::vector<std::string_view> attributes(const sdp::SessionDescription& offer, c
 
 std::expected<void, sdp::NegotiationError> negotiate_sdes(const sdp::MediaDescription& m,
                                                           const SecurityOptions& options,
-                                                          const StreamSecurity* previous, StreamSecurity& out) {
+                                                          const StreamTransport* previous, StreamTransport& out) {
   std::vector<std::string> offered;
   for (auto value : m.attribute_values("crypto")) offered.emplace_back(value);
   if (offered.empty()) return std::unexpected(refuse("SDES offer without a=crypto"));
@@ -64,7 +65,7 @@ std::expected<void, sdp::NegotiationError> negotiate_sdes(const sdp::MediaDescri
 std::expected<void, sdp::NegotiationError> negotiate_dtls(const sdp::SessionDescription& offer,
                                                           const sdp::MediaDescription& m,
                                                           const SecurityOptions& options,
-                                                          const StreamSecurity* previous, StreamSecurity& out) {
+                                                          const StreamTransport* previous, StreamTransport& out) {
   if (options.dtls_fingerprint.empty()) return std::unexpected(refuse("DTLS-SRTP is not available"));
   std::optional<std::vector<std::uint8_t>> fingerprint;
   for (auto value : attributes(offer, m, "fingerprint"))
@@ -85,11 +86,11 @@ std::expected<void, sdp::NegotiationError> negotiate_dtls(const sdp::SessionDesc
 
 }  // namespace
 
-std::expected<StreamSecurity, sdp::NegotiationError> negotiate_security(const sdp::SessionDescription& offer,
-                                                                        const sdp::MediaDescription& m,
-                                                                        const SecurityOptions& options,
-                                                                        const StreamSecurity* previous) {
-  StreamSecurity out;
+std::expected<StreamTransport, sdp::NegotiationError> negotiate_security(const sdp::SessionDescription& offer,
+                                                                         const sdp::MediaDescription& m,
+                                                                         const SecurityOptions& options,
+                                                                         const StreamTransport* previous) {
+  StreamTransport out;
   switch (m.transport()) {
     case sdp::TransportProtocol::kRtpSavp:
     case sdp::TransportProtocol::kRtpSavpf:
@@ -122,6 +123,25 @@ std::expected<StreamSecurity, sdp::NegotiationError> negotiate_security(const sd
     out.ice = std::move(ice);
   }
   return out;
+}
+
+void negotiate_bundle(const sdp::SessionDescription& offer, const sdp::MediaDescription& m,
+                      const std::vector<std::uint8_t>& payload_types, StreamTransport& transport) {
+  const auto mid = m.mid();
+  if (!mid) return;
+  bool bundled = false;
+  for (const auto& group : sdp::bundle_groups(offer))
+    bundled = bundled || std::ranges::find(group, *mid) != group.end();
+  if (!bundled) return;
+  media::BundleDemuxConfig config;
+  config.streams.push_back(media::BundleStreamConfig{std::string(*mid), payload_types, {}, {}});
+  // RFC 8285 §4.2: the one-byte form carries ids 1..14; a MID on another id cannot be read back.
+  if (auto id = sdp::extmap_id(m, sdp::kMidExtensionUri); id && *id >= 1 && *id <= 14) {
+    config.mid_extension_id = static_cast<std::uint8_t>(*id);
+    transport.answer_attributes.push_back({"extmap", std::to_string(*id) + " " + std::string(sdp::kMidExtensionUri)});
+  }
+  transport.bundle_mid = std::string(*mid);
+  transport.bundle = std::move(config);
 }
 
 std::vector<sdp::Attribute> host_candidates(std::string_view address, std::uint16_t rtp_port, bool rtcp_mux) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "media/srtp/sdes.hpp"
+#include "media/transport/bundle_demux.hpp"
 #include "media/transport/media_session_spec.hpp"
 #include "signaling/sdp/offer_answer.hpp"
 #include "signaling/sdp/session_description.hpp"
@@ -26,9 +27,13 @@ struct SecurityOptions {
       media::SrtpSuite::kAesCm128HmacSha1_32};
 };
 
-struct StreamSecurity {
+// What an accepted stream's transport needs beyond codecs.
+struct StreamTransport {
   media::MediaKeying keying;
   std::optional<media::IceCredentials> ice;
+  // RFC 8843: the section is in the offer's BUNDLE group; the session demultiplexes by MID/SSRC.
+  std::optional<media::BundleDemuxConfig> bundle;
+  std::string bundle_mid;  // our answer's a=group:BUNDLE names it
   // a=crypto, or a=setup + a=fingerprint; a=ice-ufrag/ice-pwd. Candidates are added per port.
   std::vector<sdp::Attribute> answer_attributes;
 };
@@ -36,10 +41,16 @@ struct StreamSecurity {
 // For the offered section `m` of `offer`. `previous` is what this stream negotiated before (a
 // re-offer keeps our key, fingerprint role and ICE credentials; RFC 4568 §7.1.4 lets a new SDES
 // offer bring a new remote key). Errors are 488s with a Warning.
-std::expected<StreamSecurity, sdp::NegotiationError> negotiate_security(const sdp::SessionDescription& offer,
-                                                                        const sdp::MediaDescription& m,
-                                                                        const SecurityOptions& options,
-                                                                        const StreamSecurity* previous = nullptr);
+std::expected<StreamTransport, sdp::NegotiationError> negotiate_security(const sdp::SessionDescription& offer,
+                                                                         const sdp::MediaDescription& m,
+                                                                         const SecurityOptions& options,
+                                                                         const StreamTransport* previous = nullptr);
+
+// RFC 8843 §7.3: when the offer bundles section `m` (its a=mid is in an a=group:BUNDLE), the
+// stream's demultiplexing config — its mid and payload types, the MID extension id the offer
+// uses — and the answer's a=extmap for it. `payload_types` are what we accepted for the section.
+void negotiate_bundle(const sdp::SessionDescription& offer, const sdp::MediaDescription& m,
+                      const std::vector<std::uint8_t>& payload_types, StreamTransport& transport);
 
 // RFC 8839 §5.1 host candidates for our port(s): component 1 on `rtp_port`, component 2 on
 // rtp_port + 1 unless rtcp-mux. Priority per RFC 8445 §5.1.2.1 with type preference 126.

@@ -109,9 +109,9 @@ void ChorusServer::log_status() const {
              {"media_dropped_replay", media.dropped_replay}, {"media_dropped_source", media.dropped_source},
              {"media_dropped_dtls_unvalidated", media.dropped_dtls_unvalidated},
              {"media_dropped_malformed", media.dropped_malformed}, {"media_dropped_send", media.dropped_send},
-             {"media_dtls_connected", media.dtls_connected}, {"media_dtls_failed", media.dtls_failed},
-             {"media_stun_answered", media.stun_answered}, {"media_source_changes", media.source_changes},
-             {"media_sessions", media.sessions});
+             {"media_dropped_unroutable", media.dropped_unroutable}, {"media_dtls_connected", media.dtls_connected},
+             {"media_dtls_failed", media.dtls_failed}, {"media_stun_answered", media.stun_answered},
+             {"media_source_changes", media.source_changes}, {"media_sessions", media.sessions});
 }
 
 void ChorusServer::wait_for_signals() {

@@ -19,6 +19,7 @@ struct MediaCountersSnapshot {
   std::uint64_t dropped_source = 0;            // from an address neither latched nor ICE-validated
   std::uint64_t dropped_dtls_unvalidated = 0;  // DTLS from an address ICE has not validated
   std::uint64_t dropped_malformed = 0;         // not RTP/RTCP/STUN/DTLS, truncated, keys not ready
+  std::uint64_t dropped_unroutable = 0;        // bundled RTP that no m= section claims (RFC 8843 §9.2)
   std::uint64_t dropped_send = 0;              // the kernel refused, no destination yet, consent expired
   std::uint64_t dtls_connected = 0;            // DTLS-SRTP handshakes completed with a matching fingerprint
   std::uint64_t dtls_failed = 0;               // handshakes that failed or whose fingerprint did not match
@@ -45,6 +46,7 @@ class MediaCounters {
   Counter dropped_source{0};
   Counter dropped_dtls_unvalidated{0};
   Counter dropped_malformed{0};
+  Counter dropped_unroutable{0};
   Counter dropped_send{0};
   Counter dtls_connected{0};
   Counter dtls_failed{0};

@@ -37,6 +37,14 @@ MediaSession::MediaSession(MediaSessionSpec spec, MediaEnvironment environment)
                                              spec_.remote_rtcp);
   }
   spec_.rtp_fd = spec_.rtcp_fd = -1;  // owned by the components now
+  if (spec_.bundle) {
+    auto demux = BundleDemux::create(*spec_.bundle);
+    if (demux) {
+      bundle_.emplace(std::move(*demux));
+    } else {
+      CHORUS_LOG(kWarn, "media", "bundle not demultiplexed", {"session", spec_.label}, {"error", demux.error()});
+    }
+  }
 }
 
 MediaSession::~MediaSession() {
@@ -98,6 +106,11 @@ void MediaSession::deliver_rtp(MediaComponent&, std::span<std::uint8_t> buffer, 
   auto packet = RtpPacket::parse(buffer.first(length));
   if (!packet) {
     MediaCounters::bump(environment_.counters.dropped_malformed);
+    return;
+  }
+  // RFC 8843 §9.2: a packet no bundled section claims is not decoded.
+  if (bundle_ && !bundle_->route(*packet)) {
+    MediaCounters::bump(environment_.counters.dropped_unroutable);
     return;
   }
   MediaCounters::bump(environment_.counters.packets_in);

@@ -57,6 +57,7 @@ class MediaSession {
   std::unique_ptr<MediaComponent> rtp_;
   std::unique_ptr<MediaComponent> rtcp_;  // null with rtcp-mux
   std::unique_ptr<MediaSink> sink_;
+  std::optional<BundleDemux> bundle_;
   rtcp::RtcpReporter reporter_;
   TimerQueue::TimerId report_timer_ = TimerQueue::kNoTimer;
 };

@@ -11,6 +11,7 @@
 
 #include "media/srtp/sdes.hpp"
 #include "media/stun/stun_message.hpp"
+#include "media/transport/bundle_demux.hpp"
 
 namespace chorus::media {
 
@@ -52,6 +53,9 @@ struct MediaSessionSpec {
   bool send_enabled = true;  // a=sendrecv/sendonly on our side
   MediaKeying keying;
   std::optional<IceCredentials> ice;
+  // RFC 8843: the m= sections sharing this transport; RTP is routed to one by MID/SSRC/PT and
+  // what no bundled section claims is dropped. nullopt: not bundled, everything is this stream's.
+  std::optional<BundleDemuxConfig> bundle;
   std::uint32_t local_ssrc = 0;
   std::string cname;                            // RFC 3550 §6.5.1 / RFC 7022: random per session
   int clock_rate = 8000;                        // of the negotiated codec, for RTCP statistics

@@ -208,6 +208,29 @@ TEST_F(ConferenceMediaTest, EndOfCallRemovesTheSessionAndFreesThePorts) {
   EXPECT_EQ(pool->bound_ports(), 0U);
 }
 
+TEST_F(ConferenceMediaTest, BundledAudioIsAnsweredInTheGroupWithItsMidExtension) {
+  // A WebRTC-style offer: audio and video bundled, the MID extension on id 4. Video is refused
+  // (port 0) and so leaves the group (RFC 8843 §7.3.3); audio's mid is the answer's group.
+  const std::string offer =
+      "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+      "a=group:BUNDLE a0 v1\r\n"
+      "m=audio 40000 RTP/SAVPF 0\r\na=mid:a0\r\na=rtpmap:0 PCMU/8000\r\n"
+      "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n" +
+      std::string(kGoodCrypto) + "m=video 40000 RTP/SAVPF 96\r\na=mid:v1\r\na=rtpmap:96 VP8/90000\r\n" +
+      std::string(kGoodCrypto);
+  auto decision = call("echo", 1, offer);
+  ASSERT_EQ(decision.status, 200) << decision.reason;
+  const auto sdp = answer(decision);
+  EXPECT_EQ(sdp.attribute_value("group"), "BUNDLE a0");
+  EXPECT_EQ(sdp.media.at(0).attribute_value("extmap"), "4 urn:ietf:params:rtp-hdrext:sdes:mid");
+  EXPECT_EQ(sdp.media.at(1).port, 0);
+  const auto& bundle = service->participant(1)->media.at(0).security.bundle;
+  ASSERT_TRUE(bundle.has_value());
+  EXPECT_EQ(bundle->mid_extension_id, 4);
+  ASSERT_EQ(bundle->streams.size(), 1U);
+  EXPECT_EQ(bundle->streams[0].mid, "a0");
+}
+
 TEST(HostCandidates, PrioritiesFollowRfc8445TypePreferenceForHosts) {
   const auto candidates = host_candidates("[2001:db8::1]", 30000, false);
   ASSERT_EQ(candidates.size(), 2U);

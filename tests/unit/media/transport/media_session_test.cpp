@@ -417,6 +417,19 @@ TEST_F(MediaSessionTest, RemovingTheSessionStopsTheEcho) {
   EXPECT_TRUE(phone_.receive(300ms).empty());
 }
 
+TEST_F(MediaSessionTest, BundledSessionDropsWhatNoSectionClaims) {
+  auto s = spec(std::monostate{});
+  s.bundle = BundleDemuxConfig{{BundleStreamConfig{"a0", {0}, {}, {}}}, 0};  // audio takes PCMU (PT 0) only
+  start_echo(std::move(s));
+  phone_.send_rtp(server(), 1);
+  ASSERT_EQ(phone_.receive().size(), 172U);
+  // The same source, an SSRC now bound to "a0", but a payload type that section never negotiated.
+  std::array<std::uint8_t, 20> stray{0x80, 96, 0, 2, 0, 0, 1, 0x40, 0, 0, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8};
+  phone_.send_raw(server(), stray);
+  EXPECT_EQ(counters_when([](const auto& c) { return c.dropped_unroutable >= 1; }).dropped_unroutable, 1U);
+  EXPECT_TRUE(phone_.receive(200ms).empty());
+}
+
 TEST_F(MediaSessionTest, EndingTheSessionSendsAnRtcpByeWithItsReport) {
   auto s = spec(std::monostate{});
   s.rtcp_mux = true;

@@ -34,7 +34,7 @@ struct Room {
   std::string default_layout;  // video layout name for the MCU, empty: the engine's default
   bool locked = false;         // a locked room admits no new participant
   std::chrono::system_clock::time_point created_at{};
-  std::uint64_t version = 1;   // bumped by every change; the REST ETag
+  std::uint64_t version = 1;  // bumped by every change; the REST ETag
 };
 
 // DESIGN §4: an empty store gets one open room 1000 (audio+video MCU, no PIN).

@@ -26,11 +26,7 @@ std::uint16_t bound_port(int fd, bool& ipv6) {
 
 MediaComponent::MediaComponent(MediaSession& session, boost::asio::io_context& io, int fd, ComponentKind kind,
                                std::optional<TransportAddress> signalled)
-    : session_(session),
-      socket_(io),
-      fd_(fd),
-      kind_(kind),
-      policy_(signalled, session.spec().ice.has_value()) {
+    : session_(session), socket_(io), fd_(fd), kind_(kind), policy_(signalled, session.spec().ice.has_value()) {
   local_port_ = bound_port(fd, ipv6_socket_);
   boost::system::error_code error;
   socket_.assign(ipv6_socket_ ? boost::asio::ip::udp::v6() : boost::asio::ip::udp::v4(), fd, error);

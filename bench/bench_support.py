@@ -50,6 +50,22 @@ def core_busy_seconds(cpu):
     raise RuntimeError(f"no cpu{cpu} in /proc/stat")
 
 
+def set_autogroup_nice(nice):
+    """With CONFIG_SCHED_AUTOGROUP (sched_autogroup_enabled=1) CFS shares a CPU between sessions
+    first, so a process's own nice only ranks it inside its session: a benchmark competing with
+    other sessions' builds raises its session's weight instead (/proc/self/autogroup; root for
+    negative values). Children started afterwards share the session. False when not possible."""
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            if f.read().strip() != "1":
+                return False
+        with open("/proc/self/autogroup", "w") as f:
+            f.write(str(nice))
+        return True
+    except OSError:
+        return False
+
+
 def thread_id(pid, comm, timeout_s=10.0):
     """The TID of pid's thread named comm (pthread name, /proc/PID/task/TID/comm), or None."""
     end = time.monotonic() + timeout_s
@@ -105,10 +121,11 @@ def wait_ready(port, deadline_s=20):
 class Chorusd:
     """chorusd on 127.0.0.1 pinned to one CPU (taskset), its output in workdir/chorusd.log."""
 
-    def __init__(self, binary, workdir, cpu, extra_args=(), log_level="warn", rtp_ports="20000-29999"):
+    def __init__(self, binary, workdir, cpu, extra_args=(), log_level="warn", rtp_ports="20000-29999", nice=0):
         self.sip_port = free_port()
         self.log_path = os.path.join(workdir, "chorusd.log")
-        self.command = ["taskset", "-c", str(cpu), binary, "--data-dir", os.path.join(workdir, "var"),
+        # nice and taskset exec what follows, so the process started is chorusd itself (same PID).
+        self.command = ["nice", "-n", str(nice), "taskset", "-c", str(cpu), binary, "--data-dir", os.path.join(workdir, "var"),
                         "--bind", "127.0.0.1", "--public-ip", "127.0.0.1", "--sip-port", str(self.sip_port),
                         "--sips-port", "0", "--http-port", "0", "--ws-port", "0", "--rtp-ports", rtp_ports,
                         "--log-level", log_level] + list(extra_args)

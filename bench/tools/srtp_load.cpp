@@ -13,19 +13,20 @@
 // echoes every SSRC under one SSRC of its own interleaves their sequence numbers: expect replays.)
 //
 // Pacing: the packets due by now (rate × elapsed) are protected and handed to the kernel with
-// sendmmsg in batches of --batch per flow; between bursts the loop waits in ppoll for echoes or
-// the next ~1 ms of packets; sending stops after --duration, due or not. A packet the kernel refuses (full socket
-// buffer) is counted in send_failures and not retried, so the offered rate never overshoots. Each payload starts with
-// its send time (CLOCK_MONOTONIC, ns) and global index, which gives the round trip of each echo.
-// Echoes are read with recvmmsg; RTP is unprotected with the server's key (echoed), and with
-// rtcp-mux the server's SRTCP reports are unprotected too and counted apart (rtcp_received).
+// sendmmsg in batches of --batch per flow; then the echoes waiting are read, and the loop sleeps
+// until the next ~1 ms of packets is due (it does not wake for each echo: that would cost the
+// loader a wakeup per packet and leave it no time to send); sending stops after --duration. A packet the kernel refuses
+// (full socket buffer) is counted in send_failures and not retried, so the offered rate never overshoots. Each payload
+// starts with its send time (CLOCK_REALTIME, ns) and global index; with the kernel's receive timestamp of the echo
+// (SO_TIMESTAMPNS, same clock) that gives each round trip, however late the loop reads it. Echoes are read with
+// recvmmsg; RTP is unprotected with the server's key (echoed), and with rtcp-mux the server's SRTCP reports are
+// unprotected too and counted apart (rtcp_received).
 //
 // Threading: one thread. The tool is a peer for benchmarks, not part of the server; it exits 2 on
 // bad arguments and 1 when a socket or SRTP session cannot be set up.
 #include <arpa/inet.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -112,10 +113,19 @@ struct Totals {
   std::vector<std::uint32_t> rtt_us;
 };
 
-std::uint64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+std::uint64_t to_ns(const timespec& ts) {
   return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::uint64_t clock_ns(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return to_ns(ts);
+}
+
+// Pacing runs on the monotonic clock; round trips on the realtime clock of SO_TIMESTAMPNS.
+std::uint64_t now_ns() {
+  return clock_ns(CLOCK_MONOTONIC);
 }
 
 double cpu_seconds() {
@@ -255,6 +265,8 @@ int open_socket(const std::string& bind_address, std::uint16_t port) {
       setsockopt(fd, SOL_SOCKET, plain, &kSocketBuffer, sizeof(kSocketBuffer));
     }
   }
+  const int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
   sockaddr_in local{};
   local.sin_family = AF_INET;
   local.sin_port = htons(port);
@@ -304,12 +316,25 @@ std::optional<Flow> make_flow(std::string_view spec, SrtpSuite suite, const Opti
 // Per-flow message arrays for sendmmsg/recvmmsg: flows × batch slots each way.
 struct Buffers {
   explicit Buffers(std::size_t flows, std::size_t batch)
-      : slots(flows * batch), iov(flows * batch), msgs(flows * batch), names(flows * batch) {}
+      : slots(flows * batch), iov(flows * batch), msgs(flows * batch), names(flows * batch), controls(batch) {}
   std::vector<Slot> slots;
   std::vector<iovec> iov;
   std::vector<mmsghdr> msgs;
   std::vector<sockaddr_in> names;
+  std::vector<std::array<std::uint8_t, CMSG_SPACE(sizeof(timespec))>> controls;  // SCM_TIMESTAMPNS
 };
+
+// When the kernel received the datagram (SO_TIMESTAMPNS), or now if it did not say.
+std::uint64_t receive_time_ns(msghdr& header) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts{};
+      std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+      return to_ns(ts);
+    }
+  }
+  return clock_ns(CLOCK_REALTIME);
+}
 
 // Writes packet `index` of `flow` into slot: RTP header, stamp, pattern; then protects it.
 std::optional<std::size_t> build_packet(Flow& flow, Slot& slot, const Options& o, std::uint64_t index,
@@ -338,7 +363,7 @@ void send_packets(std::vector<Flow>& flows, std::uint64_t count, const Options& 
   while (count > 0) {
     const std::uint64_t chunk = std::min<std::uint64_t>(count, o.batch * f_count);
     std::vector<std::size_t> filled(f_count, 0);
-    const std::uint64_t send_ns = now_ns();
+    const std::uint64_t send_ns = clock_ns(CLOCK_REALTIME);
     for (std::uint64_t k = 0; k < chunk; ++k) {
       const std::uint64_t index = t.attempted + k;
       const std::size_t f = index % f_count;
@@ -391,10 +416,11 @@ void drain_flow(Flow& flow, const Options& o, Totals& t, Buffers& b, std::uint64
       b.msgs[m].msg_hdr.msg_iovlen = 1;
       b.msgs[m].msg_hdr.msg_name = &b.names[m];
       b.msgs[m].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+      b.msgs[m].msg_hdr.msg_control = b.controls[m].data();
+      b.msgs[m].msg_hdr.msg_controllen = b.controls[m].size();
     }
     const int n = recvmmsg(flow.fd, b.msgs.data(), static_cast<unsigned>(o.batch), MSG_DONTWAIT, nullptr);
     if (n <= 0) return;
-    const std::uint64_t now = now_ns();
     for (int m = 0; m < n; ++m) {
       const sockaddr_in& from = b.names[m];
       if (from.sin_addr.s_addr != flow.server.sin_addr.s_addr || from.sin_port != flow.server.sin_port) {
@@ -407,7 +433,7 @@ void drain_flow(Flow& flow, const Options& o, Totals& t, Buffers& b, std::uint64
       switch (chorus::media::classify_packet(buffer.first(length))) {
         case chorus::media::PacketKind::kRtp:
           if (auto plain = flow.inbound->unprotect_rtp(buffer, length)) {
-            record_echo(buffer.first(*plain), o, t, now);
+            record_echo(buffer.first(*plain), o, t, receive_time_ns(b.msgs[m].msg_hdr));
           } else {
             ++unprotect_failures;
           }
@@ -430,21 +456,16 @@ struct RunClock {
   std::uint64_t end_ns = 0;
 };
 
-void wait_for_io(const std::vector<pollfd>& fds_in, std::uint64_t until_ns) {
-  const std::uint64_t now = now_ns();
-  if (until_ns <= now) return;
-  const std::uint64_t wait = until_ns - now;
-  const timespec timeout{static_cast<time_t>(wait / 1'000'000'000u), static_cast<long>(wait % 1'000'000'000u)};
-  std::vector<pollfd> fds = fds_in;
-  ppoll(fds.data(), fds.size(), &timeout, nullptr);
+void sleep_until(std::uint64_t until_ns) {
+  const timespec deadline{static_cast<time_t>(until_ns / 1'000'000'000u), static_cast<long>(until_ns % 1'000'000'000u)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
+  }
 }
 
 // Sends at the paced rate for the duration, reading echoes between bursts, then waits up to
 // --drain-ms for the echoes still in flight.
 RunClock run(std::vector<Flow>& flows, const Options& o, Totals& t, std::uint64_t& unprotect_failures) {
   Buffers buffers(flows.size(), o.batch);
-  std::vector<pollfd> fds;
-  for (const Flow& flow : flows) fds.push_back({flow.fd, POLLIN, 0});
   const auto total = static_cast<std::uint64_t>(o.rate * o.duration_s);
   // Wake about once a millisecond at high rates, and never for less than one packet.
   const std::uint64_t quantum_cap = o.batch * flows.size();
@@ -465,12 +486,12 @@ RunClock run(std::vector<Flow>& flows, const Options& o, Totals& t, std::uint64_
       send_packets(flows, std::min<std::uint64_t>(due - t.attempted, 4 * quantum_cap), o, t, buffers);
     drain_all();
     const auto next = std::min(total, t.attempted + quantum);
-    wait_for_io(fds, clock.start_ns + static_cast<std::uint64_t>(static_cast<double>(next) / o.rate * 1e9));
+    sleep_until(clock.start_ns + static_cast<std::uint64_t>(static_cast<double>(next) / o.rate * 1e9));
   }
   clock.send_end_ns = now_ns();
   const std::uint64_t drain_until = clock.send_end_ns + static_cast<std::uint64_t>(o.drain_ms * 1e6);
   while (now_ns() < drain_until && t.echoed + unprotect_failures + t.malformed < t.sent) {
-    wait_for_io(fds, std::min(drain_until, now_ns() + 10'000'000));
+    sleep_until(std::min(drain_until, now_ns() + 1'000'000));
     drain_all();
   }
   clock.end_ns = now_ns();

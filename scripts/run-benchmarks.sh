@@ -10,3 +10,5 @@ for b in "$build_dir"/bin/bench_*; do
 done
 echo "== sip_cps"
 python3 bench/sip_cps.py --chorusd "$build_dir/bin/chorusd"
+echo "== media_pps"
+python3 bench/media_pps.py --chorusd "$build_dir/bin/chorusd"

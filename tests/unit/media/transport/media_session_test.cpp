@@ -417,6 +417,25 @@ TEST_F(MediaSessionTest, RemovingTheSessionStopsTheEcho) {
   EXPECT_TRUE(phone_.receive(300ms).empty());
 }
 
+TEST_F(MediaSessionTest, ANewCallerStreamContinuesOurSequenceWithoutAJump) {
+  phone_.key_with(key(1), key(100));
+  start_echo(spec(sdes()));
+  phone_.send_rtp(server(), 1000);
+  ASSERT_EQ(phone_.receive().size(), 172U);
+  // The phone restarts its stream after hold: new SSRC, a sequence half the space away. Our
+  // outbound SRTP must not see the jump, or the phone's rollover counter guess breaks.
+  alignas(16) std::array<std::uint8_t, 512> buffer{};
+  const std::array<std::uint8_t, 12> header{0x80, 0x00, 0x80, 0x00, 0, 0, 0x10, 0, 0xca, 0xfe, 0xba, 0xbe};
+  std::copy(header.begin(), header.end(), buffer.begin());
+  auto sender = *SrtpSession::create(SrtpSuite::kAesCm128HmacSha1_80, key(1), SrtpDirection::kOutbound);
+  const auto length = *sender.protect_rtp(buffer, 172);
+  phone_.send_raw(server(), std::span(buffer).first(length));
+  auto echoed = phone_.receive();
+  ASSERT_EQ(echoed.size(), 172U) << "the echo of the new stream must still decrypt";
+  EXPECT_EQ((echoed[2] << 8) | echoed[3], 1001);
+  EXPECT_EQ(ssrc_of(echoed), kServerSsrc);
+}
+
 TEST_F(MediaSessionTest, BundledSessionDropsWhatNoSectionClaims) {
   auto s = spec(std::monostate{});
   s.bundle = BundleDemuxConfig{{BundleStreamConfig{"a0", {0}, {}, {}}}, 0};  // audio takes PCMU (PT 0) only

@@ -48,6 +48,26 @@ std::size_t ConferenceService::participants_in(std::string_view room_id) const {
   return it == occupancy_.end() ? 0 : it->second;
 }
 
+std::vector<std::string> ConferenceService::active_rooms() const {
+  std::vector<std::string> out;
+  for (const auto& [room, count] : occupancy_) out.push_back(room);
+  return out;
+}
+
+std::vector<const Participant*> ConferenceService::participants_of(std::string_view room_id) const {
+  std::vector<const Participant*> out;
+  for (const auto& [call, participant] : participants_)
+    if (participant.room_id == room_id) out.push_back(&participant);
+  std::ranges::sort(out, {}, &Participant::id);
+  return out;
+}
+
+const Participant* ConferenceService::find_participant(std::uint64_t participant_id) const {
+  for (const auto& [call, participant] : participants_)
+    if (participant.id == participant_id) return &participant;
+  return nullptr;
+}
+
 const Participant* ConferenceService::participant(sip::CallHandle call) const {
   auto it = participants_.find(call);
   return it == participants_.end() ? nullptr : &it->second;
@@ -119,6 +139,12 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
   const Room* room = rooms_.find_by_dial_string(call.request_user);
   if (!room) return {404, "Room Not Found", {}, {}};
   if (participants_in(room->id) >= room->max_participants) return {486, "Room Full", {}, {}};
+  if (room->locked) return {403, "Conference Locked", {}, {}};
+  // A room with meetings opens only inside an occurrence's join window. Callers get 480 with a
+  // Warning (the spoken "this meeting has not started" comes with the audio engine).
+  if (calendar_ && calendar_->has_meetings(room->id) &&
+      !calendar_->open_window(room->id, std::chrono::system_clock::now()))
+    return {480, "Meeting Not Started", {}, {{"Warning", "399 chorus \"This meeting has not started\""}}};
 
   Participant participant;
   participant.id = next_participant_id_++;

@@ -20,6 +20,7 @@
 
 #include "conference/media_security.hpp"
 #include "conference/room.hpp"
+#include "conference/schedule/meeting_calendar.hpp"
 #include "media/udp_port_pool.hpp"
 #include "media/worker/media_worker.hpp"
 #include "signaling/sdp/offer_answer.hpp"
@@ -65,6 +66,9 @@ class ConferenceService final : public sip::CallListener {
   ConferenceService(RoomDirectory& rooms, media::UdpPortPool& ports, sdp::MediaPolicy policy,
                     media::MediaWorkerPool* workers = nullptr, SecurityOptions security = {});
 
+  // Rooms with meetings admit callers only inside a join window (RFC-less policy, REST issue).
+  void set_calendar(const MeetingCalendar* calendar) { calendar_ = calendar; }
+
   // The address announced in c= lines (--public-ip, or what the transport derived).
   void set_media_address(std::string address) { media_address_ = std::move(address); }
 
@@ -80,6 +84,10 @@ class ConferenceService final : public sip::CallListener {
   [[nodiscard]] std::size_t participant_count() const { return participants_.size(); }
   [[nodiscard]] std::size_t participants_in(std::string_view room_id) const;
   [[nodiscard]] const Participant* participant(sip::CallHandle call) const;
+  // Live conferences: the rooms that have participants now, and who is in one (joined order).
+  [[nodiscard]] std::vector<std::string> active_rooms() const;
+  [[nodiscard]] std::vector<const Participant*> participants_of(std::string_view room_id) const;
+  [[nodiscard]] const Participant* find_participant(std::uint64_t participant_id) const;
 
  private:
   // Leases until `participant` holds `count` port pairs; false when the pool ran out.
@@ -103,6 +111,7 @@ class ConferenceService final : public sip::CallListener {
   media::UdpPortPool& ports_;
   sdp::MediaPolicy policy_;
   media::MediaWorkerPool* workers_;
+  const MeetingCalendar* calendar_ = nullptr;
   SecurityOptions security_;
   std::string media_address_ = "127.0.0.1";
   std::uint64_t next_session_id_ = 1;

@@ -39,6 +39,36 @@ bool RoomDirectory::add(Room room) {
   return true;
 }
 
+bool RoomDirectory::replace(Room room) {
+  auto old = rooms_.find(room.id);
+  if (old == rooms_.end()) return add(std::move(room));
+  Room previous = old->second;
+  remove(previous.id);
+  if (add(std::move(room))) return true;
+  add(std::move(previous));  // the new number clashed: put the room back as it was
+  return false;
+}
+
+bool RoomDirectory::remove(std::string_view id) {
+  auto it = rooms_.find(id);
+  if (it == rooms_.end()) return false;
+  if (!it->second.dial_in_number.empty()) id_by_number_.erase(it->second.dial_in_number);
+  rooms_.erase(it);
+  return true;
+}
+
+const Room* RoomDirectory::find(std::string_view id) const {
+  auto it = rooms_.find(id);
+  return it == rooms_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Room*> RoomDirectory::all() const {
+  std::vector<const Room*> out;
+  out.reserve(rooms_.size());
+  for (const auto& [id, room] : rooms_) out.push_back(&room);
+  return out;
+}
+
 const Room* RoomDirectory::find_by_dial_string(std::string_view user) const {
   if (auto it = rooms_.find(user); it != rooms_.end()) return &it->second;
   if (auto number = id_by_number_.find(user); number != id_by_number_.end()) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace chorus::conference {
 
@@ -46,6 +47,12 @@ class RoomDirectory {
  public:
   // false when the id or the number is already taken by another room.
   bool add(Room room);
+  // Replaces the room with the same id (a REST update); false when the new number is taken by
+  // another room, and then nothing changed.
+  bool replace(Room room);
+  bool remove(std::string_view id);
+  [[nodiscard]] const Room* find(std::string_view id) const;
+  [[nodiscard]] std::vector<const Room*> all() const;
   // The room whose id or dial-in number equals `user` (the Request-URI user part).
   [[nodiscard]] const Room* find_by_dial_string(std::string_view user) const;
   [[nodiscard]] std::size_t size() const { return rooms_.size(); }

@@ -1,0 +1,43 @@
+// ApiServices: what the /v1 route handlers reach, all owned by the server wiring and used on the
+// control loop only (the Router runs handlers there, DESIGN §2). Handlers write the store first
+// (durable before the 2xx), then bring the in-memory views the SIP path reads (RoomDirectory,
+// MeetingCalendar) up to date, then publish an event.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "conference/conference_service.hpp"
+#include "conference/events/event_log.hpp"
+#include "conference/room.hpp"
+#include "conference/schedule/meeting_calendar.hpp"
+#include "conference/store/store.hpp"
+#include "rest-api/metrics.hpp"
+
+namespace chorus::rest {
+
+class WebhookDispatcher;
+
+struct ApiServices {
+  conference::Store& store;
+  conference::RoomDirectory& rooms;
+  conference::MeetingCalendar& calendar;
+  conference::ConferenceService& conference;
+  conference::EventLog& events;
+  MetricsRegistry& metrics;
+  // How callers reach a room: "sip:<room id>@<sip_host>"; sip_host is what Via/Contact carry.
+  std::string sip_host;
+  // Readiness (listeners bound, store open, not draining) and the drain itself.
+  std::function<bool()> ready;
+  std::function<void()> drain;
+  // Ends a call with BYE (sip::UserAgent::hang_up); false when the call is already gone.
+  std::function<bool(sip::CallHandle, std::string_view reason)> hang_up;
+  std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+};
+
+// Lists: `limit` (default 50, 1..200) and `page_token` (the last id of the previous page).
+inline constexpr std::size_t kDefaultPageSize = 50;
+inline constexpr std::size_t kMaxPageSize = 200;
+
+}  // namespace chorus::rest

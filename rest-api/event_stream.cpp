@@ -60,7 +60,10 @@ void EventStreamQueue::close() {
   std::lock_guard lock(mutex_);
   closed_ = true;
   queue_.clear();
-  wake_locked();
+  // The producer may keep the queue after the server (and its io_context) is gone: the timer must
+  // not outlive its context. Destroying it aborts a pending wait, which then sees closed_.
+  timer_.reset();
+  waiting_ = false;
 }
 
 bool EventStreamQueue::ended() const {

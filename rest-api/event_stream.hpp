@@ -37,7 +37,8 @@ class EventStreamSource {
   virtual ~EventStreamSource() = default;
   // Waits at most `timeout` for the next chunk. After close() it completes promptly with kEnd.
   virtual boost::asio::awaitable<StreamPull> next(std::chrono::milliseconds timeout) = 0;
-  // The client went away or the server is stopping; nothing more will be pulled.
+  // The client went away or the server is stopping; nothing more will be pulled. The source must
+  // drop anything bound to the session's executor here (the producer may outlive the server).
   virtual void close() = 0;
 };
 

@@ -69,6 +69,7 @@ HttpSession::HttpSession(asio::ip::tcp::socket socket, SessionHub& hub, bool ref
 }
 
 HttpSession::~HttpSession() {
+  if (source_) source_->close();  // also when the frame is destroyed with the io_context
   --(refused_ ? hub_.refusing : hub_.serving);
   hub_.sessions.erase(id_);
   hub_.open_connections.fetch_sub(1, std::memory_order_relaxed);

@@ -48,6 +48,19 @@ std::size_t ConferenceService::participants_in(std::string_view room_id) const {
   return it == occupancy_.end() ? 0 : it->second;
 }
 
+void ConferenceService::publish(std::string_view type, const Participant& participant, std::string_view reason) {
+  if (!events_) return;
+  nlohmann::json data{{"conference_id", participant.room_id}, {"room_id", participant.room_id}};
+  if (type == event_type::kParticipantJoined || type == event_type::kParticipantLeft) {
+    data["participant_id"] = participant.id;
+    data["call_id"] = participant.call_id;
+    data["caller_id"] = participant.from_uri;
+    data["display_name"] = participant.display_name;
+  }
+  if (!reason.empty()) data["reason"] = std::string(reason);
+  events_->publish(type, std::move(data));
+}
+
 std::vector<std::string> ConferenceService::active_rooms() const {
   std::vector<std::string> out;
   for (const auto& [room, count] : occupancy_) out.push_back(room);
@@ -171,8 +184,10 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
   CHORUS_LOG(kInfo, "conference", "participant joined", {"room", room->id}, {"call_id", call.call_id},
              {"participant", participant.id}, {"from", call.from_uri},
              {"rtp_port", participant.ports.empty() ? 0 : participant.ports.front()->rtp_port()});
-  ++occupancy_[participant.room_id];
-  participants_.emplace(call.handle, std::move(participant));
+  const bool first = ++occupancy_[participant.room_id] == 1;
+  auto& joined = participants_.emplace(call.handle, std::move(participant)).first->second;
+  if (first) publish(event_type::kConferenceStarted, joined);
+  publish(event_type::kParticipantJoined, joined);
   return {200, {}, std::move(body), {}};
 }
 
@@ -316,8 +331,11 @@ void ConferenceService::on_call_ended(sip::CallHandle call, std::string_view rea
   if (it == participants_.end()) return;
   CHORUS_LOG(kInfo, "conference", "participant left", {"room", it->second.room_id}, {"call_id", it->second.call_id},
              {"participant", it->second.id}, {"reason", reason});
-  if (auto room = occupancy_.find(it->second.room_id); room != occupancy_.end() && --room->second == 0)
+  publish(event_type::kParticipantLeft, it->second, reason);
+  if (auto room = occupancy_.find(it->second.room_id); room != occupancy_.end() && --room->second == 0) {
     occupancy_.erase(room);
+    publish(event_type::kConferenceEnded, it->second);
+  }
   stop_media(it->second);
   participants_.erase(it);  // its port leases go back to the pool here
 }

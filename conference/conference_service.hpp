@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "conference/events/event_log.hpp"
 #include "conference/media_security.hpp"
 #include "conference/room.hpp"
 #include "conference/schedule/meeting_calendar.hpp"
@@ -68,6 +69,8 @@ class ConferenceService final : public sip::CallListener {
 
   // Rooms with meetings admit callers only inside a join window (RFC-less policy, REST issue).
   void set_calendar(const MeetingCalendar* calendar) { calendar_ = calendar; }
+  // Where joined/left and conference started/ended are published (REST events); may stay null.
+  void set_event_log(EventLog* events) { events_ = events; }
 
   // The address announced in c= lines (--public-ip, or what the transport derived).
   void set_media_address(std::string address) { media_address_ = std::move(address); }
@@ -104,6 +107,7 @@ class ConferenceService final : public sip::CallListener {
   void apply_media(Participant& participant, const std::vector<StreamTransport>& security);
   void start_session(Participant& participant, std::size_t stream, StreamTransport security);
   void stop_media(Participant& participant);
+  void publish(std::string_view type, const Participant& participant, std::string_view reason = {});
   std::expected<std::string, sdp::NegotiationError> offer_for(Participant& participant);
   [[nodiscard]] sdp::OriginInfo next_origin(Participant& participant) const;
 
@@ -112,6 +116,7 @@ class ConferenceService final : public sip::CallListener {
   sdp::MediaPolicy policy_;
   media::MediaWorkerPool* workers_;
   const MeetingCalendar* calendar_ = nullptr;
+  EventLog* events_ = nullptr;
   SecurityOptions security_;
   std::string media_address_ = "127.0.0.1";
   std::uint64_t next_session_id_ = 1;

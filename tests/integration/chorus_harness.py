@@ -541,12 +541,13 @@ def options_probe(server_port, transport="UDP", timeout_s=3.0):
 class Chorusd:
     """One chorusd on free loopback ports in its own data dir; its stderr goes to outdir/name.log."""
 
-    def __init__(self, binary, outdir, *, t1_ms=100, rtp_ports=200, extra_args=(), name="chorusd"):
+    def __init__(self, binary, outdir, *, t1_ms=100, rtp_ports=200, extra_args=(), name="chorusd", data_dir=None):
+        """data_dir: an existing data dir to reuse (a restart on the same store); default a fresh one."""
         self.binary = binary
         self.outdir = outdir
         self.t1_ms = t1_ms
         self.log_path = os.path.join(outdir, f"{name}.log")
-        self.data_dir = tempfile.mkdtemp(prefix=f"{name}-data-", dir=outdir)
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix=f"{name}-data-", dir=outdir)
         self.sip_port = free_port()
         self.sips_port = free_port(udp=False)
         self.ws_port = free_port(udp=False)

@@ -107,7 +107,7 @@ def create_rooms_and_meetings(api, checks):
     for room in (ROOM_A, ROOM_B):
         reply = api.post("/v1/rooms", {"id": room, "name": f"REST test {room}"})
         checks.expect(reply.status == 201 and reply.json().get("id") == room and reply.header("location") ==
-                      f"/v1/rooms/{room}", f"POST /v1/rooms {room}: 201 with Location ({reply.describe()[:120]})")
+                      f"/v1/rooms/{room}", f"POST /v1/rooms {room}: 201 with Location ({reply.describe()[:300]})")
     open_now = {"room_id": ROOM_A, "title": "open now", "start": rfc3339(now - datetime.timedelta(minutes=5)),
                 "end": rfc3339(now + datetime.timedelta(minutes=30))}
     later = {"room_id": ROOM_B, "title": "in two days", "start": rfc3339(now + datetime.timedelta(days=2)),

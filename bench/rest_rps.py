@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""REST requests served per chorusd CPU-second: `wrk` against GET /v1/rooms with the admin token.
+
+chorusd (its own data dir, so the store holds the two default rooms) is pinned to CPU 0, wrk to
+CPU 1: one wrk thread, 50 keep-alive connections, every request carrying
+`Authorization: Bearer <admin token>`, for --seconds (10–20). chorusd's CPU time is utime+stime of the
+whole process (every thread: HTTP, control loop, ...) from /proc/PID/stat before and after; the
+figure is requests completed / those CPU seconds. wrk's latency percentiles and its count of
+non-2xx answers are reported too, and the answers are classified by a second, short probe: chorusd
+limits each caller (the admin token included) to 20 requests/s with a burst of 40
+(rest-api/rate_limiter.hpp), so at load almost every answer is 429 (problem+json, Retry-After)
+rather than the 200 with the room list. Both figures are printed: all answers per CPU-second, and
+200s per CPU-second.
+
+`--api-keys N` measures the 200 path instead: N API keys with rooms:read are created first through
+POST /v1/api-keys (paced by the admin token's own 20/s limit: N/20 seconds), and a wrk Lua script
+sends each request with the next key in turn, so no caller exceeds its limit while N·20 ≥ the
+request rate. Key auth looks the key's hash up in the store, which the admin token does not.
+
+    python3 bench/rest_rps.py --chorusd build/bin/chorusd [--seconds 15] [--connections 50] [--runs 1] [--nice -20] [--api-keys 1500]
+
+Prints one table row per run and a JSON line with everything measured. Needs `wrk` (Debian wrk).
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_support as bs  # noqa: E402
+
+kPath = "/v1/rooms"
+kServerCpu, kLoaderCpu = 0, 1
+
+
+def http_status(port, token):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{kPath}", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def wait_http(port, token, deadline_s=20):
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if http_status(port, token) == 200:
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"GET {kPath} did not answer 200 within {deadline_s} s")
+
+
+def create_api_keys(port, admin_token, count):
+    """count keys with rooms:read; 429s are waited out (Retry-After) with a bound."""
+    tokens = []
+    body = lambda i: json.dumps({"name": f"bench-{i}", "scopes": ["rooms:read"]}).encode()  # noqa: E731
+    end = time.monotonic() + count / 10 + 60
+    while len(tokens) < count and time.monotonic() < end:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/v1/api-keys", data=body(len(tokens)), method="POST",
+                                         headers={"Authorization": f"Bearer {admin_token}",
+                                                  "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                tokens.append(json.loads(response.read())["token"])
+        except urllib.error.HTTPError as error:
+            if error.code != 429:
+                raise RuntimeError(f"POST /v1/api-keys: {error.code} {error.read()[:300]!r}")
+            time.sleep(float(error.headers.get("Retry-After", "1")))
+    if len(tokens) < count:
+        raise RuntimeError(f"created only {len(tokens)} of {count} API keys in time")
+    return tokens
+
+
+def write_rotation_script(path, tokens):
+    """A wrk Lua script that sends each request with the next token in turn."""
+    with open(path, "w") as f:
+        f.write("local tokens = {\n" + "".join(f'  "{t}",\n' for t in tokens) + "}\n")
+        f.write("local i = 0\nrequest = function()\n  i = i % #tokens + 1\n"
+                '  return wrk.format("GET", nil, {["Authorization"] = "Bearer " .. tokens[i]})\nend\n')
+
+
+def wait_bucket_full():
+    """The rate limiter refills at 20/s up to 40: after 2 s idle the bucket is full again."""
+    time.sleep(2.5)
+
+
+_DURATION_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def to_ms(text):
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2)] if match else None
+
+
+def parse_wrk(output):
+    out = {}
+    match = re.search(r"(\d+) requests in ([\d.]+)(\w+)", output)
+    if match:
+        out["requests"] = int(match.group(1))
+    match = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    out["non_2xx"] = int(match.group(1)) if match else 0
+    for pct in ("50", "75", "90", "99"):
+        match = re.search(rf"^\s+{pct}%\s+(\S+)", output, re.M)
+        if match:
+            out[f"p{pct}_ms"] = to_ms(match.group(1))
+    match = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", output)
+    if match:
+        out["avg_ms"], out["max_ms"] = to_ms(match.group(1)), to_ms(match.group(3))
+    match = re.search(r"Socket errors: (.*)", output)
+    out["socket_errors"] = match.group(1).strip() if match else ""
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if match:
+        out["wrk_rps"] = float(match.group(1))
+    return out
+
+
+def wrk_command(port, token, connections, seconds, script=None):
+    auth = ["-s", script] if script else ["-H", f"Authorization: Bearer {token}"]
+    return ["taskset", "-c", str(kLoaderCpu), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+            *auth, f"http://127.0.0.1:{port}{kPath}"]
+
+
+def one_run(args, workdir):
+    server = bs.Chorusd(args.chorusd, workdir, kServerCpu, nice=args.nice, rtp_ports="40000-40099")
+    http_port = bs.free_port()
+    # bench_support turns the HTTP listener off (--http-port 0); this benchmark needs it.
+    server.command[server.command.index("--http-port") + 1] = str(http_port)
+    server.start()
+    try:
+        with open(os.path.join(workdir, "var", "admin-token")) as f:
+            token = f.read().strip()
+        wait_http(http_port, token)
+        script = None
+        if args.api_keys:
+            script = os.path.join(workdir, "rotate_keys.lua")
+            write_rotation_script(script, create_api_keys(http_port, token, args.api_keys))
+        wait_bucket_full()
+        command = wrk_command(http_port, token, args.connections, args.seconds, script)
+        before = bs.cpu_seconds(server.proc.pid)
+        busy_before = bs.core_busy_seconds(kServerCpu)
+        started = time.monotonic()
+        done = subprocess.run(command, capture_output=True, text=True, timeout=args.seconds + 60)
+        wall = time.monotonic() - started
+        cpu = bs.cpu_seconds(server.proc.pid) - before
+        core_busy = bs.core_busy_seconds(kServerCpu) - busy_before
+        with open(os.path.join(workdir, "wrk.txt"), "w") as f:
+            f.write(done.stdout + done.stderr)
+        if done.returncode != 0:
+            raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
+        result = parse_wrk(done.stdout)
+        # What the answers were: right after the load the bucket is empty, so this one is 429.
+        result["status_right_after"] = http_status(http_port, token)
+        result.update(cpu_s=cpu, wall_s=wall, core0_busy_s=core_busy, core0_other_s=max(0.0, core_busy - cpu),
+                      ok_2xx=result["requests"] - result["non_2xx"])
+        result["per_cpu_s"] = result["requests"] / cpu if cpu > 0 else None
+        result["ok_per_cpu_s"] = result["ok_2xx"] / cpu if cpu > 0 else None
+        result["chorusd_core_share"] = cpu / wall if wall > 0 else None
+        result["command"] = " ".join(command).replace(token, "$TOKEN").replace(workdir, "$WORKDIR")
+        return result
+    finally:
+        server.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chorusd", required=True)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--nice", type=int, default=0,
+                        help="as root: raise the session's autogroup weight (e.g. -20) when other work shares CPU 0")
+    parser.add_argument("--api-keys", type=int, default=0,
+                        help="rotate N API keys (rooms:read) instead of the admin token, to stay under the per-caller limit")
+    args = parser.parse_args()
+    if not 10 <= args.seconds <= 20:
+        parser.error("--seconds must be 10–20")
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (Debian package wrk)")
+    if args.nice < 0 and not bs.set_autogroup_nice(args.nice):
+        print(f"note: could not set autogroup nice {args.nice}", file=sys.stderr)
+    print("| run | requests | non-2xx | 200s | chorusd CPU-s | core share | answers per CPU-s | 200s per CPU-s "
+          "| p50 / p99 ms | core 0 other work s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    results = []
+    for run in range(1, args.runs + 1):
+        with tempfile.TemporaryDirectory(prefix="rest-rps-") as workdir:
+            r = one_run(args, workdir)
+        results.append(r)
+        print(f"| {run} | {r['requests']:,} | {r['non_2xx']:,} | {r['ok_2xx']:,} | {r['cpu_s']:.2f} "
+              f"| {r['chorusd_core_share']:.0%} | **{r['per_cpu_s']:,.0f}** | {r['ok_per_cpu_s']:,.1f} "
+              f"| {r['p50_ms']:.2f} / {r['p99_ms']:.2f} | {r['core0_other_s']:.2f} |", flush=True)
+    print(json.dumps({"path": kPath, "connections": args.connections, "seconds": args.seconds,
+                      "api_keys": args.api_keys, "runs": results}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+#include "rest-api/api/system_routes.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "rest-api/problem.hpp"
+
+namespace chorus::rest {
+
+namespace http = boost::beast::http;
+
+void add_system_routes(Router& router, ApiServices& services) {
+  // Liveness: answering at all is the signal, so nothing is checked.
+  router.add(http::verb::get, "/healthz", {.summary = "Liveness", .public_route = true},
+             [](const RequestContext&) { return HttpResponse::json(http::status::ok, {{"status", "ok"}}); });
+
+  router.add(http::verb::get, "/readyz", {.summary = "Readiness", .public_route = true},
+             [&services](const RequestContext&) {
+               if (services.ready && services.ready()) {
+                 return HttpResponse::json(http::status::ok, {{"status", "ready"}});
+               }
+               return service_unavailable("not ready: starting, draining or the store is unavailable");
+             });
+
+  router.add(http::verb::get, "/metrics", {.summary = "Prometheus metrics", .public_route = true},
+             [&services](const RequestContext&) {
+               return HttpResponse::text(http::status::ok, services.metrics.render(), kMetricsContentType);
+             });
+
+  // RFC 9110 §15.3.3: 202, the drain goes on after the answer (calls end on their own).
+  router.add(http::verb::post, "/v1/system/drain", {.summary = "Stop taking new calls and drain", .admin_only = true},
+             [&services](const RequestContext&) {
+               if (!services.drain) return internal_error("draining is not available in this server");
+               services.drain();
+               return HttpResponse::json(http::status::accepted, {{"status", "draining"}});
+             });
+}
+
+}  // namespace chorus::rest

@@ -26,6 +26,9 @@ test_packages=(
   sox                                         # makes and measures tone WAV files
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad  # gst-launch RTP/SRTP peers
   iproute2 util-linux procps                  # unshare -n for tests with foreign addresses; pkill/ps
+  chromium                                    # headless browser for tests/integration/test_web_page.py
+  nodejs npm                                  # runs tests/web/*.mjs (playwright-core drives the Debian chromium)
+  wrk                                         # HTTP load for bench/rest_rps.py
   ca-certificates
 )
 
@@ -41,8 +44,26 @@ for p in "${wanted[@]}"; do
   fi
 done
 
+# tests/web/node_modules from the lock file (npm is the one non-Debian source the brief allows, for
+# the web page's test); never downloads a browser: playwright-core drives /usr/bin/chromium.
+web_test_setup() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
+  [[ -f "$dir/package-lock.json" ]] && command -v npm >/dev/null || return 0
+  local stamp="$dir/node_modules/.package-lock.sha256" want
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    if PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund; then
+      echo "$want" > "$stamp"
+    else
+      echo "install-deps: npm ci in tests/web failed; the browser test will skip" >&2
+    fi
+  fi
+}
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#wanted[@]} packages present"
+  if [[ "${1:-}" != "--build-only" ]]; then web_test_setup; fi
   exit 0
 fi
 
@@ -52,3 +73,4 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [[ "${1:-}" != "--build-only" ]]; then web_test_setup; fi

@@ -34,6 +34,8 @@ sdp::MediaPolicy media_policy(const Config& c) {
 ChorusServer::ChorusServer(Config config)
     : config_(std::move(config)), ports_(config_.bind, config_.rtp_ports.first, config_.rtp_ports.last) {
   transport_ = std::make_unique<sip::TransportLayer>(io_, transport_config(config_), relay_);
+  relay_.metrics = &sip_metrics_;
+  sender_ = std::make_unique<CountingSender>(*transport_, sip_metrics_);
   make_dtls_identity();
   workers_ = std::make_unique<media::MediaWorkerPool>(config_.workers, dtls_context_ ? &*dtls_context_ : nullptr);
   conference::SecurityOptions security;
@@ -44,9 +46,9 @@ ChorusServer::ChorusServer(Config config)
   ua.max_calls = config_.max_calls;
   ua.session_timer.session_expires = static_cast<std::uint32_t>(config_.session_expires.count());
   ua.session_timer.min_se = static_cast<std::uint32_t>(config_.min_se.count());
-  user_agent_ = std::make_unique<sip::UserAgent>(timers_, *transport_, *conference_, ua);
+  user_agent_ = std::make_unique<sip::UserAgent>(timers_, *sender_, *conference_, ua);
   transactions_ = std::make_unique<sip::TransactionLayer>(
-      timers_, *transport_, *user_agent_, sip::TimerConfig{config_.sip_t1, config_.sip_t2, config_.sip_t4});
+      timers_, *sender_, *user_agent_, sip::TimerConfig{config_.sip_t1, config_.sip_t2, config_.sip_t4});
   relay_.target = transactions_.get();
   user_agent_->attach(*transactions_);
 }
@@ -80,6 +82,7 @@ std::expected<void, std::string> ChorusServer::start() {
   }
   if (auto started = transport_->start(); !started) return started;
   conference_->set_media_address(transport_->public_address());
+  if (auto rest = start_rest(); !rest) return rest;
   wait_for_signals();
   const std::string dial = "sip:1000@" + transport_->via_sent_by(sip::TransportKind::kUdp);
   CHORUS_LOG(kInfo, "server", "ready", {"sip_udp", transport_->udp_port()}, {"sip_tcp", transport_->tcp_port()},
@@ -87,13 +90,96 @@ std::expected<void, std::string> ChorusServer::start() {
              {"rtp_ports", std::to_string(config_.rtp_ports.first) + "-" + std::to_string(config_.rtp_ports.last)},
              {"data_dir", config_.data_dir}, {"dial", dial}, {"media_workers", workers_->size()},
              {"dtls_fingerprint", dtls_context_->local_fingerprint()});
+  ready_ = true;
   CHORUS_LOG(kInfo, "server", "room 1000 is open: dial it from any SIP phone", {"uri", dial},
              {"example", "sipp -sn uac " + transport_->via_sent_by(sip::TransportKind::kUdp) + " -s 1000 -m 1"});
   return {};
 }
 
+std::expected<void, std::string> ChorusServer::start_rest() {
+  RestHostConfig rest;
+  rest.data_dir = config_.data_dir;
+  rest.bind_address = config_.bind;
+  rest.http_port = config_.http_port;
+  rest.admin_token = config_.admin_token;
+  rest.sip_host = transport_->via_sent_by(sip::TransportKind::kUdp);
+  rest.web_root = CHORUS_WEB_ROOT;
+  RestHostHooks hooks;
+  hooks.ready = [this] { return ready_ && !draining_; };
+  hooks.drain = [this] { begin_drain("REST drain"); };
+  hooks.hang_up = [this](sip::CallHandle call, std::string_view reason) { return user_agent_->hang_up(call, reason); };
+  auto host = RestHost::open(std::move(rest), io_, rooms_, *conference_, std::move(hooks));
+  if (!host) return std::unexpected(host.error());
+  rest_ = std::move(*host);
+  sip_metrics_.attach(rest_->metrics());
+  register_metrics();
+  refresh_metrics_snapshot();
+  if (auto started = rest_->start(); !started) return std::unexpected("http: " + started.error());
+  CHORUS_LOG(kInfo, "server", "REST API listening", {"http_port", rest_->port()});
+  return {};
+}
+
+void ChorusServer::register_metrics() {
+  auto& m = rest_->metrics();
+  auto& calls = m.gauge("chorus_sip_active_calls", "SIP dialogs (calls) in progress");
+  auto& server_tx = m.gauge("chorus_sip_server_transactions", "SIP server transactions alive");
+  auto& client_tx = m.gauge("chorus_sip_client_transactions", "SIP client transactions alive");
+  auto& rooms = m.gauge("chorus_rooms", "Rooms configured");
+  auto& active = m.gauge("chorus_conferences_active", "Rooms with participants now");
+  auto& mcu = m.gauge("chorus_participants", "Participants connected", {{"mode", "mcu"}});
+  auto& sfu = m.gauge("chorus_participants", "Participants connected", {{"mode", "sfu"}});
+  auto& rtp_in = m.gauge("chorus_media_packets_received", "RTP/RTCP packets accepted by the media workers");
+  auto& rtp_out = m.gauge("chorus_media_packets_sent", "RTP/RTCP packets sent by the media workers");
+  auto& srtp_auth = m.gauge("chorus_srtp_failures", "SRTP/SRTCP packets dropped", {{"reason", "auth"}});
+  auto& srtp_replay = m.gauge("chorus_srtp_failures", "SRTP/SRTCP packets dropped", {{"reason", "replay"}});
+  auto& sessions = m.gauge("chorus_media_sessions", "Media sessions on the workers");
+  m.on_collect([this, &calls, &server_tx, &client_tx, &rooms, &active, &mcu, &sfu, &rtp_in, &rtp_out, &srtp_auth,
+                &srtp_replay, &sessions] {
+    // Runs on the REST thread: the media counters are atomics; the control-loop counts are read
+    // racily as plain integers, which a scrape tolerates (they are gauges of the moment).
+    const auto media = workers_->counters();
+    rtp_in.set(static_cast<double>(media.packets_in));
+    rtp_out.set(static_cast<double>(media.packets_out));
+    srtp_auth.set(static_cast<double>(media.dropped_auth));
+    srtp_replay.set(static_cast<double>(media.dropped_replay));
+    sessions.set(static_cast<double>(media.sessions));
+    calls.set(static_cast<double>(metrics_snapshot_.calls.load()));
+    server_tx.set(static_cast<double>(metrics_snapshot_.server_transactions.load()));
+    client_tx.set(static_cast<double>(metrics_snapshot_.client_transactions.load()));
+    rooms.set(static_cast<double>(metrics_snapshot_.rooms.load()));
+    active.set(static_cast<double>(metrics_snapshot_.active_conferences.load()));
+    mcu.set(static_cast<double>(metrics_snapshot_.participants_mcu.load()));
+    sfu.set(static_cast<double>(metrics_snapshot_.participants_sfu.load()));
+  });
+}
+
+void ChorusServer::refresh_metrics_snapshot() {
+  metrics_snapshot_.calls = user_agent_->call_count();
+  metrics_snapshot_.server_transactions = transactions_->server_count();
+  metrics_snapshot_.client_transactions = transactions_->client_count();
+  metrics_snapshot_.rooms = rooms_.size();
+  metrics_snapshot_.active_conferences = conference_->active_rooms().size();
+  std::uint64_t mcu = 0;
+  std::uint64_t sfu = 0;
+  for (const auto& room_id : conference_->active_rooms()) {
+    const auto* room = rooms_.find(room_id);
+    (room && room->mode == conference::RoomMode::kSfu ? sfu : mcu) += conference_->participants_in(room_id);
+  }
+  metrics_snapshot_.participants_mcu = mcu;
+  metrics_snapshot_.participants_sfu = sfu;
+  metrics_timer_.expires_after(std::chrono::seconds(1));
+  metrics_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) refresh_metrics_snapshot();
+  });
+}
+
 int ChorusServer::run() {
   io_.run();
+  // The REST server stops taking requests and joins; what its handlers left queued on the control
+  // loop runs now, while everything they reach still exists (rest_host.hpp).
+  if (rest_) rest_->stop();
+  io_.restart();
+  io_.poll();
   log_status();
   CHORUS_LOG(kInfo, "server", "stopped");
   return 0;
@@ -154,6 +240,7 @@ void ChorusServer::finish_when_quiet(int remaining_checks) {
     transport_->stop();
     signals_.cancel();
     drain_timer_.cancel();
+    metrics_timer_.cancel();
     io_.stop();
     return;
   }

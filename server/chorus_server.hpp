@@ -24,6 +24,8 @@
 #include "media/udp_port_pool.hpp"
 #include "media/worker/media_worker.hpp"
 #include "server/config.hpp"
+#include "server/rest_host.hpp"
+#include "server/sip_traffic_metrics.hpp"
 #include "signaling/transaction/transaction_layer.hpp"
 #include "signaling/transport/transport_layer.hpp"
 #include "signaling/ua/user_agent.hpp"
@@ -48,7 +50,9 @@ class ChorusServer {
   class TransportRelay final : public sip::TransportListener {
    public:
     sip::TransportListener* target = nullptr;
+    SipTrafficMetrics* metrics = nullptr;
     void on_message(sip::SipMessage message, const sip::PeerAddress& source) override {
+      metrics->count(message, /*outgoing=*/false);
       target->on_message(std::move(message), source);
     }
     void on_bad_message(const sip::ParseError& error, const sip::PeerAddress& source) override {
@@ -57,6 +61,8 @@ class ChorusServer {
   };
 
   void make_dtls_identity();
+  std::expected<void, std::string> start_rest();
+  void register_metrics();
   void wait_for_signals();
   void wait_for_signals_again();
   void begin_drain(std::string_view why);
@@ -73,10 +79,22 @@ class ChorusServer {
   std::string dtls_error_;                           // why DTLS is unavailable; start() fails with it
   std::unique_ptr<media::MediaWorkerPool> workers_;  // before conference_: outlives its handles
   TransportRelay relay_;
+  SipTrafficMetrics sip_metrics_;
   std::unique_ptr<sip::TransportLayer> transport_;
+  std::unique_ptr<CountingSender> sender_;  // the transport, counting what goes out
   std::unique_ptr<conference::ConferenceService> conference_;
   std::unique_ptr<sip::UserAgent> user_agent_;
   std::unique_ptr<sip::TransactionLayer> transactions_;
+  // Control-loop counts copied for /metrics, which renders on the REST thread.
+  struct ControlCounts {
+    std::atomic<std::uint64_t> calls{0}, server_transactions{0}, client_transactions{0}, rooms{0},
+        active_conferences{0}, participants_mcu{0}, participants_sfu{0};
+  };
+  ControlCounts metrics_snapshot_;
+  boost::asio::steady_timer metrics_timer_{io_};
+  void refresh_metrics_snapshot();
+  std::unique_ptr<RestHost> rest_;  // after everything its handlers reach: destroyed before them
+  bool ready_ = false;
   boost::asio::signal_set signals_{io_};
   boost::asio::steady_timer drain_timer_{io_};
   bool draining_ = false;

@@ -15,7 +15,7 @@ namespace {
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE rooms (
   id               TEXT PRIMARY KEY NOT NULL,
-  dial_in_number   TEXT NOT NULL UNIQUE,
+  dial_in_number   TEXT UNIQUE,  -- NULL: no number (UNIQUE lets any number of rooms go without)
   name             TEXT NOT NULL,
   mode             TEXT NOT NULL,
   max_participants INTEGER NOT NULL,

@@ -42,8 +42,10 @@ StoreResult<Room> read_room(const Query& row) {
 
 // ?1 id … ?11 locked, as in the INSERT and UPDATE below.
 void bind_room_fields(Query& query, const Room& room) {
+  // A room without a number stores NULL, so that any number of rooms can go without one.
   query.bind(1, room.id)
-      .bind(2, room.dial_in_number)
+      .bind_optional(2,
+                     room.dial_in_number.empty() ? std::nullopt : std::optional<std::string_view>(room.dial_in_number))
       .bind(3, room.name)
       .bind(4, sqlite::to_column(room.mode))
       .bind(5, static_cast<std::int64_t>(room.max_participants))
@@ -185,7 +187,9 @@ StoreResult<void> SqliteStore::check_room_dial_strings(const Room& room, bool is
       "SELECT id, dial_in_number FROM rooms"
       " WHERE (id IN (?1, ?2) OR dial_in_number IN (?1, ?2)) AND id IS NOT ?3 LIMIT 1");
   if (!query) return fail(query.error(), "check room");
-  query->bind(1, room.id).bind(2, room.dial_in_number);
+  query->bind(1, room.id);
+  query->bind_optional(
+      2, room.dial_in_number.empty() ? std::nullopt : std::optional<std::string_view>(room.dial_in_number));
   query->bind_optional(3, is_update ? std::optional<std::string_view>(room.id) : std::nullopt);
   auto row = query->step();
   if (!row) return fail(row.error(), "check room");

@@ -41,6 +41,10 @@ kPngMagic = b"\x89PNG\r\n\x1a\n"
 
 def require_web_tools(source_dir):
     node = h.require_binary("node", "nodejs")
+    # playwright-core 1.65 needs Node 20 (Debian 12's own nodejs is 18): skip rather than fail there.
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=10).stdout.strip()
+    if int(version.lstrip("v").split(".")[0] or 0) < 20:
+        raise h.Skip(f"node {version} is older than the 20 that playwright-core needs")
     if not os.access(kChromium, os.X_OK):
         raise h.Skip(f"{kChromium} is not installed (Debian package chromium); scripts/install-deps.sh installs it")
     script = os.path.join(source_dir, "tests", "web", "schedule_meeting.mjs")

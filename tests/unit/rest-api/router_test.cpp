@@ -214,6 +214,12 @@ TEST_F(RouterTest, RateLimitGives429WithRetryAfterThenRecovers) {
   EXPECT_EQ(router_.handle(make_request(http::verb::get, "/v1/rooms", token)).status(), 429U);
 }
 
+TEST_F(RouterTest, AdminTokenIsNotThrottled) {
+  router_.add(http::verb::get, "/v1/rooms", {.scope = Scope::kRoomsRead}, echo("list"));
+  for (int i = 0; i < 10; ++i)  // well past the 1/s, burst 2 that throttles API keys
+    EXPECT_EQ(router_.handle(make_request(http::verb::get, "/v1/rooms", std::string(kAdminToken))).status(), 200U);
+}
+
 TEST_F(RouterTest, HandlerExceptionIs500Problem) {
   router_.add(http::verb::get, "/boom", {.public_route = true},
               [](const RequestContext&) -> HttpResponse { throw std::runtime_error("disk on fire"); });

@@ -62,6 +62,17 @@ TEST_F(SqliteStoreRooms, GetUnknownIsNotFound) {
   EXPECT_FALSE(got.error().message.empty());
 }
 
+TEST_F(SqliteStoreRooms, AnyNumberOfRoomsMayHaveNoDialInNumber) {
+  ASSERT_TRUE(store().create_room(sample_room("no-number-a", "")).has_value());
+  auto second = store().create_room(sample_room("no-number-b", ""));
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_EQ(store().get_room("no-number-b")->dial_in_number, "");
+  auto cleared = sample_room("numbered", "5555");
+  ASSERT_TRUE(store().create_room(cleared).has_value());
+  cleared.dial_in_number.clear();
+  EXPECT_TRUE(store().update_room(cleared, 1).has_value()) << "clearing a number leaves the room without one";
+}
+
 TEST_F(SqliteStoreRooms, CreateConflictsWhenIdOrNumberIsTaken) {
   ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
 

@@ -1,0 +1,28 @@
+#include "rest-api/api/all_routes.hpp"
+
+#include "rest-api/api/api_key_routes.hpp"
+#include "rest-api/api/conference_routes.hpp"
+#include "rest-api/api/event_routes.hpp"
+#include "rest-api/api/meeting_routes.hpp"
+#include "rest-api/api/openapi_routes.hpp"
+#include "rest-api/api/room_routes.hpp"
+#include "rest-api/api/system_routes.hpp"
+#include "rest-api/api/web_routes.hpp"
+#include "rest-api/api/webhook_routes.hpp"
+
+namespace chorus::rest {
+
+void add_all_routes(Router& router, ApiServices& services, WebhookFanout& fanout,
+                    const std::filesystem::path& web_root) {
+  add_system_routes(router, services);
+  add_room_routes(router, services);
+  add_meeting_routes(router, services);
+  add_conference_routes(router, services);
+  add_event_routes(router, services);
+  add_api_key_routes(router, services);
+  add_webhook_routes(router, services, fanout);
+  add_web_routes(router, web_root);
+  add_openapi_routes(router);
+}
+
+}  // namespace chorus::rest

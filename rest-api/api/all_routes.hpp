@@ -1,0 +1,17 @@
+// The whole route table of chorusd's REST API, in one place: the server registers exactly this,
+// and the OpenAPI test checks the document against exactly this.
+#pragma once
+
+#include <filesystem>
+
+#include "rest-api/api/api_services.hpp"
+#include "rest-api/router.hpp"
+
+namespace chorus::rest {
+
+class WebhookFanout;
+
+void add_all_routes(Router& router, ApiServices& services, WebhookFanout& fanout,
+                    const std::filesystem::path& web_root);
+
+}  // namespace chorus::rest

@@ -1,0 +1,188 @@
+#include "rest-api/api/conference_routes.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "rest-api/problem.hpp"
+
+namespace chorus::rest {
+namespace {
+
+namespace http = boost::beast::http;
+using nlohmann::json;
+
+json participant_json(const conference::Participant& p) {
+  json codecs = json::array();
+  for (const auto& stream : p.streams)
+    if (stream.accepted) codecs.push_back(stream.codec.name + "/" + std::to_string(stream.codec.clock_rate));
+  return json{{"id", std::to_string(p.id)},
+              {"display_name", p.display_name},
+              {"caller_id", p.from_uri},
+              {"call_id", p.call_id},
+              {"user_agent", p.user_agent},
+              {"codecs", std::move(codecs)},
+              {"encrypted", std::ranges::any_of(p.media, [](const auto& m) { return m.security.keying.index() != 0; })},
+              {"joined_at", conference::format_rfc3339_utc(p.joined_at)}};
+}
+
+json conference_json(const ApiServices& services, const std::string& room_id) {
+  const conference::Room* room = services.rooms.find(room_id);
+  const auto participants = services.conference.participants_of(room_id);
+  json out{{"id", room_id},
+           {"room_id", room_id},
+           {"name", room ? room->name : std::string()},
+           {"locked", room && room->locked},
+           {"participant_count", participants.size()}};
+  if (!participants.empty()) out["started_at"] = conference::format_rfc3339_utc(participants.front()->joined_at);
+  return out;
+}
+
+// `limit` (1..200, default 50) and `page_token` (the last id of the previous page) over ids in order.
+struct Page {
+  std::size_t limit = kDefaultPageSize;
+  std::string after;
+};
+
+std::expected<Page, HttpResponse> page_of(const RequestContext& context) {
+  Page page;
+  if (auto limit = context.query.get("limit")) {
+    std::size_t value = 0;
+    auto [end, error] = std::from_chars(limit->data(), limit->data() + limit->size(), value);
+    if (error != std::errc() || end != limit->data() + limit->size() || value < 1 || value > kMaxPageSize)
+      return std::unexpected(bad_request("limit must be 1 to 200", {{"limit", "must be an integer from 1 to 200"}}));
+    page.limit = value;
+  }
+  if (auto token = context.query.get("page_token")) page.after = std::string(*token);
+  return page;
+}
+
+bool active(const ApiServices& services, std::string_view room_id) {
+  return services.conference.participants_in(room_id) > 0;
+}
+
+HttpResponse list_conferences(ApiServices& services, const RequestContext& context) {
+  auto page = page_of(context);
+  if (!page) return page.error();
+  json items = json::array();
+  std::string last;
+  bool more = false;
+  for (const auto& room_id : services.conference.active_rooms()) {  // sorted by id
+    if (!page->after.empty() && room_id <= page->after) continue;
+    if (items.size() == page->limit) {
+      more = true;
+      break;
+    }
+    items.push_back(conference_json(services, room_id));
+    last = room_id;
+  }
+  return HttpResponse::json(http::status::ok,
+                            json{{"items", std::move(items)}, {"next_page_token", more ? json(last) : json(nullptr)}});
+}
+
+HttpResponse get_conference(ApiServices& services, const RequestContext& context) {
+  const std::string id(context.param("id"));
+  if (!active(services, id)) return not_found("no conference is running in room " + id);
+  return HttpResponse::json(http::status::ok, conference_json(services, id));
+}
+
+HttpResponse patch_conference(ApiServices& services, const RequestContext& context) {
+  const std::string id(context.param("id"));
+  if (!active(services, id)) return not_found("no conference is running in room " + id);
+  auto body = parse_json_body(context);
+  if (!body) return body.error();
+  if (!body->is_object()) return validation_failed({{"", "the body must be a JSON object"}});
+  std::vector<FieldError> errors;
+  for (const auto& [key, value] : body->items())
+    if (key != "locked") errors.push_back({key, "unknown or read-only field"});
+  if (body->contains("locked") && !(*body)["locked"].is_boolean())
+    errors.push_back({"locked", "must be true or false"});
+  if (!errors.empty()) return validation_failed(std::move(errors));
+  if (body->contains("locked")) {
+    auto stored = services.store.get_room(id);
+    if (!stored) return not_found("room " + id + " is not in the store");
+    conference::Room room = *stored;
+    const bool locked = (*body)["locked"].get<bool>();
+    if (room.locked != locked) {
+      room.locked = locked;
+      auto version = services.store.update_room(room, stored->version);
+      if (!version) return internal_error("the store refused the update: " + version.error().message);
+      room.version = *version;
+      services.rooms.replace(room);
+      services.events.publish(
+          locked ? conference::event_type::kConferenceLocked : conference::event_type::kConferenceUnlocked,
+          json{{"conference_id", id}, {"room_id", id}});
+    }
+  }
+  return HttpResponse::json(http::status::ok, conference_json(services, id));
+}
+
+HttpResponse end_conference(ApiServices& services, const RequestContext& context) {
+  const std::string id(context.param("id"));
+  if (!active(services, id)) return not_found("no conference is running in room " + id);
+  std::vector<sip::CallHandle> calls;
+  for (const auto* participant : services.conference.participants_of(id)) calls.push_back(participant->call);
+  for (auto call : calls) services.hang_up(call, "conference ended by the API");
+  return HttpResponse::empty(http::status::no_content);
+}
+
+HttpResponse list_participants(ApiServices& services, const RequestContext& context) {
+  const std::string id(context.param("id"));
+  if (!active(services, id)) return not_found("no conference is running in room " + id);
+  auto page = page_of(context);
+  if (!page) return page.error();
+  std::uint64_t after = 0;
+  if (!page->after.empty()) {
+    auto [end, error] = std::from_chars(page->after.data(), page->after.data() + page->after.size(), after);
+    if (error != std::errc() || end != page->after.data() + page->after.size())
+      return bad_request("page_token is not one this API gave", {{"page_token", "unknown token"}});
+  }
+  json items = json::array();
+  std::uint64_t last = 0;
+  bool more = false;
+  for (const auto* participant : services.conference.participants_of(id)) {
+    if (participant->id <= after) continue;
+    if (items.size() == page->limit) {
+      more = true;
+      break;
+    }
+    items.push_back(participant_json(*participant));
+    last = participant->id;
+  }
+  return HttpResponse::json(
+      http::status::ok,
+      json{{"items", std::move(items)}, {"next_page_token", more ? json(std::to_string(last)) : json(nullptr)}});
+}
+
+HttpResponse kick_participant(ApiServices& services, const RequestContext& context) {
+  const std::string id(context.param("id"));
+  const std::string_view pid = context.param("pid");
+  std::uint64_t participant_id = 0;
+  auto [end, error] = std::from_chars(pid.data(), pid.data() + pid.size(), participant_id);
+  const conference::Participant* participant = error == std::errc() && end == pid.data() + pid.size()
+                                                   ? services.conference.find_participant(participant_id)
+                                                   : nullptr;
+  if (!participant || participant->room_id != id)
+    return not_found("no participant " + std::string(pid) + " in conference " + id);
+  services.hang_up(participant->call, "removed by the API");
+  return HttpResponse::empty(http::status::no_content);
+}
+
+}  // namespace
+
+void add_conference_routes(Router& router, ApiServices& services) {
+  auto bind = [&services](HttpResponse (*handler)(ApiServices&, const RequestContext&)) {
+    return [&services, handler](const RequestContext& context) { return handler(services, context); };
+  };
+  const RouteOptions read{Scope::kRoomsRead, "List or read live conferences"};
+  const RouteOptions moderate{Scope::kConferencesModerate, "Moderate a live conference"};
+  router.add(http::verb::get, "/v1/conferences", read, bind(&list_conferences));
+  router.add(http::verb::get, "/v1/conferences/{id}", read, bind(&get_conference));
+  router.add(http::verb::patch, "/v1/conferences/{id}", moderate, bind(&patch_conference));
+  router.add(http::verb::delete_, "/v1/conferences/{id}", moderate, bind(&end_conference));
+  router.add(http::verb::get, "/v1/conferences/{id}/participants", read, bind(&list_participants));
+  router.add(http::verb::delete_, "/v1/conferences/{id}/participants/{pid}", moderate, bind(&kick_participant));
+}
+
+}  // namespace chorus::rest

@@ -1,0 +1,147 @@
+#include "server/rest_host.hpp"
+
+#include <utility>  // before asio/awaitable.hpp: Boost 1.74 uses std::exchange without it
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <system_error>
+
+#include "common/log.hpp"
+#include "conference/store/sqlite_store.hpp"
+#include "rest-api/api/all_routes.hpp"
+#include "rest-api/api/api_key_routes.hpp"
+#include "rest-api/api/json_codec.hpp"
+#include "rest-api/api/webhook_fanout.hpp"
+
+namespace chorus::server {
+
+namespace asio = boost::asio;
+
+// Runs each request's router pipeline on the control loop and hands the response back to the
+// REST thread (rest-api/README.md: the awaitable is created before it is awaited, a GCC 12 rule).
+class RestHost::ControlHandler final : public rest::RequestHandler {
+ public:
+  ControlHandler(asio::io_context& control, const rest::Router& router) : control_(control), router_(router) {}
+
+  asio::awaitable<rest::HttpResponse> handle(rest::HttpRequest request) override {
+    auto task = on_control(router_, std::move(request));
+    co_return co_await asio::co_spawn(control_.get_executor(), std::move(task), asio::use_awaitable);
+  }
+
+ private:
+  static asio::awaitable<rest::HttpResponse> on_control(const rest::Router& router, rest::HttpRequest request) {
+    co_return router.handle(request);
+  }
+
+  asio::io_context& control_;
+  const rest::Router& router_;
+};
+
+class RestHost::WebhookFanoutHolder {
+ public:
+  WebhookFanoutHolder(conference::Store& store, conference::EventLog& events, rest::WebhookDispatcher& dispatcher)
+      : fanout(store, events, dispatcher) {}
+  rest::WebhookFanout fanout;
+};
+
+std::expected<std::unique_ptr<RestHost>, std::string> RestHost::open(RestHostConfig config, asio::io_context& control,
+                                                                     conference::RoomDirectory& rooms,
+                                                                     conference::ConferenceService& conference,
+                                                                     RestHostHooks hooks) {
+  std::unique_ptr<RestHost> host(new RestHost(std::move(config), control, rooms, conference, std::move(hooks)));
+  if (auto loaded = host->load(); !loaded) return std::unexpected(loaded.error());
+  host->add_routes();
+  return host;
+}
+
+RestHost::RestHost(RestHostConfig config, asio::io_context& control, conference::RoomDirectory& rooms,
+                   conference::ConferenceService& conference, RestHostHooks hooks)
+    : config_(std::move(config)), control_(control), rooms_(rooms), conference_(conference), hooks_(std::move(hooks)) {}
+
+RestHost::~RestHost() {
+  stop();
+  conference_.set_event_log(nullptr);
+  conference_.set_calendar(nullptr);
+}
+
+std::expected<void, std::string> RestHost::load() {
+  std::error_code error;
+  std::filesystem::create_directories(config_.data_dir, error);
+  if (error) return std::unexpected("data dir " + config_.data_dir.string() + ": " + error.message());
+  auto store = conference::SqliteStore::open((config_.data_dir / "chorus.db").string());
+  if (!store) return std::unexpected("store " + (config_.data_dir / "chorus.db").string() + ": " + store.error());
+  store_ = std::move(*store);
+
+  // DESIGN §4: an empty store gets the open room 1000, and the echo-test room.
+  auto first = store_->list_rooms("", 1);
+  if (!first) return std::unexpected("store: " + first.error().message);
+  if (first->empty()) {
+    for (auto room : {conference::default_room(), conference::echo_room()}) {
+      room.created_at = std::chrono::system_clock::now();
+      if (auto created = store_->create_room(room); !created)
+        return std::unexpected("store: seeding room " + room.id + ": " + created.error().message);
+    }
+  }
+  for (std::string after;;) {  // every room into the SIP path's directory
+    auto page = store_->list_rooms(after, 200);
+    if (!page) return std::unexpected("store: " + page.error().message);
+    for (auto& room : *page) {
+      after = room.id;
+      rooms_.replace(std::move(room));
+    }
+    if (page->size() < 200) break;
+  }
+  for (std::string after;;) {  // every meeting into the admission calendar
+    auto page = store_->list_meetings(after, 200, std::nullopt);
+    if (!page) return std::unexpected("store: " + page.error().message);
+    for (const auto& record : *page) {
+      after = record.id;
+      if (!record.cancelled) calendar_.put(rest::meeting_from_record(record));
+    }
+    if (page->size() < 200) break;
+  }
+  conference_.set_calendar(&calendar_);
+  conference_.set_event_log(&events_);
+
+  auto token = rest::load_admin_token(config_.admin_token, config_.data_dir);
+  if (!token) return std::unexpected("admin token: " + token.error());
+  admin_token_ = std::move(*token);
+  key_lookup_ = std::make_unique<rest::StoreApiKeyLookup>(*store_);
+  authenticator_ = std::make_unique<rest::Authenticator>(admin_token_.token, *key_lookup_);
+  router_ = std::make_unique<rest::Router>(*authenticator_, limiter_);
+  http_metrics_ = std::make_unique<rest::HttpMetrics>(metrics_);
+  recorder_ = std::make_unique<rest::StoreDeliveryRecorder>(*store_, control_.get_executor());
+  dispatcher_ = std::make_unique<rest::WebhookDispatcher>(rest::WebhookDispatcherOptions{}, *recorder_);
+  fanout_ = std::make_unique<WebhookFanoutHolder>(*store_, events_, *dispatcher_);
+  services_ = std::make_unique<rest::ApiServices>(rest::ApiServices{*store_, rooms_, calendar_, conference_, events_,
+                                                                    metrics_, config_.sip_host, hooks_.ready,
+                                                                    hooks_.drain, hooks_.hang_up});
+  return {};
+}
+
+void RestHost::add_routes() {
+  rest::add_all_routes(*router_, *services_, fanout_->fanout, config_.web_root);
+}
+
+std::expected<void, std::string> RestHost::start() {
+  rest::HttpServerConfig http;
+  http.bind_address = config_.bind_address;
+  http.port = config_.http_port;
+  http.metrics = http_metrics_.get();
+  handler_ = std::make_unique<ControlHandler>(control_, *router_);
+  http_ = std::make_unique<rest::HttpServer>(http, *handler_);
+  if (auto started = http_->start(); !started) return started;
+  if (admin_token_.generated) {
+    CHORUS_LOG(kInfo, "rest", "admin token generated", {"file", admin_token_.file.string()});
+  } else if (!admin_token_.file.empty()) {
+    CHORUS_LOG(kInfo, "rest", "admin token", {"file", admin_token_.file.string()});
+  }
+  return {};
+}
+
+void RestHost::stop() {
+  if (http_) http_->stop();
+  if (dispatcher_) dispatcher_->stop();
+}
+
+}  // namespace chorus::server

@@ -1,0 +1,100 @@
+// RestHost: everything behind the REST API in one chorusd — the store (SQLite in --data-dir), the
+// in-memory views the SIP path reads (rooms, meeting calendar), the event log and webhooks, the
+// metrics, auth, the /v1 router, and the Beast server on --http-port (DESIGN §2, §3 "REST").
+//
+// Threading: constructed and started on the control loop's thread. The HTTP server runs its own
+// thread; each request's handler is co_spawned onto the control loop, where the router, the store
+// and the domain live. Shutdown: stop() (the HTTP server stops taking requests and joins), then
+// the control loop runs what is still queued, then RestHost is destroyed.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <expected>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "conference/conference_service.hpp"
+#include "conference/events/event_log.hpp"
+#include "conference/room.hpp"
+#include "conference/schedule/meeting_calendar.hpp"
+#include "conference/store/store.hpp"
+#include "rest-api/api/api_services.hpp"
+#include "rest-api/auth.hpp"
+#include "rest-api/http_server.hpp"
+#include "rest-api/metrics.hpp"
+#include "rest-api/rate_limiter.hpp"
+#include "rest-api/router.hpp"
+#include "rest-api/webhooks/webhook_dispatcher.hpp"
+
+namespace chorus::server {
+
+struct RestHostConfig {
+  std::filesystem::path data_dir;
+  std::string bind_address;
+  std::uint16_t http_port = 8080;
+  std::string admin_token;  // empty: generated into data_dir/admin-token
+  std::string sip_host;     // host[:port] for room SIP URIs
+  std::filesystem::path web_root;
+};
+
+struct RestHostHooks {
+  std::function<bool()> ready;
+  std::function<void()> drain;
+  std::function<bool(sip::CallHandle, std::string_view)> hang_up;
+};
+
+class RestHost {
+ public:
+  // Opens the store (creating the data dir), seeds the default rooms into an empty store and
+  // loads rooms and meetings into `rooms` and the calendar. The error says what failed.
+  static std::expected<std::unique_ptr<RestHost>, std::string> open(RestHostConfig config,
+                                                                    boost::asio::io_context& control,
+                                                                    conference::RoomDirectory& rooms,
+                                                                    conference::ConferenceService& conference,
+                                                                    RestHostHooks hooks);
+  ~RestHost();
+  RestHost(const RestHost&) = delete;
+  RestHost& operator=(const RestHost&) = delete;
+
+  std::expected<void, std::string> start();  // binds --http-port
+  void stop();                               // idempotent
+
+  [[nodiscard]] std::uint16_t port() const { return http_ ? http_->port() : 0; }
+  [[nodiscard]] rest::MetricsRegistry& metrics() { return metrics_; }
+  [[nodiscard]] conference::EventLog& events() { return events_; }
+  [[nodiscard]] const rest::AdminToken& admin_token() const { return admin_token_; }
+
+ private:
+  class ControlHandler;
+  class WebhookFanoutHolder;
+  RestHost(RestHostConfig config, boost::asio::io_context& control, conference::RoomDirectory& rooms,
+           conference::ConferenceService& conference, RestHostHooks hooks);
+  std::expected<void, std::string> load();
+  void add_routes();
+
+  RestHostConfig config_;
+  boost::asio::io_context& control_;
+  conference::RoomDirectory& rooms_;
+  conference::ConferenceService& conference_;
+  RestHostHooks hooks_;
+  std::unique_ptr<conference::Store> store_;
+  conference::MeetingCalendar calendar_;
+  conference::EventLog events_;
+  rest::MetricsRegistry metrics_;
+  std::unique_ptr<rest::HttpMetrics> http_metrics_;
+  rest::AdminToken admin_token_;
+  std::unique_ptr<rest::ApiKeyLookup> key_lookup_;
+  std::unique_ptr<rest::Authenticator> authenticator_;
+  rest::RateLimiter limiter_;
+  std::unique_ptr<rest::Router> router_;
+  std::unique_ptr<rest::ApiServices> services_;
+  std::unique_ptr<rest::DeliveryRecorder> recorder_;
+  std::unique_ptr<rest::WebhookDispatcher> dispatcher_;
+  std::unique_ptr<WebhookFanoutHolder> fanout_;
+  std::unique_ptr<ControlHandler> handler_;
+  std::unique_ptr<rest::HttpServer> http_;  // last: destroyed first
+};
+
+}  // namespace chorus::server

@@ -47,6 +47,7 @@ def require_web_tools(source_dir):
         raise h.Skip(f"node {version} is older than the 20 that playwright-core needs")
     if not os.access(kChromium, os.X_OK):
         raise h.Skip(f"{kChromium} is not installed (Debian package chromium); scripts/install-deps.sh installs it")
+    source_dir = os.path.abspath(source_dir)
     script = os.path.join(source_dir, "tests", "web", "schedule_meeting.mjs")
     modules = os.path.join(source_dir, "tests", "web", "node_modules", "playwright-core")
     if not os.path.isdir(modules):

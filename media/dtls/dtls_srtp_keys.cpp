@@ -77,10 +77,9 @@ std::expected<DtlsSrtpKeys, std::string> export_srtp_keys(SSL* ssl, DtlsRole rol
   };
   DtlsSrtpKeys keys;
   keys.suite = *suite;
-  auto client = key_salt(client_key, client_salt);
-  auto server = key_salt(server_key, server_salt);
-  keys.local_key_salt = role == DtlsRole::kClient ? std::move(client) : std::move(server);
-  keys.remote_key_salt = role == DtlsRole::kClient ? std::move(server) : std::move(client);
+  const bool client_role = role == DtlsRole::kClient;
+  keys.local_key_salt = client_role ? key_salt(client_key, client_salt) : key_salt(server_key, server_salt);
+  keys.remote_key_salt = client_role ? key_salt(server_key, server_salt) : key_salt(client_key, client_salt);
   OPENSSL_cleanse(material.data(), material.size());
   return keys;
 }

@@ -13,8 +13,10 @@ grow by >= 150 (3 s of 20 ms packets echoed); baresip hangs up; the recording of
 (dump-*-dec.wav) has its dominant frequency within 2 % of the tone sent and is audible (> -40 dBFS)
 for >= 2 s (media_checks.py); chorusd returns to zero transactions, dialogs and media ports.
 dtls-ice also needs media_dtls_connected and media_stun_answered to have grown by >= 1.
-media_dropped_auth and media_dropped_replay must not grow; the other media_dropped_* counters are
-printed for diagnosis. On a failure the relevant baresip and chorusd log lines are printed too.
+media_dropped_replay must not grow, media_dropped_auth by at most baresip's two plaintext RTCP
+pinhole pings; the other media_dropped_* counters are printed for diagnosis. dtls-ice also has
+`openssl s_client -dtls1_2` send ClientHellos to the call's port from an address ICE never validated:
+they must be dropped and counted (media_dropped_dtls_unvalidated) while the echo goes on. On a failure the relevant baresip and chorusd log lines are printed too.
 
 baresip would put the machine's non-loopback address into its SDP, so the script re-executes itself in
 a private network namespace (`unshare -n`, like test_conformance.py) whose only interface is lo.
@@ -136,6 +138,34 @@ def wait_echo(server, before):
     return status
 
 
+def inject_unvalidated_client_hello(server, case, checks, log_mark):
+    """The CVE-2023-51443 class: mid-call, a real DTLS client (`openssl s_client -dtls1_2`) sends
+    ClientHellos to chorusd's media port from an address ICE never validated. chorusd must drop and
+    count them (media_dropped_dtls_unvalidated) and the echo must go on."""
+    ports = [m.group(1) for line in server.log_lines()[log_mark:]
+             for m in [re.search(r'msg="participant joined".* rtp_port=(\d+)', line)] if m]
+    openssl = shutil.which("openssl")
+    if not checks.expect(bool(ports) and openssl is not None,
+                         f"{case.name}: chorusd logged the call's RTP port and openssl is installed"):
+        return
+    before = server.status()
+    try:
+        subprocess.run([openssl, "s_client", "-dtls1_2", "-connect", f"127.0.0.1:{ports[-1]}",
+                        "-use_srtp", "SRTP_AES128_CM_SHA1_80"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=3)
+    except subprocess.TimeoutExpired:
+        pass  # it retransmits its ClientHello until it gives up; three seconds is plenty
+    after = wait_echo(server, before)
+    dropped = growth(before, after, "media_dropped_dtls_unvalidated")
+    checks.expect(dropped >= 1, f"{case.name}: ClientHellos from an unvalidated address dropped and counted "
+                                f"(media_dropped_dtls_unvalidated grew by {dropped})")
+    checks.expect(growth(before, after, "media_packets_out") >= MIN_PACKETS_ECHOED,
+                  f"{case.name}: the echo went on after the forged ClientHellos "
+                  f"({growth(before, after, 'media_packets_out')} more packets)")
+    checks.expect(growth(before, after, "media_dtls_connected") == 0,
+                  f"{case.name}: no DTLS association with the intruder")
+
+
 def establish(agent, server, case, checks, log_mark, room):
     since = len(agent.control.events)
     agent.control.command("dial", f"sip:{room}@127.0.0.1:{server.sip_port}")
@@ -187,11 +217,16 @@ def run_case(baresip, server, case, args, checks):
                               f"{'' if key in after else '; absent from the status line'})")
             print(f"    {case.name}: drops during the call: "
                   + " ".join(f"{k}={growth(before, after, k)}" for k in DROP_COUNTERS), flush=True)
-            # A clean loopback call has nothing to fail authentication or replay checks. (baresip's
-            # first RTCP, an unprotected APP "PING" pinhole packet, counts as malformed under SRTP.)
-            for key in ("media_dropped_auth", "media_dropped_replay"):
-                checks.expect(growth(before, after, key) == 0, f"{case.name}: {key} grew by "
-                              f"{growth(before, after, key)} (need 0)")
+            # A clean loopback call has nothing to replay. baresip sends one unprotected RTCP APP
+            # "PING" pinhole packet per component at the start: before the keys exist it counts as
+            # malformed, after them (DTLS can finish first) it fails SRTCP authentication — at most
+            # one per component, never more.
+            checks.expect(growth(before, after, "media_dropped_replay") == 0, f"{case.name}: media_dropped_replay "
+                          f"grew by {growth(before, after, 'media_dropped_replay')} (need 0)")
+            checks.expect(growth(before, after, "media_dropped_auth") <= 2, f"{case.name}: media_dropped_auth grew "
+                          f"by {growth(before, after, 'media_dropped_auth')} (at most baresip's 2 plaintext pings)")
+            if case.name == "dtls-ice":
+                inject_unvalidated_client_hello(server, case, checks, log_mark)
             hang_up(agent, case, checks)
             check_tone(agent, case, checks)
     finally:

@@ -27,7 +27,7 @@ test_packages=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad  # gst-launch RTP/SRTP peers
   iproute2 util-linux procps                  # unshare -n for tests with foreign addresses; pkill/ps
   chromium                                    # headless browser for tests/integration/test_web_page.py
-  nodejs npm                                  # runs tests/web/*.mjs (playwright-core drives the Debian chromium)
+  nodejs                                      # runs tests/web/*.mjs (playwright-core drives the Debian chromium)
   wrk                                         # HTTP load for bench/rest_rps.py
   ca-certificates
 )
@@ -60,6 +60,12 @@ web_test_setup() {
     fi
   fi
 }
+
+# npm: Debian's package, unless another nodejs build (e.g. NodeSource's, which conflicts with it)
+# already brings the npm command.
+if [[ "${1:-}" != "--build-only" ]] && ! command -v npm >/dev/null; then
+  missing+=(npm)
+fi
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#wanted[@]} packages present"

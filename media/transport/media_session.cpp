@@ -91,6 +91,23 @@ void MediaSession::update(const MediaSessionUpdate& update) {
   }
 }
 
+StreamQuality MediaSession::quality() const {
+  StreamQuality quality;
+  if (const auto* sent = reporter_.local_source(spec_.local_ssrc)) {
+    const auto snapshot = sent->snapshot();
+    quality.packets_sent = snapshot.packets;
+    quality.rtt = snapshot.last_rtt;
+  }
+  if (const auto* received = remote_ssrc_ ? reporter_.remote_source(*remote_ssrc_) : nullptr) {
+    const auto snapshot = received->snapshot();
+    quality.packets_received = snapshot.packets;
+    quality.fraction_lost = snapshot.fraction_lost;
+    quality.cumulative_lost = snapshot.cumulative_lost;
+    quality.jitter_ms = snapshot.jitter_ms;
+  }
+  return quality;
+}
+
 bool MediaSession::send_rtp(std::span<std::uint8_t> buffer, std::size_t length) {
   if (!spec_.send_enabled) return false;  // RFC 3264 §5.1: recvonly/inactive on our side
   if (auto packet = RtpPacket::parse(buffer.first(length)))
@@ -115,6 +132,7 @@ void MediaSession::deliver_rtp(MediaComponent&, std::span<std::uint8_t> buffer, 
   }
   MediaCounters::bump(environment_.counters.packets_in);
   reporter_.on_rtp_received(*packet, environment_.timers.now(), static_cast<std::uint32_t>(spec_.clock_rate));
+  remote_ssrc_ = packet->ssrc();
   if (sink_) sink_->on_rtp(*this, *packet, buffer);
 }
 

@@ -21,6 +21,16 @@
 
 namespace chorus::media {
 
+// What a session's RTCP statistics say about its call, for the REST participant view.
+struct StreamQuality {
+  std::uint64_t packets_received = 0;  // RTP from the peer, after every check
+  std::uint64_t packets_sent = 0;      // RTP we sent
+  double fraction_lost = 0.0;          // 0..1, over the last report interval (RFC 3550 §6.4.1)
+  std::int64_t cumulative_lost = 0;
+  double jitter_ms = 0.0;                        // RFC 3550 A.8, of what we receive
+  std::optional<std::chrono::microseconds> rtt;  // from the peer's report blocks (LSR/DLSR)
+};
+
 class MediaSession {
  public:
   MediaSession(MediaSessionSpec spec, MediaEnvironment environment);
@@ -42,6 +52,7 @@ class MediaSession {
   [[nodiscard]] const MediaEnvironment& environment() const { return environment_; }
   [[nodiscard]] std::uint64_t id() const { return spec_.id; }
   [[nodiscard]] const rtcp::RtcpReporter& rtcp() const { return reporter_; }
+  [[nodiscard]] StreamQuality quality() const;
 
   // From the components, after their checks.
   void deliver_rtp(MediaComponent& from, std::span<std::uint8_t> buffer, std::size_t length);
@@ -60,6 +71,7 @@ class MediaSession {
   std::optional<BundleDemux> bundle_;
   rtcp::RtcpReporter reporter_;
   TimerQueue::TimerId report_timer_ = TimerQueue::kNoTimer;
+  std::optional<std::uint32_t> remote_ssrc_;  // the last SSRC the peer sent RTP from
 };
 
 }  // namespace chorus::media

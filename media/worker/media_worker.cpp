@@ -8,9 +8,32 @@
 
 namespace chorus::media {
 
+namespace {
+constexpr Millis kQualityInterval{1000};
+}  // namespace
+
 MediaWorker::MediaWorker(unsigned index, dtls::DtlsContext* dtls)
     : index_(index), dtls_(dtls), work_(boost::asio::make_work_guard(io_)), timers_(io_) {
   thread_ = std::thread([this] { run(); });
+  boost::asio::post(io_, [this] { timers_.schedule(kQualityInterval, [this] { publish_quality(); }); });
+}
+
+void MediaWorker::publish_quality() {
+  std::unordered_map<std::uint64_t, StreamQuality> fresh;
+  fresh.reserve(sessions_.size());
+  for (const auto& [id, session] : sessions_) fresh.emplace(id, session->quality());
+  {
+    const std::lock_guard lock(quality_mutex_);
+    quality_.swap(fresh);
+  }
+  timers_.schedule(kQualityInterval, [this] { publish_quality(); });
+}
+
+std::optional<StreamQuality> MediaWorker::quality(std::uint64_t session_id) const {
+  const std::lock_guard lock(quality_mutex_);
+  auto it = quality_.find(session_id);
+  if (it == quality_.end()) return std::nullopt;
+  return it->second;
 }
 
 MediaWorker::~MediaWorker() {

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,8 @@ class MediaWorker {
   void remove_session(std::uint64_t id);
 
   [[nodiscard]] MediaCountersSnapshot counters() const { return counters_.snapshot(); }
+  // The session's call quality as of the last publication (once a second); any thread.
+  [[nodiscard]] std::optional<StreamQuality> quality(std::uint64_t session_id) const;
   [[nodiscard]] unsigned index() const { return index_; }
 
   // Runs `work` on the worker thread (for engines and tests).
@@ -58,6 +61,7 @@ class MediaWorker {
  private:
   void run();
   MediaEnvironment environment();
+  void publish_quality();  // worker thread, every kQualityInterval
 
   unsigned index_;
   dtls::DtlsContext* dtls_;
@@ -67,6 +71,9 @@ class MediaWorker {
   MediaCounters counters_;
   alignas(16) std::array<std::uint8_t, kMaxDatagramSize + kSrtcpMaxTrailer + 16> scratch_{};
   std::unordered_map<std::uint64_t, std::unique_ptr<MediaSession>> sessions_;  // worker thread only
+  // What publish_quality() copied out for other threads; not on the packet path.
+  mutable std::mutex quality_mutex_;
+  std::unordered_map<std::uint64_t, StreamQuality> quality_;
   std::thread thread_;
 };
 

@@ -13,6 +13,20 @@ namespace {
 namespace http = boost::beast::http;
 using nlohmann::json;
 
+// RTCP quality of the participant's first stream (RFC 3550 §6.4: loss and jitter of what we
+// receive, round-trip time from its report blocks), as the media worker last published it.
+json quality_json(const conference::Participant& p) {
+  if (!p.worker || p.media.empty()) return nullptr;
+  const auto quality = p.worker->quality(p.media.front().session_id);
+  if (!quality) return nullptr;
+  return json{{"packets_received", quality->packets_received},
+              {"packets_sent", quality->packets_sent},
+              {"loss", quality->fraction_lost},
+              {"cumulative_lost", quality->cumulative_lost},
+              {"jitter_ms", quality->jitter_ms},
+              {"rtt_ms", quality->rtt ? json(static_cast<double>(quality->rtt->count()) / 1000.0) : json(nullptr)}};
+}
+
 json participant_json(const conference::Participant& p) {
   json codecs = json::array();
   for (const auto& stream : p.streams)
@@ -24,7 +38,8 @@ json participant_json(const conference::Participant& p) {
               {"user_agent", p.user_agent},
               {"codecs", std::move(codecs)},
               {"encrypted", std::ranges::any_of(p.media, [](const auto& m) { return m.security.keying.index() != 0; })},
-              {"joined_at", conference::format_rfc3339_utc(p.joined_at)}};
+              {"joined_at", conference::format_rfc3339_utc(p.joined_at)},
+              {"quality", quality_json(p)}};
 }
 
 json conference_json(const ApiServices& services, const std::string& room_id) {

@@ -38,6 +38,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chorus_harness as h  # noqa: E402
 import media_checks  # noqa: E402
+import rest_client  # noqa: E402
 from baresip_agent import BaresipAgent, require_modules  # noqa: E402
 
 TEST = "test_baresip_echo"
@@ -166,6 +167,25 @@ def inject_unvalidated_client_hello(server, case, checks, log_mark):
                   f"{case.name}: no DTLS association with the intruder")
 
 
+def check_rest_quality(server, case, checks, room):
+    """The REST participant view carries the call's RTCP statistics (published by the media worker
+    once a second): the echo room's one participant has received packets and lost none on loopback."""
+    client = rest_client.RestClient(server.http_port, rest_client.read_admin_token(server.data_dir))
+    try:
+        def quality():
+            reply = client.request("GET", f"/v1/conferences/{room}/participants")
+            items = reply.json().get("items", []) if reply.status == 200 else []
+            q = items[0].get("quality") if items else None
+            return q if q and q.get("packets_received", 0) >= 50 else None
+        q = h.poll_until(quality, 10, "the participant's RTCP quality in GET /v1/conferences/.../participants", 0.25)
+        checks.expect(q["cumulative_lost"] == 0 and q["packets_sent"] > 0,
+                      f"{case.name}: REST shows the call's quality: {q}")
+    except h.Failure as e:
+        checks.expect(False, f"{case.name}: {e}")
+    finally:
+        client.close()
+
+
 def establish(agent, server, case, checks, log_mark, room):
     since = len(agent.control.events)
     agent.control.command("dial", f"sip:{room}@127.0.0.1:{server.sip_port}")
@@ -225,6 +245,7 @@ def run_case(baresip, server, case, args, checks):
                           f"grew by {growth(before, after, 'media_dropped_replay')} (need 0)")
             checks.expect(growth(before, after, "media_dropped_auth") <= 2, f"{case.name}: media_dropped_auth grew "
                           f"by {growth(before, after, 'media_dropped_auth')} (at most baresip's 2 plaintext pings)")
+            check_rest_quality(server, case, checks, "echo")
             if case.name == "dtls-ice":
                 inject_unvalidated_client_hello(server, case, checks, log_mark)
             hang_up(agent, case, checks)

@@ -176,6 +176,23 @@ TEST_F(MediaSessionTest, EchoesPlainRtpWithTheServerSsrc) {
   EXPECT_EQ(echoed[12], 0x11);  // payload kept
 }
 
+TEST_F(MediaSessionTest, QualityIsPublishedForOtherThreads) {
+  start_echo(spec(std::monostate{}));
+  for (std::uint16_t sequence = 1; sequence <= 3; ++sequence) {
+    phone_.send_rtp(server(), sequence);
+    ASSERT_FALSE(phone_.receive().empty());
+  }
+  std::optional<StreamQuality> quality;
+  for (int i = 0; i < 300 && (!quality || quality->packets_received < 3); ++i) {  // published once a second
+    std::this_thread::sleep_for(10ms);
+    quality = worker_.quality(7);
+  }
+  ASSERT_TRUE(quality.has_value());
+  EXPECT_EQ(quality->packets_received, 3U);
+  EXPECT_EQ(quality->packets_sent, 3U);
+  EXPECT_EQ(quality->cumulative_lost, 0);
+}
+
 TEST_F(MediaSessionTest, EchoesSrtpReEncryptedWithTheServerKey) {
   phone_.key_with(key(1), key(100));
   start_echo(spec(sdes()));

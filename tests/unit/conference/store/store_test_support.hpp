@@ -2,6 +2,8 @@
 // set away from its default, so a column that is dropped or swapped shows.
 #pragma once
 
+#include "tests/unit/test_support/temp_dir.hpp"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -69,24 +71,7 @@ std::optional<StoreErrorKind> error_kind(const StoreResult<T>& result) {
   return result.error().kind;
 }
 
-// A fresh directory under the system temp dir, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "chorus-store-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = chorus::test::TempDir;
 
 // A test with a store open on `db_path()`; reopen() closes and opens the same file.
 class SqliteStoreTest : public ::testing::Test {

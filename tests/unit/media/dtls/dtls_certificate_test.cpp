@@ -1,9 +1,11 @@
 #include "media/dtls/dtls_certificate.hpp"
 
 #include <gtest/gtest.h>
+
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
+#include "tests/unit/test_support/temp_dir.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -24,25 +26,7 @@ DtlsCertificate generate_or_abort() {
   return std::move(*certificate);
 }
 
-// A fresh directory under the system temp dir, removed when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "chorus-dtls-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  [[nodiscard]] std::string file(const std::string& name, const std::string& content) const {
-    const auto path = path_ / name;
-    std::ofstream(path) << content;
-    return path.string();
-  }
-  [[nodiscard]] std::string missing(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using chorus::test::TempDir;
 
 std::string attribute_of(const std::string& hex) {
   return "sha-256 " + hex;

@@ -12,7 +12,6 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -24,6 +23,7 @@
 #include "rest-api/router.hpp"
 #include "signaling/message/message_parser.hpp"
 #include "tests/unit/test_support/free_udp_ports.hpp"
+#include "tests/unit/test_support/temp_dir.hpp"
 
 namespace chorus::rest::api_test {
 
@@ -98,18 +98,6 @@ class ApiRoutesTest : public ::testing::Test {
     add_meeting_routes(router_, *services_);
   }
 
-  ~ApiRoutesTest() override {
-    store_.reset();  // closed before its files go; nothing uses it from here on
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
-  static std::filesystem::path make_temp_dir() {
-    std::mt19937_64 random{std::random_device{}()};
-    auto dir = std::filesystem::temp_directory_path() / ("chorus-roomroutes-" + std::to_string(random()));
-    std::filesystem::create_directories(dir);
-    return dir;
-  }
   static std::unique_ptr<conference::SqliteStore> open_store(const std::filesystem::path& dir) {
     auto opened = conference::SqliteStore::open((dir / "chorus.db").string());
     if (!opened) throw std::runtime_error("store: " + opened.error());
@@ -192,7 +180,8 @@ class ApiRoutesTest : public ::testing::Test {
     ASSERT_EQ(decision.status, 200) << decision.reason;
   }
 
-  std::filesystem::path dir_ = make_temp_dir();
+  chorus::test::TempDir temp_;  // declared before the store: removed after it is closed
+  std::filesystem::path dir_ = temp_.path();
   std::chrono::system_clock::time_point now_ = utc(2026, 3, 10, 12);
   std::unique_ptr<conference::SqliteStore> store_ = open_store(dir_);
   conference::RoomDirectory rooms_;

@@ -2,8 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/test_support/temp_dir.hpp"
+
 #include <unistd.h>
-#include <atomic>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -49,23 +50,16 @@ std::string read_file(const fs::path& path) {
 class WebRoutesTest : public ::testing::Test {
  protected:
   WebRoutesTest() {
-    static std::atomic<int> counter{0};
-    root_ = fs::temp_directory_path() /
-            ("chorus-web-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)));
-    fs::create_directories(root_);
     write_file(root_ / "index.html", "<!doctype html><title>Chorus</title>");
     write_file(root_ / "app.js", "\"use strict\";\n");
     write_file(root_ / "style.css", "body { margin: 0; }\n");
     add_web_routes(router_, root_);
   }
-  ~WebRoutesTest() override {
-    std::error_code ignored;
-    fs::remove_all(root_, ignored);
-  }
 
   HttpResponse get(std::string target) const { return router_.handle(make_request(http::verb::get, target)); }
 
-  fs::path root_;
+  chorus::test::TempDir temp_;
+  fs::path root_ = temp_.path();
   NoKeys keys_;
   Authenticator authenticator_{"admin-secret", keys_};
   RateLimiter limiter_;
@@ -125,6 +119,7 @@ TEST_F(WebRoutesTest, FileOverTheLimitIsNotServed) {
   const auto response = get("/");
   EXPECT_EQ(response.status(), 500u);
   EXPECT_EQ(header_of(response, "Content-Type"), kProblemContentType);
+  // The problem says the file is too large; none of the file's bytes (all 'x') leak into it.
   EXPECT_EQ(response.message.body().find("xxxx"), std::string::npos);
 
   write_file(root_ / "index.html", std::string(kMaxWebAssetBytes, 'y'));  // exactly the limit is fine

@@ -14,56 +14,13 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, socket.socket() as t:
-            u.bind(("127.0.0.1", 0))
-            port = u.getsockname()[1]
-            try:
-                t.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
-
-def wait_ready(port, deadline_s=20):
-    """Polls with OPTIONS over UDP until chorusd answers 200 (the log is at warn: no ready line)."""
-    end = time.monotonic() + deadline_s
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        s.settimeout(0.2)
-        me = s.getsockname()[1]
-        n = 0
-        while time.monotonic() < end:
-            n += 1
-            probe = (f"OPTIONS sip:1000@127.0.0.1:{port} SIP/2.0\r\n"
-                     f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK-ready-{n}\r\n"
-                     f"From: <sip:bench@127.0.0.1>;tag=b{n}\r\nTo: <sip:1000@127.0.0.1>\r\n"
-                     f"Call-ID: ready-{n}@bench\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
-                     f"Content-Length: 0\r\n\r\n")
-            s.sendto(probe.encode(), ("127.0.0.1", port))
-            try:
-                if s.recv(65535).startswith(b"SIP/2.0 200"):
-                    return
-            except socket.timeout:
-                pass
-    raise RuntimeError("chorusd did not answer OPTIONS")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_support import cpu_seconds, free_port, wait_ready  # noqa: E402
 
 
 def run_rate(port, rate, seconds, workdir):

@@ -37,6 +37,40 @@ class Failure(Exception):
 
 
 # ---------------------------------------------------------------------------------------------
+# Network namespaces: tests whose inputs name foreign addresses run where only loopback exists.
+
+def only_loopback():
+    """True when this process's network namespace has no interface but lo."""
+    try:
+        return {name for _, name in socket.if_nameindex()} == {"lo"}
+    except OSError:
+        return False
+
+
+def enter_loopback_netns(args, script, why, extra_setup=""):
+    """Re-execute `script` under `unshare -n` with lo up (then `extra_setup`, a shell command run in
+    the new namespace), keeping the PID — exec all the way down — so ctest's signals still reach the
+    test. Returns at once when already there (args.in_netns, set by the re-executed run). Skip when
+    unshare is missing or not permitted; `why` says what the namespace is for."""
+    if args.in_netns:
+        if not only_loopback():
+            raise Failure("--in-netns was given but this namespace has interfaces besides lo")
+        return
+    if only_loopback() and not extra_setup:
+        return
+    unshare, ip = shutil.which("unshare"), shutil.which("ip")
+    if not unshare or not ip:
+        raise Skip(f"`unshare` and `ip` (util-linux, iproute2) are needed {why}")
+    setup = "ip link set lo up" + (f" && {extra_setup}" if extra_setup else "")
+    probe = subprocess.run([unshare, "-n", "--", "sh", "-c", setup], capture_output=True, timeout=30)
+    if probe.returncode != 0:
+        raise Skip(f"unshare -n is not permitted here: {probe.stderr.decode(errors='replace').strip()}")
+    sys.stdout.flush()
+    os.execv(unshare, [unshare, "-n", "--", "sh", "-c", setup + ' && exec "$0" "$@"',
+                       sys.executable, os.path.abspath(script)] + sys.argv[1:] + ["--in-netns"])
+
+
+# ---------------------------------------------------------------------------------------------
 # Processes: everything started through spawn() is stopped by PID at exit.
 
 _children = []

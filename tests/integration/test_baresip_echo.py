@@ -30,7 +30,6 @@ the test skips (77).
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -274,33 +273,6 @@ def body(args):
     return checks.failures
 
 
-def only_loopback():
-    try:
-        return {name for _, name in socket.if_nameindex()} == {"lo"}
-    except OSError:
-        return False
-
-
-def enter_netns(args):
-    """Re-execute this script in a private network namespace with only loopback (127.0.0.1 and
-    ICE_HOST_ADDRESS), keeping the PID (exec all the way down) so ctest's signals still reach the test."""
-    if args.in_netns:
-        if not only_loopback():
-            raise h.Failure("--in-netns was given but this namespace has interfaces besides lo")
-        return
-    unshare, ip = shutil.which("unshare"), shutil.which("ip")
-    if not unshare or not ip:
-        raise h.Skip("`unshare` and `ip` (util-linux, iproute2) are needed to keep baresip on loopback")
-    setup = f"ip link set lo up && ip addr add {ICE_HOST_ADDRESS}/32 dev lo"
-    probe = subprocess.run([unshare, "-n", "--", "sh", "-c", setup], capture_output=True, timeout=30)
-    if probe.returncode != 0:
-        raise h.Skip(f"unshare -n is not permitted here: {probe.stderr.decode(errors='replace').strip()}")
-    sys.stdout.flush()
-    script = os.path.abspath(__file__)
-    os.execv(unshare, [unshare, "-n", "--", "sh", "-c", setup + ' && exec "$0" "$@"',
-                       sys.executable, script] + sys.argv[1:] + ["--in-netns"])
-
-
 def main():
     parser = h.arg_parser(__doc__)
     parser.add_argument("--in-netns", action="store_true", help="already inside the private namespace")
@@ -308,7 +280,8 @@ def main():
     parser.add_argument("--room", default=ECHO_ROOM, help="room to call (default: the echo room; for diagnosis)")
     args, _ = parser.parse_known_args()
     try:
-        enter_netns(args)
+        h.enter_loopback_netns(args, __file__, "to keep baresip on loopback",
+                               extra_setup=f"ip addr add {ICE_HOST_ADDRESS}/32 dev lo")
     except h.Skip as e:
         print(f"SKIP: {e}")
         return h.EXIT_SKIP

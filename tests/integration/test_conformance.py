@@ -12,9 +12,6 @@ only loopback (it re-executes itself under `unshare -n`).
 
 import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
 import time
 
@@ -300,39 +297,12 @@ def body(args):
     return checks.failures
 
 
-def only_loopback():
-    try:
-        return {name for _, name in socket.if_nameindex()} == {"lo"}
-    except OSError:
-        return False
-
-
-def enter_netns(args):
-    """Re-execute this script in a private network namespace with only loopback, keeping the PID
-    (exec all the way down) so ctest's signals still reach the test."""
-    if only_loopback():
-        return
-    if args.in_netns:
-        raise h.Failure("--in-netns was given but this namespace has interfaces besides lo")
-    unshare, ip = shutil.which("unshare"), shutil.which("ip")
-    if not unshare or not ip:
-        raise h.Skip("`unshare` and `ip` (util-linux, iproute2) are needed to isolate the torture messages")
-    probe = subprocess.run([unshare, "-n", "--", "sh", "-c", "ip link set lo up"], capture_output=True,
-                           timeout=30)
-    if probe.returncode != 0:
-        raise h.Skip(f"unshare -n is not permitted here: {probe.stderr.decode(errors='replace').strip()}")
-    sys.stdout.flush()
-    script = os.path.abspath(__file__)
-    os.execv(unshare, [unshare, "-n", "--", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
-                       sys.executable, script] + sys.argv[1:] + ["--in-netns"])
-
-
 def main():
     parser = h.arg_parser(__doc__)
     parser.add_argument("--in-netns", action="store_true", help="already inside the private namespace")
     args, _ = parser.parse_known_args()
     try:
-        enter_netns(args)
+        h.enter_loopback_netns(args, __file__, "to isolate the torture messages")
     except h.Skip as e:
         print(f"SKIP: {e}")
         return h.EXIT_SKIP

@@ -34,7 +34,6 @@ import queue
 import random
 import re
 import select
-import shutil
 import signal
 import socket
 import struct
@@ -551,38 +550,13 @@ def body(args):
 # ---------------------------------------------------------------------------------------------
 # A private network namespace with only loopback.
 
-def only_loopback():
-    try:
-        return {name for _, name in socket.if_nameindex()} == {"lo"}
-    except OSError:
-        return False
-
-
-def enter_netns(args):
-    """Re-execute this script under `unshare -n` with lo up, keeping the PID (exec all the way down)."""
-    if only_loopback():
-        return
-    if args.in_netns:
-        raise h.Failure("--in-netns was given but this namespace has interfaces besides lo")
-    unshare, ip = shutil.which("unshare"), shutil.which("ip")
-    if not unshare or not ip:
-        raise h.Skip("`unshare` and `ip` (util-linux, iproute2) are needed for a loopback-only namespace")
-    probe = subprocess.run([unshare, "-n", "--", "sh", "-c", "ip link set lo up"], capture_output=True,
-                           timeout=30)
-    if probe.returncode != 0:
-        raise h.Skip(f"unshare -n is not permitted here: {probe.stderr.decode(errors='replace').strip()}")
-    sys.stdout.flush()
-    os.execv(unshare, [unshare, "-n", "--", "sh", "-c", 'ip link set lo up && exec "$0" "$@"',
-                       sys.executable, os.path.abspath(__file__)] + sys.argv[1:] + ["--in-netns"])
-
-
 def main():
     parser = h.arg_parser(__doc__)
     parser.add_argument("--in-netns", action="store_true", help="already inside the private namespace")
     parser.add_argument("--only", help="run the case whose name contains this (aes_cm, gcm)")
     args, _ = parser.parse_known_args()
     try:
-        enter_netns(args)
+        h.enter_loopback_netns(args, __file__, "for a loopback-only namespace")
     except h.Skip as e:
         print(f"SKIP: {e}")
         return h.EXIT_SKIP

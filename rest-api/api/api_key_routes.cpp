@@ -6,7 +6,8 @@
 #include <vector>
 
 #include "common/log.hpp"
-#include "rest-api/api/admin_route_support.hpp"
+#include "rest-api/api/json_codec.hpp"
+#include "rest-api/api/route_support.hpp"
 #include "rest-api/problem.hpp"
 
 namespace chorus::rest {
@@ -19,8 +20,7 @@ using conference::ApiKey;
 constexpr std::string_view kIdPrefix = "k_";
 
 nlohmann::json key_json(const ApiKey& key) {
-  return {
-      {"id", key.id}, {"name", key.name}, {"scopes", key.scopes}, {"created_at", admin_api::json_time(key.created_at)}};
+  return {{"id", key.id}, {"name", key.name}, {"scopes", key.scopes}, {"created_at", format_rfc3339(key.created_at)}};
 }
 
 struct NewKey {
@@ -66,13 +66,13 @@ HttpResponse create_key(ApiServices& services, const RequestContext& context) {
   auto input = parse_new_key(*body);
   if (!input) return std::move(input.error());
   const std::string token = generate_token();
-  ApiKey key{.id = admin_api::new_id(kIdPrefix),
+  ApiKey key{.id = generate_id(kIdPrefix),
              .name = std::move(input->name),
              .scopes = input->scopes.names(),
              .token_hash = hash_token(token),
              .created_at = services.now()};
   if (auto created = services.store.create_api_key(key); !created) {
-    return admin_api::store_error_response(created.error(), "the API key");
+    return store_error_response(created.error(), "the API key");
   }
   CHORUS_LOG(kInfo, "rest", "api key created", {"key_id", key.id}, {"name", key.name});
   nlohmann::json out = key_json(key);
@@ -84,17 +84,12 @@ HttpResponse create_key(ApiServices& services, const RequestContext& context) {
 }
 
 HttpResponse list_keys(ApiServices& services, const RequestContext& context) {
-  const auto page = admin_api::parse_page(context);
+  const auto page = parse_page(context.query);
   if (!page) return page.error();
   // One more than asked tells whether another page exists.
-  auto keys = services.store.list_api_keys(page->after, page->limit + 1);
-  if (!keys) return admin_api::store_error_response(keys.error(), "the API keys");
-  nlohmann::json out{{"items", nlohmann::json::array()}, {"next_page_token", nullptr}};
-  const bool more = keys->size() > page->limit;
-  if (more) keys->resize(page->limit);
-  for (const auto& key : *keys) out["items"].push_back(key_json(key));
-  if (more) out["next_page_token"] = keys->back().id;
-  return HttpResponse::json(http::status::ok, out);
+  auto keys = services.store.list_api_keys(page->after_id, page->limit + 1);
+  if (!keys) return store_error_response(keys.error(), "the API keys");
+  return HttpResponse::json(http::status::ok, page_body(*keys, page->limit, key_json));
 }
 
 }  // namespace
@@ -107,14 +102,14 @@ void add_api_key_routes(Router& router, ApiServices& services) {
   router.add(http::verb::get, "/v1/api-keys/{id}", {.summary = "Get an API key", .admin_only = true},
              [&services](const RequestContext& context) {
                const auto key = services.store.get_api_key(context.param("id"));
-               if (!key) return admin_api::store_error_response(key.error(), "the API key");
+               if (!key) return store_error_response(key.error(), "the API key");
                return HttpResponse::json(http::status::ok, key_json(*key));
              });
   router.add(http::verb::delete_, "/v1/api-keys/{id}", {.summary = "Delete an API key", .admin_only = true},
              [&services](const RequestContext& context) {
                const auto id = context.param("id");
                if (auto deleted = services.store.delete_api_key(id); !deleted) {
-                 return admin_api::store_error_response(deleted.error(), "the API key");
+                 return store_error_response(deleted.error(), "the API key");
                }
                CHORUS_LOG(kInfo, "rest", "api key deleted", {"key_id", id});
                return HttpResponse::empty(http::status::no_content);

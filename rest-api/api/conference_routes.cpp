@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rest-api/api/json_codec.hpp"
 #include "rest-api/problem.hpp"
 
 namespace chorus::rest {
@@ -54,37 +55,18 @@ json conference_json(const ApiServices& services, const std::string& room_id) {
   return out;
 }
 
-// `limit` (1..200, default 50) and `page_token` (the last id of the previous page) over ids in order.
-struct Page {
-  std::size_t limit = kDefaultPageSize;
-  std::string after;
-};
-
-std::expected<Page, HttpResponse> page_of(const RequestContext& context) {
-  Page page;
-  if (auto limit = context.query.get("limit")) {
-    std::size_t value = 0;
-    auto [end, error] = std::from_chars(limit->data(), limit->data() + limit->size(), value);
-    if (error != std::errc() || end != limit->data() + limit->size() || value < 1 || value > kMaxPageSize)
-      return std::unexpected(bad_request("limit must be 1 to 200", {{"limit", "must be an integer from 1 to 200"}}));
-    page.limit = value;
-  }
-  if (auto token = context.query.get("page_token")) page.after = std::string(*token);
-  return page;
-}
-
 bool active(const ApiServices& services, std::string_view room_id) {
   return services.conference.participants_in(room_id) > 0;
 }
 
 HttpResponse list_conferences(ApiServices& services, const RequestContext& context) {
-  auto page = page_of(context);
+  auto page = parse_page(context.query);
   if (!page) return page.error();
   json items = json::array();
   std::string last;
   bool more = false;
   for (const auto& room_id : services.conference.active_rooms()) {  // sorted by id
-    if (!page->after.empty() && room_id <= page->after) continue;
+    if (!page->after_id.empty() && room_id <= page->after_id) continue;
     if (items.size() == page->limit) {
       more = true;
       break;
@@ -145,12 +127,12 @@ HttpResponse end_conference(ApiServices& services, const RequestContext& context
 HttpResponse list_participants(ApiServices& services, const RequestContext& context) {
   const std::string id(context.param("id"));
   if (!active(services, id)) return not_found("no conference is running in room " + id);
-  auto page = page_of(context);
+  auto page = parse_page(context.query);
   if (!page) return page.error();
   std::uint64_t after = 0;
-  if (!page->after.empty()) {
-    auto [end, error] = std::from_chars(page->after.data(), page->after.data() + page->after.size(), after);
-    if (error != std::errc() || end != page->after.data() + page->after.size())
+  if (!page->after_id.empty()) {
+    auto [end, error] = std::from_chars(page->after_id.data(), page->after_id.data() + page->after_id.size(), after);
+    if (error != std::errc() || end != page->after_id.data() + page->after_id.size())
       return bad_request("page_token is not one this API gave", {{"page_token", "unknown token"}});
   }
   json items = json::array();

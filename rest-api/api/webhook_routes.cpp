@@ -8,7 +8,8 @@
 #include <vector>
 
 #include "common/log.hpp"
-#include "rest-api/api/admin_route_support.hpp"
+#include "rest-api/api/json_codec.hpp"
+#include "rest-api/api/route_support.hpp"
 #include "rest-api/problem.hpp"
 #include "rest-api/webhooks/webhook_signature.hpp"
 
@@ -27,7 +28,7 @@ nlohmann::json webhook_json(const Webhook& webhook) {
   return {{"id", webhook.id},
           {"url", webhook.url},
           {"event_types", webhook.event_types},
-          {"created_at", admin_api::json_time(webhook.created_at)}};
+          {"created_at", format_rfc3339(webhook.created_at)}};
 }
 
 std::string_view status_name(conference::DeliveryStatus status) {
@@ -54,7 +55,7 @@ nlohmann::json delivery_json(const WebhookDelivery& delivery) {
           {"status", status_name(delivery.status)},
           {"http_status", delivery.http_status ? nlohmann::json(*delivery.http_status) : nlohmann::json(nullptr)},
           {"error", delivery.error},
-          {"at", admin_api::json_time(delivery.at)}};
+          {"at", format_rfc3339(delivery.at)}};
 }
 
 void check_url(const nlohmann::json& body, Webhook& webhook, std::vector<FieldError>& errors) {
@@ -121,10 +122,10 @@ HttpResponse create_webhook(ApiServices& services, WebhookFanout& fanout, const 
   if (fanout.webhook_count() >= kMaxWebhooks) {
     return conflict("at most " + std::to_string(kMaxWebhooks) + " webhooks; delete one first");
   }
-  webhook.id = admin_api::new_id(kIdPrefix);
+  webhook.id = generate_id(kIdPrefix);
   webhook.created_at = services.now();
   if (auto created = services.store.create_webhook(webhook); !created) {
-    return admin_api::store_error_response(created.error(), "the webhook");
+    return store_error_response(created.error(), "the webhook");
   }
   if (auto reloaded = fanout.reload(); !reloaded) {
     CHORUS_LOG(kError, "webhooks", "could not reload webhooks", {"error", reloaded.error().message});
@@ -139,22 +140,18 @@ HttpResponse create_webhook(ApiServices& services, WebhookFanout& fanout, const 
 }
 
 HttpResponse list_webhooks(ApiServices& services, const RequestContext& context) {
-  const auto page = admin_api::parse_page(context);
+  const auto page = parse_page(context.query);
   if (!page) return page.error();
-  auto webhooks = services.store.list_webhooks(page->after, page->limit + 1);  // one more: is there a next page?
-  if (!webhooks) return admin_api::store_error_response(webhooks.error(), "the webhooks");
-  nlohmann::json out{{"items", nlohmann::json::array()}, {"next_page_token", nullptr}};
-  const bool more = webhooks->size() > page->limit;
-  if (more) webhooks->resize(page->limit);
-  for (const auto& webhook : *webhooks) out["items"].push_back(webhook_json(webhook));
-  if (more) out["next_page_token"] = webhooks->back().id;
-  return HttpResponse::json(http::status::ok, out);
+  auto webhooks = services.store.list_webhooks(page->after_id, page->limit + 1);  // one more: is there a next page?
+  if (!webhooks) return store_error_response(webhooks.error(), "the webhooks");
+  return HttpResponse::json(http::status::ok, page_body(*webhooks, page->limit,
+                                                        [](const Webhook& webhook) { return webhook_json(webhook); }));
 }
 
 HttpResponse delete_webhook(ApiServices& services, WebhookFanout& fanout, const RequestContext& context) {
   const auto id = context.param("id");
   if (auto deleted = services.store.delete_webhook(id); !deleted) {
-    return admin_api::store_error_response(deleted.error(), "the webhook");
+    return store_error_response(deleted.error(), "the webhook");
   }
   if (auto reloaded = fanout.reload(); !reloaded) {
     CHORUS_LOG(kError, "webhooks", "could not reload webhooks", {"error", reloaded.error().message});
@@ -164,22 +161,22 @@ HttpResponse delete_webhook(ApiServices& services, WebhookFanout& fanout, const 
 }
 
 HttpResponse list_deliveries(ApiServices& services, const RequestContext& context) {
-  const auto page = admin_api::parse_page(context);
+  const auto page = parse_page(context.query);
   if (!page) return page.error();
   std::int64_t after = 0;
-  if (!page->after.empty()) {
-    const auto* end = page->after.data() + page->after.size();
-    const auto [next, error] = std::from_chars(page->after.data(), end, after);
+  if (!page->after_id.empty()) {
+    const auto* end = page->after_id.data() + page->after_id.size();
+    const auto [next, error] = std::from_chars(page->after_id.data(), end, after);
     if (error != std::errc{} || next != end || after < 0) {
       return bad_request("page_token is not one this API returned", {{"page_token", "not a delivery cursor"}});
     }
   }
   const auto id = context.param("id");
   if (auto webhook = services.store.get_webhook(id); !webhook) {
-    return admin_api::store_error_response(webhook.error(), "the webhook");
+    return store_error_response(webhook.error(), "the webhook");
   }
   auto deliveries = services.store.list_deliveries(id, after, page->limit + 1);
-  if (!deliveries) return admin_api::store_error_response(deliveries.error(), "the deliveries");
+  if (!deliveries) return store_error_response(deliveries.error(), "the deliveries");
   nlohmann::json out{{"items", nlohmann::json::array()}, {"next_page_token", nullptr}};
   const bool more = deliveries->size() > page->limit;
   if (more) deliveries->resize(page->limit);
@@ -198,7 +195,7 @@ void add_webhook_routes(Router& router, ApiServices& services, WebhookFanout& fa
   router.add(http::verb::get, "/v1/webhooks/{id}", {.summary = "Get a webhook", .admin_only = true},
              [&services](const RequestContext& context) {
                const auto webhook = services.store.get_webhook(context.param("id"));
-               if (!webhook) return admin_api::store_error_response(webhook.error(), "the webhook");
+               if (!webhook) return store_error_response(webhook.error(), "the webhook");
                return HttpResponse::json(http::status::ok, webhook_json(*webhook));
              });
   router.add(http::verb::delete_, "/v1/webhooks/{id}", {.summary = "Delete a webhook", .admin_only = true},

@@ -13,6 +13,10 @@ build_packages=(
   libyaml-cpp-dev                             # optional YAML config file
   libsqlite3-dev                              # the store (conference/store): rooms, meetings, keys; WAL + migrations
   libical-dev                                 # RFC 5545 RRULE expansion with time zones, .ics parse-back (conference/schedule)
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev  # the audio MCU's decode/encode pipeline (mixer/)
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav  # rtpjitterbuffer, depayloaders, Opus, G.711, G.722 (avenc/avdec_g722)
+  espeak-ng                                   # speaks the IVR prompts into WAV files at build time (mixer/prompts)
+  ccache                                      # compiler cache: rebuilds of unchanged sources are free (used when present)
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks
 )
 tool_packages=(
@@ -24,7 +28,7 @@ test_packages=(
   sip-tester                                  # sipp: scenarios and load
   baresip-core                                # a real SIP user agent
   sox                                         # makes and measures tone WAV files
-  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad  # gst-launch RTP/SRTP peers
+  gstreamer1.0-tools gstreamer1.0-plugins-bad  # gst-launch RTP/SRTP peers (srtpenc/srtpdec)
   iproute2 util-linux procps                  # unshare -n for tests with foreign addresses; pkill/ps
   chromium                                    # headless browser for tests/integration/test_web_page.py
   nodejs                                      # runs tests/web/*.mjs (playwright-core drives the Debian chromium)

@@ -1,0 +1,14 @@
+#include "mixer/gst/gst_runtime.hpp"
+
+#include <gst/gst.h>
+
+#include <mutex>
+
+namespace chorus::mixer::gst {
+
+void ensure_gst_initialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { gst_init(nullptr, nullptr); });
+}
+
+}  // namespace chorus::mixer::gst

@@ -48,10 +48,17 @@ MediaSession::MediaSession(MediaSessionSpec spec, MediaEnvironment environment)
 }
 
 MediaSession::~MediaSession() {
+  if (sink_) sink_->on_detached(*this);
   environment_.timers.cancel(report_timer_);
   send_report(/*bye=*/true);  // RFC 3550 §6.6: say we are leaving
   rtcp_.reset();
   rtp_.reset();
+}
+
+void MediaSession::set_sink(std::unique_ptr<MediaSink> sink) {
+  if (sink_) sink_->on_detached(*this);
+  sink_ = std::move(sink);
+  if (sink_) sink_->on_attached(*this);
 }
 
 void MediaSession::start() {

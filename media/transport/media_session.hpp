@@ -39,7 +39,7 @@ class MediaSession {
   ~MediaSession();
 
   // The engine's sink; until one is set, received media is counted and dropped.
-  void set_sink(std::unique_ptr<MediaSink> sink) { sink_ = std::move(sink); }
+  void set_sink(std::unique_ptr<MediaSink> sink);
   void start();
   void update(const MediaSessionUpdate& update);
 

@@ -16,6 +16,10 @@ class MediaSession;
 class MediaSink {
  public:
   virtual ~MediaSink() = default;
+  // The session took this sink / is about to let it go (its last call on the sink): an engine
+  // that sends on its own schedule (the mixer) keeps the session only between the two.
+  virtual void on_attached(MediaSession& /*session*/) {}
+  virtual void on_detached(MediaSession& /*session*/) {}
   // `packet` is a view over `buffer`, which holds the decrypted packet at its start and has room
   // after it for an SRTP trailer: a sink may rewrite the packet in place and send it on with
   // MediaSession::send_rtp(buffer, packet.size()) without copying.

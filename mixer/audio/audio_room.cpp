@@ -1,0 +1,321 @@
+#include "mixer/audio/audio_room.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "common/log.hpp"
+#include "common/random.hpp"
+#include "media/rtp/rtp_header_writer.hpp"
+#include "mixer/gst/gst_runtime.hpp"
+
+namespace chorus::mixer {
+namespace {
+
+// The mixer input that carries announcements (join/leave tones): never a listener.
+constexpr ParticipantId kAnnouncerId = 0xFFFF'FFFF;
+constexpr std::size_t kMaxQueuedClips = 16;         // per member and for announcements
+constexpr std::size_t kMaxPacketizerOctets = 4096;  // a sample codec's FIFO for ptime ≠ 20 ms
+constexpr std::size_t kBusMessagesPerTick = 16;
+// After a stall longer than this the tick starts afresh instead of catching up in a burst.
+constexpr std::chrono::milliseconds kMaxTickBacklog{200};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+EncodeFormat format_of(const AudioMemberSpec& spec) {
+  return EncodeFormat{lower(codec_info(spec.codec).encoding_name), spec.ptime};
+}
+
+// Copies the next 20 ms of `prompt` into `frame` (zero-padded at the end); true when it is done.
+bool next_prompt_frame(auto& prompt, AudioFrame& frame) {
+  const auto& samples = *prompt.clip;
+  const std::size_t run = std::min(kFrameSamples, samples.size() - std::min(prompt.position, samples.size()));
+  std::copy_n(samples.begin() + static_cast<std::ptrdiff_t>(prompt.position), run, frame.begin());
+  std::fill(frame.begin() + static_cast<std::ptrdiff_t>(run), frame.end(), Sample{0});
+  prompt.position += run;
+  return prompt.position >= samples.size();
+}
+
+}  // namespace
+
+AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listener, MixerConfig config)
+    : name_(std::move(name)), listener_(std::move(listener)), mixer_(config) {
+  gst::ensure_gst_initialized();
+  pipeline_ = gst::gst_adopt_floating(gst_pipeline_new(("room-" + name_).c_str()));
+  // The jitter buffers time arrivals on the system's monotonic clock, like the worker's timers.
+  auto clock = gst::gst_adopt(gst_system_clock_obtain());
+  g_object_set(clock.get(), "clock-type", GST_CLOCK_TYPE_MONOTONIC, nullptr);
+  gst_pipeline_use_clock(GST_PIPELINE(pipeline_.get()), clock.get());
+  gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
+  ParticipantSettings announcer;
+  announcer.format = EncodeFormat{"announcer", kFrameDuration};
+  announcer.listening = false;
+  mixer_.add_participant(kAnnouncerId, announcer);
+}
+
+AudioRoom::~AudioRoom() {
+  if (timers_ != nullptr) timers_->cancel(tick_timer_);
+  members_.clear();  // each decoder stops and leaves the pipeline
+  shared_encoders_.clear();
+  gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+}
+
+AudioRoom::Member* AudioRoom::find(ParticipantId id) {
+  auto it = members_.find(id);
+  return it == members_.end() ? nullptr : &it->second;
+}
+
+void AudioRoom::attach(media::MediaSession& session, const AudioMemberSpec& spec) {
+  if (timers_ == nullptr) {
+    timers_ = &session.environment().timers;
+    counters_ = &session.environment().counters;
+  }
+  if (members_.contains(spec.id)) detach(spec.id);  // a new session for the same participant
+  Member& member = members_[spec.id];
+  member.spec = spec;
+  member.session = &session;
+  member.sequence = static_cast<std::uint16_t>(random_u64());
+  member.timestamp = static_cast<std::uint32_t>(random_u64());
+  try {
+    member.decoder = std::make_unique<ParticipantDecoder>(GST_BIN(pipeline_.get()), spec.codec, spec.payload_type,
+                                                          name_ + "-in-" + std::to_string(spec.id));
+  } catch (const std::exception& error) {  // a missing plugin: the member still hears the room
+    CHORUS_LOG(kError, "mixer", "cannot decode participant", {"room", name_}, {"participant", spec.id},
+               {"error", error.what()});
+  }
+  update_mixer_membership(member);
+  CHORUS_LOG(kDebug, "mixer", "member attached", {"room", name_}, {"participant", spec.id},
+             {"codec", codec_info(spec.codec).encoding_name}, {"members", members_.size()});
+  if (tick_timer_ == TimerQueue::kNoTimer) {
+    next_deadline_ = timers_->now() + kFrameDuration;
+    schedule_tick();
+  }
+}
+
+void AudioRoom::detach(ParticipantId id) {
+  auto it = members_.find(id);
+  if (it == members_.end()) return;
+  if (it->second.in_mixer) mixer_.remove_participant(id);
+  if (std::erase(talkers_, id) > 0) listener_->on_talking(id, false);
+  members_.erase(it);
+  if (members_.empty() && timers_ != nullptr) {
+    timers_->cancel(tick_timer_);
+    tick_timer_ = TimerQueue::kNoTimer;
+  }
+}
+
+void AudioRoom::on_rtp(ParticipantId id, const media::RtpPacket& packet) {
+  Member* member = find(id);
+  if (member == nullptr) return;
+  if (member->spec.telephone_event_payload_type &&
+      packet.payload_type() == *member->spec.telephone_event_payload_type) {
+    if (auto digit = member->dtmf.on_packet(packet.timestamp(), packet.payload())) listener_->on_dtmf(id, *digit);
+    return;
+  }
+  // Comfort noise (RFC 3389) and anything not negotiated are not decoded.
+  if (packet.payload_type() != member->spec.payload_type || !member->decoder) return;
+  member->decoder->push_rtp(packet.bytes());
+}
+
+void AudioRoom::update_mixer_membership(Member& member) {
+  if (member.spec.admitted && !member.in_mixer) {
+    ParticipantSettings settings;
+    settings.format = format_of(member.spec);
+    settings.muted = member.spec.muted;
+    member.in_mixer = mixer_.add_participant(member.spec.id, settings);
+  } else if (!member.spec.admitted && member.in_mixer) {
+    mixer_.remove_participant(member.spec.id);
+    member.in_mixer = false;
+    if (std::erase(talkers_, member.spec.id) > 0) listener_->on_talking(member.spec.id, false);
+  }
+}
+
+void AudioRoom::set_admitted(ParticipantId id, bool admitted) {
+  if (Member* member = find(id)) {
+    member->spec.admitted = admitted;
+    update_mixer_membership(*member);
+  }
+}
+
+void AudioRoom::set_muted(ParticipantId id, bool muted) {
+  if (Member* member = find(id)) {
+    member->spec.muted = muted;
+    if (member->in_mixer) mixer_.set_muted(id, muted);
+  }
+}
+
+void AudioRoom::play(ParticipantId id, Clip clip, std::uint64_t token) {
+  Member* member = find(id);
+  if (member == nullptr || !clip || member->prompts.size() >= kMaxQueuedClips) return;
+  member->prompts.push_back(Prompt{std::move(clip), token, 0});
+}
+
+void AudioRoom::stop_prompts(ParticipantId id) {
+  if (Member* member = find(id)) member->prompts.clear();
+}
+
+void AudioRoom::announce(Clip clip) {
+  if (clip && announcements_.size() < kMaxQueuedClips) announcements_.push_back(Prompt{std::move(clip), 0, 0});
+}
+
+void AudioRoom::schedule_tick() {
+  const auto wait = std::chrono::ceil<Millis>(next_deadline_ - timers_->now());
+  tick_timer_ = timers_->schedule(std::max(wait, Millis{0}), [weak = weak_from_this()] {
+    if (auto room = weak.lock()) room->tick();
+  });
+}
+
+void AudioRoom::tick() {
+  tick_timer_ = TimerQueue::kNoTimer;
+  gather_inputs();
+  const MixResult& result = mixer_.mix(inputs_);
+  report_talkers(result);
+  send_mix(result);
+  for (auto& [id, member] : members_)
+    if (!member.in_mixer || !member.prompts.empty()) send_private(member);
+  drain_bus();
+  if (members_.empty()) return;
+  next_deadline_ += kFrameDuration;
+  const TimePoint now = timers_->now();
+  if (now - next_deadline_ > kMaxTickBacklog) next_deadline_ = now + kFrameDuration;
+  schedule_tick();
+}
+
+void AudioRoom::gather_inputs() {
+  inputs_.clear();
+  for (auto& [id, member] : members_) {
+    // Pulled even while held, so a member's backlog never plays when it is admitted.
+    const bool decoded = member.decoder && member.decoder->pull_frame(member.input);
+    if (decoded && member.in_mixer) inputs_.push_back(MixInput{id, FrameView(member.input), {}, {}});
+  }
+  if (!announcements_.empty()) {
+    if (next_prompt_frame(announcements_.front(), announcer_frame_)) announcements_.pop_front();
+    inputs_.push_back(MixInput{kAnnouncerId, FrameView(announcer_frame_), {}, {}});
+  }
+}
+
+void AudioRoom::report_talkers(const MixResult& result) {
+  std::vector<ParticipantId> now;
+  now.reserve(result.talkers.size());
+  for (ParticipantId id : result.talkers)
+    if (id != kAnnouncerId) now.push_back(id);
+  if (now == talkers_) return;
+  for (ParticipantId id : now)
+    if (std::ranges::find(talkers_, id) == talkers_.end()) listener_->on_talking(id, true);
+  for (ParticipantId id : talkers_)
+    if (std::ranges::find(now, id) == now.end()) listener_->on_talking(id, false);
+  talkers_ = std::move(now);
+}
+
+void AudioRoom::send_mix(const MixResult& result) {
+  for (const EncodeGroup& group : result.encodes) {
+    const MixOutput& output = result.outputs[group.output];
+    std::span<const std::uint8_t> payload;
+    if (output.excluded) {  // a talker's own N−1
+      Member* talker = find(*output.excluded);
+      if (talker == nullptr || !talker->prompts.empty()) continue;
+      payload = own_encoder(*talker).encode(output.pcm);
+    } else {
+      Member* first = nullptr;
+      for (ParticipantId id : group.listeners)
+        if (Member* member = find(id); member != nullptr && member->prompts.empty()) first = member;
+      if (first == nullptr) continue;  // everyone in the group hears a prompt: nothing to encode
+      payload = shared_encoder(*group.format, first->spec.codec).encode(output.pcm);
+    }
+    for (ParticipantId id : group.listeners)
+      if (Member* member = find(id); member != nullptr && member->prompts.empty()) send_payload(*member, payload);
+  }
+}
+
+void AudioRoom::send_private(Member& member) {
+  AudioFrame frame{};
+  if (!member.prompts.empty()) {
+    Prompt& prompt = member.prompts.front();
+    if (next_prompt_frame(prompt, frame)) {
+      const std::uint64_t token = prompt.token;
+      member.prompts.pop_front();
+      listener_->on_prompt_done(member.spec.id, token);
+    }
+  }
+  send_payload(member, own_encoder(member).encode(frame));
+}
+
+FrameEncoder& AudioRoom::shared_encoder(const EncodeFormat& format, AudioCodec codec) {
+  const std::string key = format.codec + "/" + std::to_string(format.ptime.count());
+  auto& encoder = shared_encoders_[key];
+  if (!encoder) encoder = std::make_unique<FrameEncoder>(codec, name_ + "-mix-" + key);
+  return *encoder;
+}
+
+FrameEncoder& AudioRoom::own_encoder(Member& member) {
+  if (!member.own_encoder)
+    member.own_encoder =
+        std::make_unique<FrameEncoder>(member.spec.codec, name_ + "-out-" + std::to_string(member.spec.id));
+  return *member.own_encoder;
+}
+
+void AudioRoom::send_payload(Member& member, std::span<const std::uint8_t> payload) {
+  const auto& info = codec_info(member.spec.codec);
+  if (payload.empty()) {  // the encoder is still filling: the gap is silence to the receiver
+    member.timestamp += rtp_ticks(info, kFrameDuration);
+    return;
+  }
+  if (!info.sample_stream || member.spec.ptime == kFrameDuration) {
+    send_packet(member, payload, kFrameDuration);
+    return;
+  }
+  // G.711/G.722 at another ptime (RFC 3551 §4.5: any multiple of the sample): repacketize.
+  const std::size_t per_packet = info.bytes_per_20ms * static_cast<std::size_t>(member.spec.ptime.count()) / 20;
+  if (per_packet == 0) return;
+  if (member.octets.size() + payload.size() <= kMaxPacketizerOctets)
+    member.octets.insert(member.octets.end(), payload.begin(), payload.end());
+  std::size_t offset = 0;
+  for (; member.octets.size() - offset >= per_packet; offset += per_packet)
+    send_packet(member, std::span(member.octets).subspan(offset, per_packet), member.spec.ptime);
+  member.octets.erase(member.octets.begin(), member.octets.begin() + static_cast<std::ptrdiff_t>(offset));
+}
+
+void AudioRoom::send_packet(Member& member, std::span<const std::uint8_t> payload, std::chrono::milliseconds duration) {
+  media::RtpHeaderFields fields;
+  fields.marker = member.marker;  // RFC 3551 §4.1: the first packet of a talkspurt
+  fields.payload_type = member.spec.payload_type;
+  fields.sequence_number = member.sequence;
+  fields.timestamp = member.timestamp;
+  fields.ssrc = member.session->spec().local_ssrc;
+  auto header = media::write_rtp_header(packet_, fields);
+  member.timestamp += rtp_ticks(codec_info(member.spec.codec), duration);
+  if (!header || *header + payload.size() + media::kSrtcpMaxTrailer > packet_.size()) return;
+  std::memcpy(packet_.data() + *header, payload.data(), payload.size());
+  ++member.sequence;
+  member.marker = false;
+  member.session->send_rtp(packet_, *header + payload.size());
+  media::MediaCounters::bump(counters_->mixer_frames);
+  if (timers_->now() > next_deadline_ + kLateFrameMargin) media::MediaCounters::bump(counters_->mixer_frames_late);
+}
+
+void AudioRoom::drain_bus() {
+  auto bus = gst::gst_adopt(gst_element_get_bus(pipeline_.get()));
+  for (std::size_t i = 0; i < kBusMessagesPerTick; ++i) {
+    auto message = gst::gst_adopt(gst_bus_pop(bus.get()));
+    if (!message) return;
+    if (GST_MESSAGE_TYPE(message.get()) != GST_MESSAGE_ERROR && GST_MESSAGE_TYPE(message.get()) != GST_MESSAGE_WARNING)
+      continue;
+    GError* error = nullptr;
+    gchar* debug = nullptr;
+    if (GST_MESSAGE_TYPE(message.get()) == GST_MESSAGE_ERROR)
+      gst_message_parse_error(message.get(), &error, &debug);
+    else
+      gst_message_parse_warning(message.get(), &error, &debug);
+    auto owned_error = gst::gst_adopt(error);
+    auto owned_debug = gst::gst_adopt(debug);
+    CHORUS_LOG(kWarn, "mixer", "pipeline message", {"room", name_},
+               {"source", GST_OBJECT_NAME(GST_MESSAGE_SRC(message.get()))},
+               {"error", error != nullptr ? error->message : ""});
+  }
+}
+
+}  // namespace chorus::mixer

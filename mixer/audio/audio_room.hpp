@@ -1,0 +1,170 @@
+// AudioRoom: one room's audio MCU on its media worker (DESIGN §3 "Audio MCU").
+//
+//   RTP (decrypted by the session) → ParticipantDecoder (rtpjitterbuffer → decode → 48 kHz mono)
+//   every 20 ms: one frame per member → NMinusOneMixer (talkers, one sum, N−1 per talker)
+//             → one FrameEncoder per encode group → RTP per listener (its SSRC, sequence, timestamp)
+//             → MediaSession::send_rtp (SRTP protect) → socket
+//
+// Members. Every session the conference gives an AudioRoomSink becomes a member. A member is
+// either admitted (mixed both ways) or held (PIN entry, waiting for the moderator): a held member
+// contributes nothing and hears only its prompts, or silence, so its RTP keeps flowing. Prompts
+// play to one member; while a member's prompt plays it hears the prompt instead of the room.
+// Announcements (join/leave tones) are mixed into what every admitted member hears, through a
+// reserved announcer input of the mixer.
+// DTMF: RFC 4733 telephone-events on the negotiated payload type are detected here (one report per
+// key press) and handed to the listener, like the talking started/stopped changes and the end of
+// each prompt; the listener is the conference, which posts them to the control loop.
+// Lifecycle: the conference makes the room when its first participant gets media and drops its
+// reference by posting it to the worker when the last leaves; the sinks hold the other
+// references, so the room and its GStreamer pipeline go away on the worker after the last member.
+// The 20 ms tick runs while the room has members, on absolute deadlines; a frame that leaves more
+// than kLateFrameMargin after its deadline counts as late (MediaCounters::mixer_frames_late).
+//
+// Threading: constructed on any thread (the conference's); every other call on the room's media
+// worker. The decoders' streaming threads meet the worker only inside ParticipantDecoder.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/timer_queue.hpp"
+#include "media/rtp/rtp_packet.hpp"
+#include "media/rtp/telephone_event.hpp"
+#include "media/srtp/srtp_session.hpp"
+#include "media/transport/media_counters.hpp"
+#include "media/transport/media_session.hpp"
+#include "media/transport/media_sink.hpp"
+#include "mixer/audio/audio_codec.hpp"
+#include "mixer/audio/frame_encoder.hpp"
+#include "mixer/audio/participant_decoder.hpp"
+#include "mixer/gst/gst_ptr.hpp"
+#include "mixer/n_minus_one_mixer.hpp"
+
+namespace chorus::mixer {
+
+inline constexpr std::chrono::milliseconds kLateFrameMargin{10};
+
+// What the conference negotiated for one member's audio.
+struct AudioMemberSpec {
+  ParticipantId id = 0;
+  AudioCodec codec = AudioCodec::kPcmu;
+  std::uint8_t payload_type = 0;
+  std::optional<std::uint8_t> telephone_event_payload_type;  // RFC 4733, when negotiated
+  std::chrono::milliseconds ptime{20};
+  bool admitted = true;  // false: held (PIN entry, waiting room) until set_admitted
+  bool muted = false;
+};
+
+// Events from the room, on its media worker.
+class AudioRoomListener {
+ public:
+  virtual ~AudioRoomListener() = default;
+  virtual void on_dtmf(ParticipantId member, char digit) = 0;
+  virtual void on_talking(ParticipantId member, bool talking) = 0;
+  virtual void on_prompt_done(ParticipantId member, std::uint64_t token) = 0;
+};
+
+using Clip = std::shared_ptr<const std::vector<Sample>>;  // 48 kHz mono
+
+class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
+ public:
+  AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listener, MixerConfig config = {});
+  AudioRoom(const AudioRoom&) = delete;
+  AudioRoom& operator=(const AudioRoom&) = delete;
+  ~AudioRoom();
+
+  // From the members' sinks.
+  void attach(media::MediaSession& session, const AudioMemberSpec& spec);
+  void detach(ParticipantId member);
+  void on_rtp(ParticipantId member, const media::RtpPacket& packet);
+
+  // From the conference (posted to the worker). Unknown members are ignored.
+  void set_admitted(ParticipantId member, bool admitted);
+  void set_muted(ParticipantId member, bool muted);
+  // Queues `clip` for `member`; on_prompt_done(member, token) when it has played (or was dropped
+  // because the member left or stop_prompts was called: then no event).
+  void play(ParticipantId member, Clip clip, std::uint64_t token);
+  void stop_prompts(ParticipantId member);
+  // Mixed into what every admitted member hears.
+  void announce(Clip clip);
+
+  [[nodiscard]] std::size_t member_count() const { return members_.size(); }
+  [[nodiscard]] const MixCounters& mix_counters() const { return mixer_.counters(); }
+
+ private:
+  struct Prompt {
+    Clip clip;
+    std::uint64_t token = 0;
+    std::size_t position = 0;
+  };
+  struct Member {
+    AudioMemberSpec spec;
+    media::MediaSession* session = nullptr;  // valid between attach and detach
+    std::unique_ptr<ParticipantDecoder> decoder;
+    std::unique_ptr<FrameEncoder> own_encoder;  // its talker output, prompts, silence; made on first use
+    media::TelephoneEventDetector dtmf;
+    std::deque<Prompt> prompts;
+    AudioFrame input{};
+    bool in_mixer = false;
+    // RTP we send it (RFC 3550 §5.1): random start, continuous across encoder changes.
+    std::uint16_t sequence = 0;
+    std::uint32_t timestamp = 0;
+    bool marker = true;
+    std::vector<std::uint8_t> octets;  // sample codecs with ptime ≠ 20 ms: packetizer FIFO
+  };
+
+  void schedule_tick();
+  void tick();
+  void gather_inputs();
+  void report_talkers(const MixResult& result);
+  void send_mix(const MixResult& result);
+  void send_private(Member& member);
+  FrameEncoder& shared_encoder(const EncodeFormat& format, AudioCodec codec);
+  FrameEncoder& own_encoder(Member& member);
+  void send_payload(Member& member, std::span<const std::uint8_t> payload);
+  void send_packet(Member& member, std::span<const std::uint8_t> payload, std::chrono::milliseconds duration);
+  void update_mixer_membership(Member& member);
+  void drain_bus();  // logs the pipeline's errors and warnings; the rest is dropped so the bus never grows
+  Member* find(ParticipantId id);
+
+  std::string name_;
+  std::shared_ptr<AudioRoomListener> listener_;
+  gst::GstPtr<GstElement> pipeline_;
+  NMinusOneMixer mixer_;
+  std::unordered_map<ParticipantId, Member> members_;
+  std::unordered_map<std::string, std::unique_ptr<FrameEncoder>> shared_encoders_;  // by format codec
+  std::deque<Prompt> announcements_;
+  AudioFrame announcer_frame_{};
+  std::vector<MixInput> inputs_;
+  std::vector<ParticipantId> talkers_;  // as last reported
+  // The worker's, from the first member's session.
+  TimerQueue* timers_ = nullptr;
+  media::MediaCounters* counters_ = nullptr;
+  TimerQueue::TimerId tick_timer_ = TimerQueue::kNoTimer;
+  TimePoint next_deadline_{};
+  alignas(16) std::array<std::uint8_t, 1500 + 64> packet_{};  // header + payload + room for the SRTP tag
+};
+
+// The MediaSink the conference gives a member's audio session: it joins the session to its room.
+class AudioRoomSink final : public media::MediaSink {
+ public:
+  AudioRoomSink(std::shared_ptr<AudioRoom> room, AudioMemberSpec spec) : room_(std::move(room)), spec_(spec) {}
+  void on_attached(media::MediaSession& session) override { room_->attach(session, spec_); }
+  void on_detached(media::MediaSession& /*session*/) override { room_->detach(spec_.id); }
+  void on_rtp(media::MediaSession& /*session*/, media::RtpPacket& packet, std::span<std::uint8_t> /*buffer*/) override {
+    room_->on_rtp(spec_.id, packet);
+  }
+
+ private:
+  std::shared_ptr<AudioRoom> room_;
+  AudioMemberSpec spec_;
+};
+
+}  // namespace chorus::mixer

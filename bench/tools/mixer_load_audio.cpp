@@ -1,0 +1,119 @@
+#include "mixer_load_audio.hpp"
+
+#include <opus.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <memory>
+#include <numbers>
+
+namespace chorus::bench {
+namespace {
+
+constexpr int kOpusRate = 48000;
+constexpr int kPcmuRate = 8000;
+constexpr int kFramesPerSecond = 50;          // 20 ms frames
+constexpr int kOpusComplexity = 5;            // the brief's middle setting: realistic encoder output
+constexpr int kOpusBitrate = 24000;           // wideband voice, what softphones send
+constexpr std::size_t kMaxOpusPacket = 1275;  // RFC 6716 §3.2.1: one frame's maximum
+constexpr std::size_t kDtxNotSent = 2;        // libopus: a packet of 2 octets or less need not be sent
+constexpr int kWarmupFrames = 25;             // let the encoder settle (and enter DTX) before recording
+constexpr int kDtxLoopFrames = 105;           // 2.1 s: libopus sends a DTX refresh every 21st frame
+constexpr double kAmplitude = 0.25 * 32767;   // -12 dBFS
+
+struct EncoderDeleter {
+  void operator()(OpusEncoder* encoder) const { opus_encoder_destroy(encoder); }
+};
+using Encoder = std::unique_ptr<OpusEncoder, EncoderDeleter>;
+
+std::expected<Encoder, std::string> make_encoder(bool dtx) {
+  int error = OPUS_OK;
+  Encoder encoder(opus_encoder_create(kOpusRate, 1, OPUS_APPLICATION_VOIP, &error));
+  if (error != OPUS_OK || !encoder) return std::unexpected(std::string("opus_encoder_create: ") + opus_strerror(error));
+  if (opus_encoder_ctl(encoder.get(), OPUS_SET_COMPLEXITY(kOpusComplexity)) != OPUS_OK ||
+      opus_encoder_ctl(encoder.get(), OPUS_SET_BITRATE(kOpusBitrate)) != OPUS_OK ||
+      opus_encoder_ctl(encoder.get(), OPUS_SET_DTX(dtx ? 1 : 0)) != OPUS_OK) {
+    return std::unexpected(std::string("opus_encoder_ctl failed"));
+  }
+  return encoder;
+}
+
+// Encodes `frames` frames of samples(n) after kWarmupFrames unrecorded ones.
+template <typename Samples>
+std::expected<FrameLoop, std::string> encode_opus(bool dtx, int frames, Samples samples) {
+  auto encoder = make_encoder(dtx);
+  if (!encoder) return std::unexpected(encoder.error());
+  constexpr int kSamples = kOpusRate / kFramesPerSecond;
+  FrameLoop loop;
+  loop.samples_per_frame = kSamples;
+  std::array<opus_int16, kSamples> pcm{};
+  std::array<unsigned char, kMaxOpusPacket> out{};
+  long n = 0;
+  for (int f = -kWarmupFrames; f < frames; ++f) {
+    for (auto& s : pcm) s = samples(n++);
+    const opus_int32 length = opus_encode(encoder->get(), pcm.data(), kSamples, out.data(), kMaxOpusPacket);
+    if (length < 0) return std::unexpected(std::string("opus_encode: ") + opus_strerror(length));
+    if (f < 0) continue;
+    if (dtx && static_cast<std::size_t>(length) <= kDtxNotSent) {
+      loop.frames.emplace_back();
+    } else {
+      loop.frames.emplace_back(out.begin(), out.begin() + length);
+      ++loop.transmitted_frames;
+    }
+  }
+  return loop;
+}
+
+}  // namespace
+
+int talker_frequency_hz(std::size_t talker_index) {
+  return 250 + static_cast<int>((talker_index * 89) % 3200);  // 89 is prime to 3200: no repeats
+}
+
+std::uint8_t linear_to_ulaw(std::int16_t sample) {
+  constexpr int kBias = 0x84;
+  constexpr int kClip = 32635;
+  int value = sample;
+  const int sign = value < 0 ? 0x80 : 0;
+  if (sign) value = -value;
+  value = std::min(value, kClip) + kBias;
+  int exponent = 7;
+  for (int mask = 0x4000; exponent > 0 && (value & mask) == 0; mask >>= 1) --exponent;
+  const int mantissa = (value >> (exponent + 3)) & 0x0F;
+  return static_cast<std::uint8_t>(~(sign | (exponent << 4) | mantissa));
+}
+
+std::expected<FrameLoop, std::string> make_tone_loop(LoadCodec codec, int frequency_hz) {
+  const int rate = codec == LoadCodec::kOpus ? kOpusRate : kPcmuRate;
+  auto tone = [rate, frequency_hz](long n) {
+    const double phase = 2 * std::numbers::pi * frequency_hz * static_cast<double>(n % rate) / rate;
+    return static_cast<std::int16_t>(std::lround(kAmplitude * std::sin(phase)));
+  };
+  if (codec == LoadCodec::kOpus) return encode_opus(false, kFramesPerSecond, tone);
+  FrameLoop loop;
+  loop.samples_per_frame = kPcmuRate / kFramesPerSecond;
+  long n = 0;
+  for (int f = 0; f < kFramesPerSecond; ++f) {
+    auto& frame = loop.frames.emplace_back(loop.samples_per_frame);
+    for (auto& octet : frame) octet = linear_to_ulaw(tone(n++));
+  }
+  loop.transmitted_frames = loop.frames.size();
+  return loop;
+}
+
+std::expected<FrameLoop, std::string> make_silence_loop(LoadCodec codec, SilenceMode mode) {
+  if (codec == LoadCodec::kOpus) {
+    const bool dtx = mode == SilenceMode::kDtx;
+    auto loop = encode_opus(dtx, dtx ? kDtxLoopFrames : kFramesPerSecond, [](long) { return std::int16_t{0}; });
+    if (loop && loop->transmitted_frames == 0) return std::unexpected(std::string("Opus DTX sent no frame at all"));
+    return loop;
+  }
+  FrameLoop loop;
+  loop.samples_per_frame = kPcmuRate / kFramesPerSecond;
+  loop.frames.assign(1, std::vector<std::uint8_t>(loop.samples_per_frame, linear_to_ulaw(0)));
+  loop.transmitted_frames = 1;
+  return loop;
+}
+
+}  // namespace chorus::bench

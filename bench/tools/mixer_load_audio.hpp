@@ -1,0 +1,44 @@
+// mixer_load audio: the frames the capacity generator (bench/tools/mixer_load.cpp) sends, encoded
+// once at start so the send loop only copies bytes.
+//
+// A FrameLoop is a sequence of 20 ms frames played round and round: a talker's tone (an integer
+// frequency, so one second of it holds whole cycles and the loop has no click) or silence. An empty
+// frame means "nothing sent this 20 ms" (Opus DTX, RFC 7587 §3.1.3), the timestamp still advances.
+// Opus: 48 kHz mono (RFC 7587 §4.1: a receiver of opus/48000/2 without stereo=1 gets mono),
+// libopus at complexity 5; PCMU: G.711 µ-law at 8 kHz (RFC 3551 §4.5.14).
+// Threading: built on the main thread before the send loop starts; read-only afterwards.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <vector>
+
+namespace chorus::bench {
+
+enum class LoadCodec { kOpus, kPcmu };
+enum class SilenceMode { kDtx, kFrames };
+
+inline constexpr std::uint8_t kOpusPayloadType = 111;  // dynamic (RFC 3551 §6), as browsers use it
+inline constexpr std::uint8_t kPcmuPayloadType = 0;    // static (RFC 3551 §6)
+
+struct FrameLoop {
+  std::vector<std::vector<std::uint8_t>> frames;  // empty: DTX, no packet this 20 ms
+  std::uint32_t samples_per_frame = 0;            // RTP timestamp step (RFC 3550 §5.1)
+  std::size_t transmitted_frames = 0;             // non-empty frames in one loop
+};
+
+// The i-th talker's tone frequency: distinct for i < 3200, 250..3449 Hz (under PCMU's Nyquist).
+[[nodiscard]] int talker_frequency_hz(std::size_t talker_index);
+
+// One second of a sine tone at `frequency_hz`, -12 dBFS.
+[[nodiscard]] std::expected<FrameLoop, std::string> make_tone_loop(LoadCodec codec, int frequency_hz);
+
+// Silence: for Opus with DTX on (mostly empty frames, a refresh every 400 ms) or encoded silent
+// frames; for PCMU µ-law silence (0xFF), whatever `mode` says.
+[[nodiscard]] std::expected<FrameLoop, std::string> make_silence_loop(LoadCodec codec, SilenceMode mode);
+
+// ITU-T G.711 µ-law of one linear sample (the BIAS/CLIP formulation).
+[[nodiscard]] std::uint8_t linear_to_ulaw(std::int16_t sample);
+
+}  // namespace chorus::bench

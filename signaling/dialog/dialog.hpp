@@ -37,6 +37,9 @@ class Dialog {
  public:
   // §12.1.1: the UAS builds the dialog from the request and the tag it puts into To.
   static Dialog from_request(const SipMessage& request, std::string local_tag, const PeerAddress& source);
+  // §12.1.2: the UAC builds the dialog from the INVITE it sent (typed fields filled) and the 2xx
+  // (dialog_uac.cpp). `destination` is where the INVITE went: the flow of the dialog.
+  static Dialog from_response(const SipMessage& invite, const SipMessage& response, const PeerAddress& destination);
 
   [[nodiscard]] const DialogId& id() const { return id_; }
   [[nodiscard]] DialogRole role() const { return role_; }

@@ -61,6 +61,14 @@ class CallListener {
   // The call is over: BYE from either side, CANCEL, no ACK, session timer expiry, shutdown.
   // Called exactly once for each call that on_incoming_call accepted (status 2xx).
   virtual void on_call_ended(CallHandle call, std::string_view reason) = 0;
+
+  // Dial-out (UserAgent::dial, RFC 3261 §13.2). The callee answered 2xx; `sdp` is its answer to our
+  // offer (nullopt: the 2xx had none). The UA has ACKed it; false ends the call with BYE (and
+  // on_call_ended follows). From true on, the call is like any other and ends with on_call_ended.
+  virtual bool on_outgoing_answered(CallHandle /*call*/, const std::optional<std::string>& /*sdp*/) { return false; }
+  // The dial ended without a call: a final non-2xx (the transaction ACKed it, §17.1.1.3), no answer
+  // (408 after CANCEL, §9.1), Timer B (408) or a transport failure (503). Called once per dial.
+  virtual void on_outgoing_failed(CallHandle /*call*/, int /*status*/, std::string_view /*reason*/) {}
 };
 
 }  // namespace chorus::sip

@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "signaling/ua/request_checks.hpp"
 #include "signaling/ua/user_agent_call.hpp"
+#include "signaling/ua/user_agent_outgoing.hpp"
 
 namespace chorus::sip {
 
@@ -17,6 +18,7 @@ UserAgent::~UserAgent() {
     timers_.cancel(call->ack_timer);
     timers_.cancel(call->session_timer);
   }
+  for (auto& [handle, outgoing] : outgoing_) timers_.cancel(outgoing->no_answer_timer);
 }
 
 UserAgent::Call* UserAgent::find_call(const std::string& dialog_key) {
@@ -215,6 +217,10 @@ void UserAgent::on_stray_response(const SipMessage& response, const PeerAddress&
 }
 
 bool UserAgent::hang_up(CallHandle handle, std::string_view reason) {
+  if (outgoing_.contains(handle)) {  // a dial still ringing: CANCEL it (§9.1)
+    cancel_outgoing(handle, 487, reason);
+    return true;
+  }
   if (!find_call(handle)) return false;
   end_call(handle, reason, true);
   return true;
@@ -226,6 +232,9 @@ void UserAgent::shutdown() {
   handles.reserve(calls_.size());
   for (const auto& [handle, call] : calls_) handles.push_back(handle);
   for (CallHandle handle : handles) end_call(handle, "server shutting down", true);
+  handles.clear();
+  for (const auto& [handle, outgoing] : outgoing_) handles.push_back(handle);
+  for (CallHandle handle : handles) cancel_outgoing(handle, 487, "server shutting down");
 }
 
 void UserAgent::end_call(CallHandle handle, std::string_view reason, bool send_bye) {

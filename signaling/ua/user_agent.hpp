@@ -5,12 +5,15 @@
 // sent as the final response; the 2xx is retransmitted until the ACK (§13.3.1.4) and a BYE is sent
 // when none comes; BYE either way ends the call; re-INVITE and UPDATE carry new offers (RFC 3311);
 // INFO carries DTMF; OPTIONS reports capabilities; session timers (RFC 4028) end dead calls.
+// Dial-out (dial(), §13.2): an INVITE as a UAC, 1xx tolerated, the 2xx ACKed by the dialog
+// (§13.2.2.4, re-ACKed when retransmitted) and turned into a call, CANCEL after no_answer_timeout.
 //
 // Threading: control loop only (DESIGN §2). Calls are referred to by CallHandle, never by pointer,
 // across timers and callbacks.
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -19,6 +22,7 @@
 #include "signaling/dialog/dialog.hpp"
 #include "signaling/transaction/transaction_layer.hpp"
 #include "signaling/ua/call_listener.hpp"
+#include "signaling/ua/outgoing_call.hpp"
 #include "signaling/ua/session_timer.hpp"
 
 namespace chorus::sip {
@@ -28,6 +32,8 @@ struct UserAgentConfig {
   std::string server_name = "Chorus/0.1";
   std::size_t max_calls = 2000;  // past it new INVITEs get 503 with Retry-After
   SessionTimerPolicy session_timer;
+  // Dial-out: an INVITE with no final response by then is CANCELled (RFC 3261 §9.1) and fails 408.
+  Millis no_answer_timeout{60'000};
 };
 
 class UserAgent final : public TransactionUser {
@@ -50,6 +56,13 @@ class UserAgent final : public TransactionUser {
   void shutdown();
   [[nodiscard]] bool shutting_down() const { return shutting_down_; }
   [[nodiscard]] std::size_t call_count() const { return calls_.size(); }
+
+  // Dial-out (user_agent_outgoing.cpp): sends an INVITE with `request.sdp_offer` as a UAC. The
+  // outcome comes through the CallListener (on_outgoing_answered / on_outgoing_failed), never from
+  // inside this call. hang_up() on a dial still ringing CANCELs it. Error: a bad or unresolvable
+  // target, shutting down, too many calls.
+  std::expected<OutgoingCallStarted, std::string> dial(const OutgoingCallRequest& request);
+  [[nodiscard]] std::size_t dialing_count() const { return outgoing_.size(); }
 
  private:
   struct Call;
@@ -86,6 +99,13 @@ class UserAgent final : public TransactionUser {
   Call* find_call(const std::string& dialog_key);
   Call* find_call(CallHandle handle);
 
+  // Dial-out (user_agent_outgoing.cpp).
+  struct Outgoing;
+  void on_outgoing_response(CallHandle handle, const SipMessage& response);
+  void on_outgoing_answered(CallHandle handle, const SipMessage& response);
+  void cancel_outgoing(CallHandle handle, int fail_status, std::string_view reason);
+  void send_cancel(Outgoing& outgoing);
+
   TimerQueue& timers_;
   MessageSender& sender_;
   CallListener& listener_;
@@ -95,6 +115,7 @@ class UserAgent final : public TransactionUser {
   CallHandle next_handle_ = 1;
   std::unordered_map<CallHandle, std::unique_ptr<Call>> calls_;
   std::unordered_map<std::string, CallHandle> calls_by_dialog_;
+  std::unordered_map<CallHandle, std::unique_ptr<Outgoing>> outgoing_;  // INVITEs we sent, not yet answered
 };
 
 }  // namespace chorus::sip

@@ -154,7 +154,9 @@ def run_one(args, n):
         load = LoadRun(args, server.sip_port, n)
         # Each call settles within 5 s of its INVITE, 50 INVITEs outstanding at once.
         if not load.wait_line("mixer_load: media start", 5 * (n // 50 + 2) + 15):
-            raise RuntimeError(f"mixer_load did not start its media phase: {''.join(load.stderr).strip()}")
+            if load.proc.poll() is not None:  # it ends without media when no call was answered
+                raise RuntimeError(f"N={n}: no media phase: {json.dumps(load.result(timeout_s=10))}")
+            raise RuntimeError(f"N={n}: mixer_load did not start its media phase: {''.join(load.stderr).strip()}")
         media_start = time.monotonic()
         time.sleep(args.warmup)
         before = snapshot(server)
@@ -193,8 +195,8 @@ def table(args, rows):
              f"{args.seconds:g} s per run; chorusd --workers 1 on CPU {args.server_cpu}, mixer_load on CPU {args.load_cpu}",
              "",
              "| N | answered / failed | chorusd CPU-s/s | CPU µs per participant-s | media-N CPU-s/s | late-frame share "
-             "| received / expected (generator) | seq gaps | generator CPU-s/s |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| received / expected (generator) | seq gaps | generator CPU-s/s | generator late wakeups |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         load = r["load"]
         answered = load["calls_answered"] or 1
@@ -206,7 +208,8 @@ def table(args, rows):
         gen = load["generator_cpu_s"] / load["media_s"] if load["media_s"] else 0.0
         lines.append(f"| {r['n']} | {load['calls_answered']} / {load['calls_failed']} | {r['cpu_per_s']:.3f} | "
                      f"{1e6 * r['cpu_per_s'] / answered:,.0f} | {r['threads'].get('media-N', 0.0):.3f} | {share} | "
-                     f"{received:,} / {expected:,}{ratio} | {load['sequence_gaps']:,} | {gen:.3f} |")
+                     f"{received:,} / {expected:,}{ratio} | {load['sequence_gaps']:,} | {gen:.3f} | "
+                     f"{load['late_wakeups']:,} (max {load['max_lateness_us'] / 1000:.1f} ms) |")
     names = sorted({name for r in rows for name, v in r["threads"].items() if v >= 0.001})
     lines += ["", "chorusd CPU-s per second by thread (name with digits folded):", "",
               "| N | " + " | ".join(names) + " |", "|---:|" + "---:|" * len(names)]

@@ -90,7 +90,7 @@ class LoadRun:
     """mixer_load pinned to a CPU; its stderr read by a thread so the media start can be awaited."""
 
     def __init__(self, args, sip_port, n):
-        self.command = ["taskset", "-c", str(args.load_cpu), args.mixer_load, "--server", f"127.0.0.1:{sip_port}",
+        self.command = ["nice", "-n", str(args.nice), "taskset", "-c", str(args.load_cpu), args.mixer_load, "--server", f"127.0.0.1:{sip_port}",
                         "--room", args.room, "--participants", str(n), "--talkers", str(args.talkers),
                         "--codec", args.codec, "--seconds", str(args.seconds)]
         if args.codec == "opus":
@@ -183,10 +183,11 @@ def run_one(args, n):
 
 def expected_packets(room, load):
     """What the generator should have received: its own packets back from the echo room; from a mixer
-    a frame every 20 ms for every answered participant."""
+    a frame every 20 ms for every answered participant while it listened (listen_s: the media phase
+    and the drain after it)."""
     if room in ("echo", "9196"):
         return load["packets_sent"]
-    return load["calls_answered"] * load["frames_per_participant"]
+    return round(load["calls_answered"] * load["listen_s"] * FRAMES_PER_SECOND)
 
 
 def table(args, rows):
@@ -234,7 +235,7 @@ def main():
     ap.add_argument("--load-cpu", type=int, default=0)
     ap.add_argument("--rtp-ports", default="30000-32767", help="chorusd's range (two ports per call)")
     ap.add_argument("--log-level", default="warn")
-    ap.add_argument("--nice", type=int, default=0, help="niceness of chorusd and of this session's autogroup "
+    ap.add_argument("--nice", type=int, default=0, help="niceness of chorusd, mixer_load and this session's autogroup "
                     "(negative: root only), to keep other work on a shared machine off its core")
     args = ap.parse_args()
     args.mixer_load = args.mixer_load or os.path.join(os.path.dirname(os.path.abspath(args.chorusd)), "mixer_load")

@@ -22,9 +22,10 @@
 //
 // Output: one JSON line on stdout. stderr gets "mixer_load: media start" and "mixer_load: media end"
 // lines as the media phase begins and ends (the driver measures the server between them), and the
-// errors. Exit 2: bad arguments; 1: sockets or encoders could not be set up; 0 otherwise (failed
-// calls are figures, not errors).
-// Threading: one thread.
+// errors. RTP that arrived during the call setup is counted apart (received_before_media); listen_s
+// is how long the counted reception lasted, so a mixer owes each participant listen_s × 50 frames. Exit 2: bad
+// arguments; 1: sockets or encoders could not be set up; 0 otherwise (failed calls are figures, not errors). Threading:
+// one thread.
 #include <arpa/inet.h>
 #include <linux/sock_diag.h>
 #include <sys/resource.h>
@@ -126,6 +127,8 @@ struct Participant {
 
 struct RunTotals {
   double media_s = 0;
+  double listen_s = 0;                      // from the flush before the first frame to the drain's last read
+  std::uint64_t received_before_media = 0;  // RTP that arrived while the calls were being set up
   double generator_cpu_s = 0;
   std::uint64_t late_wakeups = 0;  // woke more than one slot after the deadline
   std::uint64_t max_lateness_us = 0;
@@ -354,6 +357,13 @@ RunTotals run_media(std::vector<Participant>& participants, std::vector<SipCall>
   std::fputs("mixer_load: media start\n", stderr);
   std::fflush(stderr);
   const double cpu_before = cpu_seconds();
+  // A mixer sends from the moment a call is up: what came during the setup is not this phase's.
+  const std::uint64_t listen_start = now_ns();
+  for (Participant& p : participants) {
+    receive(p);
+    totals.received_before_media += p.reception.rtp;
+    p.reception.rtp = 0;
+  }
   const std::uint64_t start = now_ns() + slot_ns;
   for (std::uint64_t tick = 0; tick < ticks; ++tick) {
     const std::uint64_t deadline = start + tick * slot_ns;
@@ -375,6 +385,7 @@ RunTotals run_media(std::vector<Participant>& participants, std::vector<SipCall>
     sleep_until(send_end + step * kDrainStepNs);
     for (Participant& p : participants) receive(p);
   }
+  totals.listen_s = static_cast<double>(now_ns() - listen_start) / 1e9;
   totals.media_s = static_cast<double>(send_end - start) / 1e9;
   totals.generator_cpu_s = cpu_seconds() - cpu_before;
   for (Participant& p : participants) totals.rx_socket_drops += socket_drops(p.call->rtp_fd);
@@ -411,8 +422,8 @@ void print_json(const Options& o, const std::vector<Participant>& participants, 
   std::printf(
       "{\"room\": \"%s\", \"codec\": \"%s\", \"silence\": \"%s\", \"participants\": %zu, \"talkers\": %zu, "
       "\"calls_answered\": %zu, \"calls_failed\": %zu, \"failure_statuses\": {%s}, \"setup_s\": %.3f, "
-      "\"media_s\": %.3f, \"frames_per_participant\": %" PRIu64 ", \"packets_sent\": %" PRIu64
-      ", \"send_failures\": %" PRIu64 ", \"packets_received\": %" PRIu64
+      "\"media_s\": %.3f, \"listen_s\": %.3f, \"frames_per_participant\": %" PRIu64 ", \"packets_sent\": %" PRIu64
+      ", \"send_failures\": %" PRIu64 ", \"packets_received\": %" PRIu64 ", \"received_before_media\": %" PRIu64
       ", \"received_per_participant\": {\"min\": %" PRIu64 ", \"median\": %" PRIu64 ", \"max\": %" PRIu64
       "}, \"sequence_gaps\": %" PRIu64 ", \"reordered\": %" PRIu64 ", \"ssrc_changes\": %" PRIu64
       ", \"rtcp_received\": %" PRIu64 ", \"foreign\": %" PRIu64 ", \"malformed\": %" PRIu64
@@ -424,10 +435,11 @@ void print_json(const Options& o, const std::vector<Participant>& participants, 
       o.sip.room.c_str(), o.sip.codec == LoadCodec::kOpus ? "opus" : "pcmu",
       o.sip.codec == LoadCodec::kPcmu ? "pcmu" : (o.silence == SilenceMode::kDtx ? "dtx" : "frames"), o.participants,
       std::min(o.talkers, participants.size()), sip.answered, sip.failed, statuses.c_str(), setup_s, run.media_s,
-      static_cast<std::uint64_t>(o.seconds * kFramesPerSecond), sent, send_failures, rtp, at(0.0), at(0.5), at(1.0),
-      gaps, reordered, ssrc_changes, rtcp, foreign, malformed, run.rx_socket_drops, static_cast<double>(sent) / media_s,
-      static_cast<double>(rtp) / media_s, run.generator_cpu_s, run.late_wakeups, run.max_lateness_us, sip.acks_resent,
-      sip.ended_by_server, sip.byes_sent, sip.byes_answered);
+      run.listen_s, static_cast<std::uint64_t>(o.seconds * kFramesPerSecond), sent, send_failures, rtp,
+      run.received_before_media, at(0.0), at(0.5), at(1.0), gaps, reordered, ssrc_changes, rtcp, foreign, malformed,
+      run.rx_socket_drops, static_cast<double>(sent) / media_s,
+      static_cast<double>(rtp) / (run.listen_s > 0 ? run.listen_s : 1), run.generator_cpu_s, run.late_wakeups,
+      run.max_lateness_us, sip.acks_resent, sip.ended_by_server, sip.byes_sent, sip.byes_answered);
   std::fflush(stdout);
 }
 

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "conference/dial_out.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/media_security.hpp"
 #include "conference/room.hpp"
@@ -123,6 +124,21 @@ class ConferenceService final : public sip::CallListener {
   std::uint64_t next_participant_id_ = 1;
   std::unordered_map<sip::CallHandle, Participant> participants_;
   std::map<std::string, std::size_t, std::less<>> occupancy_;  // participants per room id
+
+  // Dial-out (conference/dial_out.cpp)
+ public:
+  void set_dialer(Dialer dialer) { dialer_ = std::move(dialer); }
+  // POST /v1/conferences/{id}/participants: leases ports, builds the room's offer and dials; the
+  // callee joins on answer (participant.joined) or the dial fails (participant.dial_failed).
+  std::expected<DialOutStarted, DialOutError> dial_out(const DialOutRequest& request);
+  bool on_outgoing_answered(sip::CallHandle call, const std::optional<std::string>& sdp) override;
+  void on_outgoing_failed(sip::CallHandle call, int status, std::string_view reason) override;
+  [[nodiscard]] std::size_t dialing_in(std::string_view room_id) const;
+
+ private:
+  void publish_dial_failed(const Participant& dial, int status, std::string_view reason);
+  Dialer dialer_;
+  std::unordered_map<sip::CallHandle, Participant> dialing_;  // dialled, not answered: not yet in the room
 };
 
 }  // namespace chorus::conference

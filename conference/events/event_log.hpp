@@ -39,6 +39,8 @@ namespace chorus::conference {
 namespace event_type {
 inline constexpr std::string_view kParticipantJoined = "participant.joined";
 inline constexpr std::string_view kParticipantLeft = "participant.left";
+// A dial-out (POST /v1/conferences/{id}/participants) ended without a call: data has status and to.
+inline constexpr std::string_view kParticipantDialFailed = "participant.dial_failed";
 inline constexpr std::string_view kParticipantMuted = "participant.muted";
 inline constexpr std::string_view kParticipantUnmuted = "participant.unmuted";
 inline constexpr std::string_view kParticipantTalkingStarted = "participant.talking_started";
@@ -57,6 +59,7 @@ inline constexpr std::string_view kMeetingDeleted = "meeting.deleted";
 inline constexpr std::string_view kAll[] = {
     kParticipantJoined,
     kParticipantLeft,
+    kParticipantDialFailed,
     kParticipantMuted,
     kParticipantUnmuted,
     kParticipantTalkingStarted,

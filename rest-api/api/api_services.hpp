@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <expected>
 #include <functional>
 #include <string>
 
@@ -33,6 +34,9 @@ struct ApiServices {
   std::function<void()> drain;
   // Ends a call with BYE (sip::UserAgent::hang_up); false when the call is already gone.
   std::function<bool(sip::CallHandle, std::string_view reason)> hang_up;
+  // Calls someone into a room (ConferenceService::dial_out); empty: dial-out answers 503.
+  std::function<std::expected<conference::DialOutStarted, conference::DialOutError>(const conference::DialOutRequest&)>
+      dial_out;
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
 };
 

@@ -1,0 +1,97 @@
+#include "rest-api/api/dial_out_route.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "rest-api/problem.hpp"
+#include "signaling/message/sip_uri.hpp"
+
+namespace chorus::rest {
+namespace {
+
+namespace http = boost::beast::http;
+using nlohmann::json;
+
+constexpr std::size_t kMaxTargetLength = 512;       // bytes; a SIP URI longer than this is not a phone's
+constexpr std::size_t kMaxDisplayNameLength = 200;  // bytes, as room names
+
+bool has_control_characters(std::string_view text) {
+  return std::ranges::any_of(text, [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+
+// The body's fields, each checked; every problem is named by its JSON Pointer (RFC 9457 errors[]).
+std::expected<conference::DialOutRequest, HttpResponse> read_request(const RequestContext& context,
+                                                                     std::string room_id) {
+  auto body = parse_json_body(context);
+  if (!body) return std::unexpected(body.error());
+  if (!body->is_object()) return std::unexpected(validation_failed({{"", "the body must be a JSON object"}}));
+  std::vector<FieldError> errors;
+  for (const auto& [key, value] : body->items())
+    if (key != "to" && key != "display_name") errors.push_back({"/" + key, "unknown field (to, display_name)"});
+  conference::DialOutRequest request{std::move(room_id), {}, {}};
+  const auto to = body->find("to");
+  if (to == body->end()) {
+    errors.push_back({"/to", "to is required"});
+  } else if (!to->is_string()) {
+    errors.push_back({"/to", "to must be a string"});
+  } else {
+    request.target = to->get<std::string>();
+    auto uri = sip::parse_uri(request.target);
+    if (request.target.size() > kMaxTargetLength || has_control_characters(request.target)) {
+      errors.push_back({"/to", "to must be a SIP URI of at most 512 bytes"});
+    } else if (!uri || !uri->is_sip() || uri->host.empty()) {
+      errors.push_back({"/to", "to must be a sip: or sips: URI such as sip:alice@192.0.2.10:5060" +
+                                   (uri ? std::string() : " (" + uri.error() + ")")});
+    }
+  }
+  if (const auto name = body->find("display_name"); name != body->end() && !name->is_null()) {
+    if (!name->is_string()) {
+      errors.push_back({"/display_name", "display_name must be a string"});
+    } else {
+      request.display_name = name->get<std::string>();
+      if (request.display_name.size() > kMaxDisplayNameLength || has_control_characters(request.display_name))
+        errors.push_back({"/display_name", "display_name must be at most 200 bytes without control characters"});
+    }
+  }
+  if (!errors.empty()) return std::unexpected(validation_failed(std::move(errors)));
+  return request;
+}
+
+HttpResponse dial_out(ApiServices& services, const RequestContext& context) {
+  auto request = read_request(context, std::string(context.param("id")));
+  if (!request) return request.error();
+  if (!services.dial_out) return service_unavailable("dial-out is not available in this server");
+  auto started = services.dial_out(*request);
+  if (!started) {
+    const auto& error = started.error();
+    switch (error.refusal) {
+      case conference::DialOutRefusal::kRoomNotFound:
+        return not_found(error.detail);
+      case conference::DialOutRefusal::kRoomLocked:
+      case conference::DialOutRefusal::kRoomFull:
+        return conflict(error.detail);
+      case conference::DialOutRefusal::kBadTarget:
+        return validation_failed({{"/to", error.detail}}, "the target cannot be dialled");
+      case conference::DialOutRefusal::kUnavailable:
+        break;
+    }
+    return service_unavailable(error.detail, std::chrono::seconds(10));
+  }
+  // RFC 9110 §15.3.3: accepted, the outcome comes later (participant.joined or .dial_failed).
+  return HttpResponse::json(http::status::accepted, json{{"id", std::to_string(started->participant_id)},
+                                                         {"to", request->target},
+                                                         {"display_name", request->display_name},
+                                                         {"call_id", started->call_id},
+                                                         {"state", "dialing"}});
+}
+
+}  // namespace
+
+void add_dial_out_route(Router& router, ApiServices& services) {
+  router.add(http::verb::post, "/v1/conferences/{id}/participants",
+             {.scope = Scope::kConferencesModerate, .summary = "Call someone into the room (dial-out)"},
+             [&services](const RequestContext& context) { return dial_out(services, context); });
+}
+
+}  // namespace chorus::rest

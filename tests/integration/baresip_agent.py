@@ -14,11 +14,17 @@ import os
 import re
 import socket
 import subprocess
+import time
 
 import chorus_harness as h
 
 START_TIMEOUT_S = 20.0
 MODULE_PATH = "/usr/lib/baresip/modules"
+# Audio codecs an agent may be limited to: the account's audio_codecs entry (name/srate/channels as the
+# module registers it; without them baresip looks for NAME/8000/1), the module that provides it, and the
+# rate and channels of its microphone WAV (baresip's aufile refuses a file that differs from the codec's).
+CODECS = {"PCMU": ("PCMU", "g711.so", 8000, 1), "PCMA": ("PCMA", "g711.so", 8000, 1),
+          "G722": ("G722/16000/1", "g722.so", 16000, 1), "opus": ("opus/48000/2", "opus.so", 48000, 2)}
 
 
 class BaresipControl:
@@ -85,11 +91,19 @@ def read_text(path):
         return f.read().decode("utf-8", "replace")
 
 
-def make_tone(path, freq_hz, seconds=60, rate=8000):
-    """A 16-bit mono sine WAV (baresip's aufile cannot read 32-bit samples)."""
-    subprocess.run(["sox", "-n", "-r", str(rate), "-b", "16", "-c", "1", path, "synth", str(seconds), "sine",
+def make_tone(path, freq_hz, seconds=60, rate=8000, channels=1):
+    """A 16-bit sine WAV (baresip's aufile cannot read 32-bit samples)."""
+    subprocess.run(["sox", "-n", "-r", str(rate), "-b", "16", "-c", str(channels), path, "synth", str(seconds), "sine",
                     str(freq_hz), "vol", "0.5"], check=True, timeout=60)
     return path
+
+
+def source_format(codecs):
+    """(codec, rate, channels) of the microphone WAV an agent limited to codecs (first one counts) needs."""
+    first = codecs.split(",")[0].strip()
+    if first not in CODECS:
+        raise ValueError(f"codec {first!r} is not one of {', '.join(CODECS)}")
+    return first, CODECS[first][2], CODECS[first][3]
 
 
 def require_modules(*names):
@@ -104,17 +118,30 @@ class BaresipAgent:
 
     modules: extra `module` lines (g711, aufile, account, menu, ctrl_tcp are always loaded);
     account_params: appended to the account line (e.g. ";mediaenc=srtp-mand");
-    record: load sndfile.so and write what is heard to folder/rec/dump-*-dec.wav;
+    codecs: the account's audio_codecs, comma-separated names from CODECS ("PCMU", "G722", "opus");
+            their modules are loaded and the microphone WAV is made at the first one's clock rate;
+    source_wav: a WAV to use as the microphone instead of a tone_hz sine (16-bit, the rate and channels
+                `source_format()` gives);
+    record: load sndfile.so and write what is heard to folder/rec/dump-*-dec.wav (and what is sent,
+            before encoding, to dump-*-enc.wav);
+    extra_config: more config lines (e.g. "jitter_buffer_delay\t1-5");
     net_address: the address baresip binds media to and puts in its SDP (`net_interface`)."""
 
     def __init__(self, binary, folder, *, tone_hz=440, modules=(), account_params="", record=False,
-                 rtp_port_count=10, net_address="127.0.0.1"):
+                 rtp_port_count=10, net_address="127.0.0.1", codecs="PCMU", source_wav=None, extra_config=()):
         self.binary = binary
         self.folder = folder
         os.makedirs(folder, exist_ok=True)
-        self.tone = make_tone(os.path.join(folder, "tone.wav"), tone_hz)
+        names = [c.strip() for c in codecs.split(",") if c.strip()]
+        unknown = [c for c in names if c not in CODECS]
+        if not names or unknown:
+            raise ValueError(f"codecs {codecs!r}: each must be one of {', '.join(CODECS)}")
+        self.codecs = ",".join(CODECS[c][0] for c in names)
+        codec_modules = [CODECS[c][1] for c in names if CODECS[c][1] != "g711.so"]
         self.tone_hz = tone_hz
-        self.modules = list(modules) + (["sndfile.so"] if record else [])
+        self.tone = source_wav or make_tone(os.path.join(folder, "tone.wav"), tone_hz, 60, *source_format(codecs)[1:])
+        self.extra_config = list(extra_config)
+        self.modules = list(dict.fromkeys(codec_modules + list(modules))) + (["sndfile.so"] if record else [])
         self.account_params = account_params
         self.rec_dir = os.path.join(folder, "rec") if record else None
         self.sip_port = h.free_consecutive_ports(2)  # baresip listens for TLS on its SIP port + 1
@@ -133,12 +160,13 @@ class BaresipAgent:
         lines += [f"module\t{m}" for m in self.modules]
         if self.rec_dir:
             lines.append(f"snd_path\t{self.rec_dir}")
+        lines += self.extra_config
         lines += ["module_tmp\taccount.so", "module_app\tmenu.so", "module_app\tctrl_tcp.so",
                   f"ctrl_tcp_listen\t127.0.0.1:{self.ctrl_port}"]
         return "\n".join(lines) + "\n"
 
     def account_line(self):
-        return f"<sip:tester@127.0.0.1:{self.sip_port}>;regint=0;answermode=auto;audio_codecs=PCMU" \
+        return f"<sip:tester@127.0.0.1:{self.sip_port}>;regint=0;answermode=auto;audio_codecs={self.codecs}" \
                f"{self.account_params}\n"
 
     def start(self):
@@ -169,6 +197,13 @@ class BaresipAgent:
         "module X.so: <error>" from baresip)."""
         return [line for line in self.log_text().splitlines()
                 if "dl: mod:" in line or re.search(r"module [\w.-]+\.so: ", line)]
+
+    def send_digits(self, digits, gap_s=0.3):
+        """Type digits (0-9, *, #, A-D) on the call: menu's `sndcode` presses and releases each key, and
+        baresip sends it as RFC 4733 telephone-events on the negotiated payload type. gap_s between keys."""
+        for digit in digits:
+            self.control.command("sndcode", digit)
+            time.sleep(gap_s)
 
     def recordings(self, kind="dec"):
         """Paths of the dump-*-<kind>.wav files sndfile wrote, oldest first."""

@@ -47,6 +47,8 @@ ChorusServer::ChorusServer(Config config)
   ua.session_timer.session_expires = static_cast<std::uint32_t>(config_.session_expires.count());
   ua.session_timer.min_se = static_cast<std::uint32_t>(config_.min_se.count());
   user_agent_ = std::make_unique<sip::UserAgent>(timers_, *sender_, *conference_, ua);
+  // Dial-out (POST /v1/conferences/{id}/participants): the conference asks the UA to INVITE.
+  conference_->set_dialer([this](const sip::OutgoingCallRequest& request) { return user_agent_->dial(request); });
   transactions_ = std::make_unique<sip::TransactionLayer>(
       timers_, *sender_, *user_agent_, sip::TimerConfig{config_.sip_t1, config_.sip_t2, config_.sip_t4});
   relay_.target = transactions_.get();

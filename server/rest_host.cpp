@@ -116,6 +116,7 @@ std::expected<void, std::string> RestHost::load() {
   services_ = std::make_unique<rest::ApiServices>(rest::ApiServices{*store_, rooms_, calendar_, conference_, events_,
                                                                     metrics_, config_.sip_host, hooks_.ready,
                                                                     hooks_.drain, hooks_.hang_up});
+  services_->dial_out = [this](const conference::DialOutRequest& request) { return conference_.dial_out(request); };
   return {};
 }
 

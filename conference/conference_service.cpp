@@ -51,7 +51,7 @@ std::size_t ConferenceService::participants_in(std::string_view room_id) const {
 void ConferenceService::publish(std::string_view type, const Participant& participant, std::string_view reason) {
   if (!events_) return;
   nlohmann::json data{{"conference_id", participant.room_id}, {"room_id", participant.room_id}};
-  if (type == event_type::kParticipantJoined || type == event_type::kParticipantLeft) {
+  if (type.starts_with("participant.")) {
     data["participant_id"] = participant.id;
     data["call_id"] = participant.call_id;
     data["caller_id"] = participant.from_uri;
@@ -169,6 +169,11 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
   participant.user_agent = call.user_agent;
   participant.joined_at = std::chrono::system_clock::now();
   participant.sdp_session_id = random_u64() % 1000000000ULL + 1;
+  // A room with a PIN holds the caller in PIN entry (conference/conference_audio.cpp).
+  if (!room->pin.empty() || !room->moderator_pin.empty()) {
+    participant.admitted = false;
+    participant.pin.emplace(PinPolicy{room->pin, room->moderator_pin});
+  }
 
   std::string body;
   if (offer_text) {
@@ -298,13 +303,19 @@ void ConferenceService::start_session(Participant& participant, std::size_t slot
   spec.cname = random_alphanumeric(16);
   spec.clock_rate = stream->codec.clock_rate;
   media::SinkFactory sink;
-  if (room->engine == RoomEngine::kEcho) sink = [] { return std::make_unique<media::EchoSink>(); };
+  if (room->engine == RoomEngine::kEcho)
+    sink = [] { return std::make_unique<media::EchoSink>(); };
+  else
+    sink = audio_sink(participant, *stream);
+  const bool audio = sink && room->engine != RoomEngine::kEcho;
   participant.worker->add_session(std::move(spec), std::move(sink));
   participant.media.push_back(ParticipantStream{next_session_id_ - 1, std::move(security)});
+  if (audio) start_audio(participant);
 }
 
 void ConferenceService::stop_media(Participant& participant) {
   if (!participant.worker) return;
+  leave_audio(participant);
   for (const auto& stream : participant.media) participant.worker->remove_session(stream.session_id);
   participant.media.clear();
   workers_->release(participant.room_id);
@@ -321,9 +332,10 @@ std::string ConferenceService::on_offer_requested(sip::CallHandle call) {
 void ConferenceService::on_dtmf(sip::CallHandle call, char digit, int duration_ms) {
   auto it = participants_.find(call);
   if (it == participants_.end()) return;
-  // The audio issue acts on digits (PIN entry, *6 mute); here they are recorded in the log.
-  CHORUS_LOG(kInfo, "conference", "dtmf", {"room", it->second.room_id}, {"call_id", it->second.call_id},
+  // SIP INFO digits (RFC 4733 ones come from the mixer, on_audio_dtmf): PIN entry, keypad.
+  CHORUS_LOG(kDebug, "conference", "dtmf (INFO)", {"room", it->second.room_id}, {"call_id", it->second.call_id},
              {"digit", std::string(1, digit)}, {"duration_ms", duration_ms});
+  handle_digit(it->second, digit);
 }
 
 void ConferenceService::on_call_ended(sip::CallHandle call, std::string_view reason) {

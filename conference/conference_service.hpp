@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -20,11 +21,17 @@
 
 #include "conference/dial_out.hpp"
 #include "conference/events/event_log.hpp"
+#include "conference/ivr/keypad_controls.hpp"
+#include "conference/ivr/pin_entry.hpp"
 #include "conference/media_security.hpp"
 #include "conference/room.hpp"
 #include "conference/schedule/meeting_calendar.hpp"
+#include "conference/store/store.hpp"
 #include "media/udp_port_pool.hpp"
 #include "media/worker/media_worker.hpp"
+#include "mixer/audio/audio_room.hpp"
+#include "mixer/prompt_library.hpp"
+#include "mixer/tones.hpp"
 #include "signaling/sdp/offer_answer.hpp"
 #include "signaling/sdp/sdp_parser.hpp"
 #include "signaling/sdp/sdp_serializer.hpp"
@@ -59,7 +66,26 @@ struct Participant {
   std::uint64_t sdp_version = 0;
   std::optional<sdp::SessionDescription> our_pending_offer;  // sent in a 2xx, answer due in the ACK
   std::optional<sdp::SessionDescription> current_local;      // the last description we sent
+  // Audio MCU (conference/conference_audio.cpp).
+  bool in_audio_room = false;  // its audio stream is a member of the room's AudioRoom
+  bool admitted = true;        // false while it enters the PIN (held: hears prompts only)
+  bool moderator = false;      // entered the moderator PIN
+  bool muted = false;          // server-side mute asked for by itself (*6) or the API
+  bool talking = false;        // as the mixer last reported
+  bool leaving = false;        // the goodbye prompt plays; BYE when it ends
+  std::optional<PinEntry> pin;
+  KeypadControls keypad{false};
 };
+
+// A room's audio engine while it has participants (control-loop view).
+struct RoomAudio {
+  std::shared_ptr<mixer::AudioRoom> engine;  // used on `worker` only; the last reference is posted there
+  media::MediaWorker* worker = nullptr;
+  bool guests_muted = false;
+  std::size_t members = 0;
+};
+
+class AudioEventsBridge;
 
 class ConferenceService final : public sip::CallListener {
  public:
@@ -72,6 +98,24 @@ class ConferenceService final : public sip::CallListener {
   void set_calendar(const MeetingCalendar* calendar) { calendar_ = calendar; }
   // Where joined/left and conference started/ended are published (REST events); may stay null.
   void set_event_log(EventLog* events) { events_ = events; }
+
+  // Audio MCU wiring (conference/conference_audio.cpp). `post_to_control` runs work on the control
+  // loop (the mixer's events come from media workers); `hang_up` ends a call with BYE; `prompts`
+  // may be null (no spoken prompts: PIN entry still works, silently); `store` persists *1 locks.
+  struct AudioHooks {
+    std::function<void(std::function<void()>)> post_to_control;
+    std::function<bool(sip::CallHandle, std::string_view reason)> hang_up;
+    const mixer::PromptLibrary* prompts = nullptr;
+    Store* store = nullptr;
+  };
+  void set_audio_hooks(AudioHooks hooks);
+  // Server-side mute of one participant (REST PATCH audio_muted); false for an unknown id.
+  bool set_participant_muted(std::uint64_t participant_id, bool muted);
+  // Mutes or unmutes every guest (not moderators) of a live conference (REST guests_muted, *2).
+  bool set_guests_muted(std::string_view room_id, bool muted);
+  [[nodiscard]] bool guests_muted(std::string_view room_id) const;
+  // What the participant's audio sounds like to the others: muted by itself/the API or as a guest.
+  [[nodiscard]] bool effectively_muted(const Participant& participant) const;
 
   // The address announced in c= lines (--public-ip, or what the transport derived).
   void set_media_address(std::string address) { media_address_ = std::move(address); }
@@ -94,6 +138,7 @@ class ConferenceService final : public sip::CallListener {
   [[nodiscard]] const Participant* find_participant(std::uint64_t participant_id) const;
 
  private:
+  friend class AudioEventsBridge;  // delivers the mixer's events (conference/conference_audio.cpp)
   // Leases until `participant` holds `count` port pairs; false when the pool ran out.
   bool lease_ports(Participant& participant, std::size_t count);
   static sdp::MediaPorts leased_ports(const Participant& participant);
@@ -109,6 +154,26 @@ class ConferenceService final : public sip::CallListener {
   void start_session(Participant& participant, std::size_t stream, StreamTransport security);
   void stop_media(Participant& participant);
   void publish(std::string_view type, const Participant& participant, std::string_view reason = {});
+  // Audio MCU (conference/conference_audio.cpp).
+  media::SinkFactory audio_sink(Participant& participant, const sdp::NegotiatedStream& stream);
+  void start_audio(Participant& participant);  // after its audio session was posted to the worker
+  void leave_audio(Participant& participant);
+  void handle_digit(Participant& participant, char digit);
+  void handle_pin_digit(Participant& participant, char digit);
+  void handle_keypad(Participant& participant, KeypadCommand command);
+  void admit(Participant& participant);
+  void apply_mute(const Participant& participant);
+  void play(const Participant& participant, std::string_view prompt, std::uint64_t token = 0);
+  void play_tone(const Participant& participant, mixer::Tone tone);
+  void announce(std::string_view room_id, mixer::Tone tone);
+  mixer::Clip prompt_clip(std::string_view name);
+  Participant* participant_by_id(std::uint64_t participant_id);
+  template <typename Work>
+  void on_room_worker(const Participant& participant, Work&& work);
+  // Events from the rooms' workers, on the control loop.
+  void on_audio_dtmf(std::uint64_t participant_id, char digit);
+  void on_audio_talking(std::uint64_t participant_id, bool talking);
+  void on_audio_prompt_done(std::uint64_t participant_id, std::uint64_t token);
   std::expected<std::string, sdp::NegotiationError> offer_for(Participant& participant);
   [[nodiscard]] sdp::OriginInfo next_origin(Participant& participant) const;
 
@@ -124,6 +189,12 @@ class ConferenceService final : public sip::CallListener {
   std::uint64_t next_participant_id_ = 1;
   std::unordered_map<sip::CallHandle, Participant> participants_;
   std::map<std::string, std::size_t, std::less<>> occupancy_;  // participants per room id
+  // Audio MCU.
+  AudioHooks audio_hooks_;
+  std::map<std::string, RoomAudio, std::less<>> room_audio_;
+  std::map<std::string, mixer::Clip, std::less<>> clips_;  // prompts and tones, made once
+  std::shared_ptr<mixer::AudioRoomListener> audio_events_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // posted events check it
 
   // Dial-out (conference/dial_out.cpp)
  public:

@@ -14,6 +14,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/asio_timer_queue.hpp"
@@ -23,6 +24,7 @@
 #include "media/dtls/dtls_context.hpp"
 #include "media/udp_port_pool.hpp"
 #include "media/worker/media_worker.hpp"
+#include "mixer/prompt_library.hpp"
 #include "server/config.hpp"
 #include "server/rest_host.hpp"
 #include "server/sip_traffic_metrics.hpp"
@@ -62,6 +64,7 @@ class ChorusServer {
 
   void make_dtls_identity();
   std::expected<void, std::string> start_rest();
+  void start_audio();  // loads the IVR prompts, gives the conference its audio hooks
   void register_metrics();
   void wait_for_signals();
   void wait_for_signals_again();
@@ -93,6 +96,8 @@ class ChorusServer {
   ControlCounts metrics_snapshot_;
   boost::asio::steady_timer metrics_timer_{io_};
   void refresh_metrics_snapshot();
+  // IVR prompts the conference plays; it reads them only while calls run, never at destruction.
+  std::optional<mixer::PromptLibrary> prompts_;
   std::unique_ptr<RestHost> rest_;  // after everything its handlers reach: destroyed before them
   bool ready_ = false;
   boost::asio::signal_set signals_{io_};

@@ -60,6 +60,9 @@ struct Config {
   // certificate is generated at start.
   std::string dtls_cert;
   std::string dtls_key;
+  // IVR prompts (mixer/prompts): a folder of audio files named after the prompts; empty: the
+  // ones the build spoke with espeak-ng.
+  std::string prompts_dir;
   std::chrono::milliseconds sip_t1{500};       // RFC 3261 §17.1.1.1: RTT estimate
   std::chrono::milliseconds sip_t2{4000};      // RFC 3261 §17.1.2.2: max non-INVITE retransmit interval
   std::chrono::milliseconds sip_t4{5000};      // RFC 3261 §17.1.2.2: max message lifetime in the network

@@ -119,6 +119,14 @@ Applied apply_pem_path(Config& config, std::string_view text) {
   return {};
 }
 
+Applied apply_prompts_dir(Config& config, std::string_view text) {
+  std::error_code ec;
+  if (has_nul(text) || (!text.empty() && !std::filesystem::is_directory(std::filesystem::path(text), ec)))
+    return std::unexpected("the path of an existing folder of prompt recordings");
+  config.prompts_dir = std::string(text);
+  return {};
+}
+
 // RFC 6750 §2.1: the token travels as `Authorization: Bearer <b64token>`, so it must fit that
 // grammar; 16 characters at least so it cannot be guessed in a few tries.
 constexpr std::size_t kMinAdminTokenLength = 16;
@@ -277,6 +285,9 @@ constexpr std::array kSettings{
                 &apply_pem_path<&Config::dtls_cert>, &show_text<&Config::dtls_cert>},
     SettingSpec{"dtls_key", "FILE", "PEM private key for dtls_cert", &apply_pem_path<&Config::dtls_key>,
                 &show_text<&Config::dtls_key>},
+    SettingSpec{"prompts_dir", "DIR",
+                "IVR prompt recordings, one audio file per prompt (default: the build's espeak-ng prompts)",
+                &apply_prompts_dir, &show_text<&Config::prompts_dir>},
     SettingSpec{"sip_t1", "MS", "RFC 3261 T1, round-trip estimate in milliseconds",
                 &apply_number<&Config::sip_t1, 1, 60000>, &show_number<&Config::sip_t1>},
     SettingSpec{"sip_t2", "MS", "RFC 3261 T2, longest retransmit interval in milliseconds (>= T1)",

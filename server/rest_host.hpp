@@ -64,6 +64,7 @@ class RestHost {
   [[nodiscard]] std::uint16_t port() const { return http_ ? http_->port() : 0; }
   [[nodiscard]] rest::MetricsRegistry& metrics() { return metrics_; }
   [[nodiscard]] conference::EventLog& events() { return events_; }
+  [[nodiscard]] conference::Store& store() { return *store_; }
   [[nodiscard]] const rest::AdminToken& admin_token() const { return admin_token_; }
 
  private:

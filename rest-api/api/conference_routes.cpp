@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "conference/room_lock.hpp"
 #include "rest-api/api/json_codec.hpp"
 #include "rest-api/problem.hpp"
 
@@ -28,7 +29,7 @@ json quality_json(const conference::Participant& p) {
               {"rtt_ms", quality->rtt ? json(static_cast<double>(quality->rtt->count()) / 1000.0) : json(nullptr)}};
 }
 
-json participant_json(const conference::Participant& p) {
+json participant_json(const ApiServices& services, const conference::Participant& p) {
   json codecs = json::array();
   for (const auto& stream : p.streams)
     if (stream.accepted) codecs.push_back(stream.codec.name + "/" + std::to_string(stream.codec.clock_rate));
@@ -40,6 +41,12 @@ json participant_json(const conference::Participant& p) {
               {"codecs", std::move(codecs)},
               {"encrypted", std::ranges::any_of(p.media, [](const auto& m) { return m.security.keying.index() != 0; })},
               {"joined_at", conference::format_rfc3339_utc(p.joined_at)},
+              {"moderator", p.moderator},
+              {"admitted", p.admitted},  // false while it enters the PIN
+              {"muted", p.muted},        // server-side, asked for by itself (*6) or the API
+              // Whether the others hear it: its own mute, or guests_muted for a guest.
+              {"audio_muted", services.conference.effectively_muted(p)},
+              {"talking", p.talking},
               {"quality", quality_json(p)}};
 }
 
@@ -50,6 +57,7 @@ json conference_json(const ApiServices& services, const std::string& room_id) {
            {"room_id", room_id},
            {"name", room ? room->name : std::string()},
            {"locked", room && room->locked},
+           {"guests_muted", services.conference.guests_muted(room_id)},
            {"participant_count", participants.size()}};
   if (!participants.empty()) out["started_at"] = conference::format_rfc3339_utc(participants.front()->joined_at);
   return out;
@@ -92,26 +100,16 @@ HttpResponse patch_conference(ApiServices& services, const RequestContext& conte
   if (!body->is_object()) return validation_failed({{"", "the body must be a JSON object"}});
   std::vector<FieldError> errors;
   for (const auto& [key, value] : body->items())
-    if (key != "locked") errors.push_back({key, "unknown or read-only field"});
-  if (body->contains("locked") && !(*body)["locked"].is_boolean())
-    errors.push_back({"locked", "must be true or false"});
+    if (key != "locked" && key != "guests_muted") errors.push_back({key, "unknown or read-only field"});
+  for (const char* field : {"locked", "guests_muted"})
+    if (body->contains(field) && !(*body)[field].is_boolean()) errors.push_back({field, "must be true or false"});
   if (!errors.empty()) return validation_failed(std::move(errors));
   if (body->contains("locked")) {
-    auto stored = services.store.get_room(id);
-    if (!stored) return not_found("room " + id + " is not in the store");
-    conference::Room room = *stored;
-    const bool locked = (*body)["locked"].get<bool>();
-    if (room.locked != locked) {
-      room.locked = locked;
-      auto version = services.store.update_room(room, stored->version);
-      if (!version) return internal_error("the store refused the update: " + version.error().message);
-      room.version = *version;
-      services.rooms.replace(room);
-      services.events.publish(
-          locked ? conference::event_type::kConferenceLocked : conference::event_type::kConferenceUnlocked,
-          json{{"conference_id", id}, {"room_id", id}});
-    }
+    auto changed = conference::set_room_locked(services.store, services.rooms, &services.events, id,
+                                               (*body)["locked"].get<bool>());
+    if (!changed) return internal_error(changed.error());
   }
+  if (body->contains("guests_muted")) services.conference.set_guests_muted(id, (*body)["guests_muted"].get<bool>());
   return HttpResponse::json(http::status::ok, conference_json(services, id));
 }
 
@@ -144,7 +142,7 @@ HttpResponse list_participants(ApiServices& services, const RequestContext& cont
       more = true;
       break;
     }
-    items.push_back(participant_json(*participant));
+    items.push_back(participant_json(services, *participant));
     last = participant->id;
   }
   return HttpResponse::json(
@@ -152,7 +150,9 @@ HttpResponse list_participants(ApiServices& services, const RequestContext& cont
       json{{"items", std::move(items)}, {"next_page_token", more ? json(std::to_string(last)) : json(nullptr)}});
 }
 
-HttpResponse kick_participant(ApiServices& services, const RequestContext& context) {
+// The participant {pid} of conference {id}, or the 404 to answer.
+std::expected<const conference::Participant*, HttpResponse> find_participant(ApiServices& services,
+                                                                             const RequestContext& context) {
   const std::string id(context.param("id"));
   const std::string_view pid = context.param("pid");
   std::uint64_t participant_id = 0;
@@ -161,9 +161,33 @@ HttpResponse kick_participant(ApiServices& services, const RequestContext& conte
                                                    ? services.conference.find_participant(participant_id)
                                                    : nullptr;
   if (!participant || participant->room_id != id)
-    return not_found("no participant " + std::string(pid) + " in conference " + id);
-  services.hang_up(participant->call, "removed by the API");
+    return std::unexpected(not_found("no participant " + std::string(pid) + " in conference " + id));
+  return participant;
+}
+
+HttpResponse kick_participant(ApiServices& services, const RequestContext& context) {
+  auto participant = find_participant(services, context);
+  if (!participant) return participant.error();
+  services.hang_up((*participant)->call, "removed by the API");
   return HttpResponse::empty(http::status::no_content);
+}
+
+// PATCH {"audio_muted": bool}: server-side mute; the participant's own *6 toggles the same flag.
+HttpResponse patch_participant(ApiServices& services, const RequestContext& context) {
+  auto participant = find_participant(services, context);
+  if (!participant) return participant.error();
+  auto body = parse_json_body(context);
+  if (!body) return body.error();
+  if (!body->is_object()) return validation_failed({{"", "the body must be a JSON object"}});
+  std::vector<FieldError> errors;
+  for (const auto& [key, value] : body->items())
+    if (key != "audio_muted") errors.push_back({key, "unknown or read-only field"});
+  if (body->contains("audio_muted") && !(*body)["audio_muted"].is_boolean())
+    errors.push_back({"audio_muted", "must be true or false"});
+  if (!errors.empty()) return validation_failed(std::move(errors));
+  if (body->contains("audio_muted"))
+    services.conference.set_participant_muted((*participant)->id, (*body)["audio_muted"].get<bool>());
+  return HttpResponse::json(http::status::ok, participant_json(services, **participant));
 }
 
 }  // namespace
@@ -179,6 +203,7 @@ void add_conference_routes(Router& router, ApiServices& services) {
   router.add(http::verb::patch, "/v1/conferences/{id}", moderate, bind(&patch_conference));
   router.add(http::verb::delete_, "/v1/conferences/{id}", moderate, bind(&end_conference));
   router.add(http::verb::get, "/v1/conferences/{id}/participants", read, bind(&list_participants));
+  router.add(http::verb::patch, "/v1/conferences/{id}/participants/{pid}", moderate, bind(&patch_participant));
   router.add(http::verb::delete_, "/v1/conferences/{id}/participants/{pid}", moderate, bind(&kick_participant));
 }
 

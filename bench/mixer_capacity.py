@@ -97,7 +97,17 @@ class LoadRun:
             self.command += ["--silence", args.silence]
         self.lines = queue.Queue()
         self.stderr = []
-        self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Its own session, so its own autogroup (CONFIG_SCHED_AUTOGROUP): in ours, with chorusd's many
+        # busy threads on the other CPU, CFS would give the group's share on the generator's CPU almost
+        # wholly away (a group's weight is split by where its load is) and the generator would starve.
+        self.proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     start_new_session=True)
+        if args.nice:
+            try:
+                with open(f"/proc/{self.proc.pid}/autogroup", "w") as f:
+                    f.write(str(args.nice))
+            except OSError:
+                pass  # no autogroups, or not root: plain nice still applies
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 

@@ -27,7 +27,10 @@ struct CallInfo {
 };
 
 // The decision about a new INVITE. status 200 accepts with `sdp` (an answer when the INVITE had an
-// offer, else our offer); any 3xx–6xx rejects the call with that status.
+// offer, else our offer); any 3xx–6xx rejects the call with that status. status 183 (only for an
+// INVITE with an offer; `sdp` is the answer) is early media (RFC 3960 §3): the UA sends 183 Session
+// Progress with the answer, unreliably (no 100rel, RFC 3261 §13.3.1.1), and the call stays early
+// until UserAgent::reject_after_early_media sends its final non-2xx. Any other status is sent as 500.
 struct CallDecision {
   int status = 200;
   std::string reason;
@@ -58,8 +61,9 @@ class CallListener {
   virtual std::string on_offer_requested(CallHandle call) = 0;
   // DTMF from SIP INFO (application/dtmf-relay or application/dtmf).
   virtual void on_dtmf(CallHandle call, char digit, int duration_ms) = 0;
-  // The call is over: BYE from either side, CANCEL, no ACK, session timer expiry, shutdown.
-  // Called exactly once for each call that on_incoming_call accepted (status 2xx).
+  // The call is over: BYE from either side, CANCEL, no ACK, session timer expiry, shutdown; for an
+  // early call also its final response (ours, or the UA's after early_media_timeout).
+  // Called exactly once for each call that on_incoming_call accepted (status 2xx or 183).
   virtual void on_call_ended(CallHandle call, std::string_view reason) = 0;
 
   // Dial-out (UserAgent::dial, RFC 3261 §13.2). The callee answered 2xx; `sdp` is its answer to our

@@ -17,6 +17,7 @@ UserAgent::~UserAgent() {
     timers_.cancel(call->retransmit_timer);
     timers_.cancel(call->ack_timer);
     timers_.cancel(call->session_timer);
+    timers_.cancel(call->early_timer);
   }
   for (auto& [handle, outgoing] : outgoing_) timers_.cancel(outgoing->no_answer_timer);
 }
@@ -71,6 +72,10 @@ void UserAgent::on_request(TransactionId id, const SipMessage& request, const Pe
       respond(id, request, 481, "Call/Transaction Does Not Exist");
       return;
     }
+    if (call->phase == Call::Phase::kEarly) {
+      on_early_request(id, request, *call);
+      return;
+    }
     on_in_dialog_request(id, request, source, *call);
     return;
   }
@@ -117,6 +122,10 @@ void UserAgent::on_new_invite(TransactionId id, const SipMessage& invite, const 
 
   CallDecision decision = listener_.on_incoming_call(info, invite, offer);
   const std::string& to_tag = call->dialog.id().local_tag;
+  if (decision.status == 183 && offer && !decision.sdp.empty()) {
+    answer_early(id, invite, source, std::move(call), std::move(decision));
+    return;
+  }
   if (decision.status < 200 || decision.status >= 300) {
     const int status = decision.status < 200 ? 500 : decision.status;
     CHORUS_LOG(kInfo, "sip", "call rejected", {"call_id", invite.call_id}, {"user", info.request_user},
@@ -200,13 +209,21 @@ void UserAgent::on_ack(const SipMessage& ack, const PeerAddress&) {
   apply_session_timer(*call, call->session);
 }
 
-void UserAgent::on_cancel(TransactionId, const SipMessage& cancel) {
-  // INVITEs are answered as they arrive, so a CANCEL only ever meets a finished INVITE; the
-  // transaction layer has answered the CANCEL (§9.2). Nothing of the call changes.
+void UserAgent::on_cancel(TransactionId invite, const SipMessage& cancel) {
+  // The transaction layer has answered the CANCEL 200 (§9.2). Only an early call's INVITE is still
+  // pending (every other INVITE is answered as it arrives): it gets 487 and the call ends.
+  if (Call* call = find_early_call(invite)) {
+    finish_early(call->handle, 487, "Request Terminated", {}, "CANCEL from caller");
+    return;
+  }
   CHORUS_LOG(kDebug, "sip", "CANCEL after the final response", {"call_id", cancel.call_id});
 }
 
-void UserAgent::on_server_transaction_ended(TransactionId, bool) {}
+void UserAgent::on_server_transaction_ended(TransactionId id, bool) {
+  // An early call's INVITE transaction ends before its final response only when the transport
+  // failed (§17.2.4): nothing more can be sent, the call is over.
+  if (Call* call = find_early_call(id)) finish_early(call->handle, 0, {}, {}, "transport failure");
+}
 
 void UserAgent::on_stray_response(const SipMessage& response, const PeerAddress&) {
   // §13.2.2.4: a retransmitted 2xx to our re-INVITE gets the same ACK again.
@@ -231,7 +248,13 @@ void UserAgent::shutdown() {
   std::vector<CallHandle> handles;
   handles.reserve(calls_.size());
   for (const auto& [handle, call] : calls_) handles.push_back(handle);
-  for (CallHandle handle : handles) end_call(handle, "server shutting down", true);
+  for (CallHandle handle : handles) {
+    const Call* call = find_call(handle);
+    if (call && call->phase == Call::Phase::kEarly)
+      finish_early(handle, 503, "Shutting Down", {{"Retry-After", "30"}}, "server shutting down");
+    else
+      end_call(handle, "server shutting down", true);
+  }
   handles.clear();
   for (const auto& [handle, outgoing] : outgoing_) handles.push_back(handle);
   for (CallHandle handle : handles) cancel_outgoing(handle, 487, "server shutting down");
@@ -240,6 +263,10 @@ void UserAgent::shutdown() {
 void UserAgent::end_call(CallHandle handle, std::string_view reason, bool send_bye) {
   auto it = calls_.find(handle);
   if (it == calls_.end()) return;
+  if (it->second->phase == Call::Phase::kEarly) {  // §15: no BYE before the 2xx; a final response
+    finish_early(handle, send_bye ? 480 : 0, "Temporarily Unavailable", {}, reason);
+    return;
+  }
   std::unique_ptr<Call> call = std::move(it->second);
   calls_.erase(it);
   calls_by_dialog_.erase(call->dialog.id().key());

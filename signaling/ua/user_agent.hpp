@@ -5,6 +5,10 @@
 // sent as the final response; the 2xx is retransmitted until the ACK (§13.3.1.4) and a BYE is sent
 // when none comes; BYE either way ends the call; re-INVITE and UPDATE carry new offers (RFC 3311);
 // INFO carries DTMF; OPTIONS reports capabilities; session timers (RFC 4028) end dead calls.
+// Early media (user_agent_early.cpp, RFC 3960 §3 gateway model): a decision of 183 answers with a
+// 183 Session Progress carrying the SDP answer; media flows while the call is early, and the
+// listener later ends it with a final non-2xx (reject_after_early_media), or CANCEL (487) or BYE
+// from the caller, or early_media_timeout (480) does.
 // Dial-out (dial(), §13.2): an INVITE as a UAC, 1xx tolerated, the 2xx ACKed by the dialog
 // (§13.2.2.4, re-ACKed when retransmitted) and turned into a call, CANCEL after no_answer_timeout.
 //
@@ -16,7 +20,9 @@
 #include <expected>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "common/timer_queue.hpp"
 #include "signaling/dialog/dialog.hpp"
@@ -34,6 +40,9 @@ struct UserAgentConfig {
   SessionTimerPolicy session_timer;
   // Dial-out: an INVITE with no final response by then is CANCELled (RFC 3261 §9.1) and fails 408.
   Millis no_answer_timeout{60'000};
+  // Early media: a call answered 183 gets its final response by then, or a 480 from the UA itself
+  // (the INVITE's transaction has no timer in Proceeding; Timer C is a proxy's, RFC 3261 §16.6).
+  Millis early_media_timeout{30'000};
 };
 
 class UserAgent final : public TransactionUser {
@@ -52,6 +61,12 @@ class UserAgent final : public TransactionUser {
 
   // Ends a call from our side with BYE (§15.1.1). The listener hears on_call_ended. false: unknown call.
   bool hang_up(CallHandle call, std::string_view reason);
+  // Ends a call answered with early media (183) by sending the INVITE's final response: `status`
+  // 300–699 with `reason` and `headers` (e.g. Warning). The transaction absorbs its ACK (§17.2.1);
+  // the listener hears on_call_ended. false: unknown call, a call past its early phase, or a bad
+  // status (nothing is sent). hang_up() on an early call sends 480.
+  bool reject_after_early_media(CallHandle call, int status, std::string_view reason = {},
+                                const std::vector<Header>& headers = {});
   // Stops taking calls (new INVITEs get 503) and hangs up every call.
   void shutdown();
   [[nodiscard]] bool shutting_down() const { return shutting_down_; }
@@ -80,6 +95,14 @@ class UserAgent final : public TransactionUser {
 
   // §13.3.1.4: send a 2xx to an INVITE and keep it until the ACK.
   void send_invite_2xx(TransactionId id, Call& call, SipMessage response, const PeerAddress& source);
+  // Early media (user_agent_early.cpp).
+  void answer_early(TransactionId id, const SipMessage& invite, const PeerAddress& source, std::unique_ptr<Call> call,
+                    CallDecision decision);
+  // Ends an early call: the final response `status` (0: none can be sent), then on_call_ended.
+  void finish_early(CallHandle handle, int status, std::string_view reason, const std::vector<Header>& headers,
+                    std::string_view why);
+  void on_early_request(TransactionId id, const SipMessage& request, Call& call);
+  Call* find_early_call(TransactionId invite_transaction);
   void retransmit_2xx(CallHandle handle);
   void respond(TransactionId id, const SipMessage& request, int status, std::string_view reason = {},
                const std::vector<Header>& extra = {}, std::string_view to_tag = {});

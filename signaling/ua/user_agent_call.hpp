@@ -8,7 +8,8 @@
 namespace chorus::sip {
 
 struct UserAgent::Call {
-  enum class Phase : std::uint8_t { kWaitingAck, kConfirmed };
+  // kEarly: answered 183 with early media (RFC 3960 §3), the final response still ours to send.
+  enum class Phase : std::uint8_t { kEarly, kWaitingAck, kConfirmed };
 
   CallHandle handle = 0;
   Dialog dialog;
@@ -31,6 +32,12 @@ struct UserAgent::Call {
 
   SessionTimerOutcome session;
   TimerQueue::TimerId session_timer = TimerQueue::kNoTimer;
+
+  // Early media (user_agent_early.cpp): the INVITE and its server transaction, which stays in
+  // Proceeding until the final response, and the bound on how long that may take.
+  TransactionId invite_transaction = 0;
+  std::optional<SipMessage> early_invite;
+  TimerQueue::TimerId early_timer = TimerQueue::kNoTimer;
 };
 
 }  // namespace chorus::sip

@@ -98,6 +98,29 @@ std::expected<void, std::string> ChorusServer::start() {
   return {};
 }
 
+void ChorusServer::start_audio() {
+  const std::filesystem::path dir =
+      config_.prompts_dir.empty() ? mixer::default_prompts_dir() : std::filesystem::path(config_.prompts_dir);
+  auto prompts = mixer::PromptLibrary::load(dir, mixer::kStandardPrompts);
+  if (prompts) {
+    prompts_ = std::move(*prompts);
+    CHORUS_LOG(kInfo, "server", "prompts loaded", {"dir", dir.string()}, {"count", prompts_->size()});
+  } else {  // PIN rooms still work, silently
+    CHORUS_LOG(kError, "server", "prompts not loaded: callers hear no prompts", {"dir", dir.string()},
+               {"error", prompts.error()});
+  }
+  conference::ConferenceService::AudioHooks hooks;
+  hooks.post_to_control = [this](std::function<void()> work) { boost::asio::post(io_, std::move(work)); };
+  hooks.hang_up = [this](sip::CallHandle call, std::string_view reason) { return user_agent_->hang_up(call, reason); };
+  hooks.reject_early = [this](sip::CallHandle call, int status, std::string_view reason,
+                              const std::vector<sip::Header>& headers) {
+    return user_agent_->reject_after_early_media(call, status, reason, headers);
+  };
+  hooks.prompts = prompts_ ? &*prompts_ : nullptr;
+  hooks.store = &rest_->store();
+  conference_->set_audio_hooks(std::move(hooks));
+}
+
 std::expected<void, std::string> ChorusServer::start_rest() {
   RestHostConfig rest;
   rest.data_dir = config_.data_dir;
@@ -113,6 +136,7 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   auto host = RestHost::open(std::move(rest), io_, rooms_, *conference_, std::move(hooks));
   if (!host) return std::unexpected(host.error());
   rest_ = std::move(*host);
+  start_audio();
   sip_metrics_.attach(rest_->metrics());
   register_metrics();
   refresh_metrics_snapshot();
@@ -135,8 +159,11 @@ void ChorusServer::register_metrics() {
   auto& srtp_auth = m.gauge("chorus_srtp_failures", "SRTP/SRTCP packets dropped", {{"reason", "auth"}});
   auto& srtp_replay = m.gauge("chorus_srtp_failures", "SRTP/SRTCP packets dropped", {{"reason", "replay"}});
   auto& sessions = m.gauge("chorus_media_sessions", "Media sessions on the workers");
+  auto& mixer_frames = m.counter("chorus_mixer_frames_total", "20 ms audio frames the MCU sent to listeners");
+  auto& mixer_late =
+      m.counter("chorus_mixer_late_frames_total", "MCU frames sent more than 10 ms after their 20 ms tick was due");
   m.on_collect([this, &calls, &server_tx, &client_tx, &rooms, &active, &mcu, &sfu, &rtp_in, &rtp_out, &srtp_auth,
-                &srtp_replay, &sessions] {
+                &srtp_replay, &sessions, &mixer_frames, &mixer_late] {
     // Runs on the REST thread: the media counters are atomics; the control-loop counts are read
     // racily as plain integers, which a scrape tolerates (they are gauges of the moment).
     const auto media = workers_->counters();
@@ -145,6 +172,9 @@ void ChorusServer::register_metrics() {
     srtp_auth.set(static_cast<double>(media.dropped_auth));
     srtp_replay.set(static_cast<double>(media.dropped_replay));
     sessions.set(static_cast<double>(media.sessions));
+    // The workers' counters only grow; the registry's counters follow them (collects are serial).
+    mixer_frames.inc(media.mixer_frames - std::min(media.mixer_frames, mixer_frames.value()));
+    mixer_late.inc(media.mixer_frames_late - std::min(media.mixer_frames_late, mixer_late.value()));
     calls.set(static_cast<double>(metrics_snapshot_.calls.load()));
     server_tx.set(static_cast<double>(metrics_snapshot_.server_transactions.load()));
     client_tx.set(static_cast<double>(metrics_snapshot_.client_transactions.load()));
@@ -199,7 +229,8 @@ void ChorusServer::log_status() const {
              {"media_dropped_malformed", media.dropped_malformed}, {"media_dropped_send", media.dropped_send},
              {"media_dropped_unroutable", media.dropped_unroutable}, {"media_dtls_connected", media.dtls_connected},
              {"media_dtls_failed", media.dtls_failed}, {"media_stun_answered", media.stun_answered},
-             {"media_source_changes", media.source_changes}, {"media_sessions", media.sessions});
+             {"media_source_changes", media.source_changes}, {"media_sessions", media.sessions},
+             {"mixer_frames", media.mixer_frames}, {"mixer_frames_late", media.mixer_frames_late});
 }
 
 void ChorusServer::wait_for_signals() {

@@ -146,12 +146,12 @@ class LoadRun:
             self.proc.wait(timeout=10)
 
 
-def start_server(args, workdir):
+def make_server(args, workdir):
     server = bs.Chorusd(args.chorusd, workdir, cpu=args.server_cpu, extra_args=["--workers", "1"],
                         log_level=args.log_level, rtp_ports=args.rtp_ports, nice=args.nice)
     server.http_port = bs.free_port()
     server.command[server.command.index("--http-port") + 1] = str(server.http_port)  # bench_support asks for none
-    return server.start()
+    return server
 
 
 def run_one(args, n):
@@ -160,7 +160,8 @@ def run_one(args, n):
     server = None
     load = None
     try:
-        server = start_server(args, workdir)
+        server = make_server(args, workdir)
+        server.start()
         load = LoadRun(args, server.sip_port, n)
         # Each call settles within 5 s of its INVITE, 50 INVITEs outstanding at once.
         if not load.wait_line("mixer_load: media start", 5 * (n // 50 + 2) + 15):
@@ -174,7 +175,7 @@ def run_one(args, n):
         after = snapshot(server)
         result = load.result(timeout_s=args.seconds + 5 * (n // 50 + 2) + 30)
     except Exception:
-        if server is not None:
+        if server is not None and os.path.exists(server.log_path):
             with open(server.log_path, errors="replace") as f:
                 print("mixer_capacity: chorusd log tail:\n" + "".join(f.readlines()[-20:]), file=sys.stderr)
         raise

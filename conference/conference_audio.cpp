@@ -41,6 +41,8 @@ std::optional<mixer::AudioMemberSpec> member_spec(const Participant& participant
 
 constexpr std::uint64_t kGoodbyeToken = 1;   // on_prompt_done: hang up now
 constexpr std::uint64_t kRepromptToken = 2;  // on_prompt_done: ask for the PIN again
+// on_prompt_done: the early call gets its 480 (meeting_not_started.cpp).
+constexpr std::uint64_t kNotStartedToken = 3;
 
 }  // namespace
 
@@ -118,6 +120,10 @@ media::SinkFactory ConferenceService::audio_sink(Participant& participant, const
 
 void ConferenceService::start_audio(Participant& participant) {
   if (!participant.in_audio_room) return;
+  if (participant.early) {  // held in early media (meeting_not_started.cpp)
+    play(participant, "meeting_not_started", kNotStartedToken);
+    return;
+  }
   if (!participant.admitted) {
     play(participant, "enter_pin");
     return;
@@ -325,6 +331,10 @@ void ConferenceService::on_audio_talking(std::uint64_t participant_id, bool talk
 }
 
 void ConferenceService::on_audio_prompt_done(std::uint64_t participant_id, std::uint64_t token) {
+  if (token == kNotStartedToken) {
+    on_not_started_played(participant_id);
+    return;
+  }
   Participant* participant = participant_by_id(participant_id);
   if (participant == nullptr) return;
   if (token == kGoodbyeToken && audio_hooks_.hang_up) {

@@ -153,11 +153,10 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
   if (!room) return {404, "Room Not Found", {}, {}};
   if (participants_in(room->id) >= room->max_participants) return {486, "Room Full", {}, {}};
   if (room->locked) return {403, "Conference Locked", {}, {}};
-  // A room with meetings opens only inside an occurrence's join window. Callers get 480 with a
-  // Warning (the spoken "this meeting has not started" comes with the audio engine).
+  // A room with meetings opens only inside an occurrence's join window (meeting_not_started.cpp).
   if (calendar_ && calendar_->has_meetings(room->id) &&
       !calendar_->open_window(room->id, std::chrono::system_clock::now()))
-    return {480, "Meeting Not Started", {}, {{"Warning", "399 chorus \"This meeting has not started\""}}};
+    return answer_not_started(call, *room, offer_text);
 
   Participant participant;
   participant.id = next_participant_id_++;
@@ -339,6 +338,7 @@ void ConferenceService::on_dtmf(sip::CallHandle call, char digit, int duration_m
 }
 
 void ConferenceService::on_call_ended(sip::CallHandle call, std::string_view reason) {
+  if (end_early(call)) return;
   auto it = participants_.find(call);
   if (it == participants_.end()) return;
   CHORUS_LOG(kInfo, "conference", "participant left", {"room", it->second.room_id}, {"call_id", it->second.call_id},

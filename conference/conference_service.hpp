@@ -73,6 +73,7 @@ struct Participant {
   bool muted = false;          // server-side mute asked for by itself (*6) or the API
   bool talking = false;        // as the mixer last reported
   bool leaving = false;        // the goodbye prompt plays; BYE when it ends
+  bool early = false;          // outside the meeting window: hears "not started" over early media, then 480
   std::optional<PinEntry> pin;
   KeypadControls keypad{false};
 };
@@ -107,6 +108,10 @@ class ConferenceService final : public sip::CallListener {
     std::function<bool(sip::CallHandle, std::string_view reason)> hang_up;
     const mixer::PromptLibrary* prompts = nullptr;
     Store* store = nullptr;
+    // Sends the final response to a call answered with early media (sip::UserAgent::
+    // reject_after_early_media). Unset: callers outside a meeting window get 480 at once.
+    std::function<bool(sip::CallHandle, int status, std::string_view reason, const std::vector<sip::Header>&)>
+        reject_early;
   };
   void set_audio_hooks(AudioHooks hooks);
   // Server-side mute of one participant (REST PATCH audio_muted); false for an unknown id.
@@ -195,6 +200,15 @@ class ConferenceService final : public sip::CallListener {
   std::map<std::string, mixer::Clip, std::less<>> clips_;  // prompts and tones, made once
   std::shared_ptr<mixer::AudioRoomListener> audio_events_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // posted events check it
+
+  // Outside every meeting window (conference/meeting_not_started.cpp): the caller with audio hears
+  // "this meeting has not started" over early media (183), then gets 480; others get 480 at once.
+  sip::CallDecision answer_not_started(const sip::CallInfo& call, const Room& room,
+                                       const std::optional<std::string>& offer_text);
+  void on_not_started_played(std::uint64_t participant_id);
+  // on_call_ended of an early call: releases its media. false: not an early call.
+  bool end_early(sip::CallHandle call);
+  std::unordered_map<sip::CallHandle, Participant> early_;  // held in early media: not in any room
 
   // Dial-out (conference/dial_out.cpp)
  public:

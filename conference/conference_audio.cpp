@@ -41,6 +41,7 @@ std::optional<mixer::AudioMemberSpec> member_spec(const Participant& participant
 
 constexpr std::uint64_t kGoodbyeToken = 1;   // on_prompt_done: hang up now
 constexpr std::uint64_t kRepromptToken = 2;  // on_prompt_done: ask for the PIN again
+constexpr std::uint64_t kWaitingToken = 4;   // on_prompt_done: still no moderator, say it again
 // on_prompt_done: the early call gets its 480 (meeting_not_started.cpp).
 constexpr std::uint64_t kNotStartedToken = 3;
 
@@ -131,9 +132,34 @@ void ConferenceService::start_audio(Participant& participant) {
   admit(participant);
 }
 
+bool ConferenceService::must_wait_for_moderator(const Participant& participant) const {
+  const Room* room = rooms_.find_by_dial_string(participant.room_id);
+  if (participant.moderator || room == nullptr || !room->wait_for_moderator || room->moderator_pin.empty())
+    return false;
+  return std::ranges::none_of(participants_, [&](const auto& entry) {
+    const Participant& other = entry.second;
+    return other.room_id == participant.room_id && other.moderator && other.admitted && other.in_audio_room;
+  });
+}
+
+void ConferenceService::release_waiting_guests(std::string_view room_id) {
+  for (auto& [call, participant] : participants_) {
+    if (participant.room_id != room_id || !participant.waiting) continue;
+    participant.waiting = false;
+    admit(participant);
+  }
+}
+
 void ConferenceService::admit(Participant& participant) {
-  participant.admitted = true;
   participant.pin.reset();
+  if (must_wait_for_moderator(participant)) {
+    participant.waiting = true;
+    const auto id = static_cast<mixer::ParticipantId>(participant.id);
+    on_room_worker(participant, [id](mixer::AudioRoom& room) { room.stop_prompts(id); });
+    play(participant, "waiting_for_moderator", kWaitingToken);
+    return;
+  }
+  participant.admitted = true;
   participant.keypad.set_moderator(participant.moderator);
   const bool muted = effectively_muted(participant);
   on_room_worker(participant, [id = static_cast<mixer::ParticipantId>(participant.id), muted](mixer::AudioRoom& room) {
@@ -149,6 +175,7 @@ void ConferenceService::admit(Participant& participant) {
     play(participant, "first_participant");
   else
     announce(participant.room_id, mixer::Tone::kJoin);
+  if (participant.moderator) release_waiting_guests(participant.room_id);
 }
 
 void ConferenceService::leave_audio(Participant& participant) {
@@ -341,6 +368,8 @@ void ConferenceService::on_audio_prompt_done(std::uint64_t participant_id, std::
     audio_hooks_.hang_up(participant->call, "PIN failed");
   } else if (token == kRepromptToken && !participant->admitted && !participant->leaving) {
     play(*participant, "enter_pin");
+  } else if (token == kWaitingToken && participant->waiting && prompt_clip("waiting_for_moderator")) {
+    play(*participant, "waiting_for_moderator", kWaitingToken);
   }
 }
 

@@ -73,6 +73,7 @@ struct Participant {
   bool muted = false;          // server-side mute asked for by itself (*6) or the API
   bool talking = false;        // as the mixer last reported
   bool leaving = false;        // the goodbye prompt plays; BYE when it ends
+  bool waiting = false;        // a guest past its PIN, held until a moderator joins (Room::wait_for_moderator)
   bool early = false;          // outside the meeting window: hears "not started" over early media, then 480
   std::optional<PinEntry> pin;
   KeypadControls keypad{false};
@@ -167,6 +168,9 @@ class ConferenceService final : public sip::CallListener {
   void handle_pin_digit(Participant& participant, char digit);
   void handle_keypad(Participant& participant, KeypadCommand command);
   void admit(Participant& participant);
+  // A guest of a room that waits for its moderator, while none is in: held with the waiting prompt.
+  [[nodiscard]] bool must_wait_for_moderator(const Participant& participant) const;
+  void release_waiting_guests(std::string_view room_id);
   void apply_mute(const Participant& participant);
   void play(const Participant& participant, std::string_view prompt, std::uint64_t token = 0);
   void play_tone(const Participant& participant, mixer::Tone tone);

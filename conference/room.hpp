@@ -34,6 +34,8 @@ struct Room {
   std::string moderator_pin;   // moderators' PIN, empty: none
   std::string default_layout;  // video layout name for the MCU, empty: the engine's default
   bool locked = false;         // a locked room admits no new participant
+  // Guests who entered their PIN wait (hearing "please wait…") until a moderator has joined.
+  bool wait_for_moderator = false;
   std::chrono::system_clock::time_point created_at{};
   std::uint64_t version = 1;  // bumped by every change; the REST ETag
 };

@@ -75,8 +75,14 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, id);
 )sql";
 
+// v2: a room can hold its guests until a moderator joins (issue 4).
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE rooms ADD COLUMN wait_for_moderator INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
+    {2, kSchemaV2},
 };
 
 SqliteResult<int> current_version(Connection& connection) {

@@ -37,10 +37,11 @@ StoreResult<Room> read_room(const Query& row) {
   room.locked = row.int64(10) != 0;
   room.created_at = sqlite::from_micros(row.int64(11));
   room.version = static_cast<std::uint64_t>(row.int64(12));
+  room.wait_for_moderator = row.int64(13) != 0;
   return room;
 }
 
-// ?1 id … ?11 locked, as in the INSERT and UPDATE below.
+// ?1 id … ?11 locked, ?14 wait_for_moderator, as in the INSERT and UPDATE below.
 void bind_room_fields(Query& query, const Room& room) {
   // A room without a number stores NULL, so that any number of rooms can go without one.
   query.bind(1, room.id)
@@ -54,7 +55,8 @@ void bind_room_fields(Query& query, const Room& room) {
       .bind(8, room.pin)
       .bind(9, room.moderator_pin)
       .bind(10, room.default_layout)
-      .bind(11, std::int64_t{room.locked ? 1 : 0});
+      .bind(11, std::int64_t{room.locked ? 1 : 0})
+      .bind(14, std::int64_t{room.wait_for_moderator ? 1 : 0});
 }
 
 StoreResult<MeetingRecord> read_meeting(const Query& row) {
@@ -109,10 +111,11 @@ StoreResult<void> bind_meeting_fields(Query& query, const MeetingRecord& meeting
 
 constexpr std::string_view kSelectRoom =
     "SELECT id, dial_in_number, name, mode, max_participants, encryption, engine, pin, moderator_pin,"
-    " default_layout, locked, created_at_us, version FROM rooms WHERE id = ?1";
+    " default_layout, locked, created_at_us, version, wait_for_moderator FROM rooms WHERE id = ?1";
 constexpr std::string_view kListRooms =
     "SELECT id, dial_in_number, name, mode, max_participants, encryption, engine, pin, moderator_pin,"
-    " default_layout, locked, created_at_us, version FROM rooms WHERE id > ?1 ORDER BY id LIMIT ?2";
+    " default_layout, locked, created_at_us, version, wait_for_moderator FROM rooms WHERE id > ?1 ORDER BY id"
+    " LIMIT ?2";
 constexpr std::string_view kRoomVersion = "SELECT version FROM rooms WHERE id = ?1";
 
 constexpr std::string_view kSelectMeeting =
@@ -213,8 +216,8 @@ StoreResult<Room> SqliteStore::create_room(const Room& room) {
   if (auto free = check_room_dial_strings(room, false); !free) return std::unexpected(std::move(free.error()));
   auto query = db_->query(
       "INSERT INTO rooms (id, dial_in_number, name, mode, max_participants, encryption, engine, pin,"
-      " moderator_pin, default_layout, locked, created_at_us, version)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+      " moderator_pin, default_layout, locked, created_at_us, version, wait_for_moderator)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
   if (!query) return fail(query.error(), "create room");
   bind_room_fields(*query, room);
   query->bind(12, sqlite::to_micros(room.created_at)).bind(13, std::int64_t{1});
@@ -248,8 +251,8 @@ StoreResult<std::uint64_t> SqliteStore::update_room(const Room& room, std::uint6
   if (auto free = check_room_dial_strings(room, true); !free) return std::unexpected(std::move(free.error()));
   auto query = db_->query(
       "UPDATE rooms SET dial_in_number = ?2, name = ?3, mode = ?4, max_participants = ?5, encryption = ?6,"
-      " engine = ?7, pin = ?8, moderator_pin = ?9, default_layout = ?10, locked = ?11, version = version + 1"
-      " WHERE id = ?1");
+      " engine = ?7, pin = ?8, moderator_pin = ?9, default_layout = ?10, locked = ?11,"
+      " wait_for_moderator = ?14, version = version + 1 WHERE id = ?1");
   if (!query) return fail(query.error(), "update room");
   bind_room_fields(*query, room);
   if (auto done = query->run(); !done) return fail(done.error(), "update room");

@@ -198,6 +198,12 @@ bool apply_room_member(std::string_view key, const json& value, conf::Room& room
     } else {
       member.fail("locked must be true or false");
     }
+  } else if (key == "wait_for_moderator") {
+    if (value.is_boolean()) {
+      room.wait_for_moderator = value.get<bool>();
+    } else {
+      member.fail("wait_for_moderator must be true or false");
+    }
   } else {
     return false;
   }
@@ -448,6 +454,7 @@ json room_to_json(const conf::Room& room, std::string_view sip_host, bool with_p
       {"encryption", room.encryption == conf::RoomEncryption::kRequired ? "required" : "optional"},
       {"default_layout", optional_text(room.default_layout)},
       {"locked", room.locked},
+      {"wait_for_moderator", room.wait_for_moderator},
       {"created_at", format_rfc3339(room.created_at)},
       {"version", room.version},
   };

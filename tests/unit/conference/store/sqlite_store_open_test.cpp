@@ -143,6 +143,29 @@ TEST(SqliteMigrations, LaterMigrationsApplyOnTopOfEarlierOnes) {
   EXPECT_EQ(*version, 2);
 }
 
+// The store's own schema: a database written by a v1 build keeps its rooms when v2 adds
+// rooms.wait_for_moderator (off for every existing room).
+TEST(SqliteMigrations, V1RoomsSurviveTheWaitForModeratorColumn) {
+  TempDir dir;
+  const std::string path = (dir.path() / "chorus.db").string();
+  {
+    auto db = connect(path);
+    ASSERT_NE(db, nullptr);
+    auto version = sqlite::migrate(*db, sqlite::store_migrations().first(1));
+    ASSERT_TRUE(version.has_value()) << version.error().message;
+    ASSERT_TRUE(db->exec("INSERT INTO rooms VALUES ('old', '3000', 'Old', 'mcu', 10, 'optional', 'mixer', '',"
+                         " '', '', 0, 1, 1)")
+                    .has_value());
+  }
+  auto store = SqliteStore::open(path);
+  ASSERT_TRUE(store.has_value()) << store.error();
+  EXPECT_GE((*store)->schema_version(), 2);
+  auto room = (*store)->get_room("old");
+  ASSERT_TRUE(room.has_value()) << room.error().message;
+  EXPECT_EQ(room->dial_in_number, "3000");
+  EXPECT_FALSE(room->wait_for_moderator);
+}
+
 TEST(SqliteMigrations, AFailingMigrationLeavesThePreviousSchema) {
   TempDir dir;
   auto db = connect((dir.path() / "m.db").string());

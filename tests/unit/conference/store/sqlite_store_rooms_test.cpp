@@ -20,6 +20,7 @@ void expect_same_fields(const Room& actual, const Room& expected) {
   EXPECT_EQ(actual.moderator_pin, expected.moderator_pin);
   EXPECT_EQ(actual.default_layout, expected.default_layout);
   EXPECT_EQ(actual.locked, expected.locked);
+  EXPECT_EQ(actual.wait_for_moderator, expected.wait_for_moderator);
   EXPECT_EQ(actual.created_at, expected.created_at);
 }
 

@@ -37,6 +37,7 @@ inline Room sample_room(const std::string& id, const std::string& number) {
   room.moderator_pin = "9876";
   room.default_layout = "speaker";
   room.locked = true;
+  room.wait_for_moderator = true;
   room.created_at = sample_time();
   room.version = 17;  // the store ignores it on create
   return room;

@@ -82,7 +82,7 @@ TEST(RoomJson, CreateAppliesEveryWritableMember) {
   const json body = {{"id", "board"},          {"name", "Board room"},      {"dial_in_number", "4711"},
                      {"pin", "1234"},          {"moderator_pin", "987654"}, {"mode", "sfu"},
                      {"max_participants", 25}, {"encryption", "required"},  {"default_layout", "speaker"},
-                     {"locked", true}};
+                     {"locked", true},         {"wait_for_moderator", true}};
   EXPECT_TRUE(apply_room_json(body, room, true).empty());
   EXPECT_EQ(room.id, "board");
   EXPECT_EQ(room.name, "Board room");
@@ -94,8 +94,10 @@ TEST(RoomJson, CreateAppliesEveryWritableMember) {
   EXPECT_EQ(room.encryption, conference::RoomEncryption::kRequired);
   EXPECT_EQ(room.default_layout, "speaker");
   EXPECT_TRUE(room.locked);
+  EXPECT_TRUE(room.wait_for_moderator);
 
   const json out = room_to_json(room, "conf.example.org");
+  EXPECT_EQ(out["wait_for_moderator"], true);
   EXPECT_EQ(out["sip_uri"], "sip:board@conf.example.org");
   EXPECT_EQ(out["pin"], "1234");
   EXPECT_EQ(out["mode"], "sfu");
@@ -108,11 +110,11 @@ TEST(RoomJson, CollectsEveryErrorAsAJsonPointer) {
   const json body = {
       {"id", "has space"},        {"dial_in_number", "12"}, {"pin", "12a4"},   {"mode", "p2p"},
       {"max_participants", 1001}, {"encryption", true},     {"locked", "yes"}, {"default_layout", std::string(65, 'x')},
-      {"colour", "red"},          {"sip_uri", "sip:x@y"},   {"a/b~c", 1}};
+      {"colour", "red"},          {"sip_uri", "sip:x@y"},   {"a/b~c", 1},      {"wait_for_moderator", 1}};
   const auto errors = apply_room_json(body, room, true);
-  EXPECT_THAT(fields_of(errors),
-              UnorderedElementsAre("/id", "/dial_in_number", "/pin", "/mode", "/max_participants", "/encryption",
-                                   "/locked", "/default_layout", "/colour", "/sip_uri", "/a~1b~0c", "/name"));
+  EXPECT_THAT(fields_of(errors), UnorderedElementsAre("/id", "/dial_in_number", "/pin", "/mode", "/max_participants",
+                                                      "/encryption", "/locked", "/default_layout", "/colour",
+                                                      "/sip_uri", "/a~1b~0c", "/name", "/wait_for_moderator"));
 }
 
 TEST(RoomJson, PatchNullClearsOptionalMembersAndRefusesRequiredOnes) {

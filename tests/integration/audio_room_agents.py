@@ -142,6 +142,15 @@ class Recording:
         amplitude = 2.0 * math.sqrt(power) / sum(window)
         return 20.0 * math.log10(amplitude) if amplitude > 0 else media_checks.SILENCE_DB
 
+    def audible_s(self, t_from, t_to, threshold_db=-40.0, frame_s=0.02):
+        """Seconds of [t_from, t_to) in frame_s frames louder than threshold_db (media_checks.audible_seconds)."""
+        chunk = self.samples(t_from, t_to)
+        frame = max(1, int(frame_s * self.wav.rate))
+        threshold = 10.0 ** (threshold_db / 10.0)
+        loud = sum(1 for i in range(0, len(chunk) - frame + 1, frame)
+                   if sum(x * x for x in chunk[i:i + frame]) / frame > threshold)
+        return loud * frame / self.wav.rate
+
     def onset(self, t_from, t_to, fraction=0.3, floor=0.01):
         """Monotonic time of the first sample in [t_from, t_to) whose magnitude reaches `fraction` of the
         span's peak (None when the peak is under `floor`, i.e. nothing arrived)."""
@@ -180,6 +189,7 @@ def registered_modules(agent, modules):
 
 def dial(agent, server, room, label, checks):
     """Dial sip:room@chorusd; the monotonic time of CALL_ESTABLISHED, or None (a failed check)."""
+    agent.control.drain()  # events of an earlier call must not be taken for this one's
     since = len(agent.control.events)
     agent.control.command("dial", f"sip:{room}@127.0.0.1:{server.sip_port}")
     try:
@@ -193,6 +203,7 @@ def dial(agent, server, room, label, checks):
 
 
 def hang_up(agent, label, checks):
+    agent.control.drain()
     since = len(agent.control.events)
     try:
         agent.control.command("hangup")

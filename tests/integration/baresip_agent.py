@@ -73,6 +73,15 @@ class BaresipControl:
             raise h.Failure(f"baresip refused {name} {params}: {reply}")
         return reply
 
+    def drain(self, quiet_s=0.05, max_reads=50):
+        """Read every event already sent (until quiet_s passes without data, at most max_reads reads), so
+        that a `since` taken afterwards starts after them."""
+        for _ in range(max_reads):
+            before = (len(self.buf), len(self.events), len(self.responses))
+            self._pump(quiet_s)
+            if (len(self.buf), len(self.events), len(self.responses)) == before:
+                return
+
     def wait_event(self, kind, timeout_s, since=0, stop_on=()):
         """The first event of type kind after index since; Failure on timeout. An event whose type is in
         stop_on ends the wait early (it is returned, so the caller can report it)."""

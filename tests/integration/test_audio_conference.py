@@ -87,6 +87,9 @@ def check_rest(server, rest, case, checks):
     items = rest.wait_participants(ROOM, 3)
     checks.expect(items is not None, f"{case.name}: GET /v1/conferences/{ROOM}/participants lists 3 participants "
                                      f"(now: {len(rest.participants(ROOM))})")
+    if items:
+        print(f"    {case.name}: REST codecs " + ", ".join(f"{i.get('codecs')}" for i in items) + "; encrypted "
+              + ", ".join(str(i.get("encrypted")) for i in items), flush=True)
     metrics = rest.metrics()
     frames = metrics.get("chorus_mixer_frames_total", 0)
     late = metrics.get("chorus_mixer_late_frames_total")
@@ -206,7 +209,10 @@ def run_delay_case(baresip, server, case, args, checks):
         talker.control.wait_event("CALL_ESTABLISHED", ar.CALL_TIMEOUT_S, since)
         joined = ar.now()
         ar.sleep_until(joined + BURST_AT_S + BURST_S + 1.5)
+        listener.control.drain()
+        since = len(listener.control.events)
         ar.hang_up(talker, "delay direct call", checks)
+        listener.control.wait_event("CALL_CLOSED", ar.CLOSE_TIMEOUT_S, since)
         direct = burst_delay(talker, listener, clock, joined, "delay, baresip to baresip", checks)
         # Through the room: the listener first (its first-participant prompt plays out), then the talker.
         if ar.dial(listener, server, ROOM, "delay listener", checks) is None:
@@ -260,6 +266,9 @@ def body(args):
                 run_delay_case(baresip, server, case, args, checks)
             else:
                 run_mix_case(baresip, server, rest, case, args, checks)
+        metrics = rest.metrics()
+        print(f"    /metrics after the run: chorus_mixer_frames_total {metrics.get('chorus_mixer_frames_total')}, "
+              f"chorus_mixer_late_frames_total {metrics.get('chorus_mixer_late_frames_total')}", flush=True)
     finally:
         rest.close()
     return checks.failures

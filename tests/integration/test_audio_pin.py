@@ -46,6 +46,7 @@ MEASURE_S = 2.5
 STATE_TIMEOUT_S = 5.0  # for REST to show an admission or a mute typed a moment ago
 BYE_TIMEOUT_S = 15.0  # last '#' → CALL_CLOSED: "goodbye" is about a second
 DIGIT_GAP_S = 0.3
+MIN_PROMPT_S = 1.0  # "Please enter the conference PIN, followed by the pound key." lasts about 3 s
 CASES = ("right-pin", "wrong-pin", "mute")
 
 
@@ -126,6 +127,9 @@ def run_right_pin(baresip, server, rest, args, checks):
                 rec_a.level_db(440, *after), rec_a.level_db(700, *after), "N-1 after admission")
         compare("right-pin: the guest hears 440 Hz after admission vs while held", checks,
                 rec_a.level_db(440, *after), rec_a.level_db(440, *held), "a held caller hears only its prompt")
+        prompt_s = rec_a.audible_s(*held)
+        checks.expect(prompt_s >= MIN_PROMPT_S, f"right-pin: the held guest heard its prompt: audible {prompt_s:.1f} s "
+                                                f"of the {held[1] - held[0]:.1f} s held (need {MIN_PROMPT_S:.0f})")
     finally:
         clock.stop()
         a.stop()

@@ -5,8 +5,8 @@ baresip-core 1.0.0) typing RFC 4733 telephone-events.
 Two rooms are made over REST: `audiopin` (POST /v1/rooms with pin 1234, then PATCH /v1/rooms/audiopin
 with If-Match adding moderator_pin 9999) and `audioopen` (no PIN). Digits are typed with baresip's menu
 command `sndcode` through ctrl_tcp: one press and release per key, sent as telephone-event packets on the
-payload type baresip offered (101, `telephone-event/8000`); baresip 1.0 has no SIP INFO sender, so the
-INFO path is not exercised here. Cases (`--only NAME` runs one; each is a fresh set of agents):
+payload type baresip offered (101, `telephone-event/8000`). baresip 1.0 has no SIP INFO sender, so the
+INFO case uses sipp. Cases (`--only NAME` runs one; each is a fresh set of agents):
 
   right-pin  B (440 Hz) calls audiopin, is held (REST: admitted false), types 9999# and is admitted as
              moderator. A (700 Hz) calls and is held for 3 s, types 1234# and is admitted as a guest.
@@ -19,6 +19,10 @@ INFO path is not exercised here. Cases (`--only NAME` runs one; each is a fresh 
   mute       A (440 Hz) and B (700 Hz) in audioopen. A types *6: REST shows A muted, and B's recording
              loses 440 Hz (>= 20 dB drop) while A still hears B; A types *6 again: unmuted, and B hears
              440 Hz again (>= 20 dB back up).
+  info       sipp calls audiopin and sends 1,2,3,4,# as SIP INFO (application/dtmf-relay "Signal=D"):
+             REST shows it held, then admitted as a guest; every INFO is answered 200; chorusd logs five INFO
+             digits; sipp hangs up. (The scenario is generated into the output folder.) Without sipp the
+             case is skipped with a note.
 The measured dB figures are printed. After each case chorusd returns to zero transactions, dialogs and
 media ports.
 
@@ -28,6 +32,8 @@ is not permitted, or baresip, sox or a module is missing, the test skips (77).
 
 import os
 import re
+import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -47,7 +53,9 @@ STATE_TIMEOUT_S = 5.0  # for REST to show an admission or a mute typed a moment 
 BYE_TIMEOUT_S = 15.0  # last '#' → CALL_CLOSED: "goodbye" is about a second
 DIGIT_GAP_S = 0.3
 MIN_PROMPT_S = 1.0  # "Please enter the conference PIN, followed by the pound key." lasts about 3 s
-CASES = ("right-pin", "wrong-pin", "mute")
+INFO_HOLD_MS = 3000  # sipp stays this long after its last INFO, while the test reads REST
+INFO_TIMEOUT_S = 30
+CASES = ("right-pin", "wrong-pin", "mute", "info")
 
 
 def chorusd_lines(server, first_line, words=("level=warn", "level=error", "comp=conference", "comp=mixer")):
@@ -219,6 +227,91 @@ def run_mute(baresip, server, rest, args, checks):
     quiescent(server, "mute", checks)
 
 
+def info_scenario(digits, hold_ms):
+    """A sipp UAC scenario: INVITE (PCMU) → 200 → ACK, then one SIP INFO per digit (application/dtmf-relay,
+    "Signal=D", each answered 200), then hold_ms in the call and BYE."""
+    def message(text, retrans=True):  # an ACK has no response, so it is never retransmitted
+        return ("  <send retrans=\"500\">" if retrans else "  <send>") + "\n    <![CDATA[\n" + text + \
+            "\n    ]]>\n  </send>\n"
+    common = ("      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]\n"
+              "      Call-ID: [call_id]\n"
+              "      Contact: <sip:sipp@[local_ip]:[local_port];transport=[transport]>\n"
+              "      Max-Forwards: 70\n")
+    in_dialog = ("      [routes]\n      To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]\n" + common)
+    parts = ['<?xml version="1.0" encoding="ISO-8859-1" ?>\n<!DOCTYPE scenario SYSTEM "sipp.dtd">\n'
+             '<scenario name="PIN by SIP INFO">\n']
+    parts.append(message(
+        "      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0\n"
+        "      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
+        "      To: <sip:[service]@[remote_ip]:[remote_port]>\n" + common +
+        "      CSeq: 1 INVITE\n      Content-Type: application/sdp\n      Content-Length: [len]\n\n"
+        "      v=0\n      o=sipp 53655765 1 IN IP[local_ip_type] [local_ip]\n      s=-\n"
+        "      c=IN IP[media_ip_type] [media_ip]\n      t=0 0\n      m=audio [media_port] RTP/AVP 0\n"
+        "      a=rtpmap:0 PCMU/8000\n"))
+    parts.append('  <recv response="100" optional="true"/>\n  <recv response="180" optional="true"/>\n'
+                 '  <recv response="183" optional="true"/>\n  <recv response="200" rrs="true"/>\n')
+    parts.append(message("      ACK [next_url] SIP/2.0\n      Via: SIP/2.0/[transport] [local_ip]:[local_port];"
+                         "branch=[branch]\n" + in_dialog + "      CSeq: 1 ACK\n      Content-Length: 0\n", retrans=False))
+    parts.append('  <pause milliseconds="1000"/>\n')
+    for number, digit in enumerate(digits, start=2):
+        parts.append(message(
+            "      INFO [next_url] SIP/2.0\n      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
+            + in_dialog + f"      CSeq: {number} INFO\n      Content-Type: application/dtmf-relay\n"
+            "      Content-Length: [len]\n\n" f"      Signal={digit}\n      Duration=160\n"))
+        parts.append('  <recv response="200"/>\n  <pause milliseconds="300"/>\n')
+    parts.append(f'  <pause milliseconds="{hold_ms}"/>\n')
+    parts.append(message(
+        "      BYE [next_url] SIP/2.0\n      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
+        + in_dialog + f"      CSeq: {len(digits) + 2} BYE\n      Content-Length: 0\n"))
+    parts.append('  <recv response="200"/>\n</scenario>\n')
+    return "".join(parts)
+
+
+def run_info(baresip, server, rest, args, checks):
+    print(f"--- info: sipp types {GUEST_PIN}# as SIP INFO (application/dtmf-relay) in room {PIN_ROOM}", flush=True)
+    sipp = shutil.which("sipp")
+    if not sipp:
+        print("    SKIP info: `sipp` is not installed (Debian package sip-tester)", flush=True)
+        return
+    folder = os.path.join(args.output_dir, "info")
+    os.makedirs(folder, exist_ok=True)
+    scenario = os.path.join(folder, "pin_by_info.xml")
+    with open(scenario, "w") as f:
+        f.write(info_scenario(GUEST_PIN + "#", INFO_HOLD_MS))
+    media_lo, _ = h.free_port_range(4)
+    cmd = [sipp, f"127.0.0.1:{server.sip_port}", "-sf", scenario, "-s", PIN_ROOM, "-m", "1", "-i", "127.0.0.1",
+           "-p", str(h.free_port()), "-mi", "127.0.0.1", "-mp", str(media_lo), "-nostdin",
+           "-timeout", f"{INFO_TIMEOUT_S}s", "-timeout_error", "-trace_msg", "-message_file",
+           os.path.join(folder, "messages.log"), "-trace_err", "-error_file", os.path.join(folder, "errors.log")]
+    log_mark = len(server.log_lines())
+    proc = h.spawn(cmd, os.path.join(folder, "screen.log"), cwd=folder)
+    try:
+        def listed(**wanted):
+            items = [i for i in rest.participants(PIN_ROOM) if "sipp@" in i.get("caller_id", "")]
+            return items[0] if items and all(items[0].get(k) == v for k, v in wanted.items()) else None
+        try:
+            h.poll_until(lambda: listed(admitted=False), STATE_TIMEOUT_S, "sipp held in PIN entry", 0.1)
+            checks.expect(True, "info: sipp's call is held in PIN entry (REST admitted false)")
+            h.poll_until(lambda: listed(admitted=True, moderator=False), INFO_TIMEOUT_S / 2,
+                         "sipp admitted as a guest", 0.1)
+            checks.expect(True, f"info: {GUEST_PIN}# by SIP INFO admitted sipp as a guest (REST admitted true)")
+        except h.Failure as e:
+            checks.expect(False, f"info: {e}")
+        try:
+            code = proc.wait(timeout=INFO_TIMEOUT_S + 10)
+        except subprocess.TimeoutExpired:
+            code = "killed"
+        checks.expect(code == 0, f"info: sipp's scenario (every INFO answered 200, then BYE 200) ended with {code} "
+                                 f"(logs in {folder})")
+        log = "\n".join(server.log_lines()[log_mark:])
+        digits = log.count('msg="dtmf (INFO)"')
+        checks.expect(digits == len(GUEST_PIN) + 1, f"info: chorusd logged {digits} INFO digits "
+                                                    f"(need {len(GUEST_PIN) + 1})")
+    finally:
+        h.stop_process(proc)
+    quiescent(server, "info", checks)
+
+
 def quiescent(server, name, checks):
     try:
         server.wait_quiescent()
@@ -255,7 +348,7 @@ def body(args):
     checks = h.Checks()
     server = h.Chorusd(args.chorusd, args.output_dir).start()
     rest = ar.Rest(server)
-    runners = {"right-pin": run_right_pin, "wrong-pin": run_wrong_pin, "mute": run_mute}
+    runners = {"right-pin": run_right_pin, "wrong-pin": run_wrong_pin, "mute": run_mute, "info": run_info}
     try:
         make_rooms(rest, checks)
         for case in cases:

@@ -88,6 +88,10 @@ void AudioRoom::attach(media::MediaSession& session, const AudioMemberSpec& spec
                {"error", error.what()});
   }
   update_mixer_membership(member);
+  // Made now rather than on the tick that first needs them: building a GStreamer chain takes
+  // milliseconds, which would make that tick's frames late.
+  own_encoder(member);
+  shared_encoder(format_of(spec), spec.codec);
   CHORUS_LOG(kDebug, "mixer", "member attached", {"room", name_}, {"participant", spec.id},
              {"codec", codec_info(spec.codec).encoding_name}, {"members", members_.size()});
   if (tick_timer_ == TimerQueue::kNoTimer) {
@@ -218,13 +222,14 @@ void AudioRoom::send_mix(const MixResult& result) {
     if (output.excluded) {  // a talker's own N−1
       Member* talker = find(*output.excluded);
       if (talker == nullptr || !talker->prompts.empty()) continue;
-      payload = own_encoder(*talker).encode(output.pcm);
+      if (FrameEncoder* encoder = own_encoder(*talker)) payload = encoder->encode(output.pcm);
     } else {
       Member* first = nullptr;
       for (ParticipantId id : group.listeners)
         if (Member* member = find(id); member != nullptr && member->prompts.empty()) first = member;
       if (first == nullptr) continue;  // everyone in the group hears a prompt: nothing to encode
-      payload = shared_encoder(*group.format, first->spec.codec).encode(output.pcm);
+      if (FrameEncoder* encoder = shared_encoder(*group.format, first->spec.codec))
+        payload = encoder->encode(output.pcm);
     }
     for (ParticipantId id : group.listeners)
       if (Member* member = find(id); member != nullptr && member->prompts.empty()) send_payload(*member, payload);
@@ -241,21 +246,30 @@ void AudioRoom::send_private(Member& member) {
       listener_->on_prompt_done(member.spec.id, token);
     }
   }
-  send_payload(member, own_encoder(member).encode(frame));
+  if (FrameEncoder* encoder = own_encoder(member)) send_payload(member, encoder->encode(frame));
 }
 
-FrameEncoder& AudioRoom::shared_encoder(const EncodeFormat& format, AudioCodec codec) {
+FrameEncoder* AudioRoom::shared_encoder(const EncodeFormat& format, AudioCodec codec) {
   const std::string key = format.codec + "/" + std::to_string(format.ptime.count());
   auto& encoder = shared_encoders_[key];
-  if (!encoder) encoder = std::make_unique<FrameEncoder>(codec, name_ + "-mix-" + key);
-  return *encoder;
+  if (!encoder) encoder = make_encoder(codec, name_ + "-mix-" + key);
+  return encoder.get();
 }
 
-FrameEncoder& AudioRoom::own_encoder(Member& member) {
+FrameEncoder* AudioRoom::own_encoder(Member& member) {
   if (!member.own_encoder)
-    member.own_encoder =
-        std::make_unique<FrameEncoder>(member.spec.codec, name_ + "-out-" + std::to_string(member.spec.id));
-  return *member.own_encoder;
+    member.own_encoder = make_encoder(member.spec.codec, name_ + "-out-" + std::to_string(member.spec.id));
+  return member.own_encoder.get();
+}
+
+std::unique_ptr<FrameEncoder> AudioRoom::make_encoder(AudioCodec codec, const std::string& name) {
+  try {
+    return std::make_unique<FrameEncoder>(codec, name);
+  } catch (const std::exception& error) {  // a missing plugin: logged, the listeners get nothing
+    CHORUS_LOG(kError, "mixer", "cannot encode", {"room", name_}, {"codec", codec_info(codec).encoding_name},
+               {"error", error.what()});
+    return nullptr;
+  }
 }
 
 void AudioRoom::send_payload(Member& member, std::span<const std::uint8_t> payload) {

@@ -108,7 +108,7 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
     AudioMemberSpec spec;
     media::MediaSession* session = nullptr;  // valid between attach and detach
     std::unique_ptr<ParticipantDecoder> decoder;
-    std::unique_ptr<FrameEncoder> own_encoder;  // its talker output, prompts, silence; made on first use
+    std::unique_ptr<FrameEncoder> own_encoder;  // its talker output, prompts, silence; made at attach
     media::TelephoneEventDetector dtmf;
     std::deque<Prompt> prompts;
     AudioFrame input{};
@@ -126,8 +126,10 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   void report_talkers(const MixResult& result);
   void send_mix(const MixResult& result);
   void send_private(Member& member);
-  FrameEncoder& shared_encoder(const EncodeFormat& format, AudioCodec codec);
-  FrameEncoder& own_encoder(Member& member);
+  // Null when the codec's encoder cannot be built (the error is logged).
+  FrameEncoder* shared_encoder(const EncodeFormat& format, AudioCodec codec);
+  FrameEncoder* own_encoder(Member& member);
+  std::unique_ptr<FrameEncoder> make_encoder(AudioCodec codec, const std::string& name);
   void send_payload(Member& member, std::span<const std::uint8_t> payload);
   void send_packet(Member& member, std::span<const std::uint8_t> payload, std::chrono::milliseconds duration);
   void update_mixer_membership(Member& member);

@@ -147,6 +147,20 @@ std::expected<std::string, sdp::NegotiationError> ConferenceService::offer_for(P
   return sdp::serialize_sdp(*offer);
 }
 
+Participant ConferenceService::new_participant(const sip::CallInfo& call, const Room& room) {
+  Participant participant;
+  participant.id = next_participant_id_++;
+  participant.call = call.handle;
+  participant.room_id = room.id;
+  participant.call_id = call.call_id;
+  participant.from_uri = call.from_uri;
+  participant.display_name = call.from_display;
+  participant.user_agent = call.user_agent;
+  participant.joined_at = std::chrono::system_clock::now();
+  participant.sdp_session_id = random_u64() % 1000000000ULL + 1;
+  return participant;
+}
+
 sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call, const sip::SipMessage&,
                                                       const std::optional<std::string>& offer_text) {
   const Room* room = rooms_.find_by_dial_string(call.request_user);
@@ -158,16 +172,7 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
       !calendar_->open_window(room->id, std::chrono::system_clock::now()))
     return answer_not_started(call, *room, offer_text);
 
-  Participant participant;
-  participant.id = next_participant_id_++;
-  participant.call = call.handle;
-  participant.room_id = room->id;
-  participant.call_id = call.call_id;
-  participant.from_uri = call.from_uri;
-  participant.display_name = call.from_display;
-  participant.user_agent = call.user_agent;
-  participant.joined_at = std::chrono::system_clock::now();
-  participant.sdp_session_id = random_u64() % 1000000000ULL + 1;
+  Participant participant = new_participant(call, *room);
   // A room with a PIN holds the caller in PIN entry (conference/conference_audio.cpp).
   if (!room->pin.empty() || !room->moderator_pin.empty()) {
     participant.admitted = false;

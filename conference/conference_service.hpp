@@ -145,6 +145,8 @@ class ConferenceService final : public sip::CallListener {
 
  private:
   friend class AudioEventsBridge;  // delivers the mixer's events (conference/conference_audio.cpp)
+  // A new participant of `room` for an incoming call: ids, caller details, joined now.
+  Participant new_participant(const sip::CallInfo& call, const Room& room);
   // Leases until `participant` holds `count` port pairs; false when the pool ran out.
   bool lease_ports(Participant& participant, std::size_t count);
   static sdp::MediaPorts leased_ports(const Participant& participant);

@@ -14,7 +14,6 @@
 #include <algorithm>
 
 #include "common/log.hpp"
-#include "common/random.hpp"
 #include "conference/conference_service.hpp"
 
 namespace chorus::conference {
@@ -35,16 +34,7 @@ sip::CallDecision ConferenceService::answer_not_started(const sip::CallInfo& cal
                          room.engine == RoomEngine::kMixer;
   if (!can_speak) return not_started();
 
-  Participant participant;
-  participant.id = next_participant_id_++;
-  participant.call = call.handle;
-  participant.room_id = room.id;
-  participant.call_id = call.call_id;
-  participant.from_uri = call.from_uri;
-  participant.display_name = call.from_display;
-  participant.user_agent = call.user_agent;
-  participant.joined_at = std::chrono::system_clock::now();
-  participant.sdp_session_id = random_u64() % 1000000000ULL + 1;
+  Participant participant = new_participant(call, room);
   participant.admitted = false;  // held: hears its prompt, nobody hears it
   participant.early = true;      // start_audio plays the prompt instead of admitting it
 

@@ -707,6 +707,42 @@ def arg_parser(description):
     return parser
 
 
+def expect_quiescent(server, checks, label=""):
+    """The end of every test's calls: chorusd is still running (Failure if it died) and goes back to
+    no transactions, dialogs or media ports (a check). `label` prefixes the check's text."""
+    prefix = f"{label}: " if label else ""
+    if not server.alive():
+        raise Failure(f"{prefix}chorusd died; log tail:\n{server.tail()}")
+    try:
+        server.wait_quiescent()
+        checks.expect(True, f"{prefix}chorusd back to no transactions, dialogs or media ports")
+    except Failure as e:
+        checks.expect(False, f"{prefix}{e}")
+
+
+def expect_clean_stop(server, checks):
+    """Stops chorusd with SIGTERM and checks it exits 0."""
+    code = server.stop()
+    checks.expect(code == 0, f"chorusd exits 0 on SIGTERM (got {code})")
+
+
+def run_in_loopback_netns(test_name, body, parser, script, why, extra_setup=""):
+    """run() for a test that must run in a loopback-only network namespace: `parser` (from
+    arg_parser, with the test's own options) gets --in-netns, then the script re-executes itself
+    under `unshare -n` (enter_loopback_netns, `why` and `extra_setup` as there) and runs body."""
+    parser.add_argument("--in-netns", action="store_true", help="already inside the private namespace")
+    args, _ = parser.parse_known_args()
+    try:
+        enter_loopback_netns(args, script, why, extra_setup)
+    except Skip as e:
+        print(f"SKIP: {e}")
+        return EXIT_SKIP
+    except Failure as e:
+        print(f"FAIL: {e}")
+        return EXIT_FAIL
+    return run(test_name, body, parser=parser)
+
+
 def run(test_name, body, description="", parser=None, argv=None):
     """Parse arguments, run body(args) and exit 0/1/77. body raises Skip or Failure, or returns a list
     of failure strings (empty = pass)."""

@@ -126,7 +126,7 @@ def run_mix_case(baresip, server, rest, case, args, checks):
             clock.stop()
         for agent in agents:
             agent.stop()
-    quiescent(server, case, checks)
+    h.expect_quiescent(server, checks, case.name)
 
 
 def check_mix(agents, clock, case, window_from, window_to, checks):
@@ -238,15 +238,8 @@ def run_delay_case(baresip, server, case, args, checks):
             clock.stop()
         for agent in agents:
             agent.stop()
-    quiescent(server, case, checks)
+    h.expect_quiescent(server, checks, case.name)
 
-
-def quiescent(server, case, checks):
-    try:
-        server.wait_quiescent()
-        checks.expect(True, f"{case.name}: chorusd back to no transactions, dialogs or media ports")
-    except h.Failure as e:
-        checks.expect(False, f"{case.name}: {e}")
 
 
 def body(args):
@@ -276,18 +269,8 @@ def body(args):
 
 def main():
     parser = h.arg_parser(__doc__)
-    parser.add_argument("--in-netns", action="store_true", help="already inside the private namespace")
     parser.add_argument("--only", help="run one case: " + ", ".join(c.name for c in CASES))
-    args, _ = parser.parse_known_args()
-    try:
-        h.enter_loopback_netns(args, __file__, "to keep baresip on loopback")
-    except h.Skip as e:
-        print(f"SKIP: {e}")
-        return h.EXIT_SKIP
-    except h.Failure as e:
-        print(f"FAIL: {e}")
-        return h.EXIT_FAIL
-    return h.run(TEST, body, parser=parser)
+    return h.run_in_loopback_netns(TEST, body, parser, __file__, "to keep baresip on loopback")
 
 
 if __name__ == "__main__":

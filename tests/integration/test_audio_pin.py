@@ -142,7 +142,7 @@ def run_right_pin(baresip, server, rest, args, checks):
         clock.stop()
         a.stop()
         b.stop()
-    quiescent(server, "right-pin", checks)
+    h.expect_quiescent(server, checks, "right-pin")
 
 
 def run_wrong_pin(baresip, server, rest, args, checks):
@@ -180,7 +180,7 @@ def run_wrong_pin(baresip, server, rest, args, checks):
                                                     f"(need {len(WRONG_PINS) - 1})")
     finally:
         c.stop()
-    quiescent(server, "wrong-pin", checks)
+    h.expect_quiescent(server, checks, "wrong-pin")
 
 
 def run_mute(baresip, server, rest, args, checks):
@@ -224,7 +224,7 @@ def run_mute(baresip, server, rest, args, checks):
         clock.stop()
         a.stop()
         b.stop()
-    quiescent(server, "mute", checks)
+    h.expect_quiescent(server, checks, "mute")
 
 
 def info_scenario(digits, hold_ms):
@@ -309,15 +309,8 @@ def run_info(baresip, server, rest, args, checks):
                                                     f"(need {len(GUEST_PIN) + 1})")
     finally:
         h.stop_process(proc)
-    quiescent(server, "info", checks)
+    h.expect_quiescent(server, checks, "info")
 
-
-def quiescent(server, name, checks):
-    try:
-        server.wait_quiescent()
-        checks.expect(True, f"{name}: chorusd back to no transactions, dialogs or media ports")
-    except h.Failure as e:
-        checks.expect(False, f"{name}: {e}")
 
 
 def make_rooms(rest, checks):
@@ -360,18 +353,8 @@ def body(args):
 
 def main():
     parser = h.arg_parser(__doc__)
-    parser.add_argument("--in-netns", action="store_true", help="already inside the private namespace")
     parser.add_argument("--only", help="run one case: " + ", ".join(CASES))
-    args, _ = parser.parse_known_args()
-    try:
-        h.enter_loopback_netns(args, __file__, "to keep baresip on loopback")
-    except h.Skip as e:
-        print(f"SKIP: {e}")
-        return h.EXIT_SKIP
-    except h.Failure as e:
-        print(f"FAIL: {e}")
-        return h.EXIT_FAIL
-    return h.run(TEST, body, parser=parser)
+    return h.run_in_loopback_netns(TEST, body, parser, __file__, "to keep baresip on loopback")
 
 
 if __name__ == "__main__":

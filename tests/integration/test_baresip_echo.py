@@ -251,11 +251,7 @@ def run_case(baresip, server, case, args, checks):
             check_tone(agent, case, checks)
     finally:
         agent.stop()
-    try:
-        server.wait_quiescent()
-        checks.expect(True, f"{case.name}: chorusd back to no transactions, dialogs or media ports")
-    except h.Failure as e:
-        checks.expect(False, f"{case.name}: {e}")
+    h.expect_quiescent(server, checks, case.name)
 
 
 def body(args):
@@ -275,20 +271,10 @@ def body(args):
 
 def main():
     parser = h.arg_parser(__doc__)
-    parser.add_argument("--in-netns", action="store_true", help="already inside the private namespace")
     parser.add_argument("--only", help="run one case: " + ", ".join(c.name for c in CASES))
     parser.add_argument("--room", default=ECHO_ROOM, help="room to call (default: the echo room; for diagnosis)")
-    args, _ = parser.parse_known_args()
-    try:
-        h.enter_loopback_netns(args, __file__, "to keep baresip on loopback",
-                               extra_setup=f"ip addr add {ICE_HOST_ADDRESS}/32 dev lo")
-    except h.Skip as e:
-        print(f"SKIP: {e}")
-        return h.EXIT_SKIP
-    except h.Failure as e:
-        print(f"FAIL: {e}")
-        return h.EXIT_FAIL
-    return h.run(TEST, body, parser=parser)
+    return h.run_in_loopback_netns(TEST, body, parser, __file__, "to keep baresip on loopback",
+                                   extra_setup=f"ip addr add {ICE_HOST_ADDRESS}/32 dev lo")
 
 
 if __name__ == "__main__":

@@ -299,17 +299,7 @@ def body(args):
 
 def main():
     parser = h.arg_parser(__doc__)
-    parser.add_argument("--in-netns", action="store_true", help="already inside the private namespace")
-    args, _ = parser.parse_known_args()
-    try:
-        h.enter_loopback_netns(args, __file__, "to isolate the torture messages")
-    except h.Skip as e:
-        print(f"SKIP: {e}")
-        return h.EXIT_SKIP
-    except h.Failure as e:
-        print(f"FAIL: {e}")
-        return h.EXIT_FAIL
-    return h.run(TEST, body, parser=parser)
+    return h.run_in_loopback_netns(TEST, body, parser, __file__, "to isolate the torture messages")
 
 
 if __name__ == "__main__":

@@ -160,23 +160,19 @@ def body(args):
         busy_call(api, sipp, stream, args.output_dir, checks)
         print("--- refusals", flush=True)
         refusals(api, checks)
-        if not server.alive():
-            raise h.Failure(f"chorusd died; log tail:\n{server.tail()}")
         try:
             # RFC 3261 §17.1.1.2: the INVITE client transaction that got the 486 over UDP stays in
             # Completed for Timer D (32 s, whatever T1) to ACK retransmitted 486s.
             h.poll_until(lambda: server.status().get("client_transactions") == 0, 45,
                          "Timer D to end the 486's INVITE client transaction", interval_s=0.5)
-            server.wait_quiescent()
-            checks.expect(True, "chorusd back to no transactions, dialogs or media ports")
         except h.Failure as e:
             checks.expect(False, str(e))
+        h.expect_quiescent(server, checks)
     finally:
         if stream is not None:
             stream.close()
         api.close()
-        code = server.stop()
-        checks.expect(code == 0, f"chorusd exits 0 on SIGTERM (got {code})")
+        h.expect_clean_stop(server, checks)
     return checks.failures
 
 

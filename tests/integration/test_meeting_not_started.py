@@ -239,17 +239,10 @@ def body(args):
         print("--- CANCEL while early: 487", flush=True)
         cancel_while_early(server, checks)
 
-        if not server.alive():
-            raise h.Failure(f"chorusd died; log tail:\n{server.tail()}")
-        try:
-            server.wait_quiescent()
-            checks.expect(True, "chorusd back to no transactions, dialogs or media ports")
-        except h.Failure as e:
-            checks.expect(False, str(e))
+        h.expect_quiescent(server, checks)
     finally:
         api.close()
-        code = server.stop()
-        checks.expect(code == 0, f"chorusd exits 0 on SIGTERM (got {code})")
+        h.expect_clean_stop(server, checks)
     return checks.failures
 
 

@@ -381,13 +381,7 @@ def body(args):
         print("--- bad bodies", flush=True)
         body_checks(api, server.http_port, admin_token, checks)
 
-        if not server.alive():
-            raise h.Failure(f"chorusd died; log tail:\n{server.tail()}")
-        try:
-            server.wait_quiescent()
-            checks.expect(True, "chorusd back to no transactions, dialogs or media ports")
-        except h.Failure as e:
-            checks.expect(False, str(e))
+        h.expect_quiescent(server, checks)
     except AssertionError as e:
         checks.expect(False, str(e))
     finally:
@@ -395,8 +389,7 @@ def body(args):
             stream.close()
         api.close()
         receiver.stop()
-        code = server.stop()
-        checks.expect(code == 0, f"chorusd exits 0 on SIGTERM (got {code})")
+        h.expect_clean_stop(server, checks)
     return checks.failures
 
 

@@ -102,13 +102,7 @@ def body(args):
         if not checks.expect(code == 0, f"{name}: sipp exit code {code} (0 = every call succeeded)"):
             print(f"    sipp errors ({folder}/errors.log):\n{show(os.path.join(folder, 'errors.log'))}")
             print(f"    sipp screen:\n{show(os.path.join(folder, 'screen.log'), 2500)}")
-        if not server.alive():
-            raise h.Failure(f"chorusd died during {name}; log tail:\n{server.tail()}")
-        try:
-            server.wait_quiescent()
-            checks.expect(True, f"{name}: chorusd back to no transactions, dialogs or media ports")
-        except h.Failure as e:
-            checks.expect(False, f"{name}: {e}")
+        h.expect_quiescent(server, checks, name)
         if server is not fast:
             server.stop()
     return checks.failures

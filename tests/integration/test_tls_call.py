@@ -187,13 +187,7 @@ def body(args):
     h.poll_until(lambda: h.can_connect(server.sips_port), 10, f"the TLS listener on port {server.sips_port}")
     python_cases(server, ca, other_ca, checks)
     s_client_cases(server, ca, other_ca, args.output_dir, checks)
-    if not server.alive():
-        raise h.Failure(f"chorusd died; log tail:\n{server.tail()}")
-    try:
-        server.wait_quiescent()
-        checks.expect(True, "chorusd back to no transactions, dialogs or media ports")
-    except h.Failure as e:
-        checks.expect(False, str(e))
+    h.expect_quiescent(server, checks)
     return checks.failures
 
 

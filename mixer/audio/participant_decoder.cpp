@@ -43,13 +43,7 @@ ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::
   GstAppSinkCallbacks callbacks{};
   callbacks.new_sample = &ParticipantDecoder::on_new_sample;
   gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, this, nullptr);
-  // The decoder itself is asked for mono at the mixing rate where it can give it (opusdec decodes a
-  // stereo stream straight to mono at 48 kHz, RFC 7587 §3.4), so audioconvert and audioresample
-  // pass buffers through instead of downmixing.
-  GstElement* decoded = make_element("capsfilter");
-  auto mono = gst::gst_adopt(gst_caps_new_simple("audio/x-raw", "channels", G_TYPE_INT, 1, nullptr));
-  g_object_set(decoded, "caps", mono.get(), nullptr);
-  add_and_link(GST_BIN(bin_.get()), {jitter, depayloader, decoder, decoded, convert, resample, filter, sink});
+  add_and_link(GST_BIN(bin_.get()), {jitter, depayloader, decoder, convert, resample, filter, sink});
 
   src_pad_ = gst::gst_adopt(link_src_pad(jitter, "rtp"));
   gst_bin_add(pipeline_, bin_.get());

@@ -36,6 +36,7 @@ std::optional<mixer::AudioMemberSpec> member_spec(const Participant& participant
   spec.ptime = std::chrono::milliseconds(std::clamp(stream.ptime_ms, 10, 120) / 10 * 10);
   spec.admitted = participant.admitted;
   spec.muted = muted;
+  spec.gain_db = participant.gain_db;
   return spec;
 }
 
@@ -86,8 +87,7 @@ bool ConferenceService::effectively_muted(const Participant& participant) const 
 }
 
 bool ConferenceService::guests_muted(std::string_view room_id) const {
-  auto it = room_audio_.find(room_id);
-  return it != room_audio_.end() && it->second.guests_muted;
+  return guests_muted_rooms_.contains(room_id);
 }
 
 Participant* ConferenceService::participant_by_id(std::uint64_t participant_id) {
@@ -264,10 +264,21 @@ bool ConferenceService::set_participant_muted(std::uint64_t participant_id, bool
   return true;
 }
 
+bool ConferenceService::set_participant_gain(std::uint64_t participant_id, double gain_db) {
+  Participant* participant = participant_by_id(participant_id);
+  if (participant == nullptr) return false;
+  participant->gain_db = std::clamp(gain_db, mixer::kMinGainDb, mixer::kMaxGainDb);
+  on_room_worker(*participant, [id = static_cast<mixer::ParticipantId>(participant->id),
+                                gain = participant->gain_db](mixer::AudioRoom& room) { room.set_gain_db(id, gain); });
+  return true;
+}
+
 bool ConferenceService::set_guests_muted(std::string_view room_id, bool muted) {
-  auto it = room_audio_.find(room_id);
-  if (it == room_audio_.end()) return false;
-  it->second.guests_muted = muted;
+  if (participants_in(room_id) == 0) return false;  // a live conference's setting, gone when it ends
+  if (muted)
+    guests_muted_rooms_.emplace(room_id);
+  else if (auto it = guests_muted_rooms_.find(room_id); it != guests_muted_rooms_.end())
+    guests_muted_rooms_.erase(it);
   for (auto& [call, participant] : participants_)
     if (participant.room_id == room_id && !participant.moderator) apply_mute(participant);
   return true;

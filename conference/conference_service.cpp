@@ -351,6 +351,8 @@ void ConferenceService::on_call_ended(sip::CallHandle call, std::string_view rea
   publish(event_type::kParticipantLeft, it->second, reason);
   if (auto room = occupancy_.find(it->second.room_id); room != occupancy_.end() && --room->second == 0) {
     occupancy_.erase(room);
+    if (auto muted = guests_muted_rooms_.find(it->second.room_id); muted != guests_muted_rooms_.end())
+      guests_muted_rooms_.erase(muted);
     publish(event_type::kConferenceEnded, it->second);
   }
   stop_media(it->second);

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -71,6 +72,7 @@ struct Participant {
   bool admitted = true;        // false while it enters the PIN (held: hears prompts only)
   bool moderator = false;      // entered the moderator PIN
   bool muted = false;          // server-side mute asked for by itself (*6) or the API
+  double gain_db = 0.0;        // input gain set by the API (what it contributes to the mix)
   bool talking = false;        // as the mixer last reported
   bool leaving = false;        // the goodbye prompt plays; BYE when it ends
   bool waiting = false;        // a guest past its PIN, held until a moderator joins (Room::wait_for_moderator)
@@ -83,7 +85,6 @@ struct Participant {
 struct RoomAudio {
   std::shared_ptr<mixer::AudioRoom> engine;  // used on `worker` only; the last reference is posted there
   media::MediaWorker* worker = nullptr;
-  bool guests_muted = false;
   std::size_t members = 0;
 };
 
@@ -117,6 +118,9 @@ class ConferenceService final : public sip::CallListener {
   void set_audio_hooks(AudioHooks hooks);
   // Server-side mute of one participant (REST PATCH audio_muted); false for an unknown id.
   bool set_participant_muted(std::uint64_t participant_id, bool muted);
+  // Input gain of one participant in dB, clamped to [mixer::kMinGainDb, mixer::kMaxGainDb] (REST
+  // PATCH gain_db); false for an unknown id.
+  bool set_participant_gain(std::uint64_t participant_id, double gain_db);
   // Mutes or unmutes every guest (not moderators) of a live conference (REST guests_muted, *2).
   bool set_guests_muted(std::string_view room_id, bool muted);
   [[nodiscard]] bool guests_muted(std::string_view room_id) const;
@@ -203,6 +207,7 @@ class ConferenceService final : public sip::CallListener {
   // Audio MCU.
   AudioHooks audio_hooks_;
   std::map<std::string, RoomAudio, std::less<>> room_audio_;
+  std::set<std::string, std::less<>> guests_muted_rooms_;  // live conferences whose guests are muted
   std::map<std::string, mixer::Clip, std::less<>> clips_;  // prompts and tones, made once
   std::shared_ptr<mixer::AudioRoomListener> audio_events_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // posted events check it

@@ -130,6 +130,7 @@ void AudioRoom::update_mixer_membership(Member& member) {
     ParticipantSettings settings;
     settings.format = format_of(member.spec);
     settings.muted = member.spec.muted;
+    settings.gain_db = member.spec.gain_db;
     member.in_mixer = mixer_.add_participant(member.spec.id, settings);
   } else if (!member.spec.admitted && member.in_mixer) {
     mixer_.remove_participant(member.spec.id);
@@ -149,6 +150,13 @@ void AudioRoom::set_muted(ParticipantId id, bool muted) {
   if (Member* member = find(id)) {
     member->spec.muted = muted;
     if (member->in_mixer) mixer_.set_muted(id, muted);
+  }
+}
+
+void AudioRoom::set_gain_db(ParticipantId id, double gain_db) {
+  if (Member* member = find(id)) {
+    member->spec.gain_db = gain_db;
+    if (member->in_mixer) mixer_.set_gain_db(id, gain_db);
   }
 }
 

@@ -60,6 +60,7 @@ struct AudioMemberSpec {
   std::chrono::milliseconds ptime{20};
   bool admitted = true;  // false: held (PIN entry, waiting room) until set_admitted
   bool muted = false;
+  double gain_db = 0.0;  // input gain (NMinusOneMixer clamps it to [kMinGainDb, kMaxGainDb])
 };
 
 // Events from the room, on its media worker.
@@ -88,6 +89,7 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   // From the conference (posted to the worker). Unknown members are ignored.
   void set_admitted(ParticipantId member, bool admitted);
   void set_muted(ParticipantId member, bool muted);
+  void set_gain_db(ParticipantId member, double gain_db);
   // Queues `clip` for `member`; on_prompt_done(member, token) when it has played (or was dropped
   // because the member left or stop_prompts was called: then no event).
   void play(ParticipantId member, Clip clip, std::uint64_t token);

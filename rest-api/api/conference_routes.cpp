@@ -47,6 +47,7 @@ json participant_json(const ApiServices& services, const conference::Participant
               // Whether the others hear it: its own mute, or guests_muted for a guest.
               {"audio_muted", services.conference.effectively_muted(p)},
               {"talking", p.talking},
+              {"gain_db", p.gain_db},
               {"quality", quality_json(p)}};
 }
 
@@ -100,9 +101,10 @@ HttpResponse patch_conference(ApiServices& services, const RequestContext& conte
   if (!body->is_object()) return validation_failed({{"", "the body must be a JSON object"}});
   std::vector<FieldError> errors;
   for (const auto& [key, value] : body->items())
-    if (key != "locked" && key != "guests_muted") errors.push_back({key, "unknown or read-only field"});
+    if (key != "locked" && key != "guests_muted") errors.push_back({pointer_to(key), "unknown or read-only field"});
   for (const char* field : {"locked", "guests_muted"})
-    if (body->contains(field) && !(*body)[field].is_boolean()) errors.push_back({field, "must be true or false"});
+    if (body->contains(field) && !(*body)[field].is_boolean())
+      errors.push_back({pointer_to(field), "must be true or false"});
   if (!errors.empty()) return validation_failed(std::move(errors));
   if (body->contains("locked")) {
     auto changed = conference::set_room_locked(services.store, services.rooms, &services.events, id,
@@ -172,7 +174,8 @@ HttpResponse kick_participant(ApiServices& services, const RequestContext& conte
   return HttpResponse::empty(http::status::no_content);
 }
 
-// PATCH {"audio_muted": bool}: server-side mute; the participant's own *6 toggles the same flag.
+// PATCH {"audio_muted": bool, "gain_db": number}: server-side mute (the participant's own *6
+// toggles the same flag) and input gain.
 HttpResponse patch_participant(ApiServices& services, const RequestContext& context) {
   auto participant = find_participant(services, context);
   if (!participant) return participant.error();
@@ -181,12 +184,19 @@ HttpResponse patch_participant(ApiServices& services, const RequestContext& cont
   if (!body->is_object()) return validation_failed({{"", "the body must be a JSON object"}});
   std::vector<FieldError> errors;
   for (const auto& [key, value] : body->items())
-    if (key != "audio_muted") errors.push_back({key, "unknown or read-only field"});
+    if (key != "audio_muted" && key != "gain_db") errors.push_back({pointer_to(key), "unknown or read-only field"});
   if (body->contains("audio_muted") && !(*body)["audio_muted"].is_boolean())
-    errors.push_back({"audio_muted", "must be true or false"});
+    errors.push_back({"/audio_muted", "must be true or false"});
+  if (body->contains("gain_db")) {
+    const json& gain = (*body)["gain_db"];
+    if (!gain.is_number() || gain.get<double>() < mixer::kMinGainDb || gain.get<double>() > mixer::kMaxGainDb)
+      errors.push_back({"/gain_db", "must be a number from -60 to 20"});
+  }
   if (!errors.empty()) return validation_failed(std::move(errors));
   if (body->contains("audio_muted"))
     services.conference.set_participant_muted((*participant)->id, (*body)["audio_muted"].get<bool>());
+  if (body->contains("gain_db"))
+    services.conference.set_participant_gain((*participant)->id, (*body)["gain_db"].get<double>());
   return HttpResponse::json(http::status::ok, participant_json(services, **participant));
 }
 

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rest-api/api/json_codec.hpp"
 #include "rest-api/problem.hpp"
 #include "signaling/message/sip_uri.hpp"
 
@@ -28,7 +29,7 @@ std::expected<conference::DialOutRequest, HttpResponse> read_request(const Reque
   if (!body->is_object()) return std::unexpected(validation_failed({{"", "the body must be a JSON object"}}));
   std::vector<FieldError> errors;
   for (const auto& [key, value] : body->items())
-    if (key != "to" && key != "display_name") errors.push_back({"/" + key, "unknown field (to, display_name)"});
+    if (key != "to" && key != "display_name") errors.push_back({pointer_to(key), "unknown field (to, display_name)"});
   conference::DialOutRequest request{std::move(room_id), {}, {}};
   const auto to = body->find("to");
   if (to == body->end()) {

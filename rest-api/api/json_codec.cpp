@@ -28,21 +28,6 @@ struct Member {
   void fail(std::string message) const { errors.push_back({field, std::move(message)}); }
 };
 
-// RFC 6901 §3: '~' is written "~0" and '/' "~1" inside a reference token.
-std::string pointer_to(std::string_view member) {
-  std::string out = "/";
-  for (const char c : member) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 bool all_digits(std::string_view text) {
   return std::ranges::all_of(text, [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -376,6 +361,21 @@ std::optional<std::chrono::seconds> read_offset(std::string_view text, std::size
 }
 
 }  // namespace
+
+// RFC 6901 §3: '~' is written "~0" and '/' "~1" inside a reference token.
+std::string pointer_to(std::string_view member) {
+  std::string out = "/";
+  for (const char c : member) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   using namespace std::chrono;

@@ -38,6 +38,9 @@
 
 namespace chorus::rest {
 
+// The JSON Pointer (RFC 6901) naming a top-level member, as problem+json errors[] fields carry it.
+std::string pointer_to(std::string_view member);
+
 using TimePoint = std::chrono::system_clock::time_point;
 
 // --- Times -----------------------------------------------------------------------------------

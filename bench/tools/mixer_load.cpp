@@ -45,6 +45,7 @@
 #include <string_view>
 #include <vector>
 
+#include "load_tool_support.hpp"
 #include "media/rtp/packet_kind.hpp"
 #include "media/rtp/rtp_header_writer.hpp"
 #include "media/rtp/rtp_packet.hpp"
@@ -52,6 +53,13 @@
 #include "mixer_load_sip.hpp"
 
 namespace {
+
+using chorus::bench::cpu_seconds;
+using chorus::bench::now_ns;
+using chorus::bench::parse_address;
+using chorus::bench::parse_number;
+using chorus::bench::sleep_until;
+using chorus::bench::socket_drops;
 
 using chorus::bench::CallState;
 using chorus::bench::FrameLoop;
@@ -135,25 +143,6 @@ struct RunTotals {
   std::uint64_t rx_socket_drops = 0;
 };
 
-template <typename T>
-bool parse_number(std::string_view text, T& out) {
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc() && ptr == end;
-}
-
-std::optional<sockaddr_in> parse_address(std::string_view text) {
-  const auto colon = text.rfind(':');
-  std::uint16_t port = 0;
-  if (colon == std::string_view::npos || !parse_number(text.substr(colon + 1), port) || port == 0) return std::nullopt;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  const std::string host(text.substr(0, colon));
-  if (inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) return std::nullopt;
-  return address;
-}
-
 void usage() {
   std::fputs(
       "usage: mixer_load --server HOST:PORT [options]\n"
@@ -226,33 +215,6 @@ std::optional<Options> parse_options(int argc, char** argv) {
   }
   o.talkers = std::min(o.talkers, o.participants);
   return o;
-}
-
-std::uint64_t now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-void sleep_until(std::uint64_t until_ns) {
-  const timespec deadline{static_cast<time_t>(until_ns / 1'000'000'000u), static_cast<long>(until_ns % 1'000'000'000u)};
-  for (int i = 0; i < 100 && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR; ++i) {
-  }
-}
-
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-// The kernel's count of datagrams dropped on the socket (a full receive buffer): SK_MEMINFO_DROPS.
-std::uint64_t socket_drops(int fd) {
-  std::array<std::uint32_t, SK_MEMINFO_VARS> info{};
-  socklen_t length = sizeof(info);
-  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info.data(), &length) != 0 || length < sizeof(info)) return 0;
-  return info[SK_MEMINFO_DROPS];
 }
 
 // Two sockets per call, plus a few: raise the soft descriptor limit to the hard one if needed.

@@ -46,12 +46,22 @@
 #include <string_view>
 #include <vector>
 
+#include "load_tool_support.hpp"
 #include "media/rtp/packet_kind.hpp"
 #include "media/rtp/rtp_header_writer.hpp"
 #include "media/rtp/rtp_packet.hpp"
 #include "media/srtp/srtp_session.hpp"
 
 namespace {
+
+using chorus::bench::clock_ns;
+using chorus::bench::cpu_seconds;
+using chorus::bench::now_ns;
+using chorus::bench::parse_address;
+using chorus::bench::parse_number;
+using chorus::bench::sleep_until;
+using chorus::bench::socket_drops;
+using chorus::bench::to_ns;
 
 using chorus::media::SrtpDirection;
 using chorus::media::SrtpSession;
@@ -113,35 +123,6 @@ struct Totals {
   std::vector<std::uint32_t> rtt_us;
 };
 
-std::uint64_t to_ns(const timespec& ts) {
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-std::uint64_t clock_ns(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return to_ns(ts);
-}
-
-// Pacing runs on the monotonic clock; round trips on the realtime clock of SO_TIMESTAMPNS.
-std::uint64_t now_ns() {
-  return clock_ns(CLOCK_MONOTONIC);
-}
-
-double cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
-template <typename T>
-bool parse_number(std::string_view text, T& out) {
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, out);
-  return ec == std::errc() && ptr == end;
-}
-
 bool parse_hex_octet(std::string_view two, std::uint8_t& out) {
   unsigned value = 0;
   auto [ptr, ec] = std::from_chars(two.data(), two.data() + two.size(), value, 16);
@@ -163,18 +144,6 @@ std::optional<std::vector<std::uint8_t>> decode_key(std::string_view text, SrtpS
   auto key = chorus::media::base64_decode(text);
   if (!key || key->size() != length) return std::nullopt;
   return key;
-}
-
-std::optional<sockaddr_in> parse_address(std::string_view text) {
-  const auto colon = text.rfind(':');
-  std::uint16_t port = 0;
-  if (colon == std::string_view::npos || !parse_number(text.substr(colon + 1), port) || port == 0) return std::nullopt;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  const std::string host(text.substr(0, colon));
-  if (inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) return std::nullopt;
-  return address;
 }
 
 void usage() {
@@ -456,12 +425,6 @@ struct RunClock {
   std::uint64_t end_ns = 0;
 };
 
-void sleep_until(std::uint64_t until_ns) {
-  const timespec deadline{static_cast<time_t>(until_ns / 1'000'000'000u), static_cast<long>(until_ns % 1'000'000'000u)};
-  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, nullptr) == EINTR) {
-  }
-}
-
 // Sends at the paced rate for the duration, reading echoes between bursts, then waits up to
 // --drain-ms for the echoes still in flight.
 RunClock run(std::vector<Flow>& flows, const Options& o, Totals& t, std::uint64_t& unprotect_failures) {
@@ -531,14 +494,6 @@ void print_json(const Options& o, const std::vector<Flow>& flows, Totals& t, std
       send_s > 0 ? static_cast<double>(t.sent) / send_s : 0.0,
       send_s > 0 ? static_cast<double>(t.echoed) / send_s : 0.0, t.sent ? lost / static_cast<double>(t.sent) : 0.0, p50,
       p99, max, loader_cpu_s, static_cast<double>(clock.end_ns - clock.start_ns) / 1e9);
-}
-
-// The kernel's count of datagrams dropped on the socket (a full receive buffer): SK_MEMINFO_DROPS.
-std::uint64_t socket_drops(int fd) {
-  std::array<std::uint32_t, SK_MEMINFO_VARS> info{};
-  socklen_t length = sizeof(info);
-  if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info.data(), &length) != 0 || length < sizeof(info)) return 0;
-  return info[SK_MEMINFO_DROPS];
 }
 
 }  // namespace

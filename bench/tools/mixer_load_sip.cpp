@@ -284,6 +284,9 @@ void on_server_request(SipCall& call, const Message& m, const SipSettings& setti
     call.ended_by_server = true;
     return;
   }
+  // A load generator only takes calls down: it answers OPTIONS (keep-alives) and refuses every other
+  // request inside the call (re-INVITE, UPDATE, INFO) with 501, which RFC 3261 §21.5.2 allows for a
+  // method the UA does not support; chorusd sends none of them during a benchmark run.
   send_to_server(call, settings, response_to(m, method == "OPTIONS" ? "200 OK" : "501 Not Implemented"));
 }
 

@@ -124,6 +124,14 @@ void set_room_name(const json& value, conf::Room& room, const Member& member) {
   room.name = std::move(name);
 }
 
+void set_flag(const json& value, bool& target, const Member& member, std::string_view name) {
+  if (value.is_boolean()) {
+    target = value.get<bool>();
+  } else {
+    member.fail(std::string(name) + " must be true or false");
+  }
+}
+
 void set_room_mode(const json& value, conf::Room& room, const Member& member) {
   if (value == "mcu") {
     room.mode = conf::RoomMode::kMcu;
@@ -178,17 +186,9 @@ bool apply_room_member(std::string_view key, const json& value, conf::Room& room
   } else if (key == "default_layout") {
     set_room_layout(value, room, member);
   } else if (key == "locked") {
-    if (value.is_boolean()) {
-      room.locked = value.get<bool>();
-    } else {
-      member.fail("locked must be true or false");
-    }
+    set_flag(value, room.locked, member, key);
   } else if (key == "wait_for_moderator") {
-    if (value.is_boolean()) {
-      room.wait_for_moderator = value.get<bool>();
-    } else {
-      member.fail("wait_for_moderator must be true or false");
-    }
+    set_flag(value, room.wait_for_moderator, member, key);
   } else {
     return false;
   }

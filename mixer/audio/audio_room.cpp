@@ -51,6 +51,7 @@ AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listen
   g_object_set(clock.get(), "clock-type", GST_CLOCK_TYPE_MONOTONIC, nullptr);
   gst_pipeline_use_clock(GST_PIPELINE(pipeline_.get()), clock.get());
   gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
+  bus_ = gst::gst_adopt(gst_element_get_bus(pipeline_.get()));
   ParticipantSettings announcer;
   announcer.format = EncodeFormat{"announcer", kFrameDuration};
   announcer.listening = false;
@@ -211,16 +212,16 @@ void AudioRoom::gather_inputs() {
 }
 
 void AudioRoom::report_talkers(const MixResult& result) {
-  std::vector<ParticipantId> now;
-  now.reserve(result.talkers.size());
+  // talkers_now_ keeps its capacity (at most kMaxTalkers + the announcer): no allocation per tick.
+  talkers_now_.clear();
   for (ParticipantId id : result.talkers)
-    if (id != kAnnouncerId) now.push_back(id);
-  if (now == talkers_) return;
-  for (ParticipantId id : now)
+    if (id != kAnnouncerId) talkers_now_.push_back(id);
+  if (talkers_now_ == talkers_) return;
+  for (ParticipantId id : talkers_now_)
     if (std::ranges::find(talkers_, id) == talkers_.end()) listener_->on_talking(id, true);
   for (ParticipantId id : talkers_)
-    if (std::ranges::find(now, id) == now.end()) listener_->on_talking(id, false);
-  talkers_ = std::move(now);
+    if (std::ranges::find(talkers_now_, id) == talkers_now_.end()) listener_->on_talking(id, false);
+  talkers_.swap(talkers_now_);
 }
 
 void AudioRoom::send_mix(const MixResult& result) {
@@ -320,9 +321,8 @@ void AudioRoom::send_packet(Member& member, std::span<const std::uint8_t> payloa
 }
 
 void AudioRoom::drain_bus() {
-  auto bus = gst::gst_adopt(gst_element_get_bus(pipeline_.get()));
   for (std::size_t i = 0; i < kBusMessagesPerTick; ++i) {
-    auto message = gst::gst_adopt(gst_bus_pop(bus.get()));
+    auto message = gst::gst_adopt(gst_bus_pop(bus_.get()));
     if (!message) return;
     if (GST_MESSAGE_TYPE(message.get()) != GST_MESSAGE_ERROR && GST_MESSAGE_TYPE(message.get()) != GST_MESSAGE_WARNING)
       continue;

@@ -141,13 +141,15 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   std::string name_;
   std::shared_ptr<AudioRoomListener> listener_;
   gst::GstPtr<GstElement> pipeline_;
+  gst::GstPtr<GstBus> bus_;  // the pipeline's, drained every tick
   NMinusOneMixer mixer_;
   std::unordered_map<ParticipantId, Member> members_;
   std::unordered_map<std::string, std::unique_ptr<FrameEncoder>> shared_encoders_;  // by format codec
   std::deque<Prompt> announcements_;
   AudioFrame announcer_frame_{};
   std::vector<MixInput> inputs_;
-  std::vector<ParticipantId> talkers_;  // as last reported
+  std::vector<ParticipantId> talkers_;      // as last reported
+  std::vector<ParticipantId> talkers_now_;  // this tick's, before they are compared (scratch)
   // The worker's, from the first member's session.
   TimerQueue* timers_ = nullptr;
   media::MediaCounters* counters_ = nullptr;

@@ -54,12 +54,7 @@
 
 namespace {
 
-using chorus::bench::cpu_seconds;
-using chorus::bench::now_ns;
-using chorus::bench::parse_address;
-using chorus::bench::parse_number;
-using chorus::bench::sleep_until;
-using chorus::bench::socket_drops;
+using namespace chorus::bench;  // NOLINT(google-build-using-namespace): load_tool_support.hpp
 
 using chorus::bench::CallState;
 using chorus::bench::FrameLoop;

@@ -307,11 +307,11 @@ void ConferenceService::start_session(Participant& participant, std::size_t slot
   spec.cname = random_alphanumeric(16);
   spec.clock_rate = stream->codec.clock_rate;
   media::SinkFactory sink;
-  if (room->engine == RoomEngine::kEcho)
+  if (room->mode == RoomMode::kEcho)
     sink = [] { return std::make_unique<media::EchoSink>(); };
   else
     sink = audio_sink(participant, *stream);
-  const bool audio = sink && room->engine != RoomEngine::kEcho;
+  const bool audio = sink && room->mode != RoomMode::kEcho;
   participant.worker->add_session(std::move(spec), std::move(sink));
   participant.media.push_back(ParticipantStream{next_session_id_ - 1, std::move(security)});
   if (audio) start_audio(participant);

@@ -31,7 +31,7 @@ sip::CallDecision ConferenceService::answer_not_started(const sip::CallInfo& cal
                                                         const std::optional<std::string>& offer_text) {
   const bool can_speak = offer_text && workers_ != nullptr && audio_events_ && audio_hooks_.reject_early &&
                          audio_hooks_.prompts != nullptr && audio_hooks_.prompts->find(kNotStartedPrompt) != nullptr &&
-                         room.engine == RoomEngine::kMixer;
+                         room.mode != RoomMode::kEcho;
   if (!can_speak) return not_started();
 
   Participant participant = new_participant(call, room);

@@ -2,12 +2,31 @@
 
 namespace chorus::conference {
 
+std::string_view to_string(RoomMode mode) {
+  switch (mode) {
+    case RoomMode::kSfu:
+      return "sfu";
+    case RoomMode::kMcu:
+      return "mcu";
+    case RoomMode::kEcho:
+      return "echo";
+  }
+  return "sfu";
+}
+
+std::optional<RoomMode> room_mode_from_string(std::string_view text) {
+  if (text == "sfu") return RoomMode::kSfu;
+  if (text == "mcu") return RoomMode::kMcu;
+  if (text == "echo") return RoomMode::kEcho;
+  return std::nullopt;
+}
+
 Room default_room() {
   Room room;
   room.id = "1000";
   room.dial_in_number = "1000";
   room.name = "Default room";
-  room.mode = RoomMode::kMcu;
+  room.mode = RoomMode::kSfu;
   // The open room is the one everybody dials first; it takes as many callers as a bridge of this
   // size carries (the audio issue's target is hundreds per core).
   room.max_participants = 1000;
@@ -19,7 +38,7 @@ Room echo_room() {
   room.id = "echo";
   room.dial_in_number = "9196";
   room.name = "Echo test";
-  room.engine = RoomEngine::kEcho;
+  room.mode = RoomMode::kEcho;
   room.max_participants = 1000;
   return room;
 }

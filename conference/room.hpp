@@ -1,6 +1,6 @@
 // Rooms: where callers meet. A room is addressed by its id or its numeric dial-in alias, the user
-// part of the Request-URI (`sip:1000@host`). The store behind them arrives with the REST issue;
-// until then the directory lives in memory and starts with the default room.
+// part of the Request-URI (`sip:1000@host`). The store (conference/store) keeps them; the server
+// loads them into a RoomDirectory at start, which the SIP path reads and the REST routes update.
 #pragma once
 
 #include <chrono>
@@ -14,22 +14,23 @@
 
 namespace chorus::conference {
 
-enum class RoomMode { kMcu, kSfu };
+// Which engines serve a room's media (DESIGN §7). Audio always goes to the room's audio MCU (one
+// N-1 mix, shared encodes); video is forwarded by the SFU (kSfu, the default) or composed by the
+// video MCU (kMcu). kEcho: every stream a caller sends comes back to it (the echo-test room).
+enum class RoomMode { kSfu, kMcu, kEcho };
+// The REST and store spelling: "sfu", "mcu", "echo".
+std::string_view to_string(RoomMode mode);
+std::optional<RoomMode> room_mode_from_string(std::string_view text);
 // Whether plain RTP is allowed: `required` answers RTP/AVP offers with 488 (SRTP only).
 enum class RoomEncryption { kOptional, kRequired };
-// What serves the room's media. kEcho: every stream a caller sends comes back to it (the
-// echo-test room); kMixer: the conference engines (audio MCU, SFU) of later issues — until they
-// land, media reaching such a room is received, checked and counted, not forwarded.
-enum class RoomEngine { kMixer, kEcho };
 
 struct Room {
   std::string id;              // stable identifier, also dialable
   std::string dial_in_number;  // numeric alias, unique
   std::string name;
-  RoomMode mode = RoomMode::kMcu;
+  RoomMode mode = RoomMode::kSfu;
   std::size_t max_participants = 100;
   RoomEncryption encryption = RoomEncryption::kOptional;
-  RoomEngine engine = RoomEngine::kMixer;
   std::string pin;             // callers' PIN (digits), empty: none
   std::string moderator_pin;   // moderators' PIN, empty: none
   std::string default_layout;  // video layout name for the MCU, empty: the engine's default
@@ -40,7 +41,7 @@ struct Room {
   std::uint64_t version = 1;  // bumped by every change; the REST ETag
 };
 
-// DESIGN §4: an empty store gets one open room 1000 (audio+video MCU, no PIN).
+// DESIGN §4: an empty store gets one open room 1000 (SFU mode for video, the audio MCU, no PIN).
 Room default_room();
 // The echo-test room `echo`, dial-in 9196 (as in many PBXs): a caller hears itself.
 Room echo_room();

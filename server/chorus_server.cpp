@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include "common/log.hpp"
+#include "server/domain_store.hpp"
 
 namespace chorus::server {
 namespace {
@@ -78,10 +79,7 @@ ChorusServer::~ChorusServer() {
 
 std::expected<void, std::string> ChorusServer::start() {
   if (!dtls_error_.empty()) return std::unexpected(dtls_error_);
-  if (rooms_.size() == 0) {
-    rooms_.add(conference::default_room());
-    rooms_.add(conference::echo_room());
-  }
+  if (auto opened = open_domain(); !opened) return opened;
   if (auto started = transport_->start(); !started) return started;
   conference_->set_media_address(transport_->public_address());
   if (auto rest = start_rest(); !rest) return rest;
@@ -117,8 +115,18 @@ void ChorusServer::start_audio() {
     return user_agent_->reject_after_early_media(call, status, reason, headers);
   };
   hooks.prompts = prompts_ ? &*prompts_ : nullptr;
-  hooks.store = &rest_->store();
+  hooks.store = store_.get();
   conference_->set_audio_hooks(std::move(hooks));
+}
+
+std::expected<void, std::string> ChorusServer::open_domain() {
+  auto store = open_store(config_.data_dir);
+  if (!store) return std::unexpected(store.error());
+  store_ = std::move(*store);
+  if (auto loaded = load_domain(*store_, rooms_, calendar_); !loaded) return loaded;
+  conference_->set_calendar(&calendar_);
+  conference_->set_event_log(&events_);
+  return {};
 }
 
 std::expected<void, std::string> ChorusServer::start_rest() {
@@ -133,7 +141,8 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   hooks.ready = [this] { return ready_ && !draining_; };
   hooks.drain = [this] { begin_drain("REST drain"); };
   hooks.hang_up = [this](sip::CallHandle call, std::string_view reason) { return user_agent_->hang_up(call, reason); };
-  auto host = RestHost::open(std::move(rest), io_, rooms_, *conference_, std::move(hooks));
+  auto host = RestHost::open(std::move(rest), io_, RestDomain{*store_, rooms_, calendar_, events_, *conference_},
+                             std::move(hooks));
   if (!host) return std::unexpected(host.error());
   rest_ = std::move(*host);
   start_audio();

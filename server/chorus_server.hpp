@@ -19,7 +19,10 @@
 
 #include "common/asio_timer_queue.hpp"
 #include "conference/conference_service.hpp"
+#include "conference/events/event_log.hpp"
 #include "conference/room.hpp"
+#include "conference/schedule/meeting_calendar.hpp"
+#include "conference/store/store.hpp"
 #include "media/dtls/dtls_certificate.hpp"
 #include "media/dtls/dtls_context.hpp"
 #include "media/udp_port_pool.hpp"
@@ -63,6 +66,7 @@ class ChorusServer {
   };
 
   void make_dtls_identity();
+  std::expected<void, std::string> open_domain();
   std::expected<void, std::string> start_rest();
   void start_audio();  // loads the IVR prompts, gives the conference its audio hooks
   void register_metrics();
@@ -75,6 +79,11 @@ class ChorusServer {
   boost::asio::io_context io_;
   AsioTimerQueue timers_{io_};
   conference::RoomDirectory rooms_;
+  // The domain's durable state and the views the SIP path reads (server/domain_store.hpp), opened
+  // by start(); declared before everything that refers to them, so they are destroyed last.
+  std::unique_ptr<conference::Store> store_;
+  conference::MeetingCalendar calendar_;
+  conference::EventLog events_;
   media::UdpPortPool ports_;
   // DTLS-SRTP identity: from dtls_cert/dtls_key, or generated (ECDSA P-256) at start.
   std::optional<media::dtls::DtlsCertificate> dtls_certificate_;

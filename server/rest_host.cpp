@@ -7,10 +7,8 @@
 #include <system_error>
 
 #include "common/log.hpp"
-#include "conference/store/sqlite_store.hpp"
 #include "rest-api/api/all_routes.hpp"
 #include "rest-api/api/api_key_routes.hpp"
-#include "rest-api/api/json_codec.hpp"
 #include "rest-api/api/webhook_fanout.hpp"
 
 namespace chorus::server {
@@ -45,78 +43,37 @@ class RestHost::WebhookFanoutHolder {
 };
 
 std::expected<std::unique_ptr<RestHost>, std::string> RestHost::open(RestHostConfig config, asio::io_context& control,
-                                                                     conference::RoomDirectory& rooms,
-                                                                     conference::ConferenceService& conference,
-                                                                     RestHostHooks hooks) {
-  std::unique_ptr<RestHost> host(new RestHost(std::move(config), control, rooms, conference, std::move(hooks)));
+                                                                     RestDomain domain, RestHostHooks hooks) {
+  std::unique_ptr<RestHost> host(new RestHost(std::move(config), control, domain, std::move(hooks)));
   if (auto loaded = host->load(); !loaded) return std::unexpected(loaded.error());
   host->add_routes();
   return host;
 }
 
-RestHost::RestHost(RestHostConfig config, asio::io_context& control, conference::RoomDirectory& rooms,
-                   conference::ConferenceService& conference, RestHostHooks hooks)
-    : config_(std::move(config)), control_(control), rooms_(rooms), conference_(conference), hooks_(std::move(hooks)) {}
+RestHost::RestHost(RestHostConfig config, asio::io_context& control, RestDomain domain, RestHostHooks hooks)
+    : config_(std::move(config)), control_(control), domain_(domain), hooks_(std::move(hooks)) {}
 
 RestHost::~RestHost() {
   stop();
-  conference_.set_event_log(nullptr);
-  conference_.set_calendar(nullptr);
 }
 
 std::expected<void, std::string> RestHost::load() {
-  std::error_code error;
-  std::filesystem::create_directories(config_.data_dir, error);
-  if (error) return std::unexpected("data dir " + config_.data_dir.string() + ": " + error.message());
-  auto store = conference::SqliteStore::open((config_.data_dir / "chorus.db").string());
-  if (!store) return std::unexpected("store " + (config_.data_dir / "chorus.db").string() + ": " + store.error());
-  store_ = std::move(*store);
-
-  // DESIGN §4: an empty store gets the open room 1000, and the echo-test room.
-  auto first = store_->list_rooms("", 1);
-  if (!first) return std::unexpected("store: " + first.error().message);
-  if (first->empty()) {
-    for (auto room : {conference::default_room(), conference::echo_room()}) {
-      room.created_at = std::chrono::system_clock::now();
-      if (auto created = store_->create_room(room); !created)
-        return std::unexpected("store: seeding room " + room.id + ": " + created.error().message);
-    }
-  }
-  for (std::string after;;) {  // every room into the SIP path's directory
-    auto page = store_->list_rooms(after, 200);
-    if (!page) return std::unexpected("store: " + page.error().message);
-    for (auto& room : *page) {
-      after = room.id;
-      rooms_.replace(std::move(room));
-    }
-    if (page->size() < 200) break;
-  }
-  for (std::string after;;) {  // every meeting into the admission calendar
-    auto page = store_->list_meetings(after, 200, std::nullopt);
-    if (!page) return std::unexpected("store: " + page.error().message);
-    for (const auto& record : *page) {
-      after = record.id;
-      if (!record.cancelled) calendar_.put(rest::meeting_from_record(record));
-    }
-    if (page->size() < 200) break;
-  }
-  conference_.set_calendar(&calendar_);
-  conference_.set_event_log(&events_);
-
   auto token = rest::load_admin_token(config_.admin_token, config_.data_dir);
   if (!token) return std::unexpected("admin token: " + token.error());
   admin_token_ = std::move(*token);
-  key_lookup_ = std::make_unique<rest::StoreApiKeyLookup>(*store_);
+  key_lookup_ = std::make_unique<rest::StoreApiKeyLookup>(domain_.store);
   authenticator_ = std::make_unique<rest::Authenticator>(admin_token_.token, *key_lookup_);
   router_ = std::make_unique<rest::Router>(*authenticator_, limiter_);
   http_metrics_ = std::make_unique<rest::HttpMetrics>(metrics_);
-  recorder_ = std::make_unique<rest::StoreDeliveryRecorder>(*store_, control_.get_executor());
+  recorder_ = std::make_unique<rest::StoreDeliveryRecorder>(domain_.store, control_.get_executor());
   dispatcher_ = std::make_unique<rest::WebhookDispatcher>(rest::WebhookDispatcherOptions{}, *recorder_);
-  fanout_ = std::make_unique<WebhookFanoutHolder>(*store_, events_, *dispatcher_);
-  services_ = std::make_unique<rest::ApiServices>(rest::ApiServices{*store_, rooms_, calendar_, conference_, events_,
-                                                                    metrics_, config_.sip_host, hooks_.ready,
-                                                                    hooks_.drain, hooks_.hang_up});
-  services_->dial_out = [this](const conference::DialOutRequest& request) { return conference_.dial_out(request); };
+  fanout_ = std::make_unique<WebhookFanoutHolder>(domain_.store, domain_.events, *dispatcher_);
+  services_ = std::make_unique<rest::ApiServices>(
+      rest::ApiServices{domain_.store, domain_.rooms, domain_.calendar, domain_.conference, domain_.events, metrics_,
+                        config_.sip_host, hooks_.ready, hooks_.drain, hooks_.hang_up});
+  services_->dial_out = [this](const conference::DialOutRequest& request) {
+    return domain_.conference.dial_out(request);
+  };
   return {};
 }
 

@@ -1,6 +1,7 @@
-// RestHost: everything behind the REST API in one chorusd — the store (SQLite in --data-dir), the
-// in-memory views the SIP path reads (rooms, meeting calendar), the event log and webhooks, the
-// metrics, auth, the /v1 router, and the Beast server on --http-port (DESIGN §2, §3 "REST").
+// RestHost: everything behind the REST API in one chorusd — webhooks, the metrics, auth, the /v1
+// router, and the Beast server on --http-port (DESIGN §2, §3 "REST") — over the domain the server
+// owns and lends it (RestDomain: the store, the rooms and calendar the SIP path reads, the event log,
+// the conference).
 //
 // Threading: constructed and started on the control loop's thread. The HTTP server runs its own
 // thread; each request's handler is co_spawned onto the control loop, where the router, the store
@@ -39,6 +40,15 @@ struct RestHostConfig {
   std::filesystem::path web_root;
 };
 
+// What the server owns and the REST layer works on (server/domain_store.hpp opened and loaded it).
+struct RestDomain {
+  conference::Store& store;
+  conference::RoomDirectory& rooms;
+  conference::MeetingCalendar& calendar;
+  conference::EventLog& events;
+  conference::ConferenceService& conference;
+};
+
 struct RestHostHooks {
   std::function<bool()> ready;
   std::function<void()> drain;
@@ -47,12 +57,10 @@ struct RestHostHooks {
 
 class RestHost {
  public:
-  // Opens the store (creating the data dir), seeds the default rooms into an empty store and
-  // loads rooms and meetings into `rooms` and the calendar. The error says what failed.
+  // Loads (or generates) the admin token and builds the router over `domain`. The error says what
+  // failed.
   static std::expected<std::unique_ptr<RestHost>, std::string> open(RestHostConfig config,
-                                                                    boost::asio::io_context& control,
-                                                                    conference::RoomDirectory& rooms,
-                                                                    conference::ConferenceService& conference,
+                                                                    boost::asio::io_context& control, RestDomain domain,
                                                                     RestHostHooks hooks);
   ~RestHost();
   RestHost(const RestHost&) = delete;
@@ -63,26 +71,19 @@ class RestHost {
 
   [[nodiscard]] std::uint16_t port() const { return http_ ? http_->port() : 0; }
   [[nodiscard]] rest::MetricsRegistry& metrics() { return metrics_; }
-  [[nodiscard]] conference::EventLog& events() { return events_; }
-  [[nodiscard]] conference::Store& store() { return *store_; }
   [[nodiscard]] const rest::AdminToken& admin_token() const { return admin_token_; }
 
  private:
   class ControlHandler;
   class WebhookFanoutHolder;
-  RestHost(RestHostConfig config, boost::asio::io_context& control, conference::RoomDirectory& rooms,
-           conference::ConferenceService& conference, RestHostHooks hooks);
+  RestHost(RestHostConfig config, boost::asio::io_context& control, RestDomain domain, RestHostHooks hooks);
   std::expected<void, std::string> load();
   void add_routes();
 
   RestHostConfig config_;
   boost::asio::io_context& control_;
-  conference::RoomDirectory& rooms_;
-  conference::ConferenceService& conference_;
+  RestDomain domain_;
   RestHostHooks hooks_;
-  std::unique_ptr<conference::Store> store_;
-  conference::MeetingCalendar calendar_;
-  conference::EventLog events_;
   rest::MetricsRegistry metrics_;
   std::unique_ptr<rest::HttpMetrics> http_metrics_;
   rest::AdminToken admin_token_;

@@ -57,15 +57,11 @@ StoreResult<std::vector<std::chrono::system_clock::time_point>> decode_times(std
 }
 
 std::string_view to_column(RoomMode mode) {
-  return mode == RoomMode::kSfu ? "sfu" : "mcu";
+  return to_string(mode);
 }
 
 std::string_view to_column(RoomEncryption encryption) {
   return encryption == RoomEncryption::kRequired ? "required" : "optional";
-}
-
-std::string_view to_column(RoomEngine engine) {
-  return engine == RoomEngine::kEcho ? "echo" : "mixer";
 }
 
 std::string_view to_column(DeliveryStatus status) {
@@ -81,20 +77,12 @@ std::string_view to_column(DeliveryStatus status) {
 }
 
 std::optional<RoomMode> room_mode_from_column(std::string_view text) {
-  if (text == "mcu") return RoomMode::kMcu;
-  if (text == "sfu") return RoomMode::kSfu;
-  return std::nullopt;
+  return room_mode_from_string(text);
 }
 
 std::optional<RoomEncryption> room_encryption_from_column(std::string_view text) {
   if (text == "optional") return RoomEncryption::kOptional;
   if (text == "required") return RoomEncryption::kRequired;
-  return std::nullopt;
-}
-
-std::optional<RoomEngine> room_engine_from_column(std::string_view text) {
-  if (text == "mixer") return RoomEngine::kMixer;
-  if (text == "echo") return RoomEngine::kEcho;
   return std::nullopt;
 }
 

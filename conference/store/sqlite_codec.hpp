@@ -28,11 +28,9 @@ StoreResult<std::vector<std::chrono::system_clock::time_point>> decode_times(std
 
 std::string_view to_column(RoomMode mode);
 std::string_view to_column(RoomEncryption encryption);
-std::string_view to_column(RoomEngine engine);
 std::string_view to_column(DeliveryStatus status);
 std::optional<RoomMode> room_mode_from_column(std::string_view text);
 std::optional<RoomEncryption> room_encryption_from_column(std::string_view text);
-std::optional<RoomEngine> room_engine_from_column(std::string_view text);
 std::optional<DeliveryStatus> delivery_status_from_column(std::string_view text);
 
 // Constraint failures become kConflict (unique, primary key) or kNotFound (a foreign key names

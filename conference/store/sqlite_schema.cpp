@@ -80,9 +80,20 @@ constexpr const char* kSchemaV2 = R"sql(
 ALTER TABLE rooms ADD COLUMN wait_for_moderator INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// v3: one room mode says which engine serves a room (issue 10). The echo room's separate `engine`
+// column becomes mode 'echo'. Rooms stored as 'mcu' become 'sfu', the new default: before v3 the mode
+// was accepted and ignored (every room got the audio bridge and no video), and 'mcu' was simply the
+// value every room received unasked, so no stored 'mcu' records a choice this could overturn.
+constexpr const char* kSchemaV3 = R"sql(
+UPDATE rooms SET mode = 'echo' WHERE engine = 'echo';
+UPDATE rooms SET mode = 'sfu' WHERE mode = 'mcu';
+ALTER TABLE rooms DROP COLUMN engine;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
+    {3, kSchemaV3},
 };
 
 SqliteResult<int> current_version(Connection& connection) {

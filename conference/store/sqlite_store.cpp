@@ -24,24 +24,22 @@ StoreResult<Room> read_room(const Query& row) {
   const auto mode = sqlite::room_mode_from_column(row.text(3));
   room.max_participants = static_cast<std::size_t>(row.int64(4));
   const auto encryption = sqlite::room_encryption_from_column(row.text(5));
-  const auto engine = sqlite::room_engine_from_column(row.text(6));
-  if (!mode || !encryption || !engine) {
-    return std::unexpected(sqlite::io_error("reading room " + room.id, "unknown mode, encryption or engine"));
+  if (!mode || !encryption) {
+    return std::unexpected(sqlite::io_error("reading room " + room.id, "unknown mode or encryption"));
   }
   room.mode = *mode;
   room.encryption = *encryption;
-  room.engine = *engine;
-  room.pin = row.text(7);
-  room.moderator_pin = row.text(8);
-  room.default_layout = row.text(9);
-  room.locked = row.int64(10) != 0;
-  room.created_at = sqlite::from_micros(row.int64(11));
-  room.version = static_cast<std::uint64_t>(row.int64(12));
-  room.wait_for_moderator = row.int64(13) != 0;
+  room.pin = row.text(6);
+  room.moderator_pin = row.text(7);
+  room.default_layout = row.text(8);
+  room.locked = row.int64(9) != 0;
+  room.created_at = sqlite::from_micros(row.int64(10));
+  room.version = static_cast<std::uint64_t>(row.int64(11));
+  room.wait_for_moderator = row.int64(12) != 0;
   return room;
 }
 
-// ?1 id … ?11 locked, ?14 wait_for_moderator, as in the INSERT and UPDATE below.
+// ?1 id … ?10 locked, ?13 wait_for_moderator, as in the INSERT and UPDATE below.
 void bind_room_fields(Query& query, const Room& room) {
   // A room without a number stores NULL, so that any number of rooms can go without one.
   query.bind(1, room.id)
@@ -51,12 +49,11 @@ void bind_room_fields(Query& query, const Room& room) {
       .bind(4, sqlite::to_column(room.mode))
       .bind(5, static_cast<std::int64_t>(room.max_participants))
       .bind(6, sqlite::to_column(room.encryption))
-      .bind(7, sqlite::to_column(room.engine))
-      .bind(8, room.pin)
-      .bind(9, room.moderator_pin)
-      .bind(10, room.default_layout)
-      .bind(11, std::int64_t{room.locked ? 1 : 0})
-      .bind(14, std::int64_t{room.wait_for_moderator ? 1 : 0});
+      .bind(7, room.pin)
+      .bind(8, room.moderator_pin)
+      .bind(9, room.default_layout)
+      .bind(10, std::int64_t{room.locked ? 1 : 0})
+      .bind(13, std::int64_t{room.wait_for_moderator ? 1 : 0});
 }
 
 StoreResult<MeetingRecord> read_meeting(const Query& row) {
@@ -110,10 +107,10 @@ StoreResult<void> bind_meeting_fields(Query& query, const MeetingRecord& meeting
 }
 
 constexpr std::string_view kSelectRoom =
-    "SELECT id, dial_in_number, name, mode, max_participants, encryption, engine, pin, moderator_pin,"
+    "SELECT id, dial_in_number, name, mode, max_participants, encryption, pin, moderator_pin,"
     " default_layout, locked, created_at_us, version, wait_for_moderator FROM rooms WHERE id = ?1";
 constexpr std::string_view kListRooms =
-    "SELECT id, dial_in_number, name, mode, max_participants, encryption, engine, pin, moderator_pin,"
+    "SELECT id, dial_in_number, name, mode, max_participants, encryption, pin, moderator_pin,"
     " default_layout, locked, created_at_us, version, wait_for_moderator FROM rooms WHERE id > ?1 ORDER BY id"
     " LIMIT ?2";
 constexpr std::string_view kRoomVersion = "SELECT version FROM rooms WHERE id = ?1";
@@ -215,12 +212,12 @@ StoreResult<Room> SqliteStore::create_room(const Room& room) {
   if (!transaction) return fail(transaction.error(), "create room");
   if (auto free = check_room_dial_strings(room, false); !free) return std::unexpected(std::move(free.error()));
   auto query = db_->query(
-      "INSERT INTO rooms (id, dial_in_number, name, mode, max_participants, encryption, engine, pin,"
+      "INSERT INTO rooms (id, dial_in_number, name, mode, max_participants, encryption, pin,"
       " moderator_pin, default_layout, locked, created_at_us, version, wait_for_moderator)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
   if (!query) return fail(query.error(), "create room");
   bind_room_fields(*query, room);
-  query->bind(12, sqlite::to_micros(room.created_at)).bind(13, std::int64_t{1});
+  query->bind(11, sqlite::to_micros(room.created_at)).bind(12, std::int64_t{1});
   if (auto done = query->run(); !done) return fail(done.error(), "create room");
   auto stored = get_room(room.id);
   if (!stored) return stored;
@@ -251,8 +248,8 @@ StoreResult<std::uint64_t> SqliteStore::update_room(const Room& room, std::uint6
   if (auto free = check_room_dial_strings(room, true); !free) return std::unexpected(std::move(free.error()));
   auto query = db_->query(
       "UPDATE rooms SET dial_in_number = ?2, name = ?3, mode = ?4, max_participants = ?5, encryption = ?6,"
-      " engine = ?7, pin = ?8, moderator_pin = ?9, default_layout = ?10, locked = ?11,"
-      " wait_for_moderator = ?14, version = version + 1 WHERE id = ?1");
+      " pin = ?7, moderator_pin = ?8, default_layout = ?9, locked = ?10,"
+      " wait_for_moderator = ?13, version = version + 1 WHERE id = ?1");
   if (!query) return fail(query.error(), "update room");
   bind_room_fields(*query, room);
   if (auto done = query->run(); !done) return fail(done.error(), "update room");

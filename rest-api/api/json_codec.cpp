@@ -133,12 +133,11 @@ void set_flag(const json& value, bool& target, const Member& member, std::string
 }
 
 void set_room_mode(const json& value, conf::Room& room, const Member& member) {
-  if (value == "mcu") {
-    room.mode = conf::RoomMode::kMcu;
-  } else if (value == "sfu") {
-    room.mode = conf::RoomMode::kSfu;
+  const auto mode = value.is_string() ? conf::room_mode_from_string(value.get<std::string>()) : std::nullopt;
+  if (mode) {
+    room.mode = *mode;
   } else {
-    member.fail("mode must be \"mcu\" or \"sfu\"");
+    member.fail("mode must be \"sfu\", \"mcu\" or \"echo\"");
   }
 }
 
@@ -449,7 +448,7 @@ json room_to_json(const conf::Room& room, std::string_view sip_host, bool with_p
       {"name", room.name},
       {"dial_in_number", optional_text(room.dial_in_number)},
       {"sip_uri", room_sip_uri(room.id, sip_host)},
-      {"mode", room.mode == conf::RoomMode::kSfu ? "sfu" : "mcu"},
+      {"mode", conf::to_string(room.mode)},
       {"max_participants", room.max_participants},
       {"encryption", room.encryption == conf::RoomEncryption::kRequired ? "required" : "optional"},
       {"default_layout", optional_text(room.default_layout)},

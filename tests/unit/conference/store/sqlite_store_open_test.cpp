@@ -166,6 +166,35 @@ TEST(SqliteMigrations, V1RoomsSurviveTheWaitForModeratorColumn) {
   EXPECT_FALSE(room->wait_for_moderator);
 }
 
+// v3 folds the echo room's `engine` column into the room mode, and the unasked-for 'mcu' every
+// room had before becomes 'sfu', the new default (sqlite_schema.cpp says why).
+TEST(SqliteMigrations, V2EchoEngineBecomesTheEchoModeAndMcuBecomesSfu) {
+  TempDir dir;
+  const std::string path = (dir.path() / "chorus.db").string();
+  {
+    auto db = connect(path);
+    ASSERT_NE(db, nullptr);
+    auto version = sqlite::migrate(*db, sqlite::store_migrations().first(2));
+    ASSERT_TRUE(version.has_value()) << version.error().message;
+    ASSERT_TRUE(db->exec("INSERT INTO rooms VALUES ('echo', '9196', 'Echo', 'mcu', 10, 'optional', 'echo', '',"
+                         " '', '', 0, 1, 1, 0)")
+                    .has_value());
+    ASSERT_TRUE(db->exec("INSERT INTO rooms VALUES ('1000', '1000', 'Lobby', 'mcu', 10, 'optional', 'mixer', '',"
+                         " '', '', 0, 1, 1, 1)")
+                    .has_value());
+  }
+  auto store = SqliteStore::open(path);
+  ASSERT_TRUE(store.has_value()) << store.error();
+  EXPECT_GE((*store)->schema_version(), 3);
+  auto echo = (*store)->get_room("echo");
+  ASSERT_TRUE(echo.has_value()) << echo.error().message;
+  EXPECT_EQ(echo->mode, RoomMode::kEcho);
+  auto lobby = (*store)->get_room("1000");
+  ASSERT_TRUE(lobby.has_value()) << lobby.error().message;
+  EXPECT_EQ(lobby->mode, RoomMode::kSfu);
+  EXPECT_TRUE(lobby->wait_for_moderator);
+}
+
 TEST(SqliteMigrations, AFailingMigrationLeavesThePreviousSchema) {
   TempDir dir;
   auto db = connect((dir.path() / "m.db").string());

@@ -15,7 +15,6 @@ void expect_same_fields(const Room& actual, const Room& expected) {
   EXPECT_EQ(actual.mode, expected.mode);
   EXPECT_EQ(actual.max_participants, expected.max_participants);
   EXPECT_EQ(actual.encryption, expected.encryption);
-  EXPECT_EQ(actual.engine, expected.engine);
   EXPECT_EQ(actual.pin, expected.pin);
   EXPECT_EQ(actual.moderator_pin, expected.moderator_pin);
   EXPECT_EQ(actual.default_layout, expected.default_layout);

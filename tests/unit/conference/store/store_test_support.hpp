@@ -29,10 +29,9 @@ inline Room sample_room(const std::string& id, const std::string& number) {
   room.id = id;
   room.dial_in_number = number;
   room.name = "Room " + id;
-  room.mode = RoomMode::kSfu;
+  room.mode = RoomMode::kMcu;  // not the default, so a lost column would show
   room.max_participants = 42;
   room.encryption = RoomEncryption::kRequired;
-  room.engine = RoomEngine::kEcho;
   room.pin = "1234";
   room.moderator_pin = "9876";
   room.default_layout = "speaker";

@@ -171,7 +171,7 @@ TEST_F(RoomRoutes, PatchRoundTripsTheETagAndReachesTheDirectory) {
   EXPECT_TRUE(room->locked);
   EXPECT_EQ(room->pin, "2468");
   EXPECT_EQ(room->name, "Lobby");
-  EXPECT_EQ(room->engine, conference::RoomEngine::kMixer);
+  EXPECT_EQ(room->mode, conference::RoomMode::kSfu);
   EXPECT_EQ(last_event().type, "room.updated");
   EXPECT_EQ(last_event().data["room"]["locked"], true);
   // The old tag is stale now; the new one reads back from GET.

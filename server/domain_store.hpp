@@ -1,0 +1,29 @@
+// What outlives a chorusd process and the in-memory views the SIP path reads, made at start
+// (DESIGN §1, §4): the store (SQLite in --data-dir), seeded with room 1000 and the echo room when
+// empty, the room directory and the meeting calendar loaded from it. The server owns all of them
+// and hands references to the conference domain and to the REST layer, so neither opens or seeds
+// the store for the other.
+// Threading: the control loop, at start and afterwards (the Store's own rule).
+#pragma once
+
+#include <expected>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "conference/room.hpp"
+#include "conference/schedule/meeting_calendar.hpp"
+#include "conference/store/store.hpp"
+
+namespace chorus::server {
+
+// Opens (creating the data dir and the database file when missing) the SQLite store in `data_dir`.
+// The error names the path and what failed.
+std::expected<std::unique_ptr<conference::Store>, std::string> open_store(const std::filesystem::path& data_dir);
+
+// DESIGN §4: an empty store gets the open room 1000 and the echo-test room. Then every room goes into
+// `rooms` and every meeting that is not cancelled into `calendar`. The error says what failed.
+std::expected<void, std::string> load_domain(conference::Store& store, conference::RoomDirectory& rooms,
+                                             conference::MeetingCalendar& calendar);
+
+}  // namespace chorus::server

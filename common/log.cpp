@@ -83,6 +83,10 @@ bool log_enabled(LogLevel level) {
 
 void write_log(LogLevel level, std::string_view component, std::string_view message,
                std::initializer_list<LogField> fields) {
+  write_log(level, component, message, std::span<const LogField>(fields.begin(), fields.size()));
+}
+
+void write_log(LogLevel level, std::string_view component, std::string_view message, std::span<const LogField> fields) {
   using namespace std::chrono;
   const auto now = system_clock::now();
   const std::time_t secs = system_clock::to_time_t(now);

@@ -5,6 +5,7 @@
 
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,8 @@ struct LogField {
 
 void write_log(LogLevel level, std::string_view component, std::string_view message,
                std::initializer_list<LogField> fields = {});
+// The same with fields made at run time (e.g. a status line over counters modules publish).
+void write_log(LogLevel level, std::string_view component, std::string_view message, std::span<const LogField> fields);
 
 }  // namespace chorus
 

@@ -1,13 +1,10 @@
 #include "conference/conference_service.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "common/log.hpp"
 #include "common/random.hpp"
-#include "media/echo/echo_sink.hpp"
-#include "media/transport/socket_address.hpp"
+#include "conference/participant_events.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -15,14 +12,6 @@ namespace {
 // RFC 3261 §20.43: Warning: 3xx agent "text" — 304/305 say which media could not be agreed.
 std::vector<sip::Header> warning(const sdp::NegotiationError& error) {
   return {{"Warning", error.warning_value("chorus")}};
-}
-
-// Where the SDP says to send; nullopt for the RFC 2543 hold address 0.0.0.0, port 0 or a name.
-std::optional<media::TransportAddress> signalled(const std::string& address, std::uint16_t port) {
-  auto parsed = media::parse_transport_address(address, port);
-  if (!parsed || port == 0) return std::nullopt;
-  if (std::ranges::all_of(parsed->ip, [](std::uint8_t octet) { return octet == 0; })) return std::nullopt;
-  return parsed;
 }
 
 sip::CallDecision no_ports() {
@@ -33,8 +22,25 @@ sip::CallDecision no_ports() {
 
 ConferenceService::ConferenceService(RoomDirectory& rooms, media::UdpPortPool& ports, sdp::MediaPolicy policy,
                                      media::MediaWorkerPool* workers, SecurityOptions security)
-    : rooms_(rooms), ports_(ports), policy_(std::move(policy)), workers_(workers), security_(std::move(security)) {
+    : rooms_(rooms),
+      ports_(ports),
+      policy_(std::move(policy)),
+      workers_(workers),
+      security_(std::move(security)),
+      audio_(participants_, rooms_) {
   policy_.accept_srtp = workers_ != nullptr;
+}
+
+void ConferenceService::set_event_log(EventLog* events) {
+  events_ = events;
+  audio_.set_event_log(events);
+}
+
+void ConferenceService::set_audio_hooks(AudioHooks hooks) {
+  reject_early_ = std::move(hooks.reject_early);
+  audio_.set_hooks(AudioBridge::Hooks{std::move(hooks.post_to_control), std::move(hooks.hang_up), hooks.prompts,
+                                      hooks.store,
+                                      [this](std::uint64_t participant_id) { on_not_started_played(participant_id); }});
 }
 
 sdp::MediaPolicy ConferenceService::policy_for(const Room& room) const {
@@ -43,47 +49,16 @@ sdp::MediaPolicy ConferenceService::policy_for(const Room& room) const {
   return policy;
 }
 
-std::size_t ConferenceService::participants_in(std::string_view room_id) const {
-  auto it = occupancy_.find(room_id);
-  return it == occupancy_.end() ? 0 : it->second;
-}
-
 void ConferenceService::publish(std::string_view type, const Participant& participant, std::string_view reason) {
-  if (!events_) return;
-  nlohmann::json data{{"conference_id", participant.room_id}, {"room_id", participant.room_id}};
-  if (type.starts_with("participant.")) {
-    data["participant_id"] = participant.id;
-    data["call_id"] = participant.call_id;
-    data["caller_id"] = participant.from_uri;
-    data["display_name"] = participant.display_name;
-  }
-  if (!reason.empty()) data["reason"] = std::string(reason);
-  events_->publish(type, std::move(data));
+  publish_participant_event(events_, type, participant, reason);
 }
 
-std::vector<std::string> ConferenceService::active_rooms() const {
-  std::vector<std::string> out;
-  for (const auto& [room, count] : occupancy_) out.push_back(room);
-  return out;
-}
-
-std::vector<const Participant*> ConferenceService::participants_of(std::string_view room_id) const {
-  std::vector<const Participant*> out;
-  for (const auto& [call, participant] : participants_)
-    if (participant.room_id == room_id) out.push_back(&participant);
-  std::ranges::sort(out, {}, &Participant::id);
-  return out;
-}
-
-const Participant* ConferenceService::find_participant(std::uint64_t participant_id) const {
-  for (const auto& [call, participant] : participants_)
-    if (participant.id == participant_id) return &participant;
-  return nullptr;
-}
-
-const Participant* ConferenceService::participant(sip::CallHandle call) const {
-  auto it = participants_.find(call);
-  return it == participants_.end() ? nullptr : &it->second;
+Participant& ConferenceService::join(Participant participant) {
+  const bool first = participants_.count_in(participant.room_id) == 0;
+  auto& joined = participants_.add(std::move(participant));
+  if (first) publish(event_type::kConferenceStarted, joined);
+  publish(event_type::kParticipantJoined, joined);
+  return joined;
 }
 
 bool ConferenceService::lease_ports(Participant& participant, std::size_t count) {
@@ -193,17 +168,14 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
   CHORUS_LOG(kInfo, "conference", "participant joined", {"room", room->id}, {"call_id", call.call_id},
              {"participant", participant.id}, {"from", call.from_uri},
              {"rtp_port", participant.ports.empty() ? 0 : participant.ports.front()->rtp_port()});
-  const bool first = ++occupancy_[participant.room_id] == 1;
-  auto& joined = participants_.emplace(call.handle, std::move(participant)).first->second;
-  if (first) publish(event_type::kConferenceStarted, joined);
-  publish(event_type::kParticipantJoined, joined);
+  join(std::move(participant));
   return {200, {}, std::move(body), {}};
 }
 
 bool ConferenceService::on_remote_answer(sip::CallHandle call, std::string_view sdp_text) {
-  auto it = participants_.find(call);
-  if (it == participants_.end()) return false;
-  Participant& participant = it->second;
+  Participant* found = participants_.find(call);
+  if (found == nullptr) return false;
+  Participant& participant = *found;
   if (!participant.our_pending_offer) return true;  // an answer to nothing new: keep the session
   auto answer = sdp::parse_sdp(sdp_text);
   if (!answer) return false;
@@ -220,9 +192,9 @@ bool ConferenceService::on_remote_answer(sip::CallHandle call, std::string_view 
 }
 
 sip::OfferDecision ConferenceService::on_remote_offer(sip::CallHandle call, std::string_view sdp_text) {
-  auto it = participants_.find(call);
-  if (it == participants_.end()) return {481, {}, {}, {}};
-  Participant& participant = it->second;
+  Participant* found = participants_.find(call);
+  if (found == nullptr) return {481, {}, {}, {}};
+  Participant& participant = *found;
   const Room* room = rooms_.find_by_dial_string(participant.room_id);
   if (!room) return {480, "Room Closed", {}, {}};
   // RFC 3264 §8: a re-offer we cannot accept is refused; the session stays as it was.
@@ -259,104 +231,35 @@ sip::CallDecision ConferenceService::answer_offer(Participant& participant, cons
   return {200, {}, std::move(*answer), {}};
 }
 
-void ConferenceService::apply_media(Participant& participant, const std::vector<StreamTransport>& security) {
-  if (!workers_) return;
-  std::size_t accepted = 0;
-  for (const auto& stream : participant.streams) {
-    if (!stream.accepted) continue;
-    const std::size_t slot = accepted++;
-    StreamTransport stream_security = slot < security.size() ? security[slot] : StreamTransport{};
-    if (slot >= participant.ports.size()) break;
-    if (slot < participant.media.size()) {
-      media::MediaSessionUpdate update;
-      update.remote_rtp = signalled(stream.remote_address, stream.remote_port);
-      update.remote_rtcp = signalled(stream.remote_address, stream.remote_rtcp_port);
-      update.send_enabled = sdp::sends(stream.local_direction);
-      if (const auto* sdes = std::get_if<media::SdesKeying>(&stream_security.keying))
-        update.remote_sdes_key_salt = sdes->remote_key_salt;
-      participant.worker->update_session(participant.media[slot].session_id, std::move(update));
-      participant.media[slot].security = std::move(stream_security);
-    } else {
-      start_session(participant, slot, std::move(stream_security));
-    }
-  }
-}
-
-void ConferenceService::start_session(Participant& participant, std::size_t slot, StreamTransport security) {
-  const Room* room = rooms_.find_by_dial_string(participant.room_id);
-  std::size_t accepted = 0;
-  const sdp::NegotiatedStream* stream = nullptr;
-  for (const auto& candidate : participant.streams)
-    if (candidate.accepted && accepted++ == slot) stream = &candidate;
-  if (!stream || !room) return;
-  if (!participant.worker) participant.worker = &workers_->acquire(participant.room_id);
-  const auto& lease = *participant.ports[slot];
-  media::MediaSessionSpec spec;
-  spec.id = next_session_id_++;
-  spec.label = participant.call_id;
-  spec.rtp_fd = ::dup(lease.rtp_fd());
-  spec.rtcp_fd = ::dup(lease.rtcp_fd());
-  spec.remote_rtp = signalled(stream->remote_address, stream->remote_port);
-  spec.remote_rtcp = signalled(stream->remote_address, stream->remote_rtcp_port);
-  spec.rtcp_mux = stream->rtcp_mux;
-  spec.send_enabled = sdp::sends(stream->local_direction);
-  spec.keying = security.keying;
-  spec.ice = security.ice;
-  spec.bundle = security.bundle;
-  spec.local_ssrc = static_cast<std::uint32_t>(random_u64() | 1U);
-  spec.cname = random_alphanumeric(16);
-  spec.clock_rate = stream->codec.clock_rate;
-  media::SinkFactory sink;
-  if (room->mode == RoomMode::kEcho)
-    sink = [] { return std::make_unique<media::EchoSink>(); };
-  else
-    sink = audio_sink(participant, *stream);
-  const bool audio = sink && room->mode != RoomMode::kEcho;
-  participant.worker->add_session(std::move(spec), std::move(sink));
-  participant.media.push_back(ParticipantStream{next_session_id_ - 1, std::move(security)});
-  if (audio) start_audio(participant);
-}
-
-void ConferenceService::stop_media(Participant& participant) {
-  if (!participant.worker) return;
-  leave_audio(participant);
-  for (const auto& stream : participant.media) participant.worker->remove_session(stream.session_id);
-  participant.media.clear();
-  workers_->release(participant.room_id);
-  participant.worker = nullptr;
-}
-
 std::string ConferenceService::on_offer_requested(sip::CallHandle call) {
-  auto it = participants_.find(call);
-  if (it == participants_.end()) return {};
-  if (it->second.ports.empty() && !lease_ports(it->second, 1)) return {};
-  return offer_for(it->second).value_or(std::string());
+  Participant* participant = participants_.find(call);
+  if (participant == nullptr) return {};
+  if (participant->ports.empty() && !lease_ports(*participant, 1)) return {};
+  return offer_for(*participant).value_or(std::string());
 }
 
 void ConferenceService::on_dtmf(sip::CallHandle call, char digit, int duration_ms) {
-  auto it = participants_.find(call);
-  if (it == participants_.end()) return;
-  // SIP INFO digits (RFC 4733 ones come from the mixer, on_audio_dtmf): PIN entry, keypad.
-  CHORUS_LOG(kDebug, "conference", "dtmf (INFO)", {"room", it->second.room_id}, {"call_id", it->second.call_id},
+  Participant* participant = participants_.find(call);
+  if (participant == nullptr) return;
+  // SIP INFO digits (RFC 4733 ones come from the mixer): PIN entry, keypad.
+  CHORUS_LOG(kDebug, "conference", "dtmf (INFO)", {"room", participant->room_id}, {"call_id", participant->call_id},
              {"digit", std::string(1, digit)}, {"duration_ms", duration_ms});
-  handle_digit(it->second, digit);
+  audio_.on_digit(*participant, digit);
 }
 
 void ConferenceService::on_call_ended(sip::CallHandle call, std::string_view reason) {
   if (end_early(call)) return;
-  auto it = participants_.find(call);
-  if (it == participants_.end()) return;
-  CHORUS_LOG(kInfo, "conference", "participant left", {"room", it->second.room_id}, {"call_id", it->second.call_id},
-             {"participant", it->second.id}, {"reason", reason});
-  publish(event_type::kParticipantLeft, it->second, reason);
-  if (auto room = occupancy_.find(it->second.room_id); room != occupancy_.end() && --room->second == 0) {
-    occupancy_.erase(room);
-    if (auto muted = guests_muted_rooms_.find(it->second.room_id); muted != guests_muted_rooms_.end())
-      guests_muted_rooms_.erase(muted);
-    publish(event_type::kConferenceEnded, it->second);
+  Participant* found = participants_.find(call);
+  if (found == nullptr) return;
+  CHORUS_LOG(kInfo, "conference", "participant left", {"room", found->room_id}, {"call_id", found->call_id},
+             {"participant", found->id}, {"reason", reason});
+  publish(event_type::kParticipantLeft, *found, reason);
+  stop_media(*found);
+  auto left = participants_.extract(call);  // its port leases go back to the pool with it
+  if (participants_.count_in(left->room_id) == 0) {
+    audio_.conference_ended(left->room_id);
+    publish(event_type::kConferenceEnded, *left);
   }
-  stop_media(it->second);
-  participants_.erase(it);  // its port leases go back to the pool here
 }
 
 }  // namespace chorus::conference

@@ -99,10 +99,7 @@ bool ConferenceService::on_outgoing_answered(sip::CallHandle call, const std::op
   CHORUS_LOG(kInfo, "conference", "participant joined", {"room", dial.room_id}, {"call_id", dial.call_id},
              {"participant", dial.id}, {"to", dial.from_uri}, {"dial_out", true},
              {"rtp_port", dial.ports.empty() ? 0 : dial.ports.front()->rtp_port()});
-  const bool first = ++occupancy_[dial.room_id] == 1;
-  auto& joined = participants_.emplace(call, std::move(dial)).first->second;
-  if (first) publish(event_type::kConferenceStarted, joined);
-  publish(event_type::kParticipantJoined, joined);
+  auto& joined = join(std::move(dial));
   apply_media(joined, {});  // the sessions start as for a dial-in participant
   return true;
 }

@@ -5,8 +5,8 @@
 // gateway model; sip::UserAgent sends it unreliably), its media session starts exactly as for an
 // admitted call, but the participant is held (admitted = false, no PIN) and kept apart in early_:
 // not counted in the room, not listed, no participant.joined. When the mixer reports the prompt
-// played (on_audio_prompt_done, kNotStartedToken) the call gets 480 with a Warning (§20.43) through
-// AudioHooks::reject_early, and on_call_ended releases its media and ports. A CANCEL, the caller's
+// played (AudioBridge::on_prompt_done, kNotStartedToken) the call gets 480 with a Warning (§20.43)
+// through AudioHooks::reject_early, and on_call_ended releases its media and ports. A CANCEL, the caller's
 // BYE or the UA's early-media timeout end it the same way, through on_call_ended.
 // Everyone else — no offer, no usable audio, no prompts, no workers, an echo room, or no way to
 // send the final response — gets the 480 with the Warning at once, as before.
@@ -29,8 +29,7 @@ sip::CallDecision not_started() {
 
 sip::CallDecision ConferenceService::answer_not_started(const sip::CallInfo& call, const Room& room,
                                                         const std::optional<std::string>& offer_text) {
-  const bool can_speak = offer_text && workers_ != nullptr && audio_events_ && audio_hooks_.reject_early &&
-                         audio_hooks_.prompts != nullptr && audio_hooks_.prompts->find(kNotStartedPrompt) != nullptr &&
+  const bool can_speak = offer_text && workers_ != nullptr && reject_early_ && audio_.can_speak(kNotStartedPrompt) &&
                          room.mode != RoomMode::kEcho;
   if (!can_speak) return not_started();
 
@@ -56,7 +55,7 @@ void ConferenceService::on_not_started_played(std::uint64_t participant_id) {
   const sip::CallHandle call = it->first;
   const sip::CallDecision refusal = not_started();
   // The UA ends the call at once and on_call_ended (end_early) erases `it`: not used after this.
-  if (!audio_hooks_.reject_early(call, refusal.status, refusal.reason, refusal.extra_headers)) end_early(call);
+  if (!reject_early_(call, refusal.status, refusal.reason, refusal.extra_headers)) end_early(call);
 }
 
 bool ConferenceService::end_early(sip::CallHandle call) {

@@ -117,6 +117,8 @@ void ChorusServer::start_audio() {
   hooks.prompts = prompts_ ? &*prompts_ : nullptr;
   hooks.store = store_.get();
   conference_->set_audio_hooks(std::move(hooks));
+  for (const auto& published : conference_->audio().engine().counters().published())
+    engine_counters_.push_back(published);
 }
 
 std::expected<void, std::string> ChorusServer::open_domain() {
@@ -168,11 +170,13 @@ void ChorusServer::register_metrics() {
   auto& srtp_auth = m.gauge("chorus_srtp_failures", "SRTP/SRTCP packets dropped", {{"reason", "auth"}});
   auto& srtp_replay = m.gauge("chorus_srtp_failures", "SRTP/SRTCP packets dropped", {{"reason", "replay"}});
   auto& sessions = m.gauge("chorus_media_sessions", "Media sessions on the workers");
-  auto& mixer_frames = m.counter("chorus_mixer_frames_total", "20 ms audio frames the MCU sent to listeners");
-  auto& mixer_late =
-      m.counter("chorus_mixer_late_frames_total", "MCU frames sent more than 10 ms after their 20 ms tick was due");
+  // The engines' own counters (published(): name, help, value), followed as registry counters.
+  std::vector<std::pair<rest::Counter*, const std::atomic<std::uint64_t>*>> engine_counters;
+  for (const auto& published : engine_counters_)
+    engine_counters.emplace_back(&m.counter(std::string(published.metric), std::string(published.help)),
+                                 published.value);
   m.on_collect([this, &calls, &server_tx, &client_tx, &rooms, &active, &mcu, &sfu, &rtp_in, &rtp_out, &srtp_auth,
-                &srtp_replay, &sessions, &mixer_frames, &mixer_late] {
+                &srtp_replay, &sessions, engine_counters] {
     // Runs on the REST thread: the media counters are atomics; the control-loop counts are read
     // racily as plain integers, which a scrape tolerates (they are gauges of the moment).
     const auto media = workers_->counters();
@@ -181,9 +185,11 @@ void ChorusServer::register_metrics() {
     srtp_auth.set(static_cast<double>(media.dropped_auth));
     srtp_replay.set(static_cast<double>(media.dropped_replay));
     sessions.set(static_cast<double>(media.sessions));
-    // The workers' counters only grow; the registry's counters follow them (collects are serial).
-    mixer_frames.inc(media.mixer_frames - std::min(media.mixer_frames, mixer_frames.value()));
-    mixer_late.inc(media.mixer_frames_late - std::min(media.mixer_frames_late, mixer_late.value()));
+    // The engines' counters only grow; the registry's counters follow them (collects are serial).
+    for (const auto& [counter, value] : engine_counters) {
+      const auto now = value->load(std::memory_order_relaxed);
+      counter->inc(now - std::min(now, counter->value()));
+    }
     calls.set(static_cast<double>(metrics_snapshot_.calls.load()));
     server_tx.set(static_cast<double>(metrics_snapshot_.server_transactions.load()));
     client_tx.set(static_cast<double>(metrics_snapshot_.client_transactions.load()));
@@ -228,18 +234,29 @@ int ChorusServer::run() {
 
 void ChorusServer::log_status() const {
   const auto media = workers_->counters();
-  CHORUS_LOG(kInfo, "server", "status", {"server_transactions", transactions_->server_count()},
-             {"client_transactions", transactions_->client_count()}, {"dialogs", user_agent_->call_count()},
-             {"media_ports", ports_.bound_ports()}, {"participants", conference_->participant_count()},
-             {"connections", transport_->connection_count()}, {"media_packets_in", media.packets_in},
-             {"media_packets_out", media.packets_out}, {"media_dropped_auth", media.dropped_auth},
-             {"media_dropped_replay", media.dropped_replay}, {"media_dropped_source", media.dropped_source},
-             {"media_dropped_dtls_unvalidated", media.dropped_dtls_unvalidated},
-             {"media_dropped_malformed", media.dropped_malformed}, {"media_dropped_send", media.dropped_send},
-             {"media_dropped_unroutable", media.dropped_unroutable}, {"media_dtls_connected", media.dtls_connected},
-             {"media_dtls_failed", media.dtls_failed}, {"media_stun_answered", media.stun_answered},
-             {"media_source_changes", media.source_changes}, {"media_sessions", media.sessions},
-             {"mixer_frames", media.mixer_frames}, {"mixer_frames_late", media.mixer_frames_late});
+  std::vector<LogField> fields{{"server_transactions", transactions_->server_count()},
+                               {"client_transactions", transactions_->client_count()},
+                               {"dialogs", user_agent_->call_count()},
+                               {"media_ports", ports_.bound_ports()},
+                               {"participants", conference_->participant_count()},
+                               {"connections", transport_->connection_count()},
+                               {"media_packets_in", media.packets_in},
+                               {"media_packets_out", media.packets_out},
+                               {"media_dropped_auth", media.dropped_auth},
+                               {"media_dropped_replay", media.dropped_replay},
+                               {"media_dropped_source", media.dropped_source},
+                               {"media_dropped_dtls_unvalidated", media.dropped_dtls_unvalidated},
+                               {"media_dropped_malformed", media.dropped_malformed},
+                               {"media_dropped_send", media.dropped_send},
+                               {"media_dropped_unroutable", media.dropped_unroutable},
+                               {"media_dtls_connected", media.dtls_connected},
+                               {"media_dtls_failed", media.dtls_failed},
+                               {"media_stun_answered", media.stun_answered},
+                               {"media_source_changes", media.source_changes},
+                               {"media_sessions", media.sessions}};
+  for (const auto& published : engine_counters_)
+    fields.emplace_back(published.status_key, published.value->load(std::memory_order_relaxed));
+  write_log(LogLevel::kInfo, "server", "status", std::span<const LogField>(fields));
 }
 
 void ChorusServer::wait_for_signals() {

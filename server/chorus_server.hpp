@@ -107,6 +107,8 @@ class ChorusServer {
   void refresh_metrics_snapshot();
   // IVR prompts the conference plays; it reads them only while calls run, never at destruction.
   std::optional<mixer::PromptLibrary> prompts_;
+  // What the engines publish for /metrics and the status line (their own counters, DESIGN §1).
+  std::vector<PublishedCounter> engine_counters_;
   std::unique_ptr<RestHost> rest_;  // after everything its handlers reach: destroyed before them
   bool ready_ = false;
   boost::asio::signal_set signals_{io_};

@@ -17,8 +17,6 @@ MediaCountersSnapshot& MediaCountersSnapshot::operator+=(const MediaCountersSnap
   stun_answered += other.stun_answered;
   source_changes += other.source_changes;
   sessions += other.sessions;
-  mixer_frames += other.mixer_frames;
-  mixer_frames_late += other.mixer_frames_late;
   return *this;
 }
 
@@ -39,8 +37,6 @@ MediaCountersSnapshot MediaCounters::snapshot() const {
   s.stun_answered = stun_answered.load(kRelaxed);
   s.source_changes = source_changes.load(kRelaxed);
   s.sessions = sessions.load(kRelaxed);
-  s.mixer_frames = mixer_frames.load(kRelaxed);
-  s.mixer_frames_late = mixer_frames_late.load(kRelaxed);
   return s;
 }
 

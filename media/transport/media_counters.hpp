@@ -26,8 +26,6 @@ struct MediaCountersSnapshot {
   std::uint64_t stun_answered = 0;             // STUN Binding requests answered (success or error)
   std::uint64_t source_changes = 0;            // latching or ICE nomination moved a destination
   std::uint64_t sessions = 0;                  // a gauge: sessions alive on the worker(s) now
-  std::uint64_t mixer_frames = 0;              // 20 ms frames the audio MCU sent to listeners
-  std::uint64_t mixer_frames_late = 0;         // of those, sent more than kLateFrameMargin after their tick was due
 
   MediaCountersSnapshot& operator+=(const MediaCountersSnapshot& other);
 };
@@ -55,8 +53,6 @@ class MediaCounters {
   Counter stun_answered{0};
   Counter source_changes{0};
   Counter sessions{0};
-  Counter mixer_frames{0};
-  Counter mixer_frames_late{0};
 };
 
 }  // namespace chorus::media

@@ -42,8 +42,12 @@ bool next_prompt_frame(auto& prompt, AudioFrame& frame) {
 
 }  // namespace
 
-AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listener, MixerConfig config)
-    : name_(std::move(name)), listener_(std::move(listener)), mixer_(config) {
+AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listener, MixerConfig config,
+                     std::shared_ptr<MixerCounters> counters)
+    : name_(std::move(name)),
+      listener_(std::move(listener)),
+      mixer_(config),
+      counters_(counters ? std::move(counters) : std::make_shared<MixerCounters>()) {
   gst::ensure_gst_initialized();
   pipeline_ = gst::gst_adopt_floating(gst_pipeline_new(("room-" + name_).c_str()));
   // The jitter buffers time arrivals on the system's monotonic clock, like the worker's timers.
@@ -73,7 +77,6 @@ AudioRoom::Member* AudioRoom::find(ParticipantId id) {
 void AudioRoom::attach(media::MediaSession& session, const AudioMemberSpec& spec) {
   if (timers_ == nullptr) {
     timers_ = &session.environment().timers;
-    counters_ = &session.environment().counters;
   }
   if (members_.contains(spec.id)) detach(spec.id);  // a new session for the same participant
   Member& member = members_[spec.id];
@@ -316,8 +319,8 @@ void AudioRoom::send_packet(Member& member, std::span<const std::uint8_t> payloa
   ++member.sequence;
   member.marker = false;
   member.session->send_rtp(packet_, *header + payload.size());
-  media::MediaCounters::bump(counters_->mixer_frames);
-  if (timers_->now() > next_deadline_ + kLateFrameMargin) media::MediaCounters::bump(counters_->mixer_frames_late);
+  bump(counters_->frames);
+  if (timers_->now() > next_deadline_ + kLateFrameMargin) bump(counters_->frames_late);
 }
 
 void AudioRoom::drain_bus() {

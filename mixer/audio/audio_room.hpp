@@ -18,7 +18,7 @@
 // reference by posting it to the worker when the last leaves; the sinks hold the other
 // references, so the room and its GStreamer pipeline go away on the worker after the last member.
 // The 20 ms tick runs while the room has members, on absolute deadlines; a frame that leaves more
-// than kLateFrameMargin after its deadline counts as late (MediaCounters::mixer_frames_late).
+// than kLateFrameMargin after its deadline counts as late (MixerCounters::frames_late).
 //
 // Threading: constructed on any thread (the conference's); every other call on the room's media
 // worker. The decoders' streaming threads meet the worker only inside ParticipantDecoder.
@@ -45,6 +45,7 @@
 #include "mixer/audio/frame_encoder.hpp"
 #include "mixer/audio/participant_decoder.hpp"
 #include "mixer/gst/gst_ptr.hpp"
+#include "mixer/mixer_counters.hpp"
 #include "mixer/n_minus_one_mixer.hpp"
 
 namespace chorus::mixer {
@@ -76,7 +77,9 @@ using Clip = std::shared_ptr<const std::vector<Sample>>;  // 48 kHz mono
 
 class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
  public:
-  AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listener, MixerConfig config = {});
+  // `counters` are shared by every room of the engine (a room of its own when null).
+  AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listener, MixerConfig config = {},
+            std::shared_ptr<MixerCounters> counters = nullptr);
   AudioRoom(const AudioRoom&) = delete;
   AudioRoom& operator=(const AudioRoom&) = delete;
   ~AudioRoom();
@@ -152,7 +155,7 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   std::vector<ParticipantId> talkers_now_;  // this tick's, before they are compared (scratch)
   // The worker's, from the first member's session.
   TimerQueue* timers_ = nullptr;
-  media::MediaCounters* counters_ = nullptr;
+  std::shared_ptr<MixerCounters> counters_;
   TimerQueue::TimerId tick_timer_ = TimerQueue::kNoTimer;
   TimePoint next_deadline_{};
   alignas(16) std::array<std::uint8_t, 1500 + 64> packet_{};  // header + payload + room for the SRTP tag

@@ -45,7 +45,7 @@ json participant_json(const ApiServices& services, const conference::Participant
               {"admitted", p.admitted},  // false while it enters the PIN
               {"muted", p.muted},        // server-side, asked for by itself (*6) or the API
               // Whether the others hear it: its own mute, or guests_muted for a guest.
-              {"audio_muted", services.conference.effectively_muted(p)},
+              {"audio_muted", services.conference.audio().effectively_muted(p)},
               {"talking", p.talking},
               {"gain_db", p.gain_db},
               {"quality", quality_json(p)}};
@@ -58,7 +58,7 @@ json conference_json(const ApiServices& services, const std::string& room_id) {
            {"room_id", room_id},
            {"name", room ? room->name : std::string()},
            {"locked", room && room->locked},
-           {"guests_muted", services.conference.guests_muted(room_id)},
+           {"guests_muted", services.conference.audio().guests_muted(room_id)},
            {"participant_count", participants.size()}};
   if (!participants.empty()) out["started_at"] = conference::format_rfc3339_utc(participants.front()->joined_at);
   return out;
@@ -111,7 +111,8 @@ HttpResponse patch_conference(ApiServices& services, const RequestContext& conte
                                                (*body)["locked"].get<bool>());
     if (!changed) return internal_error(changed.error());
   }
-  if (body->contains("guests_muted")) services.conference.set_guests_muted(id, (*body)["guests_muted"].get<bool>());
+  if (body->contains("guests_muted"))
+    services.conference.audio().set_guests_muted(id, (*body)["guests_muted"].get<bool>());
   return HttpResponse::json(http::status::ok, conference_json(services, id));
 }
 
@@ -194,9 +195,9 @@ HttpResponse patch_participant(ApiServices& services, const RequestContext& cont
   }
   if (!errors.empty()) return validation_failed(std::move(errors));
   if (body->contains("audio_muted"))
-    services.conference.set_participant_muted((*participant)->id, (*body)["audio_muted"].get<bool>());
+    services.conference.audio().set_participant_muted((*participant)->id, (*body)["audio_muted"].get<bool>());
   if (body->contains("gain_db"))
-    services.conference.set_participant_gain((*participant)->id, (*body)["gain_db"].get<double>());
+    services.conference.audio().set_participant_gain((*participant)->id, (*body)["gain_db"].get<double>());
   return HttpResponse::json(http::status::ok, participant_json(services, **participant));
 }
 

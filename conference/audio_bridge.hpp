@@ -1,0 +1,106 @@
+// AudioBridge: the audio conference's policy on the control loop (DESIGN §3 "Audio MCU") — which
+// participant's audio joins the room's mix, PIN entry, in-call keypad controls, prompts and tones,
+// server-side mute and the moderator's waiting room — carried out by the AudioMcuEngine on the
+// room's worker, whose events (RFC 4733 digits, talking, prompts played out) come back here.
+//
+// PIN entry (a room with a PIN or a moderator PIN): the caller is answered but held — it hears
+// "enter the conference PIN" and nothing of the room, and nobody hears it — until PinEntry admits it
+// as a guest or moderator; three wrong PINs play "goodbye" and end the call with BYE. Keypad
+// (ivr/keypad_controls): *6 self-mute (with a tone), *1 lock/unlock and *2 mute all guests for
+// moderators. Joining plays "you are the first participant" to the first one and a join tone to the
+// others; leaving plays a leave tone. A room with wait_for_moderator keeps admitted guests on the
+// waiting prompt until a moderator is in.
+// Threading: control loop only; the engine posts to the rooms' workers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "conference/engines/audio_mcu_engine.hpp"
+#include "conference/events/event_log.hpp"
+#include "conference/participant.hpp"
+#include "conference/room.hpp"
+#include "conference/store/store.hpp"
+#include "mixer/prompt_library.hpp"
+#include "mixer/tones.hpp"
+
+namespace chorus::conference {
+
+class AudioBridge final : public EngineListener {
+ public:
+  struct Hooks {
+    PostToControl post_to_control;
+    std::function<bool(sip::CallHandle, std::string_view reason)> hang_up;
+    const mixer::PromptLibrary* prompts = nullptr;  // null: no spoken prompts (PIN entry still works)
+    Store* store = nullptr;                         // persists *1 locks
+    // "This meeting has not started" played out to the early participant with this id.
+    std::function<void(std::uint64_t participant_id)> not_started_played;
+  };
+  AudioBridge(ParticipantTable& participants, RoomDirectory& rooms);
+
+  // Until hooks with a way to post to the control loop are set, no audio joins a mix.
+  void set_hooks(Hooks hooks);
+  void set_event_log(EventLog* events) { events_ = events; }
+  [[nodiscard]] const AudioMcuEngine& engine() const { return engine_; }
+
+  // The sink that joins `participant`'s audio `stream` to its room's mix (its worker must be set);
+  // empty when the stream is not audio the mixer takes or the participant is in the mix already.
+  media::SinkFactory attach(Participant& participant, const sdp::NegotiatedStream& stream);
+  // After the participant's audio session was posted: the early prompt, the PIN prompt, or admission.
+  void start(Participant& participant);
+  // The participant's sessions are going: the leave tone for the others, out of the mix.
+  void leave(Participant& participant);
+  // A digit typed (RFC 4733 from the mixer, or SIP INFO from the UA): PIN entry or keypad control.
+  void on_digit(Participant& participant, char digit);
+  // Whether `prompt` can be spoken (prompts loaded and this one among them).
+  [[nodiscard]] bool can_speak(std::string_view prompt) const;
+
+  // Server-side mute of one participant (REST PATCH audio_muted); false for an unknown id.
+  bool set_participant_muted(std::uint64_t participant_id, bool muted);
+  // Input gain in dB, clamped to [mixer::kMinGainDb, mixer::kMaxGainDb]; false for an unknown id.
+  bool set_participant_gain(std::uint64_t participant_id, double gain_db);
+  // Mutes or unmutes every guest (not moderators) of a live conference (REST guests_muted, *2).
+  bool set_guests_muted(std::string_view room_id, bool muted);
+  [[nodiscard]] bool guests_muted(std::string_view room_id) const;
+  // What the participant's audio sounds like to the others: muted by itself/the API or as a guest.
+  [[nodiscard]] bool effectively_muted(const Participant& participant) const;
+  // The room's conference ended: its live settings (guests muted) go with it.
+  void conference_ended(std::string_view room_id);
+
+  // EngineListener (the mixer's events, on the control loop)
+  void on_dtmf(std::uint64_t participant_id, char digit) override;
+  void on_talking(std::uint64_t participant_id, bool talking) override;
+  void on_prompt_done(std::uint64_t participant_id, std::uint64_t token) override;
+
+  // on_prompt_done token of the early "not started" prompt (meeting_not_started.cpp).
+  static constexpr std::uint64_t kNotStartedToken = 3;
+
+ private:
+  void handle_pin_digit(Participant& participant, char digit);
+  void handle_keypad(Participant& participant, KeypadCommand command);
+  void admit(Participant& participant);
+  // A guest of a room that waits for its moderator, while none is in: held with the waiting prompt.
+  [[nodiscard]] bool must_wait_for_moderator(const Participant& participant) const;
+  void release_waiting_guests(std::string_view room_id);
+  void apply_mute(const Participant& participant);
+  void play(const Participant& participant, std::string_view prompt, std::uint64_t token = 0);
+  void play_tone(const Participant& participant, mixer::Tone tone);
+  void announce(std::string_view room_id, mixer::Tone tone);
+  mixer::Clip prompt_clip(std::string_view name);
+  mixer::Clip tone_clip(mixer::Tone tone);
+
+  ParticipantTable& participants_;
+  RoomDirectory& rooms_;
+  Hooks hooks_;
+  EventLog* events_ = nullptr;
+  AudioMcuEngine engine_;
+  std::set<std::string, std::less<>> guests_muted_rooms_;  // live conferences whose guests are muted
+  std::map<std::string, mixer::Clip, std::less<>> clips_;  // prompts and tones, made once
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // work posted to the control loop checks it
+};
+
+}  // namespace chorus::conference

@@ -1,0 +1,12 @@
+#include "conference/engines/echo_engine.hpp"
+
+#include "media/echo/echo_sink.hpp"
+
+namespace chorus::conference {
+
+media::SinkFactory EchoEngine::attach(const EngineMember&, const sdp::NegotiatedStream& stream) {
+  if (!stream.accepted) return {};
+  return [] { return std::make_unique<media::EchoSink>(); };
+}
+
+}  // namespace chorus::conference

@@ -1,0 +1,24 @@
+// MixerCounters: what the audio MCU has done, over every room of the process. Bumped on the media
+// workers (relaxed atomics), read by the server for /metrics and the status line (published()).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "common/published_counter.hpp"
+
+namespace chorus::mixer {
+
+struct MixerCounters {
+  std::atomic<std::uint64_t> frames{0};       // 20 ms frames sent to listeners
+  std::atomic<std::uint64_t> frames_late{0};  // of those, sent more than kLateFrameMargin after their tick was due
+
+  [[nodiscard]] std::array<PublishedCounter, 2> published() const {
+    return {{{"chorus_mixer_frames_total", "20 ms audio frames the MCU sent to listeners", "mixer_frames", &frames},
+             {"chorus_mixer_late_frames_total", "MCU frames sent more than 10 ms after their 20 ms tick was due",
+              "mixer_frames_late", &frames_late}}};
+  }
+};
+
+}  // namespace chorus::mixer

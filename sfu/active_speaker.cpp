@@ -7,7 +7,9 @@ namespace {
 
 constexpr std::uint8_t kNoData = 255;          // an empty noise-floor block
 constexpr std::uint32_t kSpurtCap = 1U << 30;  // spurt counters stop here (≈ 8 months)
-constexpr std::uint32_t kFloorWarmupFrames = kNoiseFloorBlockFrames;
+// The floor is trusted after 200 ms of sound: before, one loud first frame would be the "floor";
+// after, a constant noise stops being active long before it could sustain a spurt.
+constexpr std::uint32_t kFloorWarmupFrames = 10;
 
 std::uint32_t frames_in(std::chrono::milliseconds d) noexcept {
   return d.count() <= 0 ? 0U : static_cast<std::uint32_t>(std::min<std::int64_t>(d / kSpeakerFrame, kSpurtCap));
@@ -168,8 +170,10 @@ void ActiveSpeakerDetector::roll_noise_floor_blocks() noexcept {
 }
 
 bool ActiveSpeakerDetector::qualifies(const Member& member) const noexcept {
-  if (member.spurt_frames < takeover_frames_) return false;
-  const std::uint32_t span = std::min(member.spurt_frames, window_frames_);
+  // The spurt counts up to its last active frame: the pause after a short "mm-hm" is no speech.
+  const std::uint32_t spoken = member.spurt_frames - member.since_active;
+  if (spoken < takeover_frames_) return false;
+  const std::uint32_t span = std::min(spoken, window_frames_);
   return static_cast<double>(member.active_in_window) >= config_.min_spurt_density * static_cast<double>(span);
 }
 

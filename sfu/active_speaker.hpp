@@ -7,8 +7,10 @@
 // and one for "who is louder now" instead of three likelihood models:
 //
 //  - A frame is *active* when it is voiced and at least `noise_margin_db` louder than the member's
-//    noise floor (the quietest non-silent frame of the last ~16 s, once a second of sound has been
+//    noise floor (the quietest non-silent frame of the last 7–8 s, once 200 ms of sound have been
 //    heard), so a constant fan or a noisy room is not speech even when the sender's VAD says it is.
+//    (A noise that starts, flagged as voice, counts as speech until the floor catches up with it:
+//    long enough to take an empty floor. Real VADs — RFC 6464's V flag — rarely flag a fan.)
 //    Level 127 (no signal: digital silence, DTX, nothing arrived) never lowers the floor.
 //  - Active frames form a *spurt* that survives pauses up to `spurt_gap` (the gaps between words and
 //    breaths). A member *qualifies* to take the floor once its spurt has lasted `takeover_after` and
@@ -53,7 +55,7 @@ namespace chorus::sfu {
 inline constexpr std::chrono::milliseconds kSpeakerFrame{20};  // one update() per audio frame
 inline constexpr std::uint8_t kSilenceLevel = 127;             // RFC 6464 §3: 127 is -127 dBov or less
 inline constexpr std::size_t kMaxCompareFrames = 100;          // compare_window ≤ 2 s
-inline constexpr std::size_t kNoiseFloorBlocks = 16;           // blocks of kNoiseFloorBlockFrames
+inline constexpr std::size_t kNoiseFloorBlocks = 8;            // blocks of kNoiseFloorBlockFrames
 inline constexpr std::uint32_t kNoiseFloorBlockFrames = 50;    // 1 s
 
 struct ActiveSpeakerConfig {
@@ -116,7 +118,7 @@ class ActiveSpeakerDetector {
     // Noise floor as loudness (127 - level): the minimum per 1 s block, 255 while a block is empty.
     std::array<std::uint8_t, kNoiseFloorBlocks> floor_blocks{};
     std::uint8_t floor_history = 255;  // min over the completed blocks
-    std::uint32_t floor_frames = 0;    // sound frames seen (saturating): the floor counts after a second
+    std::uint32_t floor_frames = 0;    // sound frames seen (saturating): the floor counts after 200 ms
     // Score window: dB above the floor of each of the last compare frames (0: inactive).
     std::array<std::uint8_t, kMaxCompareFrames> weights{};
     std::uint32_t score = 0;

@@ -41,7 +41,9 @@ void BitrateMeter::add(std::size_t bytes, Clock::time_point now) noexcept {
     ++stale_adds_;  // its bucket already left the window: counting it would inflate a newer one
     return;
   }
-  if (!first_step_) first_step_ = step;
+  // After a silence longer than the window the meter starts afresh, so a resumed layer is read at
+  // its rate at once instead of diluted over a window of nothing.
+  if (!first_step_ || step >= newest_step_ + count) first_step_ = step;
   first_step_ = std::min(*first_step_, step);
   newest_step_ = std::max(newest_step_, step);
   // The slot for `step` holds either `step` or a step at least one window older (see the header).

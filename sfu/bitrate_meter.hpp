@@ -5,8 +5,8 @@
 // is const: rate_bps() sums the buckets still inside the window and divides by the time they cover
 // — the full buckets behind plus the elapsed part of the current one — so a steady stream reads
 // true whatever the phase of the query within a bucket. While the meter is younger than the window
-// the span starts at its first bucket (never less than one bucket), so a new stream is not read as
-// a fraction of its rate for a whole second.
+// — or after a silence longer than the window — the span starts at its first bucket (never less
+// than one bucket), so a new or resumed stream is not read as a fraction of its rate for a second.
 //
 // It also says since when the stream has been live (packets no further apart than `idle_after`):
 // LayerSelector moves a slot up only to a layer that has been live for a while, and never to one

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <optional>
 #include <set>
 #include <span>
@@ -161,7 +162,9 @@ void select_layers(World& world, Script& script) {
     slot_layers.resize(script.u8() % 6);
     for (LayerCandidate& layer : slot_layers) {
       layer.spatial = static_cast<int>(script.u8() % 7) - 1;
-      layer.bitrate_bps = (static_cast<std::int64_t>(script.u8()) - 8) * 10'000;
+      const std::uint8_t rate = script.u8();
+      layer.bitrate_bps =
+          rate == 0xFF ? std::numeric_limits<std::int64_t>::max() : (static_cast<std::int64_t>(rate) - 8) * 10'000;
       layer.height = static_cast<std::uint16_t>(script.u8() * 8);
       const std::uint8_t live = script.u8();
       if (live != 0) layer.live_since = world.now - std::chrono::milliseconds{(live - 1) * 20};
@@ -186,7 +189,7 @@ void select_layers(World& world, Script& script) {
     const auto& offered = demands[i].layers;
     const bool live_and_valid = std::any_of(offered.begin(), offered.end(), [&](const LayerCandidate& layer) {
       return layer.spatial == *chosen.spatial && layer.live_since && layer.bitrate_bps == chosen.bitrate_bps &&
-             layer.bitrate_bps >= 0;
+             layer.bitrate_bps >= 0 && layer.bitrate_bps <= kMaxLayerBitrateBps;
     });
     check(live_and_valid);
   }

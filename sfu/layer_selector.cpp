@@ -65,7 +65,7 @@ LayerSelector::Usable LayerSelector::usable_layers(const SlotDemand& demand) {
   std::array<bool, kMaxSpatialLayers> seen{};
   for (const LayerCandidate& candidate : demand.layers) {
     if (candidate.spatial < 0 || candidate.spatial >= kMaxSpatialLayers || candidate.bitrate_bps < 0 ||
-        seen[static_cast<std::size_t>(candidate.spatial)]) {
+        candidate.bitrate_bps > kMaxLayerBitrateBps || seen[static_cast<std::size_t>(candidate.spatial)]) {
       ++stats_.invalid_layers;
       continue;
     }

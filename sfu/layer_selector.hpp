@@ -39,6 +39,9 @@
 namespace chorus::sfu {
 
 inline constexpr int kMaxSpatialLayers = 4;  // a named limit: simulcast sends 3, we accept one more
+// A layer measured above this is a broken measurement, not video; the limit also keeps every sum
+// of kMaxSlots layers far from overflow.
+inline constexpr std::int64_t kMaxLayerBitrateBps = 10'000'000'000;
 
 struct LayerCandidate {
   int spatial = 0;                                                  // 0 = lowest resolution, < kMaxSpatialLayers
@@ -84,7 +87,7 @@ struct LayerSelectorConfig {
 
 // What the selector ignored, for the room's metrics.
 struct LayerSelectorStats {
-  std::uint64_t invalid_layers = 0;   // spatial out of range, given twice, or a negative bitrate
+  std::uint64_t invalid_layers = 0;   // spatial out of range, given twice, or a bitrate out of range
   std::uint64_t invalid_demands = 0;  // see DarkReason::kInvalid
   std::uint64_t negative_estimates = 0;
 };

@@ -235,8 +235,9 @@ TEST(LayerSelector, ASlotLeftOutOfACallForgetsItsLayer) {
 
 TEST(LayerSelector, BadInputIsIgnoredAndCounted) {
   LayerSelector selector;
-  const std::array<LayerCandidate, 5> layers = {{
+  const std::array<LayerCandidate, 6> layers = {{
       {.spatial = -1, .bitrate_bps = 10, .live_since = kLongAgo},
+      {.spatial = 2, .bitrate_bps = kMaxLayerBitrateBps + 1, .live_since = kLongAgo},
       {.spatial = kMaxSpatialLayers, .bitrate_bps = 10, .live_since = kLongAgo},
       {.spatial = 1, .bitrate_bps = -5, .live_since = kLongAgo},
       {.spatial = 0, .bitrate_bps = kLowBps, .live_since = kLongAgo},
@@ -254,7 +255,7 @@ TEST(LayerSelector, BadInputIsIgnoredAndCounted) {
   EXPECT_EQ(plan.slots[1].dark, DarkReason::kInvalid);
   EXPECT_EQ(plan.slots[2].dark, DarkReason::kInvalid);
   EXPECT_EQ(plan.total_bps, kLowBps);
-  EXPECT_EQ(selector.stats().invalid_layers, 4U);
+  EXPECT_EQ(selector.stats().invalid_layers, 5U);
   EXPECT_EQ(selector.stats().invalid_demands, 2U);
 
   const LayerPlan negative = selector.select(-1, cameras(1), kNow);

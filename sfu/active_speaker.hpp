@@ -13,15 +13,17 @@
 //    long enough to take an empty floor. Real VADs — RFC 6464's V flag — rarely flag a fan.)
 //    Level 127 (no signal: digital silence, DTX, nothing arrived) never lowers the floor.
 //  - Active frames form a *spurt* that survives pauses up to `spurt_gap` (the gaps between words and
-//    breaths). A member *qualifies* to take the floor once its spurt has lasted `takeover_after` and
-//    at least `min_spurt_density` of its frames were active: a cough, a click or an "mm-hm" never
-//    lasts that long, a series of coughs is too sparse.
+//    breaths). A member *qualifies* to take the floor once its spurt has lasted `takeover_after`
+//    from its first to its latest active frame and at least `min_spurt_density` of its recent
+//    frames (the last `compare_window`) were active: a cough, a click or an "mm-hm" never lasts
+//    that long, a fit of coughing is too sparse.
 //  - A member's *score* is the sum, over the last `compare_window`, of how far each active frame
 //    rose above its noise floor (dB, capped at `score_cap_db` so a studio microphone does not beat
-//    a laptop's by its signal-to-noise ratio alone). A qualifying challenger takes the floor when its score is
-//    above `takeover_ratio` times the dominant speaker's: the dominant one has gone quiet, or is
-//    only murmuring under the challenger. Two people talking over each other at similar levels
-//    leave the floor where it is. Silence never takes the floor away: only a challenger does.
+//    a laptop's by its signal-to-noise ratio alone). A qualifying challenger takes the floor when
+//    its score is above `takeover_ratio` times the dominant speaker's: the dominant one has gone
+//    quiet, or is only murmuring under the challenger. Two people talking over each other at
+//    similar levels leave the floor where it is. Silence never takes the floor away: only a
+//    challenger does.
 //  - Among several qualifying challengers the highest score wins, then the longer spurt, then the
 //    earlier join, so every decision is deterministic.
 //

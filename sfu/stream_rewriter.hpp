@@ -87,6 +87,8 @@ class StreamRewriter {
     std::uint16_t sequence_number = 0;
     std::uint32_t timestamp = 0;
     bool switched = false;  // the first packet of a new source: Vp8PictureIdRewriter needs to know
+
+    bool operator==(const Output&) const = default;
   };
 
   // Where an outgoing sequence number came from.
@@ -122,7 +124,7 @@ class StreamRewriter {
 
   struct CurrentSource {
     SourceKey key;
-    std::uint16_t sequence_offset = 0;  // outgoing - source, mod 2^16
+    std::uint16_t sequence_offset = 0;   // outgoing - source, mod 2^16
     std::uint32_t timestamp_offset = 0;  // outgoing - source, mod 2^32
     std::int64_t switch_point = 0;       // unwrapped source sequence number of the switch packet
     media::SequenceUnwrapper unwrapper;

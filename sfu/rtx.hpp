@@ -51,7 +51,8 @@ struct RtxSendParams {
 };
 
 // RFC 4588 §4: `original` retransmitted as RTX in `out` — marker, timestamp and CSRCs kept, the
-// original's sequence number as OSN, its payload after it, its padding not copied.
+// original's sequence number as OSN, its payload after it, its padding not copied. `out` must
+// not overlap the original's buffer (copy a cached packet out, rewrite it, then wrap it).
 [[nodiscard]] std::expected<media::RtpPacket, RtxError> build_rtx_packet(const media::RtpPacket& original,
                                                                          const RtxSendParams& params,
                                                                          std::span<std::uint8_t> out) noexcept;

@@ -11,7 +11,8 @@
 //   - forgotten as soon as it arrives, late or through RTX.
 // The set is bounded (`max_missing`). A jump forward of more than the bound, or a set that is
 // still full after dropping what precedes the last keyframe, clears everything and asks for a
-// keyframe instead: past that point retransmissions cost more than a fresh keyframe.
+// keyframe instead: past that point retransmissions cost more than a fresh keyframe. So does a
+// packet more than 8192 behind the newest: a sender that restarted its numbering, not a straggler.
 //
 // All storage is allocated once, at construction; on_packet() and collect() never allocate or
 // throw. Time is passed in.
@@ -46,7 +47,7 @@ enum class NackEvent : std::uint8_t {
   kGap,             // newer than expected: the ones in between are now missing
   kRecovered,       // one of the missing ones, arriving late or through RTX
   kDuplicate,       // seen before, or older than anything missing
-  kKeyframeNeeded,  // the gap was too large for the set: it was cleared, ask the sender for a keyframe
+  kKeyframeNeeded,  // too large a gap, or a restart: the set was cleared; ask the sender for a keyframe
 };
 
 struct NackGeneratorCounters {

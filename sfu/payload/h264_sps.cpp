@@ -93,24 +93,11 @@ class RbspBitReader {
 
 // §7.3.2.1.1: profiles whose SPS carries chroma format, bit depths and scaling matrices.
 bool has_chroma_fields(std::uint8_t profile_idc) {
-  switch (profile_idc) {
-    case 100:
-    case 110:
-    case 122:
-    case 244:
-    case 44:
-    case 83:
-    case 86:
-    case 118:
-    case 128:
-    case 138:
-    case 139:
-    case 134:
-    case 135:
-      return true;
-    default:
-      return false;
+  constexpr std::uint8_t kProfiles[] = {100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135};
+  for (const std::uint8_t profile : kProfiles) {
+    if (profile == profile_idc) return true;
   }
+  return false;
 }
 
 // §7.3.2.1.1.1 scaling_list(): only walked, its values are not needed.

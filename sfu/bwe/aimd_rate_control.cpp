@@ -116,8 +116,9 @@ double AimdRateControl::update(BandwidthUsage usage, std::optional<double> acked
     case State::kHold:
       break;
     case State::kIncrease: {
-      const bool near_capacity = link_capacity_.known() && estimate_ >= link_capacity_.lower_bps();
-      next += near_capacity ? additive_increase(elapsed) : multiplicative_increase(elapsed);
+      // Near the last congestion point is "a link capacity is known": it is forgotten as soon as
+      // the throughput outgrows it, and re-seeded when a decrease finds the link slower.
+      next += link_capacity_.known() ? additive_increase(elapsed) : multiplicative_increase(elapsed);
       if (acked_bps) next = std::min(next, std::max(kAckedHeadroom * *acked_bps + kAckedHeadroomBps, estimate_));
       break;
     }

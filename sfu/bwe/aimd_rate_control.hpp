@@ -6,15 +6,16 @@
 //   normal            Increase   (stays)    Hold
 //   underusing        Hold       Hold       Hold
 //
-// - Increase: multiplicative, ~8 %/s, while the rate is far from the last congestion point; once
-//   a link capacity is known and the rate is near it, additive: about one average packet per
-//   response time (RTT + 100 ms), at least 4 kbit/s per second — slowly probing the edge we
-//   already fell off once. Never above 1.5 × the acknowledged bitrate + 10 kbit/s: the estimate
-//   must not run ahead of what the sender actually gets through.
+// - Increase: multiplicative, ~8 %/s, while far from any congestion point (none seen yet, or
+//   the link has since outgrown it); additive once a link capacity is known: about one average
+//   packet per response time (RTT + 100 ms), at least 4 kbit/s per second — slowly probing the
+//   edge we already fell off once. Never above 1.5 × the acknowledged bitrate + 10 kbit/s: the
+//   estimate must not run ahead of what the sender actually gets through.
 // - Decrease: to β = 0.85 × the acknowledged bitrate (what really reached the receiver), never
 //   up; the acknowledged bitrate at that moment feeds the link capacity estimate (mean and
-//   variance), whose ±3σ band is "near". A throughput well above the band means the link got
-//   faster: the capacity estimate is dropped and increases go multiplicative again.
+//   variance). A throughput above its +3σ bound means the link got faster: the capacity is
+//   forgotten and increases go multiplicative again; one below −3σ at a decrease means the link
+//   got slower: the capacity restarts from that sample.
 // - Underuse: hold, so the queue the overuse built can drain.
 //
 // Threading: a plain value; one per estimator, used from the estimator's thread.

@@ -71,7 +71,10 @@ void BandwidthEstimator::on_remb(std::uint64_t bitrate_bps) noexcept {
 }
 
 std::optional<ProbeCluster> BandwidthEstimator::next_probe(Timestamp now) {
-  auto cluster = probe_controller_.process(now, static_cast<double>(estimate_bps()), static_cast<double>(wanted_bps_));
+  // Probing above what REMB or the configuration allows could never raise the estimate.
+  std::uint64_t wanted = std::min(wanted_bps_, config_.max_bps);
+  if (remb_bps_) wanted = std::min(wanted, *remb_bps_);
+  auto cluster = probe_controller_.process(now, static_cast<double>(estimate_bps()), static_cast<double>(wanted));
   if (cluster) probe_estimator_.on_cluster_started(*cluster);
   return cluster;
 }

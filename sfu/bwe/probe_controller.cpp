@@ -31,6 +31,12 @@ std::optional<ProbeCluster> ProbeController::process(Timestamp now, double estim
     in_flight_.reset();
     end_series(now, wanted_bps);
   }
+  // A success whose result the estimate did not take (a loss bound or REMB holds it down) says
+  // nothing more can be learnt by probing higher now.
+  if (continue_above_ && !in_flight_ && estimate_bps < *continue_above_) {
+    continue_above_.reset();
+    end_series(now, wanted_bps);
+  }
   // A receiver that now wants clearly more than when the last series ended is worth asking for.
   if (wanted_at_series_end_ && wanted_bps > *wanted_at_series_end_ * config_.min_gain) next_allowed_.reset();
   if (next_allowed_ && now < *next_allowed_) return std::nullopt;
@@ -46,6 +52,7 @@ std::optional<ProbeCluster> ProbeController::process(Timestamp now, double estim
   cluster.bytes = static_cast<std::size_t>(std::ceil(target * seconds / 8));
   cluster.min_packets = config_.min_packets;
   in_flight_ = InFlight{cluster, now, wanted_bps, target >= ceiling};
+  continue_above_.reset();
   wanted_at_series_end_.reset();  // a series is running
   ++counters_.clusters;
   return cluster;
@@ -65,6 +72,7 @@ void ProbeController::on_probe_result(std::uint32_t id, std::optional<double> bi
   }
   if (success && !capped) {
     next_allowed_ = now + config_.pause;
+    continue_above_ = *bitrate_bps * config_.success_ratio;
     return;
   }
   end_series(now, wanted);

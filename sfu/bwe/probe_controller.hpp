@@ -10,7 +10,8 @@
 // estimate (so 2×, then 4× the starting estimate...), after a pause. Every target is bounded by
 // the wanted bitrate and the configured maximum, and a target less than 1.2 × the estimate is not
 // worth a probe. A series ends when a result falls short, a target was capped (nothing higher to
-// learn) or a cluster times out; the next series waits `retry_interval`, unless the wanted
+// learn), the estimate did not follow a good result (something else bounds it) or a cluster
+// times out; the next series waits `retry_interval`, unless the wanted
 // bitrate rises by a fifth, which starts one at once (a new video slot to fill).
 // At most one cluster is in flight: from its start until its result or timeout.
 //
@@ -85,6 +86,7 @@ class ProbeController {
   std::optional<InFlight> in_flight_;
   std::optional<Timestamp> next_allowed_;
   std::optional<double> wanted_at_series_end_;  // set between series only
+  std::optional<double> continue_above_;        // after a success: the estimate must have followed
   std::uint32_t next_id_ = 1;
   ProbeControllerCounters counters_;
 };

@@ -46,6 +46,18 @@ TEST(BandwidthEstimator, RembCapsEstimateButNeverBelowFloor) {
   EXPECT_EQ(estimator.counters().remb_updates, 3U);
 }
 
+TEST(BandwidthEstimator, ProbesNoHigherThanRembOrMaximumAllow) {
+  BandwidthEstimator estimator({.start_bps = 500'000, .max_bps = 5'000'000});
+  estimator.set_wanted_bitrate(10'000'000);
+  estimator.on_remb(800'000);  // the estimate is capped at 500 kbit/s start anyway
+  const auto cluster = estimator.next_probe(kT0);
+  ASSERT_TRUE(cluster);
+  EXPECT_EQ(cluster->bitrate_bps, 800'000U);
+  BandwidthEstimator capped({.start_bps = 500'000, .max_bps = 550'000});
+  capped.set_wanted_bitrate(10'000'000);
+  EXPECT_FALSE(capped.next_probe(kT0));
+}
+
 TEST(BandwidthEstimator, RejectsInconsistentConfiguration) {
   EXPECT_THROW(BandwidthEstimator({.start_bps = 1'000'000, .min_bps = 0}), std::invalid_argument);
   EXPECT_THROW(BandwidthEstimator({.start_bps = 10'000, .min_bps = 50'000}), std::invalid_argument);

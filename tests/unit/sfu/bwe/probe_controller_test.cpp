@@ -64,6 +64,16 @@ TEST(ProbeController, TargetCappedByWantedOrMaxEndsSeriesAfterIt) {
   EXPECT_EQ(cluster->bitrate_bps, 1'500'000U);
 }
 
+TEST(ProbeController, SeriesEndsWhenEstimateDoesNotFollowGoodResult) {
+  ProbeController probes;
+  const auto cluster = probes.process(kT0, 1e6, 10e6);
+  ASSERT_TRUE(cluster);
+  probes.on_probe_result(cluster->id, 2e6, kT0 + 100ms);  // a good result...
+  EXPECT_FALSE(probes.process(kT0 + 300ms, 1e6, 10e6));   // ...that a loss bound kept out of the estimate
+  EXPECT_FALSE(probes.process(kT0 + 1s, 1e6, 10e6));      // so the series is over until the retry interval
+  EXPECT_TRUE(probes.process(kT0 + 5400ms, 1e6, 10e6));
+}
+
 TEST(ProbeController, ShortfallEndsSeriesUntilRetryInterval) {
   ProbeController probes;
   const auto cluster = probes.process(kT0, 1e6, 10e6);

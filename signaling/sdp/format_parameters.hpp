@@ -43,10 +43,14 @@ std::optional<std::string_view> format_parameter(std::span<const FormatParameter
 // parameters are malformed or apt is missing or not a payload type.
 std::optional<int> rtx_associated_payload_type(std::string_view fmtp);
 
+// RFC 6184 §8.1: without profile-level-id, "the Baseline profile without additional constraints
+// at Level 1" is meant (level_idc 10).
+inline constexpr std::string_view kDefaultH264ProfileLevelId = "42000a";
+
 struct H264ProfileLevelId {
   std::uint8_t profile_idc = 0x42;
   std::uint8_t profile_iop = 0x00;
-  std::uint8_t level_idc = 10;  // RFC 6184 §8.1: "420010" when the parameter is absent
+  std::uint8_t level_idc = 10;  // level 1
   bool operator==(const H264ProfileLevelId&) const = default;
 };
 

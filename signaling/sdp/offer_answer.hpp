@@ -147,6 +147,9 @@ struct NegotiatedStream {
 
 // Bounds on what a section's report keeps (the rest is ignored and noted).
 inline constexpr std::size_t kMaxRemoteSsrcs = 64;
+// Video formats a section accepts (Chrome's offer yields 3): the answer writes up to nine lines per
+// format, so an offer listing every payload type as VP8 must not make the answer balloon.
+inline constexpr std::size_t kMaxVideoFormats = 8;
 inline constexpr std::size_t kMaxSsrcGroups = 32;
 
 // Why a negotiation failed, as a SIP response and a Warning (RFC 3261 §20.43).

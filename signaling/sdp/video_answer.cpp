@@ -96,7 +96,8 @@ std::optional<std::string> h264_answer_fmtp(int pt, std::string_view fmtp, int m
     return std::nullopt;
   }
   // §8.1: without profile-level-id, Baseline at level 1 is meant.
-  const auto offered = parse_h264_profile_level_id(format_parameter(*params, "profile-level-id").value_or("420010"));
+  const auto offered =
+      parse_h264_profile_level_id(format_parameter(*params, "profile-level-id").value_or(kDefaultH264ProfileLevelId));
   if (!offered) {
     add_note(s, refused(pt, offered.error()));
     return std::nullopt;
@@ -141,6 +142,10 @@ std::vector<VideoFormat> choose_formats(const OfferedFormats& offered, const Vid
       const OfferedFormat& f = offered.by_pt[static_cast<std::size_t>(pt)];
       auto fmtp = accept_format(ours, pt, f, policy, s);
       if (!fmtp) continue;
+      if (out.size() == kMaxVideoFormats) {
+        add_note(s, "video format " + std::to_string(pt) + " ignored: kMaxVideoFormats already taken");
+        continue;
+      }
       out.push_back(
           VideoFormat{Codec{std::string(f.map->encoding), kVideoClockRate, 1}, pt, std::move(*fmtp), std::nullopt, {}});
     }

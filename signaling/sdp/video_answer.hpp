@@ -5,7 +5,7 @@
 // - Formats: every offered format we support, in VideoPolicy::codecs order (the SFU forwards
 //   whichever codec a sender uses), offered payload numbers kept (RFC 3264 §6.1). VP8/90000
 //   (RFC 7741) as is; H264/90000 (RFC 6184) only with packetization-mode=1 and a Constrained
-//   Baseline or Baseline profile-level-id (absent: 420010, Baseline 1.0, §8.1). Baseline is
+//   Baseline or Baseline profile-level-id (absent: 42000a, Baseline level 1, §8.1). Baseline is
 //   taken because every Baseline decoder decodes Constrained Baseline, and the senders that
 //   offer it (room systems' "42801f", browsers' "42001f") send streams a Constrained Baseline
 //   receiver decodes; the profile bytes are answered as offered (§8.2.2: the profile is

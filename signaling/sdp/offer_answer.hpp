@@ -112,9 +112,11 @@ struct OriginInfo {
 // What the UA core learns per media section (index = m-line position, 0-based).
 struct NegotiatedStream {
   std::size_t index = 0;
-  bool accepted = false;  // false: port 0 on either side or nothing usable; the fields below are unset
-  std::string media;      // "audio", as in the m-line
-  std::string protocol;   // "RTP/AVP", "RTP/AVPF", ...
+  // false: port 0 on either side or nothing usable; the fields below are unset, except mid and
+  // remote_direction
+  bool accepted = false;
+  std::string media;     // "audio" or "video", as in the m-line
+  std::string protocol;  // "RTP/AVP", "RTP/AVPF", ...
   Codec codec;
   int payload_type = -1;
   std::optional<int> telephone_event_pt;
@@ -129,7 +131,8 @@ struct NegotiatedStream {
   // Every section, accepted or not:
   std::string mid;                                    // RFC 5888 a=mid, "" when none
   Direction remote_direction = Direction::kSendRecv;  // what the peer said for itself
-  // Accepted sections:
+  // Accepted sections (audio too, except video_formats and receive_rids; extensions and
+  // rtcp_rsize only when video is enabled):
   // Video: every accepted format in our preference order; codec/payload_type keep the first.
   std::vector<VideoFormat> video_formats;
   std::vector<HeaderExtension> extensions;    // the answered a=extmap (RFC 8285 §6)

@@ -119,6 +119,18 @@ void ChorusServer::start_audio() {
   conference_->set_audio_hooks(std::move(hooks));
   for (const auto& published : conference_->audio().engine().counters().published())
     engine_counters_.push_back(published);
+  start_video();
+}
+
+void ChorusServer::start_video() {
+  conference::ConferenceService::VideoHooks hooks;
+  hooks.post_to_control = [this](std::function<void()> work) { boost::asio::post(io_, std::move(work)); };
+  hooks.send_info = [this](sip::CallHandle call, std::string_view package, std::string_view content_type,
+                           std::string body) {
+    return user_agent_->send_info(call, package, content_type, std::move(body));
+  };
+  conference_->set_video(conference::VideoSettings{}, std::move(hooks));
+  for (const auto& published : conference_->video().counters().published()) engine_counters_.push_back(published);
 }
 
 std::expected<void, std::string> ChorusServer::open_domain() {

@@ -60,9 +60,9 @@ void ConferenceService::on_video_slots(std::uint64_t receiver, const std::vector
   send_slot_info(*participant);
   if (events_)
     events_->publish(event_type::kVideoSlotsChanged, nlohmann::json{{"conference_id", participant->room_id},
-                                                                      {"room_id", participant->room_id},
-                                                                      {"participant_id", participant->id},
-                                                                      {"slots", slots_json(slots)}});
+                                                                    {"room_id", participant->room_id},
+                                                                    {"participant_id", participant->id},
+                                                                    {"slots", slots_json(slots)}});
 }
 
 void ConferenceService::on_keyframe_wanted(std::uint64_t publisher) {

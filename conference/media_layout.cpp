@@ -47,7 +47,8 @@ SectionSources sources_for(const sdp::NegotiatedStream& stream, const SectionSou
   if (!sdp::sends(stream.local_direction)) return {};
   SectionSources out;
   out.ssrc = previous && previous->ssrc != 0 ? previous->ssrc : fresh_ssrc();
-  const bool rtx = std::ranges::any_of(stream.video_formats, [](const auto& f) { return f.rtx_payload_type.has_value(); });
+  const bool rtx =
+      std::ranges::any_of(stream.video_formats, [](const auto& f) { return f.rtx_payload_type.has_value(); });
   if (rtx) out.rtx_ssrc = previous && previous->rtx_ssrc != 0 ? previous->rtx_ssrc : fresh_ssrc();
   return out;
 }
@@ -61,11 +62,9 @@ std::vector<const sdp::NegotiatedStream*> accepted_streams(const sdp::AnswerPlan
 
 }  // namespace
 
-std::expected<MediaLayout, sdp::NegotiationError> plan_media_layout(const sdp::SessionDescription& offer,
-                                                                    const sdp::AnswerPlan& plan,
-                                                                    const SecurityOptions& options,
-                                                                    const std::vector<const StreamTransport*>& previous,
-                                                                    const std::vector<SectionSources>& previous_sources) {
+std::expected<MediaLayout, sdp::NegotiationError> plan_media_layout(
+    const sdp::SessionDescription& offer, const sdp::AnswerPlan& plan, const SecurityOptions& options,
+    const std::vector<const StreamTransport*>& previous, const std::vector<SectionSources>& previous_sources) {
   const auto accepted = accepted_streams(plan);
   const auto groups = sdp::bundle_groups(offer);
   MediaLayout layout;
@@ -112,7 +111,8 @@ std::expected<MediaLayout, sdp::NegotiationError> plan_media_layout(const sdp::S
   return layout;
 }
 
-MediaLayout plain_layout(const std::vector<sdp::NegotiatedStream>& streams, const std::vector<SectionSources>& previous) {
+MediaLayout plain_layout(const std::vector<sdp::NegotiatedStream>& streams,
+                         const std::vector<SectionSources>& previous) {
   MediaLayout layout;
   std::size_t accepted = 0;
   for (const auto& stream : streams) {

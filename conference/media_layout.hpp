@@ -39,15 +39,14 @@ struct MediaLayout {
 // The layout for `plan`, an answer to `offer`. `previous` (the participant's current transports'
 // security, in order) keeps keys, roles and ICE credentials across a re-offer of the same shape;
 // `previous_sources` keeps our SSRCs. Errors are the security negotiation's 488s.
-std::expected<MediaLayout, sdp::NegotiationError> plan_media_layout(const sdp::SessionDescription& offer,
-                                                                    const sdp::AnswerPlan& plan,
-                                                                    const SecurityOptions& options,
-                                                                    const std::vector<const StreamTransport*>& previous,
-                                                                    const std::vector<SectionSources>& previous_sources);
+std::expected<MediaLayout, sdp::NegotiationError> plan_media_layout(
+    const sdp::SessionDescription& offer, const sdp::AnswerPlan& plan, const SecurityOptions& options,
+    const std::vector<const StreamTransport*>& previous, const std::vector<SectionSources>& previous_sources);
 
 // One transport per accepted section, nothing keyed: what our own offer (plain RTP/AVP) and its
 // answer make (dial-out, INVITE without SDP).
-MediaLayout plain_layout(const std::vector<sdp::NegotiatedStream>& streams, const std::vector<SectionSources>& previous);
+MediaLayout plain_layout(const std::vector<sdp::NegotiatedStream>& streams,
+                         const std::vector<SectionSources>& previous);
 
 // The attributes our answer adds to accepted section `section` (by accepted index) for its
 // transport and what we send: the transport's keying and ICE attributes, host candidates on

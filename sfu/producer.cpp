@@ -119,7 +119,8 @@ std::vector<std::size_t> Producer::layers_by_resolution() const {
 }
 
 bool Producer::live(TimePoint now, std::chrono::milliseconds idle_after) const {
-  return std::ranges::any_of(layers_, [&](const Layer& l) { return l.last_packet && now - *l.last_packet < idle_after; });
+  return std::ranges::any_of(layers_,
+                             [&](const Layer& l) { return l.last_packet && now - *l.last_packet < idle_after; });
 }
 
 std::int64_t Producer::rate_bps(TimePoint now) const {

@@ -114,8 +114,8 @@ class Router : public std::enable_shared_from_this<Router> {
   };
 
   // Packet path (router_forward.cpp).
-  void on_media(Producer& producer, std::size_t layer, const CodecMapping& codec, media::RtpPacket& packet, TimePoint now,
-                bool retransmission);
+  void on_media(Producer& producer, std::size_t layer, const CodecMapping& codec, media::RtpPacket& packet,
+                TimePoint now, bool retransmission);
   void forward(Slot& slot, Producer& producer, std::size_t layer, const CodecMapping& codec,
                const media::RtpPacket& packet, bool keyframe, TimePoint now);
   // The fixed header of a packet we send to a slot (RFC 3550 §5.1).
@@ -181,9 +181,9 @@ class Router : public std::enable_shared_from_this<Router> {
   std::unordered_map<std::uint64_t, Transport> transports_;  // by session id
   // Slots fed by each producer layer (current or target), for the fan-out.
   std::unordered_map<std::uint64_t, std::vector<Slot*>> subscribers_;  // key: producer << 8 | layer
-  std::vector<ParticipantId> producing_;  // scratch: who sends video now
-  std::optional<TimerQueue::TimerId> probe_timer_;  // 5 ms pacing while a probe cluster is sent
-  std::uint8_t fir_sequence_ = 0;                   // RFC 5104 §4.3.1.1 command sequence number
+  std::vector<ParticipantId> producing_;                               // scratch: who sends video now
+  std::optional<TimerQueue::TimerId> probe_timer_;                     // 5 ms pacing while a probe cluster is sent
+  std::uint8_t fir_sequence_ = 0;                                      // RFC 5104 §4.3.1.1 command sequence number
 
   // What we send, built here and SRTP-protected in place: a media packet, its RTX copy, RTCP.
   using PacketBuffer = std::array<std::uint8_t, media::kMaxDatagramSize + media::kSrtcpMaxTrailer>;

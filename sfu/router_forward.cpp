@@ -19,7 +19,7 @@ namespace chorus::sfu {
 namespace {
 
 constexpr std::chrono::milliseconds kMinRetransmitInterval{40};  // one answer per packet per ~RTT
-constexpr std::size_t kProbePadding = 255;  // RFC 3550 §5.1: the padding count is one octet
+constexpr std::size_t kProbePadding = 255;                       // RFC 3550 §5.1: the padding count is one octet
 
 // abs-send-time: 6.18 fixed-point seconds, wrapping every 64 s.
 std::array<std::uint8_t, 3> abs_send_time(std::chrono::steady_clock::time_point now) {
@@ -79,8 +79,8 @@ void Router::on_producer_rtp(ProducerId id, media::RtpPacket& packet, std::span<
   }
   if (is_padding_only(packet)) return;  // the sender probing its own bandwidth: nothing to forward
   const auto& layer = producer.layers()[classified->layer];
-  auto repaired = unwrap_rtx_in_place(buffer.first(packet.size()),
-                                      RtxRepairParams{*layer.ssrc, classified->codec->payload_type});
+  auto repaired =
+      unwrap_rtx_in_place(buffer.first(packet.size()), RtxRepairParams{*layer.ssrc, classified->codec->payload_type});
   if (!repaired) {
     bump(counters_->dropped_unknown);
     return;
@@ -135,9 +135,9 @@ void Router::forward(Slot& slot, Producer& producer, std::size_t index, const Co
   if (receiver == nullptr) return;
   const LayerRef here{producer.id(), index};
   const auto& layer = producer.layers()[index];
-  StreamRewriter::Input input{SourceKey{layer.source, static_cast<std::uint8_t>(index)}, packet.sequence_number(),
-                              packet.timestamp(), at,
-                              keyframe && ((slot.target && *slot.target == here) || (slot.current && *slot.current == here))};
+  StreamRewriter::Input input{
+      SourceKey{layer.source, static_cast<std::uint8_t>(index)}, packet.sequence_number(), packet.timestamp(), at,
+      keyframe && ((slot.target && *slot.target == here) || (slot.current && *slot.current == here))};
   auto out = slot.rewriter.rewrite(input);
   if (!out) return;
   if (out->switched && slot.target && *slot.target == here) {
@@ -148,7 +148,8 @@ void Router::forward(Slot& slot, Producer& producer, std::size_t index, const Co
     bump(counters_->switches);
   }
   auto length = write_egress(
-      slot, EgressHeader{packet.marker(), receiver->payload_type, out->sequence_number, out->timestamp, slot.spec().ssrc},
+      slot,
+      EgressHeader{packet.marker(), receiver->payload_type, out->sequence_number, out->timestamp, slot.spec().ssrc},
       packet.payload(), at);
   if (!length) return;
   Slot::Sent sent{true, out->sequence_number, out->timestamp, {}, {}, {}};
@@ -250,9 +251,10 @@ void Router::retransmit(Slot& slot, std::uint16_t sequence, TimePoint at) {
   }
   auto rebuilt = media::RtpPacket::parse(std::span(egress_).first(*length));
   if (!rebuilt) return;
-  auto rtx = build_rtx_packet(*rebuilt, RtxSendParams{slot.spec().rtx_ssrc, *receiver->rtx_payload_type,
-                                                      slot.rtx_sequence++, RtxHeaderExtensions::kCopy},
-                              rtx_);
+  auto rtx = build_rtx_packet(
+      *rebuilt,
+      RtxSendParams{slot.spec().rtx_ssrc, *receiver->rtx_payload_type, slot.rtx_sequence++, RtxHeaderExtensions::kCopy},
+      rtx_);
   if (rtx) slot.session().send_rtp(rtx_, rtx->size());
 }
 

@@ -12,8 +12,8 @@
 namespace chorus::sfu {
 namespace {
 
-constexpr std::uint64_t kSelectEveryTicks = 10;    // layer choice every 200 ms
-constexpr std::uint64_t kLivenessEveryTicks = 5;   // producers' liveness every 100 ms
+constexpr std::uint64_t kSelectEveryTicks = 10;          // layer choice every 200 ms
+constexpr std::uint64_t kLivenessEveryTicks = 5;         // producers' liveness every 100 ms
 constexpr std::chrono::milliseconds kTargetRetry{1000};  // a keyframe that never came is asked again
 constexpr std::chrono::milliseconds kProbePacing{5};
 constexpr std::chrono::milliseconds kDefaultRtt{100};
@@ -124,8 +124,8 @@ std::uint64_t Router::receiver_available_bps(const Receiver& receiver) const {
     if (std::ranges::find(seen, session) != seen.end()) continue;
     seen.push_back(session);
     auto transport = transports_.find(session);
-    std::uint64_t bps = slot->second->spec().max_bitrate_bps > 0 ? slot->second->spec().max_bitrate_bps
-                                                                 : config_.default_receive_bps;
+    std::uint64_t bps =
+        slot->second->spec().max_bitrate_bps > 0 ? slot->second->spec().max_bitrate_bps : config_.default_receive_bps;
     if (transport != transports_.end()) {
       if (transport->second.estimator)
         bps = transport->second.estimator->estimate_bps();
@@ -180,8 +180,8 @@ void Router::select_layers(TimePoint at) {
       if (Slot* slot = slot_by_id(id))
         if (auto transport = transports_.find(slot->session().id());
             transport != transports_.end() && transport->second.estimator)
-          transport->second.estimator->set_wanted_bitrate(static_cast<std::uint64_t>(std::max<std::int64_t>(
-              plan.wanted_bps, 0)));
+          transport->second.estimator->set_wanted_bitrate(
+              static_cast<std::uint64_t>(std::max<std::int64_t>(plan.wanted_bps, 0)));
   }
 }
 

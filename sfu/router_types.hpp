@@ -32,11 +32,11 @@ struct CodecMapping {
 
 // a=extmap ids of a section (RFC 8285 §5); 0 when not negotiated.
 struct ExtensionIds {
-  std::uint8_t mid = 0;             // urn:ietf:params:rtp-hdrext:sdes:mid (RFC 8843 §15)
-  std::uint8_t rid = 0;             // ...:sdes:rtp-stream-id (RFC 8852 §3.3)
-  std::uint8_t repaired_rid = 0;    // ...:sdes:repaired-rtp-stream-id
-  std::uint8_t abs_send_time = 0;   // http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time
-  std::uint8_t transport_cc = 0;    // draft-holmer-rmcat-transport-wide-cc-extensions-01
+  std::uint8_t mid = 0;            // urn:ietf:params:rtp-hdrext:sdes:mid (RFC 8843 §15)
+  std::uint8_t rid = 0;            // ...:sdes:rtp-stream-id (RFC 8852 §3.3)
+  std::uint8_t repaired_rid = 0;   // ...:sdes:repaired-rtp-stream-id
+  std::uint8_t abs_send_time = 0;  // http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time
+  std::uint8_t transport_cc = 0;   // draft-holmer-rmcat-transport-wide-cc-extensions-01
 };
 
 // The RTCP feedback a peer takes on a section (RFC 4585 §4.2 a=rtcp-fb it offered and we answered).
@@ -51,7 +51,7 @@ struct FeedbackCaps {
 // An incoming video stream: a participant's camera (or content) section that we receive.
 struct ProducerSpec {
   ParticipantId participant = 0;
-  std::vector<CodecMapping> codecs;   // what may arrive, by payload type
+  std::vector<CodecMapping> codecs;  // what may arrive, by payload type
   ExtensionIds extensions;
   // RFC 8853 simulcast: the layers' rids in the offer's order (RFC 8851), or empty.
   std::vector<std::string> rids;
@@ -65,14 +65,14 @@ struct ProducerSpec {
 // A video slot: one video section a receiver takes from us, filled with someone's video.
 struct SlotSpec {
   ParticipantId receiver = 0;
-  std::string mid;            // the section's a=mid ("" without one), for the slot map
-  std::size_t order = 0;      // the slot's position among the receiver's slots (m-line order)
-  std::uint32_t ssrc = 0;     // ours, announced in our answer (a=ssrc)
-  std::uint32_t rtx_ssrc = 0; // ours for RFC 4588 retransmissions (a=ssrc-group:FID); 0: none
-  std::vector<CodecMapping> codecs;  // what the receiver takes, with its payload types
-  ExtensionIds extensions;           // what we stamp on what we send it
-  FeedbackCaps feedback;             // what the receiver sends us
-  std::uint64_t max_bitrate_bps = 0; // the receiver's b=TIAS/AS for the section; 0: none
+  std::string mid;                    // the section's a=mid ("" without one), for the slot map
+  std::size_t order = 0;              // the slot's position among the receiver's slots (m-line order)
+  std::uint32_t ssrc = 0;             // ours, announced in our answer (a=ssrc)
+  std::uint32_t rtx_ssrc = 0;         // ours for RFC 4588 retransmissions (a=ssrc-group:FID); 0: none
+  std::vector<CodecMapping> codecs;   // what the receiver takes, with its payload types
+  ExtensionIds extensions;            // what we stamp on what we send it
+  FeedbackCaps feedback;              // what the receiver sends us
+  std::uint64_t max_bitrate_bps = 0;  // the receiver's b=TIAS/AS for the section; 0: none
 };
 
 // One slot of a receiver as it stands: who fills it.
@@ -96,9 +96,9 @@ class RouterListener {
 
 // Settings of every router (chorusd settings; limits against hostile or broken peers).
 struct RouterConfig {
-  std::uint64_t max_producer_bps = 8'000'000;  // over this, a producer's packets are dropped
-  std::uint64_t default_receive_bps = 2'500'000;  // a receiver without feedback or b=AS (a SIP endpoint)
-  std::uint64_t start_estimate_bps = 1'000'000;   // first bandwidth estimate of a receiver with transport-cc
+  std::uint64_t max_producer_bps = 8'000'000;                // over this, a producer's packets are dropped
+  std::uint64_t default_receive_bps = 2'500'000;             // a receiver without feedback or b=AS (a SIP endpoint)
+  std::uint64_t start_estimate_bps = 1'000'000;              // first bandwidth estimate of a receiver with transport-cc
   std::chrono::milliseconds keyframe_request_interval{300};  // at most one request per layer per this
   std::chrono::milliseconds producer_idle_after{1500};       // no packet this long: camera off
 };
@@ -133,8 +133,8 @@ struct SfuCounters {
              "sfu_nacks_received", &nacks_received},
             {"chorus_sfu_retransmissions_total", "Packets retransmitted to receivers from the SFU's caches",
              "sfu_retransmissions", &retransmissions},
-            {"chorus_sfu_nacks_sent_total", "Sequence numbers the SFU asked producers to retransmit",
-             "sfu_nacks_sent", &nacks_sent},
+            {"chorus_sfu_nacks_sent_total", "Sequence numbers the SFU asked producers to retransmit", "sfu_nacks_sent",
+             &nacks_sent},
             {"chorus_sfu_probe_bytes_total", "Padding bytes sent to probe receivers' bandwidth", "sfu_probe_bytes",
              &probe_bytes}};
   }

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "common/log.hpp"
-#include "signaling/sdp/rtp_attributes.hpp"
 #include "sfu/video_sink.hpp"
+#include "signaling/sdp/rtp_attributes.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -66,7 +66,8 @@ sfu::ProducerSpec producer_spec(std::uint64_t participant_id, const sdp::Negotia
   // RFC 5576 §4.2: SIM lists the layers; FID pairs a media SSRC with its retransmission SSRC.
   for (const auto& group : stream.remote_ssrc_groups) {
     if (group.semantics == "SIM" && spec.ssrcs.empty()) spec.ssrcs = group.ssrcs;
-    if (group.semantics == "FID" && group.ssrcs.size() == 2) spec.rtx_pairs.emplace_back(group.ssrcs[0], group.ssrcs[1]);
+    if (group.semantics == "FID" && group.ssrcs.size() == 2)
+      spec.rtx_pairs.emplace_back(group.ssrcs[0], group.ssrcs[1]);
   }
   if (spec.ssrcs.empty() && !stream.remote_ssrcs.empty()) {
     // One stream: the signalled SSRC that is not some FID pair's retransmission SSRC.
@@ -136,17 +137,15 @@ mixer::AudioRoom::LevelObserver SfuEngine::join(const EngineMember& member) {
   const bool made = !room.router;
   if (made) {
     room.worker = member.worker;
-    room.router = std::make_shared<sfu::Router>(member.room_id, config_, std::make_shared<EventsToControl>(*this, alive_),
-                                                counters_);
-    CHORUS_LOG(kInfo, "conference", "video router started", {"room", member.room_id},
-               {"worker", room.worker->index()});
+    room.router = std::make_shared<sfu::Router>(member.room_id, config_,
+                                                std::make_shared<EventsToControl>(*this, alive_), counters_);
+    CHORUS_LOG(kInfo, "conference", "video router started", {"room", member.room_id}, {"worker", room.worker->index()});
   }
   ++room.members;
   members_.emplace(member.participant_id, member.room_id);
   room.worker->post([router = room.router, id = static_cast<sfu::ParticipantId>(member.participant_id),
-                     name = member.display_name, admitted = member.admitted]() mutable {
-    router->add_participant(id, std::move(name), admitted);
-  });
+                     name = member.display_name,
+                     admitted = member.admitted]() mutable { router->add_participant(id, std::move(name), admitted); });
   if (!made) return {};
   // Runs on the worker inside the audio MCU's tick: RFC 6464-style levels into speaker detection.
   return [router = std::weak_ptr<sfu::Router>(room.router),
@@ -184,9 +183,8 @@ void SfuEngine::detach(std::uint64_t participant_id) {
   caps_.erase(participant_id);
   if (it == rooms_.end()) return;
   RoomVideo& room = it->second;
-  room.worker->post([router = room.router, id = static_cast<sfu::ParticipantId>(participant_id)] {
-    router->remove_participant(id);
-  });
+  room.worker->post(
+      [router = room.router, id = static_cast<sfu::ParticipantId>(participant_id)] { router->remove_participant(id); });
   if (--room.members > 0) return;
   // The last reference the control loop holds goes to the worker, so the router dies there.
   room.worker->post([router = std::move(room.router)]() mutable { router.reset(); });
@@ -212,8 +210,8 @@ void SfuEngine::set_receive_cap(std::uint64_t participant_id, std::uint64_t bps)
 }
 
 void SfuEngine::set_admitted(std::uint64_t participant_id, bool admitted) {
-  on_member_router(participant_id, [id = static_cast<sfu::ParticipantId>(participant_id), admitted](
-                                        sfu::Router& router) { router.set_admitted(id, admitted); });
+  on_member_router(participant_id, [id = static_cast<sfu::ParticipantId>(participant_id),
+                                    admitted](sfu::Router& router) { router.set_admitted(id, admitted); });
 }
 
 void SfuEngine::request_keyframes_for(std::uint64_t participant_id) {

@@ -60,7 +60,8 @@ std::optional<std::pair<char, int>> parse_dtmf_body(std::string_view type, std::
 // RFC 5168 §3: <media_control><vc_primitive><to_encoder><picture_fast_update/>... — the one
 // primitive defined; matched as a token so whitespace and namespace prefixes do not matter.
 bool asks_picture_fast_update(std::string_view body) {
-  return body.find("picture_fast_update") != std::string_view::npos && body.find("to_encoder") != std::string_view::npos;
+  return body.find("picture_fast_update") != std::string_view::npos &&
+         body.find("to_encoder") != std::string_view::npos;
 }
 
 }  // namespace
@@ -97,8 +98,8 @@ void UserAgent::on_info(TransactionId id, const SipMessage& request, Call& call)
     return;
   }
   if (type != "application/dtmf-relay" && type != "application/dtmf") {
-    respond(id, request, 415, {}, {{"Accept", "application/dtmf-relay, application/dtmf, " + std::string(kMediaControl)}},
-            to_tag);
+    respond(id, request, 415, {},
+            {{"Accept", "application/dtmf-relay, application/dtmf, " + std::string(kMediaControl)}}, to_tag);
     return;
   }
   auto dtmf = parse_dtmf_body(type, request.body);

@@ -73,12 +73,15 @@ std::expected<void, std::string> TransportLayer::start() {
     if (acceptor) acceptor->start();
   }
   started_ = true;
-  const auto shown = [](std::optional<std::uint16_t> port) { return port ? std::to_string(*port) : std::string("off"); };
+  const auto shown = [](std::optional<std::uint16_t> port) {
+    return port ? std::to_string(*port) : std::string("off");
+  };
   CHORUS_LOG(kInfo, "transport", "listening", {"bind", config_.bind_address}, {"public_address", public_address_},
              {"udp", udp_port()}, {"tcp", tcp_port()}, {"tls", shown(tls_port())}, {"ws", shown(ws_port())},
              {"wss", shown(wss_port())});
   if ((ws_acceptor_ || wss_acceptor_) && ws_origins_->allows_any()) {
-    CHORUS_LOG(kWarn, "transport", "WebSocket upgrades accepted from any Origin: any web page can make its visitors' "
+    CHORUS_LOG(kWarn, "transport",
+               "WebSocket upgrades accepted from any Origin: any web page can make its visitors' "
                "browsers call in");
   }
   return {};

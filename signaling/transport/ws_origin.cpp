@@ -29,8 +29,9 @@ bool is_host(std::string_view text) {
   if (text.front() == '[') {
     if (text.size() < 4 || text.back() != ']') return false;
     const std::string_view inside = text.substr(1, text.size() - 2);
-    return std::all_of(inside.begin(), inside.end(),
-                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.'; });
+    return std::all_of(inside.begin(), inside.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '.';
+    });
   }
   return std::all_of(text.begin(), text.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.' || c == '_' || c == '~';

@@ -172,8 +172,8 @@ class WsSession final : public TransportConnection, public std::enable_shared_fr
         arm_timer(std::chrono::ceil<Millis>(handshake_deadline_ - now));
         return;
       }
-      close(DropReason::kWsHandshakeTimeout, "WebSocket handshake not done within " +
-                                                 std::to_string(options_.stream.handshake_timeout.count()) + " ms");
+      close(DropReason::kWsHandshakeTimeout,
+            "WebSocket handshake not done within " + std::to_string(options_.stream.handshake_timeout.count()) + " ms");
       return;
     }
     const auto idle_for = now - last_activity_;
@@ -198,11 +198,10 @@ class WsSession final : public TransportConnection, public std::enable_shared_fr
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options_.max_upgrade_bytes));
     parser_->body_limit(0);
-    boost::beast::http::async_read(
-        ws_.next_layer(), http_buffer_, *parser_,
-        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-          self->on_upgrade_request(ec);
-        });
+    boost::beast::http::async_read(ws_.next_layer(), http_buffer_, *parser_,
+                                   [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                                     self->on_upgrade_request(ec);
+                                   });
   }
 
   void on_upgrade_request(const boost::system::error_code& ec) {
@@ -229,11 +228,11 @@ class WsSession final : public TransportConnection, public std::enable_shared_fr
     refusal_.emplace(make_ws_refusal(refusal));
     refusal_reason_ = refusal.reason;
     refusal_detail_ = std::to_string(static_cast<unsigned>(refusal.status)) + " " + refusal.detail;
-    boost::beast::http::async_write(
-        ws_.next_layer(), *refusal_, [self = this->shared_from_this()](const boost::system::error_code&, std::size_t) {
-          // Answered or not, the connection ends here; the refusal is what is counted.
-          self->close(self->refusal_reason_, self->refusal_detail_);
-        });
+    boost::beast::http::async_write(ws_.next_layer(), *refusal_,
+                                    [self = this->shared_from_this()](const boost::system::error_code&, std::size_t) {
+                                      // Answered or not, the connection ends here; the refusal is what is counted.
+                                      self->close(self->refusal_reason_, self->refusal_detail_);
+                                    });
   }
 
   void accept() {
@@ -249,9 +248,8 @@ class WsSession final : public TransportConnection, public std::enable_shared_fr
     ws_.control_callback([this](websocket::frame_type kind, boost::beast::string_view) {
       if (kind != websocket::frame_type::close) touch();
     });
-    ws_.async_accept(parser_->get(), [self = this->shared_from_this()](const boost::system::error_code& ec) {
-      self->on_accept(ec);
-    });
+    ws_.async_accept(parser_->get(),
+                     [self = this->shared_from_this()](const boost::system::error_code& ec) { self->on_accept(ec); });
   }
 
   void on_accept(const boost::system::error_code& ec) {
@@ -325,10 +323,8 @@ class WsSession final : public TransportConnection, public std::enable_shared_fr
     writing_ = true;
     const std::string& front = write_queue_.front();
     ws_.text(send_as_text(front));
-    ws_.async_write(boost::asio::buffer(front),
-                    [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                      self->on_write(ec);
-                    });
+    ws_.async_write(boost::asio::buffer(front), [self = this->shared_from_this()](const boost::system::error_code& ec,
+                                                                                  std::size_t) { self->on_write(ec); });
   }
 
   void on_write(const boost::system::error_code& ec) {

@@ -9,7 +9,8 @@
 // Upgrade: the request is read with a header limit (max_upgrade_bytes) and no body; bytes that do
 // not parse as HTTP close the connection without an answer. check_ws_upgrade (ws_protocol.hpp)
 // decides; a refusal is answered once and the connection closed, never upgraded. TLS handshake,
-// request and 101 must all be done by handshake_timeout after the accept.
+// request and 101 must all be done by handshake_timeout after the accept. Bytes a client sends
+// after its request but before our answer (RFC 6455 §4.1 forbids it) are discarded.
 // Messages: text or binary (RFC 7118 §5.1), parsed like a datagram with the layer's ParseLimits
 // (Content-Length may be absent). A message or frame over max_message_bytes makes Beast send close
 // code 1009 (RFC 6455 §7.4.1) and end the read; invalid frames and invalid UTF-8 text likewise end

@@ -475,7 +475,8 @@ bool TransportLayer::send_ws(TransportKind kind, ConnectionId id, std::string by
   std::shared_ptr<TransportConnection> connection = id != 0 ? find_connection(id) : nullptr;
   if (!connection || connection->kind() != kind || connection->is_closed()) {
     drops_.record(DropReason::kWsNoConnection,
-                  id != 0 ? "WebSocket connection #" + std::to_string(id) + " is closed"
+                  id != 0 ? "connection #" + std::to_string(id) + " is not an open " +
+                                std::string(transport_name(kind)) + " connection; none is opened outbound"
                           : std::string("no WebSocket connection named; none is ever opened outbound"),
                   destination.to_string());
     return false;

@@ -61,6 +61,14 @@ class BasicWsClient {
     if (!writing_) write_next();
   }
 
+  // Sends a WebSocket ping (RFC 6455 §5.5.2); not while a write is under way.
+  void ping() {
+    ws_.async_ping({}, [this](const boost::system::error_code& ec) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) ++pings_sent;
+    });
+  }
+
   [[nodiscard]] std::uint16_t local_port() const { return beast::get_lowest_layer(ws_).local_endpoint().port(); }
   // The messages that hold `needle`.
   [[nodiscard]] std::size_t count_containing(std::string_view needle) const {
@@ -74,6 +82,7 @@ class BasicWsClient {
   websocket::response_type response;  // the server's answer to the upgrade, 101 or an error
   std::vector<std::string> messages;
   std::vector<bool> binary;  // per message: a binary frame
+  std::size_t pings_sent = 0;
   bool closed = false;
   boost::system::error_code read_error;
   websocket::close_reason close_reason;  // the code the server's close frame carried

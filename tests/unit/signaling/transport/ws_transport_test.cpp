@@ -212,6 +212,44 @@ TEST_F(WsTransportTest, ClosesAnIdleConnection) {
   EXPECT_EQ(layer_->connection_count(), 0u);
 }
 
+TEST_F(WsTransportTest, CountsThePeersPingsAsActivity) {
+  // The documented choice: a WebSocket ping keeps the connection, as any bytes do on TCP.
+  auto config = ws_config();
+  config.idle_timeout = std::chrono::milliseconds(1000);
+  start(config);
+  WsClient client(io_, port());
+  ASSERT_TRUE(upgraded(client));
+  for (std::size_t i = 1; i <= 15; ++i) {  // 1.5 s of pings, 100 ms apart: past the idle timeout
+    client.ping();
+    ASSERT_TRUE(run_until(io_, [&] { return client.pings_sent == i; }));
+    testing::run_for(io_, std::chrono::milliseconds(100));
+  }
+  EXPECT_FALSE(client.closed);
+  EXPECT_EQ(layer_->connection_count(), 1u);
+  ASSERT_TRUE(run_until(io_, [&] { return client.closed; }));  // silent again: closed
+  EXPECT_EQ(dropped(DropReason::kIdle), 1u);
+}
+
+TEST_F(WsTransportTest, DisconnectsPastTheWriteQueueLimit) {
+  auto config = ws_config();
+  config.max_write_queue_bytes = 16 * 1024;
+  start(config);
+  WsClient client(io_, port());
+  ASSERT_TRUE(upgraded(client));
+  client.write(options_request(kWsVia));
+  ASSERT_TRUE(run_until(io_, [&] { return listener_.messages.size() == 1; }));
+  const auto& [request, source] = listener_.messages.front();
+  SipMessage response = make_response(request, 200, "totag");
+  response.body = std::string(6000, 'a');
+  // Three answers before the loop runs again: the first is being written, the third overflows.
+  EXPECT_TRUE(layer_->send_response(response, source));
+  EXPECT_TRUE(layer_->send_response(response, source));
+  EXPECT_FALSE(layer_->send_response(response, source));
+  EXPECT_EQ(dropped(DropReason::kWriteQueue), 1u);
+  EXPECT_EQ(layer_->connection_count(), 0u);
+  ASSERT_TRUE(run_until(io_, [&] { return client.closed; }));
+}
+
 TEST_F(WsTransportTest, ClosesUpgradesOverThePerIpCap) {
   auto config = ws_config();
   config.max_connections_per_ip = 2;

@@ -154,7 +154,6 @@ class WsSession final : public TransportConnection, public std::enable_shared_fr
 
  private:
   static constexpr bool kTls = ws_detail::IsTls<NextLayer>::value;
-  using Self = WsSession<NextLayer>;
 
   // kRefusing: an HTTP error answer is being written; the connection closes after it.
   enum class State { kTlsHandshake, kUpgradeRequest, kRefusing, kAccepting, kOpen, kClosed };

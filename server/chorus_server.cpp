@@ -19,6 +19,18 @@ sip::TransportConfig transport_config(const Config& c) {
   t.tls_key_file = c.tls_key;
   t.max_connections_per_ip = c.max_connections_per_ip;
   t.idle_timeout = std::chrono::duration_cast<Millis>(c.tcp_idle_timeout);
+  // RFC 7118: browsers (the page at http_port) join over WebSocket; WSS listens only with a certificate.
+  t.ws_port = c.ws_port;
+  t.wss_port = c.wss_port;
+  t.ws_allowed_origins = c.ws_allowed_origins;
+  if (t.ws_allowed_origins.empty()) {
+    // The server's own page, reached at the address the transport will announce or over loopback.
+    // With http_port 0 the page's port is not known yet: only Origin-less UAs get in then.
+    boost::system::error_code ec;
+    const auto bind = boost::asio::ip::make_address(c.bind, ec);  // a literal: the config checked it
+    const std::string host = !c.public_ip.empty() ? c.public_ip : ec ? c.bind : sip::guess_public_address(bind);
+    if (c.http_port != 0) t.ws_allowed_origins = sip::own_http_origins(host, c.http_port);
+  }
   return t;
 }
 

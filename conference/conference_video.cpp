@@ -38,7 +38,7 @@ nlohmann::json slots_json(const std::vector<sfu::SlotView>& slots) {
 }  // namespace
 
 void ConferenceService::set_video(VideoSettings settings, VideoHooks hooks) {
-  video_ = std::move(settings);
+  video_ = settings;
   video_hooks_ = std::move(hooks);
   sfu_.set_config(video_.router);
   sfu_.set_post_to_control(video_hooks_.post_to_control);

@@ -10,7 +10,7 @@ if [[ -z "$tidy" ]]; then
   echo "tidy: clang-tidy-19 is not installed (scripts/install-deps.sh installs it)" >&2
   exit 1
 fi
-mapfile -t files < <(git ls-files 'common/*.cpp' 'signaling/*.cpp' 'media/*.cpp' 'mixer/*.cpp' 'conference/*.cpp' 'rest-api/*.cpp' 'server/*.cpp')
+mapfile -t files < <(git ls-files 'common/*.cpp' 'signaling/*.cpp' 'media/*.cpp' 'mixer/*.cpp' 'sfu/*.cpp' 'conference/*.cpp' 'rest-api/*.cpp' 'server/*.cpp')
 printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 4 "$tidy" -p "$build_dir" --quiet \
   --extra-arg=-DBOOST_ASIO_HAS_CO_AWAIT --extra-arg=-DBOOST_ASIO_HAS_STD_COROUTINE 2>/dev/null
 echo "tidy: ${#files[@]} files pass .clang-tidy"

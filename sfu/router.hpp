@@ -106,6 +106,8 @@ class Router : public std::enable_shared_from_this<Router> {
     std::optional<bwe::BandwidthEstimator> estimator;  // when the receiver sends transport-cc
     std::optional<std::uint64_t> remb_bps;
     std::size_t slots = 0;
+    std::uint64_t stamped = 0;        // packets numbered for transport-cc (diagnostics)
+    std::uint64_t send_failures = 0;  // forwarded packets the session refused (diagnostics)
     // A probe cluster being sent (padding at a rate), with its progress.
     std::optional<bwe::ProbeCluster> probe;
     std::size_t probe_sent_bytes = 0;
@@ -144,6 +146,7 @@ class Router : public std::enable_shared_from_this<Router> {
   void request_keyframe(Producer& producer, std::size_t layer, TimePoint now);
   void send_nacks(TimePoint now);
   void send_slot_maps();
+  void log_receivers(TimePoint now);
   void check_liveness(TimePoint now);
   [[nodiscard]] std::uint64_t receiver_available_bps(const Receiver& receiver) const;
   [[nodiscard]] Producer* producer_of(ParticipantId participant);

@@ -91,6 +91,12 @@ void Router::on_producer_rtp(ProducerId id, media::RtpPacket& packet, std::span<
 void Router::on_media(Producer& producer, std::size_t index, const CodecMapping& codec, media::RtpPacket& packet,
                       TimePoint at, bool retransmission) {
   auto& layer = producer.layers()[index];
+  // Padding (a sender probing its bandwidth on the media stream) is not the layer's bitrate; nor is
+  // a retransmission of a packet that never went missing: libwebrtc pads with such "redundant
+  // payloads" on its RTX stream. Forwarded, each would reach receivers as a replay their SRTP drops
+  // — and, stamped with our transport-wide numbers, read as loss by our bandwidth estimate.
+  if (packet.payload().empty()) return;
+  if (retransmission && !layer.nacks.is_missing(packet.sequence_number())) return;
   layer.meter.add(packet.size(), at);
   // Every ingress has a limit: a producer far above any sane video rate is cut, the others untouched.
   if (static_cast<std::uint64_t>(producer.rate_bps(at)) > config_.max_producer_bps) {
@@ -101,7 +107,6 @@ void Router::on_media(Producer& producer, std::size_t index, const CodecMapping&
                  {"limit_bps", config_.max_producer_bps});
     return;
   }
-  if (packet.payload().empty()) return;  // padding on the media stream
   auto info = inspect(codec.codec, packet.payload());
   if (!info) {
     bump(counters_->dropped_unknown);
@@ -140,6 +145,11 @@ void Router::forward(Slot& slot, Producer& producer, std::size_t index, const Co
       keyframe && ((slot.target && *slot.target == here) || (slot.current && *slot.current == here))};
   auto out = slot.rewriter.rewrite(input);
   if (!out) return;
+  // A packet the slot sent already (a network duplicate, a second repair): the receiver has it.
+  if (slot.sent(out->sequence_number) != nullptr) {
+    ++slot.duplicates;
+    return;
+  }
   if (out->switched && slot.target && *slot.target == here) {
     const auto previous = slot.current;
     slot.current = here;
@@ -164,7 +174,11 @@ void Router::forward(Slot& slot, Producer& producer, std::size_t index, const Co
   }
   slot.remember(sent);
   slot.last_timestamp = out->timestamp;
-  if (slot.session().send_rtp(egress_, *length)) bump(counters_->packets_forwarded);
+  if (slot.session().send_rtp(egress_, *length)) {
+    bump(counters_->packets_forwarded);
+  } else if (auto t = transports_.find(slot.session().id()); t != transports_.end()) {
+    ++t->second.send_failures;
+  }
 }
 
 std::optional<std::size_t> Router::write_egress(Slot& slot, const EgressHeader& header,
@@ -197,6 +211,7 @@ std::optional<std::size_t> Router::write_egress(Slot& slot, const EgressHeader& 
   if (stamp) {
     // draft-holmer-rmcat-transport-wide-cc-extensions-01 §2: numbered in sending order on the transport.
     const auto number = transport->second.estimator->on_packet_sent(at, total, probe_cluster);
+    ++transport->second.stamped;
     wide = {static_cast<std::uint8_t>(number >> 8), static_cast<std::uint8_t>(number)};
   }
   auto written = media::write_rtp_header(egress_, fields);

@@ -5,6 +5,8 @@
 // SIP INFO through the listener; rate limited per layer), NACKs towards producers (RFC 4585
 // §6.2.1), bandwidth probes towards receivers, and the slot maps sent to the listener.
 #include <algorithm>
+#include <limits>
+#include <numeric>
 
 #include "common/log.hpp"
 #include "sfu/router.hpp"
@@ -14,6 +16,7 @@ namespace {
 
 constexpr std::uint64_t kSelectEveryTicks = 10;          // layer choice every 200 ms
 constexpr std::uint64_t kLivenessEveryTicks = 5;         // producers' liveness every 100 ms
+constexpr std::uint64_t kReportEveryTicks = 250;         // a debug line per receiver every 5 s
 constexpr std::chrono::milliseconds kTargetRetry{1000};  // a keyframe that never came is asked again
 constexpr std::chrono::milliseconds kProbePacing{5};
 constexpr std::chrono::milliseconds kDefaultRtt{100};
@@ -50,6 +53,41 @@ void Router::tick() {
     }
   }
   send_slot_maps();
+  if (ticks_ % kReportEveryTicks == 0) log_receivers(at);
+}
+
+void Router::log_receivers(TimePoint at) {
+  if (!log_enabled(LogLevel::kDebug)) return;
+  for (const auto& [participant, receiver] : receivers_) {
+    std::string layers;
+    for (SlotId id : receiver.slots)
+      if (const Slot* slot = slot_by_id(id)) {
+        if (!layers.empty()) layers += ',';
+        layers += slot->current ? std::to_string(slot->current->producer) + "/" + std::to_string(slot->current->layer)
+                                : std::string("-");
+        const auto& c = slot->rewriter.counters();
+        layers += "[fwd " + std::to_string(c.forwarded) + " sw " + std::to_string(c.switches) + " nosrc " +
+                  std::to_string(c.dropped_no_source) + " notcur " + std::to_string(c.dropped_not_current_source) +
+                  " before " + std::to_string(c.dropped_before_switch_point) + " dup " +
+                  std::to_string(slot->duplicates) + "]";
+      }
+    const bwe::BandwidthEstimator* estimator = nullptr;
+    for (SlotId id : receiver.slots)
+      if (const Slot* slot = slot_by_id(id))
+        if (auto transport = transports_.find(slot->session().id());
+            transport != transports_.end() && transport->second.estimator)
+          estimator = &*transport->second.estimator;
+    CHORUS_LOG(kDebug, "sfu", "receiver", {"room", name_}, {"participant", participant},
+               {"available_bps", receiver_available_bps(receiver)},
+               {"estimate_bps", estimator ? estimator->estimate_bps() : 0},
+               {"delay_based_bps", estimator ? estimator->delay_based_bps() : 0},
+               {"loss_based_bps", estimator ? estimator->loss_based_bps().value_or(0) : 0},
+               {"acknowledged_bps", estimator ? estimator->acknowledged_bps().value_or(0) : 0},
+               {"loss_permille", estimator ? static_cast<int>(estimator->loss_fraction().value_or(0) * 1000) : 0},
+               {"feedbacks", estimator ? estimator->counters().feedbacks_used : 0},
+               {"probes", estimator ? estimator->counters().probe_packets_sent : 0}, {"slots", layers});
+  }
+  (void)at;
 }
 
 void Router::pace_probes() {
@@ -163,18 +201,38 @@ void Router::select_layers(TimePoint at) {
       demands.push_back(SlotDemand{index, std::span(candidates).first(count), std::nullopt, 0});
       owners.emplace_back(slot, producer);
     }
+    // LayerSelector serves demands in priority order: the most recent speakers first.
+    std::vector<std::size_t> by_priority(demands.size());
+    std::iota(by_priority.begin(), by_priority.end(), std::size_t{0});
+    std::ranges::stable_sort(by_priority, [&](std::size_t a, std::size_t b) {
+      const auto rank = [&](std::size_t i) {
+        return ranked_.rank_of(*owners[i].first->shown).value_or(std::numeric_limits<std::size_t>::max());
+      };
+      return rank(a) < rank(b);
+    });
+    std::vector<SlotDemand> ordered;
+    for (std::size_t i : by_priority) ordered.push_back(demands[i]);
     const auto available = static_cast<std::int64_t>(receiver_available_bps(receiver));
-    const LayerPlan plan = receiver.selector.select(available, demands, at);
-    for (std::size_t i = 0; i < plan.slots.size() && i < owners.size(); ++i) {
-      auto [slot, producer] = owners[i];
+    const LayerPlan plan = receiver.selector.select(available, ordered, at);
+    for (std::size_t i = 0; i < plan.slots.size() && i < by_priority.size(); ++i) {
+      auto [slot, producer] = owners[by_priority[i]];
       const auto& choice = plan.slots[i];
-      if (!choice.spatial) {
-        if (choice.dark == DarkReason::kNoBandwidth) set_target(*slot, std::nullopt, at);
+      const auto order = producer->layers_by_resolution();
+      std::optional<std::size_t> rank;
+      if (choice.spatial) {
+        rank = static_cast<std::size_t>(*choice.spatial);
+      } else if (choice.dark == DarkReason::kNoBandwidth && i == 0) {
+        // The first speaker stays visible at its lowest layer whatever the estimate says (an estimate
+        // is a guess, and a receiver seeing nobody cannot show what it would take): its demand's
+        // first live layer.
+        for (const auto& candidate : ordered[0].layers)
+          if (candidate.live_since && (!rank || static_cast<std::size_t>(candidate.spatial) < *rank))
+            rank = static_cast<std::size_t>(candidate.spatial);
+      } else if (choice.dark == DarkReason::kNoBandwidth) {
+        set_target(*slot, std::nullopt, at);
         continue;
       }
-      const auto order = producer->layers_by_resolution();
-      const auto rank = static_cast<std::size_t>(*choice.spatial);
-      if (rank < order.size()) set_target(*slot, LayerRef{producer->id(), order[rank]}, at);
+      if (rank && *rank < order.size()) set_target(*slot, LayerRef{producer->id(), order[*rank]}, at);
     }
     for (SlotId id : receiver.slots)  // what the receiver's transports would carry at the best layers
       if (Slot* slot = slot_by_id(id))

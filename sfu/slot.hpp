@@ -64,6 +64,7 @@ class Slot {
   Vp8PictureIdRewriter vp8;
   std::uint16_t rtx_sequence = 0;  // RFC 4588 §4: the retransmission stream's own numbering
   std::uint32_t last_timestamp = 0;
+  std::uint64_t duplicates = 0;  // packets not forwarded: the slot had sent them already
 
   void remember(const Sent& sent) { sent_[sent.sequence_number % kSentHistory] = sent; }
   [[nodiscard]] Sent* sent(std::uint16_t sequence_number) {

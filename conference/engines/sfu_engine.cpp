@@ -225,9 +225,9 @@ void SfuEngine::request_keyframes_for(std::uint64_t participant_id) {
 }
 
 const std::vector<sfu::SlotView>& SfuEngine::slots_of(std::uint64_t participant_id) const {
-  static const std::vector<sfu::SlotView> kNone;
+  static const std::vector<sfu::SlotView> no_slots;
   auto it = slots_.find(participant_id);
-  return it == slots_.end() ? kNone : it->second;
+  return it == slots_.end() ? no_slots : it->second;
 }
 
 std::uint64_t SfuEngine::receive_cap(std::uint64_t participant_id) const {

@@ -139,6 +139,8 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   rest.admin_token = config_.admin_token;
   rest.sip_host = transport_->via_sent_by(sip::TransportKind::kUdp);
   rest.web_root = CHORUS_WEB_ROOT;
+  rest.public_host = transport_->public_address();
+  rest.ws_port = config_.ws_port;  // the page joins rooms over SIP over WebSocket (RFC 7118)
   RestHostHooks hooks;
   hooks.ready = [this] { return ready_ && !draining_; };
   hooks.drain = [this] { begin_drain("REST drain"); };

@@ -98,8 +98,8 @@ class AudioBridge final : public EngineListener {
   Hooks hooks_;
   EventLog* events_ = nullptr;
   AudioMcuEngine engine_;
-  std::set<std::string, std::less<>> guests_muted_rooms_;  // live conferences whose guests are muted
-  std::map<std::string, mixer::Clip, std::less<>> clips_;  // prompts and tones, made once
+  std::set<std::string, std::less<>> guests_muted_rooms_;       // live conferences whose guests are muted
+  std::map<std::string, mixer::Clip, std::less<>> clips_;       // prompts and tones, made once
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // work posted to the control loop checks it
 };
 

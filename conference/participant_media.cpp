@@ -82,7 +82,7 @@ void ConferenceService::start_session(Participant& participant, std::size_t slot
 }
 
 media::SinkFactory ConferenceService::sink_for(Participant& participant, const Room& room,
-                                              const sdp::NegotiatedStream& stream) {
+                                               const sdp::NegotiatedStream& stream) {
   if (room.mode == RoomMode::kEcho) return echo_.attach(engine_member(participant, false), stream);
   if (stream.media == "audio") return audio_.attach(participant, stream);
   return {};  // video: the SFU (sfu rooms) and the video MCU (mcu rooms) take it

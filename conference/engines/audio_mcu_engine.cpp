@@ -59,7 +59,8 @@ AudioMcuEngine::AudioMcuEngine(PostToControl post_to_control, EngineListener& li
 }
 
 void AudioMcuEngine::set_post_to_control(PostToControl post_to_control) {
-  events_ = post_to_control ? std::make_shared<EventsToControl>(std::move(post_to_control), listener_, alive_) : nullptr;
+  events_ =
+      post_to_control ? std::make_shared<EventsToControl>(std::move(post_to_control), listener_, alive_) : nullptr;
 }
 
 // Rooms still alive at shutdown are dropped here: their workers may already be gone, and the sinks
@@ -111,18 +112,18 @@ void AudioMcuEngine::on_member_room(std::uint64_t participant_id, Work&& work) {
 }
 
 void AudioMcuEngine::set_admitted(std::uint64_t participant_id, bool admitted) {
-  on_member_room(participant_id, [id = static_cast<mixer::ParticipantId>(participant_id), admitted](
-                                      mixer::AudioRoom& room) { room.set_admitted(id, admitted); });
+  on_member_room(participant_id, [id = static_cast<mixer::ParticipantId>(participant_id),
+                                  admitted](mixer::AudioRoom& room) { room.set_admitted(id, admitted); });
 }
 
 void AudioMcuEngine::set_muted(std::uint64_t participant_id, bool muted) {
-  on_member_room(participant_id, [id = static_cast<mixer::ParticipantId>(participant_id), muted](
-                                      mixer::AudioRoom& room) { room.set_muted(id, muted); });
+  on_member_room(participant_id, [id = static_cast<mixer::ParticipantId>(participant_id),
+                                  muted](mixer::AudioRoom& room) { room.set_muted(id, muted); });
 }
 
 void AudioMcuEngine::set_gain(std::uint64_t participant_id, double gain_db) {
-  on_member_room(participant_id, [id = static_cast<mixer::ParticipantId>(participant_id), gain_db](
-                                      mixer::AudioRoom& room) { room.set_gain_db(id, gain_db); });
+  on_member_room(participant_id, [id = static_cast<mixer::ParticipantId>(participant_id),
+                                  gain_db](mixer::AudioRoom& room) { room.set_gain_db(id, gain_db); });
 }
 
 void AudioMcuEngine::play(std::uint64_t participant_id, mixer::Clip clip, std::uint64_t token) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 
 #include "common/log.hpp"
@@ -24,11 +25,34 @@ double uniform_draw() {
   return static_cast<double>(random_u64() >> 11) / static_cast<double>(std::uint64_t{1} << 53);
 }
 
+// The streams a spec describes: its own list, or the one implicit stream of an unbundled session.
+std::vector<MediaStreamSpec> streams_of(const MediaSessionSpec& spec) {
+  if (!spec.streams.empty()) return spec.streams;
+  MediaStreamSpec single;
+  single.local_ssrcs = {spec.local_ssrc};
+  single.clock_rate = spec.clock_rate;
+  single.send_enabled = spec.send_enabled;
+  return {single};
+}
+
+// draft-holmer-rmcat-transport-wide-cc-extensions-01 §3: one feedback per 100 ms
+// (transport_cc_recorder.hpp says why that interval).
+constexpr Millis kTransportFeedbackInterval{100};
+
 }  // namespace
 
 MediaSession::MediaSession(MediaSessionSpec spec, MediaEnvironment environment)
     : spec_(std::move(spec)), environment_(environment), reporter_(reporter_config(spec_)) {
-  reporter_.add_local_source(spec_.local_ssrc, static_cast<std::uint32_t>(spec_.clock_rate));
+  for (auto& stream : streams_of(spec_)) {
+    for (auto ssrc : stream.local_ssrcs)
+      reporter_.add_local_source(ssrc, static_cast<std::uint32_t>(stream.clock_rate));
+    streams_.push_back(Stream{std::move(stream), nullptr});
+  }
+  if (!spec_.streams.empty() && !std::ranges::any_of(spec_.streams, [&](const MediaStreamSpec& stream) {
+        return std::ranges::find(stream.local_ssrcs, spec_.local_ssrc) != stream.local_ssrcs.end();
+      }))
+    reporter_.add_local_source(spec_.local_ssrc, static_cast<std::uint32_t>(spec_.clock_rate));
+  if (spec_.transport_cc_extension_id != 0) transport_cc_ = std::make_unique<rtcp::TransportCcRecorder>();
   rtp_ = std::make_unique<MediaComponent>(*this, environment_.io, spec_.rtp_fd, ComponentKind::kRtp, spec_.remote_rtp);
   if (spec_.rtcp_mux) {
     if (spec_.rtcp_fd >= 0) ::close(spec_.rtcp_fd);  // the lease keeps the RTCP port; we do not read it
@@ -48,23 +72,50 @@ MediaSession::MediaSession(MediaSessionSpec spec, MediaEnvironment environment)
 }
 
 MediaSession::~MediaSession() {
-  if (sink_) sink_->on_detached(*this);
+  for (auto& stream : streams_)
+    if (stream.sink) stream.sink->on_detached(*this);
   environment_.timers.cancel(report_timer_);
+  environment_.timers.cancel(transport_cc_timer_);
   send_report(/*bye=*/true);  // RFC 3550 §6.6: say we are leaving
   rtcp_.reset();
   rtp_.reset();
 }
 
-void MediaSession::set_sink(std::unique_ptr<MediaSink> sink) {
-  if (sink_) sink_->on_detached(*this);
-  sink_ = std::move(sink);
-  if (sink_) sink_->on_attached(*this);
+void MediaSession::set_sink(std::size_t stream, std::unique_ptr<MediaSink> sink) {
+  if (stream >= streams_.size()) return;
+  auto& slot = streams_[stream].sink;
+  if (slot) slot->on_detached(*this);
+  slot = std::move(sink);
+  if (slot) slot->on_attached(*this);
 }
 
 void MediaSession::start() {
   rtp_->start();
   if (rtcp_) rtcp_->start();
   schedule_report();
+  if (transport_cc_) schedule_transport_feedback();
+}
+
+void MediaSession::schedule_transport_feedback() {
+  transport_cc_timer_ = environment_.timers.schedule(kTransportFeedbackInterval, [this] {
+    transport_cc_timer_ = TimerQueue::kNoTimer;
+    send_transport_feedback();
+    schedule_transport_feedback();
+  });
+}
+
+void MediaSession::send_transport_feedback() {
+  alignas(16) std::array<std::uint8_t, kMaxDatagramSize + kSrtcpMaxTrailer> buffer{};
+  const auto now = environment_.timers.now();
+  if (!transport_cc_->feedback_due(now)) return;
+  // Feedback is about the transport: its media SSRC is the last one the peer sent from (libwebrtc
+  // ignores it; RFC 4585 §6.1 wants some value).
+  for (int packets = 0; packets < 4; ++packets) {  // what one interval gathers fits a few datagrams
+    const auto length = transport_cc_->build_feedback(now, spec_.local_ssrc, remote_ssrc_.value_or(0),
+                                                      std::span(buffer).first(kMaxDatagramSize));
+    if (length == 0) return;
+    rtcp_component().send_rtcp(buffer, length);
+  }
 }
 
 void MediaSession::schedule_report() {
@@ -87,6 +138,9 @@ void MediaSession::send_report(bool bye) {
 
 void MediaSession::update(const MediaSessionUpdate& update) {
   spec_.send_enabled = update.send_enabled;
+  for (std::size_t i = 0; i < streams_.size(); ++i)
+    streams_[i].spec.send_enabled =
+        i < update.stream_send_enabled.size() ? update.stream_send_enabled[i] : update.send_enabled;
   rtp_->on_signalled(update.remote_rtp);
   if (rtcp_) rtcp_->on_signalled(update.remote_rtcp);
   if (update.remote_sdes_key_salt) {
@@ -116,10 +170,20 @@ StreamQuality MediaSession::quality() const {
 }
 
 bool MediaSession::send_rtp(std::span<std::uint8_t> buffer, std::size_t length) {
-  if (!spec_.send_enabled) return false;  // RFC 3264 §5.1: recvonly/inactive on our side
-  if (auto packet = RtpPacket::parse(buffer.first(length)))
+  auto packet = RtpPacket::parse(buffer.first(length));
+  // RFC 3264 §5.1: nothing leaves in a stream that is recvonly/inactive on our side.
+  const auto stream = packet ? stream_of_local(packet->ssrc()) : std::nullopt;
+  const bool sends = stream ? streams_[*stream].spec.send_enabled : spec_.send_enabled;
+  if (!sends) return false;
+  if (packet)
     reporter_.on_rtp_sent(packet->ssrc(), packet->timestamp(), packet->payload().size(), environment_.timers.now());
   return rtp_->send_rtp(buffer, length);
+}
+
+std::optional<std::size_t> MediaSession::stream_of_local(std::uint32_t ssrc) const {
+  for (std::size_t i = 0; i < streams_.size(); ++i)
+    if (std::ranges::find(streams_[i].spec.local_ssrcs, ssrc) != streams_[i].spec.local_ssrcs.end()) return i;
+  return std::nullopt;
 }
 
 bool MediaSession::send_rtcp(std::span<std::uint8_t> buffer, std::size_t length) {
@@ -132,21 +196,50 @@ void MediaSession::deliver_rtp(MediaComponent&, std::span<std::uint8_t> buffer, 
     MediaCounters::bump(environment_.counters.dropped_malformed);
     return;
   }
+  const auto now = environment_.timers.now();
+  // The sender asks for every packet it stamped, routable or not (transport-cc §3.1).
+  if (transport_cc_)
+    if (auto sequence = read_transport_sequence_number(*packet, spec_.transport_cc_extension_id))
+      transport_cc_->on_packet(*sequence, now);
   // RFC 8843 §9.2: a packet no bundled section claims is not decoded.
-  if (bundle_ && !bundle_->route(*packet)) {
-    MediaCounters::bump(environment_.counters.dropped_unroutable);
-    return;
+  std::size_t stream = 0;
+  if (bundle_) {
+    auto routed = bundle_->route(*packet);
+    if (!routed || *routed >= streams_.size()) {
+      MediaCounters::bump(environment_.counters.dropped_unroutable);
+      return;
+    }
+    stream = *routed;
   }
   MediaCounters::bump(environment_.counters.packets_in);
-  reporter_.on_rtp_received(*packet, environment_.timers.now(), static_cast<std::uint32_t>(spec_.clock_rate));
+  reporter_.on_rtp_received(*packet, now, static_cast<std::uint32_t>(streams_[stream].spec.clock_rate));
   remote_ssrc_ = packet->ssrc();
-  if (sink_) sink_->on_rtp(*this, *packet, buffer);
+  if (auto& sink = streams_[stream].sink) sink->on_rtp(*this, *packet, buffer);
 }
 
 void MediaSession::deliver_rtcp(MediaComponent&, std::span<const std::uint8_t> compound) {
   MediaCounters::bump(environment_.counters.packets_in);
   reporter_.on_rtcp(compound, environment_.timers.now());
-  if (sink_) sink_->on_rtcp(*this, compound);
+  for (auto& stream : streams_)
+    if (stream.sink) stream.sink->on_rtcp(*this, compound);
+  dispatch_feedback(compound);
+}
+
+void MediaSession::dispatch_feedback(std::span<const std::uint8_t> compound) {
+  auto view = rtcp::CompoundView::parse(compound);
+  if (!view) return;
+  for (const auto& packet : *view) {
+    auto feedback = parse_feedback(packet);
+    if (!feedback) continue;
+    if (auto ssrc = feedback_media_ssrc(*feedback)) {
+      // About one of our streams: its sink only; feedback naming an SSRC we never sent is dropped.
+      if (auto stream = stream_of_local(*ssrc); stream && streams_[*stream].sink)
+        streams_[*stream].sink->on_feedback(*this, *feedback);
+      continue;
+    }
+    for (auto& stream : streams_)
+      if (stream.sink && stream.sink->on_transport_feedback(*this, *feedback)) break;
+  }
 }
 
 }  // namespace chorus::media

@@ -1,19 +1,26 @@
-// MediaSession: the media side of one negotiated stream (an SDP m-line) of one participant.
+// MediaSession: the media side of one negotiated transport of one participant — one SDP m-line, or
+// several that share a BUNDLE transport (RFC 8843).
 //
-// It owns one or two MediaComponents (RTP, and RTCP unless rtcp-mux), its RTCP statistics, and
-// the sink its engine gave it. What arrives passes the component's checks, then RTP is counted
-// and handed to the sink; RTCP feeds the statistics. Engines send through send_rtp/send_rtcp,
-// which protect in place. The session sends its own SR/RR + SDES on the RFC 3550 §6.3 schedule
-// and a BYE (§6.6) when it ends. The control loop never touches a session: it names it by id through
-// its media worker (DESIGN §2).
+// It owns one or two MediaComponents (RTP, and RTCP unless rtcp-mux), its RTCP statistics, and one
+// sink per stream its engines gave it. What arrives passes the component's checks, then RTP is
+// counted, routed to its stream (the BUNDLE demultiplexer) and handed to that stream's sink; RTCP
+// feeds the statistics, then its feedback goes typed to the sink it concerns (media_sink.hpp).
+// Engines send through send_rtp/send_rtcp, which protect in place; a packet from one of a stream's
+// SSRCs leaves only while that stream sends (RFC 3264 §5.1). The session sends its own SR/RR + SDES
+// on the RFC 3550 §6.3 schedule (one sender report per SSRC we send from) and a BYE (§6.6) when it
+// ends, and, when the peer stamps transport-wide sequence numbers, RTCP transport-cc feedback every
+// 100 ms so the peer can estimate its bandwidth. The control loop never touches a session: it names
+// it by id through its media worker (DESIGN §2).
 // Threading: created, used and destroyed on one media worker thread.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "media/rtcp/rtcp_reporter.hpp"
+#include "media/rtcp/transport_cc_recorder.hpp"
 #include "media/transport/media_component.hpp"
 #include "media/transport/media_environment.hpp"
 #include "media/transport/media_session_spec.hpp"
@@ -38,19 +45,23 @@ class MediaSession {
   MediaSession& operator=(const MediaSession&) = delete;
   ~MediaSession();
 
-  // The engine's sink; until one is set, received media is counted and dropped.
-  void set_sink(std::unique_ptr<MediaSink> sink);
+  // The engine's sink for stream `stream` (0 without BUNDLE); until one is set, what that stream
+  // receives is counted and dropped.
+  void set_sink(std::unique_ptr<MediaSink> sink) { set_sink(0, std::move(sink)); }
+  void set_sink(std::size_t stream, std::unique_ptr<MediaSink> sink);
   void start();
   void update(const MediaSessionUpdate& update);
 
   // Sends packet [0, length) of `buffer` (room for kSrtcpMaxTrailer after it), protecting it in
-  // place. False (and counted) when it could not go: nothing to send to, keys not ready, sendonly.
+  // place. False (and counted) when it could not go: nothing to send to, keys not ready, its stream
+  // does not send (sendonly/inactive on our side).
   bool send_rtp(std::span<std::uint8_t> buffer, std::size_t length);
   bool send_rtcp(std::span<std::uint8_t> buffer, std::size_t length);
 
   [[nodiscard]] const MediaSessionSpec& spec() const { return spec_; }
   [[nodiscard]] const MediaEnvironment& environment() const { return environment_; }
   [[nodiscard]] std::uint64_t id() const { return spec_.id; }
+  [[nodiscard]] std::size_t stream_count() const { return streams_.size(); }
   [[nodiscard]] const rtcp::RtcpReporter& rtcp() const { return reporter_; }
   [[nodiscard]] StreamQuality quality() const;
 
@@ -59,19 +70,31 @@ class MediaSession {
   void deliver_rtcp(MediaComponent& from, std::span<const std::uint8_t> compound);
 
  private:
+  struct Stream {
+    MediaStreamSpec spec;
+    std::unique_ptr<MediaSink> sink;
+  };
   MediaComponent& rtcp_component() { return rtcp_ ? *rtcp_ : *rtp_; }
   void schedule_report();
   void send_report(bool bye);
+  void schedule_transport_feedback();
+  void send_transport_feedback();
+  void dispatch_feedback(std::span<const std::uint8_t> compound);
+  // The stream one of our SSRCs belongs to; nullopt for an SSRC we do not send from.
+  [[nodiscard]] std::optional<std::size_t> stream_of_local(std::uint32_t ssrc) const;
 
   MediaSessionSpec spec_;
   MediaEnvironment environment_;
   std::unique_ptr<MediaComponent> rtp_;
   std::unique_ptr<MediaComponent> rtcp_;  // null with rtcp-mux
-  std::unique_ptr<MediaSink> sink_;
+  std::vector<Stream> streams_;           // at least one
   std::optional<BundleDemux> bundle_;
   rtcp::RtcpReporter reporter_;
   TimerQueue::TimerId report_timer_ = TimerQueue::kNoTimer;
   std::optional<std::uint32_t> remote_ssrc_;  // the last SSRC the peer sent RTP from
+  // draft-holmer-rmcat-transport-wide-cc-extensions-01 §3: arrivals we report back (when negotiated).
+  std::unique_ptr<rtcp::TransportCcRecorder> transport_cc_;
+  TimerQueue::TimerId transport_cc_timer_ = TimerQueue::kNoTimer;
 };
 
 }  // namespace chorus::media

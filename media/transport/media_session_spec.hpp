@@ -38,6 +38,18 @@ struct IceCredentials {
   std::string remote_ufrag;
 };
 
+// One m= section the session carries (RFC 8843: several share a BUNDLE transport; without BUNDLE
+// a session carries exactly one). What it receives is routed to it by the BUNDLE demultiplexer;
+// what we send in it leaves from its SSRCs.
+struct MediaStreamSpec {
+  // Every SSRC we send in this section (RFC 3550 §8): the media SSRC first, then e.g. its RFC 4588
+  // retransmission SSRC. Each gets its own sender report, and the peer's feedback naming one of them
+  // goes to this section's sink. Empty: we send nothing here.
+  std::vector<std::uint32_t> local_ssrcs;
+  int clock_rate = 8000;     // of its codec, for the sender reports' RTP timestamps
+  bool send_enabled = true;  // a=sendrecv/sendonly on our side (RFC 3264 §5.1)
+};
+
 struct MediaSessionSpec {
   std::uint64_t id = 0;  // unique per process; the control loop refers to the session by it
   std::string label;     // for logs: the SIP Call-ID
@@ -56,10 +68,19 @@ struct MediaSessionSpec {
   // RFC 8843: the m= sections sharing this transport; RTP is routed to one by MID/SSRC/PT and
   // what no bundled section claims is dropped. nullopt: not bundled, everything is this stream's.
   std::optional<BundleDemuxConfig> bundle;
+  // The session's own SSRC: the RTCP sender SSRC, and what the audio engine sends from. With
+  // `streams` empty the session carries one stream that sends from it at `clock_rate`.
   std::uint32_t local_ssrc = 0;
   std::string cname;                            // RFC 3550 §6.5.1 / RFC 7022: random per session
   int clock_rate = 8000;                        // of the negotiated codec, for RTCP statistics
   std::uint64_t session_bandwidth_bps = 64000;  // RFC 3550 §6.2, for the RTCP interval
+  // The sections this transport carries, in the order of `bundle->streams` when bundled (the index
+  // is the sink's). Empty: one stream, as above.
+  std::vector<MediaStreamSpec> streams;
+  // a=extmap id of the transport-wide sequence number (draft-holmer-rmcat-transport-wide-cc-
+  // extensions-01 §2) the peer puts on what it sends; 0 when not negotiated. When set, the session
+  // reports arrivals back in RTCP transport-cc feedback so the sender can estimate its bandwidth.
+  std::uint8_t transport_cc_extension_id = 0;
 };
 
 // A re-INVITE or UPDATE changed the remote side of an existing session (RFC 3264 §8).
@@ -68,6 +89,9 @@ struct MediaSessionUpdate {
   std::optional<stun::TransportAddress> remote_rtcp;
   bool send_enabled = true;
   std::optional<std::vector<std::uint8_t>> remote_sdes_key_salt;  // SDES re-key by the peer
+  // Per stream (the spec's order), when the offer changed each section's direction; empty: all as
+  // `send_enabled`.
+  std::vector<bool> stream_send_enabled;
 };
 
 }  // namespace chorus::media

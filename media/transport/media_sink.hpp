@@ -1,6 +1,7 @@
-// MediaSink: where a media session delivers what it received, after every check (source, SRTP
-// authentication and replay, parsing). Engines implement it: the echo test, the audio mixer, the
-// SFU router. It is called on the session's media worker thread, never concurrently.
+// MediaSink: where a media session delivers what it received for one of its streams (m= sections:
+// one, or several sharing a BUNDLE transport), after every check (source, SRTP authentication and
+// replay, parsing, the BUNDLE demultiplexer). Engines implement it: the echo test, the audio mixer,
+// the SFU. It is called on the session's media worker thread, never concurrently.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,7 @@
 #include <span>
 
 #include "media/rtp/rtp_packet.hpp"
+#include "media/transport/rtcp_feedback.hpp"
 
 namespace chorus::media {
 
@@ -24,8 +26,14 @@ class MediaSink {
   // after it for an SRTP trailer: a sink may rewrite the packet in place and send it on with
   // MediaSession::send_rtp(buffer, packet.size()) without copying.
   virtual void on_rtp(MediaSession& session, RtpPacket& packet, std::span<std::uint8_t> buffer) = 0;
-  // A decrypted RTCP compound packet (already fed to the session's statistics).
+  // A decrypted RTCP compound packet (already fed to the session's statistics). Every sink of the
+  // session sees it; the feedback in it also arrives typed through the two calls below.
   virtual void on_rtcp(MediaSession& /*session*/, std::span<const std::uint8_t> /*compound*/) {}
+  // Feedback about an SSRC this sink's stream sends (RFC 4585 PLI, NACK; RFC 5104 FIR).
+  virtual void on_feedback(MediaSession& /*session*/, const RtcpFeedback& /*feedback*/) {}
+  // Transport-wide feedback (transport-cc, REMB): offered to the session's sinks in stream order
+  // until one takes it (returns true), since it is about the transport, not one stream.
+  virtual bool on_transport_feedback(MediaSession& /*session*/, const RtcpFeedback& /*feedback*/) { return false; }
 };
 
 }  // namespace chorus::media

@@ -57,10 +57,17 @@ MediaEnvironment MediaWorker::environment() {
 }
 
 void MediaWorker::add_session(MediaSessionSpec spec, SinkFactory make_sink) {
-  boost::asio::post(io_, [this, spec = std::move(spec), make_sink = std::move(make_sink)]() mutable {
+  std::vector<SinkFactory> sinks;
+  sinks.push_back(std::move(make_sink));
+  add_session(std::move(spec), std::move(sinks));
+}
+
+void MediaWorker::add_session(MediaSessionSpec spec, std::vector<SinkFactory> make_sinks) {
+  boost::asio::post(io_, [this, spec = std::move(spec), make_sinks = std::move(make_sinks)]() mutable {
     const auto id = spec.id;
     auto session = std::make_unique<MediaSession>(std::move(spec), environment());
-    if (make_sink) session->set_sink(make_sink());
+    for (std::size_t stream = 0; stream < make_sinks.size(); ++stream)
+      if (make_sinks[stream]) session->set_sink(stream, make_sinks[stream]());
     session->start();
     sessions_[id] = std::move(session);
     counters_.sessions.store(sessions_.size(), std::memory_order_relaxed);

@@ -44,6 +44,9 @@ class MediaWorker {
   ~MediaWorker();
 
   void add_session(MediaSessionSpec spec, SinkFactory make_sink);
+  // A session carrying several streams (BUNDLE): one factory per stream, in the spec's stream
+  // order; an empty factory leaves that stream without a sink.
+  void add_session(MediaSessionSpec spec, std::vector<SinkFactory> make_sinks);
   void update_session(std::uint64_t id, MediaSessionUpdate update);
   void remove_session(std::uint64_t id);
 

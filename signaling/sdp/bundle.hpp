@@ -9,12 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "signaling/sdp/rtp_attributes.hpp"  // kMidExtensionUri (RFC 8843 §15.1)
 #include "signaling/sdp/session_description.hpp"
 
 namespace chorus::sdp {
-
-// RFC 8843 §15.1: the MID header extension's URI.
-inline constexpr std::string_view kMidExtensionUri = "urn:ietf:params:rtp-hdrext:sdes:mid";
 
 // Every session-level a=group:BUNDLE (RFC 5888 §5: a=group:<semantics> *(SP identification-tag)),
 // in received order, each as its identification-tags in written order (RFC 8843 §7.2: the first

@@ -2,12 +2,18 @@
 
 #include <algorithm>
 
+#include "signaling/sdp/answer_common.hpp"
+#include "signaling/sdp/bundle.hpp"
 #include "signaling/sdp/sdp_text.hpp"
+#include "signaling/sdp/video_answer.hpp"
 
 namespace chorus::sdp {
 namespace {
 
+using detail::address_holds;
+using detail::fill_remote;
 using detail::iequals;
+using detail::rtpmap_value;
 
 constexpr int kTelephoneEventPt = 101;  // the customary RFC 4733 dynamic payload type
 constexpr int kFirstDynamicPt = 96;     // RFC 3551 §6: 96-127 are dynamic
@@ -39,15 +45,6 @@ bool codec_matches(const Codec& ours, const RtpMapView& offered) {
          sdp_channels(ours) == offered.channels;
 }
 
-// "<pt> <encoding>/<rate>[/<channels>]", the channel count written only when it is not 1.
-std::string rtpmap_value(std::string_view pt, std::string_view encoding, int clock_rate, int channels) {
-  std::string v;
-  v.reserve(pt.size() + encoding.size() + 16);
-  v.append(pt).append(" ").append(encoding).append("/").append(std::to_string(clock_rate));
-  if (channels != 1) v.append("/").append(std::to_string(channels));
-  return v;
-}
-
 // ptime attribute from the media section, else the session level (some stacks put it there).
 std::optional<int> offered_ptime(const SessionDescription& sd, const MediaDescription& m) {
   if (auto p = m.ptime()) return p;
@@ -63,45 +60,52 @@ int choose_ptime(const SessionDescription& sd, const MediaDescription& m, int ou
   return ours;
 }
 
-// Fills where to send: the section's port and c=, RTCP per RFC 3605 a=rtcp, RFC 5761 mux, or
-// RFC 3550 §11 port + 1.
-void fill_remote(NegotiatedStream& s, const MediaDescription& m, const Connection& c, bool rtcp_mux) {
-  s.remote_address = c.address;
-  s.remote_port = m.port;
-  s.rtcp_mux = rtcp_mux;
-  if (auto rtcp = m.rtcp()) {
-    s.remote_rtcp_port = rtcp->port;
-  } else {
-    s.remote_rtcp_port = rtcp_mux || m.port == 65535 ? m.port : static_cast<std::uint16_t>(m.port + 1);
-  }
-}
-
-// RFC 3264 §8.4: c=0.0.0.0 (RFC 2543 hold) means the peer receives nothing. Not so with ICE
-// (RFC 8839 §5.1): WebRTC writes c=IN IP4 0.0.0.0 as a placeholder and uses its candidates.
-bool address_holds(const SessionDescription& sd, const MediaDescription& m, const Connection* c) {
-  if (c == nullptr || !c->is_unspecified()) return false;
-  return !m.has_attribute("ice-ufrag") && !sd.has_attribute("ice-ufrag");
-}
-
 struct OfferedFormat {
   std::string_view pt;
   RtpMapView map;
 };
 
+// What plan_answer() knows across sections: the policy, the BUNDLE groups (for bundle-only
+// sections) and the streams accepted so far, counted in m-line order.
+struct PlanContext {
+  const SessionDescription& offer;
+  const MediaPolicy& policy;
+  std::vector<std::vector<std::string>> bundles;  // only read with video enabled
+  std::size_t audio_accepted = 0;
+  detail::VideoBudget video;
+};
+
+// RFC 8843 §6: a bundle-only section is offered with port 0 and a=bundle-only, to be accepted on
+// the BUNDLE transport; it must be in a BUNDLE group to have one. Negotiated only in calls with
+// video enabled (a browser using max-bundle marks every section but the first so).
+bool is_bundle_only(const PlanContext& ctx, const MediaDescription& m) {
+  if (!ctx.policy.video.enabled || m.port != 0 || !m.has_attribute("bundle-only")) return false;
+  auto mid = m.mid();
+  return mid && std::ranges::any_of(ctx.bundles, [&](const auto& group) {
+           return std::ranges::find(group, detail::trim(*mid)) != group.end();
+         });
+}
+
 // Checks that do not depend on codecs, in the order that gives the most useful reason.
-RejectReason admission(const SessionDescription& offer, const MediaDescription& m, const MediaPolicy& policy,
-                       std::size_t audio_accepted) {
-  if (m.port == 0) return RejectReason::kDisabledByOfferer;
-  if (m.type() != MediaType::kAudio) return RejectReason::kMediaType;
+RejectReason admission(const PlanContext& ctx, const MediaDescription& m, bool bundle_only) {
+  const MediaPolicy& policy = ctx.policy;
+  if (m.port == 0 && !bundle_only) return RejectReason::kDisabledByOfferer;
+  const MediaType type = m.type();
+  if (type != MediaType::kAudio && !(type == MediaType::kVideo && policy.video.enabled)) {
+    return RejectReason::kMediaType;
+  }
   TransportProtocol t = m.transport();
   if (!is_rtp(t)) return RejectReason::kTransport;
   if (is_secure(t) && !policy.accept_srtp) return RejectReason::kSrtpNotAccepted;
   if (!is_secure(t) && policy.require_srtp) return RejectReason::kEncryptionRequired;
   if (m.port_count && *m.port_count > 1) return RejectReason::kPortCount;
-  const Connection* c = offer.effective_connection(m);
-  if (c == nullptr || c->address.empty()) return RejectReason::kNoAddress;
-  if (c->is_multicast()) return RejectReason::kMulticast;
-  if (audio_accepted >= policy.max_audio_streams) return RejectReason::kTooManyStreams;
+  const Connection* c = ctx.offer.effective_connection(m);
+  // A bundle-only section's media arrives on the bundle's transport: its own c= does not matter.
+  if (!bundle_only && (c == nullptr || c->address.empty())) return RejectReason::kNoAddress;
+  if (c != nullptr && c->is_multicast()) return RejectReason::kMulticast;
+  if (type == MediaType::kAudio && ctx.audio_accepted >= policy.max_audio_streams) {
+    return RejectReason::kTooManyStreams;
+  }
   return RejectReason::kNone;
 }
 
@@ -130,6 +134,28 @@ const OfferedFormat* pick_telephone_event(const std::vector<OfferedFormat>& offe
   return found;
 }
 
+// Whether the section offers transport-cc feedback (RFC 4585 §4.2) for `pt` or for "*".
+bool offers_transport_cc(const MediaDescription& m, std::string_view pt) {
+  auto number = detail::parse_int(pt, 127);
+  return std::ranges::any_of(m.attribute_values("rtcp-fb"), [&](std::string_view value) {
+    auto fb = parse_rtcp_fb(value);
+    return fb && fb->type == "transport-cc" && (!fb->payload_type || fb->payload_type == number);
+  });
+}
+
+// With video enabled, a browser's audio section also negotiates its RTP extras: the header
+// extensions (RFC 8285 §6), reduced-size RTCP (RFC 5506) and transport-cc feedback for the codec
+// when its extension is answered, so audio shares the call's bandwidth estimation.
+void answer_audio_rtp_extras(const SessionDescription& offer, const MediaDescription& m, std::string_view pt,
+                             PlannedSection& s) {
+  detail::answer_rtcp_rsize(m, s);
+  s.stream.extensions = detail::answer_extensions(offer, m, detail::audio_extension_uris(), s);
+  const bool transport_cc =
+      std::ranges::find(s.stream.extensions, kTransportWideCcUri, &HeaderExtension::uri) != s.stream.extensions.end();
+  if (transport_cc && offers_transport_cc(m, pt))
+    s.answer_attributes.push_back({"rtcp-fb", std::string(pt) + " transport-cc"});
+}
+
 RejectReason plan_audio(const SessionDescription& offer, const MediaDescription& m, const MediaPolicy& policy,
                         PlannedSection& s) {
   std::vector<OfferedFormat> offered;
@@ -146,11 +172,11 @@ RejectReason plan_audio(const SessionDescription& offer, const MediaDescription&
   n.codec = Codec{ours->name, ours->clock_rate, sdp_channels(*ours)};
   n.payload_type = chosen->map.payload_type;
   n.ptime_ms = choose_ptime(offer, m, policy.ptime_ms);
-  const Connection& c = *offer.effective_connection(m);
+  const Connection* c = offer.effective_connection(m);
   // RFC 3264 §6.1: our direction mirrors the offer's; we do not send to a held address.
   Direction offered_direction = offer.effective_direction(m);
   n.local_direction =
-      make_direction(receives(offered_direction) && !address_holds(offer, m, &c), sends(offered_direction));
+      make_direction(receives(offered_direction) && !address_holds(offer, m, c), sends(offered_direction));
   fill_remote(n, m, c, m.rtcp_mux());
 
   // The answer echoes the offerer's encoding spelling and payload numbers.
@@ -170,6 +196,7 @@ RejectReason plan_audio(const SessionDescription& offer, const MediaDescription&
   s.answer_attributes.push_back({"ptime", std::to_string(n.ptime_ms)});
   s.answer_attributes.push_back({std::string(to_string(n.local_direction)), std::nullopt});
   if (n.rtcp_mux) s.answer_attributes.push_back({"rtcp-mux", std::nullopt});  // RFC 5761 §5.1.1
+  if (policy.video.enabled) answer_audio_rtp_extras(offer, m, chosen->pt, s);
   return RejectReason::kNone;
 }
 
@@ -182,24 +209,35 @@ void reject_section(const MediaDescription& m, RejectReason reason, PlannedSecti
   s.answer_formats.push_back(m.formats.empty() ? std::string("0") : m.formats.front());
 }
 
-PlannedSection plan_section(const SessionDescription& offer, std::size_t index, const MediaPolicy& policy,
-                            std::size_t audio_accepted) {
+PlannedSection plan_section(PlanContext& ctx, std::size_t index) {
+  const SessionDescription& offer = ctx.offer;
   const MediaDescription& m = offer.media[index];
   PlannedSection s;
   s.stream.index = index;
   s.stream.media = m.media;
   s.stream.protocol = m.protocol;
-  // Per media type: audio now; video gets its own branch and policy when the engines support it.
-  RejectReason reason = admission(offer, m, policy, audio_accepted);
-  if (reason == RejectReason::kNone) reason = plan_audio(offer, m, policy, s);
-  if (reason != RejectReason::kNone) reject_section(m, reason, s);
+  if (auto mid = m.mid()) s.stream.mid = std::string(detail::trim(*mid));
+  s.stream.remote_direction = offer.effective_direction(m);
+  const bool bundle_only = is_bundle_only(ctx, m);
+  RejectReason reason = admission(ctx, m, bundle_only);
+  if (reason == RejectReason::kNone) {
+    reason = m.type() == MediaType::kVideo ? detail::plan_video(offer, m, ctx.policy, ctx.video, s)
+                                           : plan_audio(offer, m, ctx.policy, s);
+  }
+  if (reason == RejectReason::kNone) {
+    s.stream.bundle_only = bundle_only;
+    if (m.type() == MediaType::kAudio) ++ctx.audio_accepted;
+    detail::report_remote_streams(offer, m, s);
+  } else {
+    reject_section(m, reason, s);
+  }
   // RFC 5888 §9.1: the answer keeps each offered mid, accepted or not.
   if (auto mid = m.mid()) s.answer_attributes.push_back({"mid", std::string(*mid)});
   return s;
 }
 
 // The 488 when no section could be accepted: the most specific reason among the sections.
-NegotiationError no_acceptable_stream(const AnswerPlan& plan) {
+NegotiationError no_acceptable_stream(const AnswerPlan& plan, const MediaPolicy& policy) {
   auto any = [&plan](RejectReason r) {
     return std::ranges::any_of(plan.sections, [r](const PlannedSection& s) { return s.reject_reason == r; });
   };
@@ -211,7 +249,7 @@ NegotiationError no_acceptable_stream(const AnswerPlan& plan) {
     return failure(488, 301, "Incompatible network address");
   }
   if (any(RejectReason::kPortCount)) return failure(488, 399, "Layered encoding is not supported");
-  return failure(488, 304, "No audio stream offered");
+  return failure(488, 304, policy.video.enabled ? "No audio or video stream offered" : "No audio stream offered");
 }
 
 }  // namespace
@@ -239,7 +277,7 @@ std::string_view to_string(RejectReason reason) {
     case RejectReason::kPortCount:
       return "layered encoding not supported";
     case RejectReason::kTooManyStreams:
-      return "too many audio streams";
+      return "too many streams of this media type";
   }
   return "unknown";
 }
@@ -267,18 +305,17 @@ std::vector<NegotiatedStream> AnswerPlan::streams() const {
 
 std::expected<AnswerPlan, NegotiationError> plan_answer(const SessionDescription& offer, const MediaPolicy& policy) {
   if (offer.media.empty()) return std::unexpected(failure(488, 304, "No media offered"));
+  if (offer.media.size() > policy.max_sections) return std::unexpected(failure(488, 399, "Too many media sections"));
+  PlanContext ctx{offer, policy, {}, 0, {}};
+  if (policy.video.enabled) ctx.bundles = bundle_groups(offer);
   AnswerPlan plan;
   plan.sections.reserve(offer.media.size());
-  std::size_t audio_accepted = 0;
-  for (std::size_t i = 0; i < offer.media.size(); ++i) {
-    plan.sections.push_back(plan_section(offer, i, policy, audio_accepted));
-    if (plan.sections.back().stream.accepted) ++audio_accepted;
-  }
+  for (std::size_t i = 0; i < offer.media.size(); ++i) plan.sections.push_back(plan_section(ctx, i));
   // RFC 3264 §6: an offer whose streams are all disabled gets an answer with all ports 0; anything
   // else that leaves us without a stream is refused.
   bool all_disabled = std::ranges::all_of(
       plan.sections, [](const PlannedSection& s) { return s.reject_reason == RejectReason::kDisabledByOfferer; });
-  if (audio_accepted == 0 && !all_disabled) return std::unexpected(no_acceptable_stream(plan));
+  if (plan.ports_needed() == 0 && !all_disabled) return std::unexpected(no_acceptable_stream(plan, policy));
   plan.hold = is_hold(offer);
   return plan;
 }
@@ -382,6 +419,8 @@ NegotiatedStream read_answered_section(const SessionDescription& our_offer, cons
   NegotiatedStream s;
   s.media = mine.media;
   s.protocol = mine.protocol;
+  if (auto mid = theirs.mid()) s.mid = std::string(detail::trim(*mid));
+  s.remote_direction = answer.effective_direction(theirs);
   if (mine.port == 0 || theirs.port == 0 || mine.type() != MediaType::kAudio || theirs.type() != mine.type() ||
       theirs.transport() != mine.transport()) {
     return s;
@@ -410,7 +449,7 @@ NegotiatedStream read_answered_section(const SessionDescription& our_offer, cons
   Direction answered = answer.effective_direction(theirs);
   s.local_direction = make_direction(sends(ours) && receives(answered) && !address_holds(answer, theirs, c),
                                      receives(ours) && sends(answered));
-  fill_remote(s, theirs, *c, mine.rtcp_mux() && theirs.rtcp_mux());
+  fill_remote(s, theirs, c, mine.rtcp_mux() && theirs.rtcp_mux());
   return s;
 }
 

@@ -215,7 +215,7 @@ std::string line_error(std::size_t number, std::string_view line, std::string_vi
 }
 
 // One line into the state; `number` is 1-based. The first line must be v=0 (RFC 8866 §5.1).
-Fault parse_line(std::string_view line, std::size_t number, ParseState& st) {
+Fault parse_line(std::string_view line, std::size_t number, std::size_t max_media_sections, ParseState& st) {
   if (Fault f = check_characters(line)) return f;
   char type = line[0];
   if (line.size() < 2 || line[1] != '=' || type < 'a' || type > 'z') return "not a <type>=<value> line";
@@ -226,7 +226,7 @@ Fault parse_line(std::string_view line, std::size_t number, ParseState& st) {
     return kOk;
   }
   if (type == 'm') {
-    if (st.sd.media.size() >= kMaxMediaSections) return "too many media sections";
+    if (st.sd.media.size() >= max_media_sections) return "too many media sections";
     st.media = &st.sd.media.emplace_back();
     st.media->attributes.reserve(kAttributesPerMediaHint);
     return parse_media(value, *st.media);
@@ -238,8 +238,12 @@ Fault parse_line(std::string_view line, std::size_t number, ParseState& st) {
 }  // namespace
 
 std::expected<SessionDescription, std::string> parse_sdp(std::string_view text) {
-  if (text.size() > kMaxSdpBytes) {
-    return std::unexpected("SDP larger than " + std::to_string(kMaxSdpBytes) + " bytes");
+  return parse_sdp(text, SdpLimits{});
+}
+
+std::expected<SessionDescription, std::string> parse_sdp(std::string_view text, const SdpLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return std::unexpected("SDP larger than " + std::to_string(limits.max_bytes) + " bytes");
   }
   ParseState st;
   std::size_t line_number = 0;
@@ -250,14 +254,16 @@ std::expected<SessionDescription, std::string> parse_sdp(std::string_view text) 
     if (eol == std::string_view::npos) eol = text.size();
     std::string_view line = text.substr(pos, eol - pos);
     pos = eol + 1;
-    if (++line_number > kMaxSdpLines) {
-      return std::unexpected("SDP has more than " + std::to_string(kMaxSdpLines) + " lines");
+    if (++line_number > limits.max_lines) {
+      return std::unexpected("SDP has more than " + std::to_string(limits.max_lines) + " lines");
     }
     // CRLF or bare LF; trailing blanks are noise some stacks add (RFC 8866 §5 has no trailing space).
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     while (!line.empty() && detail::is_space(line.back())) line.remove_suffix(1);
     if (line.empty()) continue;
-    if (Fault f = parse_line(line, accepted, st)) return std::unexpected(line_error(line_number, line, f));
+    if (Fault f = parse_line(line, accepted, limits.max_media_sections, st)) {
+      return std::unexpected(line_error(line_number, line, f));
+    }
     ++accepted;
   }
   if (accepted == 0) return std::unexpected(std::string("empty SDP"));

@@ -26,4 +26,18 @@ inline constexpr std::size_t kMaxMediaSections = 64;
 
 std::expected<SessionDescription, std::string> parse_sdp(std::string_view text);
 
+// The same limits, chosen by the caller.
+struct SdpLimits {
+  std::size_t max_bytes = kMaxSdpBytes;
+  std::size_t max_lines = kMaxSdpLines;
+  std::size_t max_media_sections = kMaxMediaSections;
+};
+// For calls that may bring video: a browser joining a video room offers an audio section and up
+// to ten video sections (its camera and nine receive slots), each with its whole codec list,
+// about 125 lines apiece (Chrome: VP8, VP9 ×2, AV1, H.264 ×7, each with rtx and five rtcp-fb,
+// eleven a=extmap). That is some 1,300 lines in about 45 KiB, past kMaxSdpLines.
+inline constexpr SdpLimits kVideoSdpLimits{kMaxSdpBytes, 4096, kMaxMediaSections};
+
+std::expected<SessionDescription, std::string> parse_sdp(std::string_view text, const SdpLimits& limits);
+
 }  // namespace chorus::sdp

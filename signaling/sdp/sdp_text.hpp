@@ -60,6 +60,38 @@ template <std::unsigned_integral T>
   return value;
 }
 
+[[nodiscard]] constexpr bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+[[nodiscard]] constexpr bool is_alpha_numeric(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+// RFC 8866 §9 token-char: %x21 / %x23-27 / %x2A-2B / %x2D-2E / %x30-39 / %x41-5A / %x5E-7E.
+[[nodiscard]] constexpr bool is_token_char(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u == 0x21 || (u >= 0x23 && u <= 0x27) || u == 0x2a || u == 0x2b || u == 0x2d || u == 0x2e ||
+         (u >= 0x30 && u <= 0x39) || (u >= 0x41 && u <= 0x5a) || (u >= 0x5e && u <= 0x7e);
+}
+
+[[nodiscard]] constexpr bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!is_token_char(c)) return false;
+  }
+  return true;
+}
+
+// Takes the text up to the next `separator` off the front of `s` (all of it when there is none)
+// and drops the separator. Returns the piece, which may be empty.
+[[nodiscard]] constexpr std::string_view next_field(std::string_view& s, char separator) {
+  const std::size_t end = s.find(separator);
+  std::string_view field = s.substr(0, end);
+  s = end == std::string_view::npos ? std::string_view() : s.substr(end + 1);
+  return field;
+}
+
 // Same, as an int in [0, max] (payload types, clock rates, channel counts, ptime).
 [[nodiscard]] inline std::optional<int> parse_int(std::string_view s, int max) {
   auto v = parse_unsigned<unsigned>(s, static_cast<unsigned>(max));

@@ -97,6 +97,10 @@ const ChorusCall = (() => {
       };
     }
     if (!url.startsWith(secure ? "wss:" : "ws:")) return { error: `Unexpected WebSocket address ${url}.` };
+    // CSP3 §2.3.1 has no IPv6 literal host-source, so the page's policy cannot allow this socket.
+    if (/^wss?:\/\/\[/.test(url)) {
+      return { error: "Joining needs the page opened by a host name or an IPv4 address, not an IPv6 literal." };
+    }
     return { url, domain: config.sip_domain };
   }
 

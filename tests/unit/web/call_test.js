@@ -66,6 +66,8 @@ test("a transport the server does not serve is an error that says what to do", (
   assert.match(call.chooseSocket(null, "http:").error, /no SIP domain/);
   // A plain page never gets a secure URL in place of ws (or the reverse).
   assert.match(call.chooseSocket({ sip_domain: "h", ws_url: "wss://h:1" }, "http:").error, /Unexpected/);
+  // The server names an IPv6 literal, which the page's CSP cannot allow: said up front.
+  assert.match(call.chooseSocket({ sip_domain: "[::1]", ws_url: "ws://[::1]:5066" }, "http:").error, /IPv6/);
 });
 
 test("the room URI and the caller's random user part", () => {

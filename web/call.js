@@ -300,9 +300,10 @@ const ChorusCall = (() => {
     return match ? match[1].replace(/\\(.)/g, "$1") : "";
   }
 
-  // Why an established call ended → { message, pinFailed }. `originator` is JsSIP's ('local',
-  // 'remote', 'system'); a BYE from the server while the room still wanted a PIN after at least
-  // one try means the PIN was refused (the server hangs up after the third wrong one).
+  // Why an established call ended → { message, pinFailed }. `originator` and `cause` are JsSIP's
+  // ('local' / 'remote' / 'system'; a BYE is JsSIP.C.causes.BYE, "Terminated"); a BYE from the
+  // server while the room still wanted a PIN after at least one try means the PIN was refused (the
+  // server hangs up after the third wrong one).
   function endedMessage({ originator, cause, reason, admission, pinTries }) {
     if (originator === "local") return { message: "You left the room.", pinFailed: false };
     const pinFailed = originator === "remote" && admission === "pin_required" && pinTries > 0;
@@ -310,7 +311,7 @@ const ChorusCall = (() => {
       return { message: "The PIN was not accepted (three wrong tries), so the server ended the call.", pinFailed };
     }
     const why = reasonText(reason);
-    if (originator === "remote" && (cause === "BYE" || !cause)) {
+    if (originator === "remote" && (cause === "Terminated" || cause === "BYE" || !cause)) {
       return { message: why ? `The server ended the call: ${why}.` : "The server ended the call.", pinFailed };
     }
     return { message: failureMessage(cause), pinFailed };

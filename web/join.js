@@ -24,6 +24,15 @@ function initJoin() {
     $("call-state").textContent = text;
   }
 
+  // Where the call is: starting (camera, microphone), connecting (WebSocket), calling (INVITE
+  // sent), early (the room plays a message before answering), up (answered), ended. Kept on the
+  // call section as data-phase for styling and for the browser tests.
+  function setPhase(call, phase) {
+    if (call !== current) return;
+    call.phase = phase;
+    $("call").dataset.phase = phase;
+  }
+
   function showFieldError(field, text) {
     const error = $(`${field}-error`);
     error.textContent = text;
@@ -45,7 +54,7 @@ function initJoin() {
   function setInCall(inCall) {
     document.body.classList.toggle("in-call", inCall);
     $("call").hidden = !inCall;
-    $("join-form").hidden = inCall;
+    $("join-panel").hidden = inCall;
     $("manage").hidden = inCall;
     $("join-submit").disabled = false;
   }
@@ -98,6 +107,8 @@ function initJoin() {
     const tiles = C.slotTiles(call.slotState, call.slots.map((slot) => slot.transceiver.mid));
     tiles.forEach((view, index) => {
       const slot = call.slots[index];
+      // A slot the answer rejected (port 0: a room without video) will never show anyone.
+      slot.tile.hidden = slot.transceiver.currentDirection === "stopped";
       const dark = !view.occupied || slot.track.muted;
       slot.tile.classList.toggle("dark", dark);
       slot.tile.dataset.mid = view.mid || "";
@@ -134,12 +145,21 @@ function initJoin() {
     }
     pc.addEventListener("connectionstatechange", () => {
       if (call !== current) return;
-      if (pc.connectionState === "connected") say(call.admissionNote || "Connected.");
+      if (pc.connectionState === "connected") {
+        if (call.phase === "up") say(call.admissionNote || "Connected.");
+        else say(`Room ${call.room} is answering with a message…`);
+      }
       else if (pc.connectionState === "failed") say("The media connection failed.");
       else if (pc.connectionState === "disconnected") say("The media connection is interrupted…");
     });
     // The answer names each transceiver's mid: the slot map can be matched now.
-    pc.addEventListener("signalingstatechange", () => renderTiles(call));
+    pc.addEventListener("signalingstatechange", () => {
+      renderTiles(call);
+      const camera = call.cameraTransceiver;
+      if (call === current && camera && camera.currentDirection === "stopped") {
+        $("self-label").textContent = `You (${call.name}) · this room takes no video`;
+      }
+    });
     renderTiles(call);
   }
 
@@ -285,6 +305,7 @@ function initJoin() {
 
   function finish(call, text, isError) {
     if (call !== current) return;
+    setPhase(call, "ended");
     current = null;
     clearTimeout(call.pinTimer);
     clearTimeout(call.iceTimer);
@@ -372,10 +393,15 @@ function initJoin() {
         if (!call.iceTimer) call.iceTimer = setTimeout(() => event.ready(), kIceGatherWaitMs);
       },
       sending: () => say(`Calling room ${call.room}…`),
-      progress: () => say(`Room ${call.room} is answering…`),
+      progress: (event) => {
+        // A 183 with an answer is early media: the room speaks (a prompt) before it answers.
+        if (event.response && event.response.body) setPhase(call, "early");
+        say(`Room ${call.room} is answering…`);
+      },
       accepted: () => say("Connected; setting up audio and video…"),
       confirmed: () => {
         if (call !== current) return;
+        setPhase(call, "up");
         say(call.admissionNote || "Connected.");
         $("call-heading").focus();
       },
@@ -398,6 +424,7 @@ function initJoin() {
     $("toggle-camera").disabled = !call.camera;
     if (media.note) say(media.note);
 
+    setPhase(call, "connecting");
     say("Connecting to the server…");
     const socket = C.chooseSocket(await loadClientConfig(), window.location.protocol);
     if (call !== current) return;
@@ -413,6 +440,7 @@ function initJoin() {
     });
     await connect(call.ua);
     if (call !== current) return;
+    setPhase(call, "calling");
     say(`Calling room ${call.room}…`);
     call.session = call.ua.call(C.roomUri(call.room, socket.domain), {
       // The page adds its own tracks in the 'peerconnection' handler (transceiverPlan).
@@ -438,6 +466,7 @@ function initJoin() {
     $("self-label").textContent = `You (${name})`;
     resetControls();
     setInCall(true);
+    setPhase(call, "starting");
     say("Starting camera and microphone…");
     $("call-heading").focus();
     startCall(call).catch((error) => finish(call, `Could not join: ${error.message}.`, true));

@@ -154,10 +154,29 @@ def audio_packets(stats):
     return sum(s.get("packets") or 0 for s in inbound(stats, "audio"))
 
 
+def sdp_sections(sdp):
+    """[(kind, port, direction, mid)] per m-line of an SDP (RFC 8866 §5.14; direction RFC 3264 §6.1)."""
+    sections = []
+    for block in ("\n" + (sdp or "")).split("\nm=")[1:]:
+        lines = block.replace("\r", "").split("\n")
+        kind, port = lines[0].split()[0], int(lines[0].split()[1])
+        direction = next((line[2:] for line in lines if line in
+                          ("a=sendrecv", "a=sendonly", "a=recvonly", "a=inactive")), "sendrecv")
+        mid = next((line[6:] for line in lines if line.startswith("a=mid:")), None)
+        sections.append((kind, port, direction, mid))
+    return sections
+
+
 def slot_directions(stats):
-    """The recvonly slots' negotiated directions (currentDirection after the answer)."""
-    return [t["current_direction"] for t in (stats or {}).get("transceivers", [])
-            if t["kind"] == "video" and t["direction"] == "recvonly"]
+    """What the answer says for each of the page's recvonly video slots: the server's side is
+    `sendonly` when it will send there; `inactive`, `recvonly` or a rejected line (port 0) when not."""
+    offer = sdp_sections((stats or {}).get("local_sdp"))
+    answer = sdp_sections((stats or {}).get("remote_sdp"))
+    out = []
+    for index, (kind, _, direction, _) in enumerate(offer):
+        if kind == "video" and direction == "recvonly":
+            out.append("rejected" if index >= len(answer) or answer[index][1] == 0 else answer[index][2])
+    return out
 
 
 def close_hue(rgb, expected, tolerance=60):

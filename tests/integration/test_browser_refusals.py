@@ -132,6 +132,16 @@ def case_pin(args, node, script, server, api, checks, browsers):
     checks.expect(not admitted(api, "pinroom", "Bo"), "Bo was never admitted")
 
 
+def leave(who):
+    """Hang up a call still up (BYE), as a person would, before the browser goes."""
+    try:
+        if who.request("state")["in_call"]:
+            who.request("click", button="leave")
+            b.wait_for(who, "the call ended", lambda x: not x.request("state")["in_call"], 10.0)
+    except h.Failure as e:
+        print(f"  ({who.name} could not leave: {e})", flush=True)
+
+
 def body(args):
     node, script = b.require_browser_tools(args.source_dir)
     os.makedirs(args.output_dir, exist_ok=True)
@@ -152,6 +162,7 @@ def body(args):
                 checks.expect(False, f"{name}: {e}")
             for made in browsers:
                 made.screenshot(f"{name}-end")
+                leave(made)
                 made.close()
             browsers.clear()
     finally:

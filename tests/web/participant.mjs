@@ -85,12 +85,14 @@ function pageState() {
     slot: Number(tile.dataset.slot),
     mid: tile.dataset.mid || null,
     dark: tile.classList.contains("dark"),
+    hidden: tile.hidden,
     video_shown: visible(tile.querySelector("video")),
     label: tile.querySelector(".tile-label").textContent,
     participant_id: tile.dataset.participantId ? Number(tile.dataset.participantId) : null,
   }));
   return {
     in_call: !$("call").hidden,
+    phase: $("call").dataset.phase || "",
     call_state: $("call-state").textContent,
     join_message: $("join-message").hidden ? "" : $("join-message").textContent,
     join_unavailable: $("join-unavailable").hidden ? "" : $("join-unavailable").textContent,
@@ -112,7 +114,11 @@ async function pageStats() {
   const report = await pc.getStats();
   const inbound = [];
   const outbound = [];
+  let transport = null;
   report.forEach((s) => {
+    if (s.type === "candidate-pair" && s.nominated) {
+      transport = { bytes_received: s.bytesReceived, packets_received: s.packetsReceived ?? null, bytes_sent: s.bytesSent };
+    }
     if (s.type === "inbound-rtp") {
       inbound.push({ kind: s.kind, mid: s.mid ?? null, ssrc: s.ssrc, packets: s.packetsReceived, bytes: s.bytesReceived,
         frames_decoded: s.framesDecoded ?? null, frame_width: s.frameWidth ?? null, frame_height: s.frameHeight ?? null,
@@ -126,7 +132,7 @@ async function pageStats() {
     mid: t.mid, kind: t.receiver.track.kind, direction: t.direction, current_direction: t.currentDirection,
   }));
   return {
-    connection_state: pc.connectionState, ice_state: pc.iceConnectionState, inbound, outbound, transceivers,
+    connection_state: pc.connectionState, ice_state: pc.iceConnectionState, transport, inbound, outbound, transceivers,
     local_sdp: pc.localDescription ? pc.localDescription.sdp : null,
     remote_sdp: pc.remoteDescription ? pc.remoteDescription.sdp : null,
   };
@@ -182,13 +188,12 @@ async function pageTone(ms) {
 let page;
 
 async function waitForCallOutcome(waitMs) {
-  // Up: the call state says so (confirmed / admission text); not up: the form is back with a message.
+  // Up: the page's call phase is "up" (the 200 OK was confirmed); not up: the form is back with
+  // a message (the phase is then "ended").
   await page.waitForFunction(() => {
     const message = document.getElementById("join-message");
-    const state = document.getElementById("call-state").textContent;
-    const inCall = !document.getElementById("call").hidden;
-    const up = /^(Connected\.|In the room\.|This room needs a PIN\.|Waiting for a moderator)/.test(state);
-    return (!inCall && !message.hidden && message.textContent) || (inCall && up) || document.getElementById("pin-dialog").open;
+    const phase = document.getElementById("call").dataset.phase;
+    return phase === "up" || (phase === "ended" && !message.hidden && message.textContent);
   }, null, { timeout: waitMs, polling: 100 });
 }
 

@@ -225,12 +225,15 @@ test("each refusal gets a clear message from its status and the server's Warning
 
 test("endings: leaving, the PIN refused three times, a server BYE, transport loss", () => {
   assert.deepEqual(call.endedMessage({ originator: "local", cause: "Terminated" }), { message: "You left the room.", pinFailed: false });
-  const pin = call.endedMessage({ originator: "remote", cause: "BYE", admission: "pin_required", pinTries: 3 });
+  const pin = call.endedMessage({ originator: "remote", cause: "Terminated", admission: "pin_required", pinTries: 3 });
   assert.ok(pin.pinFailed);
   assert.match(pin.message, /PIN was not accepted/);
   // A BYE while the PIN was wanted but never tried is not a PIN failure.
   assert.equal(call.endedMessage({ originator: "remote", cause: "BYE", admission: "pin_required", pinTries: 0 }).pinFailed, false);
-  assert.equal(call.endedMessage({ originator: "remote", cause: "BYE", admission: "admitted", pinTries: 1 }).message, "The server ended the call.");
+  // JsSIP names a BYE "Terminated" (JsSIP.C.causes.BYE).
+  assert.equal(call.endedMessage({ originator: "remote", cause: "Terminated", admission: "admitted", pinTries: 1 }).message,
+    "The server ended the call.");
+  assert.equal(call.endedMessage({ originator: "remote", cause: "Terminated" }).message, "The server ended the call.");
   assert.equal(call.endedMessage({ originator: "remote", cause: "BYE", reason: 'SIP ;cause=200 ;text="Removed by a moderator"' }).message,
     "The server ended the call: Removed by a moderator.");
   assert.equal(call.endedMessage({ originator: "system", cause: "Connection Error" }).message, "Could not reach the server's SIP WebSocket.");

@@ -199,7 +199,7 @@ function initJoin() {
       return;
     }
     call.pinTries += 1;
-    call.pinVersion = call.slotState.version;
+    call.awaitingPin = true;
     $("pin").value = "";
     $("pin").disabled = true;
     $("pin-submit").disabled = true;
@@ -207,7 +207,8 @@ function initJoin() {
     $("pin-help").textContent = "Checking the PIN…";
     clearTimeout(call.pinTimer);
     call.pinTimer = setTimeout(() => {
-      if (call === current && call.slotState.admission === "pin_required") {
+      if (call === current && call.awaitingPin && call.slotState.admission === "pin_required") {
+        call.awaitingPin = false;
         $("pin-help").textContent = "Type the room's PIN; it is sent to the room as keypad tones.";
         openPinDialog(call, "No answer to the PIN yet. If it was wrong, try again.");
       }
@@ -220,10 +221,13 @@ function initJoin() {
     const admission = call.slotState.admission;
     call.admissionNote = C.admissionText(admission);
     if (admission === "pin_required") {
-      const retry = call.pinTries > 0 && previous === "pin_required";
+      // A slot map that still wants a PIN after one was sent answers it: that PIN was wrong.
+      const retry = Boolean(call.awaitingPin);
+      call.awaitingPin = false;
       $("pin-help").textContent = "Type the room's PIN; it is sent to the room as keypad tones.";
       if (!call.pinDialogShown || retry) openPinDialog(call, retry ? "That PIN was not accepted. Try again." : "");
     } else {
+      call.awaitingPin = false;
       clearTimeout(call.pinTimer);
       closePinDialog();
     }
@@ -458,7 +462,7 @@ function initJoin() {
   function join(room, name) {
     const call = {
       room, name, slotCount: params.slots, slots: [], slotState: C.kInitialSlotState, pinTries: 0,
-      pinDialogShown: false, admissionNote: "", cameraOff: false,
+      pinDialogShown: false, awaitingPin: false, admissionNote: "", cameraOff: false,
     };
     current = call;
     showJoinMessage("", false);

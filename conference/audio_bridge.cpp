@@ -53,8 +53,8 @@ bool AudioBridge::can_speak(std::string_view prompt) const {
   return hooks_.prompts != nullptr && hooks_.prompts->find(prompt) != nullptr;
 }
 
-media::SinkFactory AudioBridge::attach(Participant& participant, const sdp::NegotiatedStream& stream) {
-  if (participant.in_audio_room || stream.media != "audio") return {};
+media::SinkFactory AudioBridge::attach(Participant& participant, const EngineStream& stream) {
+  if (participant.in_audio_room || stream.negotiated.media != "audio") return {};
   auto sink = engine_.attach(engine_member(participant, effectively_muted(participant)), stream);
   if (sink) participant.in_audio_room = true;
   return sink;
@@ -104,8 +104,10 @@ void AudioBridge::admit(Participant& participant) {
     participant.waiting = true;
     engine_.stop_prompts(participant.id);
     play(participant, "waiting_for_moderator", kWaitingToken);
+    if (hooks_.admission_changed) hooks_.admission_changed(participant.id);
     return;
   }
+  const bool was_admitted = participant.admitted;
   participant.admitted = true;
   participant.keypad.set_moderator(participant.moderator);
   engine_.stop_prompts(participant.id);
@@ -119,6 +121,7 @@ void AudioBridge::admit(Participant& participant) {
   else
     announce(participant.room_id, mixer::Tone::kJoin);
   if (participant.moderator) release_waiting_guests(participant.room_id);
+  if (!was_admitted && hooks_.admission_changed) hooks_.admission_changed(participant.id);
 }
 
 mixer::Clip AudioBridge::prompt_clip(std::string_view name) {

@@ -39,6 +39,8 @@ class AudioBridge final : public EngineListener {
     Store* store = nullptr;                         // persists *1 locks
     // "This meeting has not started" played out to the early participant with this id.
     std::function<void(std::uint64_t participant_id)> not_started_played;
+    // The participant was admitted, or put in the moderator's waiting room (video follows suit).
+    std::function<void(std::uint64_t participant_id)> admission_changed;
   };
   AudioBridge(ParticipantTable& participants, RoomDirectory& rooms);
 
@@ -49,7 +51,11 @@ class AudioBridge final : public EngineListener {
 
   // The sink that joins `participant`'s audio `stream` to its room's mix (its worker must be set);
   // empty when the stream is not audio the mixer takes or the participant is in the mix already.
-  media::SinkFactory attach(Participant& participant, const sdp::NegotiatedStream& stream);
+  media::SinkFactory attach(Participant& participant, const EngineStream& stream);
+  // The room's levels, every 20 ms on its worker, to `observer` (the SFU's speaker detection).
+  void set_level_observer(std::string_view room_id, mixer::AudioRoom::LevelObserver observer) {
+    engine_.set_level_observer(room_id, std::move(observer));
+  }
   // After the participant's audio session was posted: the early prompt, the PIN prompt, or admission.
   void start(Participant& participant);
   // The participant's sessions are going: the leave tone for the others, out of the mix.

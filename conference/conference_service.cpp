@@ -27,7 +27,8 @@ ConferenceService::ConferenceService(RoomDirectory& rooms, media::UdpPortPool& p
       policy_(std::move(policy)),
       workers_(workers),
       security_(std::move(security)),
-      audio_(participants_, rooms_) {
+      audio_(participants_, rooms_),
+      sfu_(sfu::RouterConfig{}, *this) {
   policy_.accept_srtp = workers_ != nullptr;
 }
 
@@ -40,12 +41,18 @@ void ConferenceService::set_audio_hooks(AudioHooks hooks) {
   reject_early_ = std::move(hooks.reject_early);
   audio_.set_hooks(AudioBridge::Hooks{std::move(hooks.post_to_control), std::move(hooks.hang_up), hooks.prompts,
                                       hooks.store,
-                                      [this](std::uint64_t participant_id) { on_not_started_played(participant_id); }});
+                                      [this](std::uint64_t participant_id) { on_not_started_played(participant_id); },
+                                      [this](std::uint64_t participant_id) { on_admission_changed(participant_id); }});
 }
 
 sdp::MediaPolicy ConferenceService::policy_for(const Room& room) const {
   sdp::MediaPolicy policy = policy_;
   policy.require_srtp = room.encryption == RoomEncryption::kRequired;
+  // DESIGN §7: video is forwarded in sfu rooms; the video MCU (mcu rooms) is not built yet, so video
+  // there is answered with port 0 and the call goes on with its audio.
+  policy.video.enabled = room.mode == RoomMode::kSfu && workers_ != nullptr;
+  policy.video.max_send_streams = video_.max_slots;
+  policy.video.max_receive_streams = video_.max_producers;
   return policy;
 }
 
@@ -84,31 +91,36 @@ sdp::MediaPorts ConferenceService::leased_ports(const Participant& participant) 
   return ports;
 }
 
-std::expected<std::string, sdp::NegotiationError> ConferenceService::answer_for(
-    Participant& participant, const sdp::AnswerPlan& plan, const std::vector<StreamTransport>& security) {
-  auto ports = leased_ports(participant);
-  std::vector<sdp::NegotiatedStream> accepted;
-  for (auto& stream : plan.streams())
-    if (stream.accepted) accepted.push_back(std::move(stream));
-  bool ice = false;
-  std::string bundle_group;
-  for (std::size_t i = 0; i < security.size() && i < ports.rtp_ports.size(); ++i) {
-    if (!security[i].bundle_mid.empty()) bundle_group += (bundle_group.empty() ? "" : " ") + security[i].bundle_mid;
-    auto attributes = security[i].answer_attributes;
-    if (security[i].ice) {
-      ice = true;
-      const bool mux = i < accepted.size() && accepted[i].rtcp_mux;
-      auto candidates = host_candidates(media_address_, ports.rtp_ports[i], mux);
-      attributes.insert(attributes.end(), candidates.begin(), candidates.end());
-    }
-    ports.extra_attributes.push_back(std::move(attributes));
+std::expected<std::string, sdp::NegotiationError> ConferenceService::answer_for(Participant& participant,
+                                                                                const sdp::AnswerPlan& plan,
+                                                                                const MediaLayout& layout,
+                                                                                bool webrtc) {
+  sdp::MediaPorts ports;
+  std::size_t accepted = 0;
+  for (const auto& section : plan.sections) {
+    if (!section.stream.accepted) continue;
+    const auto port = participant.ports[layout.transport_of[accepted]]->rtp_port();
+    ports.rtp_ports.push_back(port);
+    ports.extra_attributes.push_back(
+        section_attributes(layout, accepted, section.stream, media_address_, port, participant.cname, webrtc));
+    ++accepted;
   }
   auto answer = sdp::build_answer(plan, sdp::LocalMediaAddress{media_address_}, ports, next_origin(participant));
   if (!answer) return std::unexpected(answer.error());
+  const bool ice = std::ranges::any_of(layout.transports, [](const auto& t) { return t.security.ice.has_value(); });
   if (ice) answer->add_attribute("ice-lite");  // RFC 8839 §5.3: session level only
-  // RFC 8843 §7.3.2: the answer's group lists the bundled sections it accepted.
-  if (!bundle_group.empty()) answer->add_attribute("group", "BUNDLE " + bundle_group);
-  participant.streams = plan.streams();
+  // RFC 8843 §7.3.2: each group the answer accepted lists its bundled sections.
+  const auto streams = plan.streams();
+  std::vector<const sdp::NegotiatedStream*> accepted_streams;
+  for (const auto& stream : streams)
+    if (stream.accepted) accepted_streams.push_back(&stream);
+  for (const auto& transport : layout.transports) {
+    if (!transport.bundled) continue;
+    std::string group = "BUNDLE";
+    for (std::size_t section : transport.sections) group += " " + accepted_streams[section]->mid;
+    answer->add_attribute("group", group);
+  }
+  participant.streams = streams;
   participant.current_local = *answer;
   return sdp::serialize_sdp(*answer);
 }
@@ -133,6 +145,8 @@ Participant ConferenceService::new_participant(const sip::CallInfo& call, const 
   participant.user_agent = call.user_agent;
   participant.joined_at = std::chrono::system_clock::now();
   participant.sdp_session_id = random_u64() % 1000000000ULL + 1;
+  participant.cname = random_alphanumeric(16);
+  participant.receives_slot_info = std::ranges::find(call.recv_info, kVideoSlotsInfoPackage) != call.recv_info.end();
   return participant;
 }
 
@@ -187,7 +201,7 @@ bool ConferenceService::on_remote_answer(sip::CallHandle call, std::string_view 
     return false;
   }
   participant.streams = std::move(*streams);
-  apply_media(participant, {});
+  apply_media(participant, plain_layout(participant.streams, participant.sources));
   return true;
 }
 
@@ -206,28 +220,27 @@ sip::OfferDecision ConferenceService::on_remote_offer(sip::CallHandle call, std:
 
 sip::CallDecision ConferenceService::answer_offer(Participant& participant, const Room& room,
                                                   std::string_view offer_text) {
-  auto offer = sdp::parse_sdp(offer_text);
+  // A browser's offer for a grid of video slots runs to a thousand lines (kVideoSdpLimits); the SIP
+  // message limit (64 KiB) bounds it anyway.
+  auto offer = sdp::parse_sdp(offer_text, sdp::kVideoSdpLimits);
   if (!offer) return {400, "Bad SDP: " + offer.error(), {}, {}};
   auto plan = sdp::plan_answer(*offer, policy_for(room));
   if (!plan) return {plan.error().sip_status, plan.error().reason, {}, warning(plan.error())};
-  std::vector<StreamTransport> security;
-  for (const auto& section : plan->sections) {
-    if (!section.stream.accepted) continue;
-    const StreamTransport* previous =
-        security.size() < participant.media.size() ? &participant.media[security.size()].security : nullptr;
-    const auto& offered = offer->media[section.stream.index];
-    auto negotiated = negotiate_security(*offer, offered, security_, previous);
-    if (!negotiated) return {negotiated.error().sip_status, negotiated.error().reason, {}, warning(negotiated.error())};
-    std::vector<std::uint8_t> payload_types{static_cast<std::uint8_t>(section.stream.payload_type)};
-    if (section.stream.telephone_event_pt)
-      payload_types.push_back(static_cast<std::uint8_t>(*section.stream.telephone_event_pt));
-    negotiate_bundle(*offer, offered, payload_types, *negotiated);
-    security.push_back(std::move(*negotiated));
-  }
-  if (!lease_ports(participant, plan->ports_needed())) return no_ports();
-  auto answer = answer_for(participant, *plan, security);
+  for (const auto& section : plan->sections)
+    for (const auto& note : section.notes)
+      CHORUS_LOG(kDebug, "conference", "offer section note", {"call_id", participant.call_id},
+                 {"section", section.stream.index}, {"note", note});
+  std::vector<const StreamTransport*> previous;
+  for (const auto& transport : participant.media) previous.push_back(&transport.security);
+  auto layout = plan_media_layout(*offer, *plan, security_, previous, participant.sources);
+  if (!layout) return {layout.error().sip_status, layout.error().reason, {}, warning(layout.error())};
+  if (!lease_ports(participant, layout->transports.size())) return no_ports();
+  const bool webrtc = std::ranges::any_of(offer->media, [](const sdp::MediaDescription& m) {
+    return m.transport() == sdp::TransportProtocol::kUdpTlsRtpSavpf;
+  });
+  auto answer = answer_for(participant, *plan, *layout, webrtc);
   if (!answer) return {answer.error().sip_status, answer.error().reason, {}, {}};
-  apply_media(participant, security);
+  apply_media(participant, std::move(*layout));
   return {200, {}, std::move(*answer), {}};
 }
 

@@ -27,6 +27,7 @@
 #include "conference/audio_bridge.hpp"
 #include "conference/dial_out.hpp"
 #include "conference/engines/echo_engine.hpp"
+#include "conference/engines/sfu_engine.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/media_security.hpp"
 #include "conference/participant.hpp"
@@ -44,7 +45,21 @@
 
 namespace chorus::conference {
 
-class ConferenceService final : public sip::CallListener {
+// The slot map a browser gets in-dialog (conference_video.cpp): RFC 6086 SIP INFO with this Info
+// Package, to callers whose INVITE carried `Recv-Info: chorus-video-slots`.
+inline constexpr std::string_view kVideoSlotsInfoPackage = "chorus-video-slots";
+inline constexpr std::string_view kVideoSlotsContentType = "application/vnd.chorus.video-slots+json";
+// RFC 5168: picture_fast_update, for endpoints that ask for keyframes without RTCP.
+inline constexpr std::string_view kMediaControlContentType = "application/media_control+xml";
+
+// Video in sfu rooms (settings).
+struct VideoSettings {
+  std::size_t max_slots = 9;      // video sections we send a participant (its slots)
+  std::size_t max_producers = 2;  // video sections a participant sends us (camera, content)
+  sfu::RouterConfig router;
+};
+
+class ConferenceService final : public sip::CallListener, private SfuEngine::Listener {
  public:
   // `workers` may be null (no media sessions: ports are leased and answered, media is not read);
   // SRTP is offered to the negotiation only when there are workers to run it.
@@ -74,6 +89,19 @@ class ConferenceService final : public sip::CallListener {
   [[nodiscard]] AudioBridge& audio() { return audio_; }
   [[nodiscard]] const AudioBridge& audio() const { return audio_; }
 
+  // Video wiring: where the routers' events reach the control loop, and how an in-dialog INFO is sent
+  // (sip::UserAgent::send_info). Without them video still flows; slot maps and RFC 5168 requests
+  // are not sent.
+  struct VideoHooks {
+    PostToControl post_to_control;
+    std::function<bool(sip::CallHandle, std::string_view package, std::string_view content_type, std::string body)>
+        send_info;
+  };
+  void set_video(VideoSettings settings, VideoHooks hooks);
+  // The SFU: slot maps, receive caps (REST), counters.
+  [[nodiscard]] SfuEngine& video() { return sfu_; }
+  [[nodiscard]] const SfuEngine& video() const { return sfu_; }
+
   // The address announced in c= lines (--public-ip, or what the transport derived).
   void set_media_address(std::string address) { media_address_ = std::move(address); }
 
@@ -84,6 +112,7 @@ class ConferenceService final : public sip::CallListener {
   sip::OfferDecision on_remote_offer(sip::CallHandle call, std::string_view sdp) override;
   std::string on_offer_requested(sip::CallHandle call) override;
   void on_dtmf(sip::CallHandle call, char digit, int duration_ms) override;
+  void on_picture_fast_update(sip::CallHandle call) override;
   void on_call_ended(sip::CallHandle call, std::string_view reason) override;
 
   [[nodiscard]] std::size_t participant_count() const { return participants_.count(); }
@@ -115,7 +144,7 @@ class ConferenceService final : public sip::CallListener {
   static sdp::MediaPorts leased_ports(const Participant& participant);
   // The serialised answer/offer we send next; remembered as the participant's local description.
   std::expected<std::string, sdp::NegotiationError> answer_for(Participant& participant, const sdp::AnswerPlan& plan,
-                                                               const std::vector<StreamTransport>& security);
+                                                               const MediaLayout& layout, bool webrtc);
   std::expected<std::string, sdp::NegotiationError> offer_for(Participant& participant);
   [[nodiscard]] sdp::OriginInfo next_origin(Participant& participant) const;
   // RFC 3264 §6 for a new or a re-offer: the answer's body, or the refusal. Leases the ports and
@@ -127,11 +156,15 @@ class ConferenceService final : public sip::CallListener {
   void publish(std::string_view type, const Participant& participant, std::string_view reason = {});
 
   // Media sessions and engines (participant_media.cpp).
-  // Creates (first time) or updates the media session of each accepted stream.
-  void apply_media(Participant& participant, const std::vector<StreamTransport>& security);
-  void start_session(Participant& participant, std::size_t stream, StreamTransport security);
-  // The sink for one stream, from the engine that serves it in the participant's room.
-  media::SinkFactory sink_for(Participant& participant, const Room& room, const sdp::NegotiatedStream& stream);
+  // Creates (first time, or when the sections regroup) or updates the session of each transport.
+  void apply_media(Participant& participant, MediaLayout layout);
+  void start_media(Participant& participant, const MediaLayout& layout);
+  void start_session(Participant& participant, const Room& room, const MediaLayout& layout, std::size_t transport);
+  static std::vector<const sdp::NegotiatedStream*> accepted_streams(const Participant& participant);
+  // Among the participant's video sections we send in (its slots), the position of `section`.
+  static std::size_t send_order(const Participant& participant, std::size_t section);
+  // The sink for one section, from the engine that serves it in the participant's room.
+  media::SinkFactory sink_for(Participant& participant, const Room& room, const EngineStream& stream);
   void stop_media(Participant& participant);
 
   // Outside every meeting window (meeting_not_started.cpp): the caller with audio hears "this
@@ -143,6 +176,13 @@ class ConferenceService final : public sip::CallListener {
   bool end_early(sip::CallHandle call);
 
   void publish_dial_failed(const Participant& dial, int status, std::string_view reason);
+
+  // Video (conference_video.cpp).
+  void on_video_slots(std::uint64_t receiver, const std::vector<sfu::SlotView>& slots) override;
+  void on_keyframe_wanted(std::uint64_t publisher) override;
+  void on_admission_changed(std::uint64_t participant_id);
+  // Sends the participant its slot map and admission state (when its INVITE asked for them).
+  void send_slot_info(Participant& participant);
 
   RoomDirectory& rooms_;
   media::UdpPortPool& ports_;
@@ -157,6 +197,9 @@ class ConferenceService final : public sip::CallListener {
   ParticipantTable participants_;
   EchoEngine echo_;
   AudioBridge audio_;
+  SfuEngine sfu_;
+  VideoSettings video_;
+  VideoHooks video_hooks_;
   std::function<bool(sip::CallHandle, int, std::string_view, const std::vector<sip::Header>&)> reject_early_;
   std::unordered_map<sip::CallHandle, Participant> early_;  // held in early media: not in any room
   Dialer dialer_;

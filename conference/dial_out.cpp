@@ -41,6 +41,7 @@ std::expected<DialOutStarted, DialOutError> ConferenceService::dial_out(const Di
   dial.from_uri = request.target;  // caller_id in the REST view: who this participant is
   dial.display_name = request.display_name;
   dial.sdp_session_id = random_u64() % 1000000000ULL + 1;
+  dial.cname = random_alphanumeric(16);
   if (!lease_ports(dial, 1)) return std::unexpected(DialOutError{DialOutRefusal::kUnavailable, "no media ports left"});
   auto offer = offer_for(dial);
   if (!offer) return std::unexpected(DialOutError{DialOutRefusal::kUnavailable, offer.error().reason});
@@ -100,7 +101,7 @@ bool ConferenceService::on_outgoing_answered(sip::CallHandle call, const std::op
              {"participant", dial.id}, {"to", dial.from_uri}, {"dial_out", true},
              {"rtp_port", dial.ports.empty() ? 0 : dial.ports.front()->rtp_port()});
   auto& joined = join(std::move(dial));
-  apply_media(joined, {});  // the sessions start as for a dial-in participant
+  apply_media(joined, plain_layout(joined.streams, joined.sources));  // as for a dial-in participant
   return true;
 }
 

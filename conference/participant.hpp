@@ -19,6 +19,7 @@
 #include "conference/engines/media_engine.hpp"
 #include "conference/ivr/keypad_controls.hpp"
 #include "conference/ivr/pin_entry.hpp"
+#include "conference/media_layout.hpp"
 #include "conference/media_security.hpp"
 #include "media/udp_port_pool.hpp"
 #include "media/worker/media_worker.hpp"
@@ -28,10 +29,12 @@
 
 namespace chorus::conference {
 
-// One accepted stream's media session, run by the participant's media worker.
+// One transport's media session (one accepted section, or the sections a BUNDLE group shares), run
+// by the participant's media worker.
 struct ParticipantStream {
   std::uint64_t session_id = 0;
   StreamTransport security;
+  std::vector<std::size_t> sections;  // indices into the accepted sections it carries, tagged first
 };
 
 struct Participant {
@@ -43,9 +46,14 @@ struct Participant {
   std::string display_name;
   std::string user_agent;
   std::chrono::system_clock::time_point joined_at;
-  std::vector<std::unique_ptr<media::PortLease>> ports;  // one RTP/RTCP pair per accepted stream
+  std::vector<std::unique_ptr<media::PortLease>> ports;  // one RTP/RTCP pair per transport
   std::vector<sdp::NegotiatedStream> streams;
-  std::vector<ParticipantStream> media;  // one per accepted stream, in m-line order
+  std::vector<ParticipantStream> media;  // one per transport, in the order of `ports`
+  std::vector<SectionSources> sources;   // what we send in each accepted section (media_layout.hpp)
+  std::string cname;                     // RFC 7022: our RTCP CNAME towards this participant
+  // RFC 6086: its INVITE said Recv-Info: chorus-video-slots (the slot map is sent to it by INFO).
+  bool receives_slot_info = false;
+  std::uint64_t slot_info_version = 0;  // of the last slot map sent to it
   // The worker serving the room, once the participant has media. A control-loop handle: we
   // only post to it, and name sessions by id.
   media::MediaWorker* worker = nullptr;

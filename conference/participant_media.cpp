@@ -1,9 +1,10 @@
-// ConferenceService, media: each accepted stream of a participant gets a media::MediaSession on the
-// room's worker (posted, named by id; the session works on dups of the port lease's sockets, so the
-// port stays bound until both sides let go), whose sink comes from the engine that serves the stream
-// in the room: the echo engine in the echo room, the audio MCU (through the AudioBridge) for audio
-// everywhere else. A re-offer updates the sessions in place (RFC 3264 §8); the call's end stops them
-// and detaches the participant from its engines.
+// ConferenceService, media: each transport of a participant (one accepted section, or the sections a
+// BUNDLE group shares, media_layout.hpp) gets a media::MediaSession on the room's worker (posted,
+// named by id; the session works on dups of the port lease's sockets, so the port stays bound until
+// both sides let go), with one sink per section from the engine that serves it in the room: the echo
+// engine in the echo room; elsewhere the audio MCU (through the AudioBridge) for audio and, in sfu
+// rooms, the SFU for video. A re-offer of the same shape updates the sessions in place (RFC 3264 §8);
+// the call's end stops them and detaches the participant from its engines.
 // Threading: control loop only.
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "common/random.hpp"
 #include "conference/conference_service.hpp"
 #include "media/transport/socket_address.hpp"
+#include "signaling/sdp/rtp_attributes.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -27,70 +29,132 @@ std::optional<media::TransportAddress> signalled(const std::string& address, std
 
 }  // namespace
 
-void ConferenceService::apply_media(Participant& participant, const std::vector<StreamTransport>& security) {
-  if (!workers_) return;
-  std::size_t accepted = 0;
-  for (const auto& stream : participant.streams) {
-    if (!stream.accepted) continue;
-    const std::size_t slot = accepted++;
-    StreamTransport stream_security = slot < security.size() ? security[slot] : StreamTransport{};
-    if (slot >= participant.ports.size()) break;
-    if (slot < participant.media.size()) {
-      media::MediaSessionUpdate update;
-      update.remote_rtp = signalled(stream.remote_address, stream.remote_port);
-      update.remote_rtcp = signalled(stream.remote_address, stream.remote_rtcp_port);
-      update.send_enabled = sdp::sends(stream.local_direction);
-      if (const auto* sdes = std::get_if<media::SdesKeying>(&stream_security.keying))
-        update.remote_sdes_key_salt = sdes->remote_key_salt;
-      participant.worker->update_session(participant.media[slot].session_id, std::move(update));
-      participant.media[slot].security = std::move(stream_security);
-    } else {
-      start_session(participant, slot, std::move(stream_security));
+void ConferenceService::apply_media(Participant& participant, MediaLayout layout) {
+  if (!workers_) {
+    participant.sources = std::move(layout.sources);
+    return;
+  }
+  const bool same_shape = participant.media.size() == layout.transports.size() &&
+                          std::ranges::equal(participant.media, layout.transports,
+                                             [](const auto& a, const auto& b) { return a.sections == b.sections; });
+  if (!participant.media.empty() && !same_shape) {
+    // A re-offer that regroups the sections (BUNDLE changed, sections added): new sessions.
+    CHORUS_LOG(kInfo, "conference", "media re-laid out", {"call_id", participant.call_id},
+               {"transports", layout.transports.size()});
+    stop_media(participant);
+  }
+  participant.sources = layout.sources;
+  if (participant.media.empty()) {
+    start_media(participant, layout);
+    return;
+  }
+  const auto accepted = accepted_streams(participant);
+  for (std::size_t t = 0; t < layout.transports.size(); ++t) {
+    const auto& transport = layout.transports[t];
+    const auto& tagged = *accepted[transport.sections.front()];
+    media::MediaSessionUpdate update;
+    update.remote_rtp = signalled(tagged.remote_address, tagged.remote_port);
+    update.remote_rtcp = signalled(tagged.remote_address, tagged.remote_rtcp_port);
+    update.send_enabled = false;
+    for (std::size_t section : transport.sections) {
+      const bool sends = sdp::sends(accepted[section]->local_direction);
+      update.stream_send_enabled.push_back(sends);
+      update.send_enabled = update.send_enabled || sends;
     }
+    if (const auto* sdes = std::get_if<media::SdesKeying>(&transport.security.keying))
+      update.remote_sdes_key_salt = sdes->remote_key_salt;
+    participant.worker->update_session(participant.media[t].session_id, std::move(update));
+    participant.media[t].security = transport.security;
   }
 }
 
-void ConferenceService::start_session(Participant& participant, std::size_t slot, StreamTransport security) {
+std::vector<const sdp::NegotiatedStream*> ConferenceService::accepted_streams(const Participant& participant) {
+  std::vector<const sdp::NegotiatedStream*> out;
+  for (const auto& stream : participant.streams)
+    if (stream.accepted) out.push_back(&stream);
+  return out;
+}
+
+void ConferenceService::start_media(Participant& participant, const MediaLayout& layout) {
   const Room* room = rooms_.find_by_dial_string(participant.room_id);
-  std::size_t accepted = 0;
-  const sdp::NegotiatedStream* stream = nullptr;
-  for (const auto& candidate : participant.streams)
-    if (candidate.accepted && accepted++ == slot) stream = &candidate;
-  if (!stream || !room) return;
+  if (!room || participant.ports.size() < layout.transports.size()) return;
   if (!participant.worker) participant.worker = &workers_->acquire(participant.room_id);
-  const auto& lease = *participant.ports[slot];
+  // An sfu room's router knows every participant with media (speaker detection), audio-only too.
+  if (room->mode == RoomMode::kSfu)
+    if (auto observer = sfu_.join(engine_member(participant, false)))
+      audio_.set_level_observer(participant.room_id, std::move(observer));
+  const bool was_in_audio = participant.in_audio_room;
+  for (std::size_t t = 0; t < layout.transports.size(); ++t) start_session(participant, *room, layout, t);
+  if (!was_in_audio && participant.in_audio_room) audio_.start(participant);
+}
+
+void ConferenceService::start_session(Participant& participant, const Room& room, const MediaLayout& layout,
+                                      std::size_t index) {
+  const auto accepted = accepted_streams(participant);
+  const auto& transport = layout.transports[index];
+  const auto& tagged = *accepted[transport.sections.front()];
+  const auto& lease = *participant.ports[index];
   media::MediaSessionSpec spec;
   spec.id = next_session_id_++;
   spec.label = participant.call_id;
   spec.rtp_fd = ::dup(lease.rtp_fd());
   spec.rtcp_fd = ::dup(lease.rtcp_fd());
-  spec.remote_rtp = signalled(stream->remote_address, stream->remote_port);
-  spec.remote_rtcp = signalled(stream->remote_address, stream->remote_rtcp_port);
-  spec.rtcp_mux = stream->rtcp_mux;
-  spec.send_enabled = sdp::sends(stream->local_direction);
-  spec.keying = security.keying;
-  spec.ice = security.ice;
-  spec.bundle = security.bundle;
-  spec.local_ssrc = static_cast<std::uint32_t>(random_u64() | 1U);
-  spec.cname = random_alphanumeric(16);
-  spec.clock_rate = stream->codec.clock_rate;
-  const bool was_in_audio = participant.in_audio_room;
-  auto sink = sink_for(participant, *room, *stream);
-  participant.worker->add_session(std::move(spec), std::move(sink));
-  participant.media.push_back(ParticipantStream{next_session_id_ - 1, std::move(security)});
-  if (!was_in_audio && participant.in_audio_room) audio_.start(participant);
+  spec.remote_rtp = signalled(tagged.remote_address, tagged.remote_port);
+  spec.remote_rtcp = signalled(tagged.remote_address, tagged.remote_rtcp_port);
+  spec.rtcp_mux = tagged.rtcp_mux;
+  spec.keying = transport.security.keying;
+  spec.ice = transport.security.ice;
+  if (transport.bundled) spec.bundle = transport.security.bundle;
+  spec.cname = participant.cname;
+  spec.clock_rate = tagged.codec.clock_rate;
+  spec.send_enabled = false;
+  std::vector<media::SinkFactory> sinks;
+  for (std::size_t section : transport.sections) {
+    const auto& stream = *accepted[section];
+    const auto& sources = layout.sources[section];
+    media::MediaStreamSpec stream_spec;
+    for (auto ssrc : {sources.ssrc, sources.rtx_ssrc})
+      if (ssrc != 0) stream_spec.local_ssrcs.push_back(ssrc);
+    stream_spec.clock_rate = stream.codec.clock_rate;
+    stream_spec.send_enabled = sdp::sends(stream.local_direction);
+    spec.send_enabled = spec.send_enabled || stream_spec.send_enabled;
+    // The session's own SSRC is what the audio MCU sends from: the audio section's, when there is one.
+    if (sources.ssrc != 0 && (spec.local_ssrc == 0 || stream.media == "audio")) spec.local_ssrc = sources.ssrc;
+    if (stream.media == "video") spec.session_bandwidth_bps = 2'000'000;  // RFC 3550 §6.2: RTCP's share
+    spec.streams.push_back(std::move(stream_spec));
+    sinks.push_back(sink_for(participant, room,
+                             EngineStream{stream, sources.ssrc, sources.rtx_ssrc, send_order(participant, section)}));
+  }
+  if (spec.local_ssrc == 0) spec.local_ssrc = static_cast<std::uint32_t>(random_u64() | 1U);
+  // The peer stamps transport-wide numbers when it negotiated the extension: report them back.
+  for (const auto& extension : tagged.extensions)
+    if (extension.uri == sdp::kTransportWideCcUri && extension.id >= 1 && extension.id <= 14)
+      spec.transport_cc_extension_id = static_cast<std::uint8_t>(extension.id);
+  participant.worker->add_session(std::move(spec), std::move(sinks));
+  participant.media.push_back(ParticipantStream{next_session_id_ - 1, transport.security, transport.sections});
 }
 
-media::SinkFactory ConferenceService::sink_for(Participant& participant, const Room& room,
-                                               const sdp::NegotiatedStream& stream) {
+std::size_t ConferenceService::send_order(const Participant& participant, std::size_t section) {
+  const auto accepted = accepted_streams(participant);
+  std::size_t order = 0;
+  for (std::size_t i = 0; i < section && i < accepted.size(); ++i)
+    if (accepted[i]->media == "video" && sdp::sends(accepted[i]->local_direction)) ++order;
+  return order;
+}
+
+media::SinkFactory ConferenceService::sink_for(Participant& participant, const Room& room, const EngineStream& stream) {
   if (room.mode == RoomMode::kEcho) return echo_.attach(engine_member(participant, false), stream);
-  if (stream.media == "audio") return audio_.attach(participant, stream);
-  return {};  // video: the SFU (sfu rooms) and the video MCU (mcu rooms) take it
+  if (stream.negotiated.media == "audio") return audio_.attach(participant, stream);
+  if (stream.negotiated.media == "video" && room.mode == RoomMode::kSfu)
+    return sfu_.attach(engine_member(participant, false), stream);
+  return {};  // video in mcu rooms: the video MCU (issue 11)
 }
 
 void ConferenceService::stop_media(Participant& participant) {
   if (!participant.worker) return;
   audio_.leave(participant);
+  sfu_.detach(participant.id);
+  if (sfu_.room_closed(participant.room_id)) audio_.set_level_observer(participant.room_id, {});
   echo_.detach(participant.id);
   for (const auto& stream : participant.media) participant.worker->remove_session(stream.session_id);
   participant.media.clear();

@@ -177,8 +177,12 @@ void NMinusOneMixer::accept_inputs(std::span<const MixInput> inputs) noexcept {
 
 void NMinusOneMixer::detect_talkers() noexcept {
   candidates_.clear();
+  levels_.clear();  // keeps its capacity: no allocation per round once the room has grown
   for (Participant& p : participants_) {
-    if (p.muted) continue;
+    if (p.muted) {
+      levels_.push_back(ParticipantLevel{p.id, kSilenceLevelDbov, false});
+      continue;
+    }
     std::uint8_t level = kSilenceLevelDbov;
     if (p.level_dbov) {
       level = *p.level_dbov;
@@ -186,9 +190,11 @@ void NMinusOneMixer::detect_talkers() noexcept {
       level = frame_level_dbov(p.frame);
       counters_.analysis_sample_ops += p.frame.size();
     }
-    if (p.detector.update(level, p.gain_db, p.voice_activity)) {
-      candidates_.push_back(TalkerCandidate{.id = p.id, .level_db = p.detector.smoothed_level_db()});
-    }
+    const bool voiced = p.detector.update(level, p.gain_db, p.voice_activity);
+    if (voiced) candidates_.push_back(TalkerCandidate{.id = p.id, .level_db = p.detector.smoothed_level_db()});
+    // The gain applies to the level too (the header comment): a participant turned down is quieter.
+    const double gained = std::clamp(static_cast<double>(level) - p.gain_db, 0.0, double{kSilenceLevelDbov});
+    levels_.push_back(ParticipantLevel{p.id, static_cast<std::uint8_t>(gained), voiced});
   }
 }
 

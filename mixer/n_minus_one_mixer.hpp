@@ -88,6 +88,15 @@ struct EncodeGroup {
   std::span<const ParticipantId> listeners;  // who receives this encoded frame
 };
 
+// How loud one participant was this round, after its gain (RFC 6464 §3 magnitude: 0 loudest, 127
+// silence), and whether its TalkerDetector counts it as talking: what an active-speaker detector
+// (the SFU's) needs, computed once here for the whole room.
+struct ParticipantLevel {
+  ParticipantId id = 0;
+  std::uint8_t level_dbov = 127;
+  bool voiced = false;
+};
+
 struct MixResult {
   std::span<const ParticipantId> talkers;         // sorted by id
   std::span<const MixOutput> outputs;             // [0] everyone's mix, [1 + i] talkers[i]'s N−1
@@ -133,6 +142,8 @@ class NMinusOneMixer {
   const MixResult& mix(std::span<const MixInput> inputs);
 
   [[nodiscard]] const MixResult& last_result() const noexcept { return result_; }
+  // Every participant's level of the last round (muted ones at silence), in no particular order.
+  [[nodiscard]] std::span<const ParticipantLevel> levels() const noexcept { return levels_; }
   [[nodiscard]] const MixCounters& counters() const noexcept { return counters_; }
 
  private:
@@ -193,6 +204,7 @@ class NMinusOneMixer {
   std::vector<std::size_t> group_offsets_;  // per format id, into grouped_listeners_
   std::vector<ParticipantId> grouped_listeners_;
   std::vector<EncodeGroup> encodes_;
+  std::vector<ParticipantLevel> levels_;
   MixResult result_;
   MixCounters counters_;
 };

@@ -19,6 +19,18 @@ sip::TransportConfig transport_config(const Config& c) {
   t.tls_key_file = c.tls_key;
   t.max_connections_per_ip = c.max_connections_per_ip;
   t.idle_timeout = std::chrono::duration_cast<Millis>(c.tcp_idle_timeout);
+  // RFC 7118: browsers (the page at http_port) join over WebSocket; WSS listens only with a certificate.
+  t.ws_port = c.ws_port;
+  t.wss_port = c.wss_port;
+  t.ws_allowed_origins = c.ws_allowed_origins;
+  if (t.ws_allowed_origins.empty()) {
+    // The server's own page, reached at the address the transport will announce or over loopback.
+    // With http_port 0 the page's port is not known yet: only Origin-less UAs get in then.
+    boost::system::error_code ec;
+    const auto bind = boost::asio::ip::make_address(c.bind, ec);  // a literal: the config checked it
+    const std::string host = !c.public_ip.empty() ? c.public_ip : ec ? c.bind : sip::guess_public_address(bind);
+    if (c.http_port != 0) t.ws_allowed_origins = sip::own_http_origins(host, c.http_port);
+  }
   return t;
 }
 
@@ -119,6 +131,18 @@ void ChorusServer::start_audio() {
   conference_->set_audio_hooks(std::move(hooks));
   for (const auto& published : conference_->audio().engine().counters().published())
     engine_counters_.push_back(published);
+  start_video();
+}
+
+void ChorusServer::start_video() {
+  conference::ConferenceService::VideoHooks hooks;
+  hooks.post_to_control = [this](std::function<void()> work) { boost::asio::post(io_, std::move(work)); };
+  hooks.send_info = [this](sip::CallHandle call, std::string_view package, std::string_view content_type,
+                           std::string body) {
+    return user_agent_->send_info(call, package, content_type, std::move(body));
+  };
+  conference_->set_video(conference::VideoSettings{}, std::move(hooks));
+  for (const auto& published : conference_->video().counters().published()) engine_counters_.push_back(published);
 }
 
 std::expected<void, std::string> ChorusServer::open_domain() {
@@ -140,7 +164,9 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   rest.sip_host = transport_->via_sent_by(sip::TransportKind::kUdp);
   rest.web_root = CHORUS_WEB_ROOT;
   rest.public_host = transport_->public_address();
-  rest.ws_port = config_.ws_port;  // the page joins rooms over SIP over WebSocket (RFC 7118)
+  // The page joins rooms over SIP over WebSocket (RFC 7118): the ports bound (empty when off).
+  rest.ws_port = transport_->ws_port();
+  rest.wss_port = transport_->wss_port();
   RestHostHooks hooks;
   hooks.ready = [this] { return ready_ && !draining_; };
   hooks.drain = [this] { begin_drain("REST drain"); };

@@ -69,6 +69,7 @@ class ChorusServer {
   std::expected<void, std::string> open_domain();
   std::expected<void, std::string> start_rest();
   void start_audio();  // loads the IVR prompts, gives the conference its audio hooks
+  void start_video();  // the SFU's settings and hooks (slot maps and keyframe requests by SIP INFO)
   void register_metrics();
   void wait_for_signals();
   void wait_for_signals_again();

@@ -69,10 +69,11 @@ Checked check_timer_order(const LoadResult& result) {
 Checked check_port_clashes(const LoadResult& result) {
   const Config& config = result.config;
   const bool tls = !config.tls_cert.empty();
-  const std::array<std::pair<std::string_view, std::uint16_t>, 4> listeners{{
+  const std::array<std::pair<std::string_view, std::uint16_t>, 5> listeners{{
       {"sip_port", config.sip_port},
       {"sips_port", tls ? config.sips_port : std::uint16_t{0}},
       {"ws_port", config.ws_port},
+      {"wss_port", tls ? config.wss_port : std::uint16_t{0}},
       {"http_port", config.http_port},
   }};
   for (std::size_t i = 0; i < listeners.size(); ++i) {

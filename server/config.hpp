@@ -49,13 +49,18 @@ struct Config {
   std::uint16_t sip_port = 5060;   // UDP+TCP; 0 = any free port (tests)
   std::uint16_t sips_port = 5061;  // TLS, when tls_cert/tls_key are set
   std::uint16_t ws_port = 5066;    // SIP over WebSocket (RFC 7118)
+  std::uint16_t wss_port = 7443;   // SIP over secure WebSocket, when tls_cert/tls_key are set (as FreeSWITCH)
   std::uint16_t http_port = 8080;  // REST API, /metrics, web page
   PortRange rtp_ports{20000, 29999};
   unsigned workers = default_worker_count();
   std::string admin_token;  // empty: the server generates one
   LogLevel log_level = LogLevel::kInfo;
-  std::string tls_cert;  // PEM file paths; both or neither
+  std::string tls_cert;  // PEM file paths; both or neither; used by SIPS (TLS) and WSS
   std::string tls_key;
+  // Web page origins (scheme://host[:port]) allowed to open a SIP WebSocket (RFC 6454); "*" allows
+  // any page (unsafe). Empty: the server's own page, http:// and https:// of the public address,
+  // 127.0.0.1 and localhost at http_port. Requests without Origin (SIP UAs) are always allowed.
+  std::vector<std::string> ws_allowed_origins;
   // DTLS-SRTP certificate (RFC 5763): PEM paths, both or neither; neither: an ECDSA P-256
   // certificate is generated at start.
   std::string dtls_cert;

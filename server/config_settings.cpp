@@ -12,6 +12,8 @@
 #include <thread>
 #include <type_traits>
 
+#include "signaling/transport/ws_origin.hpp"
+
 namespace chorus::server {
 namespace {
 
@@ -255,6 +257,37 @@ std::string show_audio_codecs(const Config& config) {
   return out;
 }
 
+// A comma-separated list of origins or "*", each checked now so a typo fails at start, not when
+// the first browser is refused.
+Applied apply_ws_allowed_origins(Config& config, std::string_view text) {
+  std::vector<std::string> origins;
+  std::size_t start = 0;
+  while (!trim(text).empty() && start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item(trim(text.substr(start, comma - start)));
+    if (item != sip::kAnyOrigin) {
+      if (auto origin = sip::parse_ws_origin(item); !origin)
+        return std::unexpected(
+            "empty (the server's own page), * (any page: unsafe) or a comma-separated list of "
+            "origins scheme://host[:port] such as https://rooms.example.com; \"" +
+            item + "\": " + origin.error());
+    }
+    origins.push_back(item);
+    start = comma + 1;
+  }
+  config.ws_allowed_origins = std::move(origins);
+  return {};
+}
+
+std::string show_ws_allowed_origins(const Config& config) {
+  std::string out;
+  for (const std::string& origin : config.ws_allowed_origins) {
+    if (!out.empty()) out += ',';
+    out += origin;
+  }
+  return out;
+}
+
 constexpr std::uint64_t kMaxPort = 65535;
 
 constexpr std::array kSettings{
@@ -269,6 +302,13 @@ constexpr std::array kSettings{
                 &apply_number<&Config::sips_port, 0, kMaxPort>, &show_number<&Config::sips_port>},
     SettingSpec{"ws_port", "N", "SIP over WebSocket for browsers (0: any free port)",
                 &apply_number<&Config::ws_port, 0, kMaxPort>, &show_number<&Config::ws_port>},
+    SettingSpec{"wss_port", "N",
+                "SIP over secure WebSocket (WSS), used when tls_cert and tls_key are set (0: any free port)",
+                &apply_number<&Config::wss_port, 0, kMaxPort>, &show_number<&Config::wss_port>},
+    SettingSpec{"ws_allowed_origins", "LIST",
+                "web page origins scheme://host[:port] that may open SIP WebSockets; * allows any page (unsafe); "
+                "empty: this server's own page (http and https, public address, 127.0.0.1, localhost, http_port)",
+                &apply_ws_allowed_origins, &show_ws_allowed_origins, /*secret=*/false, /*list=*/true},
     SettingSpec{"http_port", "N", "REST API, metrics and web page (0: any free port)",
                 &apply_number<&Config::http_port, 0, kMaxPort>, &show_number<&Config::http_port>},
     SettingSpec{"rtp_ports", "LO-HI", "UDP port range for media, LO even", &apply_rtp_ports, &show_rtp_ports},

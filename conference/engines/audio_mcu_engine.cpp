@@ -72,7 +72,8 @@ std::size_t AudioMcuEngine::members_in(std::string_view room_id) const {
   return it == rooms_.end() ? 0 : it->second.members;
 }
 
-media::SinkFactory AudioMcuEngine::attach(const EngineMember& member, const sdp::NegotiatedStream& stream) {
+media::SinkFactory AudioMcuEngine::attach(const EngineMember& member, const EngineStream& attached) {
+  const sdp::NegotiatedStream& stream = attached.negotiated;
   if (!events_ || members_.contains(member.participant_id) || stream.media != "audio" || member.worker == nullptr)
     return {};
   auto spec = member_spec(member, stream);
@@ -81,6 +82,9 @@ media::SinkFactory AudioMcuEngine::attach(const EngineMember& member, const sdp:
   if (!audio.room) {
     audio.worker = member.worker;
     audio.room = std::make_shared<mixer::AudioRoom>(member.room_id, events_, mixer::MixerConfig{}, counters_);
+    // Not on the worker yet: nothing reads the observer before the first sink attaches there.
+    if (auto observer = level_observers_.find(member.room_id); observer != level_observers_.end())
+      audio.room->set_level_observer(observer->second);
     CHORUS_LOG(kInfo, "conference", "audio engine started", {"room", member.room_id},
                {"worker", audio.worker->index()});
   }
@@ -134,6 +138,18 @@ void AudioMcuEngine::play(std::uint64_t participant_id, mixer::Clip clip, std::u
 void AudioMcuEngine::stop_prompts(std::uint64_t participant_id) {
   on_member_room(participant_id, [id = static_cast<mixer::ParticipantId>(participant_id)](mixer::AudioRoom& room) {
     room.stop_prompts(id);
+  });
+}
+
+void AudioMcuEngine::set_level_observer(std::string_view room_id, mixer::AudioRoom::LevelObserver observer) {
+  if (observer)
+    level_observers_.insert_or_assign(std::string(room_id), observer);
+  else
+    level_observers_.erase(std::string(room_id));
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  it->second.worker->post([room = it->second.room, observer = std::move(observer)]() mutable {
+    room->set_level_observer(std::move(observer));
   });
 }
 

@@ -35,7 +35,7 @@ class AudioMcuEngine final : public MediaEngine {
 
   [[nodiscard]] std::string_view name() const override { return "audio-mcu"; }
   // Takes an audio stream whose codec the mixer decodes (PCMU, PCMA, G.722, Opus), once per member.
-  media::SinkFactory attach(const EngineMember& member, const sdp::NegotiatedStream& stream) override;
+  media::SinkFactory attach(const EngineMember& member, const EngineStream& stream) override;
   void detach(std::uint64_t participant_id) override;
 
   [[nodiscard]] bool has_member(std::uint64_t participant_id) const { return members_.contains(participant_id); }
@@ -50,6 +50,9 @@ class AudioMcuEngine final : public MediaEngine {
   void stop_prompts(std::uint64_t participant_id);
   // Mixed into what every admitted member of the room hears (join and leave tones).
   void announce(std::string_view room_id, mixer::Clip clip);
+  // Who hears the room's levels every 20 ms on its worker (the SFU's speaker detection), now and for
+  // a room made later; an empty observer removes it.
+  void set_level_observer(std::string_view room_id, mixer::AudioRoom::LevelObserver observer);
 
   // Every room's counters (frames sent, late frames), for /metrics and the status line.
   [[nodiscard]] const mixer::MixerCounters& counters() const { return *counters_; }
@@ -70,6 +73,7 @@ class AudioMcuEngine final : public MediaEngine {
   std::shared_ptr<mixer::AudioRoomListener> events_;  // null while there is no way to post to the control loop
   std::map<std::string, RoomAudio, std::less<>> rooms_;
   std::unordered_map<std::uint64_t, std::string> members_;  // participant → room id
+  std::map<std::string, mixer::AudioRoom::LevelObserver, std::less<>> level_observers_;
 };
 
 }  // namespace chorus::conference

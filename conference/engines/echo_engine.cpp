@@ -4,8 +4,8 @@
 
 namespace chorus::conference {
 
-media::SinkFactory EchoEngine::attach(const EngineMember&, const sdp::NegotiatedStream& stream) {
-  if (!stream.accepted) return {};
+media::SinkFactory EchoEngine::attach(const EngineMember&, const EngineStream& stream) {
+  if (!stream.negotiated.accepted) return {};
   return [] { return std::make_unique<media::EchoSink>(); };
 }
 

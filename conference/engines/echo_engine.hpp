@@ -11,7 +11,7 @@ namespace chorus::conference {
 class EchoEngine final : public MediaEngine {
  public:
   [[nodiscard]] std::string_view name() const override { return "echo"; }
-  media::SinkFactory attach(const EngineMember& member, const sdp::NegotiatedStream& stream) override;
+  media::SinkFactory attach(const EngineMember& member, const EngineStream& stream) override;
   void detach(std::uint64_t /*participant_id*/) override {}
 };
 

@@ -32,13 +32,22 @@ struct EngineMember {
   double gain_db = 0.0;                  // its audio's input gain
 };
 
+// One accepted stream of a participant, as an engine is given it: what was negotiated, and what we
+// send in it (our SSRCs, announced in our SDP).
+struct EngineStream {
+  const sdp::NegotiatedStream& negotiated;
+  std::uint32_t local_ssrc = 0;      // RFC 3550 §8: what we send from in this section
+  std::uint32_t local_rtx_ssrc = 0;  // RFC 4588 retransmissions (video we send); 0: none
+  std::size_t send_order = 0;        // among the participant's video sections we send in (its slots)
+};
+
 class MediaEngine {
  public:
   virtual ~MediaEngine() = default;
   [[nodiscard]] virtual std::string_view name() const = 0;
   // The sink for one accepted stream of `member`, whose session is about to start on the member's
   // worker; an empty factory when this engine does not take such a stream.
-  virtual media::SinkFactory attach(const EngineMember& member, const sdp::NegotiatedStream& stream) = 0;
+  virtual media::SinkFactory attach(const EngineMember& member, const EngineStream& stream) = 0;
   // The participant's sessions are going away: drop everything held for it. Idempotent.
   virtual void detach(std::uint64_t participant_id) = 0;
 };

@@ -45,6 +45,8 @@ inline constexpr std::string_view kParticipantMuted = "participant.muted";
 inline constexpr std::string_view kParticipantUnmuted = "participant.unmuted";
 inline constexpr std::string_view kParticipantTalkingStarted = "participant.talking_started";
 inline constexpr std::string_view kParticipantTalkingStopped = "participant.talking_stopped";
+// Who a participant sees in each of its video slots changed (data: its slots, in slot order).
+inline constexpr std::string_view kVideoSlotsChanged = "video.slots_changed";
 inline constexpr std::string_view kConferenceLocked = "conference.locked";
 inline constexpr std::string_view kConferenceUnlocked = "conference.unlocked";
 inline constexpr std::string_view kConferenceStarted = "conference.started";
@@ -64,6 +66,7 @@ inline constexpr std::string_view kAll[] = {
     kParticipantUnmuted,
     kParticipantTalkingStarted,
     kParticipantTalkingStopped,
+    kVideoSlotsChanged,
     kConferenceLocked,
     kConferenceUnlocked,
     kConferenceStarted,

@@ -190,6 +190,7 @@ void AudioRoom::tick() {
   gather_inputs();
   const MixResult& result = mixer_.mix(inputs_);
   report_talkers(result);
+  report_levels();
   send_mix(result);
   for (auto& [id, member] : members_)
     if (!member.in_mixer || !member.prompts.empty()) send_private(member);
@@ -212,6 +213,14 @@ void AudioRoom::gather_inputs() {
     if (next_prompt_frame(announcements_.front(), announcer_frame_)) announcements_.pop_front();
     inputs_.push_back(MixInput{kAnnouncerId, FrameView(announcer_frame_), {}, {}});
   }
+}
+
+void AudioRoom::report_levels() {
+  if (!level_observer_) return;
+  member_levels_.clear();
+  for (const ParticipantLevel& level : mixer_.levels())
+    if (level.id != kAnnouncerId) member_levels_.push_back(level);
+  level_observer_(member_levels_);
 }
 
 void AudioRoom::report_talkers(const MixResult& result) {

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -99,6 +100,10 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   void stop_prompts(ParticipantId member);
   // Mixed into what every admitted member hears.
   void announce(Clip clip);
+  // Called on the worker after every 20 ms round with each admitted member's level (the SFU's
+  // active-speaker detection runs on the same worker and feeds on it). Empty: none.
+  using LevelObserver = std::function<void(std::span<const ParticipantLevel>)>;
+  void set_level_observer(LevelObserver observer) { level_observer_ = std::move(observer); }
 
   [[nodiscard]] std::size_t member_count() const { return members_.size(); }
   [[nodiscard]] const MixCounters& mix_counters() const { return mixer_.counters(); }
@@ -129,6 +134,7 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   void tick();
   void gather_inputs();
   void report_talkers(const MixResult& result);
+  void report_levels();
   void send_mix(const MixResult& result);
   void send_private(Member& member);
   // Null when the codec's encoder cannot be built (the error is logged).
@@ -156,6 +162,8 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   // The worker's, from the first member's session.
   TimerQueue* timers_ = nullptr;
   std::shared_ptr<MixerCounters> counters_;
+  LevelObserver level_observer_;
+  std::vector<ParticipantLevel> member_levels_;  // the round's levels without the announcer; capacity kept
   TimerQueue::TimerId tick_timer_ = TimerQueue::kNoTimer;
   TimePoint next_deadline_{};
   alignas(16) std::array<std::uint8_t, 1500 + 64> packet_{};  // header + payload + room for the SRTP tag

@@ -15,6 +15,8 @@ namespace {
 namespace http = boost::beast::http;
 using nlohmann::json;
 
+constexpr std::uint64_t kMaxReceiveKbps = 100'000;  // 100 Mbit/s: beyond any video a room sends
+
 // RTCP quality of the participant's first stream (RFC 3550 §6.4: loss and jitter of what we
 // receive, round-trip time from its report blocks), as the media worker last published it.
 json quality_json(const conference::Participant& p) {
@@ -29,10 +31,21 @@ json quality_json(const conference::Participant& p) {
               {"rtt_ms", quality->rtt ? json(static_cast<double>(quality->rtt->count()) / 1000.0) : json(nullptr)}};
 }
 
+// Who the participant sees in each of its video slots (sfu rooms), in slot order.
+json video_slots_json(const ApiServices& services, const conference::Participant& p) {
+  json slots = json::array();
+  for (const auto& slot : services.conference.video().slots_of(p.id))
+    slots.push_back({{"mid", slot.mid},
+                     {"participant_id", slot.participant ? json(std::to_string(*slot.participant)) : json(nullptr)},
+                     {"display_name", slot.participant ? json(slot.display_name) : json(nullptr)}});
+  return slots;
+}
+
 json participant_json(const ApiServices& services, const conference::Participant& p) {
   json codecs = json::array();
   for (const auto& stream : p.streams)
     if (stream.accepted) codecs.push_back(stream.codec.name + "/" + std::to_string(stream.codec.clock_rate));
+  const auto cap_bps = services.conference.video().receive_cap(p.id);
   return json{{"id", std::to_string(p.id)},
               {"display_name", p.display_name},
               {"caller_id", p.from_uri},
@@ -48,6 +61,8 @@ json participant_json(const ApiServices& services, const conference::Participant
               {"audio_muted", services.conference.audio().effectively_muted(p)},
               {"talking", p.talking},
               {"gain_db", p.gain_db},
+              {"video_slots", video_slots_json(services, p)},
+              {"max_receive_kbps", cap_bps > 0 ? json(cap_bps / 1000) : json(nullptr)},
               {"quality", quality_json(p)}};
 }
 
@@ -175,8 +190,9 @@ HttpResponse kick_participant(ApiServices& services, const RequestContext& conte
   return HttpResponse::empty(http::status::no_content);
 }
 
-// PATCH {"audio_muted": bool, "gain_db": number}: server-side mute (the participant's own *6
-// toggles the same flag) and input gain.
+// PATCH {"audio_muted": bool, "gain_db": number, "max_receive_kbps": integer | null}: server-side
+// mute (the participant's own *6 toggles the same flag), input gain, and a cap on the video the SFU
+// sends it (its slots together, whatever its bandwidth estimate says; null or 0 removes the cap).
 HttpResponse patch_participant(ApiServices& services, const RequestContext& context) {
   auto participant = find_participant(services, context);
   if (!participant) return participant.error();
@@ -185,7 +201,8 @@ HttpResponse patch_participant(ApiServices& services, const RequestContext& cont
   if (!body->is_object()) return validation_failed({{"", "the body must be a JSON object"}});
   std::vector<FieldError> errors;
   for (const auto& [key, value] : body->items())
-    if (key != "audio_muted" && key != "gain_db") errors.push_back({pointer_to(key), "unknown or read-only field"});
+    if (key != "audio_muted" && key != "gain_db" && key != "max_receive_kbps")
+      errors.push_back({pointer_to(key), "unknown or read-only field"});
   if (body->contains("audio_muted") && !(*body)["audio_muted"].is_boolean())
     errors.push_back({"/audio_muted", "must be true or false"});
   if (body->contains("gain_db")) {
@@ -193,7 +210,18 @@ HttpResponse patch_participant(ApiServices& services, const RequestContext& cont
     if (!gain.is_number() || gain.get<double>() < mixer::kMinGainDb || gain.get<double>() > mixer::kMaxGainDb)
       errors.push_back({"/gain_db", "must be a number from -60 to 20"});
   }
+  if (body->contains("max_receive_kbps")) {
+    const json& cap = (*body)["max_receive_kbps"];
+    if (!cap.is_null() && (!cap.is_number_integer() || cap.get<std::int64_t>() < 0 ||
+                           cap.get<std::int64_t>() > static_cast<std::int64_t>(kMaxReceiveKbps)))
+      errors.push_back({"/max_receive_kbps", "must be null or an integer from 0 to 100000"});
+  }
   if (!errors.empty()) return validation_failed(std::move(errors));
+  if (body->contains("max_receive_kbps")) {
+    const json& cap = (*body)["max_receive_kbps"];
+    services.conference.video().set_receive_cap((*participant)->id,
+                                                cap.is_null() ? 0 : cap.get<std::uint64_t>() * 1000);
+  }
   if (body->contains("audio_muted"))
     services.conference.audio().set_participant_muted((*participant)->id, (*body)["audio_muted"].get<bool>());
   if (body->contains("gain_db"))

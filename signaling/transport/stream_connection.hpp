@@ -33,20 +33,10 @@
 #include "common/timer_queue.hpp"
 #include "signaling/message/message_parser.hpp"
 #include "signaling/transport/peer_address.hpp"
+#include "signaling/transport/transport_connection.hpp"
 #include "signaling/transport/transport_counters.hpp"
 
 namespace chorus::sip {
-
-class ConnectionEvents {
- public:
-  virtual ~ConnectionEvents() = default;
-  virtual void on_stream_message(SipMessage message, const PeerAddress& source) = 0;
-  virtual void on_stream_bad_message(const ParseError& error, const PeerAddress& source) = 0;
-  virtual void on_stream_keepalive(const PeerAddress& source) = 0;
-  // The connection is closed; `reason` is set when it was dropped by a limit or an error of ours
-  // or the peer's, and empty for an orderly end (the peer closed, or the owner stopped).
-  virtual void on_stream_closed(ConnectionId id, std::optional<DropReason> reason, std::string_view detail) = 0;
-};
 
 struct StreamOptions {
   Millis idle_timeout{std::chrono::seconds(120)};
@@ -55,7 +45,7 @@ struct StreamOptions {
   ParseLimits limits;
 };
 
-class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
+class StreamConnection final : public TransportConnection, public std::enable_shared_from_this<StreamConnection> {
  public:
   // `tls` set: the connection speaks TLS over `socket` (server role for start_accepted(), client
   // role for start_connect()). The context is shared so it outlives every connection using it.
@@ -63,21 +53,16 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
                    std::shared_ptr<boost::asio::ssl::context> tls, ConnectionEvents& events, StreamOptions options);
 
   // Inbound: `socket` is connected; handshake (TLS) and start reading.
-  void start_accepted();
+  void start_accepted() override;
   // Outbound: connect `socket` (already bound to a local address if one is wanted) to `remote`.
   void start_connect(const boost::asio::ip::tcp::endpoint& remote);
 
   // Queues `bytes`; false when the connection is closed, when the message alone exceeds the queue
   // limit, or when the queue overflows (then the connection is closed as a slow reader).
-  bool send(std::string bytes);
+  bool send(std::string bytes) override;
   // Idempotent. Reports on_stream_closed once.
-  void close(std::optional<DropReason> reason, std::string_view detail);
-
-  [[nodiscard]] ConnectionId id() const { return peer_.connection; }
-  [[nodiscard]] TransportKind kind() const { return peer_.kind; }
-  [[nodiscard]] const PeerAddress& peer() const { return peer_; }
-  [[nodiscard]] bool inbound() const { return inbound_; }
-  [[nodiscard]] bool is_closed() const { return state_ == State::kClosed; }
+  void close(std::optional<DropReason> reason, std::string_view detail) override;
+  [[nodiscard]] bool is_closed() const override { return state_ == State::kClosed; }
 
  private:
   // kDraining: framing lost; no more reads or new sends, the queue is flushed, then closed.
@@ -99,8 +84,6 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection> {
   void on_write(const boost::system::error_code& ec);
   void touch() { last_activity_ = SteadyClock::now(); }
 
-  PeerAddress peer_;
-  bool inbound_ = false;
   State state_ = State::kConnecting;
   boost::asio::ip::tcp::socket socket_;  // the plain transport; moved into tls_stream_ for TLS
   std::shared_ptr<boost::asio::ssl::context> tls_context_;

@@ -34,6 +34,24 @@ std::string_view drop_reason_name(DropReason reason) {
       return "foreign_response";
     case DropReason::kNotSip:
       return "not_sip";
+    case DropReason::kWsNotHttp:
+      return "ws_not_http";
+    case DropReason::kWsNotUpgrade:
+      return "ws_not_upgrade";
+    case DropReason::kWsBadUpgrade:
+      return "ws_bad_upgrade";
+    case DropReason::kWsNoSipProtocol:
+      return "ws_no_sip_subprotocol";
+    case DropReason::kWsOriginRefused:
+      return "ws_origin_refused";
+    case DropReason::kWsHandshakeTimeout:
+      return "ws_handshake_timeout";
+    case DropReason::kWsMessageTooBig:
+      return "ws_message_too_big";
+    case DropReason::kWsProtocolError:
+      return "ws_protocol_error";
+    case DropReason::kWsNoConnection:
+      return "ws_no_connection";
     case DropReason::kCount:
       break;
   }

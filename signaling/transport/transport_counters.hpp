@@ -24,6 +24,16 @@ enum class DropReason : std::uint8_t {
   kSendFailed,       // socket refused the datagram / connection closed under the message
   kForeignResponse,  // response whose top Via is not ours (RFC 3261 §18.1.2)
   kNotSip,           // datagram that cannot be SIP (STUN keepalive, binary)
+  // SIP over WebSocket (RFC 7118): refused upgrades and failed WebSocket connections.
+  kWsNotHttp,           // bytes on a WS/WSS port that are not an HTTP request (or a header block over the limit)
+  kWsNotUpgrade,        // HTTP without a WebSocket upgrade: answered 426
+  kWsBadUpgrade,        // malformed upgrade (method, version, Host, key, body): answered 400 or 426
+  kWsNoSipProtocol,     // Sec-WebSocket-Protocol does not list "sip" (RFC 7118 §4): answered 400
+  kWsOriginRefused,     // Origin not in the allowed list (RFC 6454): answered 403
+  kWsHandshakeTimeout,  // TLS, upgrade request and 101 not done within handshake_timeout
+  kWsMessageTooBig,     // message or frame over ws_max_message_bytes: closed with 1009 (RFC 6455 §7.4.1)
+  kWsProtocolError,     // bad framing, unmasked frame, invalid UTF-8 text (RFC 6455 §5, §8.1)
+  kWsNoConnection,      // a send to a WS/WSS peer whose connection is gone: never opened outbound
   kCount
 };
 
@@ -39,6 +49,8 @@ struct TransportCounters {
   std::uint64_t keepalives = 0;    // CRLF keepalives seen (RFC 5626 §4.4.1)
   std::uint64_t connections_accepted = 0;
   std::uint64_t connections_opened = 0;  // outgoing
+  std::uint64_t ws_upgrades = 0;         // WS/WSS connections that completed the upgrade with "sip"
+  std::uint64_t ws_messages_received = 0;
   std::array<std::uint64_t, kDropReasonCount> drops{};
 
   [[nodiscard]] std::uint64_t dropped(DropReason reason) const { return drops[static_cast<std::size_t>(reason)]; }

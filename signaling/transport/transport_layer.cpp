@@ -16,13 +16,24 @@ using asio::ip::udp;
 
 namespace {
 
+bool is_routable(const asio::ip::address& address, std::uint16_t port) {
+  return port != 0 && !address.is_unspecified() && !address.is_multicast();
+}
+
+bool is_websocket(TransportKind kind) {
+  return kind == TransportKind::kWs || kind == TransportKind::kWss;
+}
+
+}  // namespace
+
 // The address of the interface that holds the route to the Internet, learnt by connecting a UDP
 // socket to a documentation address (RFC 5737 / RFC 3849): connect() on a datagram socket only
 // chooses a route and sends nothing. Falls back to loopback on a machine without such a route.
-std::string guess_public_address(asio::io_context& io, const asio::ip::address& bind) {
+std::string guess_public_address(const asio::ip::address& bind) {
   if (!bind.is_unspecified()) return bind.to_string();
   const bool v6 = bind.is_v6();
   boost::system::error_code ec;
+  asio::io_context io;  // the probe socket needs one; nothing ever runs on it
   udp::socket probe(io);
   probe.open(v6 ? udp::v6() : udp::v4(), ec);
   if (!ec) probe.connect(udp::endpoint(asio::ip::make_address(v6 ? "2001:db8::1" : "192.0.2.1"), 9), ec);
@@ -31,12 +42,6 @@ std::string guess_public_address(asio::io_context& io, const asio::ip::address& 
   if (!ec && !local.address().is_unspecified()) return normalize_address(local.address()).to_string();
   return v6 ? "::1" : "127.0.0.1";
 }
-
-bool is_routable(const asio::ip::address& address, std::uint16_t port) {
-  return port != 0 && !address.is_unspecified() && !address.is_multicast();
-}
-
-}  // namespace
 
 TransportLayer::TransportLayer(asio::io_context& io, TransportConfig config, TransportListener& listener)
     : io_(io), config_(std::move(config)), listener_(listener) {}
@@ -53,19 +58,32 @@ std::expected<void, std::string> TransportLayer::start() {
   if (config_.tls_cert_file.empty() != config_.tls_key_file.empty()) {
     return std::unexpected("TLS needs both a certificate file and a key file");
   }
+  auto origins = WsOriginPolicy::make(config_.ws_allowed_origins);
+  if (!origins) return std::unexpected(origins.error());
+  ws_origins_ = std::make_shared<const WsOriginPolicy>(std::move(*origins));
   if (auto opened = open_listeners(bind); !opened) {
     stop();
     return opened;
   }
   bind_ip_ = bind;
-  public_address_ = config_.public_address.empty() ? guess_public_address(io_, bind) : config_.public_address;
+  public_address_ = config_.public_address.empty() ? guess_public_address(bind) : config_.public_address;
   udp_->start();
   tcp_acceptor_->start();
-  if (tls_acceptor_) tls_acceptor_->start();
+  for (const auto& acceptor : {tls_acceptor_, ws_acceptor_, wss_acceptor_}) {
+    if (acceptor) acceptor->start();
+  }
   started_ = true;
+  const auto shown = [](std::optional<std::uint16_t> port) {
+    return port ? std::to_string(*port) : std::string("off");
+  };
   CHORUS_LOG(kInfo, "transport", "listening", {"bind", config_.bind_address}, {"public_address", public_address_},
-             {"udp", udp_port()}, {"tcp", tcp_port()},
-             {"tls", tls_port() ? std::to_string(*tls_port()) : std::string("off")});
+             {"udp", udp_port()}, {"tcp", tcp_port()}, {"tls", shown(tls_port())}, {"ws", shown(ws_port())},
+             {"wss", shown(wss_port())});
+  if ((ws_acceptor_ || wss_acceptor_) && ws_origins_->allows_any()) {
+    CHORUS_LOG(kWarn, "transport",
+               "WebSocket upgrades accepted from any Origin: any web page can make its visitors' "
+               "browsers call in");
+  }
   return {};
 }
 
@@ -76,9 +94,10 @@ std::expected<void, std::string> TransportLayer::open_listeners(const asio::ip::
   if (auto opened = tcp_acceptor_->open(tcp::endpoint(bind, config_.tcp_port)); !opened) return opened;
   if (config_.tls_cert_file.empty()) {
     CHORUS_LOG(kInfo, "transport", "TLS disabled: no certificate configured");
-    return {};
+  } else if (auto opened = open_tls(bind); !opened) {
+    return opened;
   }
-  return open_tls(bind);
+  return open_ws(bind);
 }
 
 std::expected<void, std::string> TransportLayer::open_tls(const asio::ip::address& bind) {
@@ -96,10 +115,27 @@ std::expected<void, std::string> TransportLayer::open_tls(const asio::ip::addres
   return {};
 }
 
+// RFC 7118 §3: the WebSocket server listens for HTTP upgrades; WSS shares the TLS certificate.
+std::expected<void, std::string> TransportLayer::open_ws(const asio::ip::address& bind) {
+  if (config_.ws_port) {
+    ws_acceptor_ = std::make_shared<StreamAcceptor>(io_, TransportKind::kWs, static_cast<AcceptorEvents&>(*this));
+    if (auto opened = ws_acceptor_->open(tcp::endpoint(bind, *config_.ws_port)); !opened) return opened;
+  }
+  if (config_.wss_port && !tls_server_context_) {
+    CHORUS_LOG(kInfo, "transport", "WSS disabled: no certificate configured");
+  } else if (config_.wss_port) {
+    wss_acceptor_ = std::make_shared<StreamAcceptor>(io_, TransportKind::kWss, static_cast<AcceptorEvents&>(*this));
+    if (auto opened = wss_acceptor_->open(tcp::endpoint(bind, *config_.wss_port)); !opened) return opened;
+  }
+  return {};
+}
+
 void TransportLayer::stop() {
   if (udp_) std::exchange(udp_, nullptr)->close();
   if (tcp_acceptor_) std::exchange(tcp_acceptor_, nullptr)->close();
-  if (tls_acceptor_) std::exchange(tls_acceptor_, nullptr)->close();
+  for (auto* acceptor : {&tls_acceptor_, &ws_acceptor_, &wss_acceptor_}) {
+    if (*acceptor) std::exchange(*acceptor, nullptr)->close();
+  }
   // Connections keep their own reference to the TLS contexts they use.
   tls_server_context_.reset();
   tls_client_context_.reset();
@@ -124,6 +160,16 @@ std::optional<std::uint16_t> TransportLayer::tls_port() const {
   return tls_acceptor_->port();
 }
 
+std::optional<std::uint16_t> TransportLayer::ws_port() const {
+  if (!ws_acceptor_) return std::nullopt;
+  return ws_acceptor_->port();
+}
+
+std::optional<std::uint16_t> TransportLayer::wss_port() const {
+  if (!wss_acceptor_) return std::nullopt;
+  return wss_acceptor_->port();
+}
+
 bool TransportLayer::serves(TransportKind kind) const {
   switch (kind) {
     case TransportKind::kUdp:
@@ -133,8 +179,9 @@ bool TransportLayer::serves(TransportKind kind) const {
     case TransportKind::kTls:
       return tls_acceptor_ != nullptr && tls_client_context_ != nullptr;
     case TransportKind::kWs:
+      return ws_acceptor_ != nullptr;
     case TransportKind::kWss:
-      return false;
+      return wss_acceptor_ != nullptr;
   }
   return false;
 }
@@ -153,8 +200,13 @@ std::string TransportLayer::via_sent_by(TransportKind kind) const {
       port = *tls_port();
       break;
     case TransportKind::kWs:
+      if (!ws_acceptor_) return {};
+      port = *ws_port();
+      break;
     case TransportKind::kWss:
-      return {};
+      if (!wss_acceptor_) return {};
+      port = *wss_port();
+      break;
   }
   const std::string& host = public_address_.empty() ? config_.public_address : public_address_;
   return bracket_host(host) + ":" + std::to_string(port);
@@ -184,7 +236,7 @@ void TransportLayer::on_datagram(std::string_view bytes, const udp::endpoint& fr
 }
 
 void TransportLayer::on_stream_message(SipMessage message, const PeerAddress& source) {
-  ++counters_.stream_messages_received;
+  ++(is_websocket(source.kind) ? counters_.ws_messages_received : counters_.stream_messages_received);
   deliver(std::move(message), source);
 }
 
@@ -202,6 +254,11 @@ void TransportLayer::report_bad_message(ParseError error, const PeerAddress& sou
 
 void TransportLayer::on_stream_keepalive(const PeerAddress&) {
   ++counters_.keepalives;
+}
+
+void TransportLayer::on_ws_upgraded(const PeerAddress& source) {
+  ++counters_.ws_upgrades;
+  CHORUS_LOG(kDebug, "transport", "WebSocket upgraded", {"peer", source.to_string()});
 }
 
 void TransportLayer::deliver(SipMessage message, const PeerAddress& source) {
@@ -229,7 +286,7 @@ bool TransportLayer::is_our_sent_by(const Via& via) const {
   if (!host_matches) return false;
   const auto kind = transport_from_name(via.transport).value_or(TransportKind::kUdp);
   const std::uint16_t port = via.port.value_or(default_sip_port(kind));
-  return port == udp_port() || port == tcp_port() || (tls_port() && port == *tls_port());
+  return port == udp_port() || port == tcp_port() || port == tls_port() || port == ws_port() || port == wss_port();
 }
 
 // ---- connections
@@ -254,11 +311,18 @@ void TransportLayer::on_accepted(TransportKind kind, tcp::socket socket) {
     return;
   }
   const ConnectionId id = next_connection_id_++;
-  auto connection = std::make_shared<StreamConnection>(id, kind, std::move(socket),
-                                                       kind == TransportKind::kTls ? tls_server_context_ : nullptr,
-                                                       static_cast<ConnectionEvents&>(*this), stream_options());
+  std::shared_ptr<TransportConnection> connection;
+  if (is_websocket(kind)) {
+    connection = make_ws_connection(PeerAddress{kind, peer.address, peer.port, id}, std::move(socket),
+                                    kind == TransportKind::kWss ? tls_server_context_ : nullptr,
+                                    static_cast<ConnectionEvents&>(*this), ws_options());
+  } else {
+    connection = std::make_shared<StreamConnection>(id, kind, std::move(socket),
+                                                    kind == TransportKind::kTls ? tls_server_context_ : nullptr,
+                                                    static_cast<ConnectionEvents&>(*this), stream_options());
+    by_remote_[RemoteKey{kind, peer.address, peer.port}] = id;
+  }
   connections_.emplace(id, connection);
-  by_remote_[RemoteKey{kind, peer.address, peer.port}] = id;
   ++inbound_per_ip_[peer.address];
   ++counters_.connections_accepted;
   CHORUS_LOG(kDebug, "transport", "connection accepted", {"peer", connection->peer().to_string()});
@@ -302,7 +366,7 @@ std::shared_ptr<StreamConnection> TransportLayer::open_connection(TransportKind 
 void TransportLayer::on_stream_closed(ConnectionId id, std::optional<DropReason> reason, std::string_view detail) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  const std::shared_ptr<StreamConnection> connection = std::move(it->second);
+  const std::shared_ptr<TransportConnection> connection = std::move(it->second);
   connections_.erase(it);
   const PeerAddress& peer = connection->peer();
   if (auto r = by_remote_.find(RemoteKey{peer.kind, peer.address, peer.port});
@@ -321,13 +385,17 @@ void TransportLayer::on_stream_closed(ConnectionId id, std::optional<DropReason>
   }
 }
 
-std::shared_ptr<StreamConnection> TransportLayer::find_connection(ConnectionId id) const {
+std::shared_ptr<TransportConnection> TransportLayer::find_connection(ConnectionId id) const {
   auto it = connections_.find(id);
   return it == connections_.end() ? nullptr : it->second;
 }
 
 StreamOptions TransportLayer::stream_options() const {
   return StreamOptions{config_.idle_timeout, config_.handshake_timeout, config_.max_write_queue_bytes, config_.limits};
+}
+
+WsOptions TransportLayer::ws_options() const {
+  return WsOptions{stream_options(), config_.ws_max_message_bytes, config_.ws_max_upgrade_bytes, ws_origins_};
 }
 
 // ---- sending
@@ -337,6 +405,9 @@ bool TransportLayer::send_request(const SipMessage& request, const PeerAddress& 
     CHORUS_LOG(kWarn, "transport", "request for a transport that is not enabled",
                {"transport", transport_name(destination.kind)}, {"method", request.method});
     return false;
+  }
+  if (is_websocket(destination.kind)) {
+    return send_ws(destination.kind, destination.connection, request.serialize(), destination);
   }
   const auto address = normalize_address(destination.address);
   if (!is_routable(address, destination.port)) {
@@ -357,6 +428,8 @@ bool TransportLayer::send_response(const SipMessage& response, const PeerAddress
     drops_.record(DropReason::kUnroutable, "response without a Via", source.to_string());
     return false;
   }
+  // RFC 7118 §5.2: the Via host is a `.invalid` name; only the request's connection leads back.
+  if (is_websocket(source.kind)) return send_ws(source.kind, source.connection, response.serialize(), source);
   // §18.2.2: over the connection the request came on, while it is open.
   if (is_reliable(source.kind) && source.connection != 0) {
     if (auto connection = find_connection(source.connection)) return connection->send(response.serialize());
@@ -383,7 +456,7 @@ bool TransportLayer::send_datagram(const std::string& bytes, const asio::ip::add
 bool TransportLayer::send_stream(TransportKind kind, const asio::ip::address& address, std::uint16_t port,
                                  ConnectionId preferred, std::string bytes) {
   // A local copy keeps the connection alive even if sending closes it (and drops it from the map).
-  std::shared_ptr<StreamConnection> connection;
+  std::shared_ptr<TransportConnection> connection;
   if (preferred != 0) {
     connection = find_connection(preferred);
     if (connection && connection->kind() != kind) connection = nullptr;
@@ -395,6 +468,20 @@ bool TransportLayer::send_stream(TransportKind kind, const asio::ip::address& ad
   }
   if (!connection) connection = open_connection(kind, tcp::endpoint(address, port));
   return connection && connection->send(std::move(bytes));
+}
+
+bool TransportLayer::send_ws(TransportKind kind, ConnectionId id, std::string bytes, const PeerAddress& destination) {
+  // A browser cannot be connected to, and a `;transport=ws` URI names no server we could reach.
+  std::shared_ptr<TransportConnection> connection = id != 0 ? find_connection(id) : nullptr;
+  if (!connection || connection->kind() != kind || connection->is_closed()) {
+    drops_.record(DropReason::kWsNoConnection,
+                  id != 0 ? "connection #" + std::to_string(id) + " is not an open " +
+                                std::string(transport_name(kind)) + " connection; none is opened outbound"
+                          : std::string("no WebSocket connection named; none is ever opened outbound"),
+                  destination.to_string());
+    return false;
+  }
+  return connection->send(std::move(bytes));
 }
 
 }  // namespace chorus::sip

@@ -1,17 +1,24 @@
-// TransportLayer: SIP over UDP, TCP and TLS (RFC 3261 §18, RFC 3581), the bottom of the SIP stack.
+// TransportLayer: SIP over UDP, TCP, TLS (RFC 3261 §18, RFC 3581) and WebSocket, WS and WSS
+// (RFC 7118), the bottom of the SIP stack.
 //
-//   sockets ──▶ UdpTransport / StreamConnection ──▶ TransportLayer ──on_message──▶ TransportListener
+//   sockets ──▶ UdpTransport / StreamConnection / WsSession ──▶ TransportLayer ──on_message──▶ TransportListener
 //   TransactionLayer ──MessageSender (send_request / send_response)──▶ TransportLayer ──▶ sockets
 //
-// Receiving (§18.2.1): a datagram is one message; streams are framed by Content-Length. The top Via
+// Receiving (§18.2.1): a datagram is one message; streams are framed by Content-Length; a WebSocket
+// message is one message (RFC 7118 §5). The top Via
 // of every request gets `received`/`rport` (RFC 3581 §4) before it goes up, with the source as a
 // PeerAddress that names the connection. Responses whose top Via is not ours are dropped (§18.1.2).
 // Sending: responses return over the request's connection, else by the Via rules (§18.2.2, see
 // via_routing.hpp); requests to a stream destination reuse an open connection to it or open one.
+// WebSocket peers are browsers behind NATs with `.invalid` Via hosts (RFC 7118 §5.2): responses
+// and requests reach them only over the connection named in the PeerAddress, while it is open; an
+// outbound WebSocket connection is never opened (the send fails and is counted, kWsNoConnection).
 // Only IP literals are routed: no DNS lookups ever happen here (RFC 3263 resolution, if wanted,
 // belongs above, and foreign names in a Via must never send traffic anywhere).
-// Limits: connections per IP and in total, idle timeout, TLS handshake deadline, write queue,
-// parse limits. Every drop is counted in counters() and logged at most once a second per reason.
+// Limits: connections per IP and in total (WS and WSS included), idle timeout, TLS and WebSocket
+// handshake deadline, write queue, parse limits, WebSocket message and upgrade-request size, and
+// the Origin check (ws_origin.hpp). Every drop is counted in counters() and logged at most once a
+// second per reason.
 //
 // Threading: everything runs on the one io_context thread (the control loop, DESIGN §2); no locks.
 // Stream connections are shared_ptr sessions kept alive by their pending operations and found by
@@ -32,14 +39,17 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <vector>
 
 #include "common/timer_queue.hpp"
 #include "signaling/message/message_parser.hpp"
 #include "signaling/transport/message_sink.hpp"
 #include "signaling/transport/stream_acceptor.hpp"
 #include "signaling/transport/stream_connection.hpp"
+#include "signaling/transport/transport_connection.hpp"
 #include "signaling/transport/transport_counters.hpp"
 #include "signaling/transport/udp_transport.hpp"
+#include "signaling/transport/ws_connection.hpp"
 
 namespace chorus::sip {
 
@@ -59,7 +69,20 @@ struct TransportConfig {
   Millis handshake_timeout{std::chrono::seconds(10)};  // outgoing connect, and TLS handshakes
   std::size_t max_write_queue_bytes = 1 << 20;         // a slow reader past this is disconnected
   ParseLimits limits;
+  // SIP over WebSocket (RFC 7118). Off unless a port is given; 0 picks a free port (tests).
+  std::optional<std::uint16_t> ws_port;
+  std::optional<std::uint16_t> wss_port;  // WSS also needs tls_cert_file and tls_key_file (the same as TLS)
+  // Origins (scheme://host[:port]) whose pages may connect; a request without Origin (a SIP UA
+  // that is not a browser) is always let in. "*" lets every page in: unsafe, any web site could
+  // then make its visitors' browsers call in. Empty: only requests without Origin.
+  std::vector<std::string> ws_allowed_origins;
+  std::size_t ws_max_message_bytes = 64 * 1024;  // per message or frame; more closes with 1009
+  std::size_t ws_max_upgrade_bytes = 8 * 1024;   // header block of the HTTP upgrade request
 };
+
+// The address a wildcard bind is reachable at: the interface that holds the route to the Internet,
+// else loopback; a specific bind address is itself. What start() uses for an empty public_address.
+std::string guess_public_address(const boost::asio::ip::address& bind);
 
 class TransportLayer final : public MessageSender, private UdpEvents, private AcceptorEvents, private ConnectionEvents {
  public:
@@ -68,8 +91,8 @@ class TransportLayer final : public MessageSender, private UdpEvents, private Ac
   TransportLayer(const TransportLayer&) = delete;
   TransportLayer& operator=(const TransportLayer&) = delete;
 
-  // Binds UDP, TCP and (with a certificate) TLS. The error names the port or file at fault; on
-  // error nothing stays open.
+  // Binds UDP, TCP, (with a certificate) TLS, and WS / WSS when their ports are set. The error
+  // names the port, file or allowed origin at fault; on error nothing stays open.
   std::expected<void, std::string> start();
   // Closes the listeners and every connection. Idempotent; start() may be called again.
   void stop();
@@ -77,6 +100,8 @@ class TransportLayer final : public MessageSender, private UdpEvents, private Ac
   [[nodiscard]] std::uint16_t udp_port() const;
   [[nodiscard]] std::uint16_t tcp_port() const;
   [[nodiscard]] std::optional<std::uint16_t> tls_port() const;  // empty when TLS is off
+  [[nodiscard]] std::optional<std::uint16_t> ws_port() const;   // empty when WS is off
+  [[nodiscard]] std::optional<std::uint16_t> wss_port() const;  // empty when WSS is off
   [[nodiscard]] std::size_t connection_count() const { return connections_.size(); }
   [[nodiscard]] const TransportCounters& counters() const { return counters_; }
   [[nodiscard]] const std::string& public_address() const { return public_address_; }
@@ -84,7 +109,7 @@ class TransportLayer final : public MessageSender, private UdpEvents, private Ac
   // MessageSender
   bool send_request(const SipMessage& request, const PeerAddress& destination) override;
   bool send_response(const SipMessage& response, const PeerAddress& source) override;
-  // "public_address:port" for UDP, TCP and (when on) TLS; empty for a transport not served here.
+  // "public_address:port" for UDP, TCP and (when on) TLS, WS, WSS; empty for a transport not served here.
   [[nodiscard]] std::string via_sent_by(TransportKind kind) const override;
 
  private:
@@ -98,10 +123,12 @@ class TransportLayer final : public MessageSender, private UdpEvents, private Ac
   void on_stream_message(SipMessage message, const PeerAddress& source) override;
   void on_stream_bad_message(const ParseError& error, const PeerAddress& source) override;
   void on_stream_keepalive(const PeerAddress& source) override;
+  void on_ws_upgraded(const PeerAddress& source) override;
   void on_stream_closed(ConnectionId id, std::optional<DropReason> reason, std::string_view detail) override;
 
   std::expected<void, std::string> open_listeners(const boost::asio::ip::address& bind);
   std::expected<void, std::string> open_tls(const boost::asio::ip::address& bind);
+  std::expected<void, std::string> open_ws(const boost::asio::ip::address& bind);
   void deliver(SipMessage message, const PeerAddress& source);
   void report_bad_message(ParseError error, const PeerAddress& source);
   [[nodiscard]] bool is_our_sent_by(const Via& via) const;
@@ -112,9 +139,12 @@ class TransportLayer final : public MessageSender, private UdpEvents, private Ac
   // else over a new outbound connection.
   bool send_stream(TransportKind kind, const boost::asio::ip::address& address, std::uint16_t port,
                    ConnectionId preferred, std::string bytes);
+  // Only over the open WS/WSS connection `id` (never a new one; RFC 7118 §5).
+  bool send_ws(TransportKind kind, ConnectionId id, std::string bytes, const PeerAddress& destination);
   std::shared_ptr<StreamConnection> open_connection(TransportKind kind, const boost::asio::ip::tcp::endpoint& remote);
-  [[nodiscard]] std::shared_ptr<StreamConnection> find_connection(ConnectionId id) const;
+  [[nodiscard]] std::shared_ptr<TransportConnection> find_connection(ConnectionId id) const;
   [[nodiscard]] StreamOptions stream_options() const;
+  [[nodiscard]] WsOptions ws_options() const;
 
   boost::asio::io_context& io_;
   TransportConfig config_;
@@ -126,11 +156,14 @@ class TransportLayer final : public MessageSender, private UdpEvents, private Ac
   std::shared_ptr<UdpTransport> udp_;
   std::shared_ptr<StreamAcceptor> tcp_acceptor_;
   std::shared_ptr<StreamAcceptor> tls_acceptor_;
+  std::shared_ptr<StreamAcceptor> ws_acceptor_;
+  std::shared_ptr<StreamAcceptor> wss_acceptor_;
+  std::shared_ptr<const WsOriginPolicy> ws_origins_;
   std::shared_ptr<boost::asio::ssl::context> tls_server_context_;
   std::shared_ptr<boost::asio::ssl::context> tls_client_context_;
 
-  std::unordered_map<ConnectionId, std::shared_ptr<StreamConnection>> connections_;
-  std::map<RemoteKey, ConnectionId> by_remote_;  // for reuse by send_request (§18.1.1)
+  std::unordered_map<ConnectionId, std::shared_ptr<TransportConnection>> connections_;
+  std::map<RemoteKey, ConnectionId> by_remote_;  // TCP/TLS, for reuse by send_request (§18.1.1)
   std::map<boost::asio::ip::address, std::size_t> inbound_per_ip_;
   ConnectionId next_connection_id_ = 1;
 

@@ -24,6 +24,8 @@ struct CallInfo {
   std::string from_display;
   std::string user_agent;
   PeerAddress source;
+  // RFC 6086 §5.2.2: the Info Packages the caller takes in INFO (its Recv-Info), lower-cased.
+  std::vector<std::string> recv_info;
 };
 
 // The decision about a new INVITE. status 200 accepts with `sdp` (an answer when the INVITE had an
@@ -61,6 +63,9 @@ class CallListener {
   virtual std::string on_offer_requested(CallHandle call) = 0;
   // DTMF from SIP INFO (application/dtmf-relay or application/dtmf).
   virtual void on_dtmf(CallHandle call, char digit, int duration_ms) = 0;
+  // RFC 5168: the peer's decoder asks for a full picture (SIP INFO application/media_control+xml
+  // with picture_fast_update), the way endpoints without RTCP feedback ask for a keyframe.
+  virtual void on_picture_fast_update(CallHandle /*call*/) {}
   // The call is over: BYE from either side, CANCEL, no ACK, session timer expiry, shutdown; for an
   // early call also its final response (ours, or the UA's after early_media_timeout).
   // Called exactly once for each call that on_incoming_call accepted (status 2xx or 183).

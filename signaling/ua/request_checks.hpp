@@ -37,4 +37,8 @@ std::string media_type_of(const SipMessage& message);
 // multipart/mixed or multipart/alternative body (RFC 5621). nullopt when there is none.
 std::optional<std::string> sdp_body_of(const SipMessage& message);
 
+// RFC 6086 §5.2.2: the Info Package names of the request's Recv-Info headers, lower-cased, at most 16
+// (user_agent_info.cpp).
+std::vector<std::string> recv_info_packages(const SipMessage& message);
+
 }  // namespace chorus::sip

@@ -119,6 +119,7 @@ void UserAgent::on_new_invite(TransactionId id, const SipMessage& invite, const 
   info.from_display = invite.from.display_name;
   if (const auto* ua = invite.header("User-Agent")) info.user_agent = *ua;
   info.source = source;
+  info.recv_info = recv_info_packages(invite);
 
   CallDecision decision = listener_.on_incoming_call(info, invite, offer);
   const std::string& to_tag = call->dialog.id().local_tag;

@@ -67,6 +67,10 @@ class UserAgent final : public TransactionUser {
   // status (nothing is sent). hang_up() on an early call sends 480.
   bool reject_after_early_media(CallHandle call, int status, std::string_view reason = {},
                                 const std::vector<Header>& headers = {});
+  // Sends an INFO in the call's dialog (RFC 6086): `package` in Info-Package (empty: none, the
+  // legacy usage of RFC 5168), `content_type` and `body`. The answer is not waited for. false: unknown
+  // call, or one not yet answered (INFO needs the dialog an answered INVITE made, RFC 6086 §4.3).
+  bool send_info(CallHandle call, std::string_view package, std::string_view content_type, std::string body);
   // Stops taking calls (new INVITEs get 503) and hangs up every call.
   void shutdown();
   [[nodiscard]] bool shutting_down() const { return shutting_down_; }

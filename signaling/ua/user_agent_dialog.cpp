@@ -1,57 +1,11 @@
-// UserAgent: requests inside an established dialog (RFC 3261 §12.2.2, §14, §15; RFC 3311; RFC 6086).
-#include <charconv>
-
+// UserAgent: requests inside an established dialog (RFC 3261 §12.2.2, §14, §15; RFC 3311); INFO is in
+// user_agent_info.cpp (RFC 6086).
 #include "common/log.hpp"
 #include "signaling/ua/request_checks.hpp"
 #include "signaling/ua/user_agent.hpp"
 #include "signaling/ua/user_agent_call.hpp"
 
 namespace chorus::sip {
-namespace {
-
-// application/dtmf-relay (the de-facto format: "Signal=5\r\nDuration=160") or application/dtmf ("5").
-std::optional<std::pair<char, int>> parse_dtmf_body(std::string_view type, std::string_view body) {
-  auto valid_digit = [](char c) {
-    return (c >= '0' && c <= '9') || c == '*' || c == '#' || (c >= 'A' && c <= 'D') || (c >= 'a' && c <= 'd');
-  };
-  auto upper = [](char c) { return (c >= 'a' && c <= 'd') ? static_cast<char>(c - 'a' + 'A') : c; };
-  if (type == "application/dtmf") {
-    auto digit = trim(body);
-    if (digit.size() == 1 && valid_digit(digit[0])) return std::make_pair(upper(digit[0]), 250);
-    return std::nullopt;
-  }
-  std::optional<char> signal;
-  int duration = 250;
-  std::size_t pos = 0;
-  for (int lines = 0; pos < body.size() && lines < 16; ++lines) {
-    std::size_t end = body.find('\n', pos);
-    std::string_view line = trim(body.substr(pos, end == std::string_view::npos ? end : end - pos));
-    pos = end == std::string_view::npos ? body.size() : end + 1;
-    auto eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
-    auto key = trim(line.substr(0, eq));
-    auto value = trim(line.substr(eq + 1));
-    if (iequals(key, "Signal")) {
-      // Some phones send the RFC 4733 event numbers 10 and 11 for * and #.
-      if (value == "10") {
-        signal = '*';
-      } else if (value == "11") {
-        signal = '#';
-      } else if (value.size() == 1 && valid_digit(value[0])) {
-        signal = upper(value[0]);
-      }
-    }
-    if (iequals(key, "Duration")) {
-      int d = 0;
-      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), d);
-      if (ec == std::errc() && d > 0 && d < 60000) duration = d;
-    }
-  }
-  if (!signal) return std::nullopt;
-  return std::make_pair(*signal, duration);
-}
-
-}  // namespace
 
 void UserAgent::on_in_dialog_request(TransactionId id, const SipMessage& request, const PeerAddress& source,
                                      Call& call) {
@@ -145,27 +99,6 @@ void UserAgent::on_update(TransactionId id, const SipMessage& request, Call& cal
   SipMessage response = answer_offer(request, call, false);
   transactions_->respond(id, response);
   if (response.status == 200) apply_session_timer(call, call.session);
-}
-
-void UserAgent::on_info(TransactionId id, const SipMessage& request, Call& call) {
-  const std::string& to_tag = call.dialog.id().local_tag;
-  if (request.body.empty()) {  // RFC 6086 §4.2.2: an empty INFO (keep-alive) gets 200
-    respond(id, request, 200, {}, {}, to_tag);
-    return;
-  }
-  const std::string type = media_type_of(request);
-  if (type != "application/dtmf-relay" && type != "application/dtmf") {
-    respond(id, request, 415, {}, {{"Accept", "application/dtmf-relay, application/dtmf"}}, to_tag);
-    return;
-  }
-  auto dtmf = parse_dtmf_body(type, request.body);
-  if (!dtmf) {
-    respond(id, request, 400, "Bad DTMF Body", {}, to_tag);
-    return;
-  }
-  respond(id, request, 200, {}, {}, to_tag);
-  CHORUS_LOG(kDebug, "sip", "DTMF by INFO", {"call_id", request.call_id}, {"digit", std::string(1, dtmf->first)});
-  listener_.on_dtmf(call.handle, dtmf->first, dtmf->second);
 }
 
 }  // namespace chorus::sip

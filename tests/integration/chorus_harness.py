@@ -585,6 +585,7 @@ class Chorusd:
         self.sip_port = free_port()
         self.sips_port = free_port(udp=False)
         self.ws_port = free_port(udp=False)
+        self.wss_port = free_port(udp=False)  # only bound when a certificate is configured
         self.http_port = free_port(udp=False)
         self.rtp_lo, self.rtp_hi = free_port_range(rtp_ports)
         self.extra_args = list(extra_args)
@@ -594,7 +595,7 @@ class Chorusd:
     def command(self):
         return [self.binary, "--data-dir", self.data_dir, "--bind", "127.0.0.1", "--public-ip", "127.0.0.1",
                 "--sip-port", str(self.sip_port), "--sips-port", str(self.sips_port),
-                "--ws-port", str(self.ws_port), "--http-port", str(self.http_port),
+                "--ws-port", str(self.ws_port), "--wss-port", str(self.wss_port), "--http-port", str(self.http_port),
                 "--rtp-ports", f"{self.rtp_lo}-{self.rtp_hi}", "--workers", "1",
                 "--log-level", "debug", "--sip-t1", str(self.t1_ms)] + self.extra_args
 

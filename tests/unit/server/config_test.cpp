@@ -62,6 +62,8 @@ TEST(Config, DefaultsMatchTheDesign) {
   EXPECT_EQ(c.sip_port, 5060);
   EXPECT_EQ(c.sips_port, 5061);
   EXPECT_EQ(c.ws_port, 5066);
+  EXPECT_EQ(c.wss_port, 7443);
+  EXPECT_TRUE(c.ws_allowed_origins.empty());  // the server's own page, computed at start
   EXPECT_EQ(c.http_port, 8080);
   EXPECT_EQ(c.rtp_ports, (PortRange{20000, 29999}));
   EXPECT_EQ(c.workers, default_worker_count());
@@ -278,6 +280,8 @@ TEST(Config, BadPortsAreRejectedNamingKeyAndSource) {
   EXPECT_THAT(error, HasSubstr("from 0 to 65535"));
   EXPECT_THAT(error_of({"--http-port", "80a"}), HasSubstr("http_port (flag --http-port)"));
   EXPECT_THAT(error_of({"--ws-port=-1"}), HasSubstr("ws_port"));
+  EXPECT_THAT(error_of({"--wss-port", "65536"}), HasSubstr("wss_port (flag --wss-port)"));
+  EXPECT_THAT(error_of({}, {{"CHORUS_WSS_PORT", "x"}}), HasSubstr("wss_port (env CHORUS_WSS_PORT)"));
   EXPECT_THAT(error_of({"--sips-port="}), HasSubstr("sips_port"));
   EXPECT_THAT(error_of({"--workers", "0"}), HasSubstr("from 1 to 256"));
 }
@@ -339,6 +343,49 @@ TEST_F(ConfigFileTest, TlsCertificateNeedsItsKey) {
   auto result = load({"--tls-cert", cert, "--tls-key", key});
   ASSERT_TRUE(result.has_value()) << result.error();
   EXPECT_EQ(result->config.tls_key, key);
+}
+
+TEST_F(ConfigFileTest, WssPortClashesOnlyWhenTlsIsOn) {
+  EXPECT_TRUE(load({"--wss-port", "5060"}).has_value());  // no certificate: WSS does not listen
+  const std::string cert = write("cert.pem", "-----BEGIN CERTIFICATE-----\n");
+  const std::string key = write("key.pem", "-----BEGIN PRIVATE KEY-----\n");
+  EXPECT_THAT(error_of({"--tls-cert", cert, "--tls-key", key, "--wss-port", "5060"}),
+              HasSubstr("sip_port = 5060 (default) and wss_port = 5060 (flag --wss-port) must differ"));
+  EXPECT_THAT(error_of({"--tls-cert", cert, "--tls-key", key, "--wss-port", "5061"}), HasSubstr("sips_port"));
+  auto result = load({"--tls-cert", cert, "--tls-key", key, "--wss-port", "8443"});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.wss_port, 8443);
+}
+
+TEST(Config, WsAllowedOriginsAreOriginsOrStar) {
+  auto result = load({"--ws-allowed-origins", "https://rooms.example.com, http://127.0.0.1:8080"});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  const std::vector<std::string> origins{"https://rooms.example.com", "http://127.0.0.1:8080"};
+  EXPECT_EQ(result->config.ws_allowed_origins, origins);
+  auto any = load({}, {{"CHORUS_WS_ALLOWED_ORIGINS", "*"}});
+  ASSERT_TRUE(any.has_value()) << any.error();
+  EXPECT_EQ(any->config.ws_allowed_origins, std::vector<std::string>{"*"});
+  auto empty = load({"--ws-allowed-origins="});
+  ASSERT_TRUE(empty.has_value()) << empty.error();
+  EXPECT_TRUE(empty->config.ws_allowed_origins.empty());
+
+  const std::string error = error_of({"--ws-allowed-origins", "https://ok.example.com,rooms.example.com"});
+  EXPECT_THAT(error, HasSubstr("ws_allowed_origins (flag --ws-allowed-origins)"));
+  EXPECT_THAT(error, HasSubstr("\"rooms.example.com\": not scheme://host[:port]"));
+  EXPECT_THAT(error_of({"--ws-allowed-origins", "https://a.example.com/"}), HasSubstr("no path"));
+  EXPECT_THAT(error_of({"--ws-allowed-origins", "https://a.example.com,"}), HasSubstr("ws_allowed_origins"));
+}
+
+TEST_F(ConfigFileTest, WsAllowedOriginsFromAYamlList) {
+  auto result = load({"--config", write("origins.yaml",
+                                        "ws_allowed_origins: [https://rooms.example.com, \"http://[::1]:8080\"]\n"
+                                        "wss_port: 8443\n")});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  const std::vector<std::string> origins{"https://rooms.example.com", "http://[::1]:8080"};
+  EXPECT_EQ(result->config.ws_allowed_origins, origins);
+  EXPECT_EQ(result->config.wss_port, 8443);
+  EXPECT_THAT(render_config(*result),
+              HasSubstr("ws_allowed_origins = https://rooms.example.com,http://[::1]:8080  (file "));
 }
 
 TEST(Config, TimersKeepRfcOrdering) {

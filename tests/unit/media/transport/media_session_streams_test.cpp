@@ -202,7 +202,8 @@ TEST_F(MediaSessionStreamsTest, TransportWideFeedbackGoesToTheFirstSinkThatTakes
 
 TEST_F(MediaSessionStreamsTest, StampedArrivalsAreReportedInTransportCcFeedback) {
   start(bundled(true, kTransportCcId));
-  for (std::uint16_t i = 0; i < 5; ++i) send(96, static_cast<std::uint16_t>(10 + i), static_cast<std::uint16_t>(65533 + i));
+  for (std::uint16_t i = 0; i < 5; ++i)
+    send(96, static_cast<std::uint16_t>(10 + i), static_cast<std::uint16_t>(65533 + i));
   // Echoes and sender reports may come first; the feedback comes within a few 100 ms intervals.
   std::optional<rtcp::TransportCc> feedback;
   for (int i = 0; i < 40 && !feedback; ++i) {

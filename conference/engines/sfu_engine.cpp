@@ -98,7 +98,10 @@ sfu::SlotSpec slot_spec(std::uint64_t participant_id, const EngineStream& stream
 // The routers' events, posted from their media workers to the control loop.
 class SfuEngine::EventsToControl final : public sfu::RouterListener {
  public:
-  EventsToControl(SfuEngine& engine, std::weak_ptr<bool> alive) : engine_(engine), alive_(std::move(alive)) {}
+  // `post` is copied: the router may report after the engine is gone (shutdown), and then only the
+  // posted closure, which checks `alive`, may touch it.
+  EventsToControl(SfuEngine& engine, PostToControl post, std::weak_ptr<bool> alive)
+      : engine_(engine), post_(std::move(post)), alive_(std::move(alive)) {}
   void on_slots_changed(sfu::ParticipantId receiver, std::vector<sfu::SlotView> slots) override {
     deliver([receiver, slots = std::move(slots)](SfuEngine& engine) mutable {
       if (!engine.members_.contains(receiver)) return;  // left meanwhile
@@ -116,12 +119,13 @@ class SfuEngine::EventsToControl final : public sfu::RouterListener {
  private:
   template <typename Event>
   void deliver(Event event) {
-    if (!engine_.post_) return;
-    engine_.post_([engine = &engine_, alive = alive_, event = std::move(event)]() mutable {
+    if (!post_) return;
+    post_([engine = &engine_, alive = alive_, event = std::move(event)]() mutable {
       if (alive.lock()) event(*engine);  // the engine is gone at shutdown: drop the event
     });
   }
   SfuEngine& engine_;
+  PostToControl post_;
   std::weak_ptr<bool> alive_;
 };
 
@@ -138,7 +142,7 @@ mixer::AudioRoom::LevelObserver SfuEngine::join(const EngineMember& member) {
   if (made) {
     room.worker = member.worker;
     room.router = std::make_shared<sfu::Router>(member.room_id, config_,
-                                                std::make_shared<EventsToControl>(*this, alive_), counters_);
+                                                std::make_shared<EventsToControl>(*this, post_, alive_), counters_);
     CHORUS_LOG(kInfo, "conference", "video router started", {"room", member.room_id}, {"worker", room.worker->index()});
   }
   ++room.members;

@@ -42,8 +42,8 @@ class RouterForwardingTest : public RouterTest {
                std::uint16_t first_picture = 1000) {
     for (int i = 0; i < packets; ++i) {
       const auto sequence = static_cast<std::uint16_t>(first_sequence + i);
-      auto packet = vp8_packet(publisher_ssrc(who), sequence, 3000U * sequence, static_cast<std::uint16_t>(first_picture + i),
-                               keyframe_first && i == 0);
+      auto packet = vp8_packet(publisher_ssrc(who), sequence, 3000U * sequence,
+                               static_cast<std::uint16_t>(first_picture + i), keyframe_first && i == 0);
       send(who, packet);
     }
   }
@@ -105,7 +105,7 @@ TEST_F(RouterForwardingTest, TheSlotSwitchesToTheNewSpeakerOnlyAtItsKeyframeWith
   publish(kAnn, 105, 2, false, 2004);  // Ann still flows until Cat's keyframe
   auto between = receive(kBob, {}, 2);
   ASSERT_EQ(between.rtp.size(), 2U) << "only Ann's two packets";
-  publish(kCat, 504, 3, true, 7003);  // Cat's keyframe: the switch
+  publish(kCat, 504, 3, true, 7003);   // Cat's keyframe: the switch
   publish(kAnn, 107, 2, false, 2006);  // Ann's late packets are no longer forwarded
   auto after = receive(kBob, {}, 3);
   ASSERT_EQ(after.rtp.size(), 3U);

@@ -190,7 +190,9 @@ class RouterTest : public ::testing::Test {
     return *media::parse_transport_address("127.0.0.1", peers_[id].lease->rtp_port());
   }
 
-  void send(ParticipantId id, std::span<const std::uint8_t> packet) { peers_[id].phone->send_raw(server_of(id), packet); }
+  void send(ParticipantId id, std::span<const std::uint8_t> packet) {
+    peers_[id].phone->send_raw(server_of(id), packet);
+  }
 
   // What the participant's phone receives: everything within `wait`, or — when `expected_rtp` is
   // set — until that many media packets came (then 100 ms more, to see any extra), at most 5 s.

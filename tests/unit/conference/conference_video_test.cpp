@@ -1,0 +1,185 @@
+// ConferenceService with video (DESIGN §7): a browser's BUNDLE offer (audio, a simulcast camera,
+// nine receive slots) is answered on one transport — one port, one media session with a sink per
+// section — with our SSRCs announced for what we send; a SIP room system's unbundled audio+video get
+// one transport each; mcu rooms refuse video until the video MCU exists; and a caller that asked
+// for the slot map (Recv-Info) gets it by SIP INFO. Real workers, loopback ports.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "conference/conference_service.hpp"
+#include "media/dtls/dtls_certificate.hpp"
+#include "media/dtls/dtls_context.hpp"
+#include "signaling/message/message_parser.hpp"
+#include "signaling/sdp/sdp_parser.hpp"
+#include "tests/unit/signaling/sdp/video_offers.hpp"
+#include "tests/unit/test_support/free_udp_ports.hpp"
+
+namespace chorus::conference {
+namespace {
+
+using namespace std::chrono_literals;
+
+sip::CallInfo call_to(std::string room, sip::CallHandle handle, bool wants_slots = false) {
+  sip::CallInfo info;
+  info.handle = handle;
+  info.call_id = "video-" + std::to_string(handle);
+  info.request_user = std::move(room);
+  info.from_uri = "sip:ann@example.com";
+  info.from_display = "Ann";
+  if (wants_slots) info.recv_info = {"chorus-video-slots"};
+  return info;
+}
+
+std::vector<std::string> values(const sdp::AttributeList& list, std::string_view name) {
+  std::vector<std::string> out;
+  for (auto value : list.attribute_values(name)) out.emplace_back(value);
+  return out;
+}
+
+struct ConferenceVideoTest : ::testing::Test {
+  // The control loop of the INFO test (this thread runs what the workers post). First: the hooks
+  // that refer to them live on in the workers' routers until the workers are gone.
+  std::mutex mutex;
+  std::vector<std::string> bodies;
+  std::vector<std::function<void()>> queued;
+
+  ConferenceVideoTest() {
+    certificate = *media::dtls::DtlsCertificate::generate();
+    context = *media::dtls::DtlsContext::create(*certificate);
+    workers = std::make_unique<media::MediaWorkerPool>(1, &*context);
+    first = test::free_udp_range(8);
+    pool = std::make_unique<media::UdpPortPool>("127.0.0.1", first, static_cast<std::uint16_t>(first + 7));
+    rooms.add(default_room());  // 1000, sfu
+    Room mcu = default_room();
+    mcu.id = "board";
+    mcu.dial_in_number = "2000";
+    mcu.mode = RoomMode::kMcu;
+    rooms.add(mcu);
+    SecurityOptions security;
+    security.dtls_fingerprint = context->local_fingerprint();
+    service = std::make_unique<ConferenceService>(rooms, *pool, sdp::MediaPolicy{}, workers.get(), security);
+  }
+  ~ConferenceVideoTest() override {
+    for (sip::CallHandle handle = 1; handle <= 4; ++handle) service->on_call_ended(handle, "test over");
+  }
+
+  sip::CallDecision call(std::string room, sip::CallHandle handle, const std::string& offer, bool wants_slots = false) {
+    static const sip::SipMessage invite;
+    return service->on_incoming_call(call_to(std::move(room), handle, wants_slots), invite, offer);
+  }
+
+  static sdp::SessionDescription answer(const sip::CallDecision& decision) {
+    auto parsed = sdp::parse_sdp(decision.sdp, sdp::kVideoSdpLimits);
+    EXPECT_TRUE(parsed.has_value()) << decision.sdp;
+    return parsed ? *parsed : sdp::SessionDescription{};
+  }
+
+  std::uint64_t sessions_when(std::uint64_t expected) {
+    for (int i = 0; i < 200 && workers->counters().sessions != expected; ++i) std::this_thread::sleep_for(10ms);
+    return workers->counters().sessions;
+  }
+
+  std::optional<media::dtls::DtlsCertificate> certificate;
+  std::optional<media::dtls::DtlsContext> context;
+  std::unique_ptr<media::MediaWorkerPool> workers;
+  std::uint16_t first = 0;
+  std::unique_ptr<media::UdpPortPool> pool;
+  RoomDirectory rooms;
+  std::unique_ptr<ConferenceService> service;
+};
+
+TEST_F(ConferenceVideoTest, ABrowsersBundleOfferIsAnsweredOnOneTransport) {
+  auto decision = call("1000", 1, sdp::test::chrome_room_offer());
+  ASSERT_EQ(decision.status, 200) << decision.reason;
+  const auto sdp = answer(decision);
+  ASSERT_EQ(sdp.media.size(), 11U);
+  const std::uint16_t port = sdp.media[0].port;
+  for (const auto& m : sdp.media) EXPECT_EQ(m.port, port) << "every bundled section on the BUNDLE transport";
+  EXPECT_EQ(values(sdp, "group"), std::vector<std::string>{"BUNDLE 0 1 2 3 4 5 6 7 8 9 10"});
+  EXPECT_TRUE(sdp.has_attribute("ice-lite"));
+  // The camera: we receive its three layers.
+  EXPECT_EQ(sdp.effective_direction(sdp.media[1]), sdp::Direction::kRecvOnly);
+  EXPECT_EQ(values(sdp.media[1], "simulcast"), std::vector<std::string>{"recv q;h;f"});
+  EXPECT_TRUE(values(sdp.media[1], "ssrc").empty()) << "we send nothing in the camera's section";
+  // Each slot: we send, from our own SSRC with an RTX SSRC, its own stream and track.
+  for (std::size_t i = 2; i < 11; ++i) {
+    const auto& slot = sdp.media[i];
+    EXPECT_EQ(sdp.effective_direction(slot), sdp::Direction::kSendOnly);
+    const auto group = values(slot, "ssrc-group");
+    ASSERT_EQ(group.size(), 1U);
+    EXPECT_TRUE(group[0].starts_with("FID "));
+    EXPECT_EQ(values(slot, "msid").size(), 1U);
+    EXPECT_GE(values(slot, "ssrc").size(), 2U);
+  }
+  EXPECT_EQ(pool->bound_ports(), 2U) << "one RTP/RTCP port pair for the whole call";
+  EXPECT_EQ(sessions_when(1), 1U);
+  const auto* participant = service->participant(1);
+  ASSERT_NE(participant, nullptr);
+  ASSERT_EQ(participant->media.size(), 1U);
+  EXPECT_EQ(participant->media[0].sections.size(), 11U);
+}
+
+TEST_F(ConferenceVideoTest, ARoomSystemsAudioAndVideoGetATransportEach) {
+  auto decision = call("1000", 1, std::string(sdp::test::kBaresipVideoOffer));
+  ASSERT_EQ(decision.status, 200) << decision.reason;
+  const auto sdp = answer(decision);
+  ASSERT_EQ(sdp.media.size(), 2U);
+  EXPECT_NE(sdp.media[0].port, 0);
+  EXPECT_NE(sdp.media[1].port, 0);
+  EXPECT_NE(sdp.media[0].port, sdp.media[1].port);
+  EXPECT_EQ(sdp.effective_direction(sdp.media[1]), sdp::Direction::kSendRecv);
+  EXPECT_FALSE(values(sdp.media[1], "ssrc").empty()) << "our video slot's SSRC is announced";
+  EXPECT_EQ(sessions_when(2), 2U);
+}
+
+TEST_F(ConferenceVideoTest, AnMcuRoomAnswersVideoWithPortZeroUntilTheVideoMcuExists) {
+  auto decision = call("2000", 1, std::string(sdp::test::kBaresipVideoOffer));
+  ASSERT_EQ(decision.status, 200) << decision.reason;
+  const auto sdp = answer(decision);
+  ASSERT_EQ(sdp.media.size(), 2U);
+  EXPECT_NE(sdp.media[0].port, 0) << "audio goes on";
+  EXPECT_EQ(sdp.media[1].port, 0);
+}
+
+TEST_F(ConferenceVideoTest, ACallerThatAskedForTheSlotMapGetsItByInfo) {
+  ConferenceService::AudioHooks audio;
+  audio.post_to_control = [&](std::function<void()> work) {
+    const std::lock_guard lock(mutex);
+    queued.push_back(std::move(work));
+  };
+  service->set_audio_hooks(audio);
+  ConferenceService::VideoHooks hooks;
+  hooks.post_to_control = audio.post_to_control;
+  hooks.send_info = [&](sip::CallHandle call, std::string_view package, std::string_view type, std::string body) {
+    EXPECT_EQ(call, 1U);
+    EXPECT_EQ(package, kVideoSlotsInfoPackage);
+    EXPECT_EQ(type, kVideoSlotsContentType);
+    bodies.push_back(std::move(body));
+    return true;
+  };
+  service->set_video(VideoSettings{}, hooks);
+  ASSERT_EQ(call("1000", 1, sdp::test::chrome_room_offer(), /*wants_slots=*/true).status, 200);
+  // The control loop is this thread: run what the workers posted until the map arrived.
+  for (int i = 0; i < 200 && bodies.empty(); ++i) {
+    std::vector<std::function<void()>> now;
+    {
+      const std::lock_guard lock(mutex);
+      now.swap(queued);
+    }
+    for (auto& work : now) work();
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_FALSE(bodies.empty());
+  const auto map = nlohmann::json::parse(bodies.back());
+  EXPECT_EQ(map["admission"], "admitted");
+  ASSERT_EQ(map["slots"].size(), 9U);
+  EXPECT_EQ(map["slots"][0]["mid"], "2");
+  EXPECT_TRUE(map["slots"][0]["participant_id"].is_null()) << "alone in the room: every slot is dark";
+  EXPECT_GE(map["version"].get<int>(), 1);
+}
+
+}  // namespace
+}  // namespace chorus::conference

@@ -141,7 +141,12 @@ void ChorusServer::start_video() {
                            std::string body) {
     return user_agent_->send_info(call, package, content_type, std::move(body));
   };
-  conference_->set_video(conference::VideoSettings{}, std::move(hooks));
+  conference::VideoSettings video;
+  video.max_slots = config_.max_video_slots;
+  video.max_producers = config_.max_video_producers;
+  video.router.max_producer_bps = std::uint64_t{config_.max_producer_kbps} * 1000;
+  video.router.default_receive_bps = std::uint64_t{config_.default_receive_kbps} * 1000;
+  conference_->set_video(video, std::move(hooks));
   for (const auto& published : conference_->video().counters().published()) engine_counters_.push_back(published);
 }
 

@@ -77,8 +77,13 @@ struct Config {
       {"opus", 48000, 2}, {"G722", 8000, 1}, {"PCMU", 8000, 1}, {"PCMA", 8000, 1}};
   std::uint32_t max_connections_per_ip = 64;
   std::chrono::seconds tcp_idle_timeout{120};
-  std::uint32_t max_calls = 2000;            // calls beyond this are refused (486/503)
-  std::chrono::seconds shutdown_timeout{5};  // drain time before a forced stop
+  std::uint32_t max_calls = 2000;  // calls beyond this are refused (486/503)
+  // Video in sfu rooms (DESIGN §7): limits per participant and per producer.
+  std::uint32_t max_video_slots = 9;          // video sections we send one participant (its slots)
+  std::uint32_t max_video_producers = 2;      // video sections one participant may send us
+  std::uint32_t max_producer_kbps = 8000;     // a producer above this has its packets dropped
+  std::uint32_t default_receive_kbps = 2500;  // what a receiver without bandwidth feedback is sent
+  std::chrono::seconds shutdown_timeout{5};   // drain time before a forced stop
 };
 
 enum class Source { kDefault, kFile, kEnv, kFlag };

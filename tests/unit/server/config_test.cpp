@@ -84,12 +84,26 @@ TEST(Config, DefaultsMatchTheDesign) {
   EXPECT_EQ(c.max_connections_per_ip, 64u);
   EXPECT_EQ(c.tcp_idle_timeout, 120s);
   EXPECT_EQ(c.max_calls, 2000u);
+  EXPECT_EQ(c.max_video_slots, 9u);
+  EXPECT_EQ(c.max_video_producers, 2u);
+  EXPECT_EQ(c.max_producer_kbps, 8000u);
+  EXPECT_EQ(c.default_receive_kbps, 2500u);
   EXPECT_EQ(c.shutdown_timeout, 5s);
   EXPECT_FALSE(result->print_config);
   EXPECT_FALSE(result->help);
   EXPECT_EQ(result->config_file, "");
   for (const SettingSpec& spec : setting_specs())
     EXPECT_EQ(result->sources.at(std::string(spec.key)), Source::kDefault) << spec.key;
+}
+
+TEST(Config, VideoLimitsAreSettingsWithBounds) {
+  auto result = load({"--max-video-slots", "4", "--max-producer-kbps", "3000"});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.max_video_slots, 4u);
+  EXPECT_EQ(result->config.max_producer_kbps, 3000u);
+  auto too_many = load({"--max-video-slots", "26"});
+  ASSERT_FALSE(too_many.has_value());
+  EXPECT_NE(too_many.error().find("max_video_slots"), std::string::npos) << too_many.error();
 }
 
 TEST(Config, FlagSetsValueAndRecordsItsSource) {

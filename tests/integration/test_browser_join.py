@@ -194,6 +194,29 @@ def check_leave_goes_dark(session, viewers, leaver, checks):
         viewer.screenshot(f"after-{leaver.name}-left")
 
 
+def check_controls(ann, bo, checks):
+    """Bo's camera off: no frames are forwarded, so Ann's tile for Bo goes dark; on again: back.
+    Ann's microphone muted (track.enabled false sends silence): Bo no longer hears 440 Hz."""
+    state = bo.request("click", button="toggle-camera")
+    checks.expect(state["camera_off"] and state["self_dark"], "Bo's camera off: pressed, and the preview is dark")
+    try:
+        b.wait_for(ann, "Bo's tile dark", lambda x: "Bo" not in [t["label"] for t in occupied_tiles(x)], 10.0)
+        checks.expect(True, "with Bo's camera off, Ann's tile for Bo is dark")
+    except h.Failure as e:
+        checks.expect(False, f"with Bo's camera off, Ann's tile for Bo is dark: {e}")
+    bo.request("click", button="toggle-camera")
+    check_sees(ann, bo, checks)
+    state = ann.request("click", button="toggle-mic")
+    checks.expect(state["mic_muted"], "Ann's microphone muted (aria-pressed)")
+    time.sleep(1.0)
+    tone = bo.request("tone", ms=2000)
+    checks.expect(abs(tone.get("peak_hz", 0) - 440) > 440 * kToneTolerance or tone.get("peak_share", 0) < 0.2,
+                  f"Ann muted: Bo no longer hears 440 Hz ({tone.get('peak_hz', 0):.0f} Hz, share {tone.get('peak_share', 0):.2f})")
+    ann.request("click", button="toggle-mic")
+    peak = hears(bo, 440)
+    checks.expect(abs(peak - 440) <= 440 * kToneTolerance, f"Ann unmuted: Bo hears 440 Hz again ({peak:.0f} Hz)")
+
+
 def frame_width_from(viewer, name="Ann"):
     """The width of what the viewer decodes in `name`'s slot (other slots keep their last width in
     getStats after their stream stops, so only this slot's mid counts)."""
@@ -248,6 +271,7 @@ def case_room(session, checks):
         return
     check_sees(ann, bo, checks)
     check_sees(bo, ann, checks)
+    check_controls(ann, bo, checks)
     cy = session.browser("Cy")
     join(session, cy, kRoom, checks)
     check_sees(ann, cy, checks)

@@ -79,9 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!host) return 0;
   check_host(input, *host);
   // The ports come from the settings, never from the request: any pair will do.
-  const WebClientSettings settings{.ws_port = static_cast<std::uint16_t>(size * 7 % 65536),
-                                   .wss_port = 7443,
-                                   .default_host = "192.0.2.1"};
+  const WebClientSettings settings{
+      .ws_port = static_cast<std::uint16_t>(size * 7 % 65536), .wss_port = 7443, .default_host = "192.0.2.1"};
   check_policy(settings, *host);
   check_config(settings, *host);
   return 0;

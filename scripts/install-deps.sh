@@ -49,21 +49,32 @@ for p in "${wanted[@]}"; do
   fi
 done
 
-# tests/web/node_modules from the lock file (npm is the one non-Debian source the brief allows, for
-# the web page's test); never downloads a browser: playwright-core drives /usr/bin/chromium.
-web_test_setup() {
-  local dir
-  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
-  [[ -f "$dir/package-lock.json" ]] && command -v npm >/dev/null || return 0
-  local stamp="$dir/node_modules/.package-lock.sha256" want
-  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
-  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
-    if PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund; then
+# node_modules from the lock files, with npm (the one non-Debian source the brief allows):
+# - web/: JsSIP, which chorusd serves to the page at /vendor/jssip.min.js (joining rooms);
+# - tests/web/: playwright-core for the browser tests; it never downloads a browser (it drives
+#   /usr/bin/chromium).
+# Each folder is installed again only when its package-lock.json changed (a stamp of its hash).
+# --build-only (make run) does web/ alone, when npm is there: the page's join needs it at run time.
+npm_ci_setup() {
+  local root dir stamp want dirs
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  dirs=("$root/web")
+  if [[ "${1:-}" != "--build-only" ]]; then dirs+=("$root/tests/web"); fi
+  if ! command -v npm >/dev/null; then
+    echo "install-deps: no npm: the page cannot join rooms until \`npm ci --prefix web\` has run" >&2
+    return 0
+  fi
+  for dir in "${dirs[@]}"; do
+    [[ -f "$dir/package-lock.json" ]] || continue
+    stamp="$dir/node_modules/.package-lock.sha256"
+    want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then continue; fi
+    if PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --omit=dev --no-audit --no-fund; then
       echo "$want" > "$stamp"
     else
-      echo "install-deps: npm ci in tests/web failed; the browser test will skip" >&2
+      echo "install-deps: npm ci in ${dir#"$root"/} failed; joining from the page and the browser tests will not work" >&2
     fi
-  fi
+  done
 }
 
 # npm: Debian's package, unless another nodejs build (e.g. NodeSource's, which conflicts with it)
@@ -74,7 +85,7 @@ fi
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#wanted[@]} packages present"
-  if [[ "${1:-}" != "--build-only" ]]; then web_test_setup; fi
+  npm_ci_setup "${1:-}"
   exit 0
 fi
 
@@ -84,4 +95,4 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-if [[ "${1:-}" != "--build-only" ]]; then web_test_setup; fi
+npm_ci_setup "${1:-}"

@@ -168,6 +168,10 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   rest.admin_token = config_.admin_token;
   rest.sip_host = transport_->via_sent_by(sip::TransportKind::kUdp);
   rest.web_root = CHORUS_WEB_ROOT;
+  rest.public_host = transport_->public_address();
+  // The page joins rooms over SIP over WebSocket (RFC 7118): the ports bound (empty when off).
+  rest.ws_port = transport_->ws_port();
+  rest.wss_port = transport_->wss_port();
   RestHostHooks hooks;
   hooks.ready = [this] { return ready_ && !draining_; };
   hooks.drain = [this] { begin_drain("REST drain"); };

@@ -78,7 +78,10 @@ std::expected<void, std::string> RestHost::load() {
 }
 
 void RestHost::add_routes() {
-  rest::add_all_routes(*router_, *services_, fanout_->fanout, config_.web_root);
+  rest::WebRoutesConfig web{
+      .web_root = config_.web_root,
+      .client = {.ws_port = config_.ws_port, .wss_port = config_.wss_port, .default_host = config_.public_host}};
+  rest::add_all_routes(*router_, *services_, fanout_->fanout, web);
 }
 
 std::expected<void, std::string> RestHost::start() {
@@ -89,6 +92,10 @@ std::expected<void, std::string> RestHost::start() {
   handler_ = std::make_unique<ControlHandler>(control_, *router_);
   http_ = std::make_unique<rest::HttpServer>(http, *handler_);
   if (auto started = http_->start(); !started) return started;
+  // Known only now when --http-port is 0; set before the first request is served.
+  if (!config_.public_host.empty()) {
+    services_->web_base_url = "http://" + rest::web_url_host(config_.public_host) + ":" + std::to_string(port());
+  }
   if (admin_token_.generated) {
     CHORUS_LOG(kInfo, "rest", "admin token generated", {"file", admin_token_.file.string()});
   } else if (!admin_token_.file.empty()) {

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "conference/conference_service.hpp"
@@ -38,6 +39,12 @@ struct RestHostConfig {
   std::string admin_token;  // empty: generated into data_dir/admin-token
   std::string sip_host;     // host[:port] for room SIP URIs
   std::filesystem::path web_root;
+  // The page (rest-api/api/web_routes.hpp): the public address makes meetings' join_url
+  // (http://<public_host>:<http port>/?room=…) and is the WebSocket host for a request without a
+  // usable Host; the ports are where the page's SIP over WebSocket connects (empty: not served).
+  std::string public_host;
+  std::optional<std::uint16_t> ws_port;
+  std::optional<std::uint16_t> wss_port;
 };
 
 // What the server owns and the REST layer works on (server/domain_store.hpp opened and loaded it).

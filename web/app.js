@@ -1,5 +1,5 @@
 // Chorus browser page: rooms with their dial-in details, the next 14 days of meetings, a form to
-// schedule one and each meeting's .ics. Plain script, no build step, nothing from other origins
+// schedule one and each meeting's .ics. (Joining a room is call.js and join.js.) Plain script, no build step, nothing from other origins
 // (the server sends Content-Security-Policy: default-src 'self', so no inline script or style).
 //
 // The pure helpers (time-zone arithmetic, request building, problem+json mapping) sit in
@@ -526,6 +526,9 @@ function initPage() {
     card.querySelector(".room-meta").textContent = meta.join(" · ");
     if (room.locked) card.classList.add("locked");
     card.dataset.roomId = room.id;
+    const join = card.querySelector(".join-link");
+    join.href = `/?room=${encodeURIComponent(room.id)}`;
+    join.setAttribute("aria-label", `Join ${room.name || room.id} from this browser`);
     fillDialIn(card, room);
     return card;
   }

@@ -40,6 +40,7 @@ ComponentPtr build_vtimezone(const Meeting& meeting, const Zone& zone) {
 
 std::string join_description(const IcsDetails& details) {
   std::string text = "Join by SIP: " + details.sip_uri + "\n";
+  if (!details.join_url.empty()) text += "Join from a browser: " + details.join_url + "\n";
   if (!details.dial_in_number.empty()) text += "Dial in: " + details.dial_in_number + "\n";
   if (!details.pin.empty()) text += "PIN: " + details.pin + "\n";
   return text;
@@ -91,6 +92,8 @@ ComponentPtr build_vevent(const Meeting& meeting, const IcsDetails& details, con
   icalcomponent_add_property(e, icalproperty_new_summary(meeting.title.c_str()));
   icalcomponent_add_property(e, icalproperty_new_location(details.sip_uri.c_str()));
   icalcomponent_add_property(e, icalproperty_new_description(join_description(details).c_str()));
+  // RFC 5545 §3.8.4.6: the event's own web page, which calendars show as a link.
+  if (!details.join_url.empty()) icalcomponent_add_property(e, icalproperty_new_url(details.join_url.c_str()));
   icalcomponent_add_property(
       e, icalproperty_new_status(meeting.cancelled ? ICAL_STATUS_CANCELLED : ICAL_STATUS_CONFIRMED));
   add_people(e, meeting);

@@ -15,9 +15,10 @@
 
 namespace chorus::conference {
 
-// How invitees join, shown in LOCATION and DESCRIPTION.
+// How invitees join, shown in LOCATION, DESCRIPTION and URL.
 struct IcsDetails {
   std::string sip_uri;         // "sip:1000@conf.example.org": LOCATION and the first way in
+  std::string join_url;        // the page that joins from a browser: URL (RFC 5545 §3.8.4.6); empty: none
   std::string dial_in_number;  // the PSTN number to call, empty: none
   std::string pin;             // the PIN to show (the meeting's or the room's), empty: none
   std::string product_id = "-//Chorus//Chorus Conference Server//EN";  // RFC 5545 §3.7.3 PRODID

@@ -13,8 +13,7 @@
 
 namespace chorus::rest {
 
-void add_all_routes(Router& router, ApiServices& services, WebhookFanout& fanout,
-                    const std::filesystem::path& web_root) {
+void add_all_routes(Router& router, ApiServices& services, WebhookFanout& fanout, const WebRoutesConfig& web) {
   add_system_routes(router, services);
   add_room_routes(router, services);
   add_meeting_routes(router, services);
@@ -23,7 +22,7 @@ void add_all_routes(Router& router, ApiServices& services, WebhookFanout& fanout
   add_event_routes(router, services);
   add_api_key_routes(router, services);
   add_webhook_routes(router, services, fanout);
-  add_web_routes(router, web_root);
+  add_web_routes(router, web);
   add_openapi_routes(router);
 }
 

@@ -38,6 +38,9 @@ struct ApiServices {
   std::function<std::expected<conference::DialOutStarted, conference::DialOutError>(const conference::DialOutRequest&)>
       dial_out;
   std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+  // The page's address, "http://<public address>:<http port>": a meeting's join_url (a browser
+  // joins its room at <web_base_url>/?room=<room id>). Empty: meetings carry join_url null.
+  std::string web_base_url;
 };
 
 // Lists: `limit` (default 50, 1..200) and `page_token` (the last id of the previous page).

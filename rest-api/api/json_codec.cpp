@@ -197,9 +197,9 @@ bool apply_room_member(std::string_view key, const json& value, conf::Room& room
 // The members a client sees but may not write.
 constexpr std::array kRoomOutputOnly = {std::string_view("sip_uri"), std::string_view("created_at"),
                                         std::string_view("version")};
-constexpr std::array kMeetingOutputOnly = {std::string_view("sequence"), std::string_view("cancelled"),
+constexpr std::array kMeetingOutputOnly = {std::string_view("sequence"),   std::string_view("cancelled"),
                                            std::string_view("created_at"), std::string_view("updated_at"),
-                                           std::string_view("version")};
+                                           std::string_view("version"),    std::string_view("join_url")};
 
 // The common walk over a body: object check, id, output-only and unknown members, required ones.
 // `apply` handles one writable member and answers whether it knows it.
@@ -521,7 +521,12 @@ conf::MeetingRecord meeting_to_record(const conf::Meeting& meeting) {
   return record;
 }
 
-json meeting_to_json(const conf::Meeting& meeting, bool with_pin) {
+std::string room_join_url(std::string_view web_base_url, std::string_view room_id) {
+  if (web_base_url.empty()) return {};
+  return std::string(web_base_url).append("/?room=").append(room_id);
+}
+
+json meeting_to_json(const conf::Meeting& meeting, bool with_pin, std::string_view web_base_url) {
   json exdates = json::array();
   for (const auto at : meeting.exdates) exdates.push_back(format_rfc3339(at));
   json out{
@@ -541,6 +546,7 @@ json meeting_to_json(const conf::Meeting& meeting, bool with_pin) {
       {"created_at", format_rfc3339(meeting.created_at)},
       {"updated_at", format_rfc3339(meeting.updated_at)},
       {"version", meeting.version},
+      {"join_url", optional_text(room_join_url(web_base_url, meeting.room_id))},
   };
   if (with_pin) out["pin"] = meeting.pin ? json(*meeting.pin) : json(nullptr);
   return out;

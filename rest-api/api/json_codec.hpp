@@ -3,7 +3,8 @@
 //
 // Input rules, shared by create (POST) and JSON merge patch (PATCH, RFC 7396):
 // - a member the resource does not have is an error ("unknown field"), and so is an output-only
-//   member (id after creation, sip_uri, created_at, updated_at, sequence, cancelled, version);
+//   member (id after creation, sip_uri, created_at, updated_at, sequence, cancelled, version,
+//   join_url);
 // - a wrong JSON type, an out-of-range value or a bad format is an error at that member;
 // - `null` clears an optional member (dial_in_number, pins, default_layout, rrule, organizer, ...)
 //   or resets one with a default (timezone → "UTC", join_window_before → 10); it is an error for
@@ -98,8 +99,14 @@ inline constexpr std::chrono::minutes kDefaultJoinWindowBefore{10};
 [[nodiscard]] conference::Meeting meeting_from_record(const conference::MeetingRecord& record);
 [[nodiscard]] conference::MeetingRecord meeting_to_record(const conference::Meeting& meeting);
 
-// The meeting's JSON; `with_pin` false leaves the PIN out (event payloads).
-[[nodiscard]] nlohmann::json meeting_to_json(const conference::Meeting& meeting, bool with_pin = true);
+// The page that joins `room_id` from a browser: "<web_base_url>/?room=<room id>" (ids need no
+// percent-encoding, see is_valid_id); empty when `web_base_url` is.
+[[nodiscard]] std::string room_join_url(std::string_view web_base_url, std::string_view room_id);
+
+// The meeting's JSON; `with_pin` false leaves the PIN out (event payloads). `join_url` is
+// room_join_url(web_base_url, room_id), null when there is no base URL.
+[[nodiscard]] nlohmann::json meeting_to_json(const conference::Meeting& meeting, bool with_pin = true,
+                                             std::string_view web_base_url = {});
 
 // As apply_room_json, for meetings: `creating` requires room_id, title, start and end. Checks JSON
 // types and formats only; validate_meeting (conference/schedule) then checks the values.

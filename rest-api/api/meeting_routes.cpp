@@ -24,12 +24,14 @@ std::string meeting_name(std::string_view id) {
   return "meeting " + std::string(id);
 }
 
-json meeting_event(const conf::Meeting& meeting) {
-  return json{{"meeting_id", meeting.id}, {"room_id", meeting.room_id}, {"meeting", meeting_to_json(meeting, false)}};
+json meeting_event(const ApiServices& services, const conf::Meeting& meeting) {
+  return json{{"meeting_id", meeting.id},
+              {"room_id", meeting.room_id},
+              {"meeting", meeting_to_json(meeting, false, services.web_base_url)}};
 }
 
-HttpResponse meeting_response(http::status status, const conf::Meeting& meeting) {
-  return with_etag(HttpResponse::json(status, meeting_to_json(meeting)), meeting.version);
+HttpResponse meeting_response(const ApiServices& services, http::status status, const conf::Meeting& meeting) {
+  return with_etag(HttpResponse::json(status, meeting_to_json(meeting, true, services.web_base_url)), meeting.version);
 }
 
 std::expected<conf::Meeting, HttpResponse> load_meeting(ApiServices& services, std::string_view id) {
@@ -77,8 +79,8 @@ HttpResponse create_meeting(ApiServices& services, const RequestContext& context
   }
   meeting = meeting_from_record(*created);
   services.calendar.put(meeting);
-  services.events.publish(conf::event_type::kMeetingCreated, meeting_event(meeting));
-  auto response = meeting_response(http::status::created, meeting);
+  services.events.publish(conf::event_type::kMeetingCreated, meeting_event(services, meeting));
+  auto response = meeting_response(services, http::status::created, meeting);
   response.message.set(http::field::location, meeting_path(meeting.id));
   return response;
 }
@@ -90,15 +92,16 @@ HttpResponse list_meetings(ApiServices& services, const RequestContext& context)
   // One more than the page: its presence says whether there is a next page.
   const auto records = services.store.list_meetings(page->after_id, page->limit + 1, room_id);
   if (!records) return store_error_response(records.error(), "meetings");
-  return HttpResponse::json(http::status::ok, page_body(*records, page->limit, [](const conf::MeetingRecord& record) {
-                              return meeting_to_json(meeting_from_record(record));
+  return HttpResponse::json(http::status::ok,
+                            page_body(*records, page->limit, [&services](const conf::MeetingRecord& record) {
+                              return meeting_to_json(meeting_from_record(record), true, services.web_base_url);
                             }));
 }
 
 HttpResponse get_meeting(ApiServices& services, const RequestContext& context) {
   const auto meeting = load_meeting(services, context.param("id"));
   if (!meeting) return meeting.error();
-  return meeting_response(http::status::ok, *meeting);
+  return meeting_response(services, http::status::ok, *meeting);
 }
 
 // Stores `meeting` (one more sequence, updated now) over `expected_version`; the new version.
@@ -129,14 +132,15 @@ HttpResponse patch_meeting(ApiServices& services, const RequestContext& context)
     return validation_failed(std::move(errors));
   }
   // RFC 7396: a patch that changes nothing is no write: the ETag and SEQUENCE stay.
-  if (meeting_to_json(meeting) == meeting_to_json(*current)) return meeting_response(http::status::ok, *current);
+  if (meeting_to_json(meeting) == meeting_to_json(*current))
+    return meeting_response(services, http::status::ok, *current);
   const auto errors = check_meeting(services, meeting);
   if (!errors) return errors.error();
   if (!errors->empty()) return validation_failed(*errors);
   if (auto stored = store_change(services, meeting, current->version); !stored) return stored.error();
   services.calendar.put(meeting);
-  services.events.publish(conf::event_type::kMeetingUpdated, meeting_event(meeting));
-  return meeting_response(http::status::ok, meeting);
+  services.events.publish(conf::event_type::kMeetingUpdated, meeting_event(services, meeting));
+  return meeting_response(services, http::status::ok, meeting);
 }
 
 HttpResponse delete_meeting(ApiServices& services, const RequestContext& context) {
@@ -148,7 +152,7 @@ HttpResponse delete_meeting(ApiServices& services, const RequestContext& context
   meeting->cancelled = true;
   if (auto stored = store_change(services, *meeting, expected); !stored) return stored.error();
   services.calendar.remove(meeting->id);
-  services.events.publish(conf::event_type::kMeetingDeleted, meeting_event(*meeting));
+  services.events.publish(conf::event_type::kMeetingDeleted, meeting_event(services, *meeting));
   return HttpResponse::empty(http::status::no_content);
 }
 
@@ -207,6 +211,7 @@ HttpResponse get_ics(ApiServices& services, const RequestContext& context) {
   if (!room) return store_error_response(room.error(), "room " + meeting->room_id);
   conf::IcsDetails details;
   details.sip_uri = room_sip_uri(room->id, services.sip_host);
+  details.join_url = room_join_url(services.web_base_url, room->id);
   details.dial_in_number = room->dial_in_number;
   details.pin = meeting->pin.value_or(room->pin);
   details.dtstamp = services.now();

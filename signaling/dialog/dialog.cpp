@@ -78,7 +78,11 @@ SipMessage Dialog::make_request(std::string_view method, std::string_view contac
   m.add_header("To", with_tag(remote_uri_, id_.remote_tag));
   m.add_header("Call-ID", id_.call_id);
   m.add_header("CSeq", std::to_string(local_cseq_) + " " + m.method);
-  if (method != "BYE" && method != "CANCEL" && method != "ACK") m.add_header("Contact", std::string(contact));
+  // RFC 3261 §20.10: a Contact has a value. A caller with none (an INFO, which cannot establish a
+  // dialog and so needs no Contact, §8.1.1.8) sends no header rather than an empty one, which
+  // strict parsers (JsSIP) reject with the whole request.
+  if (!contact.empty() && method != "BYE" && method != "CANCEL" && method != "ACK")
+    m.add_header("Contact", std::string(contact));
   return m;
 }
 

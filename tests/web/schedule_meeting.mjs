@@ -69,12 +69,14 @@ async function run(page) {
   step("rooms listed");
   result.default_timezone = await page.locator("#timezone").inputValue();
 
-  await page.getByLabel("Title", { exact: true }).fill(opts.title);
-  await page.getByLabel("Room", { exact: true }).selectOption(opts.room);
-  await page.getByLabel("Starts", { exact: true }).fill(opts.start);
-  await page.getByLabel("Ends", { exact: true }).fill(opts.end);
-  await page.getByLabel("Time zone", { exact: true }).selectOption(opts.timezone);
-  if (opts.attendees) await page.getByLabel(/^Attendees\b/).fill(opts.attendees);
+  // The join form has a "Room" field too: the scheduling form's fields are looked up inside it.
+  const form = page.locator("#schedule-form");
+  await form.getByLabel("Title", { exact: true }).fill(opts.title);
+  await form.getByLabel("Room", { exact: true }).selectOption(opts.room);
+  await form.getByLabel("Starts", { exact: true }).fill(opts.start);
+  await form.getByLabel("Ends", { exact: true }).fill(opts.end);
+  await form.getByLabel("Time zone", { exact: true }).selectOption(opts.timezone);
+  if (opts.attendees) await form.getByLabel(/^Attendees\b/).fill(opts.attendees);
   step("form filled");
 
   const posted = page.waitForResponse((r) => r.url().endsWith("/v1/meetings") && r.request().method() === "POST");

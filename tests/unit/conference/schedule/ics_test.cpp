@@ -202,5 +202,31 @@ TEST(ToIcs, UnknownZoneIsAnError) {
   EXPECT_FALSE(to_ics(meeting, details()));
 }
 
+TEST(ToIcs, BrowserJoinLinkIsInTheDescriptionAndTheUrl) {
+  IcsDetails with_link = details();
+  with_link.join_url = "http://conf.example.org:8080/?room=1000";
+  const auto text = to_ics(weekly_berlin_meeting(), with_link);
+  ASSERT_TRUE(text) << text.error();
+  const ComponentPtr calendar = parse(*text);
+  ASSERT_TRUE(calendar);
+  icalcomponent* event = event_of(calendar.get());
+  ASSERT_NE(event, nullptr);
+  EXPECT_STREQ(icalcomponent_get_description(event),
+               "Join by SIP: sip:1000@conf.example.org\nJoin from a browser: http://conf.example.org:8080/?room=1000\n"
+               "Dial in: +49 30 1234567\nPIN: 4321\n");
+  // RFC 5545 §3.8.4.6: URL, a URI value, once.
+  icalproperty* url = icalcomponent_get_first_property(event, ICAL_URL_PROPERTY);
+  ASSERT_NE(url, nullptr);
+  EXPECT_STREQ(icalproperty_get_url(url), "http://conf.example.org:8080/?room=1000");
+  EXPECT_EQ(icalcomponent_count_properties(event, ICAL_URL_PROPERTY), 1);
+  EXPECT_THAT(*text, HasSubstr("\r\nURL:http://conf.example.org:8080/?room=1000\r\n"));
+
+  // Without a link there is no URL property and no browser line.
+  const auto plain = to_ics(weekly_berlin_meeting(), details());
+  ASSERT_TRUE(plain);
+  EXPECT_THAT(*plain, Not(HasSubstr("URL:")));
+  EXPECT_THAT(*plain, Not(HasSubstr("browser")));
+}
+
 }  // namespace
 }  // namespace chorus::conference

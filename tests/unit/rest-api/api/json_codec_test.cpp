@@ -204,6 +204,18 @@ TEST(MeetingJson, RecordConversionKeepsEveryField) {
   EXPECT_FALSE(meeting_to_json(meeting, false).contains("pin"));
 }
 
+TEST(MeetingJson, JoinUrlIsTheRoomsPageLinkOrNull) {
+  conference::Meeting meeting;
+  meeting.id = "m1";
+  meeting.room_id = "r_Ab3-x";
+  EXPECT_EQ(meeting_to_json(meeting)["join_url"], nullptr);
+  EXPECT_EQ(meeting_to_json(meeting, true, "http://192.0.2.7:8080")["join_url"], "http://192.0.2.7:8080/?room=r_Ab3-x");
+  EXPECT_EQ(meeting_to_json(meeting, false, "http://[2001:db8::1]:8080")["join_url"],
+            "http://[2001:db8::1]:8080/?room=r_Ab3-x");
+  EXPECT_EQ(room_join_url("", "1000"), "");
+  EXPECT_EQ(room_join_url("http://conf.example.org:8080", "1000"), "http://conf.example.org:8080/?room=1000");
+}
+
 TEST(MeetingJson, ValidationFieldNamesBecomeJsonPointers) {
   const auto errors = to_field_errors({{"attendees[3]", "bad"}, {"end", "before start"}});
   EXPECT_THAT(fields_of(errors), ElementsAre("/attendees/3", "/end"));

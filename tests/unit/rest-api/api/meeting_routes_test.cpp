@@ -43,6 +43,7 @@ struct Invitation {
   std::string status;
   std::string location;
   std::string description;
+  std::string url;
 };
 
 Invitation parse_invitation(const HttpResponse& response) {
@@ -64,6 +65,8 @@ Invitation parse_invitation(const HttpResponse& response) {
   out.status = icalproperty_status_to_string(icalcomponent_get_status(event));
   out.location = icalcomponent_get_location(event) ? icalcomponent_get_location(event) : "";
   out.description = icalcomponent_get_description(event) ? icalcomponent_get_description(event) : "";
+  if (icalproperty* url = icalcomponent_get_first_property(event, ICAL_URL_PROPERTY))
+    out.url = icalproperty_get_url(url);
   return out;
 }
 
@@ -80,6 +83,7 @@ TEST_F(MeetingRoutes, CreateAnswers201AndGatesTheRoom) {
   EXPECT_EQ(meeting["cancelled"], false);
   EXPECT_EQ(meeting["pin"], nullptr);
   EXPECT_EQ(meeting["created_at"], "2026-03-10T12:00:00Z");
+  EXPECT_EQ(meeting["join_url"], nullptr);  // the fixture's server has no page address
   EXPECT_TRUE(store_->get_meeting("weekly"));
   EXPECT_TRUE(calendar_.has_meetings("1000"));
   EXPECT_EQ(last_event().type, "meeting.created");
@@ -253,6 +257,27 @@ TEST_F(MeetingRoutes, DeleteCancelsAndTheInvitationSaysCancel) {
   EXPECT_EQ(del("/v1/meetings/weekly").status(), 204u);
   EXPECT_EQ(body_of(get("/v1/meetings/weekly"))["sequence"], 1);
   EXPECT_THAT(event_types(), ElementsAre("meeting.created", "meeting.deleted"));
+}
+
+TEST_F(MeetingRoutes, MeetingAndInvitationCarryTheBrowserJoinLink) {
+  services_->web_base_url = "http://conf.example.org:8080";
+  const auto created = post("/v1/meetings", weekly_berlin());
+  ASSERT_EQ(created.status(), 201u) << created.message.body();
+  EXPECT_EQ(body_of(created)["join_url"], "http://conf.example.org:8080/?room=1000");
+  EXPECT_EQ(body_of(get("/v1/meetings/weekly"))["join_url"], "http://conf.example.org:8080/?room=1000");
+  EXPECT_EQ(body_of(get("/v1/meetings?room_id=1000"))["items"][0]["join_url"],
+            "http://conf.example.org:8080/?room=1000");
+  EXPECT_EQ(last_event().data["meeting"]["join_url"], "http://conf.example.org:8080/?room=1000");
+
+  const Invitation invitation = parse_invitation(get("/v1/meetings/weekly.ics"));
+  EXPECT_EQ(invitation.url, "http://conf.example.org:8080/?room=1000");  // RFC 5545 §3.8.4.6
+  EXPECT_EQ(invitation.location, "sip:1000@conf.example.org");
+  EXPECT_THAT(invitation.description, HasSubstr("Join from a browser: http://conf.example.org:8080/?room=1000\n"));
+
+  // join_url is the server's to say: writing it is refused like the other output-only members.
+  const auto written = patch("/v1/meetings/weekly", {{"join_url", "http://elsewhere.example/"}}, etag_of(created));
+  ASSERT_EQ(written.status(), 422u) << written.message.body();
+  EXPECT_EQ(body_of(written)["errors"][0]["field"], "/join_url");
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ std::string joined(const std::vector<std::string>& lines) {
 }
 
 TEST_F(OpenApiTest, DocumentAndRouterListTheSameOperations) {
-  add_all_routes(full_, services_, fanout_, "/nonexistent-web-root");
+  add_all_routes(full_, services_, fanout_, {.web_root = "/nonexistent-web-root"});
   EXPECT_GT(full_.routes().size(), 30U);
   EXPECT_TRUE(undocumented_routes(full_).empty()) << "routes the document lacks:\n"
                                                   << joined(undocumented_routes(full_));
@@ -36,7 +36,7 @@ TEST_F(OpenApiTest, DocumentAndRouterListTheSameOperations) {
 }
 
 TEST_F(OpenApiTest, EveryDocumentedOperationNamesTheScopeItsRouteRequires) {
-  add_all_routes(full_, services_, fanout_, "/nonexistent-web-root");
+  add_all_routes(full_, services_, fanout_, {.web_root = "/nonexistent-web-root"});
   const auto document = nlohmann::json::parse(openapi_document_text());
   for (const auto& route : full_.routes()) {
     const auto verb = http::to_string(route.method);
@@ -52,7 +52,7 @@ TEST_F(OpenApiTest, EveryDocumentedOperationNamesTheScopeItsRouteRequires) {
 }
 
 TEST_F(OpenApiTest, ServedDocumentIsOpenApi31) {
-  add_all_routes(full_, services_, fanout_, "/nonexistent-web-root");
+  add_all_routes(full_, services_, fanout_, {.web_root = "/nonexistent-web-root"});
   const auto response = full_.handle(make_request(http::verb::get, "/v1/openapi.json", ""));
   ASSERT_EQ(response.status(), 200U);
   const auto document = nlohmann::json::parse(response.message.body());

@@ -127,6 +127,14 @@ TEST(Dialog, MakeRequestUsesLooseRouting) {
   EXPECT_EQ(update.contacts[0].uri_text, "sip:chorus@192.0.2.1:5060");
 }
 
+TEST(Dialog, MakeRequestWithoutAContactSendsNoContactHeader) {
+  Dialog d = Dialog::from_request(invite({}), "our-tag", peer(TransportKind::kUdp));
+  const SipMessage info = d.make_request("INFO", {});
+  // An empty "Contact:" is not SIP (RFC 3261 §20.10); JsSIP drops the whole request.
+  EXPECT_EQ(info.serialize().find("Contact"), std::string::npos) << info.serialize();
+  EXPECT_TRUE(on_the_wire(info).contacts.empty());
+}
+
 TEST(Dialog, StrictRouteGoesInRequestUriAndRemoteTargetLast) {
   Dialog d = Dialog::from_request(invite({"Record-Route: <sip:strict.example.com>, <sip:p2.example.com;lr>"}),
                                   "our-tag", peer(TransportKind::kUdp));

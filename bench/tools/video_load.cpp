@@ -650,6 +650,14 @@ void print_subscribers(const Run& run) {
     if (s.tracker.received() == 0) ++dark;
   }
   std::ranges::sort(per_slot);
+  // Who each slot showed last (-1: nothing verified), in the order of --subscriber: the driver checks
+  // that a subscriber's slots show distinct publishers.
+  std::printf("\"slot_publishers\": [");
+  for (std::size_t i = 0; i < run.subscribers.size(); ++i) {
+    const auto& seen = run.subscribers[i].publisher_seen;
+    std::printf("%s%lld", i ? ", " : "", seen ? static_cast<long long>(*seen) : -1LL);
+  }
+  std::printf("], ");
   std::printf("\"slots\": %zu, \"dark_slots\": %zu, \"received\": %" PRIu64 ", \"expected\": %" PRIu64
               ", \"lost\": %" PRIu64 ", \"loss\": %.6f, \"duplicates\": %" PRIu64 ", \"reordered\": %" PRIu64
               ", \"sequence_restarts\": %" PRIu64 ", \"slot_received_min\": %" PRIu64

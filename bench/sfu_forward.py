@@ -35,12 +35,14 @@ from its core: its wait for the CPU is reported). It prints a markdown table of 
 comparing the systems per shape and rate (medians over the repeats): forwarded per worker
 CPU-second, chorusd's share of each reflector's figure (targets: >= 80% of the SRTP reflector,
 >= 50% of the plain one), CPU us per forwarded packet and latency p50/p99; then a verdict per
-shape. Raw JSON of each run goes to stderr; nothing is written to RESULTS.md. --nice (root) raises
+shape. Raw JSON of each run goes to stderr; nothing is written to RESULTS.md. --perf DIR records a
+`perf` profile of the server's worker over each window (for where the time goes, not for figures).
+--nice (root) raises
 the autogroups of the server and of the generator (its own session) over other work on the cores.
 
 Usage: bench/sfu_forward.py --chorusd build/bin/chorusd [--shapes 1x10,1x50,1x100,5x10,10x10]
          [--rates 20000,40000,60000,70000] [--seconds 10] [--warmup 3] [--repeat 2] [--nice -20]
-         [--systems chorusd,srtp,plain,srtp-single] [--verify-every 1]
+         [--systems chorusd,srtp,plain,srtp-single] [--verify-every 1] [--perf DIR]
 """
 import argparse
 import base64
@@ -105,6 +107,32 @@ class PortPool:
         for s in self.sockets:
             s.close()
         self.sockets = []
+
+
+class Profiler:
+    """With --perf DIR: `perf record` of the server's worker (a thread, or the whole reflector) over
+    the measurement window, into DIR/<shape>-<rate>-<system>-<n>.data. Sampling costs the worker CPU:
+    runs with --perf give profiles, not figures."""
+
+    def __init__(self, directory, label, pid, tid=None):
+        self.path = None
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+            n = len([f for f in os.listdir(directory) if f.startswith(label + "-")])
+            self.path = os.path.join(directory, f"{label}-{n + 1}.data")
+        self.target = ["-t", str(tid)] if tid else ["-p", str(pid)]
+        self.proc = None
+
+    def start(self):
+        if self.path:
+            self.proc = subprocess.Popen(["perf", "record", "-q", "-o", self.path] + self.target,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGINT)
+            self.proc.wait(timeout=30)
+            self.proc = None
 
 
 def b64(key):
@@ -245,13 +273,19 @@ def chorusd_run(args, shape, rate):
         ingress_ports = [s["server"][1] for p in publishers for s in p.sections]
         snapshots = {}
 
+        profiler = Profiler(args.perf, f"{k}x{m}-{rate}-chorusd", server.proc.pid, worker)
+
         def snapshot(event):
             name = {"measure_start": "start", "measure_end": "end"}[event]
+            if name == "end":
+                profiler.stop()
             runtime, waited = schedstat(server.proc.pid, worker)
             snapshots[name] = {"worker": runtime, "waited": waited, "worker_ticks": bs.cpu_seconds(server.proc.pid, worker),
                                "process": bs.cpu_seconds(server.proc.pid), "core": bs.core_busy_seconds(SERVER_CPU),
                                "time": time.monotonic(), "drops": sum(bs.udp_drops(p) for p in ingress_ports),
                                "status": server.status()}
+            if name == "start":
+                profiler.start()
 
         flows = [a for p in publishers for f in p.flows() for a in ("--publisher", f)]
         flows += [a for s in subscribers for f in s.flows() for a in ("--subscriber", f)]
@@ -274,6 +308,7 @@ def chorusd_run(args, shape, rate):
 def reflector_run(args, shape, rate, plain, single=False):
     """One run through udp_reflector (SRTP or plain) with the same fan-out as the SFU room."""
     k, m = shape
+    system = ("plain" if plain else "srtp") + ("-single" if single else "")
     key = (lambda: "-") if plain else (lambda: b64(os.urandom(KEY_LENGTH)))
     ports = PortPool()
     port = ports.take()
@@ -297,13 +332,19 @@ def reflector_run(args, shape, rate, plain, single=False):
             raise RuntimeError(f"udp_reflector did not start: {proc.stderr.read().strip()}")
         snapshots = {}
 
+        profiler = Profiler(args.perf, f"{k}x{m}-{rate}-{system}", proc.pid)
+
         def snapshot(event):
             name = {"measure_start": "start", "measure_end": "end"}[event]
+            if name == "end":
+                profiler.stop()
             runtime, waited = schedstat(proc.pid)
             snapshots[name] = {"worker": runtime, "waited": waited, "worker_ticks": bs.cpu_seconds(proc.pid),
                                "process": bs.cpu_seconds(proc.pid),
                                "core": bs.core_busy_seconds(SERVER_CPU), "time": time.monotonic(),
                                "drops": bs.udp_drops(port)}
+            if name == "start":
+                profiler.start()
 
         # The reflector sends nothing back to publishers: their "server key" is never used.
         flows = [a for p in publishers for a in ("--publisher", f"127.0.0.1:{port},{p['port']},{p['key']},{key()}")]
@@ -317,7 +358,6 @@ def reflector_run(args, shape, rate, plain, single=False):
             proc.kill()
             out, _ = proc.communicate()
     counters = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
-    system = ("plain" if plain else "srtp") + ("-single" if single else "")
     return row(system, shape, rate, load, snapshots, window(snapshots, "worker"), counters)
 
 
@@ -482,6 +522,8 @@ def main():
     ap.add_argument("--warmup", type=float, default=3, help="sending before the window (slots switch at key frames)")
     ap.add_argument("--packet-size", type=int, default=1200, help="RTP packet octets before the SRTP tag")
     ap.add_argument("--verify-every", type=int, default=1, help="unprotect and inspect every Nth packet of a slot")
+    ap.add_argument("--perf", metavar="DIR", help="perf record the server's worker over each window into DIR "
+                    "(profiles only: sampling slows the worker)")
     ap.add_argument("--nice", type=int, default=0, help="niceness of the server and the generator and of this "
                     "session's autogroup (negative: root only), to keep other work on a shared machine off their cores")
     args = ap.parse_args()

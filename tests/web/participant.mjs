@@ -117,7 +117,8 @@ async function pageStats() {
   let transport = null;
   report.forEach((s) => {
     if (s.type === "candidate-pair" && s.nominated) {
-      transport = { bytes_received: s.bytesReceived, packets_received: s.packetsReceived ?? null, bytes_sent: s.bytesSent };
+      transport = { bytes_received: s.bytesReceived, packets_received: s.packetsReceived ?? null, bytes_sent: s.bytesSent,
+        available_outgoing_bps: s.availableOutgoingBitrate ?? null };
     }
     if (s.type === "inbound-rtp") {
       inbound.push({ kind: s.kind, mid: s.mid ?? null, ssrc: s.ssrc, packets: s.packetsReceived, bytes: s.bytesReceived,
@@ -125,7 +126,8 @@ async function pageStats() {
         audio_level: s.audioLevel ?? null });
     } else if (s.type === "outbound-rtp") {
       outbound.push({ kind: s.kind, mid: s.mid ?? null, rid: s.rid ?? null, bytes: s.bytesSent, frames_encoded: s.framesEncoded ?? null,
-        frame_width: s.frameWidth ?? null, active: s.active ?? null });
+        frame_width: s.frameWidth ?? null, active: s.active ?? null, ssrc: s.ssrc,
+        quality_limitation: s.qualityLimitationReason ?? null, target_bps: s.targetBitrate ?? null });
     }
   });
   const transceivers = pc.getTransceivers().map((t) => ({

@@ -99,6 +99,10 @@ class Router : public std::enable_shared_from_this<Router> {
     std::optional<SlotAllocator> allocator;
     LayerSelector selector;
     bool map_dirty = true;  // the slot map must be sent again
+    // When some producer's codec is one this receiver does not take: the producers it can be shown
+    // (a slot is filled from these instead of going dark), and who was passed over (logged once).
+    RankedProducers compatible;
+    std::vector<ParticipantId> passed_over;
   };
   // A receiving transport (a session carrying slots): its bandwidth estimate and probe.
   struct Transport {
@@ -150,6 +154,9 @@ class Router : public std::enable_shared_from_this<Router> {
   void check_liveness(TimePoint now);
   [[nodiscard]] std::uint64_t receiver_available_bps(const Receiver& receiver) const;
   [[nodiscard]] Producer* producer_of(ParticipantId participant);
+  [[nodiscard]] bool takes(const Receiver& receiver, VideoCodec codec) const;
+  // What `receiver` is offered: every producer, or those whose codec it takes.
+  const RankedProducers& offer_for(Receiver& receiver);
   [[nodiscard]] bool admitted(ParticipantId participant) const;
   [[nodiscard]] Slot* slot_by_id(SlotId id);
 

@@ -133,7 +133,7 @@ void Router::assign_slots(TimePoint at) {
   ranked_.rebuild(speakers_.order(), producing_);
   for (auto& [participant, receiver] : receivers_) {
     if (!receiver.allocator) continue;
-    const auto changed = receiver.allocator->assign(admitted(participant) ? ranked_ : nobody_);
+    const auto changed = receiver.allocator->assign(admitted(participant) ? offer_for(receiver) : nobody_);
     for (std::size_t index : changed) {
       if (index >= receiver.slots.size()) continue;
       Slot* slot = slot_by_id(receiver.slots[index]);
@@ -150,6 +150,37 @@ void Router::assign_slots(TimePoint at) {
       receiver.map_dirty = true;
     }
   }
+}
+
+bool Router::takes(const Receiver& receiver, VideoCodec codec) const {
+  return std::ranges::any_of(receiver.slots, [&](SlotId id) {
+    auto slot = slots_.find(id);
+    return slot != slots_.end() && slot->second->receiver_codec(codec) != nullptr;
+  });
+}
+
+const RankedProducers& Router::offer_for(Receiver& receiver) {
+  // An SFU forwards, never transcodes: a producer whose codec the receiver did not negotiate
+  // (an H.264-only room system, a VP8 camera) is passed over, so the slot shows the next speaker
+  // it can decode rather than staying dark. Once per pair: a log line and a counter.
+  std::vector<ParticipantId> usable;
+  bool mismatch = false;
+  for (ParticipantId id : producing_) {
+    const Producer* producer = producer_of(id);
+    if (producer == nullptr || !producer->codec() || takes(receiver, *producer->codec())) {
+      usable.push_back(id);
+      continue;
+    }
+    mismatch = true;
+    if (std::ranges::find(receiver.passed_over, id) != receiver.passed_over.end()) continue;
+    receiver.passed_over.push_back(id);
+    counters_->codec_mismatches.fetch_add(1, std::memory_order_relaxed);
+    CHORUS_LOG(kInfo, "sfu", "no common video codec: producer not shown", {"room", name_},
+               {"receiver", receiver.participant}, {"producer", id}, {"codec", to_string(*producer->codec())});
+  }
+  if (!mismatch) return ranked_;
+  receiver.compatible.rebuild(speakers_.order(), usable);
+  return receiver.compatible;
 }
 
 std::uint64_t Router::receiver_available_bps(const Receiver& receiver) const {

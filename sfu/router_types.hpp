@@ -115,6 +115,7 @@ struct SfuCounters {
   std::atomic<std::uint64_t> retransmissions{0};       // packets re-sent from the caches
   std::atomic<std::uint64_t> nacks_sent{0};            // sequence numbers asked of producers
   std::atomic<std::uint64_t> probe_bytes{0};           // padding sent to probe receivers' bandwidth
+  std::atomic<std::uint64_t> codec_mismatches{0};      // a producer passed over for a receiver without its codec
 
   [[nodiscard]] std::vector<PublishedCounter> published() const {
     return {{"chorus_sfu_packets_in_total", "Video RTP packets the SFU received from producers", "sfu_packets_in",
@@ -136,7 +137,10 @@ struct SfuCounters {
             {"chorus_sfu_nacks_sent_total", "Sequence numbers the SFU asked producers to retransmit", "sfu_nacks_sent",
              &nacks_sent},
             {"chorus_sfu_probe_bytes_total", "Padding bytes sent to probe receivers' bandwidth", "sfu_probe_bytes",
-             &probe_bytes}};
+             &probe_bytes},
+            {"chorus_sfu_codec_mismatches_total",
+             "Producers passed over for a receiver that takes none of their codecs (no transcoding in an SFU room)",
+             "sfu_codec_mismatches", &codec_mismatches}};
   }
 };
 

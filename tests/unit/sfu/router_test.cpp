@@ -117,6 +117,34 @@ TEST_F(RouterForwardingTest, TheSlotSwitchesToTheNewSpeakerOnlyAtItsKeyframeWith
   EXPECT_EQ(picture_id_of(after.rtp[1]), static_cast<std::uint16_t>(*picture_id_of(after.rtp[0]) + 1));
 }
 
+TEST_F(RouterForwardingTest, AReceiverWithoutTheSpeakersCodecIsShownTheNextSpeakerItCanDecode) {
+  // Bob is an H.264-only room system; Ann's camera is VP8, Cat's H.264. Ann talks, but an SFU does
+  // not transcode: Bob's one slot shows Cat, and passing Ann over is counted once.
+  join(kAnn, "Ann");
+  join(kBob, "Bob");
+  join(kCat, "Cat");
+  add_video(kAnn, true, false);
+  add_video(kCat, true, false, {}, {true, true, false, false, false}, /*h264=*/true);
+  add_video(kBob, false, true, {}, {true, true, false, false, false}, /*h264=*/true);
+  publish(kAnn, 1, 1, true);
+  auto cat_key = h264_packet(publisher_ssrc(kCat), 1, 3000, true);
+  send(kCat, cat_key);
+  speak(kAnn, {kAnn, kBob, kCat});
+  ASSERT_TRUE(eventually([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kCat; }));
+  EXPECT_EQ(counters_->codec_mismatches.load(), 1U);
+  for (std::uint16_t sequence = 2; sequence < 5; ++sequence) {
+    auto packet = h264_packet(publisher_ssrc(kCat), sequence, 3000U * sequence, sequence == 2);
+    send(kCat, packet);
+  }
+  auto got = receive(kBob, {}, 3);
+  ASSERT_EQ(got.rtp.size(), 3U);
+  EXPECT_EQ(media::RtpPacket::parse(got.rtp[0])->payload_type(), kH264);
+  speak(kAnn, {kAnn, kBob, kCat});
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ((*listener_->map_of(kBob))[0].participant, kCat) << "still Cat: Ann's VP8 cannot reach Bob";
+  EXPECT_EQ(counters_->codec_mismatches.load(), 1U) << "logged and counted once per pair";
+}
+
 TEST_F(RouterForwardingTest, TheSlotGoesDarkWhenItsPublisherLeaves) {
   join(kAnn, "Ann");
   join(kBob, "Bob");

@@ -34,6 +34,7 @@ using media::Phone;
 constexpr std::uint8_t kPublisherVp8 = 96;
 constexpr std::uint8_t kPublisherRtx = 97;
 constexpr std::uint8_t kReceiverVp8 = 100;  // receivers number VP8 differently: the router maps it
+constexpr std::uint8_t kH264 = 102;         // packetization-mode 1, the same number on both sides
 constexpr std::uint8_t kReceiverRtx = 101;
 constexpr std::uint8_t kRidExtension = 4;
 
@@ -101,6 +102,26 @@ inline std::vector<std::uint8_t> vp8_packet(std::uint32_t ssrc, std::uint16_t se
   return packet;
 }
 
+// One H.264 RTP packet holding a single NAL unit (RFC 6184 §5.6): an IDR slice (type 5) when
+// `keyframe`, else a non-IDR slice (type 1), with `filler` bytes of slice data.
+inline std::vector<std::uint8_t> h264_packet(std::uint32_t ssrc, std::uint16_t sequence, std::uint32_t timestamp,
+                                             bool keyframe, std::size_t filler = 100) {
+  std::vector<std::uint8_t> packet(1500);
+  media::RtpHeaderFields fields;
+  fields.payload_type = kH264;
+  fields.sequence_number = sequence;
+  fields.timestamp = timestamp;
+  fields.ssrc = ssrc;
+  fields.marker = true;
+  auto header = media::write_rtp_header(packet, fields);
+  EXPECT_TRUE(header.has_value());
+  std::size_t at = *header;
+  packet[at++] = keyframe ? 0x65 : 0x41;  // F=0, NRI=3 or 2, type 5 (IDR) or 1
+  for (std::size_t i = 0; i < filler; ++i) packet[at++] = static_cast<std::uint8_t>(0x80 | i);
+  packet.resize(at);
+  return packet;
+}
+
 // What a receiver's phone got: media packets and RTCP, kept as bytes.
 struct Received {
   std::vector<std::vector<std::uint8_t>> rtp;
@@ -140,10 +161,11 @@ class RouterTest : public ::testing::Test {
   static std::vector<CodecMapping> codecs(std::uint8_t vp8, std::uint8_t rtx) {
     return {CodecMapping{VideoCodec::kVp8, vp8, rtx, 90000}};
   }
+  static std::vector<CodecMapping> h264_only() { return {CodecMapping{VideoCodec::kH264, kH264, std::nullopt, 90000}}; }
 
   // A participant's one video section: `produce` (we receive its camera), `slot` (we send it video).
   Peer& add_video(ParticipantId id, bool produce, bool slot, std::vector<std::string> rids = {},
-                  FeedbackCaps feedback = {true, true, false, false, false}) {
+                  FeedbackCaps feedback = {true, true, false, false, false}, bool h264 = false) {
     Peer& peer = peers_[id];
     peer.lease = pool_.allocate();
     media::MediaSessionSpec spec;
@@ -161,7 +183,7 @@ class RouterTest : public ::testing::Test {
     if (produce) {
       producer = ProducerSpec{};
       producer->participant = id;
-      producer->codecs = codecs(kPublisherVp8, kPublisherRtx);
+      producer->codecs = h264 ? h264_only() : codecs(kPublisherVp8, kPublisherRtx);
       producer->rids = std::move(rids);
       producer->extensions.rid = producer->rids.empty() ? 0 : kRidExtension;
       producer->feedback = feedback;
@@ -173,7 +195,7 @@ class RouterTest : public ::testing::Test {
       slot_spec->mid = "v" + std::to_string(id);
       slot_spec->ssrc = slot_ssrc(id);
       slot_spec->rtx_ssrc = slot_rtx_ssrc(id);
-      slot_spec->codecs = codecs(kReceiverVp8, kReceiverRtx);
+      slot_spec->codecs = h264 ? h264_only() : codecs(kReceiverVp8, kReceiverRtx);
       slot_spec->feedback = feedback;
     }
     worker_.add_session(std::move(spec), [router = router_, producer, slot_spec] {

@@ -19,6 +19,7 @@ import chorus_harness as h
 
 CHROMIUM = "/usr/bin/chromium"
 COMMAND_TIMEOUT_S = 45.0
+LAUNCH_TIMEOUT_S = 130.0  # participant.mjs gives Chromium's start 120 s (a busy machine starts it slowly)
 
 
 def require_browser_tools(source_dir):
@@ -80,7 +81,7 @@ class Browser:
         self.lines = queue.Queue()
         self.next_id = 0
         threading.Thread(target=self._read, daemon=True).start()
-        ready = self._next_line(COMMAND_TIMEOUT_S)
+        ready = self._next_line(LAUNCH_TIMEOUT_S)
         if not ready or not ready.get("ready"):
             raise h.Failure(f"browser {name} did not start: {ready}")
 

@@ -35,7 +35,7 @@ import chorus_harness as h  # noqa: E402
 kZone = "Europe/Berlin"
 kRoom = "1000"
 kChromium = "/usr/bin/chromium"
-kBrowserTimeoutS = 120.0
+kBrowserTimeoutS = 240.0  # Chromium's start alone may take 120 s on a busy machine
 kPngMagic = b"\x89PNG\r\n\x1a\n"
 
 

@@ -127,7 +127,8 @@ async function pageStats() {
     } else if (s.type === "outbound-rtp") {
       outbound.push({ kind: s.kind, mid: s.mid ?? null, rid: s.rid ?? null, bytes: s.bytesSent, frames_encoded: s.framesEncoded ?? null,
         frame_width: s.frameWidth ?? null, active: s.active ?? null, ssrc: s.ssrc,
-        quality_limitation: s.qualityLimitationReason ?? null, target_bps: s.targetBitrate ?? null });
+        quality_limitation: s.qualityLimitationReason ?? null, target_bps: s.targetBitrate ?? null,
+        key_frames: s.keyFramesEncoded ?? null, plis: s.pliCount ?? null, firs: s.firCount ?? null, nacks: s.nackCount ?? null });
     }
   });
   const transceivers = pc.getTransceivers().map((t) => ({
@@ -243,7 +244,10 @@ const commands = {
   sip: () => sip,
 };
 
-const browser = await chromium.launch({ executablePath: opts.chromium, headless: true, args, timeout: timeoutMs });
+// Starting Chromium takes seconds on an idle machine and much longer on a busy one (a CI runner
+// compiling beside the tests): its launch gets a bound of its own, not the per-action one.
+const kLaunchTimeoutMs = 120000;
+const browser = await chromium.launch({ executablePath: opts.chromium, headless: true, args, timeout: kLaunchTimeoutMs });
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
   await context.addInitScript(trackPeerConnections);

@@ -99,8 +99,9 @@ async function run(page) {
   step("listed as upcoming");
 }
 
+// Chromium's start gets its own bound: slow on a busy machine, and not what the test measures.
 const browser = await chromium.launch({
-  executablePath: opts.chromium, headless: true, args: kChromiumArgs, timeout: timeoutMs,
+  executablePath: opts.chromium, headless: true, args: kChromiumArgs, timeout: 120000,
 });
 let code = 0;
 try {

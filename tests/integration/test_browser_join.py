@@ -263,6 +263,10 @@ def check_simulcast(session, ann, bo, checks):
     live = [kbps for kbps in rates.values() if kbps > 0]
     cap = max(1, min(live, default=2) // 2)
     print(f"  Ann's layers (kbit/s): {rates}; Bo's cap {cap}", flush=True)
+    for o in ann.request("stats")["outbound"]:
+        if o["kind"] == "video":
+            print(f"    rid {o['rid']}: {o['frame_width']} px, {o['frames_encoded']} frames, {o['key_frames']} keyframes, "
+                  f"PLI {o['plis']} FIR {o['firs']} NACK {o['nacks']}, limited by {o['quality_limitation']}", flush=True)
     reply = session.api.request("PATCH", path, {"max_receive_kbps": cap})
     if not checks.expect(reply.status == 200 and reply.json().get("max_receive_kbps") == cap,
                          f"PATCH {path} max_receive_kbps {cap}: {reply.status} {reply.body[:80]!r}"):

@@ -32,6 +32,12 @@ void* operator new(std::size_t size) {
   if (void* memory = std::malloc(size == 0 ? 1 : size)) return memory;
   throw std::bad_alloc{};
 }
+// The nothrow form too (std::stable_sort's temporary buffer uses it): every operator new in this
+// binary must be malloc, since every operator delete below is free (ASan checks the pairing).
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  if (armed) ++allocations;
+  return std::malloc(size == 0 ? 1 : size);
+}
 // GCC inlines these into new-expressions it saw paired with the library's operator new and warns
 // of a mismatch; the replacement new above is malloc, so free is its match.
 #pragma GCC diagnostic push
@@ -40,6 +46,9 @@ void operator delete(void* memory) noexcept {
   std::free(memory);
 }
 void operator delete(void* memory, std::size_t) noexcept {
+  std::free(memory);
+}
+void operator delete(void* memory, const std::nothrow_t&) noexcept {
   std::free(memory);
 }
 #pragma GCC diagnostic pop

@@ -50,7 +50,8 @@ PinVerdict PinGuard::check(std::string_view source, std::string_view room, TimeP
   if (found == sources_.end() || source_expired(found->second, now)) return PinVerdict::kAllowed;
   if (now < found->second.locked_until) return PinVerdict::kSourceLockedOut;
   // The source has failed before (and is remembered): a guarded room refuses it.
-  if (const auto guarded = rooms_.find(std::string(room)); guarded != rooms_.end() && now < guarded->second.guarded_until)
+  if (const auto guarded = rooms_.find(std::string(room));
+      guarded != rooms_.end() && now < guarded->second.guarded_until)
     return PinVerdict::kRoomGuarded;
   return PinVerdict::kAllowed;
 }
@@ -89,8 +90,8 @@ std::optional<PinLockout> PinGuard::count_in_room(std::string_view room, TimePoi
     state.window_start = now;
   }
   if (++state.failures < config_.room_max_failures) return std::nullopt;
-  PinLockout lockout{PinLockout::Scope::kRoom, std::string(room), {}, state.failures, now + config_.window,
-                     config_.window};
+  PinLockout lockout{PinLockout::Scope::kRoom, std::string(room),    {},
+                     state.failures,           now + config_.window, config_.window};
   state.guarded_until = lockout.until;
   state.failures = 0;  // the next window starts with the next failure
   return lockout;
@@ -111,7 +112,7 @@ PinFailureResult PinGuard::record_failure(std::string_view source, std::string_v
     ++state.lockouts;
     result.source_lockout =
         PinLockout{PinLockout::Scope::kSource, std::string(room), std::string(source), state.failures,
-                   state.locked_until, duration};
+                   state.locked_until,         duration};
     state.failures = 0;
   }
   result.room_lockout = count_in_room(room, now);

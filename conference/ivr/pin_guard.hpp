@@ -34,12 +34,12 @@
 namespace chorus::conference {
 
 struct PinGuardConfig {
-  int max_failures = 5;                        // wrong PINs from one source within `window`; below 1 counts as 1
-  int room_max_failures = 20;                  // wrong PINs in one room from all sources within `window`
-  std::chrono::seconds window{600};            // how long failures are counted together
-  std::chrono::seconds first_lockout{60};      // the first lockout of a source; each next one doubles
-  std::chrono::seconds max_lockout{3600};      // the longest lockout (and how long a quiet source is kept)
-  std::size_t max_sources = 10000;             // sources (and rooms) remembered at once
+  int max_failures = 5;                    // wrong PINs from one source within `window`; below 1 counts as 1
+  int room_max_failures = 20;              // wrong PINs in one room from all sources within `window`
+  std::chrono::seconds window{600};        // how long failures are counted together
+  std::chrono::seconds first_lockout{60};  // the first lockout of a source; each next one doubles
+  std::chrono::seconds max_lockout{3600};  // the longest lockout (and how long a quiet source is kept)
+  std::size_t max_sources = 10000;         // sources (and rooms) remembered at once
 };
 
 enum class PinVerdict {

@@ -174,7 +174,7 @@ TEST_F(PinGuardTest, FullTableForgetsExpiredSourcesBeforeLiveOnes) {
   bounded.record_failure("203.0.113.1", kRoom, now);  // will expire
   now += 1s;
   for (int i = 0; i < 3; ++i) bounded.record_failure(kGuesser, kRoom, now);  // locked out for 60 s
-  now += 3600s + 1s;                                                          // .1 has expired, the guesser not yet
+  now += 3600s + 1s;                                                         // .1 has expired, the guesser not yet
   bounded.record_failure("203.0.113.9", kRoom, now);
   EXPECT_EQ(bounded.tracked_sources(), 2u);
   PinFailureResult again;

@@ -56,11 +56,10 @@ void AudioBridge::begin_pin_entry(Participant& participant) {
   if (refuse_if_guarded(participant)) return;
   if (hooks_.timers == nullptr || pin_settings_.entry_timeout.count() <= 0) return;
   end_pin_entry(participant);
-  participant.pin_timer = hooks_.timers->schedule(
-      std::chrono::duration_cast<Millis>(pin_settings_.entry_timeout),
-      [this, alive = std::weak_ptr<bool>(alive_), id = participant.id] {
-        if (alive.lock()) on_pin_timeout(id);
-      });
+  participant.pin_timer = hooks_.timers->schedule(std::chrono::duration_cast<Millis>(pin_settings_.entry_timeout),
+                                                  [this, alive = std::weak_ptr<bool>(alive_), id = participant.id] {
+                                                    if (alive.lock()) on_pin_timeout(id);
+                                                  });
 }
 
 void AudioBridge::end_pin_entry(Participant& participant) {
@@ -88,8 +87,7 @@ bool AudioBridge::refuse_if_guarded(Participant& participant) {
   if (verdict == PinVerdict::kAllowed) return false;
   bump(pin_counters_->refused);
   CHORUS_LOG(kInfo, "conference", "PIN entry refused, hanging up", {"room", participant.room_id},
-             {"call_id", participant.call_id}, {"source", participant.source_ip},
-             {"reason", verdict_reason(verdict)});
+             {"call_id", participant.call_id}, {"source", participant.source_ip}, {"reason", verdict_reason(verdict)});
   say_goodbye(participant, kPinRefusedToken);
   return true;
 }

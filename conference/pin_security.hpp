@@ -10,8 +10,9 @@
 //     checked, at the start of PIN entry and at every digit it types afterwards (calls answered
 //     before the lockout are refused too).
 //   - Each lockout publishes `security.pin_lockout` and writes one warn line for fail2ban:
-//       ts=... level=warn comp=security msg=pin_lockout room=1000 source=192.0.2.7 failures=5 until=2026-12-04T19:01:00Z lockout_s=60
-//       ts=... level=warn comp=security msg=pin_room_guard room=1000 failures=20 until=2026-12-04T19:10:00Z lockout_s=600
+//       ts=... level=warn comp=security msg=pin_lockout room=1000 source=192.0.2.7 failures=5
+//       until=2026-12-04T19:01:00Z lockout_s=60 ts=... level=warn comp=security msg=pin_room_guard room=1000
+//       failures=20 until=2026-12-04T19:10:00Z lockout_s=600
 //     (docs/security.md has the filter). PINs and typed digits are never logged.
 // Threading: control loop; the counters are atomics read by /metrics on the REST thread.
 #pragma once
@@ -40,13 +41,13 @@ struct PinCounters {
   std::atomic<std::uint64_t> timeouts{0};  // PIN calls hung up for not entering a PIN in time
 
   [[nodiscard]] std::array<PublishedCounter, 4> published() const {
-    return {{{"chorus_pin_failures_total", "Wrong conference PINs entered", "pin_failures", &failures},
-             {"chorus_pin_lockouts_total", "PIN lockouts started (per source, and room guards)", "pin_lockouts",
-              &lockouts},
-             {"chorus_pin_refused_total", "PIN callers hung up by the guard: source locked out or room guarded",
-              "pin_refused", &refused},
-             {"chorus_pin_timeouts_total", "PIN callers hung up for not entering the PIN in time", "pin_timeouts",
-              &timeouts}}};
+    return {
+        {{"chorus_pin_failures_total", "Wrong conference PINs entered", "pin_failures", &failures},
+         {"chorus_pin_lockouts_total", "PIN lockouts started (per source, and room guards)", "pin_lockouts", &lockouts},
+         {"chorus_pin_refused_total", "PIN callers hung up by the guard: source locked out or room guarded",
+          "pin_refused", &refused},
+         {"chorus_pin_timeouts_total", "PIN callers hung up for not entering the PIN in time", "pin_timeouts",
+          &timeouts}}};
   }
 };
 

@@ -44,7 +44,7 @@ std::vector<FieldError> check_new_pins(const ApiServices& services, const json& 
   std::vector<FieldError> errors;
   if (!body.is_object()) return errors;
   for (const std::string_view key : {"pin", "moderator_pin"}) {
-    const auto member = body.find(key);
+    const auto member = body.find(std::string(key));
     if (member == body.end() || !member->is_string()) continue;
     const auto digits = member->get_ref<const std::string&>().size();
     if (digits == 0) continue;

@@ -139,7 +139,8 @@ TEST_F(PinSecurityTest, GuesserOnParallelCallsIsLockedOutAfterTheLimitAcrossCall
   for (sip::CallHandle handle = 1; handle <= 5; ++handle) type(handle, "111111#");
   EXPECT_EQ(service.audio().pin_counters().failures.load(), 3u) << "only three guesses were checked";
   EXPECT_EQ(service.audio().pin_counters().lockouts.load(), 1u);
-  EXPECT_EQ(service.audio().pin_counters().refused.load(), 3u) << "the call whose guess locked it out, and the two after";
+  EXPECT_EQ(service.audio().pin_counters().refused.load(), 3u)
+      << "the call whose guess locked it out, and the two after";
   EXPECT_EQ(hang_up_reason(3), "PIN entry locked out") << "the call whose guess locked the source out";
   EXPECT_EQ(hang_up_reason(4), "PIN entry locked out");
   EXPECT_EQ(hang_up_reason(5), "PIN entry locked out");
@@ -148,7 +149,7 @@ TEST_F(PinSecurityTest, GuesserOnParallelCallsIsLockedOutAfterTheLimitAcrossCall
   const auto lockouts = events_of(event_type::kSecurityPinLockout);
   ASSERT_EQ(lockouts.size(), 1u);
   EXPECT_EQ(lockouts[0].data.at("room_id"), "1000");
-  EXPECT_EQ(lockouts[0].data.at("source"), kGuesser);
+  EXPECT_EQ(lockouts[0].data.at("source"), std::string(kGuesser));
   EXPECT_EQ(lockouts[0].data.at("scope"), "source");
   EXPECT_EQ(lockouts[0].data.at("failures"), 3);
   EXPECT_EQ(lockouts[0].data.at("lockout_seconds"), 60);

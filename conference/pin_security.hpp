@@ -10,10 +10,9 @@
 //     checked, at the start of PIN entry and at every digit it types afterwards (calls answered
 //     before the lockout are refused too).
 //   - Each lockout publishes `security.pin_lockout` and writes one warn line for fail2ban:
-//       ts=... level=warn comp=security msg=pin_lockout room=1000 source=192.0.2.7 failures=5
-//       until=2026-12-04T19:01:00Z lockout_s=60 ts=... level=warn comp=security msg=pin_room_guard room=1000
-//       failures=20 until=2026-12-04T19:10:00Z lockout_s=600
-//     (docs/security.md has the filter). PINs and typed digits are never logged.
+//     `comp=security msg=pin_lockout room=1000 source=192.0.2.7 failures=5 until=<RFC 3339>
+//     lockout_s=60`, or `msg=pin_room_guard` (no source) for a room; docs/security.md has the
+//     exact format and a filter. PINs and typed digits are never logged.
 // Threading: control loop; the counters are atomics read by /metrics on the REST thread.
 #pragma once
 

@@ -9,7 +9,6 @@
 namespace chorus::conference {
 namespace {
 
-constexpr std::uint64_t kGoodbyeToken = 1;   // on_prompt_done: hang up now
 constexpr std::uint64_t kRepromptToken = 2;  // on_prompt_done: ask for the PIN again
 constexpr std::uint64_t kWaitingToken = 4;   // on_prompt_done: still no moderator, say it again
 
@@ -100,6 +99,7 @@ void AudioBridge::release_waiting_guests(std::string_view room_id) {
 
 void AudioBridge::admit(Participant& participant) {
   participant.pin.reset();
+  end_pin_entry(participant);
   if (must_wait_for_moderator(participant)) {
     participant.waiting = true;
     engine_.stop_prompts(participant.id);
@@ -207,6 +207,8 @@ void AudioBridge::on_digit(Participant& participant, char digit) {
 
 void AudioBridge::handle_pin_digit(Participant& participant, char digit) {
   if (!participant.pin) return;
+  // Calls answered before their source was locked out (parallel guessing) stop here too.
+  if (refuse_if_guarded(participant)) return;
   const PinOutcome outcome = participant.pin->on_digit(digit);
   switch (outcome) {
     case PinOutcome::kCollecting:  // typing: the prompt need not finish
@@ -215,22 +217,24 @@ void AudioBridge::handle_pin_digit(Participant& participant, char digit) {
     case PinOutcome::kGuest:
     case PinOutcome::kModerator:
       participant.moderator = outcome == PinOutcome::kModerator;
+      pin_guard_.record_success(participant.source_ip);
       CHORUS_LOG(kInfo, "conference", "PIN accepted", {"room", participant.room_id}, {"call_id", participant.call_id},
                  {"moderator", participant.moderator});
       admit(participant);
       return;
     case PinOutcome::kRetry:
       CHORUS_LOG(kInfo, "conference", "wrong PIN", {"room", participant.room_id}, {"call_id", participant.call_id},
-                 {"attempts_left", participant.pin->attempts_left()});
+                 {"source", participant.source_ip}, {"attempts_left", participant.pin->attempts_left()});
+      count_wrong_pin(participant);
+      if (refuse_if_guarded(participant)) return;  // that failure locked it out: no second try
       engine_.stop_prompts(participant.id);
       play(participant, "wrong_pin", kRepromptToken);
       return;
     case PinOutcome::kFailed:
       CHORUS_LOG(kInfo, "conference", "PIN failed, hanging up", {"room", participant.room_id},
-                 {"call_id", participant.call_id});
-      participant.leaving = true;
-      engine_.stop_prompts(participant.id);
-      play(participant, "goodbye", kGoodbyeToken);
+                 {"call_id", participant.call_id}, {"source", participant.source_ip});
+      count_wrong_pin(participant);
+      say_goodbye(participant, kGoodbyeToken);
       return;
   }
 }
@@ -265,8 +269,9 @@ void AudioBridge::handle_keypad(Participant& participant, KeypadCommand command)
 
 void AudioBridge::on_dtmf(std::uint64_t participant_id, char digit) {
   if (Participant* participant = participants_.find_by_id(participant_id)) {
+    // Never the digit: while the caller is in PIN entry it is a digit of the PIN (DESIGN §7).
     CHORUS_LOG(kDebug, "conference", "dtmf (RFC 4733)", {"call_id", participant->call_id},
-               {"digit", std::string(1, digit)});
+               {"pin_entry", !participant->admitted});
     on_digit(*participant, digit);
   }
 }
@@ -288,6 +293,10 @@ void AudioBridge::on_prompt_done(std::uint64_t participant_id, std::uint64_t tok
   if (participant == nullptr) return;
   if (token == kGoodbyeToken && hooks_.hang_up) {
     hooks_.hang_up(participant->call, "PIN failed");
+  } else if (token == kPinTimeoutToken && hooks_.hang_up) {
+    hooks_.hang_up(participant->call, "PIN entry timed out");
+  } else if (token == kPinRefusedToken && hooks_.hang_up) {
+    hooks_.hang_up(participant->call, "PIN entry locked out");
   } else if (token == kRepromptToken && !participant->admitted && !participant->leaving) {
     play(*participant, "enter_pin");
   } else if (token == kWaitingToken && participant->waiting && prompt_clip("waiting_for_moderator")) {

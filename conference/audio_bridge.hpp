@@ -5,7 +5,8 @@
 //
 // PIN entry (a room with a PIN or a moderator PIN): the caller is answered but held — it hears
 // "enter the conference PIN" and nothing of the room, and nobody hears it — until PinEntry admits it
-// as a guest or moderator; three wrong PINs play "goodbye" and end the call with BYE. Keypad
+// as a guest or moderator; three wrong PINs play "goodbye" and end the call with BYE. PIN entry
+// times out, and wrong PINs are counted across calls per source and room (pin_security.hpp). Keypad
 // (ivr/keypad_controls): *6 self-mute (with a tone), *1 lock/unlock and *2 mute all guests for
 // moderators. Joining plays "you are the first participant" to the first one and a join tone to the
 // others; leaving plays a leave tone. A room with wait_for_moderator keeps admitted guests on the
@@ -20,9 +21,11 @@
 #include <string>
 #include <string_view>
 
+#include "common/timer_queue.hpp"
 #include "conference/engines/audio_mcu_engine.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/participant.hpp"
+#include "conference/pin_security.hpp"
 #include "conference/room.hpp"
 #include "conference/store/store.hpp"
 #include "mixer/prompt_library.hpp"
@@ -41,6 +44,9 @@ class AudioBridge final : public EngineListener {
     std::function<void(std::uint64_t participant_id)> not_started_played;
     // The participant was admitted, or put in the moderator's waiting room (video follows suit).
     std::function<void(std::uint64_t participant_id)> admission_changed;
+    // The control loop's timers (the PIN entry timeout) and the PinGuard's clock. Null: PIN entry
+    // does not time out, and the guard reads the steady clock.
+    TimerQueue* timers = nullptr;
   };
   AudioBridge(ParticipantTable& participants, RoomDirectory& rooms);
 
@@ -48,6 +54,17 @@ class AudioBridge final : public EngineListener {
   void set_hooks(Hooks hooks);
   void set_event_log(EventLog* events) { events_ = events; }
   [[nodiscard]] const AudioMcuEngine& engine() const { return engine_; }
+
+  // PIN security (pin_security.cpp): the entry timeout and the PinGuard's limits; keeps what the
+  // guard has counted so far only when the limits are unchanged.
+  void set_pin_security(const PinSecuritySettings& settings);
+  [[nodiscard]] const PinCounters& pin_counters() const { return *pin_counters_; }
+  [[nodiscard]] const PinGuard& pin_guard() const { return pin_guard_; }
+  // A participant held for its PIN has joined: its entry timeout starts, and a source the guard
+  // refuses is told and hung up at once.
+  void begin_pin_entry(Participant& participant);
+  // The participant is gone (or no longer in PIN entry): its timer goes.
+  void end_pin_entry(Participant& participant);
 
   // The sink that joins `participant`'s audio `stream` to its room's mix (its worker must be set);
   // empty when the stream is not audio the mixer takes or the participant is in the mix already.
@@ -84,9 +101,22 @@ class AudioBridge final : public EngineListener {
 
   // on_prompt_done token of the early "not started" prompt (meeting_not_started.cpp).
   static constexpr std::uint64_t kNotStartedToken = 3;
+  // on_prompt_done tokens of the goodbyes that end PIN entry: a wrong last PIN, the entry timeout,
+  // a source the PinGuard refuses (each hangs up with its own reason).
+  static constexpr std::uint64_t kGoodbyeToken = 1;
+  static constexpr std::uint64_t kPinTimeoutToken = 5;
+  static constexpr std::uint64_t kPinRefusedToken = 6;
 
  private:
   void handle_pin_digit(Participant& participant, char digit);
+  // PIN security (pin_security.cpp).
+  [[nodiscard]] TimePoint steady_now() const;
+  // The guard refuses the participant's source: counted, "goodbye", BYE. False: it may go on.
+  bool refuse_if_guarded(Participant& participant);
+  void count_wrong_pin(const Participant& participant);
+  void on_pin_timeout(std::uint64_t participant_id);
+  // "goodbye", then BYE with `token`'s reason (on_prompt_done).
+  void say_goodbye(Participant& participant, std::uint64_t token);
   void handle_keypad(Participant& participant, KeypadCommand command);
   void admit(Participant& participant);
   // A guest of a room that waits for its moderator, while none is in: held with the waiting prompt.
@@ -104,8 +134,11 @@ class AudioBridge final : public EngineListener {
   Hooks hooks_;
   EventLog* events_ = nullptr;
   AudioMcuEngine engine_;
-  std::set<std::string, std::less<>> guests_muted_rooms_;       // live conferences whose guests are muted
-  std::map<std::string, mixer::Clip, std::less<>> clips_;       // prompts and tones, made once
+  std::set<std::string, std::less<>> guests_muted_rooms_;  // live conferences whose guests are muted
+  std::map<std::string, mixer::Clip, std::less<>> clips_;  // prompts and tones, made once
+  PinSecuritySettings pin_settings_;
+  PinGuard pin_guard_;
+  std::shared_ptr<PinCounters> pin_counters_ = std::make_shared<PinCounters>();  // read by /metrics
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // work posted to the control loop checks it
 };
 

@@ -39,10 +39,10 @@ void ConferenceService::set_event_log(EventLog* events) {
 
 void ConferenceService::set_audio_hooks(AudioHooks hooks) {
   reject_early_ = std::move(hooks.reject_early);
-  audio_.set_hooks(AudioBridge::Hooks{std::move(hooks.post_to_control), std::move(hooks.hang_up), hooks.prompts,
-                                      hooks.store,
-                                      [this](std::uint64_t participant_id) { on_not_started_played(participant_id); },
-                                      [this](std::uint64_t participant_id) { on_admission_changed(participant_id); }});
+  audio_.set_hooks(
+      AudioBridge::Hooks{std::move(hooks.post_to_control), std::move(hooks.hang_up), hooks.prompts, hooks.store,
+                         [this](std::uint64_t participant_id) { on_not_started_played(participant_id); },
+                         [this](std::uint64_t participant_id) { on_admission_changed(participant_id); }, hooks.timers});
 }
 
 sdp::MediaPolicy ConferenceService::policy_for(const Room& room) const {
@@ -143,6 +143,7 @@ Participant ConferenceService::new_participant(const sip::CallInfo& call, const 
   participant.from_uri = call.from_uri;
   participant.display_name = call.from_display;
   participant.user_agent = call.user_agent;
+  participant.source_ip = call.source.address.to_string();
   participant.joined_at = std::chrono::system_clock::now();
   participant.sdp_session_id = random_u64() % 1000000000ULL + 1;
   participant.cname = random_alphanumeric(16);
@@ -182,7 +183,8 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
   CHORUS_LOG(kInfo, "conference", "participant joined", {"room", room->id}, {"call_id", call.call_id},
              {"participant", participant.id}, {"from", call.from_uri},
              {"rtp_port", participant.ports.empty() ? 0 : participant.ports.front()->rtp_port()});
-  join(std::move(participant));
+  auto& joined = join(std::move(participant));
+  if (joined.pin) audio_.begin_pin_entry(joined);
   return {200, {}, std::move(body), {}};
 }
 
@@ -255,8 +257,9 @@ void ConferenceService::on_dtmf(sip::CallHandle call, char digit, int duration_m
   Participant* participant = participants_.find(call);
   if (participant == nullptr) return;
   // SIP INFO digits (RFC 4733 ones come from the mixer): PIN entry, keypad.
+  // Never the digit: while the caller is in PIN entry it is a digit of the PIN (DESIGN §7).
   CHORUS_LOG(kDebug, "conference", "dtmf (INFO)", {"room", participant->room_id}, {"call_id", participant->call_id},
-             {"digit", std::string(1, digit)}, {"duration_ms", duration_ms});
+             {"pin_entry", !participant->admitted}, {"duration_ms", duration_ms});
   audio_.on_digit(*participant, digit);
 }
 
@@ -267,6 +270,7 @@ void ConferenceService::on_call_ended(sip::CallHandle call, std::string_view rea
   CHORUS_LOG(kInfo, "conference", "participant left", {"room", found->room_id}, {"call_id", found->call_id},
              {"participant", found->id}, {"reason", reason});
   publish(event_type::kParticipantLeft, *found, reason);
+  audio_.end_pin_entry(*found);
   stop_media(*found);
   auto left = participants_.extract(call);  // its port leases go back to the pool with it
   if (participants_.count_in(left->room_id) == 0) {

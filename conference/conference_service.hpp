@@ -83,6 +83,8 @@ class ConferenceService final : public sip::CallListener, private SfuEngine::Lis
     // reject_after_early_media). Unset: callers outside a meeting window get 480 at once.
     std::function<bool(sip::CallHandle, int status, std::string_view reason, const std::vector<sip::Header>&)>
         reject_early;
+    // The control loop's timers: the PIN entry timeout (pin_security.hpp). Null: it never fires.
+    TimerQueue* timers = nullptr;
   };
   void set_audio_hooks(AudioHooks hooks);
   // The audio policy: mute, gain, guests muted (REST PATCH), and what the mixer reports.

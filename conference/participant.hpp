@@ -45,6 +45,8 @@ struct Participant {
   std::string from_uri;
   std::string display_name;
   std::string user_agent;
+  // The address its INVITE came from (no port): what PIN guesses are counted against.
+  std::string source_ip;
   std::chrono::system_clock::time_point joined_at;
   std::vector<std::unique_ptr<media::PortLease>> ports;  // one RTP/RTCP pair per transport
   std::vector<sdp::NegotiatedStream> streams;
@@ -73,6 +75,7 @@ struct Participant {
   bool waiting = false;        // a guest past its PIN, held until a moderator joins (Room::wait_for_moderator)
   bool early = false;          // outside the meeting window: hears "not started" over early media, then 480
   std::optional<PinEntry> pin;
+  std::uint64_t pin_timer = 0;  // its PIN entry timeout on the control loop's TimerQueue (0: none)
   KeypadControls keypad{false};
 };
 

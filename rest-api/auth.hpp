@@ -17,9 +17,11 @@
 
 namespace chorus::rest {
 
-enum class Scope : std::uint8_t { kRoomsRead, kRoomsWrite, kMeetingsWrite, kConferencesModerate };
+// kRoomsSecrets: rooms' and meetings' PINs in answers (DESIGN §7: secrets never reach low-privilege
+// keys; rooms:read sees "pin_set" only).
+enum class Scope : std::uint8_t { kRoomsRead, kRoomsWrite, kMeetingsWrite, kConferencesModerate, kRoomsSecrets };
 
-// "rooms:read", "rooms:write", "meetings:write", "conferences:moderate".
+// "rooms:read", "rooms:write", "meetings:write", "conferences:moderate", "rooms:secrets".
 [[nodiscard]] std::string_view scope_name(Scope scope);
 [[nodiscard]] std::optional<Scope> parse_scope(std::string_view text);
 

@@ -128,9 +128,19 @@ void ChorusServer::start_audio() {
   };
   hooks.prompts = prompts_ ? &*prompts_ : nullptr;
   hooks.store = store_.get();
+  hooks.timers = &timers_;
   conference_->set_audio_hooks(std::move(hooks));
+  conference::PinSecuritySettings pins;
+  pins.entry_timeout = config_.pin_entry_timeout;
+  pins.guard.max_failures = static_cast<int>(config_.pin_max_failures);
+  pins.guard.room_max_failures = static_cast<int>(config_.pin_room_max_failures);
+  pins.guard.window = config_.pin_failure_window;
+  pins.guard.first_lockout = config_.pin_lockout;
+  pins.guard.max_lockout = config_.pin_lockout_max;
+  conference_->audio().set_pin_security(pins);
   for (const auto& published : conference_->audio().engine().counters().published())
     engine_counters_.push_back(published);
+  for (const auto& published : conference_->audio().pin_counters().published()) engine_counters_.push_back(published);
   start_video();
 }
 
@@ -172,6 +182,7 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   // The page joins rooms over SIP over WebSocket (RFC 7118): the ports bound (empty when off).
   rest.ws_port = transport_->ws_port();
   rest.wss_port = transport_->wss_port();
+  rest.min_pin_digits = config_.min_pin_digits;
   RestHostHooks hooks;
   hooks.ready = [this] { return ready_ && !draining_; };
   hooks.drain = [this] { begin_drain("REST drain"); };

@@ -84,6 +84,15 @@ struct Config {
   std::uint32_t max_producer_kbps = 8000;     // a producer above this has its packets dropped
   std::uint32_t default_receive_kbps = 2500;  // what a receiver without bandwidth feedback is sent
   std::chrono::seconds shutdown_timeout{5};   // drain time before a forced stop
+  // PINs (conference/pin_security.hpp, docs/security.md): entry timeout, guesses across calls,
+  // and the shortest PIN a new room may get over REST.
+  std::chrono::seconds pin_entry_timeout{30};    // a caller not admitted by then hears goodbye and gets BYE
+  std::uint32_t pin_max_failures = 5;            // wrong PINs from one source within the window → lockout
+  std::uint32_t pin_room_max_failures = 20;      // wrong PINs in one room within the window → room guarded
+  std::chrono::seconds pin_failure_window{600};  // how long wrong PINs are counted together
+  std::chrono::seconds pin_lockout{60};          // first lockout of a source; each next one doubles
+  std::chrono::seconds pin_lockout_max{3600};    // the longest lockout
+  std::uint32_t min_pin_digits = 6;              // PINs of new rooms (REST); 4..5 allowed with a warning when set so
 };
 
 enum class Source { kDefault, kFile, kEnv, kFlag };

@@ -357,6 +357,21 @@ constexpr std::array kSettings{
                 &apply_number<&Config::default_receive_kbps, 50, 100000>, &show_number<&Config::default_receive_kbps>},
     SettingSpec{"shutdown_timeout", "S", "seconds to drain calls on SIGTERM before stopping anyway",
                 &apply_number<&Config::shutdown_timeout, 0, 3600>, &show_number<&Config::shutdown_timeout>},
+    SettingSpec{"pin_entry_timeout", "S", "seconds a PIN caller has to enter the PIN before goodbye and BYE",
+                &apply_number<&Config::pin_entry_timeout, 1, 3600>, &show_number<&Config::pin_entry_timeout>},
+    SettingSpec{"pin_max_failures", "N", "wrong PINs from one source address within the window before a lockout",
+                &apply_number<&Config::pin_max_failures, 1, 1000>, &show_number<&Config::pin_max_failures>},
+    SettingSpec{"pin_room_max_failures", "N",
+                "wrong PINs in one room within the window before it refuses sources that failed before",
+                &apply_number<&Config::pin_room_max_failures, 1, 100000>, &show_number<&Config::pin_room_max_failures>},
+    SettingSpec{"pin_failure_window", "S", "seconds over which wrong PINs are counted together",
+                &apply_number<&Config::pin_failure_window, 1, 86400>, &show_number<&Config::pin_failure_window>},
+    SettingSpec{"pin_lockout", "S", "seconds of a source's first PIN lockout; each further one doubles",
+                &apply_number<&Config::pin_lockout, 1, 86400>, &show_number<&Config::pin_lockout>},
+    SettingSpec{"pin_lockout_max", "S", "seconds of the longest PIN lockout",
+                &apply_number<&Config::pin_lockout_max, 1, 604800>, &show_number<&Config::pin_lockout_max>},
+    SettingSpec{"min_pin_digits", "N", "digits a new room's PIN needs over REST (4 or 5: allowed, with a warning)",
+                &apply_number<&Config::min_pin_digits, 4, 12>, &show_number<&Config::min_pin_digits>},
 };
 
 }  // namespace

@@ -71,6 +71,7 @@ std::expected<void, std::string> RestHost::load() {
   services_ = std::make_unique<rest::ApiServices>(
       rest::ApiServices{domain_.store, domain_.rooms, domain_.calendar, domain_.conference, domain_.events, metrics_,
                         config_.sip_host, hooks_.ready, hooks_.drain, hooks_.hang_up});
+  services_->min_pin_digits = config_.min_pin_digits;
   services_->dial_out = [this](const conference::DialOutRequest& request) {
     return domain_.conference.dial_out(request);
   };

@@ -45,6 +45,7 @@ struct RestHostConfig {
   std::string public_host;
   std::optional<std::uint16_t> ws_port;
   std::optional<std::uint16_t> wss_port;
+  std::size_t min_pin_digits = 6;  // the shortest PIN a room may be given over REST
 };
 
 // What the server owns and the REST layer works on (server/domain_store.hpp opened and loaded it).

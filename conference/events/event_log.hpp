@@ -57,6 +57,9 @@ inline constexpr std::string_view kRoomDeleted = "room.deleted";
 inline constexpr std::string_view kMeetingCreated = "meeting.created";
 inline constexpr std::string_view kMeetingUpdated = "meeting.updated";
 inline constexpr std::string_view kMeetingDeleted = "meeting.deleted";
+// A source was locked out of PIN entry, or a room guarded (conference/pin_security.hpp): data has
+// room_id, scope ("source" | "room"), source (null for a room), failures, until, lockout_seconds.
+inline constexpr std::string_view kSecurityPinLockout = "security.pin_lockout";
 
 inline constexpr std::string_view kAll[] = {
     kParticipantJoined,
@@ -77,6 +80,7 @@ inline constexpr std::string_view kAll[] = {
     kMeetingCreated,
     kMeetingUpdated,
     kMeetingDeleted,
+    kSecurityPinLockout,
 };
 
 // True for one of the names above (validates a webhook's event_types).

@@ -41,6 +41,9 @@ struct ApiServices {
   // The page's address, "http://<public address>:<http port>": a meeting's join_url (a browser
   // joins its room at <web_base_url>/?room=<room id>). Empty: meetings carry join_url null.
   std::string web_base_url;
+  // The shortest PIN a room may be given (POST/PATCH; --min-pin-digits, kMinRoomPinDigits..kMaxRoomPinDigits).
+  // PINs already stored are kept whatever their length.
+  std::size_t min_pin_digits = 6;
 };
 
 // Lists: `limit` (default 50, 1..200) and `page_token` (the last id of the previous page).

@@ -196,10 +196,12 @@ bool apply_room_member(std::string_view key, const json& value, conf::Room& room
 
 // The members a client sees but may not write.
 constexpr std::array kRoomOutputOnly = {std::string_view("sip_uri"), std::string_view("created_at"),
-                                        std::string_view("version")};
+                                        std::string_view("version"), std::string_view("pin_set"),
+                                        std::string_view("moderator_pin_set")};
 constexpr std::array kMeetingOutputOnly = {std::string_view("sequence"),   std::string_view("cancelled"),
                                            std::string_view("created_at"), std::string_view("updated_at"),
-                                           std::string_view("version"),    std::string_view("join_url")};
+                                           std::string_view("version"),    std::string_view("join_url"),
+                                           std::string_view("pin_set")};
 
 // The common walk over a body: object check, id, output-only and unknown members, required ones.
 // `apply` handles one writable member and answers whether it knows it.
@@ -457,6 +459,9 @@ json room_to_json(const conf::Room& room, std::string_view sip_host, bool with_p
       {"created_at", format_rfc3339(room.created_at)},
       {"version", room.version},
   };
+  // Whether the room has PINs is not a secret; the PINs are (rooms:secrets or admin only).
+  out["pin_set"] = !room.pin.empty();
+  out["moderator_pin_set"] = !room.moderator_pin.empty();
   if (with_pins) {
     out["pin"] = optional_text(room.pin);
     out["moderator_pin"] = optional_text(room.moderator_pin);
@@ -548,6 +553,7 @@ json meeting_to_json(const conf::Meeting& meeting, bool with_pin, std::string_vi
       {"version", meeting.version},
       {"join_url", optional_text(room_join_url(web_base_url, meeting.room_id))},
   };
+  out["pin_set"] = meeting.pin.has_value() && !meeting.pin->empty();
   if (with_pin) out["pin"] = meeting.pin ? json(*meeting.pin) : json(nullptr);
   return out;
 }

@@ -76,14 +76,18 @@ inline constexpr std::size_t kMinDialInDigits = 3;
 inline constexpr std::size_t kMaxDialInDigits = 15;  // E.164 §6.1: at most 15 digits
 inline constexpr std::size_t kMinRoomPinDigits = 4;
 inline constexpr std::size_t kMaxRoomPinDigits = 12;
+// A new PIN shorter than this is refused unless the server's min_pin_digits allows it (then it is
+// taken with a warning in the log): 10^6 guesses, against PinGuard's 5 per source per lockout.
+inline constexpr std::size_t kRecommendedPinDigits = 6;
 inline constexpr std::size_t kMaxRoomParticipants = 1000;
 inline constexpr std::size_t kMaxLayoutLength = 64;
 
 // How callers reach the room: "sip:<id>@<sip_host>".
 [[nodiscard]] std::string room_sip_uri(std::string_view room_id, std::string_view sip_host);
 
-// The room's JSON. `with_pins` false leaves pin and moderator_pin out (event payloads, which reach
-// webhooks and event-stream readers).
+// The room's JSON, with "pin_set" and "moderator_pin_set" always. `with_pins` false leaves pin and
+// moderator_pin out (event payloads, which reach webhooks and event-stream readers, and answers to
+// keys without rooms:secrets).
 [[nodiscard]] nlohmann::json room_to_json(const conference::Room& room, std::string_view sip_host,
                                           bool with_pins = true);
 

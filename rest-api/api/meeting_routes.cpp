@@ -30,8 +30,15 @@ json meeting_event(const ApiServices& services, const conf::Meeting& meeting) {
               {"meeting", meeting_to_json(meeting, false, services.web_base_url)}};
 }
 
-HttpResponse meeting_response(const ApiServices& services, http::status status, const conf::Meeting& meeting) {
-  return with_etag(HttpResponse::json(status, meeting_to_json(meeting, true, services.web_base_url)), meeting.version);
+// DESIGN §7: the PIN only to the admin token and keys with rooms:secrets; others see pin_set.
+bool sees_secrets(const RequestContext& context) {
+  return context.principal != nullptr && context.principal->has(Scope::kRoomsSecrets);
+}
+
+HttpResponse meeting_response(const ApiServices& services, const RequestContext& context, http::status status,
+                              const conf::Meeting& meeting) {
+  return with_etag(HttpResponse::json(status, meeting_to_json(meeting, sees_secrets(context), services.web_base_url)),
+                   meeting.version);
 }
 
 std::expected<conf::Meeting, HttpResponse> load_meeting(ApiServices& services, std::string_view id) {
@@ -80,7 +87,7 @@ HttpResponse create_meeting(ApiServices& services, const RequestContext& context
   meeting = meeting_from_record(*created);
   services.calendar.put(meeting);
   services.events.publish(conf::event_type::kMeetingCreated, meeting_event(services, meeting));
-  auto response = meeting_response(services, http::status::created, meeting);
+  auto response = meeting_response(services, context, http::status::created, meeting);
   response.message.set(http::field::location, meeting_path(meeting.id));
   return response;
 }
@@ -92,16 +99,17 @@ HttpResponse list_meetings(ApiServices& services, const RequestContext& context)
   // One more than the page: its presence says whether there is a next page.
   const auto records = services.store.list_meetings(page->after_id, page->limit + 1, room_id);
   if (!records) return store_error_response(records.error(), "meetings");
+  const bool with_pin = sees_secrets(context);
   return HttpResponse::json(http::status::ok,
-                            page_body(*records, page->limit, [&services](const conf::MeetingRecord& record) {
-                              return meeting_to_json(meeting_from_record(record), true, services.web_base_url);
+                            page_body(*records, page->limit, [&services, with_pin](const conf::MeetingRecord& record) {
+                              return meeting_to_json(meeting_from_record(record), with_pin, services.web_base_url);
                             }));
 }
 
 HttpResponse get_meeting(ApiServices& services, const RequestContext& context) {
   const auto meeting = load_meeting(services, context.param("id"));
   if (!meeting) return meeting.error();
-  return meeting_response(services, http::status::ok, *meeting);
+  return meeting_response(services, context, http::status::ok, *meeting);
 }
 
 // Stores `meeting` (one more sequence, updated now) over `expected_version`; the new version.
@@ -133,14 +141,14 @@ HttpResponse patch_meeting(ApiServices& services, const RequestContext& context)
   }
   // RFC 7396: a patch that changes nothing is no write: the ETag and SEQUENCE stay.
   if (meeting_to_json(meeting) == meeting_to_json(*current))
-    return meeting_response(services, http::status::ok, *current);
+    return meeting_response(services, context, http::status::ok, *current);
   const auto errors = check_meeting(services, meeting);
   if (!errors) return errors.error();
   if (!errors->empty()) return validation_failed(*errors);
   if (auto stored = store_change(services, meeting, current->version); !stored) return stored.error();
   services.calendar.put(meeting);
   services.events.publish(conf::event_type::kMeetingUpdated, meeting_event(services, meeting));
-  return meeting_response(services, http::status::ok, meeting);
+  return meeting_response(services, context, http::status::ok, meeting);
 }
 
 HttpResponse delete_meeting(ApiServices& services, const RequestContext& context) {
@@ -213,7 +221,8 @@ HttpResponse get_ics(ApiServices& services, const RequestContext& context) {
   details.sip_uri = room_sip_uri(room->id, services.sip_host);
   details.join_url = room_join_url(services.web_base_url, room->id);
   details.dial_in_number = room->dial_in_number;
-  details.pin = meeting->pin.value_or(room->pin);
+  // The invitation carries the PIN only for callers who may read secrets (DESIGN §7).
+  if (sees_secrets(context)) details.pin = meeting->pin.value_or(room->pin);
   details.dtstamp = services.now();
   const auto text = conf::to_ics(*meeting, details);
   if (!text) return internal_error("the invitation cannot be built: " + text.error());

@@ -1,5 +1,6 @@
 #include "rest-api/api/room_routes.hpp"
 
+#include "common/log.hpp"
 #include "rest-api/api/json_codec.hpp"
 #include "rest-api/api/route_support.hpp"
 #include "rest-api/problem.hpp"
@@ -24,8 +25,38 @@ json room_event(const ApiServices& services, const conf::Room& room) {
   return json{{"room_id", room.id}, {"room", room_to_json(room, services.sip_host, false)}};
 }
 
-HttpResponse room_response(const ApiServices& services, http::status status, const conf::Room& room) {
-  return with_etag(HttpResponse::json(status, room_to_json(room, services.sip_host)), room.version);
+// DESIGN §7: PINs only to the admin token and keys with rooms:secrets; others see pin_set.
+bool sees_secrets(const RequestContext& context) {
+  return context.principal != nullptr && context.principal->has(Scope::kRoomsSecrets);
+}
+
+HttpResponse room_response(const ApiServices& services, const RequestContext& context, http::status status,
+                           const conf::Room& room) {
+  return with_etag(HttpResponse::json(status, room_to_json(room, services.sip_host, sees_secrets(context))),
+                   room.version);
+}
+
+// The PINs this request sets (a non-empty string under pin / moderator_pin) must have at least
+// min_pin_digits digits; one the setting allows below kRecommendedPinDigits is taken, with a
+// warning in the log (never the PIN). PINs already stored are not checked: patching a room's name
+// keeps its old 4-digit PIN.
+std::vector<FieldError> check_new_pins(const ApiServices& services, const json& body, std::string_view room_id) {
+  std::vector<FieldError> errors;
+  if (!body.is_object()) return errors;
+  for (const std::string_view key : {"pin", "moderator_pin"}) {
+    const auto member = body.find(std::string(key));
+    if (member == body.end() || !member->is_string()) continue;
+    const auto digits = member->get_ref<const std::string&>().size();
+    if (digits == 0) continue;
+    if (digits < services.min_pin_digits) {
+      errors.push_back({"/" + std::string(key), std::string(key) + " must have at least " +
+                                                    std::to_string(services.min_pin_digits) + " digits"});
+    } else if (digits < kRecommendedPinDigits) {
+      CHORUS_LOG(kWarn, "rest", "room PIN shorter than recommended (min_pin_digits allows it)", {"room", room_id},
+                 {"field", key}, {"digits", digits}, {"recommended", kRecommendedPinDigits});
+    }
+  }
+  return errors;
 }
 
 HttpResponse create_room(ApiServices& services, const RequestContext& context) {
@@ -37,6 +68,9 @@ HttpResponse create_room(ApiServices& services, const RequestContext& context) {
     return validation_failed(std::move(errors));
   }
   if (room.id.empty()) room.id = generate_id(kRoomIdPrefix);
+  if (auto errors = check_new_pins(services, *body, room.id); !errors.empty()) {
+    return validation_failed(std::move(errors));
+  }
   auto created = services.store.create_room(room);
   if (!created) {
     if (created.error().kind == conf::StoreErrorKind::kConflict) {
@@ -50,7 +84,7 @@ HttpResponse create_room(ApiServices& services, const RequestContext& context) {
   // The store checked uniqueness against every room; the directory mirrors it.
   services.rooms.replace(*created);
   services.events.publish(conf::event_type::kRoomCreated, room_event(services, *created));
-  auto response = room_response(services, http::status::created, *created);
+  auto response = room_response(services, context, http::status::created, *created);
   response.message.set(http::field::location, room_path(created->id));
   return response;
 }
@@ -61,15 +95,17 @@ HttpResponse list_rooms(ApiServices& services, const RequestContext& context) {
   // One more than the page: its presence says whether there is a next page.
   const auto rooms = services.store.list_rooms(page->after_id, page->limit + 1);
   if (!rooms) return store_error_response(rooms.error(), "rooms");
-  return HttpResponse::json(http::status::ok, page_body(*rooms, page->limit, [&services](const conf::Room& room) {
-                              return room_to_json(room, services.sip_host);
+  const bool with_pins = sees_secrets(context);
+  return HttpResponse::json(http::status::ok,
+                            page_body(*rooms, page->limit, [&services, with_pins](const conf::Room& room) {
+                              return room_to_json(room, services.sip_host, with_pins);
                             }));
 }
 
 HttpResponse get_room(ApiServices& services, const RequestContext& context) {
   const auto room = services.store.get_room(context.param("id"));
   if (!room) return store_error_response(room.error(), room_name(context.param("id")));
-  return room_response(services, http::status::ok, *room);
+  return room_response(services, context, http::status::ok, *room);
 }
 
 HttpResponse patch_room(ApiServices& services, const RequestContext& context) {
@@ -83,9 +119,12 @@ HttpResponse patch_room(ApiServices& services, const RequestContext& context) {
   if (auto errors = apply_room_json(*body, room, false); !errors.empty()) {
     return validation_failed(std::move(errors));
   }
+  if (auto errors = check_new_pins(services, *body, room.id); !errors.empty()) {
+    return validation_failed(std::move(errors));
+  }
   // RFC 7396: a patch that changes nothing is no write, and keeps the ETag.
   if (room_to_json(room, services.sip_host) == room_to_json(*current, services.sip_host)) {
-    return room_response(services, http::status::ok, *current);
+    return room_response(services, context, http::status::ok, *current);
   }
   const auto version = services.store.update_room(room, current->version);
   if (!version) {
@@ -97,7 +136,7 @@ HttpResponse patch_room(ApiServices& services, const RequestContext& context) {
   room.version = *version;
   services.rooms.replace(room);
   services.events.publish(conf::event_type::kRoomUpdated, room_event(services, room));
-  return room_response(services, http::status::ok, room);
+  return room_response(services, context, http::status::ok, room);
 }
 
 HttpResponse delete_room(ApiServices& services, const RequestContext& context) {

@@ -9,7 +9,10 @@
 // Each write goes to the store first (durable before the 2xx), then to the RoomDirectory the SIP
 // path reads (and the MeetingCalendar on delete), then becomes an event (room.created,
 // room.updated, room.deleted; meeting.deleted for each meeting a room deletion takes with it).
-// Event payloads carry the room without its PINs.
+// Event payloads carry the room without its PINs; answers carry them only to the admin token and
+// keys with rooms:secrets (others see "pin_set" / "moderator_pin_set"). A PIN a request sets must
+// have at least min_pin_digits digits (422); one below 6 that the setting allows is logged as a
+// warning (without the PIN).
 //
 // Threading: the handlers run on the control loop (router.hpp), where ApiServices may be used.
 #pragma once

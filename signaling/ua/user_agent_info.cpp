@@ -108,7 +108,8 @@ void UserAgent::on_info(TransactionId id, const SipMessage& request, Call& call)
     return;
   }
   respond(id, request, 200, {}, {}, to_tag);
-  CHORUS_LOG(kDebug, "sip", "DTMF by INFO", {"call_id", request.call_id}, {"digit", std::string(1, dtmf->first)});
+  // Never the digit: it may be a digit of a conference PIN (DESIGN §7, PINs never logged).
+  CHORUS_LOG(kDebug, "sip", "DTMF by INFO", {"call_id", request.call_id});
   listener_.on_dtmf(call.handle, dtmf->first, dtmf->second);
 }
 

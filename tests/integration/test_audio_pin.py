@@ -2,14 +2,14 @@
 """PIN entry and keypad controls of chorusd's audio MCU, driven by real SIP clients (baresip, Debian
 baresip-core 1.0.0) typing RFC 4733 telephone-events.
 
-Two rooms are made over REST: `audiopin` (POST /v1/rooms with pin 1234, then PATCH /v1/rooms/audiopin
-with If-Match adding moderator_pin 9999) and `audioopen` (no PIN). Digits are typed with baresip's menu
+Two rooms are made over REST: `audiopin` (POST /v1/rooms with pin 123456, then PATCH /v1/rooms/audiopin
+with If-Match adding moderator_pin 999999) and `audioopen` (no PIN). Digits are typed with baresip's menu
 command `sndcode` through ctrl_tcp: one press and release per key, sent as telephone-event packets on the
 payload type baresip offered (101, `telephone-event/8000`). baresip 1.0 has no SIP INFO sender, so the
 INFO case uses sipp. Cases (`--only NAME` runs one; each is a fresh set of agents):
 
-  right-pin  B (440 Hz) calls audiopin, is held (REST: admitted false), types 9999# and is admitted as
-             moderator. A (700 Hz) calls and is held for 3 s, types 1234# and is admitted as a guest.
+  right-pin  B (440 Hz) calls audiopin, is held (REST: admitted false), types 999999# and is admitted as
+             moderator. A (700 Hz) calls and is held for 3 s, types 123456# and is admitted as a guest.
              B's recording: 700 Hz >= 20 dB louder after A's admission than while A was held (a held
              caller is not mixed). A's recording: after admission 440 Hz >= 20 dB above its own 700 Hz,
              and >= 20 dB louder than while it was held (a held caller hears only its prompt).
@@ -19,8 +19,8 @@ INFO case uses sipp. Cases (`--only NAME` runs one; each is a fresh set of agent
   mute       A (440 Hz) and B (700 Hz) in audioopen. A types *6: REST shows A muted, and B's recording
              loses 440 Hz (>= 20 dB drop) while A still hears B; A types *6 again: unmuted, and B hears
              440 Hz again (>= 20 dB back up).
-  info       sipp calls audiopin and sends 1,2,3,4,# as SIP INFO (application/dtmf-relay "Signal=D"):
-             REST shows it held, then admitted as a guest; every INFO is answered 200; chorusd logs five INFO
+  info       sipp calls audiopin and sends 1,2,3,4,5,6,# as SIP INFO (application/dtmf-relay "Signal=D"):
+             REST shows it held, then admitted as a guest; every INFO is answered 200; chorusd logs seven INFO
              digits; sipp hangs up. (The scenario is generated into the output folder.) Without sipp the
              case is skipped with a note.
 The measured dB figures are printed. After each case chorusd returns to zero transactions, dialogs and
@@ -43,7 +43,7 @@ from baresip_agent import BaresipAgent, require_modules  # noqa: E402
 
 TEST = "test_audio_pin"
 PIN_ROOM, OPEN_ROOM = "audiopin", "audioopen"
-GUEST_PIN, MODERATOR_PIN = "1234", "9999"
+GUEST_PIN, MODERATOR_PIN = "123456", "999999"  # min_pin_digits: 6 by default
 WRONG_PINS = ("1111", "2222", "3333")
 MIN_CHANGE_DB = 20.0
 HELD_S = 3.0  # how long A stays in PIN entry before typing
@@ -108,7 +108,7 @@ def run_right_pin(baresip, server, rest, args, checks):
             return
         wait_state(rest, PIN_ROOM, b, "moderator 440 Hz before its PIN", checks, admitted=False)
         b.send_digits(MODERATOR_PIN + "#", DIGIT_GAP_S)
-        if wait_state(rest, PIN_ROOM, b, "moderator 440 Hz after 9999#", checks, admitted=True,
+        if wait_state(rest, PIN_ROOM, b, f"moderator 440 Hz after {MODERATOR_PIN}#", checks, admitted=True,
                       moderator=True) is None:
             print(chorusd_lines(server, log_mark), flush=True)
             return
@@ -119,7 +119,7 @@ def run_right_pin(baresip, server, rest, args, checks):
         held = (joined + 0.5, joined + HELD_S)
         ar.sleep_until(held[1])
         a.send_digits(GUEST_PIN + "#", DIGIT_GAP_S)
-        admitted = wait_state(rest, PIN_ROOM, a, "guest 700 Hz after 1234#", checks, admitted=True, moderator=False)
+        admitted = wait_state(rest, PIN_ROOM, a, f"guest 700 Hz after {GUEST_PIN}#", checks, admitted=True, moderator=False)
         if admitted is None:
             print(chorusd_lines(server, log_mark), flush=True)
             return

@@ -2,7 +2,7 @@
 """The page says why a room could not be joined, and takes a room's PIN, in a real browser.
 
 One chorusd; rooms made over REST: `locked1` (locked), `small` (max_participants 1), `later` (its
-only meeting starts in two days) and `pinroom` (PIN 4321). Browsers are headless Chromium
+only meeting starts in two days) and `pinroom` (PIN 654321). Browsers are headless Chromium
 processes (tests/web/participant.mjs) with fake camera and microphone, joining through the form
 with no token.
 
@@ -12,8 +12,8 @@ with no token.
   cannot take calls now. This meeting has not started."); each time the form is back with the
   message in its alert, and chorusd ends with no dialogs.
 - `pin`: Ann joins `pinroom`. When chorusd sends the slot map with admission pin_required, the PIN
-  dialog opens by itself and 1111 is refused ("That PIN was not accepted") before 4321 admits her;
-  until chorusd sends admission updates, she types 4321# on the page's keypad (SIP INFO
+  dialog opens by itself and 1111 is refused ("That PIN was not accepted") before 654321 admits her;
+  until chorusd sends admission updates, she types 654321# on the page's keypad (SIP INFO
   application/dtmf-relay, as JsSIP sendDTMF sends it) instead. Either way REST then lists her
   admitted. Bo types three wrong PINs: chorusd hangs up (BYE) and the page says the call was ended
   (and that the PIN was refused, when it knew a PIN was wanted).
@@ -33,7 +33,7 @@ import rest_client as rc  # noqa: E402
 
 kCamera = {"Ann": 0xFFFF0000, "Bo": 0xFF0000FF}
 kTone = {"Ann": 440, "Bo": 700}
-kPin = "4321"
+kPin = "654321"  # min_pin_digits: 6 by default
 
 
 def rfc3339(at):

@@ -90,7 +90,14 @@ TEST(Scopes, NamesRoundTrip) {
   EXPECT_TRUE(set->contains(Scope::kRoomsRead));
   EXPECT_FALSE(set->contains(Scope::kMeetingsWrite));
   EXPECT_EQ(ScopeSet::parse({"rooms:read", "admin"}).error(), R"(unknown scope "admin")");
-  EXPECT_EQ(ScopeSet::all().names().size(), 4U);
+  EXPECT_EQ(ScopeSet::all().names().size(), 5U);
+}
+
+TEST(Scopes, RoomsSecretsIsItsOwnScopeThatTheAdminHas) {
+  EXPECT_EQ(scope_name(Scope::kRoomsSecrets), "rooms:secrets");
+  EXPECT_EQ(parse_scope("rooms:secrets"), Scope::kRoomsSecrets);
+  EXPECT_TRUE(ScopeSet::all().contains(Scope::kRoomsSecrets));
+  EXPECT_FALSE((ScopeSet{Scope::kRoomsRead, Scope::kRoomsWrite}).contains(Scope::kRoomsSecrets));
 }
 
 TEST(Authenticator, AdminTokenGetsEveryScopeWithoutALookup) {

@@ -89,6 +89,13 @@ TEST(Config, DefaultsMatchTheDesign) {
   EXPECT_EQ(c.max_producer_kbps, 8000u);
   EXPECT_EQ(c.default_receive_kbps, 2500u);
   EXPECT_EQ(c.shutdown_timeout, 5s);
+  EXPECT_EQ(c.pin_entry_timeout, 30s);
+  EXPECT_EQ(c.pin_max_failures, 5u);
+  EXPECT_EQ(c.pin_room_max_failures, 20u);
+  EXPECT_EQ(c.pin_failure_window, 600s);
+  EXPECT_EQ(c.pin_lockout, 60s);
+  EXPECT_EQ(c.pin_lockout_max, 3600s);
+  EXPECT_EQ(c.min_pin_digits, 6u);
   EXPECT_FALSE(result->print_config);
   EXPECT_FALSE(result->help);
   EXPECT_EQ(result->config_file, "");
@@ -104,6 +111,20 @@ TEST(Config, VideoLimitsAreSettingsWithBounds) {
   auto too_many = load({"--max-video-slots", "26"});
   ASSERT_FALSE(too_many.has_value());
   EXPECT_NE(too_many.error().find("max_video_slots"), std::string::npos) << too_many.error();
+}
+
+TEST(Config, PinSettingsAreSettingsWithBounds) {
+  auto result = load({"--pin-entry-timeout", "5", "--pin-max-failures", "3", "--min-pin-digits", "4"});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.pin_entry_timeout, 5s);
+  EXPECT_EQ(result->config.pin_max_failures, 3u);
+  EXPECT_EQ(result->config.min_pin_digits, 4u);
+  auto too_short = load({"--min-pin-digits", "3"});
+  ASSERT_FALSE(too_short.has_value());
+  EXPECT_NE(too_short.error().find("min_pin_digits"), std::string::npos) << too_short.error();
+  auto no_timeout = load({"--pin-entry-timeout", "0"});
+  ASSERT_FALSE(no_timeout.has_value());
+  EXPECT_NE(no_timeout.error().find("pin_entry_timeout"), std::string::npos) << no_timeout.error();
 }
 
 TEST(Config, FlagSetsValueAndRecordsItsSource) {

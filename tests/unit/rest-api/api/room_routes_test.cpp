@@ -17,7 +17,7 @@ using RoomRoutes = ApiRoutesTest;
 TEST_F(RoomRoutes, CreateAnswers201WithLocationETagAndTheRoom) {
   const auto response =
       post("/v1/rooms",
-           {{"id", "board"}, {"name", "Board room"}, {"dial_in_number", "4711"}, {"pin", "1234"}, {"mode", "sfu"}});
+           {{"id", "board"}, {"name", "Board room"}, {"dial_in_number", "4711"}, {"pin", "123456"}, {"mode", "sfu"}});
   ASSERT_EQ(response.status(), 201u) << response.message.body();
   EXPECT_EQ(header_of(response, http::field::location), "/v1/rooms/board");
   EXPECT_EQ(etag_of(response), "\"1\"");
@@ -25,8 +25,10 @@ TEST_F(RoomRoutes, CreateAnswers201WithLocationETagAndTheRoom) {
   const json room = body_of(response);
   EXPECT_EQ(room["id"], "board");
   EXPECT_EQ(room["sip_uri"], "sip:board@conf.example.org");
-  EXPECT_EQ(room["pin"], "1234");
+  EXPECT_EQ(room["pin"], "123456");
+  EXPECT_EQ(room["pin_set"], true);
   EXPECT_EQ(room["moderator_pin"], nullptr);
+  EXPECT_EQ(room["moderator_pin_set"], false);
   EXPECT_EQ(room["max_participants"], 100);  // the default
   EXPECT_EQ(room["encryption"], "optional");
   EXPECT_EQ(room["locked"], false);
@@ -41,6 +43,7 @@ TEST_F(RoomRoutes, CreateAnswers201WithLocationETagAndTheRoom) {
   EXPECT_EQ(event.data["room_id"], "board");
   EXPECT_EQ(event.data["room"]["name"], "Board room");
   EXPECT_FALSE(event.data["room"].contains("pin"));
+  EXPECT_EQ(event.data["room"]["pin_set"], true);
 }
 
 TEST_F(RoomRoutes, CreateWithoutIdGeneratesOne) {
@@ -159,7 +162,8 @@ TEST_F(RoomRoutes, PatchNeedsIfMatchAndChecksIt) {
 
 TEST_F(RoomRoutes, PatchRoundTripsTheETagAndReachesTheDirectory) {
   const auto before = get("/v1/rooms/1000");
-  const auto updated = patch("/v1/rooms/1000", {{"locked", true}, {"pin", "2468"}, {"name", "Lobby"}}, etag_of(before));
+  const auto updated =
+      patch("/v1/rooms/1000", {{"locked", true}, {"pin", "246810"}, {"name", "Lobby"}}, etag_of(before));
   ASSERT_EQ(updated.status(), 200u) << updated.message.body();
   EXPECT_EQ(etag_of(updated), "\"2\"");
   EXPECT_EQ(body_of(updated)["locked"], true);
@@ -169,7 +173,7 @@ TEST_F(RoomRoutes, PatchRoundTripsTheETagAndReachesTheDirectory) {
   const conference::Room* room = rooms_.find_by_dial_string("1000");
   ASSERT_NE(room, nullptr);
   EXPECT_TRUE(room->locked);
-  EXPECT_EQ(room->pin, "2468");
+  EXPECT_EQ(room->pin, "246810");
   EXPECT_EQ(room->name, "Lobby");
   EXPECT_EQ(room->mode, conference::RoomMode::kSfu);
   EXPECT_EQ(last_event().type, "room.updated");
@@ -240,6 +244,76 @@ TEST_F(RoomRoutes, DeleteWithParticipantsIs409) {
   EXPECT_TRUE(store_->get_room("1000"));
   conference_->on_call_ended(1, "test over");
   EXPECT_EQ(del("/v1/rooms/1000", "\"1\"").status(), 204u);
+}
+
+// DESIGN §7: PINs are secrets. rooms:read sees whether a room has one; the PINs themselves only
+// the admin token and keys with rooms:secrets.
+TEST_F(RoomRoutes, ReaderKeySeesPinSetButNeverThePins) {
+  ASSERT_EQ(
+      post("/v1/rooms", {{"id", "board"}, {"name", "Board"}, {"pin", "482915"}, {"moderator_pin", "731864"}}).status(),
+      201u);
+  const auto one = get("/v1/rooms/board", std::string(kReaderToken));
+  ASSERT_EQ(one.status(), 200u);
+  EXPECT_FALSE(body_of(one).contains("pin"));
+  EXPECT_FALSE(body_of(one).contains("moderator_pin"));
+  EXPECT_EQ(body_of(one)["pin_set"], true);
+  EXPECT_EQ(body_of(one)["moderator_pin_set"], true);
+  EXPECT_EQ(one.message.body().find("482915"), std::string::npos);
+  const auto list = get("/v1/rooms", std::string(kReaderToken));
+  ASSERT_EQ(list.status(), 200u);
+  EXPECT_EQ(list.message.body().find("482915"), std::string::npos);
+  EXPECT_EQ(list.message.body().find("731864"), std::string::npos);
+  EXPECT_EQ(body_of(get("/v1/rooms/board"))["pin"], "482915") << "the admin token reads it";
+}
+
+TEST_F(RoomRoutes, SecretsScopeReadsThePins) {
+  constexpr std::string_view kSecretsToken = "chorus_secrets_token_for_tests";
+  ASSERT_TRUE(store_->create_api_key(
+      {"key-secrets", "pins", {"rooms:read", "rooms:secrets"}, hash_token(kSecretsToken), utc(2026, 1, 1, 0)}));
+  ASSERT_EQ(post("/v1/rooms", {{"id", "board"}, {"name", "Board"}, {"pin", "482915"}}).status(), 201u);
+  const auto one = get("/v1/rooms/board", std::string(kSecretsToken));
+  ASSERT_EQ(one.status(), 200u);
+  EXPECT_EQ(body_of(one)["pin"], "482915");
+  EXPECT_EQ(body_of(one)["moderator_pin"], nullptr);
+}
+
+TEST_F(RoomRoutes, PinShorterThanMinPinDigitsIs422AndCreatesNothing) {
+  const auto refused = post("/v1/rooms", {{"id", "board"}, {"name", "Board"}, {"pin", "1234"}});
+  ASSERT_EQ(refused.status(), 422u);
+  EXPECT_EQ(header_of(refused, http::field::content_type), "application/problem+json");
+  EXPECT_THAT(error_fields(refused), ElementsAre("/pin"));
+  EXPECT_FALSE(store_->get_room("board"));
+  const auto moderator = post("/v1/rooms", {{"id", "board"}, {"name", "Board"}, {"moderator_pin", "12345"}});
+  ASSERT_EQ(moderator.status(), 422u);
+  EXPECT_THAT(error_fields(moderator), ElementsAre("/moderator_pin"));
+  // A PATCH setting a short PIN is refused the same way.
+  const auto patched = patch("/v1/rooms/1000", {{"pin", "12345"}}, "\"1\"");
+  ASSERT_EQ(patched.status(), 422u);
+  EXPECT_EQ(rooms_.find("1000")->pin, "");
+  EXPECT_THAT(event_types(), ElementsAre());
+}
+
+TEST_F(RoomRoutes, FourDigitPinIsTakenWhenTheSettingAllowsIt) {
+  services_->min_pin_digits = 4;
+  const auto created = post("/v1/rooms", {{"id", "board"}, {"name", "Board"}, {"pin", "1234"}});
+  ASSERT_EQ(created.status(), 201u) << created.message.body();
+  EXPECT_EQ(rooms_.find("board")->pin, "1234");
+  EXPECT_EQ(post("/v1/rooms", {{"id", "tiny"}, {"name", "Tiny"}, {"pin", "123"}}).status(), 422u)
+      << "never below 4 digits";
+}
+
+TEST_F(RoomRoutes, StoredShortPinIsKeptWhenOtherMembersChange) {
+  conference::Room old = conference::default_room();
+  old.id = "legacy";
+  old.dial_in_number = "4712";
+  old.name = "Legacy";
+  old.pin = "1234";  // made before min_pin_digits
+  auto stored = store_->create_room(old);
+  ASSERT_TRUE(stored);
+  rooms_.add(*stored);
+  const auto renamed = patch("/v1/rooms/legacy", {{"name", "Legacy room"}}, etag_of(get("/v1/rooms/legacy")));
+  ASSERT_EQ(renamed.status(), 200u) << renamed.message.body();
+  EXPECT_EQ(rooms_.find("legacy")->pin, "1234");
 }
 
 }  // namespace

@@ -172,7 +172,9 @@ void TransactionLayer::State::on_request(const SipMessage& request, const PeerAd
   }
   ServerTransaction* transaction = create_server(request, source);
   const TransactionId id = transaction->id();
-  answering = id;
+  // Only out-of-dialog requests are refused statelessly: an in-dialog one comes from a peer that
+  // completed a handshake, and its retransmission must get the same answer, not a CSeq error.
+  answering = to_tag_of(request).empty() ? id : 0;
   layer.user_.on_request(id, request, source);
   answering = 0;
   // RFC 3261 §17.2.1: the 100 is there to stop the client's Timer A while the TU works. A TU that

@@ -494,6 +494,19 @@ TEST_F(TransactionLayer, RefusalAfterA100KeepsTheTransactionAndTimerG) {
   EXPECT_EQ(sender.last().status, 486);
 }
 
+TEST_F(TransactionLayer, InDialogRefusalAtOnceStaysStateful) {
+  // A peer with a dialog proved its address; its retransmitted re-INVITE must meet the same answer.
+  user.answer_at_once = [this](TransactionId id, const SipMessage& request) {
+    layer.respond(id, make_response(request, 488, "uas-tag"));
+  };
+  const Request reinvite{.cseq = 2, .to_tag = "uas-tag"};
+  deliver(reinvite);
+  EXPECT_EQ(layer.server_count(), 1U);
+  deliver(reinvite);
+  EXPECT_EQ(user.requests.size(), 1U);  // absorbed, the 488 re-sent
+  EXPECT_EQ(sender.count(), 2U);
+}
+
 TEST_F(TransactionLayer, AcceptanceAtOnceStaysStateful) {
   user.answer_at_once = [this](TransactionId id, const SipMessage& request) {
     layer.respond(id, make_response(request, 200, "uas-tag"));

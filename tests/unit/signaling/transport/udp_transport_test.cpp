@@ -205,7 +205,7 @@ TEST(UdpTransportLimits, SourceOverItsRateIsDroppedBeforeParsing) {
               layer.udp_port());
   peer.send("this is not SIP and would have been counted as a bad message", layer.udp_port());
   ASSERT_TRUE(run_until(io, [&] { return layer.source_limiter().counters().messages_dropped.load() == 4; }));
-  run_for(io, std::chrono::milliseconds(50));
+  testing::run_for(io, std::chrono::milliseconds(50));
   EXPECT_EQ(listener.messages.size(), 2u);  // the burst
   EXPECT_EQ(layer.counters().bad_messages, 0u);  // never parsed
   EXPECT_EQ(layer.source_limiter().counters().sources_blocked.load(), 1u);

@@ -13,9 +13,9 @@
 // the magic cookie.
 //
 // Stateless answers (§8.2.7), so a spoofed source cannot turn us into a reflector: an
-// out-of-dialog request (no To tag) that is refused at once — the TU answers it with a final 300–699 from inside on_request (unknown room,
-// over a limit) — gets that one response and no transaction is kept (no Timer G retransmission, no
-// state for Timer H/J; a retransmitted request is simply judged again). A CANCEL that matches no
+// out-of-dialog request (no To tag) that is refused at once — the TU answers it with a final 300–699 from inside
+// on_request (unknown room, over a limit) — gets that one response and no transaction is kept (no Timer G
+// retransmission, no state for Timer H/J; a retransmitted request is simply judged again). A CANCEL that matches no
 // INVITE gets its 481 the same way. Past `max_server_transactions` a new request gets 503 with
 // Retry-After and creates nothing (CANCEL and ACK are exempt: they never outnumber the INVITEs).
 // A final response after a provisional (early media) keeps the full §17.2.1 machinery.
@@ -109,9 +109,9 @@ class TransactionLayer final : public TransportListener {
 
   // Sends a response in server transaction `id`. A final 300–699 sent from inside the TU's
   // on_request for that same out-of-dialog request, before any other response, is sent statelessly and ends the
-  // transaction at once (§8.2.7, see above); the TU hears on_server_transaction_ended. A 2xx to an INVITE ends the INVITE server
-  // transaction (§17.2.1; RFC 6026's Accepted state absorbs INVITE retransmissions), after which
-  // the TU retransmits the 2xx itself until the ACK (§13.3.1.4). Returns false for an unknown id.
+  // transaction at once (§8.2.7, see above); the TU hears on_server_transaction_ended. A 2xx to an INVITE ends the
+  // INVITE server transaction (§17.2.1; RFC 6026's Accepted state absorbs INVITE retransmissions), after which the TU
+  // retransmits the 2xx itself until the ACK (§13.3.1.4). Returns false for an unknown id.
   bool respond(TransactionId id, const SipMessage& response);
 
   // Starts a client transaction. `request` must carry a top Via with a fresh magic-cookie branch

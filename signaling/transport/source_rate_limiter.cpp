@@ -33,10 +33,14 @@ SourceRateLimiter::Key SourceRateLimiter::key_of(const ip::address& source) {
 
 void SourceRateLimiter::unlink(std::uint32_t slot) {
   Entry& entry = entries_[slot];
-  if (entry.newer != kNone) entries_[entry.newer].older = entry.older;
-  else newest_ = entry.older;
-  if (entry.older != kNone) entries_[entry.older].newer = entry.newer;
-  else oldest_ = entry.newer;
+  if (entry.newer != kNone)
+    entries_[entry.newer].older = entry.older;
+  else
+    newest_ = entry.older;
+  if (entry.older != kNone)
+    entries_[entry.older].newer = entry.newer;
+  else
+    oldest_ = entry.newer;
   entry.newer = entry.older = kNone;
 }
 

@@ -41,10 +41,10 @@ struct SourceLimits {
 };
 
 struct SourceLimiterCounters {
-  std::atomic<std::uint64_t> sources_blocked{0};    // times a source went onto the block list
-  std::atomic<std::uint64_t> messages_dropped{0};   // messages (or connections) refused while blocked
-  std::atomic<std::uint64_t> sources_evicted{0};    // table full: the least recently seen forgotten
-  std::atomic<std::uint64_t> trusted_messages{0};   // messages from trusted sources, not limited
+  std::atomic<std::uint64_t> sources_blocked{0};   // times a source went onto the block list
+  std::atomic<std::uint64_t> messages_dropped{0};  // messages (or connections) refused while blocked
+  std::atomic<std::uint64_t> sources_evicted{0};   // table full: the least recently seen forgotten
+  std::atomic<std::uint64_t> trusted_messages{0};  // messages from trusted sources, not limited
 
   [[nodiscard]] std::array<PublishedCounter, 3> published() const {
     return {PublishedCounter{"chorus_sip_sources_blocked_total",
@@ -90,7 +90,7 @@ class SourceRateLimiter {
     Key key{};
     double tokens = 0;
     TimePoint refilled{};
-    TimePoint blocked_until{};  // in the past: not blocked
+    TimePoint blocked_until{};    // in the past: not blocked
     std::uint32_t newer = kNone;  // LRU list: towards the most recently seen
     std::uint32_t older = kNone;
   };

@@ -114,9 +114,9 @@ TEST(Config, VideoLimitsAreSettingsWithBounds) {
 }
 
 TEST(Config, SipSourceLimitsAreSettings) {
-  auto result = load({"--sip-requests-per-second-per-source", "5", "--sip-block-seconds", "10",
-                      "--sip-trusted-sources", "10.0.0.0/8, 2001:db8::/32,127.0.0.2", "--max-calls-per-source",
-                      "3", "--max-server-transactions", "500"});
+  auto result =
+      load({"--sip-requests-per-second-per-source", "5", "--sip-block-seconds", "10", "--sip-trusted-sources",
+            "10.0.0.0/8, 2001:db8::/32,127.0.0.2", "--max-calls-per-source", "3", "--max-server-transactions", "500"});
   ASSERT_TRUE(result.has_value()) << result.error();
   const Config& c = result->config;
   EXPECT_EQ(c.sip_requests_per_second_per_source, 5u);

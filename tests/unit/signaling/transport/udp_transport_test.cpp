@@ -206,7 +206,7 @@ TEST(UdpTransportLimits, SourceOverItsRateIsDroppedBeforeParsing) {
   peer.send("this is not SIP and would have been counted as a bad message", layer.udp_port());
   ASSERT_TRUE(run_until(io, [&] { return layer.source_limiter().counters().messages_dropped.load() == 4; }));
   testing::run_for(io, std::chrono::milliseconds(50));
-  EXPECT_EQ(listener.messages.size(), 2u);  // the burst
+  EXPECT_EQ(listener.messages.size(), 2u);       // the burst
   EXPECT_EQ(layer.counters().bad_messages, 0u);  // never parsed
   EXPECT_EQ(layer.source_limiter().counters().sources_blocked.load(), 1u);
   EXPECT_EQ(layer.source_limiter().counters().messages_dropped.load(), 4u);
@@ -223,9 +223,9 @@ TEST(UdpTransportLimits, TrustedSourceIsNotLimited) {
   ASSERT_TRUE(layer.start().has_value());
   UdpPeer peer(io);
   for (int i = 0; i < 5; ++i)
-    peer.send(options_request("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKok" + std::to_string(i),
-                              "ok-" + std::to_string(i)),
-              layer.udp_port());
+    peer.send(
+        options_request("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKok" + std::to_string(i), "ok-" + std::to_string(i)),
+        layer.udp_port());
   ASSERT_TRUE(run_until(io, [&] { return listener.messages.size() == 5; }));
   EXPECT_EQ(layer.source_limiter().counters().sources_blocked.load(), 0u);
 }

@@ -171,7 +171,8 @@ RequestSpec scanner(std::string method) {
   spec.uri = "sip:100@127.0.0.1";
   spec.headers = {"User-Agent: friendly-scanner", "Accept: application/sdp"};
   // A registration names its binding (RFC 3261 §10.2); request_text adds Contact to the others.
-  if (spec.method == "REGISTER") spec.headers.insert(spec.headers.end(), {"Contact: <sip:100@203.0.113.9:5060>", "Expires: 3600"});
+  if (spec.method == "REGISTER")
+    spec.headers.insert(spec.headers.end(), {"Contact: <sip:100@203.0.113.9:5060>", "Expires: 3600"});
   return spec;
 }
 

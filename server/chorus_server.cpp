@@ -19,6 +19,11 @@ sip::TransportConfig transport_config(const Config& c) {
   t.tls_key_file = c.tls_key;
   t.max_connections_per_ip = c.max_connections_per_ip;
   t.idle_timeout = std::chrono::duration_cast<Millis>(c.tcp_idle_timeout);
+  // Issue 12: pike-like messages per source IP, checked before anything is parsed.
+  t.source_limits.rate = c.sip_requests_per_second_per_source;
+  t.source_limits.burst = c.sip_burst_per_source;
+  t.source_limits.block_time = c.sip_block_seconds;
+  t.source_limits.trusted = c.sip_trusted_sources;
   // RFC 7118: browsers (the page at http_port) join over WebSocket; WSS listens only with a certificate.
   t.ws_port = c.ws_port;
   t.wss_port = c.wss_port;
@@ -57,13 +62,16 @@ ChorusServer::ChorusServer(Config config)
                                                                 std::move(security));
   sip::UserAgentConfig ua;
   ua.max_calls = config_.max_calls;
+  ua.max_calls_per_source = config_.max_calls_per_source;
+  ua.trusted_sources = config_.sip_trusted_sources;
   ua.session_timer.session_expires = static_cast<std::uint32_t>(config_.session_expires.count());
   ua.session_timer.min_se = static_cast<std::uint32_t>(config_.min_se.count());
   user_agent_ = std::make_unique<sip::UserAgent>(timers_, *sender_, *conference_, ua);
   // Dial-out (POST /v1/conferences/{id}/participants): the conference asks the UA to INVITE.
   conference_->set_dialer([this](const sip::OutgoingCallRequest& request) { return user_agent_->dial(request); });
   transactions_ = std::make_unique<sip::TransactionLayer>(
-      timers_, *sender_, *user_agent_, sip::TimerConfig{config_.sip_t1, config_.sip_t2, config_.sip_t4});
+      timers_, *sender_, *user_agent_, sip::TimerConfig{config_.sip_t1, config_.sip_t2, config_.sip_t4},
+      sip::ServerLimits{.max_server_transactions = effective_max_server_transactions(config_)});
   relay_.target = transactions_.get();
   user_agent_->attach(*transactions_);
 }
@@ -158,6 +166,11 @@ void ChorusServer::start_video() {
   video.router.default_receive_bps = std::uint64_t{config_.default_receive_kbps} * 1000;
   conference_->set_video(video, std::move(hooks));
   for (const auto& published : conference_->video().counters().published()) engine_counters_.push_back(published);
+  // The SIP per-source limits (issue 12): counters on /metrics and in the status line.
+  for (const auto& published : transport_->source_limiter().counters().published())
+    engine_counters_.push_back(published);
+  for (const auto& published : transactions_->limit_counters().published()) engine_counters_.push_back(published);
+  for (const auto& published : user_agent_->counters().published()) engine_counters_.push_back(published);
 }
 
 std::expected<void, std::string> ChorusServer::open_domain() {

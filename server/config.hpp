@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "signaling/transport/address_range.hpp"
 
 namespace chorus::server {
 
@@ -41,6 +42,12 @@ struct AudioCodecSetting {
 
 // Hardware threads clamped to 1..256 (the default for `workers`).
 unsigned default_worker_count();
+
+struct Config;
+// max_server_transactions, or when it is 0 (the default) 8 per call of max_calls: a call needs
+// its INVITE, ACK-less re-INVITE/UPDATE, INFO and BYE transactions alive at once at most, and
+// each lingers up to 64*T1; about 2 KB each, so 32 MB at the default 2000 calls.
+std::size_t effective_max_server_transactions(const Config& config);
 
 struct Config {
   std::string data_dir = "./var";
@@ -78,6 +85,13 @@ struct Config {
   std::uint32_t max_connections_per_ip = 64;
   std::chrono::seconds tcp_idle_timeout{120};
   std::uint32_t max_calls = 2000;  // calls beyond this are refused (486/503)
+  // SIP per-source limits (issue 12; signaling/transport/source_rate_limiter.hpp, docs/security.md).
+  std::uint32_t sip_requests_per_second_per_source = 30;  // pike-like; 0 turns it off
+  std::uint32_t sip_burst_per_source = 60;                // messages a source may send at once
+  std::chrono::seconds sip_block_seconds{60};             // how long an offender gets nothing at all
+  std::vector<sip::AddressRange> sip_trusted_sources;     // CIDRs exempt from the per-source limits
+  std::uint32_t max_calls_per_source = 20;                // beyond: 486 Busy Here, statelessly; 0: none
+  std::uint32_t max_server_transactions = 0;              // beyond: 503 + Retry-After; 0: 8 per max_calls
   // Video in sfu rooms (DESIGN §7): limits per participant and per producer.
   std::uint32_t max_video_slots = 9;          // video sections we send one participant (its slots)
   std::uint32_t max_video_producers = 2;      // video sections one participant may send us

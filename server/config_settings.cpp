@@ -288,6 +288,25 @@ std::string show_ws_allowed_origins(const Config& config) {
   return out;
 }
 
+// A comma-separated list of CIDR ranges or addresses, each checked now.
+Applied apply_sip_trusted_sources(Config& config, std::string_view text) {
+  auto ranges = sip::parse_address_ranges(text);
+  if (!ranges)
+    return std::unexpected("a comma-separated list of addresses or CIDR ranges such as 10.0.0.0/8, 2001:db8::/32; " +
+                           ranges.error());
+  config.sip_trusted_sources = std::move(*ranges);
+  return {};
+}
+
+std::string show_sip_trusted_sources(const Config& config) {
+  std::string out;
+  for (const sip::AddressRange& range : config.sip_trusted_sources) {
+    if (!out.empty()) out += ',';
+    out += range.to_string();
+  }
+  return out;
+}
+
 constexpr std::uint64_t kMaxPort = 65535;
 
 constexpr std::array kSettings{
@@ -347,6 +366,25 @@ constexpr std::array kSettings{
                 &apply_number<&Config::tcp_idle_timeout, 1, 86400>, &show_number<&Config::tcp_idle_timeout>},
     SettingSpec{"max_calls", "N", "concurrent calls; calls beyond are refused with 486 or 503",
                 &apply_number<&Config::max_calls, 1, 1000000>, &show_number<&Config::max_calls>},
+    SettingSpec{"sip_requests_per_second_per_source", "N",
+                "SIP messages a second one source IP may send (pike-like); beyond, it is blocked and gets "
+                "nothing; 0: off",
+                &apply_number<&Config::sip_requests_per_second_per_source, 0, 1000000>,
+                &show_number<&Config::sip_requests_per_second_per_source>},
+    SettingSpec{"sip_burst_per_source", "N", "SIP messages one source IP may send at once before its rate applies",
+                &apply_number<&Config::sip_burst_per_source, 1, 1000000>, &show_number<&Config::sip_burst_per_source>},
+    SettingSpec{"sip_block_seconds", "S", "seconds a source over its SIP rate stays blocked (dropped unanswered)",
+                &apply_number<&Config::sip_block_seconds, 1, 86400>, &show_number<&Config::sip_block_seconds>},
+    SettingSpec{"sip_trusted_sources", "LIST",
+                "addresses or CIDR ranges exempt from the SIP per-source limits (trunks, a SIP proxy in front); "
+                "loopback is not exempt unless listed",
+                &apply_sip_trusted_sources, &show_sip_trusted_sources, /*secret=*/false, /*list=*/true},
+    SettingSpec{"max_calls_per_source", "N", "concurrent calls from one source IP; beyond, 486 Busy Here; 0: no limit",
+                &apply_number<&Config::max_calls_per_source, 0, 1000000>, &show_number<&Config::max_calls_per_source>},
+    SettingSpec{"max_server_transactions", "N",
+                "SIP server transactions alive at once; beyond, 503 with Retry-After and no state (0: 8 per max_calls)",
+                &apply_number<&Config::max_server_transactions, 0, 100000000>,
+                &show_number<&Config::max_server_transactions>},
     SettingSpec{"max_video_slots", "N", "video streams (slots) sent to one participant in sfu rooms",
                 &apply_number<&Config::max_video_slots, 0, 25>, &show_number<&Config::max_video_slots>},
     SettingSpec{"max_video_producers", "N", "video streams one participant may send in sfu rooms",
@@ -401,6 +439,15 @@ std::string env_name(std::string_view key) {
   std::string name = "CHORUS_";
   for (char c : key) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return name;
+}
+
+}  // namespace chorus::server
+
+namespace chorus::server {
+
+std::size_t effective_max_server_transactions(const Config& config) {
+  if (config.max_server_transactions != 0) return config.max_server_transactions;
+  return std::max<std::size_t>(256, std::size_t{8} * config.max_calls);
 }
 
 }  // namespace chorus::server

@@ -87,6 +87,8 @@ class ServerTransaction {
 
   [[nodiscard]] TransactionId id() const { return id_; }
   [[nodiscard]] bool terminated() const { return terminated_; }
+  // Where the latest copy of the request came from: where responses go (§18.2.2).
+  [[nodiscard]] const PeerAddress& peer() const { return source_; }
   // The matching key (§17.2.3); the layer's index refers to this string.
   [[nodiscard]] const std::string& key() const { return key_; }
   void set_key(std::string key) { key_ = std::move(key); }

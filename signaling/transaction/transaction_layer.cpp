@@ -50,7 +50,10 @@ struct TransactionLayer::State final : TransactionOwner {
   void on_response(const SipMessage& response, const PeerAddress& source);
   ServerTransaction* find_server(std::string_view key) const;
   ServerTransaction* create_server(const SipMessage& request, const PeerAddress& source);
-  void answer_statelessly(const SipMessage& request, int status, std::string_view reason, const PeerAddress& source);
+  void answer_statelessly(const SipMessage& request, int status, std::string_view reason, const PeerAddress& source,
+                          const std::vector<Header>& headers = {});
+  bool reject_statelessly(ServerTransaction& transaction, const SipMessage& response);
+  void refuse_over_capacity(const SipMessage& request, const PeerAddress& source);
 
   TransactionLayer& layer;
   TransactionContext context;
@@ -65,6 +68,8 @@ struct TransactionLayer::State final : TransactionOwner {
   TimerQueue::TimerId reap_timer = TimerQueue::kNoTimer;
   std::string scratch;  // the key being looked up
   TransactionId next_id = 1;
+  TransactionId answering = 0;  // the transaction whose request the TU is being told of, if any
+  TimePoint capacity_logged{};
 };
 
 void TransactionLayer::State::on_terminated(ServerTransaction& transaction, bool timed_out) {
@@ -112,9 +117,35 @@ ServerTransaction* TransactionLayer::State::find_server(std::string_view key) co
 }
 
 void TransactionLayer::State::answer_statelessly(const SipMessage& request, int status, std::string_view reason,
-                                                 const PeerAddress& source) {
+                                                 const PeerAddress& source, const std::vector<Header>& headers) {
   if (request.method == "ACK") return;  // §17: an ACK is never answered
-  layer.sender_.send_response(make_response(request, status, random_token(kToTagLength), reason), source);
+  SipMessage response = make_response(request, status, random_token(kToTagLength), reason);
+  for (const auto& header : headers) response.add_header(header.name, header.value);
+  layer.counters_.stateless.fetch_add(1, std::memory_order_relaxed);
+  layer.sender_.send_response(response, source);
+}
+
+bool TransactionLayer::State::reject_statelessly(ServerTransaction& transaction, const SipMessage& response) {
+  // §8.2.7: one response, sent as a stateless UAS would; the transaction never reaches Completed,
+  // so there is no Timer G to retransmit it and nothing kept for Timer H or J.
+  layer.counters_.stateless.fetch_add(1, std::memory_order_relaxed);
+  const bool sent = layer.sender_.send_response(response, transaction.peer());
+  on_terminated(transaction, /*timed_out=*/false);
+  return sent;
+}
+
+void TransactionLayer::State::refuse_over_capacity(const SipMessage& request, const PeerAddress& source) {
+  layer.counters_.over_capacity.fetch_add(1, std::memory_order_relaxed);
+  const TimePoint now = layer.timers_.now();
+  if (now - capacity_logged >= std::chrono::seconds(1)) {  // one line a second during a flood
+    capacity_logged = now;
+    CHORUS_LOG(kWarn, "security", "sip_transaction_cap", {"source", source.address.to_string()},
+               {"max_server_transactions", layer.limits_.max_server_transactions},
+               {"refused_total", layer.counters_.over_capacity.load(std::memory_order_relaxed)});
+  }
+  // RFC 3261 §21.5.4: 503 with Retry-After; no state is created for it.
+  answer_statelessly(request, 503, "Service Unavailable", source,
+                     {{"Retry-After", std::to_string(layer.limits_.retry_after.count())}});
 }
 
 void TransactionLayer::State::on_request(const SipMessage& request, const PeerAddress& source) {
@@ -135,9 +166,17 @@ void TransactionLayer::State::on_request(const SipMessage& request, const PeerAd
     on_cancel(request, source);
     return;
   }
+  if (servers.size() >= layer.limits_.max_server_transactions) {
+    refuse_over_capacity(request, source);
+    return;
+  }
   ServerTransaction* transaction = create_server(request, source);
   const TransactionId id = transaction->id();
+  // Only out-of-dialog requests are refused statelessly: an in-dialog one comes from a peer that
+  // completed a handshake, and its retransmission must get the same answer, not a CSeq error.
+  answering = to_tag_of(request).empty() ? id : 0;
   layer.user_.on_request(id, request, source);
+  answering = 0;
   // RFC 3261 §17.2.1: the 100 is there to stop the client's Timer A while the TU works. A TU that
   // answered inside on_request needs none: its final response does that, one datagram fewer.
   if (request.method == "INVITE") {
@@ -179,16 +218,18 @@ void TransactionLayer::State::on_ack(const SipMessage& ack, const PeerAddress& s
 }
 
 void TransactionLayer::State::on_cancel(const SipMessage& cancel, const PeerAddress& source) {
-  // RFC 3261 §9.2: the CANCEL is answered here, in a transaction of its own (which answers its
-  // retransmissions); `scratch` still holds its key.
-  ServerTransaction* own = create_server(cancel, source);
-  own->set_internal();
+  // RFC 3261 §9.2: the CANCEL is answered here. One that matches no INVITE gets 481 statelessly
+  // (§8.2.7: nothing kept for a stranger); a matching one gets a transaction of its own, which
+  // answers its retransmissions.
   make_server_key(cancel, "INVITE", scratch);
   auto* invite = static_cast<ServerInviteTransaction*>(find_server(scratch));
   if (invite == nullptr) {
-    own->respond(make_response(cancel, 481, random_token(kToTagLength)));
+    answer_statelessly(cancel, 481, {}, source);
     return;
   }
+  make_server_key(cancel, cancel.method, scratch);
+  ServerTransaction* own = create_server(cancel, source);
+  own->set_internal();
   // §9.2: a matched CANCEL gets 200, with the To tag of the INVITE's response when it had one. It
   // affects only an INVITE still without a final response; the TU then answers that with 487.
   std::string to_tag = invite->last_response_to_tag();
@@ -215,8 +256,14 @@ void TransactionLayer::State::on_response(const SipMessage& response, const Peer
   found->second->on_response(response);
 }
 
-TransactionLayer::TransactionLayer(TimerQueue& timers, MessageSender& sender, TransactionUser& user, TimerConfig config)
-    : timers_(timers), sender_(sender), user_(user), config_(config), state_(std::make_unique<State>(*this)) {}
+TransactionLayer::TransactionLayer(TimerQueue& timers, MessageSender& sender, TransactionUser& user, TimerConfig config,
+                                   ServerLimits limits)
+    : timers_(timers),
+      sender_(sender),
+      user_(user),
+      config_(config),
+      limits_(limits),
+      state_(std::make_unique<State>(*this)) {}
 
 TransactionLayer::~TransactionLayer() = default;
 
@@ -241,7 +288,13 @@ void TransactionLayer::on_bad_message(const ParseError& error, const PeerAddress
 
 bool TransactionLayer::respond(TransactionId id, const SipMessage& response) {
   auto found = state_->servers.find(id);
-  return found != state_->servers.end() && found->second->respond(response);
+  if (found == state_->servers.end()) return false;
+  ServerTransaction& transaction = *found->second;
+  // A refusal made at once (from inside on_request, before any provisional) needs no transaction.
+  if (limits_.stateless_rejections && id == state_->answering && response.status >= 300 && response.status <= 699 &&
+      !transaction.responded())
+    return state_->reject_statelessly(transaction, response);
+  return transaction.respond(response);
 }
 
 TransactionId TransactionLayer::send_request(SipMessage request, const PeerAddress& destination,

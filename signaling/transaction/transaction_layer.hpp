@@ -12,17 +12,29 @@
 // Matching uses branch + sent-by + method (§17.2.3), or the RFC 2543 rules when the branch lacks
 // the magic cookie.
 //
+// Stateless answers (§8.2.7), so a spoofed source cannot turn us into a reflector: an
+// out-of-dialog request (no To tag) that is refused at once — the TU answers it with a final 300–699 from inside
+// on_request (unknown room, over a limit) — gets that one response and no transaction is kept (no Timer G
+// retransmission, no state for Timer H/J; a retransmitted request is simply judged again). A CANCEL that matches no
+// INVITE gets its 481 the same way. Past `max_server_transactions` a new request gets 503 with
+// Retry-After and creates nothing (CANCEL and ACK are exempt: they never outnumber the INVITEs).
+// A final response after a provisional (early media) keeps the full §17.2.1 machinery.
+//
 // Client side: send_request() creates a ClientInviteTransaction or ClientNonInviteTransaction;
 // responses reach the callback; Timer B/F expiry and transport failure report 408/503 locally
 // (§8.1.3.1). The ACK for a non-2xx final response is generated here (§17.1.1.3).
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
 
+#include "common/published_counter.hpp"
 #include "common/timer_queue.hpp"
 #include "signaling/message/sip_message.hpp"
 #include "signaling/transport/message_sink.hpp"
@@ -34,6 +46,27 @@ struct TimerConfig {
   Millis t1{500};
   Millis t2{4000};
   Millis t4{5000};
+};
+
+// Limits on what strangers can make the server side hold (DESIGN §5: every ingress has a limit).
+struct ServerLimits {
+  std::size_t max_server_transactions = 16384;  // alive at once; beyond: 503 + Retry-After, no state
+  std::chrono::seconds retry_after{30};         // in that 503 (§20.33)
+  bool stateless_rejections = true;             // refusals at once are answered statelessly (§8.2.7)
+};
+
+struct ServerLimitCounters {
+  std::atomic<std::uint64_t> over_capacity{0};  // requests refused 503: max_server_transactions reached
+  std::atomic<std::uint64_t> stateless{0};      // responses sent without keeping a transaction
+
+  [[nodiscard]] std::array<PublishedCounter, 2> published() const {
+    return {PublishedCounter{"chorus_sip_transaction_cap_rejections_total",
+                             "SIP requests refused 503 because max_server_transactions were alive",
+                             "sip_transaction_cap_rejections", &over_capacity},
+            PublishedCounter{"chorus_sip_stateless_responses_total",
+                             "SIP final responses sent statelessly (no transaction, no retransmission)",
+                             "sip_stateless_responses", &stateless}};
+  }
 };
 
 using TransactionId = std::uint64_t;
@@ -64,7 +97,8 @@ class ClientTransaction;
 
 class TransactionLayer final : public TransportListener {
  public:
-  TransactionLayer(TimerQueue& timers, MessageSender& sender, TransactionUser& user, TimerConfig config = {});
+  TransactionLayer(TimerQueue& timers, MessageSender& sender, TransactionUser& user, TimerConfig config = {},
+                   ServerLimits limits = {});
   ~TransactionLayer() override;
   TransactionLayer(const TransactionLayer&) = delete;
   TransactionLayer& operator=(const TransactionLayer&) = delete;
@@ -73,9 +107,11 @@ class TransactionLayer final : public TransportListener {
   void on_message(SipMessage message, const PeerAddress& source) override;
   void on_bad_message(const ParseError& error, const PeerAddress& source) override;
 
-  // Sends a response in server transaction `id`. A 2xx to an INVITE ends the INVITE server
-  // transaction (§17.2.1; RFC 6026's Accepted state absorbs INVITE retransmissions), after which
-  // the TU retransmits the 2xx itself until the ACK (§13.3.1.4). Returns false for an unknown id.
+  // Sends a response in server transaction `id`. A final 300–699 sent from inside the TU's
+  // on_request for that same out-of-dialog request, before any other response, is sent statelessly and ends the
+  // transaction at once (§8.2.7, see above); the TU hears on_server_transaction_ended. A 2xx to an INVITE ends the
+  // INVITE server transaction (§17.2.1; RFC 6026's Accepted state absorbs INVITE retransmissions), after which the TU
+  // retransmits the 2xx itself until the ACK (§13.3.1.4). Returns false for an unknown id.
   bool respond(TransactionId id, const SipMessage& response);
 
   // Starts a client transaction. `request` must carry a top Via with a fresh magic-cookie branch
@@ -93,6 +129,8 @@ class TransactionLayer final : public TransportListener {
   // the rest merely absorb retransmissions, Timer D/K).
   [[nodiscard]] std::size_t clients_awaiting_final() const;
   [[nodiscard]] const TimerConfig& config() const { return config_; }
+  [[nodiscard]] const ServerLimits& limits() const { return limits_; }
+  [[nodiscard]] const ServerLimitCounters& limit_counters() const { return counters_; }
   [[nodiscard]] TimerQueue& timers() { return timers_; }
 
   static std::string new_branch();  // "z9hG4bK" + 16 random url-safe characters
@@ -103,6 +141,8 @@ class TransactionLayer final : public TransportListener {
   MessageSender& sender_;
   TransactionUser& user_;
   TimerConfig config_;
+  ServerLimits limits_;
+  ServerLimitCounters counters_;
   struct State;
   std::unique_ptr<State> state_;
 };

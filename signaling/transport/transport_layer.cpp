@@ -44,7 +44,7 @@ std::string guess_public_address(const asio::ip::address& bind) {
 }
 
 TransportLayer::TransportLayer(asio::io_context& io, TransportConfig config, TransportListener& listener)
-    : io_(io), config_(std::move(config)), listener_(listener) {}
+    : io_(io), config_(std::move(config)), listener_(listener), limiter_(config_.source_limits) {}
 
 TransportLayer::~TransportLayer() {
   stop();
@@ -217,6 +217,8 @@ std::string TransportLayer::via_sent_by(TransportKind kind) const {
 void TransportLayer::on_datagram(std::string_view bytes, const udp::endpoint& from) {
   ++counters_.datagrams_received;
   const PeerAddress source{TransportKind::kUdp, normalize_address(from.address()), from.port(), 0};
+  // Before anything is parsed: a flooding source costs one table lookup per datagram.
+  if (!admit_source(source)) return;
   // RFC 5626 §4.4.1 / §3.5.1 of RFC 3261's practice: CRLF-only datagrams are keepalives.
   if (bytes.find_first_not_of("\r\n") == std::string_view::npos) {
     ++counters_.keepalives;
@@ -236,6 +238,7 @@ void TransportLayer::on_datagram(std::string_view bytes, const udp::endpoint& fr
 }
 
 void TransportLayer::on_stream_message(SipMessage message, const PeerAddress& source) {
+  if (!admit_source(source)) return;
   ++(is_websocket(source.kind) ? counters_.ws_messages_received : counters_.stream_messages_received);
   deliver(std::move(message), source);
 }
@@ -274,6 +277,23 @@ void TransportLayer::deliver(SipMessage message, const PeerAddress& source) {
   listener_.on_message(std::move(message), source);
 }
 
+bool TransportLayer::admit_source(const PeerAddress& source) {
+  switch (limiter_.admit(source.address, SteadyClock::now())) {
+    case SourceRateLimiter::Verdict::kAllowed:
+    case SourceRateLimiter::Verdict::kTrusted:
+      return true;
+    case SourceRateLimiter::Verdict::kBlockedNow:
+      // One line per block, in a fixed shape fail2ban can match (docs/security.md).
+      CHORUS_LOG(kWarn, "security", "sip_source_blocked", {"source", source.address.to_string()},
+                 {"transport", transport_name(source.kind)}, {"rate", limiter_.limits().rate},
+                 {"burst", limiter_.limits().burst}, {"block_seconds", limiter_.limits().block_time.count()});
+      return false;
+    case SourceRateLimiter::Verdict::kBlocked:
+      return false;
+  }
+  return false;
+}
+
 bool TransportLayer::is_our_sent_by(const Via& via) const {
   const auto theirs = literal_host_address(via.host);
   const auto ours = literal_host_address(public_address_);
@@ -296,6 +316,10 @@ void TransportLayer::on_accepted(TransportKind kind, tcp::socket socket) {
   const auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // reset before we looked at it
   const PeerAddress peer{kind, normalize_address(remote.address()), remote.port(), 0};
+  if (!admit_source(peer)) {
+    socket.close(ec);
+    return;
+  }
   if (connections_.size() >= config_.max_connections) {
     drops_.record(DropReason::kGlobalCap, "max_connections " + std::to_string(config_.max_connections),
                   peer.to_string());

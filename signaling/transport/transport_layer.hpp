@@ -18,7 +18,9 @@
 // Limits: connections per IP and in total (WS and WSS included), idle timeout, TLS and WebSocket
 // handshake deadline, write queue, parse limits, WebSocket message and upgrade-request size, and
 // the Origin check (ws_origin.hpp). Every drop is counted in counters() and logged at most once a
-// second per reason.
+// second per reason. Before any of that, every datagram, accepted connection and stream message is
+// charged to its source IP (source_rate_limiter.hpp): a source over its rate is blocked and gets
+// nothing at all, before its bytes are parsed (one `security` log line when the block starts).
 //
 // Threading: everything runs on the one io_context thread (the control loop, DESIGN §2); no locks.
 // Stream connections are shared_ptr sessions kept alive by their pending operations and found by
@@ -44,6 +46,7 @@
 #include "common/timer_queue.hpp"
 #include "signaling/message/message_parser.hpp"
 #include "signaling/transport/message_sink.hpp"
+#include "signaling/transport/source_rate_limiter.hpp"
 #include "signaling/transport/stream_acceptor.hpp"
 #include "signaling/transport/stream_connection.hpp"
 #include "signaling/transport/transport_connection.hpp"
@@ -78,6 +81,8 @@ struct TransportConfig {
   std::vector<std::string> ws_allowed_origins;
   std::size_t ws_max_message_bytes = 64 * 1024;  // per message or frame; more closes with 1009
   std::size_t ws_max_upgrade_bytes = 8 * 1024;   // header block of the HTTP upgrade request
+  // Pike-like messages per second per source IP, and the block list beyond (source_rate_limiter.hpp).
+  SourceLimits source_limits;
 };
 
 // The address a wildcard bind is reachable at: the interface that holds the route to the Internet,
@@ -105,6 +110,7 @@ class TransportLayer final : public MessageSender, private UdpEvents, private Ac
   [[nodiscard]] std::size_t connection_count() const { return connections_.size(); }
   [[nodiscard]] const TransportCounters& counters() const { return counters_; }
   [[nodiscard]] const std::string& public_address() const { return public_address_; }
+  [[nodiscard]] const SourceRateLimiter& source_limiter() const { return limiter_; }
 
   // MessageSender
   bool send_request(const SipMessage& request, const PeerAddress& destination) override;
@@ -130,6 +136,8 @@ class TransportLayer final : public MessageSender, private UdpEvents, private Ac
   std::expected<void, std::string> open_tls(const boost::asio::ip::address& bind);
   std::expected<void, std::string> open_ws(const boost::asio::ip::address& bind);
   void deliver(SipMessage message, const PeerAddress& source);
+  // Charges one message to the source IP; false: drop it unanswered (the source is blocked).
+  bool admit_source(const PeerAddress& source);
   void report_bad_message(ParseError error, const PeerAddress& source);
   [[nodiscard]] bool is_our_sent_by(const Via& via) const;
   [[nodiscard]] bool serves(TransportKind kind) const;
@@ -169,6 +177,7 @@ class TransportLayer final : public MessageSender, private UdpEvents, private Ac
 
   TransportCounters counters_;
   DropRecorder drops_{counters_};
+  SourceRateLimiter limiter_;
 };
 
 }  // namespace chorus::sip

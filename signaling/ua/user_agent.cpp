@@ -2,6 +2,8 @@
 // user_agent_dialog.cpp, session refresh in user_agent_refresh.cpp.
 #include "signaling/ua/user_agent.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 #include "signaling/ua/request_checks.hpp"
 #include "signaling/ua/user_agent_call.hpp"
@@ -47,7 +49,9 @@ void UserAgent::add_capabilities(SipMessage& message) const {
 SipMessage UserAgent::response_for(const SipMessage& request, int status, std::string_view to_tag,
                                    std::string_view reason) {
   SipMessage response = make_response(request, status, to_tag, reason);
-  response.add_header("Server", config_.server_name);
+  // Error responses carry only what RFC 3261 requires: they go to whoever the request claims to
+  // be, so every optional byte in them is a byte of amplification (issue 12).
+  if (status < 300) response.add_header("Server", config_.server_name);
   return response;
 }
 
@@ -82,9 +86,15 @@ void UserAgent::on_request(TransactionId id, const SipMessage& request, const Pe
   if (request.method == "INVITE") {
     on_new_invite(id, request, source);
   } else if (request.method == "OPTIONS") {
-    // §11.2: capabilities, whatever the Request-URI user (probes and keep-alives use it).
+    // §11.2: capabilities, whatever the Request-URI user (probes and keep-alives use it). They
+    // SHOULD be there, not MUST: a UDP source that has not proved its address gets a bare 200,
+    // so a spoofed OPTIONS is answered with no more bytes than it carried.
     SipMessage response = response_for(request, 200, random_token(8));
-    add_capabilities(response);
+    if (verified(source)) {
+      add_capabilities(response);
+    } else {
+      response.remove_header("Server");
+    }
     transactions_->respond(id, response);
   } else {
     respond(id, request, 481, "Call/Transaction Does Not Exist");  // BYE, UPDATE, INFO outside a dialog
@@ -94,6 +104,13 @@ void UserAgent::on_request(TransactionId id, const SipMessage& request, const Pe
 void UserAgent::on_new_invite(TransactionId id, const SipMessage& invite, const PeerAddress& source) {
   if (shutting_down_ || calls_.size() >= config_.max_calls) {
     respond(id, invite, 503, shutting_down_ ? "Shutting Down" : "Too Many Calls", {{"Retry-After", "30"}});
+    return;
+  }
+  if (over_source_limit(source)) {
+    bump(counters_.calls_refused_per_source);
+    CHORUS_LOG(kDebug, "security", "sip_source_call_limit", {"source", source.address.to_string()},
+               {"calls", calls_from(source.address)}, {"max_calls_per_source", config_.max_calls_per_source});
+    respond(id, invite, 486, "Busy Here");
     return;
   }
   const SessionTimerOutcome session = negotiate_session_timer(invite, config_.session_timer);
@@ -146,6 +163,7 @@ void UserAgent::on_new_invite(TransactionId id, const SipMessage& invite, const 
   ok.body = std::move(decision.sdp);
 
   Call& ref = *call;
+  count_source(ref, source);
   ref.answer_expected_in_ack = !offer.has_value();
   ref.session = session;
   calls_by_dialog_.emplace(ref.dialog.id().key(), ref.handle);
@@ -189,7 +207,7 @@ void UserAgent::retransmit_2xx(CallHandle handle) {
   call->retransmit_timer = timers_.schedule(call->retransmit_interval, [this, handle] { retransmit_2xx(handle); });
 }
 
-void UserAgent::on_ack(const SipMessage& ack, const PeerAddress&) {
+void UserAgent::on_ack(const SipMessage& ack, const PeerAddress& source) {
   Call* call = find_call(DialogId::key_for_incoming(ack));
   if (!call || !call->unacked_2xx || ack.cseq.number != call->unacked_cseq) return;  // stray ACK: ignore
   timers_.cancel(call->retransmit_timer);
@@ -197,6 +215,7 @@ void UserAgent::on_ack(const SipMessage& ack, const PeerAddress&) {
   call->retransmit_timer = call->ack_timer = TimerQueue::kNoTimer;
   call->unacked_2xx.reset();
   call->phase = Call::Phase::kConfirmed;
+  remember_verified(source);  // it echoed our To tag: it receives what we send to that address
   if (call->answer_expected_in_ack) {
     call->answer_expected_in_ack = false;
     auto answer = sdp_body_of(ack);
@@ -271,6 +290,7 @@ void UserAgent::end_call(CallHandle handle, std::string_view reason, bool send_b
   std::unique_ptr<Call> call = std::move(it->second);
   calls_.erase(it);
   calls_by_dialog_.erase(call->dialog.id().key());
+  release_source(*call);
   timers_.cancel(call->retransmit_timer);
   timers_.cancel(call->ack_timer);
   timers_.cancel(call->session_timer);
@@ -295,6 +315,45 @@ void UserAgent::send_in_dialog(Call& call, SipMessage request, ResponseCallback 
 }  // namespace chorus::sip
 
 namespace chorus::sip {
+
+bool UserAgent::over_source_limit(const PeerAddress& source) const {
+  if (config_.max_calls_per_source == 0 || any_contains(config_.trusted_sources, source.address)) return false;
+  return calls_from(source.address) >= config_.max_calls_per_source;
+}
+
+std::size_t UserAgent::calls_from(const boost::asio::ip::address& source) const {
+  auto it = calls_per_source_.find(source);
+  return it == calls_per_source_.end() ? 0 : it->second;
+}
+
+void UserAgent::count_source(Call& call, const PeerAddress& source) {
+  if (any_contains(config_.trusted_sources, source.address)) return;
+  call.counted_source = source.address;
+  ++calls_per_source_[source.address];
+}
+
+void UserAgent::release_source(Call& call) {
+  if (!call.counted_source) return;
+  if (auto it = calls_per_source_.find(*call.counted_source); it != calls_per_source_.end() && --it->second == 0)
+    calls_per_source_.erase(it);
+  call.counted_source.reset();
+}
+
+bool UserAgent::verified(const PeerAddress& source) const {
+  // A stream transport's handshake proved the address already; a trusted source is known.
+  return is_reliable(source.kind) || any_contains(config_.trusted_sources, source.address) ||
+         verified_sources_.contains(source.address);
+}
+
+void UserAgent::remember_verified(const PeerAddress& source) {
+  if (is_reliable(source.kind) || config_.max_verified_sources == 0) return;
+  if (!verified_sources_.contains(source.address) && verified_sources_.size() >= config_.max_verified_sources) {
+    // Full: forget the source verified longest ago (a scan, but only when a new source is added).
+    auto oldest = std::ranges::min_element(verified_sources_, {}, [](const auto& entry) { return entry.second; });
+    verified_sources_.erase(oldest);
+  }
+  verified_sources_[source.address] = ++verified_stamp_;
+}
 
 void UserAgent::stamp_via(SipMessage& request, const PeerAddress& hop) const {
   request.prepend_header("Via", "SIP/2.0/" + std::string(transport_name(hop.kind)) + " " +

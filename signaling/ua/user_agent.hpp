@@ -12,12 +12,21 @@
 // Dial-out (dial(), §13.2): an INVITE as a UAC, 1xx tolerated, the 2xx ACKed by the dialog
 // (§13.2.2.4, re-ACKed when retransmitted) and turned into a call, CANCEL after no_answer_timeout.
 //
+// Limits against strangers (issue 12): at most max_calls_per_source calls from one IP (trusted
+// sources exempt); beyond it an INVITE gets 486 at once, which the transaction layer sends
+// statelessly. Error responses carry only what RFC 3261 requires (no Server header), and an
+// OPTIONS over UDP from a source that has not completed a handshake (ACKed one of our 2xx) gets a
+// bare 200, so neither can be used to amplify traffic at a spoofed address.
+//
 // Threading: control loop only (DESIGN §2). Calls are referred to by CallHandle, never by pointer,
 // across timers and callbacks.
 #pragma once
 
+#include <atomic>
+#include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <expected>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -27,6 +36,7 @@
 #include "common/timer_queue.hpp"
 #include "signaling/dialog/dialog.hpp"
 #include "signaling/transaction/transaction_layer.hpp"
+#include "signaling/transport/address_range.hpp"
 #include "signaling/ua/call_listener.hpp"
 #include "signaling/ua/outgoing_call.hpp"
 #include "signaling/ua/session_timer.hpp"
@@ -37,12 +47,28 @@ struct UserAgentConfig {
   std::string contact_user = "chorus";
   std::string server_name = "Chorus/0.1";
   std::size_t max_calls = 2000;  // past it new INVITEs get 503 with Retry-After
+  // Calls from one source IP at once; past it new INVITEs from that IP get 486 Busy Here. 486, not
+  // 503: the limit is this caller's, and a 503 would make a proxy in front (RFC 3263 §4.3, a
+  // Kamailio dispatcher) take the whole server out of service for everyone. 0: no limit.
+  std::size_t max_calls_per_source = 20;
+  std::vector<AddressRange> trusted_sources;  // exempt from max_calls_per_source (trunks, a SIP front)
+  std::size_t max_verified_sources = 4096;    // handshake-proven UDP sources remembered
   SessionTimerPolicy session_timer;
   // Dial-out: an INVITE with no final response by then is CANCELled (RFC 3261 §9.1) and fails 408.
   Millis no_answer_timeout{60'000};
   // Early media: a call answered 183 gets its final response by then, or a 480 from the UA itself
   // (the INVITE's transaction has no timer in Proceeding; Timer C is a proxy's, RFC 3261 §16.6).
   Millis early_media_timeout{30'000};
+};
+
+struct UserAgentCounters {
+  std::atomic<std::uint64_t> calls_refused_per_source{0};  // INVITEs refused 486: max_calls_per_source
+
+  [[nodiscard]] std::array<PublishedCounter, 1> published() const {
+    return {PublishedCounter{"chorus_sip_source_call_limit_rejections_total",
+                             "INVITEs refused 486 because their source IP had max_calls_per_source calls",
+                             "sip_source_call_limit_rejections", &calls_refused_per_source}};
+  }
 };
 
 class UserAgent final : public TransactionUser {
@@ -75,6 +101,11 @@ class UserAgent final : public TransactionUser {
   void shutdown();
   [[nodiscard]] bool shutting_down() const { return shutting_down_; }
   [[nodiscard]] std::size_t call_count() const { return calls_.size(); }
+  // Calls in progress that `source` started (0 for a trusted or unknown source).
+  [[nodiscard]] std::size_t calls_from(const boost::asio::ip::address& source) const;
+  // Whether a UDP source has proved it receives what we send (it ACKed one of our 2xx).
+  [[nodiscard]] bool verified(const PeerAddress& source) const;
+  [[nodiscard]] const UserAgentCounters& counters() const { return counters_; }
 
   // Dial-out (user_agent_outgoing.cpp): sends an INVITE with `request.sdp_offer` as a UAC. The
   // outcome comes through the CallListener (on_outgoing_answered / on_outgoing_failed), never from
@@ -123,6 +154,11 @@ class UserAgent final : public TransactionUser {
   void stamp_via(SipMessage& request, const PeerAddress& hop) const;
   void send_in_dialog(Call& call, SipMessage request, ResponseCallback on_response);
   void end_call(CallHandle handle, std::string_view reason, bool send_bye);
+  // Per-source call accounting: a new incoming call takes a slot of its source IP; its end frees it.
+  [[nodiscard]] bool over_source_limit(const PeerAddress& source) const;
+  void count_source(Call& call, const PeerAddress& source);
+  void release_source(Call& call);
+  void remember_verified(const PeerAddress& source);
   Call* find_call(const std::string& dialog_key);
   Call* find_call(CallHandle handle);
 
@@ -143,6 +179,10 @@ class UserAgent final : public TransactionUser {
   std::unordered_map<CallHandle, std::unique_ptr<Call>> calls_;
   std::unordered_map<std::string, CallHandle> calls_by_dialog_;
   std::unordered_map<CallHandle, std::unique_ptr<Outgoing>> outgoing_;  // INVITEs we sent, not yet answered
+  std::map<boost::asio::ip::address, std::size_t> calls_per_source_;    // incoming calls by source IP
+  std::map<boost::asio::ip::address, std::uint64_t> verified_sources_;  // source → when (an ever-growing stamp)
+  std::uint64_t verified_stamp_ = 0;
+  UserAgentCounters counters_;
 };
 
 }  // namespace chorus::sip

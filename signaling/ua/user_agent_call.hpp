@@ -15,6 +15,8 @@ struct UserAgent::Call {
   Dialog dialog;
   Phase phase = Phase::kWaitingAck;
   std::string peer_allow;  // the peer's Allow header, to pick UPDATE or re-INVITE for refreshes
+  // The source IP this incoming call is counted against (max_calls_per_source); empty: not counted.
+  std::optional<boost::asio::ip::address> counted_source;
 
   // A 2xx to an INVITE (initial or re-INVITE) that waits for its ACK (§13.3.1.4).
   std::optional<SipMessage> unacked_2xx;

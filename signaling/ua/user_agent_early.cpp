@@ -39,6 +39,7 @@ void UserAgent::answer_early(TransactionId id, const SipMessage& invite, const P
     CHORUS_LOG(kInfo, "sip", "early media outlasted its bound, sending 480", {"call_id", c->dialog.id().call_id});
     finish_early(handle, 480, "Temporarily Unavailable", {}, "early media timed out");
   });
+  count_source(ref, source);
   calls_by_dialog_.emplace(ref.dialog.id().key(), handle);
   calls_.emplace(handle, std::move(call));
   CHORUS_LOG(kInfo, "sip", "call in early media", {"call_id", invite.call_id}, {"user", invite.request_uri.user},
@@ -62,6 +63,7 @@ void UserAgent::finish_early(CallHandle handle, int status, std::string_view rea
   std::unique_ptr<Call> call = std::move(it->second);
   calls_.erase(it);
   calls_by_dialog_.erase(call->dialog.id().key());
+  release_source(*call);
   timers_.cancel(call->early_timer);
   if (status != 0 && call->early_invite) {
     // The final response goes in the INVITE's own transaction, which is still in Proceeding: it

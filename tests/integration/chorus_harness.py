@@ -575,8 +575,12 @@ def options_probe(server_port, transport="UDP", timeout_s=3.0):
 class Chorusd:
     """One chorusd on free loopback ports in its own data dir; its stderr goes to outdir/name.log."""
 
-    def __init__(self, binary, outdir, *, t1_ms=100, rtp_ports=200, extra_args=(), name="chorusd", data_dir=None):
-        """data_dir: an existing data dir to reuse (a restart on the same store); default a fresh one."""
+    def __init__(self, binary, outdir, *, t1_ms=100, rtp_ports=200, extra_args=(), name="chorusd", data_dir=None,
+                 trusted_sources="127.0.0.1"):
+        """data_dir: an existing data dir to reuse (a restart on the same store); default a fresh one.
+        trusted_sources: --sip-trusted-sources. The tests' own peers use 127.0.0.1 and send faster
+        than one caller may (loads, torture runs), so it is exempt from the SIP per-source limits;
+        other loopback addresses (127.0.0.2, .3, ...) are limited as any caller is. "" trusts none."""
         self.binary = binary
         self.outdir = outdir
         self.t1_ms = t1_ms
@@ -589,6 +593,7 @@ class Chorusd:
         self.http_port = free_port(udp=False)
         self.rtp_lo, self.rtp_hi = free_port_range(rtp_ports)
         self.extra_args = list(extra_args)
+        self.trusted_sources = trusted_sources
         self.proc = None
         self.last_status = None
 
@@ -597,7 +602,8 @@ class Chorusd:
                 "--sip-port", str(self.sip_port), "--sips-port", str(self.sips_port),
                 "--ws-port", str(self.ws_port), "--wss-port", str(self.wss_port), "--http-port", str(self.http_port),
                 "--rtp-ports", f"{self.rtp_lo}-{self.rtp_hi}", "--workers", "1",
-                "--log-level", "debug", "--sip-t1", str(self.t1_ms)] + self.extra_args
+                "--log-level", "debug", "--sip-t1", str(self.t1_ms)] + \
+            (["--sip-trusted-sources", self.trusted_sources] if self.trusted_sources else []) + self.extra_args
 
     def start(self):
         with open(self.log_path, "ab") as log:

@@ -84,6 +84,13 @@ TEST(Config, DefaultsMatchTheDesign) {
   EXPECT_EQ(c.max_connections_per_ip, 64u);
   EXPECT_EQ(c.tcp_idle_timeout, 120s);
   EXPECT_EQ(c.max_calls, 2000u);
+  EXPECT_EQ(c.sip_requests_per_second_per_source, 30u);
+  EXPECT_EQ(c.sip_burst_per_source, 60u);
+  EXPECT_EQ(c.sip_block_seconds, 60s);
+  EXPECT_TRUE(c.sip_trusted_sources.empty());
+  EXPECT_EQ(c.max_calls_per_source, 20u);
+  EXPECT_EQ(c.max_server_transactions, 0u);
+  EXPECT_EQ(effective_max_server_transactions(c), 16000u);
   EXPECT_EQ(c.max_video_slots, 9u);
   EXPECT_EQ(c.max_video_producers, 2u);
   EXPECT_EQ(c.max_producer_kbps, 8000u);
@@ -125,6 +132,27 @@ TEST(Config, PinSettingsAreSettingsWithBounds) {
   auto no_timeout = load({"--pin-entry-timeout", "0"});
   ASSERT_FALSE(no_timeout.has_value());
   EXPECT_NE(no_timeout.error().find("pin_entry_timeout"), std::string::npos) << no_timeout.error();
+}
+
+TEST(Config, SipSourceLimitsAreSettings) {
+  auto result =
+      load({"--sip-requests-per-second-per-source", "5", "--sip-block-seconds", "10", "--sip-trusted-sources",
+            "10.0.0.0/8, 2001:db8::/32,127.0.0.2", "--max-calls-per-source", "3", "--max-server-transactions", "500"});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  const Config& c = result->config;
+  EXPECT_EQ(c.sip_requests_per_second_per_source, 5u);
+  EXPECT_EQ(c.sip_block_seconds, 10s);
+  ASSERT_EQ(c.sip_trusted_sources.size(), 3u);
+  EXPECT_EQ(c.sip_trusted_sources[0].to_string(), "10.0.0.0/8");
+  EXPECT_EQ(c.max_calls_per_source, 3u);
+  EXPECT_EQ(effective_max_server_transactions(c), 500u);
+  EXPECT_NE(render_config(*result).find("sip_trusted_sources = 10.0.0.0/8,2001:db8::/32,127.0.0.2/32"),
+            std::string::npos)
+      << render_config(*result);
+  auto bad = load({"--sip-trusted-sources", "10.0.0.0/8,trunk.example.com"});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().find("sip_trusted_sources"), std::string::npos) << bad.error();
+  EXPECT_NE(bad.error().find("trunk.example.com"), std::string::npos) << bad.error();
 }
 
 TEST(Config, FlagSetsValueAndRecordsItsSource) {

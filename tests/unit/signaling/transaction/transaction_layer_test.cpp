@@ -446,6 +446,120 @@ TEST_F(TransactionLayer, RequestWithoutBranchIsReportedAs503) {
   EXPECT_EQ(layer.client_count(), 0U);
 }
 
+// ---- stateless refusals and the transaction cap (RFC 3261 §8.2.7; issue 12: no reflection)
+
+TEST_F(TransactionLayer, RefusalAtOnceIsSentOnceAndKeepsNoTransaction) {
+  user.answer_at_once = [this](TransactionId id, const SipMessage& request) {
+    layer.respond(id, make_response(request, 404, "uas-tag"));
+  };
+  const Request invite;
+  deliver(invite);
+  ASSERT_EQ(sender.count(), 1U);
+  EXPECT_EQ(sender.last().status, 404);
+  EXPECT_EQ(layer.server_count(), 0U);
+  // No Timer G: nothing more is ever sent for it, however long we wait.
+  timers.advance(Millis{64 * 500});
+  EXPECT_EQ(sender.count(), 1U);
+  EXPECT_EQ(timers.pending(), 0U);
+  // The ACK for it matches nothing and is the TU's to ignore; a retransmitted INVITE is judged anew.
+  deliver(ack_for(invite, "uas-tag", invite.branch));
+  EXPECT_EQ(user.acks.size(), 1U);
+  deliver(invite);
+  EXPECT_EQ(user.requests.size(), 2U);
+  EXPECT_EQ(sender.count(), 2U);
+  EXPECT_EQ(layer.limit_counters().stateless.load(), 2U);
+  timers.advance(Millis{0});
+  ASSERT_EQ(user.ended.size(), 2U);
+  EXPECT_FALSE(user.ended[0].second);
+}
+
+TEST_F(TransactionLayer, NonInviteRefusalAtOnceKeepsNoTransaction) {
+  user.answer_at_once = [this](TransactionId id, const SipMessage& request) {
+    layer.respond(id, make_response(request, 405, "uas-tag"));
+  };
+  deliver(Request{.method = "REGISTER", .branch = "z9hG4bKreg"});
+  ASSERT_EQ(sender.count(), 1U);
+  EXPECT_EQ(sender.last().status, 405);
+  EXPECT_EQ(layer.server_count(), 0U);  // no 32 s of Timer J for a stranger's request
+}
+
+TEST_F(TransactionLayer, RefusalAfterA100KeepsTheTransactionAndTimerG) {
+  // A final response that follows a provisional is part of a real exchange: §17.2.1 in full.
+  deliver(Request{});
+  ASSERT_EQ(sender.last().status, 100);
+  ASSERT_TRUE(answer(0, 486));
+  EXPECT_EQ(layer.server_count(), 1U);
+  timers.advance(Millis{500});  // Timer G = T1
+  EXPECT_EQ(sender.count(), 3U);
+  EXPECT_EQ(sender.last().status, 486);
+}
+
+TEST_F(TransactionLayer, InDialogRefusalAtOnceStaysStateful) {
+  // A peer with a dialog proved its address; its retransmitted re-INVITE must meet the same answer.
+  user.answer_at_once = [this](TransactionId id, const SipMessage& request) {
+    layer.respond(id, make_response(request, 488, "uas-tag"));
+  };
+  const Request reinvite{.cseq = 2, .to_tag = "uas-tag"};
+  deliver(reinvite);
+  EXPECT_EQ(layer.server_count(), 1U);
+  deliver(reinvite);
+  EXPECT_EQ(user.requests.size(), 1U);  // absorbed, the 488 re-sent
+  EXPECT_EQ(sender.count(), 2U);
+}
+
+TEST_F(TransactionLayer, AcceptanceAtOnceStaysStateful) {
+  user.answer_at_once = [this](TransactionId id, const SipMessage& request) {
+    layer.respond(id, make_response(request, 200, "uas-tag"));
+  };
+  deliver(Request{});
+  EXPECT_EQ(layer.server_count(), 1U);  // Accepted absorbs retransmissions (RFC 6026)
+  EXPECT_EQ(layer.limit_counters().stateless.load(), 0U);
+}
+
+TEST_F(TransactionLayer, StatelessRejectionsCanBeTurnedOff) {
+  Layer stateful{timers, sender, user, TimerConfig{}, ServerLimits{.stateless_rejections = false}};
+  user.answer_at_once = [&stateful](TransactionId id, const SipMessage& request) {
+    stateful.respond(id, make_response(request, 404, "uas-tag"));
+  };
+  stateful.on_message(Request{}.message(), udp_peer());
+  EXPECT_EQ(stateful.server_count(), 1U);
+  timers.advance(Millis{500});
+  EXPECT_EQ(sender.count(), 2U);  // Timer G re-sent it
+}
+
+TEST_F(TransactionLayer, CancelMatchingNothingIsAnsweredStatelessly) {
+  deliver(cancel_for(Request{}));
+  EXPECT_EQ(sender.last().status, 481);
+  EXPECT_EQ(layer.server_count(), 0U);
+}
+
+TEST_F(TransactionLayer, PastTheCapNewRequestsGet503WithRetryAfterAndNoState) {
+  Layer capped{timers, sender, user, TimerConfig{}, ServerLimits{.max_server_transactions = 2}};
+  const Request first{.branch = "z9hG4bKone"};
+  capped.on_message(first.message(), udp_peer());
+  capped.on_message(Request{.branch = "z9hG4bKtwo", .call_id = "two"}.message(), udp_peer());
+  ASSERT_EQ(capped.server_count(), 2U);
+  capped.on_message(Request{.method = "OPTIONS", .branch = "z9hG4bKthree"}.message(), udp_peer());
+  EXPECT_EQ(capped.server_count(), 2U);
+  EXPECT_EQ(user.requests.size(), 2U);  // the TU never heard of it
+  const SipMessage refused = sender.last_on_wire();
+  EXPECT_EQ(refused.status, 503);
+  ASSERT_NE(refused.header("Retry-After"), nullptr);
+  EXPECT_EQ(*refused.header("Retry-After"), "30");
+  EXPECT_EQ(capped.limit_counters().over_capacity.load(), 1U);
+  // CANCEL is exempt (it only ever pairs with an INVITE already counted), and so is ACK.
+  capped.on_message(cancel_for(first).message(), udp_peer());
+  EXPECT_EQ(sender.last().status, 200);
+  EXPECT_EQ(user.cancels.size(), 1U);
+  // Once transactions end there is room again.
+  ASSERT_TRUE(capped.respond(user.requests[0].id, make_response(user.requests[0].message, 487, "t")));
+  ASSERT_TRUE(capped.respond(user.requests[1].id, make_response(user.requests[1].message, 486, "t")));
+  timers.advance(Millis{32'000});
+  EXPECT_EQ(capped.server_count(), 0U);
+  capped.on_message(Request{.method = "OPTIONS", .branch = "z9hG4bKfour"}.message(), udp_peer());
+  EXPECT_EQ(user.requests.size(), 3U);
+}
+
 TEST_F(TransactionLayer, NewBranchHasMagicCookieAndSixteenRandomCharacters) {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {

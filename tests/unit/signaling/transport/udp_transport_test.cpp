@@ -189,5 +189,46 @@ TEST(UdpTransportStart, BracketsAnIpv6PublicAddress) {
   EXPECT_EQ(layer.via_sent_by(TransportKind::kUdp), "[2001:db8::5]:" + std::to_string(layer.udp_port()));
 }
 
+// Issue 12: the per-source limit runs before parsing; a blocked source is dropped unanswered.
+TEST(UdpTransportLimits, SourceOverItsRateIsDroppedBeforeParsing) {
+  boost::asio::io_context io;
+  RecordingListener listener;
+  auto config = loopback_config();
+  config.source_limits.rate = 1;
+  config.source_limits.burst = 2;
+  TransportLayer layer(io, config, listener);
+  ASSERT_TRUE(layer.start().has_value());
+  UdpPeer peer(io);
+  for (int i = 0; i < 5; ++i)
+    peer.send(options_request("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKflood" + std::to_string(i),
+                              "flood-" + std::to_string(i)),
+              layer.udp_port());
+  peer.send("this is not SIP and would have been counted as a bad message", layer.udp_port());
+  ASSERT_TRUE(run_until(io, [&] { return layer.source_limiter().counters().messages_dropped.load() == 4; }));
+  testing::run_for(io, std::chrono::milliseconds(50));
+  EXPECT_EQ(listener.messages.size(), 2u);       // the burst
+  EXPECT_EQ(layer.counters().bad_messages, 0u);  // never parsed
+  EXPECT_EQ(layer.source_limiter().counters().sources_blocked.load(), 1u);
+  EXPECT_EQ(layer.source_limiter().counters().messages_dropped.load(), 4u);
+}
+
+TEST(UdpTransportLimits, TrustedSourceIsNotLimited) {
+  boost::asio::io_context io;
+  RecordingListener listener;
+  auto config = loopback_config();
+  config.source_limits.rate = 1;
+  config.source_limits.burst = 1;
+  config.source_limits.trusted = {*parse_address_range("127.0.0.0/8")};
+  TransportLayer layer(io, config, listener);
+  ASSERT_TRUE(layer.start().has_value());
+  UdpPeer peer(io);
+  for (int i = 0; i < 5; ++i)
+    peer.send(
+        options_request("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKok" + std::to_string(i), "ok-" + std::to_string(i)),
+        layer.udp_port());
+  ASSERT_TRUE(run_until(io, [&] { return listener.messages.size() == 5; }));
+  EXPECT_EQ(layer.source_limiter().counters().sources_blocked.load(), 0u);
+}
+
 }  // namespace
 }  // namespace chorus::sip

@@ -209,11 +209,14 @@ TEST(RequestChecks, MediaTypeDropsParametersAndCase) {
 }
 
 TEST(UserAgent, OptionsOutOfDialogGets200WithCapabilities) {
+  // Over TCP: the connection proved the caller's address (a bare UDP stranger gets a bare 200,
+  // user_agent_limits_test.cpp).
   UaHarness h;
   RequestSpec spec;
   spec.method = "OPTIONS";
   spec.uri = "sip:anything@127.0.0.1";
-  h.deliver(spec);
+  spec.transport = "TCP";
+  h.deliver(spec, uatest::tcp_peer());
   SipMessage r = only_response(h);
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(values(r, "Allow"),

@@ -84,6 +84,12 @@ struct Config {
   std::uint32_t max_producer_kbps = 8000;     // a producer above this has its packets dropped
   std::uint32_t default_receive_kbps = 2500;  // what a receiver without bandwidth feedback is sent
   std::chrono::seconds shutdown_timeout{5};   // drain time before a forced stop
+  // Issue 12, media reflection and hijack (conference/media_guard.hpp, media/transport/source_latch.hpp).
+  std::vector<std::string> media_deny_ranges;          // CIDRs an SDP may not name for media (488)
+  std::chrono::milliseconds media_latch_window{3000};  // a plain-RTP leg latches to RTP within this
+  std::chrono::seconds media_timeout{30};              // no RTP/RTCP from the peer this long: BYE (0: off)
+  std::chrono::seconds media_hold_timeout{300};        // the same while held (a=sendonly/inactive)
+  std::uint32_t media_rcvbuf = 1048576;                // SO_RCVBUF asked for each RTP/RTCP socket (0: kernel's)
 };
 
 enum class Source { kDefault, kFile, kEnv, kFlag };

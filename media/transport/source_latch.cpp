@@ -48,8 +48,9 @@ bool SourceLatch::may_latch_with(const PacketIdentity& packet) const {
   return packet.rtp && (config_.payload_types.none() || config_.payload_types.test(packet.payload_type));
 }
 
-bool SourceLatch::continues_stream(const PacketIdentity& packet) const {
+bool SourceLatch::continues_stream(const PacketIdentity& packet, TimePoint now) const {
   if (!latched_ || !ssrc_ || packet.ssrc != *ssrc_) return false;
+  if (now - last_heard_ < kLatchSilence) return false;  // the latched source still speaks: a copy
   // RTCP carries no sequence number: the RTCP component moves for the known sender SSRC alone.
   if (!packet.rtp) return config_.rtcp_component;
   if (config_.rtcp_component) return false;
@@ -60,7 +61,7 @@ bool SourceLatch::continues_stream(const PacketIdentity& packet) const {
 LatchVerdict SourceLatch::admit(const TransportAddress& source, const PacketIdentity& packet, TimePoint now) const {
   if (proven_ && destination_ && *destination_ == source) return LatchVerdict::kAccept;
   if (learning(source, now) && may_latch_with(packet)) return LatchVerdict::kAcceptIfAuthentic;
-  if (continues_stream(packet)) return LatchVerdict::kAcceptIfAuthentic;
+  if (continues_stream(packet, now)) return LatchVerdict::kAcceptIfAuthentic;
   return LatchVerdict::kForeign;
 }
 
@@ -68,8 +69,9 @@ bool SourceLatch::on_authenticated(const TransportAddress& source, const PacketI
   // RTP latches the RTP component, RTCP the RTCP one; muxed RTCP from the destination changes nothing.
   if (packet.rtp == config_.rtcp_component) return false;
   const bool from_destination = proven_ && destination_ && *destination_ == source;
-  if (!from_destination && !(learning(source, now) && may_latch_with(packet)) && !continues_stream(packet))
+  if (!from_destination && !(learning(source, now) && may_latch_with(packet)) && !continues_stream(packet, now))
     return false;
+  last_heard_ = now;
   destination_ = source;
   proven_ = latched_ = true;
   if (!ssrc_ || *ssrc_ != packet.ssrc) {

@@ -11,8 +11,10 @@
 // the first source whose RTP carries a negotiated payload type (the RTCP component: whose RTCP
 // parses), and learns its SSRC and sequence number. Afterwards the destination moves only for a
 // packet that carries the known SSRC with a sequence number continuing from the last one seen
-// (RFC 3550 A.1's MAX_DROPOUT), e.g. a NAT rebinding; a stranger spraying the port range never
-// moves it, and its packets are rejected (counted as foreign). When the SDP address was proven by
+// (RFC 3550 A.1's MAX_DROPOUT), once the latched source has been silent for kLatchSilence — a NAT
+// rebinding: the old binding stops, the same stream resumes elsewhere. A stranger spraying the port
+// range never moves it, nor does a copy of the live stream sent from elsewhere while the latched
+// source still speaks; such packets are rejected (counted as foreign). When the SDP address was proven by
 // signaling, learning only accepts that IP (any port: symmetric NAT-free phones send from another
 // port than their SDP says at times) and stays open past the window.
 // Packets that only *might* latch or move are authenticated first (SRTP; plain RTP has nothing
@@ -24,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "common/timer_queue.hpp"
 #include "media/stun/stun_message.hpp"
@@ -35,6 +38,8 @@ using stun::TransportAddress;
 inline constexpr std::chrono::milliseconds kDefaultLatchWindow{3000};  // media_latch_window
 // RFC 3550 A.1: MAX_DROPOUT — a sequence number this far ahead still continues the stream.
 inline constexpr std::uint16_t kMaxLatchSequenceGap = 3000;
+// How long the latched source must have been silent before its stream may resume from elsewhere.
+inline constexpr std::chrono::milliseconds kLatchSilence{1000};
 
 // What the latch reads of a packet before it is decrypted (the RTP header and the RTCP sender SSRC
 // travel in the clear, RFC 3711 §3.1).
@@ -86,7 +91,7 @@ class SourceLatch {
  private:
   [[nodiscard]] bool learning(const TransportAddress& source, TimePoint now) const;
   [[nodiscard]] bool may_latch_with(const PacketIdentity& packet) const;
-  [[nodiscard]] bool continues_stream(const PacketIdentity& packet) const;
+  [[nodiscard]] bool continues_stream(const PacketIdentity& packet, TimePoint now) const;
 
   LatchConfig config_;
   TimePoint learning_since_;
@@ -95,6 +100,7 @@ class SourceLatch {
   bool latched_ = false;  // destination_ is where the peer's packets came from
   std::optional<std::uint32_t> ssrc_;
   std::uint16_t last_sequence_ = 0;
+  TimePoint last_heard_{};  // the last packet of the stream from the destination
 };
 
 }  // namespace chorus::media

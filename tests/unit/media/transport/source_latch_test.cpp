@@ -125,6 +125,17 @@ TEST(SourceLatch, TheKnownSsrcWithASequenceGapTooLargeIsForeign) {
   EXPECT_EQ(latch.admit(stranger, rtp(kPeerSsrc, 999), kStart), LatchVerdict::kForeign);   // behind
 }
 
+TEST(SourceLatch, ACopyOfTheLiveStreamFromElsewhereIsForeign) {
+  // Authentic packets of the caller's own stream, diverted through another socket while the caller
+  // still speaks: not a rebinding (the old binding would be silent), so they move nothing.
+  auto latch = latched_to(address(7, 41000));
+  latch.on_authenticated(address(7, 41000), rtp(kPeerSsrc, 1001), kStart + milliseconds(500));
+  const auto soon = kStart + milliseconds(500) + kLatchSilence - milliseconds(1);
+  EXPECT_EQ(latch.admit(address(7, 52000), rtp(kPeerSsrc, 1002), soon), LatchVerdict::kForeign);
+  EXPECT_FALSE(latch.on_authenticated(address(7, 52000), rtp(kPeerSsrc, 1002), soon));
+  EXPECT_EQ(latch.destination(), address(7, 41000));
+}
+
 TEST(SourceLatch, TheKnownSsrcContinuingItsSequenceMovesIt) {
   // A NAT rebinding: the same stream resumes from a new port.
   auto latch = latched_to(address(7, 41000));
@@ -133,7 +144,8 @@ TEST(SourceLatch, TheKnownSsrcContinuingItsSequenceMovesIt) {
   EXPECT_EQ(latch.admit(rebound, rtp(kPeerSsrc, 1010), later), LatchVerdict::kAcceptIfAuthentic);
   EXPECT_TRUE(latch.on_authenticated(rebound, rtp(kPeerSsrc, 1010), later));
   EXPECT_EQ(latch.destination(), rebound);
-  EXPECT_EQ(latch.admit(address(7, 41000), rtp(kPeerSsrc, 1011), later), LatchVerdict::kAcceptIfAuthentic);
+  // The old binding cannot pull it back while the new one speaks.
+  EXPECT_EQ(latch.admit(address(7, 41000), rtp(kPeerSsrc, 1011), later), LatchVerdict::kForeign);
 }
 
 TEST(SourceLatch, SequenceContinuityFollowsTheStreamAcrossTheWrap) {
@@ -141,17 +153,19 @@ TEST(SourceLatch, SequenceContinuityFollowsTheStreamAcrossTheWrap) {
   const auto peer = address(7, 41000);
   latch.on_authenticated(peer, rtp(kPeerSsrc, 65530), kStart);
   for (std::uint16_t seq = 65531; seq != 20; ++seq) latch.on_authenticated(peer, rtp(kPeerSsrc, seq), kStart);
-  // Last seen: 19. 21 continues it; 65535 lies behind it.
-  EXPECT_EQ(latch.admit(address(7, 1), rtp(kPeerSsrc, 21), kStart), LatchVerdict::kAcceptIfAuthentic);
-  EXPECT_EQ(latch.admit(address(7, 1), rtp(kPeerSsrc, 65535), kStart), LatchVerdict::kForeign);
+  // Last seen: 19. After a silence, 21 continues it; 65535 lies behind it.
+  const auto later = kStart + kLatchSilence;
+  EXPECT_EQ(latch.admit(address(7, 1), rtp(kPeerSsrc, 21), later), LatchVerdict::kAcceptIfAuthentic);
+  EXPECT_EQ(latch.admit(address(7, 1), rtp(kPeerSsrc, 65535), later), LatchVerdict::kForeign);
 }
 
 TEST(SourceLatch, AReorderedOlderPacketDoesNotRewindTheSequence) {
   auto latch = latched_to(address(7, 41000));
   latch.on_authenticated(address(7, 41000), rtp(kPeerSsrc, 1005), kStart);
   latch.on_authenticated(address(7, 41000), rtp(kPeerSsrc, 1003), kStart);  // late arrival
-  EXPECT_EQ(latch.admit(address(7, 2), rtp(kPeerSsrc, 1004), kStart), LatchVerdict::kForeign);
-  EXPECT_EQ(latch.admit(address(7, 2), rtp(kPeerSsrc, 1006), kStart), LatchVerdict::kAcceptIfAuthentic);
+  const auto later = kStart + kLatchSilence;
+  EXPECT_EQ(latch.admit(address(7, 2), rtp(kPeerSsrc, 1004), later), LatchVerdict::kForeign);
+  EXPECT_EQ(latch.admit(address(7, 2), rtp(kPeerSsrc, 1006), later), LatchVerdict::kAcceptIfAuthentic);
 }
 
 TEST(SourceLatch, AReOfferToANewUnprovenAddressRelearnsInANewWindow) {
@@ -177,6 +191,7 @@ TEST(SourceLatch, TheRtcpComponentLatchesOnRtcpAndMovesForItsSenderSsrc) {
   EXPECT_EQ(latch.admit(address(7, 41001), rtp(kPeerSsrc, 1), kStart), LatchVerdict::kForeign);
   EXPECT_EQ(latch.admit(address(7, 41001), rtcp(kPeerSsrc), kStart), LatchVerdict::kAcceptIfAuthentic);
   EXPECT_TRUE(latch.on_authenticated(address(7, 41001), rtcp(kPeerSsrc), kStart));
+  EXPECT_EQ(latch.admit(address(7, 52001), rtcp(kPeerSsrc), kStart + milliseconds(20)), LatchVerdict::kForeign);
   const auto later = kStart + std::chrono::minutes(1);
   EXPECT_EQ(latch.admit(address(66, 1), rtcp(0x99), later), LatchVerdict::kForeign);
   EXPECT_TRUE(latch.on_authenticated(address(7, 52001), rtcp(kPeerSsrc), later));

@@ -17,7 +17,8 @@ address normalized(const address& ip) {
 
 std::optional<address> ip_literal(std::string_view text) {
   std::string literal(text);
-  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']') literal = literal.substr(1, literal.size() - 2);
+  if (literal.size() > 2 && literal.front() == '[' && literal.back() == ']')
+    literal = literal.substr(1, literal.size() - 2);
   boost::system::error_code error;
   auto ip = boost::asio::ip::make_address(literal, error);
   if (error) return std::nullopt;

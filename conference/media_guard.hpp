@@ -37,10 +37,10 @@ struct IpRange {
 std::expected<IpRange, std::string> parse_ip_range(std::string_view text);
 
 struct MediaGuardSettings {
-  std::vector<IpRange> deny_ranges;                  // media_deny_ranges
-  std::chrono::milliseconds latch_window{3000};      // media_latch_window
-  std::chrono::milliseconds media_timeout{30000};    // --media-timeout (0: off)
-  std::chrono::milliseconds hold_timeout{300000};    // --media-hold-timeout (0: off)
+  std::vector<IpRange> deny_ranges;                // media_deny_ranges
+  std::chrono::milliseconds latch_window{3000};    // media_latch_window
+  std::chrono::milliseconds media_timeout{30000};  // --media-timeout (0: off)
+  std::chrono::milliseconds hold_timeout{300000};  // --media-hold-timeout (0: off)
 };
 
 // The refusal (488, Warning 305) when a section's address (c=, or RFC 3605 a=rtcp's) may not be

@@ -17,8 +17,7 @@ const auto kRemoteCaller = make_address("203.0.113.7");
 const auto kLoopbackCaller = make_address("127.0.0.1");
 
 // A one-section audio offer with `connection` as c= and `direction` (empty: none, i.e. sendrecv).
-std::string offer(const std::string& connection, const std::string& direction = "",
-                  const std::string& extra = "") {
+std::string offer(const std::string& connection, const std::string& direction = "", const std::string& extra = "") {
   std::string text = "v=0\r\no=- 1 1 IN IP4 198.51.100.1\r\ns=-\r\nc=" + connection +
                      "\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
   if (!direction.empty()) text += "a=" + direction + "\r\n";
@@ -86,9 +85,9 @@ TEST(MediaGuard, TheRtcpAttributesOwnAddressIsCheckedToo) {
 
 TEST(MediaGuard, IceSectionsAreNotChecked) {
   // ICE proves its pairs by connectivity checks; Chrome's c= says 0.0.0.0 before trickling.
-  EXPECT_FALSE(check(offer("IN IP4 0.0.0.0", "", "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"),
-                     kRemoteCaller)
-                   .has_value());
+  EXPECT_FALSE(
+      check(offer("IN IP4 0.0.0.0", "", "a=ice-ufrag:abcd\r\na=ice-pwd:0123456789012345678901\r\n"), kRemoteCaller)
+          .has_value());
 }
 
 TEST(MediaGuard, ARejectedSectionIsNotChecked) {

@@ -170,6 +170,7 @@ TEST_F(MediaSessionTest, SendsNothingToAnUnprovenSdpAddress) {
   auto s = spec(std::monostate{});
   s.remote_rtp = victim.address();
   s.rtcp_mux = true;
+  s.latch_window = 10s;  // the caller below speaks after the wait for the first report
   start_echo(std::move(s));
   // RFC 3550 §6.3.6/A.7: the first report is due 1.03–3.08 s after the start (td 2.5 s, randomised,
   // divided by e - 3/2); sent to the SDP address, it would arrive here.

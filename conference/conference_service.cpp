@@ -39,6 +39,7 @@ void ConferenceService::set_event_log(EventLog* events) {
 
 void ConferenceService::set_audio_hooks(AudioHooks hooks) {
   reject_early_ = std::move(hooks.reject_early);
+  hang_up_ = hooks.hang_up;
   audio_.set_hooks(
       AudioBridge::Hooks{std::move(hooks.post_to_control), std::move(hooks.hang_up), hooks.prompts, hooks.store,
                          [this](std::uint64_t participant_id) { on_not_started_played(participant_id); },
@@ -144,6 +145,8 @@ Participant ConferenceService::new_participant(const sip::CallInfo& call, const 
   participant.display_name = call.from_display;
   participant.user_agent = call.user_agent;
   participant.source_ip = call.source.address.to_string();
+  // Unset (a test's CallInfo): no proof by signaling, and no loopback rule to apply.
+  if (!call.source.address.is_unspecified()) participant.signaling_source = call.source.address;
   participant.joined_at = std::chrono::system_clock::now();
   participant.sdp_session_id = random_u64() % 1000000000ULL + 1;
   participant.cname = random_alphanumeric(16);
@@ -195,6 +198,12 @@ bool ConferenceService::on_remote_answer(sip::CallHandle call, std::string_view 
   if (!participant.our_pending_offer) return true;  // an answer to nothing new: keep the session
   auto answer = sdp::parse_sdp(sdp_text);
   if (!answer) return false;
+  if (participant.signaling_source)
+    if (auto refused = check_media_addresses(*answer, *participant.signaling_source, guard_)) {
+      CHORUS_LOG(kWarn, "conference", "media address refused", {"call_id", participant.call_id},
+                 {"source", participant.signaling_source->to_string()}, {"reason", refused->reason});
+      return false;
+    }
   auto streams = sdp::accept_answer(*participant.our_pending_offer, *answer);
   participant.our_pending_offer.reset();
   if (!streams) {
@@ -226,6 +235,13 @@ sip::CallDecision ConferenceService::answer_offer(Participant& participant, cons
   // message limit (64 KiB) bounds it anyway.
   auto offer = sdp::parse_sdp(offer_text, sdp::kVideoSdpLimits);
   if (!offer) return {400, "Bad SDP: " + offer.error(), {}, {}};
+  // Issue 12: an offer may not aim our media at multicast, loopback, link-local or denied ranges.
+  if (participant.signaling_source)
+    if (auto refused = check_media_addresses(*offer, *participant.signaling_source, guard_)) {
+      CHORUS_LOG(kWarn, "conference", "media address refused", {"call_id", participant.call_id},
+                 {"source", participant.signaling_source->to_string()}, {"reason", refused->reason});
+      return {refused->sip_status, refused->reason, {}, warning(*refused)};
+    }
   auto plan = sdp::plan_answer(*offer, policy_for(room));
   if (!plan) return {plan.error().sip_status, plan.error().reason, {}, warning(plan.error())};
   for (const auto& section : plan->sections)

@@ -29,6 +29,7 @@
 #include "conference/engines/echo_engine.hpp"
 #include "conference/engines/sfu_engine.hpp"
 #include "conference/events/event_log.hpp"
+#include "conference/media_guard.hpp"
 #include "conference/media_security.hpp"
 #include "conference/participant.hpp"
 #include "conference/room.hpp"
@@ -103,6 +104,12 @@ class ConferenceService final : public sip::CallListener, private SfuEngine::Lis
   // The SFU: slot maps, receive caps (REST), counters.
   [[nodiscard]] SfuEngine& video() { return sfu_; }
   [[nodiscard]] const SfuEngine& video() const { return sfu_; }
+
+  // Issue 12: the SDP address policy, latch window and inactivity timeouts of every call from now on.
+  void set_media_guard(MediaGuardSettings settings) { guard_ = std::move(settings); }
+  // A media worker found the session silent past its timeout (posted to the control loop): the
+  // call is hung up with BYE and a log line. Unknown ids (the call ended meanwhile) are ignored.
+  void on_media_timeout(std::uint64_t session_id);
 
   // The address announced in c= lines (--public-ip, or what the transport derived).
   void set_media_address(std::string address) { media_address_ = std::move(address); }
@@ -193,6 +200,8 @@ class ConferenceService final : public sip::CallListener, private SfuEngine::Lis
   const MeetingCalendar* calendar_ = nullptr;
   EventLog* events_ = nullptr;
   SecurityOptions security_;
+  MediaGuardSettings guard_;
+  std::function<bool(sip::CallHandle, std::string_view reason)> hang_up_;
   std::string media_address_ = "127.0.0.1";
   std::uint64_t next_session_id_ = 1;
   std::uint64_t next_participant_id_ = 1;

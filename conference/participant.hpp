@@ -6,6 +6,7 @@
 // Threading: control loop only; other threads name a participant by id (DESIGN §5).
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -47,6 +48,9 @@ struct Participant {
   std::string user_agent;
   // The address its INVITE came from (no port): what PIN guesses are counted against.
   std::string source_ip;
+  // Where its INVITE came from (issue 12: an SDP naming this IP is proven; loopback media only for
+  // a loopback caller); nullopt for a callee we dialled.
+  std::optional<boost::asio::ip::address> signaling_source;
   std::chrono::system_clock::time_point joined_at;
   std::vector<std::unique_ptr<media::PortLease>> ports;  // one RTP/RTCP pair per transport
   std::vector<sdp::NegotiatedStream> streams;

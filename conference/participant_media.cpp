@@ -27,6 +27,11 @@ std::optional<media::TransportAddress> signalled(const std::string& address, std
   return parsed;
 }
 
+// The SDP's address is the IP the call's signaling came from: proven, media may go there at once.
+bool proven(const Participant& participant, const sdp::NegotiatedStream& stream) {
+  return participant.signaling_source && proven_by_signaling(stream.remote_address, *participant.signaling_source);
+}
+
 }  // namespace
 
 void ConferenceService::apply_media(Participant& participant, MediaLayout layout) {
@@ -55,6 +60,7 @@ void ConferenceService::apply_media(Participant& participant, MediaLayout layout
     media::MediaSessionUpdate update;
     update.remote_rtp = signalled(tagged.remote_address, tagged.remote_port);
     update.remote_rtcp = signalled(tagged.remote_address, tagged.remote_rtcp_port);
+    update.remote_proven = proven(participant, tagged);
     update.send_enabled = false;
     for (std::size_t section : transport.sections) {
       const bool sends = sdp::sends(accepted[section]->local_direction);
@@ -102,6 +108,11 @@ void ConferenceService::start_session(Participant& participant, const Room& room
   spec.remote_rtp = signalled(tagged.remote_address, tagged.remote_port);
   spec.remote_rtcp = signalled(tagged.remote_address, tagged.remote_rtcp_port);
   spec.rtcp_mux = tagged.rtcp_mux;
+  // Issue 12: nothing is sent until the peer proved its address (media/transport/source_latch.hpp).
+  spec.remote_proven = proven(participant, tagged);
+  spec.latch_window = guard_.latch_window;
+  spec.media_timeout = guard_.media_timeout;
+  spec.hold_timeout = guard_.hold_timeout;
   spec.keying = transport.security.keying;
   spec.ice = transport.security.ice;
   if (transport.bundled) spec.bundle = transport.security.bundle;
@@ -116,6 +127,7 @@ void ConferenceService::start_session(Participant& participant, const Room& room
     for (auto ssrc : {sources.ssrc, sources.rtx_ssrc})
       if (ssrc != 0) stream_spec.local_ssrcs.push_back(ssrc);
     stream_spec.clock_rate = stream.codec.clock_rate;
+    add_remote_payload_types(stream, spec.remote_payload_types);
     stream_spec.send_enabled = sdp::sends(stream.local_direction);
     spec.send_enabled = spec.send_enabled || stream_spec.send_enabled;
     // The session's own SSRC is what the audio MCU sends from: the audio section's, when there is one.
@@ -160,6 +172,30 @@ void ConferenceService::stop_media(Participant& participant) {
   participant.media.clear();
   workers_->release(participant.room_id);
   participant.worker = nullptr;
+}
+
+void ConferenceService::on_media_timeout(std::uint64_t session_id) {
+  auto owns = [&](const Participant& participant) {
+    return std::ranges::any_of(participant.media,
+                               [&](const ParticipantStream& stream) { return stream.session_id == session_id; });
+  };
+  const Participant* silent = nullptr;
+  for (const auto& room : participants_.active_rooms())
+    for (const Participant* participant : participants_.in_room(room))
+      if (owns(*participant)) silent = participant;
+  for (const auto& entry : early_)
+    if (owns(entry.second)) silent = &entry.second;
+  if (silent == nullptr) return;  // ended meanwhile
+  // Issue 12: a peer that sends nothing (not even RTCP) holds a call slot and ports forever otherwise.
+  CHORUS_LOG(kInfo, "conference", "media timeout: hanging up", {"room", silent->room_id}, {"call_id", silent->call_id},
+             {"participant", silent->id},
+             {"source", silent->signaling_source ? silent->signaling_source->to_string() : std::string("-")});
+  const auto call = silent->call;
+  if (silent->early) {
+    if (!reject_early_ || !reject_early_(call, 408, "Media Timeout", {})) end_early(call);
+    return;
+  }
+  if (hang_up_) hang_up_(call, "media timeout");
 }
 
 }  // namespace chorus::conference

@@ -47,10 +47,22 @@ sdp::MediaPolicy media_policy(const Config& c) {
   return policy;
 }
 
+// Issue 12: the SDP address policy, latch window and media timeouts (validated when loaded).
+conference::MediaGuardSettings media_guard(const Config& c) {
+  conference::MediaGuardSettings guard;
+  for (const auto& text : c.media_deny_ranges)
+    if (auto range = conference::parse_ip_range(text)) guard.deny_ranges.push_back(*range);
+  guard.latch_window = c.media_latch_window;
+  guard.media_timeout = c.media_timeout;
+  guard.hold_timeout = c.media_hold_timeout;
+  return guard;
+}
+
 }  // namespace
 
 ChorusServer::ChorusServer(Config config)
-    : config_(std::move(config)), ports_(config_.bind, config_.rtp_ports.first, config_.rtp_ports.last) {
+    : config_(std::move(config)),
+      ports_(config_.bind, config_.rtp_ports.first, config_.rtp_ports.last, config_.media_rcvbuf) {
   transport_ = std::make_unique<sip::TransportLayer>(io_, transport_config(config_), relay_);
   relay_.metrics = &sip_metrics_;
   sender_ = std::make_unique<CountingSender>(*transport_, sip_metrics_);
@@ -60,6 +72,11 @@ ChorusServer::ChorusServer(Config config)
   if (dtls_context_) security.dtls_fingerprint = dtls_context_->local_fingerprint();
   conference_ = std::make_unique<conference::ConferenceService>(rooms_, ports_, media_policy(config_), workers_.get(),
                                                                 std::move(security));
+  conference_->set_media_guard(media_guard(config_));
+  // A worker finds a silent session on its own thread; the hang-up happens on the control loop.
+  workers_->set_media_timeout_handler([this](std::uint64_t session_id) {
+    boost::asio::post(io_, [this, session_id] { conference_->on_media_timeout(session_id); });
+  });
   sip::UserAgentConfig ua;
   ua.max_calls = config_.max_calls;
   ua.max_calls_per_source = config_.max_calls_per_source;
@@ -227,13 +244,16 @@ void ChorusServer::register_metrics() {
   auto& srtp_auth = m.gauge("chorus_srtp_failures", "SRTP/SRTCP packets dropped", {{"reason", "auth"}});
   auto& srtp_replay = m.gauge("chorus_srtp_failures", "SRTP/SRTCP packets dropped", {{"reason", "replay"}});
   auto& sessions = m.gauge("chorus_media_sessions", "Media sessions on the workers");
+  auto& foreign = m.gauge("chorus_media_foreign_source_drops",
+                          "Plain RTP/SDES packets dropped because their source was not the latched peer");
+  auto& media_timeouts = m.gauge("chorus_media_timeouts", "Calls whose peer sent no RTP/RTCP for the media timeout");
   // The engines' own counters (published(): name, help, value), followed as registry counters.
   std::vector<std::pair<rest::Counter*, const std::atomic<std::uint64_t>*>> engine_counters;
   for (const auto& published : engine_counters_)
     engine_counters.emplace_back(&m.counter(std::string(published.metric), std::string(published.help)),
                                  published.value);
   m.on_collect([this, &calls, &server_tx, &client_tx, &rooms, &active, &mcu, &sfu, &rtp_in, &rtp_out, &srtp_auth,
-                &srtp_replay, &sessions, engine_counters] {
+                &srtp_replay, &sessions, &foreign, &media_timeouts, engine_counters] {
     // Runs on the REST thread: the media counters are atomics; the control-loop counts are read
     // racily as plain integers, which a scrape tolerates (they are gauges of the moment).
     const auto media = workers_->counters();
@@ -242,6 +262,8 @@ void ChorusServer::register_metrics() {
     srtp_auth.set(static_cast<double>(media.dropped_auth));
     srtp_replay.set(static_cast<double>(media.dropped_replay));
     sessions.set(static_cast<double>(media.sessions));
+    foreign.set(static_cast<double>(media.foreign_source_drops));
+    media_timeouts.set(static_cast<double>(media.media_timeouts));
     // The engines' counters only grow; the registry's counters follow them (collects are serial).
     for (const auto& [counter, value] : engine_counters) {
       const auto now = value->load(std::memory_order_relaxed);
@@ -302,6 +324,8 @@ void ChorusServer::log_status() const {
                                {"media_dropped_auth", media.dropped_auth},
                                {"media_dropped_replay", media.dropped_replay},
                                {"media_dropped_source", media.dropped_source},
+                               {"media_foreign_source_drops", media.foreign_source_drops},
+                               {"media_timeouts", media.media_timeouts},
                                {"media_dropped_dtls_unvalidated", media.dropped_dtls_unvalidated},
                                {"media_dropped_malformed", media.dropped_malformed},
                                {"media_dropped_send", media.dropped_send},

@@ -107,6 +107,12 @@ struct Config {
   std::chrono::seconds pin_lockout{60};          // first lockout of a source; each next one doubles
   std::chrono::seconds pin_lockout_max{3600};    // the longest lockout
   std::uint32_t min_pin_digits = 6;              // PINs of new rooms (REST); 4..5 allowed with a warning when set so
+  // Issue 12, media reflection and hijack (conference/media_guard.hpp, media/transport/source_latch.hpp).
+  std::vector<std::string> media_deny_ranges;          // CIDRs an SDP may not name for media (488)
+  std::chrono::milliseconds media_latch_window{3000};  // a plain-RTP leg latches to RTP within this
+  std::chrono::seconds media_timeout{30};              // no RTP/RTCP from the peer this long: BYE (0: off)
+  std::chrono::seconds media_hold_timeout{300};        // the same while held (a=sendonly/inactive)
+  std::uint32_t media_rcvbuf = 1048576;                // SO_RCVBUF asked for each RTP/RTCP socket (0: kernel's)
 };
 
 enum class Source { kDefault, kFile, kEnv, kFlag };

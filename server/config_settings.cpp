@@ -12,6 +12,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "conference/media_guard.hpp"
 #include "signaling/transport/ws_origin.hpp"
 
 namespace chorus::server {
@@ -309,6 +310,32 @@ std::string show_sip_trusted_sources(const Config& config) {
 
 constexpr std::uint64_t kMaxPort = 65535;
 
+// A comma-separated list of CIDRs (192.0.2.0/24, 2001:db8::/32, or bare addresses), each checked now.
+Applied apply_media_deny_ranges(Config& config, std::string_view text) {
+  std::vector<std::string> ranges;
+  std::size_t start = 0;
+  while (!trim(text).empty() && start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item(trim(text.substr(start, comma - start)));
+    if (auto range = conference::parse_ip_range(item); !range)
+      return std::unexpected("empty or a comma-separated list of CIDRs such as 10.0.0.0/8,fd00::/8; \"" + item +
+                             "\": " + range.error());
+    ranges.push_back(item);
+    start = comma + 1;
+  }
+  config.media_deny_ranges = std::move(ranges);
+  return {};
+}
+
+std::string show_media_deny_ranges(const Config& config) {
+  std::string out;
+  for (const std::string& range : config.media_deny_ranges) {
+    if (!out.empty()) out += ',';
+    out += range;
+  }
+  return out;
+}
+
 constexpr std::array kSettings{
     SettingSpec{"data_dir", "DIR", "directory for the store, generated secrets and recordings", &apply_data_dir,
                 &show_text<&Config::data_dir>},
@@ -410,6 +437,16 @@ constexpr std::array kSettings{
                 &apply_number<&Config::pin_lockout_max, 1, 604800>, &show_number<&Config::pin_lockout_max>},
     SettingSpec{"min_pin_digits", "N", "digits a new room's PIN needs over REST (4 or 5: allowed, with a warning)",
                 &apply_number<&Config::min_pin_digits, 4, 12>, &show_number<&Config::min_pin_digits>},
+    SettingSpec{"media_deny_ranges", "LIST", "CIDRs an SDP may not name as media address (refused with 488)",
+                &apply_media_deny_ranges, &show_media_deny_ranges, /*secret=*/false, /*list=*/true},
+    SettingSpec{"media_latch_window", "MS", "milliseconds in which a plain-RTP call latches to its first RTP source",
+                &apply_number<&Config::media_latch_window, 100, 60000>, &show_number<&Config::media_latch_window>},
+    SettingSpec{"media_timeout", "S", "seconds without RTP or RTCP from a caller before it is hung up (0: never)",
+                &apply_number<&Config::media_timeout, 0, 86400>, &show_number<&Config::media_timeout>},
+    SettingSpec{"media_hold_timeout", "S", "the same for a call on hold (a=sendonly/inactive) (0: never)",
+                &apply_number<&Config::media_hold_timeout, 0, 86400>, &show_number<&Config::media_hold_timeout>},
+    SettingSpec{"media_rcvbuf", "BYTES", "SO_RCVBUF asked for each media socket (0: the kernel's default)",
+                &apply_number<&Config::media_rcvbuf, 0, 268435456>, &show_number<&Config::media_rcvbuf>},
 };
 
 }  // namespace

@@ -13,6 +13,17 @@
 namespace chorus::media {
 namespace {
 
+LatchConfig latch_config(const MediaSessionSpec& spec, ComponentKind kind, std::optional<TransportAddress> signalled) {
+  LatchConfig config;
+  config.signalled = signalled;
+  config.proven_by_signaling = spec.remote_proven;
+  config.window = spec.latch_window;
+  config.rtcp_component = kind == ComponentKind::kRtcp;
+  for (auto payload_type : spec.remote_payload_types)
+    if (payload_type < config.payload_types.size()) config.payload_types.set(payload_type);
+  return config;
+}
+
 std::uint16_t bound_port(int fd, bool& ipv6) {
   sockaddr_storage local{};
   socklen_t length = sizeof local;
@@ -26,7 +37,12 @@ std::uint16_t bound_port(int fd, bool& ipv6) {
 
 MediaComponent::MediaComponent(MediaSession& session, boost::asio::io_context& io, int fd, ComponentKind kind,
                                std::optional<TransportAddress> signalled)
-    : session_(session), socket_(io), fd_(fd), kind_(kind), policy_(signalled, session.spec().ice.has_value()) {
+    : session_(session),
+      socket_(io),
+      fd_(fd),
+      kind_(kind),
+      policy_(latch_config(session.spec(), kind, signalled), session.spec().ice.has_value(),
+              session.environment().timers.now()) {
   local_port_ = bound_port(fd, ipv6_socket_);
   boost::system::error_code error;
   socket_.assign(ipv6_socket_ ? boost::asio::ip::udp::v6() : boost::asio::ip::udp::v4(), fd, error);
@@ -64,6 +80,10 @@ void MediaComponent::start() {
 
 std::optional<TransportAddress> MediaComponent::destination() const {
   return policy_.destination(session_.environment().timers.now());
+}
+
+void MediaComponent::on_signalled(std::optional<TransportAddress> signalled, bool proven_by_signaling) {
+  policy_.on_signalled(signalled, proven_by_signaling, session_.environment().timers.now());
 }
 
 bool MediaComponent::encrypted() const {
@@ -173,15 +193,17 @@ void MediaComponent::on_dtls(std::span<const std::uint8_t> datagram, const Trans
   dtls_->on_datagram(datagram);
 }
 
-bool MediaComponent::admitted(const TransportAddress& source) {
+bool MediaComponent::admitted(const TransportAddress& source, const PacketIdentity& packet) {
   // kAcceptIfAuthentic goes on too: after_authentic() latches once SRTP has verified the packet.
-  if (policy_.admit_media(source, session_.environment().timers.now()) != Admission::kReject) return true;
-  MediaCounters::bump(session_.environment().counters.dropped_source);
+  if (policy_.admit_media(source, packet, session_.environment().timers.now()) != Admission::kReject) return true;
+  auto& counters = session_.environment().counters;
+  MediaCounters::bump(counters.dropped_source);
+  if (!policy_.uses_ice()) MediaCounters::bump(counters.foreign_source_drops);  // the latch refused a stranger
   return false;
 }
 
-void MediaComponent::after_authentic(const TransportAddress& source) {
-  if (policy_.on_authenticated(source, session_.environment().timers.now())) {
+void MediaComponent::after_authentic(const TransportAddress& source, const PacketIdentity& packet) {
+  if (policy_.on_authenticated(source, packet, session_.environment().timers.now())) {
     MediaCounters::bump(session_.environment().counters.source_changes);
     CHORUS_LOG(kInfo, "media", "latched", {"session", session_.spec().label}, {"component", static_cast<int>(kind_)},
                {"remote", to_string(source)});
@@ -207,18 +229,28 @@ std::optional<std::size_t> MediaComponent::unprotect(bool rtcp, std::span<std::u
 }
 
 void MediaComponent::on_rtp(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source) {
-  if (!admitted(source)) return;
+  const auto packet = identify_packet(buffer.first(length), /*rtp=*/true);
+  if (!packet) {
+    MediaCounters::bump(session_.environment().counters.dropped_malformed);
+    return;
+  }
+  if (!admitted(source, *packet)) return;
   auto clear_length = unprotect(false, buffer, length);
   if (!clear_length) return;
-  after_authentic(source);
+  after_authentic(source, *packet);
   session_.deliver_rtp(*this, buffer, *clear_length);
 }
 
 void MediaComponent::on_rtcp(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source) {
-  if (!admitted(source)) return;
+  const auto packet = identify_packet(buffer.first(length), /*rtp=*/false);
+  if (!packet) {
+    MediaCounters::bump(session_.environment().counters.dropped_malformed);
+    return;
+  }
+  if (!admitted(source, *packet)) return;
   auto clear_length = unprotect(true, buffer, length);
   if (!clear_length) return;
-  after_authentic(source);
+  after_authentic(source, *packet);
   session_.deliver_rtcp(*this, buffer.first(*clear_length));
 }
 

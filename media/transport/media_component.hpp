@@ -50,7 +50,7 @@ class MediaComponent final : public dtls::DtlsTransportListener {
 
   void set_sdes_keys(SrtpSuite suite, std::span<const std::uint8_t> local_key_salt,
                      std::span<const std::uint8_t> remote_key_salt);
-  void on_signalled(std::optional<TransportAddress> signalled) { policy_.on_signalled(signalled); }
+  void on_signalled(std::optional<TransportAddress> signalled, bool proven_by_signaling);
 
   [[nodiscard]] ComponentKind kind() const { return kind_; }
   [[nodiscard]] bool keyed() const { return outbound_.has_value() && inbound_.has_value(); }
@@ -67,8 +67,8 @@ class MediaComponent final : public dtls::DtlsTransportListener {
   void on_rtcp(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source);
   // Unprotects in place when keyed; nullopt (counted) when it fails or keys are still missing.
   std::optional<std::size_t> unprotect(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length);
-  [[nodiscard]] bool admitted(const TransportAddress& source);
-  void after_authentic(const TransportAddress& source);
+  [[nodiscard]] bool admitted(const TransportAddress& source, const PacketIdentity& packet);
+  void after_authentic(const TransportAddress& source, const PacketIdentity& packet);
   bool send_datagram(std::span<const std::uint8_t> datagram, const TransportAddress& to);
   bool protect_and_send(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length);
   [[nodiscard]] bool encrypted() const;

@@ -8,6 +8,7 @@ MediaCountersSnapshot& MediaCountersSnapshot::operator+=(const MediaCountersSnap
   dropped_auth += other.dropped_auth;
   dropped_replay += other.dropped_replay;
   dropped_source += other.dropped_source;
+  foreign_source_drops += other.foreign_source_drops;
   dropped_dtls_unvalidated += other.dropped_dtls_unvalidated;
   dropped_malformed += other.dropped_malformed;
   dropped_unroutable += other.dropped_unroutable;
@@ -16,6 +17,7 @@ MediaCountersSnapshot& MediaCountersSnapshot::operator+=(const MediaCountersSnap
   dtls_failed += other.dtls_failed;
   stun_answered += other.stun_answered;
   source_changes += other.source_changes;
+  media_timeouts += other.media_timeouts;
   sessions += other.sessions;
   return *this;
 }
@@ -28,6 +30,7 @@ MediaCountersSnapshot MediaCounters::snapshot() const {
   s.dropped_auth = dropped_auth.load(kRelaxed);
   s.dropped_replay = dropped_replay.load(kRelaxed);
   s.dropped_source = dropped_source.load(kRelaxed);
+  s.foreign_source_drops = foreign_source_drops.load(kRelaxed);
   s.dropped_dtls_unvalidated = dropped_dtls_unvalidated.load(kRelaxed);
   s.dropped_malformed = dropped_malformed.load(kRelaxed);
   s.dropped_unroutable = dropped_unroutable.load(kRelaxed);
@@ -36,6 +39,7 @@ MediaCountersSnapshot MediaCounters::snapshot() const {
   s.dtls_failed = dtls_failed.load(kRelaxed);
   s.stun_answered = stun_answered.load(kRelaxed);
   s.source_changes = source_changes.load(kRelaxed);
+  s.media_timeouts = media_timeouts.load(kRelaxed);
   s.sessions = sessions.load(kRelaxed);
   return s;
 }

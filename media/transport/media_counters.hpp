@@ -17,6 +17,7 @@ struct MediaCountersSnapshot {
   std::uint64_t dropped_auth = 0;              // SRTP/SRTCP authentication failed (forged, wrong key)
   std::uint64_t dropped_replay = 0;            // SRTP/SRTCP index seen before (RFC 3711 §3.3.2)
   std::uint64_t dropped_source = 0;            // from an address neither latched nor ICE-validated
+  std::uint64_t foreign_source_drops = 0;      // of those, plain RTP/SDES from a source the latch refused
   std::uint64_t dropped_dtls_unvalidated = 0;  // DTLS from an address ICE has not validated
   std::uint64_t dropped_malformed = 0;         // not RTP/RTCP/STUN/DTLS, truncated, keys not ready
   std::uint64_t dropped_unroutable = 0;        // bundled RTP that no m= section claims (RFC 8843 §9.2)
@@ -25,6 +26,7 @@ struct MediaCountersSnapshot {
   std::uint64_t dtls_failed = 0;               // handshakes that failed or whose fingerprint did not match
   std::uint64_t stun_answered = 0;             // STUN Binding requests answered (success or error)
   std::uint64_t source_changes = 0;            // latching or ICE nomination moved a destination
+  std::uint64_t media_timeouts = 0;            // sessions whose peer sent nothing for the media timeout
   std::uint64_t sessions = 0;                  // a gauge: sessions alive on the worker(s) now
 
   MediaCountersSnapshot& operator+=(const MediaCountersSnapshot& other);
@@ -44,6 +46,7 @@ class MediaCounters {
   Counter dropped_auth{0};
   Counter dropped_replay{0};
   Counter dropped_source{0};
+  Counter foreign_source_drops{0};
   Counter dropped_dtls_unvalidated{0};
   Counter dropped_malformed{0};
   Counter dropped_unroutable{0};
@@ -52,6 +55,7 @@ class MediaCounters {
   Counter dtls_failed{0};
   Counter stun_answered{0};
   Counter source_changes{0};
+  Counter media_timeouts{0};
   Counter sessions{0};
 };
 

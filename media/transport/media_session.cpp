@@ -90,6 +90,7 @@ void MediaSession::set_sink(std::size_t stream, std::unique_ptr<MediaSink> sink)
 }
 
 void MediaSession::start() {
+  last_heard_ = environment_.timers.now();
   rtp_->start();
   if (rtcp_) rtcp_->start();
   schedule_report();
@@ -137,12 +138,13 @@ void MediaSession::send_report(bool bye) {
 }
 
 void MediaSession::update(const MediaSessionUpdate& update) {
+  last_heard_ = environment_.timers.now();  // a re-offer is the peer alive; a held call's clock restarts
   spec_.send_enabled = update.send_enabled;
   for (std::size_t i = 0; i < streams_.size(); ++i)
     streams_[i].spec.send_enabled =
         i < update.stream_send_enabled.size() ? update.stream_send_enabled[i] : update.send_enabled;
-  rtp_->on_signalled(update.remote_rtp);
-  if (rtcp_) rtcp_->on_signalled(update.remote_rtcp);
+  rtp_->on_signalled(update.remote_rtp, update.remote_proven);
+  if (rtcp_) rtcp_->on_signalled(update.remote_rtcp, update.remote_proven);
   if (update.remote_sdes_key_salt) {
     if (auto* sdes = std::get_if<SdesKeying>(&spec_.keying)) {
       sdes->remote_key_salt = *update.remote_sdes_key_salt;
@@ -150,6 +152,11 @@ void MediaSession::update(const MediaSessionUpdate& update) {
       if (rtcp_) rtcp_->set_sdes_keys(sdes->suite, sdes->local_key_salt, sdes->remote_key_salt);
     }
   }
+}
+
+bool MediaSession::timed_out(TimePoint now) const {
+  const auto limit = spec_.send_enabled ? spec_.media_timeout : spec_.hold_timeout;
+  return limit.count() > 0 && now - last_heard_ >= limit;
 }
 
 StreamQuality MediaSession::quality() const {
@@ -197,6 +204,7 @@ void MediaSession::deliver_rtp(MediaComponent&, std::span<std::uint8_t> buffer, 
     return;
   }
   const auto now = environment_.timers.now();
+  last_heard_ = now;  // RTP that passed the source and SRTP checks: the peer lives
   // The sender asks for every packet it stamped, routable or not (transport-cc §3.1).
   if (transport_cc_)
     if (auto sequence = read_transport_sequence_number(*packet, spec_.transport_cc_extension_id))
@@ -219,6 +227,7 @@ void MediaSession::deliver_rtp(MediaComponent&, std::span<std::uint8_t> buffer, 
 
 void MediaSession::deliver_rtcp(MediaComponent&, std::span<const std::uint8_t> compound) {
   MediaCounters::bump(environment_.counters.packets_in);
+  last_heard_ = environment_.timers.now();  // issue 12: RTCP counts as life
   reporter_.on_rtcp(compound, environment_.timers.now());
   for (auto& stream : streams_)
     if (stream.sink) stream.sink->on_rtcp(*this, compound);

@@ -64,6 +64,9 @@ class MediaSession {
   [[nodiscard]] std::size_t stream_count() const { return streams_.size(); }
   [[nodiscard]] const rtcp::RtcpReporter& rtcp() const { return reporter_; }
   [[nodiscard]] StreamQuality quality() const;
+  // Issue 12, RTP inactivity: true once nothing (RTP or RTCP) was admitted from the peer for the
+  // spec's media_timeout — hold_timeout while we do not send (held) — counted from start().
+  [[nodiscard]] bool timed_out(TimePoint now) const;
 
   // From the components, after their checks.
   void deliver_rtp(MediaComponent& from, std::span<std::uint8_t> buffer, std::size_t length);
@@ -92,6 +95,7 @@ class MediaSession {
   rtcp::RtcpReporter reporter_;
   TimerQueue::TimerId report_timer_ = TimerQueue::kNoTimer;
   std::optional<std::uint32_t> remote_ssrc_;  // the last SSRC the peer sent RTP from
+  TimePoint last_heard_{};                    // start(), then the last RTP/RTCP admitted from the peer
   // draft-holmer-rmcat-transport-wide-cc-extensions-01 §3: arrivals we report back (when negotiated).
   std::unique_ptr<rtcp::TransportCcRecorder> transport_cc_;
   TimerQueue::TimerId transport_cc_timer_ = TimerQueue::kNoTimer;

@@ -3,6 +3,7 @@
 // copy/move, never by reference (DESIGN §2).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,6 +13,7 @@
 #include "media/srtp/sdes.hpp"
 #include "media/stun/stun_message.hpp"
 #include "media/transport/bundle_demux.hpp"
+#include "media/transport/source_latch.hpp"
 
 namespace chorus::media {
 
@@ -63,6 +65,17 @@ struct MediaSessionSpec {
   std::optional<stun::TransportAddress> remote_rtcp;
   bool rtcp_mux = false;
   bool send_enabled = true;  // a=sendrecv/sendonly on our side
+  // Without ICE nothing is sent until the peer proved its address (source_latch.hpp): true when the
+  // SDP's IP is the one the signaling came from; else RTP of `remote_payload_types` (what the peer
+  // may send: codecs, telephone-event, RTX; empty: any) must latch within `latch_window`.
+  bool remote_proven = false;
+  std::vector<std::uint8_t> remote_payload_types;
+  std::chrono::milliseconds latch_window = kDefaultLatchWindow;
+  // RTP inactivity (issue 12): nothing admitted from the peer (RTP or RTCP) for this long ends the
+  // call (the worker reports it, the control loop hangs up); `hold_timeout` while we do not send
+  // (the peer holds us: a=sendonly/inactive). Zero: never.
+  std::chrono::milliseconds media_timeout{0};
+  std::chrono::milliseconds hold_timeout{0};
   MediaKeying keying;
   std::optional<IceCredentials> ice;
   // RFC 8843: the m= sections sharing this transport; RTP is routed to one by MID/SSRC/PT and
@@ -87,6 +100,7 @@ struct MediaSessionSpec {
 struct MediaSessionUpdate {
   std::optional<stun::TransportAddress> remote_rtp;
   std::optional<stun::TransportAddress> remote_rtcp;
+  bool remote_proven = false;  // as MediaSessionSpec::remote_proven, for the new address
   bool send_enabled = true;
   std::optional<std::vector<std::uint8_t>> remote_sdes_key_salt;  // SDES re-key by the peer
   // Per stream (the spec's order), when the offer changed each section's direction; empty: all as

@@ -2,8 +2,8 @@
 
 namespace chorus::media {
 
-RemoteAddressPolicy::RemoteAddressPolicy(std::optional<TransportAddress> signalled, bool ice)
-    : ice_(ice), destination_(ice ? std::nullopt : signalled) {}
+RemoteAddressPolicy::RemoteAddressPolicy(LatchConfig latch, bool ice, TimePoint start)
+    : ice_(ice), latch_(std::move(latch), start) {}
 
 bool RemoteAddressPolicy::is_validated(const TransportAddress& source) const {
   for (std::size_t i = 0; i < validated_count_; ++i)
@@ -11,25 +11,29 @@ bool RemoteAddressPolicy::is_validated(const TransportAddress& source) const {
   return false;
 }
 
-Admission RemoteAddressPolicy::admit_media(const TransportAddress& source, TimePoint now) const {
+Admission RemoteAddressPolicy::admit_media(const TransportAddress& source, const PacketIdentity& packet,
+                                           TimePoint now) const {
   if (ice_) return is_validated(source) ? Admission::kAccept : Admission::kReject;
-  if (destination_ && *destination_ == source) return Admission::kAccept;
-  if (!heard_from_destination_ || now - last_heard_ >= kLatchSilence) return Admission::kAcceptIfAuthentic;
+  switch (latch_.admit(source, packet, now)) {
+    case LatchVerdict::kAccept:
+      return Admission::kAccept;
+    case LatchVerdict::kAcceptIfAuthentic:
+      return Admission::kAcceptIfAuthentic;
+    case LatchVerdict::kForeign:
+      break;
+  }
   return Admission::kReject;
 }
 
 bool RemoteAddressPolicy::admit_dtls(const TransportAddress& source) const {
   if (ice_) return is_validated(source);
-  return !heard_from_destination_ || (destination_ && *destination_ == source);
+  return latch_.admit_dtls(source);
 }
 
-bool RemoteAddressPolicy::on_authenticated(const TransportAddress& source, TimePoint now) {
+bool RemoteAddressPolicy::on_authenticated(const TransportAddress& source, const PacketIdentity& packet,
+                                           TimePoint now) {
   if (ice_) return false;  // ICE moves the destination by nomination only
-  const bool moved = !destination_ || *destination_ != source;
-  destination_ = source;
-  heard_from_destination_ = true;
-  last_heard_ = now;
-  return moved;
+  return latch_.on_authenticated(source, packet, now);
 }
 
 bool RemoteAddressPolicy::on_ice_check(const TransportAddress& source, bool nominated, TimePoint now) {
@@ -52,14 +56,14 @@ bool RemoteAddressPolicy::on_ice_check(const TransportAddress& source, bool nomi
   return moved;
 }
 
-void RemoteAddressPolicy::on_signalled(std::optional<TransportAddress> signalled) {
-  if (ice_ || !signalled) return;
-  if (destination_ && *destination_ == *signalled) return;
-  destination_ = signalled;
-  heard_from_destination_ = false;
+void RemoteAddressPolicy::on_signalled(std::optional<TransportAddress> signalled, bool proven_by_signaling,
+                                       TimePoint now) {
+  if (ice_) return;
+  latch_.on_signalled(signalled, proven_by_signaling, now);
 }
 
 std::optional<TransportAddress> RemoteAddressPolicy::destination(TimePoint now) const {
+  if (!ice_) return latch_.destination();
   if (!destination_) return std::nullopt;
   if (ice_ && (!last_consent_ || now - *last_consent_ > kConsentLifetime)) return std::nullopt;
   return destination_;

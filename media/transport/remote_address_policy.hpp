@@ -7,12 +7,12 @@
 // validated address. RFC 7675 consent: when no check from the destination arrived for
 // kConsentLifetime, we stop sending until one does.
 //
-// Without ICE: symmetric RTP with latching. We first send where the SDP said. The first
-// authenticated packet moves the destination to its source at once when nothing was heard from
-// the current destination yet; afterwards only when the current source has been silent for
-// kLatchSilence (strict source: a stray or spoofed stream cannot steal a live call).
-// Packets that only *might* cause a move are decrypted first; the move happens once they pass
-// SRTP authentication (on_authenticated).
+// Without ICE: SourceLatch (source_latch.hpp) — nothing is sent until the peer proved its address
+// (the SDP names the signaling source's IP, or RTP of a negotiated payload type came from it),
+// the first such source in the learning window latches, and afterwards only the known SSRC with
+// continuing sequence numbers moves it (strict source: a stranger cannot steal a live call).
+// Packets that only *might* latch are decrypted first; the latch happens once they pass SRTP
+// authentication (on_authenticated).
 // Threading: owned by one media component, on its worker thread. Pure logic, no sockets.
 #pragma once
 
@@ -23,12 +23,10 @@
 
 #include "common/timer_queue.hpp"
 #include "media/stun/stun_message.hpp"
+#include "media/transport/source_latch.hpp"
 
 namespace chorus::media {
 
-using stun::TransportAddress;
-
-inline constexpr std::chrono::seconds kLatchSilence{2};
 inline constexpr std::chrono::seconds kConsentLifetime{30};  // RFC 7675 §5.1
 inline constexpr std::size_t kMaxValidatedAddresses = 8;     // ingress limit: candidate pairs we remember
 
@@ -40,19 +38,23 @@ enum class Admission {
 
 class RemoteAddressPolicy {
  public:
-  RemoteAddressPolicy(std::optional<TransportAddress> signalled, bool ice);
+  // `latch` is used without ICE; with ICE only its `signalled` address is known (and not used).
+  RemoteAddressPolicy(LatchConfig latch, bool ice, TimePoint start);
 
-  [[nodiscard]] Admission admit_media(const TransportAddress& source, TimePoint now) const;
+  // kReject from a source the latch calls foreign (no ICE) counts as a foreign-source drop.
+  [[nodiscard]] Admission admit_media(const TransportAddress& source, const PacketIdentity& packet,
+                                      TimePoint now) const;
   // DTLS records: with ICE only from validated addresses; without, from the destination or,
-  // before anything was heard, from whoever speaks first.
+  // before anything latched, from whoever speaks first.
   [[nodiscard]] bool admit_dtls(const TransportAddress& source) const;
   // A packet from `source` passed authentication. True when the destination moved.
-  bool on_authenticated(const TransportAddress& source, TimePoint now);
+  bool on_authenticated(const TransportAddress& source, const PacketIdentity& packet, TimePoint now);
   // A STUN Binding request from `source` passed MESSAGE-INTEGRITY and got a success response.
   // True when the destination moved.
   bool on_ice_check(const TransportAddress& source, bool nominated, TimePoint now);
-  // The SDP changed the remote address (re-INVITE without ICE): send there until latching moves it.
-  void on_signalled(std::optional<TransportAddress> signalled);
+  // The SDP changed the remote address (re-INVITE without ICE): learning starts over; the new
+  // address is sent to at once only when the signaling proved it.
+  void on_signalled(std::optional<TransportAddress> signalled, bool proven_by_signaling, TimePoint now);
 
   // Where to send now; nullopt when nowhere (no address yet, or ICE consent expired).
   [[nodiscard]] std::optional<TransportAddress> destination(TimePoint now) const;
@@ -61,10 +63,9 @@ class RemoteAddressPolicy {
 
  private:
   bool ice_;
-  std::optional<TransportAddress> destination_;
-  bool heard_from_destination_ = false;
-  TimePoint last_heard_{};
-  std::optional<TimePoint> last_consent_;  // ICE: last successful check from the destination
+  SourceLatch latch_;                            // without ICE
+  std::optional<TransportAddress> destination_;  // with ICE
+  std::optional<TimePoint> last_consent_;        // ICE: last successful check from the destination
   std::array<TransportAddress, kMaxValidatedAddresses> validated_{};
   std::size_t validated_count_ = 0;
   std::size_t next_validated_slot_ = 0;  // oldest entry, replaced when full

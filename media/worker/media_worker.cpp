@@ -26,7 +26,25 @@ void MediaWorker::publish_quality() {
     const std::lock_guard lock(quality_mutex_);
     quality_.swap(fresh);
   }
+  check_media_timeouts();
   timers_.schedule(kQualityInterval, [this] { publish_quality(); });
+}
+
+void MediaWorker::check_media_timeouts() {
+  const auto now = timers_.now();
+  for (const auto& [id, session] : sessions_) {
+    if (!session->timed_out(now) || std::ranges::find(timed_out_, id) != timed_out_.end()) continue;
+    timed_out_.push_back(id);
+    MediaCounters::bump(counters_.media_timeouts);
+    CHORUS_LOG(kInfo, "media", "media timeout: peer sent nothing", {"session", session->spec().label},
+               {"timeout_ms",
+                (session->spec().send_enabled ? session->spec().media_timeout : session->spec().hold_timeout).count()});
+    if (on_media_timeout_) on_media_timeout_(id);
+  }
+}
+
+void MediaWorker::set_media_timeout_handler(MediaTimeoutHandler handler) {
+  boost::asio::post(io_, [this, handler = std::move(handler)]() mutable { on_media_timeout_ = std::move(handler); });
 }
 
 std::optional<StreamQuality> MediaWorker::quality(std::uint64_t session_id) const {
@@ -83,6 +101,7 @@ void MediaWorker::update_session(std::uint64_t id, MediaSessionUpdate update) {
 void MediaWorker::remove_session(std::uint64_t id) {
   boost::asio::post(io_, [this, id] {
     sessions_.erase(id);
+    std::erase(timed_out_, id);
     counters_.sessions.store(sessions_.size(), std::memory_order_relaxed);
   });
 }
@@ -112,6 +131,10 @@ void MediaWorkerPool::release(std::string_view room_id) {
     --rooms_per_worker_[it->second.worker];
     pins_.erase(it);
   }
+}
+
+void MediaWorkerPool::set_media_timeout_handler(const MediaTimeoutHandler& handler) {
+  for (auto& worker : workers_) worker->set_media_timeout_handler(handler);
 }
 
 MediaCountersSnapshot MediaWorkerPool::counters() const {

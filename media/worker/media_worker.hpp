@@ -34,6 +34,9 @@ namespace chorus::media {
 
 // Makes the engine's sink for a new session; runs on the worker thread.
 using SinkFactory = std::function<std::unique_ptr<MediaSink>()>;
+// Told, on the worker thread, the id of a session whose peer went silent (MediaSession::timed_out);
+// it must only post to the control loop, which hangs the call up. Once per session.
+using MediaTimeoutHandler = std::function<void(std::uint64_t session_id)>;
 
 class MediaWorker {
  public:
@@ -49,6 +52,7 @@ class MediaWorker {
   void add_session(MediaSessionSpec spec, std::vector<SinkFactory> make_sinks);
   void update_session(std::uint64_t id, MediaSessionUpdate update);
   void remove_session(std::uint64_t id);
+  void set_media_timeout_handler(MediaTimeoutHandler handler);
 
   [[nodiscard]] MediaCountersSnapshot counters() const { return counters_.snapshot(); }
   // The session's call quality as of the last publication (once a second); any thread.
@@ -64,7 +68,8 @@ class MediaWorker {
  private:
   void run();
   MediaEnvironment environment();
-  void publish_quality();  // worker thread, every kQualityInterval
+  void publish_quality();       // worker thread, every kQualityInterval
+  void check_media_timeouts();  // worker thread, with publish_quality
 
   unsigned index_;
   dtls::DtlsContext* dtls_;
@@ -74,6 +79,8 @@ class MediaWorker {
   MediaCounters counters_;
   alignas(16) std::array<std::uint8_t, kMaxDatagramSize + kSrtcpMaxTrailer + 16> scratch_{};
   std::unordered_map<std::uint64_t, std::unique_ptr<MediaSession>> sessions_;  // worker thread only
+  MediaTimeoutHandler on_media_timeout_;                                       // worker thread only
+  std::vector<std::uint64_t> timed_out_;  // sessions already reported (worker thread only)
   // What publish_quality() copied out for other threads; not on the packet path.
   mutable std::mutex quality_mutex_;
   std::unordered_map<std::uint64_t, StreamQuality> quality_;
@@ -91,6 +98,8 @@ class MediaWorkerPool {
 
   [[nodiscard]] MediaCountersSnapshot counters() const;
   [[nodiscard]] std::size_t size() const { return workers_.size(); }
+  // Every worker reports silent sessions to `handler` (on its own thread; see MediaTimeoutHandler).
+  void set_media_timeout_handler(const MediaTimeoutHandler& handler);
 
  private:
   struct Pin {

@@ -212,6 +212,27 @@ TEST_F(ConferenceTest, FullRoomGets486) {
   EXPECT_EQ(call("1000", 3, std::string(kOpusOffer)).status, 200);
 }
 
+TEST_F(ConferenceTest, ARemoteCallerAimingMediaAtLoopbackGets488WithWarningAndNoPorts) {
+  // Issue 12: no remote caller may aim our media at the server's own services.
+  constexpr std::string_view kLoopbackOffer =
+      "v=0\r\no=eve 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+      "m=audio 40000 RTP/AVP 0\r\n";
+  start(4);
+  auto remote = call_to("1000", 1);
+  remote.source.address = boost::asio::ip::make_address("203.0.113.7");
+  auto decision = service->on_incoming_call(remote, any_invite(), std::string(kLoopbackOffer));
+  EXPECT_EQ(decision.status, 488);
+  ASSERT_EQ(decision.extra_headers.size(), 1u);
+  EXPECT_EQ(decision.extra_headers[0].name, "Warning");
+  EXPECT_EQ(decision.extra_headers[0].value, "305 chorus \"Loopback media address refused\"");
+  EXPECT_EQ(service->participant_count(), 0u);
+  EXPECT_EQ(pool->bound_ports(), 0u);
+  // The same offer from a caller on loopback (a local softphone) is answered.
+  auto local = call_to("1000", 2);
+  local.source.address = boost::asio::ip::make_address("127.0.0.1");
+  EXPECT_EQ(service->on_incoming_call(local, any_invite(), std::string(kLoopbackOffer)).status, 200);
+}
+
 TEST_F(ConferenceTest, NoCommonCodecGets488WithWarning) {
   start(4);
   auto decision = call("1000", 1, std::string(kNoCommonCodecOffer));

@@ -10,7 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <set>
 
 namespace chorus::media {
@@ -109,6 +111,77 @@ TEST(UdpPortPool, ReleasedPairRestsBeforeReuse) {
   auto next = pool.allocate();
   ASSERT_NE(next, nullptr);
   EXPECT_NE(next->rtp_port(), port) << "least recently used first";
+}
+
+TEST(UdpPortPool, DrawsPairsAtRandomNotInOrder) {
+  const std::uint16_t base = test::free_udp_range(40);
+  // RFC 7362 §4: a port learnt from one call must not predict the next one. Twenty fresh pools
+  // over the same range: in order, each would hand out `base` first.
+  std::set<int> first_ports;
+  for (int round = 0; round < 20; ++round) {
+    UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 39));
+    auto lease = pool.allocate();
+    ASSERT_NE(lease, nullptr);
+    first_ports.insert(lease->rtp_port());
+  }
+  // 20 uniform draws from 20 pairs land on fewer than 4 distinct pairs with probability < 1e-12.
+  EXPECT_GE(first_ports.size(), 4u);
+}
+
+TEST(UdpPortPool, EveryPairIsLeasedOnceUntilGivenBack) {
+  const std::uint16_t base = test::free_udp_range(40);
+  UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 39));
+  std::vector<std::unique_ptr<PortLease>> leases;
+  std::vector<int> order;
+  std::set<int> ports;
+  while (auto lease = pool.allocate()) {
+    order.push_back(lease->rtp_port());
+    ports.insert(lease->rtp_port());
+    leases.push_back(std::move(lease));
+  }
+  EXPECT_EQ(leases.size(), pool.capacity_pairs());
+  EXPECT_EQ(ports.size(), pool.capacity_pairs()) << "no pair is handed out twice";
+  EXPECT_FALSE(std::ranges::is_sorted(order)) << "20 pairs drawn in ascending order: not random (p = 1/20!)";
+}
+
+TEST(UdpPortPool, ReleasedPairRestsWhileOthersAreFree) {
+  const std::uint16_t base = test::free_udp_range(20);
+  UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 19));  // 10 pairs
+  auto first = pool.allocate();
+  ASSERT_NE(first, nullptr);
+  const std::uint16_t port = first->rtp_port();
+  first.reset();
+  // It rests until half the pool (5 pairs) was released after it: the next draws never return it.
+  std::vector<std::unique_ptr<PortLease>> held;
+  for (int i = 0; i < 9; ++i) {
+    held.push_back(pool.allocate());
+    ASSERT_NE(held.back(), nullptr);
+    EXPECT_NE(held.back()->rtp_port(), port) << i;
+  }
+  // Nothing else is free now: the resting pair beats refusing the call.
+  auto last = pool.allocate();
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->rtp_port(), port);
+}
+
+TEST(UdpPortPool, SocketsGetAReceiveBufferSizedForMedia) {
+  const std::uint16_t base = test::free_udp_range(2);
+  constexpr std::size_t kWanted = 512 * 1024;
+  UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 1), kWanted);
+  auto lease = pool.allocate();
+  ASSERT_NE(lease, nullptr);
+  int granted = 0;
+  socklen_t length = sizeof granted;
+  ASSERT_EQ(::getsockopt(lease->rtp_fd(), SOL_SOCKET, SO_RCVBUF, &granted, &length), 0);
+  EXPECT_EQ(static_cast<std::size_t>(granted), pool.granted_receive_buffer());
+  // socket(7): the kernel grants min(request, rmem_max), doubled; at least that much is there.
+  std::size_t rmem_max = kWanted;
+  if (FILE* file = std::fopen("/proc/sys/net/core/rmem_max", "r")) {
+    unsigned long value = 0;
+    if (std::fscanf(file, "%lu", &value) == 1) rmem_max = value;
+    std::fclose(file);
+  }
+  EXPECT_GE(static_cast<std::size_t>(granted), std::min(kWanted, rmem_max));
 }
 
 TEST(UdpPortPool, PortHeldByOthersIsSkipped) {

@@ -420,6 +420,28 @@ TEST_F(ConfigFileTest, WssPortClashesOnlyWhenTlsIsOn) {
   EXPECT_EQ(result->config.wss_port, 8443);
 }
 
+TEST(Config, MediaGuardSettingsHaveSafeDefaultsAndCheckTheirValues) {
+  auto defaults = load({});
+  ASSERT_TRUE(defaults.has_value()) << defaults.error();
+  EXPECT_EQ(defaults->config.media_timeout, 30s);  // issue 12: on by default
+  EXPECT_EQ(defaults->config.media_hold_timeout, 300s);
+  EXPECT_EQ(defaults->config.media_latch_window, 3000ms);
+  EXPECT_EQ(defaults->config.media_rcvbuf, 1048576u);
+  EXPECT_TRUE(defaults->config.media_deny_ranges.empty());
+
+  auto set = load({"--media-timeout", "5", "--media-hold-timeout", "0", "--media-latch-window", "1000",
+                   "--media-deny-ranges", "10.0.0.0/8, fd00::/8"});
+  ASSERT_TRUE(set.has_value()) << set.error();
+  EXPECT_EQ(set->config.media_timeout, 5s);
+  EXPECT_EQ(set->config.media_hold_timeout, 0s);
+  EXPECT_EQ(set->config.media_latch_window, 1000ms);
+  EXPECT_EQ(set->config.media_deny_ranges, (std::vector<std::string>{"10.0.0.0/8", "fd00::/8"}));
+
+  EXPECT_THAT(error_of({"--media-deny-ranges", "10.0.0.0/8,10.0.0.0/40"}), HasSubstr("media_deny_ranges"));
+  EXPECT_THAT(error_of({"--media-deny-ranges", "rooms.example.com/8"}), HasSubstr("not an IP address"));
+  EXPECT_THAT(error_of({"--media-latch-window", "0"}), HasSubstr("media_latch_window"));
+}
+
 TEST(Config, WsAllowedOriginsAreOriginsOrStar) {
   auto result = load({"--ws-allowed-origins", "https://rooms.example.com, http://127.0.0.1:8080"});
   ASSERT_TRUE(result.has_value()) << result.error();

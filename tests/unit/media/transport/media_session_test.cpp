@@ -10,6 +10,7 @@
 
 #include <array>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "media/dtls/dtls_certificate.hpp"
@@ -152,13 +153,51 @@ TEST_F(MediaSessionTest, AForeignSourceIsDroppedWhileTheCallerSpeaks) {
   phone_.send_rtp(server(), 1);
   ASSERT_FALSE(phone_.receive().empty());
   Phone intruder;
-  intruder.key_with(key(1), key(100));  // even with the right key (a leaked SDP)
-  intruder.send_rtp(server(), 500);
+  intruder.key_with(key(1), key(100));  // even with the right key (a leaked SDP) and the caller's SSRC,
+  intruder.send_rtp(server(), 40000);   // a sequence number that does not continue its stream
   auto seen = counters_when([](const auto& c) { return c.dropped_source >= 1; });
   EXPECT_EQ(seen.dropped_source, 1U);
+  EXPECT_EQ(seen.foreign_source_drops, 1U);
   EXPECT_TRUE(intruder.receive(200ms).empty());
   phone_.send_rtp(server(), 2);
   EXPECT_FALSE(phone_.receive().empty());
+}
+
+TEST_F(MediaSessionTest, SendsNothingToAnUnprovenSdpAddress) {
+  // Reflection (issue 12): the SDP names a listener that never sends. Not one packet may reach it,
+  // not even the RTCP report the session sends on its schedule.
+  Phone victim;
+  auto s = spec(std::monostate{});
+  s.remote_rtp = victim.address();
+  s.rtcp_mux = true;
+  s.latch_window = 10s;  // the caller below speaks after the wait for the first report
+  start_echo(std::move(s));
+  // RFC 3550 §6.3.6/A.7: the first report is due 1.03–3.08 s after the start (td 2.5 s, randomised,
+  // divided by e - 3/2); sent to the SDP address, it would arrive here.
+  EXPECT_TRUE(victim.receive(3500ms).empty());
+  // The caller's RTP proves where it lives: the echo goes there, still nothing to the SDP address.
+  phone_.send_rtp(server(), 1);
+  EXPECT_FALSE(phone_.receive().empty());
+  EXPECT_TRUE(victim.receive(300ms).empty());
+}
+
+TEST_F(MediaSessionTest, ASilentPeerTimesOut) {
+  auto s = spec(std::monostate{});
+  s.media_timeout = 200ms;
+  s.rtcp_mux = true;
+  std::vector<std::uint64_t> reported;
+  std::mutex mutex;
+  worker_.set_media_timeout_handler([&](std::uint64_t id) {
+    const std::lock_guard lock(mutex);
+    reported.push_back(id);
+  });
+  start_echo(std::move(s));
+  // The worker checks once a second: within a few seconds it reports session 7, once.
+  const auto seen = counters_when([](const auto& c) { return c.media_timeouts >= 1; });
+  EXPECT_EQ(seen.media_timeouts, 1U);
+  std::this_thread::sleep_for(1100ms);
+  const std::lock_guard lock(mutex);
+  EXPECT_EQ(reported, std::vector<std::uint64_t>{7});
 }
 
 TEST_F(MediaSessionTest, LatchesToWhereThePhoneReallySendsFrom) {

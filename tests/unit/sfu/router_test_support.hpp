@@ -176,6 +176,9 @@ class RouterTest : public ::testing::Test {
     spec.rtcp_fd = ::dup(peer.lease->rtcp_fd());
     spec.rtcp_mux = true;
     spec.remote_rtp = peer.phone->address();
+    // The phone stands for an endpoint whose SIP came from this same loopback address: proven by
+    // its signaling (issue 12's source latch would otherwise hold a receive-only phone's video back).
+    spec.remote_proven = true;
     spec.local_ssrc = slot_ssrc(id);
     spec.clock_rate = 90000;
     spec.streams = {media::MediaStreamSpec{{slot_ssrc(id), slot_rtx_ssrc(id)}, 90000, slot}};

@@ -3,7 +3,7 @@
 namespace chorus::media {
 
 RemoteAddressPolicy::RemoteAddressPolicy(LatchConfig latch, bool ice, TimePoint start)
-    : ice_(ice), latch_(std::move(latch), start) {}
+    : ice_(ice), latch_(latch, start) {}
 
 bool RemoteAddressPolicy::is_validated(const TransportAddress& source) const {
   for (std::size_t i = 0; i < validated_count_; ++i)

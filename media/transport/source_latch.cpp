@@ -29,7 +29,7 @@ std::optional<PacketIdentity> identify_packet(std::span<const std::uint8_t> data
   return packet;
 }
 
-SourceLatch::SourceLatch(LatchConfig config, TimePoint start) : config_(std::move(config)), learning_since_(start) {
+SourceLatch::SourceLatch(LatchConfig config, TimePoint start) : config_(config), learning_since_(start) {
   if (config_.proven_by_signaling && config_.signalled) {
     destination_ = config_.signalled;
     proven_ = true;

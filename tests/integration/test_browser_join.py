@@ -25,7 +25,7 @@ started with --allow-loopback-in-peer-connection so ICE pairs with chorusd on 12
   (a slot whose centre pixel is its green bar); its one slot shows whoever talks, never itself — a
   frame it decoded (baresip's snapshot module, a PNG read back with gst-launch) has Ann's red or
   Bo's blue at the centre; and what it hears (sndfile's recording) carries both browsers' tones
-  and little of its own (N-1 audio).
+  at least 20 dB over its own (N-1 audio).
 
 Screenshots of every page are kept in the output folder (their paths are printed). Skips (77)
 without node ≥ 20, /usr/bin/chromium, tests/web/node_modules, web/node_modules (JsSIP),
@@ -366,17 +366,20 @@ def baresip_sees(agent, scratch, colours, checks):
 
 
 def baresip_hears(agent, tones, own_hz, checks):
-    """The last 3 s of what baresip heard hold each of `tones` and little of its own tone."""
+    """The last 3 s of what baresip heard hold each of `tones` well above its own tone (N-1 audio).
+    Relative, not absolute: a browser's noise suppression attenuates a steady tone by a varying
+    amount (it heard Ann's 440 Hz at -27 dBFS in one run and -42 in another)."""
     files = agent.recordings("dec")
     if not checks.expect(bool(files), f"baresip recorded what it heard ({agent.rec_dir})"):
         return
     length = mc.duration_s(files[-1])
     start = max(0.0, length - 3.0)
+    own = mc.tone_energy_db(files[-1], own_hz, start)
+    checks.expect(own < -50.0, f"baresip does not hear its own {own_hz} Hz (N-1: {own:.1f} dBFS, want < -50)")
     for hz in tones:
         level = mc.tone_energy_db(files[-1], hz, start)
-        checks.expect(level > -40.0, f"baresip hears {hz} Hz in the room's mix ({level:.1f} dBFS, want > -40)")
-    own = mc.tone_energy_db(files[-1], own_hz, start)
-    checks.expect(own < -40.0, f"baresip does not hear its own {own_hz} Hz (N-1: {own:.1f} dBFS, want < -40)")
+        checks.expect(level > -60.0 and level - own >= 20.0,
+                      f"baresip hears {hz} Hz in the room's mix ({level:.1f} dBFS, ≥ 20 dB over its own tone)")
 
 
 def case_sip(session, checks):

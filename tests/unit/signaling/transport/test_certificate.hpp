@@ -20,6 +20,7 @@ namespace chorus::sip::testing {
 class TestCertificate {
  public:
   TestCertificate() {
+    // mkdtemp(3) replaces the six trailing X's of its template with a unique name.
     std::string pattern = (std::filesystem::temp_directory_path() / "chorus-tls-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr) return;
     dir_ = pattern;

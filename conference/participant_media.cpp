@@ -110,6 +110,7 @@ void ConferenceService::start_session(Participant& participant, const Room& room
   spec.rtcp_mux = tagged.rtcp_mux;
   // Issue 12: nothing is sent until the peer proved its address (media/transport/source_latch.hpp).
   spec.remote_proven = proven(participant, tagged);
+  spec.peer = participant.id;
   spec.latch_window = guard_.latch_window;
   spec.media_timeout = guard_.media_timeout;
   spec.hold_timeout = guard_.hold_timeout;

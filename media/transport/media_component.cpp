@@ -19,6 +19,7 @@ LatchConfig latch_config(const MediaSessionSpec& spec, ComponentKind kind, std::
   config.proven_by_signaling = spec.remote_proven;
   config.window = spec.latch_window;
   config.rtcp_component = kind == ComponentKind::kRtcp;
+  config.rtcp_muxed = spec.rtcp_mux && kind == ComponentKind::kRtp;
   for (auto payload_type : spec.remote_payload_types)
     if (payload_type < config.payload_types.size()) config.payload_types.set(payload_type);
   return config;
@@ -80,6 +81,12 @@ void MediaComponent::start() {
 
 std::optional<TransportAddress> MediaComponent::destination() const {
   return policy_.destination(session_.environment().timers.now());
+}
+
+void MediaComponent::on_peer_proven(const TransportAddress& source) {
+  if (policy_.on_peer_proven(source))
+    CHORUS_LOG(kInfo, "media", "proven by the peer's other stream", {"session", session_.spec().label},
+               {"component", static_cast<int>(kind_)}, {"remote", to_string(source)});
 }
 
 void MediaComponent::on_signalled(std::optional<TransportAddress> signalled, bool proven_by_signaling) {
@@ -207,6 +214,7 @@ void MediaComponent::after_authentic(const TransportAddress& source, const Packe
     MediaCounters::bump(session_.environment().counters.source_changes);
     CHORUS_LOG(kInfo, "media", "latched", {"session", session_.spec().label}, {"component", static_cast<int>(kind_)},
                {"remote", to_string(source)});
+    session_.on_component_latched(*this, source);
   }
 }
 

@@ -51,6 +51,8 @@ class MediaComponent final : public dtls::DtlsTransportListener {
   void set_sdes_keys(SrtpSuite suite, std::span<const std::uint8_t> local_key_salt,
                      std::span<const std::uint8_t> remote_key_salt);
   void on_signalled(std::optional<TransportAddress> signalled, bool proven_by_signaling);
+  // The same peer latched at `source` on another component or session (RemoteAddressPolicy).
+  void on_peer_proven(const TransportAddress& source);
 
   [[nodiscard]] ComponentKind kind() const { return kind_; }
   [[nodiscard]] bool keyed() const { return outbound_.has_value() && inbound_.has_value(); }

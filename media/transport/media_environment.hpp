@@ -5,9 +5,11 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "common/timer_queue.hpp"
+#include "media/stun/stun_message.hpp"
 #include "media/transport/media_counters.hpp"
 
 namespace chorus::media {
@@ -15,6 +17,7 @@ namespace chorus::media {
 namespace dtls {
 class DtlsContext;
 }
+class MediaSession;
 
 struct MediaEnvironment {
   boost::asio::io_context& io;
@@ -24,6 +27,9 @@ struct MediaEnvironment {
   // Receive buffer shared by the worker's sessions (one datagram is handled at a time). Aligned
   // to 16 octets: libsrtp reads headers in 32-bit words. Sized for a datagram plus an SRTCP trailer.
   std::span<std::uint8_t> scratch;
+  // A session latched at an address (MediaSession::on_component_latched): the worker proves the same
+  // peer's other sessions there. Empty: sessions stand alone.
+  std::function<void(const MediaSession&, const stun::TransportAddress&)> peer_latched;
 };
 
 }  // namespace chorus::media

@@ -71,6 +71,17 @@ MediaSession::MediaSession(MediaSessionSpec spec, MediaEnvironment environment)
   }
 }
 
+void MediaSession::on_component_latched(const MediaComponent& from, const TransportAddress& source) {
+  for (auto* component : {rtp_.get(), rtcp_.get()})
+    if (component && component != &from) component->on_peer_proven(source);
+  if (environment_.peer_latched) environment_.peer_latched(*this, source);
+}
+
+void MediaSession::on_peer_proven(const TransportAddress& source) {
+  rtp_->on_peer_proven(source);
+  if (rtcp_) rtcp_->on_peer_proven(source);
+}
+
 MediaSession::~MediaSession() {
   for (auto& stream : streams_)
     if (stream.sink) stream.sink->on_detached(*this);

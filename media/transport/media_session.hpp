@@ -68,6 +68,12 @@ class MediaSession {
   // spec's media_timeout — hold_timeout while we do not send (held) — counted from start().
   [[nodiscard]] bool timed_out(TimePoint now) const;
 
+  // One component latched at `source`: the peer lives at that IP, which proves the other component's
+  // and (through the worker) the same peer's other sessions' signalled addresses there.
+  void on_component_latched(const MediaComponent& from, const TransportAddress& source);
+  // The same peer's other session latched at `source` (MediaEnvironment::peer_latched).
+  void on_peer_proven(const TransportAddress& source);
+
   // From the components, after their checks.
   void deliver_rtp(MediaComponent& from, std::span<std::uint8_t> buffer, std::size_t length);
   void deliver_rtcp(MediaComponent& from, std::span<const std::uint8_t> compound);

@@ -70,6 +70,10 @@ struct MediaSessionSpec {
   // may send: codecs, telephone-event, RTX; empty: any) must latch within `latch_window`.
   bool remote_proven = false;
   std::vector<std::uint8_t> remote_payload_types;
+  // The peer (the participant) this session belongs to; 0: none. Its sessions on one worker prove each
+  // other: once one latched at an IP, the others' signalled addresses at that IP are proven (a room
+  // system's receive-only video port sends no RTP; its audio does).
+  std::uint64_t peer = 0;
   std::chrono::milliseconds latch_window = kDefaultLatchWindow;
   // RTP inactivity (issue 12): nothing admitted from the peer (RTP or RTCP) for this long ends the
   // call (the worker reports it, the control loop hangs up); `hold_timeout` while we do not send

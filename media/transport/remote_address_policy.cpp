@@ -62,6 +62,10 @@ void RemoteAddressPolicy::on_signalled(std::optional<TransportAddress> signalled
   latch_.on_signalled(signalled, proven_by_signaling, now);
 }
 
+bool RemoteAddressPolicy::on_peer_proven(const TransportAddress& source) {
+  return !ice_ && latch_.on_peer_proven(source);
+}
+
 std::optional<TransportAddress> RemoteAddressPolicy::destination(TimePoint now) const {
   if (!ice_) return latch_.destination();
   if (!destination_) return std::nullopt;

@@ -56,6 +56,10 @@ class RemoteAddressPolicy {
   // address is sent to at once only when the signaling proved it.
   void on_signalled(std::optional<TransportAddress> signalled, bool proven_by_signaling, TimePoint now);
 
+  // Without ICE: the same peer latched at `source` elsewhere (SourceLatch::on_peer_proven). True
+  // when this made the signalled address sendable.
+  bool on_peer_proven(const TransportAddress& source);
+
   // Where to send now; nullopt when nowhere (no address yet, or ICE consent expired).
   [[nodiscard]] std::optional<TransportAddress> destination(TimePoint now) const;
   [[nodiscard]] bool uses_ice() const { return ice_; }

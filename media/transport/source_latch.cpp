@@ -45,7 +45,9 @@ bool SourceLatch::learning(const TransportAddress& source, TimePoint now) const 
 
 bool SourceLatch::may_latch_with(const PacketIdentity& packet) const {
   if (config_.rtcp_component) return !packet.rtp;
-  return packet.rtp && (config_.payload_types.none() || config_.payload_types.test(packet.payload_type));
+  // RFC 5761: a receive-only peer's only packets on a muxed port are its RTCP receiver reports.
+  if (!packet.rtp) return config_.rtcp_muxed;
+  return (config_.payload_types.none() || config_.payload_types.test(packet.payload_type));
 }
 
 bool SourceLatch::continues_stream(const PacketIdentity& packet, TimePoint now) const {
@@ -66,14 +68,16 @@ LatchVerdict SourceLatch::admit(const TransportAddress& source, const PacketIden
 }
 
 bool SourceLatch::on_authenticated(const TransportAddress& source, const PacketIdentity& packet, TimePoint now) {
-  // RTP latches the RTP component, RTCP the RTCP one; muxed RTCP from the destination changes nothing.
-  if (packet.rtp == config_.rtcp_component) return false;
+  // RTP latches the RTP component, RTCP the RTCP one (and the RTP one when muxed).
+  if (config_.rtcp_component ? packet.rtp : !packet.rtp && !config_.rtcp_muxed) return false;
   const bool from_destination = proven_ && destination_ && *destination_ == source;
   if (!from_destination && !(learning(source, now) && may_latch_with(packet)) && !continues_stream(packet, now))
     return false;
   last_heard_ = now;
   destination_ = source;
   proven_ = latched_ = true;
+  // Muxed RTCP proves the source; the stream's SSRC and sequence (strict source) are RTP's.
+  if (!packet.rtp && !config_.rtcp_component) return !from_destination;
   if (!ssrc_ || *ssrc_ != packet.ssrc) {
     ssrc_ = packet.ssrc;  // from the latched address: the peer's stream (a new one after a restart)
     last_sequence_ = packet.sequence;
@@ -81,6 +85,15 @@ bool SourceLatch::on_authenticated(const TransportAddress& source, const PacketI
     last_sequence_ = packet.sequence;
   }
   return !from_destination;
+}
+
+bool SourceLatch::on_peer_proven(const TransportAddress& source) {
+  if (!config_.signalled || !same_ip(*config_.signalled, source) || config_.proven_by_signaling) return false;
+  config_.proven_by_signaling = true;  // and learning accepts that IP past the window, as for signaling
+  if (proven_) return false;           // already latched somewhere: keep it
+  destination_ = config_.signalled;
+  proven_ = true;
+  return true;
 }
 
 void SourceLatch::on_signalled(std::optional<TransportAddress> signalled, bool proven_by_signaling, TimePoint now) {

@@ -62,6 +62,7 @@ struct LatchConfig {
   PayloadTypeSet payload_types;               // negotiated for the peer's RTP
   std::chrono::milliseconds window = kDefaultLatchWindow;
   bool rtcp_component = false;  // the RTCP port (no mux): RTCP latches it
+  bool rtcp_muxed = false;      // the RTP port carries RTCP too (RFC 5761): RTCP latches it as well
 };
 
 enum class LatchVerdict {
@@ -77,6 +78,9 @@ class SourceLatch {
   [[nodiscard]] LatchVerdict admit(const TransportAddress& source, const PacketIdentity& packet, TimePoint now) const;
   // The packet admitted from `source` passed authentication. True when the destination moved.
   bool on_authenticated(const TransportAddress& source, const PacketIdentity& packet, TimePoint now);
+  // The same peer's other component or stream latched at `source`: a signalled address at its IP
+  // is proven as if the signaling had come from there. True when this made it sendable.
+  bool on_peer_proven(const TransportAddress& source);
   // A re-offer named a new address: learning starts over from `now` (the proof goes with the address).
   void on_signalled(std::optional<TransportAddress> signalled, bool proven_by_signaling, TimePoint now);
   // DTLS without ICE: before a latch, from whoever speaks (the fingerprint authenticates the

@@ -57,6 +57,7 @@ std::optional<StreamQuality> MediaWorker::quality(std::uint64_t session_id) cons
 MediaWorker::~MediaWorker() {
   boost::asio::post(io_, [this] {
     sessions_.clear();
+    peer_latched_at_.clear();
     counters_.sessions.store(0, std::memory_order_relaxed);
     work_.reset();
     io_.stop();
@@ -71,7 +72,18 @@ void MediaWorker::run() {
 }
 
 MediaEnvironment MediaWorker::environment() {
-  return MediaEnvironment{io_, timers_, counters_, dtls_, std::span(scratch_)};
+  return MediaEnvironment{io_, timers_, counters_, dtls_, std::span(scratch_),
+                          [this](const MediaSession& from, const TransportAddress& source) {
+                            on_peer_latched(from, source);
+                          }};
+}
+
+void MediaWorker::on_peer_latched(const MediaSession& from, const TransportAddress& source) {
+  const auto peer = from.spec().peer;
+  if (peer == 0) return;
+  peer_latched_at_.insert_or_assign(peer, source);
+  for (const auto& [id, session] : sessions_)
+    if (session.get() != &from && session->spec().peer == peer) session->on_peer_proven(source);
 }
 
 void MediaWorker::add_session(MediaSessionSpec spec, SinkFactory make_sink) {
@@ -86,6 +98,8 @@ void MediaWorker::add_session(MediaSessionSpec spec, std::vector<SinkFactory> ma
     auto session = std::make_unique<MediaSession>(std::move(spec), environment());
     for (std::size_t stream = 0; stream < make_sinks.size(); ++stream)
       if (make_sinks[stream]) session->set_sink(stream, make_sinks[stream]());
+    if (auto latched = peer_latched_at_.find(session->spec().peer); latched != peer_latched_at_.end())
+      session->on_peer_proven(latched->second);
     session->start();
     sessions_[id] = std::move(session);
     counters_.sessions.store(sessions_.size(), std::memory_order_relaxed);
@@ -100,8 +114,13 @@ void MediaWorker::update_session(std::uint64_t id, MediaSessionUpdate update) {
 
 void MediaWorker::remove_session(std::uint64_t id) {
   boost::asio::post(io_, [this, id] {
-    sessions_.erase(id);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return;
+    const auto peer = it->second->spec().peer;
+    sessions_.erase(it);
     std::erase(timed_out_, id);
+    if (std::ranges::none_of(sessions_, [peer](const auto& entry) { return entry.second->spec().peer == peer; }))
+      peer_latched_at_.erase(peer);
     counters_.sessions.store(sessions_.size(), std::memory_order_relaxed);
   });
 }

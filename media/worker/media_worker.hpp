@@ -70,6 +70,9 @@ class MediaWorker {
   MediaEnvironment environment();
   void publish_quality();       // worker thread, every kQualityInterval
   void check_media_timeouts();  // worker thread, with publish_quality
+  // A session latched at `source`: the same peer's other sessions, and those it adds later, are
+  // proven there (MediaSessionSpec::peer).
+  void on_peer_latched(const MediaSession& from, const TransportAddress& source);
 
   unsigned index_;
   dtls::DtlsContext* dtls_;
@@ -81,6 +84,8 @@ class MediaWorker {
   std::unordered_map<std::uint64_t, std::unique_ptr<MediaSession>> sessions_;  // worker thread only
   MediaTimeoutHandler on_media_timeout_;                                       // worker thread only
   std::vector<std::uint64_t> timed_out_;  // sessions already reported (worker thread only)
+  // The last address each peer latched at, while it has sessions here (worker thread only).
+  std::unordered_map<std::uint64_t, TransportAddress> peer_latched_at_;
   // What publish_quality() copied out for other threads; not on the packet path.
   mutable std::mutex quality_mutex_;
   std::unordered_map<std::uint64_t, StreamQuality> quality_;

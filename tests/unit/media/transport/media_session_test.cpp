@@ -209,6 +209,40 @@ TEST_F(MediaSessionTest, LatchesToWhereThePhoneReallySendsFrom) {
   EXPECT_EQ(counters_when([](const auto& c) { return c.source_changes >= 1; }).source_changes, 1U);
 }
 
+TEST_F(MediaSessionTest, AReceiveOnlySessionIsProvenByThePeersAudio) {
+  // A room system: audio from one port and a receive-only video port that never sends, its SDP
+  // addresses on a host other than its signaling's (a proxy in between). Once its audio latched at
+  // that host's IP, the video port is proven and gets what the session sends there (its RTCP
+  // reports here). Another peer's session whose SDP names the same host is not proven by it.
+  const auto first = test::free_udp_range(6);
+  UdpPortPool pool("127.0.0.1", first, static_cast<std::uint16_t>(first + 5));
+  std::array<std::unique_ptr<PortLease>, 3> leases{pool.allocate(), pool.allocate(), pool.allocate()};
+  ASSERT_TRUE(leases[0] && leases[1] && leases[2]);
+  Phone video_port;
+  Phone other_port;
+  auto session_on = [&](std::uint64_t id, std::uint64_t peer, const PortLease& lease, const Phone& remote) {
+    auto s = spec(std::monostate{});
+    ::close(s.rtp_fd);
+    ::close(s.rtcp_fd);
+    s.id = id;
+    s.peer = peer;
+    s.rtcp_mux = true;
+    s.rtp_fd = ::dup(lease.rtp_fd());
+    s.rtcp_fd = ::dup(lease.rtcp_fd());
+    s.remote_rtp = remote.address();
+    worker_.add_session(std::move(s), [] { return std::make_unique<EchoSink>(); });
+  };
+  session_on(1, 42, *leases[0], phone_);      // the room system's audio
+  session_on(2, 42, *leases[1], video_port);  // its receive-only video
+  session_on(3, 43, *leases[2], other_port);  // another caller's
+  phone_.send_rtp(*parse_transport_address("127.0.0.1", leases[0]->rtp_port()), 1);
+  EXPECT_FALSE(phone_.receive().empty());
+  // The first report is due 1.03–3.08 s after the start (RFC 3550 A.7).
+  EXPECT_FALSE(video_port.receive_raw(5000ms).empty());
+  EXPECT_TRUE(other_port.receive_raw(1000ms).empty());
+  EXPECT_EQ(worker_.counters().source_changes, 1U);  // only the audio latched
+}
+
 std::vector<std::uint8_t> binding_request(std::string_view username, std::string_view password, bool nominate) {
   std::array<std::uint8_t, stun::kMaxMessageSize> buffer{};
   stun::StunBuilder builder(buffer, stun::StunClass::kRequest, stun::kMethodBinding,

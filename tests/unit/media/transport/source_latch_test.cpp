@@ -82,6 +82,49 @@ TEST(SourceLatch, RtcpDoesNotLatchTheRtpComponent) {
   EXPECT_EQ(latch.destination(), std::nullopt);
 }
 
+TEST(SourceLatch, MuxedRtcpLatchesAReceiveOnlyPeer) {
+  // RFC 5761: a room system's receive-only video port sends only RTCP receiver reports, muxed.
+  LatchConfig c = config(address(1, 5000), false);
+  c.rtcp_muxed = true;
+  SourceLatch latch(c, kStart);
+  const auto nat = address(7, 41000);
+  EXPECT_EQ(latch.admit(nat, rtcp(kPeerSsrc), kStart), LatchVerdict::kAcceptIfAuthentic);
+  EXPECT_TRUE(latch.on_authenticated(nat, rtcp(kPeerSsrc), kStart));
+  EXPECT_EQ(latch.destination(), nat);
+  // The stream's SSRC for strict source is RTP's, not the report's sender SSRC.
+  EXPECT_EQ(latch.ssrc(), std::nullopt);
+  EXPECT_FALSE(latch.on_authenticated(nat, rtp(kPeerSsrc + 1, 7), kStart));
+  EXPECT_EQ(latch.ssrc(), kPeerSsrc + 1);
+  EXPECT_FALSE(latch.on_authenticated(nat, rtcp(kPeerSsrc), kStart));
+  EXPECT_EQ(latch.ssrc(), kPeerSsrc + 1);
+}
+
+TEST(SourceLatch, ThePeersOtherStreamProvesTheSignalledAddressAtItsIp) {
+  // The video SDP names 198.51.100.1:5000; the same peer's audio latched at 198.51.100.1:6000.
+  SourceLatch latch(config(address(1, 5000), false), kStart);
+  EXPECT_TRUE(latch.on_peer_proven(address(1, 6000)));
+  EXPECT_EQ(latch.destination(), address(1, 5000));
+  EXPECT_FALSE(latch.on_peer_proven(address(1, 6000)));  // once
+  // Learning then stays open for that IP (any port), as when the signaling proved it.
+  const auto late = kStart + std::chrono::seconds(10);
+  EXPECT_EQ(latch.admit(address(1, 5002), rtp(kPeerSsrc, 1), late), LatchVerdict::kAcceptIfAuthentic);
+  EXPECT_EQ(latch.admit(address(66, 5000), rtp(kPeerSsrc, 1), late), LatchVerdict::kForeign);
+}
+
+TEST(SourceLatch, ThePeerProvenAtAnotherIpProvesNothing) {
+  // A NATed peer: its audio latched at the public address, its SDP names a private one (or a third
+  // party): the SDP address stays unproven.
+  SourceLatch latch(config(address(9, 5000), false), kStart);
+  EXPECT_FALSE(latch.on_peer_proven(address(1, 6000)));
+  EXPECT_EQ(latch.destination(), std::nullopt);
+}
+
+TEST(SourceLatch, AnAddressAlreadyLatchedIsKeptWhenThePeerIsProven) {
+  auto latch = latched_to(address(1, 41000));
+  EXPECT_FALSE(latch.on_peer_proven(address(1, 6000)));
+  EXPECT_EQ(latch.destination(), address(1, 41000));
+}
+
 TEST(SourceLatch, NothingLatchesAfterTheWindowWithoutProof) {
   SourceLatch latch(config(address(1, 5000), false), kStart);
   const auto late = kStart + milliseconds(3000);

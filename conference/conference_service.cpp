@@ -147,6 +147,7 @@ Participant ConferenceService::new_participant(const sip::CallInfo& call, const 
   participant.source_ip = call.source.address.to_string();
   // Unset (a test's CallInfo): no proof by signaling, and no loopback rule to apply.
   if (!call.source.address.is_unspecified()) participant.signaling_source = call.source.address;
+  participant.signaling_verified = call.source.kind != sip::TransportKind::kUdp;
   participant.joined_at = std::chrono::system_clock::now();
   participant.sdp_session_id = random_u64() % 1000000000ULL + 1;
   participant.cname = random_alphanumeric(16);

@@ -118,6 +118,7 @@ class ConferenceService final : public sip::CallListener, private SfuEngine::Lis
   sip::CallDecision on_incoming_call(const sip::CallInfo& call, const sip::SipMessage& invite,
                                      const std::optional<std::string>& offer) override;
   bool on_remote_answer(sip::CallHandle call, std::string_view sdp) override;
+  void on_acknowledged(sip::CallHandle call) override;
   sip::OfferDecision on_remote_offer(sip::CallHandle call, std::string_view sdp) override;
   std::string on_offer_requested(sip::CallHandle call) override;
   void on_dtmf(sip::CallHandle call, char digit, int duration_ms) override;

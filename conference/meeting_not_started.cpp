@@ -36,6 +36,9 @@ sip::CallDecision ConferenceService::answer_not_started(const sip::CallInfo& cal
   Participant participant = new_participant(call, room);
   participant.admitted = false;  // held: hears its prompt, nobody hears it
   participant.early = true;      // start_audio plays the prompt instead of admitting it
+  // Issue 12: the spoken "not started" may go to the signaling source before any ACK (there is none
+  // for early media); the UA's early-media timeout bounds it.
+  participant.signaling_verified = true;
 
   auto decision = answer_offer(participant, room, *offer_text);
   if (decision.status != 200 || !participant.in_audio_room) {

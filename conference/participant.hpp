@@ -51,6 +51,12 @@ struct Participant {
   // Where its INVITE came from (issue 12: an SDP naming this IP is proven; loopback media only for
   // a loopback caller); nullopt for a callee we dialled.
   std::optional<boost::asio::ip::address> signaling_source;
+  // Issue 12: the signaling source is proven to receive what we send it — the INVITE came over a
+  // connection (TCP, TLS, WebSocket: the handshake proves the address), or over UDP its caller ACKed
+  // our 2xx (which a spoofer of the source never sees). Until then an SDP naming that IP is not proven
+  // by it (media waits for the latch), except an early-media call's prompt (bounded by the UA's
+  // early-media timeout).
+  bool signaling_verified = false;
   std::chrono::system_clock::time_point joined_at;
   std::vector<std::unique_ptr<media::PortLease>> ports;  // one RTP/RTCP pair per transport
   std::vector<sdp::NegotiatedStream> streams;

@@ -27,9 +27,11 @@ std::optional<media::TransportAddress> signalled(const std::string& address, std
   return parsed;
 }
 
-// The SDP's address is the IP the call's signaling came from: proven, media may go there at once.
+// The SDP's address is the IP the call's signaling came from, and that source is verified
+// (Participant::signaling_verified): proven, media may go there at once.
 bool proven(const Participant& participant, const sdp::NegotiatedStream& stream) {
-  return participant.signaling_source && proven_by_signaling(stream.remote_address, *participant.signaling_source);
+  return participant.signaling_verified && participant.signaling_source &&
+         proven_by_signaling(stream.remote_address, *participant.signaling_source);
 }
 
 }  // namespace
@@ -173,6 +175,17 @@ void ConferenceService::stop_media(Participant& participant) {
   participant.media.clear();
   workers_->release(participant.room_id);
   participant.worker = nullptr;
+}
+
+void ConferenceService::on_acknowledged(sip::CallHandle call) {
+  Participant* participant = participants_.find(call);
+  if (!participant || participant->signaling_verified || !participant->signaling_source) return;
+  participant->signaling_verified = true;
+  // The sessions started unproven: the ACK proves the signaling IP for each of them whose SDP names it
+  // (the same path as one stream proving another, MediaWorker::prove_peer; a latch is kept).
+  if (participant->worker)
+    if (auto at = media::parse_transport_address(participant->signaling_source->to_string(), 0))
+      participant->worker->prove_peer(participant->id, *at);
 }
 
 void ConferenceService::on_media_timeout(std::uint64_t session_id) {

@@ -72,18 +72,28 @@ void MediaWorker::run() {
 }
 
 MediaEnvironment MediaWorker::environment() {
-  return MediaEnvironment{io_, timers_, counters_, dtls_, std::span(scratch_),
-                          [this](const MediaSession& from, const TransportAddress& source) {
-                            on_peer_latched(from, source);
-                          }};
+  return MediaEnvironment{
+      io_,
+      timers_,
+      counters_,
+      dtls_,
+      std::span(scratch_),
+      [this](const MediaSession& from, const TransportAddress& source) { on_peer_latched(from, source); }};
 }
 
 void MediaWorker::on_peer_latched(const MediaSession& from, const TransportAddress& source) {
-  const auto peer = from.spec().peer;
+  prove_peer_sessions(from.spec().peer, source, &from);
+}
+
+void MediaWorker::prove_peer(std::uint64_t peer, TransportAddress at) {
+  boost::asio::post(io_, [this, peer, at] { prove_peer_sessions(peer, at, nullptr); });
+}
+
+void MediaWorker::prove_peer_sessions(std::uint64_t peer, const TransportAddress& at, const MediaSession* except) {
   if (peer == 0) return;
-  peer_latched_at_.insert_or_assign(peer, source);
+  peer_latched_at_.insert_or_assign(peer, at);
   for (const auto& [id, session] : sessions_)
-    if (session.get() != &from && session->spec().peer == peer) session->on_peer_proven(source);
+    if (session.get() != except && session->spec().peer == peer) session->on_peer_proven(at);
 }
 
 void MediaWorker::add_session(MediaSessionSpec spec, SinkFactory make_sink) {

@@ -53,6 +53,9 @@ class MediaWorker {
   void update_session(std::uint64_t id, MediaSessionUpdate update);
   void remove_session(std::uint64_t id);
   void set_media_timeout_handler(MediaTimeoutHandler handler);
+  // The peer proved it receives at `at`'s IP by other means (its ACK): as when one of its sessions
+  // latched there (on_peer_latched), its sessions' signalled addresses at that IP are proven.
+  void prove_peer(std::uint64_t peer, TransportAddress at);
 
   [[nodiscard]] MediaCountersSnapshot counters() const { return counters_.snapshot(); }
   // The session's call quality as of the last publication (once a second); any thread.
@@ -73,6 +76,7 @@ class MediaWorker {
   // A session latched at `source`: the same peer's other sessions, and those it adds later, are
   // proven there (MediaSessionSpec::peer).
   void on_peer_latched(const MediaSession& from, const TransportAddress& source);
+  void prove_peer_sessions(std::uint64_t peer, const TransportAddress& at, const MediaSession* except);
 
   unsigned index_;
   dtls::DtlsContext* dtls_;

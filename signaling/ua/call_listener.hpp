@@ -57,6 +57,9 @@ class CallListener {
   // The caller's answer to the offer we put in our 2xx, carried in the ACK (RFC 3264 §4).
   // false: not acceptable; the UA ends the call with BYE.
   virtual bool on_remote_answer(CallHandle call, std::string_view sdp) = 0;
+  // The ACK for our 2xx arrived (after on_remote_answer when it carried the answer): it echoed our
+  // To tag, so whoever sent the INVITE receives at its source address (RFC 3261 §13.3.1.4).
+  virtual void on_acknowledged(CallHandle /*call*/) {}
   // A re-INVITE or UPDATE with an offer (hold, resume, codec change).
   virtual OfferDecision on_remote_offer(CallHandle call, std::string_view sdp) = 0;
   // A re-INVITE without an offer: our current session description, as a new offer.

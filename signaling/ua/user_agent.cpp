@@ -226,6 +226,7 @@ void UserAgent::on_ack(const SipMessage& ack, const PeerAddress& source) {
       return;
     }
   }
+  listener_.on_acknowledged(call->handle);
   apply_session_timer(*call, call->session);
 }
 

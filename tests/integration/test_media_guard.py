@@ -12,9 +12,14 @@ a loopback-only network namespace that also carries 192.0.2.10 (a "remote" calle
 - Hijack: after the latch window a stranger on 127.0.0.5 sprays RTP (PCMU, random SSRCs) at every port
   of chorusd's RTP range. It gets no packet back, B keeps receiving the mix, and chorusd counts
   media_foreign_source_drops.
+- Spoofed signaling: an INVITE over UDP from 127.0.0.1 whose SDP names a listener on 127.0.0.1 (the
+  signaling source's own IP: what a forged source address looks like) and is never ACKed — a spoofer
+  never sees our 200. Over UDP the signaling source is proven only by the ACK, so the listener gets
+  nothing until chorusd gives up on the ACK and ends the call.
 - Inactivity: A never sends; after --media-timeout chorusd ends A's call with BYE and counts
   media_timeouts. Then B and C hang up and chorusd is quiescent.
-Without the defences 127.0.0.9 receives A's mix at once and the stranger latches A's silent session.
+Without the defences 127.0.0.9 receives A's mix at once, the stranger latches A's silent session and the
+spoofed call's listener gets the mix.
 """
 
 import math
@@ -230,8 +235,10 @@ def refusals(server, checks):
 def attacks(server, checks):
     victim = Listener(VICTIM_IP)
     nat_private = Listener(NAT_PRIVATE_IP)
+    spoof_victim = Listener("127.0.0.1")
     b_leg, c_leg = RtpLeg(), RtpLeg()
     calls = []
+    spoofer = None
     try:
         print("--- A names 127.0.0.9 and stays silent; B is NATed (SDP 127.0.0.7); C is plain", flush=True)
         a_peer, a_ok, _ = answered(server, "127.0.0.1", offer(VICTIM_IP, victim.port))
@@ -241,6 +248,11 @@ def attacks(server, checks):
         c_peer, c_ok, c_port = answered(server, "127.0.0.1", offer("127.0.0.1", c_leg.port))
         c_leg.to = ("127.0.0.1", c_port)
         calls = [(b_peer, b_ok), (c_peer, c_ok)]
+        # A forged UDP INVITE: its SDP names the (forged) signaling source's IP; nobody ACKs the 200.
+        spoofer, _, spoof_call = invite(server, "127.0.0.1", offer("127.0.0.1", spoof_victim.port))
+        spoof_ok = final_response(spoofer, spoof_call)
+        checks.expect(spoof_ok is not None and spoof_ok.code == 200,
+                      "the spoofed INVITE is answered 200 (chorusd cannot tell it is forged yet)")
 
         h.poll_until(lambda: b_leg.rtp >= 25, 10.0, "B to hear the mix (its RTP latched chorusd to it)")
         checks.expect(True, f"B, NATed, hears the mix ({b_leg.rtp} RTP packets so far)")
@@ -278,10 +290,17 @@ def attacks(server, checks):
         checks.expect(nat_private.count == 0,
                       f"not one packet reached {NAT_PRIVATE_IP}, B's unproven SDP address (got {nat_private.count})")
         checks.expect(c_leg.rtp > 0, f"C, proven by its signaling address, got media ({c_leg.rtp} packets)")
+        # 64*T1 (6.4 s here) without the ACK ended the spoofed call long before A's media timeout.
+        checks.expect(any("no ACK for 2xx" in line for line in server.log_lines()),
+                      "chorusd ended the spoofed call for want of an ACK")
+        checks.expect(spoof_victim.count == 0,
+                      f"not one packet reached the spoofed call's SDP address before any ACK (got {spoof_victim.count})")
     finally:
         for peer, _ in calls:
             peer.close()
-        for leg in (victim, nat_private, b_leg, c_leg):
+        if spoofer:
+            spoofer.close()
+        for leg in (victim, nat_private, spoof_victim, b_leg, c_leg):
             leg.stop()
 
 

@@ -136,6 +136,21 @@ TEST(UserAgent, AckWithOtherCSeqDoesNotStopRetransmissions) {
   h.deliver(ack_for(tag, 7));  // not the ACK for CSeq 1
   h.timers.advance(Millis(500));
   EXPECT_EQ(h.sender.responses(200, "INVITE").size(), 2u);
+  EXPECT_TRUE(h.listener.acknowledged.empty());  // nor does it verify the caller's address
+}
+
+TEST(UserAgent, TheAckTellsTheListenerOnceThatTheCallerReceives) {
+  // Issue 12: over UDP the ACK (it echoes our To tag) is what proves the INVITE's source address
+  // receives what we send; the conference waits for it before sending media there.
+  UaHarness h;
+  h.deliver(invite());
+  const std::string tag = h.sender.responses(200, "INVITE").front().to.tag();
+  EXPECT_TRUE(h.listener.acknowledged.empty());
+  h.deliver(ack_for(tag));
+  ASSERT_EQ(h.listener.acknowledged.size(), 1u);
+  EXPECT_EQ(h.listener.acknowledged.front(), h.listener.incoming.front().handle);
+  h.deliver(ack_for(tag));  // a retransmitted ACK changes nothing
+  EXPECT_EQ(h.listener.acknowledged.size(), 1u);
 }
 
 TEST(UserAgent, NoAckWithin64T1SendsByeAndEndsCallOnce) {

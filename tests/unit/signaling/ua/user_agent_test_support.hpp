@@ -204,12 +204,14 @@ class FakeListener final : public CallListener {
   }
   void on_dtmf(CallHandle /*call*/, char digit, int duration_ms) override { dtmf.emplace_back(digit, duration_ms); }
   void on_call_ended(CallHandle call, std::string_view reason) override { ended.emplace_back(call, reason); }
+  void on_acknowledged(CallHandle call) override { acknowledged.push_back(call); }
 
   CallDecision decision{200, {}, std::string(kListenerAnswer), {}};
   OfferDecision offer_decision{200, {}, std::string(kListenerReAnswer), {}};
   bool accept_answer = true;
 
   std::vector<CallInfo> incoming;
+  std::vector<CallHandle> acknowledged;
   std::vector<std::optional<std::string>> offers;
   std::vector<std::string> remote_answers;
   std::vector<std::string> remote_offers;

@@ -293,6 +293,10 @@ void ChorusServer::refresh_metrics_snapshot() {
   }
   metrics_snapshot_.participants_mcu = mcu;
   metrics_snapshot_.participants_sfu = sfu;
+  const auto trims = idle_memory_return_.trims();
+  idle_memory_return_.observe(user_agent_->call_count(), user_agent_->calls_started(),
+                              std::chrono::steady_clock::now());
+  if (idle_memory_return_.trims() != trims) CHORUS_LOG(kInfo, "server", "idle: heap returned to the system");
   metrics_timer_.expires_after(std::chrono::seconds(1));
   metrics_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec) refresh_metrics_snapshot();
@@ -319,6 +323,7 @@ void ChorusServer::log_status() const {
                                {"media_ports", ports_.bound_ports()},
                                {"participants", conference_->participant_count()},
                                {"connections", transport_->connection_count()},
+                               {"heap_in_use_bytes", heap_in_use_bytes()},
                                {"media_packets_in", media.packets_in},
                                {"media_packets_out", media.packets_out},
                                {"media_dropped_auth", media.dropped_auth},

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "common/asio_timer_queue.hpp"
+#include "common/idle_memory_return.hpp"
 #include "conference/conference_service.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/room.hpp"
@@ -105,6 +106,7 @@ class ChorusServer {
   };
   ControlCounts metrics_snapshot_;
   boost::asio::steady_timer metrics_timer_{io_};
+  IdleMemoryReturn idle_memory_return_;  // ticked with the metrics snapshot, once a second
   void refresh_metrics_snapshot();
   // IVR prompts the conference plays; it reads them only while calls run, never at destruction.
   std::optional<mixer::PromptLibrary> prompts_;

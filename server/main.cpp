@@ -7,11 +7,13 @@
 #include "common/log.hpp"
 #include "server/chorus_server.hpp"
 #include "server/config.hpp"
+#include "server/glib_malloc.hpp"
 
 extern char** environ;
 
 int main(int argc, char** argv) {
   using namespace chorus;
+  server::reexec_with_glib_slices_off(argv);  // before anything else runs: see glib_malloc.hpp
   auto loaded = server::load_config(std::span<const char* const>(argv, static_cast<std::size_t>(argc)),
                                     server::environment_from(environ));
   if (!loaded) {

@@ -101,6 +101,8 @@ class UserAgent final : public TransactionUser {
   void shutdown();
   [[nodiscard]] bool shutting_down() const { return shutting_down_; }
   [[nodiscard]] std::size_t call_count() const { return calls_.size(); }
+  // Calls (incoming and dialled) since start, ended ones included.
+  [[nodiscard]] std::uint64_t calls_started() const { return next_handle_ - 1; }
   // Calls in progress that `source` started (0 for a trusted or unknown source).
   [[nodiscard]] std::size_t calls_from(const boost::asio::ip::address& source) const;
   // Whether a UDP source has proved it receives what we send (it ACKed one of our 2xx).

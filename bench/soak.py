@@ -66,7 +66,7 @@ class Churn:
         self.port, self.token, self.rest_period = port, token, rest_period
         self.running = True
         self.rest_ok = self.rest_failed = self.sse_events = self.sse_reconnects = 0
-        self.threads = [threading.Thread(target=self._writer, daemon=True)]
+        self.threads = [threading.Thread(target=self._writer, daemon=True)] if rest_period > 0 else []
         self.threads += [threading.Thread(target=self._reader, daemon=True) for _ in range(sse_readers)]
         for thread in self.threads:
             thread.start()
@@ -150,10 +150,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chorusd", required=True)
     parser.add_argument("--minutes", type=float, default=30)
-    parser.add_argument("--cps", type=float, default=20)
+    parser.add_argument("--cps", type=float, default=20, help="0: no calls")
     parser.add_argument("--hold-s", type=float, default=10)
     parser.add_argument("--sse", type=int, default=4)
-    parser.add_argument("--rest-period", type=float, default=1.0)
+    parser.add_argument("--rest-period", type=float, default=1.0, help="0: no REST writes")
     parser.add_argument("--sample-s", type=float, default=60)
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="chorus-soak-")
@@ -170,7 +170,8 @@ def main():
         with open(os.path.join(workdir, "var", "admin-token")) as f:
             token = f.read().strip()
         churn = Churn(http_port, token, args.sse, args.rest_period)
-        command, sipp = start_sipp(server.sip_port, args.cps, args.hold_s, args.minutes, workdir)
+        command, sipp = (start_sipp(server.sip_port, args.cps, args.hold_s, args.minutes, workdir) if args.cps > 0
+                         else (["(no calls)"], None))
         started = time.monotonic()
         frames = None
         end = started + args.minutes * 60

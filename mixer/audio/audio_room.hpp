@@ -106,6 +106,9 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   void set_level_observer(LevelObserver observer) { level_observer_ = std::move(observer); }
 
   [[nodiscard]] std::size_t member_count() const { return members_.size(); }
+  // A message waits on the pipeline's bus: only an error or warning not yet logged may (see
+  // keep_errors_only in audio_room.cpp). Worker thread.
+  [[nodiscard]] bool bus_pending() const { return gst_bus_have_pending(bus_.get()) != FALSE; }
   [[nodiscard]] const MixCounters& mix_counters() const { return mixer_.counters(); }
 
  private:

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cmath>
+#include <future>
 #include <mutex>
 #include <numbers>
 #include <thread>
@@ -245,6 +246,18 @@ TEST_F(AudioRoomTest, EachPhoneHearsTheOtherTwoAndNotItself) {
   }
   const auto talking = listener_->copy(listener_->talking_);
   EXPECT_GE(talking.size(), 3u) << "each phone started talking";
+}
+
+TEST_F(AudioRoomTest, JoiningLeavesNoMessageOnTheBus) {
+  // Each queued bus message holds its source element: with routine messages queued, a churning room
+  // kept every departed participant's decoder alive (issue 12 soak). Right after three joins (each
+  // posts a state change per element, more than a tick drains), nothing waits on the bus.
+  for (int i = 0; i < kPhones; ++i) join(i);
+  std::promise<std::pair<bool, std::size_t>> seen;
+  worker_.post([&] { seen.set_value({room_->bus_pending(), room_->member_count()}); });
+  const auto [pending, members] = seen.get_future().get();
+  EXPECT_EQ(members, static_cast<std::size_t>(kPhones));
+  EXPECT_FALSE(pending);
 }
 
 TEST_F(AudioRoomTest, HeldMemberIsNotHeardAndHearsItsPrompt) {

@@ -188,7 +188,7 @@ void check_answer(const sdp::SessionDescription& offer, const sdp::AnswerPlan& p
     const auto& sources = layout.sources[accepted++];
     std::vector<std::uint32_t> announced;
     for (auto value : m.attribute_values("ssrc"))
-      if (auto ssrc = sdp::parse_ssrc(value)) announced.push_back(ssrc->id);
+      if (auto ssrc = sdp::parse_ssrc(value)) announced.push_back(ssrc->ssrc);
     for (auto ssrc : {sources.ssrc, sources.rtx_ssrc})
       if (ssrc != 0) check(std::ranges::find(announced, ssrc) != announced.end());
   }
@@ -236,6 +236,8 @@ void check_demux(const MediaLayout& layout) {
     if (!demux) continue;
     const bool mids = config.mid_extension_id >= 1 && config.mid_extension_id <= 14;
     for (std::size_t s = 0; s < config.streams.size(); ++s) {
+      // RTCP naming our own SSRCs (report blocks, NACK, PLI) finds the section we send them in.
+      for (auto ssrc : config.streams[s].local_ssrcs) check(demux->route_rtcp_local_ssrc(ssrc) == s);
       if (mids) {
         auto routed = route_one(*demux, config, s, true);
         check(!routed || *routed == s);

@@ -33,7 +33,7 @@
 //     answered on dial-out, never for another; a dial ends once, answered or failed; no callback
 //     for a call that has ended;
 //   - bounds: calls ≤ max_calls, server transactions ≤ max_server_transactions at every step;
-//   - after shutdown and 5 minutes of fake time, nothing is left: no call, dial, server or client
+//   - after shutdown and at most 20 · 64·T1 of fake time, nothing is left: no call, dial, server or client
 //     transaction, and no timer.
 // State is bounded by construction: a fresh stack per input, at most kMaxRecords records.
 #include <cstddef>
@@ -518,7 +518,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Drain: stop, then let every timer run out (Timer F/H/J/K, the no-answer CANCEL, Timer D).
   stack.ua.shutdown();
   stack.run_posted();
-  for (int step = 0; step < 10; ++step) {
+  for (int step = 0; step < 20 && stack.timers.pending() > 0; ++step) {
     stack.timers.advance(Millis{32'000});
     stack.run_posted();
   }

@@ -88,8 +88,8 @@ ChorusServer::ChorusServer(Config config)
   // targets the egress policy allows; names resolve off the control loop (issue 12).
   conference_->set_dialer([this](const sip::OutgoingCallRequest& request) { return user_agent_->dial(request); });
   // load_config checked every entry: parse again, without a way to fail.
-  conference_->set_dial_out_policy(
-      conference::DialOutPolicy(conference::parse_dial_out_allow(config_.dial_out_allow).value_or({})));
+  conference_->set_dial_out_policy(conference::DialOutPolicy(
+      conference::parse_dial_out_allow(config_.dial_out_allow).value_or(conference::DialOutAllowList{})));
   resolver_ = std::make_unique<sip::AsioHostResolver>(
       io_, sip::AsioHostResolverConfig{.timeout = config_.dial_out_dns_timeout, .max_pending = 16});
   user_agent_->set_resolver(*resolver_);

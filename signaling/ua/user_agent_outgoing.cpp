@@ -120,6 +120,10 @@ void UserAgent::on_resolved(CallHandle handle, ResolveResult result) {
     fail_outgoing(handle, result.error().kind == ResolveError::Kind::kTimeout ? 504 : 503, result.error().detail);
     return;
   }
+  if (result->empty()) {
+    fail_outgoing(handle, 503, "the target's name resolved to no address");
+    return;
+  }
   const boost::asio::ip::address address = preferred(*result);
   if (outgoing.request.check_address) {
     if (auto refused = outgoing.request.check_address(address)) {

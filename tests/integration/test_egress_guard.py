@@ -9,7 +9,8 @@ allowed (the harness allows both for other tests).
 - Allow-list: dial-out to 198.51.100.7 (not listed) and to 127.0.0.1 / 127.0.0.2 (loopback, not
   listed) get 403 problem+json type egress-refused naming the reason, and a UDP listener on each
   target counts zero datagrams. 127.0.0.5, listed explicitly, gets 202 and its listener receives
-  the INVITE (and answers 486): listing is what opens loopback, and the listeners do hear chorusd.
+  the INVITE (unanswered: Timer B ends it, 408): listing is what opens loopback, and the listeners
+  do hear chorusd.
 - Scope: an API key with conferences:moderate only gets 403 insufficient_scope; calls:dial_out may.
 - DNS off the control loop: "slow.invalid" is looked up through the host's resolv.conf server
   address, where a silent UDP socket reads the query and never answers. The POST answers 202 at
@@ -56,13 +57,12 @@ def resolver_addresses():
 
 
 class UdpCounter:
-    """A UDP socket that counts what it receives; answers INVITEs 486 when `answer` is set."""
+    """A UDP socket that counts what it receives and never answers."""
 
-    def __init__(self, host, port=0, answer=False):
+    def __init__(self, host, port=0):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((host, port))
         self.host, self.port = self.sock.getsockname()
-        self.answer = answer
         self.received = []
         self.lock = threading.Lock()
         self.stopped = False
@@ -73,16 +73,13 @@ class UdpCounter:
         self.sock.settimeout(0.2)
         while not self.stopped:
             try:
-                data, peer = self.sock.recvfrom(65535)
+                data, _ = self.sock.recvfrom(65535)
             except socket.timeout:
                 continue
             except OSError:
                 return
             with self.lock:
                 self.received.append(data)
-            msg = h.parse_sip(data)
-            if self.answer and msg is not None and not msg.is_response and msg.method == "INVITE":
-                self.sock.sendto(busy_response(msg), peer)
 
     def count(self):
         with self.lock:
@@ -96,13 +93,6 @@ class UdpCounter:
         self.stopped = True
         self.thread.join(timeout=2)
         self.sock.close()
-
-
-def busy_response(invite):
-    lines = ["SIP/2.0 486 Busy Here"] + [f"Via: {v}" for v in invite.all("via")] + [
-        f"From: {invite.get('from')}", f"To: {invite.get('to')};tag=busy{h.new_token()[:6]}",
-        f"Call-ID: {invite.call_id}", f"CSeq: {invite.get('cseq')}", "Content-Length: 0"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
 def dial(api, target, token=...):
@@ -126,7 +116,7 @@ def allow_list(server, api, checks):
         "loopback": UdpCounter("127.0.0.1"),
         "loopback2": UdpCounter("127.0.0.2"),
     }
-    listed = UdpCounter(ALLOWED_LOOPBACK, answer=True)
+    listed = UdpCounter(ALLOWED_LOOPBACK)
     try:
         for name, listener in targets.items():
             reply = dial(api, f"sip:victim@{listener.host}:{listener.port}")
@@ -155,7 +145,7 @@ def scopes(server, api, checks):
     if not checks.expect(moderator.status == 201 and dialer.status == 201,
                          f"API keys created: {moderator.describe()} / {dialer.describe()}"):
         return
-    listed = UdpCounter(ALLOWED_LOOPBACK, answer=True)
+    listed = UdpCounter(ALLOWED_LOOPBACK)
     try:
         target = f"sip:callee@{ALLOWED_LOOPBACK}:{listed.port}"
         reply = dial(api, target, token=moderator.json()["token"])

@@ -141,9 +141,10 @@ Participant ConferenceService::new_participant(const sip::CallInfo& call, const 
   participant.call = call.handle;
   participant.room_id = room.id;
   participant.call_id = call.call_id;
-  participant.from_uri = call.from_uri;
-  participant.display_name = call.from_display;
-  participant.user_agent = call.user_agent;
+  // Issue 12: what the caller wrote is bounded before it reaches events, webhooks, logs and REST.
+  participant.from_uri = bounded_text(call.from_uri, kMaxCallerUriBytes);
+  participant.display_name = bounded_text(call.from_display);
+  participant.user_agent = bounded_text(call.user_agent);
   participant.source_ip = call.source.address.to_string();
   // Unset (a test's CallInfo): no proof by signaling, and no loopback rule to apply.
   if (!call.source.address.is_unspecified()) participant.signaling_source = call.source.address;
@@ -185,7 +186,7 @@ sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call,
     body = std::move(*offer);
   }
   CHORUS_LOG(kInfo, "conference", "participant joined", {"room", room->id}, {"call_id", call.call_id},
-             {"participant", participant.id}, {"from", call.from_uri},
+             {"participant", participant.id}, {"from", participant.from_uri},
              {"rtp_port", participant.ports.empty() ? 0 : participant.ports.front()->rtp_port()});
   auto& joined = join(std::move(participant));
   if (joined.pin) audio_.begin_pin_entry(joined);

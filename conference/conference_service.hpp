@@ -14,6 +14,7 @@
 // Threading: control loop only (it is the UserAgent's CallListener).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -28,6 +29,7 @@
 #include "conference/dial_out.hpp"
 #include "conference/engines/echo_engine.hpp"
 #include "conference/engines/sfu_engine.hpp"
+#include "conference/events/bounded_text.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/media_guard.hpp"
 #include "conference/media_security.hpp"
@@ -139,9 +141,14 @@ class ConferenceService final : public sip::CallListener, private SfuEngine::Lis
 
   // Dial-out (conference/dial_out.cpp)
   void set_dialer(Dialer dialer) { dialer_ = std::move(dialer); }
+  // Which targets dial_out may reach (conference/egress_policy.hpp); the default refuses all.
+  void set_dial_out_policy(DialOutPolicy policy) { dial_out_policy_ = std::move(policy); }
   // POST /v1/conferences/{id}/participants: leases ports, builds the room's offer and dials; the
   // callee joins on answer (participant.joined) or the dial fails (participant.dial_failed).
   std::expected<DialOutStarted, DialOutError> dial_out(const DialOutRequest& request);
+  // Dial-outs refused by the egress policy (chorus_dial_out_refused_total).
+  // Any thread (/metrics reads it on the REST thread).
+  [[nodiscard]] std::uint64_t dial_out_refused() const { return dial_out_refused_.load(std::memory_order_relaxed); }
   bool on_outgoing_answered(sip::CallHandle call, const std::optional<std::string>& sdp) override;
   void on_outgoing_failed(sip::CallHandle call, int status, std::string_view reason) override;
   [[nodiscard]] std::size_t dialing_in(std::string_view room_id) const;
@@ -215,6 +222,8 @@ class ConferenceService final : public sip::CallListener, private SfuEngine::Lis
   std::function<bool(sip::CallHandle, int, std::string_view, const std::vector<sip::Header>&)> reject_early_;
   std::unordered_map<sip::CallHandle, Participant> early_;  // held in early media: not in any room
   Dialer dialer_;
+  DialOutPolicy dial_out_policy_;
+  std::atomic<std::uint64_t> dial_out_refused_{0};
   std::unordered_map<sip::CallHandle, Participant> dialing_;  // dialled, not answered: not yet in the room
 };
 

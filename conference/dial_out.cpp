@@ -28,25 +28,35 @@ std::expected<DialOutStarted, DialOutError> ConferenceService::dial_out(const Di
     return std::unexpected(DialOutError{DialOutRefusal::kRoomLocked, "room " + room->id + " is locked"});
   if (participants_in(room->id) + dialing_in(room->id) >= room->max_participants)
     return std::unexpected(DialOutError{DialOutRefusal::kRoomFull, "room " + room->id + " is full"});
-  // The target is checked before ports are leased: a bad one gets its own answer (422).
+  // The target is checked before ports are leased: a bad one gets its own answer (422), one the
+  // egress policy refuses its own (403). No DNS here: a name is resolved by the UA, off this loop,
+  // and each address it resolves to is checked by the same policy (check_address below).
   auto uri = sip::parse_uri(request.target);
-  std::string target_error = uri ? std::string() : "not a URI: " + uri.error();
-  if (uri && !sip::resolve_target(*uri, target_error))
+  if (!uri) return std::unexpected(DialOutError{DialOutRefusal::kBadTarget, "not a URI: " + uri.error()});
+  std::string target_error;
+  if (!sip::dial_target(*uri, target_error))
     return std::unexpected(DialOutError{DialOutRefusal::kBadTarget, target_error});
-  if (!uri) return std::unexpected(DialOutError{DialOutRefusal::kBadTarget, target_error});
+  if (auto refused = dial_out_policy_.refuse_host(uri->host)) {
+    CHORUS_LOG(kWarn, "security", "dial_out_refused", {"room", room->id}, {"to", bounded_text(request.target)},
+               {"reason", *refused});
+    ++dial_out_refused_;
+    return std::unexpected(DialOutError{DialOutRefusal::kForbidden, *refused});
+  }
 
   Participant dial;
   dial.id = next_participant_id_++;
   dial.room_id = room->id;
   dial.from_uri = request.target;  // caller_id in the REST view: who this participant is
-  dial.display_name = request.display_name;
+  dial.display_name = bounded_text(request.display_name);
   dial.sdp_session_id = random_u64() % 1000000000ULL + 1;
   dial.cname = random_alphanumeric(16);
   if (!lease_ports(dial, 1)) return std::unexpected(DialOutError{DialOutRefusal::kUnavailable, "no media ports left"});
   auto offer = offer_for(dial);
   if (!offer) return std::unexpected(DialOutError{DialOutRefusal::kUnavailable, offer.error().reason});
 
-  auto started = dialer_(sip::OutgoingCallRequest{request.target, room->id, room->name, std::move(*offer)});
+  auto started = dialer_(sip::OutgoingCallRequest{
+      request.target, room->id, room->name, std::move(*offer),
+      [policy = dial_out_policy_](const boost::asio::ip::address& address) { return policy.refuse_address(address); }});
   if (!started) return std::unexpected(DialOutError{DialOutRefusal::kUnavailable, started.error()});
   dial.call = started->handle;
   dial.call_id = started->call_id;

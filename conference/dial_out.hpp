@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "conference/egress_policy.hpp"
 #include "signaling/ua/outgoing_call.hpp"
 
 namespace chorus::conference {
@@ -23,7 +24,8 @@ enum class DialOutRefusal : std::uint8_t {
   kRoomNotFound,  // no such room
   kRoomLocked,    // locked rooms take nobody new
   kRoomFull,      // participants plus dials in progress reach max_participants
-  kBadTarget,     // not a sip:/sips: URI, unknown transport, host does not resolve
+  kBadTarget,     // not a sip:/sips: URI, unknown transport
+  kForbidden,     // the egress policy refuses the target (dial_out_allow; loopback, link-local, ...)
   kUnavailable,   // no media ports, the UA refuses (shutting down, too many calls), not wired
 };
 

@@ -47,7 +47,7 @@ sip::CallDecision ConferenceService::answer_not_started(const sip::CallInfo& cal
     return not_started();
   }
   CHORUS_LOG(kInfo, "conference", "meeting not started: early media", {"room", room.id}, {"call_id", call.call_id},
-             {"participant", participant.id}, {"from", call.from_uri});
+             {"participant", participant.id}, {"from", participant.from_uri});
   early_.emplace(call.handle, std::move(participant));
   return {183, {}, std::move(decision.sdp), {}};
 }

@@ -18,10 +18,19 @@
 namespace chorus::rest {
 
 // kRoomsSecrets: rooms' and meetings' PINs in answers (DESIGN §7: secrets never reach low-privilege
-// keys; rooms:read sees "pin_set" only).
-enum class Scope : std::uint8_t { kRoomsRead, kRoomsWrite, kMeetingsWrite, kConferencesModerate, kRoomsSecrets };
+// keys; rooms:read sees "pin_set" only). kCallsDialOut: dial-out (issue 12: making the server call
+// out is egress, not moderation; conferences:moderate alone no longer dials).
+enum class Scope : std::uint8_t {
+  kRoomsRead,
+  kRoomsWrite,
+  kMeetingsWrite,
+  kConferencesModerate,
+  kRoomsSecrets,
+  kCallsDialOut
+};
 
-// "rooms:read", "rooms:write", "meetings:write", "conferences:moderate", "rooms:secrets".
+// "rooms:read", "rooms:write", "meetings:write", "conferences:moderate", "rooms:secrets",
+// "calls:dial_out".
 [[nodiscard]] std::string_view scope_name(Scope scope);
 [[nodiscard]] std::optional<Scope> parse_scope(std::string_view text);
 

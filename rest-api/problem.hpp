@@ -36,6 +36,8 @@ inline constexpr std::string_view kProblemRateLimited = "rate-limited";
 inline constexpr std::string_view kProblemHeadersTooLarge = "headers-too-large";
 inline constexpr std::string_view kProblemUnavailable = "unavailable";
 inline constexpr std::string_view kProblemInternal = "internal";
+// The server will not reach out to that target (dial-out allow-list, private webhook address).
+inline constexpr std::string_view kProblemEgressRefused = "egress-refused";
 
 // One invalid input: `field` is a JSON Pointer (RFC 6901) into the request body, or the name of a
 // query parameter or header.

@@ -84,8 +84,15 @@ ChorusServer::ChorusServer(Config config)
   ua.session_timer.session_expires = static_cast<std::uint32_t>(config_.session_expires.count());
   ua.session_timer.min_se = static_cast<std::uint32_t>(config_.min_se.count());
   user_agent_ = std::make_unique<sip::UserAgent>(timers_, *sender_, *conference_, ua);
-  // Dial-out (POST /v1/conferences/{id}/participants): the conference asks the UA to INVITE.
+  // Dial-out (POST /v1/conferences/{id}/participants): the conference asks the UA to INVITE, to
+  // targets the egress policy allows; names resolve off the control loop (issue 12).
   conference_->set_dialer([this](const sip::OutgoingCallRequest& request) { return user_agent_->dial(request); });
+  // load_config checked every entry: parse again, without a way to fail.
+  conference_->set_dial_out_policy(conference::DialOutPolicy(
+      conference::parse_dial_out_allow(config_.dial_out_allow).value_or(conference::DialOutAllowList{})));
+  resolver_ = std::make_unique<sip::AsioHostResolver>(
+      io_, sip::AsioHostResolverConfig{.timeout = config_.dial_out_dns_timeout, .max_pending = 16});
+  user_agent_->set_resolver(*resolver_);
   transactions_ = std::make_unique<sip::TransactionLayer>(
       timers_, *sender_, *user_agent_, sip::TimerConfig{config_.sip_t1, config_.sip_t2, config_.sip_t4},
       sip::ServerLimits{.max_server_transactions = effective_max_server_transactions(config_)});
@@ -213,6 +220,10 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   rest.ws_port = transport_->ws_port();
   rest.wss_port = transport_->wss_port();
   rest.min_pin_digits = config_.min_pin_digits;
+  rest.webhook_policy = {.allow_private = config_.webhook_allow_private, .allow_ranges = config_.webhook_allow_ranges};
+  rest.webhook_queue_max = config_.webhook_queue_max;
+  rest.retention = {.max_deliveries = config_.webhook_deliveries_max,
+                    .delivery_max_age = config_.webhook_deliveries_max_age};
   RestHostHooks hooks;
   hooks.ready = [this] { return ready_ && !draining_; };
   hooks.drain = [this] { begin_drain("REST drain"); };

@@ -85,7 +85,7 @@ class ChorusServer {
   // by start(); declared before everything that refers to them, so they are destroyed last.
   std::unique_ptr<conference::Store> store_;
   conference::MeetingCalendar calendar_;
-  conference::EventLog events_;
+  conference::EventLog events_{config_.event_log_max, 1, config_.event_log_max_age};  // issue 12: bounded
   media::UdpPortPool ports_;
   // DTLS-SRTP identity: from dtls_cert/dtls_key, or generated (ECDSA P-256) at start.
   std::optional<media::dtls::DtlsCertificate> dtls_certificate_;
@@ -97,6 +97,8 @@ class ChorusServer {
   std::unique_ptr<sip::TransportLayer> transport_;
   std::unique_ptr<CountingSender> sender_;  // the transport, counting what goes out
   std::unique_ptr<conference::ConferenceService> conference_;
+  // Dial-out host names, off the control loop (issue 12); before user_agent_, which refers to it.
+  std::unique_ptr<sip::AsioHostResolver> resolver_;
   std::unique_ptr<sip::UserAgent> user_agent_;
   std::unique_ptr<sip::TransactionLayer> transactions_;
   // Control-loop counts copied for /metrics, which renders on the REST thread.

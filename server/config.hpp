@@ -113,6 +113,16 @@ struct Config {
   std::chrono::seconds media_timeout{30};              // no RTP/RTCP from the peer this long: BYE (0: off)
   std::chrono::seconds media_hold_timeout{300};        // the same while held (a=sendonly/inactive)
   std::uint32_t media_rcvbuf = 1048576;                // SO_RCVBUF asked for each RTP/RTCP socket (0: kernel's)
+  // Issue 12, egress and bounded events (conference/egress_policy.hpp, conference/events/, docs/security.md).
+  std::vector<std::string> dial_out_allow;  // targets dial-out may reach (ranges, names, *.domain); empty: none
+  std::chrono::milliseconds dial_out_dns_timeout{2000};     // a dial-out host name resolves within this, or fails 504
+  bool webhook_allow_private = false;                       // webhooks to private, loopback, link-local addresses
+  std::vector<sip::AddressRange> webhook_allow_ranges;      // CIDRs webhooks may reach whatever their kind
+  std::uint32_t event_log_max = 10000;                      // events kept for GET /v1/events replay
+  std::chrono::seconds event_log_max_age{604800};           // and for at most this long (7 days; 0: no age bound)
+  std::uint32_t webhook_queue_max = 10000;                  // webhook deliveries queued or retrying at once
+  std::uint32_t webhook_deliveries_max = 10000;             // delivery rows kept in the store
+  std::chrono::seconds webhook_deliveries_max_age{604800};  // and for at most this long
 };
 
 enum class Source { kDefault, kFile, kEnv, kFlag };

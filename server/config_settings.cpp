@@ -12,6 +12,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "conference/egress_policy.hpp"
 #include "conference/media_guard.hpp"
 #include "signaling/transport/ws_origin.hpp"
 
@@ -336,6 +337,72 @@ std::string show_media_deny_ranges(const Config& config) {
   return out;
 }
 
+// Issue 12, egress: `dial_out_allow` as a comma-separated list, each entry checked now.
+Applied apply_dial_out_allow(Config& config, std::string_view text) {
+  std::vector<std::string> entries;
+  std::size_t start = 0;
+  while (!trim(text).empty() && start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item(trim(text.substr(start, comma - start)));
+    if (!item.empty()) entries.push_back(item);
+    start = comma + 1;
+  }
+  if (auto parsed = conference::parse_dial_out_allow(entries); !parsed)
+    return std::unexpected(
+        "empty or a comma-separated list of addresses, CIDR ranges, host names and *.domain "
+        "wildcards such as 192.0.2.0/24,pbx.example.com,*.trunk.example.net; " +
+        parsed.error());
+  config.dial_out_allow = std::move(entries);
+  return {};
+}
+
+std::string show_dial_out_allow(const Config& config) {
+  std::string out;
+  for (const std::string& entry : config.dial_out_allow) {
+    if (!out.empty()) out += ',';
+    out += entry;
+  }
+  return out;
+}
+
+Applied apply_webhook_allow_ranges(Config& config, std::string_view text) {
+  auto ranges = sip::parse_address_ranges(text);
+  if (!ranges)
+    return std::unexpected("a comma-separated list of addresses or CIDR ranges such as 10.20.0.0/16; " +
+                           ranges.error());
+  config.webhook_allow_ranges = std::move(*ranges);
+  return {};
+}
+
+std::string show_webhook_allow_ranges(const Config& config) {
+  std::string out;
+  for (const sip::AddressRange& range : config.webhook_allow_ranges) {
+    if (!out.empty()) out += ',';
+    out += range.to_string();
+  }
+  return out;
+}
+
+template <auto kMember>
+Applied apply_bool(Config& config, std::string_view text) {
+  for (std::string_view yes : {"true", "1", "yes", "on"})
+    if (text == yes) {
+      config.*kMember = true;
+      return {};
+    }
+  for (std::string_view no : {"false", "0", "no", "off"})
+    if (text == no) {
+      config.*kMember = false;
+      return {};
+    }
+  return std::unexpected("true or false");
+}
+
+template <auto kMember>
+std::string show_bool(const Config& config) {
+  return config.*kMember ? "true" : "false";
+}
+
 constexpr std::array kSettings{
     SettingSpec{"data_dir", "DIR", "directory for the store, generated secrets and recordings", &apply_data_dir,
                 &show_text<&Config::data_dir>},
@@ -447,6 +514,29 @@ constexpr std::array kSettings{
                 &apply_number<&Config::media_hold_timeout, 0, 86400>, &show_number<&Config::media_hold_timeout>},
     SettingSpec{"media_rcvbuf", "BYTES", "SO_RCVBUF asked for each media socket (0: the kernel's default)",
                 &apply_number<&Config::media_rcvbuf, 0, 268435456>, &show_number<&Config::media_rcvbuf>},
+    SettingSpec{"dial_out_allow", "LIST",
+                "dial-out targets allowed: addresses, CIDR ranges, host names, *.domain wildcards (empty: no "
+                "dial-out); loopback, link-local, multicast are refused unless listed explicitly",
+                &apply_dial_out_allow, &show_dial_out_allow, /*secret=*/false, /*list=*/true},
+    SettingSpec{"dial_out_dns_timeout", "MS", "milliseconds a dial-out host name may take to resolve (then 504)",
+                &apply_number<&Config::dial_out_dns_timeout, 100, 60000>, &show_number<&Config::dial_out_dns_timeout>},
+    SettingSpec{"webhook_allow_private", "BOOL",
+                "allow webhooks to private, loopback, link-local and unique-local addresses (tests, a LAN receiver)",
+                &apply_bool<&Config::webhook_allow_private>, &show_bool<&Config::webhook_allow_private>},
+    SettingSpec{"webhook_allow_ranges", "LIST", "addresses or CIDR ranges webhooks may reach whatever their kind",
+                &apply_webhook_allow_ranges, &show_webhook_allow_ranges, /*secret=*/false, /*list=*/true},
+    SettingSpec{"event_log_max", "N", "events kept for GET /v1/events replay and resumption",
+                &apply_number<&Config::event_log_max, 1, 10000000>, &show_number<&Config::event_log_max>},
+    SettingSpec{"event_log_max_age", "S", "seconds an event is kept at most (0: no age bound)",
+                &apply_number<&Config::event_log_max_age, 0, 31536000>, &show_number<&Config::event_log_max_age>},
+    SettingSpec{"webhook_queue_max", "N", "webhook deliveries queued or retrying at once; more are dropped, counted",
+                &apply_number<&Config::webhook_queue_max, 1, 10000000>, &show_number<&Config::webhook_queue_max>},
+    SettingSpec{"webhook_deliveries_max", "N", "webhook delivery rows kept in the store (the oldest go first)",
+                &apply_number<&Config::webhook_deliveries_max, 1, 100000000>,
+                &show_number<&Config::webhook_deliveries_max>},
+    SettingSpec{"webhook_deliveries_max_age", "S", "seconds a webhook delivery row is kept at most",
+                &apply_number<&Config::webhook_deliveries_max_age, 60, 31536000>,
+                &show_number<&Config::webhook_deliveries_max_age>},
 };
 
 }  // namespace

@@ -66,12 +66,18 @@ std::expected<void, std::string> RestHost::load() {
   router_ = std::make_unique<rest::Router>(*authenticator_, limiter_);
   http_metrics_ = std::make_unique<rest::HttpMetrics>(metrics_);
   recorder_ = std::make_unique<rest::StoreDeliveryRecorder>(domain_.store, control_.get_executor());
-  dispatcher_ = std::make_unique<rest::WebhookDispatcher>(rest::WebhookDispatcherOptions{}, *recorder_);
+  rest::WebhookDispatcherOptions dispatch;
+  dispatch.max_pending = config_.webhook_queue_max;
+  dispatch.target_policy = config_.webhook_policy;
+  dispatcher_ = std::make_unique<rest::WebhookDispatcher>(std::move(dispatch), *recorder_);
   fanout_ = std::make_unique<WebhookFanoutHolder>(domain_.store, domain_.events, *dispatcher_);
   services_ = std::make_unique<rest::ApiServices>(
       rest::ApiServices{domain_.store, domain_.rooms, domain_.calendar, domain_.conference, domain_.events, metrics_,
                         config_.sip_host, hooks_.ready, hooks_.drain, hooks_.hang_up});
   services_->min_pin_digits = config_.min_pin_digits;
+  services_->webhook_policy = config_.webhook_policy;
+  pruner_ = std::make_unique<conference::RetentionPruner>(domain_.events, domain_.store, config_.retention);
+  register_egress_metrics();
   services_->dial_out = [this](const conference::DialOutRequest& request) {
     return domain_.conference.dial_out(request);
   };
@@ -97,6 +103,7 @@ std::expected<void, std::string> RestHost::start() {
   if (!config_.public_host.empty()) {
     services_->web_base_url = "http://" + rest::web_url_host(config_.public_host) + ":" + std::to_string(port());
   }
+  prune_every_minute();
   if (admin_token_.generated) {
     CHORUS_LOG(kInfo, "rest", "admin token generated", {"file", admin_token_.file.string()});
   } else if (!admin_token_.file.empty()) {
@@ -105,7 +112,43 @@ std::expected<void, std::string> RestHost::start() {
   return {};
 }
 
+void RestHost::prune_every_minute() {
+  pruner_->prune(std::chrono::system_clock::now());
+  if (!retention_timer_) retention_timer_.emplace(control_);
+  retention_timer_->expires_after(std::chrono::minutes(1));
+  retention_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) prune_every_minute();  // operation_aborted: stopped (this may be gone)
+  });
+}
+
+// Issue 12's egress and retention counters; each follows a count kept elsewhere (they only grow).
+void RestHost::register_egress_metrics() {
+  struct Followed {
+    rest::Counter* counter;
+    std::function<std::uint64_t()> value;
+  };
+  std::vector<Followed> followed{
+      {&metrics_.counter("chorus_events_pruned_total", "Events dropped from the event log (count or age bound)"),
+       [this] { return domain_.events.dropped(); }},
+      {&metrics_.counter("chorus_webhook_deliveries_pruned_total", "Webhook delivery rows pruned (count or age)"),
+       [this] { return pruner_->deliveries_pruned(); }},
+      {&metrics_.counter("chorus_webhook_refused_total", "Webhook deliveries refused: a private or special address"),
+       [this] { return dispatcher_->refused(); }},
+      {&metrics_.counter("chorus_webhook_dropped_total", "Webhook deliveries dropped: the queue was full"),
+       [this] { return dispatcher_->dropped(); }},
+      {&metrics_.counter("chorus_dial_out_refused_total", "Dial-outs refused by dial_out_allow / special addresses"),
+       [this] { return domain_.conference.dial_out_refused(); }},
+  };
+  metrics_.on_collect([followed = std::move(followed)] {
+    for (const auto& [counter, value] : followed) {
+      const std::uint64_t now = value();
+      counter->inc(now - std::min(now, counter->value()));
+    }
+  });
+}
+
 void RestHost::stop() {
+  if (retention_timer_) retention_timer_->cancel();
   if (http_) http_->stop();
   if (dispatcher_) dispatcher_->stop();
 }

@@ -17,9 +17,12 @@
 #include <optional>
 #include <string>
 
+#include <boost/asio/steady_timer.hpp>
 #include "conference/conference_service.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/room.hpp"
+
+#include "conference/events/retention.hpp"
 #include "conference/schedule/meeting_calendar.hpp"
 #include "conference/store/store.hpp"
 #include "rest-api/api/api_services.hpp"
@@ -46,6 +49,10 @@ struct RestHostConfig {
   std::optional<std::uint16_t> ws_port;
   std::optional<std::uint16_t> wss_port;
   std::size_t min_pin_digits = 6;  // the shortest PIN a room may be given over REST
+  // Issue 12: where webhooks may go, how many deliveries may wait, what is kept of them.
+  conference::WebhookTargetPolicy webhook_policy;
+  std::size_t webhook_queue_max = 10'000;
+  conference::RetentionLimits retention;
 };
 
 // What the server owns and the REST layer works on (server/domain_store.hpp opened and loaded it).
@@ -87,6 +94,8 @@ class RestHost {
   RestHost(RestHostConfig config, boost::asio::io_context& control, RestDomain domain, RestHostHooks hooks);
   std::expected<void, std::string> load();
   void add_routes();
+  void register_egress_metrics();
+  void prune_every_minute();
 
   RestHostConfig config_;
   boost::asio::io_context& control_;
@@ -103,6 +112,8 @@ class RestHost {
   std::unique_ptr<rest::DeliveryRecorder> recorder_;
   std::unique_ptr<rest::WebhookDispatcher> dispatcher_;
   std::unique_ptr<WebhookFanoutHolder> fanout_;
+  std::unique_ptr<conference::RetentionPruner> pruner_;
+  std::optional<boost::asio::steady_timer> retention_timer_;  // on the control loop
   std::unique_ptr<ControlHandler> handler_;
   std::unique_ptr<rest::HttpServer> http_;  // last: destroyed first
 };

@@ -81,8 +81,10 @@ void EventLog::Subscription::reset() {
   }
 }
 
-EventLog::EventLog(std::size_t capacity, std::uint64_t first_id)
-    : capacity_(std::max<std::size_t>(capacity, 1)), shared_(std::make_shared<Shared>()) {
+EventLog::EventLog(std::size_t capacity, std::uint64_t first_id, std::chrono::seconds max_age)
+    : capacity_(std::max<std::size_t>(capacity, 1)),
+      max_age_(std::max(max_age, std::chrono::seconds::zero())),
+      shared_(std::make_shared<Shared>()) {
   shared_->next_id = std::max<std::uint64_t>(first_id, 1);
 }
 
@@ -99,6 +101,7 @@ Event EventLog::publish(std::string_view type, nlohmann::json data) {
       shared_->ring.pop_front();
       ++shared_->dropped;
     }
+    prune_locked(event.at);
     subscribers = shared_->subscribers;
   }
   // The log's mutex is released: callbacks may call since() or subscribe().
@@ -143,6 +146,23 @@ std::uint64_t EventLog::last_id() const {
 std::size_t EventLog::size() const {
   const std::lock_guard lock(shared_->mutex);
   return shared_->ring.size();
+}
+
+std::size_t EventLog::prune(std::chrono::system_clock::time_point now) {
+  const std::lock_guard lock(shared_->mutex);
+  return prune_locked(now);
+}
+
+std::size_t EventLog::prune_locked(std::chrono::system_clock::time_point now) {
+  if (max_age_ == std::chrono::seconds::zero()) return 0;
+  std::size_t pruned = 0;
+  // The newest stays: since() and Last-Event-ID need one retained id to tell "lost" apart.
+  while (shared_->ring.size() > 1 && shared_->ring.front().at < now - max_age_) {
+    shared_->ring.pop_front();
+    ++pruned;
+  }
+  shared_->dropped += pruned;
+  return pruned;
 }
 
 std::uint64_t EventLog::dropped() const {

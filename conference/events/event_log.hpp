@@ -115,9 +115,13 @@ struct EventBatch {
   bool lost = false;
 };
 
+// Bounds (issue 12, "events are bounded"): at most `capacity` events and none older than `max_age`
+// (event_log_max, event_log_max_age); the oldest go first, counted by dropped(). The newest event
+// is always kept, so a resuming client still learns where the log is.
 class EventLog {
  public:
   static constexpr std::size_t kDefaultCapacity = 10'000;
+  static constexpr std::chrono::seconds kDefaultMaxAge{std::chrono::hours(24 * 7)};
   using Callback = std::function<void(const Event&)>;
 
  private:
@@ -144,8 +148,9 @@ class EventLog {
   };
 
   // `capacity` ≥ 1 events are retained; the oldest is dropped when full. `first_id` lets a server
-  // continue ids across restarts if it persists the last one.
-  explicit EventLog(std::size_t capacity = kDefaultCapacity, std::uint64_t first_id = 1);
+  // continue ids across restarts if it persists the last one. `max_age` 0: no age bound.
+  explicit EventLog(std::size_t capacity = kDefaultCapacity, std::uint64_t first_id = 1,
+                    std::chrono::seconds max_age = kDefaultMaxAge);
   ~EventLog();
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
@@ -159,15 +164,21 @@ class EventLog {
   [[nodiscard]] std::uint64_t last_id() const;
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] std::size_t capacity() const { return capacity_; }
-  // Events dropped from the ring so far.
+  // Events dropped from the ring so far (over capacity or too old).
   [[nodiscard]] std::uint64_t dropped() const;
+  // Any thread. Drops events older than max_age at `now` (publish() does it too, at the event's
+  // time; a timer calls this so a quiet log ages as well). Returns how many were dropped.
+  std::size_t prune(std::chrono::system_clock::time_point now);
+  [[nodiscard]] std::chrono::seconds max_age() const { return max_age_; }
 
   // Any thread. `callback` is called for every event published after this returns.
   [[nodiscard]] Subscription subscribe(Callback callback);
 
  private:
   struct Shared;
+  std::size_t prune_locked(std::chrono::system_clock::time_point now);  // shared_->mutex held
   const std::size_t capacity_;
+  const std::chrono::seconds max_age_;
   std::shared_ptr<Shared> shared_;  // ring + subscriber list; Subscriptions keep it alive
 };
 

@@ -57,6 +57,8 @@ class SqliteStore final : public Store {
   StoreResult<void> update_delivery(const WebhookDelivery& delivery) override;
   StoreResult<std::vector<WebhookDelivery>> list_deliveries(std::string_view webhook_id, std::int64_t after_id,
                                                             std::size_t limit) override;
+  StoreResult<std::uint64_t> prune_deliveries(std::size_t keep,
+                                              std::chrono::system_clock::time_point older_than) override;
 
  private:
   SqliteStore(std::unique_ptr<sqlite::Connection> db, int schema_version)

@@ -187,4 +187,23 @@ StoreResult<std::vector<WebhookDelivery>> SqliteStore::list_deliveries(std::stri
   return collect<WebhookDelivery>(*query, &read_delivery, "list deliveries");
 }
 
+StoreResult<std::uint64_t> SqliteStore::prune_deliveries(std::size_t keep,
+                                                         std::chrono::system_clock::time_point older_than) {
+  std::uint64_t pruned = 0;
+  auto aged = db_->query("DELETE FROM webhook_deliveries WHERE at_us < ?1");
+  if (!aged) return fail(aged.error(), "prune deliveries");
+  aged->bind(1, sqlite::to_micros(older_than));
+  if (auto done = aged->run(); !done) return fail(done.error(), "prune deliveries");
+  pruned += static_cast<std::uint64_t>(db_->changes());
+  // Ids only grow (AUTOINCREMENT): the newest `keep` rows are the ones with the highest ids.
+  auto counted = db_->query(
+      "DELETE FROM webhook_deliveries WHERE id <= (SELECT id FROM webhook_deliveries ORDER BY id DESC LIMIT 1 "
+      "OFFSET ?1)");
+  if (!counted) return fail(counted.error(), "prune deliveries");
+  counted->bind(1, sqlite::to_limit(keep));
+  if (auto done = counted->run(); !done) return fail(done.error(), "prune deliveries");
+  pruned += static_cast<std::uint64_t>(db_->changes());
+  return pruned;
+}
+
 }  // namespace chorus::conference

@@ -13,6 +13,7 @@
 // Times are kept to the microsecond.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <expected>
@@ -103,6 +104,10 @@ class Store {
   virtual StoreResult<void> update_delivery(const WebhookDelivery& delivery) = 0;
   virtual StoreResult<std::vector<WebhookDelivery>> list_deliveries(std::string_view webhook_id, std::int64_t after_id,
                                                                     std::size_t limit) = 0;
+  // Retention (issue 12, "events are bounded"): deletes the deliveries whose last attempt is older
+  // than `older_than`, then all but the newest `keep`; returns how many rows went.
+  virtual StoreResult<std::uint64_t> prune_deliveries(std::size_t keep,
+                                                      std::chrono::system_clock::time_point older_than) = 0;
 };
 
 }  // namespace chorus::conference

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "conference/conference_service.hpp"
+#include "conference/egress_policy.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/room.hpp"
 #include "conference/schedule/meeting_calendar.hpp"
@@ -44,6 +45,9 @@ struct ApiServices {
   // The shortest PIN a room may be given (POST/PATCH; --min-pin-digits, kMinRoomPinDigits..kMaxRoomPinDigits).
   // PINs already stored are kept whatever their length.
   std::size_t min_pin_digits = 6;
+  // Which addresses a webhook may be registered at (issue 12; webhook_allow_private,
+  // webhook_allow_ranges): private, loopback and link-local ones are refused by default (403).
+  conference::WebhookTargetPolicy webhook_policy;
 };
 
 // Lists: `limit` (default 50, 1..200) and `page_token` (the last id of the previous page).

@@ -74,6 +74,14 @@ HttpResponse dial_out(ApiServices& services, const RequestContext& context) {
         return conflict(error.detail);
       case conference::DialOutRefusal::kBadTarget:
         return validation_failed({{"/to", error.detail}}, "the target cannot be dialled");
+      case conference::DialOutRefusal::kForbidden:
+        // Issue 12: the egress policy, not the caller's scopes: no WWW-Authenticate (RFC 6750 §3.1).
+        return problem_response(Problem{.status = http::status::forbidden,
+                                        .slug = kProblemEgressRefused,
+                                        .title = "Target refused by the egress policy",
+                                        .detail = error.detail,
+                                        .instance = {},
+                                        .errors = {{"/to", error.detail}}});
       case conference::DialOutRefusal::kUnavailable:
         break;
     }
@@ -91,7 +99,7 @@ HttpResponse dial_out(ApiServices& services, const RequestContext& context) {
 
 void add_dial_out_route(Router& router, ApiServices& services) {
   router.add(http::verb::post, "/v1/conferences/{id}/participants",
-             {.scope = Scope::kConferencesModerate, .summary = "Call someone into the room (dial-out)"},
+             {.scope = Scope::kCallsDialOut, .summary = "Call someone into the room (dial-out)"},
              [&services](const RequestContext& context) { return dial_out(services, context); });
 }
 

@@ -8,9 +8,11 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "conference/events/bounded_text.hpp"
 #include "rest-api/api/json_codec.hpp"
 #include "rest-api/api/route_support.hpp"
 #include "rest-api/problem.hpp"
+#include "rest-api/webhooks/webhook_dispatcher.hpp"
 #include "rest-api/webhooks/webhook_signature.hpp"
 
 namespace chorus::rest {
@@ -109,6 +111,19 @@ void check_secret(const nlohmann::json& body, Webhook& webhook, std::vector<Fiel
   webhook.secret = secret->get<std::string>();
 }
 
+// Issue 12: a webhook makes the server connect where the admin says; a private, loopback or
+// link-local address is refused unless the operator allowed it (the dispatcher checks again before
+// each attempt). parse_webhook_url accepts IP literals and "localhost" only, so there is no name
+// to resolve — and none to rebind.
+std::optional<std::string> refused_target(const ApiServices& services, const std::string& url) {
+  auto parsed = parse_webhook_url(url);
+  if (!parsed) return parsed.error();
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(parsed->address, ec);
+  if (ec) return "the webhook URL's address does not parse";
+  return services.webhook_policy.refuse(address);
+}
+
 HttpResponse create_webhook(ApiServices& services, WebhookFanout& fanout, const RequestContext& context) {
   auto body = parse_json_body(context);
   if (!body) return std::move(body.error());
@@ -119,6 +134,16 @@ HttpResponse create_webhook(ApiServices& services, WebhookFanout& fanout, const 
   check_event_types(*body, webhook, errors);
   check_secret(*body, webhook, errors);
   if (!errors.empty()) return validation_failed(std::move(errors));
+  if (auto refused = refused_target(services, webhook.url)) {
+    CHORUS_LOG(kWarn, "security", "webhook_refused", {"url", conference::bounded_text(webhook.url)},
+               {"reason", *refused});
+    return problem_response(Problem{.status = http::status::forbidden,
+                                    .slug = kProblemEgressRefused,
+                                    .title = "Target refused by the egress policy",
+                                    .detail = *refused,
+                                    .instance = {},
+                                    .errors = {{"/url", *refused}}});
+  }
   if (fanout.webhook_count() >= kMaxWebhooks) {
     return conflict("at most " + std::to_string(kMaxWebhooks) + " webhooks; delete one first");
   }

@@ -10,7 +10,10 @@
 //                                         attempt, status, http_status, error, at}, oldest first
 // 422 (validation): a URL parse_webhook_url refuses (http:// to an IP literal or localhost only —
 // no DNS on the delivery path), event types that are neither known (event_type::kAll) nor "*",
-// a secret that is not base64 (after an optional "whsec_"). 409 beyond kMaxWebhooks.
+// a secret that is not base64 (after an optional "whsec_"). 409 beyond kMaxWebhooks. 403
+// problem+json (type egress-refused, issue 12): the URL's address is private (RFC 1918, RFC 6598),
+// loopback, link-local, unique-local, unspecified or multicast and ApiServices::webhook_policy
+// does not allow it.
 // A create or delete reloads the WebhookFanout's cached list.
 //
 // Threading: add before serving; the handlers run on the control loop (the store, the fan-out).

@@ -131,6 +131,7 @@ struct WebhookDispatcher::Loop {
   struct Outcome {
     std::optional<int> http_status;
     std::string error;
+    bool final = false;  // no retry: the target is refused
   };
 
   explicit Loop(WebhookDispatcher& owner) : dispatcher(owner), wake(io, asio::steady_timer::time_point::max()) {}
@@ -160,6 +161,11 @@ struct WebhookDispatcher::Loop {
     boost::system::error_code ec;
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(delivery.url.address, ec), delivery.url.port);
     if (ec) co_return Outcome{std::nullopt, "bad address: " + ec.message()};
+    if (auto refused = options.target_policy.refuse(endpoint.address())) {
+      dispatcher.refused_.fetch_add(1);
+      CHORUS_LOG(kWarn, "security", "webhook_refused", {"webhook", delivery.webhook_id}, {"reason", *refused});
+      co_return Outcome{std::nullopt, "refused: " + *refused, true};
+    }
     stream.expires_after(options.attempt_timeout);
     co_await stream.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return Outcome{std::nullopt, "connect: " + describe(ec)};
@@ -202,7 +208,7 @@ struct WebhookDispatcher::Loop {
     const auto& options = dispatcher.options_;
     ++delivery->attempts;
     const bool delivered = outcome.error.empty();
-    const bool last = delivery->attempts >= options.backoff.size() + 1;
+    const bool last = outcome.final || delivery->attempts >= options.backoff.size() + 1;
     DeliveryAttempt report{.webhook_id = delivery->webhook_id,
                            .event_id = delivery->event_id,
                            .webhook_message_id = delivery->message_id,

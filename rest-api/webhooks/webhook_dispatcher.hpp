@@ -9,12 +9,14 @@
 // (any thread but the dispatcher's) abandons what is pending and joins the thread promptly.
 //
 // Limits: http:// only, and the host must be an IP literal or "localhost" — no DNS lookup ever
-// runs here; `max_pending` deliveries (queued, in flight or waiting to retry) at most, more are
+// runs here, so the address checked against `target_policy` before each attempt is the one
+// connected to (no rebinding); `max_pending` deliveries (queued, in flight or waiting to retry) at most, more are
 // dropped and counted; `max_connections` attempts run at once; each attempt has one deadline
 // (`attempt_timeout`) for connect + write + read; the response body is read up to
 // `max_response_body` bytes and ignored.
 #pragma once
 
+#include "conference/egress_policy.hpp"
 #include "conference/events/event_log.hpp"
 
 #include <atomic>
@@ -85,6 +87,9 @@ struct WebhookDispatcherOptions {
   std::size_t max_pending = 10'000;
   std::size_t max_connections = 16;
   std::size_t max_response_body = 64 * 1024;
+  // Issue 12: checked before every attempt (a stored webhook may predate the setting or the
+  // check); a refused address fails the delivery at once, without retries.
+  conference::WebhookTargetPolicy target_policy;
 };
 
 enum class EnqueueResult { kQueued, kNotSubscribed, kInvalidUrl, kQueueFull, kStopped };
@@ -107,6 +112,7 @@ class WebhookDispatcher {
   [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(); }      // queue full
   [[nodiscard]] std::uint64_t delivered() const { return delivered_.load(); }  // 2xx received
   [[nodiscard]] std::uint64_t failed() const { return failed_.load(); }        // attempts exhausted
+  [[nodiscard]] std::uint64_t refused() const { return refused_.load(); }      // target_policy said no
 
  private:
   struct Delivery;
@@ -120,6 +126,7 @@ class WebhookDispatcher {
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> failed_{0};
+  std::atomic<std::uint64_t> refused_{0};
   std::mutex lifecycle_mutex_;  // orders enqueue()'s post against stop()
   bool stopped_ = false;        // guarded by lifecycle_mutex_
   std::unique_ptr<Loop> loop_;

@@ -3,12 +3,16 @@
 // CallListener: on_outgoing_answered (2xx: the call is then an ordinary call of the UA) or
 // on_outgoing_failed (a non-2xx final response, no answer, transport failure).
 //
-// Targets are SIP/SIPS URIs whose host is an IP literal or a name the local resolver knows
-// (getaddrinfo: /etc/hosts, or the system's resolver). DNS SRV/NAPTR (RFC 3263) is not done: the
-// port is the URI's, else 5060 (5061 for sips).
+// Targets are SIP/SIPS URIs whose host is an IP literal or a name the UA's HostResolver knows
+// (getaddrinfo off the control loop, bounded in time: host_resolver.hpp). DNS SRV/NAPTR (RFC 3263)
+// is not done: the port is the URI's, else 5060 (5061 for sips). A name is resolved after dial()
+// returns; its failure (503: does not resolve, 504: no answer in time, 403: the address is
+// refused by `check_address`) comes back as on_outgoing_failed.
 // Threading: control loop only (DESIGN §2).
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -23,6 +27,9 @@ struct OutgoingCallRequest {
   std::string from_user;     // user part of our From URI (the room id)
   std::string from_display;  // display name of From (the room's name); may be empty
   std::string sdp_offer;     // the offer carried in the INVITE (RFC 3264 §5)
+  // Why the INVITE may not go to an address (an IP literal target, or what its name resolved to),
+  // or nullopt; empty function: every address. The egress policy of the layer above (issue 12).
+  std::function<std::optional<std::string>(const boost::asio::ip::address&)> check_address;
 };
 
 struct OutgoingCallStarted {
@@ -30,9 +37,16 @@ struct OutgoingCallStarted {
   std::string call_id;  // the INVITE's Call-ID, for logs
 };
 
-// Where an INVITE to `target` goes: the URI's host (an IP literal, or a name resolved with
-// getaddrinfo), its port or 5060/5061, and UDP unless ;transport= or sips says otherwise (RFC 3261
-// §18.1.1; RFC 3263's SRV/NAPTR steps are skipped). nullopt with `error` set when it cannot be dialled.
-std::optional<PeerAddress> resolve_target(const SipUri& target, std::string& error);
+// Where an INVITE to a URI goes: its port or 5060/5061, UDP unless ;transport= or sips says
+// otherwise (RFC 3261 §18.1.1; RFC 3263's SRV/NAPTR steps are skipped), and the address when the
+// host is an IP literal; otherwise `host_name` is what to resolve (hop.address is then unset).
+struct DialTarget {
+  PeerAddress hop;
+  std::string host_name;  // empty: hop.address is the URI's literal
+};
+
+// No DNS here. nullopt with `error` set when the URI cannot be dialled (not sip/sips, no host, a
+// transport we cannot dial).
+std::optional<DialTarget> dial_target(const SipUri& target, std::string& error);
 
 }  // namespace chorus::sip

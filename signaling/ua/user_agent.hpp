@@ -38,6 +38,7 @@
 #include "signaling/transaction/transaction_layer.hpp"
 #include "signaling/transport/address_range.hpp"
 #include "signaling/ua/call_listener.hpp"
+#include "signaling/ua/host_resolver.hpp"
 #include "signaling/ua/outgoing_call.hpp"
 #include "signaling/ua/session_timer.hpp"
 
@@ -111,10 +112,14 @@ class UserAgent final : public TransactionUser {
 
   // Dial-out (user_agent_outgoing.cpp): sends an INVITE with `request.sdp_offer` as a UAC. The
   // outcome comes through the CallListener (on_outgoing_answered / on_outgoing_failed), never from
-  // inside this call. hang_up() on a dial still ringing CANCELs it. Error: a bad or unresolvable
-  // target, shutting down, too many calls.
+  // inside this call. hang_up() on a dial still ringing CANCELs it. Error: a bad target (or an IP
+  // literal request.check_address refuses), shutting down, too many calls. A host name is resolved
+  // afterwards by the HostResolver, off the control loop; its failure is an on_outgoing_failed.
   std::expected<OutgoingCallStarted, std::string> dial(const OutgoingCallRequest& request);
   [[nodiscard]] std::size_t dialing_count() const { return outgoing_.size(); }
+  // Resolves dial-out host names (host_resolver.hpp); must outlive the UA. Without one, only IP
+  // literals can be dialled.
+  void set_resolver(HostResolver& resolver) { resolver_ = &resolver; }
 
  private:
   struct Call;
@@ -170,6 +175,9 @@ class UserAgent final : public TransactionUser {
   void on_outgoing_answered(CallHandle handle, const SipMessage& response);
   void cancel_outgoing(CallHandle handle, int fail_status, std::string_view reason);
   void send_cancel(Outgoing& outgoing);
+  void on_resolved(CallHandle handle, ResolveResult result);
+  bool send_invite(Outgoing& outgoing);
+  void fail_outgoing(CallHandle handle, int status, std::string_view reason);
 
   TimerQueue& timers_;
   MessageSender& sender_;
@@ -181,6 +189,9 @@ class UserAgent final : public TransactionUser {
   std::unordered_map<CallHandle, std::unique_ptr<Call>> calls_;
   std::unordered_map<std::string, CallHandle> calls_by_dialog_;
   std::unordered_map<CallHandle, std::unique_ptr<Outgoing>> outgoing_;  // INVITEs we sent, not yet answered
+  HostResolver* resolver_ = nullptr;
+  // Resolver callbacks hold a weak_ptr to this: one that arrives after the UA is gone does nothing.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::map<boost::asio::ip::address, std::size_t> calls_per_source_;    // incoming calls by source IP
   std::map<boost::asio::ip::address, std::uint64_t> verified_sources_;  // source → when (an ever-growing stamp)
   std::uint64_t verified_stamp_ = 0;

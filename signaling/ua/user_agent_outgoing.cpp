@@ -4,9 +4,6 @@
 // that ACK for each retransmitted 2xx) and becomes an ordinary call; no final response within
 // no_answer_timeout sends CANCEL (§9.1) and reports 408.
 // Threading: control loop only. Dials are named by CallHandle across timers and callbacks.
-#include <netdb.h>
-#include <sys/socket.h>
-
 #include <boost/system/error_code.hpp>
 #include <memory>
 
@@ -33,33 +30,17 @@ std::string quoted(std::string_view text) {
   return out + "\"";
 }
 
-// getaddrinfo for a host name, IPv4 first (the SIP sockets are usually IPv4); nullopt when unknown.
-std::optional<boost::asio::ip::address> resolve_host(const std::string& host) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_DGRAM;
-  addrinfo* results = nullptr;
-  if (::getaddrinfo(host.c_str(), nullptr, &hints, &results) != 0 || results == nullptr) return std::nullopt;
-  std::optional<boost::asio::ip::address> v4;
-  std::optional<boost::asio::ip::address> v6;
-  for (const addrinfo* r = results; r != nullptr; r = r->ai_next) {
-    if (r->ai_family == AF_INET && !v4) {
-      const auto* in = reinterpret_cast<const sockaddr_in*>(r->ai_addr);
-      v4 = boost::asio::ip::address_v4(ntohl(in->sin_addr.s_addr));
-    } else if (r->ai_family == AF_INET6 && !v6) {
-      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(r->ai_addr);
-      boost::asio::ip::address_v6::bytes_type bytes;
-      std::copy(std::begin(in6->sin6_addr.s6_addr), std::end(in6->sin6_addr.s6_addr), bytes.begin());
-      v6 = boost::asio::ip::address_v6(bytes);
-    }
-  }
-  ::freeaddrinfo(results);
-  return v4 ? v4 : v6;
+// The address the INVITE goes to among a name's: the first IPv4 one (the SIP sockets are usually
+// IPv4), else the first.
+boost::asio::ip::address preferred(const std::vector<boost::asio::ip::address>& addresses) {
+  for (const auto& address : addresses)
+    if (address.is_v4()) return address;
+  return addresses.front();
 }
 
 }  // namespace
 
-std::optional<PeerAddress> resolve_target(const SipUri& target, std::string& error) {
+std::optional<DialTarget> dial_target(const SipUri& target, std::string& error) {
   if (!target.is_sip()) {
     error = "not a sip: or sips: URI";
     return std::nullopt;
@@ -68,29 +49,24 @@ std::optional<PeerAddress> resolve_target(const SipUri& target, std::string& err
     error = "the URI has no host";
     return std::nullopt;
   }
-  PeerAddress out;
+  DialTarget out;
   if (auto name = target.param_value("transport")) {
     auto kind = transport_from_name(*name);
     if (!kind || *kind == TransportKind::kWs || *kind == TransportKind::kWss) {
       error = "transport " + std::string(*name) + " cannot be dialled (udp, tcp or tls)";
       return std::nullopt;
     }
-    out.kind = *kind;
+    out.hop.kind = *kind;
   }
   // §26.2.2: a SIPS URI is reached over TLS only.
-  if (target.scheme == "sips") out.kind = TransportKind::kTls;
-  out.port = target.port.value_or(out.kind == TransportKind::kTls ? 5061 : 5060);
+  if (target.scheme == "sips") out.hop.kind = TransportKind::kTls;
+  out.hop.port = target.port.value_or(out.hop.kind == TransportKind::kTls ? 5061 : 5060);
+  std::string_view host = target.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   boost::system::error_code ec;
-  out.address = boost::asio::ip::make_address(target.host, ec);
-  if (ec) {
-    // RFC 3263's NAPTR and SRV lookups are not done: the host is resolved as an A/AAAA name.
-    auto resolved = resolve_host(target.host);
-    if (!resolved) {
-      error = "host " + target.host + " does not resolve";
-      return std::nullopt;
-    }
-    out.address = *resolved;
-  }
+  out.hop.address = boost::asio::ip::make_address(std::string(host), ec);
+  // RFC 3263's NAPTR and SRV lookups are not done: a name is resolved as an A/AAAA name, later.
+  if (ec) out.host_name = target.host;
   return out;
 }
 
@@ -101,48 +77,112 @@ std::expected<OutgoingCallStarted, std::string> UserAgent::dial(const OutgoingCa
   auto uri = parse_uri(request.target);
   if (!uri) return std::unexpected("not a URI: " + uri.error());
   std::string error;
-  auto hop = resolve_target(*uri, error);
-  if (!hop) return std::unexpected(error);
+  auto target = dial_target(*uri, error);
+  if (!target) return std::unexpected(error);
+  const bool named = !target->host_name.empty();
+  if (named && resolver_ == nullptr) return std::unexpected("host names cannot be resolved (no resolver)");
+  if (!named && request.check_address)
+    if (auto refused = request.check_address(target->hop.address)) return std::unexpected(*refused);
 
+  auto outgoing = std::make_unique<Outgoing>();
+  const CallHandle handle = next_handle_++;
+  outgoing->handle = handle;
+  outgoing->request = request;
+  outgoing->call_id = random_token(kCallIdLength);
+  outgoing->hop = target->hop;
+  outgoing->resolving = named;
+  Outgoing& dialled = *outgoing;
+  OutgoingCallStarted started{handle, outgoing->call_id};
+  outgoing_.emplace(handle, std::move(outgoing));
+  if (!named && !send_invite(dialled)) {
+    outgoing_.erase(handle);
+    return std::unexpected("the INVITE could not be built for " + request.target);
+  }
+  dialled.no_answer_timer =
+      timers_.schedule(config_.no_answer_timeout, [this, handle] { cancel_outgoing(handle, 408, "no answer"); });
+  if (named) {
+    CHORUS_LOG(kInfo, "sip", "resolving dial-out target", {"call_id", started.call_id}, {"host", target->host_name});
+    // Off the control loop and bounded in time (host_resolver.hpp); the answer comes back here.
+    resolver_->resolve(target->host_name, [this, alive = std::weak_ptr<int>(alive_), handle](ResolveResult result) {
+      if (alive.lock()) on_resolved(handle, std::move(result));
+    });
+  }
+  return started;
+}
+
+void UserAgent::on_resolved(CallHandle handle, ResolveResult result) {
+  auto it = outgoing_.find(handle);
+  if (it == outgoing_.end()) return;  // given up while resolving (reported then)
+  Outgoing& outgoing = *it->second;
+  if (!result) {
+    // RFC 3263 §4.3: a target that cannot be resolved fails like a 503; no answer in time is 504
+    // (Server Time-out: an external server — DNS — did not answer, RFC 3261 §21.5.5).
+    fail_outgoing(handle, result.error().kind == ResolveError::Kind::kTimeout ? 504 : 503, result.error().detail);
+    return;
+  }
+  if (result->empty()) {
+    fail_outgoing(handle, 503, "the target's name resolved to no address");
+    return;
+  }
+  const boost::asio::ip::address address = preferred(*result);
+  if (outgoing.request.check_address) {
+    if (auto refused = outgoing.request.check_address(address)) {
+      fail_outgoing(handle, 403, "the target resolves to a refused address: " + *refused);
+      return;
+    }
+  }
+  outgoing.hop.address = address;
+  outgoing.resolving = false;
+  if (!send_invite(outgoing)) fail_outgoing(handle, 500, "the INVITE could not be built");
+}
+
+void UserAgent::fail_outgoing(CallHandle handle, int status, std::string_view reason) {
+  auto it = outgoing_.find(handle);
+  if (it == outgoing_.end()) return;
+  std::unique_ptr<Outgoing> done = std::move(it->second);
+  outgoing_.erase(it);
+  timers_.cancel(done->no_answer_timer);
+  CHORUS_LOG(kInfo, "sip", "dial-out failed", {"call_id", done->call_id}, {"target", done->request.target},
+             {"status", status}, {"reason", reason});
+  listener_.on_outgoing_failed(handle, status, reason);
+}
+
+bool UserAgent::send_invite(Outgoing& outgoing) {
+  const OutgoingCallRequest& request = outgoing.request;
+  const PeerAddress& hop = outgoing.hop;
   // §8.1.1: Request-URI and To are the target; From is the room at our address with a fresh tag;
   // a new Call-ID; CSeq 1; our Contact; the offer in the body (RFC 3264 §5).
   SipMessage invite;
   invite.is_request = true;
   invite.method = "INVITE";
   invite.request_uri_text = request.target;
+  auto uri = parse_uri(request.target);
+  if (!uri) return false;
   invite.request_uri = *uri;
   invite.add_header("Max-Forwards", "70");
   invite.add_header("From", (request.from_display.empty() ? std::string() : quoted(request.from_display) + " ") +
-                                "<sip:" + request.from_user + "@" + sender_.via_sent_by(hop->kind) +
+                                "<sip:" + request.from_user + "@" + sender_.via_sent_by(hop.kind) +
                                 ">;tag=" + random_token(kTagLength));
   invite.add_header("To", "<" + request.target + ">");
-  invite.add_header("Call-ID", random_token(kCallIdLength));
+  invite.add_header("Call-ID", outgoing.call_id);
   invite.add_header("CSeq", "1 INVITE");
-  invite.add_header("Contact", contact_for(hop->kind));
+  invite.add_header("Contact", contact_for(hop.kind));
   // No "Supported: timer": the callee then refreshes the session itself (RFC 4028 §9, refresher=uas).
   invite.add_header("Allow", std::string(kAllowedMethods));
   invite.add_header("Accept", std::string(kAcceptedBodies));
   invite.add_header("User-Agent", config_.server_name);
   invite.add_header("Content-Type", "application/sdp");
   invite.body = request.sdp_offer;
-  stamp_via(invite, *hop);
-  if (!complete_typed_fields(invite)) return std::unexpected("the INVITE could not be built for " + request.target);
-
-  auto outgoing = std::make_unique<Outgoing>();
-  const CallHandle handle = next_handle_++;
-  outgoing->handle = handle;
-  outgoing->invite = invite;
-  outgoing->hop = *hop;
-  outgoing->no_answer_timer =
-      timers_.schedule(config_.no_answer_timeout, [this, handle] { cancel_outgoing(handle, 408, "no answer"); });
-  OutgoingCallStarted started{handle, invite.call_id};
-  outgoing_.emplace(handle, std::move(outgoing));
-  CHORUS_LOG(kInfo, "sip", "dialling", {"call_id", started.call_id}, {"target", request.target},
-             {"peer", hop->to_string()});
+  stamp_via(invite, hop);
+  if (!complete_typed_fields(invite)) return false;
+  outgoing.invite = invite;
+  const CallHandle handle = outgoing.handle;
+  CHORUS_LOG(kInfo, "sip", "dialling", {"call_id", outgoing.call_id}, {"target", request.target},
+             {"peer", hop.to_string()});
   // A transport failure comes back as a 503 from a zero-delay timer, never from inside this call.
-  transactions_->send_request(std::move(invite), *hop,
+  transactions_->send_request(std::move(invite), hop,
                               [this, handle](const SipMessage& response) { on_outgoing_response(handle, response); });
-  return started;
+  return true;
 }
 
 void UserAgent::on_outgoing_response(CallHandle handle, const SipMessage& response) {
@@ -220,6 +260,16 @@ void UserAgent::cancel_outgoing(CallHandle handle, int fail_status, std::string_
   timers_.cancel(outgoing.no_answer_timer);
   outgoing.no_answer_timer = TimerQueue::kNoTimer;
   if (outgoing.cancel_wanted) return;
+  if (outgoing.resolving) {
+    // Nothing was sent yet: no CANCEL. The failure is reported from a zero-delay timer, as the
+    // caller (hang_up, shutdown) may be iterating its own state; the DNS answer is then dropped.
+    std::unique_ptr<Outgoing> done = std::move(it->second);
+    outgoing_.erase(it);
+    timers_.schedule(Millis{0}, [this, handle, fail_status, why = std::string(reason)] {
+      listener_.on_outgoing_failed(handle, fail_status, why);
+    });
+    return;
+  }
   outgoing.cancel_wanted = true;
   outgoing.fail_status = fail_status;
   outgoing.fail_reason = std::string(reason);

@@ -10,7 +10,10 @@ namespace chorus::sip {
 
 struct UserAgent::Outgoing {
   CallHandle handle = 0;
-  SipMessage invite;  // as sent, typed fields filled: the CANCEL (§9.1) and the dialog (§12.1.2) need it
+  OutgoingCallRequest request;
+  std::string call_id;     // chosen at dial(), before any DNS answer
+  bool resolving = false;  // the target's name is being looked up; no INVITE sent yet
+  SipMessage invite;       // as sent, typed fields filled: the CANCEL (§9.1) and the dialog (§12.1.2) need it
   PeerAddress hop;
   bool provisional_seen = false;
   // §9.1: a CANCEL is wanted (no answer, hung up) and is sent once a provisional response came.

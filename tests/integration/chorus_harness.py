@@ -576,11 +576,14 @@ class Chorusd:
     """One chorusd on free loopback ports in its own data dir; its stderr goes to outdir/name.log."""
 
     def __init__(self, binary, outdir, *, t1_ms=100, rtp_ports=200, extra_args=(), name="chorusd", data_dir=None,
-                 trusted_sources="127.0.0.1"):
+                 trusted_sources="127.0.0.1", dial_out_allow="127.0.0.1", webhook_allow_private=True):
         """data_dir: an existing data dir to reuse (a restart on the same store); default a fresh one.
         trusted_sources: --sip-trusted-sources. The tests' own peers use 127.0.0.1 and send faster
         than one caller may (loads, torture runs), so it is exempt from the SIP per-source limits;
-        other loopback addresses (127.0.0.2, .3, ...) are limited as any caller is. "" trusts none."""
+        other loopback addresses (127.0.0.2, .3, ...) are limited as any caller is. "" trusts none.
+        dial_out_allow, webhook_allow_private: the tests' callees and webhook receivers are on
+        loopback, which chorusd refuses by default (issue 12); they are allowed explicitly here, and
+        test_egress_guard passes "" / False to show the refusals."""
         self.binary = binary
         self.outdir = outdir
         self.t1_ms = t1_ms
@@ -594,6 +597,8 @@ class Chorusd:
         self.rtp_lo, self.rtp_hi = free_port_range(rtp_ports)
         self.extra_args = list(extra_args)
         self.trusted_sources = trusted_sources
+        self.dial_out_allow = dial_out_allow
+        self.webhook_allow_private = webhook_allow_private
         self.proc = None
         self.last_status = None
 
@@ -603,7 +608,9 @@ class Chorusd:
                 "--ws-port", str(self.ws_port), "--wss-port", str(self.wss_port), "--http-port", str(self.http_port),
                 "--rtp-ports", f"{self.rtp_lo}-{self.rtp_hi}", "--workers", "1",
                 "--log-level", "debug", "--sip-t1", str(self.t1_ms)] + \
-            (["--sip-trusted-sources", self.trusted_sources] if self.trusted_sources else []) + self.extra_args
+            (["--sip-trusted-sources", self.trusted_sources] if self.trusted_sources else []) + \
+            (["--dial-out-allow", self.dial_out_allow] if self.dial_out_allow else []) + \
+            (["--webhook-allow-private", "true"] if self.webhook_allow_private else []) + self.extra_args
 
     def start(self):
         with open(self.log_path, "ab") as log:

@@ -90,7 +90,15 @@ TEST(Scopes, NamesRoundTrip) {
   EXPECT_TRUE(set->contains(Scope::kRoomsRead));
   EXPECT_FALSE(set->contains(Scope::kMeetingsWrite));
   EXPECT_EQ(ScopeSet::parse({"rooms:read", "admin"}).error(), R"(unknown scope "admin")");
-  EXPECT_EQ(ScopeSet::all().names().size(), 5U);
+  EXPECT_EQ(ScopeSet::all().names().size(), 6U);
+}
+
+// Issue 12: dial-out is egress, its own scope; the admin has it, conferences:moderate does not.
+TEST(Scopes, CallsDialOutIsItsOwnScopeThatTheAdminHas) {
+  EXPECT_EQ(scope_name(Scope::kCallsDialOut), "calls:dial_out");
+  EXPECT_EQ(parse_scope("calls:dial_out"), Scope::kCallsDialOut);
+  EXPECT_TRUE(ScopeSet::all().contains(Scope::kCallsDialOut));
+  EXPECT_FALSE((ScopeSet{Scope::kConferencesModerate}).contains(Scope::kCallsDialOut));
 }
 
 TEST(Scopes, RoomsSecretsIsItsOwnScopeThatTheAdminHas) {

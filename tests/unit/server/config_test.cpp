@@ -442,6 +442,40 @@ TEST(Config, MediaGuardSettingsHaveSafeDefaultsAndCheckTheirValues) {
   EXPECT_THAT(error_of({"--media-latch-window", "0"}), HasSubstr("media_latch_window"));
 }
 
+// Issue 12, egress and bounded events: refusing by default, and each value checked at start.
+TEST(Config, EgressSettingsRefuseByDefaultAndCheckTheirValues) {
+  auto defaults = load({});
+  ASSERT_TRUE(defaults.has_value()) << defaults.error();
+  EXPECT_TRUE(defaults->config.dial_out_allow.empty());  // no dial-out until the operator lists targets
+  EXPECT_EQ(defaults->config.dial_out_dns_timeout, 2000ms);
+  EXPECT_FALSE(defaults->config.webhook_allow_private);
+  EXPECT_TRUE(defaults->config.webhook_allow_ranges.empty());
+  EXPECT_EQ(defaults->config.event_log_max, 10000u);
+  EXPECT_EQ(defaults->config.event_log_max_age, 604800s);
+  EXPECT_EQ(defaults->config.webhook_queue_max, 10000u);
+  EXPECT_EQ(defaults->config.webhook_deliveries_max, 10000u);
+  EXPECT_EQ(defaults->config.webhook_deliveries_max_age, 604800s);
+
+  auto set = load({"--dial-out-allow", "192.0.2.0/24, pbx.example.com,*.trunk.example.net", "--webhook-allow-private",
+                   "true", "--webhook-allow-ranges", "10.20.0.0/16", "--dial-out-dns-timeout", "500", "--event-log-max",
+                   "100", "--event-log-max-age", "0"});
+  ASSERT_TRUE(set.has_value()) << set.error();
+  EXPECT_EQ(set->config.dial_out_allow,
+            (std::vector<std::string>{"192.0.2.0/24", "pbx.example.com", "*.trunk.example.net"}));
+  EXPECT_TRUE(set->config.webhook_allow_private);
+  ASSERT_EQ(set->config.webhook_allow_ranges.size(), 1u);
+  EXPECT_EQ(set->config.dial_out_dns_timeout, 500ms);
+  EXPECT_EQ(set->config.event_log_max, 100u);
+  EXPECT_EQ(set->config.event_log_max_age, 0s);
+
+  EXPECT_THAT(error_of({"--dial-out-allow", "192.0.2.0/24,bad host"}), HasSubstr("dial_out_allow"));
+  EXPECT_THAT(error_of({"--dial-out-allow", "10.1.2.3/8"}), HasSubstr("dial_out_allow"));
+  EXPECT_THAT(error_of({"--webhook-allow-private", "maybe"}), HasSubstr("true or false"));
+  EXPECT_THAT(error_of({"--webhook-allow-ranges", "example.com"}), HasSubstr("webhook_allow_ranges"));
+  EXPECT_THAT(error_of({"--dial-out-dns-timeout", "0"}), HasSubstr("dial_out_dns_timeout"));
+  EXPECT_THAT(error_of({"--event-log-max", "0"}), HasSubstr("event_log_max"));
+}
+
 TEST(Config, WsAllowedOriginsAreOriginsOrStar) {
   auto result = load({"--ws-allowed-origins", "https://rooms.example.com, http://127.0.0.1:8080"});
   ASSERT_TRUE(result.has_value()) << result.error();

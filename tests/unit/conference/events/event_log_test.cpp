@@ -72,6 +72,30 @@ TEST(EventLog, RingDropsOldestAndFlagsLostEvents) {
   EXPECT_EQ(batch.events.size(), 3u);
 }
 
+// Issue 12: the log is bounded by age as well as by count; the newest event always stays.
+TEST(EventLog, PruneDropsEventsOlderThanMaxAgeButKeepsTheNewest) {
+  EventLog log(100, 1, std::chrono::seconds(60));
+  for (int i = 0; i < 3; ++i) log.publish(event_type::kRoomUpdated, json{{"n", i}});
+  const auto published = log.since(0, 10).events.back().at;
+  EXPECT_EQ(log.prune(published + std::chrono::seconds(59)), 0u);  // not yet too old
+  EXPECT_EQ(log.size(), 3u);
+  EXPECT_EQ(log.prune(published + std::chrono::seconds(61)), 2u);
+  EXPECT_EQ(log.size(), 1u);
+  EXPECT_EQ(log.dropped(), 2u);
+  const EventBatch batch = log.since(0, 10);
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.events[0].id, 3u);
+  EXPECT_TRUE(log.since(1, 10).lost);  // a client at id 1 missed id 2
+}
+
+TEST(EventLog, ZeroMaxAgeNeverPrunesByAge) {
+  EventLog log(100, 1, std::chrono::seconds(0));
+  log.publish(event_type::kRoomUpdated, json::object());
+  log.publish(event_type::kRoomUpdated, json::object());
+  EXPECT_EQ(log.prune(std::chrono::system_clock::now() + std::chrono::hours(24 * 365)), 0u);
+  EXPECT_EQ(log.size(), 2u);
+}
+
 TEST(EventLog, IdAheadOfTheLogIsFlaggedLost) {
   EventLog log;
   log.publish(event_type::kRoomCreated, json::object());

@@ -202,5 +202,37 @@ TEST_F(SqliteStoreWebhooks, SurviveCloseAndReopen) {
   EXPECT_GT(*next, *delivery);
 }
 
+// Issue 12: delivery rows are bounded by age (their last attempt) and by count (the newest kept).
+TEST_F(SqliteStoreWebhooks, PruneDeliveriesDropsTooOldThenBeyondTheNewest) {
+  ASSERT_TRUE(store().create_webhook(sample_webhook("w1")).has_value());
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    WebhookDelivery delivery = sample_delivery("w1", "e" + std::to_string(i));
+    delivery.at = sample_time() + std::chrono::hours(i);  // e0 oldest
+    auto id = store().add_delivery(delivery);
+    ASSERT_TRUE(id.has_value()) << id.error().message;
+    ids.push_back(*id);
+  }
+  // Older than sample_time + 1 h: e0 goes (age); then only the newest 3 of the other 5 stay.
+  auto pruned = store().prune_deliveries(3, sample_time() + std::chrono::minutes(30));
+  ASSERT_TRUE(pruned.has_value()) << pruned.error().message;
+  EXPECT_EQ(*pruned, 3U);
+  auto left = store().list_deliveries("w1", 0, 100);
+  ASSERT_TRUE(left.has_value());
+  ASSERT_EQ(left->size(), 3U);
+  EXPECT_EQ(left->front().id, ids[3]);
+  EXPECT_EQ(left->back().id, ids[5]);
+  // Within both bounds: nothing more goes.
+  auto again = store().prune_deliveries(3, sample_time());
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(*again, 0U);
+}
+
+TEST_F(SqliteStoreWebhooks, PruneDeliveriesOnAnEmptyTableIsZero) {
+  auto pruned = store().prune_deliveries(10, sample_time());
+  ASSERT_TRUE(pruned.has_value()) << pruned.error().message;
+  EXPECT_EQ(*pruned, 0U);
+}
+
 }  // namespace
 }  // namespace chorus::conference::test

@@ -24,6 +24,9 @@ class ConferenceApiTest : public ApiRoutesTest {
     ua_.attach(transactions_);
     conference_->set_event_log(&events_);
     conference_->set_dialer([this](const sip::OutgoingCallRequest& request) { return ua_.dial(request); });
+    // The tests' callee is on loopback: listed explicitly, as the integration harness does.
+    const std::vector<std::string> allow{"127.0.0.1", "192.0.2.0/24", "pbx.example.com"};
+    conference_->set_dial_out_policy(conference::DialOutPolicy(conference::parse_dial_out_allow(allow).value()));
     services_->dial_out = [this](const conference::DialOutRequest& request) { return conference_->dial_out(request); };
     services_->hang_up = [this](sip::CallHandle call, std::string_view reason) { return ua_.hang_up(call, reason); };
     add_conference_routes(router_, *services_);

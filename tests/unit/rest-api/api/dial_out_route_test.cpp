@@ -88,7 +88,6 @@ TEST_F(DialOutRouteTest, InvalidBodiesAre422WithTheirFields) {
       {{{"to", "sip:"}}, {"/to"}},
       {{{"to", "sip:alice@127.0.0.1"}, {"display_name", 7}}, {"/display_name"}},
       {{{"to", "sip:alice@127.0.0.1"}, {"ringtone", "x"}}, {"/ringtone"}},
-      {{{"to", "sip:alice@unresolvable-host.invalid"}}, {"/to"}},
   };
   for (const auto& [body, fields] : cases) {
     const auto response = dial(body);
@@ -119,11 +118,87 @@ TEST_F(DialOutRouteTest, UnknownLockedAndFullRoomsAreRefused) {
   EXPECT_EQ(sender_.requests("INVITE").size(), 1U);
 }
 
-TEST_F(DialOutRouteTest, NeedsConferencesModerate) {
+TEST_F(DialOutRouteTest, NeedsCallsDialOutScope) {
   const auto response = dial({{"to", "sip:alice@127.0.0.1:5090"}}, "1000", std::string(kReaderToken));
   EXPECT_EQ(response.status(), 403U);
   EXPECT_EQ(dial({{"to", "sip:alice@127.0.0.1:5090"}}, "1000", "-").status(), 401U);
+  // Moderating a conference is not enough to make the server call out (issue 12).
+  constexpr std::string_view kModeratorToken = "chorus_moderator_token_for_tests";
+  constexpr std::string_view kDialerToken = "chorus_dialer_token_for_tests";
+  ASSERT_TRUE(
+      store_
+          ->create_api_key(
+              {"key-moderator", "moderator", {"conferences:moderate"}, hash_token(kModeratorToken), utc(2026, 1, 1, 0)})
+          .has_value());
+  ASSERT_TRUE(
+      store_->create_api_key({"key-dialer", "dialer", {"calls:dial_out"}, hash_token(kDialerToken), utc(2026, 1, 1, 0)})
+          .has_value());
+  const auto moderator = dial({{"to", "sip:alice@127.0.0.1:5090"}}, "1000", std::string(kModeratorToken));
+  EXPECT_EQ(moderator.status(), 403U);
+  EXPECT_NE(header_of(moderator, http::field::www_authenticate).find("insufficient_scope"), std::string::npos);
   EXPECT_TRUE(sender_.sent.empty());
+  EXPECT_EQ(dial({{"to", "sip:alice@127.0.0.1:5090"}}, "1000", std::string(kDialerToken)).status(), 202U);
+  EXPECT_EQ(sender_.requests("INVITE").size(), 1U);
+}
+
+// Issue 12: the egress policy answers 403 problem+json naming the reason, and nothing is sent.
+TEST_F(DialOutRouteTest, TargetsOutsideTheAllowListOrSpecialAreRefused403) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"sip:alice@198.51.100.1:5060", "198.51.100.1 is not in dial_out_allow"},
+      {"sip:alice@127.0.0.2:5060", "127.0.0.2 is loopback (refused unless dial_out_allow lists it)"},
+      {"sip:alice@169.254.169.254", "169.254.169.254 is link-local (refused unless dial_out_allow lists it)"},
+      {"sip:alice@224.0.0.1", "224.0.0.1 is multicast (refused unless dial_out_allow lists it)"},
+      {"sip:alice@0.0.0.0", "0.0.0.0 is unspecified (refused unless dial_out_allow lists it)"},
+      {"sip:alice@evil.example.org", "host evil.example.org is not in dial_out_allow"},
+  };
+  for (const auto& [target, reason] : cases) {
+    const auto response = dial({{"to", target}});
+    ASSERT_EQ(response.status(), 403U) << target;
+    EXPECT_EQ(header_of(response, http::field::content_type), "application/problem+json");
+    const json body = body_of(response);
+    EXPECT_EQ(body["type"], "https://chorus.example/problems/egress-refused") << target;
+    EXPECT_EQ(body["detail"], reason) << target;
+    EXPECT_EQ(error_fields(response), std::vector<std::string>{"/to"});
+  }
+  EXPECT_TRUE(sender_.sent.empty());
+  EXPECT_EQ(conference_->dial_out_refused(), cases.size());
+  EXPECT_EQ(conference_->dialing_in("1000"), 0U);
+}
+
+// A listed name is dialled after it resolves; what it resolves to is checked again (a name the
+// allow-list trusts that resolves to loopback is refused: participant.dial_failed 403).
+TEST_F(DialOutRouteTest, ListedNameResolvingToLoopbackFailsWithDialFailed403) {
+  class OneAnswer final : public sip::HostResolver {
+   public:
+    void resolve(const std::string& host, Done done) override {
+      hosts.push_back(host);
+      pending = std::move(done);
+    }
+    std::vector<std::string> hosts;
+    Done pending;
+  } resolver;
+  ua_.set_resolver(resolver);
+  const auto response = dial({{"to", "sip:alice@pbx.example.com"}});
+  ASSERT_EQ(response.status(), 202U) << response.message.body();
+  ASSERT_EQ(resolver.hosts, std::vector<std::string>{"pbx.example.com"});
+  resolver.pending(std::vector{boost::asio::ip::make_address("127.0.0.9")});
+  const json failed = last_event_of("participant.dial_failed");
+  ASSERT_FALSE(failed.is_null());
+  EXPECT_EQ(failed["status"], 403);
+  EXPECT_NE(failed["reason"].get<std::string>().find("127.0.0.9 is loopback"), std::string::npos);
+  EXPECT_TRUE(sender_.sent.empty());
+  EXPECT_EQ(conference_->dialing_in("1000"), 0U);
+}
+
+TEST_F(DialOutRouteTest, LongDisplayNameIsBoundedInTheEvent) {
+  const std::string name(200, 'N');  // the REST limit; events keep 128 bytes
+  ASSERT_EQ(dial({{"to", "sip:alice@127.0.0.1:5090"}, {"display_name", name}}).status(), 202U);
+  callee_responds(last_invite(), 486);
+  const json failed = last_event_of("participant.dial_failed");
+  ASSERT_FALSE(failed.is_null());
+  const std::string shown = failed["display_name"];
+  EXPECT_EQ(shown.size(), 128U);
+  EXPECT_EQ(shown, std::string(125, 'N') + "\xE2\x80\xA6");
 }
 
 }  // namespace

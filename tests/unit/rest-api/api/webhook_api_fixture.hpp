@@ -99,7 +99,10 @@ class WebhookReceiver {
 
 class WebhookApiTest : public AdminApiTest {
  protected:
-  void SetUp() override { add_webhook_routes(router_, services_, fanout_); }
+  void SetUp() override {
+    services_.webhook_policy.allow_private = true;  // the receivers are on loopback (issue 12)
+    add_webhook_routes(router_, services_, fanout_);
+  }
 
   // Runs the control loop's ready handlers (the recorder's writes) until `done`, for at most
   // `limit`; tests assert on the outcome, never on timing.
@@ -130,6 +133,7 @@ class WebhookApiTest : public AdminApiTest {
     WebhookDispatcherOptions options;
     options.backoff = {10ms, 10ms};
     options.attempt_timeout = 5s;
+    options.target_policy.allow_private = true;
     return options;
   }
 

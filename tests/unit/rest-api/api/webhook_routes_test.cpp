@@ -160,5 +160,25 @@ TEST_F(WebhookRoutesTest, NeedsTheAdminToken) {
   for (const auto& route : router_.routes()) EXPECT_TRUE(route.options.admin_only) << route.pattern;
 }
 
+// Issue 12: without webhook_allow_private a private, loopback or link-local address is refused
+// 403 egress-refused naming the reason; a public one is taken; a listed range opens its addresses.
+TEST_F(WebhookRoutesTest, PrivateTargetsAreRefused403UnlessAllowed) {
+  services_.webhook_policy = {};
+  for (const std::string url : {"http://127.0.0.1:9/hooks", "http://localhost/x", "http://10.0.0.7/", "http://[::1]/",
+                                "http://169.254.169.254/latest", "http://100.64.0.1/", "http://[fd00::1]/"}) {
+    const auto response = call(http::verb::post, "/v1/webhooks", kAdminToken, {{"url", url}, {"event_types", {"*"}}});
+    ASSERT_EQ(response.status(), 403U) << url;
+    EXPECT_EQ(body_of(response)["type"], "https://chorus.example/problems/egress-refused") << url;
+    EXPECT_EQ(error_fields(response), std::vector<std::string>{"/url"}) << url;
+  }
+  EXPECT_EQ(call(http::verb::post, "/v1/webhooks", kAdminToken, {{"url", "http://192.0.2.10/"}, {"event_types", {"*"}}})
+                .status(),
+            201U);
+  services_.webhook_policy.allow_ranges = {sip::parse_address_range("10.0.0.0/24").value()};
+  EXPECT_EQ(call(http::verb::post, "/v1/webhooks", kAdminToken, {{"url", "http://10.0.0.7/"}, {"event_types", {"*"}}})
+                .status(),
+            201U);
+}
+
 }  // namespace
 }  // namespace chorus::rest::test

@@ -143,7 +143,28 @@ WebhookDispatcherOptions fast_options() {
   WebhookDispatcherOptions options;
   options.backoff = {10ms, 20ms};  // three attempts in all
   options.attempt_timeout = 2s;
+  options.target_policy.allow_private = true;  // the receiver is on loopback (issue 12 refuses it by default)
   return options;
+}
+
+// Issue 12: the target policy is checked before every attempt; a refused address fails the
+// delivery at once — no connection, no retry — and is counted.
+TEST(WebhookDispatcher, RefusesAPrivateTargetBeforeConnecting) {
+  Receiver receiver({200});
+  Recorder recorder;
+  WebhookDispatcherOptions options = fast_options();
+  options.target_policy.allow_private = false;
+  WebhookDispatcher dispatcher(options, recorder);
+  const WebhookTarget target{"wh_private", receiver.url(), std::string(kSecret), {"*"}};
+  ASSERT_EQ(dispatcher.enqueue(target, make_event(9)), EnqueueResult::kQueued);
+  ASSERT_TRUE(wait_until([&] { return !recorder.attempts().empty(); }));
+  const auto attempts = recorder.attempts();
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].status, AttemptStatus::kFailed);
+  EXPECT_EQ(attempts[0].error.rfind("refused: 127.0.0.1 is loopback", 0), 0u) << attempts[0].error;
+  EXPECT_EQ(dispatcher.refused(), 1u);
+  EXPECT_EQ(dispatcher.failed(), 1u);
+  EXPECT_TRUE(receiver.requests().empty());
 }
 
 TEST(WebhookDispatcher, DeliversOnceOn2xxWithAVerifiableSignature) {

@@ -329,8 +329,7 @@ TEST(UserAgentDialOut, UnacceptableAnswerIsAckedThenByed) {
 
 TEST(UserAgentDialOut, TargetsThatCannotBeDialledAreRefused) {
   DialHarness h;
-  for (const char* target :
-       {"tel:+15551234", "not a uri", "sip:alice@unresolvable-host.invalid", "sip:alice@127.0.0.1;transport=ws"}) {
+  for (const char* target : {"tel:+15551234", "not a uri", "sip:alice@", "sip:alice@127.0.0.1;transport=ws"}) {
     auto started = h.ua.dial({target, "1000", {}, std::string(kListenerOffer)});
     EXPECT_FALSE(started.has_value()) << target;
   }
@@ -340,16 +339,129 @@ TEST(UserAgentDialOut, TargetsThatCannotBeDialledAreRefused) {
 
 TEST(UserAgentDialOut, SipsAndTransportParamsPickTheTransport) {
   std::string error;
-  auto tls = resolve_target(*parse_uri("sips:bob@127.0.0.1"), error);
+  auto tls = dial_target(*parse_uri("sips:bob@127.0.0.1"), error);
   ASSERT_TRUE(tls.has_value()) << error;
-  EXPECT_EQ(tls->to_string(), "tls:127.0.0.1:5061");
-  auto tcp = resolve_target(*parse_uri("sip:bob@127.0.0.1:5070;transport=tcp"), error);
+  EXPECT_EQ(tls->hop.to_string(), "tls:127.0.0.1:5061");
+  EXPECT_TRUE(tls->host_name.empty());
+  auto tcp = dial_target(*parse_uri("sip:bob@127.0.0.1:5070;transport=tcp"), error);
   ASSERT_TRUE(tcp.has_value()) << error;
-  EXPECT_EQ(tcp->to_string(), "tcp:127.0.0.1:5070");
-  auto named = resolve_target(*parse_uri("sip:bob@localhost:5090"), error);
+  EXPECT_EQ(tcp->hop.to_string(), "tcp:127.0.0.1:5070");
+  // A name is not looked up here (no blocking getaddrinfo on the control loop): it is handed back.
+  auto named = dial_target(*parse_uri("sip:bob@localhost:5090"), error);
   ASSERT_TRUE(named.has_value()) << error;
-  EXPECT_EQ(named->port, 5090);
-  EXPECT_TRUE(named->address.is_loopback());
+  EXPECT_EQ(named->hop.port, 5090);
+  EXPECT_EQ(named->host_name, "localhost");
+}
+
+// A HostResolver the test answers by hand, as the real one answers later from the control loop.
+class ManualResolver final : public HostResolver {
+ public:
+  void resolve(const std::string& host, Done done) override { lookups.push_back({host, std::move(done)}); }
+  void answer(std::size_t index, ResolveResult result) {
+    ASSERT_LT(index, lookups.size());
+    auto done = std::move(lookups[index].done);
+    done(std::move(result));
+  }
+  struct Lookup {
+    std::string host;
+    Done done;
+  };
+  std::vector<Lookup> lookups;
+};
+
+std::vector<boost::asio::ip::address> addresses(std::initializer_list<const char*> texts) {
+  std::vector<boost::asio::ip::address> out;
+  for (const char* text : texts) out.push_back(boost::asio::ip::make_address(text));
+  return out;
+}
+
+TEST(UserAgentDialOut, HostNameIsResolvedOffTheCallThenDialled) {
+  DialHarness h;
+  ManualResolver resolver;
+  h.ua.set_resolver(resolver);
+  auto started = h.ua.dial({"sip:bob@pbx.example.com:5090", "1000", {}, std::string(kListenerOffer)});
+  ASSERT_TRUE(started.has_value()) << started.error();
+  // dial() returned before any answer: nothing is sent until the name resolves.
+  ASSERT_EQ(resolver.lookups.size(), 1U);
+  EXPECT_EQ(resolver.lookups[0].host, "pbx.example.com");
+  EXPECT_TRUE(h.sender.sent.empty());
+  EXPECT_EQ(h.ua.dialing_count(), 1U);
+  resolver.answer(0, addresses({"2001:db8::7", "127.0.0.1"}));  // IPv4 preferred
+  const SipMessage invite = h.invite();
+  EXPECT_EQ(invite.call_id, started->call_id);
+  EXPECT_EQ(invite.request_uri_text, "sip:bob@pbx.example.com:5090");
+  ASSERT_EQ(h.sender.sent.size(), 1U);
+  EXPECT_EQ(h.sender.sent[0].peer.to_string(), "udp:127.0.0.1:5090");
+  h.respond(invite, 200, {}, std::string(kCallerOffer));
+  ASSERT_EQ(h.listener.answered.size(), 1U);
+}
+
+TEST(UserAgentDialOut, DnsTimeoutFails504AndUnresolvableFails503) {
+  DialHarness h;
+  ManualResolver resolver;
+  h.ua.set_resolver(resolver);
+  const CallHandle slow = h.dial("sip:bob@slow.example.com");
+  const CallHandle missing = h.dial("sip:bob@missing.example.com");
+  resolver.answer(0, std::unexpected(ResolveError{ResolveError::Kind::kTimeout, "no DNS answer for slow.example.com"}));
+  resolver.answer(
+      1, std::unexpected(ResolveError{ResolveError::Kind::kNotFound, "host missing.example.com does not resolve"}));
+  ASSERT_EQ(h.listener.failed.size(), 2U);
+  EXPECT_EQ(h.listener.failed[0].call, slow);
+  EXPECT_EQ(h.listener.failed[0].status, 504);
+  EXPECT_EQ(h.listener.failed[0].reason, "no DNS answer for slow.example.com");
+  EXPECT_EQ(h.listener.failed[1].call, missing);
+  EXPECT_EQ(h.listener.failed[1].status, 503);
+  EXPECT_TRUE(h.sender.sent.empty());
+  EXPECT_EQ(h.ua.dialing_count(), 0U);
+}
+
+TEST(UserAgentDialOut, ResolvedAddressTheCheckRefusesFails403WithNothingSent) {
+  DialHarness h;
+  ManualResolver resolver;
+  h.ua.set_resolver(resolver);
+  OutgoingCallRequest request{"sip:bob@rebind.example.com",
+                              "1000",
+                              {},
+                              std::string(kListenerOffer),
+                              [](const boost::asio::ip::address& address) -> std::optional<std::string> {
+                                if (address.is_loopback()) return address.to_string() + " is loopback";
+                                return std::nullopt;
+                              }};
+  ASSERT_TRUE(h.ua.dial(request).has_value());
+  resolver.answer(0, addresses({"127.0.0.1"}));
+  ASSERT_EQ(h.listener.failed.size(), 1U);
+  EXPECT_EQ(h.listener.failed[0].status, 403);
+  EXPECT_NE(h.listener.failed[0].reason.find("127.0.0.1 is loopback"), std::string::npos);
+  EXPECT_TRUE(h.sender.sent.empty());
+  // An IP literal the check refuses is refused by dial() itself.
+  request.target = "sip:bob@127.0.0.1:5090";
+  auto literal = h.ua.dial(request);
+  ASSERT_FALSE(literal.has_value());
+  EXPECT_EQ(literal.error(), "127.0.0.1 is loopback");
+  EXPECT_TRUE(h.sender.sent.empty());
+}
+
+TEST(UserAgentDialOut, HangUpWhileResolvingFailsWithoutCancelAndIgnoresTheLateAnswer) {
+  DialHarness h;
+  ManualResolver resolver;
+  h.ua.set_resolver(resolver);
+  const CallHandle call = h.dial("sip:bob@pbx.example.com");
+  ASSERT_TRUE(h.ua.hang_up(call, "moderator hung up"));
+  EXPECT_TRUE(h.listener.failed.empty());  // reported from a zero-delay timer, not from inside hang_up
+  h.timers.advance(Millis{0});
+  ASSERT_EQ(h.listener.failed.size(), 1U);
+  EXPECT_EQ(h.listener.failed[0].status, 487);
+  resolver.answer(0, addresses({"192.0.2.10"}));
+  EXPECT_TRUE(h.sender.sent.empty());  // no INVITE, no CANCEL
+  EXPECT_EQ(h.listener.failed.size(), 1U);
+  EXPECT_EQ(h.ua.dialing_count(), 0U);
+}
+
+TEST(UserAgentDialOut, HostNamesNeedAResolver) {
+  DialHarness h;
+  auto started = h.ua.dial({"sip:bob@pbx.example.com", "1000", {}, std::string(kListenerOffer)});
+  ASSERT_FALSE(started.has_value());
+  EXPECT_NE(started.error().find("no resolver"), std::string::npos);
 }
 
 TEST(UserAgentDialOut, ShutdownCancelsRingingDials) {

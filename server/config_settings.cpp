@@ -336,6 +336,29 @@ std::string show_media_deny_ranges(const Config& config) {
   return out;
 }
 
+// on/off (also true/false, yes/no, 1/0), for a switch.
+template <auto kMember>
+Applied apply_on_off(Config& config, std::string_view text) {
+  for (std::string_view on : {"on", "true", "yes", "1"}) {
+    if (text == on) {
+      config.*kMember = true;
+      return {};
+    }
+  }
+  for (std::string_view off : {"off", "false", "no", "0"}) {
+    if (text == off) {
+      config.*kMember = false;
+      return {};
+    }
+  }
+  return std::unexpected("on or off");
+}
+
+template <auto kMember>
+std::string show_on_off(const Config& config) {
+  return config.*kMember ? "on" : "off";
+}
+
 constexpr std::array kSettings{
     SettingSpec{"data_dir", "DIR", "directory for the store, generated secrets and recordings", &apply_data_dir,
                 &show_text<&Config::data_dir>},
@@ -412,6 +435,15 @@ constexpr std::array kSettings{
                 "SIP server transactions alive at once; beyond, 503 with Retry-After and no state (0: 8 per max_calls)",
                 &apply_number<&Config::max_server_transactions, 0, 100000000>,
                 &show_number<&Config::max_server_transactions>},
+    // Issue 12, process limits and response matching (server/process_hardening.hpp).
+    SettingSpec{"fds_per_call", "N",
+                "file descriptors one call may hold (RTP/RTCP sockets, a SIP connection); max_calls is lowered "
+                "so that max_calls x this + a reserve of 1024 fits RLIMIT_NOFILE",
+                &apply_number<&Config::fds_per_call, 2, 64>, &show_number<&Config::fds_per_call>},
+    SettingSpec{"sip_response_source_check", "on|off",
+                "take a SIP response only from where its request went (UDP: that IP and port; TCP/TLS/WS: "
+                "that connection); off accepts any source",
+                &apply_on_off<&Config::sip_response_source_check>, &show_on_off<&Config::sip_response_source_check>},
     SettingSpec{"max_video_slots", "N", "video streams (slots) sent to one participant in sfu rooms",
                 &apply_number<&Config::max_video_slots, 0, 25>, &show_number<&Config::max_video_slots>},
     SettingSpec{"max_video_producers", "N", "video streams one participant may send in sfu rooms",

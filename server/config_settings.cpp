@@ -438,7 +438,7 @@ constexpr std::array kSettings{
     // Issue 12, process limits and response matching (server/process_hardening.hpp).
     SettingSpec{"fds_per_call", "N",
                 "file descriptors one call may hold (RTP/RTCP sockets, a SIP connection); max_calls is lowered "
-                "so that max_calls x this + a reserve of 1024 fits RLIMIT_NOFILE",
+                "so that max_calls x this + a reserve (1024, or a quarter of a smaller limit) fits RLIMIT_NOFILE",
                 &apply_number<&Config::fds_per_call, 2, 64>, &show_number<&Config::fds_per_call>},
     SettingSpec{"sip_response_source_check", "on|off",
                 "take a SIP response only from where its request went (UDP: that IP and port; TCP/TLS/WS: "

@@ -37,7 +37,7 @@ std::uint64_t size_for_descriptors(server::Config& config) {
   if (capacity.lowered) {
     CHORUS_LOG(kWarn, "server", "max_calls lowered to fit the file descriptor limit (raise ulimit -n / LimitNOFILE)",
                {"configured", config.max_calls}, {"max_calls", capacity.max_calls}, {"nofile", fd_limit},
-               {"fds_per_call", config.fds_per_call}, {"reserve", server::kFdReserve});
+               {"fds_per_call", config.fds_per_call}, {"reserve", server::fd_reserve(fd_limit)});
   } else {
     CHORUS_LOG(kInfo, "server", "max_calls fits the file descriptor limit", {"max_calls", capacity.max_calls},
                {"fits", capacity.fits}, {"nofile", fd_limit}, {"fds_per_call", config.fds_per_call});

@@ -55,10 +55,14 @@ std::expected<NofileLimit, std::string> raise_nofile_limit() {
   return result;
 }
 
+std::uint64_t fd_reserve(std::uint64_t fd_limit) {
+  return std::min(kFdReserve, fd_limit / 4);
+}
+
 CallCapacity fit_max_calls(std::uint32_t configured, std::uint32_t fds_per_call, std::uint64_t fd_limit) {
   CallCapacity capacity;
   const std::uint64_t per_call = std::max<std::uint32_t>(1, fds_per_call);
-  const std::uint64_t usable = fd_limit > kFdReserve ? fd_limit - kFdReserve : 0;
+  const std::uint64_t usable = fd_limit - fd_reserve(fd_limit);
   // At least one call: a server that can take none would look healthy and refuse everyone; the
   // warning main() logs says why that one may fail.
   capacity.fits = std::max<std::uint64_t>(1, usable / per_call);

@@ -1,7 +1,7 @@
 // Process-wide defences chorusd sets up once in main(), before any thread, socket or file exists
 // (issue 12, "Process"; docs/security.md):
 //  - RLIMIT_NOFILE: the soft limit raised to the hard one, and max_calls lowered when
-//    max_calls × fds_per_call + kFdReserve does not fit in it (a server that runs out of descriptors
+//    max_calls × fds_per_call + fd_reserve() does not fit in it (a server that runs out of descriptors
 //    mid-call fails in every layer at once: no socket for the next RTP pair, no accept, no store);
 //  - signals: SIGPIPE ignored (a write to a reset peer or to a closed stderr pipe returns EPIPE
 //    instead of killing the process; Asio already passes MSG_NOSIGNAL on sockets, this covers the
@@ -30,8 +30,10 @@ namespace chorus::server {
 
 // Descriptors kept aside from calls: listeners (UDP, TCP, TLS, WS, WSS, HTTP), the store and its
 // journal, each thread's epoll/eventfd/timerfd, REST and event-stream connections, GStreamer's
-// pipes, stdio.
+// pipes, stdio. Under a small limit a quarter of it instead (1024 → 256), so a box stuck at the
+// common 1024 still takes 128 calls rather than none.
 inline constexpr std::uint64_t kFdReserve = 1024;
+std::uint64_t fd_reserve(std::uint64_t fd_limit);  // min(kFdReserve, fd_limit / 4)
 
 struct NofileLimit {
   std::uint64_t soft_before = 0;  // the soft limit chorusd was started with
@@ -45,7 +47,7 @@ std::expected<NofileLimit, std::string> raise_nofile_limit();
 
 struct CallCapacity {
   std::uint32_t max_calls = 0;  // what the server allows: the configured value, or `fits` when lower
-  std::uint64_t fits = 0;       // calls that fit: (fd_limit − kFdReserve) / fds_per_call, at least 1
+  std::uint64_t fits = 0;       // calls that fit: (fd_limit − fd_reserve) / fds_per_call, at least 1
   bool lowered = false;         // the configured value did not fit and was lowered
 };
 

@@ -35,7 +35,7 @@ unsigned mode_of(const std::filesystem::path& path) {
   return info.st_mode & 07777U;
 }
 
-class ScratchDir : public ::testing::Test {
+class OwnerOnlyFiles : public ::testing::Test {
  protected:
   void SetUp() override {
     std::random_device seed;
@@ -71,11 +71,19 @@ TEST(FitMaxCalls, KeepsAValueThatFits) {
   EXPECT_EQ(capacity.fits, (1048576u - kFdReserve) / 6);
 }
 
-TEST(FitMaxCalls, ALimitBelowTheReserveStillAllowsOneCall) {
-  const auto capacity = fit_max_calls(10, 6, 256);
+TEST(FitMaxCalls, ASmallLimitKeepsAQuarterAsReserve) {
+  // The common soft default: 256 kept aside, 768 / 6 = 128 calls rather than none.
+  EXPECT_EQ(fd_reserve(1024), 256u);
+  const auto capacity = fit_max_calls(2000, 6, 1024);
+  EXPECT_EQ(capacity.fits, 128u);
+  EXPECT_EQ(capacity.max_calls, 128u);
+  EXPECT_TRUE(capacity.lowered);
+}
+
+TEST(FitMaxCalls, AnAbsurdlySmallLimitStillAllowsOneCall) {
+  const auto capacity = fit_max_calls(10, 6, 4);
   EXPECT_EQ(capacity.fits, 1u);
   EXPECT_EQ(capacity.max_calls, 1u);
-  EXPECT_TRUE(capacity.lowered);
 }
 
 TEST(RaiseNofileLimit, RaisesTheSoftLimitToTheHardOne) {
@@ -115,7 +123,7 @@ TEST(IgnorePipeAndHangup, SignalsThatWouldKillTheProcessAreIgnored) {
   }));
 }
 
-TEST_F(ScratchDir, PrivateFileIsOwnerOnlyWhateverTheUmask) {
+TEST_F(OwnerOnlyFiles, PrivateFileIsOwnerOnlyWhateverTheUmask) {
   const mode_t old = ::umask(0);
   const auto created = create_private_file(dir_ / "fresh.db");
   ::umask(old);
@@ -123,7 +131,7 @@ TEST_F(ScratchDir, PrivateFileIsOwnerOnlyWhateverTheUmask) {
   EXPECT_EQ(mode_of(dir_ / "fresh.db"), 0600u);
 }
 
-TEST_F(ScratchDir, ExistingFileIsLeftAsItWas) {
+TEST_F(OwnerOnlyFiles, ExistingFileIsLeftAsItWas) {
   const auto path = write("old.db", 0644);
   ASSERT_TRUE(create_private_file(path).has_value());
   EXPECT_EQ(mode_of(path), 0644u) << "an operator's file is reported, never changed";
@@ -133,13 +141,13 @@ TEST_F(ScratchDir, ExistingFileIsLeftAsItWas) {
   EXPECT_EQ(content, "secret");
 }
 
-TEST_F(ScratchDir, CreatingInAMissingFolderIsAnErrorNamingThePath) {
+TEST_F(OwnerOnlyFiles, CreatingInAMissingFolderIsAnErrorNamingThePath) {
   const auto created = create_private_file(dir_ / "missing" / "x.db");
   ASSERT_FALSE(created.has_value());
   EXPECT_NE(created.error().find("missing/x.db"), std::string::npos) << created.error();
 }
 
-TEST_F(ScratchDir, ExposedFilesAreThoseGroupOrOthersMayAccess) {
+TEST_F(OwnerOnlyFiles, ExposedFilesAreThoseGroupOrOthersMayAccess) {
   const std::vector<std::filesystem::path> paths{write("private", 0600), write("group", 0640), write("world", 0604),
                                                  dir_ / "absent"};
   const auto exposed = exposed_files(paths);
@@ -150,7 +158,7 @@ TEST_F(ScratchDir, ExposedFilesAreThoseGroupOrOthersMayAccess) {
   EXPECT_EQ(exposed[1].mode, 0604u);
 }
 
-TEST_F(ScratchDir, StoreAndItsWalAndShmAreOwnerOnlyUnderAPermissiveUmask) {
+TEST_F(OwnerOnlyFiles, StoreAndItsWalAndShmAreOwnerOnlyUnderAPermissiveUmask) {
   const mode_t old = ::umask(022);  // what a shell usually gives: files 0644
   auto store = open_store(dir_);
   ::umask(old);

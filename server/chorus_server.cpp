@@ -4,6 +4,7 @@
 
 #include "common/log.hpp"
 #include "server/domain_store.hpp"
+#include "server/process_hardening.hpp"
 
 namespace chorus::server {
 namespace {
@@ -96,6 +97,8 @@ ChorusServer::ChorusServer(Config config)
   transactions_ = std::make_unique<sip::TransactionLayer>(
       timers_, *sender_, *user_agent_, sip::TimerConfig{config_.sip_t1, config_.sip_t2, config_.sip_t4},
       sip::ServerLimits{.max_server_transactions = effective_max_server_transactions(config_)});
+  // Issue 12: a response counts only when it comes from where its request went.
+  transactions_->set_response_source_check(config_.sip_response_source_check);
   relay_.target = transactions_.get();
   user_agent_->attach(*transactions_);
 }
@@ -194,6 +197,8 @@ void ChorusServer::start_video() {
   for (const auto& published : transport_->source_limiter().counters().published())
     engine_counters_.push_back(published);
   for (const auto& published : transactions_->limit_counters().published()) engine_counters_.push_back(published);
+  for (const auto& published : transactions_->response_source_counters().published())
+    engine_counters_.push_back(published);
   for (const auto& published : user_agent_->counters().published()) engine_counters_.push_back(published);
 }
 
@@ -360,6 +365,7 @@ void ChorusServer::wait_for_signals() {
   signals_.add(SIGINT);
   signals_.add(SIGTERM);
   signals_.add(SIGUSR1);
+  signals_.add(SIGHUP);  // main() ignored it until now (server/process_hardening.hpp)
   wait_for_signals_again();
 }
 
@@ -368,6 +374,8 @@ void ChorusServer::wait_for_signals_again() {
     if (ec) return;
     if (signal == SIGUSR1) {
       log_status();
+    } else if (signal == SIGHUP) {
+      reload();
     } else if (draining_) {  // a second SIGTERM/SIGINT: stop at once
       CHORUS_LOG(kWarn, "server", "second signal, stopping now");
       transport_->stop();
@@ -378,6 +386,32 @@ void ChorusServer::wait_for_signals_again() {
     }
     wait_for_signals_again();
   });
+}
+
+void ChorusServer::reload() {
+  if (!reloader_) {
+    CHORUS_LOG(kInfo, "server", "SIGHUP ignored: no configuration to reload");
+    return;
+  }
+  auto fresh = reloader_();
+  if (!fresh) {  // a broken file must not take a running server down, nor half-apply
+    CHORUS_LOG(kWarn, "server", "SIGHUP: configuration not reloaded, keeping the running one",
+               {"error", fresh.error()});
+    return;
+  }
+  std::string applied;
+  std::string restart;
+  for (const std::string& key : changed_settings(config_, *fresh)) {
+    std::string& list = key == "log_level" ? applied : restart;
+    list += list.empty() ? key : "," + key;
+  }
+  // Logged before the new level applies, so a reload to `warn` still shows that it happened.
+  CHORUS_LOG(kInfo, "server", "SIGHUP: configuration reloaded", {"applied", applied.empty() ? "none" : applied},
+             {"log_level", std::string(log_level_name(fresh->log_level))});
+  if (!restart.empty())
+    CHORUS_LOG(kWarn, "server", "SIGHUP: changed settings apply only after a restart", {"keys", restart});
+  config_.log_level = fresh->log_level;
+  set_log_level(config_.log_level);
 }
 
 void ChorusServer::begin_drain(std::string_view why) {

@@ -7,12 +7,15 @@
 // The media workers run their own threads (DESIGN §2); the conference posts sessions to them.
 // Threading: everything here lives on the control loop (`io_`), which run() drives. Signals are
 // taken on the same loop: SIGTERM/SIGINT drain (BYE every call, stop within shutdown_timeout),
-// SIGUSR1 logs one `msg=status` line with the live counts that tests and operators read.
+// SIGUSR1 logs one `msg=status` line with the live counts that tests and operators read, SIGHUP
+// reloads the configuration (the reloadable part: log_level; other changed keys are named in a
+// warning and apply after a restart; a broken file is reported and changes nothing).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +53,10 @@ class ChorusServer {
 
   void log_status() const;
 
+  // What SIGHUP re-reads: the same flags, environment and YAML file as at start (main.cpp).
+  using Reloader = std::function<std::expected<Config, std::string>()>;
+  void set_reloader(Reloader reloader) { reloader_ = std::move(reloader); }
+
  private:
   // Relays transport events to the transaction layer, which is built after the transport
   // (the two need each other: one sends, the other listens).
@@ -75,6 +82,7 @@ class ChorusServer {
   void wait_for_signals();
   void wait_for_signals_again();
   void begin_drain(std::string_view why);
+  void reload();  // SIGHUP
   void finish_when_quiet(int remaining_checks);
 
   Config config_;
@@ -119,6 +127,7 @@ class ChorusServer {
   boost::asio::signal_set signals_{io_};
   boost::asio::steady_timer drain_timer_{io_};
   bool draining_ = false;
+  Reloader reloader_;
 };
 
 }  // namespace chorus::server

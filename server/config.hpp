@@ -92,6 +92,9 @@ struct Config {
   std::vector<sip::AddressRange> sip_trusted_sources;     // CIDRs exempt from the per-source limits
   std::uint32_t max_calls_per_source = 20;                // beyond: 486 Busy Here, statelessly; 0: none
   std::uint32_t max_server_transactions = 0;              // beyond: 503 + Retry-After; 0: 8 per max_calls
+  // Issue 12, process limits and response matching (server/process_hardening.hpp, docs/security.md).
+  std::uint32_t fds_per_call = 6;         // descriptors one call may hold; max_calls is lowered to fit RLIMIT_NOFILE
+  bool sip_response_source_check = true;  // responses only from where the request went (else dropped)
   // Video in sfu rooms (DESIGN §7): limits per participant and per producer.
   std::uint32_t max_video_slots = 9;          // video sections we send one participant (its slots)
   std::uint32_t max_video_producers = 2;      // video sections one participant may send us

@@ -395,7 +395,7 @@ Applied apply_bool(Config& config, std::string_view text) {
       config.*kMember = false;
       return {};
     }
-  return std::unexpected("true or false");
+  return std::unexpected("true or false (also on/off, yes/no, 1/0)");
 }
 
 template <auto kMember>
@@ -479,6 +479,15 @@ constexpr std::array kSettings{
                 "SIP server transactions alive at once; beyond, 503 with Retry-After and no state (0: 8 per max_calls)",
                 &apply_number<&Config::max_server_transactions, 0, 100000000>,
                 &show_number<&Config::max_server_transactions>},
+    // Issue 12, process limits and response matching (server/process_hardening.hpp).
+    SettingSpec{"fds_per_call", "N",
+                "file descriptors one call may hold (RTP/RTCP sockets, a SIP connection); max_calls is lowered "
+                "so that max_calls x this + a reserve (1024, or a quarter of a smaller limit) fits RLIMIT_NOFILE",
+                &apply_number<&Config::fds_per_call, 2, 64>, &show_number<&Config::fds_per_call>},
+    SettingSpec{"sip_response_source_check", "BOOL",
+                "take a SIP response only from where its request went (UDP: that IP and port; TCP/TLS/WS: "
+                "that connection); off accepts any source",
+                &apply_bool<&Config::sip_response_source_check>, &show_bool<&Config::sip_response_source_check>},
     SettingSpec{"max_video_slots", "N", "video streams (slots) sent to one participant in sfu rooms",
                 &apply_number<&Config::max_video_slots, 0, 25>, &show_number<&Config::max_video_slots>},
     SettingSpec{"max_video_producers", "N", "video streams one participant may send in sfu rooms",

@@ -5,6 +5,7 @@
 
 #include "conference/store/sqlite_store.hpp"
 #include "rest-api/api/json_codec.hpp"
+#include "server/process_hardening.hpp"
 
 namespace chorus::server {
 namespace {
@@ -30,6 +31,10 @@ std::expected<std::unique_ptr<conference::Store>, std::string> open_store(const 
   std::filesystem::create_directories(data_dir, error);
   if (error) return std::unexpected("data dir " + data_dir.string() + ": " + error.message());
   const auto path = (data_dir / "chorus.db").string();
+  // Issue 12: the store holds room PINs, API key hashes and webhook secrets. Created 0600 before
+  // SQLite opens it (SQLite gives its -wal and -shm files the database file's mode), whatever the
+  // umask; an existing store keeps its mode (main() warns when it is readable by others).
+  if (auto created = create_private_file(path); !created) return std::unexpected("store: " + created.error());
   auto store = conference::SqliteStore::open(path);
   if (!store) return std::unexpected("store " + path + ": " + store.error());
   return std::unique_ptr<conference::Store>(std::move(*store));

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "common/log.hpp"
+#include "signaling/transport/via_routing.hpp"
 
 namespace chorus::sip {
 
@@ -35,6 +36,23 @@ bool ClientTransaction::sent_by_matches(const Via& via) const {
   if (request_.vias.empty()) return false;
   const Via& ours = request_.vias.front();
   return via.port == ours.port && iequals(via.host, ours.host);
+}
+
+bool ClientTransaction::came_from_destination(const PeerAddress& source) const {
+  return response_source_matches(destination_, source);
+}
+
+bool response_source_matches(const PeerAddress& destination, const PeerAddress& source) {
+  // A response on the very connection the request was written to (an in-dialog request to a TCP or
+  // WebSocket caller goes back over the caller's own connection, whose port is ephemeral).
+  if (is_reliable(destination.kind) && destination.connection != 0 && source.connection == destination.connection)
+    return true;
+  // Otherwise the same transport from the destination's IP and port: over UDP anyone can write a
+  // datagram to our port (RFC 3261 §17.1.3 matches on the branch only, and a branch leaks to every
+  // hop and to whoever sees one message); over TCP/TLS the connection the transport opened or reused
+  // to that IP and port, whose peer address cannot be forged.
+  return source.kind == destination.kind && source.port == destination.port &&
+         normalize_address(source.address) == normalize_address(destination.address);
 }
 
 void ClientTransaction::report(const SipMessage& response) {

@@ -144,17 +144,23 @@ class ClientTransaction {
 
   // §18.1.2: the response's top Via sent-by must be the one we inserted.
   [[nodiscard]] bool sent_by_matches(const Via& via) const;
+  // Whether a response arriving from `source` comes from where this request went: over UDP the
+  // destination's IP and port; over TCP/TLS/WS the connection it was sent on, or one to the
+  // destination's IP and port (the transport reuses or opens exactly that). See
+  // response_source_matches().
+  [[nodiscard]] bool came_from_destination(const PeerAddress& source) const;
   [[nodiscard]] TransactionId id() const { return id_; }
   [[nodiscard]] bool terminated() const { return terminated_; }
   // Whether the TU has had its final response (received, or a local 408/503).
   [[nodiscard]] bool final_seen() const { return final_seen_; }
   [[nodiscard]] const SipMessage& request() const { return request_; }
+  // Where the request was sent (its connection too, when the TU named one).
+  [[nodiscard]] const PeerAddress& destination() const { return destination_; }
   [[nodiscard]] const std::string& key() const { return key_; }
   void set_key(std::string key) { key_ = std::move(key); }
 
  protected:
   [[nodiscard]] bool reliable() const { return is_reliable(destination_.kind); }
-  [[nodiscard]] const PeerAddress& destination() const { return destination_; }
   bool send_request() { return context_.sender.send_request(request_, destination_); }
   void report(const SipMessage& response);
   // §8.1.3.1 and §17.1.4: a timeout (408) or transport failure (503) as a local response.
@@ -191,6 +197,12 @@ std::string to_tag_of(const SipMessage& message);
 
 // The branch parameter of a Via, without copying it; empty when there is none.
 std::string_view branch_of(const Via& via);
+
+// Issue 12: a response counts only when it comes from where its request went — over UDP from the
+// destination's IP and port, over a stream transport on the request's connection or one to the
+// destination's IP and port. Branch + CSeq method (§17.1.3) alone let anyone who learns a branch
+// (every proxy on the path, or a guess at a predictable one) answer for the peer.
+bool response_source_matches(const PeerAddress& destination, const PeerAddress& source);
 
 // Status classes (§21).
 inline bool is_provisional(int status) {

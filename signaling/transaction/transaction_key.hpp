@@ -24,7 +24,7 @@ bool make_server_key(const SipMessage& request, std::string_view method, std::st
 // The client-side key (§17.1.3): the top Via branch and the CSeq method.
 void make_client_key(std::string_view branch, std::string_view cseq_method, std::string& out);
 
-// `length` characters from [A-Za-z0-9], from a fast per-thread generator seeded by random_device.
+// `length` characters from [A-Za-z0-9] from the CSPRNG (common/random.hpp; RFC 3261 §19.3 tags).
 std::string random_token(std::size_t length);
 
 }  // namespace chorus::sip

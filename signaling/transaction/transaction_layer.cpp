@@ -48,6 +48,7 @@ struct TransactionLayer::State final : TransactionOwner {
   void on_ack(const SipMessage& ack, const PeerAddress& source);
   void on_cancel(const SipMessage& cancel, const PeerAddress& source);
   void on_response(const SipMessage& response, const PeerAddress& source);
+  void drop_wrong_source(const ClientTransaction& transaction, const SipMessage& response, const PeerAddress& source);
   ServerTransaction* find_server(std::string_view key) const;
   ServerTransaction* create_server(const SipMessage& request, const PeerAddress& source);
   void answer_statelessly(const SipMessage& request, int status, std::string_view reason, const PeerAddress& source,
@@ -70,6 +71,7 @@ struct TransactionLayer::State final : TransactionOwner {
   TransactionId next_id = 1;
   TransactionId answering = 0;  // the transaction whose request the TU is being told of, if any
   TimePoint capacity_logged{};
+  TimePoint wrong_source_logged{};
 };
 
 void TransactionLayer::State::on_terminated(ServerTransaction& transaction, bool timed_out) {
@@ -253,7 +255,22 @@ void TransactionLayer::State::on_response(const SipMessage& response, const Peer
     layer.user_.on_stray_response(response, source);
     return;
   }
+  if (layer.response_source_check_ && !found->second->came_from_destination(source)) {
+    drop_wrong_source(*found->second, response, source);
+    return;
+  }
   found->second->on_response(response);
+}
+
+void TransactionLayer::State::drop_wrong_source(const ClientTransaction& transaction, const SipMessage& response,
+                                                const PeerAddress& source) {
+  const auto dropped = layer.response_counters_.wrong_source.fetch_add(1, std::memory_order_relaxed) + 1;
+  const TimePoint now = layer.timers_.now();
+  if (now - wrong_source_logged < std::chrono::seconds(1)) return;  // one line a second under a spray
+  wrong_source_logged = now;
+  CHORUS_LOG(kWarn, "security", "sip_response_wrong_source", {"source", source.address.to_string()},
+             {"peer", source.to_string()}, {"expected", transaction.destination().to_string()},
+             {"method", response.cseq.method}, {"status", response.status}, {"dropped_total", dropped});
 }
 
 TransactionLayer::TransactionLayer(TimerQueue& timers, MessageSender& sender, TransactionUser& user, TimerConfig config,

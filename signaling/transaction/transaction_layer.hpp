@@ -22,7 +22,12 @@
 //
 // Client side: send_request() creates a ClientInviteTransaction or ClientNonInviteTransaction;
 // responses reach the callback; Timer B/F expiry and transport failure report 408/503 locally
-// (§8.1.3.1). The ACK for a non-2xx final response is generated here (§17.1.1.3).
+// (§8.1.3.1). The ACK for a non-2xx final response is generated here (§17.1.1.3). A response
+// matches by branch + CSeq method (§17.1.3) *and* by where it came from: over UDP the IP and port
+// the request was sent to, over TCP/TLS/WS the request's connection (or one to that IP and port).
+// Any other response with a live transaction's branch is a forgery or a misrouted copy: dropped,
+// counted (chorus_sip_responses_wrong_source_total) and logged at most once a second; it never
+// reaches the TU, not even as a stray.
 #pragma once
 
 #include <array>
@@ -66,6 +71,18 @@ struct ServerLimitCounters {
             PublishedCounter{"chorus_sip_stateless_responses_total",
                              "SIP final responses sent statelessly (no transaction, no retransmission)",
                              "sip_stateless_responses", &stateless}};
+  }
+};
+
+// Client side (issue 12): responses that matched a transaction by branch and method but came from
+// somewhere the request did not go (transaction.hpp, response_source_matches) are dropped.
+struct ResponseSourceCounters {
+  std::atomic<std::uint64_t> wrong_source{0};
+
+  [[nodiscard]] std::array<PublishedCounter, 1> published() const {
+    return {PublishedCounter{"chorus_sip_responses_wrong_source_total",
+                             "SIP responses dropped because they did not come from where their request went",
+                             "sip_responses_wrong_source", &wrong_source}};
   }
 };
 
@@ -131,6 +148,10 @@ class TransactionLayer final : public TransportListener {
   [[nodiscard]] const TimerConfig& config() const { return config_; }
   [[nodiscard]] const ServerLimits& limits() const { return limits_; }
   [[nodiscard]] const ServerLimitCounters& limit_counters() const { return counters_; }
+  [[nodiscard]] const ResponseSourceCounters& response_source_counters() const { return response_counters_; }
+  // On by default. Off: a response that matches by branch and method is taken from any source (for
+  // a peer that answers from another port than it was sent to; the operator's explicit choice).
+  void set_response_source_check(bool on) { response_source_check_ = on; }
   [[nodiscard]] TimerQueue& timers() { return timers_; }
 
   static std::string new_branch();  // "z9hG4bK" + 16 random url-safe characters
@@ -143,6 +164,8 @@ class TransactionLayer final : public TransportListener {
   TimerConfig config_;
   ServerLimits limits_;
   ServerLimitCounters counters_;
+  ResponseSourceCounters response_counters_;
+  bool response_source_check_ = true;
   struct State;
   std::unique_ptr<State> state_;
 };

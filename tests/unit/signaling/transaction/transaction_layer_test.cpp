@@ -407,6 +407,80 @@ TEST_F(TransactionLayer, Retransmitted2xxAfterTerminationIsStray) {
   EXPECT_EQ(sender.last().method, "ACK");
 }
 
+// ---- responses matched by where they come from (issue 12; §17.1.3 alone matches branch + method)
+
+TEST_F(TransactionLayer, ForgedUdpResponseFromAnotherPortIsDroppedAndTheRealOneStillCounts) {
+  ResponseLog log;
+  const std::string branch = Layer::new_branch();
+  layer.send_request(parse(outgoing("INVITE", branch)), udp_peer("198.51.100.7", 5060), log.callback());
+  const std::size_t sent = sender.count();
+  // Same IP, another port: a forger on the peer's host, or a reflector guessing the branch.
+  deliver_text(response_to("INVITE", branch, 486), udp_peer("198.51.100.7", 5999));
+  EXPECT_TRUE(log.responses.empty());
+  EXPECT_TRUE(user.strays.empty());
+  EXPECT_EQ(sender.count(), sent) << "no ACK for a forged final response";
+  EXPECT_EQ(layer.response_source_counters().wrong_source.load(), 1U);
+  EXPECT_EQ(layer.client_count(), 1U) << "the transaction is untouched";
+  // The peer's own answer still completes the transaction.
+  deliver_text(response_to("INVITE", branch, 200), udp_peer("198.51.100.7", 5060));
+  EXPECT_EQ(log.statuses(), std::vector<int>{200});
+}
+
+TEST_F(TransactionLayer, ForgedUdpResponseFromAnotherAddressIsDropped) {
+  ResponseLog log;
+  const std::string branch = Layer::new_branch();
+  layer.send_request(parse(outgoing("OPTIONS", branch)), udp_peer("198.51.100.7", 5060), log.callback());
+  deliver_text(response_to("OPTIONS", branch, 200), udp_peer("203.0.113.9", 5060));
+  EXPECT_TRUE(log.responses.empty());
+  EXPECT_EQ(layer.response_source_counters().wrong_source.load(), 1U);
+  // Over TCP from the right IP and port is still not where a UDP request went.
+  deliver_text(response_to("OPTIONS", branch, 200), test::tcp_peer(3, "198.51.100.7", 5060));
+  EXPECT_TRUE(log.responses.empty());
+  EXPECT_EQ(layer.response_source_counters().wrong_source.load(), 2U);
+}
+
+TEST_F(TransactionLayer, Ipv4MappedSourceMatchesItsIpv4Destination) {
+  ResponseLog log;
+  const std::string branch = Layer::new_branch();
+  layer.send_request(parse(outgoing("OPTIONS", branch)), udp_peer("198.51.100.7", 5060), log.callback());
+  deliver_text(response_to("OPTIONS", branch, 200), udp_peer("::ffff:198.51.100.7", 5060));
+  EXPECT_EQ(log.statuses(), std::vector<int>{200});
+  EXPECT_EQ(layer.response_source_counters().wrong_source.load(), 0U);
+}
+
+TEST_F(TransactionLayer, StreamResponseMustArriveOnTheRequestsConnection) {
+  // An in-dialog request to a TCP caller goes back over the caller's connection #7 (ephemeral port).
+  ResponseLog log;
+  const std::string branch = Layer::new_branch();
+  layer.send_request(parse(outgoing("BYE", branch)), tcp_peer(7, "198.51.100.7", 40123), log.callback());
+  deliver_text(response_to("BYE", branch, 200), tcp_peer(8, "203.0.113.9", 40123));
+  EXPECT_TRUE(log.responses.empty());
+  EXPECT_EQ(layer.response_source_counters().wrong_source.load(), 1U);
+  deliver_text(response_to("BYE", branch, 200), tcp_peer(7, "198.51.100.7", 40123));
+  EXPECT_EQ(log.statuses(), std::vector<int>{200});
+}
+
+TEST_F(TransactionLayer, StreamResponseOnAConnectionToTheDestinationIsAccepted) {
+  // No connection named: the transport reuses or opens one to 198.51.100.7:5060, whichever id it gets.
+  ResponseLog log;
+  const std::string branch = Layer::new_branch();
+  layer.send_request(parse(outgoing("OPTIONS", branch)), tcp_peer(0, "198.51.100.7", 5060), log.callback());
+  deliver_text(response_to("OPTIONS", branch, 200), tcp_peer(12, "198.51.100.7", 5061));
+  EXPECT_TRUE(log.responses.empty());
+  deliver_text(response_to("OPTIONS", branch, 200), tcp_peer(12, "198.51.100.7", 5060));
+  EXPECT_EQ(log.statuses(), std::vector<int>{200});
+}
+
+TEST_F(TransactionLayer, ResponseSourceCheckCanBeTurnedOff) {
+  layer.set_response_source_check(false);
+  ResponseLog log;
+  const std::string branch = Layer::new_branch();
+  layer.send_request(parse(outgoing("OPTIONS", branch)), udp_peer("198.51.100.7", 5060), log.callback());
+  deliver_text(response_to("OPTIONS", branch, 200), udp_peer("198.51.100.7", 5999));
+  EXPECT_EQ(log.statuses(), std::vector<int>{200});
+  EXPECT_EQ(layer.response_source_counters().wrong_source.load(), 0U);
+}
+
 TEST_F(TransactionLayer, ClientTimeoutReports408) {
   ResponseLog log;
   layer.send_request(parse(outgoing("OPTIONS", Layer::new_branch())), udp_peer(), log.callback());

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "common/asio_timer_queue.hpp"
 #include "conference/conference_service.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/room.hpp"
@@ -46,6 +47,10 @@ struct RestHostConfig {
   std::optional<std::uint16_t> ws_port;
   std::optional<std::uint16_t> wss_port;
   std::size_t min_pin_digits = 6;  // the shortest PIN a room may be given over REST
+  // Issue 12, REST API exhaustion: connection caps and read deadlines, event streams, rates.
+  rest::HttpServerConfig http_limits;  // its limit fields only (address, port and metrics are set here)
+  rest::EventStreamLimits event_streams;
+  rest::RateLimitConfig rate_limit;
 };
 
 // What the server owns and the REST layer works on (server/domain_store.hpp opened and loaded it).
@@ -97,6 +102,7 @@ class RestHost {
   rest::AdminToken admin_token_;
   std::unique_ptr<rest::ApiKeyLookup> key_lookup_;
   std::unique_ptr<rest::Authenticator> authenticator_;
+  AsioTimerQueue timers_{control_};  // before router_: the event routes' registry schedules on it
   rest::RateLimiter limiter_;
   std::unique_ptr<rest::Router> router_;
   std::unique_ptr<rest::ApiServices> services_;

@@ -9,11 +9,13 @@
 #include <functional>
 #include <string>
 
+#include "common/timer_queue.hpp"
 #include "conference/conference_service.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/room.hpp"
 #include "conference/schedule/meeting_calendar.hpp"
 #include "conference/store/store.hpp"
+#include "rest-api/event_stream.hpp"
 #include "rest-api/metrics.hpp"
 
 namespace chorus::rest {
@@ -44,6 +46,10 @@ struct ApiServices {
   // The shortest PIN a room may be given (POST/PATCH; --min-pin-digits, kMinRoomPinDigits..kMaxRoomPinDigits).
   // PINs already stored are kept whatever their length.
   std::size_t min_pin_digits = 6;
+  // GET /v1/events: streams per key and overall, and the control loop's timers, on which open
+  // streams' keys are checked again (null: only when a stream opens).
+  EventStreamLimits event_streams;
+  TimerQueue* timers = nullptr;
 };
 
 // Lists: `limit` (default 50, 1..200) and `page_token` (the last id of the previous page).

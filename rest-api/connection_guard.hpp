@@ -47,14 +47,15 @@ class LogGate {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
 
-  explicit LogGate(std::chrono::milliseconds interval = std::chrono::seconds(1)) : interval_(interval) {}
+  LogGate() = default;  // one line a second (not explicit: SessionHub is an aggregate)
+  explicit LogGate(std::chrono::milliseconds interval) : interval_(interval) {}
 
   // nullopt: stay quiet (counted). Otherwise log now; the value is how many were held back since
   // the last line.
   [[nodiscard]] std::optional<std::uint64_t> pass(TimePoint now);
 
  private:
-  std::chrono::milliseconds interval_;
+  std::chrono::milliseconds interval_{std::chrono::seconds(1)};
   std::optional<TimePoint> last_;
   std::uint64_t held_back_ = 0;
 };

@@ -25,6 +25,15 @@
 
 namespace chorus::rest {
 
+// How many event streams may be open (issue 12: one key must not hold every stream), and how soon
+// a stream ends once its API key is gone. Used by GET /v1/events (api/event_routes.hpp).
+struct EventStreamLimits {
+  std::size_t max_per_key = 4;    // per API key, and for the admin token; one more gets 429; 0: no cap
+  std::size_t max_streams = 256;  // all callers together; one more gets 503
+  // Open streams' keys are looked up again this often; a deleted key's streams then end.
+  std::chrono::milliseconds revalidate_interval{1'000};
+};
+
 // One pull from a stream: a chunk of event-stream text, nothing within the timeout, or the end.
 struct StreamPull {
   enum class Kind { kChunk, kTimeout, kEnd };

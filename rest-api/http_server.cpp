@@ -12,6 +12,7 @@
 
 #include "common/log.hpp"
 #include "rest-api/http_session.hpp"
+#include "rest-api/metrics.hpp"
 
 namespace chorus::rest {
 
@@ -110,13 +111,30 @@ asio::awaitable<void> HttpServer::accept_loop() {
       co_await retry.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
-    if (hub_->serving < config_.max_connections) {
-      HttpSession::launch(std::move(socket), *hub_, false);
-    } else if (hub_->refusing < config_.max_connections) {
-      HttpSession::launch(std::move(socket), *hub_, true);  // 503, then close
-    }
-    // Else even the refusals are at their limit: the socket closes here without a word.
+    admit(std::move(socket));
   }
+}
+
+void HttpServer::admit(tcp::socket socket) {
+  error_code ec;
+  const auto remote = canonical_address(socket.remote_endpoint(ec).address());
+  if (ec) return;  // the peer is gone already (reset before we got to it)
+  Admission admission = Admission::kServe;
+  if (hub_->serving >= config_.max_connections) {
+    admission = Admission::kRefuseBusy;
+  } else if (!hub_->per_address.try_acquire(remote)) {
+    // Issue 12: one address cannot hold every slot; the others still get in.
+    admission = Admission::kRefusePerAddress;
+    if (config_.metrics != nullptr) config_.metrics->on_connection_refused_per_ip();
+    if (const auto held_back = hub_->refusal_log.pass(std::chrono::steady_clock::now())) {
+      CHORUS_LOG(kWarn, "security", "http_connection_refused", {"source", remote.to_string()}, {"reason", "per_ip"},
+                 {"limit", config_.max_connections_per_ip}, {"held_back", *held_back});
+    }
+  }
+  if (admission == Admission::kServe || hub_->refusing < config_.max_connections) {
+    HttpSession::launch(std::move(socket), remote, *hub_, admission);  // a refusal: 503, then close
+  }
+  // Else even the refusals are at their limit: the socket closes here without a word.
 }
 
 }  // namespace chorus::rest

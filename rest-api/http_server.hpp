@@ -7,9 +7,14 @@
 // the session co_awaits the result; the wiring's handler runs the Router on the control loop by
 // co_spawn-ing onto the control executor, so nothing on the REST thread touches domain state.
 //
-// Limits (DESIGN §5, every ingress has one): request body (413), header block (431), idle
-// keep-alive and per-read/per-write time (close), concurrent connections (503 then close), and
-// refused connections in flight (beyond that a connection is closed at once).
+// Limits (DESIGN §5, every ingress has one): request body (413), header block (431), concurrent
+// connections (503 then close) and connections per source address (the same), refused
+// connections in flight (beyond that a connection is closed at once), and time (issue 12,
+// slowloris): a new connection's first header block must be complete within `header_timeout` of
+// the accept; on keep-alive the wait for the next request's first byte is bounded by
+// `idle_timeout`, and from that byte its header block has `header_timeout`; a body has
+// `body_timeout` from the end of its header. Past a deadline the connection is closed, after a 408
+// when some of the request had arrived (RFC 9110 §15.5.9). Each write has `idle_timeout`.
 //
 // Lifetime: stop() closes the listener and every connection, lets sessions that wait on the
 // handler finish for up to `stop_grace`, then stops the loop and joins. A handler still running
@@ -41,11 +46,14 @@ struct SessionHub;
 
 struct HttpServerConfig {
   std::string bind_address = "0.0.0.0";
-  std::uint16_t port = 8080;                       // 0: any free port, see HttpServer::port()
-  std::size_t body_limit = 1024 * 1024;            // larger request bodies get 413
-  std::uint32_t header_limit = 16 * 1024;          // larger header blocks get 431
-  std::chrono::milliseconds idle_timeout{30'000};  // keep-alive wait; also bounds reading a request and each write
-  std::size_t max_connections = 256;               // one more gets 503 and is closed
+  std::uint16_t port = 8080;                         // 0: any free port, see HttpServer::port()
+  std::size_t body_limit = 1024 * 1024;              // larger request bodies get 413
+  std::uint32_t header_limit = 16 * 1024;            // larger header blocks get 431
+  std::chrono::milliseconds idle_timeout{30'000};    // keep-alive wait for the next request's first byte; each write
+  std::size_t max_connections = 256;                 // one more gets 503 and is closed
+  std::size_t max_connections_per_ip = 32;           // the same per source address (loopback too); 0: no cap
+  std::chrono::milliseconds header_timeout{10'000};  // a request's header block (408 and close)
+  std::chrono::milliseconds body_timeout{30'000};    // a request's body, from the end of its header
   std::chrono::milliseconds keepalive_interval{15'000};  // event streams: a comment line when quiet this long
   std::chrono::milliseconds stop_grace{2'000};           // stop(): how long sessions may finish a handler
   HttpMetrics* metrics = nullptr;                        // optional; outlives the server
@@ -79,6 +87,8 @@ class HttpServer {
 
  private:
   boost::asio::awaitable<void> accept_loop();
+  // Serves, or refuses (global cap, per-address cap), one accepted connection.
+  void admit(boost::asio::ip::tcp::socket socket);
   boost::asio::awaitable<void> finish_stop();
   void close_all();
 

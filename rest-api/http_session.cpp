@@ -37,6 +37,13 @@ constexpr std::size_t kLingerBytes = 8 * 1024 * 1024;
 constexpr std::chrono::seconds kRefuseTimeout{2};
 constexpr std::string_view kKeepaliveComment = ": keepalive\n\n";  // WHATWG HTML §9.2.6: a comment line
 constexpr std::string_view kServerName = "chorus";
+// The socket-closing backstop behind our own read deadline (which only cancels the read): should
+// a cancel ever miss a read, beast's timer still ends the connection this much later.
+constexpr std::chrono::seconds kDeadlineBackstop{2};
+// The keep-alive wait reads at most this much before the parser takes over.
+constexpr std::size_t kFirstReadBytes = 4096;
+// RFC 9110 §15.5.9; a slug next to problem.hpp's (rest-api/README.md lists it).
+constexpr std::string_view kProblemRequestTimeout = "request-timeout";
 
 auto redirect(error_code& ec) {
   return asio::redirect_error(asio::use_awaitable, ec);
@@ -53,16 +60,20 @@ bool wants_continue(const BeastRequest& request) {
 
 }  // namespace
 
-HttpSession::HttpSession(asio::ip::tcp::socket socket, SessionHub& hub, bool refused)
-    : hub_(hub), id_(hub.next_id++), refused_(refused), stream_(std::move(socket)) {
-  error_code ec;
-  remote_ = stream_.socket().remote_endpoint(ec).address();
+HttpSession::HttpSession(asio::ip::tcp::socket socket, asio::ip::address remote, SessionHub& hub, Admission admission)
+    : hub_(hub),
+      id_(hub.next_id++),
+      admission_(admission),
+      refused_(admission != Admission::kServe),
+      stream_(std::move(socket)),
+      remote_(remote),
+      read_deadline_(stream_.get_executor()) {
   ++(refused_ ? hub_.refusing : hub_.serving);
   hub_.open_connections.fetch_add(1, std::memory_order_relaxed);
   if (hub_.config.metrics != nullptr) {
-    if (refused_) {
-      hub_.config.metrics->on_connection_rejected();
-    } else {
+    if (admission_ == Admission::kRefuseBusy) {
+      hub_.config.metrics->on_connection_rejected();  // per-address refusals: counted by the server
+    } else if (!refused_) {
       hub_.config.metrics->on_connection_opened();
     }
   }
@@ -71,13 +82,14 @@ HttpSession::HttpSession(asio::ip::tcp::socket socket, SessionHub& hub, bool ref
 HttpSession::~HttpSession() {
   if (source_) source_->close();  // also when the frame is destroyed with the io_context
   --(refused_ ? hub_.refusing : hub_.serving);
+  if (!refused_) hub_.per_address.release(remote_);  // counted by the accept loop
   hub_.sessions.erase(id_);
   hub_.open_connections.fetch_sub(1, std::memory_order_relaxed);
   if (hub_.config.metrics != nullptr && !refused_) hub_.config.metrics->on_connection_closed();
 }
 
-void HttpSession::launch(asio::ip::tcp::socket socket, SessionHub& hub, bool refused) {
-  auto session = std::make_shared<HttpSession>(std::move(socket), hub, refused);
+void HttpSession::launch(asio::ip::tcp::socket socket, asio::ip::address remote, SessionHub& hub, Admission admission) {
+  auto session = std::make_shared<HttpSession>(std::move(socket), remote, hub, admission);
   hub.sessions.emplace(session->id_, session);
   auto executor = session->stream_.get_executor();
   // The lambda (and so the shared_ptr) lives in the coroutine frame: the session lives exactly as
@@ -108,7 +120,9 @@ asio::awaitable<void> HttpSession::serve() {
 }
 
 asio::awaitable<void> HttpSession::refuse() {
-  auto response = service_unavailable("the server has too many open connections", std::chrono::seconds(1));
+  auto response = admission_ == Admission::kRefusePerAddress
+                      ? service_unavailable("too many open connections from your address", std::chrono::seconds(1))
+                      : service_unavailable("the server has too many open connections", std::chrono::seconds(1));
   response.message.version(11);
   response.message.keep_alive(false);
   response.message.prepare_payload();
@@ -123,24 +137,35 @@ asio::awaitable<bool> HttpSession::exchange() {
   http::request_parser<http::string_body> parser;
   parser.body_limit(hub_.config.body_limit);
   parser.header_limit(hub_.config.header_limit);
-  // One deadline for the keep-alive wait and the whole request (beast timers are absolute).
-  stream_.expires_after(hub_.config.idle_timeout);
+  // Slowloris (issue 12): the first request's header block is due `header_timeout` after the
+  // accept; a keep-alive request's `header_timeout` after its first byte, which itself may take
+  // `idle_timeout` to come. A trickle of bytes never moves a deadline.
+  if (!first_request_) {
+    const bool arrived = co_await await_next_request();
+    if (!arrived) co_return false;
+  }
+  first_request_ = false;
   error_code ec;
+  arm_read_deadline(hub_.config.header_timeout);
   co_await http::async_read_header(stream_, buffer_, parser, redirect(ec));
+  disarm_read_deadline();
   if (ec) {
-    const bool more = co_await answer_read_error(ec);
+    const bool more = co_await answer_read_error(ec, false);
     co_return more;
   }
   if (!parser.is_done()) {
     if (wants_continue(parser.get())) {
       // RFC 9110 §10.1.1: the client waits for 100 before sending the body.
       http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+      stream_.expires_after(hub_.config.idle_timeout);
       co_await http::async_write(stream_, go_on, redirect(ec));
       if (ec) co_return false;
     }
+    arm_read_deadline(hub_.config.body_timeout);
     co_await http::async_read(stream_, buffer_, parser, redirect(ec));
+    disarm_read_deadline();
     if (ec) {
-      const bool more = co_await answer_read_error(ec);
+      const bool more = co_await answer_read_error(ec, true);
       co_return more;
     }
   }
@@ -161,7 +186,57 @@ asio::awaitable<bool> HttpSession::exchange() {
   co_return written&& keep;
 }
 
-asio::awaitable<bool> HttpSession::answer_read_error(error_code ec) {
+asio::awaitable<bool> HttpSession::await_next_request() {
+  if (buffer_.size() > 0) co_return true;  // pipelined: already here
+  stream_.expires_after(hub_.config.idle_timeout);
+  error_code ec;
+  const std::size_t read = co_await stream_.async_read_some(buffer_.prepare(kFirstReadBytes), redirect(ec));
+  buffer_.commit(read);
+  // An idle keep-alive connection that ends (timeout, close, reset) owes nobody an answer.
+  co_return !ec && read > 0;
+}
+
+void HttpSession::arm_read_deadline(std::chrono::milliseconds timeout) {
+  read_timed_out_ = false;
+  const std::uint64_t generation = ++deadline_generation_;
+  stream_.expires_after(timeout + kDeadlineBackstop);
+  read_deadline_.expires_after(timeout);
+  read_deadline_.async_wait([weak = weak_from_this(), generation](error_code ec) {
+    const auto self = weak.lock();
+    if (ec || !self || self->deadline_generation_ != generation) return;
+    self->read_timed_out_ = true;
+    error_code ignored;
+    self->stream_.socket().cancel(ignored);  // the pending read ends with operation_aborted
+  });
+}
+
+void HttpSession::disarm_read_deadline() {
+  ++deadline_generation_;
+  read_deadline_.cancel();
+}
+
+asio::awaitable<void> HttpSession::answer_timeout(bool reading_body, bool request_started) {
+  if (hub_.config.metrics != nullptr) hub_.config.metrics->on_request_timeout(reading_body);
+  if (const auto held_back = hub_.timeout_log.pass(std::chrono::steady_clock::now())) {
+    const auto limit = reading_body ? hub_.config.body_timeout : hub_.config.header_timeout;
+    CHORUS_LOG(kWarn, "security", "http_request_timeout", {"source", remote_.to_string()},
+               {"phase", reading_body ? "body" : "header"}, {"timeout_ms", limit.count()}, {"held_back", *held_back});
+  }
+  if (!request_started || !stream_.socket().is_open()) co_return;
+  Problem problem{
+      .status = http::status::request_timeout,
+      .slug = kProblemRequestTimeout,
+      .title = "Request timeout",
+      .detail = reading_body ? "the request body did not arrive in time" : "the request header did not arrive in time"};
+  co_await write_and_linger(problem_response(problem));
+}
+
+asio::awaitable<bool> HttpSession::answer_read_error(error_code ec, bool reading_body) {
+  if ((read_timed_out_ && ec == asio::error::operation_aborted) || ec == beast::error::timeout) {
+    const bool request_started = reading_body || buffer_.size() > 0;
+    if (!closing_ && !hub_.stopping) co_await answer_timeout(reading_body, request_started);
+    co_return false;
+  }
   std::optional<HttpResponse> answer;
   if (ec == http::error::body_limit) {
     answer = payload_too_large(hub_.config.body_limit);

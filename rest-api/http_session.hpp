@@ -4,7 +4,8 @@
 // event-stream response turns the session into a writer pulling from the stream's source, with a
 // second coroutine watching the socket so a client that goes away ends the stream at once.
 //
-// A session over the connection cap only answers 503 and closes (refuse()).
+// A session over the connection cap (or its address's) only answers 503 and closes (refuse()).
+// A serving session holds one count of its address in the hub's PerAddressCounter until it ends.
 //
 // Threading: the server's REST thread only.
 #pragma once
@@ -14,13 +15,16 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
 
+#include "rest-api/connection_guard.hpp"
 #include "rest-api/http_message.hpp"
 #include "rest-api/http_server.hpp"
 
@@ -38,17 +42,30 @@ struct SessionHub {
   std::size_t refusing = 0;
   std::uint64_t next_id = 1;
   bool stopping = false;
+  PerAddressCounter per_address{config.max_connections_per_ip};  // serving sessions only
+  LogGate refusal_log;                                           // per-address refusals
+  LogGate timeout_log;                                           // header/body timeouts
+};
+
+// How the accept loop admits a connection.
+enum class Admission : std::uint8_t {
+  kServe,
+  kRefuseBusy,       // the server holds max_connections: 503
+  kRefusePerAddress  // its address holds max_connections_per_ip: 503
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(boost::asio::ip::tcp::socket socket, SessionHub& hub, bool refused);
+  // `remote`: the peer's address, as the accept loop counted it.
+  HttpSession(boost::asio::ip::tcp::socket socket, boost::asio::ip::address remote, SessionHub& hub,
+              Admission admission);
   ~HttpSession();
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
   // Registers the session and spawns its coroutine (serve or refuse).
-  static void launch(boost::asio::ip::tcp::socket socket, SessionHub& hub, bool refused);
+  static void launch(boost::asio::ip::tcp::socket socket, boost::asio::ip::address remote, SessionHub& hub,
+                     Admission admission);
 
   // Server stop: abort pending reads and writes and end any event stream.
   void close();
@@ -58,7 +75,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::asio::awaitable<void> refuse();
   // One request/response exchange; false: the connection is done.
   boost::asio::awaitable<bool> exchange();
-  boost::asio::awaitable<bool> answer_read_error(boost::system::error_code ec);
+  // The keep-alive wait: true once the next request's first bytes are in buffer_.
+  boost::asio::awaitable<bool> await_next_request();
+  boost::asio::awaitable<bool> answer_read_error(boost::system::error_code ec, bool reading_body);
+  // A header or body deadline passed: count, log (gated), 408 when some of it arrived.
+  boost::asio::awaitable<void> answer_timeout(bool reading_body, bool request_started);
+  // The slowloris deadline of one read: on expiry the socket's pending read is cancelled (not the
+  // socket closed, as beast's own timer would), so a 408 can still be written.
+  void arm_read_deadline(std::chrono::milliseconds timeout);
+  void disarm_read_deadline();
   boost::asio::awaitable<HttpResponse> call_handler(HttpRequest request);
   boost::asio::awaitable<bool> write(BeastResponse& message, unsigned version, bool keep_alive);
   // Writes an error response, then closes without resetting the connection.
@@ -69,10 +94,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   SessionHub& hub_;
   const std::uint64_t id_;
+  const Admission admission_;
   const bool refused_;
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   boost::asio::ip::address remote_;
+  boost::asio::steady_timer read_deadline_;
+  std::uint64_t deadline_generation_ = 0;  // a deadline's handler acts only for its own read
+  bool read_timed_out_ = false;
+  bool first_request_ = true;
   std::shared_ptr<EventStreamSource> source_;  // while streaming
   bool closing_ = false;
 };

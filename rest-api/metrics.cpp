@@ -235,7 +235,16 @@ HttpMetrics::HttpMetrics(MetricsRegistry& registry)
                                   default_latency_buckets())),
       connections_(registry.gauge("chorus_http_connections", "Open HTTP connections.")),
       rejected_(registry.counter("chorus_http_connections_rejected_total",
-                                 "HTTP connections refused with 503 at the connection cap.")) {
+                                 "HTTP connections refused with 503 at the connection cap.")),
+      refused_per_ip_(
+          registry.counter("chorus_http_connections_refused_per_ip_total",
+                           "HTTP connections refused because their address held http_max_connections_per_ip.")),
+      header_timeouts_(registry.counter("chorus_http_request_timeouts_total",
+                                        "HTTP connections closed because a request did not arrive in time.",
+                                        {{"phase", "header"}})),
+      body_timeouts_(registry.counter("chorus_http_request_timeouts_total",
+                                      "HTTP connections closed because a request did not arrive in time.",
+                                      {{"phase", "body"}})) {
   for (std::size_t i = 0; i < responses_.size(); ++i) {
     responses_[i] = &registry.counter("chorus_http_responses_total", "HTTP responses sent, by status class.",
                                       {{"code", std::to_string(i + 1) + "xx"}});

@@ -111,12 +111,20 @@ class HttpMetrics {
   void on_connection_opened() { connections_.inc(); }
   void on_connection_closed() { connections_.dec(); }
   void on_connection_rejected() { rejected_.inc(); }
+  // Issue 12: a connection over http_max_connections_per_ip (refused with 503, or closed at once
+  // when even the refusals are at their cap).
+  void on_connection_refused_per_ip() { refused_per_ip_.inc(); }
+  // A request whose header block (or body) did not arrive in time: closed, 408 when it can be sent.
+  void on_request_timeout(bool body) { (body ? body_timeouts_ : header_timeouts_).inc(); }
 
  private:
   std::array<Counter*, 5> responses_{};  // 1xx … 5xx
   Histogram& latency_;
   Gauge& connections_;
   Counter& rejected_;
+  Counter& refused_per_ip_;
+  Counter& header_timeouts_;
+  Counter& body_timeouts_;
 };
 
 }  // namespace chorus::rest

@@ -201,11 +201,11 @@ std::expected<Principal, HttpResponse> Router::admit(const RouteInfo& route, con
                                ? unauthorized("send Authorization: Bearer <token>", false)
                                : unauthorized("the token is not valid", true));
   }
-  // The per-key rate (issue: "429 past a per-key rate") applies to API keys; the admin token is
-  // the operator's own and is not throttled.
-  if (!principal->admin) {
-    if (const auto retry_after = limiter_->admit(principal->id))
-      return std::unexpected(too_many_requests(*retry_after));
+  // The per-key rate (issue: "429 past a per-key rate"); the admin token has its own bucket and
+  // settings (RateLimitConfig::admin_requests_per_second, off by default: the operator's own).
+  const auto caller = principal->admin ? RateLimiter::Caller::kAdmin : RateLimiter::Caller::kApiKey;
+  if (const auto retry_after = limiter_->admit(principal->id, caller)) {
+    return std::unexpected(too_many_requests(*retry_after));
   }
   if (route.options.admin_only && !principal->admin) {
     return std::unexpected(forbidden("this route needs the admin token"));

@@ -229,6 +229,18 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   rest.webhook_queue_max = config_.webhook_queue_max;
   rest.retention = {.max_deliveries = config_.webhook_deliveries_max,
                     .delivery_max_age = config_.webhook_deliveries_max_age};
+
+  // Issue 12, REST API exhaustion (docs/security.md "REST API").
+  rest.http_limits.max_connections = config_.http_max_connections;
+  rest.http_limits.max_connections_per_ip = config_.http_max_connections_per_ip;
+  rest.http_limits.header_timeout = config_.http_header_timeout;
+  rest.http_limits.body_timeout = config_.http_body_timeout;
+  rest.event_streams.max_per_key = config_.http_max_event_streams_per_key;
+  rest.event_streams.max_streams = config_.http_max_event_streams;
+  rest.rate_limit.requests_per_second = config_.http_requests_per_second;
+  rest.rate_limit.burst = config_.http_burst;
+  rest.rate_limit.admin_requests_per_second = config_.http_admin_requests_per_second;
+  rest.rate_limit.admin_burst = config_.http_admin_burst;
   RestHostHooks hooks;
   hooks.ready = [this] { return ready_ && !draining_; };
   hooks.drain = [this] { begin_drain("REST drain"); };

@@ -126,6 +126,18 @@ struct Config {
   std::uint32_t webhook_queue_max = 10000;                  // webhook deliveries queued or retrying at once
   std::uint32_t webhook_deliveries_max = 10000;             // delivery rows kept in the store
   std::chrono::seconds webhook_deliveries_max_age{604800};  // and for at most this long
+
+  // Issue 12, REST API exhaustion (rest-api/http_server.hpp, api/event_routes.hpp, docs/security.md).
+  std::uint32_t http_max_connections = 256;          // REST connections at once; beyond: 503 and close
+  std::uint32_t http_max_connections_per_ip = 32;    // the same from one address (loopback too); 0: none
+  std::chrono::seconds http_header_timeout{10};      // a request's header block must arrive within (408)
+  std::chrono::seconds http_body_timeout{30};        // and its body within this after the header (408)
+  std::uint32_t http_max_event_streams_per_key = 4;  // GET /v1/events per API key / admin token (429); 0: none
+  std::uint32_t http_max_event_streams = 256;        // all event streams together (503)
+  std::uint32_t http_requests_per_second = 20;       // per API key (429 + Retry-After); 0: off
+  std::uint32_t http_burst = 40;                     // requests an API key may make at once
+  std::uint32_t http_admin_requests_per_second = 0;  // the admin token's own rate; 0: off
+  std::uint32_t http_admin_burst = 40;               // requests the admin token may make at once
 };
 
 enum class Source { kDefault, kFile, kEnv, kFlag };

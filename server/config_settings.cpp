@@ -546,6 +546,38 @@ constexpr std::array kSettings{
     SettingSpec{"webhook_deliveries_max_age", "S", "seconds a webhook delivery row is kept at most",
                 &apply_number<&Config::webhook_deliveries_max_age, 60, 31536000>,
                 &show_number<&Config::webhook_deliveries_max_age>},
+
+    // Issue 12, REST API exhaustion (docs/security.md "REST API").
+    SettingSpec{"http_max_connections", "N", "REST connections open at once; beyond, 503 and close",
+                &apply_number<&Config::http_max_connections, 1, 1000000>, &show_number<&Config::http_max_connections>},
+    SettingSpec{"http_max_connections_per_ip", "N",
+                "REST connections open at once from one address (loopback included); beyond, 503 and close; 0: no cap",
+                &apply_number<&Config::http_max_connections_per_ip, 0, 1000000>,
+                &show_number<&Config::http_max_connections_per_ip>},
+    SettingSpec{"http_header_timeout", "S",
+                "seconds a REST request's header block has to arrive (from the connection, or from its first "
+                "byte on keep-alive); beyond, 408 and close",
+                &apply_number<&Config::http_header_timeout, 1, 3600>, &show_number<&Config::http_header_timeout>},
+    SettingSpec{"http_body_timeout", "S", "seconds a REST request's body has to arrive after its header; beyond, 408",
+                &apply_number<&Config::http_body_timeout, 1, 3600>, &show_number<&Config::http_body_timeout>},
+    SettingSpec{"http_max_event_streams_per_key", "N",
+                "event streams (GET /v1/events) one API key or the admin token may hold open; beyond, 429; 0: no cap",
+                &apply_number<&Config::http_max_event_streams_per_key, 0, 100000>,
+                &show_number<&Config::http_max_event_streams_per_key>},
+    SettingSpec{"http_max_event_streams", "N", "event streams open at once in all; beyond, 503",
+                &apply_number<&Config::http_max_event_streams, 1, 100000>,
+                &show_number<&Config::http_max_event_streams>},
+    SettingSpec{"http_requests_per_second", "N", "REST requests a second per API key; beyond, 429; 0: off",
+                &apply_number<&Config::http_requests_per_second, 0, 1000000>,
+                &show_number<&Config::http_requests_per_second>},
+    SettingSpec{"http_burst", "N", "REST requests an API key may make at once before its rate applies",
+                &apply_number<&Config::http_burst, 1, 1000000>, &show_number<&Config::http_burst>},
+    SettingSpec{"http_admin_requests_per_second", "N",
+                "REST requests a second with the admin token; beyond, 429; 0: off",
+                &apply_number<&Config::http_admin_requests_per_second, 0, 1000000>,
+                &show_number<&Config::http_admin_requests_per_second>},
+    SettingSpec{"http_admin_burst", "N", "REST requests the admin token may make at once before its rate applies",
+                &apply_number<&Config::http_admin_burst, 1, 1000000>, &show_number<&Config::http_admin_burst>},
 };
 
 }  // namespace

@@ -51,7 +51,11 @@ std::expected<std::unique_ptr<RestHost>, std::string> RestHost::open(RestHostCon
 }
 
 RestHost::RestHost(RestHostConfig config, asio::io_context& control, RestDomain domain, RestHostHooks hooks)
-    : config_(std::move(config)), control_(control), domain_(domain), hooks_(std::move(hooks)) {}
+    : config_(std::move(config)),
+      control_(control),
+      domain_(domain),
+      hooks_(std::move(hooks)),
+      limiter_(config_.rate_limit) {}
 
 RestHost::~RestHost() {
   stop();
@@ -63,6 +67,7 @@ std::expected<void, std::string> RestHost::load() {
   admin_token_ = std::move(*token);
   key_lookup_ = std::make_unique<rest::StoreApiKeyLookup>(domain_.store);
   authenticator_ = std::make_unique<rest::Authenticator>(admin_token_.token, *key_lookup_);
+  limiter_.attach_metrics(metrics_);
   router_ = std::make_unique<rest::Router>(*authenticator_, limiter_);
   http_metrics_ = std::make_unique<rest::HttpMetrics>(metrics_);
   recorder_ = std::make_unique<rest::StoreDeliveryRecorder>(domain_.store, control_.get_executor());
@@ -78,6 +83,9 @@ std::expected<void, std::string> RestHost::load() {
   services_->webhook_policy = config_.webhook_policy;
   pruner_ = std::make_unique<conference::RetentionPruner>(domain_.events, domain_.store, config_.retention);
   register_egress_metrics();
+
+  services_->event_streams = config_.event_streams;
+  services_->timers = &timers_;
   services_->dial_out = [this](const conference::DialOutRequest& request) {
     return domain_.conference.dial_out(request);
   };
@@ -92,7 +100,7 @@ void RestHost::add_routes() {
 }
 
 std::expected<void, std::string> RestHost::start() {
-  rest::HttpServerConfig http;
+  rest::HttpServerConfig http = config_.http_limits;
   http.bind_address = config_.bind_address;
   http.port = config_.http_port;
   http.metrics = http_metrics_.get();

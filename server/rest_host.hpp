@@ -18,6 +18,8 @@
 #include <string>
 
 #include <boost/asio/steady_timer.hpp>
+
+#include "common/asio_timer_queue.hpp"
 #include "conference/conference_service.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/room.hpp"
@@ -53,6 +55,11 @@ struct RestHostConfig {
   conference::WebhookTargetPolicy webhook_policy;
   std::size_t webhook_queue_max = 10'000;
   conference::RetentionLimits retention;
+
+  // Issue 12, REST API exhaustion: connection caps and read deadlines, event streams, rates.
+  rest::HttpServerConfig http_limits;  // its limit fields only (address, port and metrics are set here)
+  rest::EventStreamLimits event_streams;
+  rest::RateLimitConfig rate_limit;
 };
 
 // What the server owns and the REST layer works on (server/domain_store.hpp opened and loaded it).
@@ -106,6 +113,7 @@ class RestHost {
   rest::AdminToken admin_token_;
   std::unique_ptr<rest::ApiKeyLookup> key_lookup_;
   std::unique_ptr<rest::Authenticator> authenticator_;
+  AsioTimerQueue timers_{control_};  // before router_: the event routes' registry schedules on it
   rest::RateLimiter limiter_;
   std::unique_ptr<rest::Router> router_;
   std::unique_ptr<rest::ApiServices> services_;

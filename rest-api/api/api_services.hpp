@@ -9,12 +9,14 @@
 #include <functional>
 #include <string>
 
+#include "common/timer_queue.hpp"
 #include "conference/conference_service.hpp"
 #include "conference/egress_policy.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/room.hpp"
 #include "conference/schedule/meeting_calendar.hpp"
 #include "conference/store/store.hpp"
+#include "rest-api/event_stream.hpp"
 #include "rest-api/metrics.hpp"
 
 namespace chorus::rest {
@@ -48,6 +50,11 @@ struct ApiServices {
   // Which addresses a webhook may be registered at (issue 12; webhook_allow_private,
   // webhook_allow_ranges): private, loopback and link-local ones are refused by default (403).
   conference::WebhookTargetPolicy webhook_policy;
+
+  // GET /v1/events: streams per key and overall, and the control loop's timers, on which open
+  // streams' keys are checked again (null: only when a stream opens).
+  EventStreamLimits event_streams;
+  TimerQueue* timers = nullptr;
 };
 
 // Lists: `limit` (default 50, 1..200) and `page_token` (the last id of the previous page).

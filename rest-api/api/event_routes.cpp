@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/log.hpp"
+#include "rest-api/connection_guard.hpp"
 #include "rest-api/event_stream.hpp"
 #include "rest-api/problem.hpp"
 
@@ -26,6 +28,9 @@ using conference::EventLog;
 // Replay chunks never exceed this count, whatever the log's capacity: half the queue stays free.
 constexpr std::size_t kMaxReplayChunks = EventStreamQueue::kDefaultMaxQueued / 2;
 constexpr std::chrono::seconds kBusyRetryAfter{5};
+// A caller at its stream cap retries after this long (a stream it closed is swept by then).
+constexpr std::chrono::seconds kPerKeyRetryAfter{5};
+constexpr std::string_view kRoomsReadScope = "rooms:read";
 
 struct StreamRequest {
   std::optional<std::uint64_t> last_event_id;
@@ -86,26 +91,123 @@ std::expected<StreamRequest, HttpResponse> parse_stream_request(const RequestCon
 // The open streams and their subscriptions, owned by the route (see event_routes.hpp).
 class StreamRegistry : public std::enable_shared_from_this<StreamRegistry> {
  public:
-  explicit StreamRegistry(EventLog& events) : events_(events) {}
+  explicit StreamRegistry(ApiServices& services);
 
-  HttpResponse open(StreamRequest request);
+  HttpResponse open(StreamRequest request, const Principal& caller);
 
  private:
   struct Entry {
     std::shared_ptr<StreamState> state;
     EventLog::Subscription subscription;
+    std::string key_id;  // Principal::id: an API key's id, or kAdminId
   };
 
+  // nullopt: the caller may open one more; otherwise the refusal.
+  std::optional<HttpResponse> refuse_over_limits(const Principal& caller);
   void replay(StreamState& state, std::uint64_t last_event_id) const;
   void forward(std::uint64_t entry_id, StreamState& state, const Event& event);
   void sweep() {
     std::erase_if(entries_, [](const auto& item) { return item.second.state->queue->ended(); });
+    open_gauge_.set(static_cast<double>(entries_.size()));
   }
+  // Ends the streams whose API key was deleted (or lost rooms:read) since they opened.
+  void revalidate();
+  [[nodiscard]] bool key_still_admitted(const std::string& key_id) const;
+  void schedule_revalidation();
 
+  conference::Store& store_;
   EventLog& events_;
+  EventStreamLimits limits_;
+  TimerQueue* timers_;
   std::map<std::uint64_t, Entry> entries_;
   std::uint64_t next_entry_id_ = 1;
+  TimerQueue::TimerId revalidation_ = TimerQueue::kNoTimer;
+  LogGate refusal_log_;
+  Gauge& open_gauge_;
+  Counter& refused_per_key_;
+  Counter& refused_global_;
+  Counter& revoked_;
 };
+
+StreamRegistry::StreamRegistry(ApiServices& services)
+    : store_(services.store),
+      events_(services.events),
+      limits_(services.event_streams),
+      timers_(services.timers),
+      open_gauge_(services.metrics.gauge("chorus_http_event_streams", "Open event streams (GET /v1/events).")),
+      refused_per_key_(services.metrics.counter("chorus_http_event_streams_refused_total",
+                                                "Event streams refused: 429 at the per-key cap, 503 at the global one.",
+                                                {{"reason", "per_key"}})),
+      refused_global_(services.metrics.counter("chorus_http_event_streams_refused_total",
+                                               "Event streams refused: 429 at the per-key cap, 503 at the global one.",
+                                               {{"reason", "global"}})),
+      revoked_(services.metrics.counter("chorus_http_event_streams_revoked_total",
+                                        "Event streams ended because their API key was deleted or lost rooms:read.")) {}
+
+std::optional<HttpResponse> StreamRegistry::refuse_over_limits(const Principal& caller) {
+  if (entries_.size() >= limits_.max_streams) {
+    refused_global_.inc();
+    return service_unavailable("too many event streams are open", kBusyRetryAfter);
+  }
+  if (limits_.max_per_key == 0) return std::nullopt;
+  const auto held = static_cast<std::size_t>(
+      std::ranges::count_if(entries_, [&](const auto& item) { return item.second.key_id == caller.id; }));
+  if (held < limits_.max_per_key) return std::nullopt;
+  refused_per_key_.inc();
+  if (const auto held_back = refusal_log_.pass(std::chrono::steady_clock::now())) {
+    CHORUS_LOG(kWarn, "security", "http_event_stream_refused", {"key_id", caller.id}, {"reason", "per_key"},
+               {"limit", limits_.max_per_key}, {"held_back", *held_back});
+  }
+  // RFC 6585 §4: the caller's own limit, not the server's state.
+  auto response = problem_response(Problem{
+      .status = http::status::too_many_requests,
+      .slug = kProblemRateLimited,
+      .title = "Too many requests",
+      .detail = "this key already has " + std::to_string(held) + " event streams open (the limit per key); close one"});
+  response.message.set(http::field::retry_after, std::to_string(kPerKeyRetryAfter.count()));
+  return response;
+}
+
+bool StreamRegistry::key_still_admitted(const std::string& key_id) const {
+  if (key_id == Principal::kAdminId) return true;  // the admin token changes only with a restart
+  const auto key = store_.get_api_key(key_id);
+  if (!key) {
+    // Only a key known to be gone ends its streams; a store that failed to answer is asked again.
+    return key.error().kind != conference::StoreErrorKind::kNotFound;
+  }
+  return std::ranges::find(key->scopes, kRoomsReadScope) != key->scopes.end();
+}
+
+void StreamRegistry::revalidate() {
+  revalidation_ = TimerQueue::kNoTimer;
+  sweep();
+  std::map<std::string, bool, std::less<>> admitted;  // one store lookup per key, not per stream
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    auto known = admitted.find(it->second.key_id);
+    if (known == admitted.end()) {
+      known = admitted.emplace(it->second.key_id, key_still_admitted(it->second.key_id)).first;
+    }
+    if (known->second) {
+      ++it;
+      continue;
+    }
+    // finish(): the session sends what is queued and the last chunk, then closes (a clean end).
+    it->second.state->queue->finish();
+    revoked_.inc();
+    CHORUS_LOG(kInfo, "rest", "event stream ended: key revoked", {"key_id", it->second.key_id});
+    it = entries_.erase(it);
+  }
+  open_gauge_.set(static_cast<double>(entries_.size()));
+  schedule_revalidation();
+}
+
+void StreamRegistry::schedule_revalidation() {
+  if (timers_ == nullptr || entries_.empty() || revalidation_ != TimerQueue::kNoTimer) return;
+  // The weak reference: the registry may go (with the Router) before the timer fires.
+  revalidation_ = timers_->schedule(limits_.revalidate_interval, [weak = weak_from_this()] {
+    if (const auto self = weak.lock()) self->revalidate();
+  });
+}
 
 // The backlog after `last_event_id`, chunked; a stream.reset first when some of it is lost.
 void StreamRegistry::replay(StreamState& state, std::uint64_t last_event_id) const {
@@ -136,6 +238,7 @@ void StreamRegistry::replay(StreamState& state, std::uint64_t last_event_id) con
 void StreamRegistry::forward(std::uint64_t entry_id, StreamState& state, const Event& event) {
   if (state.queue->ended()) {
     entries_.erase(entry_id);  // releases this very subscription: allowed from its own callback
+    open_gauge_.set(static_cast<double>(entries_.size()));
     return;
   }
   if (event.id <= state.last_sent) return;  // already replayed
@@ -144,11 +247,9 @@ void StreamRegistry::forward(std::uint64_t entry_id, StreamState& state, const E
   if (!state.queue->push(conference::format_sse(event))) entries_.erase(entry_id);
 }
 
-HttpResponse StreamRegistry::open(StreamRequest request) {
+HttpResponse StreamRegistry::open(StreamRequest request, const Principal& caller) {
   sweep();
-  if (entries_.size() >= kMaxEventStreams) {
-    return service_unavailable("too many event streams are open", kBusyRetryAfter);
-  }
+  if (auto refused = refuse_over_limits(caller)) return std::move(*refused);
   auto state = std::make_shared<StreamState>();
   state->types = std::move(request.types);
   // Both here and publish() run on the control loop, so no event can fall between the replay
@@ -164,20 +265,22 @@ HttpResponse StreamRegistry::open(StreamRequest request) {
   auto subscription = events_.subscribe([weak = weak_from_this(), entry_id, state](const Event& event) {
     if (const auto self = weak.lock()) self->forward(entry_id, *state, event);
   });
-  entries_.emplace(entry_id, Entry{state, std::move(subscription)});
+  entries_.emplace(entry_id, Entry{state, std::move(subscription), caller.id});
+  open_gauge_.set(static_cast<double>(entries_.size()));
+  schedule_revalidation();
   return response;
 }
 
 }  // namespace
 
 void add_event_routes(Router& router, ApiServices& services) {
-  auto registry = std::make_shared<StreamRegistry>(services.events);
+  auto registry = std::make_shared<StreamRegistry>(services);
   router.add(http::verb::get, "/v1/events",
              {.scope = Scope::kRoomsRead, .summary = "Conference events (Server-Sent Events)"},
              [registry](const RequestContext& context) {
                auto request = parse_stream_request(context);
                if (!request) return std::move(request.error());
-               return registry->open(std::move(*request));
+               return registry->open(std::move(*request), *context.principal);
              });
 }
 

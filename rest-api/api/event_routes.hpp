@@ -15,7 +15,13 @@
 // callback drops its own registry entry, releasing the subscription on that control-loop turn
 // (event_log.hpp allows a callback to destroy its own Subscription). Streams whose client left
 // while no event came are swept when the next stream opens, and all are released with the Router.
-// At most kMaxEventStreams are open at once (503 beyond); the server's connection cap also applies.
+//
+// Limits (issue 12, ApiServices::event_streams): at most `max_per_key` streams per API key (and
+// for the admin token) — one more gets 429 problem+json with Retry-After — and `max_streams` in
+// all (503 beyond); the server's connection caps also apply. Every `revalidate_interval` (on
+// ApiServices::timers) the keys of open streams are looked up again, and the streams of a key that
+// was deleted or lost rooms:read end cleanly (the queue finishes; the client sees the chunked
+// body end), so revoking a key takes its live readers with it within about that interval.
 //
 // Threading: the handler and the callbacks run on the control loop (EventLog::publish is
 // control-loop only), so the registry needs no lock; the queue is the thread-safe hand-off to the
@@ -29,7 +35,7 @@
 
 namespace chorus::rest {
 
-inline constexpr std::size_t kMaxEventStreams = 256;
+inline constexpr std::size_t kMaxEventStreams = EventStreamLimits{}.max_streams;  // the default
 // The replay is sent in chunks of this many events (at least), so that a long backlog fits the
 // queue's bound (EventStreamQueue::kDefaultMaxQueued chunks) with room left for live events.
 inline constexpr std::size_t kReplayEventsPerChunk = 64;

@@ -227,13 +227,96 @@ TEST_F(HttpServerTest, HandlerExceptionIs500AndTheConnectionSurvives) {
   EXPECT_EQ(client.read_response().result_int(), 200U);
 }
 
-TEST_F(HttpServerTest, IdleConnectionIsClosed) {
-  start({.idle_timeout = 200ms});
+TEST_F(HttpServerTest, ANewConnectionThatSendsNothingIsClosedAtTheHeaderTimeout) {
+  start({.header_timeout = 200ms});
   HttpTestClient client(port());
   const auto started = std::chrono::steady_clock::now();
   EXPECT_TRUE(client.wait_closed());
   EXPECT_GE(std::chrono::steady_clock::now() - started, 150ms);
   EXPECT_TRUE(wait_until([&] { return server_->connections() == 0; }));
+  EXPECT_NE(registry_.render().find("chorus_http_request_timeouts_total{phase=\"header\"} 1\n"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, AnIdleKeepAliveConnectionIsClosedAtTheIdleTimeout) {
+  start({.idle_timeout = 200ms, .header_timeout = 5s});
+  HttpTestClient client(port());
+  ASSERT_TRUE(client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_EQ(client.read_response().result_int(), 200U);
+  const auto answered = std::chrono::steady_clock::now();
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_GE(std::chrono::steady_clock::now() - answered, 150ms);
+}
+
+TEST_F(HttpServerTest, AKeepAliveRequestsHeaderDeadlineStartsAtItsFirstByte) {
+  // Pooled clients reuse a connection that sat idle longer than the header timeout: that is the
+  // idle timeout's business, not a slow request.
+  start({.idle_timeout = 5s, .header_timeout = 200ms});
+  HttpTestClient client(port());
+  ASSERT_TRUE(client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  ASSERT_EQ(client.read_response().result_int(), 200U);
+  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  EXPECT_EQ(client.read_response().result_int(), 200U);
+}
+
+TEST_F(HttpServerTest, AHeaderTrickledOneByteAtATimeGets408ThenClose) {
+  start({.header_timeout = 300ms});
+  HttpTestClient client(port());
+  ASSERT_TRUE(client.send("GET /hello HTTP/1.1\r\nX"));
+  // Slowloris: a byte every 50 ms for a second never completes the header and never moves the
+  // deadline. (The server drains what we send after its answer, so these sends succeed.)
+  const auto until = std::chrono::steady_clock::now() + 1s;
+  while (std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(50ms);
+    if (!client.send("x")) break;
+  }
+  const auto response = client.read_response();
+  EXPECT_EQ(response.result_int(), 408U);
+  EXPECT_EQ(std_view(response[http::field::content_type]), kProblemContentType);
+  EXPECT_NE(response.body().find("request-timeout"), std::string::npos) << response.body();
+  EXPECT_TRUE(client.wait_closed());
+  EXPECT_NE(registry_.render().find("chorus_http_request_timeouts_total{phase=\"header\"} 1\n"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, ABodyThatStopsComingGets408) {
+  start({.body_timeout = 300ms});
+  HttpTestClient client(port());
+  ASSERT_TRUE(client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab"));
+  const auto response = client.read_response();
+  EXPECT_EQ(response.result_int(), 408U);
+  EXPECT_TRUE(client.wait_closed());
+  const auto text = registry_.render();
+  EXPECT_NE(text.find("chorus_http_request_timeouts_total{phase=\"body\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("chorus_http_request_timeouts_total{phase=\"header\"} 0\n"), std::string::npos) << text;
+}
+
+TEST_F(HttpServerTest, OneAddressPastItsConnectionCapGets503WhileAnotherIsServed) {
+  start({.max_connections_per_ip = 2});
+  HttpTestClient a(port());
+  HttpTestClient b(port());
+  for (auto* client : {&a, &b}) {
+    ASSERT_TRUE(client->send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_EQ(client->read_response().result_int(), 200U);
+  }
+  HttpTestClient refused(port());
+  const auto response = refused.read_response();
+  EXPECT_EQ(response.result_int(), 503U);
+  EXPECT_EQ(response[http::field::retry_after], "1");
+  EXPECT_NE(response.body().find("your address"), std::string::npos) << response.body();
+  EXPECT_TRUE(refused.wait_closed());
+
+  HttpTestClient other(port(), 5s, "127.0.0.2");  // loopback is one /8: a second source address
+  ASSERT_TRUE(other.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  EXPECT_EQ(other.read_response().result_int(), 200U);
+  const auto text = registry_.render();
+  EXPECT_NE(text.find("chorus_http_connections_refused_per_ip_total 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("chorus_http_connections_rejected_total 0\n"), std::string::npos) << text;
+
+  a.close();  // its count is released when its session ends
+  ASSERT_TRUE(wait_until([&] { return server_->connections() <= 2; }));
+  HttpTestClient later(port());
+  ASSERT_TRUE(later.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"));
+  EXPECT_EQ(later.read_response().result_int(), 200U);
 }
 
 TEST_F(HttpServerTest, ConnectionOverTheCapGets503) {

@@ -110,6 +110,33 @@ TEST(Config, DefaultsMatchTheDesign) {
     EXPECT_EQ(result->sources.at(std::string(spec.key)), Source::kDefault) << spec.key;
 }
 
+// Issue 12, REST API exhaustion (docs/security.md "REST API").
+TEST(Config, RestExhaustionSettingsHaveDefaultsAndParse) {
+  const Config defaults;
+  EXPECT_EQ(defaults.http_max_connections, 256u);
+  EXPECT_EQ(defaults.http_max_connections_per_ip, 32u);
+  EXPECT_EQ(defaults.http_header_timeout, 10s);
+  EXPECT_EQ(defaults.http_body_timeout, 30s);
+  EXPECT_EQ(defaults.http_max_event_streams_per_key, 4u);
+  EXPECT_EQ(defaults.http_max_event_streams, 256u);
+  EXPECT_EQ(defaults.http_requests_per_second, 20u);
+  EXPECT_EQ(defaults.http_burst, 40u);
+  EXPECT_EQ(defaults.http_admin_requests_per_second, 0u) << "the admin token is not limited unless asked";
+  EXPECT_EQ(defaults.http_admin_burst, 40u);
+  auto result = load({"--http-max-connections-per-ip", "0", "--http-header-timeout", "2",
+                      "--http-max-event-streams-per-key=8", "--http-admin-requests-per-second", "50"},
+                     {{"CHORUS_HTTP_BURST", "5"}});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.http_max_connections_per_ip, 0u);
+  EXPECT_EQ(result->config.http_header_timeout, 2s);
+  EXPECT_EQ(result->config.http_max_event_streams_per_key, 8u);
+  EXPECT_EQ(result->config.http_admin_requests_per_second, 50u);
+  EXPECT_EQ(result->config.http_burst, 5u);
+  auto zero_timeout = load({"--http-header-timeout", "0"});
+  ASSERT_FALSE(zero_timeout.has_value());
+  EXPECT_NE(zero_timeout.error().find("http_header_timeout"), std::string::npos) << zero_timeout.error();
+}
+
 TEST(Config, VideoLimitsAreSettingsWithBounds) {
   auto result = load({"--max-video-slots", "4", "--max-producer-kbps", "3000"});
   ASSERT_TRUE(result.has_value()) << result.error();

@@ -1,7 +1,8 @@
 // GET /v1/events through the Router: the answer is an event stream whose queue holds the replay
 // after Last-Event-ID (header or query), then live events; a stream.reset when the backlog is
-// gone; the ?types= filter; the scope; and that a stream's subscription is released once its
-// client has gone.
+// gone; the ?types= filter; the scope; that a stream's subscription is released once its
+// client has gone; and the issue-12 limits: streams per key (429) and overall (503), and a
+// deleted key's streams ending at the next revalidation.
 #include "rest-api/api/event_routes.hpp"
 
 #include <utility>  // before Boost 1.74 awaitable.hpp
@@ -11,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <regex>
 
+#include "common/timer_queue.hpp"
 #include "rest-api/event_stream.hpp"
 #include "tests/unit/rest-api/api/admin_api_fixture.hpp"
 
@@ -60,12 +62,46 @@ std::vector<std::pair<std::string, std::uint64_t>> messages(const std::string& t
 
 using Messages = std::vector<std::pair<std::string, std::uint64_t>>;
 
+// How a source ends: kEnd once it finished (or was closed), kTimeout while it is still live.
+StreamPull::Kind drain(EventStreamSource& source) {
+  StreamPull::Kind last = StreamPull::Kind::kTimeout;
+  asio::io_context io;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (;;) {
+          StreamPull pull = co_await source.next(0ms);
+          last = pull.kind;
+          if (pull.kind != StreamPull::Kind::kChunk) co_return;
+        }
+      },
+      asio::detached);
+  io.run();
+  return last;
+}
+
 class EventRoutesTest : public AdminApiTest {
  protected:
+  static constexpr std::size_t kPerKey = 3;
+  static constexpr std::size_t kOverall = 8;
+
   void SetUp() override {
+    services_.event_streams = {.max_per_key = kPerKey, .max_streams = kOverall, .revalidate_interval = 1000ms};
+    services_.timers = &timers_;
     add_event_routes(router_, services_);
     add_api_key_routes(router_, services_);
   }
+
+  // A new API key with rooms:read: {id, token}.
+  std::pair<std::string, std::string> reader_key(const std::string& name) {
+    const auto key =
+        body_of(call(http::verb::post, "/v1/api-keys", kAdminToken, {{"name", name}, {"scopes", {"rooms:read"}}}));
+    return {key["id"].get<std::string>(), key["token"].get<std::string>()};
+  }
+
+  HttpResponse get_events(std::string_view token) { return call(http::verb::get, "/v1/events", token); }
+
+  ManualTimerQueue timers_;
 
   void publish_rooms(int count) {
     for (int i = 0; i < count; ++i) events_.publish(event_type::kRoomCreated, {{"room_id", std::to_string(i)}});
@@ -204,18 +240,86 @@ TEST_F(EventRoutesTest, AClosedStreamIsSweptWhenAnotherOpens) {
   EXPECT_EQ(messages(take_all(*other)), (Messages{{"room.created", 1}}));
 }
 
-TEST_F(EventRoutesTest, OpenStreamsAreBounded) {
+TEST_F(EventRoutesTest, OpenStreamsAreBoundedOverall) {
   std::vector<std::shared_ptr<EventStreamSource>> streams;
-  for (std::size_t i = 0; i < kMaxEventStreams; ++i) {
-    auto response = call(http::verb::get, "/v1/events");
-    ASSERT_EQ(response.status(), 200U);
-    streams.push_back(response.stream);
+  for (std::size_t k = 0; streams.size() < kOverall; ++k) {
+    const auto [id, token] = reader_key("reader-" + std::to_string(k));
+    for (std::size_t i = 0; i < kPerKey && streams.size() < kOverall; ++i) {
+      auto response = get_events(token);
+      ASSERT_EQ(response.status(), 200U) << response.message.body();
+      streams.push_back(response.stream);
+    }
   }
-  const auto refused = call(http::verb::get, "/v1/events");
+  const auto refused = get_events(kAdminToken);
   EXPECT_EQ(refused.status(), 503U);
   EXPECT_FALSE(header_of(refused, http::field::retry_after).empty());
   streams.back()->close();
-  EXPECT_EQ(call(http::verb::get, "/v1/events").status(), 200U);
+  EXPECT_EQ(get_events(kAdminToken).status(), 200U);
+  EXPECT_NE(metrics_.render().find("chorus_http_event_streams_refused_total{reason=\"global\"} 1\n"),
+            std::string::npos);
+}
+
+TEST_F(EventRoutesTest, AKeyPastItsStreamCapGets429WhileOtherKeysOpen) {
+  const auto [a_id, a_token] = reader_key("a");
+  const auto [b_id, b_token] = reader_key("b");
+  std::vector<std::shared_ptr<EventStreamSource>> a_streams;
+  for (std::size_t i = 0; i < kPerKey; ++i) {
+    auto response = get_events(a_token);
+    ASSERT_EQ(response.status(), 200U);
+    a_streams.push_back(response.stream);
+  }
+  const auto refused = get_events(a_token);
+  EXPECT_EQ(refused.status(), 429U);
+  EXPECT_EQ(refused.stream, nullptr);
+  EXPECT_EQ(header_of(refused, http::field::content_type), kProblemContentType);
+  EXPECT_EQ(body_of(refused)["type"], problem_type_uri(kProblemRateLimited));
+  EXPECT_FALSE(header_of(refused, http::field::retry_after).empty());
+  EXPECT_EQ(get_events(b_token).status(), 200U) << "another key has its own allowance";
+  a_streams.front()->close();  // the client went away: its slot is free at the next open
+  EXPECT_EQ(get_events(a_token).status(), 200U);
+  EXPECT_NE(metrics_.render().find("chorus_http_event_streams_refused_total{reason=\"per_key\"} 1\n"),
+            std::string::npos);
+}
+
+TEST_F(EventRoutesTest, TheAdminTokenHasAStreamCapToo) {
+  std::vector<std::shared_ptr<EventStreamSource>> streams;
+  for (std::size_t i = 0; i < kPerKey; ++i) streams.push_back(open("/v1/events"));
+  EXPECT_EQ(get_events(kAdminToken).status(), 429U);
+}
+
+TEST_F(EventRoutesTest, DeletingAKeyEndsItsOpenStreamsAtTheNextRevalidation) {
+  const auto [a_id, a_token] = reader_key("a");
+  const auto [b_id, b_token] = reader_key("b");
+  const auto a1 = get_events(a_token).stream;
+  const auto a2 = get_events(a_token).stream;
+  const auto b = get_events(b_token).stream;
+  const auto admin = open("/v1/events");
+  ASSERT_TRUE(a1 && a2 && b && admin);
+  ASSERT_EQ(call(http::verb::delete_, "/v1/api-keys/" + a_id).status(), 204U);
+  timers_.advance(500ms);
+  EXPECT_EQ(drain(*a1), StreamPull::Kind::kTimeout) << "ends at the revalidation, not before";
+  timers_.advance(500ms);
+  EXPECT_EQ(drain(*a1), StreamPull::Kind::kEnd);
+  EXPECT_EQ(drain(*a2), StreamPull::Kind::kEnd);
+  EXPECT_EQ(drain(*b), StreamPull::Kind::kTimeout);
+  EXPECT_EQ(drain(*admin), StreamPull::Kind::kTimeout);
+  EXPECT_NE(metrics_.render().find("chorus_http_event_streams_revoked_total 2\n"), std::string::npos);
+  // The live streams are still fed, and checked again on the next turn.
+  publish_rooms(1);
+  EXPECT_EQ(messages(take_all(*b)), (Messages{{"room.created", 1}}));
+  ASSERT_EQ(call(http::verb::delete_, "/v1/api-keys/" + b_id).status(), 204U);
+  timers_.advance(1000ms);
+  EXPECT_EQ(drain(*b), StreamPull::Kind::kEnd);
+  EXPECT_EQ(drain(*admin), StreamPull::Kind::kTimeout);
+}
+
+TEST_F(EventRoutesTest, NoRevalidationIsScheduledWithoutOpenStreams) {
+  EXPECT_EQ(timers_.pending(), 0U);
+  const auto stream = open("/v1/events");
+  EXPECT_EQ(timers_.pending(), 1U);
+  stream->close();
+  timers_.advance(1000ms);  // swept: nothing left to check, so no next turn
+  EXPECT_EQ(timers_.pending(), 0U);
 }
 
 }  // namespace

@@ -6,14 +6,15 @@ CPU 1: one wrk thread, 50 keep-alive connections, every request carrying
 `Authorization: Bearer <admin token>`, for --seconds (10–20). chorusd's CPU time is utime+stime of the
 whole process (every thread: HTTP, control loop, ...) from /proc/PID/stat before and after; the
 figure is requests completed / those CPU seconds. wrk's latency percentiles and its count of
-non-2xx answers are reported too, and the answers are classified by a second, short probe: chorusd
-limits each caller (the admin token included) to 20 requests/s with a burst of 40
-(rest-api/rate_limiter.hpp), so at load almost every answer is 429 (problem+json, Retry-After)
-rather than the 200 with the room list. Both figures are printed: all answers per CPU-second, and
-200s per CPU-second.
+non-2xx answers are reported too, and the answers are classified by a second, short probe. chorusd
+limits each API key to 20 requests/s with a burst of 40 (`http_requests_per_second`, `http_burst`;
+rest-api/rate_limiter.hpp); the admin token has its own limit, off by default
+(`http_admin_requests_per_second` 0), so with the admin token the answers are 200s with the room
+list. Both figures are printed: all answers per CPU-second, and 200s per
+CPU-second.
 
 `--api-keys N` measures the 200 path instead: N API keys with rooms:read are created first through
-POST /v1/api-keys (paced by the admin token's own 20/s limit: N/20 seconds), and a wrk Lua script
+POST /v1/api-keys (429s, should the admin token be limited, are waited out), and a wrk Lua script
 sends each request with the next key in turn, so no caller exceeds its limit while N·20 ≥ the
 request rate. Key auth looks the key's hash up in the store, which the admin token does not.
 

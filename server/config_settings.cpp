@@ -300,53 +300,53 @@ Applied apply_sip_trusted_sources(Config& config, std::string_view text) {
   return {};
 }
 
-std::string show_sip_trusted_sources(const Config& config) {
+std::string list_item_text(const std::string& item) {
+  return item;
+}
+std::string list_item_text(const sip::AddressRange& range) {
+  return range.to_string();
+}
+
+// A list setting shown as it is written: its items joined by commas.
+template <auto kMember>
+std::string show_list(const Config& config) {
   std::string out;
-  for (const sip::AddressRange& range : config.sip_trusted_sources) {
+  for (const auto& item : config.*kMember) {
     if (!out.empty()) out += ',';
-    out += range.to_string();
+    out += list_item_text(item);
   }
   return out;
+}
+
+// The trimmed items of a comma-separated list (empty ones kept: the caller decides); none for "".
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (!trim(text).empty() && start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    items.emplace_back(trim(text.substr(start, comma - start)));
+    start = comma + 1;
+  }
+  return items;
 }
 
 constexpr std::uint64_t kMaxPort = 65535;
 
 // A comma-separated list of CIDRs (192.0.2.0/24, 2001:db8::/32, or bare addresses), each checked now.
 Applied apply_media_deny_ranges(Config& config, std::string_view text) {
-  std::vector<std::string> ranges;
-  std::size_t start = 0;
-  while (!trim(text).empty() && start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    const std::string item(trim(text.substr(start, comma - start)));
+  auto ranges = split_list(text);
+  for (const std::string& item : ranges)
     if (auto range = conference::parse_ip_range(item); !range)
       return std::unexpected("empty or a comma-separated list of CIDRs such as 10.0.0.0/8,fd00::/8; \"" + item +
                              "\": " + range.error());
-    ranges.push_back(item);
-    start = comma + 1;
-  }
   config.media_deny_ranges = std::move(ranges);
   return {};
 }
 
-std::string show_media_deny_ranges(const Config& config) {
-  std::string out;
-  for (const std::string& range : config.media_deny_ranges) {
-    if (!out.empty()) out += ',';
-    out += range;
-  }
-  return out;
-}
-
 // Issue 12, egress: `dial_out_allow` as a comma-separated list, each entry checked now.
 Applied apply_dial_out_allow(Config& config, std::string_view text) {
-  std::vector<std::string> entries;
-  std::size_t start = 0;
-  while (!trim(text).empty() && start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    const std::string item(trim(text.substr(start, comma - start)));
-    if (!item.empty()) entries.push_back(item);
-    start = comma + 1;
-  }
+  auto entries = split_list(text);
+  std::erase(entries, std::string());
   if (auto parsed = conference::parse_dial_out_allow(entries); !parsed)
     return std::unexpected(
         "empty or a comma-separated list of addresses, CIDR ranges, host names and *.domain "
@@ -356,15 +356,6 @@ Applied apply_dial_out_allow(Config& config, std::string_view text) {
   return {};
 }
 
-std::string show_dial_out_allow(const Config& config) {
-  std::string out;
-  for (const std::string& entry : config.dial_out_allow) {
-    if (!out.empty()) out += ',';
-    out += entry;
-  }
-  return out;
-}
-
 Applied apply_webhook_allow_ranges(Config& config, std::string_view text) {
   auto ranges = sip::parse_address_ranges(text);
   if (!ranges)
@@ -372,15 +363,6 @@ Applied apply_webhook_allow_ranges(Config& config, std::string_view text) {
                            ranges.error());
   config.webhook_allow_ranges = std::move(*ranges);
   return {};
-}
-
-std::string show_webhook_allow_ranges(const Config& config) {
-  std::string out;
-  for (const sip::AddressRange& range : config.webhook_allow_ranges) {
-    if (!out.empty()) out += ',';
-    out += range.to_string();
-  }
-  return out;
 }
 
 template <auto kMember>
@@ -472,7 +454,7 @@ constexpr std::array kSettings{
     SettingSpec{"sip_trusted_sources", "LIST",
                 "addresses or CIDR ranges exempt from the SIP per-source limits (trunks, a SIP proxy in front); "
                 "loopback is not exempt unless listed",
-                &apply_sip_trusted_sources, &show_sip_trusted_sources, /*secret=*/false, /*list=*/true},
+                &apply_sip_trusted_sources, &show_list<&Config::sip_trusted_sources>, /*secret=*/false, /*list=*/true},
     SettingSpec{"max_calls_per_source", "N", "concurrent calls from one source IP; beyond, 486 Busy Here; 0: no limit",
                 &apply_number<&Config::max_calls_per_source, 0, 1000000>, &show_number<&Config::max_calls_per_source>},
     SettingSpec{"max_server_transactions", "N",
@@ -514,7 +496,7 @@ constexpr std::array kSettings{
     SettingSpec{"min_pin_digits", "N", "digits a new room's PIN needs over REST (4 or 5: allowed, with a warning)",
                 &apply_number<&Config::min_pin_digits, 4, 12>, &show_number<&Config::min_pin_digits>},
     SettingSpec{"media_deny_ranges", "LIST", "CIDRs an SDP may not name as media address (refused with 488)",
-                &apply_media_deny_ranges, &show_media_deny_ranges, /*secret=*/false, /*list=*/true},
+                &apply_media_deny_ranges, &show_list<&Config::media_deny_ranges>, /*secret=*/false, /*list=*/true},
     SettingSpec{"media_latch_window", "MS", "milliseconds in which a plain-RTP call latches to its first RTP source",
                 &apply_number<&Config::media_latch_window, 100, 60000>, &show_number<&Config::media_latch_window>},
     SettingSpec{"media_timeout", "S", "seconds without RTP or RTCP from a caller before it is hung up (0: never)",
@@ -526,14 +508,15 @@ constexpr std::array kSettings{
     SettingSpec{"dial_out_allow", "LIST",
                 "dial-out targets allowed: addresses, CIDR ranges, host names, *.domain wildcards (empty: no "
                 "dial-out); loopback, link-local, multicast are refused unless listed explicitly",
-                &apply_dial_out_allow, &show_dial_out_allow, /*secret=*/false, /*list=*/true},
+                &apply_dial_out_allow, &show_list<&Config::dial_out_allow>, /*secret=*/false, /*list=*/true},
     SettingSpec{"dial_out_dns_timeout", "MS", "milliseconds a dial-out host name may take to resolve (then 504)",
                 &apply_number<&Config::dial_out_dns_timeout, 100, 60000>, &show_number<&Config::dial_out_dns_timeout>},
     SettingSpec{"webhook_allow_private", "BOOL",
                 "allow webhooks to private, loopback, link-local and unique-local addresses (tests, a LAN receiver)",
                 &apply_bool<&Config::webhook_allow_private>, &show_bool<&Config::webhook_allow_private>},
     SettingSpec{"webhook_allow_ranges", "LIST", "addresses or CIDR ranges webhooks may reach whatever their kind",
-                &apply_webhook_allow_ranges, &show_webhook_allow_ranges, /*secret=*/false, /*list=*/true},
+                &apply_webhook_allow_ranges, &show_list<&Config::webhook_allow_ranges>, /*secret=*/false,
+                /*list=*/true},
     SettingSpec{"event_log_max", "N", "events kept for GET /v1/events replay and resumption",
                 &apply_number<&Config::event_log_max, 1, 10000000>, &show_number<&Config::event_log_max>},
     SettingSpec{"event_log_max_age", "S", "seconds an event is kept at most (0: no age bound)",

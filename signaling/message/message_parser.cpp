@@ -401,13 +401,14 @@ ParseResult Parser::run() {
 
 ParseResult parse_message(std::string_view text, const ParseLimits& limits) {
   Parser parser(text, limits);
-  return parser.run();
+  ParseResult result = parser.run();
+  if (result) result->wire_size = text.size();
+  return result;
 }
 
 ParseResult parse_datagram(std::string_view datagram, const ParseLimits& limits) {
   // §18.3: one datagram is one message, its extent known; the same rules as parse_message apply.
-  Parser parser(datagram, limits);
-  return parser.run();
+  return parse_message(datagram, limits);
 }
 
 }  // namespace chorus::sip

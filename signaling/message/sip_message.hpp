@@ -6,6 +6,7 @@
 // after checking them; code that builds outgoing messages writes headers only, then serialises.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +45,9 @@ class SipMessage {
   std::string call_id;
   std::optional<int> max_forwards;
   std::vector<NameAddr> contacts;
+  // Received messages: the octets the message took on the wire (the whole datagram for UDP), the
+  // measure of what a sender spent when we bound what we send back (user_agent.cpp's 2xx budget).
+  std::size_t wire_size = 0;
 
   // ---- header access (names compare case-insensitively; compact forms are canonicalised on parse)
   [[nodiscard]] const std::string* header(std::string_view name) const;  // first value or nullptr

@@ -40,7 +40,9 @@ ServerTransaction::RequestOutcome ServerInviteTransaction::on_request(const SipM
   }
   update_source(source);
   // RFC 3261 §17.2.1: a retransmitted INVITE gets the latest provisional (Proceeding) or the
-  // final response (Completed) again. RFC 6026 §7.1: Accepted absorbs it silently.
+  // final response (Completed) again. RFC 6026 §7.1: Accepted absorbs it; only the TU, which keeps
+  // the 2xx, may answer it.
+  if (state_ == State::kAccepted) return RequestOutcome::kRetransmittedAfter2xx;
   if (state_ == State::kProceeding || state_ == State::kCompleted) {
     if (last_response_) {
       send_or_end(*last_response_);

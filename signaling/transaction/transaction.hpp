@@ -69,7 +69,10 @@ class TransactionTimer {
 
 class ServerTransaction {
  public:
-  enum class RequestOutcome : std::uint8_t { kAbsorbed, kPassAckToTu };
+  // kRetransmittedAfter2xx: an INVITE retransmission in RFC 6026's Accepted state. The transaction
+  // absorbs it; the layer tells the TU, which owns the 2xx (user_agent.cpp answers an unverified
+  // source's retransmission with its 2xx, within a byte budget).
+  enum class RequestOutcome : std::uint8_t { kAbsorbed, kPassAckToTu, kRetransmittedAfter2xx };
 
   ServerTransaction(const TransactionContext& context, TransactionId id, const PeerAddress& source);
   virtual ~ServerTransaction() = default;

@@ -161,7 +161,9 @@ void TransactionLayer::State::on_request(const SipMessage& request, const PeerAd
   }
   make_server_key(request, request.method, scratch);
   if (ServerTransaction* existing = find_server(scratch)) {
-    existing->on_request(request, source);  // a retransmission (§17.2.3)
+    // A retransmission (§17.2.3).
+    if (existing->on_request(request, source) == ServerTransaction::RequestOutcome::kRetransmittedAfter2xx)
+      layer.user_.on_invite_retransmitted(existing->id(), request, source);
     return;
   }
   if (request.method == "CANCEL") {

@@ -95,6 +95,9 @@ class TransactionUser {
   virtual void on_request(TransactionId id, const SipMessage& request, const PeerAddress& source) = 0;
   // An ACK that matched no server transaction: the ACK for a 2xx (§13.3.1.4), or a stray one.
   virtual void on_ack(const SipMessage& ack, const PeerAddress& source) = 0;
+  // A retransmission of INVITE `id` after the TU's 2xx (RFC 6026 §7.1 Accepted: the transaction
+  // absorbs it and sends nothing). The TU may send the 2xx again with respond(id, ...).
+  virtual void on_invite_retransmitted(TransactionId id, const SipMessage& invite, const PeerAddress& source) = 0;
   // A CANCEL matched the pending INVITE transaction `invite`; the layer already sent 200 to the CANCEL.
   virtual void on_cancel(TransactionId invite, const SipMessage& cancel) = 0;
   // A server transaction ended. `timed_out`: Timer H fired without an ACK (§17.2.1), or the

@@ -1,5 +1,5 @@
-// UserAgent: dispatch, responses, new calls and their 2xx/ACK handshake. In-dialog requests are in
-// user_agent_dialog.cpp, session refresh in user_agent_refresh.cpp.
+// UserAgent: dispatch, responses and new calls. Their 2xx/ACK handshake is in user_agent_ack.cpp,
+// in-dialog requests in user_agent_dialog.cpp, session refresh in user_agent_refresh.cpp.
 #include "signaling/ua/user_agent.hpp"
 
 #include <algorithm>
@@ -170,64 +170,7 @@ void UserAgent::on_new_invite(TransactionId id, const SipMessage& invite, const 
   calls_.emplace(ref.handle, std::move(call));
   CHORUS_LOG(kInfo, "sip", "call answered", {"call_id", invite.call_id}, {"user", info.request_user},
              {"from", info.from_uri}, {"transport", transport_name(source.kind)});
-  send_invite_2xx(id, ref, std::move(ok), source);
-}
-
-void UserAgent::send_invite_2xx(TransactionId id, Call& call, SipMessage response, const PeerAddress& source) {
-  transactions_->respond(id, response);
-  call.unacked_cseq = response.cseq.number;
-  if (call.unacked_cseq == 0) {  // response built from headers: take the number from its CSeq text
-    if (const auto* cseq = response.header("CSeq")) {
-      if (auto parsed = parse_cseq(*cseq)) call.unacked_cseq = parsed->number;
-    }
-  }
-  call.unacked_2xx = std::move(response);
-  call.unacked_source = source;
-  const TimerConfig& t = transactions_->config();
-  const CallHandle handle = call.handle;
-  // §13.3.1.4: retransmit at T1, doubling to T2, over unreliable transports; give up after 64*T1.
-  if (!is_reliable(source.kind)) {
-    call.retransmit_interval = t.t1;
-    call.retransmit_timer = timers_.schedule(t.t1, [this, handle] { retransmit_2xx(handle); });
-  }
-  call.ack_timer = timers_.schedule(64 * t.t1, [this, handle] {
-    Call* c = find_call(handle);
-    if (!c) return;
-    c->ack_timer = TimerQueue::kNoTimer;
-    CHORUS_LOG(kWarn, "sip", "no ACK for 2xx, ending call", {"call_id", c->dialog.id().call_id});
-    end_call(handle, "no ACK", true);  // §13.3.1.4: the UAS ends the dialog with BYE
-  });
-}
-
-void UserAgent::retransmit_2xx(CallHandle handle) {
-  Call* call = find_call(handle);
-  if (!call || !call->unacked_2xx) return;
-  transactions_->send_response_stateless(*call->unacked_2xx, call->unacked_source);
-  call->retransmit_interval = std::min(call->retransmit_interval * 2, transactions_->config().t2);
-  call->retransmit_timer = timers_.schedule(call->retransmit_interval, [this, handle] { retransmit_2xx(handle); });
-}
-
-void UserAgent::on_ack(const SipMessage& ack, const PeerAddress& source) {
-  Call* call = find_call(DialogId::key_for_incoming(ack));
-  if (!call || !call->unacked_2xx || ack.cseq.number != call->unacked_cseq) return;  // stray ACK: ignore
-  timers_.cancel(call->retransmit_timer);
-  timers_.cancel(call->ack_timer);
-  call->retransmit_timer = call->ack_timer = TimerQueue::kNoTimer;
-  call->unacked_2xx.reset();
-  call->phase = Call::Phase::kConfirmed;
-  remember_verified(source);  // it echoed our To tag: it receives what we send to that address
-  if (call->answer_expected_in_ack) {
-    call->answer_expected_in_ack = false;
-    auto answer = sdp_body_of(ack);
-    // RFC 3264 §4 / RFC 3261 §13.2.1: our offer in the 2xx must be answered in the ACK.
-    if (!answer || !listener_.on_remote_answer(call->handle, *answer)) {
-      CHORUS_LOG(kInfo, "sip", "ACK without an acceptable answer, ending call", {"call_id", ack.call_id});
-      end_call(call->handle, "no acceptable answer in ACK", true);
-      return;
-    }
-  }
-  listener_.on_acknowledged(call->handle);
-  apply_session_timer(*call, call->session);
+  send_invite_2xx(id, ref, std::move(ok), source, invite.wire_size);
 }
 
 void UserAgent::on_cancel(TransactionId invite, const SipMessage& cancel) {
@@ -292,9 +235,16 @@ void UserAgent::end_call(CallHandle handle, std::string_view reason, bool send_b
   calls_.erase(it);
   calls_by_dialog_.erase(call->dialog.id().key());
   release_source(*call);
-  timers_.cancel(call->retransmit_timer);
-  timers_.cancel(call->ack_timer);
+  forget_unacked_2xx(*call);
   timers_.cancel(call->session_timer);
+  // A dialog whose 2xx was never ACKed by a UDP source that has not proved its address gets no BYE:
+  // the INVITE may have been forged, and a BYE with its Timer E retransmissions would be one more
+  // reflection at the forged address (issue 12). §13.3.1.4's BYE is a SHOULD.
+  if (send_bye && call->phase == Call::Phase::kWaitingAck && !verified(call->unacked_source)) {
+    send_bye = false;
+    CHORUS_LOG(kInfo, "security", "call ended without BYE: its source never proved its address",
+               {"call_id", call->dialog.id().call_id}, {"source", call->unacked_source.to_string()});
+  }
   if (send_bye) {
     SipMessage bye = call->dialog.make_request("BYE", {});
     send_in_dialog(*call, std::move(bye), [](const SipMessage&) {});

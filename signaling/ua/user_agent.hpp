@@ -2,15 +2,15 @@
 //
 // It sits on the TransactionLayer (as its TransactionUser) and turns SIP into calls for a
 // CallListener (the conference domain): a new INVITE becomes on_incoming_call, whose decision is
-// sent as the final response; the 2xx is retransmitted until the ACK (§13.3.1.4) and a BYE is sent
-// when none comes; BYE either way ends the call; re-INVITE and UPDATE carry new offers (RFC 3311);
-// INFO carries DTMF; OPTIONS reports capabilities; session timers (RFC 4028) end dead calls.
-// Early media (user_agent_early.cpp, RFC 3960 §3 gateway model): a decision of 183 answers with a
-// 183 Session Progress carrying the SDP answer; media flows while the call is early, and the
-// listener later ends it with a final non-2xx (reject_after_early_media), or CANCEL (487) or BYE
-// from the caller, or early_media_timeout (480) does.
-// Dial-out (dial(), §13.2): an INVITE as a UAC, 1xx tolerated, the 2xx ACKed by the dialog
-// (§13.2.2.4, re-ACKed when retransmitted) and turned into a call, CANCEL after no_answer_timeout.
+// sent as the final response; the 2xx is retransmitted until the ACK (§13.3.1.4; to a UDP source
+// that has not proved its address only within a byte budget, user_agent_ack.cpp) and a BYE is sent
+// when none comes (not to such a source); BYE either way ends the call; re-INVITE and UPDATE carry new offers (RFC
+// 3311); INFO carries DTMF; OPTIONS reports capabilities; session timers (RFC 4028) end dead calls. Early media
+// (user_agent_early.cpp, RFC 3960 §3 gateway model): a decision of 183 answers with a 183 Session Progress carrying the
+// SDP answer; media flows while the call is early, and the listener later ends it with a final non-2xx
+// (reject_after_early_media), or CANCEL (487) or BYE from the caller, or early_media_timeout (480) does. Dial-out
+// (dial(), §13.2): an INVITE as a UAC, 1xx tolerated, the 2xx ACKed by the dialog (§13.2.2.4, re-ACKed when
+// retransmitted) and turned into a call, CANCEL after no_answer_timeout.
 //
 // Limits against strangers (issue 12): at most max_calls_per_source calls from one IP (trusted
 // sources exempt); beyond it an INVITE gets 486 at once, which the transaction layer sends
@@ -64,13 +64,22 @@ struct UserAgentConfig {
 
 struct UserAgentCounters {
   std::atomic<std::uint64_t> calls_refused_per_source{0};  // INVITEs refused 486: max_calls_per_source
+  std::atomic<std::uint64_t> retransmissions_withheld{0};  // 2xx copies over an unverified source's budget
 
-  [[nodiscard]] std::array<PublishedCounter, 1> published() const {
+  [[nodiscard]] std::array<PublishedCounter, 2> published() const {
     return {PublishedCounter{"chorus_sip_source_call_limit_rejections_total",
                              "INVITEs refused 486 because their source IP had max_calls_per_source calls",
-                             "sip_source_call_limit_rejections", &calls_refused_per_source}};
+                             "sip_source_call_limit_rejections", &calls_refused_per_source},
+            PublishedCounter{"chorus_sip_2xx_retransmissions_withheld_total",
+                             "2xx retransmissions not sent: the caller's UDP source has not proved its address "
+                             "and the copy would take what we sent past 3 times what it sent",
+                             "sip_2xx_retransmissions_withheld", &retransmissions_withheld}};
   }
 };
+
+// Over UDP, what we send for an INVITE from a source that has not proved its address stays within
+// this many times the bytes the source sent for it (issue 12: INVITE amplification ≤ 3).
+inline constexpr std::size_t kUnverifiedReflectionFactor = 3;
 
 class UserAgent final : public TransactionUser {
  public:
@@ -82,6 +91,7 @@ class UserAgent final : public TransactionUser {
   // TransactionUser
   void on_request(TransactionId id, const SipMessage& request, const PeerAddress& source) override;
   void on_ack(const SipMessage& ack, const PeerAddress& source) override;
+  void on_invite_retransmitted(TransactionId id, const SipMessage& invite, const PeerAddress& source) override;
   void on_cancel(TransactionId invite, const SipMessage& cancel) override;
   void on_server_transaction_ended(TransactionId id, bool timed_out) override;
   void on_stray_response(const SipMessage& response, const PeerAddress& source) override;
@@ -135,8 +145,12 @@ class UserAgent final : public TransactionUser {
   // Session description exchange in a re-INVITE/UPDATE: the response to send.
   SipMessage answer_offer(const SipMessage& request, Call& call, bool in_invite);
 
-  // §13.3.1.4: send a 2xx to an INVITE and keep it until the ACK.
-  void send_invite_2xx(TransactionId id, Call& call, SipMessage response, const PeerAddress& source);
+  // §13.3.1.4 (user_agent_ack.cpp): send a 2xx to an INVITE of `request_wire_size` bytes and keep it
+  // until the ACK; send it again (timer or INVITE retransmission) within an unverified source's budget.
+  void send_invite_2xx(TransactionId id, Call& call, SipMessage response, const PeerAddress& source,
+                       std::size_t request_wire_size);
+  void send_2xx_again(Call& call);
+  void forget_unacked_2xx(Call& call);
   // Early media (user_agent_early.cpp).
   void answer_early(TransactionId id, const SipMessage& invite, const PeerAddress& source, std::unique_ptr<Call> call,
                     CallDecision decision);
@@ -193,6 +207,7 @@ class UserAgent final : public TransactionUser {
   // Resolver callbacks hold a weak_ptr to this: one that arrives after the UA is gone does nothing.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::map<boost::asio::ip::address, std::size_t> calls_per_source_;    // incoming calls by source IP
+  std::unordered_map<TransactionId, CallHandle> awaiting_ack_;          // an unACKed 2xx's INVITE transaction → call
   std::map<boost::asio::ip::address, std::uint64_t> verified_sources_;  // source → when (an ever-growing stamp)
   std::uint64_t verified_stamp_ = 0;
   UserAgentCounters counters_;

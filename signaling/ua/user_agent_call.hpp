@@ -22,6 +22,12 @@ struct UserAgent::Call {
   std::optional<SipMessage> unacked_2xx;
   std::uint32_t unacked_cseq = 0;
   PeerAddress unacked_source;
+  std::size_t unacked_2xx_size = 0;       // its wire size
+  TransactionId unacked_transaction = 0;  // the INVITE's, whose retransmissions the layer reports
+  // The reflection budget while unacked_source is unverified (user_agent_ack.cpp), in wire bytes:
+  // what the source sent for this INVITE (retransmissions included) and what we sent it.
+  std::size_t reflection_bytes_in = 0;
+  std::size_t reflection_bytes_out = 0;
   bool answer_expected_in_ack = false;  // our 2xx carried an offer (RFC 3264 §4, INVITE without SDP)
   Millis retransmit_interval{0};
   TimerQueue::TimerId retransmit_timer = TimerQueue::kNoTimer;

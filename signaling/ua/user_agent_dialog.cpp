@@ -87,7 +87,7 @@ void UserAgent::on_reinvite(TransactionId id, const SipMessage& request, const P
   call.answer_expected_in_ack = !sdp_body_of(request).has_value();
   timers_.cancel(call.session_timer);  // re-armed when the ACK arrives
   call.session_timer = TimerQueue::kNoTimer;
-  send_invite_2xx(id, call, std::move(response), source);
+  send_invite_2xx(id, call, std::move(response), source, request.wire_size);
 }
 
 void UserAgent::on_update(TransactionId id, const SipMessage& request, Call& call) {

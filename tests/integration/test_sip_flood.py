@@ -10,7 +10,10 @@ never blocked, and chorusd counts the block (status line `sip_sources_blocked`).
 simply silence them) sends OPTIONS, REGISTER and an INVITE with SDP to an unknown room; every
 datagram that comes back is counted over a bounded wait longer than 64*T1 (so any Timer G
 retransmission would be seen). Per method: exactly one response per request, and response bytes /
-request bytes <= 1 for OPTIONS and REGISTER, <= 3 for INVITE. The figures are printed.
+request bytes <= 1 for OPTIONS and REGISTER, <= 3 for INVITE. Then 20 more sources (127.0.2.x)
+each send one INVITE to a real room, which answers 200 with SDP and would, by RFC 3261 alone,
+retransmit it ten times and end with a BYE: since none of them ever ACKs, chorusd sends each at most
+3 times the bytes it received, and no BYE at all. The figures are printed.
 
 Only 127.0.0.1 (the harness's own probes) is trusted; `--only flood|amplification` runs one case.
 """
@@ -34,6 +37,8 @@ FLOOD_RATE = 500     # calls/s from the attacker
 FLOOD_CALLS = 2000
 SOURCES = 200        # amplification: one socket per source address
 AMPLIFICATION_WAIT_S = 10.0  # > 64*T1 (6.4 s at the harness's T1 of 100 ms)
+ROOM_SOURCES = 20    # amplification: forged INVITEs to a room that answers them
+ROOM = "1000"
 
 
 def sipp_cmd(sipp, server, local_ip, folder, args, timeout_s):
@@ -150,6 +155,16 @@ def scanner_requests(index, port, server_port):
     return out
 
 
+def room_invite(index, port, server_port):
+    """A forged INVITE to a room that exists: the room answers it 200 with SDP."""
+    ip = f"127.0.2.{index + 1}"
+    via = f"SIP/2.0/UDP {ip}:{port};branch={h.new_branch()};rport"
+    return h.build_request(
+        "INVITE", f"sip:{ROOM}@127.0.0.1:{server_port}", via=via, from_=f"<sip:victim@{ip}>;tag=r{index}",
+        to=f"<sip:{ROOM}@127.0.0.1>", call_id=h.new_token("forged-"), cseq=1, contact=f"<sip:victim@{ip}:{port}>",
+        extra=[], body=h.sdp_offer(ip, 40000))
+
+
 def drain(socks, received, deadline_s):
     """Reads what comes back until 50 ms pass with nothing pending, or deadline_s; counts datagrams
     and bytes per CSeq method into `received`. Returns how many were not responses of ours."""
@@ -177,6 +192,7 @@ def case_amplification(args, checks):
     received = {m: [0, 0] for m in ("OPTIONS", "REGISTER", "INVITE")}  # datagrams, bytes
     socks = []
     strays = 0
+    room_sent, room_received, room_socks, room_strays = [0, 0], {"INVITE": [0, 0]}, [], 0
     try:
         for i in range(SOURCES):
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -189,13 +205,24 @@ def case_amplification(args, checks):
             # A source at a time, so the kernel's socket buffers (not chorusd) never drop a request;
             # the answers are read as they come (the wait ends at the first 50 ms of silence).
             strays += drain(socks, received, 2.0)
-        # Then long enough for any retransmission timer (Timer G/J, 64*T1) to show itself.
+        for i in range(ROOM_SOURCES):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            sock.bind((f"127.0.2.{i + 1}", 0))
+            room_socks.append(sock)
+            data = room_invite(i, sock.getsockname()[1], server.sip_port)
+            sock.sendto(data, ("127.0.0.1", server.sip_port))
+            room_sent[0] += 1
+            room_sent[1] += len(data)
+            room_strays += drain(room_socks, room_received, 2.0)
+        # Then long enough for any retransmission timer (Timer G/J, the 2xx's, 64*T1) to show itself,
+        # and for the unACKed calls to end (a BYE would be a stray here).
         deadline = h.Deadline(AMPLIFICATION_WAIT_S)
         while not deadline.expired():
             strays += drain(socks, received, deadline.remaining())
+            room_strays += drain(room_socks, room_received, deadline.remaining())
             time.sleep(min(0.2, max(0.0, deadline.remaining())))
     finally:
-        for sock in socks:
+        for sock in socks + room_socks:
             sock.close()
     print(f"    {'method':9} {'requests':>8} {'bytes in':>9} {'responses':>9} {'bytes out':>9} {'factor':>6}")
     for method, bound in (("OPTIONS", 1.0), ("REGISTER", 1.0), ("INVITE", 3.0)):
@@ -207,7 +234,17 @@ def case_amplification(args, checks):
                       f"{method}: one response per request, no retransmission ({responses} for {requests})")
         checks.expect(factor <= bound, f"{method}: amplification {factor:.2f} <= {bound}")
     checks.expect(strays == 0, f"no datagram that is not a response to one of ours ({strays})")
+    (requests, bytes_in), (responses, bytes_out) = room_sent, room_received["INVITE"]
+    factor = bytes_out / bytes_in if bytes_in else 0.0
+    print(f"    {'INVITE (room ' + ROOM + ', answered 200, never ACKed)':9} {requests:8} {bytes_in:9} {responses:9} "
+          f"{bytes_out:9} {factor:6.2f}")
+    checks.expect(responses >= requests, f"INVITE to room {ROOM}: each answered ({responses} for {requests})")
+    checks.expect(factor <= 3.0, f"INVITE to room {ROOM}: amplification {factor:.2f} <= 3 (2xx budget)")
+    checks.expect(room_strays == 0, f"INVITE to room {ROOM}: no BYE or other request to the forged sources "
+                                    f"({room_strays})")
     h.expect_quiescent(server, checks, "amplification")
+    checks.expect((server.last_status or {}).get("sip_2xx_retransmissions_withheld", 0) > 0,
+                  "the withheld 2xx copies are counted (sip_2xx_retransmissions_withheld)")
     server.stop()
 
 
@@ -220,7 +257,8 @@ def body(args):
             print(f"--- flood: sipp -r {FLOOD_RATE} from {ATTACKER}; a caller at {CALLER} keeps calling", flush=True)
             case_flood(args, sipp, checks)
         elif name == "amplification":
-            print(f"--- amplification: OPTIONS, REGISTER, INVITE (unknown room) from {SOURCES} sources", flush=True)
+            print(f"--- amplification: OPTIONS, REGISTER, INVITE (unknown room) from {SOURCES} sources; "
+                  f"INVITE to room {ROOM} from {ROOM_SOURCES}", flush=True)
             case_amplification(args, checks)
         else:
             raise h.Failure(f"unknown case {name}; known: flood, amplification")

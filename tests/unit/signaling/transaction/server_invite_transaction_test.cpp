@@ -131,8 +131,8 @@ TEST_F(ServerInviteTransaction, AcceptedStateAbsorbsRetransmittedInviteAfter2xx)
   ASSERT_TRUE(t.respond(answer(200)));
   EXPECT_EQ(t.state(), State::kAccepted);
   ASSERT_EQ(h.sender.count(), 2U);
-  // RFC 6026 §7.1: no re-send from the transaction (the TU retransmits its 2xx).
-  EXPECT_EQ(t.on_request(invite, test::udp_peer()), Outcome::kAbsorbed);
+  // RFC 6026 §7.1: no re-send from the transaction (the TU retransmits its 2xx); the layer tells the TU.
+  EXPECT_EQ(t.on_request(invite, test::udp_peer()), Outcome::kRetransmittedAfter2xx);
   EXPECT_EQ(h.sender.count(), 2U);
   h.timers.advance(Millis{10'000});
   EXPECT_EQ(h.sender.count(), 2U);

@@ -241,11 +241,14 @@ TEST_F(TransactionLayer, AckFor2xxGoesToTu) {
   // An ACK reusing the INVITE's branch while Accepted also belongs to the TU (RFC 6026 §7.1).
   deliver(ack_for(invite, "uas-tag", invite.branch));
   EXPECT_EQ(user.acks.size(), 2U);
-  // And a retransmitted INVITE is absorbed in Accepted: nothing sent, nothing new for the TU.
+  // And a retransmitted INVITE is absorbed in Accepted: nothing sent, no new request for the TU, which
+  // only hears that the INVITE came again (it owns the 2xx).
   const auto sent = sender.count();
   deliver(invite);
   EXPECT_EQ(sender.count(), sent);
   EXPECT_EQ(user.requests.size(), 1U);
+  ASSERT_EQ(user.retransmitted_invites.size(), 1U);
+  EXPECT_EQ(user.retransmitted_invites[0], user.requests[0].id);
 }
 
 TEST_F(TransactionLayer, StrayAckGoesToTu) {

@@ -105,6 +105,9 @@ class FakeUser final : public TransactionUser {
     if (answer_at_once) answer_at_once(id, request);
   }
   void on_ack(const SipMessage& ack, const PeerAddress& /*source*/) override { acks.push_back(ack); }
+  void on_invite_retransmitted(TransactionId id, const SipMessage& /*invite*/, const PeerAddress& /*source*/) override {
+    retransmitted_invites.push_back(id);
+  }
   void on_cancel(TransactionId invite, const SipMessage& /*cancel*/) override { cancels.push_back(invite); }
   void on_server_transaction_ended(TransactionId id, bool timed_out) override { ended.emplace_back(id, timed_out); }
   void on_stray_response(const SipMessage& response, const PeerAddress& /*source*/) override {
@@ -116,6 +119,7 @@ class FakeUser final : public TransactionUser {
   std::vector<Request> requests;
   std::vector<SipMessage> acks;
   std::vector<TransactionId> cancels;
+  std::vector<TransactionId> retransmitted_invites;  // INVITE retransmissions after our 2xx (RFC 6026)
   std::vector<std::pair<TransactionId, bool>> ended;
   std::vector<SipMessage> strays;
 };

@@ -1,6 +1,7 @@
 // UserAgent limits against strangers (issue 12): calls per source IP (486, stateless, trusted
 // sources exempt), error responses without optional headers, bare OPTIONS answers to unverified
-// UDP sources, and the byte amplification factor of what a spoofed request can make us send.
+// UDP sources, the 2xx budget for them (and no BYE), and the byte amplification factor of what a
+// spoofed request can make us send.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -194,6 +195,74 @@ TEST(UserAgentLimits, AmplificationIsAtMostOneForNonInviteAndThreeForInvite) {
   EXPECT_EQ(h.transactions.server_count(), 0u);
   std::printf("amplification: OPTIONS %.2f, REGISTER %.2f, INVITE (unknown room) %.2f\n", options.factor(),
               reg.factor(), inv.factor());
+}
+
+// A forged INVITE to a real room: the room answers 200 with SDP, and RFC 3261 alone would send that
+// 2xx eleven times (T1, 2·T1, ... T2 until 64·T1) and then a BYE with its own retransmissions.
+TEST(UserAgentLimits, AnsweredInviteFromAnUnverifiedSourceStaysWithinThree) {
+  UaHarness h;  // the listener answers 200 with SDP
+  RequestSpec invite = scanner("INVITE");
+  invite.content_type = "application/sdp";
+  invite.body = std::string(kCallerOffer);
+  const Amplification inv = measure(h, invite, 20);
+  EXPECT_LE(inv.factor(), 3.0) << inv.response_bytes << " / " << inv.request_bytes;
+  EXPECT_GE(inv.responses, 20u);                  // each was answered
+  EXPECT_TRUE(h.sender.requests("BYE").empty());  // and the unACKed calls ended without a BYE
+  EXPECT_EQ(h.listener.ended.size(), 20u);
+  EXPECT_EQ(h.ua.call_count(), 0u);
+  EXPECT_GT(h.ua.counters().retransmissions_withheld.load(), 0u);
+  std::printf("amplification: INVITE answered 200 by a room %.2f (%zu responses for 20 INVITEs)\n", inv.factor(),
+              inv.responses);
+}
+
+TEST(UserAgentLimits, AnInviteRetransmissionEarnsItsUnverifiedSourceThe2xxAgain) {
+  UaHarness h;
+  const std::string text = request_text(invite_from("lost-2xx"));
+  h.deliver(text);
+  ASSERT_EQ(h.sender.responses(200, "INVITE").size(), 1u);
+  // The 2xx was lost: the caller, which got no response at all, retransmits the INVITE (Timer A);
+  // each copy is answered at once, long after the timer's own budget ran out.
+  h.timers.advance(Millis(4'000));
+  const std::size_t before = h.sender.responses(200, "INVITE").size();
+  for (int copy = 1; copy <= 3; ++copy) {
+    h.deliver(text);
+    EXPECT_EQ(h.sender.responses(200, "INVITE").size(), before + copy);
+  }
+  EXPECT_TRUE(h.listener.incoming.size() == 1u);  // one call: the retransmissions are not new calls
+  // Its ACK proves the address: the call is up, no BYE.
+  const SipMessage ok = h.sender.responses(200, "INVITE").front();
+  RequestSpec ack = invite_from("lost-2xx");
+  ack.method = "ACK";
+  ack.to_tag = ok.to.tag();
+  ack.content_type.clear();
+  ack.body.clear();
+  h.deliver(ack);
+  EXPECT_TRUE(h.ua.verified(udp_peer()));
+  h.timers.advance(Millis(64 * 500));
+  EXPECT_EQ(h.ua.call_count(), 1u);
+  EXPECT_TRUE(h.sender.requests("BYE").empty());
+}
+
+TEST(UserAgentLimits, ASourceProvenByAnotherCallGetsTheFullSchedule) {
+  UaHarness h;
+  h.deliver(invite_from("first"));
+  h.timers.advance(Millis(4'000));  // T1 + 2·T1 + 4·T1 have passed: the budget held some back
+  const std::size_t withheld = h.ua.counters().retransmissions_withheld.load();
+  EXPECT_GT(withheld, 0u);
+  auto oks_of_first = [&] {
+    std::size_t n = 0;
+    for (const auto& ok : h.sender.responses(200, "INVITE")) n += ok.call_id == "first" ? 1 : 0;
+    return n;
+  };
+  const std::size_t sent = oks_of_first();
+  h.establish(invite_from("second"));  // its ACK proves the address
+  h.timers.advance(Millis(4'000));     // the next retransmission of the first 2xx (T2)
+  EXPECT_EQ(oks_of_first(), sent + 1);
+  EXPECT_EQ(h.ua.counters().retransmissions_withheld.load(), withheld);
+  h.timers.advance(Millis(64 * 500));  // no ACK for the first: a proven source is sent the BYE
+  const auto byes = h.sender.requests("BYE");
+  ASSERT_FALSE(byes.empty());  // (and its retransmissions: nobody answers it here)
+  for (const auto& bye : byes) EXPECT_EQ(bye.call_id, "first");
 }
 
 }  // namespace

@@ -85,8 +85,16 @@ TEST(UserAgent, ContactOverTcpNamesTheTransport) {
   EXPECT_EQ(oks[0].contacts[0].uri_text, "sip:chorus@127.0.0.1:5060;transport=tcp");
 }
 
+// A caller whose UDP address is known good (a trusted range, like a proxy in front): its 2xx follows
+// the RFC schedule in full. A stranger's is bounded (user_agent_limits_test.cpp).
+UserAgentConfig proven_caller() {
+  UserAgentConfig config;
+  config.trusted_sources = {*parse_address_range("198.51.100.0/24")};
+  return config;
+}
+
 TEST(UserAgent, RetransmitsOkUntilAckOverUdp) {
-  UaHarness h;
+  UaHarness h(proven_caller());
   h.deliver(invite());
   auto count = [&] { return h.sender.responses(200, "INVITE").size(); };
   ASSERT_EQ(count(), 1u);
@@ -154,7 +162,7 @@ TEST(UserAgent, TheAckTellsTheListenerOnceThatTheCallerReceives) {
 }
 
 TEST(UserAgent, NoAckWithin64T1SendsByeAndEndsCallOnce) {
-  UaHarness h;
+  UaHarness h(proven_caller());
   h.deliver(invite({"Record-Route: <sip:192.0.2.50:5070;lr>"}));
   const SipMessage ok = h.sender.responses(200, "INVITE").front();
   h.timers.advance(Millis(31999));

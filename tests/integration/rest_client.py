@@ -127,6 +127,10 @@ class RestClient:
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
 
+    def get_once(self, path):
+        """One GET with the client's token and no retry on 429 (request() waits those out)."""
+        return self._once("GET", path, None, {"Authorization": f"Bearer {self.token}"} if self.token else {})
+
     def post(self, path, body=None, **kw):
         return self.request("POST", path, body, **kw)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """REST API exhaustion (issue 12, "REST"): one source cannot lock the REST API out with idle connections, a
-slowloris header or event streams, and a revoked key's event stream ends.
+slowloris header, event streams or a request flood, and a revoked key's event stream ends.
 
 Cases (`--only NAME` runs one):
 
@@ -22,6 +22,13 @@ Cases (`--only NAME` runs one):
                the chunked body end (EOF) within 10 s, while another key's stream stays open. (Without the
                revalidation in api/event_routes.cpp the stream runs on; there is no setting for that.)
 
+  ratelimit    One API key sends requests as fast as one keep-alive connection carries them (at most 2,000):
+               the default http_requests_per_second 20 / http_burst 40 lets at least the burst through, then
+               answers 429 application/problem+json with Retry-After, and never lets more through than burst
+               + rate x elapsed (+1); meanwhile another key and the admin token still get 200, and
+               chorus_http_rate_limited_total{caller="api_key"} counts the refusals. Without the limit
+               (--http-requests-per-second 0) no 429 comes.
+
 The script re-executes itself under `unshare -n` with only loopback (so 127.0.0.2 is ours alone); where that is
 not permitted it skips (77).
 """
@@ -39,7 +46,7 @@ import chorus_harness as h  # noqa: E402
 from rest_client import EventStream, RestClient, read_admin_token  # noqa: E402
 
 TEST = "test_rest_exhaustion"
-CASES = ("connections", "slowloris", "streams", "revoke")
+CASES = ("connections", "slowloris", "streams", "revoke", "ratelimit")
 ATTACKER, BYSTANDER = "127.0.0.1", "127.0.0.2"
 IDLE_CONNECTIONS = 300
 PER_IP_CAP = 32  # the default http_max_connections_per_ip
@@ -48,6 +55,8 @@ HEADER_TIMEOUT_S = 2
 SLOWLORIS_BOUND_S = 15.0
 METRIC_TIMEOUT_S = 10.0
 REVOKE_BOUND_S = 10.0
+RATE, BURST = 20, 40  # the defaults of http_requests_per_second and http_burst
+RATE_ATTEMPTS = 2000
 
 
 def http_get(port, path, source=BYSTANDER, timeout_s=5.0):
@@ -216,6 +225,43 @@ def run_revoke(args, checks, server, admin):
         kept.close()
 
 
+def run_ratelimit(args, checks, server, admin):
+    print(f"case ratelimit: one key as fast as it can (at most {RATE_ATTEMPTS} requests)", flush=True)
+    _, token = new_reader_key(admin, "hammer")
+    _, other_token = new_reader_key(admin, "bystander")
+    hammer, other = RestClient(server.http_port, token), RestClient(server.http_port, other_token)
+    try:
+        allowed, refused = 0, None
+        started = time.monotonic()
+        for _ in range(RATE_ATTEMPTS):
+            reply = hammer.get_once("/v1/rooms")
+            if reply.status == 429:
+                refused = reply
+                break
+            if reply.status != 200:
+                raise h.Failure(f"GET /v1/rooms answered {reply.describe()}")
+            allowed += 1
+        elapsed = time.monotonic() - started
+        checks.expect(refused is not None, f"a 429 came within {RATE_ATTEMPTS} requests (after {allowed} allowed)")
+        if refused is None:
+            return
+        checks.expect(refused.is_problem(429), f"the 429 is problem+json ({refused.content_type!r})")
+        retry_after = refused.header("retry-after") or ""
+        checks.expect(retry_after.isdigit() and int(retry_after) >= 1, f"the 429 carries Retry-After ({retry_after!r})")
+        # The bucket starts full: the burst passes; refilling at RATE, no more than that in the time taken.
+        bound = BURST + RATE * elapsed + 1
+        checks.expect(BURST <= allowed <= bound,
+                      f"{allowed} requests allowed in {elapsed:.2f} s: at least the burst {BURST}, at most {bound:.0f}")
+        checks.expect(other.get_once("/v1/rooms").status == 200, "another key still gets 200")
+        checks.expect(admin.get_once("/v1/rooms").status == 200, "the admin token still gets 200 (its own limit, off)")
+        counted = metric(server.http_port, "chorus_http_rate_limited_total", '{caller="api_key"}')
+        checks.expect(counted is not None and counted >= 1,
+                      f'chorus_http_rate_limited_total{{caller="api_key"}} counts the refusals (got {counted})')
+    finally:
+        hammer.close()
+        other.close()
+
+
 def body(args):
     names = [args.only] if args.only else list(CASES)
     unknown = [n for n in names if n not in CASES]
@@ -227,13 +273,14 @@ def body(args):
         run_connections(args, checks)
     if "slowloris" in names:
         run_slowloris(args, checks)
-    stream_cases = [n for n in names if n in ("streams", "revoke")]
+    stream_cases = [n for n in names if n in ("streams", "revoke", "ratelimit")]
     if stream_cases:
         server = start_server(args, "streams", args.extra)
         admin = RestClient(server.http_port, read_admin_token(server.data_dir))
         try:
             for name in stream_cases:
-                {"streams": run_streams, "revoke": run_revoke}[name](args, checks, server, admin)
+                {"streams": run_streams, "revoke": run_revoke, "ratelimit": run_ratelimit}[name](
+                    args, checks, server, admin)
         finally:
             admin.close()
             h.expect_clean_stop(server, checks)

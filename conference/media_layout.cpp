@@ -53,6 +53,21 @@ SectionSources sources_for(const sdp::NegotiatedStream& stream, const SectionSou
   return out;
 }
 
+// How a profile is keyed (negotiate_security): plain RTP, SDES (RTP/SAVP[F]) or DTLS (UDP/TLS/...).
+enum class Keying : std::uint8_t { kNone, kSdes, kDtls };
+Keying keying_of(std::string_view protocol) {
+  switch (sdp::classify_protocol(protocol)) {
+    case sdp::TransportProtocol::kRtpSavp:
+    case sdp::TransportProtocol::kRtpSavpf:
+      return Keying::kSdes;
+    case sdp::TransportProtocol::kUdpTlsRtpSavp:
+    case sdp::TransportProtocol::kUdpTlsRtpSavpf:
+      return Keying::kDtls;
+    default:
+      return Keying::kNone;
+  }
+}
+
 std::vector<const sdp::NegotiatedStream*> accepted_streams(const sdp::AnswerPlan& plan) {
   std::vector<const sdp::NegotiatedStream*> out;
   for (const auto& section : plan.sections)
@@ -69,11 +84,21 @@ std::expected<MediaLayout, sdp::NegotiationError> plan_media_layout(
   const auto groups = sdp::bundle_groups(offer);
   MediaLayout layout;
   std::vector<std::optional<std::size_t>> transport_of_group(groups.size());
+  std::vector<std::string_view> mids_seen;
   for (std::size_t i = 0; i < accepted.size(); ++i) {
     const auto& stream = *accepted[i];
     std::optional<std::size_t> group;
-    for (std::size_t g = 0; g < groups.size() && !stream.mid.empty(); ++g)
+    // A MID seen before names no section of its own (RFC 5888 §4: unique), so it bundles nothing.
+    const bool unique_mid = !stream.mid.empty() && std::ranges::find(mids_seen, stream.mid) == mids_seen.end();
+    if (unique_mid) mids_seen.push_back(stream.mid);
+    for (std::size_t g = 0; g < groups.size() && unique_mid; ++g)
       if (std::ranges::find(groups[g], stream.mid) != groups[g].end()) group = g;
+    // One transport has one keying: a section whose profile is not the tagged section's (RTP/AVP
+    // beside UDP/TLS/RTP/SAVPF) is moved out of the BUNDLE group, RFC 8843 §7.3.3, onto its own.
+    if (group && transport_of_group[*group]) {
+      const auto& tagged = *accepted[layout.transports[*transport_of_group[*group]].sections.front()];
+      if (keying_of(stream.protocol) != keying_of(tagged.protocol)) group.reset();
+    }
     if (group && transport_of_group[*group]) {
       layout.transports[*transport_of_group[*group]].sections.push_back(i);
       layout.transport_of.push_back(*transport_of_group[*group]);

@@ -30,8 +30,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -59,8 +61,11 @@ constexpr std::string_view kCname = "fuzzcname0000000";
 // Our answers are checked for being SDP, not for fitting our own ingress limits.
 constexpr sdp::SdpLimits kAnswerLimits{SIZE_MAX, SIZE_MAX, SIZE_MAX};
 
-void check(bool condition) {
-  if (!condition) std::abort();
+// A broken invariant names its line, so a crash artifact says which check failed.
+void check(bool condition, std::source_location where = std::source_location::current()) {
+  if (condition) return;
+  std::fprintf(stderr, "sdp_offer_fuzz: check failed at line %u\n", static_cast<unsigned>(where.line()));
+  std::abort();
 }
 
 struct Settings {
@@ -160,6 +165,7 @@ std::string build_answer_text(const sdp::AnswerPlan& plan, const MediaLayout& la
   origin.session_id = 7;
   origin.session_version = 1;
   auto answer = sdp::build_answer(plan, sdp::LocalMediaAddress{std::string(kMediaAddress)}, ports, origin);
+  if (!answer) std::fprintf(stderr, "sdp_offer_fuzz: build_answer: %s\n", answer.error().reason.c_str());
   check(answer.has_value());  // every accepted section has a port, and every SRTP one its keys
   const bool ice = std::ranges::any_of(layout.transports, [](const auto& t) { return t.security.ice.has_value(); });
   if (ice) answer->add_attribute("ice-lite");

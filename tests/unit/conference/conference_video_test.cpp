@@ -181,5 +181,41 @@ TEST_F(ConferenceVideoTest, ACallerThatAskedForTheSlotMapGetsItByInfo) {
   EXPECT_GE(map["version"].get<int>(), 1);
 }
 
+// An offer that bundles a plain-RTP audio with an SDES-keyed video (found by sdp_offer_fuzz): one
+// transport has one keying, so the video is moved out of the group onto its own keyed transport
+// (RFC 8843 §7.3.3). Before, the shared transport was keyed by the audio (none) and the call got 500.
+TEST_F(ConferenceVideoTest, ASectionKeyedUnlikeItsBundleIsMovedOutOfTheGroup) {
+  const std::string offer =
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\na=group:BUNDLE a0 v1\r\n"
+      "m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=mid:a0\r\na=sendrecv\r\n"
+      "m=video 4000 RTP/SAVP 100\r\na=rtpmap:100 VP8/90000\r\na=mid:v1\r\na=sendonly\r\n"
+      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
+  auto decision = call("1000", 1, offer);
+  ASSERT_EQ(decision.status, 200) << decision.reason;
+  const auto sdp = answer(decision);
+  ASSERT_EQ(sdp.media.size(), 2U);
+  EXPECT_NE(sdp.media[0].port, 0);
+  ASSERT_NE(sdp.media[1].port, 0);
+  EXPECT_NE(sdp.media[0].port, sdp.media[1].port) << "the video has a transport of its own";
+  EXPECT_EQ(values(sdp.media[1], "crypto").size(), 1U) << "keyed as it was offered";
+  EXPECT_TRUE(values(sdp.media[0], "crypto").empty());
+  EXPECT_EQ(values(sdp, "group"), std::vector<std::string>{"BUNDLE a0"});
+}
+
+// RFC 5888 §4: a MID is unique in a description. A second section repeating one bundles nothing.
+TEST_F(ConferenceVideoTest, ASectionRepeatingAMidIsNotBundled) {
+  const std::string offer =
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\na=group:BUNDLE a0\r\n"
+      "m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=mid:a0\r\na=sendrecv\r\n"
+      "m=video 4002 RTP/AVP 100\r\na=rtpmap:100 VP8/90000\r\na=mid:a0\r\na=sendonly\r\n";
+  auto decision = call("1000", 1, offer);
+  ASSERT_EQ(decision.status, 200) << decision.reason;
+  const auto sdp = answer(decision);
+  ASSERT_EQ(sdp.media.size(), 2U);
+  ASSERT_NE(sdp.media[1].port, 0);
+  EXPECT_NE(sdp.media[0].port, sdp.media[1].port);
+  EXPECT_EQ(values(sdp, "group"), std::vector<std::string>{"BUNDLE a0"});
+}
+
 }  // namespace
 }  // namespace chorus::conference

@@ -51,6 +51,30 @@ TEST(EventLog, SinceReturnsEventsAfterTheGivenIdUpToMax) {
   EXPECT_TRUE(log.since(1, 0).events.empty());
 }
 
+// The ring keeps each event's data as JSON text: what since() gives back is the same data (numbers,
+// nesting, null), and a string that was not UTF-8 comes back with U+FFFD, as SSE would have sent it.
+TEST(EventLog, SinceGivesBackTheDataThatWasPublished) {
+  EventLog log;
+  const json data{{"room_id", "1000"},
+                  {"count", 3},
+                  {"level", -0.25},
+                  {"nested", {{"list", {1, "two", nullptr}}}},
+                  {"display", std::string("Ann \xff")}};
+  const Event live = log.publish(event_type::kParticipantJoined, data);
+  EXPECT_EQ(live.data, data);  // subscribers and publish() get it untouched
+  const auto batch = log.since(0, 10);
+  ASSERT_EQ(batch.events.size(), 1u);
+  const Event& kept = batch.events[0];
+  EXPECT_EQ(kept.id, live.id);
+  EXPECT_EQ(kept.type, "participant.joined");
+  EXPECT_EQ(kept.at, live.at);
+  EXPECT_EQ(kept.data["count"], 3);
+  EXPECT_EQ(kept.data["level"], -0.25);
+  EXPECT_EQ(kept.data["nested"], data["nested"]);
+  EXPECT_EQ(kept.data["display"], "Ann \xef\xbf\xbd");
+  EXPECT_EQ(format_sse(kept), format_sse(live));
+}
+
 TEST(EventLog, RingDropsOldestAndFlagsLostEvents) {
   EventLog log(3);
   for (int i = 0; i < 5; ++i) log.publish(event_type::kParticipantMuted, json{{"n", i}});

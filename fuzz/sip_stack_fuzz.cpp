@@ -38,10 +38,12 @@
 // State is bounded by construction: a fresh stack per input, at most kMaxRecords records.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
 #include <optional>
+#include <source_location>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -71,8 +73,11 @@ constexpr std::size_t kMaxCalls = 6;
 constexpr std::size_t kMaxCallsPerSource = 3;
 constexpr std::size_t kMaxServerTransactions = 12;
 
-void check(bool condition) {
-  if (!condition) std::abort();
+// A broken invariant names its line, so a crash artifact says which check failed.
+void check(bool condition, std::source_location where = std::source_location::current()) {
+  if (condition) return;
+  std::fprintf(stderr, "sip_stack_fuzz: check failed at line %u\n", static_cast<unsigned>(where.line()));
+  std::abort();
 }
 
 // Our messages echo the request's headers one per line, so they may exceed the ingress limits.

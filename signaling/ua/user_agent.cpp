@@ -102,7 +102,8 @@ void UserAgent::on_request(TransactionId id, const SipMessage& request, const Pe
 }
 
 void UserAgent::on_new_invite(TransactionId id, const SipMessage& invite, const PeerAddress& source) {
-  if (shutting_down_ || calls_.size() >= config_.max_calls) {
+  // A dial still ringing holds its slot too (dial() counts both): its answer must not take us past.
+  if (shutting_down_ || calls_.size() + outgoing_.size() >= config_.max_calls) {
     respond(id, invite, 503, shutting_down_ ? "Shutting Down" : "Too Many Calls", {{"Retry-After", "30"}});
     return;
   }

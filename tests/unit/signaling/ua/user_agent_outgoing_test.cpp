@@ -114,6 +114,24 @@ TEST(UserAgentDialOut, InviteCarriesOfferToTheTarget) {
   EXPECT_EQ(h.ua.call_count(), 0U);
 }
 
+// A dial still ringing holds a call slot: an INVITE arriving meanwhile is refused 503 at max_calls,
+// so the dial's answer cannot take the UA past it (found by sip_stack_fuzz: 7 calls at max_calls 6).
+TEST(UserAgentDialOut, ARingingDialHoldsACallSlotAgainstIncomingCalls) {
+  UserAgentConfig config;
+  config.max_calls = 1;
+  DialHarness h(config);
+  h.dial();
+  uatest::RequestSpec incoming;
+  incoming.content_type = "application/sdp";
+  incoming.body = std::string(kCallerOffer);
+  h.transactions.on_message(parse(uatest::request_text(incoming)), udp_peer());
+  auto refused = h.sender.responses(503, "INVITE");
+  ASSERT_EQ(refused.size(), 1U);
+  EXPECT_EQ(refused[0].reason, "Too Many Calls");
+  h.respond(h.invite(), 200, {}, std::string(kCallerOffer));
+  EXPECT_EQ(h.ua.call_count(), 1U);
+}
+
 TEST(UserAgentDialOut, RingingThenOkIsAckedByTheDialog) {
   DialHarness h;
   const CallHandle call = h.dial();

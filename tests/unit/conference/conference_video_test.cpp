@@ -181,40 +181,46 @@ TEST_F(ConferenceVideoTest, ACallerThatAskedForTheSlotMapGetsItByInfo) {
   EXPECT_GE(map["version"].get<int>(), 1);
 }
 
+// A plain-RTP audio section "a0" in `group`, and a video section after it (`video_m` its m= line).
+std::string audio_and_video(std::string_view group, std::string_view video_m, std::string_view video_mid,
+                            std::string_view video_extra = {}) {
+  return "v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\na=group:" + std::string(group) +
+         "\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=mid:a0\r\na=sendrecv\r\n" + std::string(video_m) +
+         "\r\na=rtpmap:100 VP8/90000\r\na=mid:" + std::string(video_mid) + "\r\na=sendonly\r\n" +
+         std::string(video_extra);
+}
+
+// The answer to audio_and_video(): the video accepted on a transport of its own, outside the group.
+sdp::SessionDescription expect_video_moved_out(const sip::CallDecision& decision) {
+  EXPECT_EQ(decision.status, 200) << decision.reason;
+  auto sdp = ConferenceVideoTest::answer(decision);
+  if (sdp.media.size() != 2U) {
+    ADD_FAILURE() << "two sections expected: " << decision.sdp;
+    return sdp;
+  }
+  EXPECT_NE(sdp.media[0].port, 0);
+  EXPECT_NE(sdp.media[1].port, 0);
+  EXPECT_NE(sdp.media[0].port, sdp.media[1].port) << "the video has a transport of its own";
+  EXPECT_EQ(values(sdp, "group"), std::vector<std::string>{"BUNDLE a0"});
+  return sdp;
+}
+
 // An offer that bundles a plain-RTP audio with an SDES-keyed video (found by sdp_offer_fuzz): one
 // transport has one keying, so the video is moved out of the group onto its own keyed transport
 // (RFC 8843 §7.3.3). Before, the shared transport was keyed by the audio (none) and the call got 500.
 TEST_F(ConferenceVideoTest, ASectionKeyedUnlikeItsBundleIsMovedOutOfTheGroup) {
-  const std::string offer =
-      "v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\na=group:BUNDLE a0 v1\r\n"
-      "m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=mid:a0\r\na=sendrecv\r\n"
-      "m=video 4000 RTP/SAVP 100\r\na=rtpmap:100 VP8/90000\r\na=mid:v1\r\na=sendonly\r\n"
-      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n";
-  auto decision = call("1000", 1, offer);
-  ASSERT_EQ(decision.status, 200) << decision.reason;
-  const auto sdp = answer(decision);
+  const auto sdp = expect_video_moved_out(
+      call("1000", 1,
+           audio_and_video("BUNDLE a0 v1", "m=video 4000 RTP/SAVP 100", "v1",
+                           "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n")));
   ASSERT_EQ(sdp.media.size(), 2U);
-  EXPECT_NE(sdp.media[0].port, 0);
-  ASSERT_NE(sdp.media[1].port, 0);
-  EXPECT_NE(sdp.media[0].port, sdp.media[1].port) << "the video has a transport of its own";
   EXPECT_EQ(values(sdp.media[1], "crypto").size(), 1U) << "keyed as it was offered";
   EXPECT_TRUE(values(sdp.media[0], "crypto").empty());
-  EXPECT_EQ(values(sdp, "group"), std::vector<std::string>{"BUNDLE a0"});
 }
 
 // RFC 5888 §4: a MID is unique in a description. A second section repeating one bundles nothing.
 TEST_F(ConferenceVideoTest, ASectionRepeatingAMidIsNotBundled) {
-  const std::string offer =
-      "v=0\r\no=- 1 1 IN IP4 192.0.2.2\r\ns=-\r\nc=IN IP4 192.0.2.2\r\nt=0 0\r\na=group:BUNDLE a0\r\n"
-      "m=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=mid:a0\r\na=sendrecv\r\n"
-      "m=video 4002 RTP/AVP 100\r\na=rtpmap:100 VP8/90000\r\na=mid:a0\r\na=sendonly\r\n";
-  auto decision = call("1000", 1, offer);
-  ASSERT_EQ(decision.status, 200) << decision.reason;
-  const auto sdp = answer(decision);
-  ASSERT_EQ(sdp.media.size(), 2U);
-  ASSERT_NE(sdp.media[1].port, 0);
-  EXPECT_NE(sdp.media[0].port, sdp.media[1].port);
-  EXPECT_EQ(values(sdp, "group"), std::vector<std::string>{"BUNDLE a0"});
+  expect_video_moved_out(call("1000", 1, audio_and_video("BUNDLE a0", "m=video 4002 RTP/AVP 100", "a0")));
 }
 
 }  // namespace

@@ -527,6 +527,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     stack.timers.advance(Millis{32'000});
     stack.run_posted();
   }
+  // SIP_STACK_FUZZ_DEBUG=1 when reproducing an artifact: what was left behind.
+  if (std::getenv("SIP_STACK_FUZZ_DEBUG") != nullptr)
+    std::fprintf(stderr, "calls %zu dialing %zu servers %zu clients %zu timers %zu\n", stack.ua.call_count(),
+                 stack.ua.dialing_count(), stack.transactions.server_count(), stack.transactions.client_count(),
+                 stack.timers.pending());
   check(stack.ua.call_count() == 0 && stack.ua.dialing_count() == 0);
   check(stack.transactions.server_count() == 0 && stack.transactions.client_count() == 0);
   check(stack.timers.pending() == 0);

@@ -10,6 +10,11 @@ namespace {
 
 // RFC 3261 §17.1.1.2 and Table 4: Timer D is at least 32 s on unreliable transports, 0 on reliable.
 constexpr Millis kTimerD{32'000};
+// RFC 3261 gives Proceeding no timer: a peer that answers 100 and then nothing would keep the
+// transaction (and a re-INVITE's dialog state) forever. As a proxy's Timer C does (§16.6 step 11,
+// "greater than 3 minutes", restarted by each provisional), the TU hears a 408 instead. Dial-outs
+// CANCEL well before (UserAgentConfig::no_answer_timeout, 60 s). Found by sip_stack_fuzz.
+constexpr Millis kTimerC{181'000};
 
 }  // namespace
 
@@ -19,6 +24,7 @@ ClientInviteTransaction::ClientInviteTransaction(const TransactionContext& conte
     : ClientTransaction(context, id, std::move(request), destination, std::move(on_response)),
       timer_a_(context.timers),
       timer_b_(context.timers),
+      timer_c_(context.timers),
       timer_d_(context.timers) {}
 
 void ClientInviteTransaction::start() {
@@ -48,8 +54,9 @@ void ClientInviteTransaction::on_timer_a() {
 
 void ClientInviteTransaction::on_timer_b() {
   if (state_ != State::kCalling && state_ != State::kProceeding) return;
-  // RFC 3261 §17.1.1.2: Timer B → the TU is told of a timeout (a 408, §8.1.3.1).
-  CHORUS_LOG(kInfo, "sip", "INVITE client transaction timed out", {"call_id", request_.call_id});
+  // RFC 3261 §17.1.1.2: Timer B → the TU is told of a timeout (a 408, §8.1.3.1); Timer C likewise.
+  CHORUS_LOG(kInfo, "sip", "INVITE client transaction timed out", {"call_id", request_.call_id},
+             {"state", state_ == State::kCalling ? "calling" : "proceeding"});
   report_local(408);
   enter_terminated();
 }
@@ -68,12 +75,14 @@ void ClientInviteTransaction::on_response(const SipMessage& response) {
   }
   if (state_ == State::kTerminated) return;
   if (is_provisional(status)) {
-    // RFC 3261 §17.1.1.2: Proceeding stops retransmissions; Timer B governs Calling only.
+    // RFC 3261 §17.1.1.2: Proceeding stops retransmissions; Timer B governs Calling only (and the
+    // wait after a CANCEL). Timer C (kTimerC) bounds Proceeding, restarted by each provisional.
     if (state_ == State::kCalling) {
       state_ = State::kProceeding;
       timer_a_.stop();
       timer_b_.stop();
     }
+    timer_c_.start(kTimerC, [this] { on_timer_b(); });
     report(response);
   } else if (is_success(status)) {
     // RFC 3261 §17.1.1.2: a 2xx ends the transaction; the TU ACKs it (§13.2.2.4).
@@ -88,6 +97,7 @@ void ClientInviteTransaction::enter_completed(const SipMessage& response) {
   state_ = State::kCompleted;
   timer_a_.stop();
   timer_b_.stop();
+  timer_c_.stop();
   ack_ = std::make_unique<SipMessage>(make_non_2xx_ack(request_, response));
   context_.sender.send_request(*ack_, destination());
   report(response);
@@ -99,6 +109,7 @@ void ClientInviteTransaction::enter_terminated() {
   state_ = State::kTerminated;
   timer_a_.stop();
   timer_b_.stop();
+  timer_c_.stop();
   timer_d_.stop();
   terminate();
 }

@@ -40,6 +40,7 @@ class ClientInviteTransaction final : public ClientTransaction {
   Millis timer_a_interval_{0};
   TransactionTimer timer_a_;
   TransactionTimer timer_b_;
+  TransactionTimer timer_c_;  // bounds Proceeding (client_invite_transaction.cpp, kTimerC)
   TransactionTimer timer_d_;
   std::unique_ptr<SipMessage> ack_;  // built once per §17.1.1.3, re-sent for retransmitted finals
 };

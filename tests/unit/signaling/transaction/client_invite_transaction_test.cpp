@@ -80,6 +80,22 @@ TEST_F(ClientInviteTransaction, RetransmitsInviteOnTimerAUntilProvisional) {
   EXPECT_EQ(h.owner.client_terminations, 0);
 }
 
+// A peer that answers 100 and then nothing: Timer C (over 3 minutes, restarted by each provisional)
+// ends the transaction with a local 408, where RFC 3261's UAC would wait forever (sip_stack_fuzz).
+TEST_F(ClientInviteTransaction, TimerCEndsAProceedingThatNeverGetsAFinalResponse) {
+  auto& t = make();
+  t.on_response(response(100, "Trying"));
+  h.timers.advance(Millis{120'000});
+  t.on_response(response(180, "Ringing"));  // restarts it
+  h.timers.advance(Millis{180'999});
+  EXPECT_EQ(t.state(), State::kProceeding);
+  EXPECT_EQ(log.statuses(), (std::vector<int>{100, 180}));
+  h.timers.advance(Millis{1});
+  EXPECT_EQ(log.statuses(), (std::vector<int>{100, 180, 408}));
+  EXPECT_EQ(t.state(), State::kTerminated);
+  EXPECT_EQ(h.owner.client_terminations, 1);
+}
+
 TEST_F(ClientInviteTransaction, TimerBReportsTimeout408) {
   auto& t = make();
   h.timers.advance(Millis{31'999});

@@ -53,21 +53,6 @@ SectionSources sources_for(const sdp::NegotiatedStream& stream, const SectionSou
   return out;
 }
 
-// How a profile is keyed (negotiate_security): plain RTP, SDES (RTP/SAVP[F]) or DTLS (UDP/TLS/...).
-enum class Keying : std::uint8_t { kNone, kSdes, kDtls };
-Keying keying_of(std::string_view protocol) {
-  switch (sdp::classify_protocol(protocol)) {
-    case sdp::TransportProtocol::kRtpSavp:
-    case sdp::TransportProtocol::kRtpSavpf:
-      return Keying::kSdes;
-    case sdp::TransportProtocol::kUdpTlsRtpSavp:
-    case sdp::TransportProtocol::kUdpTlsRtpSavpf:
-      return Keying::kDtls;
-    default:
-      return Keying::kNone;
-  }
-}
-
 std::vector<const sdp::NegotiatedStream*> accepted_streams(const sdp::AnswerPlan& plan) {
   std::vector<const sdp::NegotiatedStream*> out;
   for (const auto& section : plan.sections)
@@ -97,7 +82,8 @@ std::expected<MediaLayout, sdp::NegotiationError> plan_media_layout(
     // beside UDP/TLS/RTP/SAVPF) is moved out of the BUNDLE group, RFC 8843 §7.3.3, onto its own.
     if (group && transport_of_group[*group]) {
       const auto& tagged = *accepted[layout.transports[*transport_of_group[*group]].sections.front()];
-      if (keying_of(stream.protocol) != keying_of(tagged.protocol)) group.reset();
+      if (keying_of(sdp::classify_protocol(stream.protocol)) != keying_of(sdp::classify_protocol(tagged.protocol)))
+        group.reset();
     }
     if (group && transport_of_group[*group]) {
       layout.transports[*transport_of_group[*group]].sections.push_back(i);

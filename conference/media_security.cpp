@@ -86,21 +86,32 @@ std::expected<void, sdp::NegotiationError> negotiate_dtls(const sdp::SessionDesc
 
 }  // namespace
 
+Keying keying_of(sdp::TransportProtocol protocol) {
+  switch (protocol) {
+    case sdp::TransportProtocol::kRtpSavp:
+    case sdp::TransportProtocol::kRtpSavpf:
+      return Keying::kSdes;
+    case sdp::TransportProtocol::kUdpTlsRtpSavp:
+    case sdp::TransportProtocol::kUdpTlsRtpSavpf:
+      return Keying::kDtls;
+    default:
+      return Keying::kNone;
+  }
+}
+
 std::expected<StreamTransport, sdp::NegotiationError> negotiate_security(const sdp::SessionDescription& offer,
                                                                          const sdp::MediaDescription& m,
                                                                          const SecurityOptions& options,
                                                                          const StreamTransport* previous) {
   StreamTransport out;
-  switch (m.transport()) {
-    case sdp::TransportProtocol::kRtpSavp:
-    case sdp::TransportProtocol::kRtpSavpf:
+  switch (keying_of(m.transport())) {
+    case Keying::kSdes:
       if (auto done = negotiate_sdes(m, options, previous, out); !done) return std::unexpected(done.error());
       break;
-    case sdp::TransportProtocol::kUdpTlsRtpSavp:
-    case sdp::TransportProtocol::kUdpTlsRtpSavpf:
+    case Keying::kDtls:
       if (auto done = negotiate_dtls(offer, m, options, previous, out); !done) return std::unexpected(done.error());
       break;
-    default:
+    case Keying::kNone:
       break;  // plain RTP: nothing to key
   }
   const auto ufrag = attribute(offer, m, "ice-ufrag");

@@ -27,6 +27,11 @@ struct SecurityOptions {
       media::SrtpSuite::kAesCm128HmacSha1_32};
 };
 
+// How a profile is keyed: plain RTP (AVP, AVPF), SDES (RTP/SAVP[F]) or DTLS-SRTP (UDP/TLS/RTP/SAVP[F]).
+// One transport has one keying, so BUNDLE groups only sections that agree (media_layout.cpp).
+enum class Keying : std::uint8_t { kNone, kSdes, kDtls };
+Keying keying_of(sdp::TransportProtocol protocol);
+
 // What an accepted stream's transport needs beyond codecs.
 struct StreamTransport {
   media::MediaKeying keying;

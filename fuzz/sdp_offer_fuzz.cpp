@@ -33,7 +33,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -42,6 +41,7 @@
 #include "conference/media_guard.hpp"
 #include "conference/media_layout.hpp"
 #include "conference/media_security.hpp"
+#include "fuzz/fuzz_check.hpp"
 #include "media/rtp/rtp_header_writer.hpp"
 #include "media/rtp/rtp_packet.hpp"
 #include "media/transport/bundle_demux.hpp"
@@ -61,12 +61,7 @@ constexpr std::string_view kCname = "fuzzcname0000000";
 // Our answers are checked for being SDP, not for fitting our own ingress limits.
 constexpr sdp::SdpLimits kAnswerLimits{SIZE_MAX, SIZE_MAX, SIZE_MAX};
 
-// A broken invariant names its line, so a crash artifact says which check failed.
-void check(bool condition, std::source_location where = std::source_location::current()) {
-  if (condition) return;
-  std::fprintf(stderr, "sdp_offer_fuzz: check failed at line %u\n", static_cast<unsigned>(where.line()));
-  std::abort();
-}
+using chorus::fuzz::check;
 
 struct Settings {
   boost::asio::ip::address source;

@@ -43,7 +43,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,6 +50,7 @@
 
 #include "common/log.hpp"
 #include "common/timer_queue.hpp"
+#include "fuzz/fuzz_check.hpp"
 #include "signaling/message/message_parser.hpp"
 #include "signaling/message/sip_message.hpp"
 #include "signaling/sdp/offer_answer.hpp"
@@ -73,12 +73,7 @@ constexpr std::size_t kMaxCalls = 6;
 constexpr std::size_t kMaxCallsPerSource = 3;
 constexpr std::size_t kMaxServerTransactions = 12;
 
-// A broken invariant names its line, so a crash artifact says which check failed.
-void check(bool condition, std::source_location where = std::source_location::current()) {
-  if (condition) return;
-  std::fprintf(stderr, "sip_stack_fuzz: check failed at line %u\n", static_cast<unsigned>(where.line()));
-  std::abort();
-}
+using chorus::fuzz::check;
 
 // Our messages echo the request's headers one per line, so they may exceed the ingress limits.
 ParseLimits relaxed_limits() {

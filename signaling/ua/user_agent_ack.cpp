@@ -29,12 +29,13 @@ void UserAgent::send_invite_2xx(TransactionId id, Call& call, SipMessage respons
       if (auto parsed = parse_cseq(*cseq)) call.unacked_cseq = parsed->number;
     }
   }
-  call.unacked_2xx_size = response.serialize().size();
+  // Only a source still to prove its address is held to the budget: only then is the size needed.
+  call.unacked_2xx_size = verified(source) ? 0 : response.serialize().size();
   call.unacked_2xx = std::move(response);
   call.unacked_source = source;
   call.reflection_bytes_in = request_wire_size;
   call.reflection_bytes_out = call.unacked_2xx_size;
-  call.unacked_transaction = id;
+  call.invite_transaction = id;
   awaiting_ack_[id] = call.handle;
   const TimerConfig& t = transactions_->config();
   const CallHandle handle = call.handle;
@@ -75,6 +76,8 @@ void UserAgent::on_invite_retransmitted(TransactionId id, const SipMessage& invi
 
 void UserAgent::send_2xx_again(Call& call) {
   if (!verified(call.unacked_source)) {
+    // A source verified when the 2xx went out stays verified unless forgotten (max_verified_sources).
+    if (call.unacked_2xx_size == 0) call.unacked_2xx_size = call.unacked_2xx->serialize().size();
     if (call.reflection_bytes_out + call.unacked_2xx_size > kUnverifiedReflectionFactor * call.reflection_bytes_in) {
       bump(counters_.retransmissions_withheld);
       return;
@@ -88,9 +91,8 @@ void UserAgent::forget_unacked_2xx(Call& call) {
   timers_.cancel(call.retransmit_timer);
   timers_.cancel(call.ack_timer);
   call.retransmit_timer = call.ack_timer = TimerQueue::kNoTimer;
+  if (call.unacked_2xx) awaiting_ack_.erase(call.invite_transaction);
   call.unacked_2xx.reset();
-  awaiting_ack_.erase(call.unacked_transaction);
-  call.unacked_transaction = 0;
 }
 
 void UserAgent::on_ack(const SipMessage& ack, const PeerAddress& source) {

@@ -22,10 +22,10 @@ struct UserAgent::Call {
   std::optional<SipMessage> unacked_2xx;
   std::uint32_t unacked_cseq = 0;
   PeerAddress unacked_source;
-  std::size_t unacked_2xx_size = 0;       // its wire size
-  TransactionId unacked_transaction = 0;  // the INVITE's, whose retransmissions the layer reports
   // The reflection budget while unacked_source is unverified (user_agent_ack.cpp), in wire bytes:
-  // what the source sent for this INVITE (retransmissions included) and what we sent it.
+  // the 2xx's size (0 when the source was verified as it was sent), what the source sent for this
+  // INVITE (retransmissions included) and what we sent it.
+  std::size_t unacked_2xx_size = 0;
   std::size_t reflection_bytes_in = 0;
   std::size_t reflection_bytes_out = 0;
   bool answer_expected_in_ack = false;  // our 2xx carried an offer (RFC 3264 §4, INVITE without SDP)
@@ -41,8 +41,9 @@ struct UserAgent::Call {
   SessionTimerOutcome session;
   TimerQueue::TimerId session_timer = TimerQueue::kNoTimer;
 
-  // Early media (user_agent_early.cpp): the INVITE and its server transaction, which stays in
-  // Proceeding until the final response, and the bound on how long that may take.
+  // The INVITE's server transaction: for early media (user_agent_early.cpp) it stays in Proceeding
+  // until the final response; after a 2xx, until the ACK, its retransmissions are reported to us.
+  // Then the early INVITE itself and the bound on how long early media may take.
   TransactionId invite_transaction = 0;
   std::optional<SipMessage> early_invite;
   TimerQueue::TimerId early_timer = TimerQueue::kNoTimer;

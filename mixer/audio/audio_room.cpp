@@ -24,9 +24,20 @@ constexpr std::size_t kBusMessagesPerTick = 16;
 // participant's decoder elements alive for as long as the room lived (~14 KB a call: the soak's
 // heap grew 20 MB a minute). Only errors and warnings are queued, for drain_bus() to log; the rest
 // is dropped by the posting thread itself (a handler that returns GST_BUS_DROP unrefs the message).
-GstBusSyncReply keep_errors_only(GstBus* /*bus*/, GstMessage* message, gpointer /*user_data*/) {
+//
+// The handler runs on the posting thread, which is also GStreamer's hook for a streaming thread's
+// priority (design/stream-status: "ENTER ... can be used to configure the thread priority"): each
+// decoder's streaming thread lowers its own as it enters its loop, so 200 of them never delay the
+// worker's tick.
+GstBusSyncReply on_posting_thread(GstBus* /*bus*/, GstMessage* message, gpointer /*user_data*/) {
   const auto type = GST_MESSAGE_TYPE(message);
   if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_WARNING) return GST_BUS_PASS;
+  if (type == GST_MESSAGE_STREAM_STATUS) {
+    GstStreamStatusType status{};
+    GstElement* owner = nullptr;
+    gst_message_parse_stream_status(message, &status, &owner);
+    if (status == GST_STREAM_STATUS_TYPE_ENTER) gst::set_this_thread_nice(gst::kStreamingThreadNice);
+  }
   gst_message_unref(message);
   return GST_BUS_DROP;
 }
@@ -43,6 +54,36 @@ EncodeFormat format_of(const AudioMemberSpec& spec) {
   return EncodeFormat{lower(codec_info(spec.codec).encoding_name), spec.ptime};
 }
 
+std::string encoder_key(const EncodeFormat& format) {
+  return format.codec + "/" + std::to_string(format.ptime.count());
+}
+
+// On the chain thread. Null when the codec's encoder cannot be built (a missing plugin: logged,
+// the listeners get nothing).
+std::unique_ptr<FrameEncoder> make_encoder(const std::string& room, AudioCodec codec, const std::string& name) {
+  try {
+    return std::make_unique<FrameEncoder>(codec, name);
+  } catch (const std::exception& error) {
+    CHORUS_LOG(kError, "mixer", "cannot encode", {"room", room}, {"codec", codec_info(codec).encoding_name},
+               {"error", error.what()});
+    return nullptr;
+  }
+}
+
+// On the chain thread. Null when the member cannot be decoded (a missing plugin: logged, the
+// member still hears the room).
+std::unique_ptr<ParticipantDecoder> make_decoder(const std::string& room, GstElement* pipeline,
+                                                 const AudioMemberSpec& spec) {
+  try {
+    return std::make_unique<ParticipantDecoder>(GST_BIN(pipeline), spec.codec, spec.payload_type,
+                                                room + "-in-" + std::to_string(spec.id));
+  } catch (const std::exception& error) {
+    CHORUS_LOG(kError, "mixer", "cannot decode participant", {"room", room}, {"participant", spec.id},
+               {"error", error.what()});
+    return nullptr;
+  }
+}
+
 // Copies the next 20 ms of `prompt` into `frame` (zero-padded at the end); true when it is done.
 bool next_prompt_frame(auto& prompt, AudioFrame& frame) {
   const auto& samples = *prompt.clip;
@@ -56,10 +97,11 @@ bool next_prompt_frame(auto& prompt, AudioFrame& frame) {
 }  // namespace
 
 AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listener, MixerConfig config,
-                     std::shared_ptr<MixerCounters> counters)
+                     std::shared_ptr<MixerCounters> counters, gst::ChainThread* chains)
     : name_(std::move(name)),
       listener_(std::move(listener)),
       mixer_(config),
+      chains_(chains != nullptr ? chains : &gst::ChainThread::shared()),
       counters_(counters ? std::move(counters) : std::make_shared<MixerCounters>()) {
   gst::ensure_gst_initialized();
   pipeline_ = gst::gst_adopt_floating(gst_pipeline_new(("room-" + name_).c_str()));
@@ -68,7 +110,7 @@ AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listen
   g_object_set(clock.get(), "clock-type", GST_CLOCK_TYPE_MONOTONIC, nullptr);
   gst_pipeline_use_clock(GST_PIPELINE(pipeline_.get()), clock.get());
   bus_ = gst::gst_adopt(gst_element_get_bus(pipeline_.get()));
-  gst_bus_set_sync_handler(bus_.get(), &keep_errors_only, nullptr, nullptr);  // before the first message
+  gst_bus_set_sync_handler(bus_.get(), &on_posting_thread, nullptr, nullptr);  // before the first message
   gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
   ParticipantSettings announcer;
   announcer.format = EncodeFormat{"announcer", kFrameDuration};
@@ -78,9 +120,21 @@ AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listen
 
 AudioRoom::~AudioRoom() {
   if (timers_ != nullptr) timers_->cancel(tick_timer_);
-  members_.clear();  // each decoder stops and leaves the pipeline
-  shared_encoders_.clear();
-  gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  std::vector<BuiltMemberChains> built_members;
+  std::vector<BuiltSharedEncoder> built_shared;
+  {
+    std::lock_guard lock(mailbox_->mutex);
+    mailbox_->closed = true;  // from now on the chain thread drops what it builds
+    built_members.swap(mailbox_->members);
+    built_shared.swap(mailbox_->shared);
+  }
+  for (BuiltMemberChains& built : built_members) retire(std::move(built.decoder), std::move(built.encoder));
+  for (BuiltSharedEncoder& built : built_shared) retire(nullptr, std::move(built.encoder));
+  for (auto& [id, member] : members_) retire(std::move(member.decoder), std::move(member.own_encoder));
+  for (auto& [key, encoder] : shared_encoders_) retire(nullptr, std::move(encoder));
+  // Queued after every decoder's teardown (the chain thread runs in order), so they leave first.
+  gst::run_on_chain_thread(
+      *chains_, [pipeline = std::move(pipeline_)] { gst_element_set_state(pipeline.get(), GST_STATE_NULL); });
 }
 
 AudioRoom::Member* AudioRoom::find(ParticipantId id) {
@@ -98,17 +152,11 @@ void AudioRoom::attach(media::MediaSession& session, const AudioMemberSpec& spec
   member.session = &session;
   member.sequence = static_cast<std::uint16_t>(random_u64());
   member.timestamp = static_cast<std::uint32_t>(random_u64());
-  try {
-    member.decoder = std::make_unique<ParticipantDecoder>(GST_BIN(pipeline_.get()), spec.codec, spec.payload_type,
-                                                          name_ + "-in-" + std::to_string(spec.id));
-  } catch (const std::exception& error) {  // a missing plugin: the member still hears the room
-    CHORUS_LOG(kError, "mixer", "cannot decode participant", {"room", name_}, {"participant", spec.id},
-               {"error", error.what()});
-  }
+  member.generation = ++last_generation_;
   update_mixer_membership(member);
-  // Made now rather than on the tick that first needs them: building a GStreamer chain takes
-  // milliseconds, which would make that tick's frames late.
-  own_encoder(member);
+  // Asked for now rather than on the tick that first needs them, and built on the chain thread:
+  // building a GStreamer chain takes milliseconds, which on the worker made ticks late.
+  request_member_chains(member);
   shared_encoder(format_of(spec), spec.codec);
   CHORUS_LOG(kDebug, "mixer", "member attached", {"room", name_}, {"participant", spec.id},
              {"codec", codec_info(spec.codec).encoding_name}, {"members", members_.size()});
@@ -123,6 +171,7 @@ void AudioRoom::detach(ParticipantId id) {
   if (it == members_.end()) return;
   if (it->second.in_mixer) mixer_.remove_participant(id);
   if (std::erase(talkers_, id) > 0) listener_->on_talking(id, false);
+  retire(std::move(it->second.decoder), std::move(it->second.own_encoder));
   members_.erase(it);
   if (members_.empty() && timers_ != nullptr) {
     timers_->cancel(tick_timer_);
@@ -201,6 +250,7 @@ void AudioRoom::schedule_tick() {
 
 void AudioRoom::tick() {
   tick_timer_ = TimerQueue::kNoTimer;
+  collect_built_chains();
   gather_inputs();
   const MixResult& result = mixer_.mix(inputs_);
   report_talkers(result);
@@ -285,26 +335,69 @@ void AudioRoom::send_private(Member& member) {
 }
 
 FrameEncoder* AudioRoom::shared_encoder(const EncodeFormat& format, AudioCodec codec) {
-  const std::string key = format.codec + "/" + std::to_string(format.ptime.count());
-  auto& encoder = shared_encoders_[key];
-  if (!encoder) encoder = make_encoder(codec, name_ + "-mix-" + key);
-  return encoder.get();
+  const std::string key = encoder_key(format);
+  if (auto it = shared_encoders_.find(key); it != shared_encoders_.end()) return it->second.get();
+  request_shared_encoder(key, codec);
+  return nullptr;
 }
 
-FrameEncoder* AudioRoom::own_encoder(Member& member) {
-  if (!member.own_encoder)
-    member.own_encoder = make_encoder(member.spec.codec, name_ + "-out-" + std::to_string(member.spec.id));
-  return member.own_encoder.get();
+bool AudioRoom::chains_ready(ParticipantId id) const {
+  auto it = members_.find(id);
+  return it != members_.end() && it->second.decoder && it->second.own_encoder;
 }
 
-std::unique_ptr<FrameEncoder> AudioRoom::make_encoder(AudioCodec codec, const std::string& name) {
-  try {
-    return std::make_unique<FrameEncoder>(codec, name);
-  } catch (const std::exception& error) {  // a missing plugin: logged, the listeners get nothing
-    CHORUS_LOG(kError, "mixer", "cannot encode", {"room", name_}, {"codec", codec_info(codec).encoding_name},
-               {"error", error.what()});
-    return nullptr;
+void AudioRoom::request_member_chains(const Member& member) {
+  gst::run_on_chain_thread(*chains_, [mailbox = mailbox_, pipeline = gst::gst_share(pipeline_.get()),
+                                      spec = member.spec, generation = member.generation, room = name_] {
+    BuiltMemberChains built{spec.id, generation, make_decoder(room, pipeline.get(), spec),
+                            make_encoder(room, spec.codec, room + "-out-" + std::to_string(spec.id))};
+    std::lock_guard lock(mailbox->mutex);
+    if (!mailbox->closed) mailbox->members.push_back(std::move(built));
+    // else: the room is gone and `built` is torn down here, on this thread
+  });
+}
+
+void AudioRoom::request_shared_encoder(const std::string& key, AudioCodec codec) {
+  if (!shared_encoders_building_.insert(key).second) return;
+  gst::run_on_chain_thread(*chains_, [mailbox = mailbox_, key, codec, room = name_] {
+    BuiltSharedEncoder built{key, make_encoder(room, codec, room + "-mix-" + key)};
+    std::lock_guard lock(mailbox->mutex);
+    if (!mailbox->closed) mailbox->shared.push_back(std::move(built));
+  });
+}
+
+void AudioRoom::collect_built_chains() {
+  std::vector<BuiltMemberChains> members;
+  std::vector<BuiltSharedEncoder> shared;
+  {
+    // Never waits: the chain thread (lower priority) may have been preempted holding the lock;
+    // what it delivers is collected by the next tick.
+    std::unique_lock lock(mailbox_->mutex, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    members.swap(mailbox_->members);
+    shared.swap(mailbox_->shared);
   }
+  for (BuiltMemberChains& built : members) {
+    Member* member = find(built.id);
+    if (member != nullptr && member->generation == built.generation) {
+      member->decoder = std::move(built.decoder);
+      member->own_encoder = std::move(built.encoder);
+    } else {  // the member left (or attached again) while they were built
+      retire(std::move(built.decoder), std::move(built.encoder));
+    }
+  }
+  for (BuiltSharedEncoder& built : shared) {
+    shared_encoders_building_.erase(built.key);
+    shared_encoders_[built.key] = std::move(built.encoder);
+  }
+}
+
+void AudioRoom::retire(std::unique_ptr<ParticipantDecoder> decoder, std::unique_ptr<FrameEncoder> encoder) {
+  if (!decoder && !encoder) return;
+  gst::run_on_chain_thread(*chains_, [decoder = std::move(decoder), encoder = std::move(encoder)]() mutable {
+    decoder.reset();  // set to NULL (joining the jitter buffer's threads) and out of the pipeline
+    encoder.reset();
+  });
 }
 
 void AudioRoom::send_payload(Member& member, std::span<const std::uint8_t> payload) {

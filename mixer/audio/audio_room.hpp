@@ -20,8 +20,14 @@
 // The 20 ms tick runs while the room has members, on absolute deadlines; a frame that leaves more
 // than kLateFrameMargin after its deadline counts as late (MixerCounters::frames_late).
 //
+// Chains: a member's decoder and own encoder, and each shared encoder, are built and torn down on
+// the chain thread (mixer/gst/chain_thread.hpp), never on the worker: attach asks for them, the
+// next tick installs what was built (until then the member is not heard and hears silence), and
+// detach hands them back to be torn down.
+//
 // Threading: constructed on any thread (the conference's); every other call on the room's media
-// worker. The decoders' streaming threads meet the worker only inside ParticipantDecoder.
+// worker. The decoders' streaming threads meet the worker only inside ParticipantDecoder, the
+// chain thread only in the ChainMailbox.
 #pragma once
 
 #include <chrono>
@@ -29,10 +35,12 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/timer_queue.hpp"
@@ -45,6 +53,7 @@
 #include "mixer/audio/audio_codec.hpp"
 #include "mixer/audio/frame_encoder.hpp"
 #include "mixer/audio/participant_decoder.hpp"
+#include "mixer/gst/chain_thread.hpp"
 #include "mixer/gst/gst_ptr.hpp"
 #include "mixer/mixer_counters.hpp"
 #include "mixer/n_minus_one_mixer.hpp"
@@ -78,9 +87,11 @@ using Clip = std::shared_ptr<const std::vector<Sample>>;  // 48 kHz mono
 
 class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
  public:
-  // `counters` are shared by every room of the engine (a room of its own when null).
+  // `counters` are shared by every room of the engine (a room of its own when null). `chains`
+  // builds and tears down the GStreamer chains (ChainThread::shared() when null); it must outlive
+  // the room.
   AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listener, MixerConfig config = {},
-            std::shared_ptr<MixerCounters> counters = nullptr);
+            std::shared_ptr<MixerCounters> counters = nullptr, gst::ChainThread* chains = nullptr);
   AudioRoom(const AudioRoom&) = delete;
   AudioRoom& operator=(const AudioRoom&) = delete;
   ~AudioRoom();
@@ -106,8 +117,10 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   void set_level_observer(LevelObserver observer) { level_observer_ = std::move(observer); }
 
   [[nodiscard]] std::size_t member_count() const { return members_.size(); }
+  // The member's decoder and own encoder have been installed (worker thread).
+  [[nodiscard]] bool chains_ready(ParticipantId member) const;
   // A message waits on the pipeline's bus: only an error or warning not yet logged may (see
-  // keep_errors_only in audio_room.cpp). Worker thread.
+  // on_posting_thread in audio_room.cpp). Worker thread.
   [[nodiscard]] bool bus_pending() const { return gst_bus_have_pending(bus_.get()) != FALSE; }
   [[nodiscard]] const MixCounters& mix_counters() const { return mixer_.counters(); }
 
@@ -119,9 +132,10 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   };
   struct Member {
     AudioMemberSpec spec;
-    media::MediaSession* session = nullptr;  // valid between attach and detach
-    std::unique_ptr<ParticipantDecoder> decoder;
-    std::unique_ptr<FrameEncoder> own_encoder;  // its talker output, prompts, silence; made at attach
+    media::MediaSession* session = nullptr;       // valid between attach and detach
+    std::uint64_t generation = 0;                 // which attach the chains being built are for
+    std::unique_ptr<ParticipantDecoder> decoder;  // null until built (or when it cannot be)
+    std::unique_ptr<FrameEncoder> own_encoder;    // its talker output, prompts, silence; null until built
     media::TelephoneEventDetector dtmf;
     std::deque<Prompt> prompts;
     AudioFrame input{};
@@ -133,6 +147,29 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
     std::vector<std::uint8_t> octets;  // sample codecs with ptime ≠ 20 ms: packetizer FIFO
   };
 
+  // What the chain thread built for the room; the tick collects it. Shared with the jobs, so a
+  // job that finishes after the room is gone finds it closed and drops what it built itself.
+  struct BuiltMemberChains {
+    ParticipantId id = 0;
+    std::uint64_t generation = 0;
+    std::unique_ptr<ParticipantDecoder> decoder;
+    std::unique_ptr<FrameEncoder> encoder;
+  };
+  struct BuiltSharedEncoder {
+    std::string key;
+    std::unique_ptr<FrameEncoder> encoder;  // null: it cannot be built (logged); not asked again
+  };
+  struct ChainMailbox {
+    std::mutex mutex;
+    bool closed = false;
+    std::vector<BuiltMemberChains> members;
+    std::vector<BuiltSharedEncoder> shared;
+  };
+
+  void request_member_chains(const Member& member);
+  void request_shared_encoder(const std::string& key, AudioCodec codec);
+  void collect_built_chains();
+  void retire(std::unique_ptr<ParticipantDecoder> decoder, std::unique_ptr<FrameEncoder> encoder);
   void schedule_tick();
   void tick();
   void gather_inputs();
@@ -140,10 +177,9 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   void report_levels();
   void send_mix(const MixResult& result);
   void send_private(Member& member);
-  // Null when the codec's encoder cannot be built (the error is logged).
+  // Null while being built or when the codec's encoder cannot be built (the error is logged).
   FrameEncoder* shared_encoder(const EncodeFormat& format, AudioCodec codec);
-  FrameEncoder* own_encoder(Member& member);
-  std::unique_ptr<FrameEncoder> make_encoder(AudioCodec codec, const std::string& name);
+  static FrameEncoder* own_encoder(Member& member) { return member.own_encoder.get(); }
   void send_payload(Member& member, std::span<const std::uint8_t> payload);
   void send_packet(Member& member, std::span<const std::uint8_t> payload, std::chrono::milliseconds duration);
   void update_mixer_membership(Member& member);
@@ -157,6 +193,10 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   NMinusOneMixer mixer_;
   std::unordered_map<ParticipantId, Member> members_;
   std::unordered_map<std::string, std::unique_ptr<FrameEncoder>> shared_encoders_;  // by format codec
+  std::unordered_set<std::string> shared_encoders_building_;
+  gst::ChainThread* chains_;
+  std::shared_ptr<ChainMailbox> mailbox_ = std::make_shared<ChainMailbox>();
+  std::uint64_t last_generation_ = 0;
   std::deque<Prompt> announcements_;
   AudioFrame announcer_frame_{};
   std::vector<MixInput> inputs_;

@@ -22,7 +22,7 @@ gst::GstPtr<GstCaps> rtp_caps(const AudioCodecInfo& info, std::uint8_t payload_t
 
 ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::uint8_t payload_type, std::string name,
                                        std::chrono::milliseconds latency)
-    : codec_(codec), pipeline_(pipeline) {
+    : codec_(codec), pipeline_(gst::gst_share(GST_ELEMENT(pipeline))) {
   gst::ensure_gst_initialized();
   const auto& info = codec_info(codec);
   bin_ = gst::gst_adopt_floating(gst_bin_new(name.c_str()));
@@ -46,7 +46,7 @@ ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::
   add_and_link(GST_BIN(bin_.get()), {jitter, depayloader, decoder, convert, resample, filter, sink});
 
   src_pad_ = gst::gst_adopt(link_src_pad(jitter, "rtp"));
-  gst_bin_add(pipeline_, bin_.get());
+  gst_bin_add(pipeline, bin_.get());
   gst_element_sync_state_with_parent(bin_.get());
   start_stream(src_pad_.get(), name, rtp_caps(info, payload_type).get());
 }
@@ -55,13 +55,13 @@ ParticipantDecoder::~ParticipantDecoder() {
   // NULL joins the jitter buffer's streaming thread, so the callback is not running after this.
   gst_element_set_state(bin_.get(), GST_STATE_NULL);
   gst_pad_set_active(src_pad_.get(), FALSE);
-  gst_bin_remove(pipeline_, bin_.get());
+  gst_bin_remove(GST_BIN(pipeline_.get()), bin_.get());
 }
 
 GstClockTime ParticipantDecoder::running_time() const {
-  GstClock* clock = GST_ELEMENT_CLOCK(pipeline_);
+  GstClock* clock = GST_ELEMENT_CLOCK(pipeline_.get());
   if (clock == nullptr) return GST_CLOCK_TIME_NONE;
-  return gst_clock_get_time(clock) - gst_element_get_base_time(GST_ELEMENT(pipeline_));
+  return gst_clock_get_time(clock) - gst_element_get_base_time(pipeline_.get());
 }
 
 bool ParticipantDecoder::push_rtp(std::span<const std::uint8_t> packet) {
@@ -92,54 +92,65 @@ GstFlowReturn ParticipantDecoder::on_new_sample(GstAppSink* sink, gpointer self)
   return GST_FLOW_OK;
 }
 
+namespace {
+
+constexpr std::size_t kMaxBufferedSamples = kFrameSamples * ParticipantDecoder::kMaxBufferedFrames;
+
+}  // namespace
+
 void ParticipantDecoder::append_decoded(std::span<const Sample> samples) {
-  constexpr std::size_t kMaxBuffered = kFrameSamples * kMaxBufferedFrames;
-  if (samples.size() > kMaxBuffered) samples = samples.last(kMaxBuffered);
-  std::lock_guard lock(ring_mutex_);
-  if (ring_size_ + samples.size() > kMaxBuffered) {  // drop the oldest: keep the delay bounded
-    const std::size_t excess = ring_size_ + samples.size() - kMaxBuffered;
-    ring_read_ = (ring_read_ + excess) % kRingSamples;
-    ring_size_ -= excess;
-    samples_dropped_ += excess;
+  const std::uint64_t write = written_.load(std::memory_order_relaxed);
+  const std::uint64_t read = read_.load(std::memory_order_acquire);  // the worker is done with what it read
+  const std::size_t room = kRingSamples - static_cast<std::size_t>(write - read);
+  if (samples.size() > room) {  // the worker is far behind: keep what fits, it skips the oldest anyway
+    samples_refused_.fetch_add(samples.size() - room, std::memory_order_relaxed);
+    samples = samples.first(room);
   }
-  std::size_t write = (ring_read_ + ring_size_) % kRingSamples;
+  std::size_t at = static_cast<std::size_t>(write % kRingSamples);
   for (std::size_t copied = 0; copied < samples.size();) {
-    const std::size_t run = std::min(samples.size() - copied, kRingSamples - write);
+    const std::size_t run = std::min(samples.size() - copied, kRingSamples - at);
     std::copy_n(samples.begin() + static_cast<std::ptrdiff_t>(copied), run,
-                ring_.begin() + static_cast<std::ptrdiff_t>(write));
+                ring_.begin() + static_cast<std::ptrdiff_t>(at));
     copied += run;
-    write = (write + run) % kRingSamples;
+    at = (at + run) % kRingSamples;
   }
-  ring_size_ += samples.size();
+  written_.store(write + samples.size(), std::memory_order_release);  // publishes the samples
 }
 
 bool ParticipantDecoder::pull_frame(AudioFrame& frame) {
-  std::lock_guard lock(ring_mutex_);
-  if (!primed_) {
-    if (ring_size_ < kPrimedSamples) return false;
-    primed_ = true;
+  const std::uint64_t write = written_.load(std::memory_order_acquire);
+  std::uint64_t read = read_.load(std::memory_order_relaxed);
+  std::size_t buffered = static_cast<std::size_t>(write - read);
+  if (buffered > kMaxBufferedSamples) {  // keep the delay bounded: the oldest goes
+    samples_skipped_ += buffered - kMaxBufferedSamples;
+    read += buffered - kMaxBufferedSamples;
+    buffered = kMaxBufferedSamples;
   }
-  if (ring_size_ < kFrameSamples) {
+  bool pulled = false;
+  if (!primed_ && buffered >= kPrimedSamples) primed_ = true;
+  if (primed_ && buffered < kFrameSamples) {
     primed_ = false;
     ++counters_.underruns;
-    return false;
+  } else if (primed_) {
+    std::size_t at = static_cast<std::size_t>(read % kRingSamples);
+    for (std::size_t copied = 0; copied < kFrameSamples;) {
+      const std::size_t run = std::min(kFrameSamples - copied, kRingSamples - at);
+      std::copy_n(ring_.begin() + static_cast<std::ptrdiff_t>(at), run,
+                  frame.begin() + static_cast<std::ptrdiff_t>(copied));
+      copied += run;
+      at = (at + run) % kRingSamples;
+    }
+    read += kFrameSamples;
+    ++counters_.frames_pulled;
+    pulled = true;
   }
-  for (std::size_t copied = 0; copied < kFrameSamples;) {
-    const std::size_t run = std::min(kFrameSamples - copied, kRingSamples - ring_read_);
-    std::copy_n(ring_.begin() + static_cast<std::ptrdiff_t>(ring_read_), run,
-                frame.begin() + static_cast<std::ptrdiff_t>(copied));
-    copied += run;
-    ring_read_ = (ring_read_ + run) % kRingSamples;
-  }
-  ring_size_ -= kFrameSamples;
-  ++counters_.frames_pulled;
-  return true;
+  read_.store(read, std::memory_order_release);  // hands the space back to the producer
+  return pulled;
 }
 
 DecoderCounters ParticipantDecoder::counters() const {
   DecoderCounters counters = counters_;
-  std::lock_guard lock(ring_mutex_);
-  counters.samples_dropped = samples_dropped_;
+  counters.samples_dropped = samples_skipped_ + samples_refused_.load(std::memory_order_relaxed);
   return counters;
 }
 

@@ -21,19 +21,20 @@
 // takes it from there to the appsink, whose callback appends the decoded samples to a small ring.
 // The room's mixing tick pulls one 20 ms frame from the ring: after an underrun it waits until
 // 1.5 frames are buffered again (so a tick racing the decoder's output does not alternate between
-// starving and doubling); past kMaxBufferedFrames the oldest audio is dropped (the sender's clock
+// starving and doubling); past kMaxBufferedFrames the oldest audio is skipped (the sender's clock
 // runs fast), both counted.
 //
-// Threading: constructed, fed (push_rtp) and pulled (pull_frame) on the room's media worker; the
-// appsink callback runs on the jitter buffer's streaming thread and meets the worker only at the
-// ring's mutex. The destructor stops the branch (joining its streaming thread) and removes it.
+// Threading: constructed and destroyed on the chain thread (mixer/gst/chain_thread.hpp), fed
+// (push_rtp) and pulled (pull_frame) on the room's media worker; the appsink callback runs on the
+// jitter buffer's streaming thread and meets the worker only at the ring, a single-producer
+// single-consumer ring without a lock. The destructor stops the branch (joining its streaming
+// thread) and removes it.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <span>
 #include <string>
 
@@ -78,19 +79,23 @@ class ParticipantDecoder {
   GstClockTime running_time() const;
 
   AudioCodec codec_;
-  GstBin* pipeline_;  // borrowed: the room owns it and outlives us
+  // Ours too: the decoder may be torn down on the chain thread after its room is gone.
+  gst::GstPtr<GstElement> pipeline_;
   gst::GstPtr<GstElement> bin_;
   gst::GstPtr<GstPad> src_pad_;
   bool caps_sent_ = false;
 
+  // One producer (the streaming thread's appsink callback) and one consumer (pull_frame on the
+  // worker), without a lock: with a mutex, a streaming thread preempted while holding it (they run
+  // at a lower priority than the worker) held the worker's tick up with it.
   static constexpr std::size_t kRingSamples = kFrameSamples * (kMaxBufferedFrames + 4);
-  mutable std::mutex ring_mutex_;
   std::array<Sample, kRingSamples> ring_{};
-  std::size_t ring_read_ = 0;          // under ring_mutex_
-  std::size_t ring_size_ = 0;          // under ring_mutex_
-  std::uint64_t samples_dropped_ = 0;  // under ring_mutex_
-  bool primed_ = false;                // worker only
-  DecoderCounters counters_;           // worker-owned fields
+  std::atomic<std::uint64_t> written_{0};          // samples ever appended; stored by the producer
+  std::atomic<std::uint64_t> read_{0};             // samples ever pulled or skipped; stored by the worker
+  std::atomic<std::uint64_t> samples_refused_{0};  // the producer found no room (worker far behind)
+  std::uint64_t samples_skipped_ = 0;              // worker: past kMaxBufferedFrames, the oldest skipped
+  bool primed_ = false;                            // worker only
+  DecoderCounters counters_;                       // worker-owned fields
 };
 
 }  // namespace chorus::mixer

@@ -6,19 +6,25 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <numbers>
+#include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "media/transport/socket_address.hpp"
 #include "media/udp_port_pool.hpp"
 #include "media/worker/media_worker.hpp"
+#include "mixer/gst/gst_runtime.hpp"
 #include "tests/unit/mixer/audio_analysis.hpp"
 #include "tests/unit/test_support/free_udp_ports.hpp"
 
@@ -178,7 +184,7 @@ class AudioRoomTest : public ::testing::Test {
   static constexpr int kPhones = 3;
   AudioRoomTest()
       : pool_("127.0.0.1", first_port_, static_cast<std::uint16_t>(first_port_ + 2 * kPhones - 1)),
-        room_(std::make_shared<AudioRoom>("test", listener_)) {}
+        room_(std::make_shared<AudioRoom>("test", listener_, MixerConfig{}, nullptr, &chains_)) {}
   ~AudioRoomTest() override {
     for (std::uint64_t id = 1; id <= kPhones; ++id) worker_.remove_session(id);
     worker_.post([room = std::move(room_)]() mutable { room.reset(); });
@@ -229,6 +235,7 @@ class AudioRoomTest : public ::testing::Test {
                                                       std::make_unique<Phone>(1100.0)};
   std::array<std::optional<media::TransportAddress>, kPhones> servers_;
   std::shared_ptr<RecordingListener> listener_ = std::make_shared<RecordingListener>();
+  gst::ChainThread chains_;  // outlives the worker and the room: it runs their teardown last
   media::MediaWorker worker_{0, nullptr};
   std::shared_ptr<AudioRoom> room_;
 };
@@ -302,6 +309,116 @@ TEST_F(AudioRoomTest, ReportsEachRfc4733KeyPressOnce) {
   ASSERT_EQ(digits.size(), 2u);
   EXPECT_EQ(digits[0], (std::pair<ParticipantId, char>{1, '1'}));
   EXPECT_EQ(digits[1], (std::pair<ParticipantId, char>{1, '#'}));
+}
+
+// Holds the room's chain thread inside a job until released (or the test ends).
+class HeldChainThread {
+ public:
+  explicit HeldChainThread(gst::ChainThread& chain) {
+    std::promise<void> entered;
+    auto entered_future = entered.get_future();
+    gst::ChainThread::Job hold = [this, entered = std::move(entered)]() mutable {
+      entered.set_value();
+      release_future_.wait();
+    };
+    EXPECT_TRUE(chain.submit(hold));
+    entered_future.wait();
+  }
+  ~HeldChainThread() { release(); }
+  void release() {
+    if (!released_) release_.set_value();
+    released_ = true;
+  }
+
+ private:
+  std::promise<void> release_;
+  std::shared_future<void> release_future_ = release_.get_future().share();
+  bool released_ = false;
+};
+
+TEST_F(AudioRoomTest, ChainsAreBuiltOffTheWorkerAndInstalledByTheTick) {
+  // Building a member's GStreamer chains on the worker took 1-8 ms and made whole ticks late under
+  // churn (issue 12's soak). attach only asks the chain thread; held here, it has built nothing.
+  HeldChainThread held(chains_);
+  join(0);
+  auto on_worker = [&] {
+    std::promise<std::pair<std::size_t, bool>> seen;
+    worker_.post([&] { seen.set_value({room_->member_count(), room_->chains_ready(1)}); });
+    return seen.get_future().get();
+  };
+  const auto [members, ready] = on_worker();
+  EXPECT_EQ(members, 1u);
+  EXPECT_FALSE(ready) << "the chains were built on the worker";
+  held.release();
+  chains_.wait_idle();
+  bool installed = false;
+  for (int i = 0; i < 100 && !installed; ++i) {  // the next tick installs them (≤ 20 ms)
+    installed = on_worker().second;
+    if (!installed) std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(installed);
+  join(1);
+  run(60, {0, 1});
+  EXPECT_GT(phones_[1]->db_over(tones_[0], tones_[1], 0.6), 20.0) << "phone 1 hears phone 0 through the built chains";
+}
+
+TEST_F(AudioRoomTest, ChainsBuiltAfterTheMemberLeftAreTornDownNotInstalled) {
+  HeldChainThread held(chains_);
+  join(0);
+  worker_.remove_session(1);  // leaves while its chains wait to be built
+  held.release();
+  chains_.wait_idle();
+  std::promise<std::size_t> members;
+  worker_.post([&] { members.set_value(room_->member_count()); });
+  EXPECT_EQ(members.get_future().get(), 0u);
+  // The room's tick stopped with its last member: the mailbox is collected at the room's end,
+  // which the fixture checks under the leak tracer (mixer_gst_leaks).
+}
+
+// The nice value of each of this process's threads whose name starts with `prefix`.
+std::vector<int> nice_of_threads_named(std::string_view prefix) {
+  std::vector<int> nices;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (!name.starts_with(prefix)) continue;
+    std::ifstream stat_file(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    // proc(5): after "(comm)", field 3 is the state; nice is field 19.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19) nices.push_back(std::stoi(field));
+    }
+  }
+  return nices;
+}
+
+// Runs a pipeline with a streaming thread to its end from this (nice 0) thread. GLib starts its
+// thread pools' threads from one spawner thread, made by the first pipeline that needed one and
+// inheriting that thread's priority (in chorusd: the prompts, decoded at start-up).
+void run_a_streaming_thread_from_here() {
+  gst::ensure_gst_initialized();
+  GError* error = nullptr;
+  auto pipeline = gst::gst_adopt_floating(gst_parse_launch("audiotestsrc num-buffers=2 ! fakesink", &error));
+  ASSERT_NE(pipeline, nullptr);
+  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+  auto bus = gst::gst_adopt(gst_element_get_bus(pipeline.get()));
+  auto message = gst::gst_adopt(
+      gst_bus_timed_pop_filtered(bus.get(), 5 * GST_SECOND, GstMessageType(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
+  EXPECT_NE(message, nullptr);
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+}
+
+TEST_F(AudioRoomTest, DecodersStreamingThreadsYieldToTheWorker) {
+  ASSERT_EQ(::getpriority(PRIO_PROCESS, 0), 0);
+  run_a_streaming_thread_from_here();
+  for (int i = 0; i < kPhones; ++i) join(i);
+  run(10);
+  const std::vector<int> nices = nice_of_threads_named("rtpjitterbuffer");
+  ASSERT_GE(nices.size(), static_cast<std::size_t>(kPhones)) << "one streaming thread per decoder";
+  for (int nice : nices) EXPECT_EQ(nice, gst::kStreamingThreadNice);
 }
 
 }  // namespace

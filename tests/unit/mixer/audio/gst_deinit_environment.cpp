@@ -4,11 +4,15 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 
+#include "mixer/gst/chain_thread.hpp"
+
 namespace {
 
 class GstDeinitEnvironment final : public ::testing::Environment {
  public:
   void TearDown() override {
+    // Rooms tear their chains down on the chain thread: wait for it before GStreamer goes.
+    chorus::mixer::gst::ChainThread::shared().wait_idle();
     if (gst_is_initialized()) gst_deinit();
   }
 };

@@ -1,0 +1,72 @@
+// ChainThread: where GStreamer chains are built and torn down, so a media worker never waits on it.
+//
+// Building a member's decoder and encoder chains takes 1-8 ms (elements made, linked, their state
+// changed, the jitter buffer's threads started), and tearing them down joins those threads. On the
+// worker that runs the room's 20 ms tick, at 20 joins and 20 leaves a second, those stalls made
+// whole ticks late (issue 12's soak). A room hands the work here and installs the result when the
+// worker next runs (AudioRoom::attach/detach).
+//
+// One thread, first in first out: a chain is always torn down after it was built. The thread runs
+// at a lower priority (nice +kChainThreadNice) than the workers: a late build only delays a
+// member's first packets, a late tick is heard by everyone.
+//
+// submit() refuses a job when kMaxQueuedJobs are waiting (a flood of joins must not grow memory
+// without bound); the caller then does the work itself. The destructor runs what is queued, then
+// joins. shared() is the process's instance, started on first use and joined at exit.
+//
+// Threading: submit from any thread; jobs run on the chain thread only.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace chorus::mixer::gst {
+
+inline constexpr int kChainThreadNice = 5;
+// The rooms' GStreamer streaming threads (the decoders' jitter buffers) yield to the workers too: a
+// decode that runs late is covered by the jitter buffer and the ring, a late tick by nothing.
+inline constexpr int kStreamingThreadNice = 5;
+
+// Sets the calling thread's nice value (Linux keeps one per thread; setpriority(2), "BUGS").
+// Raising it needs no privilege. False (errno set) when refused.
+bool set_this_thread_nice(int nice);
+
+class ChainThread {
+ public:
+  using Job = std::move_only_function<void()>;
+  static constexpr std::size_t kMaxQueuedJobs = 4096;
+
+  ChainThread();
+  ChainThread(const ChainThread&) = delete;
+  ChainThread& operator=(const ChainThread&) = delete;
+  ~ChainThread();
+
+  static ChainThread& shared();
+
+  // Queues `job` (moved from). False, `job` left as it was, when the queue is full or stopping.
+  [[nodiscard]] bool submit(Job& job);
+  // Jobs waiting or running.
+  [[nodiscard]] std::size_t pending() const;
+  // Blocks until no job is waiting or running (before gst_deinit, and in tests). Not from a job.
+  void wait_idle();
+
+ private:
+  void run();
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  std::deque<Job> queue_;    // under mutex_
+  std::size_t running_ = 0;  // under mutex_
+  bool stopping_ = false;    // under mutex_
+  std::thread thread_;
+};
+
+// Runs `job` on `chain` or, when it refuses it, here and now.
+void run_on_chain_thread(ChainThread& chain, ChainThread::Job job);
+
+}  // namespace chorus::mixer::gst

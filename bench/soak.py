@@ -155,11 +155,14 @@ def main():
     parser.add_argument("--sse", type=int, default=4)
     parser.add_argument("--rest-period", type=float, default=1.0, help="0: no REST writes")
     parser.add_argument("--sample-s", type=float, default=60)
+    parser.add_argument("--media-realtime-priority", type=int, default=0,
+                        help="chorusd's --media-realtime-priority (SCHED_RR workers; 0: off)")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="chorus-soak-")
     server = bs.Chorusd(args.chorusd, workdir, 0, log_level="info", rtp_ports="20000-24999",
                         extra_args=["--workers", "1", "--max-calls", "2000",
-                                    "--sip-trusted-sources", "127.0.0.1"])  # one load generator, many calls
+                                    "--sip-trusted-sources", "127.0.0.1",  # one load generator, many calls
+                                    "--media-realtime-priority", str(args.media_realtime_priority)])
     http_port = bs.free_port()
     server.command[server.command.index("--http-port") + 1] = str(http_port)
     server.command[server.command.index("taskset") + 2] = "0-1"  # both cores: this is not a per-core figure

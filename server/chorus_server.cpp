@@ -1,6 +1,7 @@
 #include "server/chorus_server.hpp"
 
 #include <csignal>
+#include <cstring>
 
 #include "common/log.hpp"
 #include "server/domain_store.hpp"
@@ -69,6 +70,7 @@ ChorusServer::ChorusServer(Config config)
   sender_ = std::make_unique<CountingSender>(*transport_, sip_metrics_);
   make_dtls_identity();
   workers_ = std::make_unique<media::MediaWorkerPool>(config_.workers, dtls_context_ ? &*dtls_context_ : nullptr);
+  apply_media_realtime_priority();
   conference::SecurityOptions security;
   if (dtls_context_) security.dtls_fingerprint = dtls_context_->local_fingerprint();
   conference_ = std::make_unique<conference::ConferenceService>(rooms_, ports_, media_policy(config_), workers_.get(),
@@ -341,6 +343,18 @@ int ChorusServer::run() {
   log_status();
   CHORUS_LOG(kInfo, "server", "stopped");
   return 0;
+}
+
+void ChorusServer::apply_media_realtime_priority() {
+  const int priority = config_.media_realtime_priority;
+  if (priority == 0) return;
+  if (const int error = workers_->set_realtime_priority(priority); error != 0) {
+    CHORUS_LOG(kWarn, "server", "media workers stay at normal priority: late mixer frames are possible under load",
+               {"media_realtime_priority", priority}, {"error", std::strerror(error)},
+               {"hint", "grant CAP_SYS_NICE, or systemd LimitRTPRIO="});
+    return;
+  }
+  CHORUS_LOG(kInfo, "server", "media workers run SCHED_RR", {"priority", priority}, {"workers", workers_->size()});
 }
 
 void ChorusServer::log_status() const {

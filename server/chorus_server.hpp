@@ -52,6 +52,7 @@ class ChorusServer {
   int run();
 
   void log_status() const;
+  void apply_media_realtime_priority();
 
   // What SIGHUP re-reads: the same flags, environment and YAML file as at start (main.cpp).
   using Reloader = std::function<std::expected<Config, std::string>()>;

@@ -60,6 +60,9 @@ struct Config {
   std::uint16_t http_port = 8080;  // REST API, /metrics, web page
   PortRange rtp_ports{20000, 29999};
   unsigned workers = default_worker_count();
+  // SCHED_RR priority of the media workers' threads, 1-99 (0: the default scheduler). Needs
+  // CAP_SYS_NICE or RLIMIT_RTPRIO (systemd: LimitRTPRIO=); refused, chorusd logs it and runs on.
+  int media_realtime_priority = 0;
   std::string admin_token;  // empty: the server generates one
   LogLevel log_level = LogLevel::kInfo;
   std::string tls_cert;  // PEM file paths; both or neither; used by SIPS (TLS) and WSS

@@ -409,6 +409,10 @@ constexpr std::array kSettings{
     SettingSpec{"rtp_ports", "LO-HI", "UDP port range for media, LO even", &apply_rtp_ports, &show_rtp_ports},
     SettingSpec{"workers", "N", "media worker threads, 1 to 256 (default: hardware threads)",
                 &apply_number<&Config::workers, 1, 256>, &show_number<&Config::workers>},
+    SettingSpec{"media_realtime_priority", "N",
+                "SCHED_RR priority of the media workers, 1-99, so the mixer's 20 ms tick never waits for a CPU "
+                "(0: off; needs CAP_SYS_NICE or LimitRTPRIO)",
+                &apply_number<&Config::media_realtime_priority, 0, 99>, &show_number<&Config::media_realtime_priority>},
     SettingSpec{"admin_token", "TOKEN", "bearer token for the admin REST API (empty: generated into the data dir)",
                 &apply_admin_token, &show_admin_token, /*secret=*/true},
     SettingSpec{"log_level", "LEVEL", "trace, debug, info, warn or error", &apply_log_level, &show_log_level},

@@ -1,8 +1,11 @@
 #include "media/worker/media_worker.hpp"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <future>
 
 #include "common/log.hpp"
 
@@ -52,6 +55,17 @@ std::optional<StreamQuality> MediaWorker::quality(std::uint64_t session_id) cons
   auto it = quality_.find(session_id);
   if (it == quality_.end()) return std::nullopt;
   return it->second;
+}
+
+int MediaWorker::set_realtime_priority(int priority) {
+  std::promise<int> result;
+  boost::asio::post(io_, [&result, priority] {
+    sched_param param{};
+    param.sched_priority = priority;
+    // 0: the calling thread (sched_setscheduler(2) takes a thread id on Linux).
+    result.set_value(::sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &param) == 0 ? 0 : errno);
+  });
+  return result.get_future().get();
 }
 
 MediaWorker::~MediaWorker() {
@@ -164,6 +178,15 @@ void MediaWorkerPool::release(std::string_view room_id) {
 
 void MediaWorkerPool::set_media_timeout_handler(const MediaTimeoutHandler& handler) {
   for (auto& worker : workers_) worker->set_media_timeout_handler(handler);
+}
+
+int MediaWorkerPool::set_realtime_priority(int priority) {
+  int first_error = 0;
+  for (auto& worker : workers_) {
+    const int error = worker->set_realtime_priority(priority);
+    if (first_error == 0) first_error = error;
+  }
+  return first_error;
 }
 
 MediaCountersSnapshot MediaWorkerPool::counters() const {

@@ -53,6 +53,13 @@ class MediaWorker {
   void update_session(std::uint64_t id, MediaSessionUpdate update);
   void remove_session(std::uint64_t id);
   void set_media_timeout_handler(MediaTimeoutHandler handler);
+  // Moves the worker's thread to SCHED_RR at `priority` (1-99), with SCHED_RESET_ON_FORK so no
+  // thread it starts inherits it (sched(7)). A worker's 20 ms mixer tick then never waits behind the
+  // process's other threads (hundreds of GStreamer streaming threads) for a CPU: at the issue-12 soak
+  // those waits made whole ticks late. Needs CAP_SYS_NICE or RLIMIT_RTPRIO >= priority; the
+  // kernel's RT throttling (sched_rt_runtime_us) still leaves the rest 5% of each CPU. Blocks until
+  // applied. 0 on success, else the errno (EPERM: not allowed).
+  int set_realtime_priority(int priority);
   // The peer proved it receives at `at`'s IP by other means (its ACK): as when one of its sessions
   // latched there (on_peer_latched), its sessions' signalled addresses at that IP are proven.
   void prove_peer(std::uint64_t peer, TransportAddress at);
@@ -109,6 +116,8 @@ class MediaWorkerPool {
   [[nodiscard]] std::size_t size() const { return workers_.size(); }
   // Every worker reports silent sessions to `handler` (on its own thread; see MediaTimeoutHandler).
   void set_media_timeout_handler(const MediaTimeoutHandler& handler);
+  // MediaWorker::set_realtime_priority on every worker; 0, or the first worker's errno.
+  int set_realtime_priority(int priority);
 
  private:
   struct Pin {

@@ -20,10 +20,10 @@ void trim_heap() {
 IdleMemoryReturn::IdleMemoryReturn(std::chrono::milliseconds settle, Trim trim)
     : settle_(settle), trim_(trim ? std::move(trim) : Trim(trim_heap)) {}
 
-void IdleMemoryReturn::observe(std::uint64_t calls_up, std::uint64_t calls_started, Clock::time_point now) {
+void IdleMemoryReturn::observe(std::uint64_t in_flight, std::uint64_t calls_started, Clock::time_point now) {
   const bool new_calls = calls_started != calls_started_;
   calls_started_ = calls_started;
-  if (calls_up > 0 || new_calls) {
+  if (in_flight > 0 || new_calls) {
     had_calls_ = true;
     idle_ = false;
     return;

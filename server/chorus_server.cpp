@@ -1,5 +1,6 @@
 #include "server/chorus_server.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 
@@ -71,6 +72,9 @@ ChorusServer::ChorusServer(Config config)
   make_dtls_identity();
   workers_ = std::make_unique<media::MediaWorkerPool>(config_.workers, dtls_context_ ? &*dtls_context_ : nullptr);
   apply_media_realtime_priority();
+  // Each worker's reactor state for as many sockets as its calls can use (media_worker.hpp).
+  const std::size_t rtp_ports = config_.rtp_ports.last - config_.rtp_ports.first + 1U;
+  workers_->reserve_socket_states(std::min<std::size_t>(rtp_ports, 4U * config_.max_calls));
   conference::SecurityOptions security;
   if (dtls_context_) security.dtls_fingerprint = dtls_context_->local_fingerprint();
   conference_ = std::make_unique<conference::ConferenceService>(rooms_, ports_, media_policy(config_), workers_.get(),
@@ -324,8 +328,9 @@ void ChorusServer::refresh_metrics_snapshot() {
   metrics_snapshot_.participants_mcu = mcu;
   metrics_snapshot_.participants_sfu = sfu;
   const auto trims = idle_memory_return_.trims();
-  idle_memory_return_.observe(user_agent_->call_count(), user_agent_->calls_started(),
-                              std::chrono::steady_clock::now());
+  const std::uint64_t in_flight =
+      user_agent_->call_count() + transactions_->server_count() + transactions_->client_count();
+  idle_memory_return_.observe(in_flight, user_agent_->calls_started(), std::chrono::steady_clock::now());
   if (idle_memory_return_.trims() != trims) CHORUS_LOG(kInfo, "server", "idle: heap returned to the system");
   metrics_timer_.expires_after(std::chrono::seconds(1));
   metrics_timer_.async_wait([this](const boost::system::error_code& ec) {

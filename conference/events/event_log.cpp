@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory_resource>
 #include <ctime>
 #include <thread>
 
@@ -43,31 +44,43 @@ std::string format_sse(const Event& event) {
 
 namespace {
 
-// An event as the ring keeps it: its data as JSON text, one allocation, where an nlohmann::json tree
-// takes about twenty (and ~1.3 KB for a participant event). The ring holds up to 10,000 events for
-// as long as chorusd runs, and thousands of small long-lived allocations made during a call burst
-// are what keeps freed heap pages resident afterwards (bench/RESULTS.md, "memory after a burst").
+// An event as the ring keeps it: its data as JSON text, where an nlohmann::json tree takes about
+// twenty allocations (and ~1.3 KB for a participant event). Its strings come from the ring's own
+// pool (EventLog::Shared::storage), never from the general heap: the ring holds up to 10,000 events
+// for as long as chorusd runs, and its events made one by one during a call burst, each a few
+// hundred bytes between the calls' short-lived allocations, kept ~3 MB of freed heap pages resident
+// per 1,000 calls afterwards (issue 12: RSS after the load; bench/RESULTS.md).
 struct StoredEvent {
   std::uint64_t id = 0;
   std::chrono::system_clock::time_point at;
-  std::string type;
-  std::string data;  // data.dump(), invalid UTF-8 replaced, so it always parses back
+  std::pmr::string type;
+  std::pmr::string data;  // data.dump(), invalid UTF-8 replaced, so it always parses back
 };
 
-StoredEvent stored(const Event& event) {
-  return StoredEvent{event.id, event.at, event.type,
-                     event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+StoredEvent stored(const Event& event, std::pmr::memory_resource* storage) {
+  const std::string data = event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return StoredEvent{event.id, event.at, std::pmr::string(event.type, storage), std::pmr::string(data, storage)};
 }
 
 Event restored(const StoredEvent& event) {
-  return Event{.id = event.id, .type = event.type, .at = event.at, .data = nlohmann::json::parse(event.data)};
+  return Event{.id = event.id, .type = std::string(event.type), .at = event.at, .data = nlohmann::json::parse(event.data)};
+}
+
+// Pool blocks up to 16 KiB (larger events go to the heap as before); chunks grow geometrically, so
+// a full ring is a few hundred large blocks that are reused as old events go, bounded by capacity.
+std::pmr::pool_options event_pool_options() {
+  std::pmr::pool_options options;
+  options.largest_required_pool_block = 16 * 1024;
+  return options;
 }
 
 }  // namespace
 
 struct EventLog::Shared {
   mutable std::mutex mutex;
-  std::deque<StoredEvent> ring;  // ids contiguous: ring[i].id == ring.front().id + i
+  // Under mutex. Declared before the ring, whose blocks and strings it holds.
+  std::pmr::unsynchronized_pool_resource storage{event_pool_options()};
+  std::pmr::deque<StoredEvent> ring{&storage};  // ids contiguous: ring[i].id == ring.front().id + i
   std::uint64_t next_id = 1;
   std::uint64_t dropped = 0;
   std::vector<std::shared_ptr<Subscriber>> subscribers;
@@ -120,7 +133,7 @@ Event EventLog::publish(std::string_view type, nlohmann::json data) {
   {
     const std::lock_guard lock(shared_->mutex);
     event.id = shared_->next_id++;
-    shared_->ring.push_back(stored(event));
+    shared_->ring.push_back(stored(event, &shared_->storage));
     if (shared_->ring.size() > capacity_) {
       shared_->ring.pop_front();
       ++shared_->dropped;

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <future>
 
+#include <boost/asio/ip/udp.hpp>
+
 #include "common/log.hpp"
 
 namespace chorus::media {
@@ -66,6 +68,23 @@ int MediaWorker::set_realtime_priority(int priority) {
     result.set_value(::sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &param) == 0 ? 0 : errno);
   });
   return result.get_future().get();
+}
+
+std::size_t MediaWorker::reserve_socket_states(std::size_t sockets) {
+  std::promise<std::size_t> opened;
+  boost::asio::post(io_, [this, &opened, sockets] {
+    std::vector<boost::asio::ip::udp::socket> held;
+    held.reserve(sockets);
+    boost::system::error_code error;
+    for (std::size_t i = 0; i < sockets; ++i) {
+      boost::asio::ip::udp::socket socket(io_);
+      socket.open(boost::asio::ip::udp::v4(), error);
+      if (error) break;  // out of descriptors: enough
+      held.push_back(std::move(socket));
+    }
+    opened.set_value(held.size());
+  });  // `held` closes them all: their registrations go back to the reactor's pool, together
+  return opened.get_future().get();
 }
 
 MediaWorker::~MediaWorker() {
@@ -187,6 +206,10 @@ int MediaWorkerPool::set_realtime_priority(int priority) {
     if (first_error == 0) first_error = error;
   }
   return first_error;
+}
+
+void MediaWorkerPool::reserve_socket_states(std::size_t sockets) {
+  for (auto& worker : workers_) worker->reserve_socket_states(sockets);
 }
 
 MediaCountersSnapshot MediaWorkerPool::counters() const {

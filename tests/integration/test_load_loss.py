@@ -4,11 +4,14 @@ dropping 10% of the SIP messages it sends and of those it receives (`-lost 10`: 
 
 - At least 99.9% of the calls complete (INVITE, 200, ACK, 30 s, BYE, 200, as sipp's statistics count).
 - 64*T1 after sipp ends, chorusd has no transaction, dialog or media port left.
-- Memory comes back: chorusd's resident set gives back at least 80% of what the load added at its
-  peak. Not all of it: what the heap still holds afterwards (`heap_in_use_bytes`, glibc mallinfo2, in
-  the status line; printed) is the event log's ring (10,000 events, kept for SSE resumption) grown by
-  the load's 2,000 events, and the rest is free heap a fragmented glibc main arena cannot hand back
-  (bench/RESULTS.md has the figures). RSS is read once chorusd has been idle long enough to give its
+- Memory comes back: chorusd's resident set gives back at least 90% of what the load added at its
+  peak (94% here, 2026-12-05; 88% before the heap was trimmed only once the calls' last SIP
+  transactions had gone, the event ring had its own pool and the media sockets' reactor state was
+  reserved at start). Not all of it: what the heap still holds afterwards (`heap_in_use_bytes`, glibc
+  mallinfo2, in the status line; printed) is the event log's ring (10,000 events, kept for SSE
+  resumption) grown by the load's 2,000 events, and the rest is free heap in the threads' arenas that
+  glibc cannot hand back (bench/RESULTS.md has the figures; issue 12 asks for within 10% of the
+  start, which this does not reach yet). RSS is read once chorusd has been idle long enough to give its
   free heap back (common/idle_memory_return.hpp), and "before" follows one warm-up call, which loads
   the codec plugins and prompts once for good.
 
@@ -35,7 +38,7 @@ HOLD_MS = 30_000
 LOSS_PERCENT = 10
 SIPP_T1_MS = 500
 MIN_SUCCESS = 0.999
-RSS_RETURNED = 0.80
+RSS_RETURNED = 0.90
 
 
 def rss_kib(pid):

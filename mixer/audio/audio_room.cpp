@@ -322,6 +322,8 @@ void AudioRoom::send_mix(const MixResult& result) {
 }
 
 void AudioRoom::send_private(Member& member) {
+  FrameEncoder* encoder = own_encoder(member);
+  if (encoder == nullptr) return;  // still being built: its prompt waits rather than play to no one
   AudioFrame frame{};
   if (!member.prompts.empty()) {
     Prompt& prompt = member.prompts.front();
@@ -331,7 +333,7 @@ void AudioRoom::send_private(Member& member) {
       listener_->on_prompt_done(member.spec.id, token);
     }
   }
-  if (FrameEncoder* encoder = own_encoder(member)) send_payload(member, encoder->encode(frame));
+  send_payload(member, encoder->encode(frame));
 }
 
 FrameEncoder* AudioRoom::shared_encoder(const EncodeFormat& format, AudioCodec codec) {

@@ -13,30 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "tests/unit/mixer/held_chain_thread.hpp"
+
 namespace chorus::mixer::gst {
 namespace {
 
-// Holds the chain thread inside a job until released, so a test can queue behind it.
-class Gate {
- public:
-  explicit Gate(ChainThread& chain) {
-    ChainThread::Job hold = [this] {
-      entered_.set_value();
-      released_.get_future().wait();
-    };
-    EXPECT_TRUE(chain.submit(hold));
-    entered_.get_future().wait();
-  }
-  ~Gate() { release(); }
-  void release() {
-    if (!released_once_.exchange(true)) released_.set_value();
-  }
-
- private:
-  std::promise<void> entered_;
-  std::promise<void> released_;
-  std::atomic<bool> released_once_{false};
-};
+using testing::HeldChainThread;
 
 TEST(ChainThreadTest, RunsJobsInOrderOffTheCallersThreadAtALowerPriority) {
   ChainThread chain;
@@ -65,7 +47,7 @@ TEST(ChainThreadTest, RunsJobsInOrderOffTheCallersThreadAtALowerPriority) {
 
 TEST(ChainThreadTest, AFullQueueRefusesAndTheJobRunsInPlace) {
   ChainThread chain;
-  Gate gate(chain);
+  HeldChainThread gate(chain);
   std::atomic<int> queued_ran{0};
   for (std::size_t i = 0; i < ChainThread::kMaxQueuedJobs; ++i) {
     ChainThread::Job job = [&] { ++queued_ran; };
@@ -88,7 +70,7 @@ TEST(ChainThreadTest, TheDestructorRunsWhatWasQueued) {
   std::atomic<int> ran{0};
   {
     ChainThread chain;
-    Gate gate(chain);
+    HeldChainThread gate(chain);
     for (int i = 0; i < 10; ++i) run_on_chain_thread(chain, [&] { ++ran; });
     gate.release();
   }

@@ -26,6 +26,7 @@
 #include "media/worker/media_worker.hpp"
 #include "mixer/gst/gst_runtime.hpp"
 #include "tests/unit/mixer/audio_analysis.hpp"
+#include "tests/unit/mixer/held_chain_thread.hpp"
 #include "tests/unit/test_support/free_udp_ports.hpp"
 
 namespace chorus::mixer {
@@ -311,30 +312,7 @@ TEST_F(AudioRoomTest, ReportsEachRfc4733KeyPressOnce) {
   EXPECT_EQ(digits[1], (std::pair<ParticipantId, char>{1, '#'}));
 }
 
-// Holds the room's chain thread inside a job until released (or the test ends).
-class HeldChainThread {
- public:
-  explicit HeldChainThread(gst::ChainThread& chain) {
-    std::promise<void> entered;
-    auto entered_future = entered.get_future();
-    gst::ChainThread::Job hold = [this, entered = std::move(entered)]() mutable {
-      entered.set_value();
-      release_future_.wait();
-    };
-    EXPECT_TRUE(chain.submit(hold));
-    entered_future.wait();
-  }
-  ~HeldChainThread() { release(); }
-  void release() {
-    if (!released_) release_.set_value();
-    released_ = true;
-  }
-
- private:
-  std::promise<void> release_;
-  std::shared_future<void> release_future_ = release_.get_future().share();
-  bool released_ = false;
-};
+using gst::testing::HeldChainThread;
 
 TEST_F(AudioRoomTest, ChainsAreBuiltOffTheWorkerAndInstalledByTheTick) {
   // Building a member's GStreamer chains on the worker took 1-8 ms and made whole ticks late under
@@ -360,6 +338,28 @@ TEST_F(AudioRoomTest, ChainsAreBuiltOffTheWorkerAndInstalledByTheTick) {
   join(1);
   run(60, {0, 1});
   EXPECT_GT(phones_[1]->db_over(tones_[0], tones_[1], 0.6), 20.0) << "phone 1 hears phone 0 through the built chains";
+}
+
+TEST_F(AudioRoomTest, APromptWaitsForTheMembersChains) {
+  // Until its encoder is built a member can hear nothing: its prompt must not play to no one (a PIN
+  // caller under load would miss the start of "please enter the PIN").
+  HeldChainThread held(chains_);
+  join(0, /*admitted=*/false);
+  auto clip = std::make_shared<std::vector<Sample>>(kSampleRateHz / 5);  // 200 ms of 600 Hz
+  for (std::size_t i = 0; i < clip->size(); ++i)
+    (*clip)[i] =
+        static_cast<Sample>(8000.0 * std::sin(2.0 * std::numbers::pi * 600.0 * static_cast<double>(i) / kSampleRateHz));
+  worker_.post([room = room_, clip] { room->play(1, clip, 7); });
+  join(1);       // a member starts the room's tick
+  run(25, {0});  // 500 ms: the prompt would have ended twice over
+  EXPECT_TRUE(listener_->copy(listener_->prompts_done_).empty()) << "the prompt played before the member could hear it";
+  held.release();
+  chains_.wait_idle();
+  run(40, {0});
+  const auto done = listener_->copy(listener_->prompts_done_);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0], (std::pair<ParticipantId, std::uint64_t>{1, 7}));
+  EXPECT_GT(phones_[0]->energy_db(600.0, 0.8), kAudibleDb) << "phone 0 heard its prompt";
 }
 
 TEST_F(AudioRoomTest, ChainsBuiltAfterTheMemberLeftAreTornDownNotInstalled) {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <memory_resource>
 #include <ctime>
+#include <memory_resource>
 #include <thread>
 
 namespace chorus::conference {
@@ -63,7 +63,8 @@ StoredEvent stored(const Event& event, std::pmr::memory_resource* storage) {
 }
 
 Event restored(const StoredEvent& event) {
-  return Event{.id = event.id, .type = std::string(event.type), .at = event.at, .data = nlohmann::json::parse(event.data)};
+  return Event{
+      .id = event.id, .type = std::string(event.type), .at = event.at, .data = nlohmann::json::parse(event.data)};
 }
 
 // Pool blocks up to 16 KiB (larger events go to the heap as before); chunks grow geometrically, so

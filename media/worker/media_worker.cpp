@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <future>
 
 #include <boost/asio/ip/udp.hpp>
 
@@ -60,19 +59,16 @@ std::optional<StreamQuality> MediaWorker::quality(std::uint64_t session_id) cons
 }
 
 int MediaWorker::set_realtime_priority(int priority) {
-  std::promise<int> result;
-  boost::asio::post(io_, [&result, priority] {
+  return run_and_wait([priority] {
     sched_param param{};
     param.sched_priority = priority;
     // 0: the calling thread (sched_setscheduler(2) takes a thread id on Linux).
-    result.set_value(::sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &param) == 0 ? 0 : errno);
+    return ::sched_setscheduler(0, SCHED_RR | SCHED_RESET_ON_FORK, &param) == 0 ? 0 : errno;
   });
-  return result.get_future().get();
 }
 
 std::size_t MediaWorker::reserve_socket_states(std::size_t sockets) {
-  std::promise<std::size_t> opened;
-  boost::asio::post(io_, [this, &opened, sockets] {
+  return run_and_wait([this, sockets] {
     std::vector<boost::asio::ip::udp::socket> held;
     held.reserve(sockets);
     boost::system::error_code error;
@@ -82,9 +78,8 @@ std::size_t MediaWorker::reserve_socket_states(std::size_t sockets) {
       if (error) break;  // out of descriptors: enough
       held.push_back(std::move(socket));
     }
-    opened.set_value(held.size());
-  });  // `held` closes them all: their registrations go back to the reactor's pool, together
-  return opened.get_future().get();
+    return held.size();  // `held` closes them all: their registrations go back to the reactor's pool, together
+  });
 }
 
 MediaWorker::~MediaWorker() {

@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -80,6 +82,14 @@ class MediaWorker {
   template <typename Work>
   void post(Work&& work) {
     boost::asio::post(io_, std::forward<Work>(work));
+  }
+  // Runs `work` on the worker's thread and waits for its result. Never from the worker itself.
+  template <typename Work>
+  auto run_and_wait(Work&& work) {
+    std::packaged_task<std::invoke_result_t<Work>()> task(std::forward<Work>(work));
+    auto result = task.get_future();
+    boost::asio::post(io_, [&task] { task(); });
+    return result.get();
   }
 
  private:

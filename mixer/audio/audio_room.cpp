@@ -120,16 +120,11 @@ AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listen
 
 AudioRoom::~AudioRoom() {
   if (timers_ != nullptr) timers_->cancel(tick_timer_);
-  std::vector<BuiltMemberChains> built_members;
-  std::vector<BuiltSharedEncoder> built_shared;
   {
     std::lock_guard lock(mailbox_->mutex);
     mailbox_->closed = true;  // from now on the chain thread drops what it builds
-    built_members.swap(mailbox_->members);
-    built_shared.swap(mailbox_->shared);
   }
-  for (BuiltMemberChains& built : built_members) retire(std::move(built.decoder), std::move(built.encoder));
-  for (BuiltSharedEncoder& built : built_shared) retire(nullptr, std::move(built.encoder));
+  collect_built_chains(/*wait=*/true);  // what arrived since the last tick: retired with the rest
   for (auto& [id, member] : members_) retire(std::move(member.decoder), std::move(member.own_encoder));
   for (auto& [key, encoder] : shared_encoders_) retire(nullptr, std::move(encoder));
   // Queued after every decoder's teardown (the chain thread runs in order), so they leave first.
@@ -250,7 +245,7 @@ void AudioRoom::schedule_tick() {
 
 void AudioRoom::tick() {
   tick_timer_ = TimerQueue::kNoTimer;
-  collect_built_chains();
+  collect_built_chains(/*wait=*/false);
   gather_inputs();
   const MixResult& result = mixer_.mix(inputs_);
   report_talkers(result);
@@ -368,14 +363,18 @@ void AudioRoom::request_shared_encoder(const std::string& key, AudioCodec codec)
   });
 }
 
-void AudioRoom::collect_built_chains() {
+void AudioRoom::collect_built_chains(bool wait) {
   std::vector<BuiltMemberChains> members;
   std::vector<BuiltSharedEncoder> shared;
   {
-    // Never waits: the chain thread (lower priority) may have been preempted holding the lock;
-    // what it delivers is collected by the next tick.
-    std::unique_lock lock(mailbox_->mutex, std::try_to_lock);
-    if (!lock.owns_lock()) return;
+    // The tick never waits: the chain thread (lower priority) may have been preempted holding the
+    // lock; what it delivers is collected by the next tick.
+    std::unique_lock lock(mailbox_->mutex, std::defer_lock);
+    if (wait) {
+      lock.lock();
+    } else if (!lock.try_lock()) {
+      return;
+    }
     members.swap(mailbox_->members);
     shared.swap(mailbox_->shared);
   }

@@ -168,7 +168,7 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
 
   void request_member_chains(const Member& member);
   void request_shared_encoder(const std::string& key, AudioCodec codec);
-  void collect_built_chains();
+  void collect_built_chains(bool wait);  // the tick only tries the mailbox's lock
   void retire(std::unique_ptr<ParticipantDecoder> decoder, std::unique_ptr<FrameEncoder> encoder);
   void schedule_tick();
   void tick();

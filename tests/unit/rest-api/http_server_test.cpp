@@ -20,6 +20,7 @@
 #include "rest-api/metrics.hpp"
 #include "rest-api/problem.hpp"
 #include "tests/unit/rest-api/http_test_client.hpp"
+#include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::rest {
 namespace {
@@ -29,14 +30,7 @@ namespace http = boost::beast::http;
 using namespace std::chrono_literals;
 using test::HttpTestClient;
 
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using chorus::test::wait_until;
 
 // The handler runs each request on its own "control" thread, like the server wiring does.
 class ControlLoopHandler : public RequestHandler {

@@ -11,6 +11,8 @@
 namespace chorus::sfu::test {
 namespace {
 
+using chorus::test::wait_until;
+
 constexpr ParticipantId kAnn = 1;
 constexpr ParticipantId kBob = 2;
 constexpr ParticipantId kCat = 3;
@@ -55,7 +57,7 @@ TEST_F(RouterForwardingTest, ForwardsAPublishersVideoIntoTheReceiversSlotWithIts
   add_video(kAnn, /*produce=*/true, /*slot=*/false);
   add_video(kBob, false, true);
   publish(kAnn, 10, 1, true);  // the router learns Ann sends video, then asks her for a keyframe
-  ASSERT_TRUE(eventually([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
+  ASSERT_TRUE(wait_until([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
   EXPECT_EQ((*listener_->map_of(kBob))[0].display_name, "Ann");
   EXPECT_EQ((*listener_->map_of(kBob))[0].mid, "v2");
   EXPECT_GE(plis_in(receive(kAnn, 200ms)), 1) << "the new slot's source was asked for a keyframe";
@@ -76,7 +78,7 @@ TEST_F(RouterForwardingTest, AReceiverIsNeverShownItself) {
   join(kAnn, "Ann");
   add_video(kAnn, true, true);
   publish(kAnn, 1, 3, true);
-  ASSERT_TRUE(eventually([&] { return listener_->map_of(kAnn).has_value(); }));
+  ASSERT_TRUE(wait_until([&] { return listener_->map_of(kAnn).has_value(); }));
   std::this_thread::sleep_for(200ms);
   EXPECT_FALSE((*listener_->map_of(kAnn))[0].participant.has_value());
   publish(kAnn, 4, 3, true);
@@ -93,13 +95,13 @@ TEST_F(RouterForwardingTest, TheSlotSwitchesToTheNewSpeakerOnlyAtItsKeyframeWith
   publish(kAnn, 100, 1, true);
   publish(kCat, 500, 1, true);
   speak(kAnn, {kAnn, kBob, kCat});
-  ASSERT_TRUE(eventually([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
+  ASSERT_TRUE(wait_until([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
   publish(kAnn, 101, 4, true, 2000);
   auto before = receive(kBob, {}, 4);
   ASSERT_EQ(before.rtp.size(), 4U);
   // Cat takes the floor: the slot is retargeted, Cat asked for a keyframe; Ann keeps flowing meanwhile.
   speak(kCat, {kAnn, kBob, kCat});
-  ASSERT_TRUE(eventually([&] { return (*listener_->map_of(kBob))[0].participant == kCat; }));
+  ASSERT_TRUE(wait_until([&] { return (*listener_->map_of(kBob))[0].participant == kCat; }));
   EXPECT_GE(plis_in(receive(kCat, 200ms)), 1);
   publish(kCat, 501, 3, false, 7000);  // inter frames of Cat: not a switch point
   publish(kAnn, 105, 2, false, 2004);  // Ann still flows until Cat's keyframe
@@ -130,7 +132,7 @@ TEST_F(RouterForwardingTest, AReceiverWithoutTheSpeakersCodecIsShownTheNextSpeak
   auto cat_key = h264_packet(publisher_ssrc(kCat), 1, 3000, true);
   send(kCat, cat_key);
   speak(kAnn, {kAnn, kBob, kCat});
-  ASSERT_TRUE(eventually([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kCat; }));
+  ASSERT_TRUE(wait_until([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kCat; }));
   EXPECT_EQ(counters_->codec_mismatches.load(), 1U);
   for (std::uint16_t sequence = 2; sequence < 5; ++sequence) {
     auto packet = h264_packet(publisher_ssrc(kCat), sequence, 3000U * sequence, sequence == 2);
@@ -151,10 +153,10 @@ TEST_F(RouterForwardingTest, TheSlotGoesDarkWhenItsPublisherLeaves) {
   add_video(kAnn, true, false);
   add_video(kBob, false, true);
   publish(kAnn, 1, 1, true);
-  ASSERT_TRUE(eventually([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
+  ASSERT_TRUE(wait_until([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
   worker_.remove_session(peers_[kAnn].session);
   on_worker([](Router& router) { router.remove_participant(kAnn); });
-  ASSERT_TRUE(eventually([&] { return !(*listener_->map_of(kBob))[0].participant.has_value(); }));
+  ASSERT_TRUE(wait_until([&] { return !(*listener_->map_of(kBob))[0].participant.has_value(); }));
 }
 
 TEST_F(RouterForwardingTest, AReceiversNackIsAnsweredWithRtxFromTheCache) {
@@ -163,7 +165,7 @@ TEST_F(RouterForwardingTest, AReceiversNackIsAnsweredWithRtxFromTheCache) {
   add_video(kAnn, true, false);
   add_video(kBob, false, true);
   publish(kAnn, 40, 1, true);
-  ASSERT_TRUE(eventually([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
+  ASSERT_TRUE(wait_until([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
   publish(kAnn, 41, 4, true);
   auto got = receive(kBob, {}, 4);
   ASSERT_EQ(got.rtp.size(), 4U);
@@ -191,7 +193,7 @@ TEST_F(RouterForwardingTest, AReceiversPlisReachThePublisherRateLimited) {
   add_video(kAnn, true, false);
   add_video(kBob, false, true);
   publish(kAnn, 1, 1, true);
-  ASSERT_TRUE(eventually([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
+  ASSERT_TRUE(wait_until([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
   publish(kAnn, 2, 2, true);
   (void)receive(kAnn, 400ms);  // the slot's own first request, and the interval after it
   std::array<std::uint8_t, 16> pli{};
@@ -206,7 +208,7 @@ TEST_F(RouterForwardingTest, APublisherWithoutRtcpFeedbackIsAskedForKeyframesThr
   add_video(kAnn, true, false, {}, FeedbackCaps{});  // a SIP phone that takes no PLI/FIR
   add_video(kBob, false, true);
   publish(kAnn, 1, 1, true);
-  ASSERT_TRUE(eventually([&] { return listener_->info_requests() >= 1; }));
+  ASSERT_TRUE(wait_until([&] { return listener_->info_requests() >= 1; }));
 }
 
 TEST_F(RouterForwardingTest, AProducerAboveItsBitrateLimitIsCutAndCounted) {
@@ -217,12 +219,12 @@ TEST_F(RouterForwardingTest, AProducerAboveItsBitrateLimitIsCutAndCounted) {
   add_video(kAnn, true, false);
   add_video(kBob, false, true);
   publish(kAnn, 1, 1, true);
-  ASSERT_TRUE(eventually([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
+  ASSERT_TRUE(wait_until([&] { return listener_->map_of(kBob) && (*listener_->map_of(kBob))[0].participant == kAnn; }));
   // 300 packets of ~1.1 kB at once: far above 200 kbit/s.
   for (int i = 0; i < 300; ++i)
     send(kAnn, vp8_packet(publisher_ssrc(kAnn), static_cast<std::uint16_t>(2 + i), 3000U * i,
                           static_cast<std::uint16_t>(i), i == 0, 320, 180, {}, 1100));
-  ASSERT_TRUE(eventually([&] { return counters_->dropped_over_bitrate.load() > 0; }));
+  ASSERT_TRUE(wait_until([&] { return counters_->dropped_over_bitrate.load() > 0; }));
   auto got = receive(kBob);
   EXPECT_LT(got.rtp.size(), 100U);
 }

@@ -25,6 +25,7 @@
 #include "sfu/video_sink.hpp"
 #include "tests/unit/media/transport/loopback_phone.hpp"
 #include "tests/unit/test_support/free_udp_ports.hpp"
+#include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::sfu::test {
 
@@ -255,16 +256,6 @@ class RouterTest : public ::testing::Test {
         router.on_audio_levels(levels);
       }
     });
-  }
-
-  template <typename Done>
-  static bool eventually(Done done, std::chrono::milliseconds limit = 3000ms) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(20ms);
-    }
-    return done();
   }
 
   RouterConfig config_{};

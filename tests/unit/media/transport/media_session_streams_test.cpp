@@ -18,6 +18,7 @@
 #include "media/worker/media_worker.hpp"
 #include "tests/unit/media/transport/loopback_phone.hpp"
 #include "tests/unit/test_support/free_udp_ports.hpp"
+#include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::media {
 namespace {
@@ -135,15 +136,6 @@ class MediaSessionStreamsTest : public ::testing::Test {
     phone_.send_raw(server(), std::span(buffer).first(*length));
   }
 
-  template <typename Done>
-  static bool eventually(Done done) {
-    for (int i = 0; i < 200; ++i) {
-      if (done()) return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return done();
-  }
-
   std::uint16_t first_port_ = test::free_udp_range(4);
   UdpPortPool pool_;
   std::unique_ptr<PortLease> lease_;
@@ -158,7 +150,7 @@ TEST_F(MediaSessionStreamsTest, EachBundledStreamsRtpReachesItsOwnSink) {
   send(0, 1);
   send(96, 1);
   send(96, 2);
-  ASSERT_TRUE(eventually([&] { return audio_.rtp == 1 && video_.rtp == 2; }));
+  ASSERT_TRUE(test::wait_until([&] { return audio_.rtp == 1 && video_.rtp == 2; }));
   // The echoes leave from each stream's SSRC.
   std::vector<std::uint32_t> echoed;
   for (int i = 0; i < 3; ++i) {
@@ -173,19 +165,19 @@ TEST_F(MediaSessionStreamsTest, AStreamThatDoesNotSendKeepsItsPacketsIn) {
   start(bundled(/*video_sends=*/false));
   send(0, 1);
   send(96, 1);
-  ASSERT_TRUE(eventually([&] { return audio_.sent == 1 && video_.refused == 1; }));
+  ASSERT_TRUE(test::wait_until([&] { return audio_.sent == 1 && video_.refused == 1; }));
   EXPECT_EQ(video_.sent, 0);
 }
 
 TEST_F(MediaSessionStreamsTest, FeedbackGoesToTheStreamWhoseSsrcItNames) {
   start(bundled());
   send(0, 1);  // the phone's address is latched by its first packet
-  ASSERT_TRUE(eventually([&] { return audio_.rtp == 1; }));
+  ASSERT_TRUE(test::wait_until([&] { return audio_.rtp == 1; }));
   send_feedback(rtcp::Pli{kPhoneSsrc, kVideoSsrc});
   send_feedback(rtcp::GenericNack{kPhoneSsrc, kVideoRtxSsrc, {rtcp::NackItem{7, 0}}});
   send_feedback(rtcp::Fir{kPhoneSsrc, {rtcp::FirEntry{kAudioSsrc, 1}}});
   send_feedback(rtcp::Pli{kPhoneSsrc, 0x12345678});  // not ours: nobody hears it
-  ASSERT_TRUE(eventually([&] { return video_.plis == 1 && video_.nacks == 1 && audio_.firs == 1; }));
+  ASSERT_TRUE(test::wait_until([&] { return video_.plis == 1 && video_.nacks == 1 && audio_.firs == 1; }));
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(audio_.plis, 0);
   EXPECT_EQ(video_.plis, 1);
@@ -194,9 +186,9 @@ TEST_F(MediaSessionStreamsTest, FeedbackGoesToTheStreamWhoseSsrcItNames) {
 TEST_F(MediaSessionStreamsTest, TransportWideFeedbackGoesToTheFirstSinkThatTakesIt) {
   start(bundled(), /*audio_takes_transport_feedback=*/false);
   send(0, 1);
-  ASSERT_TRUE(eventually([&] { return audio_.rtp == 1; }));
+  ASSERT_TRUE(test::wait_until([&] { return audio_.rtp == 1; }));
   send_feedback(rtcp::Remb{kPhoneSsrc, 500000, {kVideoSsrc}});
-  ASSERT_TRUE(eventually([&] { return video_.rembs == 1; }));
+  ASSERT_TRUE(test::wait_until([&] { return video_.rembs == 1; }));
   EXPECT_EQ(audio_.rembs, 0);
 }
 

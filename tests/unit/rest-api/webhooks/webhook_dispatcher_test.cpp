@@ -1,6 +1,7 @@
 #include "rest-api/webhooks/webhook_dispatcher.hpp"
 
 #include "rest-api/webhooks/webhook_signature.hpp"
+#include "tests/unit/test_support/wait_until.hpp"
 
 #include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
@@ -24,15 +25,7 @@ namespace http = boost::beast::http;
 using asio::ip::tcp;
 using namespace std::chrono_literals;
 
-// Polls `done` every 5 ms for at most `limit`; tests assert on the outcome, never on timing.
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return done();
-}
+using chorus::test::wait_until;
 
 struct ReceivedRequest {
   std::string target;

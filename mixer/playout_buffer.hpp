@@ -73,6 +73,7 @@ class PlayoutBuffer {
   [[nodiscard]] std::uint32_t concealed_duration() const { return packet_duration_; }
 
   [[nodiscard]] bool playing() const { return playing_; }
+  [[nodiscard]] std::size_t capacity() const { return slots_.size(); }  // max_packets
   [[nodiscard]] std::size_t queued() const { return queued_; }
   [[nodiscard]] const PlayoutCounters& counters() const { return counters_; }
 

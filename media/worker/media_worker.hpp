@@ -57,7 +57,7 @@ class MediaWorker {
   void set_media_timeout_handler(MediaTimeoutHandler handler);
   // Moves the worker's thread to SCHED_RR at `priority` (1-99), with SCHED_RESET_ON_FORK so no
   // thread it starts inherits it (sched(7)). A worker's 20 ms mixer tick then never waits behind the
-  // process's other threads (hundreds of GStreamer streaming threads) for a CPU: at the issue-12 soak
+  // process's other threads (the control loop, the chain thread, REST) for a CPU: at the issue-12 soak
   // those waits made whole ticks late. Needs CAP_SYS_NICE or RLIMIT_RTPRIO >= priority; the
   // kernel's RT throttling (sched_rt_runtime_us) still leaves the rest 5% of each CPU. Blocks until
   // applied. 0 on success, else the errno (EPERM: not allowed).

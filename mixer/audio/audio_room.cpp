@@ -19,25 +19,14 @@ constexpr std::size_t kMaxPacketizerOctets = 4096;  // a sample codec's FIFO for
 constexpr std::size_t kBusMessagesPerTick = 16;
 
 // Every message queued on a bus holds a reference to the element that posted it. A room's decoders
-// post state changes, stream starts and latency messages whenever a participant joins or leaves;
-// at 20 calls/s of churn they outran the per-tick drain, and each queued message kept a departed
-// participant's decoder elements alive for as long as the room lived (~14 KB a call: the soak's
-// heap grew 20 MB a minute). Only errors and warnings are queued, for drain_bus() to log; the rest
-// is dropped by the posting thread itself (a handler that returns GST_BUS_DROP unrefs the message).
-//
-// The handler runs on the posting thread, which is also GStreamer's hook for a streaming thread's
-// priority (design/stream-status: "ENTER ... can be used to configure the thread priority"): each
-// decoder's streaming thread lowers its own as it enters its loop, so 200 of them never delay the
-// worker's tick.
+// post state changes and stream starts whenever a participant joins or leaves; at 20 calls/s of
+// churn they outran the per-tick drain, and each queued message kept a departed participant's
+// decoder elements alive for as long as the room lived (~14 KB a call: the soak's heap grew 20 MB a
+// minute). Only errors and warnings are queued, for drain_bus() to log; the rest is dropped by the
+// posting thread itself (a handler that returns GST_BUS_DROP unrefs the message).
 GstBusSyncReply on_posting_thread(GstBus* /*bus*/, GstMessage* message, gpointer /*user_data*/) {
   const auto type = GST_MESSAGE_TYPE(message);
   if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_WARNING) return GST_BUS_PASS;
-  if (type == GST_MESSAGE_STREAM_STATUS) {
-    GstStreamStatusType status{};
-    GstElement* owner = nullptr;
-    gst_message_parse_stream_status(message, &status, &owner);
-    if (status == GST_STREAM_STATUS_TYPE_ENTER) gst::set_this_thread_nice(gst::kStreamingThreadNice);
-  }
   gst_message_unref(message);
   return GST_BUS_DROP;
 }
@@ -104,11 +93,9 @@ AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listen
       chains_(chains != nullptr ? chains : &gst::ChainThread::shared()),
       counters_(counters ? std::move(counters) : std::make_shared<MixerCounters>()) {
   gst::ensure_gst_initialized();
+  // The decoders' bins live in it: its bus carries their elements' errors (drain_bus). Nothing in it
+  // syncs to a clock or has a thread: the worker pushes every buffer.
   pipeline_ = gst::gst_adopt_floating(gst_pipeline_new(("room-" + name_).c_str()));
-  // The jitter buffers time arrivals on the system's monotonic clock, like the worker's timers.
-  auto clock = gst::gst_adopt(gst_system_clock_obtain());
-  g_object_set(clock.get(), "clock-type", GST_CLOCK_TYPE_MONOTONIC, nullptr);
-  gst_pipeline_use_clock(GST_PIPELINE(pipeline_.get()), clock.get());
   bus_ = gst::gst_adopt(gst_element_get_bus(pipeline_.get()));
   gst_bus_set_sync_handler(bus_.get(), &on_posting_thread, nullptr, nullptr);  // before the first message
   gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
@@ -184,7 +171,7 @@ void AudioRoom::on_rtp(ParticipantId id, const media::RtpPacket& packet) {
   }
   // Comfort noise (RFC 3389) and anything not negotiated are not decoded.
   if (packet.payload_type() != member->spec.payload_type || !member->decoder) return;
-  member->decoder->push_rtp(packet.bytes());
+  member->decoder->push_rtp(packet);
 }
 
 void AudioRoom::update_mixer_membership(Member& member) {
@@ -396,7 +383,7 @@ void AudioRoom::collect_built_chains(bool wait) {
 void AudioRoom::retire(std::unique_ptr<ParticipantDecoder> decoder, std::unique_ptr<FrameEncoder> encoder) {
   if (!decoder && !encoder) return;
   gst::run_on_chain_thread(*chains_, [decoder = std::move(decoder), encoder = std::move(encoder)]() mutable {
-    decoder.reset();  // set to NULL (joining the jitter buffer's threads) and out of the pipeline
+    decoder.reset();  // set to NULL and out of the pipeline
     encoder.reset();
   });
 }

@@ -26,8 +26,8 @@
 // detach hands them back to be torn down.
 //
 // Threading: constructed on any thread (the conference's); every other call on the room's media
-// worker. The decoders' streaming threads meet the worker only inside ParticipantDecoder, the
-// chain thread only in the ChainMailbox.
+// worker, which also decodes (ParticipantDecoder has no thread). The chain thread meets the worker
+// only in the ChainMailbox.
 #pragma once
 
 #include <chrono>

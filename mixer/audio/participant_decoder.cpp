@@ -1,7 +1,6 @@
 #include "mixer/audio/participant_decoder.hpp"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "mixer/audio/gst_elements.hpp"
 #include "mixer/gst/gst_runtime.hpp"
@@ -9,7 +8,7 @@
 namespace chorus::mixer {
 namespace {
 
-constexpr std::size_t kPrimedSamples = kFrameSamples * 3 / 2;
+constexpr std::size_t kMaxBufferedSamples = kFrameSamples * ParticipantDecoder::kMaxBufferedFrames;
 
 gst::GstPtr<GstCaps> rtp_caps(const AudioCodecInfo& info, std::uint8_t payload_type) {
   return gst::gst_adopt(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "audio", "clock-rate",
@@ -18,16 +17,22 @@ gst::GstPtr<GstCaps> rtp_caps(const AudioCodecInfo& info, std::uint8_t payload_t
                                             G_TYPE_INT, static_cast<int>(payload_type), nullptr));
 }
 
+PlayoutConfig with_clock_rate(PlayoutConfig config, const AudioCodecInfo& info) {
+  config.clock_rate = info.rtp_clock_rate;
+  return config;
+}
+
 }  // namespace
 
 ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::uint8_t payload_type, std::string name,
-                                       std::chrono::milliseconds latency)
-    : codec_(codec), pipeline_(gst::gst_share(GST_ELEMENT(pipeline))) {
+                                       PlayoutConfig playout)
+    : codec_(codec),
+      clock_rate_(codec_info(codec).rtp_clock_rate),
+      playout_(with_clock_rate(playout, codec_info(codec))),
+      pipeline_(gst::gst_share(GST_ELEMENT(pipeline))) {
   gst::ensure_gst_initialized();
   const auto& info = codec_info(codec);
   bin_ = gst::gst_adopt_floating(gst_bin_new(name.c_str()));
-  GstElement* jitter = make_element("rtpjitterbuffer");
-  g_object_set(jitter, "latency", static_cast<guint>(latency.count()), "do-lost", TRUE, nullptr);
   GstElement* depayloader = make_element(info.depayloader);
   GstElement* decoder = make_element(info.decoder);
   if (codec == AudioCodec::kOpus) g_object_set(decoder, "plc", TRUE, "use-inband-fec", TRUE, nullptr);
@@ -38,119 +43,115 @@ ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::
       "audio/x-raw", "format", G_TYPE_STRING, "S16LE", "rate", G_TYPE_INT, static_cast<int>(kSampleRateHz), "channels",
       G_TYPE_INT, 1, "layout", G_TYPE_STRING, "interleaved", nullptr));
   g_object_set(filter, "caps", mixing_caps.get(), nullptr);
-  GstElement* sink = make_element("appsink");
-  g_object_set(sink, "sync", FALSE, "async", FALSE, "max-buffers", 16u, "drop", TRUE, nullptr);
-  GstAppSinkCallbacks callbacks{};
-  callbacks.new_sample = &ParticipantDecoder::on_new_sample;
-  gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, this, nullptr);
-  add_and_link(GST_BIN(bin_.get()), {jitter, depayloader, decoder, convert, resample, filter, sink});
-
-  src_pad_ = gst::gst_adopt(link_src_pad(jitter, "rtp"));
+  add_and_link(GST_BIN(bin_.get()), {depayloader, decoder, convert, resample, filter});
+  src_pad_ = gst::gst_adopt(link_src_pad(depayloader, "rtp"));
+  sink_pad_ = gst::gst_adopt(link_sink_pad(filter, "pcm", &ParticipantDecoder::on_decoded, this));
   gst_bin_add(pipeline, bin_.get());
   gst_element_sync_state_with_parent(bin_.get());
   start_stream(src_pad_.get(), name, rtp_caps(info, payload_type).get());
+  decoded_.reserve(kMaxBufferedSamples + 2 * kFrameSamples);
 }
 
 ParticipantDecoder::~ParticipantDecoder() {
-  // NULL joins the jitter buffer's streaming thread, so the callback is not running after this.
   gst_element_set_state(bin_.get(), GST_STATE_NULL);
   gst_pad_set_active(src_pad_.get(), FALSE);
+  gst_pad_set_active(sink_pad_.get(), FALSE);
   gst_bin_remove(GST_BIN(pipeline_.get()), bin_.get());
 }
 
-GstClockTime ParticipantDecoder::running_time() const {
-  GstClock* clock = GST_ELEMENT_CLOCK(pipeline_.get());
-  if (clock == nullptr) return GST_CLOCK_TIME_NONE;
-  return gst_clock_get_time(clock) - gst_element_get_base_time(pipeline_.get());
+void ParticipantDecoder::push_rtp(const media::RtpPacket& packet) {
+  playout_.push(packet.sequence_number(), packet.timestamp(), packet.ssrc(), packet.bytes());
 }
 
-bool ParticipantDecoder::push_rtp(std::span<const std::uint8_t> packet) {
-  // GStreamer buffers are allocated (from GLib's slice allocator); this is the one allocation per
-  // packet on the mixer's receive path.
-  GstBuffer* buffer = gst_buffer_new_memdup(packet.data(), packet.size());
-  // The jitter buffer takes the DTS as the arrival time (rtpjitterbuffer: "timestamped with the
-  // time they were received").
-  GST_BUFFER_DTS(buffer) = running_time();
-  const GstFlowReturn flow = gst_pad_push(src_pad_.get(), buffer);
-  if (flow != GST_FLOW_OK) {
-    ++counters_.packets_refused;
-    return false;
+// The stream's time from its RTP timestamps (RFC 3550 §5.1), unwrapped, starting at zero: what the
+// depayloader stamps the audio with and the GAP of a lost packet is placed by.
+GstClockTime ParticipantDecoder::pts_of(std::uint32_t timestamp) {
+  if (!first_timestamp_) {
+    first_timestamp_ = timestamp;
+    last_timestamp_ = timestamp;
   }
-  ++counters_.packets_pushed;
-  return true;
+  timestamp_span_ += static_cast<std::int32_t>(timestamp - last_timestamp_);
+  last_timestamp_ = timestamp;
+  if (timestamp_span_ < 0) timestamp_span_ = 0;  // a sender that restarted its timestamps behind us
+  return gst_util_uint64_scale(static_cast<std::uint64_t>(timestamp_span_), GST_SECOND, clock_rate_);
 }
 
-GstFlowReturn ParticipantDecoder::on_new_sample(GstAppSink* sink, gpointer self) {
-  auto sample = gst::gst_adopt(gst_app_sink_pull_sample(sink));
-  if (!sample) return GST_FLOW_OK;
-  GstBuffer* buffer = gst_sample_get_buffer(sample.get());
+void ParticipantDecoder::decode(std::span<const std::uint8_t> packet, std::uint32_t timestamp) {
+  // GStreamer buffers are allocated (from GLib's slice allocator): the one allocation per packet.
+  GstBuffer* buffer = gst_buffer_new_memdup(packet.data(), packet.size());
+  GST_BUFFER_PTS(buffer) = pts_of(timestamp);
+  if (gst_pad_push(src_pad_.get(), buffer) == GST_FLOW_OK)
+    ++counters_.packets_decoded;
+  else
+    ++counters_.packets_refused;
+}
+
+void ParticipantDecoder::conceal(std::uint32_t timestamp, std::uint32_t duration) {
+  const std::size_t before = decoded_.size();
+  // rtpjitterbuffer's loss event (its do-lost property): the depayloader turns it into a GAP, which
+  // a decoder with PLC (opusdec plc=true) fills with concealment.
+  GstStructure* lost =
+      gst_structure_new("GstRTPPacketLost", "timestamp", G_TYPE_UINT64, pts_of(timestamp), "duration", G_TYPE_UINT64,
+                        gst_util_uint64_scale(duration, GST_SECOND, clock_rate_), nullptr);
+  gst_pad_push_event(src_pad_.get(), gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, lost));
+  if (decoded_.size() == before) {  // no PLC: the gap is silence
+    const auto samples = static_cast<std::size_t>(std::uint64_t{duration} * kSampleRateHz / clock_rate_);
+    decoded_.resize(std::min(before + samples, kMaxBufferedSamples + kFrameSamples), 0);
+  }
+}
+
+GstFlowReturn ParticipantDecoder::on_decoded(GstPad* pad, GstObject* /*parent*/, GstBuffer* buffer) {
+  auto* self = static_cast<ParticipantDecoder*>(GST_PAD_ELEMENT_PRIVATE(pad));
+  auto owned = gst::gst_adopt(buffer);
   GstMapInfo map;
-  if (buffer == nullptr || !gst_buffer_map(buffer, &map, GST_MAP_READ)) return GST_FLOW_OK;
-  static_cast<ParticipantDecoder*>(self)->append_decoded(
-      std::span<const Sample>(reinterpret_cast<const Sample*>(map.data), map.size / sizeof(Sample)));
+  if (self == nullptr || !gst_buffer_map(buffer, &map, GST_MAP_READ)) return GST_FLOW_OK;
+  const std::span<const Sample> samples(reinterpret_cast<const Sample*>(map.data), map.size / sizeof(Sample));
+  const std::size_t room =
+      kMaxBufferedSamples + kFrameSamples - std::min(self->decoded_.size(), kMaxBufferedSamples + kFrameSamples);
+  const std::size_t kept = std::min(samples.size(), room);
+  self->decoded_.insert(self->decoded_.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(kept));
+  self->counters_.samples_dropped += samples.size() - kept;
   gst_buffer_unmap(buffer, &map);
   return GST_FLOW_OK;
 }
 
-namespace {
-
-constexpr std::size_t kMaxBufferedSamples = kFrameSamples * ParticipantDecoder::kMaxBufferedFrames;
-
-}  // namespace
-
-void ParticipantDecoder::append_decoded(std::span<const Sample> samples) {
-  const std::uint64_t write = written_.load(std::memory_order_relaxed);
-  const std::uint64_t read = read_.load(std::memory_order_acquire);  // the worker is done with what it read
-  const std::size_t room = kRingSamples - static_cast<std::size_t>(write - read);
-  if (samples.size() > room) {  // the worker is far behind: keep what fits, it skips the oldest anyway
-    samples_refused_.fetch_add(samples.size() - room, std::memory_order_relaxed);
-    samples = samples.first(room);
-  }
-  std::size_t at = static_cast<std::size_t>(write % kRingSamples);
-  for (std::size_t copied = 0; copied < samples.size();) {
-    const std::size_t run = std::min(samples.size() - copied, kRingSamples - at);
-    std::copy_n(samples.begin() + static_cast<std::ptrdiff_t>(copied), run,
-                ring_.begin() + static_cast<std::ptrdiff_t>(at));
-    copied += run;
-    at = (at + run) % kRingSamples;
-  }
-  written_.store(write + samples.size(), std::memory_order_release);  // publishes the samples
-}
-
 bool ParticipantDecoder::pull_frame(AudioFrame& frame) {
-  const std::uint64_t write = written_.load(std::memory_order_acquire);
-  std::uint64_t read = read_.load(std::memory_order_relaxed);
-  std::size_t buffered = static_cast<std::size_t>(write - read);
-  if (buffered > kMaxBufferedSamples) {  // keep the delay bounded: the oldest goes
-    samples_skipped_ += buffered - kMaxBufferedSamples;
-    read += buffered - kMaxBufferedSamples;
-    buffered = kMaxBufferedSamples;
-  }
-  bool pulled = false;
-  if (!primed_ && buffered >= kPrimedSamples) primed_ = true;
-  if (primed_ && buffered < kFrameSamples) {
-    primed_ = false;
-    ++counters_.underruns;
-  } else if (primed_) {
-    std::size_t at = static_cast<std::size_t>(read % kRingSamples);
-    for (std::size_t copied = 0; copied < kFrameSamples;) {
-      const std::size_t run = std::min(kFrameSamples - copied, kRingSamples - at);
-      std::copy_n(ring_.begin() + static_cast<std::ptrdiff_t>(at), run,
-                  frame.begin() + static_cast<std::ptrdiff_t>(copied));
-      copied += run;
-      at = (at + run) % kRingSamples;
+  playout_.start_tick();
+  const bool was_playing = playout_.playing();
+  // Bounded: each step takes a packet or a sequence number out of a buffer of at most max_packets.
+  bool more = true;
+  for (std::size_t step = 0; more && decoded_.size() < kFrameSamples && step <= playout_.capacity(); ++step) {
+    switch (playout_.next()) {
+      case PlayoutStep::kDecode:
+        decode(playout_.packet(), playout_.timestamp());
+        break;
+      case PlayoutStep::kConceal:
+        conceal(playout_.timestamp(), playout_.concealed_duration());
+        break;
+      case PlayoutStep::kNothing:
+        more = false;
+        break;
     }
-    read += kFrameSamples;
-    ++counters_.frames_pulled;
-    pulled = true;
   }
-  read_.store(read, std::memory_order_release);  // hands the space back to the producer
-  return pulled;
+  if (decoded_.size() > kMaxBufferedSamples) {  // the sender's clock runs fast: the oldest goes
+    const std::size_t excess = decoded_.size() - kMaxBufferedSamples;
+    decoded_.erase(decoded_.begin(), decoded_.begin() + static_cast<std::ptrdiff_t>(excess));
+    counters_.samples_dropped += excess;
+  }
+  if (decoded_.size() < kFrameSamples) {
+    // The talkspurt ended mid-frame: its last samples play now, not before the next one.
+    if (decoded_.empty() || !was_playing || playout_.playing()) return false;
+    decoded_.resize(kFrameSamples, 0);
+  }
+  std::copy_n(decoded_.begin(), kFrameSamples, frame.begin());
+  decoded_.erase(decoded_.begin(), decoded_.begin() + static_cast<std::ptrdiff_t>(kFrameSamples));
+  ++counters_.frames_pulled;
+  return true;
 }
 
 DecoderCounters ParticipantDecoder::counters() const {
   DecoderCounters counters = counters_;
-  counters.samples_dropped = samples_skipped_ + samples_refused_.load(std::memory_order_relaxed);
+  counters.playout = playout_.counters();
   return counters;
 }
 

@@ -1,101 +1,97 @@
 // ParticipantDecoder: one participant's way from RTP to the mixing domain (DESIGN §3 Audio MCU),
-// composed of stock GStreamer elements inside the room's pipeline:
+// on the room's media worker and without a thread of its own:
 //
-//   [our src pad] → rtpjitterbuffer → <depayloader> → <decoder> → audioconvert → audioresample
-//                 → audio/x-raw,format=S16LE,rate=48000,channels=1 → appsink → ring → pull_frame()
+//   push_rtp → PlayoutBuffer (mixer/playout_buffer.hpp: order, loss, talkspurts, bounded delay)
+//   pull_frame, on the tick → [our src pad] → <depayloader> → <decoder> → audioconvert
+//     → audioresample → audio/x-raw,format=S16LE,rate=48000,channels=1 → [our sink pad] → FIFO
 //
-// gst-launch equivalent (what one branch does, fed from a UDP port instead of the media worker):
+// gst-launch equivalent of the decode chain (what it does to one packet; the playout buffer stands
+// where rtpjitterbuffer would):
 //   gst-launch-1.0 udpsrc port=5004
 //   caps="application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS,payload=111"
-//     ! rtpjitterbuffer latency=60 do-lost=true ! rtpopusdepay ! opusdec plc=true use-inband-fec=true
+//     ! rtpjitterbuffer latency=40 do-lost=true ! rtpopusdepay ! opusdec plc=true use-inband-fec=true
 //     ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=48000,channels=1 ! autoaudiosink
 //
-// The jitter buffer holds at most `latency` (default 60 ms), reorders, and tells the decoder of
-// each lost packet (do-lost), which conceals it (Opus PLC, or in-band FEC from the next packet,
-// RFC 6716 §2.1.7). Opus DTX sends nothing in silence and the decoder produces nothing: the mixer
-// takes a missing frame as silence.
+// Each tick pull_frame asks the playout buffer for packets until 20 ms are decoded: gst_pad_push
+// runs the depayloader, decoder and resampler in the worker's thread, as FrameEncoder does for the
+// other direction. A lost packet goes down as the jitter buffer's "GstRTPPacketLost" event, which
+// the depayloader turns into a GAP: Opus conceals it (PLC, or in-band FEC from the next packet,
+// RFC 6716 §2.1.7); for G.711 and G.722 the tick's missing samples are silence. Opus DTX sends
+// nothing in silence: the buffer runs dry, the member is silent (no input to the mix) until the
+// next talkspurt has primed.
 //
-// The media worker pushes decrypted RTP straight into the jitter buffer's sink pad (our own
-// unparented src pad, as GstHarness does: no appsrc queue and no extra thread per participant),
-// stamped with its arrival time on the pipeline's clock. The jitter buffer's streaming thread
-// takes it from there to the appsink, whose callback appends the decoded samples to a small ring.
-// The room's mixing tick pulls one 20 ms frame from the ring: after an underrun it waits until
-// 1.5 frames are buffered again (so a tick racing the decoder's output does not alternate between
-// starving and doubling); past kMaxBufferedFrames the oldest audio is skipped (the sender's clock
-// runs fast), both counted.
+// It used to be rtpjitterbuffer's streaming thread per participant feeding an appsink: 2,000
+// threads at the capacity target, two thirds of the G.711 cost (issue 13) and the scheduling noise
+// behind issue 12's late ticks. Decoding on the tick costs the worker what the threads cost the
+// machine, without the hand-offs.
 //
-// Threading: constructed and destroyed on the chain thread (mixer/gst/chain_thread.hpp), fed
-// (push_rtp) and pulled (pull_frame) on the room's media worker; the appsink callback runs on the
-// jitter buffer's streaming thread and meets the worker only at the ring, a single-producer
-// single-consumer ring without a lock. The destructor stops the branch (joining its streaming
-// thread) and removes it.
+// Threading: constructed and destroyed on the chain thread (mixer/gst/chain_thread.hpp); fed and
+// pulled on the room's media worker, one thread at a time.
 #pragma once
 
-#include <array>
-#include <atomic>
-#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "media/rtp/rtp_packet.hpp"
 #include "mixer/audio/audio_codec.hpp"
 #include "mixer/audio_frame.hpp"
 #include "mixer/gst/gst_ptr.hpp"
+#include "mixer/playout_buffer.hpp"
 
 namespace chorus::mixer {
 
 struct DecoderCounters {
-  std::uint64_t packets_pushed = 0;
-  std::uint64_t packets_refused = 0;  // the branch was not flowing (e.g. caps refused)
+  PlayoutCounters playout;            // packets: queued, late, duplicate, lost, skipped, ...
+  std::uint64_t packets_decoded = 0;  // pushed through the decode chain
+  std::uint64_t packets_refused = 0;  // the chain refused one (e.g. a payload it cannot parse)
   std::uint64_t frames_pulled = 0;
-  std::uint64_t underruns = 0;        // a tick found less than a frame
-  std::uint64_t samples_dropped = 0;  // the ring was over kMaxBufferedFrames
+  std::uint64_t samples_dropped = 0;  // decoded audio past kMaxBufferedFrames
 };
 
 class ParticipantDecoder {
  public:
-  static constexpr std::chrono::milliseconds kDefaultLatency{60};
   static constexpr std::size_t kMaxBufferedFrames = 4;
 
-  // Adds the branch to `pipeline` (which is PLAYING) and starts it. Throws std::runtime_error when
-  // an element is missing (a plugin not installed): a control-path error.
+  // Builds the chain inside `pipeline` (PLAYING: the room's, whose bus carries the elements' errors)
+  // and starts it. Throws std::runtime_error when an element is missing (a plugin not installed): a
+  // control-path error.
   ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::uint8_t payload_type, std::string name,
-                     std::chrono::milliseconds latency = kDefaultLatency);
+                     PlayoutConfig playout = {});
   ParticipantDecoder(const ParticipantDecoder&) = delete;
   ParticipantDecoder& operator=(const ParticipantDecoder&) = delete;
   ~ParticipantDecoder();
 
-  // One decrypted RTP packet, header included. False when the branch refused it.
-  bool push_rtp(std::span<const std::uint8_t> packet);
-  // Fills `frame` with the next 20 ms; false (frame untouched) when not enough was decoded.
+  // One decrypted RTP packet of the negotiated payload type: queued for its tick, not decoded here.
+  void push_rtp(const media::RtpPacket& packet);
+  // Decodes what this tick needs and fills `frame` with the next 20 ms; false (frame untouched)
+  // while priming or when the sender sent nothing.
   bool pull_frame(AudioFrame& frame);
 
   [[nodiscard]] DecoderCounters counters() const;
   [[nodiscard]] AudioCodec codec() const { return codec_; }
 
  private:
-  static GstFlowReturn on_new_sample(GstAppSink* sink, gpointer self);
-  void append_decoded(std::span<const Sample> samples);
-  GstClockTime running_time() const;
+  static GstFlowReturn on_decoded(GstPad* pad, GstObject* parent, GstBuffer* buffer);
+  void decode(std::span<const std::uint8_t> packet, std::uint32_t timestamp);
+  void conceal(std::uint32_t timestamp, std::uint32_t duration);
+  GstClockTime pts_of(std::uint32_t timestamp);
 
   AudioCodec codec_;
+  std::uint32_t clock_rate_;
+  PlayoutBuffer playout_;
   // Ours too: the decoder may be torn down on the chain thread after its room is gone.
   gst::GstPtr<GstElement> pipeline_;
   gst::GstPtr<GstElement> bin_;
   gst::GstPtr<GstPad> src_pad_;
-  bool caps_sent_ = false;
-
-  // One producer (the streaming thread's appsink callback) and one consumer (pull_frame on the
-  // worker), without a lock: with a mutex, a streaming thread preempted while holding it (they run
-  // at a lower priority than the worker) held the worker's tick up with it.
-  static constexpr std::size_t kRingSamples = kFrameSamples * (kMaxBufferedFrames + 4);
-  std::array<Sample, kRingSamples> ring_{};
-  std::atomic<std::uint64_t> written_{0};          // samples ever appended; stored by the producer
-  std::atomic<std::uint64_t> read_{0};             // samples ever pulled or skipped; stored by the worker
-  std::atomic<std::uint64_t> samples_refused_{0};  // the producer found no room (worker far behind)
-  std::uint64_t samples_skipped_ = 0;              // worker: past kMaxBufferedFrames, the oldest skipped
-  bool primed_ = false;                            // worker only
-  DecoderCounters counters_;                       // worker-owned fields
+  gst::GstPtr<GstPad> sink_pad_;
+  std::vector<Sample> decoded_;  // 48 kHz mono, oldest first; at most kMaxBufferedFrames + 2 frames
+  std::optional<std::uint32_t> first_timestamp_;
+  std::int64_t timestamp_span_ = 0;  // the last timestamp's distance from the first, unwrapped
+  std::uint32_t last_timestamp_ = 0;
+  DecoderCounters counters_;
 };
 
 }  // namespace chorus::mixer

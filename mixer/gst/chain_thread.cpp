@@ -7,6 +7,15 @@
 #include "common/log.hpp"
 
 namespace chorus::mixer::gst {
+namespace {
+
+// Sets the calling thread's nice value (Linux keeps one per thread; setpriority(2), "BUGS").
+// Raising it needs no privilege. False (errno set) when refused.
+bool set_this_thread_nice(int nice) {
+  return ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice) == 0;
+}
+
+}  // namespace
 
 ChainThread::ChainThread() : thread_([this] { run(); }) {}
 
@@ -42,10 +51,6 @@ std::size_t ChainThread::pending() const {
 void ChainThread::wait_idle() {
   std::unique_lock lock(mutex_);
   idle_.wait(lock, [this] { return queue_.empty() && running_ == 0; });
-}
-
-bool set_this_thread_nice(int nice) {
-  return ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice) == 0;
 }
 
 void ChainThread::run() {

@@ -27,13 +27,6 @@
 namespace chorus::mixer::gst {
 
 inline constexpr int kChainThreadNice = 5;
-// The rooms' GStreamer streaming threads (the decoders' jitter buffers) yield to the workers too: a
-// decode that runs late is covered by the jitter buffer and the ring, a late tick by nothing.
-inline constexpr int kStreamingThreadNice = 5;
-
-// Sets the calling thread's nice value (Linux keeps one per thread; setpriority(2), "BUGS").
-// Raising it needs no privilege. False (errno set) when refused.
-bool set_this_thread_nice(int nice);
 
 class ChainThread {
  public:

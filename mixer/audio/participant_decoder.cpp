@@ -115,24 +115,33 @@ GstFlowReturn ParticipantDecoder::on_decoded(GstPad* pad, GstObject* /*parent*/,
   return GST_FLOW_OK;
 }
 
+bool ParticipantDecoder::decode_next() {
+  switch (playout_.next()) {
+    case PlayoutStep::kDecode:
+      decode(playout_.packet(), playout_.timestamp());
+      return true;
+    case PlayoutStep::kConceal:
+      conceal(playout_.timestamp(), playout_.concealed_duration());
+      return true;
+    case PlayoutStep::kNothing:
+      break;
+  }
+  return false;
+}
+
 bool ParticipantDecoder::pull_frame(AudioFrame& frame) {
+  const bool was_primed = playout_.playing();
   playout_.start_tick();
   const bool was_playing = playout_.playing();
-  // Bounded: each step takes a packet or a sequence number out of a buffer of at most max_packets.
-  bool more = true;
-  for (std::size_t step = 0; more && decoded_.size() < kFrameSamples && step <= playout_.capacity(); ++step) {
-    switch (playout_.next()) {
-      case PlayoutStep::kDecode:
-        decode(playout_.packet(), playout_.timestamp());
-        break;
-      case PlayoutStep::kConceal:
-        conceal(playout_.timestamp(), playout_.concealed_duration());
-        break;
-      case PlayoutStep::kNothing:
-        more = false;
-        break;
-    }
+  if (!was_primed && was_playing && decoded_.empty() && decode_next() && decoded_.size() < kFrameSamples) {
+    // A talkspurt's first packet comes out short by the resampler's filter delay. Taking the next
+    // packet to make up the frame would spend the 20 ms of jitter the priming bought, so the frame
+    // starts with that much silence instead, once.
+    decoded_.insert(decoded_.begin(), kFrameSamples - decoded_.size(), Sample{0});
   }
+  // Bounded: each step takes a packet or a sequence number out of a buffer of at most max_packets.
+  for (std::size_t step = 0; decoded_.size() < kFrameSamples && step <= playout_.capacity(); ++step)
+    if (!decode_next()) break;
   if (decoded_.size() > kMaxBufferedSamples) {  // the sender's clock runs fast: the oldest goes
     const std::size_t excess = decoded_.size() - kMaxBufferedSamples;
     decoded_.erase(decoded_.begin(), decoded_.begin() + static_cast<std::ptrdiff_t>(excess));

@@ -75,6 +75,7 @@ class ParticipantDecoder {
 
  private:
   static GstFlowReturn on_decoded(GstPad* pad, GstObject* parent, GstBuffer* buffer);
+  bool decode_next();  // false when the playout buffer has nothing for this tick
   void decode(std::span<const std::uint8_t> packet, std::uint32_t timestamp);
   void conceal(std::uint32_t timestamp, std::uint32_t duration);
   GstClockTime pts_of(std::uint32_t timestamp);

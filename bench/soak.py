@@ -9,8 +9,11 @@ chorusd (`--workers 1`, log level info, a temp data dir) takes, all at once for 
 Every --sample-s it records chorusd's RSS (and RssAnon), open fds (/proc/PID/fd), threads, the heap in
 use (`heap_in_use_bytes` from the SIGUSR1 status line), dialogs, and the audio mixer's late-frame
 share since the previous sample (`chorus_mixer_late_frames_total` / `chorus_mixer_frames_total` from
-/metrics). Prints a markdown table of the samples and a summary (first vs last quarter); writes the
-raw samples as JSON to stderr. Measures only: nothing is asserted.
+/metrics). Beside chorusd, bench/tools/tick_probe (built next to it) wakes on the same 20 ms
+deadlines at the same priority doing 1 ms of arithmetic and nothing else: its late ticks a minute
+are the machine's own (a descheduled vCPU, reclaim), which no server code can avoid. Prints a
+markdown table of the samples and a summary (first vs last quarter); writes the raw samples as JSON
+to stderr. Measures only: nothing is asserted.
 
   python3 bench/soak.py --chorusd build/bin/chorusd [--minutes 30] [--cps 20] [--hold-s 10] [--sse 4]
 """
@@ -128,6 +131,30 @@ def start_sipp(sip_port, cps, hold_s, minutes, workdir):
     return command, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
 
 
+def start_tick_probe(chorusd, minutes, realtime_priority, workdir):
+    """bench/tools/tick_probe beside chorusd, or None when it was not built."""
+    probe = os.path.join(os.path.dirname(os.path.abspath(chorusd)), "tick_probe")
+    if not os.access(probe, os.X_OK):
+        return None
+    command = [probe, "--minutes", str(minutes), "--realtime-priority", str(realtime_priority), "--work-us", "1000"]
+    return subprocess.Popen(command, stdout=open(os.path.join(workdir, "tick_probe.jsonl"), "w"),
+                            stderr=subprocess.STDOUT)
+
+
+def probe_minutes(workdir):
+    """The probe's late ticks by minute (1-based), from its JSON lines."""
+    late = {}
+    try:
+        with open(os.path.join(workdir, "tick_probe.jsonl")) as f:
+            for line in f:
+                if line.startswith("{"):
+                    row = json.loads(line)
+                    late[row["minute"]] = (row["late"], row["ticks"], row["max_late_ms"])
+    except OSError:
+        pass
+    return late
+
+
 def sample(server, http_port, token, previous_frames):
     pid = server.proc.pid
     row = proc_status(pid)
@@ -175,6 +202,7 @@ def main():
         churn = Churn(http_port, token, args.sse, args.rest_period)
         command, sipp = (start_sipp(server.sip_port, args.cps, args.hold_s, args.minutes, workdir) if args.cps > 0
                          else (["(no calls)"], None))
+        probe = start_tick_probe(args.chorusd, args.minutes, args.media_realtime_priority, workdir)
         started = time.monotonic()
         frames = None
         end = started + args.minutes * 60
@@ -191,16 +219,24 @@ def main():
             sipp.terminate()
             sipp.wait(timeout=30)
         server.stop()
+        if probe and probe.poll() is None:
+            probe.terminate()
+            probe.wait(timeout=10)
     print(f"soak: {args.minutes:g} min, {args.cps:g} calls/s held {args.hold_s:g} s, {args.sse} SSE readers, "
           f"a room created/patched/deleted every {args.rest_period:g} s; sipp: {' '.join(command)}")
     print(f"REST cycles ok {churn.rest_ok}, failed {churn.rest_failed}; SSE events read {churn.sse_events}, "
           f"reconnects {churn.sse_reconnects}\n")
-    print("| minute | RSS MiB | anon MiB | heap in use MiB | fds | threads | dialogs | late frames |")
-    print("|---|---|---|---|---|---|---|---|")
+    probe_late = probe_minutes(workdir)
+    print("| minute | RSS MiB | anon MiB | heap in use MiB | fds | threads | dialogs | late frames | "
+          "tick_probe late ticks (max ms) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in samples:
         late = "n/a" if row["late_share"] is None else f"{row['late_share']:.2%}"
+        probe = probe_late.get(round(row["minute"]))
+        probe_cell = "n/a" if probe is None else f"{probe[0]} of {probe[1]} ({probe[2]:.1f})"
         print(f"| {row['minute']} | {row['rss_kib'] / 1024:.1f} | {row['anon_kib'] / 1024:.1f} | "
-              f"{row['heap_kib'] / 1024:.1f} | {row['fds']} | {row['threads']} | {row['dialogs']} | {late} |")
+              f"{row['heap_kib'] / 1024:.1f} | {row['fds']} | {row['threads']} | {row['dialogs']} | {late} | "
+              f"{probe_cell} |")
     return 0
 
 

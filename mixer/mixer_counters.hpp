@@ -13,11 +13,20 @@ namespace chorus::mixer {
 struct MixerCounters {
   std::atomic<std::uint64_t> frames{0};       // 20 ms frames sent to listeners
   std::atomic<std::uint64_t> frames_late{0};  // of those, sent more than kLateFrameMargin after their tick was due
+  // Members' RTP the playout buffers (mixer/playout_buffer.hpp) did not decode: late, duplicate,
+  // oversized, or skipped to keep the delay and the buffer bounded.
+  std::atomic<std::uint64_t> input_packets_dropped{0};
+  std::atomic<std::uint64_t> input_packets_concealed{0};  // never came in time: PLC or silence instead
 
-  [[nodiscard]] std::array<PublishedCounter, 2> published() const {
+  [[nodiscard]] std::array<PublishedCounter, 4> published() const {
     return {{{"chorus_mixer_frames_total", "20 ms audio frames the MCU sent to listeners", "mixer_frames", &frames},
              {"chorus_mixer_late_frames_total", "MCU frames sent more than 10 ms after their 20 ms tick was due",
-              "mixer_frames_late", &frames_late}}};
+              "mixer_frames_late", &frames_late},
+             {"chorus_mixer_input_packets_dropped_total",
+              "members' RTP packets not decoded: late, duplicate, oversized, or over the playout buffer's bounds",
+              "mixer_input_dropped", &input_packets_dropped},
+             {"chorus_mixer_input_packets_concealed_total", "members' RTP packets lost and concealed",
+              "mixer_input_concealed", &input_packets_concealed}}};
   }
 };
 

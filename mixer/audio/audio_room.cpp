@@ -62,10 +62,10 @@ std::unique_ptr<FrameEncoder> make_encoder(const std::string& room, AudioCodec c
 // On the chain thread. Null when the member cannot be decoded (a missing plugin: logged, the
 // member still hears the room).
 std::unique_ptr<ParticipantDecoder> make_decoder(const std::string& room, GstElement* pipeline,
-                                                 const AudioMemberSpec& spec) {
+                                                 const AudioMemberSpec& spec, std::shared_ptr<MixerCounters> counters) {
   try {
     return std::make_unique<ParticipantDecoder>(GST_BIN(pipeline), spec.codec, spec.payload_type,
-                                                room + "-in-" + std::to_string(spec.id));
+                                                room + "-in-" + std::to_string(spec.id), std::move(counters));
   } catch (const std::exception& error) {
     CHORUS_LOG(kError, "mixer", "cannot decode participant", {"room", room}, {"participant", spec.id},
                {"error", error.what()});
@@ -331,14 +331,15 @@ bool AudioRoom::chains_ready(ParticipantId id) const {
 }
 
 void AudioRoom::request_member_chains(const Member& member) {
-  gst::run_on_chain_thread(*chains_, [mailbox = mailbox_, pipeline = gst::gst_share(pipeline_.get()),
-                                      spec = member.spec, generation = member.generation, room = name_] {
-    BuiltMemberChains built{spec.id, generation, make_decoder(room, pipeline.get(), spec),
-                            make_encoder(room, spec.codec, room + "-out-" + std::to_string(spec.id))};
-    std::lock_guard lock(mailbox->mutex);
-    if (!mailbox->closed) mailbox->members.push_back(std::move(built));
-    // else: the room is gone and `built` is torn down here, on this thread
-  });
+  gst::run_on_chain_thread(
+      *chains_, [mailbox = mailbox_, pipeline = gst::gst_share(pipeline_.get()), spec = member.spec,
+                 generation = member.generation, room = name_, counters = counters_] {
+        BuiltMemberChains built{spec.id, generation, make_decoder(room, pipeline.get(), spec, counters),
+                                make_encoder(room, spec.codec, room + "-out-" + std::to_string(spec.id))};
+        std::lock_guard lock(mailbox->mutex);
+        if (!mailbox->closed) mailbox->members.push_back(std::move(built));
+        // else: the room is gone and `built` is torn down here, on this thread
+      });
 }
 
 void AudioRoom::request_shared_encoder(const std::string& key, AudioCodec codec) {

@@ -25,11 +25,12 @@ PlayoutConfig with_clock_rate(PlayoutConfig config, const AudioCodecInfo& info) 
 }  // namespace
 
 ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::uint8_t payload_type, std::string name,
-                                       PlayoutConfig playout)
+                                       std::shared_ptr<MixerCounters> published, PlayoutConfig playout)
     : codec_(codec),
       clock_rate_(codec_info(codec).rtp_clock_rate),
       playout_(with_clock_rate(playout, codec_info(codec))),
-      pipeline_(gst::gst_share(GST_ELEMENT(pipeline))) {
+      pipeline_(gst::gst_share(GST_ELEMENT(pipeline))),
+      published_(std::move(published)) {
   gst::ensure_gst_initialized();
   const auto& info = codec_info(codec);
   bin_ = gst::gst_adopt_floating(gst_bin_new(name.c_str()));
@@ -147,6 +148,7 @@ bool ParticipantDecoder::pull_frame(AudioFrame& frame) {
     decoded_.erase(decoded_.begin(), decoded_.begin() + static_cast<std::ptrdiff_t>(excess));
     counters_.samples_dropped += excess;
   }
+  publish_playout_counters();
   if (decoded_.size() < kFrameSamples) {
     // The talkspurt ended mid-frame: its last samples play now, not before the next one.
     if (decoded_.empty() || !was_playing || playout_.playing()) return false;
@@ -156,6 +158,17 @@ bool ParticipantDecoder::pull_frame(AudioFrame& frame) {
   decoded_.erase(decoded_.begin(), decoded_.begin() + static_cast<std::ptrdiff_t>(kFrameSamples));
   ++counters_.frames_pulled;
   return true;
+}
+
+void ParticipantDecoder::publish_playout_counters() {
+  if (!published_) return;
+  const PlayoutCounters& now = playout_.counters();
+  const auto dropped = [](const PlayoutCounters& c) { return c.late + c.duplicates + c.refused + c.skipped; };
+  if (const std::uint64_t more = dropped(now) - dropped(reported_); more > 0)
+    published_->input_packets_dropped.fetch_add(more, std::memory_order_relaxed);
+  if (const std::uint64_t more = now.lost - reported_.lost; more > 0)
+    published_->input_packets_concealed.fetch_add(more, std::memory_order_relaxed);
+  reported_ = now;
 }
 
 DecoderCounters ParticipantDecoder::counters() const {

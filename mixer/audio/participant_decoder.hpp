@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,6 +40,7 @@
 #include "mixer/audio/audio_codec.hpp"
 #include "mixer/audio_frame.hpp"
 #include "mixer/gst/gst_ptr.hpp"
+#include "mixer/mixer_counters.hpp"
 #include "mixer/playout_buffer.hpp"
 
 namespace chorus::mixer {
@@ -58,8 +60,9 @@ class ParticipantDecoder {
   // Builds the chain inside `pipeline` (PLAYING: the room's, whose bus carries the elements' errors)
   // and starts it. Throws std::runtime_error when an element is missing (a plugin not installed): a
   // control-path error.
+  // `published` (may be null) gets the playout buffer's drops and concealments, once a tick.
   ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::uint8_t payload_type, std::string name,
-                     PlayoutConfig playout = {});
+                     std::shared_ptr<MixerCounters> published = nullptr, PlayoutConfig playout = {});
   ParticipantDecoder(const ParticipantDecoder&) = delete;
   ParticipantDecoder& operator=(const ParticipantDecoder&) = delete;
   ~ParticipantDecoder();
@@ -79,6 +82,7 @@ class ParticipantDecoder {
   void decode(std::span<const std::uint8_t> packet, std::uint32_t timestamp);
   void conceal(std::uint32_t timestamp, std::uint32_t duration);
   GstClockTime pts_of(std::uint32_t timestamp);
+  void publish_playout_counters();
 
   AudioCodec codec_;
   std::uint32_t clock_rate_;
@@ -93,6 +97,8 @@ class ParticipantDecoder {
   std::int64_t timestamp_span_ = 0;  // the last timestamp's distance from the first, unwrapped
   std::uint32_t last_timestamp_ = 0;
   DecoderCounters counters_;
+  std::shared_ptr<MixerCounters> published_;
+  PlayoutCounters reported_;  // what publish_playout_counters() last saw
 };
 
 }  // namespace chorus::mixer

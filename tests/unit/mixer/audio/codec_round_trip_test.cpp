@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <vector>
 
 #include "media/rtp/rtp_header_writer.hpp"
@@ -13,6 +14,7 @@
 #include "mixer/audio/participant_decoder.hpp"
 #include "mixer/gst/gst_ptr.hpp"
 #include "mixer/gst/gst_runtime.hpp"
+#include "mixer/mixer_counters.hpp"
 #include "tests/unit/mixer/audio_analysis.hpp"
 #include "tests/unit/mixer/mixer_test_support.hpp"
 
@@ -116,6 +118,25 @@ TEST_P(CodecRoundTrip, PacketsUpTo20MsLateNeitherUnderrunNorAreLost) {
   EXPECT_EQ(result.counters.playout.late, 0u) << codec_info(codec).encoding_name;
   EXPECT_EQ(result.counters.playout.underruns, 1u) << "only at the stream's end";
   EXPECT_GE(result.decoded.size(), kFrameSamples * (kFrames - 4)) << codec_info(codec).encoding_name;
+}
+
+TEST(ParticipantDecoder, PublishesThePacketsItDroppedAndConcealed) {
+  Pipeline pipeline;
+  auto published = std::make_shared<MixerCounters>();
+  ParticipantDecoder decoder(pipeline.bin(), AudioCodec::kPcmu, 0, "decoder", published);
+  const std::vector<std::uint8_t> silence(160, 0xFF);  // 20 ms of PCMU silence
+  auto deliver = [&](std::uint16_t sequence) {
+    auto bytes = rtp_packet(0, sequence, 1000 + 160u * sequence, silence);
+    decoder.push_rtp(*media::RtpPacket::parse(bytes));
+  };
+  for (std::uint16_t sequence : {0, 1, 1, 2, 4, 5}) deliver(sequence);  // 1 twice, 3 never
+  AudioFrame out{};
+  for (int tick = 0; tick < 8; ++tick) decoder.pull_frame(out);
+  EXPECT_EQ(published->input_packets_dropped.load(), 1u) << "the duplicate";
+  EXPECT_EQ(published->input_packets_concealed.load(), 1u) << "packet 3";
+  deliver(3);  // long after its turn
+  decoder.pull_frame(out);
+  EXPECT_EQ(published->input_packets_dropped.load(), 2u) << "the late one";
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCodec, CodecRoundTrip,

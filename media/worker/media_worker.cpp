@@ -2,9 +2,12 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <stdexcept>
 
 #include <boost/asio/ip/udp.hpp>
 
@@ -14,12 +17,53 @@ namespace chorus::media {
 
 namespace {
 constexpr Millis kQualityInterval{1000};
+
+int make_eventfd() {
+  const int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("media worker: eventfd failed");
+  return fd;
+}
 }  // namespace
 
 MediaWorker::MediaWorker(unsigned index, dtls::DtlsContext* dtls)
-    : index_(index), dtls_(dtls), work_(boost::asio::make_work_guard(io_)), timers_(io_) {
+    : index_(index), dtls_(dtls), work_(boost::asio::make_work_guard(io_)), timers_(io_), wake_(io_, make_eventfd()) {
+  wait_for_inbox();  // before the thread starts: nothing else touches wake_ yet
   thread_ = std::thread([this] { run(); });
-  boost::asio::post(io_, [this] { timers_.schedule(kQualityInterval, [this] { publish_quality(); }); });
+  post([this] { timers_.schedule(kQualityInterval, [this] { publish_quality(); }); });
+}
+
+void MediaWorker::enqueue(Job job) {
+  bool was_empty = false;
+  {
+    const std::lock_guard lock(inbox_mutex_);
+    was_empty = inbox_.empty();
+    inbox_.push_back(std::move(job));
+  }
+  // Outside the lock: the worker this wakes may preempt us right here, and finds the lock free.
+  if (was_empty) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto written = ::write(wake_.native_handle(), &one, sizeof one);
+  }
+}
+
+void MediaWorker::wait_for_inbox() {
+  wake_.async_wait(boost::asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& error) {
+    if (error) return;  // the worker is stopping
+    run_inbox();
+    wait_for_inbox();
+  });
+}
+
+void MediaWorker::run_inbox() {
+  // Reset the eventfd before taking the jobs: a push after the swap signals it again.
+  std::uint64_t signals = 0;
+  [[maybe_unused]] const auto read = ::read(wake_.native_handle(), &signals, sizeof signals);
+  {
+    const std::lock_guard lock(inbox_mutex_);
+    running_.swap(inbox_);
+  }
+  for (Job& job : running_) job();
+  running_.clear();
 }
 
 void MediaWorker::publish_quality() {
@@ -48,7 +92,7 @@ void MediaWorker::check_media_timeouts() {
 }
 
 void MediaWorker::set_media_timeout_handler(MediaTimeoutHandler handler) {
-  boost::asio::post(io_, [this, handler = std::move(handler)]() mutable { on_media_timeout_ = std::move(handler); });
+  post([this, handler = std::move(handler)]() mutable { on_media_timeout_ = std::move(handler); });
 }
 
 std::optional<StreamQuality> MediaWorker::quality(std::uint64_t session_id) const {
@@ -83,7 +127,7 @@ std::size_t MediaWorker::reserve_socket_states(std::size_t sockets) {
 }
 
 MediaWorker::~MediaWorker() {
-  boost::asio::post(io_, [this] {
+  post([this] {
     sessions_.clear();
     peer_latched_at_.clear();
     counters_.sessions.store(0, std::memory_order_relaxed);
@@ -114,7 +158,7 @@ void MediaWorker::on_peer_latched(const MediaSession& from, const TransportAddre
 }
 
 void MediaWorker::prove_peer(std::uint64_t peer, TransportAddress at) {
-  boost::asio::post(io_, [this, peer, at] { prove_peer_sessions(peer, at, nullptr); });
+  post([this, peer, at] { prove_peer_sessions(peer, at, nullptr); });
 }
 
 void MediaWorker::prove_peer_sessions(std::uint64_t peer, const TransportAddress& at, const MediaSession* except) {
@@ -131,7 +175,7 @@ void MediaWorker::add_session(MediaSessionSpec spec, SinkFactory make_sink) {
 }
 
 void MediaWorker::add_session(MediaSessionSpec spec, std::vector<SinkFactory> make_sinks) {
-  boost::asio::post(io_, [this, spec = std::move(spec), make_sinks = std::move(make_sinks)]() mutable {
+  post([this, spec = std::move(spec), make_sinks = std::move(make_sinks)]() mutable {
     const auto id = spec.id;
     auto session = std::make_unique<MediaSession>(std::move(spec), environment());
     for (std::size_t stream = 0; stream < make_sinks.size(); ++stream)
@@ -145,13 +189,13 @@ void MediaWorker::add_session(MediaSessionSpec spec, std::vector<SinkFactory> ma
 }
 
 void MediaWorker::update_session(std::uint64_t id, MediaSessionUpdate update) {
-  boost::asio::post(io_, [this, id, update = std::move(update)] {
+  post([this, id, update = std::move(update)] {
     if (auto it = sessions_.find(id); it != sessions_.end()) it->second->update(update);
   });
 }
 
 void MediaWorker::remove_session(std::uint64_t id) {
-  boost::asio::post(io_, [this, id] {
+  post([this, id] {
     auto it = sessions_.find(id);
     if (it == sessions_.end()) return;
     const auto peer = it->second->spec().peer;

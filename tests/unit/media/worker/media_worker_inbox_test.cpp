@@ -1,0 +1,58 @@
+// MediaWorker's inbox (post, run_and_wait): what other threads post runs on the worker, each
+// poster's jobs in the order it posted them, none lost, also when the worker posts to itself.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <thread>
+#include <vector>
+
+#include "media/worker/media_worker.hpp"
+
+namespace chorus::media {
+namespace {
+
+TEST(MediaWorkerInboxTest, EachPostersJobsRunInOrderAndNoneIsLost) {
+  constexpr int kPosters = 4;
+  constexpr int kJobsEach = 5000;
+  MediaWorker worker(0, nullptr);
+  std::vector<std::vector<int>> seen(kPosters);  // written on the worker only
+  std::vector<std::thread> posters;
+  for (int poster = 0; poster < kPosters; ++poster)
+    posters.emplace_back([&, poster] {
+      for (int job = 0; job < kJobsEach; ++job) worker.post([&seen, poster, job] { seen[poster].push_back(job); });
+    });
+  for (auto& poster : posters) poster.join();
+  const auto result = worker.run_and_wait([&] { return seen; });  // after every job posted before it
+  for (int poster = 0; poster < kPosters; ++poster) {
+    ASSERT_EQ(result[poster].size(), static_cast<std::size_t>(kJobsEach)) << "poster " << poster;
+    for (int job = 0; job < kJobsEach; ++job) ASSERT_EQ(result[poster][job], job) << "poster " << poster;
+  }
+}
+
+TEST(MediaWorkerInboxTest, AJobTheWorkerPostsToItselfRunsAfterTheCurrentOnes) {
+  MediaWorker worker(0, nullptr);
+  std::vector<int> order;
+  std::promise<void> done;
+  worker.post([&] {
+    order.push_back(1);
+    worker.post([&] {
+      order.push_back(3);
+      done.set_value();
+    });
+  });
+  worker.post([&] { order.push_back(2); });
+  done.get_future().wait();
+  EXPECT_EQ(worker.run_and_wait([&] { return order; }), (std::vector<int>{1, 2, 3}));
+}
+
+TEST(MediaWorkerInboxTest, WhatWasPostedBeforeTheDestructorRuns) {
+  int ran = 0;
+  {
+    MediaWorker worker(0, nullptr);
+    for (int i = 0; i < 100; ++i) worker.post([&ran] { ++ran; });
+  }
+  EXPECT_EQ(ran, 100);
+}
+
+}  // namespace
+}  // namespace chorus::media

@@ -1,17 +1,19 @@
 #include "common/log.hpp"
 
+#include <limits.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <ctime>
 #include <mutex>
+#include <shared_mutex>
 
 namespace chorus {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
-std::mutex g_write_mutex;
+std::shared_mutex g_write_mutex;  // shared: a line of at most PIPE_BUF; exclusive: a longer one
 
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;
@@ -114,7 +116,17 @@ void write_log(LogLevel level, std::string_view component, std::string_view mess
     append_value(line, f.value);
   }
   line += '\n';
-  std::lock_guard lock(g_write_mutex);
+  // One write(2) a line. Up to PIPE_BUF octets it is atomic on a pipe (pipe(7)), and Linux updates a
+  // regular file's position under its own lock since 3.14 (write(2), BUGS): such lines never
+  // interleave with each other, so their writers share the lock and never wait for one another (a
+  // media worker at SCHED_RR waited on a plain mutex while the control loop held it across its
+  // write). A longer line is written alone, under the exclusive lock.
+  if (line.size() <= PIPE_BUF) {
+    std::shared_lock lock(g_write_mutex);
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+    return;
+  }
+  std::unique_lock lock(g_write_mutex);
   [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
 }
 

@@ -1,6 +1,7 @@
 // Structured logging in logfmt (`ts=... level=info comp=sip msg="..." call_id=... room=...`), one
 // line per event on stderr, so operators can grep by call-id or room and tools can parse it.
-// Threading: safe from any thread (a line is written with one write under a mutex).
+// Threading: safe from any thread (a line is one write(2); lines up to PIPE_BUF share a lock and never
+// wait for each other, a longer one excludes them).
 #pragma once
 
 #include <initializer_list>

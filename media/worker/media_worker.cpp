@@ -71,8 +71,10 @@ void MediaWorker::publish_quality() {
   fresh.reserve(sessions_.size());
   for (const auto& [id, session] : sessions_) fresh.emplace(id, session->quality());
   {
-    const std::lock_guard lock(quality_mutex_);
-    quality_.swap(fresh);
+    // Only tried: a reader preempted while it holds the lock must not hold up the worker's tick.
+    // A busy lock leaves the last second's figures up until the next publication.
+    const std::unique_lock lock(quality_mutex_, std::try_to_lock);
+    if (lock.owns_lock()) quality_.swap(fresh);
   }
   check_media_timeouts();
   timers_.schedule(kQualityInterval, [this] { publish_quality(); });

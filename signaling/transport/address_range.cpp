@@ -54,6 +54,10 @@ std::expected<AddressRange, std::string> parse_address_range(std::string_view te
   if (text.empty()) return std::unexpected("empty address range");
   const std::size_t slash = text.find('/');
   const std::string address_text(text.substr(0, slash));
+  // An IPv6 zone (RFC 4007 §11: "fe80::1%eth0") names a link, not a range of sources, and Boost reads
+  // a numeric one with atoi: "%18446744072826008736" printed back as another number (source_limiter_fuzz).
+  if (address_text.find('%') != std::string::npos)
+    return std::unexpected("\"" + std::string(text) + "\": a zone (%...) has no place in an address range");
   boost::system::error_code ec;
   const auto address = normalize_address(ip::make_address(address_text, ec));
   if (ec) return std::unexpected("\"" + std::string(text) + "\": not an IP address or CIDR range");

@@ -150,6 +150,10 @@ TEST(AddressRange, RefusesWhatIsNotARange) {
     auto parsed = parse_address_range(bad);
     EXPECT_FALSE(parsed.has_value()) << bad;
   }
+  auto zoned = parse_address_range("fe80::1%18446744072826008736/128");  // source_limiter_fuzz's crash
+  ASSERT_FALSE(zoned.has_value());
+  EXPECT_NE(zoned.error().find("zone"), std::string::npos) << zoned.error();
+  EXPECT_FALSE(parse_address_range("fe80::1%1").has_value());
   auto host_bits = parse_address_range("10.1.2.3/8");
   ASSERT_FALSE(host_bits.has_value());
   EXPECT_NE(host_bits.error().find("host bits"), std::string::npos) << host_bits.error();

@@ -147,7 +147,9 @@ class LoadRun:
 
 
 def make_server(args, workdir):
-    server = bs.Chorusd(args.chorusd, workdir, cpu=args.server_cpu, extra_args=["--workers", "1"],
+    server = bs.Chorusd(args.chorusd, workdir, cpu=args.server_cpu, extra_args=["--workers", "1",
+                                   # one load generator dials every call: not a flood (issue 12 limits)
+                                   "--sip-trusted-sources", "127.0.0.1"],
                         log_level=args.log_level, rtp_ports=args.rtp_ports, nice=args.nice)
     server.http_port = bs.free_port()
     server.command[server.command.index("--http-port") + 1] = str(server.http_port)  # bench_support asks for none

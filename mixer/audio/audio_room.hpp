@@ -173,6 +173,7 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   void schedule_tick();
   void tick();
   void gather_inputs();
+  void forget_input(ParticipantId id);  // a member that leaves the mixer or the room
   void report_talkers(const MixResult& result);
   void report_levels();
   void send_mix(const MixResult& result);
@@ -199,7 +200,7 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   std::uint64_t last_generation_ = 0;
   std::deque<Prompt> announcements_;
   AudioFrame announcer_frame_{};
-  std::vector<MixInput> inputs_;
+  std::vector<MixInput> inputs_;            // the frames the next tick mixes; each points into its member
   std::vector<ParticipantId> talkers_;      // as last reported
   std::vector<ParticipantId> talkers_now_;  // this tick's, before they are compared (scratch)
   // The worker's, from the first member's session.

@@ -38,9 +38,7 @@ FrameEncoder::FrameEncoder(AudioCodec codec, std::string name) : codec_(codec) {
   src_pad_ = gst::gst_adopt(link_src_pad(convert, "pcm"));
   sink_pad_ = gst::gst_adopt(link_sink_pad(encoder, "encoded", &FrameEncoder::on_encoded, this));
   gst_element_set_state(bin_.get(), GST_STATE_PLAYING);
-  auto input_caps = gst::gst_adopt(gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "S16LE", "rate",
-                                                       G_TYPE_INT, static_cast<int>(kSampleRateHz), "channels",
-                                                       G_TYPE_INT, 1, "layout", G_TYPE_STRING, "interleaved", nullptr));
+  auto input_caps = gst::gst_adopt(new_mixing_caps());
   start_stream(src_pad_.get(), name, input_caps.get());
 }
 

@@ -1,5 +1,7 @@
 #include "mixer/audio/gst_elements.hpp"
 
+#include "mixer/audio_frame.hpp"
+
 #include <stdexcept>
 
 namespace chorus::mixer {
@@ -63,6 +65,12 @@ GstPad* link_sink_pad(GstElement* element, const char* name, GstPadChainFunction
     throw std::runtime_error(std::string("cannot link ") + GST_ELEMENT_NAME(element) + " to our sink pad");
   }
   return pad;
+}
+
+GstCaps* new_mixing_caps() {
+  return gst_caps_new_simple("audio/x-raw", "format", G_TYPE_STRING, "S16LE", "rate", G_TYPE_INT,
+                             static_cast<int>(kSampleRateHz), "channels", G_TYPE_INT, 1, "layout", G_TYPE_STRING,
+                             "interleaved", nullptr);
 }
 
 void start_stream(GstPad* src, const std::string& stream_id, GstCaps* caps) {

@@ -19,6 +19,9 @@ GstPad* link_src_pad(GstElement* element, const char* name);
 // A new active sink pad of ours that `element`'s "src" pad is linked to, with `chain` as its chain function;
 // `user_data` is the pad's element-private pointer (GST_PAD_ELEMENT_PRIVATE in `chain`).
 GstPad* link_sink_pad(GstElement* element, const char* name, GstPadChainFunction chain, gpointer user_data);
+// audio/x-raw S16LE, 48 kHz, mono, interleaved: the mixing domain (mixer/audio_frame.hpp), what every
+// decoder delivers and every encoder takes. Caller owns the caps.
+GstCaps* new_mixing_caps();
 // stream-start, caps and a TIME segment: what a stream must carry before its first buffer.
 void start_stream(GstPad* src, const std::string& stream_id, GstCaps* caps);
 

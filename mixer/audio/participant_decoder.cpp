@@ -9,6 +9,8 @@ namespace chorus::mixer {
 namespace {
 
 constexpr std::size_t kMaxBufferedSamples = kFrameSamples * ParticipantDecoder::kMaxBufferedFrames;
+// What one tick's decoding may add on top: the FIFO never holds more than this.
+constexpr std::size_t kMaxDecodedSamples = kMaxBufferedSamples + kFrameSamples;
 
 gst::GstPtr<GstCaps> rtp_caps(const AudioCodecInfo& info, std::uint8_t payload_type) {
   return gst::gst_adopt(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "audio", "clock-rate",
@@ -40,9 +42,7 @@ ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::
   GstElement* convert = make_element("audioconvert");
   GstElement* resample = make_element("audioresample");
   GstElement* filter = make_element("capsfilter");
-  auto mixing_caps = gst::gst_adopt(gst_caps_new_simple(
-      "audio/x-raw", "format", G_TYPE_STRING, "S16LE", "rate", G_TYPE_INT, static_cast<int>(kSampleRateHz), "channels",
-      G_TYPE_INT, 1, "layout", G_TYPE_STRING, "interleaved", nullptr));
+  auto mixing_caps = gst::gst_adopt(new_mixing_caps());
   g_object_set(filter, "caps", mixing_caps.get(), nullptr);
   add_and_link(GST_BIN(bin_.get()), {depayloader, decoder, convert, resample, filter});
   src_pad_ = gst::gst_adopt(link_src_pad(depayloader, "rtp"));
@@ -50,7 +50,7 @@ ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::
   gst_bin_add(pipeline, bin_.get());
   gst_element_sync_state_with_parent(bin_.get());
   start_stream(src_pad_.get(), name, rtp_caps(info, payload_type).get());
-  decoded_.reserve(kMaxBufferedSamples + 2 * kFrameSamples);
+  decoded_.reserve(kMaxDecodedSamples);
 }
 
 ParticipantDecoder::~ParticipantDecoder() {
@@ -97,7 +97,7 @@ void ParticipantDecoder::conceal(std::uint32_t timestamp, std::uint32_t duration
   gst_pad_push_event(src_pad_.get(), gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, lost));
   if (decoded_.size() == before) {  // no PLC: the gap is silence
     const auto samples = static_cast<std::size_t>(std::uint64_t{duration} * kSampleRateHz / clock_rate_);
-    decoded_.resize(std::min(before + samples, kMaxBufferedSamples + kFrameSamples), 0);
+    decoded_.resize(std::min(before + samples, kMaxDecodedSamples), 0);
   }
 }
 
@@ -107,8 +107,7 @@ GstFlowReturn ParticipantDecoder::on_decoded(GstPad* pad, GstObject* /*parent*/,
   GstMapInfo map;
   if (self == nullptr || !gst_buffer_map(buffer, &map, GST_MAP_READ)) return GST_FLOW_OK;
   const std::span<const Sample> samples(reinterpret_cast<const Sample*>(map.data), map.size / sizeof(Sample));
-  const std::size_t room =
-      kMaxBufferedSamples + kFrameSamples - std::min(self->decoded_.size(), kMaxBufferedSamples + kFrameSamples);
+  const std::size_t room = kMaxDecodedSamples - std::min(self->decoded_.size(), kMaxDecodedSamples);
   const std::size_t kept = std::min(samples.size(), room);
   self->decoded_.insert(self->decoded_.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(kept));
   self->counters_.samples_dropped += samples.size() - kept;

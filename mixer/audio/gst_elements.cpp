@@ -1,8 +1,8 @@
 #include "mixer/audio/gst_elements.hpp"
 
-#include "mixer/audio_frame.hpp"
-
 #include <stdexcept>
+
+#include "mixer/audio_frame.hpp"
 
 namespace chorus::mixer {
 

@@ -14,7 +14,8 @@ build_packages=(
   libsqlite3-dev                              # the store (conference/store): rooms, meetings, keys; WAL + migrations
   libical-dev                                 # RFC 5545 RRULE expansion with time zones, .ics parse-back (conference/schedule)
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev  # the audio MCU's decode/encode pipeline (mixer/)
-  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav  # rtpjitterbuffer, depayloaders, Opus, G.711, G.722 (avenc/avdec_g722)
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav  # rtpjitterbuffer, depayloaders, Opus, G.711, G.722 (avenc/avdec_g722); compositor, VP8, x264, avdec_h264 (the video MCU)
+  gstreamer1.0-x                              # textoverlay (Pango): the video MCU's name labels
   espeak-ng                                   # speaks the IVR prompts into WAV files at build time (mixer/prompts)
   ccache                                      # compiler cache: rebuilds of unchanged sources are free (used when present)
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks

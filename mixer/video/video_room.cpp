@@ -1,0 +1,362 @@
+#include "mixer/video/video_room.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+#include "common/log.hpp"
+#include "common/random.hpp"
+#include "media/rtcp/payload_feedback.hpp"
+#include "mixer/gst/chain_thread.hpp"
+
+namespace chorus::mixer {
+namespace {
+
+// The largest size of the canvas's aspect that fits in max_width × max_height, even.
+std::pair<int, int> fit(const VideoCanvas& canvas, int max_width, int max_height) {
+  int width = canvas.width;
+  int height = canvas.height;
+  if (max_width > 0 && width > max_width) {
+    height = height * max_width / width;
+    width = max_width;
+  }
+  if (max_height > 0 && height > max_height) {
+    width = width * max_height / height;
+    height = max_height;
+  }
+  return {std::max(2, width & ~1), std::max(2, height & ~1)};
+}
+
+}  // namespace
+
+// The compositor's reports, from GStreamer's threads to the room's worker. The room clears the
+// target when it goes, so nothing is posted to a room (or a worker) that is gone.
+class VideoRoom::Reports final : public VideoCompositorListener {
+ public:
+  Reports(media::MediaWorker& worker, std::weak_ptr<VideoRoom> room) : worker_(&worker), room_(std::move(room)) {}
+  void detach() {
+    std::lock_guard lock(mutex_);
+    worker_ = nullptr;
+  }
+  void on_packet(std::uint32_t class_id, std::vector<std::uint8_t> rtp, bool keyframe) override {
+    post([class_id, rtp = std::move(rtp), keyframe](VideoRoom& room) mutable {
+      room.on_class_packet(class_id, std::move(rtp), keyframe);
+    });
+  }
+  void on_keyframe_wanted(VideoSource source) override {
+    post([source](VideoRoom& room) { room.on_keyframe_wanted(source); });
+  }
+  void feed_ready(VideoSource source, std::uint64_t generation, std::shared_ptr<InputFeed> feed) {
+    post([source, generation, feed = std::move(feed)](VideoRoom& room) mutable {
+      room.install_feed(source, generation, std::move(feed));
+    });
+  }
+
+ private:
+  template <typename Work>
+  void post(Work&& work) {
+    std::lock_guard lock(mutex_);
+    if (worker_ == nullptr) return;
+    worker_->post([room = room_, work = std::forward<Work>(work)]() mutable {
+      if (auto alive = room.lock()) work(*alive);
+    });
+  }
+  std::mutex mutex_;
+  media::MediaWorker* worker_;  // under mutex_; null once the room is gone
+  std::weak_ptr<VideoRoom> room_;
+};
+
+std::shared_ptr<VideoRoom> VideoRoom::create(media::MediaWorker& worker, VideoRoomConfig config,
+                                             std::shared_ptr<VideoMcuCounters> counters,
+                                             std::shared_ptr<VideoRoomListener> listener) {
+  std::shared_ptr<VideoRoom> room(new VideoRoom(worker, config, std::move(counters), std::move(listener)));
+  room->reports_ = std::make_shared<Reports>(worker, room);
+  gst::run_on_chain_thread(gst::ChainThread::shared(),
+                           [slot = room->compositor_, canvas = config.canvas, reports = room->reports_] {
+                             try {
+                               *slot = std::make_unique<VideoCompositor>(canvas, reports);
+                             } catch (const std::exception& error) {
+                               CHORUS_LOG(kError, "video-mcu", "no compositor for the room", {"error", error.what()});
+                             }
+                           });
+  return room;
+}
+
+VideoRoom::VideoRoom(media::MediaWorker& worker, VideoRoomConfig config, std::shared_ptr<VideoMcuCounters> counters,
+                     std::shared_ptr<VideoRoomListener> listener)
+    : worker_(worker),
+      config_(config),
+      counters_(counters ? std::move(counters) : std::make_shared<VideoMcuCounters>()),
+      listener_(std::move(listener)) {}
+
+VideoRoom::~VideoRoom() {
+  if (reports_) reports_->detach();
+  // The pipeline stops (its threads joined) on the chain thread, after every change queued before.
+  gst::run_on_chain_thread(gst::ChainThread::shared(), [slot = compositor_] { slot->reset(); });
+}
+
+template <typename Job>
+void VideoRoom::on_compositor(Job&& job) {
+  gst::run_on_chain_thread(gst::ChainThread::shared(), [slot = compositor_, job = std::forward<Job>(job)]() mutable {
+    if (!*slot) return;
+    try {
+      job(**slot);
+    } catch (const std::exception& error) {
+      CHORUS_LOG(kWarn, "video-mcu", "compositor change failed", {"error", error.what()});
+    }
+  });
+}
+
+void VideoRoom::add_member(ParticipantId id, std::string name) {
+  if (std::ranges::find(members_, id) != members_.end()) return;
+  members_.push_back(id);
+  on_compositor(
+      [id, name = std::move(name)](VideoCompositor& compositor) mutable { compositor.set_name(id, std::move(name)); });
+  relayout();
+}
+
+void VideoRoom::remove_member(ParticipantId id) {
+  std::erase(members_, id);
+  if (pinned_ == id) pinned_.reset();
+  if (speaker_ == id) speaker_.reset();
+  relayout();
+}
+
+void VideoRoom::set_layout(LayoutKind kind, std::optional<ParticipantId> pinned) {
+  layout_ = kind;
+  pinned_ = pinned;
+  relayout();
+}
+
+void VideoRoom::set_speaker(std::optional<ParticipantId> speaker) {
+  if (speaker_ == speaker) return;
+  speaker_ = speaker;
+  relayout();
+}
+
+void VideoRoom::relayout() {
+  LayoutRequest request;
+  request.kind = layout_;
+  request.canvas_width = config_.canvas.width;
+  request.canvas_height = config_.canvas.height;
+  request.speaker = speaker_;
+  request.pinned = pinned_;
+  for (ParticipantId id : members_)
+    request.members.push_back(LayoutMember{id, inputs_.contains(VideoSource{id, false})});
+  for (const auto& [source, input] : inputs_)
+    if (source.content && std::ranges::find(members_, source.participant) != members_.end())
+      request.content = source.participant;
+  auto tiles = compose_layout(request);
+  if (tiles == tiles_) return;
+  tiles_ = std::move(tiles);
+  on_compositor([tiles = tiles_](VideoCompositor& compositor) { compositor.set_tiles(tiles); });
+}
+
+void VideoRoom::attach_input(media::MediaSession& session, const VideoInputSpec& spec) {
+  const std::uint64_t generation = next_generation_++;
+  inputs_[spec.source] = Input{&session, spec, generation, nullptr, std::nullopt, std::nullopt};
+  on_compositor([spec, generation, reports = reports_](VideoCompositor& compositor) {
+    reports->feed_ready(spec.source, generation, compositor.add_source(spec.source, spec.codec, spec.payload_type));
+  });
+  relayout();  // after the source exists, so its tile shows it
+}
+
+void VideoRoom::install_feed(VideoSource source, std::uint64_t generation, std::shared_ptr<InputFeed> feed) {
+  auto it = inputs_.find(source);
+  if (it == inputs_.end() || it->second.generation != generation) return;
+  it->second.feed = std::move(feed);
+  it->second.last_request.reset();
+  on_keyframe_wanted(source);  // the decoder starts at a key frame
+}
+
+void VideoRoom::detach_input(VideoSource source) {
+  if (inputs_.erase(source) == 0) return;
+  on_compositor([source](VideoCompositor& compositor) { compositor.remove_source(source); });
+  relayout();
+}
+
+void VideoRoom::on_input_rtp(VideoSource source, const media::RtpPacket& packet) {
+  auto it = inputs_.find(source);
+  if (it == inputs_.end() || packet.payload_type() != it->second.spec.payload_type) return;
+  Input& input = it->second;
+  input.sender_ssrc = packet.ssrc();
+  if (input.feed && input.feed->push(packet.bytes()))
+    bump(counters_->packets_received);
+  else
+    bump(counters_->packets_refused);
+}
+
+void VideoRoom::on_keyframe_wanted(VideoSource source) {
+  auto it = inputs_.find(source);
+  if (it == inputs_.end()) return;
+  Input& input = it->second;
+  const auto now = Clock::now();
+  if (input.last_request && now - *input.last_request < config_.keyframe_request_interval) return;
+  input.last_request = now;
+  bump(counters_->keyframe_requests);
+  const std::uint32_t sender = input.session->spec().local_ssrc;
+  std::optional<std::size_t> length;
+  if (input.sender_ssrc && input.spec.pli)  // RFC 4585 §6.3.1
+    length = media::rtcp::Pli{sender, *input.sender_ssrc}.write(buffer_);
+  else if (input.sender_ssrc && input.spec.fir)  // RFC 5104 §4.3.1
+    length = media::rtcp::Fir{sender, {{*input.sender_ssrc, fir_sequence_++}}}.write(buffer_);
+  if (length && *length > 0)
+    input.session->send_rtcp(buffer_, *length);
+  else if (listener_ && !input.spec.pli && !input.spec.fir)  // RFC 5168: SIP INFO instead
+    listener_->on_keyframe_wanted(source.participant);
+}
+
+VideoClassKey VideoRoom::class_key_for(const VideoReceiverSpec& spec) const {
+  auto [width, height] = fit(config_.canvas, spec.max_width, spec.max_height);
+  return VideoClassKey{spec.codec, width, height};
+}
+
+void VideoRoom::attach_receiver(media::MediaSession& session, const VideoReceiverSpec& spec) {
+  detach_receiver(spec.id);
+  const VideoClassKey key = class_key_for(spec);
+  auto found = std::ranges::find_if(classes_, [&](const auto& entry) { return entry.second.key == key; });
+  std::uint32_t class_id = 0;
+  if (found != classes_.end()) {
+    class_id = found->first;
+  } else {
+    class_id = next_class_id_++;
+    classes_[class_id].key = key;
+    classes_[class_id].bitrate_bps = config_.class_bitrate_bps;
+    on_compositor([class_id, key, bitrate = config_.class_bitrate_bps](VideoCompositor& compositor) {
+      compositor.add_class(class_id, key, bitrate);
+    });
+  }
+  classes_[class_id].receivers.push_back(spec.id);
+  Receiver receiver{&session,
+                    spec,
+                    class_id,
+                    false,
+                    static_cast<std::uint16_t>(random_u64()),
+                    static_cast<std::uint32_t>(random_u64())};
+  receivers_[spec.id] = receiver;
+  update_class_bitrate(class_id);
+  request_class_keyframe(class_id, Clock::now());  // it starts at a key frame
+}
+
+void VideoRoom::detach_receiver(ParticipantId id) {
+  auto it = receivers_.find(id);
+  if (it == receivers_.end()) return;
+  const std::uint32_t class_id = it->second.class_id;
+  receivers_.erase(it);
+  auto cls = classes_.find(class_id);
+  if (cls == classes_.end()) return;
+  std::erase(cls->second.receivers, id);
+  if (!cls->second.receivers.empty()) {
+    update_class_bitrate(class_id);  // the slowest may have gone
+    return;
+  }
+  classes_.erase(cls);
+  on_compositor([class_id](VideoCompositor& compositor) { compositor.remove_class(class_id); });
+}
+
+bool VideoRoom::on_receiver_feedback(ParticipantId id, const media::RtcpFeedback& feedback) {
+  auto it = receivers_.find(id);
+  if (it == receivers_.end()) return false;
+  if (std::holds_alternative<media::rtcp::Pli>(feedback) || std::holds_alternative<media::rtcp::Fir>(feedback)) {
+    request_class_keyframe(it->second.class_id, Clock::now());
+    return true;
+  }
+  if (const auto* remb = std::get_if<media::rtcp::Remb>(&feedback)) {
+    it->second.estimate_bps = remb->bitrate_bps;
+    update_class_bitrate(it->second.class_id);
+    return true;
+  }
+  return false;
+}
+
+// One encode serves every receiver of the class, so it runs at what the slowest can take: the
+// least of their estimates (REMB) and their SDP limits (b=TIAS/b=AS), within the configured range.
+// Only a change of more than a tenth reaches the encoder: an estimate wobbles with every report.
+void VideoRoom::update_class_bitrate(std::uint32_t class_id) {
+  auto it = classes_.find(class_id);
+  if (it == classes_.end()) return;
+  std::uint64_t wanted = config_.class_bitrate_bps;
+  for (ParticipantId id : it->second.receivers)
+    if (auto receiver = receivers_.find(id); receiver != receivers_.end()) {
+      if (receiver->second.estimate_bps > 0) wanted = std::min(wanted, receiver->second.estimate_bps);
+      if (receiver->second.spec.max_bitrate_bps > 0) wanted = std::min(wanted, receiver->second.spec.max_bitrate_bps);
+    }
+  const auto bitrate = static_cast<std::uint32_t>(std::max<std::uint64_t>(wanted, config_.min_class_bitrate_bps));
+  const std::uint32_t current = it->second.bitrate_bps;
+  if (current != 0 && bitrate > current * 9 / 10 && bitrate < current * 11 / 10) return;
+  it->second.bitrate_bps = bitrate;
+  on_compositor([class_id, bitrate](VideoCompositor& compositor) { compositor.set_class_bitrate(class_id, bitrate); });
+}
+
+void VideoRoom::request_class_keyframe(std::uint32_t class_id, Clock::time_point now) {
+  auto it = classes_.find(class_id);
+  if (it == classes_.end()) return;
+  EncodeClass& cls = it->second;
+  if (cls.last_forced && now - *cls.last_forced < config_.keyframe_min_interval) {
+    cls.keyframe_pending = true;  // served when the interval ends (on_class_packet)
+    return;
+  }
+  cls.last_forced = now;
+  cls.keyframe_pending = false;
+  bump(counters_->keyframes_forced);
+  on_compositor([class_id](VideoCompositor& compositor) { compositor.force_keyframe(class_id); });
+}
+
+void VideoRoom::on_class_packet(std::uint32_t class_id, std::vector<std::uint8_t> rtp, bool keyframe) {
+  auto it = classes_.find(class_id);
+  if (it == classes_.end()) return;
+  EncodeClass& cls = it->second;
+  auto packet = media::RtpPacket::parse(rtp);
+  if (!packet) return;
+  const bool frame_start = cls.previous_ended_frame;
+  cls.previous_ended_frame = packet->marker();
+  if (cls.keyframe_pending && cls.last_forced && Clock::now() - *cls.last_forced >= config_.keyframe_min_interval)
+    request_class_keyframe(class_id, Clock::now());
+  for (ParticipantId id : cls.receivers) {
+    auto receiver = receivers_.find(id);
+    if (receiver == receivers_.end()) continue;
+    if (!receiver->second.started) {
+      if (!keyframe || !frame_start) continue;
+      receiver->second.started = true;
+    }
+    send_to(receiver->second, rtp);
+  }
+}
+
+void VideoRoom::send_to(Receiver& receiver, std::span<const std::uint8_t> rtp) {
+  if (rtp.size() > media::kMaxDatagramSize) return;
+  std::ranges::copy(rtp, buffer_.begin());
+  auto packet = media::RtpPacket::parse(std::span<std::uint8_t>(buffer_.data(), rtp.size()));
+  if (!packet) return;
+  // RFC 3550 §5.1: the receiver's own stream — our SSRC in its section, its payload type, and
+  // sequence numbers and timestamps at a random offset of the class's.
+  packet->set_ssrc(receiver.spec.ssrc);
+  packet->set_payload_type(receiver.spec.payload_type);
+  packet->set_sequence_number(static_cast<std::uint16_t>(packet->sequence_number() + receiver.sequence_offset));
+  packet->set_timestamp(packet->timestamp() + receiver.timestamp_offset);
+  if (receiver.session->send_rtp(buffer_, rtp.size())) bump(counters_->packets_sent);
+}
+
+void VideoRoomSink::on_attached(media::MediaSession& session) {
+  if (input_) room_->attach_input(session, *input_);
+  if (receiver_) room_->attach_receiver(session, *receiver_);
+}
+
+void VideoRoomSink::on_detached(media::MediaSession& /*session*/) {
+  if (input_) room_->detach_input(input_->source);
+  if (receiver_) room_->detach_receiver(receiver_->id);
+}
+
+void VideoRoomSink::on_rtp(media::MediaSession& /*session*/, media::RtpPacket& packet,
+                           std::span<std::uint8_t> /*buffer*/) {
+  if (input_) room_->on_input_rtp(input_->source, packet);
+}
+
+void VideoRoomSink::on_feedback(media::MediaSession& /*session*/, const media::RtcpFeedback& feedback) {
+  if (receiver_) room_->on_receiver_feedback(receiver_->id, feedback);
+}
+
+bool VideoRoomSink::on_transport_feedback(media::MediaSession& /*session*/, const media::RtcpFeedback& feedback) {
+  return receiver_ && room_->on_receiver_feedback(receiver_->id, feedback);
+}
+
+}  // namespace chorus::mixer

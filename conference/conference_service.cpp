@@ -28,7 +28,8 @@ ConferenceService::ConferenceService(RoomDirectory& rooms, media::UdpPortPool& p
       workers_(workers),
       security_(std::move(security)),
       audio_(participants_, rooms_),
-      sfu_(sfu::RouterConfig{}, *this) {
+      sfu_(sfu::RouterConfig{}, *this),
+      video_mcu_(mixer::VideoRoomConfig{}, *this) {
   policy_.accept_srtp = workers_ != nullptr;
 }
 
@@ -49,10 +50,11 @@ void ConferenceService::set_audio_hooks(AudioHooks hooks) {
 sdp::MediaPolicy ConferenceService::policy_for(const Room& room) const {
   sdp::MediaPolicy policy = policy_;
   policy.require_srtp = room.encryption == RoomEncryption::kRequired;
-  // DESIGN §7: video is forwarded in sfu rooms; the video MCU (mcu rooms) is not built yet, so video
-  // there is answered with port 0 and the call goes on with its audio.
-  policy.video.enabled = room.mode == RoomMode::kSfu && workers_ != nullptr;
-  policy.video.max_send_streams = video_.max_slots;
+  // DESIGN §7: video is forwarded in sfu rooms (a slot per video section we send in) and composed
+  // in mcu rooms, where a participant takes one composite: further sections we would send in are
+  // answered with port 0.
+  policy.video.enabled = (room.mode == RoomMode::kSfu || room.mode == RoomMode::kMcu) && workers_ != nullptr;
+  policy.video.max_send_streams = room.mode == RoomMode::kMcu ? 1 : video_.max_slots;
   policy.video.max_receive_streams = video_.max_producers;
   return policy;
 }

@@ -29,6 +29,7 @@
 #include "conference/dial_out.hpp"
 #include "conference/engines/echo_engine.hpp"
 #include "conference/engines/sfu_engine.hpp"
+#include "conference/engines/video_mcu_engine.hpp"
 #include "conference/events/bounded_text.hpp"
 #include "conference/events/event_log.hpp"
 #include "conference/media_guard.hpp"
@@ -60,9 +61,12 @@ struct VideoSettings {
   std::size_t max_slots = 9;      // video sections we send a participant (its slots)
   std::size_t max_producers = 2;  // video sections a participant sends us (camera, content)
   sfu::RouterConfig router;
+  mixer::VideoRoomConfig mcu;  // the video MCU's canvas, class bit rate, key frame intervals
 };
 
-class ConferenceService final : public sip::CallListener, private SfuEngine::Listener {
+class ConferenceService final : public sip::CallListener,
+                                private SfuEngine::Listener,
+                                private VideoMcuEngine::Listener {
  public:
   // `workers` may be null (no media sessions: ports are leased and answered, media is not read);
   // SRTP is offered to the negotiation only when there are workers to run it.
@@ -106,6 +110,9 @@ class ConferenceService final : public sip::CallListener, private SfuEngine::Lis
   // The SFU: slot maps, receive caps (REST), counters.
   [[nodiscard]] SfuEngine& video() { return sfu_; }
   [[nodiscard]] const SfuEngine& video() const { return sfu_; }
+  // The video MCU (mcu rooms): layouts (REST), counters.
+  [[nodiscard]] VideoMcuEngine& video_mcu() { return video_mcu_; }
+  [[nodiscard]] const VideoMcuEngine& video_mcu() const { return video_mcu_; }
 
   // Issue 12: the SDP address policy, latch window and inactivity timeouts of every call from now on.
   void set_media_guard(MediaGuardSettings settings) { guard_ = std::move(settings); }
@@ -217,6 +224,7 @@ class ConferenceService final : public sip::CallListener, private SfuEngine::Lis
   EchoEngine echo_;
   AudioBridge audio_;
   SfuEngine sfu_;
+  VideoMcuEngine video_mcu_;
   VideoSettings video_;
   VideoHooks video_hooks_;
   std::function<bool(sip::CallHandle, int, std::string_view, const std::vector<sip::Header>&)> reject_early_;

@@ -42,6 +42,8 @@ void ConferenceService::set_video(VideoSettings settings, VideoHooks hooks) {
   video_hooks_ = std::move(hooks);
   sfu_.set_config(video_.router);
   sfu_.set_post_to_control(video_hooks_.post_to_control);
+  video_mcu_.set_config(video_.mcu);
+  video_mcu_.set_post_to_control(video_hooks_.post_to_control);
 }
 
 void ConferenceService::send_slot_info(Participant& participant) {
@@ -72,13 +74,17 @@ void ConferenceService::on_keyframe_wanted(std::uint64_t publisher) {
 }
 
 void ConferenceService::on_picture_fast_update(sip::CallHandle call) {
-  if (const Participant* participant = participants_.find(call)) sfu_.request_keyframes_for(participant->id);
+  if (const Participant* participant = participants_.find(call)) {
+    sfu_.request_keyframes_for(participant->id);
+    video_mcu_.request_keyframe_for(participant->id);
+  }
 }
 
 void ConferenceService::on_admission_changed(std::uint64_t participant_id) {
   Participant* participant = participants_.find_by_id(participant_id);
   if (participant == nullptr) return;
   sfu_.set_admitted(participant->id, participant->admitted);
+  video_mcu_.set_admitted(participant->id, participant->admitted);
   send_slot_info(*participant);
 }
 

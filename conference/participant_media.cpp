@@ -91,6 +91,10 @@ void ConferenceService::start_media(Participant& participant, const MediaLayout&
   if (room->mode == RoomMode::kSfu)
     if (auto observer = sfu_.join(engine_member(participant, false)))
       audio_.set_level_observer(participant.room_id, std::move(observer));
+  // An mcu room's active speaker (the speaker layout, the framed tile) comes from the same levels.
+  if (room->mode == RoomMode::kMcu)
+    if (auto observer = video_mcu_.join(engine_member(participant, false)))
+      audio_.set_level_observer(participant.room_id, std::move(observer));
   const bool was_in_audio = participant.in_audio_room;
   for (std::size_t t = 0; t < layout.transports.size(); ++t) start_session(participant, *room, layout, t);
   if (!was_in_audio && participant.in_audio_room) audio_.start(participant);
@@ -162,14 +166,19 @@ media::SinkFactory ConferenceService::sink_for(Participant& participant, const R
   if (stream.negotiated.media == "audio") return audio_.attach(participant, stream);
   if (stream.negotiated.media == "video" && room.mode == RoomMode::kSfu)
     return sfu_.attach(engine_member(participant, false), stream);
-  return {};  // video in mcu rooms: the video MCU (issue 11)
+  if (stream.negotiated.media == "video" && room.mode == RoomMode::kMcu)
+    return video_mcu_.attach(engine_member(participant, false), stream);
+  return {};
 }
 
 void ConferenceService::stop_media(Participant& participant) {
   if (!participant.worker) return;
   audio_.leave(participant);
   sfu_.detach(participant.id);
-  if (sfu_.room_closed(participant.room_id)) audio_.set_level_observer(participant.room_id, {});
+  video_mcu_.detach(participant.id);
+  // The level observer is the room's video engine's (speaker detection): gone with the last member.
+  if (sfu_.room_closed(participant.room_id) && video_mcu_.room_closed(participant.room_id))
+    audio_.set_level_observer(participant.room_id, {});
   echo_.detach(participant.id);
   for (const auto& stream : participant.media) participant.worker->remove_session(stream.session_id);
   participant.media.clear();

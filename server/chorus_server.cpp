@@ -199,6 +199,7 @@ void ChorusServer::start_video() {
   video.router.default_receive_bps = std::uint64_t{config_.default_receive_kbps} * 1000;
   conference_->set_video(video, std::move(hooks));
   for (const auto& published : conference_->video().counters().published()) engine_counters_.push_back(published);
+  for (const auto& published : conference_->video_mcu().counters().published()) engine_counters_.push_back(published);
   // The SIP per-source limits (issue 12): counters on /metrics and in the status line.
   for (const auto& published : transport_->source_limiter().counters().published())
     engine_counters_.push_back(published);

@@ -47,6 +47,8 @@ inline constexpr std::string_view kParticipantTalkingStarted = "participant.talk
 inline constexpr std::string_view kParticipantTalkingStopped = "participant.talking_stopped";
 // Who a participant sees in each of its video slots changed (data: its slots, in slot order).
 inline constexpr std::string_view kVideoSlotsChanged = "video.slots_changed";
+// An mcu room's layout or pinned participant changed (data: layout, pinned_participant).
+inline constexpr std::string_view kLayoutChanged = "layout.changed";
 inline constexpr std::string_view kConferenceLocked = "conference.locked";
 inline constexpr std::string_view kConferenceUnlocked = "conference.unlocked";
 inline constexpr std::string_view kConferenceStarted = "conference.started";
@@ -70,6 +72,7 @@ inline constexpr std::string_view kAll[] = {
     kParticipantTalkingStarted,
     kParticipantTalkingStopped,
     kVideoSlotsChanged,
+    kLayoutChanged,
     kConferenceLocked,
     kConferenceUnlocked,
     kConferenceStarted,

@@ -66,17 +66,66 @@ json participant_json(const ApiServices& services, const conference::Participant
               {"quality", quality_json(p)}};
 }
 
+// An mcu room's layout (null in other rooms): its kind and its pinned participant.
+json layout_json(const ApiServices& services, const conference::Room* room, const std::string& room_id) {
+  if (room == nullptr || room->mode != conference::RoomMode::kMcu)
+    return {{"layout", nullptr}, {"pinned_participant", nullptr}};
+  const auto layout = services.conference.video_mcu().layout_of(room_id);
+  return {{"layout", mixer::to_string(layout.kind)},
+          {"pinned_participant", layout.pinned ? json(std::to_string(*layout.pinned)) : json(nullptr)}};
+}
+
 json conference_json(const ApiServices& services, const std::string& room_id) {
   const conference::Room* room = services.rooms.find(room_id);
   const auto participants = services.conference.participants_of(room_id);
   json out{{"id", room_id},
            {"room_id", room_id},
            {"name", room ? room->name : std::string()},
+           {"mode", room ? conference::to_string(room->mode) : std::string_view("sfu")},
            {"locked", room && room->locked},
            {"guests_muted", services.conference.audio().guests_muted(room_id)},
            {"participant_count", participants.size()}};
+  out.update(layout_json(services, room, room_id));
   if (!participants.empty()) out["started_at"] = conference::format_rfc3339_utc(participants.front()->joined_at);
   return out;
+}
+
+// PATCH's layout fields: `layout` (grid | speaker | presentation) and `pinned_participant` (a
+// participant of this conference, or null), in mcu rooms only.
+std::optional<conference::LayoutSetting> requested_layout(const ApiServices& services, const std::string& room_id,
+                                                          const json& body, std::vector<FieldError>& errors) {
+  if (!body.contains("layout") && !body.contains("pinned_participant")) return std::nullopt;
+  const conference::Room* room = services.rooms.find(room_id);
+  if (room == nullptr || room->mode != conference::RoomMode::kMcu) {
+    errors.push_back({pointer_to("layout"), "layouts exist only in mcu rooms"});
+    return std::nullopt;
+  }
+  auto layout = services.conference.video_mcu().layout_of(room_id);
+  if (body.contains("layout")) {
+    const auto& value = body["layout"];
+    auto kind = value.is_string() ? mixer::layout_kind_from_string(value.get<std::string>()) : std::nullopt;
+    if (!kind)
+      errors.push_back({pointer_to("layout"), "must be \"grid\", \"speaker\" or \"presentation\""});
+    else
+      layout.kind = *kind;
+  }
+  if (body.contains("pinned_participant")) {
+    const auto& value = body["pinned_participant"];
+    std::uint64_t pinned = 0;
+    const std::string text = value.is_string() ? value.get<std::string>() : std::string();
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), pinned);
+    const auto participants = services.conference.participants_of(room_id);
+    const bool present = error == std::errc() && end == text.data() + text.size() &&
+                         std::ranges::any_of(participants, [&](const auto* p) { return p->id == pinned; });
+    if (value.is_null())
+      layout.pinned.reset();
+    else if (!present)
+      errors.push_back(
+          {pointer_to("pinned_participant"), "must be the id of a participant of this conference, or null"});
+    else
+      layout.pinned = pinned;
+  }
+  return layout;
 }
 
 bool active(const ApiServices& services, std::string_view room_id) {
@@ -116,11 +165,21 @@ HttpResponse patch_conference(ApiServices& services, const RequestContext& conte
   if (!body->is_object()) return validation_failed({{"", "the body must be a JSON object"}});
   std::vector<FieldError> errors;
   for (const auto& [key, value] : body->items())
-    if (key != "locked" && key != "guests_muted") errors.push_back({pointer_to(key), "unknown or read-only field"});
+    if (key != "locked" && key != "guests_muted" && key != "layout" && key != "pinned_participant")
+      errors.push_back({pointer_to(key), "unknown or read-only field"});
   for (const char* field : {"locked", "guests_muted"})
     if (body->contains(field) && !(*body)[field].is_boolean())
       errors.push_back({pointer_to(field), "must be true or false"});
+  const auto layout = requested_layout(services, id, *body, errors);
   if (!errors.empty()) return validation_failed(std::move(errors));
+  if (layout && *layout != services.conference.video_mcu().layout_of(id)) {
+    services.conference.video_mcu().set_layout(id, *layout);
+    const conference::Room* room = services.rooms.find(id);
+    json data = layout_json(services, room, id);
+    data["conference_id"] = id;
+    data["room_id"] = id;
+    services.events.publish(conference::event_type::kLayoutChanged, std::move(data));
+  }
   if (body->contains("locked")) {
     auto changed = conference::set_room_locked(services.store, services.rooms, &services.events, id,
                                                (*body)["locked"].get<bool>());

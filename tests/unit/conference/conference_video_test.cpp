@@ -135,13 +135,28 @@ TEST_F(ConferenceVideoTest, ARoomSystemsAudioAndVideoGetATransportEach) {
   EXPECT_EQ(sessions_when(2), 2U);
 }
 
-TEST_F(ConferenceVideoTest, AnMcuRoomAnswersVideoWithPortZeroUntilTheVideoMcuExists) {
+TEST_F(ConferenceVideoTest, AnMcuRoomAnswersARoomSystemsVideoBothWays) {
   auto decision = call("2000", 1, std::string(sdp::test::kBaresipVideoOffer));
   ASSERT_EQ(decision.status, 200) << decision.reason;
   const auto sdp = answer(decision);
   ASSERT_EQ(sdp.media.size(), 2U);
   EXPECT_NE(sdp.media[0].port, 0) << "audio goes on";
-  EXPECT_EQ(sdp.media[1].port, 0);
+  EXPECT_NE(sdp.media[1].port, 0) << "the video MCU takes its camera and sends it the composite";
+  EXPECT_EQ(sdp.effective_direction(sdp.media[1]), sdp::Direction::kSendRecv);
+  EXPECT_FALSE(values(sdp.media[1], "ssrc").empty()) << "the composite's SSRC is announced";
+  EXPECT_TRUE(service->video_mcu().has_member(service->participant(1)->id));
+  EXPECT_FALSE(service->video().has_member(service->participant(1)->id)) << "no SFU in an mcu room";
+}
+
+TEST_F(ConferenceVideoTest, AnMcuRoomSendsABrowserOneCompositeAndRefusesItsOtherSlots) {
+  auto decision = call("2000", 1, sdp::test::chrome_room_offer());
+  ASSERT_EQ(decision.status, 200) << decision.reason;
+  const auto sdp = answer(decision);
+  ASSERT_EQ(sdp.media.size(), 11U);
+  EXPECT_EQ(sdp.effective_direction(sdp.media[1]), sdp::Direction::kRecvOnly) << "its camera comes to us";
+  EXPECT_NE(sdp.media[2].port, 0);
+  EXPECT_EQ(sdp.effective_direction(sdp.media[2]), sdp::Direction::kSendOnly) << "the composite";
+  for (std::size_t i = 3; i < 11; ++i) EXPECT_EQ(sdp.media[i].port, 0) << "slot " << i << ": one composite is enough";
 }
 
 TEST_F(ConferenceVideoTest, ACallerThatAskedForTheSlotMapGetsItByInfo) {

@@ -236,8 +236,8 @@ TEST(EventLog, SseTypeCannotBreakTheFrame) {
   EXPECT_EQ(text.substr(0, 22), "id: 1\nevent: x  id: 99");
 }
 
-TEST(EventTypes, KnowsTheNineteenNames) {
-  EXPECT_EQ(std::size(event_type::kAll), 19u);
+TEST(EventTypes, KnowsTheTwentyNames) {
+  EXPECT_EQ(std::size(event_type::kAll), 20u);
   EXPECT_TRUE(event_type::is_known("security.pin_lockout"));
   EXPECT_TRUE(event_type::is_known("video.slots_changed"));
   EXPECT_TRUE(event_type::is_known("participant.dial_failed"));

@@ -1,0 +1,208 @@
+#include "conference/engines/video_mcu_engine.hpp"
+
+#include <unordered_map>
+#include <vector>
+
+#include "common/log.hpp"
+#include "sfu/active_speaker.hpp"
+
+namespace chorus::conference {
+namespace {
+
+using mixer::ParticipantId;
+
+struct VideoFeedbackCaps {
+  bool pli = false;
+  bool fir = false;
+};
+
+VideoFeedbackCaps feedback_of(const sdp::NegotiatedStream& stream) {
+  VideoFeedbackCaps caps;
+  for (const auto& format : stream.video_formats) {
+    caps.pli = caps.pli || format.feedback.nack_pli;
+    caps.fir = caps.fir || format.feedback.ccm_fir;
+  }
+  return caps;
+}
+
+// The codec the MCU decodes and encodes in this section: the answer's first format.
+std::optional<std::pair<mixer::VideoCodec, std::uint8_t>> codec_of(const sdp::NegotiatedStream& stream) {
+  auto codec = mixer::video_codec_from_name(stream.codec.name);
+  if (!codec || stream.payload_type < 0 || stream.payload_type > 127) return std::nullopt;
+  return std::pair{*codec, static_cast<std::uint8_t>(stream.payload_type)};
+}
+
+// Runs on the worker inside the audio MCU's tick: the room's levels into the SFU's speaker detection
+// (a spurt must last and out-score the holder; coughs never switch), whose dominant speaker the
+// video room shows. Members are learnt from the levels and forgotten after a second without one.
+mixer::AudioRoom::LevelObserver speaker_observer(const std::shared_ptr<mixer::VideoRoom>& room) {
+  struct State {
+    sfu::ActiveSpeakerDetector detector;
+    std::vector<sfu::SpeakerLevel> levels;
+    std::unordered_map<ParticipantId, std::uint64_t> last_heard;  // frame number
+    std::uint64_t frame = 0;
+    std::optional<ParticipantId> shown;
+  };
+  constexpr std::uint64_t kForgetAfterFrames = 50;  // 1 s of 20 ms frames
+  return [target = std::weak_ptr<mixer::VideoRoom>(room),
+          state = std::make_shared<State>()](std::span<const mixer::ParticipantLevel> mixed) {
+    auto room = target.lock();
+    if (!room) return;
+    ++state->frame;
+    state->levels.clear();
+    for (const auto& level : mixed) {
+      if (!state->detector.contains(level.id) && !state->detector.add(level.id)) continue;  // room full
+      state->last_heard[level.id] = state->frame;
+      state->levels.push_back(sfu::SpeakerLevel{level.id, level.level_dbov, level.voiced});
+    }
+    if (state->frame % kForgetAfterFrames == 0)
+      std::erase_if(state->last_heard, [&](const auto& entry) {
+        const bool gone = state->frame - entry.second >= kForgetAfterFrames;
+        if (gone) (void)state->detector.remove(entry.first);
+        return gone;
+      });
+    state->detector.update(state->levels);
+    if (state->detector.dominant() != state->shown) {
+      state->shown = state->detector.dominant();
+      room->set_speaker(state->shown);
+    }
+  };
+}
+
+}  // namespace
+
+// The rooms' reports, posted from their media workers to the control loop.
+class VideoMcuEngine::EventsToControl final : public mixer::VideoRoomListener {
+ public:
+  EventsToControl(VideoMcuEngine& engine, PostToControl post, std::weak_ptr<bool> alive)
+      : engine_(engine), post_(std::move(post)), alive_(std::move(alive)) {}
+  void on_keyframe_wanted(ParticipantId sender) override {
+    if (!post_) return;
+    post_([engine = &engine_, alive = alive_, sender] {
+      if (alive.lock() && engine->members_.contains(sender)) engine->listener_.on_keyframe_wanted(sender);
+    });
+  }
+
+ private:
+  VideoMcuEngine& engine_;
+  PostToControl post_;
+  std::weak_ptr<bool> alive_;
+};
+
+VideoMcuEngine::VideoMcuEngine(mixer::VideoRoomConfig config, Listener& listener)
+    : config_(config), listener_(listener) {}
+
+// Rooms still alive at shutdown are dropped here: their workers may already be gone, and the
+// sinks there hold their own references.
+VideoMcuEngine::~VideoMcuEngine() = default;
+
+mixer::AudioRoom::LevelObserver VideoMcuEngine::join(const EngineMember& member) {
+  if (member.worker == nullptr || members_.contains(member.participant_id)) return {};
+  RoomVideo& room = rooms_[member.room_id];
+  const bool made = !room.room;
+  if (made) {
+    room.worker = member.worker;
+    room.room = mixer::VideoRoom::create(*room.worker, config_, counters_,
+                                         std::make_shared<EventsToControl>(*this, post_, alive_));
+    CHORUS_LOG(kInfo, "conference", "video compositor started", {"room", member.room_id},
+               {"worker", room.worker->index()});
+    apply_layout(member.room_id);
+  }
+  ++room.members;
+  members_.emplace(member.participant_id, MemberState{member.room_id, member.display_name, member.admitted, false});
+  if (member.admitted)
+    room.worker->post([target = room.room, id = static_cast<ParticipantId>(member.participant_id),
+                       name = member.display_name]() mutable { target->add_member(id, std::move(name)); });
+  return made ? speaker_observer(room.room) : mixer::AudioRoom::LevelObserver{};
+}
+
+media::SinkFactory VideoMcuEngine::attach(const EngineMember& member, const EngineStream& stream) {
+  const auto& negotiated = stream.negotiated;
+  auto state = members_.find(member.participant_id);
+  if (!negotiated.accepted || negotiated.media != "video" || state == members_.end()) return {};
+  auto room = rooms_.find(state->second.room_id);
+  auto codec = codec_of(negotiated);
+  if (room == rooms_.end() || !codec) return {};
+  const auto id = static_cast<ParticipantId>(member.participant_id);
+  std::optional<mixer::VideoInputSpec> input;
+  std::optional<mixer::VideoReceiverSpec> receiver;
+  if (sdp::receives(negotiated.local_direction)) {
+    const auto caps = feedback_of(negotiated);
+    const bool content = negotiated.content && negotiated.content->find("slides") != std::string::npos;
+    input = mixer::VideoInputSpec{mixer::VideoSource{id, content}, codec->first, codec->second, caps.pli, caps.fir};
+  }
+  // One composite per participant: its first section where we send.
+  if (sdp::sends(negotiated.local_direction) && stream.local_ssrc != 0 && !state->second.receives) {
+    state->second.receives = true;
+    receiver = mixer::VideoReceiverSpec{
+        id, codec->first, codec->second, stream.local_ssrc, 0, 0, negotiated.remote_max_bitrate_bps};
+  }
+  if (!input && !receiver) return {};
+  return [target = room->second.room, input, receiver] {
+    return std::make_unique<mixer::VideoRoomSink>(target, input, receiver);
+  };
+}
+
+void VideoMcuEngine::detach(std::uint64_t participant_id) {
+  auto member = members_.find(participant_id);
+  if (member == members_.end()) return;
+  const std::string room_id = member->second.room_id;
+  members_.erase(member);
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  RoomVideo& room = it->second;
+  room.worker->post(
+      [target = room.room, id = static_cast<ParticipantId>(participant_id)] { target->remove_member(id); });
+  if (--room.members > 0) return;
+  // The last reference the control loop holds goes to the worker, so the room dies there.
+  room.worker->post([target = std::move(room.room)]() mutable { target.reset(); });
+  CHORUS_LOG(kInfo, "conference", "video compositor stopped", {"room", room_id});
+  rooms_.erase(it);
+}
+
+template <typename Work>
+void VideoMcuEngine::on_room(std::string_view room_id, Work&& work) {
+  auto it = rooms_.find(room_id);
+  if (it == rooms_.end()) return;
+  it->second.worker->post([target = it->second.room, work = std::forward<Work>(work)]() mutable { work(*target); });
+}
+
+void VideoMcuEngine::set_admitted(std::uint64_t participant_id, bool admitted) {
+  auto member = members_.find(participant_id);
+  if (member == members_.end() || member->second.admitted == admitted) return;
+  member->second.admitted = admitted;
+  on_room(member->second.room_id, [id = static_cast<ParticipantId>(participant_id), admitted,
+                                   name = member->second.display_name](mixer::VideoRoom& room) mutable {
+    if (admitted)
+      room.add_member(id, std::move(name));
+    else
+      room.remove_member(id);
+  });
+}
+
+void VideoMcuEngine::request_keyframe_for(std::uint64_t participant_id) {
+  auto member = members_.find(participant_id);
+  if (member == members_.end()) return;
+  on_room(member->second.room_id, [id = static_cast<ParticipantId>(participant_id)](mixer::VideoRoom& room) {
+    room.on_receiver_feedback(id, media::rtcp::Pli{});
+  });
+}
+
+void VideoMcuEngine::set_layout(std::string_view room_id, LayoutSetting layout) {
+  layouts_.insert_or_assign(std::string(room_id), layout);
+  apply_layout(room_id);
+}
+
+LayoutSetting VideoMcuEngine::layout_of(std::string_view room_id) const {
+  auto it = layouts_.find(room_id);
+  return it == layouts_.end() ? LayoutSetting{} : it->second;
+}
+
+void VideoMcuEngine::apply_layout(std::string_view room_id) {
+  const LayoutSetting layout = layout_of(room_id);
+  std::optional<ParticipantId> pinned;
+  if (layout.pinned) pinned = static_cast<ParticipantId>(*layout.pinned);
+  on_room(room_id, [kind = layout.kind, pinned](mixer::VideoRoom& room) { room.set_layout(kind, pinned); });
+}
+
+}  // namespace chorus::conference

@@ -16,8 +16,9 @@ namespace {
 
 constexpr GstClockTime kJitterBufferLatency = 50 * GST_MSECOND;
 // How long the compositor waits for a source's frame before it composes without it: the jitter
-// buffer, a decode and a margin. Set up front because sources join a playing pipeline.
-constexpr GstClockTime kUpstreamLatency = 150 * GST_MSECOND;
+// buffer (its frames carry their arrival time and leave it kJitterBufferLatency later), a decode
+// and a margin. Set up front because sources join a playing pipeline. It is the MCU's added delay.
+constexpr GstClockTime kUpstreamLatency = 80 * GST_MSECOND;
 constexpr unsigned kRtpMtu = 1200;  // leaves room for SRTP, extensions and tunnels under 1500
 constexpr int kSpeakerFrame = 4;    // pixels of the speaker's frame around its tile's picture
 constexpr std::uint32_t kPlaceholderRgb = 0x303030;
@@ -312,7 +313,11 @@ void VideoCompositor::set_tiles(const std::vector<Tile>& tiles) {
     if (!tile.content) {
       auto [it, fresh] = placeholders_.try_emplace(tile.id);
       if (fresh) it->second = add_placeholder("tile-" + std::to_string(tile.id), PlaceholderLook{kPlaceholderRgb});
-      place(it->second.pad, inner, kZPlaceholder, 1.0);
+      // Under a picture the placeholder is not drawn (alpha 0 is skipped): the compositor scales
+      // every visible pad on every frame, and a member's own picture hides it anyway (its side
+      // bars show the black background).
+      const bool shows_picture = sources_.contains(VideoSource{tile.id, false});
+      place(it->second.pad, inner, kZPlaceholder, shows_picture ? 0.0 : 1.0);
       placed[tile.id] = true;
       place_label(tile, inner);
     }

@@ -5,6 +5,7 @@
 
 #include "common/log.hpp"
 #include "sfu/active_speaker.hpp"
+#include "signaling/sdp/rtp_attributes.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -69,6 +70,20 @@ mixer::AudioRoom::LevelObserver speaker_observer(const std::shared_ptr<mixer::Vi
   };
 }
 
+// A simulcast camera (RFC 8853) sends its layers at once; the MCU decodes one. The middle of three
+// (Chrome's "h", half size) suits a tile of the composite best: a 2×2 tile of 1280×720 is 640×360;
+// with two layers the higher. Without the rtp-stream-id extension (RFC 8852) no packet names its
+// layer: the first payload-type match is taken, as without simulcast.
+void choose_layer(const sdp::NegotiatedStream& stream, mixer::VideoInputSpec& input) {
+  if (stream.receive_rids.size() < 2) return;
+  for (const auto& extension : stream.extensions)
+    if (extension.uri == sdp::kRtpStreamIdUri && extension.id >= 1 && extension.id <= 14)
+      input.rid_extension_id = static_cast<std::uint8_t>(extension.id);
+  if (input.rid_extension_id == 0) return;
+  const auto& rids = stream.receive_rids;
+  input.layer_rid = rids.size() >= 3 ? rids[rids.size() / 2].rid : rids.back().rid;
+}
+
 }  // namespace
 
 // The rooms' reports, posted from their media workers to the control loop.
@@ -130,6 +145,7 @@ media::SinkFactory VideoMcuEngine::attach(const EngineMember& member, const Engi
     const auto caps = feedback_of(negotiated);
     const bool content = negotiated.content && negotiated.content->find("slides") != std::string::npos;
     input = mixer::VideoInputSpec{mixer::VideoSource{id, content}, codec->first, codec->second, caps.pli, caps.fir};
+    choose_layer(negotiated, *input);
   }
   // One composite per participant: its first section where we send.
   if (sdp::sends(negotiated.local_direction) && stream.local_ssrc != 0 && !state->second.receives) {

@@ -24,7 +24,7 @@ constexpr int kSpeakerFrame = 4;    // pixels of the speaker's frame around its 
 constexpr std::uint32_t kPlaceholderRgb = 0x303030;
 constexpr std::uint32_t kSpeakerFrameRgb = 0xf0b000;
 constexpr int kPlaceholderSize = 16;  // scaled to the tile by the compositor
-constexpr int kLabelWidth = 240, kLabelHeight = 24, kLabelFps = 5;
+constexpr int kLabelWidth = 240, kLabelHeight = 24;
 constexpr double kLabelAlpha = 0.75;
 constexpr int kKeyframeIntervalS = 10;  // periodic key frames for endpoints without feedback
 constexpr guint kQueuedFramesPerClass = 2;
@@ -56,9 +56,9 @@ void configure_encoder(GstElement* encoder, VideoCodec codec, std::uint32_t bitr
   switch (codec) {
     case VideoCodec::kVp8:
       // Realtime (deadline 1), fast (cpu-used 8), constant bit rate, no look-ahead: an MCU's encode
-      // is live; error-resilient partitions keep a lost packet from breaking the frame's rest.
+      // is live. Not error-resilient: it doubled the encoder's CPU per frame (bench/video_mcu), and
+      // a receiver that lost a packet asks for a key frame (PLI) instead, as WebRTC's VP8 does.
       gst_util_set_object_arg(G_OBJECT(encoder), "end-usage", "cbr");
-      gst_util_set_object_arg(G_OBJECT(encoder), "error-resilient", "default");
       g_object_set(encoder, "deadline", static_cast<gint64>(1), "cpu-used", 8, "target-bitrate",
                    static_cast<int>(bitrate_bps), "lag-in-frames", 0, "keyframe-max-dist", kKeyframeIntervalS * fps,
                    "threads", 2, nullptr);
@@ -312,7 +312,9 @@ void VideoCompositor::set_tiles(const std::vector<Tile>& tiles) {
     }
     if (!tile.content) {
       auto [it, fresh] = placeholders_.try_emplace(tile.id);
-      if (fresh) it->second = add_placeholder("tile-" + std::to_string(tile.id), PlaceholderLook{kPlaceholderRgb});
+      if (fresh)
+        it->second = add_placeholder("tile-" + std::to_string(tile.id),
+                                     PlaceholderLook{kPlaceholderRgb, kPlaceholderSize, kPlaceholderSize, canvas_.fps});
       // Under a picture the placeholder is not drawn (alpha 0 is skipped): the compositor scales
       // every visible pad on every frame, and a member's own picture hides it anyway (its side
       // bars show the black background).
@@ -359,7 +361,7 @@ void VideoCompositor::place_label(const Tile& tile, const Rect& inner) {
   if (fresh) {
     try {
       it->second = add_placeholder("label-" + std::to_string(tile.id),
-                                   PlaceholderLook{0x000000, kLabelWidth, kLabelHeight, kLabelFps, name->second});
+                                   PlaceholderLook{0x000000, kLabelWidth, kLabelHeight, canvas_.fps, name->second});
     } catch (const std::exception& error) {
       labels_available_ = false;  // textoverlay missing: tiles go unlabelled, said once
       labels_.erase(it);

@@ -134,7 +134,9 @@ class VideoCompositor {
     std::uint32_t rgb = 0;
     int width = 16;
     int height = 16;
-    int fps = 5;
+    // The canvas's rate: a live source's latency is one frame, and the compositor waits for its
+    // slowest live input (a 5 fps placeholder made every frame 200 ms late).
+    int fps = 30;
     std::string text;  // drawn by textoverlay when not empty
   };
 

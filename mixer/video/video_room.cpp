@@ -174,11 +174,28 @@ void VideoRoom::detach_input(VideoSource source) {
   relayout();
 }
 
+// Whether `packet` is of the stream the input decodes. A decoder takes one stream: with simulcast
+// (RFC 8853) that is the layer whose rid the spec names, learnt from the first packet that carries
+// it in the rtp-stream-id extension (RFC 8852 §3; later packets of the layer may leave it out).
+bool VideoRoom::takes(Input& input, const media::RtpPacket& packet) {
+  if (packet.payload_type() != input.spec.payload_type) return false;
+  if (input.spec.layer_rid.empty()) {
+    input.sender_ssrc = packet.ssrc();
+    return true;
+  }
+  if (input.sender_ssrc) return packet.ssrc() == *input.sender_ssrc;
+  if (input.spec.rid_extension_id == 0) return false;
+  auto rid = packet.extension(input.spec.rid_extension_id);
+  if (!rid || std::string_view(reinterpret_cast<const char*>(rid->data()), rid->size()) != input.spec.layer_rid)
+    return false;
+  input.sender_ssrc = packet.ssrc();
+  return true;
+}
+
 void VideoRoom::on_input_rtp(VideoSource source, const media::RtpPacket& packet) {
   auto it = inputs_.find(source);
-  if (it == inputs_.end() || packet.payload_type() != it->second.spec.payload_type) return;
+  if (it == inputs_.end() || !takes(it->second, packet)) return;
   Input& input = it->second;
-  input.sender_ssrc = packet.ssrc();
   if (input.feed && input.feed->push(packet.bytes()))
     bump(counters_->packets_received);
   else

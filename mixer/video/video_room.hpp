@@ -77,6 +77,10 @@ struct VideoInputSpec {
   std::uint8_t payload_type = 96;
   bool pli = false;  // the sender takes RFC 4585 PLI
   bool fir = false;  // the sender takes RFC 5104 FIR
+  // Simulcast (RFC 8853): the one layer decoded, named by its rid, and the RFC 8852 rtp-stream-id
+  // extension's id that names a packet's layer (0: not negotiated). Empty: one stream, any SSRC.
+  std::string layer_rid;
+  std::uint8_t rid_extension_id = 0;
 };
 
 // A member who receives the composite.
@@ -138,7 +142,7 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
     VideoInputSpec spec;
     std::uint64_t generation = 0;  // which attach the feed belongs to
     std::shared_ptr<InputFeed> feed;
-    std::optional<std::uint32_t> sender_ssrc;
+    std::optional<std::uint32_t> sender_ssrc;  // the decoded stream's (with simulcast: its layer's)
     std::optional<Clock::time_point> last_request;
   };
   struct Receiver {
@@ -169,6 +173,7 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   void request_class_keyframe(std::uint32_t class_id, Clock::time_point now);
   void send_to(Receiver& receiver, std::span<const std::uint8_t> rtp);
   void update_class_bitrate(std::uint32_t class_id);
+  static bool takes(Input& input, const media::RtpPacket& packet);
   VideoClassKey class_key_for(const VideoReceiverSpec& spec) const;
 
   media::MediaWorker& worker_;

@@ -101,15 +101,18 @@ function initJoin() {
   }
 
   // The slot tiles from the call's slot state: a slot with nobody, or with nobody's video
-  // arriving, shows a neutral placeholder instead of its video element.
+  // arriving, shows a neutral placeholder instead of its video element. Until a slot map comes
+  // a slot shows whatever video arrives: an mcu room sends none, its one slot is the room's
+  // composite picture (the names are drawn in it).
   function renderTiles(call) {
     if (!call || call !== current) return;
     const tiles = C.slotTiles(call.slotState, call.slots.map((slot) => slot.transceiver.mid));
+    const unmapped = call.slotState.version < 0;
     tiles.forEach((view, index) => {
       const slot = call.slots[index];
       // A slot the answer rejected (port 0: a room without video) will never show anyone.
       slot.tile.hidden = slot.transceiver.currentDirection === "stopped";
-      const dark = !view.occupied || slot.track.muted;
+      const dark = !(view.occupied || unmapped) || slot.track.muted;
       slot.tile.classList.toggle("dark", dark);
       slot.tile.dataset.mid = view.mid || "";
       slot.tile.dataset.participantId = view.participantId === null ? "" : String(view.participantId);
@@ -117,7 +120,8 @@ function initJoin() {
       slot.tile.querySelector(".tile-label").textContent = view.label;
       slot.tile.querySelector(".placeholder span").textContent =
         view.occupied ? `${view.label}: no video` : "Empty";
-      slot.tile.setAttribute("aria-label", view.occupied ? `${view.label}${dark ? " (no video)" : ""}` : "Empty slot");
+      slot.tile.setAttribute("aria-label",
+        view.occupied ? `${view.label}${dark ? " (no video)" : ""}` : dark ? "Empty slot" : "The room's video");
     });
   }
 

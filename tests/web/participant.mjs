@@ -8,14 +8,19 @@
 // Commands ({"id": N, "cmd": ..., ...}; the answer carries the same id, plus `error` on failure):
 //   open {url}                 load the page; answers the join form's state (prefilled room/name,
 //                              "joining is unavailable" text)
-//   join {room?, name?, wait_ms?}  fill what is given, press Join, wait until the call is up or the
-//                              page shows why not; answers state
+//   join {room?, name?, wait_ms?, muted?}  fill what is given, press Join, wait until the call is up
+//                              or the page shows why not; answers state. muted: press "Mute
+//                              microphone" as soon as the page has the microphone (before the
+//                              INVITE), so the room never hears it until it is pressed again
 //   state                      the page: in_call, call_state, join_message, tiles (slot, mid, dark,
 //                              label, participant_id), pin dialog open/error, controls
 //   stats                      getStats() of the call's RTCPeerConnection: inbound-rtp per mid
 //                              (kind, framesDecoded, frameWidth/Height, bytes, packets), outbound-rtp
-//                              per rid, the transceivers (mid, direction, currentDirection)
-//   pixels                     the centre pixel (r, g, b) of every slot tile's video, drawn to a canvas
+//                              per rid (bytes, packets, ssrc, frames), the transceivers (mid,
+//                              direction, currentDirection)
+//   pixels {points?}           the centre pixel (r, g, b) of every slot tile's video, drawn to a canvas;
+//                              with points ([[fx, fy], ...], fractions of the video's width and
+//                              height) also the mean colour of a 5x5 patch at each, as `points`
 //   tone {ms?}                 the strongest frequency (Hz) of the remote audio, measured with a
 //                              WebAudio AnalyserNode over `ms`
 //   pin {pin}                  type the PIN into the PIN dialog and send it
@@ -125,7 +130,8 @@ async function pageStats() {
         frames_decoded: s.framesDecoded ?? null, frame_width: s.frameWidth ?? null, frame_height: s.frameHeight ?? null,
         audio_level: s.audioLevel ?? null });
     } else if (s.type === "outbound-rtp") {
-      outbound.push({ kind: s.kind, mid: s.mid ?? null, rid: s.rid ?? null, bytes: s.bytesSent, frames_encoded: s.framesEncoded ?? null,
+      outbound.push({ kind: s.kind, mid: s.mid ?? null, rid: s.rid ?? null, bytes: s.bytesSent, packets: s.packetsSent,
+        frames_encoded: s.framesEncoded ?? null,
         frame_width: s.frameWidth ?? null, active: s.active ?? null, ssrc: s.ssrc,
         quality_limitation: s.qualityLimitationReason ?? null, target_bps: s.targetBitrate ?? null,
         key_frames: s.keyFramesEncoded ?? null, plis: s.pliCount ?? null, firs: s.firCount ?? null, nacks: s.nackCount ?? null });
@@ -141,11 +147,11 @@ async function pageStats() {
   };
 }
 
-function pagePixels() {
+function pagePixels(points) {
   return [...document.querySelectorAll("#tiles .tile.slot")].map((tile) => {
     const video = tile.querySelector("video");
     const out = { slot: Number(tile.dataset.slot), mid: tile.dataset.mid || null, dark: tile.classList.contains("dark"),
-      width: video.videoWidth, height: video.videoHeight, rgb: null };
+      width: video.videoWidth, height: video.videoHeight, rgb: null, points: null };
     if (video.videoWidth > 0 && video.videoHeight > 0) {
       const canvas = document.createElement("canvas");
       canvas.width = video.videoWidth;
@@ -154,6 +160,15 @@ function pagePixels() {
       context.drawImage(video, 0, 0);
       const [r, g, b] = context.getImageData(Math.floor(canvas.width / 2), Math.floor(canvas.height / 2), 1, 1).data;
       out.rgb = [r, g, b];
+      // A composite's tiles: the mean of 5x5 pixels around each point, clamped inside the picture.
+      out.points = (points || []).map(([fx, fy]) => {
+        const x = Math.min(canvas.width - 5, Math.max(0, Math.round(fx * canvas.width) - 2));
+        const y = Math.min(canvas.height - 5, Math.max(0, Math.round(fy * canvas.height) - 2));
+        const data = context.getImageData(x, y, 5, 5).data;
+        const mean = [0, 0, 0];
+        for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) mean[c] += data[i + c] / 25;
+        return mean.map(Math.round);
+      });
     }
     return out;
   });
@@ -207,16 +222,23 @@ const commands = {
     await page.waitForLoadState("networkidle").catch(() => {});
     return page.evaluate(pageState);
   },
-  async join({ room, name, wait_ms: waitMs }) {
+  async join({ room, name, wait_ms: waitMs, muted }) {
     if (room !== undefined) await page.getByLabel("Room", { exact: true }).first().fill(room);
     if (name !== undefined) await page.getByLabel("Your name", { exact: true }).fill(name);
     await page.getByRole("button", { name: "Join", exact: true }).click();
+    if (muted) {
+      // The page has the microphone once it leaves "starting" (camera and microphone opened).
+      await page.waitForFunction(() => !["", "starting"].includes(document.getElementById("call").dataset.phase || ""),
+        null, { timeout: waitMs || timeoutMs, polling: 20 });
+      const phase = await page.evaluate(() => document.getElementById("call").dataset.phase);
+      if (phase !== "ended") await page.locator("#toggle-mic").click();
+    }
     await waitForCallOutcome(waitMs || timeoutMs);
     return page.evaluate(pageState);
   },
   state: () => page.evaluate(pageState),
   stats: () => page.evaluate(pageStats),
-  pixels: () => page.evaluate(pagePixels),
+  pixels: ({ points }) => page.evaluate(pagePixels, points || []),
   tone: ({ ms }) => page.evaluate(pageTone, ms || 1500),
   async pin({ pin }) {
     await page.locator("#pin-dialog[open]").waitFor({ timeout: timeoutMs });

@@ -5,6 +5,7 @@
 
 #include "common/log.hpp"
 #include "sfu/active_speaker.hpp"
+#include "sfu/payload/h264_payload.hpp"
 #include "signaling/sdp/rtp_attributes.hpp"
 
 namespace chorus::conference {
@@ -146,6 +147,7 @@ media::SinkFactory VideoMcuEngine::attach(const EngineMember& member, const Engi
     const bool content = negotiated.content && negotiated.content->find("slides") != std::string::npos;
     input = mixer::VideoInputSpec{mixer::VideoSource{id, content}, codec->first, codec->second, caps.pli, caps.fir};
     choose_layer(negotiated, *input);
+    if (codec->first == mixer::VideoCodec::kH264) input->accepts_payload = sfu::is_camera_h264_payload;
   }
   // One composite per participant: its first section where we send.
   if (sdp::sends(negotiated.local_direction) && stream.local_ssrc != 0 && !state->second.receives) {

@@ -10,6 +10,7 @@
 #include "common/log.hpp"
 #include "mixer/audio/gst_elements.hpp"
 #include "mixer/gst/gst_runtime.hpp"
+#include "mixer/video/video_decode_chain.hpp"
 
 namespace chorus::mixer {
 namespace {
@@ -242,7 +243,6 @@ void VideoCompositor::drop_placeholder(Placeholder& placeholder) {
 std::shared_ptr<InputFeed> VideoCompositor::add_source(VideoSource source, VideoCodec codec,
                                                        std::uint8_t payload_type) {
   if (sources_.contains(source)) remove_source(source);
-  const auto& info = codec_info(codec);
   const std::string base = "src-" + std::to_string(source.participant) + (source.content ? "-content" : "");
   auto branch = std::make_unique<SourceBranch>();
   branch->owner = this;
@@ -255,10 +255,7 @@ std::shared_ptr<InputFeed> VideoCompositor::add_source(VideoSource source, Video
   gst_util_set_object_arg(G_OBJECT(appsrc), "leaky-type", "downstream");
   GstElement* jitter = make_element("rtpjitterbuffer", base + "-jitter");
   g_object_set(jitter, "latency", static_cast<guint>(kJitterBufferLatency / GST_MSECOND), "do-lost", TRUE, nullptr);
-  GstElement* depay = make_element(info.depayloader, base + "-depay");
-  g_object_set(depay, "request-keyframe", TRUE, "wait-for-keyframe", TRUE, nullptr);
-  GstElement* decoder = make_element(info.decoder, base + "-dec");
-  g_object_set(decoder, "max-errors", -1, nullptr);  // a corrupt frame is skipped, never fatal
+  auto [depay, decoder] = make_video_decode_chain(codec, base);
   branch->elements = {appsrc, jitter, depay, decoder};
   add_and_link(GST_BIN(pipeline_.get()), {appsrc, jitter, depay, decoder});
 

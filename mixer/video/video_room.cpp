@@ -196,6 +196,10 @@ void VideoRoom::on_input_rtp(VideoSource source, const media::RtpPacket& packet)
   auto it = inputs_.find(source);
   if (it == inputs_.end() || !takes(it->second, packet)) return;
   Input& input = it->second;
+  if (input.spec.accepts_payload && !input.spec.accepts_payload(packet.payload())) {
+    bump(counters_->packets_malformed);
+    return;
+  }
   if (input.feed && input.feed->push(packet.bytes()))
     bump(counters_->packets_received);
   else

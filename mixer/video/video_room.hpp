@@ -23,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,6 +52,7 @@ struct VideoRoomConfig {
 struct VideoMcuCounters {
   std::atomic<std::uint64_t> packets_received{0};   // RTP fed to decoders
   std::atomic<std::uint64_t> packets_refused{0};    // a source's queue was full or gone
+  std::atomic<std::uint64_t> packets_malformed{0};  // a payload the decoder is not given
   std::atomic<std::uint64_t> packets_sent{0};       // RTP of the composite sent to receivers
   std::atomic<std::uint64_t> keyframes_forced{0};   // our encoders asked for a key frame
   std::atomic<std::uint64_t> keyframe_requests{0};  // PLI/FIR/INFO we asked senders for
@@ -61,6 +63,9 @@ struct VideoMcuCounters {
             {"chorus_video_mcu_packets_refused_total",
              "Video RTP packets the video MCU could not queue (decoder not ready or its queue full)",
              "video_mcu_packets_refused", &packets_refused},
+            {"chorus_video_mcu_packets_malformed_total",
+             "Video RTP packets whose payload the video MCU does not decode (malformed, or NAL units no camera sends)",
+             "video_mcu_packets_malformed", &packets_malformed},
             {"chorus_video_mcu_packets_out_total", "Composite RTP packets the video MCU sent to receivers",
              "video_mcu_packets_out", &packets_sent},
             {"chorus_video_mcu_keyframes_forced_total", "Key frames the video MCU's encoders were asked for",
@@ -81,6 +86,9 @@ struct VideoInputSpec {
   // extension's id that names a packet's layer (0: not negotiated). Empty: one stream, any SSRC.
   std::string layer_rid;
   std::uint8_t rid_extension_id = 0;
+  // What the decoder may be given (the conference passes its codec's payload check, e.g.
+  // sfu::is_camera_h264_payload); unset: every payload. A refused packet is counted, not decoded.
+  std::function<bool(std::span<const std::uint8_t>)> accepts_payload;
 };
 
 // A member who receives the composite.

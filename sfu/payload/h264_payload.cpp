@@ -157,4 +157,31 @@ std::optional<std::span<const std::uint8_t>> H264Payload::find_sps() const noexc
   return std::nullopt;
 }
 
+namespace {
+
+bool is_camera_nal_type(H264NalType type) noexcept {
+  switch (type) {
+    case H264NalType::kSlice:
+    case H264NalType::kIdr:
+    case H264NalType::kSei:
+    case H264NalType::kSps:
+    case H264NalType::kPps:
+    case H264NalType::kAud:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+bool is_camera_h264_payload(std::span<const std::uint8_t> payload) noexcept {
+  const auto parsed = H264Payload::parse(payload);
+  if (!parsed) return false;
+  if (parsed->nal_type() != H264NalType::kStapA) return is_camera_nal_type(parsed->nal_type());
+  for (auto unit : parsed->nal_units())
+    if (unit.empty() || !is_camera_nal_type(h264_nal_type(unit[0]))) return false;
+  return true;
+}
+
 }  // namespace chorus::sfu

@@ -1,7 +1,7 @@
 // ConferenceService with video (DESIGN §7): a browser's BUNDLE offer (audio, a simulcast camera,
 // nine receive slots) is answered on one transport — one port, one media session with a sink per
 // section — with our SSRCs announced for what we send; a SIP room system's unbundled audio+video get
-// one transport each; mcu rooms refuse video until the video MCU exists; and a caller that asked
+// one transport each; mcu rooms take video for the video MCU (one composite each); and a caller that asked
 // for the slot map (Recv-Info) gets it by SIP INFO. Real workers, loopback ports.
 #include <gtest/gtest.h>
 

@@ -268,4 +268,32 @@ TEST(H264Sps, RefusesOutOfRangeFields) {
 }
 
 }  // namespace
+// What the video MCU lets reach rtph264depay (is_camera_h264_payload): a camera's NAL units in any
+// packetization, nothing else — the input fuzz/video_decode_fuzz found crashing GStreamer 1.22's
+// depayloader began with an auxiliary slice (type 19) and an FU-A of SEI with garbage.
+TEST(H264Payload, ACameraPayloadIsWhatAnEncoderMakes) {
+  EXPECT_TRUE(is_camera_h264_payload(kStapASpsPpsIdr));
+  EXPECT_TRUE(is_camera_h264_payload(kStapAAudPps));
+  EXPECT_TRUE(is_camera_h264_payload(kFuAIdrStart));
+  EXPECT_TRUE(is_camera_h264_payload(kFuAIdrMiddle));
+  EXPECT_TRUE(is_camera_h264_payload(kFuANonIdrStart));
+  EXPECT_TRUE(is_camera_h264_payload(kSingleAud));
+  EXPECT_TRUE(is_camera_h264_payload(kSps320x180));
+}
+
+TEST(H264Payload, OtherNalUnitsAndBrokenAggregatesAreNotGivenToADecoder) {
+  const std::array<std::uint8_t, 7> auxiliary_slice = {0x33 /* type 19 */, 0xa2, 0xed, 0x00, 0xe0, 0x49, 0xb2};
+  EXPECT_FALSE(is_camera_h264_payload(auxiliary_slice));
+  const std::array<std::uint8_t, 4> extension_slice = {0x74 /* type 20 */, 0x01, 0x02, 0x03};
+  EXPECT_FALSE(is_camera_h264_payload(extension_slice));
+  const std::array<std::uint8_t, 4> fu_a_of_stap_a = {0x7C, 0x98 /* S=1 type 24 */, 0x00, 0x01};
+  EXPECT_FALSE(is_camera_h264_payload(fu_a_of_stap_a));
+  // A STAP-A whose second unit is reserved type 23.
+  const std::array<std::uint8_t, 9> stap_a_reserved = {0x18, 0x00, 0x02, 0x09, 0x10, 0x00, 0x02, 0x17, 0x00};
+  EXPECT_FALSE(is_camera_h264_payload(stap_a_reserved));
+  const std::array<std::uint8_t, 5> stap_a_overrun = {0x18, 0x00, 0x09, 0x09, 0x10};  // size beyond the payload
+  EXPECT_FALSE(is_camera_h264_payload(stap_a_overrun));
+  EXPECT_FALSE(is_camera_h264_payload({}));
+}
+
 }  // namespace chorus::sfu

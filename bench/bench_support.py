@@ -162,3 +162,16 @@ class Chorusd:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=grace_s)
+
+
+def thread_cpu(pid):
+    """{tid: (name, CPU seconds)} of every thread of pid alive now."""
+    threads = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            threads[tid] = (name, cpu_seconds(pid, tid))
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended between listdir and open
+            continue
+    return threads

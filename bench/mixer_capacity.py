@@ -40,19 +40,6 @@ MIXER_COUNTERS = ("chorus_mixer_frames_total", "chorus_mixer_late_frames_total")
 FRAMES_PER_SECOND = 50  # ptime 20
 
 
-def thread_cpu(pid):
-    """{tid: (name, CPU seconds)} of every thread of pid alive now."""
-    threads = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                name = f.read().strip()
-            threads[tid] = (name, bs.cpu_seconds(pid, tid))
-        except (FileNotFoundError, ProcessLookupError):  # the thread ended between listdir and open
-            continue
-    return threads
-
-
 def metrics(http_port):
     """Sums of the mixer counters over their label sets from /metrics; None for a counter absent."""
     try:
@@ -71,7 +58,7 @@ def metrics(http_port):
 
 def snapshot(server):
     pid = server.proc.pid
-    return {"time": time.monotonic(), "process": bs.cpu_seconds(pid), "threads": thread_cpu(pid),
+    return {"time": time.monotonic(), "process": bs.cpu_seconds(pid), "threads": bs.thread_cpu(pid),
             "metrics": metrics(server.http_port)}
 
 

@@ -647,19 +647,6 @@ def make_room(server, workdir):
 # ---------------------------------------------------------------------------------------------
 # Measurement common to both systems.
 
-def thread_cpu(pid):
-    """{tid: (name, CPU seconds)} of every thread of pid alive now."""
-    threads = {}
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                name = f.read().strip()
-            threads[tid] = (name, bs.cpu_seconds(pid, tid))
-        except (FileNotFoundError, ProcessLookupError):  # the thread ended between listdir and open
-            continue
-    return threads
-
-
 def driver_cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -667,7 +654,7 @@ def driver_cpu():
 
 def snapshot(pid, sinks, replayer, server_ports, server=None):
     """What the window's figures are differences of; `server_ports`: where the senders send to."""
-    snap = {"time": time.monotonic(), "cpu": bs.cpu_seconds(pid), "threads": thread_cpu(pid),
+    snap = {"time": time.monotonic(), "cpu": bs.cpu_seconds(pid), "threads": bs.thread_cpu(pid),
             "driver": driver_cpu(), "sinks": [s.counters() for s in sinks], "replayer": replayer.stats(),
             "sink_drops": sum(bs.udp_drops(s.port) for s in sinks),
             "server_drops": sum(bs.udp_drops(p) for p in server_ports)}

@@ -183,3 +183,22 @@ def slot_directions(stats):
 def close_hue(rgb, expected, tolerance=60):
     """True when rgb is within `tolerance` of expected on every channel (VP8/H.264 shift colours a little)."""
     return rgb is not None and all(abs(a - b) <= tolerance for a, b in zip(rgb, expected))
+
+
+def close_browsers(browsers, checks):
+    """Ends each page's call as a person would (Leave: a BYE, not a vanished page), checks it logged no
+    page or console error, closes it and says where its log is."""
+    for browser in browsers:
+        browser.screenshot("end")
+        try:
+            if browser.request("state")["in_call"]:
+                browser.request("click", button="leave")
+                wait_for(browser, "the call ended", lambda x: not x.request("state")["in_call"], 10.0)
+            seen = browser.request("diagnostics")
+            errors = seen["page_errors"] + [e for e in seen["console_errors"] if "favicon" not in e]
+            checks.expect(not errors, f"{browser.name}: no page or console errors ({errors[:5]})")
+        except h.Failure as e:
+            checks.expect(False, str(e))
+        browser.close()
+        print(f"  {browser.name}'s browser log: {os.path.join(browser.outdir, f'browser-{browser.name}.stderr')}",
+              flush=True)

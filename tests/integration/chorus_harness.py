@@ -530,6 +530,25 @@ def ack_for_failure(invite, final):
                          to=final.get("to"), call_id=invite.call_id, cseq=final.cseq[0] if final.cseq else 1)
 
 
+def invite_answered(peer, server_addr, uri, call_id, user, body, timeout_s, display=None, label=""):
+    """INVITE uri from `user` over peer (UDP) with body as its offer, then ACK its 200 (RFC 3261
+    §13.2.2.4) and return it; a non-2xx final is ACKed in its transaction (§17.1.1.3) and raised as a
+    Failure, as is no final response within timeout_s. `label` prefixes the messages."""
+    via = f"SIP/2.0/UDP 127.0.0.1:{peer.port};branch={new_branch()};rport"
+    from_ = (f'"{display}" ' if display else "") + f"<sip:{user}@127.0.0.1>;tag={new_token()}"
+    request = build_request("INVITE", uri, via=via, from_=from_, to=f"<{uri}>", call_id=call_id, cseq=1,
+                            contact=f"<sip:{user}@127.0.0.1:{peer.port}>", body=body)
+    peer.send(request, server_addr)
+    final, _ = wait_final(peer, timeout_s, lambda m: m.call_id == call_id)
+    if final is None:
+        raise Failure(f"{label}no final response to the INVITE to {uri} within {timeout_s:.0f} s")
+    if final.code != 200:
+        peer.send(ack_for_failure(parse_sip(request), final), server_addr)
+        raise Failure(f"{label}INVITE to {uri} got {final.summary()}, expected 200")
+    peer.send(in_dialog_request("ACK", final, peer, 1), server_addr)
+    return final
+
+
 def ack_and_bye(peer, server_addr, ok, timeout_s=5.0):
     """ACK a 2xx to INVITE (RFC 3261 §13.2.2.4), then BYE the dialog; the BYE's final response or None."""
     number = ok.cseq[0] if ok.cseq else 1

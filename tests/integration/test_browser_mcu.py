@@ -114,20 +114,7 @@ class Session:
         return values
 
     def close(self, checks):
-        for browser in self.browsers:
-            browser.screenshot("end")
-            try:
-                if browser.request("state")["in_call"]:  # hang up as a person would: BYE
-                    browser.request("click", button="leave")
-                    b.wait_for(browser, "the call ended", lambda x: not x.request("state")["in_call"], 10.0)
-                seen = browser.request("diagnostics")
-                errors = seen["page_errors"] + [e for e in seen["console_errors"] if "favicon" not in e]
-                checks.expect(not errors, f"{browser.name}: no page or console errors ({errors[:5]})")
-            except h.Failure as e:
-                checks.expect(False, str(e))
-            browser.close()
-            print(f"  {browser.name}'s browser log: {os.path.join(browser.outdir, f'browser-{browser.name}.stderr')}",
-                  flush=True)
+        b.close_browsers(self.browsers, checks)
         self.api.close()
         h.expect_quiescent(self.server, checks)
         h.expect_clean_stop(self.server, checks)

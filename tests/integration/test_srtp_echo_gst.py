@@ -337,20 +337,8 @@ class Call:
         self.ok = None
 
     def invite(self, sdp):
-        via = f"SIP/2.0/UDP 127.0.0.1:{self.sip.port};branch={h.new_branch()};rport"
-        request = h.build_request("INVITE", self.uri, via=via, from_=f"<sip:gst@127.0.0.1>;tag={h.new_token()}",
-                                  to=f"<{self.uri}>", call_id=self.call_id, cseq=1,
-                                  contact=f"<sip:gst@127.0.0.1:{self.sip.port}>", body=sdp)
-        self.sip.send(request, self.server_addr)
-        final, _ = h.wait_final(self.sip, CALL_TIMEOUT_S, lambda m: m.call_id == self.call_id)
-        if final is None:
-            raise h.Failure(f"no final response to the INVITE to {self.uri} within {CALL_TIMEOUT_S:.0f} s")
-        if final.code != 200:
-            self.sip.send(h.ack_for_failure(h.parse_sip(request), final), self.server_addr)
-            raise h.Failure(f"INVITE to {self.uri} with RTP/SAVP got {final.summary()}, expected 200")
-        self.ok = final
-        self.sip.send(h.in_dialog_request("ACK", final, self.sip, 1), self.server_addr)
-        return final
+        self.ok = h.invite_answered(self.sip, self.server_addr, self.uri, self.call_id, "gst", sdp, CALL_TIMEOUT_S)
+        return self.ok
 
     def bye(self):
         self.sip.send(h.in_dialog_request("BYE", self.ok, self.sip, 2), self.server_addr)

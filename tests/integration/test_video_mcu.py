@@ -850,20 +850,8 @@ class Caller:
     def join(self, checks):
         """INVITE → 200 → ACK; Failure unless the answer takes every video section."""
         offer = sdp_offer(self.name.lower(), self.audio.getsockname()[1], self.sections)
-        via = f"SIP/2.0/UDP 127.0.0.1:{self.sip.port};branch={h.new_branch()};rport"
-        request = h.build_request(
-            "INVITE", self.uri, via=via, from_=f'"{self.name}" <sip:{self.name.lower()}@127.0.0.1>;tag={h.new_token()}',
-            to=f"<{self.uri}>", call_id=self.call_id, cseq=1,
-            contact=f"<sip:{self.name.lower()}@127.0.0.1:{self.sip.port}>", body=offer)
-        self.sip.send(request, self.server_sip)
-        final, _ = h.wait_final(self.sip, CALL_TIMEOUT_S, lambda m: m.call_id == self.call_id)
-        if final is None:
-            raise h.Failure(f"{self.name}: no final response to the INVITE to {self.uri} within {CALL_TIMEOUT_S:.0f} s")
-        if final.code != 200:
-            self.sip.send(h.ack_for_failure(h.parse_sip(request), final), self.server_sip)
-            raise h.Failure(f"{self.name}: INVITE to {self.uri} got {final.summary()}, expected 200")
-        self.ok = final
-        self.sip.send(h.in_dialog_request("ACK", final, self.sip, 1), self.server_sip)
+        self.ok = final = h.invite_answered(self.sip, self.server_sip, self.uri, self.call_id, self.name.lower(), offer,
+                                            CALL_TIMEOUT_S, display=self.name, label=f"{self.name}: ")
         self._read_answer(final.body, checks)
 
     def _read_answer(self, body, checks):

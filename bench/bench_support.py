@@ -175,3 +175,14 @@ def thread_cpu(pid):
         except (FileNotFoundError, ProcessLookupError):  # the thread ended between listdir and open
             continue
     return threads
+
+
+def thread_groups(before, after, wall):
+    """CPU-s per wall second by thread name with digits folded (media-0 → media-N). Threads born in
+    the window count from zero; what threads that ended in it used is only in the process total."""
+    groups = {}
+    for tid, (name, cpu) in after["threads"].items():
+        start = before["threads"].get(tid, (name, 0.0))[1]
+        key = re.sub(r"\d+", "N", name)
+        groups[key] = groups.get(key, 0.0) + (cpu - start) / wall
+    return groups

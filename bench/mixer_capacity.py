@@ -62,17 +62,6 @@ def snapshot(server):
             "metrics": metrics(server.http_port)}
 
 
-def thread_groups(before, after, wall):
-    """CPU-s per wall second by thread name with digits folded (media-0 → media-N). Threads born in
-    the window count from zero; what threads that ended in it used is only in the process total."""
-    groups = {}
-    for tid, (name, cpu) in after["threads"].items():
-        start = before["threads"].get(tid, (name, 0.0))[1]
-        key = re.sub(r"\d+", "N", name)
-        groups[key] = groups.get(key, 0.0) + (cpu - start) / wall
-    return groups
-
-
 class LoadRun:
     """mixer_load pinned to a CPU; its stderr read by a thread so the media start can be awaited."""
 
@@ -176,7 +165,7 @@ def run_one(args, n):
         shutil.rmtree(workdir, ignore_errors=True)
     wall = after["time"] - before["time"]
     return {"n": n, "load": result, "wall_s": wall, "cpu_per_s": (after["process"] - before["process"]) / wall,
-            "threads": thread_groups(before, after, wall),
+            "threads": bs.thread_groups(before, after, wall),
             "metrics": {name: (None if after["metrics"][name] is None or before["metrics"][name] is None
                                else after["metrics"][name] - before["metrics"][name]) for name in MIXER_COUNTERS}}
 

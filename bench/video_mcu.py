@@ -663,17 +663,6 @@ def snapshot(pid, sinks, replayer, server_ports, server=None):
     return snap
 
 
-def thread_groups(before, after, wall):
-    """CPU-s per wall second by thread name with digits folded. Threads born in the window count from
-    zero; what threads that ended in it used is only in the process total."""
-    groups = {}
-    for tid, (name, cpu) in after["threads"].items():
-        start = before["threads"].get(tid, (name, 0.0))[1]
-        key = re.sub(r"\d+", "N", name)
-        groups[key] = groups.get(key, 0.0) + (cpu - start) / wall
-    return groups
-
-
 STATUS_COUNTERS = ("video_mcu_packets_in", "video_mcu_packets_refused", "video_mcu_packets_out",
                    "video_mcu_keyframes_forced", "video_mcu_keyframe_requests", "media_packets_in",
                    "media_dropped_source", "media_dropped_malformed", "media_dropped_send")
@@ -701,7 +690,7 @@ def figures(before, after, senders):
            "driver_cpu_per_s": (after["driver"] - before["driver"]) / wall,
            "receiver_socket_drops": after["sink_drops"] - before["sink_drops"],
            "server_socket_drops": after["server_drops"] - before["server_drops"],
-           "threads": thread_groups(before, after, wall)}
+           "threads": bs.thread_groups(before, after, wall)}
     if "status" in after:
         row["counters"] = {c: (after["status"].get(c, 0) - before["status"].get(c, 0))
                            if c in after["status"] else None for c in STATUS_COUNTERS}

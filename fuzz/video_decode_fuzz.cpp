@@ -22,6 +22,7 @@
 #include "mixer/audio/gst_elements.hpp"
 #include "mixer/video/video_decode_chain.hpp"
 #include "sfu/payload/h264_payload.hpp"
+#include "sfu/payload/vp8_descriptor.hpp"
 
 namespace {
 
@@ -110,6 +111,7 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   gst_init(argc, argv);
   chains[0] = new Chain(VideoCodec::kVp8);
   chains[1] = new Chain(VideoCodec::kH264);
+  chains[0]->accepts_payload = chorus::sfu::is_camera_vp8_payload;
   chains[1]->accepts_payload = chorus::sfu::is_camera_h264_payload;
   return 0;
 }

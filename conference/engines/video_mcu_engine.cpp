@@ -6,6 +6,7 @@
 #include "common/log.hpp"
 #include "sfu/active_speaker.hpp"
 #include "sfu/payload/h264_payload.hpp"
+#include "sfu/payload/vp8_descriptor.hpp"
 #include "signaling/sdp/rtp_attributes.hpp"
 
 namespace chorus::conference {
@@ -147,7 +148,9 @@ media::SinkFactory VideoMcuEngine::attach(const EngineMember& member, const Engi
     const bool content = negotiated.content && negotiated.content->find("slides") != std::string::npos;
     input = mixer::VideoInputSpec{mixer::VideoSource{id, content}, codec->first, codec->second, caps.pli, caps.fir};
     choose_layer(negotiated, *input);
-    if (codec->first == mixer::VideoCodec::kH264) input->accepts_payload = sfu::is_camera_h264_payload;
+    // Only what a camera up to 1080p makes reaches a decoder (sfu/payload/camera_limits.hpp).
+    input->accepts_payload =
+        codec->first == mixer::VideoCodec::kH264 ? sfu::is_camera_h264_payload : sfu::is_camera_vp8_payload;
   }
   // One composite per participant: its first section where we send.
   if (sdp::sends(negotiated.local_direction) && stream.local_ssrc != 0 && !state->second.receives) {

@@ -1,5 +1,8 @@
 #include "sfu/payload/h264_payload.hpp"
 
+#include "sfu/payload/camera_limits.hpp"
+#include "sfu/payload/h264_sps.hpp"
+
 namespace chorus::sfu {
 
 namespace {
@@ -173,15 +176,31 @@ bool is_camera_nal_type(H264NalType type) noexcept {
   }
 }
 
+// A whole NAL unit a camera makes; an SPS only when it parses and its picture fits the limits.
+bool is_camera_nal_unit(std::span<const std::uint8_t> unit) noexcept {
+  if (unit.empty() || !is_camera_nal_type(h264_nal_type(unit[0]))) return false;
+  if (h264_nal_type(unit[0]) != H264NalType::kSps) return true;
+  const auto sps = parse_h264_sps(unit);
+  return sps && sps->width <= kMaxCameraWidth && sps->height <= kMaxCameraHeight;
+}
+
 }  // namespace
 
 bool is_camera_h264_payload(std::span<const std::uint8_t> payload) noexcept {
   const auto parsed = H264Payload::parse(payload);
   if (!parsed) return false;
-  if (parsed->nal_type() != H264NalType::kStapA) return is_camera_nal_type(parsed->nal_type());
-  for (auto unit : parsed->nal_units())
-    if (unit.empty() || !is_camera_nal_type(h264_nal_type(unit[0]))) return false;
-  return true;
+  switch (parsed->packetization()) {
+    case H264Packetization::kSingleNalUnit:
+      return is_camera_nal_unit(payload);
+    case H264Packetization::kFuA:  // a fragment: a slice or SEI (parameter sets are never this big)
+      return parsed->nal_type() == H264NalType::kSlice || parsed->nal_type() == H264NalType::kIdr ||
+             parsed->nal_type() == H264NalType::kSei;
+    case H264Packetization::kStapA:
+      for (auto unit : parsed->nal_units())
+        if (!is_camera_nal_unit(unit)) return false;
+      return true;
+  }
+  return false;
 }
 
 }  // namespace chorus::sfu

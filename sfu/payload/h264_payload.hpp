@@ -145,10 +145,12 @@ class H264Payload {
 }
 
 // What a decoder may be given (the video MCU, issue 11): the payload parses (every STAP-A unit's
-// size checked, §5.7.1) and every NAL unit in it, or the unit an FU-A carries, is one a camera's
-// encoder makes — a slice (1), an IDR slice (5), SEI (6), SPS (7), PPS (8) or an access unit
-// delimiter (9). Anything else (auxiliary or extension slices, reserved types, nested aggregates)
-// is not decoded: GStreamer 1.22's rtph264depay crashed on such input (fuzz/video_decode_fuzz).
+// size checked, §5.7.1) and every NAL unit in it is one a camera's encoder makes — a slice (1), an
+// IDR slice (5), SEI (6), SPS (7), PPS (8) or an access unit delimiter (9); an FU-A carries a slice
+// or SEI; an SPS parses and its picture is at most kMaxCameraWidth × kMaxCameraHeight
+// (camera_limits.hpp). Anything else (auxiliary or extension slices, reserved types, nested
+// aggregates, a 4K stream) is not decoded: GStreamer 1.22's rtph264depay crashed on such input
+// (fuzz/video_decode_fuzz).
 [[nodiscard]] bool is_camera_h264_payload(std::span<const std::uint8_t> payload) noexcept;
 
 }  // namespace chorus::sfu

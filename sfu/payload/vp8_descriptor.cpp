@@ -1,5 +1,7 @@
 #include "sfu/payload/vp8_descriptor.hpp"
 
+#include "sfu/payload/camera_limits.hpp"
+
 namespace chorus::sfu {
 
 namespace {
@@ -139,6 +141,16 @@ bool write_vp8_tl0_pic_idx(std::span<std::uint8_t> payload, std::uint8_t tl0_pic
   if (!descriptor || descriptor->tl0_pic_idx_offset() == 0) return false;
   payload[descriptor->tl0_pic_idx_offset()] = tl0_pic_idx;
   return true;
+}
+
+bool is_camera_vp8_payload(std::span<const std::uint8_t> payload) noexcept {
+  const auto descriptor = Vp8Descriptor::parse(payload);
+  if (!descriptor) return false;
+  const auto vp8 = descriptor->vp8_payload();
+  const bool claims_keyframe = descriptor->begins_frame() && !vp8.empty() && (vp8[0] & 0x01) == 0;
+  if (!claims_keyframe) return true;
+  const auto keyframe = descriptor->keyframe_info();
+  return keyframe && keyframe->width <= kMaxCameraWidth && keyframe->height <= kMaxCameraHeight;
 }
 
 }  // namespace chorus::sfu

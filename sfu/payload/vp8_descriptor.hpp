@@ -113,4 +113,10 @@ class Vp8Descriptor {
 bool write_vp8_picture_id(std::span<std::uint8_t> payload, std::uint16_t picture_id) noexcept;
 bool write_vp8_tl0_pic_idx(std::span<std::uint8_t> payload, std::uint8_t tl0_pic_idx) noexcept;
 
+// What the video MCU's VP8 decoder may be given (issue 11): the descriptor parses, and a packet
+// that begins a key frame (P bit clear, RFC 6386 §9.1) has the key frame start code and a picture
+// of at most kMaxCameraWidth × kMaxCameraHeight (camera_limits.hpp): a 4K sender's frames are not
+// decoded, and a "key frame" without its start code is a corrupt one.
+[[nodiscard]] bool is_camera_vp8_payload(std::span<const std::uint8_t> payload) noexcept;
+
 }  // namespace chorus::sfu

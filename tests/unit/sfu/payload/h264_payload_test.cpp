@@ -277,6 +277,7 @@ TEST(H264Payload, ACameraPayloadIsWhatAnEncoderMakes) {
   EXPECT_TRUE(is_camera_h264_payload(kFuAIdrStart));
   EXPECT_TRUE(is_camera_h264_payload(kFuAIdrMiddle));
   EXPECT_TRUE(is_camera_h264_payload(kFuANonIdrStart));
+  EXPECT_TRUE(is_camera_h264_payload(kSpsHigh1280x720));
   EXPECT_TRUE(is_camera_h264_payload(kSingleAud));
   EXPECT_TRUE(is_camera_h264_payload(kSps320x180));
 }
@@ -294,6 +295,8 @@ TEST(H264Payload, OtherNalUnitsAndBrokenAggregatesAreNotGivenToADecoder) {
   const std::array<std::uint8_t, 5> stap_a_overrun = {0x18, 0x00, 0x09, 0x09, 0x10};  // size beyond the payload
   EXPECT_FALSE(is_camera_h264_payload(stap_a_overrun));
   EXPECT_FALSE(is_camera_h264_payload({}));
+  // An SPS that does not parse (cut short) is not a camera's.
+  EXPECT_FALSE(is_camera_h264_payload(std::span<const std::uint8_t>(kSps320x180).first(6)));
 }
 
 }  // namespace chorus::sfu

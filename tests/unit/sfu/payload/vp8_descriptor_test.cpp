@@ -254,4 +254,30 @@ TEST(Vp8Descriptor, RewriteRefusesAbsentFieldsAndBrokenDescriptors) {
 }
 
 }  // namespace
+// What the video MCU lets reach vp8dec (is_camera_vp8_payload, sfu/payload/camera_limits.hpp).
+TEST(Vp8Descriptor, ACameraPayloadIsAnyFrameOfAtMost1080p) {
+  EXPECT_TRUE(is_camera_vp8_payload(kKeyframeSevenBit));
+  EXPECT_TRUE(is_camera_vp8_payload(kContinuationSevenBit));
+  EXPECT_TRUE(is_camera_vp8_payload(kInterSevenBit));
+  EXPECT_TRUE(is_camera_vp8_payload(kKeyframeFifteenBit));
+  auto full_hd = kKeyframeFifteenBit;
+  full_hd[10] = 0x80, full_hd[11] = 0x07;  // width 1920
+  full_hd[12] = 0x38, full_hd[13] = 0x04;  // height 1080
+  EXPECT_TRUE(is_camera_vp8_payload(full_hd));
+}
+
+TEST(Vp8Descriptor, A4kKeyFrameOrACorruptOneIsNotGivenToADecoder) {
+  auto uhd = kKeyframeFifteenBit;
+  uhd[10] = 0x00, uhd[11] = 0x0F;  // width 3840
+  uhd[12] = 0x70, uhd[13] = 0x08;  // height 2160
+  EXPECT_FALSE(is_camera_vp8_payload(uhd));
+  auto tall = kKeyframeFifteenBit;
+  tall[12] = 0x00, tall[13] = 0x08;  // width 640, height 2048
+  EXPECT_FALSE(is_camera_vp8_payload(tall));
+  auto corrupt = kKeyframeSevenBit;
+  corrupt[7] = 0x02;  // P=0 says key frame, but the start code is 9d 02 2a
+  EXPECT_FALSE(is_camera_vp8_payload(corrupt));
+  EXPECT_FALSE(is_camera_vp8_payload({}));
+}
+
 }  // namespace chorus::sfu

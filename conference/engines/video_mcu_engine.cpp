@@ -1,5 +1,9 @@
 #include "conference/engines/video_mcu_engine.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
 #include <unordered_map>
 #include <vector>
 
@@ -7,12 +11,15 @@
 #include "sfu/active_speaker.hpp"
 #include "sfu/payload/h264_payload.hpp"
 #include "sfu/payload/vp8_descriptor.hpp"
+#include "signaling/sdp/format_parameters.hpp"
 #include "signaling/sdp/rtp_attributes.hpp"
 
 namespace chorus::conference {
 namespace {
 
 using mixer::ParticipantId;
+
+bool iequals_ascii(std::string_view a, std::string_view b);
 
 struct VideoFeedbackCaps {
   bool pli = false;
@@ -72,6 +79,58 @@ mixer::AudioRoom::LevelObserver speaker_observer(const std::shared_ptr<mixer::Vi
   };
 }
 
+// H.264 Table A-1: MaxFS (macroblocks) by level_idc; 0 for a level not listed (no limit taken).
+std::uint32_t h264_level_max_frame_macroblocks(std::uint8_t level_idc) {
+  switch (level_idc) {
+    case 9:  // level 1b
+    case 10:
+      return 99;
+    case 11:  // level 1.1 (or 1b with constraint_set3: 99, the stricter is not assumed)
+    case 12:
+    case 13:
+    case 20:
+      return 396;
+    case 21:
+      return 792;
+    case 22:
+    case 30:
+      return 1620;
+    case 31:
+      return 3600;
+    case 32:
+      return 5120;
+    case 40:
+    case 41:
+      return 8192;
+    case 42:
+      return 8704;
+    default:
+      return 0;
+  }
+}
+
+// The receiver's frame size limit in macroblocks from its offered fmtp; 0: none.
+std::uint32_t max_frame_macroblocks(const sdp::VideoFormat& format) {
+  auto params = sdp::parse_format_parameters(format.offered_fmtp);
+  if (!params) return 0;
+  std::uint32_t limit = 0;
+  auto tighten = [&limit](std::uint32_t value) {
+    if (value > 0 && (limit == 0 || value < limit)) limit = value;
+  };
+  if (auto max_fs = sdp::format_parameter(*params, "max-fs")) {
+    std::uint32_t value = 0;
+    auto [end, error] = std::from_chars(max_fs->data(), max_fs->data() + max_fs->size(), value);
+    if (error == std::errc() && end == max_fs->data() + max_fs->size()) tighten(value);
+  }
+  if (iequals_ascii(format.codec.name, "H264")) {
+    // RFC 6184 §8.1: without profile-level-id, Baseline level 1 is meant.
+    auto level = sdp::parse_h264_profile_level_id(
+        sdp::format_parameter(*params, "profile-level-id").value_or(sdp::kDefaultH264ProfileLevelId));
+    if (level) tighten(h264_level_max_frame_macroblocks(level->level_idc));
+  }
+  return limit;
+}
+
 // A simulcast camera (RFC 8853) sends its layers at once; the MCU decodes one. The middle of three
 // (Chrome's "h", half size) suits a tile of the composite best: a 2×2 tile of 1280×720 is 640×360;
 // with two layers the higher. Without the rtp-stream-id extension (RFC 8852) no packet names its
@@ -86,7 +145,23 @@ void choose_layer(const sdp::NegotiatedStream& stream, mixer::VideoInputSpec& in
   input.layer_rid = rids.size() >= 3 ? rids[rids.size() / 2].rid : rids.back().rid;
 }
 
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  return std::ranges::equal(a, b, [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
 }  // namespace
+
+std::pair<int, int> receiver_max_size(const sdp::VideoFormat& format) {
+  const std::uint32_t macroblocks = max_frame_macroblocks(format);
+  if (macroblocks == 0) return {0, 0};
+  // The widest 16:9 picture of whole macroblocks: w × h ≤ macroblocks with h = w · 9 / 16.
+  auto width_mb = static_cast<int>(std::sqrt(static_cast<double>(macroblocks) * 16.0 / 9.0));
+  while (width_mb > 1 && static_cast<std::uint32_t>(width_mb * (width_mb * 9 / 16)) > macroblocks) --width_mb;
+  const int height_mb = std::max(1, width_mb * 9 / 16);
+  return {std::max(1, width_mb) * 16, height_mb * 16};
+}
 
 // The rooms' reports, posted from their media workers to the control loop.
 class VideoMcuEngine::EventsToControl final : public mixer::VideoRoomListener {
@@ -155,8 +230,11 @@ media::SinkFactory VideoMcuEngine::attach(const EngineMember& member, const Engi
   // One composite per participant: its first section where we send.
   if (sdp::sends(negotiated.local_direction) && stream.local_ssrc != 0 && !state->second.receives) {
     state->second.receives = true;
+    // The first format is the one we send (codec_of); its offer says how big a picture it decodes.
+    const auto [max_width, max_height] =
+        negotiated.video_formats.empty() ? std::pair{0, 0} : receiver_max_size(negotiated.video_formats.front());
     receiver = mixer::VideoReceiverSpec{
-        id, codec->first, codec->second, stream.local_ssrc, 0, 0, negotiated.remote_max_bitrate_bps};
+        id, codec->first, codec->second, stream.local_ssrc, max_width, max_height, negotiated.remote_max_bitrate_bps};
   }
   if (!input && !receiver) return {};
   return [target = room->second.room, input, receiver] {

@@ -53,7 +53,10 @@ struct FeedbackSupport {
 struct VideoFormat {
   Codec codec;  // {"VP8", 90000, 1} or {"H264", 90000, 1}, the name spelled as offered
   int payload_type = -1;
-  std::string fmtp;                     // the answer's a=fmtp parameters, "" when none
+  std::string fmtp;  // the answer's a=fmtp parameters, "" when none
+  // The offer's a=fmtp for it: what the peer receives (RFC 6184 §8.1 profile-level-id and max-fs,
+  // RFC 7741 §6.1 max-fs), e.g. for sizing a video MCU's picture to what it decodes.
+  std::string offered_fmtp;
   std::optional<int> rtx_payload_type;  // RFC 4588: the offered rtx format whose apt= is this one
   FeedbackSupport feedback;             // what the answer enables for it
   bool operator==(const VideoFormat&) const = default;

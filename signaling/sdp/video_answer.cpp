@@ -146,8 +146,12 @@ std::vector<VideoFormat> choose_formats(const OfferedFormats& offered, const Vid
         add_note(s, "video format " + std::to_string(pt) + " ignored: kMaxVideoFormats already taken");
         continue;
       }
-      out.push_back(
-          VideoFormat{Codec{std::string(f.map->encoding), kVideoClockRate, 1}, pt, std::move(*fmtp), std::nullopt, {}});
+      out.push_back(VideoFormat{Codec{std::string(f.map->encoding), kVideoClockRate, 1},
+                                pt,
+                                std::move(*fmtp),
+                                std::string(f.fmtp.value_or("")),
+                                std::nullopt,
+                                {}});
     }
   }
   return out;

@@ -75,11 +75,14 @@ constexpr std::string_view kChromeFeedback96 =
 constexpr FeedbackSupport kAllFeedback{true, true, true, true, true};
 
 // Built member by member: GCC 12 warns (maybe-uninitialized) on nested braced VideoFormat temporaries.
-VideoFormat video_format(std::string name, int pt, std::string fmtp, std::optional<int> rtx, FeedbackSupport fb) {
+// `offered`: the offer's a=fmtp for the format, which the answer keeps (what the peer decodes).
+VideoFormat video_format(std::string name, int pt, std::string fmtp, std::optional<int> rtx, FeedbackSupport fb,
+                         std::string offered = {}) {
   VideoFormat v;
   v.codec = Codec{std::move(name), 90000, 1};
   v.payload_type = pt;
   v.fmtp = std::move(fmtp);
+  v.offered_fmtp = std::move(offered);
   v.rtx_payload_type = rtx;
   v.feedback = fb;
   return v;
@@ -139,7 +142,7 @@ TEST(VideoAnswer, AnswersChromeCameraWithThreeSimulcastLayers) {
   EXPECT_EQ(camera.video_formats[0], video_format("VP8", 96, "", 97, kAllFeedback));
   EXPECT_EQ(camera.video_formats[1],
             video_format("H264", 102, "profile-level-id=42001f;packetization-mode=1;level-asymmetry-allowed=1", 103,
-                         kAllFeedback));
+                         kAllFeedback, "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f"));
   EXPECT_EQ(camera.video_formats[2].payload_type, 106);
   EXPECT_EQ(camera.video_formats[2].rtx_payload_type, 107);
   EXPECT_EQ(camera.extensions, (std::vector<HeaderExtension>{{std::string(kAbsSendTimeUri), 2},
@@ -259,7 +262,8 @@ TEST(VideoAnswer, AnswersBaresipVp8WithoutFeedbackOrExtensions) {
   EXPECT_EQ(video.remote_address, "192.0.2.2");
   EXPECT_EQ(video.remote_port, 3718);
   EXPECT_EQ(video.remote_rtcp_port, 3719);
-  EXPECT_EQ(video.video_formats, std::vector<VideoFormat>{video_format("VP8", 100, "", std::nullopt, {})});
+  EXPECT_EQ(video.video_formats,
+            std::vector<VideoFormat>{video_format("VP8", 100, "", std::nullopt, {}, "max-fs=3600")});
   EXPECT_EQ(video.remote_ssrcs, std::vector<std::uint32_t>{1382036481u});
   EXPECT_TRUE(video.mid.empty());
 }

@@ -23,9 +23,12 @@ run_one() {
     seeds+=("$shared/rfc4475" "$shared/rfc5118")
   fi
   [[ -f fuzz/$name.dict ]] && dict=("-dict=fuzz/$name.dict")
+  # fuzz/<target>.options: extra libFuzzer flags for one target, one per line ('#' lines are comments).
+  local options=()
+  [[ -f fuzz/$name.options ]] && mapfile -t options < <(grep -v -e '^#' -e '^$' "fuzz/$name.options")
   if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=70000 \
-      -artifact_prefix="$artifacts/" -print_final_stats=1 "${dict[@]}" "$corpus" "${seeds[@]}" \
+      -artifact_prefix="$artifacts/" -print_final_stats=1 "${dict[@]}" "${options[@]}" "$corpus" "${seeds[@]}" \
       >"$fuzz_dir/$name.log" 2>&1; then
     echo "fuzz: $name ok: $(grep -E '^stat::number_of_executed_units' "$fuzz_dir/$name.log" | tail -n 1)"
   else

@@ -157,6 +157,13 @@ def check_threads(*threads):
 # ---------------------------------------------------------------------------------------------
 # Runs.
 
+def stop_all(*parts):
+    """Stops each started part (the probe, the replayer, the receivers' thread); None: not started."""
+    for part in parts:
+        if part:
+            part.stop()
+
+
 def chorusd_run(args, clips, senders, receivers):
     """A fresh chorusd, `senders` replayed senders and `receivers` counting receivers in room bench."""
     workdir = tempfile.mkdtemp(prefix="chorus-video-mcu-")
@@ -205,12 +212,7 @@ def chorusd_run(args, clips, senders, receivers):
             print("video_mcu: chorusd log tail:\n" + "".join(f.readlines()[-25:]), file=sys.stderr)
         raise
     finally:
-        if probe:
-            probe.stop()
-        if replayer:
-            replayer.stop()
-        if sink_thread:
-            sink_thread.stop()
+        stop_all(probe, replayer, sink_thread)
         end = time.monotonic() + 30  # BYEs take a round trip each; never wait on a dead server
         for call in calls:
             if server.proc is not None and server.proc.poll() is None and time.monotonic() < end:
@@ -282,12 +284,7 @@ def baseline_run(args, clips, senders):
             row["latency"] = measure_latency(streams[0], probe, args.latency_samples)
         return row
     finally:
-        if probe:
-            probe.stop()
-        if replayer:
-            replayer.stop()
-        if sink_thread:
-            sink_thread.stop()
+        stop_all(probe, replayer, sink_thread)
         stop_process(proc)
         for s in streams:
             s.sock.close()

@@ -530,6 +530,15 @@ def ack_for_failure(invite, final):
                          to=final.get("to"), call_id=invite.call_id, cseq=final.cseq[0] if final.cseq else 1)
 
 
+def file_has(path, text):
+    """Whether the file (a peer's log) holds text yet; False while it does not exist."""
+    try:
+        with open(path, "rb") as f:
+            return text.encode() in f.read()
+    except FileNotFoundError:
+        return False
+
+
 def invite_answered(peer, server_addr, uri, call_id, user, body, timeout_s, display=None, label=""):
     """INVITE uri from `user` over peer (UDP) with body as its offer, then ACK its 200 (RFC 3261
     §13.2.2.4) and return it; a non-2xx final is ACKed in its transaction (§17.1.1.3) and raised as a

@@ -276,14 +276,6 @@ def receiver_command(suite, key, ssrc, roc, port, wav_path):
             "filesink", f"location={wav_path}"]
 
 
-def log_has(path, text):
-    try:
-        with open(path, "rb") as f:
-            return text.encode() in f.read()
-    except FileNotFoundError:
-        return False
-
-
 def finish_gst(proc, what, log_path):
     """SIGINT: gst-launch -e sends EOS down the pipeline (wavenc finalises its header) and exits 0."""
     if proc.poll() is None:
@@ -421,7 +413,7 @@ def start_receiver(suite, key, relay, port, outdir):
     log = os.path.join(outdir, f"{suite.case}-receiver.log")
     pt, ssrc = relay.server_pt_ssrc
     proc = h.spawn(receiver_command(suite, key, ssrc, relay.roc(), port, wav), log)
-    h.poll_until(lambda: log_has(log, "Setting pipeline to PLAYING") or proc.poll() is not None,
+    h.poll_until(lambda: h.file_has(log, "Setting pipeline to PLAYING") or proc.poll() is not None,
                  STAGE_TIMEOUT_S, "the receiver pipeline to play", 0.05)
     if proc.poll() is not None:
         raise h.Failure(f"the gst-launch receiver exited ({proc.returncode}); see {log}")

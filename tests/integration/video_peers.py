@@ -528,14 +528,6 @@ def receiver_command(codec, port, folder):
             "multifilesink", f"location={os.path.join(folder, 'frame-%05d.rgb')}", f"max-files={FRAMES_KEPT}"]
 
 
-def log_has(path, text):
-    try:
-        with open(path, "rb") as f:
-            return text.encode() in f.read()
-    except FileNotFoundError:
-        return False
-
-
 def log_tail(path, chars=1500):
     try:
         with open(path, "rb") as f:
@@ -547,7 +539,7 @@ def log_tail(path, chars=1500):
 def start_gst(command, log_path, what):
     """gst-launch in the background; returns once it logs PLAYING (Failure if it exits first)."""
     proc = h.spawn(command, log_path)
-    h.poll_until(lambda: log_has(log_path, "Setting pipeline to PLAYING") or proc.poll() is not None,
+    h.poll_until(lambda: h.file_has(log_path, "Setting pipeline to PLAYING") or proc.poll() is not None,
                  GST_READY_S, f"{what} to play", 0.05)
     if proc.poll() is not None:
         raise h.Failure(f"{what} exited ({proc.returncode}):\n{log_tail(log_path)}")

@@ -157,6 +157,17 @@ def check_threads(*threads):
 # ---------------------------------------------------------------------------------------------
 # Runs.
 
+def start_load(sinks, streams, clips, warmup):
+    """Starts the receivers' thread and the replayer, waits out the warm-up, checks both still run."""
+    sink_thread = Receivers(sinks)
+    sink_thread.start()
+    replayer = Replayer(clips["clip"], clips["red"], streams)
+    replayer.start()
+    time.sleep(warmup)
+    check_threads(replayer, sink_thread)
+    return sink_thread, replayer
+
+
 def stop_all(*parts):
     """Stops each started part (the probe, the replayer, the receivers' thread); None: not started."""
     for part in parts:
@@ -187,12 +198,7 @@ def chorusd_run(args, clips, senders, receivers):
             raise RuntimeError(f"no a=ssrc in the answers of {', '.join(missing[:5])}")
         sinks = [Sink(c.media, c.server_ssrc) for c in receiving]
         streams = [Stream(c.media, c.server_rtp, tick) for c, tick in zip(sending, start_ticks(senders))]
-        sink_thread = Receivers(sinks)
-        sink_thread.start()
-        replayer = Replayer(clips["clip"], clips["red"], streams)
-        replayer.start()
-        time.sleep(args.warmup)
-        check_threads(replayer, sink_thread)
+        sink_thread, replayer = start_load(sinks, streams, clips, args.warmup)
         ports = [c.server_rtp[1] for c in sending]
         before = snapshot(server.proc.pid, sinks, replayer, ports, server)
         time.sleep(args.seconds)
@@ -264,12 +270,7 @@ def baseline_run(args, clips, senders):
             time.sleep(0.05)
         sinks = [Sink(out)]
         streams = [Stream(media_socket(), ("127.0.0.1", port), tick) for port, tick in zip(ports, start_ticks(senders))]
-        sink_thread = Receivers(sinks)
-        sink_thread.start()
-        replayer = Replayer(clips["clip"], clips["red"], streams)
-        replayer.start()
-        time.sleep(args.warmup)
-        check_threads(replayer, sink_thread)
+        sink_thread, replayer = start_load(sinks, streams, clips, args.warmup)
         before = snapshot(proc.pid, sinks, replayer, ports)
         time.sleep(args.seconds)
         after = snapshot(proc.pid, sinks, replayer, ports)

@@ -31,6 +31,7 @@ test_packages=(
   baresip-core                                # a real SIP user agent
   sox                                         # makes and measures tone WAV files
   gstreamer1.0-tools gstreamer1.0-plugins-bad  # gst-launch RTP/SRTP peers (srtpenc/srtpdec)
+  gstreamer1.0-plugins-base-apps              # gst-discoverer-1.0: the recording tests check what a recording holds
   iproute2 util-linux procps                  # unshare -n for tests with foreign addresses; pkill/ps
   chromium                                    # headless browser for tests/integration/test_web_page.py
   nodejs                                      # runs tests/web/*.mjs (playwright-core drives the Debian chromium)

@@ -161,6 +161,10 @@ void AudioBridge::announce(std::string_view room_id, mixer::Tone tone) {
   engine_.announce(room_id, tone_clip(tone));
 }
 
+void AudioBridge::announce_prompt(std::string_view room_id, std::string_view prompt) {
+  if (auto clip = prompt_clip(prompt)) engine_.announce(room_id, std::move(clip));
+}
+
 void AudioBridge::apply_mute(const Participant& participant) {
   engine_.set_muted(participant.id, effectively_muted(participant));
 }

@@ -73,6 +73,13 @@ class AudioBridge final : public EngineListener {
   void set_level_observer(std::string_view room_id, mixer::AudioRoom::LevelObserver observer) {
     engine_.set_level_observer(room_id, std::move(observer));
   }
+  // Everyone's mix, every 20 ms on the room's worker, to `tap` (the meeting's recorder).
+  void set_mix_tap(std::string_view room_id, mixer::AudioRoom::MixTap tap) {
+    engine_.set_mix_tap(room_id, std::move(tap));
+  }
+  // Speaks the prompt called `prompt` to everyone admitted in the room ("this meeting is being
+  // recorded"); nothing when the prompt library lacks it (logged once).
+  void announce_prompt(std::string_view room_id, std::string_view prompt);
   // After the participant's audio session was posted: the early prompt, the PIN prompt, or admission.
   void start(Participant& participant);
   // The participant's sessions are going: the leave tone for the others, out of the mix.

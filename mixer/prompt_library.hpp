@@ -46,9 +46,21 @@ struct Prompt {
 };
 
 // The prompts mixer/prompts/prompts.tsv must provide, which the IVR requires at start-up.
-inline constexpr std::array<std::string_view, 13> kStandardPrompts = {
-    "enter_pin", "wrong_pin", "goodbye",  "waiting_for_moderator", "first_participant", "meeting_not_started", "muted",
-    "unmuted",   "locked",    "unlocked", "guests_muted",          "guests_unmuted",    "conference_locked",
+inline constexpr std::array<std::string_view, 14> kStandardPrompts = {
+    "enter_pin",
+    "wrong_pin",
+    "goodbye",
+    "waiting_for_moderator",
+    "first_participant",
+    "meeting_not_started",
+    "muted",
+    "unmuted",
+    "locked",
+    "unlocked",
+    "guests_muted",
+    "guests_unmuted",
+    "conference_locked",
+    "recording_started",
 };
 
 struct PromptLoadLimits {

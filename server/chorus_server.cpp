@@ -219,6 +219,19 @@ std::expected<void, std::string> ChorusServer::open_domain() {
   return {};
 }
 
+std::expected<void, std::string> ChorusServer::open_recordings() {
+  conference::RecordingSettings settings;
+  settings.dir = std::filesystem::path(config_.data_dir) / "recordings";
+  settings.quota_bytes = std::uint64_t{config_.recordings_quota_mb} << 20U;
+  settings.retention = std::chrono::days(config_.recordings_retention_days);
+  settings.announce = config_.recording_announce;
+  recordings_ = std::make_unique<conference::RecordingService>(
+      settings, *conference_, &events_, [this](std::function<void()> work) { boost::asio::post(io_, std::move(work)); },
+      &timers_);
+  if (auto opened = recordings_->open(); !opened) return std::unexpected("recordings: " + opened.error());
+  return {};
+}
+
 std::expected<void, std::string> ChorusServer::start_rest() {
   RestHostConfig rest;
   rest.data_dir = config_.data_dir;
@@ -248,11 +261,13 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   rest.rate_limit.burst = config_.http_burst;
   rest.rate_limit.admin_requests_per_second = config_.http_admin_requests_per_second;
   rest.rate_limit.admin_burst = config_.http_admin_burst;
+  if (auto opened = open_recordings(); !opened) return opened;
   RestHostHooks hooks;
   hooks.ready = [this] { return ready_ && !draining_; };
   hooks.drain = [this] { begin_drain("REST drain"); };
   hooks.hang_up = [this](sip::CallHandle call, std::string_view reason) { return user_agent_->hang_up(call, reason); };
-  auto host = RestHost::open(std::move(rest), io_, RestDomain{*store_, rooms_, calendar_, events_, *conference_},
+  auto host = RestHost::open(std::move(rest), io_,
+                             RestDomain{*store_, rooms_, calendar_, events_, *conference_, recordings_.get()},
                              std::move(hooks));
   if (!host) return std::unexpected(host.error());
   rest_ = std::move(*host);
@@ -346,6 +361,9 @@ int ChorusServer::run() {
   if (rest_) rest_->stop();
   io_.restart();
   io_.poll();
+  // Recordings still running are finalized before the process ends (their files stay playable
+  // either way; this also closes their sidecars as "stopped").
+  if (recordings_) recordings_->stop_all();
   log_status();
   CHORUS_LOG(kInfo, "server", "stopped");
   return 0;

@@ -24,6 +24,7 @@
 #include "common/idle_memory_return.hpp"
 #include "conference/conference_service.hpp"
 #include "conference/events/event_log.hpp"
+#include "conference/recording/recording_service.hpp"
 #include "conference/room.hpp"
 #include "conference/schedule/meeting_calendar.hpp"
 #include "conference/store/store.hpp"
@@ -76,6 +77,7 @@ class ChorusServer {
 
   void make_dtls_identity();
   std::expected<void, std::string> open_domain();
+  std::expected<void, std::string> open_recordings();
   std::expected<void, std::string> start_rest();
   void start_audio();  // loads the IVR prompts, gives the conference its audio hooks
   void start_video();  // the SFU's settings and hooks (slot maps and keyframe requests by SIP INFO)
@@ -121,6 +123,9 @@ class ChorusServer {
   void refresh_metrics_snapshot();
   // IVR prompts the conference plays; it reads them only while calls run, never at destruction.
   std::optional<mixer::PromptLibrary> prompts_;
+  // Recordings of conferences (<data_dir>/recordings): after the conference and the prompts it
+  // announces with, before the REST host whose handlers reach it.
+  std::unique_ptr<conference::RecordingService> recordings_;
   // What the engines publish for /metrics and the status line (their own counters, DESIGN §1).
   std::vector<PublishedCounter> engine_counters_;
   std::unique_ptr<RestHost> rest_;  // after everything its handlers reach: destroyed before them

@@ -130,6 +130,11 @@ struct Config {
   std::uint32_t webhook_deliveries_max = 10000;             // delivery rows kept in the store
   std::chrono::seconds webhook_deliveries_max_age{604800};  // and for at most this long
 
+  // Issue 11, recordings (conference/recording, <data_dir>/recordings).
+  std::uint32_t recordings_quota_mb = 10240;    // all recordings together, MiB (0: no quota)
+  std::uint32_t recordings_retention_days = 0;  // finished recordings older than this are deleted (0: kept)
+  bool recording_announce = true;               // everyone hears "this meeting is being recorded" when one starts
+
   // Issue 12, REST API exhaustion (rest-api/http_server.hpp, api/event_routes.hpp, docs/security.md).
   std::uint32_t http_max_connections = 256;          // REST connections at once; beyond: 503 and close
   std::uint32_t http_max_connections_per_ip = 32;    // the same from one address (loopback too); 0: none

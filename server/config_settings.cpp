@@ -534,6 +534,17 @@ constexpr std::array kSettings{
                 &apply_number<&Config::webhook_deliveries_max_age, 60, 31536000>,
                 &show_number<&Config::webhook_deliveries_max_age>},
 
+    // Issue 11, recordings (README "Recording", docs/video.md).
+    SettingSpec{"recordings_quota_mb", "MB",
+                "MiB all recordings may use together (0: no quota); a full quota refuses (507) or ends recordings",
+                &apply_number<&Config::recordings_quota_mb, 0, 100000000>, &show_number<&Config::recordings_quota_mb>},
+    SettingSpec{
+        "recordings_retention_days", "DAYS", "finished recordings older than this are deleted (0: kept until deleted)",
+        &apply_number<&Config::recordings_retention_days, 0, 36500>, &show_number<&Config::recordings_retention_days>},
+    SettingSpec{"recording_announce", "BOOL",
+                "everyone hears \"this meeting is being recorded\" when a recording starts",
+                &apply_bool<&Config::recording_announce>, &show_bool<&Config::recording_announce>},
+
     // Issue 12, REST API exhaustion (docs/security.md "REST API").
     SettingSpec{"http_max_connections", "N", "REST connections open at once; beyond, 503 and close",
                 &apply_number<&Config::http_max_connections, 1, 1000000>, &show_number<&Config::http_max_connections>},

@@ -86,6 +86,7 @@ std::expected<void, std::string> RestHost::load() {
 
   services_->event_streams = config_.event_streams;
   services_->timers = &timers_;
+  services_->recordings = domain_.recordings;
   services_->dial_out = [this](const conference::DialOutRequest& request) {
     return domain_.conference.dial_out(request);
   };

@@ -69,6 +69,7 @@ struct RestDomain {
   conference::MeetingCalendar& calendar;
   conference::EventLog& events;
   conference::ConferenceService& conference;
+  conference::RecordingService* recordings = nullptr;  // null: the recording routes answer 503
 };
 
 struct RestHostHooks {

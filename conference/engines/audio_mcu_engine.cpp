@@ -85,6 +85,7 @@ media::SinkFactory AudioMcuEngine::attach(const EngineMember& member, const Engi
     // Not on the worker yet: nothing reads the observer before the first sink attaches there.
     if (auto observer = level_observers_.find(member.room_id); observer != level_observers_.end())
       audio.room->set_level_observer(observer->second);
+    if (auto tap = mix_taps_.find(member.room_id); tap != mix_taps_.end()) audio.room->set_mix_tap(tap->second);
     CHORUS_LOG(kInfo, "conference", "audio engine started", {"room", member.room_id},
                {"worker", audio.worker->index()});
   }
@@ -141,16 +142,29 @@ void AudioMcuEngine::stop_prompts(std::uint64_t participant_id) {
   });
 }
 
-void AudioMcuEngine::set_level_observer(std::string_view room_id, mixer::AudioRoom::LevelObserver observer) {
-  if (observer)
-    level_observers_.insert_or_assign(std::string(room_id), observer);
+// Kept for rooms made later, and handed to the room now on its worker.
+template <typename Callback, typename Install>
+void AudioMcuEngine::set_room_callback(std::map<std::string, Callback, std::less<>>& kept, std::string_view room_id,
+                                       Callback callback, Install install) {
+  if (callback)
+    kept.insert_or_assign(std::string(room_id), callback);
   else
-    level_observers_.erase(std::string(room_id));
+    kept.erase(std::string(room_id));
   auto it = rooms_.find(room_id);
   if (it == rooms_.end()) return;
-  it->second.worker->post([room = it->second.room, observer = std::move(observer)]() mutable {
-    room->set_level_observer(std::move(observer));
+  it->second.worker->post([room = it->second.room, callback = std::move(callback), install]() mutable {
+    install(*room, std::move(callback));
   });
+}
+
+void AudioMcuEngine::set_level_observer(std::string_view room_id, mixer::AudioRoom::LevelObserver observer) {
+  set_room_callback(level_observers_, room_id, std::move(observer),
+                    [](mixer::AudioRoom& room, auto callback) { room.set_level_observer(std::move(callback)); });
+}
+
+void AudioMcuEngine::set_mix_tap(std::string_view room_id, mixer::AudioRoom::MixTap tap) {
+  set_room_callback(mix_taps_, room_id, std::move(tap),
+                    [](mixer::AudioRoom& room, auto callback) { room.set_mix_tap(std::move(callback)); });
 }
 
 void AudioMcuEngine::announce(std::string_view room_id, mixer::Clip clip) {

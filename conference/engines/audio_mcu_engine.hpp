@@ -53,6 +53,9 @@ class AudioMcuEngine final : public MediaEngine {
   // Who hears the room's levels every 20 ms on its worker (the SFU's speaker detection), now and for
   // a room made later; an empty observer removes it.
   void set_level_observer(std::string_view room_id, mixer::AudioRoom::LevelObserver observer);
+  // Who hears everyone's mix every 20 ms on the room's worker (its recorder), now and for a room
+  // made later; an empty tap removes it.
+  void set_mix_tap(std::string_view room_id, mixer::AudioRoom::MixTap tap);
 
   // Every room's counters (frames sent, late frames), for /metrics and the status line.
   [[nodiscard]] const mixer::MixerCounters& counters() const { return *counters_; }
@@ -66,6 +69,9 @@ class AudioMcuEngine final : public MediaEngine {
   class EventsToControl;
   template <typename Work>
   void on_member_room(std::uint64_t participant_id, Work&& work);
+  template <typename Callback, typename Install>
+  void set_room_callback(std::map<std::string, Callback, std::less<>>& kept, std::string_view room_id,
+                         Callback callback, Install install);
 
   std::shared_ptr<mixer::MixerCounters> counters_ = std::make_shared<mixer::MixerCounters>();
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // posted events check it
@@ -74,6 +80,7 @@ class AudioMcuEngine final : public MediaEngine {
   std::map<std::string, RoomAudio, std::less<>> rooms_;
   std::unordered_map<std::uint64_t, std::string> members_;  // participant → room id
   std::map<std::string, mixer::AudioRoom::LevelObserver, std::less<>> level_observers_;
+  std::map<std::string, mixer::AudioRoom::MixTap, std::less<>> mix_taps_;
 };
 
 }  // namespace chorus::conference

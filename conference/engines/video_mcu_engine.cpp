@@ -235,6 +235,8 @@ media::SinkFactory VideoMcuEngine::attach(const EngineMember& member, const Engi
         negotiated.video_formats.empty() ? std::pair{0, 0} : receiver_max_size(negotiated.video_formats.front());
     receiver = mixer::VideoReceiverSpec{
         id, codec->first, codec->second, stream.local_ssrc, max_width, max_height, negotiated.remote_max_bitrate_bps};
+    if (max_width == 0 || (max_width >= config_.canvas.width && max_height >= config_.canvas.height))
+      state->second.full_size_codec = codec->first;
   }
   if (!input && !receiver) return {};
   return [target = room->second.room, input, receiver] {
@@ -285,6 +287,31 @@ void VideoMcuEngine::request_keyframe_for(std::uint64_t participant_id) {
   on_room(member->second.room_id, [id = static_cast<ParticipantId>(participant_id)](mixer::VideoRoom& room) {
     room.on_receiver_feedback(id, media::rtcp::Pli{});
   });
+}
+
+std::optional<mixer::VideoCodec> VideoMcuEngine::recording_codec(std::string_view room_id) const {
+  if (!rooms_.contains(room_id)) return std::nullopt;
+  bool h264 = false;
+  for (const auto& [id, member] : members_) {
+    if (member.room_id != room_id || !member.full_size_codec) continue;
+    if (*member.full_size_codec == mixer::VideoCodec::kVp8) return mixer::VideoCodec::kVp8;
+    h264 = true;
+  }
+  return h264 ? mixer::VideoCodec::kH264 : mixer::VideoCodec::kVp8;
+}
+
+void VideoMcuEngine::attach_recorder(std::string_view room_id, mixer::ParticipantId recorder_id,
+                                     mixer::VideoCodec codec, mixer::VideoRoom::PacketTap tap) {
+  mixer::VideoReceiverSpec spec;
+  spec.id = recorder_id;
+  spec.codec = codec;
+  spec.payload_type = mixer::kClassPayloadType;  // a tap's packets are not rewritten
+  on_room(room_id,
+          [spec, tap = std::move(tap)](mixer::VideoRoom& room) mutable { room.attach_tap(spec, std::move(tap)); });
+}
+
+void VideoMcuEngine::detach_recorder(std::string_view room_id, mixer::ParticipantId recorder_id) {
+  on_room(room_id, [recorder_id](mixer::VideoRoom& room) { room.detach_receiver(recorder_id); });
 }
 
 void VideoMcuEngine::set_layout(std::string_view room_id, LayoutSetting layout) {

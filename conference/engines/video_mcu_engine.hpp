@@ -69,6 +69,16 @@ class VideoMcuEngine final : public MediaEngine {
   void set_layout(std::string_view room_id, LayoutSetting layout);
   [[nodiscard]] LayoutSetting layout_of(std::string_view room_id) const;
 
+  // The meeting's recorder (conference/recording): the composite at the canvas size, in the codec
+  // a full-size receiver of the room already takes (VP8, unless only H.264 ones do), so recording
+  // adds no encode; VP8 when nobody receives it. nullopt: the room has no compositor.
+  [[nodiscard]] std::optional<mixer::VideoCodec> recording_codec(std::string_view room_id) const;
+  // The recorder joins that class as a receiver without a session (mixer::VideoRoom::attach_tap);
+  // `tap` runs on the room's worker. Nothing when the room has no compositor.
+  void attach_recorder(std::string_view room_id, mixer::ParticipantId recorder_id, mixer::VideoCodec codec,
+                       mixer::VideoRoom::PacketTap tap);
+  void detach_recorder(std::string_view room_id, mixer::ParticipantId recorder_id);
+
   [[nodiscard]] const mixer::VideoMcuCounters& counters() const { return *counters_; }
 
  private:
@@ -81,7 +91,8 @@ class VideoMcuEngine final : public MediaEngine {
     std::string room_id;
     std::string display_name;
     bool admitted = true;
-    bool receives = false;  // has a section carrying the composite
+    bool receives = false;                             // has a section carrying the composite
+    std::optional<mixer::VideoCodec> full_size_codec;  // it takes the composite at the canvas size in this codec
   };
   class EventsToControl;
   template <typename Work>

@@ -62,6 +62,12 @@ inline constexpr std::string_view kMeetingDeleted = "meeting.deleted";
 // A source was locked out of PIN entry, or a room guarded (conference/pin_security.hpp): data has
 // room_id, scope ("source" | "room"), source (null for a room), failures, until, lockout_seconds.
 inline constexpr std::string_view kSecurityPinLockout = "security.pin_lockout";
+// A recording of a conference (conference/recording): data is the recording as GET
+// /v1/recordings/{id} shows it; failed carries its error (the disk filled up, the file could not be
+// written), stopped its reason (requested, conference_ended, quota, shutdown).
+inline constexpr std::string_view kRecordingStarted = "recording.started";
+inline constexpr std::string_view kRecordingStopped = "recording.stopped";
+inline constexpr std::string_view kRecordingFailed = "recording.failed";
 
 inline constexpr std::string_view kAll[] = {
     kParticipantJoined,
@@ -84,6 +90,9 @@ inline constexpr std::string_view kAll[] = {
     kMeetingUpdated,
     kMeetingDeleted,
     kSecurityPinLockout,
+    kRecordingStarted,
+    kRecordingStopped,
+    kRecordingFailed,
 };
 
 // True for one of the names above (validates a webhook's event_types).

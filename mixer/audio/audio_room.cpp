@@ -238,6 +238,7 @@ void AudioRoom::tick() {
   const MixResult& result = mixer_.mix(inputs_);  // gathered at the end of the previous tick
   report_talkers(result);
   report_levels();
+  if (mix_tap_) tap_mix(result);
   send_mix(result);
   for (auto& [id, member] : members_)
     if (!member.in_mixer || !member.prompts.empty()) send_private(member);
@@ -275,6 +276,12 @@ void AudioRoom::report_levels() {
   for (const ParticipantLevel& level : mixer_.levels())
     if (level.id != kAnnouncerId) member_levels_.push_back(level);
   level_observer_(member_levels_);
+}
+
+void AudioRoom::tap_mix(const MixResult& result) {
+  static constexpr std::array<Sample, kFrameSamples> kSilence{};
+  const FrameView everyone = result.outputs.empty() ? FrameView{} : result.outputs.front().pcm;
+  mix_tap_(everyone.size() == kFrameSamples ? everyone : FrameView(kSilence));
 }
 
 void AudioRoom::report_talkers(const MixResult& result) {

@@ -30,6 +30,7 @@
 // only in the ChainMailbox.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -115,6 +116,11 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   // active-speaker detection runs on the same worker and feeds on it). Empty: none.
   using LevelObserver = std::function<void(std::span<const ParticipantLevel>)>;
   void set_level_observer(LevelObserver observer) { level_observer_ = std::move(observer); }
+  // Called on the worker after every 20 ms round with everyone's mix (what a listener who is not a
+  // member hears: every talker and the announcements), always kFrameSamples long (silence when
+  // nobody spoke). The recorder of the room's meeting takes it. Empty: none.
+  using MixTap = std::function<void(std::span<const Sample>)>;
+  void set_mix_tap(MixTap tap) { mix_tap_ = std::move(tap); }
 
   [[nodiscard]] std::size_t member_count() const { return members_.size(); }
   // The member's decoder and own encoder have been installed (worker thread).
@@ -176,6 +182,7 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   void forget_input(ParticipantId id);  // a member that leaves the mixer or the room
   void report_talkers(const MixResult& result);
   void report_levels();
+  void tap_mix(const MixResult& result);
   void send_mix(const MixResult& result);
   void send_private(Member& member);
   // Null while being built or when the codec's encoder cannot be built (the error is logged).
@@ -207,6 +214,7 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   TimerQueue* timers_ = nullptr;
   std::shared_ptr<MixerCounters> counters_;
   LevelObserver level_observer_;
+  MixTap mix_tap_;
   std::vector<ParticipantLevel> member_levels_;  // the round's levels without the announcer; capacity kept
   TimerQueue::TimerId tick_timer_ = TimerQueue::kNoTimer;
   TimePoint next_deadline_{};

@@ -394,7 +394,7 @@ void VideoCompositor::add_class(std::uint32_t class_id, VideoClassKey key, std::
   if (key.codec == VideoCodec::kH264)  // what every SIP endpoint decodes (RFC 6184 profile-level-id 42e0xx)
     chain.push_back(capsfilter(gst_caps_from_string("video/x-h264,profile=constrained-baseline"), base + "-profile"));
   GstElement* payloader = make_element(info.payloader, base + "-pay");
-  g_object_set(payloader, "mtu", kRtpMtu, nullptr);
+  g_object_set(payloader, "mtu", kRtpMtu, "pt", static_cast<guint>(kClassPayloadType), nullptr);
   if (key.codec == VideoCodec::kH264) g_object_set(payloader, "config-interval", -1, nullptr);  // SPS/PPS per IDR
   if (key.codec == VideoCodec::kVp8) gst_util_set_object_arg(G_OBJECT(payloader), "picture-id-mode", "15-bit");
   chain.push_back(payloader);

@@ -69,6 +69,10 @@ struct VideoClassKey {
 };
 
 // What the pipeline reports, on its streaming threads: keep it short (post elsewhere).
+// The payload type of every class's RTP as the compositor makes it: receivers get it rewritten to
+// theirs (VideoRoom), a recorder's tap takes it as it is.
+inline constexpr std::uint8_t kClassPayloadType = 96;
+
 class VideoCompositorListener {
  public:
   virtual ~VideoCompositorListener() = default;

@@ -232,6 +232,15 @@ VideoClassKey VideoRoom::class_key_for(const VideoReceiverSpec& spec) const {
 }
 
 void VideoRoom::attach_receiver(media::MediaSession& session, const VideoReceiverSpec& spec) {
+  join_class(Receiver{.session = &session, .spec = spec});
+}
+
+void VideoRoom::attach_tap(const VideoReceiverSpec& spec, PacketTap tap) {
+  if (tap) join_class(Receiver{.tap = std::move(tap), .spec = spec});
+}
+
+void VideoRoom::join_class(Receiver receiver) {
+  const VideoReceiverSpec spec = receiver.spec;
   detach_receiver(spec.id);
   const VideoClassKey key = class_key_for(spec);
   auto found = std::ranges::find_if(classes_, [&](const auto& entry) { return entry.second.key == key; });
@@ -247,13 +256,10 @@ void VideoRoom::attach_receiver(media::MediaSession& session, const VideoReceive
     });
   }
   classes_[class_id].receivers.push_back(spec.id);
-  Receiver receiver{&session,
-                    spec,
-                    class_id,
-                    false,
-                    static_cast<std::uint16_t>(random_u64()),
-                    static_cast<std::uint32_t>(random_u64())};
-  receivers_[spec.id] = receiver;
+  receiver.class_id = class_id;
+  receiver.sequence_offset = static_cast<std::uint16_t>(random_u64());
+  receiver.timestamp_offset = static_cast<std::uint32_t>(random_u64());
+  receivers_[spec.id] = std::move(receiver);
   update_class_bitrate(class_id);
   request_class_keyframe(class_id, Clock::now());  // it starts at a key frame
 }
@@ -344,6 +350,10 @@ void VideoRoom::on_class_packet(std::uint32_t class_id, std::vector<std::uint8_t
 }
 
 void VideoRoom::send_to(Receiver& receiver, std::span<const std::uint8_t> rtp) {
+  if (receiver.tap) {
+    receiver.tap(rtp);
+    return;
+  }
   if (rtp.size() > media::kMaxDatagramSize) return;
   std::ranges::copy(rtp, buffer_.begin());
   auto packet = media::RtpPacket::parse(std::span<std::uint8_t>(buffer_.data(), rtp.size()));

@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "common/published_counter.hpp"
@@ -135,6 +136,12 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   void on_input_rtp(VideoSource source, const media::RtpPacket& packet);
   void attach_receiver(media::MediaSession& session, const VideoReceiverSpec& spec);
   void detach_receiver(ParticipantId id);
+  // A receiver without a session (the meeting's recorder): it joins the class of `spec` (its codec
+  // at the canvas size unless max_width/max_height say otherwise) and is handed the class's
+  // packets as the encoder made them (no rewrite: one stream), from its first key frame on.
+  // Detached like any receiver; `spec.id` must not be a member's.
+  using PacketTap = std::function<void(std::span<const std::uint8_t> rtp)>;
+  void attach_tap(const VideoReceiverSpec& spec, PacketTap tap);
   // PLI/FIR: a key frame of its class; REMB (draft-alvestrand-rmcat-remb-03): its estimate, so
   // the class's bit rate follows its slowest receiver. True when the feedback was taken.
   bool on_receiver_feedback(ParticipantId id, const media::RtcpFeedback& feedback);
@@ -154,7 +161,8 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
     std::optional<Clock::time_point> last_request;
   };
   struct Receiver {
-    media::MediaSession* session = nullptr;
+    media::MediaSession* session = nullptr;  // null for a tap
+    PacketTap tap;
     VideoReceiverSpec spec;
     std::uint32_t class_id = 0;
     bool started = false;  // from its first key frame on
@@ -183,6 +191,7 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   void update_class_bitrate(std::uint32_t class_id);
   static bool takes(Input& input, const media::RtpPacket& packet);
   VideoClassKey class_key_for(const VideoReceiverSpec& spec) const;
+  void join_class(Receiver receiver);
 
   media::MediaWorker& worker_;
   VideoRoomConfig config_;

@@ -6,6 +6,7 @@
 #include "rest-api/api/event_routes.hpp"
 #include "rest-api/api/meeting_routes.hpp"
 #include "rest-api/api/openapi_routes.hpp"
+#include "rest-api/api/recording_routes.hpp"
 #include "rest-api/api/room_routes.hpp"
 #include "rest-api/api/system_routes.hpp"
 #include "rest-api/api/web_routes.hpp"
@@ -18,6 +19,7 @@ void add_all_routes(Router& router, ApiServices& services, WebhookFanout& fanout
   add_room_routes(router, services);
   add_meeting_routes(router, services);
   add_conference_routes(router, services);
+  add_recording_routes(router, services);
   add_dial_out_route(router, services);
   add_event_routes(router, services);
   add_api_key_routes(router, services);

@@ -22,6 +22,13 @@
 namespace chorus::rest {
 
 class WebhookDispatcher;
+}  // namespace chorus::rest
+
+namespace chorus::conference {
+class RecordingService;
+}  // namespace chorus::conference
+
+namespace chorus::rest {
 
 struct ApiServices {
   conference::Store& store;
@@ -55,6 +62,8 @@ struct ApiServices {
   // streams' keys are checked again (null: only when a stream opens).
   EventStreamLimits event_streams;
   TimerQueue* timers = nullptr;
+  // Recordings (conference/recording); null: the recording routes answer 503.
+  conference::RecordingService* recordings = nullptr;
 };
 
 // Lists: `limit` (default 50, 1..200) and `page_token` (the last id of the previous page).

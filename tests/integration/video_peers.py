@@ -784,3 +784,29 @@ class Viewer:
         for thread in (self.relay, self.watcher):
             if thread is not None and thread.is_alive():
                 thread.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Appended for test_recording.py: a caller's tone on its m=audio, and cameras that are not one colour.
+
+TONE_PACKET_S = 0.02  # 160 PCMU samples a packet, as the offer's default ptime
+
+
+def tone_sender_command(freq_hz, ssrc, local_port, server_port, volume=0.3):
+    """A sine tone as PCMU RTP (payload type 0, 20 ms packets) to chorusd's answered audio port, from
+    the port the caller's SDP names for audio: chorusd latches on that source (symmetric RTP), so the
+    Caller's placeholder audio socket (Caller.audio) must be closed before this starts. Stops by itself
+    after SENDER_MAX_S."""
+    return ["gst-launch-1.0", "audiotestsrc", "wave=sine", f"freq={freq_hz:g}", f"volume={volume:g}", "is-live=true",
+            "samplesperbuffer=160", f"num-buffers={int(SENDER_MAX_S / TONE_PACKET_S)}", "!",
+            "audio/x-raw,format=S16LE,rate=8000,channels=1", "!", "audioconvert", "!", "mulawenc", "!",
+            "rtppcmupay", "pt=0", f"ssrc={ssrc}", "min-ptime=20000000", "max-ptime=20000000", "!",
+            "udpsink", "host=127.0.0.1", f"port={server_port}", "bind-address=127.0.0.1", f"bind-port={local_port}"]
+
+
+def pattern_sender_command(pattern, ssrc, local_port, server_port):
+    """sender_command with a videotestsrc pattern (e.g. "snow": noise no encoder can squeeze, so the
+    composite runs at its full bitrate) in place of the solid colour."""
+    command = sender_command(0, ssrc, local_port, server_port)
+    return [f"pattern={pattern}" if arg == "pattern=solid-color" else arg
+            for arg in command if not arg.startswith("foreground-color=")]

@@ -16,6 +16,7 @@
 namespace chorus::rest {
 
 class EventStreamSource;
+class FileSlice;
 
 using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using BeastResponse = boost::beast::http::response<boost::beast::http::string_body>;
@@ -32,6 +33,11 @@ struct HttpResponse {
   // headers with a chunked body, then pulls chunks from the source until the client closes, the
   // source ends or the server stops; `message`'s body is ignored.
   std::shared_ptr<EventStreamSource> stream;
+  // Set: a file download (file_response.hpp, built by file_download()). The server sends
+  // `message`'s status and headers with Content-Length set to the slice's length, then the slice's
+  // bytes read from the open file in bounded chunks (none for a HEAD request); `message`'s body is
+  // ignored. Const: copies of a response may share it.
+  std::shared_ptr<const FileSlice> file;
 
   [[nodiscard]] unsigned status() const { return message.result_int(); }
 

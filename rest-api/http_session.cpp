@@ -1,5 +1,6 @@
 #include "rest-api/http_session.hpp"
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,9 +14,11 @@
 #include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <optional>
+#include <vector>
 
 #include "common/log.hpp"
 #include "rest-api/event_stream.hpp"
+#include "rest-api/file_response.hpp"
 #include "rest-api/metrics.hpp"
 #include "rest-api/problem.hpp"
 
@@ -44,6 +47,8 @@ constexpr std::chrono::seconds kDeadlineBackstop{2};
 constexpr std::size_t kFirstReadBytes = 4096;
 // RFC 9110 §15.5.9; a slug next to problem.hpp's (rest-api/README.md lists it).
 constexpr std::string_view kProblemRequestTimeout = "request-timeout";
+// A file download is read and written this much at a time: what a download holds in memory.
+constexpr std::size_t kFileChunkBytes = 64 * 1024;
 
 auto redirect(error_code& ec) {
   return asio::redirect_error(asio::use_awaitable, ec);
@@ -172,6 +177,7 @@ asio::awaitable<bool> HttpSession::exchange() {
   HttpRequest request{parser.release(), remote_};
   const bool keep_alive = request.message.keep_alive();
   const unsigned version = request.message.version();
+  const bool head_only = request.message.method() == http::verb::head;
   const auto started = std::chrono::steady_clock::now();
   auto response = co_await call_handler(std::move(request));
   if (hub_.config.metrics != nullptr) {
@@ -182,6 +188,10 @@ asio::awaitable<bool> HttpSession::exchange() {
     co_return false;
   }
   const bool keep = keep_alive && !hub_.stopping && !closing_;
+  if (response.file) {
+    const bool sent = co_await send_file(std::move(response), version, keep, head_only);
+    co_return sent&& keep;
+  }
   const bool written = co_await write(response.message, version, keep);
   co_return written&& keep;
 }
@@ -287,6 +297,43 @@ asio::awaitable<void> HttpSession::linger_close() {
     const std::size_t read = co_await stream_.async_read_some(asio::buffer(scratch), redirect(ec));
     drained += read;
   }
+}
+
+asio::awaitable<bool> HttpSession::send_file(HttpResponse response, unsigned version, bool keep_alive, bool head_only) {
+  const std::shared_ptr<const FileSlice> file = std::move(response.file);  // the descriptor, until we return
+  http::response<http::empty_body> head(std::move(response.message.base()));
+  head.version(version);
+  head.keep_alive(keep_alive);
+  head.set(http::field::server, beast_view(kServerName));
+  // RFC 9110 §8.6: the slice's length, also for HEAD (§9.3.2: the headers a GET would get).
+  head.content_length(file->length());
+  http::response_serializer<http::empty_body> serializer(head);
+  stream_.expires_after(hub_.config.idle_timeout);
+  error_code ec;
+  co_await http::async_write_header(stream_, serializer, redirect(ec));
+  if (ec) co_return false;
+  if (head_only) co_return true;
+  // One buffer for the whole download; each chunk is read, then written under the write timeout.
+  // The read is a pread on this thread: at most kFileChunkBytes, from the page cache when the file
+  // was written recently (recordings), so it is short next to the write.
+  std::vector<char> chunk(static_cast<std::size_t>(std::min<std::uint64_t>(kFileChunkBytes, file->length())));
+  std::uint64_t sent = 0;
+  while (sent < file->length()) {
+    if (closing_) co_return false;  // close(): the socket is gone already
+    const auto read = file->read(sent, chunk);
+    if (!read || *read == 0) {
+      // The file shrank or failed under us: Content-Length cannot be met, so the connection ends
+      // short of it and the client sees an incomplete response (RFC 9112 §8).
+      CHORUS_LOG(kWarn, "rest", "file download cut short", {"remote", remote_.to_string()}, {"sent", sent},
+                 {"length", file->length()}, {"error", read ? "end of file" : read.error().message()});
+      co_return false;
+    }
+    stream_.expires_after(hub_.config.idle_timeout);  // bounds a client that stopped reading
+    co_await asio::async_write(stream_, asio::buffer(chunk.data(), *read), redirect(ec));
+    if (ec) co_return false;
+    sent += *read;
+  }
+  co_return true;
 }
 
 asio::awaitable<void> HttpSession::stream_events(HttpResponse response, unsigned version) {

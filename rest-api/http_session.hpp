@@ -2,7 +2,9 @@
 // the interface). Its life is its running coroutine, which holds the shared_ptr: read a request
 // (header, then body), await the handler, write the response, repeat while keep-alive holds. An
 // event-stream response turns the session into a writer pulling from the stream's source, with a
-// second coroutine watching the socket so a client that goes away ends the stream at once.
+// second coroutine watching the socket so a client that goes away ends the stream at once. A file
+// response is written as its header and then the file's bytes, read and written one bounded chunk
+// at a time; the connection then serves the next request.
 //
 // A session over the connection cap (or its address's) only answers 503 and closes (refuse()).
 // A serving session holds one count of its address in the hub's PerAddressCounter until it ends.
@@ -90,6 +92,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::asio::awaitable<void> write_and_linger(HttpResponse response);
   boost::asio::awaitable<void> linger_close();
   boost::asio::awaitable<void> stream_events(HttpResponse response, unsigned version);
+  // The header, then (unless `head_only`) the file slice; false: the connection is done (a write
+  // failed or timed out, the file ended early, the server is stopping).
+  boost::asio::awaitable<bool> send_file(HttpResponse response, unsigned version, bool keep_alive, bool head_only);
   boost::asio::awaitable<void> watch_for_close();
 
   SessionHub& hub_;

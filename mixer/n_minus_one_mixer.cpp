@@ -67,7 +67,8 @@ void NMinusOneMixer::apply_settings(Participant& p, const ParticipantSettings& s
   p.gain_q14 = gain_to_q14(p.gain_db);
   if (settings.muted && !p.muted) p.detector.reset();
   p.muted = settings.muted;
-  p.listening = settings.listening;
+  p.always_mixed = settings.always_mixed;
+  p.listening = settings.listening && !settings.always_mixed;
 }
 
 bool NMinusOneMixer::set_gain_db(ParticipantId id, double gain_db) {
@@ -177,8 +178,13 @@ void NMinusOneMixer::accept_inputs(std::span<const MixInput> inputs) noexcept {
 
 void NMinusOneMixer::detect_talkers() noexcept {
   candidates_.clear();
+  always_mixed_.clear();
   levels_.clear();  // keeps its capacity: no allocation per round once the room has grown
   for (Participant& p : participants_) {
+    if (p.always_mixed) {
+      if (!p.muted && !p.frame.empty()) always_mixed_.push_back(&p);
+      continue;
+    }
     if (p.muted) {
       levels_.push_back(ParticipantLevel{p.id, kSilenceLevelDbov, false});
       continue;
@@ -230,6 +236,13 @@ void NMinusOneMixer::accumulate() noexcept {
       own[i] = static_cast<std::int32_t>((p.frame[i] * q + (1 << (kGainFractionBits - 1))) >> kGainFractionBits);
       sum_[i] += own[i];
     }
+    counters_.mix_sample_ops += kFrameSamples;
+  }
+  // Announcers are in every output: in the sum, and so in each talker's sum − own as well.
+  for (const Participant* p : always_mixed_) {
+    const std::int64_t q = p->gain_q14;
+    for (std::size_t i = 0; i < kFrameSamples; ++i)
+      sum_[i] += static_cast<std::int32_t>((p->frame[i] * q + (1 << (kGainFractionBits - 1))) >> kGainFractionBits);
     counters_.mix_sample_ops += kFrameSamples;
   }
 }

@@ -62,6 +62,10 @@ struct ParticipantSettings {
   double gain_db = 0.0;   // input gain, clamped to [kMinGainDb, kMaxGainDb]
   bool muted = false;     // server-side mute: contributes nothing, never a talker
   bool listening = true;  // false when the call does not receive (sendonly, inactive): no output
+  // An announcer (join tones, "this meeting is being recorded"): never a talker, so it never takes
+  // one of the K talker slots, and its frame is always in the sum. It must not listen: it has no
+  // N−1 output of its own. Three steady talkers would otherwise keep a prompt out of the mix.
+  bool always_mixed = false;
 };
 
 // One participant's audio for this round.
@@ -154,6 +158,7 @@ class NMinusOneMixer {
     std::int32_t gain_q14 = 1 << 14;
     bool muted = false;
     bool listening = true;
+    bool always_mixed = false;
     TalkerDetector detector;
     Limiter own_limiter;  // for its N−1 output while it is a talker
     // This round:
@@ -193,6 +198,7 @@ class NMinusOneMixer {
   std::vector<TalkerCandidate> candidates_;
   std::vector<ParticipantId> previous_talkers_;
   std::vector<Participant*> talker_participants_;
+  std::vector<const Participant*> always_mixed_;  // this round's announcers with a frame
   std::vector<bool> contributed_;
   std::vector<MixBuffer> contributions_;  // K gain-applied talker frames
   MixBuffer sum_{};

@@ -102,6 +102,7 @@ AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listen
   ParticipantSettings announcer;
   announcer.format = EncodeFormat{"announcer", kFrameDuration};
   announcer.listening = false;
+  announcer.always_mixed = true;  // a prompt is heard however many talk
   mixer_.add_participant(kAnnouncerId, announcer);
 }
 

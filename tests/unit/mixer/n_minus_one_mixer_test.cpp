@@ -110,6 +110,23 @@ TEST(NMinusOneMixer, ConstantFramesAreExactToo) {
   EXPECT_EQ(result.outputs[0].pcm[0], 3000);  // everyone's mix, though no one listens to it
 }
 
+TEST(NMinusOneMixer, AnAnnouncerIsHeardByEveryoneWhileKTalkersHoldTheSlots) {
+  Room room;
+  room.add(1, constant_frame(4000));
+  room.add(2, constant_frame(3000));
+  room.add(3, constant_frame(2000));
+  room.add(4, silence());
+  room.add(99, constant_frame(100),
+           {.format = kPcmu20, .listening = false, .always_mixed = true});  // quieter than every talker
+  const MixResult& result = room.rounds(5);
+  ASSERT_EQ(ids(result.talkers), (std::vector<ParticipantId>{1, 2, 3}));  // it takes no talker slot
+  expect_sum_of(room, room.heard_by(result, 1), {2, 3, 99});
+  expect_sum_of(room, room.heard_by(result, 3), {1, 2, 99});
+  expect_sum_of(room, room.heard_by(result, 4), {1, 2, 3, 99});
+  EXPECT_EQ(result.outputs[0].pcm[0], 9100);
+  for (const ListenerAssignment& a : result.listeners) EXPECT_NE(a.listener, 99U);  // it never listens
+}
+
 TEST(NMinusOneMixer, NonTalkersShareEveryonesMixAndTalkersHaveTheirOwn) {
   Room room;
   for (ParticipantId id = 1; id <= 3; ++id) room.add(id, sine_frame(200.0 * id, 4000.0));

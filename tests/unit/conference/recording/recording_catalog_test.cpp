@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "test_support/temp_dir.hpp"
+#include "tests/unit/test_support/temp_dir.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -94,9 +94,9 @@ TEST(RecordingCatalogTest, ARecordingLeftRunningByADeadServerIsClosedAsInterrupt
 TEST(RecordingCatalogTest, BrokenOrForeignSidecarsAreLeftAlone) {
   test::TempDir dir;
   const std::string id = new_recording_id();
-  dir.write(id + ".json", "{not json");
-  dir.write("rec_0000000000000001.json", R"({"id":"rec_0000000000000002","conference_id":"1","state":"stopped"})");
-  dir.write("notes.json", "{}");
+  (void)dir.file(id + ".json", "{not json");
+  (void)dir.file("rec_0000000000000001.json", R"({"id":"rec_0000000000000002","conference_id":"1","state":"stopped"})");
+  (void)dir.file("notes.json", "{}");
   RecordingCatalog catalog(dir.path());
   ASSERT_TRUE(catalog.open(kNow).has_value());
   EXPECT_TRUE(catalog.list().empty());

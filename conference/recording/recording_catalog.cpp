@@ -178,6 +178,9 @@ std::vector<std::string> RecordingCatalog::expired(SystemClock::time_point now, 
 }
 
 std::expected<void, std::string> RecordingCatalog::save(const RecordingInfo& info) {
+  // Kept first: on a full disk the sidecar cannot be written, and the API must still say what
+  // happened (failed) rather than what the sidecar said last.
+  recordings_[info.id] = info;
   const auto final_path = sidecar_path(info.id);
   auto temporary = final_path;
   temporary += ".tmp";
@@ -185,12 +188,16 @@ std::expected<void, std::string> RecordingCatalog::save(const RecordingInfo& inf
     std::ofstream out(temporary, std::ios::trunc);
     out << sidecar_json(info).dump() << '\n';
     out.flush();
-    if (!out) return std::unexpected("cannot write " + temporary.string());
+    if (!out) {
+      out.close();
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);
+      return std::unexpected("cannot write " + temporary.string());
+    }
   }
   std::error_code error;
   std::filesystem::rename(temporary, final_path, error);  // atomic on one file system (POSIX rename)
   if (error) return std::unexpected("cannot replace " + final_path.string() + ": " + error.message());
-  recordings_[info.id] = info;
   return {};
 }
 

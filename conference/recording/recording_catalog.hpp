@@ -81,7 +81,8 @@ class RecordingCatalog {
   [[nodiscard]] std::vector<std::string> expired(std::chrono::system_clock::time_point now,
                                                  std::chrono::seconds retention) const;
 
-  // Writes the sidecar (atomically) and keeps `info`.
+  // Keeps `info` and writes its sidecar (atomically); an error when the sidecar could not be
+  // written (a full disk), `info` is kept all the same.
   std::expected<void, std::string> save(const RecordingInfo& info);
   // Deletes the media file and the sidecar, and forgets the recording.
   std::expected<void, std::string> remove(std::string_view id);

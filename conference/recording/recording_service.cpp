@@ -134,8 +134,10 @@ std::expected<RecordingInfo, RecordingStartError> RecordingService::start(std::s
   info.extension = codec == mixer::VideoCodec::kH264 ? "mkv" : "webm";
   info.media_type = !codec ? "audio/webm" : (*codec == mixer::VideoCodec::kH264 ? "video/x-matroska" : "video/webm");
   // The sidecar first: a chorusd killed from here on leaves a recording the next start closes.
-  if (auto saved = catalog_.save(info); !saved)
+  if (auto saved = catalog_.save(info); !saved) {
+    (void)catalog_.remove(info.id);
     return std::unexpected(RecordingStartError{RecordingRefusal::kCannotRecord, saved.error()});
+  }
 
   mixer::RecorderSpec spec;
   spec.path = catalog_.media_path(info);

@@ -47,6 +47,12 @@ Checks, in order:
             snow: the composite runs at its full bitrate). POST → 201; GET polled until "stopped" with reason
             "quota" (≤ 60 s); its file is ≥ 1 MiB and ≤ 2 MiB, and plays (gst-discoverer: VP8 + Opus);
             GET /v1/recordings says used_bytes ≥ quota_bytes; POST → 507 problem+json. Quiescent; exit 0.
+  full disk a chorusd whose recordings folder is a 1 MiB tmpfs (mounted in a mount namespace of its own by
+            a wrapper; the case is skipped with a note where mounting is not permitted), one noise camera
+            and the default quota: POST → 201; GET polled until "failed" with reason "error" and an error
+            naming the write (≤ 60 s); recording.failed on the event stream; the conference goes on: the
+            caller is still listed and the composite still reaches the recorder-less room (its
+            participant count is unchanged, chorusd still answers). Quiescent; exit 0.
 
 No check depends on speed: every wait is polled with a bound (the one sleep is the 10 s the recording
 is meant to last, and the assertions are about the file's content). Runs in a private network namespace
@@ -679,6 +685,72 @@ def check_quota(args, checks):
     h.expect_clean_stop(server, checks)
 
 
+FULL_DISK_WRAPPER = """#!/bin/sh
+# chorusd with <data dir>/recordings on a 1 MiB tmpfs, in a mount namespace of its own (test_recording's
+# full-disk case). unshare and sh exec in place, so the PID the harness holds is chorusd's.
+data=""; prev=""
+for arg in "$@"; do [ "$prev" = "--data-dir" ] && data="$arg"; prev="$arg"; done
+mkdir -p "$data/recordings"
+exec unshare -m --propagation private -- sh -c \
+  'mount -t tmpfs -o size=1m,mode=0700 chorus-full "$0/recordings" && exec "$@"' "$data" "{chorusd}" "$@"
+"""
+FULL_DISK_WAIT_S = 60.0
+
+
+def full_disk_wrapper(args):
+    """The wrapper script's path, or None (with a note) where a tmpfs cannot be mounted in a new mount namespace."""
+    probe_dir = os.path.join(args.output_dir, "mount-probe")
+    os.makedirs(probe_dir, exist_ok=True)
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "--", "sh", "-c",
+                            f"mount -t tmpfs -o size=64k probe {probe_dir}"], capture_output=True, timeout=30)
+    if probe.returncode != 0:
+        print(f"  note: full disk case skipped: a tmpfs cannot be mounted here "
+              f"({probe.stderr.decode(errors='replace').strip()})", flush=True)
+        return None
+    path = os.path.join(args.output_dir, "chorusd-full-disk.sh")
+    with open(path, "w") as f:
+        f.write(FULL_DISK_WRAPPER.replace("{chorusd}", os.path.abspath(args.chorusd)))
+    os.chmod(path, 0o755)
+    return path
+
+
+def check_full_disk(args, checks):
+    print("--- full disk: recordings on a 1 MiB tmpfs, one noise camera", flush=True)
+    wrapper = full_disk_wrapper(args)
+    if wrapper is None:
+        return
+    server = h.Chorusd(wrapper, args.output_dir, name="chorusd-full-disk",
+                       extra_args=["--media-timeout", str(MEDIA_TIMEOUT_S)]).start()
+    rig = Rig(server, args.output_dir)
+    try:
+        make_room(rig.api, checks)
+        rig.open_events()
+        rig.join(checks, "NOISE", lambda ssrc, lp, sp: pattern_sender_command("snow", ssrc, lp, sp))
+        rec = start_recording(rig, checks, "full disk")
+        if rec is not None:
+            final = rig.wait_state(rec["id"], "failed", FULL_DISK_WAIT_S, f"{rec['id']} to fail on the full disk")
+            checks.expect(final is not None and final.get("reason") == "error" and final.get("error"),
+                          f"full disk: \"failed\" with reason \"error\" and the write error within "
+                          f"{FULL_DISK_WAIT_S:.0f} s ({json.dumps(final)})")
+            try:
+                h.poll_until(lambda: rig.events("recording.failed", rec["id"]), EVENT_WAIT_S, "recording.failed", 0.1)
+            except h.Failure:
+                pass
+            failed = rig.events("recording.failed", rec["id"])
+            checks.expect(bool(failed), f"full disk: recording.failed on the event stream ({failed})")
+            listed = rig.api.get(f"/v1/conferences/{ROOM}/participants")
+            people = listed.json().get("items", []) if listed.status == 200 else []
+            checks.expect(len(people) == 1,
+                          f"full disk: the conference goes on, NOISE is still in it ({listed.status}, {len(people)})")
+        rig.stop_media()
+        for caller in rig.callers:
+            rig.hang_up(caller, checks)
+        h.expect_quiescent(server, checks, "full-disk chorusd")
+    finally:
+        rig.close()
+    h.expect_clean_stop(server, checks)
+
+
 def record_three_parties(args, checks):
     """Steps up to the SIGKILL; (data dir, crash recording id, its file)."""
     server = h.Chorusd(args.chorusd, args.output_dir, extra_args=["--media-timeout", str(MEDIA_TIMEOUT_S)]).start()
@@ -735,6 +807,7 @@ def body(args):
     check_crash_file(checks, crash_path, args.output_dir)
     check_restart(args, checks, data_dir, crash_id, crash_path)
     check_quota(args, checks)
+    check_full_disk(args, checks)
     return checks.failures
 
 

@@ -79,56 +79,73 @@ mixer::AudioRoom::LevelObserver speaker_observer(const std::shared_ptr<mixer::Vi
   };
 }
 
-// H.264 Table A-1: MaxFS (macroblocks) by level_idc; 0 for a level not listed (no limit taken).
-std::uint32_t h264_level_max_frame_macroblocks(std::uint8_t level_idc) {
+// H.264 Table A-1 by level_idc: MaxFS (macroblocks a frame) and MaxMBPS (macroblocks a second);
+// zeros for a level not listed (no limit taken).
+struct H264LevelLimits {
+  std::uint32_t max_frame_macroblocks = 0;
+  std::uint32_t max_macroblocks_per_second = 0;
+};
+
+H264LevelLimits h264_level_limits(std::uint8_t level_idc) {
   switch (level_idc) {
     case 9:  // level 1b
     case 10:
-      return 99;
+      return {99, 1485};
     case 11:  // level 1.1 (or 1b with constraint_set3: 99, the stricter is not assumed)
+      return {396, 3000};
     case 12:
+      return {396, 6000};
     case 13:
     case 20:
-      return 396;
+      return {396, 11880};
     case 21:
-      return 792;
+      return {792, 19800};
     case 22:
+      return {1620, 20250};
     case 30:
-      return 1620;
+      return {1620, 40500};
     case 31:
-      return 3600;
+      return {3600, 108000};
     case 32:
-      return 5120;
+      return {5120, 216000};
     case 40:
     case 41:
-      return 8192;
+      return {8192, 245760};
     case 42:
-      return 8704;
+      return {8704, 522240};
     default:
-      return 0;
+      return {};
   }
 }
 
-// The receiver's frame size limit in macroblocks from its offered fmtp; 0: none.
-std::uint32_t max_frame_macroblocks(const sdp::VideoFormat& format) {
+std::uint32_t format_number(const std::vector<sdp::FormatParameter>& params, std::string_view name) {
+  auto text = sdp::format_parameter(params, name);
+  if (!text) return 0;
+  std::uint32_t value = 0;
+  auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  return error == std::errc() && end == text->data() + text->size() ? value : 0;
+}
+
+// The receiver's frame size limit in macroblocks from its offered fmtp at `fps` frames a second;
+// 0: none. VP8 (RFC 7741 §6.1): max-fs is an upper limit. H.264 (RFC 6184 §8.1): the level's MaxFS
+// and MaxMBPS, which max-fs and max-mbps may only raise (a receiver of level 1.3 with
+// max-fs=3600;max-mbps=108000 decodes 720p30, as room systems offer); the rate limit is a frame
+// limit at the canvas's frame rate.
+std::uint32_t max_frame_macroblocks(const sdp::VideoFormat& format, int fps) {
   auto params = sdp::parse_format_parameters(format.offered_fmtp);
   if (!params) return 0;
-  std::uint32_t limit = 0;
-  auto tighten = [&limit](std::uint32_t value) {
-    if (value > 0 && (limit == 0 || value < limit)) limit = value;
-  };
-  if (auto max_fs = sdp::format_parameter(*params, "max-fs")) {
-    std::uint32_t value = 0;
-    auto [end, error] = std::from_chars(max_fs->data(), max_fs->data() + max_fs->size(), value);
-    if (error == std::errc() && end == max_fs->data() + max_fs->size()) tighten(value);
-  }
-  if (iequals_ascii(format.codec.name, "H264")) {
-    // RFC 6184 §8.1: without profile-level-id, Baseline level 1 is meant.
-    auto level = sdp::parse_h264_profile_level_id(
-        sdp::format_parameter(*params, "profile-level-id").value_or(sdp::kDefaultH264ProfileLevelId));
-    if (level) tighten(h264_level_max_frame_macroblocks(level->level_idc));
-  }
-  return limit;
+  const std::uint32_t max_fs = format_number(*params, "max-fs");
+  if (!iequals_ascii(format.codec.name, "H264")) return max_fs;
+  // RFC 6184 §8.1: without profile-level-id, Baseline level 1 is meant.
+  auto level = sdp::parse_h264_profile_level_id(
+      sdp::format_parameter(*params, "profile-level-id").value_or(sdp::kDefaultH264ProfileLevelId));
+  if (!level) return 0;
+  const H264LevelLimits limits = h264_level_limits(level->level_idc);
+  if (limits.max_frame_macroblocks == 0) return 0;
+  const std::uint32_t frame = std::max(limits.max_frame_macroblocks, max_fs);
+  const std::uint32_t rate = std::max(limits.max_macroblocks_per_second, format_number(*params, "max-mbps"));
+  const std::uint32_t by_rate = fps > 0 ? rate / static_cast<std::uint32_t>(fps) : 0;
+  return by_rate > 0 ? std::min(frame, by_rate) : frame;
 }
 
 // A simulcast camera (RFC 8853) sends its layers at once; the MCU decodes one. The middle of three
@@ -153,8 +170,8 @@ bool iequals_ascii(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-std::pair<int, int> receiver_max_size(const sdp::VideoFormat& format) {
-  const std::uint32_t macroblocks = max_frame_macroblocks(format);
+std::pair<int, int> receiver_max_size(const sdp::VideoFormat& format, int fps) {
+  const std::uint32_t macroblocks = max_frame_macroblocks(format, fps);
   if (macroblocks == 0) return {0, 0};
   // The widest 16:9 picture of whole macroblocks: w × h ≤ macroblocks with h = w · 9 / 16.
   auto width_mb = static_cast<int>(std::sqrt(static_cast<double>(macroblocks) * 16.0 / 9.0));
@@ -231,8 +248,9 @@ media::SinkFactory VideoMcuEngine::attach(const EngineMember& member, const Engi
   if (sdp::sends(negotiated.local_direction) && stream.local_ssrc != 0 && !state->second.receives) {
     state->second.receives = true;
     // The first format is the one we send (codec_of); its offer says how big a picture it decodes.
-    const auto [max_width, max_height] =
-        negotiated.video_formats.empty() ? std::pair{0, 0} : receiver_max_size(negotiated.video_formats.front());
+    const auto [max_width, max_height] = negotiated.video_formats.empty()
+                                             ? std::pair{0, 0}
+                                             : receiver_max_size(negotiated.video_formats.front(), config_.canvas.fps);
     receiver = mixer::VideoReceiverSpec{
         id, codec->first, codec->second, stream.local_ssrc, max_width, max_height, negotiated.remote_max_bitrate_bps};
     if (max_width == 0 || (max_width >= config_.canvas.width && max_height >= config_.canvas.height))

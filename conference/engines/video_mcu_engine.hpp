@@ -109,10 +109,10 @@ class VideoMcuEngine final : public MediaEngine {
   std::unordered_map<std::uint64_t, MemberState> members_;
 };
 
-// The largest picture (width, height; 0, 0: no limit) a receiver decodes, from its offer's format
-// parameters: max-fs (RFC 7741 §6.1, RFC 6184 §8.1, in 16×16 macroblocks) and, for H.264, its
-// level's MaxFS (H.264 Table A-1); the largest 16:9 picture of whole macroblocks within it.
-// Exposed for tests.
-std::pair<int, int> receiver_max_size(const sdp::VideoFormat& format);
+// The largest picture (width, height; 0, 0: no limit) a receiver decodes at `fps` frames a second,
+// from its offer's format parameters: VP8's max-fs (RFC 7741 §6.1, in 16×16 macroblocks); H.264's
+// level (Table A-1 MaxFS, and MaxMBPS / fps), raised by max-fs and max-mbps (RFC 6184 §8.1); the
+// largest 16:9 picture of whole macroblocks within it. Exposed for tests.
+std::pair<int, int> receiver_max_size(const sdp::VideoFormat& format, int fps = 30);
 
 }  // namespace chorus::conference

@@ -29,15 +29,26 @@ TEST(VideoMcuReceiverSize, MaxFsGivesTheWidest16By9PictureOfWholeMacroblocks) {
   EXPECT_EQ(width % 16, 0);
 }
 
-TEST(VideoMcuReceiverSize, H264TakesItsLevelsLimitAndTheTighterMaxFs) {
+TEST(VideoMcuReceiverSize, H264TakesItsLevelsLimitsRaisedByMaxFsAndMaxMbps) {
   EXPECT_EQ(receiver_max_size(format("H264", "profile-level-id=42e01f;packetization-mode=1")),
-            (std::pair{1280, 720}));  // level 3.1: MaxFS 3600
+            (std::pair{1280, 720}));  // level 3.1: MaxFS 3600, MaxMBPS 108000 = 3600 at 30 fps
   EXPECT_EQ(receiver_max_size(format("H264", "profile-level-id=42e00d;packetization-mode=1")),
-            (std::pair{416, 224}));  // level 1.3: MaxFS 396
+            (std::pair{416, 224}));  // level 1.3: MaxFS 396, MaxMBPS 11880 = 396 at 30 fps
+  EXPECT_EQ(receiver_max_size(format("H264", "profile-level-id=42e00c;packetization-mode=1")),
+            (std::pair{288, 160}));  // level 1.2: MaxFS 396, but MaxMBPS 6000 is 200 a frame at 30 fps
+  EXPECT_EQ(receiver_max_size(format("H264", "profile-level-id=42e00c;packetization-mode=1"), 15),
+            (std::pair{416, 224}));  // at 15 fps the level's frame limit is what binds
+  // RFC 6184 §8.1: max-fs and max-mbps only raise the level's limits; a room system of level 1.3
+  // that offers both for 720p30 gets 720p, and a max-fs under the level's is not taken.
+  EXPECT_EQ(
+      receiver_max_size(format("H264", "profile-level-id=42e00d;packetization-mode=1;max-fs=3600;max-mbps=108000")),
+      (std::pair{1280, 720}));
   EXPECT_EQ(receiver_max_size(format("H264", "profile-level-id=42e01f;packetization-mode=1;max-fs=396")),
-            (std::pair{416, 224}));
-  // RFC 6184 §8.1: no profile-level-id means Baseline level 1 (MaxFS 99).
-  EXPECT_EQ(receiver_max_size(format("H264", "packetization-mode=1")), (std::pair{208, 112}));
+            (std::pair{1280, 720}));
+  // Level 3: MaxFS 1620 but MaxMBPS 40500, 1350 a frame at 30 fps.
+  EXPECT_EQ(receiver_max_size(format("H264", "profile-level-id=42e01e;packetization-mode=1")), (std::pair{768, 432}));
+  // RFC 6184 §8.1: no profile-level-id means Baseline level 1 (MaxFS 99, MaxMBPS 1485: 49 at 30 fps).
+  EXPECT_EQ(receiver_max_size(format("H264", "packetization-mode=1")), (std::pair{144, 80}));
 }
 
 TEST(VideoMcuReceiverSize, MalformedParametersLimitNothing) {

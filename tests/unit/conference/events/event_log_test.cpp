@@ -236,8 +236,11 @@ TEST(EventLog, SseTypeCannotBreakTheFrame) {
   EXPECT_EQ(text.substr(0, 22), "id: 1\nevent: x  id: 99");
 }
 
-TEST(EventTypes, KnowsTheTwentyNames) {
-  EXPECT_EQ(std::size(event_type::kAll), 20u);
+TEST(EventTypes, KnowsTheTwentyThreeNames) {
+  EXPECT_EQ(std::size(event_type::kAll), 23u);
+  EXPECT_TRUE(event_type::is_known("recording.started"));
+  EXPECT_TRUE(event_type::is_known("recording.stopped"));
+  EXPECT_TRUE(event_type::is_known("recording.failed"));
   EXPECT_TRUE(event_type::is_known("security.pin_lockout"));
   EXPECT_TRUE(event_type::is_known("video.slots_changed"));
   EXPECT_TRUE(event_type::is_known("participant.dial_failed"));

@@ -37,7 +37,7 @@ constexpr GstClockTime kFillSlack = 100 * GST_MSECOND;
 // What each appsrc holds before pushes are dropped: about 2 s of input either way.
 constexpr guint64 kMaxQueuedAudioBytes = 2 * kSampleRateHz * sizeof(Sample);  // 192 kB of PCM
 constexpr guint64 kMaxQueuedVideoBytes = 1024 * 1024;                         // 2 s at 4 Mbit/s
-// Encoded media held before the muxer while it waits for the other track's first buffer.
+// Encoded media held before the muxer while it waits for the other track (or a slow disk).
 constexpr guint64 kMuxQueueTime = 5 * GST_SECOND;
 constexpr int kOpusBitrate = 48'000;     // the mix is speech, mono: transparent at this rate
 constexpr std::size_t kMinRtpSize = 12;  // RFC 3550 §5.1: the fixed header
@@ -161,7 +161,8 @@ struct Recorder::State {
   std::atomic<bool> accepting{true};  // false after stop, the limit or a failure: pushes are dropped
   std::atomic<bool> stop_requested{false};
   std::atomic<bool> limit_reached{false};
-  std::atomic<std::uint64_t> position{0};  // where the file sink writes next (the muxer seeks back at the end)
+  std::atomic<std::uint64_t> position{0};  // where the file sink writes next (the muxer seeks back to close
+                                           // a cluster, and at the end to write the duration)
   std::atomic<std::uint64_t> size{0};
   std::atomic<std::uint64_t> dropped{0};
   std::atomic<GstClockTime> first_time{GST_CLOCK_TIME_NONE};
@@ -183,8 +184,10 @@ void Recorder::State::build() {
   // Not streamable: at EOS the muxer seeks back and writes the duration and the cues.
   g_object_set(mux, "streamable", FALSE, nullptr);
   sink = make_element("filesink", "file");
-  // Unbuffered: every buffer the muxer makes is in the file when write(2) returns, so a crash
-  // (SIGKILL) loses nothing the muxer wrote; the default 64 KiB stdio buffer lost that much.
+  // Unbuffered: each buffer the muxer makes is written (writev) before the next, so a crash (SIGKILL)
+  // loses nothing the muxer made, and the file decodes up to the kill. filesink's default keeps up to
+  // 64 KiB in memory until the muxer seeks back to close a cluster (with video: at a key frame, 10 s
+  // apart from the video MCU), all of which a kill lost (tests: WhatTheMuxerMadeIsInTheFileBeforeTheEnd).
   g_object_set(sink, "location", spec.path.c_str(), "sync", FALSE, "enable-last-sample", FALSE, nullptr);
   gst_util_set_object_arg(G_OBJECT(sink), "buffer-mode", "unbuffered");
   add_and_link(bin, {mux, sink});
@@ -279,7 +282,9 @@ GstPadProbeReturn Recorder::State::count_bytes(GstPad* /*pad*/, GstPadProbeInfo*
   const std::uint64_t end = state.position.load(std::memory_order_relaxed) + bytes;
   state.position.store(end, std::memory_order_relaxed);
   if (end > state.size.load(std::memory_order_relaxed)) state.size.store(end, std::memory_order_relaxed);
-  if (state.spec.max_bytes != 0 && end > state.spec.max_bytes && !state.limit_reached.exchange(true)) {
+  // Only while recording: the cues written after a stop may pass the limit too, and it was a stop.
+  if (state.spec.max_bytes != 0 && end > state.spec.max_bytes && state.accepting.load(std::memory_order_relaxed) &&
+      !state.limit_reached.exchange(true)) {
     // Not an error: the recorder's thread ends the streams, so the file is finalized as on stop().
     GstStructure* structure = gst_structure_new_empty(kLimitMessage);
     gst_element_post_message(state.sink, gst_message_new_application(GST_OBJECT(state.sink), structure));

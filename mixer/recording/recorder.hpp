@@ -17,7 +17,8 @@
 //
 // Crash safety: the muxer is not streamable, so a clean stop goes back and writes the duration and
 // the cues (seekable), and the file sink is unbuffered, so a process killed mid-way (SIGKILL) leaves
-// a file that still decodes up to the kill (with filesink's default 64 KiB buffer that much was lost).
+// a file that still decodes up to the kill (checked: VP8 and Opus killed after 3 s decode to 2.95 s
+// of both; filesink's default buffering lost up to 64 KiB, everything since the last cluster).
 //
 // Timing: every buffer is stamped with the pipeline's running time when it is pushed (audio: the
 // first frame, then by sample count, re-anchored when the pusher fell > 100 ms behind the clock),

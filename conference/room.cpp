@@ -21,6 +21,16 @@ std::optional<RoomMode> room_mode_from_string(std::string_view text) {
   return std::nullopt;
 }
 
+std::string_view to_string(SipVideo video) {
+  return video == SipVideo::kComposite ? "composite" : "speaker";
+}
+
+std::optional<SipVideo> sip_video_from_string(std::string_view text) {
+  if (text == "speaker") return SipVideo::kSpeaker;
+  if (text == "composite") return SipVideo::kComposite;
+  return std::nullopt;
+}
+
 Room default_room() {
   Room room;
   room.id = "1000";

@@ -21,6 +21,13 @@ enum class RoomMode { kSfu, kMcu, kEcho };
 // The REST and store spelling: "sfu", "mcu", "echo".
 std::string_view to_string(RoomMode mode);
 std::optional<RoomMode> room_mode_from_string(std::string_view text);
+// In an `sfu` room, what a SIP endpoint's single video section shows (issue 11): the voice-switched
+// speaker (the SFU's slot) or the composite of everyone, which the video MCU builds while such a
+// receiver is present. `mcu` rooms always send the composite and `echo` rooms no video: both ignore it.
+enum class SipVideo { kSpeaker, kComposite };
+// The REST and store spelling: "speaker", "composite".
+std::string_view to_string(SipVideo video);
+std::optional<SipVideo> sip_video_from_string(std::string_view text);
 // Whether plain RTP is allowed: `required` answers RTP/AVP offers with 488 (SRTP only).
 enum class RoomEncryption { kOptional, kRequired };
 
@@ -37,6 +44,8 @@ struct Room {
   bool locked = false;         // a locked room admits no new participant
   // Guests who entered their PIN wait (hearing "please wait…") until a moderator has joined.
   bool wait_for_moderator = false;
+  // sfu rooms: a SIP endpoint's video shows the voice-switched speaker or everyone's composite (mcu, echo: ignored).
+  SipVideo sip_video = SipVideo::kSpeaker;
   std::chrono::system_clock::time_point created_at{};
   std::uint64_t version = 1;  // bumped by every change; the REST ETag
 };

@@ -60,6 +60,10 @@ std::string_view to_column(RoomMode mode) {
   return to_string(mode);
 }
 
+std::string_view to_column(SipVideo video) {
+  return to_string(video);
+}
+
 std::string_view to_column(RoomEncryption encryption) {
   return encryption == RoomEncryption::kRequired ? "required" : "optional";
 }
@@ -78,6 +82,10 @@ std::string_view to_column(DeliveryStatus status) {
 
 std::optional<RoomMode> room_mode_from_column(std::string_view text) {
   return room_mode_from_string(text);
+}
+
+std::optional<SipVideo> sip_video_from_column(std::string_view text) {
+  return sip_video_from_string(text);
 }
 
 std::optional<RoomEncryption> room_encryption_from_column(std::string_view text) {

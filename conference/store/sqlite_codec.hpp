@@ -27,9 +27,11 @@ std::string encode_times(const std::vector<std::chrono::system_clock::time_point
 StoreResult<std::vector<std::chrono::system_clock::time_point>> decode_times(std::string_view json);
 
 std::string_view to_column(RoomMode mode);
+std::string_view to_column(SipVideo video);
 std::string_view to_column(RoomEncryption encryption);
 std::string_view to_column(DeliveryStatus status);
 std::optional<RoomMode> room_mode_from_column(std::string_view text);
+std::optional<SipVideo> sip_video_from_column(std::string_view text);
 std::optional<RoomEncryption> room_encryption_from_column(std::string_view text);
 std::optional<DeliveryStatus> delivery_status_from_column(std::string_view text);
 

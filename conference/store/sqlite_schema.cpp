@@ -90,10 +90,17 @@ UPDATE rooms SET mode = 'sfu' WHERE mode = 'mcu';
 ALTER TABLE rooms DROP COLUMN engine;
 )sql";
 
+// v4: what a SIP endpoint's video shows in an sfu room (issue 11). Existing rooms keep what they
+// showed before the setting existed: the voice-switched speaker.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE rooms ADD COLUMN sip_video TEXT NOT NULL DEFAULT 'speaker';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kSchemaV1},
     {2, kSchemaV2},
     {3, kSchemaV3},
+    {4, kSchemaV4},
 };
 
 SqliteResult<int> current_version(Connection& connection) {

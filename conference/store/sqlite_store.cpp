@@ -24,11 +24,13 @@ StoreResult<Room> read_room(const Query& row) {
   const auto mode = sqlite::room_mode_from_column(row.text(3));
   room.max_participants = static_cast<std::size_t>(row.int64(4));
   const auto encryption = sqlite::room_encryption_from_column(row.text(5));
-  if (!mode || !encryption) {
-    return std::unexpected(sqlite::io_error("reading room " + room.id, "unknown mode or encryption"));
+  const auto sip_video = sqlite::sip_video_from_column(row.text(13));
+  if (!mode || !encryption || !sip_video) {
+    return std::unexpected(sqlite::io_error("reading room " + room.id, "unknown mode, encryption or sip_video"));
   }
   room.mode = *mode;
   room.encryption = *encryption;
+  room.sip_video = *sip_video;
   room.pin = row.text(6);
   room.moderator_pin = row.text(7);
   room.default_layout = row.text(8);
@@ -39,7 +41,7 @@ StoreResult<Room> read_room(const Query& row) {
   return room;
 }
 
-// ?1 id … ?10 locked, ?13 wait_for_moderator, as in the INSERT and UPDATE below.
+// ?1 id … ?10 locked, ?13 wait_for_moderator, ?14 sip_video, as in the INSERT and UPDATE below.
 void bind_room_fields(Query& query, const Room& room) {
   // A room without a number stores NULL, so that any number of rooms can go without one.
   query.bind(1, room.id)
@@ -53,7 +55,8 @@ void bind_room_fields(Query& query, const Room& room) {
       .bind(8, room.moderator_pin)
       .bind(9, room.default_layout)
       .bind(10, std::int64_t{room.locked ? 1 : 0})
-      .bind(13, std::int64_t{room.wait_for_moderator ? 1 : 0});
+      .bind(13, std::int64_t{room.wait_for_moderator ? 1 : 0})
+      .bind(14, sqlite::to_column(room.sip_video));
 }
 
 StoreResult<MeetingRecord> read_meeting(const Query& row) {
@@ -108,10 +111,11 @@ StoreResult<void> bind_meeting_fields(Query& query, const MeetingRecord& meeting
 
 constexpr std::string_view kSelectRoom =
     "SELECT id, dial_in_number, name, mode, max_participants, encryption, pin, moderator_pin,"
-    " default_layout, locked, created_at_us, version, wait_for_moderator FROM rooms WHERE id = ?1";
+    " default_layout, locked, created_at_us, version, wait_for_moderator, sip_video FROM rooms WHERE id = ?1";
 constexpr std::string_view kListRooms =
     "SELECT id, dial_in_number, name, mode, max_participants, encryption, pin, moderator_pin,"
-    " default_layout, locked, created_at_us, version, wait_for_moderator FROM rooms WHERE id > ?1 ORDER BY id"
+    " default_layout, locked, created_at_us, version, wait_for_moderator, sip_video FROM rooms WHERE id > ?1 ORDER BY "
+    "id"
     " LIMIT ?2";
 constexpr std::string_view kRoomVersion = "SELECT version FROM rooms WHERE id = ?1";
 
@@ -213,8 +217,8 @@ StoreResult<Room> SqliteStore::create_room(const Room& room) {
   if (auto free = check_room_dial_strings(room, false); !free) return std::unexpected(std::move(free.error()));
   auto query = db_->query(
       "INSERT INTO rooms (id, dial_in_number, name, mode, max_participants, encryption, pin,"
-      " moderator_pin, default_layout, locked, created_at_us, version, wait_for_moderator)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+      " moderator_pin, default_layout, locked, created_at_us, version, wait_for_moderator, sip_video)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
   if (!query) return fail(query.error(), "create room");
   bind_room_fields(*query, room);
   query->bind(11, sqlite::to_micros(room.created_at)).bind(12, std::int64_t{1});
@@ -249,7 +253,7 @@ StoreResult<std::uint64_t> SqliteStore::update_room(const Room& room, std::uint6
   auto query = db_->query(
       "UPDATE rooms SET dial_in_number = ?2, name = ?3, mode = ?4, max_participants = ?5, encryption = ?6,"
       " pin = ?7, moderator_pin = ?8, default_layout = ?9, locked = ?10,"
-      " wait_for_moderator = ?13, version = version + 1 WHERE id = ?1");
+      " wait_for_moderator = ?13, sip_video = ?14, version = version + 1 WHERE id = ?1");
   if (!query) return fail(query.error(), "update room");
   bind_room_fields(*query, room);
   if (auto done = query->run(); !done) return fail(done.error(), "update room");

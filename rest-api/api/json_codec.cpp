@@ -141,6 +141,15 @@ void set_room_mode(const json& value, conf::Room& room, const Member& member) {
   }
 }
 
+void set_room_sip_video(const json& value, conf::Room& room, const Member& member) {
+  const auto video = value.is_string() ? conf::sip_video_from_string(value.get<std::string>()) : std::nullopt;
+  if (video) {
+    room.sip_video = *video;
+  } else {
+    member.fail("sip_video must be \"speaker\" or \"composite\"");
+  }
+}
+
 void set_room_encryption(const json& value, conf::Room& room, const Member& member) {
   if (value == "optional") {
     room.encryption = conf::RoomEncryption::kOptional;
@@ -174,6 +183,8 @@ bool apply_room_member(std::string_view key, const json& value, conf::Room& room
     set_digits(value, room.moderator_pin, kMinRoomPinDigits, kMaxRoomPinDigits, member, "moderator_pin");
   } else if (key == "mode") {
     set_room_mode(value, room, member);
+  } else if (key == "sip_video") {
+    set_room_sip_video(value, room, member);
   } else if (key == "max_participants") {
     if (const auto number = integer_in(value, 1, kMaxRoomParticipants)) {
       room.max_participants = static_cast<std::size_t>(*number);
@@ -454,6 +465,7 @@ json room_to_json(const conf::Room& room, std::string_view sip_host, bool with_p
       {"max_participants", room.max_participants},
       {"encryption", room.encryption == conf::RoomEncryption::kRequired ? "required" : "optional"},
       {"default_layout", optional_text(room.default_layout)},
+      {"sip_video", conf::to_string(room.sip_video)},
       {"locked", room.locked},
       {"wait_for_moderator", room.wait_for_moderator},
       {"created_at", format_rfc3339(room.created_at)},

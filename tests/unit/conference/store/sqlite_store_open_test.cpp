@@ -195,6 +195,41 @@ TEST(SqliteMigrations, V2EchoEngineBecomesTheEchoModeAndMcuBecomesSfu) {
   EXPECT_TRUE(lobby->wait_for_moderator);
 }
 
+// v4 adds rooms.sip_video: a room stored by a v3 build keeps its fields and shows SIP endpoints the
+// voice-switched speaker, as it did before the setting existed.
+TEST(SqliteMigrations, V3RoomsGetTheSpeakerForSipVideo) {
+  TempDir dir;
+  const std::string path = (dir.path() / "chorus.db").string();
+  {
+    auto db = connect(path);
+    ASSERT_NE(db, nullptr);
+    auto version = sqlite::migrate(*db, sqlite::store_migrations().first(3));
+    ASSERT_TRUE(version.has_value()) << version.error().message;
+    ASSERT_EQ(*version, 3);
+    ASSERT_TRUE(db->exec("INSERT INTO rooms VALUES ('board', '5000', 'Board', 'sfu', 10, 'required', '1234',"
+                         " '', 'grid', 1, 1, 4, 1)")
+                    .has_value());
+  }
+  auto store = SqliteStore::open(path);
+  ASSERT_TRUE(store.has_value()) << store.error();
+  EXPECT_GE((*store)->schema_version(), 4);
+  auto board = (*store)->get_room("board");
+  ASSERT_TRUE(board.has_value()) << board.error().message;
+  EXPECT_EQ(board->sip_video, SipVideo::kSpeaker);
+  EXPECT_EQ(board->dial_in_number, "5000");
+  EXPECT_EQ(board->mode, RoomMode::kSfu);
+  EXPECT_EQ(board->encryption, RoomEncryption::kRequired);
+  EXPECT_EQ(board->default_layout, "grid");
+  EXPECT_TRUE(board->locked);
+  EXPECT_EQ(board->version, 4u);
+  EXPECT_TRUE(board->wait_for_moderator);
+  // The new column is writable like any other.
+  Room changed = *board;
+  changed.sip_video = SipVideo::kComposite;
+  ASSERT_TRUE((*store)->update_room(changed, 4).has_value());
+  EXPECT_EQ((*store)->get_room("board")->sip_video, SipVideo::kComposite);
+}
+
 TEST(SqliteMigrations, AFailingMigrationLeavesThePreviousSchema) {
   TempDir dir;
   auto db = connect((dir.path() / "m.db").string());

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "conference/store/sqlite_connection.hpp"
 #include "store_test_support.hpp"
 
 namespace chorus::conference::test {
@@ -18,6 +19,7 @@ void expect_same_fields(const Room& actual, const Room& expected) {
   EXPECT_EQ(actual.pin, expected.pin);
   EXPECT_EQ(actual.moderator_pin, expected.moderator_pin);
   EXPECT_EQ(actual.default_layout, expected.default_layout);
+  EXPECT_EQ(actual.sip_video, expected.sip_video);
   EXPECT_EQ(actual.locked, expected.locked);
   EXPECT_EQ(actual.wait_for_moderator, expected.wait_for_moderator);
   EXPECT_EQ(actual.created_at, expected.created_at);
@@ -142,6 +144,36 @@ TEST_F(SqliteStoreRooms, UpdateReplacesFieldsAndBumpsVersion) {
   version = store().update_room(changed, 2);
   ASSERT_TRUE(version.has_value()) << version.error().message;
   EXPECT_EQ(*version, 3u);
+}
+
+TEST_F(SqliteStoreRooms, SipVideoRoundTripsThroughUpdates) {
+  Room room = sample_room("sales", "2000");
+  room.mode = RoomMode::kSfu;  // the mode the setting is for
+  room.sip_video = SipVideo::kSpeaker;
+  ASSERT_TRUE(store().create_room(room).has_value());
+  EXPECT_EQ(store().get_room("sales")->sip_video, SipVideo::kSpeaker);
+  room.sip_video = SipVideo::kComposite;
+  ASSERT_TRUE(store().update_room(room, 1).has_value());
+  EXPECT_EQ(store().get_room("sales")->sip_video, SipVideo::kComposite);
+  room.sip_video = SipVideo::kSpeaker;
+  ASSERT_TRUE(store().update_room(room, 2).has_value());
+  EXPECT_EQ(store().get_room("sales")->sip_video, SipVideo::kSpeaker);
+}
+
+// A value this build does not know (a newer build's, or a hand edit) must not silently read as the
+// default: the room is refused, as an unknown mode is.
+TEST_F(SqliteStoreRooms, UnknownStoredSipVideoIsAnError) {
+  ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
+  {
+    auto db = sqlite::Connection::open(db_path());
+    ASSERT_TRUE(db.has_value()) << db.error().message;
+    ASSERT_TRUE((*db)->exec("UPDATE rooms SET sip_video = 'grid' WHERE id = 'sales'").has_value());
+  }
+  auto got = store().get_room("sales");
+  ASSERT_FALSE(got.has_value());
+  EXPECT_EQ(got.error().kind, StoreErrorKind::kIo);
+  EXPECT_NE(got.error().message.find("sip_video"), std::string::npos) << got.error().message;
+  EXPECT_EQ(error_kind(store().list_rooms("", 10)), StoreErrorKind::kIo);
 }
 
 TEST_F(SqliteStoreRooms, UpdateWithStaleVersionChangesNothing) {

@@ -35,6 +35,7 @@ inline Room sample_room(const std::string& id, const std::string& number) {
   room.pin = "1234";
   room.moderator_pin = "9876";
   room.default_layout = "speaker";
+  room.sip_video = SipVideo::kComposite;
   room.locked = true;
   room.wait_for_moderator = true;
   room.created_at = sample_time();

@@ -79,11 +79,12 @@ TEST(Ids, GeneratedIdsHaveThePrefixAndTwelveAlphanumerics) {
 
 TEST(RoomJson, CreateAppliesEveryWritableMember) {
   conference::Room room;
-  const json body = {{"id", "board"},          {"name", "Board room"},      {"dial_in_number", "4711"},
-                     {"pin", "1234"},          {"moderator_pin", "987654"}, {"mode", "sfu"},
-                     {"max_participants", 25}, {"encryption", "required"},  {"default_layout", "speaker"},
-                     {"locked", true},         {"wait_for_moderator", true}};
+  const json body = {{"id", "board"},          {"name", "Board room"},       {"dial_in_number", "4711"},
+                     {"pin", "1234"},          {"moderator_pin", "987654"},  {"mode", "sfu"},
+                     {"max_participants", 25}, {"encryption", "required"},   {"default_layout", "speaker"},
+                     {"locked", true},         {"wait_for_moderator", true}, {"sip_video", "composite"}};
   EXPECT_TRUE(apply_room_json(body, room, true).empty());
+  EXPECT_EQ(room.sip_video, conference::SipVideo::kComposite);
   EXPECT_EQ(room.id, "board");
   EXPECT_EQ(room.name, "Board room");
   EXPECT_EQ(room.dial_in_number, "4711");
@@ -101,6 +102,7 @@ TEST(RoomJson, CreateAppliesEveryWritableMember) {
   EXPECT_EQ(out["sip_uri"], "sip:board@conf.example.org");
   EXPECT_EQ(out["pin"], "1234");
   EXPECT_EQ(out["mode"], "sfu");
+  EXPECT_EQ(out["sip_video"], "composite");
   EXPECT_FALSE(room_to_json(room, "conf.example.org", false).contains("pin"));
   EXPECT_FALSE(room_to_json(room, "conf.example.org", false).contains("moderator_pin"));
 }
@@ -110,11 +112,13 @@ TEST(RoomJson, CollectsEveryErrorAsAJsonPointer) {
   const json body = {
       {"id", "has space"},        {"dial_in_number", "12"}, {"pin", "12a4"},   {"mode", "p2p"},
       {"max_participants", 1001}, {"encryption", true},     {"locked", "yes"}, {"default_layout", std::string(65, 'x')},
-      {"colour", "red"},          {"sip_uri", "sip:x@y"},   {"a/b~c", 1},      {"wait_for_moderator", 1}};
+      {"colour", "red"},          {"sip_uri", "sip:x@y"},   {"a/b~c", 1},      {"wait_for_moderator", 1},
+      {"sip_video", "grid"}};
   const auto errors = apply_room_json(body, room, true);
-  EXPECT_THAT(fields_of(errors), UnorderedElementsAre("/id", "/dial_in_number", "/pin", "/mode", "/max_participants",
-                                                      "/encryption", "/locked", "/default_layout", "/colour",
-                                                      "/sip_uri", "/a~1b~0c", "/name", "/wait_for_moderator"));
+  EXPECT_THAT(fields_of(errors),
+              UnorderedElementsAre("/id", "/dial_in_number", "/pin", "/mode", "/max_participants", "/encryption",
+                                   "/locked", "/default_layout", "/colour", "/sip_uri", "/a~1b~0c", "/name",
+                                   "/wait_for_moderator", "/sip_video"));
 }
 
 TEST(RoomJson, PatchNullClearsOptionalMembersAndRefusesRequiredOnes) {
@@ -133,6 +137,20 @@ TEST(RoomJson, PatchNullClearsOptionalMembersAndRefusesRequiredOnes) {
   EXPECT_THAT(fields_of(apply_room_json(json::array(), room, false)), ElementsAre(""));
   EXPECT_THAT(fields_of(apply_room_json(json{{"name", ""}}, room, false)), ElementsAre("/name"));
   EXPECT_THAT(fields_of(apply_room_json(json{{"name", "tab\there"}}, room, false)), ElementsAre("/name"));
+}
+
+TEST(RoomJson, SipVideoIsSpeakerByDefaultAndTakesOnlyItsTwoValues) {
+  conference::Room room = conference::default_room();
+  EXPECT_EQ(room_to_json(room, "h")["sip_video"], "speaker");
+  EXPECT_TRUE(apply_room_json(json{{"sip_video", "composite"}}, room, false).empty());
+  EXPECT_EQ(room.sip_video, conference::SipVideo::kComposite);
+  for (const json& bad : {json("grid"), json(nullptr), json(true)}) {
+    const auto errors = apply_room_json(json{{"sip_video", bad}}, room, false);
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_EQ(errors[0].field, "/sip_video");
+    EXPECT_EQ(errors[0].message, "sip_video must be \"speaker\" or \"composite\"") << bad;
+  }
+  EXPECT_EQ(room.sip_video, conference::SipVideo::kComposite);  // a refused value changes nothing
 }
 
 TEST(RoomJson, ModeratorPinMustDifferFromPin) {

@@ -95,6 +95,43 @@ TEST_F(RoomRoutes, BadBodiesAre415And400And422) {
   EXPECT_THAT(event_types(), ElementsAre());
 }
 
+// Issue 11: an sfu room may send SIP endpoints the composite instead of the voice-switched speaker.
+TEST_F(RoomRoutes, SipVideoIsCreatedPatchedAndRead) {
+  EXPECT_EQ(body_of(get("/v1/rooms/1000"))["sip_video"], "speaker");  // the default
+  const auto created = post("/v1/rooms", {{"id", "board"}, {"name", "Board"}, {"sip_video", "composite"}});
+  ASSERT_EQ(created.status(), 201u) << created.message.body();
+  EXPECT_EQ(body_of(created)["sip_video"], "composite");
+  EXPECT_EQ(body_of(get("/v1/rooms/board"))["sip_video"], "composite");
+  EXPECT_EQ(rooms_.find("board")->sip_video, conference::SipVideo::kComposite);
+  EXPECT_EQ(store_->get_room("board")->sip_video, conference::SipVideo::kComposite);
+
+  const auto patched = patch("/v1/rooms/1000", {{"sip_video", "composite"}}, "\"1\"");
+  ASSERT_EQ(patched.status(), 200u) << patched.message.body();
+  EXPECT_EQ(etag_of(patched), "\"2\"");
+  EXPECT_EQ(body_of(get("/v1/rooms/1000"))["sip_video"], "composite");
+  EXPECT_EQ(rooms_.find("1000")->sip_video, conference::SipVideo::kComposite);
+  EXPECT_EQ(last_event().data["room"]["sip_video"], "composite");
+  const auto back = patch("/v1/rooms/1000", {{"sip_video", "speaker"}}, "\"2\"");
+  ASSERT_EQ(back.status(), 200u) << back.message.body();
+  EXPECT_EQ(body_of(get("/v1/rooms/1000"))["sip_video"], "speaker");
+}
+
+TEST_F(RoomRoutes, UnknownSipVideoIs422AtItsPointer) {
+  const auto created = post("/v1/rooms", {{"id", "board"}, {"name", "Board"}, {"sip_video", "grid"}});
+  ASSERT_EQ(created.status(), 422u);
+  EXPECT_THAT(error_fields(created), ElementsAre("/sip_video"));
+  // A known member with a bad value, not an unknown one: the message names the values allowed.
+  EXPECT_EQ(body_of(created)["errors"][0]["message"], "sip_video must be \"speaker\" or \"composite\"");
+  EXPECT_EQ(rooms_.find("board"), nullptr);
+  for (const json& bad : {json("Composite"), json(nullptr), json(1)}) {
+    const auto patched = patch("/v1/rooms/1000", {{"sip_video", bad}}, "\"1\"");
+    ASSERT_EQ(patched.status(), 422u) << bad;
+    EXPECT_THAT(error_fields(patched), ElementsAre("/sip_video")) << bad;
+  }
+  EXPECT_EQ(rooms_.find("1000")->sip_video, conference::SipVideo::kSpeaker);
+  EXPECT_THAT(event_types(), ElementsAre());
+}
+
 TEST_F(RoomRoutes, TakenIdOrNumberIs409) {
   // Ids and dial-in numbers share one namespace: "9196" is the echo room's number.
   EXPECT_EQ(post("/v1/rooms", {{"id", "1000"}, {"name", "again"}}).status(), 409u);

@@ -358,7 +358,10 @@ void Router::on_slot_feedback(SlotId id, const media::RtcpFeedback& feedback) {
     return;
   }
   // PLI (RFC 4585 §6.3.1) or FIR (RFC 5104 §4.3.1): the receiver's decoder needs a refresh of what
-  // the slot shows (or is about to show).
+  // the slot shows (or is about to show). TMMBR (RFC 5104 §4.2.1) is not taken: a slot forwards a
+  // publisher's layers, which the receiver's bandwidth estimate (REMB, transport-cc) chooses among.
+  if (!std::holds_alternative<media::rtcp::Pli>(feedback) && !std::holds_alternative<media::rtcp::Fir>(feedback))
+    return;
   const auto& source = slot->target ? slot->target : slot->current;
   if (!source) return;
   if (auto producer = producers_.find(source->producer); producer != producers_.end())

@@ -10,6 +10,9 @@ std::optional<RtcpFeedback> parse_feedback(const rtcp::RtcpHeader& packet) {
       case rtcp::RtpfbFmt::kNack:
         if (auto nack = rtcp::GenericNack::parse(packet)) return RtcpFeedback{std::move(*nack)};
         return std::nullopt;
+      case rtcp::RtpfbFmt::kTmmbr:
+        if (auto tmmbr = rtcp::Tmmbr::parse(packet)) return RtcpFeedback{std::move(*tmmbr)};
+        return std::nullopt;
       case rtcp::RtpfbFmt::kTransportCc:
         if (auto feedback = rtcp::TransportCc::parse(packet)) return RtcpFeedback{std::move(*feedback)};
         return std::nullopt;
@@ -41,6 +44,10 @@ std::optional<std::uint32_t> feedback_media_ssrc(const RtcpFeedback& feedback) {
   // RFC 5104 §4.3.1.2: the FIR's own media SSRC is unused; each entry names the encoder.
   if (const auto* fir = std::get_if<rtcp::Fir>(&feedback); fir && !fir->entries.empty())
     return fir->entries.front().ssrc;
+  // RFC 5104 §4.2.1.1: likewise the TMMBR's media SSRC is 0; its entry names the media sender it
+  // limits. Parsing guarantees at least one entry.
+  if (const auto* tmmbr = std::get_if<rtcp::Tmmbr>(&feedback); tmmbr && !tmmbr->items.empty())
+    return tmmbr->items.front().ssrc;
   return std::nullopt;
 }
 

@@ -6,6 +6,7 @@
 #include "common/log.hpp"
 #include "common/random.hpp"
 #include "media/rtcp/payload_feedback.hpp"
+#include "media/rtcp/tmmbr.hpp"
 #include "mixer/gst/chain_thread.hpp"
 
 namespace chorus::mixer {
@@ -292,24 +293,59 @@ bool VideoRoom::on_receiver_feedback(ParticipantId id, const media::RtcpFeedback
     update_class_bitrate(it->second.class_id);
     return true;
   }
+  if (const auto* tmmbr = std::get_if<media::rtcp::Tmmbr>(&feedback)) return on_receiver_tmmbr(it->second, *tmmbr);
   return false;
 }
 
+// RFC 5104 §4.2.1: a TMMBR asks the media sender its entry names (§4.2.1.1; the header's media
+// SSRC is 0) to stay at or under the entry's MxTBR. A receiver's stream is its own, so its bounding
+// set is its latest request, which becomes its ceiling. The entry's per-packet overhead is not
+// taken off: the encoder's target is a media rate, and the room does not count packets per second.
+bool VideoRoom::on_receiver_tmmbr(Receiver& receiver, const media::rtcp::Tmmbr& tmmbr) {
+  const auto entry = std::ranges::find(tmmbr.items, receiver.spec.ssrc, &media::rtcp::TmmbItem::ssrc);
+  if (entry == tmmbr.items.end() || receiver.session == nullptr) return false;
+  // An MxTBR of 0 would stop the stream: like an estimate, a request lowers the class no further
+  // than its configured minimum.
+  const std::uint64_t applied = std::max<std::uint64_t>(entry->bitrate_bps, config_.min_class_bitrate_bps);
+  receiver.tmmbr_bps = applied;
+  update_class_bitrate(receiver.class_id);
+  // §4.2.1.2: the media sender answers with a TMMBN holding the bounding set, from the SSRC the
+  // request named; §4.2.2.1: each entry names the TMMBR sender that owns it, with the limit kept.
+  const media::rtcp::Tmmbn tmmbn{receiver.spec.ssrc, {{tmmbr.sender_ssrc, applied, entry->overhead}}};
+  if (auto length = tmmbn.write(buffer_)) receiver.session->send_rtcp(buffer_, *length);
+  return true;
+}
+
+std::optional<std::uint32_t> VideoRoom::class_bitrate_of(ParticipantId id) const {
+  auto receiver = receivers_.find(id);
+  if (receiver == receivers_.end()) return std::nullopt;
+  auto cls = classes_.find(receiver->second.class_id);
+  if (cls == classes_.end()) return std::nullopt;
+  return cls->second.bitrate_bps;
+}
+
 // One encode serves every receiver of the class, so it runs at what the slowest can take: the
-// least of their estimates (REMB) and their SDP limits (b=TIAS/b=AS), within the configured range.
-// Only a change of more than a tenth reaches the encoder: an estimate wobbles with every report.
+// least of their estimates (REMB), requests (TMMBR) and SDP limits (b=TIAS/b=AS), within the
+// configured range. An estimate wobbles with every report, so a change of a tenth or less does not
+// reach the encoder, unless the encoder runs above a receiver's limit: a TMMBR (RFC 5104 §4.2.1.2)
+// and b=TIAS/b=AS (RFC 3890 §6.2, RFC 8866 §5.8) are maxima, not estimates.
 void VideoRoom::update_class_bitrate(std::uint32_t class_id) {
   auto it = classes_.find(class_id);
   if (it == classes_.end()) return;
-  std::uint64_t wanted = config_.class_bitrate_bps;
+  std::uint64_t estimate = config_.class_bitrate_bps;
+  std::uint64_t limit = config_.class_bitrate_bps;
   for (ParticipantId id : it->second.receivers)
-    if (auto receiver = receivers_.find(id); receiver != receivers_.end()) {
-      if (receiver->second.estimate_bps > 0) wanted = std::min(wanted, receiver->second.estimate_bps);
-      if (receiver->second.spec.max_bitrate_bps > 0) wanted = std::min(wanted, receiver->second.spec.max_bitrate_bps);
+    if (auto found = receivers_.find(id); found != receivers_.end()) {
+      const Receiver& receiver = found->second;
+      if (receiver.estimate_bps > 0) estimate = std::min(estimate, receiver.estimate_bps);
+      if (receiver.tmmbr_bps) limit = std::min(limit, *receiver.tmmbr_bps);
+      if (receiver.spec.max_bitrate_bps > 0) limit = std::min(limit, receiver.spec.max_bitrate_bps);
     }
-  const auto bitrate = static_cast<std::uint32_t>(std::max<std::uint64_t>(wanted, config_.min_class_bitrate_bps));
+  const std::uint64_t floor = config_.min_class_bitrate_bps;
+  const auto bitrate = static_cast<std::uint32_t>(std::max(std::min(estimate, limit), floor));
   const std::uint32_t current = it->second.bitrate_bps;
-  if (current != 0 && bitrate > current * 9 / 10 && bitrate < current * 11 / 10) return;
+  const bool small_change = current != 0 && bitrate > current * 9 / 10 && bitrate < current * 11 / 10;
+  if (small_change && current <= std::max(limit, floor)) return;
   it->second.bitrate_bps = bitrate;
   on_compositor([class_id, bitrate](VideoCompositor& compositor) { compositor.set_class_bitrate(class_id, bitrate); });
 }

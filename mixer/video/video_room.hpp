@@ -9,6 +9,8 @@
 //   class encode ─► posted to the worker ─► per receiver: rewrite, MediaSession::send_rtp
 //   receiver's PLI/FIR ─► the class's encoder makes a key frame (at most one per 0.5 s a class;
 //     a request inside that interval is served when it ends)
+//   receiver's REMB/TMMBR ─► the class's encoder bit rate follows its slowest receiver; a TMMBR is
+//     answered with a TMMBN (RFC 5104 §4.2)
 //   a decoder lost its reference ─► PLI (or FIR) to the sender, at most one per 300 ms; without
 //     RTCP feedback the listener asks the conference (SIP INFO picture_fast_update, RFC 5168)
 //
@@ -31,6 +33,7 @@
 #include <vector>
 
 #include "common/published_counter.hpp"
+#include "media/rtcp/tmmbr.hpp"
 #include "media/rtp/rtp_packet.hpp"
 #include "media/srtp/srtp_session.hpp"
 #include "media/transport/media_component.hpp"
@@ -142,9 +145,12 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   // Detached like any receiver; `spec.id` must not be a member's.
   using PacketTap = std::function<void(std::span<const std::uint8_t> rtp)>;
   void attach_tap(const VideoReceiverSpec& spec, PacketTap tap);
-  // PLI/FIR: a key frame of its class; REMB (draft-alvestrand-rmcat-remb-03): its estimate, so
-  // the class's bit rate follows its slowest receiver. True when the feedback was taken.
+  // PLI/FIR: a key frame of its class; REMB (draft-alvestrand-rmcat-remb-03): its estimate, and
+  // TMMBR (RFC 5104 §4.2.1) on the stream we send it: its ceiling, so the class's bit rate follows
+  // its slowest receiver. True when the feedback was taken.
   bool on_receiver_feedback(ParticipantId id, const media::RtcpFeedback& feedback);
+  // What the encoder of the receiver's class was last set to; nullopt for no such receiver.
+  [[nodiscard]] std::optional<std::uint32_t> class_bitrate_of(ParticipantId id) const;
 
   // From the compositor, posted to the worker.
   void on_class_packet(std::uint32_t class_id, std::vector<std::uint8_t> rtp, bool keyframe);
@@ -168,7 +174,8 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
     bool started = false;  // from its first key frame on
     std::uint16_t sequence_offset = 0;
     std::uint32_t timestamp_offset = 0;
-    std::uint64_t estimate_bps = 0;  // its last REMB; 0: none yet
+    std::uint64_t estimate_bps = 0;          // its last REMB; 0: none yet
+    std::optional<std::uint64_t> tmmbr_bps;  // its last TMMBR's MxTBR, at least the class minimum
   };
   struct EncodeClass {
     VideoClassKey key;
@@ -188,6 +195,7 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   void relayout();
   void request_class_keyframe(std::uint32_t class_id, Clock::time_point now);
   void send_to(Receiver& receiver, std::span<const std::uint8_t> rtp);
+  bool on_receiver_tmmbr(Receiver& receiver, const media::rtcp::Tmmbr& tmmbr);
   void update_class_bitrate(std::uint32_t class_id);
   static bool takes(Input& input, const media::RtpPacket& packet);
   VideoClassKey class_key_for(const VideoReceiverSpec& spec) const;

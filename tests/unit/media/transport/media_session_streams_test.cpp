@@ -1,8 +1,8 @@
 // MediaSession carrying several streams on one transport (RFC 8843 BUNDLE): each stream's RTP
 // reaches its own sink, RTCP feedback goes typed to the stream it names (RFC 4585 PLI/NACK, RFC 5104
-// FIR) or to the first sink that takes transport-wide feedback (REMB, transport-cc), a stream that
-// does not send keeps its packets in, and arrivals stamped with a transport-wide sequence number are
-// reported back in transport-cc feedback. Real worker, loopback sockets, bounded polls.
+// FIR and TMMBR) or to the first sink that takes transport-wide feedback (REMB, transport-cc), a
+// stream that does not send keeps its packets in, and arrivals stamped with a transport-wide sequence
+// number are reported back in transport-cc feedback. Real worker, loopback sockets, bounded polls.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -11,6 +11,7 @@
 #include "media/rtcp/generic_nack.hpp"
 #include "media/rtcp/payload_feedback.hpp"
 #include "media/rtcp/rtcp_header.hpp"
+#include "media/rtcp/tmmbr.hpp"
 #include "media/rtcp/transport_cc.hpp"
 #include "media/rtp/rtp_header_writer.hpp"
 #include "media/transport/media_session.hpp"
@@ -35,6 +36,7 @@ struct Seen {
   std::atomic<int> nacks{0};
   std::atomic<int> firs{0};
   std::atomic<int> rembs{0};
+  std::atomic<int> tmmbrs{0};
   std::atomic<int> sent{0};     // echoes send_rtp accepted
   std::atomic<int> refused{0};  // echoes send_rtp refused
 };
@@ -57,6 +59,7 @@ class RecordingSink final : public MediaSink {
     if (std::holds_alternative<rtcp::Pli>(feedback)) ++seen_.plis;
     if (std::holds_alternative<rtcp::GenericNack>(feedback)) ++seen_.nacks;
     if (std::holds_alternative<rtcp::Fir>(feedback)) ++seen_.firs;
+    if (std::holds_alternative<rtcp::Tmmbr>(feedback)) ++seen_.tmmbrs;
   }
   bool on_transport_feedback(MediaSession&, const RtcpFeedback& feedback) override {
     if (!takes_) return false;
@@ -181,6 +184,17 @@ TEST_F(MediaSessionStreamsTest, FeedbackGoesToTheStreamWhoseSsrcItNames) {
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(audio_.plis, 0);
   EXPECT_EQ(video_.plis, 1);
+}
+
+TEST_F(MediaSessionStreamsTest, ATmmbrGoesToTheStreamItsEntryNames) {
+  start(bundled());
+  send(0, 1);
+  ASSERT_TRUE(test::wait_until([&] { return audio_.rtp == 1; }));
+  // RFC 5104 §4.2.1.1: the header's media SSRC is 0; the entry names the stream to limit.
+  send_feedback(rtcp::Tmmbr{kPhoneSsrc, {rtcp::TmmbItem{kVideoSsrc, 384000, 40}}});
+  ASSERT_TRUE(test::wait_until([&] { return video_.tmmbrs == 1; }));
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(audio_.tmmbrs, 0);
 }
 
 TEST_F(MediaSessionStreamsTest, TransportWideFeedbackGoesToTheFirstSinkThatTakesIt) {

@@ -159,6 +159,8 @@ def flat(first, second):
 def check_idle(api, checks, label, why):
     """One window: the SFU takes packets while the video MCU's counters stay where they were."""
     first, second = metrics_window(api, label)
+    checks.expect(all(name in first for name in MCU_COUNTERS),
+                  f"{label}: /metrics has {', '.join(MCU_COUNTERS)} ({mcu_counters(first)})")
     checks.expect(second is not None, f"{label}: the cameras reach the SFU ({SFU_IN} grew by "
                                       f"{WINDOW_SFU_PACKETS} within {WINDOW_WAIT_S:.0f} s)")
     if second is not None:

@@ -2,10 +2,11 @@
 // BUNDLE group shares, media_layout.hpp) gets a media::MediaSession on the room's worker (posted,
 // named by id; the session works on dups of the port lease's sockets, so the port stays bound until
 // both sides let go), with one sink per section from the engine that serves it in the room: the echo
-// engine in the echo room; elsewhere the audio MCU (through the AudioBridge) for audio and, in sfu
-// rooms, the SFU for video. A re-offer of the same shape updates the sessions in place (RFC 3264 §8);
-// the call's end stops them and detaches the participant from its engines.
-// Threading: control loop only.
+// engine in the echo room; elsewhere the audio MCU (through the AudioBridge) for audio; for video,
+// the video MCU in mcu rooms, and in sfu rooms the SFU paired with the room's on-demand composite
+// (PairedSink: a camera feeds both; a composite receiver gets no SFU slot). A re-offer of the same shape updates the
+// sessions in place (RFC 3264 §8); the call's end stops them and detaches the participant from its engines. Threading:
+// control loop only.
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,11 +14,15 @@
 #include "common/log.hpp"
 #include "common/random.hpp"
 #include "conference/conference_service.hpp"
+#include "conference/engines/paired_sink.hpp"
 #include "media/transport/socket_address.hpp"
 #include "signaling/sdp/rtp_attributes.hpp"
 
 namespace chorus::conference {
 namespace {
+
+// RFC 8827's transport: what browsers offer, and what marks a participant as WebRTC.
+constexpr std::string_view kWebRtcProtocol = "UDP/TLS/RTP/SAVPF";
 
 // Where the SDP says to send; nullopt for the RFC 2543 hold address 0.0.0.0, port 0 or a name.
 std::optional<media::TransportAddress> signalled(const std::string& address, std::uint16_t port) {
@@ -87,10 +92,20 @@ void ConferenceService::start_media(Participant& participant, const MediaLayout&
   const Room* room = rooms_.find_by_dial_string(participant.room_id);
   if (!room || participant.ports.size() < layout.transports.size()) return;
   if (!participant.worker) participant.worker = &workers_->acquire(participant.room_id);
-  // An sfu room's router knows every participant with media (speaker detection), audio-only too.
-  if (room->mode == RoomMode::kSfu)
-    if (auto observer = sfu_.join(engine_member(participant, false)))
-      audio_.set_level_observer(participant.room_id, std::move(observer));
+  // An sfu room's router knows every participant with media (speaker detection), audio-only too,
+  // and so does its composite, built only while someone receives it (sip_video composite, a recorder).
+  if (room->mode == RoomMode::kSfu) {
+    auto routed = sfu_.join(engine_member(participant, false));
+    auto composed = video_mcu_.join(engine_member(participant, false), /*on_demand=*/true);
+    if (routed && composed)
+      audio_.set_level_observer(participant.room_id, [routed = std::move(routed), composed = std::move(composed)](
+                                                         std::span<const mixer::ParticipantLevel> levels) {
+        routed(levels);
+        composed(levels);
+      });
+    else if (routed || composed)
+      audio_.set_level_observer(participant.room_id, routed ? std::move(routed) : std::move(composed));
+  }
   // An mcu room's active speaker (the speaker layout, the framed tile) comes from the same levels.
   if (room->mode == RoomMode::kMcu)
     if (auto observer = video_mcu_.join(engine_member(participant, false)))
@@ -164,8 +179,15 @@ std::size_t ConferenceService::send_order(const Participant& participant, std::s
 media::SinkFactory ConferenceService::sink_for(Participant& participant, const Room& room, const EngineStream& stream) {
   if (room.mode == RoomMode::kEcho) return echo_.attach(engine_member(participant, false), stream);
   if (stream.negotiated.media == "audio") return audio_.attach(participant, stream);
-  if (stream.negotiated.media == "video" && room.mode == RoomMode::kSfu)
-    return sfu_.attach(engine_member(participant, false), stream);
+  if (stream.negotiated.media == "video" && room.mode == RoomMode::kSfu) {
+    // A SIP endpoint (not WebRTC: a room system, a softphone) in a room whose sip_video is
+    // composite gets the composite in its first sending section instead of the speaker's slot.
+    EngineStream routed = stream;
+    routed.composite = room.sip_video == SipVideo::kComposite && stream.send_order == 0 &&
+                       stream.negotiated.protocol != kWebRtcProtocol && sdp::sends(stream.negotiated.local_direction);
+    const EngineMember member = engine_member(participant, false);
+    return PairedSink::pair(video_mcu_.attach(member, routed), sfu_.attach(member, routed));
+  }
   if (stream.negotiated.media == "video" && room.mode == RoomMode::kMcu)
     return video_mcu_.attach(engine_member(participant, false), stream);
   return {};

@@ -39,6 +39,9 @@ struct EngineStream {
   std::uint32_t local_ssrc = 0;      // RFC 3550 §8: what we send from in this section
   std::uint32_t local_rtx_ssrc = 0;  // RFC 4588 retransmissions (video we send); 0: none
   std::size_t send_order = 0;        // among the participant's video sections we send in (its slots)
+  // In an sfu room: this section carries the room's composite (the video MCU's), not an SFU slot
+  // (a SIP endpoint's one video section when the room's sip_video is composite).
+  bool composite = false;
 };
 
 class MediaEngine {

@@ -171,7 +171,8 @@ media::SinkFactory SfuEngine::attach(const EngineMember& member, const EngineStr
   std::optional<sfu::ProducerSpec> producer;
   std::optional<sfu::SlotSpec> slot;
   if (sdp::receives(negotiated.local_direction)) producer = producer_spec(member.participant_id, negotiated);
-  if (sdp::sends(negotiated.local_direction) && stream.local_ssrc != 0) slot = slot_spec(member.participant_id, stream);
+  if (sdp::sends(negotiated.local_direction) && stream.local_ssrc != 0 && !stream.composite)
+    slot = slot_spec(member.participant_id, stream);
   if (!producer && !slot) return {};
   return [router = room->second.router, producer = std::move(producer), slot = std::move(slot)] {
     return std::make_unique<sfu::VideoSink>(router, producer, slot);

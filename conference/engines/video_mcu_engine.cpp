@@ -205,13 +205,16 @@ VideoMcuEngine::VideoMcuEngine(mixer::VideoRoomConfig config, Listener& listener
 // sinks there hold their own references.
 VideoMcuEngine::~VideoMcuEngine() = default;
 
-mixer::AudioRoom::LevelObserver VideoMcuEngine::join(const EngineMember& member) {
+mixer::AudioRoom::LevelObserver VideoMcuEngine::join(const EngineMember& member, bool on_demand) {
   if (member.worker == nullptr || members_.contains(member.participant_id)) return {};
   RoomVideo& room = rooms_[member.room_id];
   const bool made = !room.room;
   if (made) {
     room.worker = member.worker;
-    room.room = mixer::VideoRoom::create(*room.worker, config_, counters_,
+    room.on_demand = on_demand;
+    mixer::VideoRoomConfig config = config_;
+    config.build_on_demand = on_demand;
+    room.room = mixer::VideoRoom::create(*room.worker, config, counters_,
                                          std::make_shared<EventsToControl>(*this, post_, alive_));
     CHORUS_LOG(kInfo, "conference", "video compositor started", {"room", member.room_id},
                {"worker", room.worker->index()});
@@ -244,8 +247,10 @@ media::SinkFactory VideoMcuEngine::attach(const EngineMember& member, const Engi
     input->accepts_payload =
         codec->first == mixer::VideoCodec::kH264 ? sfu::is_camera_h264_payload : sfu::is_camera_vp8_payload;
   }
-  // One composite per participant: its first section where we send.
-  if (sdp::sends(negotiated.local_direction) && stream.local_ssrc != 0 && !state->second.receives) {
+  // One composite per participant: its first section where we send (in an sfu room, the section
+  // the conference marked).
+  const bool wanted = !room->second.on_demand || stream.composite;
+  if (wanted && sdp::sends(negotiated.local_direction) && stream.local_ssrc != 0 && !state->second.receives) {
     state->second.receives = true;
     // The first format is the one we send (codec_of); its offer says how big a picture it decodes.
     const auto [max_width, max_height] = negotiated.video_formats.empty()

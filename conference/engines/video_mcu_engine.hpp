@@ -55,7 +55,9 @@ class VideoMcuEngine final : public MediaEngine {
   // A participant of an mcu room got media: it is a tile from now on (while admitted). Returns the
   // room's audio level observer when the room was made now (the conference gives it to the audio
   // MCU: the active speaker, sfu::ActiveSpeakerDetector), else an empty one.
-  mixer::AudioRoom::LevelObserver join(const EngineMember& member);
+  // `on_demand` (an sfu room's composite): the room composes only while someone receives the
+  // composite (an EngineStream marked composite, or a recorder), and only such sections get it.
+  mixer::AudioRoom::LevelObserver join(const EngineMember& member, bool on_demand = false);
   [[nodiscard]] bool room_closed(std::string_view room_id) const { return !rooms_.contains(room_id); }
   // A video section of a joined participant: an input, the composite's receiver, or both.
   media::SinkFactory attach(const EngineMember& member, const EngineStream& stream) override;
@@ -86,6 +88,7 @@ class VideoMcuEngine final : public MediaEngine {
     std::shared_ptr<mixer::VideoRoom> room;  // used on `worker` only; the last reference is posted there
     media::MediaWorker* worker = nullptr;
     std::size_t members = 0;
+    bool on_demand = false;
   };
   struct MemberState {
     std::string room_id;

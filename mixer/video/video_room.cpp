@@ -71,15 +71,46 @@ std::shared_ptr<VideoRoom> VideoRoom::create(media::MediaWorker& worker, VideoRo
                                              std::shared_ptr<VideoRoomListener> listener) {
   std::shared_ptr<VideoRoom> room(new VideoRoom(worker, config, std::move(counters), std::move(listener)));
   room->reports_ = std::make_shared<Reports>(worker, room);
+  if (!config.build_on_demand) room->start_composing();
+  return room;
+}
+
+// On the chain thread, before every change queued after it; the room's state so far follows.
+void VideoRoom::start_composing() {
+  if (composing_) return;
+  composing_ = true;
   gst::run_on_chain_thread(gst::ChainThread::shared(),
-                           [slot = room->compositor_, canvas = config.canvas, reports = room->reports_] {
+                           [slot = compositor_, canvas = config_.canvas, reports = reports_] {
                              try {
                                *slot = std::make_unique<VideoCompositor>(canvas, reports);
                              } catch (const std::exception& error) {
                                CHORUS_LOG(kError, "video-mcu", "no compositor for the room", {"error", error.what()});
                              }
                            });
-  return room;
+  for (const auto& [id, name] : names_)
+    on_compositor([id, name](VideoCompositor& compositor) { compositor.set_name(id, name); });
+  for (auto& [source, input] : inputs_) add_source(source, input);
+  on_compositor([tiles = tiles_](VideoCompositor& compositor) { compositor.set_tiles(tiles); });
+}
+
+// The last receiver left an on-demand room: nothing is decoded or composed until the next one.
+void VideoRoom::stop_composing() {
+  if (!composing_) return;
+  composing_ = false;
+  for (auto& [source, input] : inputs_) {
+    input.feed.reset();
+    input.generation = next_generation_++;  // a feed the old compositor still reports is not taken
+  }
+  gst::run_on_chain_thread(gst::ChainThread::shared(), [slot = compositor_] { slot->reset(); });
+}
+
+void VideoRoom::add_source(VideoSource source, Input& input) {
+  input.generation = next_generation_++;
+  input.feed.reset();
+  on_compositor(
+      [source, spec = input.spec, generation = input.generation, reports = reports_](VideoCompositor& compositor) {
+        reports->feed_ready(source, generation, compositor.add_source(spec.source, spec.codec, spec.payload_type));
+      });
 }
 
 VideoRoom::VideoRoom(media::MediaWorker& worker, VideoRoomConfig config, std::shared_ptr<VideoMcuCounters> counters,
@@ -110,6 +141,7 @@ void VideoRoom::on_compositor(Job&& job) {
 void VideoRoom::add_member(ParticipantId id, std::string name) {
   if (std::ranges::find(members_, id) != members_.end()) return;
   members_.push_back(id);
+  names_[id] = name;
   on_compositor(
       [id, name = std::move(name)](VideoCompositor& compositor) mutable { compositor.set_name(id, std::move(name)); });
   relayout();
@@ -117,6 +149,7 @@ void VideoRoom::add_member(ParticipantId id, std::string name) {
 
 void VideoRoom::remove_member(ParticipantId id) {
   std::erase(members_, id);
+  names_.erase(id);
   if (pinned_ == id) pinned_.reset();
   if (speaker_ == id) speaker_.reset();
   relayout();
@@ -153,11 +186,8 @@ void VideoRoom::relayout() {
 }
 
 void VideoRoom::attach_input(media::MediaSession& session, const VideoInputSpec& spec) {
-  const std::uint64_t generation = next_generation_++;
-  inputs_[spec.source] = Input{&session, spec, generation, nullptr, std::nullopt, std::nullopt};
-  on_compositor([spec, generation, reports = reports_](VideoCompositor& compositor) {
-    reports->feed_ready(spec.source, generation, compositor.add_source(spec.source, spec.codec, spec.payload_type));
-  });
+  Input& input = inputs_[spec.source] = Input{&session, spec, 0, nullptr, std::nullopt, std::nullopt};
+  if (composing_) add_source(spec.source, input);
   relayout();  // after the source exists, so its tile shows it
 }
 
@@ -194,6 +224,7 @@ bool VideoRoom::takes(Input& input, const media::RtpPacket& packet) {
 }
 
 void VideoRoom::on_input_rtp(VideoSource source, const media::RtpPacket& packet) {
+  if (!composing_) return;  // an on-demand room nobody receives: not decoded, not counted
   auto it = inputs_.find(source);
   if (it == inputs_.end() || !takes(it->second, packet)) return;
   Input& input = it->second;
@@ -249,6 +280,7 @@ void VideoRoom::join_class(Receiver receiver) {
   if (found != classes_.end()) {
     class_id = found->first;
   } else {
+    start_composing();  // an on-demand room's first receiver
     class_id = next_class_id_++;
     classes_[class_id].key = key;
     classes_[class_id].bitrate_bps = config_.class_bitrate_bps;
@@ -279,6 +311,7 @@ void VideoRoom::detach_receiver(ParticipantId id) {
   }
   classes_.erase(cls);
   on_compositor([class_id](VideoCompositor& compositor) { compositor.remove_class(class_id); });
+  if (config_.build_on_demand && classes_.empty()) stop_composing();
 }
 
 bool VideoRoom::on_receiver_feedback(ParticipantId id, const media::RtcpFeedback& feedback) {

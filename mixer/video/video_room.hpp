@@ -50,6 +50,9 @@ struct VideoRoomConfig {
   std::uint32_t min_class_bitrate_bps = 150'000;             // the least a receiver's estimate lowers it to
   std::chrono::milliseconds keyframe_min_interval{500};      // forced key frames per class
   std::chrono::milliseconds keyframe_request_interval{300};  // PLI/FIR per sender
+  // An sfu room's composite: the pipeline exists (and its inputs are decoded) only while the room
+  // has a receiver or a tap; false (an mcu room): from the room's start.
+  bool build_on_demand = false;
 };
 
 // What the video MCU did over every room (relaxed atomics bumped on the workers), for /metrics.
@@ -200,6 +203,10 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   static bool takes(Input& input, const media::RtpPacket& packet);
   VideoClassKey class_key_for(const VideoReceiverSpec& spec) const;
   void join_class(Receiver receiver);
+  // Builds the compositor and gives it the room as it is (names, sources, tiles); drops it.
+  void start_composing();
+  void stop_composing();
+  void add_source(VideoSource source, Input& input);
 
   media::MediaWorker& worker_;
   VideoRoomConfig config_;
@@ -208,7 +215,9 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   std::shared_ptr<Reports> reports_;  // the compositor's listener
   // The compositor, made, changed and dropped by jobs on the chain thread only (null when it failed).
   std::shared_ptr<std::unique_ptr<VideoCompositor>> compositor_ = std::make_shared<std::unique_ptr<VideoCompositor>>();
-  std::vector<ParticipantId> members_;  // join order
+  std::vector<ParticipantId> members_;          // join order
+  std::map<ParticipantId, std::string> names_;  // their labels, given again to a compositor built later
+  bool composing_ = false;                      // a compositor was asked for (and not dropped since)
   LayoutKind layout_ = LayoutKind::kGrid;
   std::optional<ParticipantId> pinned_;
   std::optional<ParticipantId> speaker_;

@@ -238,18 +238,7 @@ class Rest:
 
     def metrics(self):
         """{name: value} of the unlabelled samples in GET /metrics (Prometheus text format)."""
-        reply = self.client.request("GET", "/metrics", token=None)
-        values = {}
-        if reply.status != 200:
-            return values
-        for line in reply.body.decode("utf-8", "replace").splitlines():
-            parts = line.split()
-            if len(parts) == 2 and not line.startswith("#") and "{" not in parts[0]:
-                try:
-                    values[parts[0]] = float(parts[1])
-                except ValueError:
-                    pass
-        return values
+        return self.client.metrics()
 
     def create_room(self, body):
         return self.client.request("POST", "/v1/rooms", body)

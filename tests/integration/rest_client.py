@@ -134,6 +134,20 @@ class RestClient:
     def post(self, path, body=None, **kw):
         return self.request("POST", path, body, **kw)
 
+    def metrics(self, prefix=""):
+        """{name: value} of the unlabelled samples of GET /metrics (public, Prometheus text format) whose
+        name starts with `prefix`; empty when /metrics does not answer 200."""
+        reply = self.request("GET", "/metrics", token=None)
+        values = {}
+        for line in (reply.body.decode("utf-8", "replace") if reply.status == 200 else "").splitlines():
+            parts = line.split()
+            if len(parts) == 2 and not line.startswith("#") and "{" not in parts[0] and parts[0].startswith(prefix):
+                try:
+                    values[parts[0]] = float(parts[1])
+                except ValueError:
+                    pass
+        return values
+
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
 

@@ -102,16 +102,7 @@ class Session:
 
     def metrics(self):
         """{name: value} of the unlabelled chorus_video_mcu_* samples in GET /metrics."""
-        reply = self.api.request("GET", "/metrics", token=None)
-        values = {}
-        for line in (reply.body.decode("utf-8", "replace") if reply.status == 200 else "").splitlines():
-            parts = line.split()
-            if len(parts) == 2 and parts[0].startswith("chorus_video_mcu_"):
-                try:
-                    values[parts[0]] = float(parts[1])
-                except ValueError:
-                    pass
-        return values
+        return self.api.metrics("chorus_video_mcu_")
 
     def close(self, checks):
         b.close_browsers(self.browsers, checks)

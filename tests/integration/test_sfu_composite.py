@@ -120,16 +120,7 @@ def make_rooms(api, checks):
 
 def metrics(api):
     """{name: value} of the unlabelled samples of GET /metrics (public, Prometheus text format)."""
-    reply = api.request("GET", "/metrics", token=None)
-    values = {}
-    for line in (reply.body.decode("utf-8", "replace") if reply.status == 200 else "").splitlines():
-        parts = line.split()
-        if len(parts) == 2 and not line.startswith("#") and "{" not in parts[0]:
-            try:
-                values[parts[0]] = float(parts[1])
-            except ValueError:
-                pass
-    return values
+    return api.metrics()
 
 
 def mcu_counters(values):

@@ -229,6 +229,7 @@ std::expected<void, std::string> ChorusServer::open_recordings() {
       settings, *conference_, &events_, [this](std::function<void()> work) { boost::asio::post(io_, std::move(work)); },
       &timers_);
   if (auto opened = recordings_->open(); !opened) return std::unexpected("recordings: " + opened.error());
+  for (const auto& published : recordings_->counters().published()) engine_counters_.push_back(published);
   return {};
 }
 

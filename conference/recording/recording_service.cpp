@@ -116,6 +116,15 @@ std::uint64_t RecordingService::used_bytes() const {
 }
 
 std::expected<RecordingInfo, RecordingStartError> RecordingService::start(std::string_view conference_id) {
+  auto started = start_recording(conference_id);
+  bump(started ? counters_.started : counters_.refused);
+  if (!started)
+    CHORUS_LOG(kInfo, "recording", "recording not started", {"conference", conference_id},
+               {"detail", started.error().detail});
+  return started;
+}
+
+std::expected<RecordingInfo, RecordingStartError> RecordingService::start_recording(std::string_view conference_id) {
   if (conference_.participants_in(conference_id) == 0)
     return std::unexpected(RecordingStartError{RecordingRefusal::kNoConference, "nobody is in the conference"});
   if (const auto* running = running_in(conference_id))
@@ -227,6 +236,7 @@ void RecordingService::on_recorder_finished(const std::string& recording_id, con
   else
     CHORUS_LOG(kInfo, "recording", "recording stopped", {"recording", info.id}, {"conference", info.conference_id},
                {"reason", info.reason}, {"bytes", info.bytes});
+  bump(failed ? counters_.failed : counters_.stopped);
   publish(failed ? event_type::kRecordingFailed : event_type::kRecordingStopped, info);
 }
 
@@ -246,6 +256,7 @@ void RecordingService::stop_all() {
     info.state = RecordingState::kStopped;
     info.stopped_at = SystemClock::now();
     info.reason = std::string(recording_reason::kShutdown);
+    bump(counters_.stopped);
     info.bytes = file_size_or(catalog_.media_path(info), counted);
     if (auto saved = catalog_.save(info); !saved)
       CHORUS_LOG(kError, "recording", "cannot save the recording's sidecar", {"recording", info.id},

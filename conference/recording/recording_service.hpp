@@ -18,6 +18,7 @@
 // Threading: control loop only; the recorders' reports are posted to it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -26,7 +27,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "common/published_counter.hpp"
 #include "common/timer_queue.hpp"
 #include "conference/audio_bridge.hpp"
 #include "conference/engines/media_engine.hpp"
@@ -63,6 +66,24 @@ struct RecordingStartError {
   std::string detail;
 };
 
+// What recording did (bumped on the control loop, read by /metrics on the REST thread).
+struct RecordingCounters {
+  std::atomic<std::uint64_t> started{0};
+  std::atomic<std::uint64_t> stopped{0};
+  std::atomic<std::uint64_t> failed{0};
+  std::atomic<std::uint64_t> refused{0};
+
+  [[nodiscard]] std::vector<PublishedCounter> published() const {
+    return {{"chorus_recordings_started_total", "Recordings started", "recordings_started", &started},
+            {"chorus_recordings_stopped_total", "Recordings finalized (asked, conference ended, quota, shutdown)",
+             "recordings_stopped", &stopped},
+            {"chorus_recordings_failed_total", "Recordings ended by a write error (a full disk)", "recordings_failed",
+             &failed},
+            {"chorus_recordings_refused_total", "Recording starts refused (no conference, running, quota, too many)",
+             "recordings_refused", &refused}};
+  }
+};
+
 class RecordingService {
  public:
   RecordingService(RecordingSettings settings, ConferenceService& conference, EventLog* events,
@@ -87,6 +108,7 @@ class RecordingService {
   RemoveResult remove(std::string_view recording_id);
 
   [[nodiscard]] const RecordingCatalog& catalog() const { return catalog_; }
+  [[nodiscard]] const RecordingCounters& counters() const { return counters_; }
   [[nodiscard]] std::size_t running() const { return active_.size(); }
   // The running recording of a conference, if any.
   [[nodiscard]] const RecordingInfo* running_in(std::string_view conference_id) const;
@@ -102,6 +124,7 @@ class RecordingService {
   struct Finish;
   struct Finalized;
 
+  std::expected<RecordingInfo, RecordingStartError> start_recording(std::string_view conference_id);
   void on_conference_ended(const std::string& conference_id);
   void on_recorder_finished(const std::string& recording_id, const Finish& finish);
   void detach_taps(const Active& active);
@@ -115,6 +138,7 @@ class RecordingService {
   PostToControl post_;
   TimerQueue* timers_;
   RecordingCatalog catalog_;
+  RecordingCounters counters_;
   std::map<std::string, std::unique_ptr<Active>, std::less<>> active_;  // by recording id
   EventLog::Subscription ended_subscription_;
   TimerQueue::TimerId sweep_timer_ = TimerQueue::kNoTimer;

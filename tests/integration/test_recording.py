@@ -649,15 +649,31 @@ def check_restart(args, checks, data_dir, rec_id, path):
     h.expect_clean_stop(server, checks)
 
 
-def check_quota(args, checks):
-    print(f"--- quota: a chorusd with --recordings-quota-mb {QUOTA_MB}, one noise camera", flush=True)
-    server = h.Chorusd(args.chorusd, args.output_dir, name="chorusd-quota",
-                       extra_args=["--media-timeout", str(MEDIA_TIMEOUT_S),
-                                   "--recordings-quota-mb", str(QUOTA_MB)]).start()
+def with_noise_camera(args, checks, name, label, case, binary=None, extra_args=()):
+    """A fresh chorusd (`binary`, default args.chorusd) with the mcu room and one caller sending a noise camera
+    (videotestsrc snow: the composite runs at its full bitrate); case(rig, server); then everyone hangs up, the
+    server is quiescent and stops cleanly."""
+    server = h.Chorusd(binary or args.chorusd, args.output_dir, name=name,
+                       extra_args=["--media-timeout", str(MEDIA_TIMEOUT_S), *extra_args]).start()
     rig = Rig(server, args.output_dir)
     try:
         make_room(rig.api, checks)
+        rig.open_events()
         rig.join(checks, "NOISE", lambda ssrc, lp, sp: pattern_sender_command("snow", ssrc, lp, sp))
+        case(rig, server)
+        rig.stop_media()
+        for caller in rig.callers:
+            rig.hang_up(caller, checks)
+        h.expect_quiescent(server, checks, label)
+    finally:
+        rig.close()
+    h.expect_clean_stop(server, checks)
+
+
+def check_quota(args, checks):
+    print(f"--- quota: a chorusd with --recordings-quota-mb {QUOTA_MB}, one noise camera", flush=True)
+
+    def case(rig, server):
         rec = start_recording(rig, checks, "quota")
         if rec is not None:
             final = rig.wait_state(rec["id"], "stopped", QUOTA_WAIT_S, f"{rec['id']} to stop at the quota")
@@ -676,13 +692,13 @@ def check_quota(args, checks):
             refused = rig.api.post(f"/v1/conferences/{ROOM}/recordings")
             checks.expect(refused.is_problem(507),
                           f"quota: POST again → 507 problem+json ({refused.describe()[:300]})")
-        rig.stop_media()
-        for caller in rig.callers:
-            rig.hang_up(caller, checks)
-        h.expect_quiescent(server, checks, "quota chorusd")
-    finally:
-        rig.close()
-    h.expect_clean_stop(server, checks)
+            counted = rig.api.metrics("chorus_recordings_")
+            checks.expect(counted.get("chorus_recordings_stopped_total", 0) >= 1
+                          and counted.get("chorus_recordings_refused_total", 0) >= 1,
+                          f"quota: /metrics counts the stop and the refusal ({counted})")
+
+    with_noise_camera(args, checks, "chorusd-quota", "quota chorusd", case,
+                      extra_args=["--recordings-quota-mb", str(QUOTA_MB)])
 
 
 FULL_DISK_WRAPPER = """#!/bin/sh
@@ -719,13 +735,8 @@ def check_full_disk(args, checks):
     wrapper = full_disk_wrapper(args)
     if wrapper is None:
         return
-    server = h.Chorusd(wrapper, args.output_dir, name="chorusd-full-disk",
-                       extra_args=["--media-timeout", str(MEDIA_TIMEOUT_S)]).start()
-    rig = Rig(server, args.output_dir)
-    try:
-        make_room(rig.api, checks)
-        rig.open_events()
-        rig.join(checks, "NOISE", lambda ssrc, lp, sp: pattern_sender_command("snow", ssrc, lp, sp))
+
+    def case(rig, server):
         rec = start_recording(rig, checks, "full disk")
         if rec is not None:
             final = rig.wait_state(rec["id"], "failed", FULL_DISK_WAIT_S, f"{rec['id']} to fail on the full disk")
@@ -738,17 +749,15 @@ def check_full_disk(args, checks):
                 pass
             failed = rig.events("recording.failed", rec["id"])
             checks.expect(bool(failed), f"full disk: recording.failed on the event stream ({failed})")
+            counted = rig.api.metrics("chorus_recordings_")
+            checks.expect(counted.get("chorus_recordings_failed_total", 0) >= 1,
+                          f"full disk: /metrics counts the failure ({counted})")
             listed = rig.api.get(f"/v1/conferences/{ROOM}/participants")
             people = listed.json().get("items", []) if listed.status == 200 else []
             checks.expect(len(people) == 1,
                           f"full disk: the conference goes on, NOISE is still in it ({listed.status}, {len(people)})")
-        rig.stop_media()
-        for caller in rig.callers:
-            rig.hang_up(caller, checks)
-        h.expect_quiescent(server, checks, "full-disk chorusd")
-    finally:
-        rig.close()
-    h.expect_clean_stop(server, checks)
+
+    with_noise_camera(args, checks, "chorusd-full-disk", "full-disk chorusd", case, binary=wrapper)
 
 
 def record_three_parties(args, checks):

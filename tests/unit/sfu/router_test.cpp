@@ -25,18 +25,6 @@ std::uint32_t timestamp_of(std::span<const std::uint8_t> packet) {
          packet[7];
 }
 
-// The RTCP PLIs in what a phone received.
-int plis_in(const Received& received) {
-  int count = 0;
-  for (const auto& datagram : received.rtcp) {
-    auto view = media::rtcp::CompoundView::parse(datagram);
-    if (!view) continue;
-    for (const auto& packet : *view)
-      if (media::rtcp::Pli::parse(packet)) ++count;
-  }
-  return count;
-}
-
 class RouterForwardingTest : public RouterTest {
  protected:
   // Ann publishes one stream: a keyframe, then inter frames, 3000 ticks apart.

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "media/rtcp/payload_feedback.hpp"
 #include "media/rtcp/rtcp_header.hpp"
 #include "media/rtp/rtp_header_writer.hpp"
 #include "media/rtp/rtp_packet.hpp"
@@ -128,6 +129,18 @@ struct Received {
   std::vector<std::vector<std::uint8_t>> rtp;
   std::vector<std::vector<std::uint8_t>> rtcp;
 };
+
+// The RTCP PLIs in what a phone received.
+inline int plis_in(const Received& received) {
+  int count = 0;
+  for (const auto& datagram : received.rtcp) {
+    auto view = media::rtcp::CompoundView::parse(datagram);
+    if (!view) continue;
+    for (const auto& packet : *view)
+      if (media::rtcp::Pli::parse(packet)) ++count;
+  }
+  return count;
+}
 
 inline bool is_rtcp(std::span<const std::uint8_t> datagram) {
   return datagram.size() >= 2 && datagram[1] >= 192 && datagram[1] <= 223;

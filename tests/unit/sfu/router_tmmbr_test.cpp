@@ -15,17 +15,6 @@ using chorus::test::wait_until;
 constexpr ParticipantId kAnn = 1;
 constexpr ParticipantId kBob = 2;
 
-int plis_in(const Received& received) {
-  int count = 0;
-  for (const auto& datagram : received.rtcp) {
-    auto view = media::rtcp::CompoundView::parse(datagram);
-    if (!view) continue;
-    for (const auto& packet : *view)
-      if (media::rtcp::Pli::parse(packet)) ++count;
-  }
-  return count;
-}
-
 TEST_F(RouterTest, AReceiversTmmbrIsNotAKeyframeRequest) {
   join(kAnn, "Ann");
   join(kBob, "Bob");

@@ -118,6 +118,19 @@ def make_rooms(api, checks):
                       f"{body.get('sip_video')!r} (want sfu, {sip_video})")
 
 
+def expect_frame(viewer, checks, expected, timeout_s, label, what):
+    """Once the viewer's stream and first frame are there: a check that a frame within timeout_s of its ACK
+    matches `expected` (the time it took, or how many frames did not, is printed)."""
+    wait_stream(viewer)
+    wait_first_frame(viewer)
+    remaining = max(0.0, viewer.acked_at + timeout_s - time.monotonic())
+    frame, seen = wait_for_frame(viewer, expected, 0.0, remaining, label)
+    checks.expect(frame is not None,
+                  what + (f" ({time.monotonic() - viewer.acked_at:.1f} s after {viewer.name}'s ACK)" if frame else
+                          f" — none of {seen} frames did within {timeout_s:.0f} s; relay {viewer.relay.stats()}"))
+    return frame
+
+
 def metrics(api):
     """{name: value} of the unlabelled samples of GET /metrics (public, Prometheus text format)."""
     return api.metrics()
@@ -221,14 +234,8 @@ def check_composite(session, checks):
         session.viewer = Viewer(session, "VIEWER", VP8)
         session.viewer.join(session, checks)
     viewer = session.viewer
-    wait_stream(viewer)
-    wait_first_frame(viewer)
-    remaining = max(0.0, viewer.acked_at + GRID_TIMEOUT_S - time.monotonic())
-    frame, seen = wait_for_frame(viewer, GRID_EXPECTED, 0.0, remaining, "sfu composite grid")
-    checks.expect(frame is not None,
-                  f"composite: a frame shows {describe_expected(GRID_EXPECTED)}"
-                  + (f" ({time.monotonic() - viewer.acked_at:.1f} s after VIEWER's ACK)" if frame else
-                     f" — none of {seen} frames did within {GRID_TIMEOUT_S:.0f} s; relay {viewer.relay.stats()}"))
+    expect_frame(viewer, checks, GRID_EXPECTED, GRID_TIMEOUT_S, "sfu composite grid",
+                 f"composite: a frame shows {describe_expected(GRID_EXPECTED)}")
     name = "chorus_video_mcu_packets_out_total"
     try:
         after = h.poll_until(lambda: (lambda m: m if m.get(name, 0.0) > before.get(name, 0.0) else None)(
@@ -263,14 +270,8 @@ def check_speaker(session, checks):
         join_sender(session, checks, "RED2", [(RED_ARGB, None)])
         viewer = Viewer(session, "VIEWER2", VP8)
         viewer.join(session, checks)
-    wait_stream(viewer)
-    wait_first_frame(viewer)
-    remaining = max(0.0, viewer.acked_at + SLOT_TIMEOUT_S - time.monotonic())
-    frame, seen = wait_for_frame(viewer, SLOT_EXPECTED, 0.0, remaining, "sfu speaker slot")
-    checks.expect(frame is not None,
-                  f"speaker: a frame is RED2's camera all over ({describe_expected(SLOT_EXPECTED)})"
-                  + (f", {time.monotonic() - viewer.acked_at:.1f} s after VIEWER2's ACK" if frame else
-                     f" — none of {seen} frames was within {SLOT_TIMEOUT_S:.0f} s; relay {viewer.relay.stats()}"))
+    expect_frame(viewer, checks, SLOT_EXPECTED, SLOT_TIMEOUT_S, "sfu speaker slot",
+                 f"speaker: a frame is RED2's camera all over ({describe_expected(SLOT_EXPECTED)})")
     stats = viewer.relay.stats()
     keys = [key for _, key in viewer.relay.keyframes_after(0)]
     sizes = sorted({(key.width, key.height) for key in keys}, key=str)

@@ -31,10 +31,10 @@ std::optional<RecordingState> state_from_string(std::string_view text) {
   return std::nullopt;
 }
 
-std::uint64_t file_size_or_zero(const std::filesystem::path& path) {
+std::uint64_t file_size_or(const std::filesystem::path& path, std::uint64_t fallback) {
   std::error_code error;
   const auto size = std::filesystem::file_size(path, error);
-  return error ? 0 : size;
+  return error ? fallback : size;
 }
 
 }  // namespace
@@ -116,7 +116,7 @@ std::expected<void, std::string> RecordingCatalog::open(SystemClock::time_point 
 
 void RecordingCatalog::load_sidecar(const std::filesystem::path& path, SystemClock::time_point now) {
   std::optional<RecordingInfo> info;
-  if (file_size_or_zero(path) <= kMaxSidecarBytes) {
+  if (file_size_or(path, 0) <= kMaxSidecarBytes) {
     std::ifstream in(path);
     auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
     if (!json.is_discarded()) info = recording_from_sidecar(json);
@@ -130,7 +130,7 @@ void RecordingCatalog::load_sidecar(const std::filesystem::path& path, SystemClo
     info->state = RecordingState::kStopped;
     info->reason = std::string(recording_reason::kInterrupted);
     info->stopped_at = now;
-    info->bytes = file_size_or_zero(media_path(*info));
+    info->bytes = media_size(*info);
     CHORUS_LOG(kWarn, "recording", "recording interrupted by an earlier stop of chorusd", {"recording", info->id},
                {"conference", info->conference_id}, {"bytes", info->bytes});
     recordings_[info->id] = *info;
@@ -143,6 +143,10 @@ void RecordingCatalog::load_sidecar(const std::filesystem::path& path, SystemClo
 
 std::filesystem::path RecordingCatalog::media_path(const RecordingInfo& info) const {
   return dir_ / (info.id + "." + info.extension);
+}
+
+std::uint64_t RecordingCatalog::media_size(const RecordingInfo& info, std::uint64_t fallback) const {
+  return file_size_or(media_path(info), fallback);
 }
 
 std::filesystem::path RecordingCatalog::sidecar_path(std::string_view id) const {

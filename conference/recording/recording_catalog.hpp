@@ -72,6 +72,8 @@ class RecordingCatalog {
 
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   [[nodiscard]] std::filesystem::path media_path(const RecordingInfo& info) const;
+  // The media file's size on disk; `fallback` when it cannot be read.
+  [[nodiscard]] std::uint64_t media_size(const RecordingInfo& info, std::uint64_t fallback = 0) const;
   [[nodiscard]] const RecordingInfo* find(std::string_view id) const;
   // Newest first; only `conference_id`'s when given.
   [[nodiscard]] std::vector<const RecordingInfo*> list(std::optional<std::string_view> conference_id = {}) const;

@@ -20,12 +20,6 @@ constexpr std::string_view kRecordingPrompt = "recording_started";
 // Recorders join a video class under an id no participant has (participant ids count from 1).
 constexpr mixer::ParticipantId kFirstRecorderTap = 0xF0000000U;
 
-std::uint64_t file_size_or(const std::filesystem::path& path, std::uint64_t fallback) {
-  std::error_code error;
-  const auto size = std::filesystem::file_size(path, error);
-  return error ? fallback : size;
-}
-
 }  // namespace
 
 // Set by the recorder's thread when its file is finalized: shutdown waits on it, since the taps
@@ -215,18 +209,39 @@ void RecordingService::on_recorder_finished(const std::string& recording_id, con
   std::unique_ptr<Active> active = std::move(it->second);
   active_.erase(it);
   detach_taps(*active);
-  RecordingInfo& info = active->info;
+  close(*active, finish);
+}
+
+void RecordingService::stop_all() {
+  // Synchronous: each file is finalized (bounded by the recorder's own wait) before chorusd exits.
+  while (!active_.empty()) {
+    auto it = active_.begin();
+    std::unique_ptr<Active> active = std::move(it->second);
+    active_.erase(it);
+    detach_taps(*active);
+    active->recorder->stop();
+    if (!active->finalized->wait_for(kShutdownWait))
+      CHORUS_LOG(kWarn, "recording", "recording not finalized in time at shutdown", {"recording", active->info.id});
+    active->stop_reason = std::string(recording_reason::kShutdown);
+    close(*active, Finish{mixer::RecorderEnd::kStopped, {}, active->recorder->bytes_written()});
+    active->recorder.reset();  // the taps may hold it a moment longer; its file is complete
+  }
+}
+
+// The recording's final state, saved, logged, counted and published.
+void RecordingService::close(Active& active, const Finish& finish) {
+  RecordingInfo& info = active.info;
   const bool failed = finish.end == mixer::RecorderEnd::kFailed;
   info.state = failed ? RecordingState::kFailed : RecordingState::kStopped;
   info.stopped_at = SystemClock::now();
-  info.bytes = file_size_or(catalog_.media_path(info), finish.bytes);
+  info.bytes = catalog_.media_size(info, finish.bytes);
   info.error = finish.error;
   if (failed)
     info.reason = std::string(recording_reason::kError);
   else if (finish.end == mixer::RecorderEnd::kLimitReached)
     info.reason = std::string(recording_reason::kQuota);
   else
-    info.reason = active->stop_reason.empty() ? std::string(recording_reason::kRequested) : active->stop_reason;
+    info.reason = active.stop_reason.empty() ? std::string(recording_reason::kRequested) : active.stop_reason;
   if (auto saved = catalog_.save(info); !saved)
     CHORUS_LOG(kError, "recording", "cannot save the recording's sidecar", {"recording", info.id},
                {"error", saved.error()});
@@ -238,31 +253,6 @@ void RecordingService::on_recorder_finished(const std::string& recording_id, con
                {"reason", info.reason}, {"bytes", info.bytes});
   bump(failed ? counters_.failed : counters_.stopped);
   publish(failed ? event_type::kRecordingFailed : event_type::kRecordingStopped, info);
-}
-
-void RecordingService::stop_all() {
-  // Synchronous: each recorder's destructor finalizes its file (bounded) before chorusd exits.
-  while (!active_.empty()) {
-    auto it = active_.begin();
-    std::unique_ptr<Active> active = std::move(it->second);
-    active_.erase(it);
-    detach_taps(*active);
-    active->recorder->stop();
-    if (!active->finalized->wait_for(kShutdownWait))
-      CHORUS_LOG(kWarn, "recording", "recording not finalized in time at shutdown", {"recording", active->info.id});
-    const std::uint64_t counted = active->recorder->bytes_written();
-    active->recorder.reset();  // the taps may hold it a moment longer; its file is complete
-    RecordingInfo& info = active->info;
-    info.state = RecordingState::kStopped;
-    info.stopped_at = SystemClock::now();
-    info.reason = std::string(recording_reason::kShutdown);
-    bump(counters_.stopped);
-    info.bytes = file_size_or(catalog_.media_path(info), counted);
-    if (auto saved = catalog_.save(info); !saved)
-      CHORUS_LOG(kError, "recording", "cannot save the recording's sidecar", {"recording", info.id},
-                 {"error", saved.error()});
-    publish(event_type::kRecordingStopped, info);
-  }
 }
 
 RecordingService::RemoveResult RecordingService::remove(std::string_view recording_id) {

@@ -127,6 +127,7 @@ class RecordingService {
   std::expected<RecordingInfo, RecordingStartError> start_recording(std::string_view conference_id);
   void on_conference_ended(const std::string& conference_id);
   void on_recorder_finished(const std::string& recording_id, const Finish& finish);
+  void close(Active& active, const Finish& finish);
   void detach_taps(const Active& active);
   void sweep_retention();
   void schedule_sweep();

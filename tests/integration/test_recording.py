@@ -240,6 +240,14 @@ class Rig:
                 out.append(data)
         return out
 
+    def wait_events(self, kind, rec_id):
+        """events(kind, rec_id) once there is one, or as they are after EVENT_WAIT_S (maybe none)."""
+        try:
+            h.poll_until(lambda: self.events(kind, rec_id), EVENT_WAIT_S, kind, 0.1)
+        except h.Failure:
+            pass
+        return self.events(kind, rec_id)
+
 
 def start_recording(rig, checks, label, media_type="video/webm"):
     """POST a recording of ROOM; checks the 201 and its body; its JSON, or None when refused."""
@@ -426,11 +434,8 @@ def check_events(rig, checks, rec_id):
     if rig.stream is None or not rig.stream.ok:
         checks.expect(False, "the event stream GET /v1/events could not be read")
         return
-    try:
-        h.poll_until(lambda: rig.events("recording.stopped", rec_id), EVENT_WAIT_S, "recording.stopped", 0.1)
-    except h.Failure:
-        pass
-    started, stopped = rig.events("recording.started", rec_id), rig.events("recording.stopped", rec_id)
+    stopped = rig.wait_events("recording.stopped", rec_id)
+    started = rig.events("recording.started", rec_id)
     print(f"  events: recording.started {started}; recording.stopped {stopped}", flush=True)
     checks.expect(len(started) == 1 and started[0].get("conference_id") == ROOM,
                   f"the event stream carried recording.started for {rec_id} once ({len(started)})")
@@ -635,11 +640,7 @@ def check_restart(args, checks, data_dir, rec_id, path):
             checks.expect(final is not None and final.get("reason") == "conference_ended",
                           f"ended: \"stopped\" with reason \"conference_ended\" within {ENDED_WAIT_S:.0f} s of the "
                           f"BYE ({json.dumps(final)})")
-            try:
-                h.poll_until(lambda: rig.events("recording.stopped", rec["id"]), EVENT_WAIT_S, "recording.stopped", 0.1)
-            except h.Failure:
-                pass
-            stopped = rig.events("recording.stopped", rec["id"])
+            stopped = rig.wait_events("recording.stopped", rec["id"])
             checks.expect(any(e.get("reason") == "conference_ended" for e in stopped),
                           f"ended: recording.stopped carried reason conference_ended ({stopped})")
         rig.close()
@@ -743,11 +744,7 @@ def check_full_disk(args, checks):
             checks.expect(final is not None and final.get("reason") == "error" and final.get("error"),
                           f"full disk: \"failed\" with reason \"error\" and the write error within "
                           f"{FULL_DISK_WAIT_S:.0f} s ({json.dumps(final)})")
-            try:
-                h.poll_until(lambda: rig.events("recording.failed", rec["id"]), EVENT_WAIT_S, "recording.failed", 0.1)
-            except h.Failure:
-                pass
-            failed = rig.events("recording.failed", rec["id"])
+            failed = rig.wait_events("recording.failed", rec["id"])
             checks.expect(bool(failed), f"full disk: recording.failed on the event stream ({failed})")
             counted = rig.api.metrics("chorus_recordings_")
             checks.expect(counted.get("chorus_recordings_failed_total", 0) >= 1,

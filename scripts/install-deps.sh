@@ -12,6 +12,8 @@ build_packages=(
   nlohmann-json3-dev                          # JSON (REST, status)
   libyaml-cpp-dev                             # optional YAML config file
   libsqlite3-dev                              # the store (conference/store): rooms, meetings, keys; WAL + migrations
+  libpq-dev                                   # the store's PostgreSQL backend (--store postgresql://…), shared by several nodes
+  dpkg-dev file                               # make package: CPack computes the .deb's dependencies with dpkg-shlibdeps
   libical-dev                                 # RFC 5545 RRULE expansion with time zones, .ics parse-back (conference/schedule)
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev  # the audio MCU's decode/encode pipeline (mixer/)
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav  # rtpjitterbuffer, depayloaders, Opus, G.711, G.722 (avenc/avdec_g722); compositor, VP8, x264, avdec_h264 (the video MCU)
@@ -36,6 +38,8 @@ test_packages=(
   chromium                                    # headless browser for tests/integration/test_web_page.py
   nodejs                                      # runs tests/web/*.mjs (playwright-core drives the Debian chromium)
   wrk                                         # HTTP load for bench/rest_rps.py
+  postgresql                                  # initdb/pg_ctl: the store tests' throw-away PostgreSQL clusters
+  kamailio kamailio-postgres-modules          # the SIP front of several chorusd nodes (dispatcher), in the scale-out test
   ca-certificates
 )
 

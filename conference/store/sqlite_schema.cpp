@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace chorus::conference::sqlite {
 namespace {
@@ -75,33 +76,15 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, id);
 )sql";
 
-// v2: a room can hold its guests until a moderator joins (issue 4).
-constexpr const char* kSchemaV2 = R"sql(
-ALTER TABLE rooms ADD COLUMN wait_for_moderator INTEGER NOT NULL DEFAULT 0;
-)sql";
-
-// v3: one room mode says which engine serves a room (issue 10). The echo room's separate `engine`
-// column becomes mode 'echo'. Rooms stored as 'mcu' become 'sfu', the new default: before v3 the mode
-// was accepted and ignored (every room got the audio bridge and no video), and 'mcu' was simply the
-// value every room received unasked, so no stored 'mcu' records a choice this could overturn.
-constexpr const char* kSchemaV3 = R"sql(
-UPDATE rooms SET mode = 'echo' WHERE engine = 'echo';
-UPDATE rooms SET mode = 'sfu' WHERE mode = 'mcu';
-ALTER TABLE rooms DROP COLUMN engine;
-)sql";
-
-// v4: what a SIP endpoint's video shows in an sfu room (issue 11). Existing rooms keep what they
-// showed before the setting existed: the voice-switched speaker.
-constexpr const char* kSchemaV4 = R"sql(
-ALTER TABLE rooms ADD COLUMN sip_video TEXT NOT NULL DEFAULT 'speaker';
-)sql";
-
-constexpr Migration kMigrations[] = {
-    {1, kSchemaV1},
-    {2, kSchemaV2},
-    {3, kSchemaV3},
-    {4, kSchemaV4},
-};
+// SQLite's own v1 followed by the portable migrations (store_schema.hpp).
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kAll = [] {
+    std::vector<Migration> all{{1, kSchemaV1}};
+    for (const Migration& migration : portable_migrations()) all.push_back(migration);
+    return all;
+  }();
+  return kAll;
+}
 
 SqliteResult<int> current_version(Connection& connection) {
   auto query = connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
@@ -127,7 +110,7 @@ SqliteResult<void> apply(Connection& connection, const Migration& migration) {
 }  // namespace
 
 std::span<const Migration> store_migrations() {
-  return kMigrations;
+  return migrations();
 }
 
 SqliteResult<int> migrate(Connection& connection, std::span<const Migration> migrations) {
@@ -139,8 +122,7 @@ SqliteResult<int> migrate(Connection& connection, std::span<const Migration> mig
   if (!version) return version;
   const int known = migrations.empty() ? 0 : migrations.back().version;
   if (*version > known) {
-    return std::unexpected(SqliteError{SQLITE_ERROR, "database schema version " + std::to_string(*version) +
-                                                         " is newer than this build's " + std::to_string(known)});
+    return std::unexpected(SqliteError{SQLITE_ERROR, newer_schema_message(*version, known)});
   }
   for (const Migration& migration : migrations) {
     if (migration.version <= *version) continue;

@@ -3,6 +3,7 @@
 
 #include "conference/store/sqlite_codec.hpp"
 #include "conference/store/sqlite_store.hpp"
+#include "conference/store/store_rows.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -12,58 +13,9 @@ using sqlite::fail;
 using sqlite::Query;
 using sqlite::single;
 
-StoreResult<ApiKey> read_api_key(const Query& row) {
-  ApiKey key;
-  key.id = row.text(0);
-  key.name = row.text(1);
-  auto scopes = sqlite::decode_strings(row.text(2));
-  if (!scopes) return std::unexpected(std::move(scopes.error()));
-  key.scopes = std::move(*scopes);
-  key.token_hash = row.text(3);
-  key.created_at = sqlite::from_micros(row.int64(4));
-  return key;
-}
-
-StoreResult<Webhook> read_webhook(const Query& row) {
-  Webhook webhook;
-  webhook.id = row.text(0);
-  webhook.url = row.text(1);
-  auto event_types = sqlite::decode_strings(row.text(2));
-  if (!event_types) return std::unexpected(std::move(event_types.error()));
-  webhook.event_types = std::move(*event_types);
-  webhook.secret = row.text(3);
-  webhook.created_at = sqlite::from_micros(row.int64(4));
-  return webhook;
-}
-
-StoreResult<WebhookDelivery> read_delivery(const Query& row) {
-  WebhookDelivery delivery;
-  delivery.id = row.int64(0);
-  delivery.webhook_id = row.text(1);
-  delivery.event_id = row.text(2);
-  delivery.attempt = static_cast<std::uint32_t>(row.int64(3));
-  const auto status = sqlite::delivery_status_from_column(row.text(4));
-  if (!status) return std::unexpected(sqlite::io_error("reading a delivery", "unknown status"));
-  delivery.status = *status;
-  if (!row.is_null(5)) delivery.http_status = static_cast<int>(row.int64(5));
-  delivery.error = row.text(6);
-  delivery.at = sqlite::from_micros(row.int64(7));
-  return delivery;
-}
-
-// ?2 event_id … ?7 at, as in the INSERT and UPDATE below.
-void bind_delivery_fields(Query& query, const WebhookDelivery& delivery) {
-  query.bind(2, delivery.event_id)
-      .bind(3, std::int64_t{delivery.attempt})
-      .bind(4, sqlite::to_column(delivery.status))
-      .bind(6, delivery.error)
-      .bind(7, sqlite::to_micros(delivery.at));
-  if (delivery.http_status) {
-    query.bind(5, std::int64_t{*delivery.http_status});
-  } else {
-    query.bind_null(5);
-  }
-}
+constexpr auto kReadApiKey = &rows::read_api_key<Query>;
+constexpr auto kReadWebhook = &rows::read_webhook<Query>;
+constexpr auto kReadDelivery = &rows::read_delivery<Query>;
 
 constexpr std::string_view kSelectApiKey =
     "SELECT id, name, scopes_json, token_hash, created_at_us FROM api_keys WHERE id = ?1";
@@ -79,13 +31,11 @@ constexpr std::string_view kListWebhooks =
 }  // namespace
 
 StoreResult<void> SqliteStore::create_api_key(const ApiKey& key) {
-  auto scopes = sqlite::encode_strings(key.scopes);
-  if (!scopes) return std::unexpected(std::move(scopes.error()));
+  if (auto text = rows::check_text(key, "create api key"); !text) return std::unexpected(std::move(text.error()));
   auto query =
       db_->query("INSERT INTO api_keys (id, name, scopes_json, token_hash, created_at_us) VALUES (?1, ?2, ?3, ?4, ?5)");
   if (!query) return fail(query.error(), "create api key");
-  query->bind(1, key.id).bind(2, key.name).bind(3, *scopes).bind(4, key.token_hash);
-  query->bind(5, sqlite::to_micros(key.created_at));
+  if (auto bound = rows::bind_api_key(*query, key); !bound) return std::unexpected(std::move(bound.error()));
   if (auto done = query->run(); !done) return fail(done.error(), "create api key");
   return {};
 }
@@ -94,21 +44,21 @@ StoreResult<ApiKey> SqliteStore::get_api_key(std::string_view id) {
   auto query = db_->query(kSelectApiKey);
   if (!query) return fail(query.error(), "get api key");
   query->bind(1, id);
-  return single<ApiKey>(*query, &read_api_key, "get api key");
+  return single<ApiKey>(*query, kReadApiKey, "get api key");
 }
 
 StoreResult<ApiKey> SqliteStore::find_api_key_by_token_hash(std::string_view token_hash) {
   auto query = db_->query(kSelectApiKeyByHash);
   if (!query) return fail(query.error(), "find api key");
   query->bind(1, token_hash);
-  return single<ApiKey>(*query, &read_api_key, "find api key");
+  return single<ApiKey>(*query, kReadApiKey, "find api key");
 }
 
 StoreResult<std::vector<ApiKey>> SqliteStore::list_api_keys(std::string_view after_id, std::size_t limit) {
   auto query = db_->query(kListApiKeys);
   if (!query) return fail(query.error(), "list api keys");
-  query->bind(1, after_id).bind(2, sqlite::to_limit(limit));
-  return collect<ApiKey>(*query, &read_api_key, "list api keys");
+  query->bind(1, after_id).bind(2, codec::to_limit(limit));
+  return collect<ApiKey>(*query, kReadApiKey, "list api keys");
 }
 
 StoreResult<void> SqliteStore::delete_api_key(std::string_view id) {
@@ -116,13 +66,11 @@ StoreResult<void> SqliteStore::delete_api_key(std::string_view id) {
 }
 
 StoreResult<void> SqliteStore::create_webhook(const Webhook& webhook) {
-  auto event_types = sqlite::encode_strings(webhook.event_types);
-  if (!event_types) return std::unexpected(std::move(event_types.error()));
+  if (auto text = rows::check_text(webhook, "create webhook"); !text) return std::unexpected(std::move(text.error()));
   auto query =
       db_->query("INSERT INTO webhooks (id, url, event_types_json, secret, created_at_us) VALUES (?1, ?2, ?3, ?4, ?5)");
   if (!query) return fail(query.error(), "create webhook");
-  query->bind(1, webhook.id).bind(2, webhook.url).bind(3, *event_types).bind(4, webhook.secret);
-  query->bind(5, sqlite::to_micros(webhook.created_at));
+  if (auto bound = rows::bind_webhook(*query, webhook); !bound) return std::unexpected(std::move(bound.error()));
   if (auto done = query->run(); !done) return fail(done.error(), "create webhook");
   return {};
 }
@@ -131,14 +79,14 @@ StoreResult<Webhook> SqliteStore::get_webhook(std::string_view id) {
   auto query = db_->query(kSelectWebhook);
   if (!query) return fail(query.error(), "get webhook");
   query->bind(1, id);
-  return single<Webhook>(*query, &read_webhook, "get webhook");
+  return single<Webhook>(*query, kReadWebhook, "get webhook");
 }
 
 StoreResult<std::vector<Webhook>> SqliteStore::list_webhooks(std::string_view after_id, std::size_t limit) {
   auto query = db_->query(kListWebhooks);
   if (!query) return fail(query.error(), "list webhooks");
-  query->bind(1, after_id).bind(2, sqlite::to_limit(limit));
-  return collect<Webhook>(*query, &read_webhook, "list webhooks");
+  query->bind(1, after_id).bind(2, codec::to_limit(limit));
+  return collect<Webhook>(*query, kReadWebhook, "list webhooks");
 }
 
 StoreResult<void> SqliteStore::delete_webhook(std::string_view id) {
@@ -147,12 +95,13 @@ StoreResult<void> SqliteStore::delete_webhook(std::string_view id) {
 }
 
 StoreResult<std::int64_t> SqliteStore::add_delivery(const WebhookDelivery& delivery) {
+  if (auto text = rows::check_text(delivery, "add delivery"); !text) return std::unexpected(std::move(text.error()));
   auto query = db_->query(
       "INSERT INTO webhook_deliveries (webhook_id, event_id, attempt, status, http_status, error, at_us)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!query) return fail(query.error(), "add delivery");
   query->bind(1, delivery.webhook_id);
-  bind_delivery_fields(*query, delivery);
+  rows::bind_delivery_fields(*query, delivery);
   if (auto done = query->run(); !done) {
     auto error = sqlite::to_store_error(done.error(), "add delivery");
     if (error.kind == StoreErrorKind::kNotFound)
@@ -163,12 +112,13 @@ StoreResult<std::int64_t> SqliteStore::add_delivery(const WebhookDelivery& deliv
 }
 
 StoreResult<void> SqliteStore::update_delivery(const WebhookDelivery& delivery) {
+  if (auto text = rows::check_text(delivery, "update delivery"); !text) return std::unexpected(std::move(text.error()));
   auto query = db_->query(
       "UPDATE webhook_deliveries SET event_id = ?2, attempt = ?3, status = ?4, http_status = ?5, error = ?6,"
       " at_us = ?7 WHERE id = ?1");
   if (!query) return fail(query.error(), "update delivery");
   query->bind(1, delivery.id);
-  bind_delivery_fields(*query, delivery);
+  rows::bind_delivery_fields(*query, delivery);
   if (auto done = query->run(); !done) return fail(done.error(), "update delivery");
   if (db_->changes() == 0) {
     return std::unexpected(
@@ -183,8 +133,8 @@ StoreResult<std::vector<WebhookDelivery>> SqliteStore::list_deliveries(std::stri
       "SELECT id, webhook_id, event_id, attempt, status, http_status, error, at_us FROM webhook_deliveries"
       " WHERE webhook_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
   if (!query) return fail(query.error(), "list deliveries");
-  query->bind(1, webhook_id).bind(2, after_id).bind(3, sqlite::to_limit(limit));
-  return collect<WebhookDelivery>(*query, &read_delivery, "list deliveries");
+  query->bind(1, webhook_id).bind(2, after_id).bind(3, codec::to_limit(limit));
+  return collect<WebhookDelivery>(*query, kReadDelivery, "list deliveries");
 }
 
 StoreResult<std::uint64_t> SqliteStore::prune_deliveries(std::size_t keep,
@@ -192,7 +142,7 @@ StoreResult<std::uint64_t> SqliteStore::prune_deliveries(std::size_t keep,
   std::uint64_t pruned = 0;
   auto aged = db_->query("DELETE FROM webhook_deliveries WHERE at_us < ?1");
   if (!aged) return fail(aged.error(), "prune deliveries");
-  aged->bind(1, sqlite::to_micros(older_than));
+  aged->bind(1, codec::to_micros(older_than));
   if (auto done = aged->run(); !done) return fail(done.error(), "prune deliveries");
   pruned += static_cast<std::uint64_t>(db_->changes());
   // Ids only grow (AUTOINCREMENT): the newest `keep` rows are the ones with the highest ids.
@@ -200,7 +150,7 @@ StoreResult<std::uint64_t> SqliteStore::prune_deliveries(std::size_t keep,
       "DELETE FROM webhook_deliveries WHERE id <= (SELECT id FROM webhook_deliveries ORDER BY id DESC LIMIT 1 "
       "OFFSET ?1)");
   if (!counted) return fail(counted.error(), "prune deliveries");
-  counted->bind(1, sqlite::to_limit(keep));
+  counted->bind(1, codec::to_limit(keep));
   if (auto done = counted->run(); !done) return fail(done.error(), "prune deliveries");
   pruned += static_cast<std::uint64_t>(db_->changes());
   return pruned;

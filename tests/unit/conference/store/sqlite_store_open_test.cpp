@@ -11,8 +11,8 @@
 namespace chorus::conference::test {
 namespace {
 
+using conference::Migration;
 using sqlite::Connection;
-using sqlite::Migration;
 
 // One integer the SQL yields, through a connection of the test's own.
 std::int64_t scalar(Connection& db, std::string_view sql) {

@@ -132,6 +132,12 @@ ChorusServer::~ChorusServer() {
 
 std::expected<void, std::string> ChorusServer::start() {
   if (!dtls_error_.empty()) return std::unexpected(dtls_error_);
+  auto share = locate_share_files(config_.share_dir, running_executable(), build_tree_locations());
+  if (!share) return std::unexpected(share.error());
+  share_ = std::move(*share);
+  CHORUS_LOG(kInfo, "server", "share dir", {"share_dir", share_.share_dir.string()},
+             {"found", share_origin_name(share_.origin)}, {"prompts", share_.prompts_dir.string()},
+             {"web", share_.web_root.string()});
   if (auto opened = open_domain(); !opened) return opened;
   if (auto started = transport_->start(); !started) return started;
   conference_->set_media_address(transport_->public_address());
@@ -149,17 +155,14 @@ std::expected<void, std::string> ChorusServer::start() {
   return {};
 }
 
-void ChorusServer::start_audio() {
+std::expected<void, std::string> ChorusServer::start_audio() {
   const std::filesystem::path dir =
-      config_.prompts_dir.empty() ? mixer::default_prompts_dir() : std::filesystem::path(config_.prompts_dir);
+      config_.prompts_dir.empty() ? share_.prompts_dir : std::filesystem::path(config_.prompts_dir);
   auto prompts = mixer::PromptLibrary::load(dir, mixer::kStandardPrompts);
-  if (prompts) {
-    prompts_ = std::move(*prompts);
-    CHORUS_LOG(kInfo, "server", "prompts loaded", {"dir", dir.string()}, {"count", prompts_->size()});
-  } else {  // PIN rooms still work, silently
-    CHORUS_LOG(kError, "server", "prompts not loaded: callers hear no prompts", {"dir", dir.string()},
-               {"error", prompts.error()});
-  }
+  // A PIN room without its prompts would leave callers in silence: refuse to start instead.
+  if (!prompts) return std::unexpected("prompts (" + dir.string() + "): " + prompts.error());
+  prompts_ = std::move(*prompts);
+  CHORUS_LOG(kInfo, "server", "prompts loaded", {"dir", dir.string()}, {"count", prompts_->size()});
   conference::ConferenceService::AudioHooks hooks;
   hooks.post_to_control = [this](std::function<void()> work) { boost::asio::post(io_, std::move(work)); };
   hooks.hang_up = [this](sip::CallHandle call, std::string_view reason) { return user_agent_->hang_up(call, reason); };
@@ -183,6 +186,7 @@ void ChorusServer::start_audio() {
     engine_counters_.push_back(published);
   for (const auto& published : conference_->audio().pin_counters().published()) engine_counters_.push_back(published);
   start_video();
+  return {};
 }
 
 void ChorusServer::start_video() {
@@ -240,7 +244,7 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   rest.http_port = config_.http_port;
   rest.admin_token = config_.admin_token;
   rest.sip_host = transport_->via_sent_by(sip::TransportKind::kUdp);
-  rest.web_root = CHORUS_WEB_ROOT;
+  rest.web_root = share_.web_root;
   rest.public_host = transport_->public_address();
   // The page joins rooms over SIP over WebSocket (RFC 7118): the ports bound (empty when off).
   rest.ws_port = transport_->ws_port();
@@ -272,7 +276,7 @@ std::expected<void, std::string> ChorusServer::start_rest() {
                              std::move(hooks));
   if (!host) return std::unexpected(host.error());
   rest_ = std::move(*host);
-  start_audio();
+  if (auto audio = start_audio(); !audio) return audio;
   sip_metrics_.attach(rest_->metrics());
   register_metrics();
   refresh_metrics_snapshot();

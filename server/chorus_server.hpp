@@ -35,6 +35,7 @@
 #include "mixer/prompt_library.hpp"
 #include "server/config.hpp"
 #include "server/rest_host.hpp"
+#include "server/share_dir.hpp"
 #include "server/sip_traffic_metrics.hpp"
 #include "signaling/transaction/transaction_layer.hpp"
 #include "signaling/transport/transport_layer.hpp"
@@ -79,7 +80,9 @@ class ChorusServer {
   std::expected<void, std::string> open_domain();
   std::expected<void, std::string> open_recordings();
   std::expected<void, std::string> start_rest();
-  void start_audio();  // loads the IVR prompts, gives the conference its audio hooks
+  // Loads the IVR prompts (an error when they are missing: chorusd refuses to start), gives the
+  // conference its audio hooks.
+  std::expected<void, std::string> start_audio();
   void start_video();  // the SFU's settings and hooks (slot maps and keyframe requests by SIP INFO)
   void register_metrics();
   void wait_for_signals();
@@ -89,6 +92,7 @@ class ChorusServer {
   void finish_when_quiet(int remaining_checks);
 
   Config config_;
+  ShareLocations share_;  // prompts and web page, found by start() (server/share_dir.hpp)
   boost::asio::io_context io_;
   AsioTimerQueue timers_{io_};
   conference::RoomDirectory rooms_;

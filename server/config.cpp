@@ -193,7 +193,7 @@ std::string render_config(const LoadResult& result) {
 std::string usage_text() {
   const Config defaults_config;
   std::string out =
-      "Usage: chorusd [--key value | --key=value]... [--print-config] [-h | --help]\n"
+      "Usage: chorusd [--key value | --key=value]... [--print-config] [-h | --help] [--version]\n"
       "\n"
       "Every setting is a flag, a key of the YAML file given by --config and an environment\n"
       "variable; a flag beats the environment, which beats the file, which beats the default.\n"
@@ -212,7 +212,9 @@ std::string usage_text() {
       "  --print-config\n"
       "      print every effective value and where it came from, then exit\n"
       "  -h, --help\n"
-      "      print this text and exit\n";
+      "      print this text and exit\n"
+      "  --version\n"
+      "      print `chorusd <version>` and exit\n";
   return out;
 }
 

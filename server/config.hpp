@@ -76,8 +76,11 @@ struct Config {
   std::string dtls_cert;
   std::string dtls_key;
   // IVR prompts (mixer/prompts): a folder of audio files named after the prompts; empty: the
-  // ones the build spoke with espeak-ng.
+  // share dir's prompts/ (the ones the build spoke with espeak-ng).
   std::string prompts_dir;
+  // The installed read-only files (prompts/, web/); empty: found next to the executable, else the
+  // build tree (server/share_dir.hpp).
+  std::string share_dir;
   std::chrono::milliseconds sip_t1{500};       // RFC 3261 §17.1.1.1: RTT estimate
   std::chrono::milliseconds sip_t2{4000};      // RFC 3261 §17.1.2.2: max non-INVITE retransmit interval
   std::chrono::milliseconds sip_t4{5000};      // RFC 3261 §17.1.2.2: max message lifetime in the network

@@ -131,6 +131,16 @@ Applied apply_prompts_dir(Config& config, std::string_view text) {
   return {};
 }
 
+// server/share_dir.hpp: a folder holding prompts/ and web/ (a missing prompts/ is refused at start,
+// when the prompts are loaded, with the file names it lacks).
+Applied apply_share_dir(Config& config, std::string_view text) {
+  std::error_code ec;
+  if (has_nul(text) || (!text.empty() && !std::filesystem::is_directory(std::filesystem::path(text), ec)))
+    return std::unexpected("the path of an existing folder holding prompts/ and web/ (such as /usr/share/chorus)");
+  config.share_dir = std::string(text);
+  return {};
+}
+
 // RFC 6750 §2.1: the token travels as `Authorization: Bearer <b64token>`, so it must fit that
 // grammar; 16 characters at least so it cannot be guessed in a few tries.
 constexpr std::size_t kMinAdminTokenLength = 16;
@@ -425,8 +435,12 @@ constexpr std::array kSettings{
     SettingSpec{"dtls_key", "FILE", "PEM private key for dtls_cert", &apply_pem_path<&Config::dtls_key>,
                 &show_text<&Config::dtls_key>},
     SettingSpec{"prompts_dir", "DIR",
-                "IVR prompt recordings, one audio file per prompt (default: the build's espeak-ng prompts)",
+                "IVR prompt recordings, one audio file per prompt (default: the share dir's prompts/)",
                 &apply_prompts_dir, &show_text<&Config::prompts_dir>},
+    SettingSpec{"share_dir", "DIR",
+                "installed prompts/ and web/ (default: <executable's dir>/../share/chorus if it exists, else the "
+                "build tree's)",
+                &apply_share_dir, &show_text<&Config::share_dir>},
     SettingSpec{"sip_t1", "MS", "RFC 3261 T1, round-trip estimate in milliseconds",
                 &apply_number<&Config::sip_t1, 1, 60000>, &show_number<&Config::sip_t1>},
     SettingSpec{"sip_t2", "MS", "RFC 3261 T2, longest retransmit interval in milliseconds (>= T1)",

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/log.hpp"
@@ -15,6 +16,7 @@
 #include "server/config.hpp"
 #include "server/glib_malloc.hpp"
 #include "server/process_hardening.hpp"
+#include "server/version.hpp"
 
 extern char** environ;
 
@@ -47,6 +49,13 @@ std::uint64_t size_for_descriptors(server::Config& config) {
   return fd_limit;
 }
 
+// `--version` anywhere on the line wins, as --help does (scripts and package checks call it alone).
+bool version_asked(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--version") return true;
+  return false;
+}
+
 void warn_exposed_secret_files(const server::Config& config) {
   const auto paths = server::secret_files(config);
   for (const auto& file : server::exposed_files(paths)) {
@@ -60,6 +69,10 @@ void warn_exposed_secret_files(const server::Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (version_asked(argc, argv)) {
+    std::cout << "chorusd " << server::version_text() << "\n";
+    return 0;
+  }
   server::reexec_with_glib_slices_off(argv);  // before anything else runs: see glib_malloc.hpp
   // First, before any thread exists (threads inherit the signal dispositions) and before any file.
   if (auto signals = server::ignore_pipe_and_hangup(); !signals) std::cerr << "chorusd: " << signals.error() << "\n";
@@ -80,6 +93,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   set_log_level(loaded->config.log_level);
+  CHORUS_LOG(kInfo, "server", "chorusd starting", {"version", server::version_text()});
   if ((old_umask & 077) != 077) {
     char mask[8];
     std::snprintf(mask, sizeof mask, "%04o", static_cast<unsigned>(old_umask));

@@ -2,6 +2,7 @@
 #   make run     install what is missing, build Release, run build/bin/chorusd with the embedded defaults
 #   make test    install what is missing (test peers too), build, run every test (what CI runs)
 #   make build   configure and build Release into build/
+#   make package build the Debian package build/chorus_<version>_<arch>.deb (CPack: packaging/)
 #   make bench   build and run the benchmarks in bench/ (figures go to bench/RESULTS.md)
 #   make fuzz    build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)
 SHELL := /bin/bash
@@ -15,7 +16,7 @@ TEST_FUZZ_SECONDS ?= 15
 ARGS ?=
 CMAKE_FLAGS ?=
 
-.PHONY: all deps deps-build build run test unit-test integration-test sanitize fuzz fuzz-build bench format format-check tidy clean
+.PHONY: all deps deps-build build package run test unit-test integration-test sanitize fuzz fuzz-build bench format format-check tidy clean
 
 all: build
 
@@ -30,6 +31,10 @@ $(BUILD_DIR)/build.ninja:
 
 build: $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+# The .deb's dependencies are computed by dpkg-shlibdeps (dpkg-dev, installed by deps-build).
+package: deps-build build
+	cmake --build $(BUILD_DIR) --target package
 
 run: deps-build build
 	$(BUILD_DIR)/bin/chorusd $(ARGS)

@@ -18,6 +18,7 @@ build_packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev  # the audio MCU's decode/encode pipeline (mixer/)
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav  # rtpjitterbuffer, depayloaders, Opus, G.711, G.722 (avenc/avdec_g722); compositor, VP8, x264, avdec_h264 (the video MCU)
   gstreamer1.0-x                              # textoverlay (Pango): the video MCU's name labels
+  libyuv-dev                                  # SIMD scaling of each source to its tile (mixer/video/tile_scaler), as FreeSWITCH does
   espeak-ng                                   # speaks the IVR prompts into WAV files at build time (mixer/prompts)
   ccache                                      # compiler cache: rebuilds of unchanged sources are free (used when present)
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks

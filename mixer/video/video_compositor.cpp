@@ -10,6 +10,7 @@
 #include "common/log.hpp"
 #include "mixer/audio/gst_elements.hpp"
 #include "mixer/gst/gst_runtime.hpp"
+#include "mixer/video/tile_scaler.hpp"
 #include "mixer/video/video_decode_chain.hpp"
 
 namespace chorus::mixer {
@@ -24,7 +25,9 @@ constexpr unsigned kRtpMtu = 1200;  // leaves room for SRTP, extensions and tunn
 constexpr int kSpeakerFrame = 4;    // pixels of the speaker's frame around its tile's picture
 constexpr std::uint32_t kPlaceholderRgb = 0x303030;
 constexpr std::uint32_t kSpeakerFrameRgb = 0xf0b000;
-constexpr int kPlaceholderSize = 16;  // scaled to the tile by the compositor
+// A placeholder's or a hidden source's size until it is tiled; then each is made at its tile's
+// size, so the compositor never scales (bench/video_mcu: its converter scales in generic C).
+constexpr int kPlaceholderSize = 16;
 constexpr int kLabelWidth = 240, kLabelHeight = 24;
 constexpr double kLabelAlpha = 0.75;
 constexpr int kKeyframeIntervalS = 10;  // periodic key frames for endpoints without feedback
@@ -46,10 +49,21 @@ GstCaps* raw_caps(int width, int height, int fps) {
                              GST_TYPE_FRACTION, 1, 1, nullptr);
 }
 
-GstElement* capsfilter(GstCaps* caps, const std::string& name) {
-  GstElement* filter = make_element("capsfilter", name);
+// A size only (decoders set no frame rate: RTP carries none): what a tile scaler fits into.
+GstCaps* size_caps(int width, int height) {
+  return gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, width, "height",
+                             G_TYPE_INT, height, "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr);
+}
+
+// Takes `caps` (the property holds its own reference).
+void set_filter_caps(GstElement* filter, GstCaps* caps) {
   g_object_set(filter, "caps", caps, nullptr);
   gst_caps_unref(caps);
+}
+
+GstElement* capsfilter(GstCaps* caps, const std::string& name) {
+  GstElement* filter = make_element("capsfilter", name);
+  set_filter_caps(filter, caps);
   return filter;
 }
 
@@ -114,8 +128,10 @@ bool InputFeed::push(std::span<const std::uint8_t> rtp) const {
 struct VideoCompositor::SourceBranch {
   VideoCompositor* owner = nullptr;
   VideoSource source;
-  std::vector<GstElement*> elements;  // appsrc first, in stream order; owned by the pipeline
-  GstPad* pad = nullptr;              // compositor request pad (our reference)
+  std::vector<GstElement*> elements;                        // appsrc first, in stream order; owned by the pipeline
+  GstElement* tile_size = nullptr;                          // the capsfilter after the tile scaler: the tile's size
+  Rect shown_at{0, 0, kPlaceholderSize, kPlaceholderSize};  // where it was last placed (tile_size's size)
+  GstPad* pad = nullptr;                                    // compositor request pad (our reference)
   gulong probe = 0;
 };
 
@@ -197,6 +213,9 @@ VideoCompositor::Placeholder VideoCompositor::add_placeholder(const std::string&
   gst_util_set_object_arg(G_OBJECT(source), "pattern", "solid-color");
   placeholder.elements.push_back(source);
   placeholder.elements.push_back(capsfilter(raw_caps(look.width, look.height, look.fps), name + "-caps"));
+  placeholder.width = look.width;
+  placeholder.height = look.height;
+  placeholder.fps = look.fps;
   gst_bin_add(GST_BIN(pipeline_.get()), placeholder.elements.back());
   if (!look.text.empty()) {
     GstElement* text = make_in_pipeline("textoverlay", name + "-text");
@@ -256,15 +275,19 @@ std::shared_ptr<InputFeed> VideoCompositor::add_source(VideoSource source, Video
   GstElement* jitter = make_element("rtpjitterbuffer", base + "-jitter");
   g_object_set(jitter, "latency", static_cast<guint>(kJitterBufferLatency / GST_MSECOND), "do-lost", TRUE, nullptr);
   auto [depay, decoder] = make_video_decode_chain(codec, base);
-  branch->elements = {appsrc, jitter, depay, decoder};
-  add_and_link(GST_BIN(pipeline_.get()), {appsrc, jitter, depay, decoder});
+  // The decoder's picture, made I420 (a no-op for VP8 and 8-bit 4:2:0 H.264) and fitted into its
+  // tile by libyuv on this branch's own thread (tile_scaler.hpp): the compositor only copies it.
+  GstElement* convert = make_element("videoconvert", base + "-convert");
+  GstElement* scaler = make_tile_scaler(base + "-scale");
+  branch->tile_size = capsfilter(size_caps(kPlaceholderSize, kPlaceholderSize), base + "-size");
+  branch->elements = {appsrc, jitter, depay, decoder, convert, scaler, branch->tile_size};
+  add_and_link(GST_BIN(pipeline_.get()), {appsrc, jitter, depay, decoder, convert, scaler, branch->tile_size});
 
   branch->pad = request_compositor_pad();
-  gst_util_set_object_arg(G_OBJECT(branch->pad), "sizing-policy", "keep-aspect-ratio");
   place(branch->pad, Rect{0, 0, kPlaceholderSize, kPlaceholderSize}, kZPicture, 0.0);  // hidden until tiled
-  GstPad* decoder_src = gst_element_get_static_pad(decoder, "src");
-  const bool linked = GST_PAD_LINK_SUCCESSFUL(gst_pad_link(decoder_src, branch->pad));
-  gst_object_unref(decoder_src);
+  GstPad* tile_src = gst_element_get_static_pad(branch->tile_size, "src");
+  const bool linked = GST_PAD_LINK_SUCCESSFUL(gst_pad_link(tile_src, branch->pad));
+  gst_object_unref(tile_src);
   if (!linked) throw std::runtime_error("cannot link a video decoder to the compositor");
 
   // Key frame requests travel upstream from the depayloader and decoder and end at the appsrc.
@@ -302,7 +325,7 @@ void VideoCompositor::set_tiles(const std::vector<Tile>& tiles) {
     const bool framed = tile.speaker && tile.rect.width > 4 * kSpeakerFrame && tile.rect.height > 4 * kSpeakerFrame;
     Rect inner = tile.rect;
     if (framed) {
-      place(speaker_frame_.pad, tile.rect, kZSpeakerFrame, 1.0);
+      place_placeholder(speaker_frame_, tile.rect, kZSpeakerFrame, 1.0);
       speaker_shown = true;
       inner = Rect{tile.rect.x + kSpeakerFrame, tile.rect.y + kSpeakerFrame, tile.rect.width - 2 * kSpeakerFrame,
                    tile.rect.height - 2 * kSpeakerFrame};
@@ -316,18 +339,18 @@ void VideoCompositor::set_tiles(const std::vector<Tile>& tiles) {
       // every visible pad on every frame, and a member's own picture hides it anyway (its side
       // bars show the black background).
       const bool shows_picture = sources_.contains(VideoSource{tile.id, false});
-      place(it->second.pad, inner, kZPlaceholder, shows_picture ? 0.0 : 1.0);
+      place_placeholder(it->second, inner, kZPlaceholder, shows_picture ? 0.0 : 1.0);
       placed[tile.id] = true;
       place_label(tile, inner);
     }
     if (auto source = sources_.find(VideoSource{tile.id, tile.content}); source != sources_.end())
-      place(source->second->pad, inner, kZPicture + (tile.content ? 1 : 0), 1.0);
+      show_source(*source->second, inner, kZPicture + (tile.content ? 1 : 0));
   }
   if (!speaker_shown) g_object_set(speaker_frame_.pad, "alpha", 0.0, nullptr);
   for (auto& [source, branch] : sources_) {
     const bool shown = std::ranges::any_of(
         tiles, [&](const Tile& tile) { return tile.id == source.participant && tile.content == source.content; });
-    if (!shown) g_object_set(branch->pad, "alpha", 0.0, nullptr);
+    if (!shown) hide_source(*branch);
   }
   for (auto* dropped : {&placeholders_, &labels_})
     for (auto it = dropped->begin(); it != dropped->end();) {
@@ -338,6 +361,34 @@ void VideoCompositor::set_tiles(const std::vector<Tile>& tiles) {
       drop_placeholder(it->second);
       it = dropped->erase(it);
     }
+}
+
+// Placed and made at the rect's size: a plain colour (or a label) costs a fill and a copy, never a
+// scale. The source renegotiates its size when the capsfilter changes (a layout change).
+void VideoCompositor::place_placeholder(Placeholder& placeholder, const Rect& rect, int zorder, double alpha) {
+  if (alpha > 0.0 && (rect.width != placeholder.width || rect.height != placeholder.height) && rect.width > 0 &&
+      rect.height > 0) {
+    set_filter_caps(placeholder.elements.at(1), raw_caps(rect.width, rect.height, placeholder.fps));
+    placeholder.width = rect.width;
+    placeholder.height = rect.height;
+  }
+  place(placeholder.pad, rect, zorder, alpha);
+}
+
+void VideoCompositor::show_source(SourceBranch& branch, const Rect& rect, int zorder) {
+  if (rect.width != branch.shown_at.width || rect.height != branch.shown_at.height)
+    set_filter_caps(branch.tile_size, size_caps(rect.width, rect.height));
+  branch.shown_at = rect;
+  place(branch.pad, rect, zorder, 1.0);
+}
+
+// Hidden (alpha 0: the compositor skips it) and fitted into a tiny frame, so its decoded pictures
+// cost no scaling while nobody sees them.
+void VideoCompositor::hide_source(SourceBranch& branch) {
+  g_object_set(branch.pad, "alpha", 0.0, nullptr);
+  if (branch.shown_at.width == kPlaceholderSize && branch.shown_at.height == kPlaceholderSize) return;
+  set_filter_caps(branch.tile_size, size_caps(kPlaceholderSize, kPlaceholderSize));
+  branch.shown_at = Rect{0, 0, kPlaceholderSize, kPlaceholderSize};
 }
 
 void VideoCompositor::set_name(ParticipantId member, std::string name) {
@@ -368,7 +419,7 @@ void VideoCompositor::place_label(const Tile& tile, const Rect& inner) {
   }
   const int width = std::min(kLabelWidth, inner.width) & ~1;
   const int height = std::min(kLabelHeight, inner.height) & ~1;
-  place(it->second.pad, Rect{inner.x, inner.y + inner.height - height, width, height}, kZLabel, kLabelAlpha);
+  place_placeholder(it->second, Rect{inner.x, inner.y + inner.height - height, width, height}, kZLabel, kLabelAlpha);
 }
 
 void VideoCompositor::add_class(std::uint32_t class_id, VideoClassKey key, std::uint32_t bitrate_bps) {
@@ -385,7 +436,7 @@ void VideoCompositor::add_class(std::uint32_t class_id, VideoClassKey key, std::
   gst_util_set_object_arg(G_OBJECT(queue), "leaky", "downstream");
   std::vector<GstElement*> chain{queue};
   if (key.width != canvas_.width || key.height != canvas_.height) {
-    chain.push_back(make_element("videoscale", base + "-scale"));
+    chain.push_back(make_tile_scaler(base + "-scale"));
     chain.push_back(capsfilter(raw_caps(key.width, key.height, canvas_.fps), base + "-size"));
   }
   branch->encoder = make_element(info.encoder, base + "-enc");

@@ -3,12 +3,14 @@
 //
 //   per video source (a member's camera, or its content stream):
 //     appsrc (RTP, leaky) → rtpjitterbuffer (50 ms, do-lost) → <depayloader> (wait for and request
-//     keyframes) → <decoder> (never gives up on errors) → compositor pad (tile rect, keep aspect ratio)
-//   per tile: a plain 16×16 placeholder scaled to the tile, under the video (a member without
+//     keyframes) → <decoder> (never gives up on errors) → videoconvert (to I420) → tile scaler
+//     (libyuv, fits the picture into the tile keeping its aspect ratio: tile_scaler.hpp) →
+//     capsfilter (the tile's size) → compositor pad (the tile's rect: copied, never scaled)
+//   per tile: a plain placeholder made at the tile's size, under the video (a member without
 //     video, or before its first keyframe, still has its place); the speaker's tile is framed
 //   a black 16×16 live source: keeps the compositor ticking when nobody sends
 //   compositor (live, canvas size and rate) → tee →
-//   per layout class (codec × size): queue (leaky, 2 frames) → [videoscale] → <encoder>
+//   per layout class (codec × size): queue (leaky, 2 frames) → [tile scaler] → <encoder>
 //     → <payloader> (MTU 1200) → appsink → VideoCompositorListener::on_packet (keyframe marked)
 //
 // gst-launch equivalent of a two-sender, one-class room:
@@ -131,8 +133,11 @@ class VideoCompositor {
   // A small live picture of our own scaled onto the canvas: the background, a member's plain tile,
   // the speaker's frame, a name label.
   struct Placeholder {
-    std::vector<GstElement*> elements;  // source first; owned by the pipeline
+    std::vector<GstElement*> elements;  // source, its capsfilter (the size), [textoverlay]; owned by the pipeline
     GstPad* pad = nullptr;              // compositor request pad (we hold a reference)
+    int width = 0;                      // the size its capsfilter makes it
+    int height = 0;
+    int fps = 30;
   };
   struct PlaceholderLook {
     std::uint32_t rgb = 0;
@@ -148,6 +153,9 @@ class VideoCompositor {
   GstPad* request_compositor_pad();
   Placeholder add_placeholder(const std::string& name, const PlaceholderLook& look);
   void place_label(const Tile& tile, const Rect& inner);
+  void place_placeholder(Placeholder& placeholder, const Rect& rect, int zorder, double alpha);
+  void show_source(SourceBranch& branch, const Rect& rect, int zorder);
+  void hide_source(SourceBranch& branch);
   void drop_placeholder(Placeholder& placeholder);
   void place(GstPad* pad, const Rect& rect, int zorder, double alpha);
   void drop_branch(std::vector<GstElement*>& elements, GstPad*& pad);

@@ -1,0 +1,240 @@
+// The tile scaler (chorustilescale): where a picture goes in its tile (fit_into), and the element in
+// a real pipeline: appsrc (I420 frames made here) → chorustilescale → capsfilter (the tile) → appsink,
+// read back pixel by pixel.
+#include "mixer/video/tile_scaler.hpp"
+
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/base/gstbasetransform.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "mixer/gst/gst_ptr.hpp"
+#include "mixer/gst/gst_runtime.hpp"
+
+namespace chorus::mixer {
+namespace {
+
+TEST(TileScalerFit, TheSameAspectRatioFillsTheTile) {
+  const FitRect fit = fit_into(1280, 720, 1, 1, 320, 180);
+  EXPECT_EQ(fit.x, 0);
+  EXPECT_EQ(fit.y, 0);
+  EXPECT_EQ(fit.width, 320);
+  EXPECT_EQ(fit.height, 180);
+}
+
+TEST(TileScalerFit, AFourByThreePictureIsPillarboxedInAWideTile) {
+  const FitRect fit = fit_into(640, 480, 1, 1, 320, 180);
+  EXPECT_EQ(fit.width, 240);
+  EXPECT_EQ(fit.height, 180);
+  EXPECT_EQ(fit.x, 40);
+  EXPECT_EQ(fit.y, 0);
+}
+
+TEST(TileScalerFit, APortraitPictureIsCentredAndEven) {
+  const FitRect fit = fit_into(720, 1280, 1, 1, 426, 240);  // a 3x3 grid's tile of a 1280x720 canvas
+  EXPECT_EQ(fit.height, 240);
+  EXPECT_EQ(fit.width, 134);  // 135 rounded down to even: I420's chroma is half size
+  EXPECT_EQ(fit.x % 2, 0);
+  EXPECT_EQ(fit.x, 146);
+}
+
+TEST(TileScalerFit, PixelAspectRatioCountsAndALetterboxIsCentred) {
+  // 720x576 with 64:45 pixels is 16:9 on screen: it fills a 16:9 tile...
+  const FitRect wide = fit_into(720, 576, 64, 45, 320, 180);
+  EXPECT_EQ(wide.width, 320);
+  EXPECT_EQ(wide.height, 180);
+  // ...and is letterboxed in a 4:3 one.
+  const FitRect boxed = fit_into(720, 576, 64, 45, 320, 240);
+  EXPECT_EQ(boxed.width, 320);
+  EXPECT_EQ(boxed.height, 180);
+  EXPECT_EQ(boxed.y, 30);
+}
+
+TEST(TileScalerFit, NonsenseInputFillsTheTileAndATinyTileStaysInside) {
+  const FitRect none = fit_into(0, 0, 1, 1, 320, 180);
+  EXPECT_EQ(none.width, 320);
+  EXPECT_EQ(none.height, 180);
+  const FitRect tiny = fit_into(4000, 10, 1, 1, 3, 3);  // a 4K-wide sliver into 3x3
+  EXPECT_LE(tiny.x + tiny.width, 3);
+  EXPECT_LE(tiny.y + tiny.height, 3);
+  EXPECT_GE(tiny.width, 1);
+  EXPECT_GE(tiny.height, 1);
+}
+
+struct Yuv {
+  int y, u, v;
+};
+constexpr Yuv kRed{81, 90, 240};  // BT.601 limited range
+constexpr Yuv kBlue{41, 240, 110};
+constexpr Yuv kBlack{16, 128, 128};
+
+GstCaps* i420_caps(int width, int height) {
+  return gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "I420", "width", G_TYPE_INT, width, "height",
+                             G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, 30, 1, "pixel-aspect-ratio",
+                             GST_TYPE_FRACTION, 1, 1, nullptr);
+}
+
+// An I420 frame whose left half is `left` and right half `right`.
+GstBuffer* two_colour_frame(int width, int height, Yuv left, Yuv right) {
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_I420, width, height);
+  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&info), nullptr);
+  GstVideoFrame frame;
+  EXPECT_TRUE(gst_video_frame_map(&frame, &info, buffer, GST_MAP_WRITE));
+  for (int plane = 0; plane < 3; ++plane) {
+    auto* data = static_cast<std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, plane));
+    const int stride = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, plane);
+    const int plane_width = GST_VIDEO_FRAME_COMP_WIDTH(&frame, plane);
+    for (int row = 0; row < GST_VIDEO_FRAME_COMP_HEIGHT(&frame, plane); ++row)
+      for (int column = 0; column < plane_width; ++column) {
+        const Yuv& colour = column < plane_width / 2 ? left : right;
+        data[(row * stride) + column] = static_cast<std::uint8_t>(plane == 0   ? colour.y
+                                                                  : plane == 1 ? colour.u
+                                                                               : colour.v);
+      }
+  }
+  gst_video_frame_unmap(&frame);
+  return buffer;
+}
+
+class ScalerPipeline {
+ public:
+  explicit ScalerPipeline(int tile_width, int tile_height) {
+    gst::ensure_gst_initialized();
+    pipeline_ = gst::gst_adopt_floating(gst_pipeline_new(nullptr));
+    source_ = gst_element_factory_make("appsrc", nullptr);
+    g_object_set(source_, "format", GST_FORMAT_TIME, nullptr);
+    scaler_ = make_tile_scaler("scaler");
+    filter_ = gst_element_factory_make("capsfilter", nullptr);
+    set_tile(tile_width, tile_height);
+    sink_ = gst_element_factory_make("appsink", nullptr);
+    g_object_set(sink_, "sync", FALSE, nullptr);
+    gst_bin_add_many(GST_BIN(pipeline_.get()), source_, scaler_, filter_, sink_, nullptr);
+    EXPECT_TRUE(gst_element_link_many(source_, scaler_, filter_, sink_, nullptr));
+    EXPECT_NE(gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE);
+  }
+  ~ScalerPipeline() { gst_element_set_state(pipeline_.get(), GST_STATE_NULL); }
+  ScalerPipeline(const ScalerPipeline&) = delete;
+  ScalerPipeline& operator=(const ScalerPipeline&) = delete;
+
+  void set_tile(int width, int height) {
+    GstCaps* caps = gst_caps_new_simple("video/x-raw", "width", G_TYPE_INT, width, "height", G_TYPE_INT, height,
+                                        "pixel-aspect-ratio", GST_TYPE_FRACTION, 1, 1, nullptr);
+    g_object_set(filter_, "caps", caps, nullptr);
+    gst_caps_unref(caps);
+  }
+
+  // Pushes one frame of the given size (caps set for it) and returns what came out.
+  gst::GstPtr<GstSample> scale(GstBuffer* frame, int width, int height) {
+    GstCaps* caps = i420_caps(width, height);
+    g_object_set(source_, "caps", caps, nullptr);
+    gst_caps_unref(caps);
+    GST_BUFFER_PTS(frame) = pts_;
+    GST_BUFFER_DURATION(frame) = GST_SECOND / 30;
+    pts_ += GST_SECOND / 30;
+    EXPECT_EQ(gst_app_src_push_buffer(GST_APP_SRC(source_), frame), GST_FLOW_OK);
+    return gst::gst_adopt(gst_app_sink_try_pull_sample(GST_APP_SINK(sink_), 5 * GST_SECOND));
+  }
+
+  [[nodiscard]] bool passthrough() const { return gst_base_transform_is_passthrough(GST_BASE_TRANSFORM(scaler_)) != 0; }
+
+ private:
+  gst::GstPtr<GstElement> pipeline_;
+  GstElement* source_ = nullptr;
+  GstElement* scaler_ = nullptr;
+  GstElement* filter_ = nullptr;
+  GstElement* sink_ = nullptr;
+  GstClockTime pts_ = 0;
+};
+
+struct Picture {
+  int width = 0;
+  int height = 0;
+  std::vector<Yuv> pixels;  // row by row
+  [[nodiscard]] Yuv at(int x, int y) const { return pixels.at((static_cast<std::size_t>(y) * width) + x); }
+};
+
+Picture read(GstSample* sample) {
+  Picture picture;
+  GstVideoInfo info;
+  if (sample == nullptr || !gst_video_info_from_caps(&info, gst_sample_get_caps(sample))) return picture;
+  GstVideoFrame frame;
+  if (!gst_video_frame_map(&frame, &info, gst_sample_get_buffer(sample), GST_MAP_READ)) return picture;
+  picture.width = GST_VIDEO_FRAME_WIDTH(&frame);
+  picture.height = GST_VIDEO_FRAME_HEIGHT(&frame);
+  const auto plane = [&](int index) {
+    return static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, index));
+  };
+  const auto stride = [&](int index) { return GST_VIDEO_FRAME_PLANE_STRIDE(&frame, index); };
+  for (int y = 0; y < picture.height; ++y)
+    for (int x = 0; x < picture.width; ++x)
+      picture.pixels.push_back(Yuv{plane(0)[(y * stride(0)) + x], plane(1)[(y / 2 * stride(1)) + (x / 2)],
+                                   plane(2)[(y / 2 * stride(2)) + (x / 2)]});
+  gst_video_frame_unmap(&frame);
+  return picture;
+}
+
+void expect_colour(const Picture& picture, int x, int y, Yuv want, const char* what) {
+  const Yuv got = picture.at(x, y);
+  EXPECT_LT(std::abs(got.y - want.y) + std::abs(got.u - want.u) + std::abs(got.v - want.v), 12)
+      << what << " at (" << x << ", " << y << "): Y " << got.y << " U " << got.u << " V " << got.v;
+}
+
+TEST(TileScalerElement, FitsAFourByThreePictureIntoItsTileBetweenBlackBars) {
+  ScalerPipeline pipeline(320, 180);
+  auto sample = pipeline.scale(two_colour_frame(640, 480, kRed, kBlue), 640, 480);
+  ASSERT_TRUE(sample);
+  const Picture picture = read(sample.get());
+  ASSERT_EQ(picture.width, 320);
+  ASSERT_EQ(picture.height, 180);
+  expect_colour(picture, 10, 90, kBlack, "left bar");
+  expect_colour(picture, 310, 90, kBlack, "right bar");
+  expect_colour(picture, 100, 90, kRed, "left half");
+  expect_colour(picture, 220, 90, kBlue, "right half");
+}
+
+TEST(TileScalerElement, ASenderThatChangesResolutionKeepsItsTileSize) {
+  ScalerPipeline pipeline(320, 180);
+  ASSERT_TRUE(pipeline.scale(two_colour_frame(640, 480, kRed, kBlue), 640, 480));
+  auto sample = pipeline.scale(two_colour_frame(1280, 720, kBlue, kRed), 1280, 720);
+  ASSERT_TRUE(sample);
+  const Picture picture = read(sample.get());
+  ASSERT_EQ(picture.width, 320);
+  ASSERT_EQ(picture.height, 180);
+  expect_colour(picture, 10, 90, kBlue, "16:9 now fills the tile");
+  expect_colour(picture, 310, 90, kRed, "its right half");
+}
+
+TEST(TileScalerElement, ALayoutChangeResizesTheNextFrame) {
+  ScalerPipeline pipeline(320, 180);
+  ASSERT_TRUE(pipeline.scale(two_colour_frame(1280, 720, kRed, kBlue), 1280, 720));
+  pipeline.set_tile(640, 360);
+  auto sample = pipeline.scale(two_colour_frame(1280, 720, kRed, kBlue), 1280, 720);
+  ASSERT_TRUE(sample);
+  const Picture picture = read(sample.get());
+  EXPECT_EQ(picture.width, 640);
+  EXPECT_EQ(picture.height, 360);
+  expect_colour(picture, 100, 180, kRed, "left half");
+  expect_colour(picture, 540, 180, kBlue, "right half");
+}
+
+TEST(TileScalerElement, APictureAlreadyAtItsTileSizePassesUntouched) {
+  ScalerPipeline pipeline(320, 180);
+  auto sample = pipeline.scale(two_colour_frame(320, 180, kRed, kBlue), 320, 180);
+  ASSERT_TRUE(sample);
+  EXPECT_TRUE(pipeline.passthrough());  // the buffer goes on as it is: no copy, no scale
+  const Picture picture = read(sample.get());
+  expect_colour(picture, 0, 90, kRed, "the first column");
+  expect_colour(picture, 319, 90, kBlue, "the last column");
+  auto scaled = pipeline.scale(two_colour_frame(640, 360, kRed, kBlue), 640, 360);
+  ASSERT_TRUE(scaled);
+  EXPECT_FALSE(pipeline.passthrough());
+}
+
+}  // namespace
+}  // namespace chorus::mixer

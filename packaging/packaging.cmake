@@ -75,6 +75,11 @@ install(FILES ${CMAKE_CURRENT_LIST_DIR}/chorus.example.yaml ${CMAKE_SOURCE_DIR}/
 install(FILES ${CMAKE_CURRENT_LIST_DIR}/chorus.service DESTINATION lib/systemd/system)
 
 # --- The Debian package (CPack DEB). `make package` builds it into the build folder.
+# `install` and `package` take what is built and build nothing more (CMake would build every target
+# first, unit tests and benchmarks included): `make package` builds first, the Docker build and
+# tests/integration/test_package.py build chorusd (with its prompts) first.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+set(CMAKE_SKIP_PACKAGE_ALL_DEPENDENCY ON)
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME chorus)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})

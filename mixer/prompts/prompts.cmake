@@ -2,6 +2,8 @@
 # ${CMAKE_BINARY_DIR}/prompts/<name>.wav by espeak-ng at build time, so no recording is checked in
 # and nothing is downloaded. PromptLibrary (mixer/prompt_library.hpp) loads that folder through
 # GStreamer; an operator may replace any file there with a recording of any rate and channel count.
+# CHORUS_PROMPTS_DIR is that folder for a chorusd run from the build tree; an installed one uses
+# share/chorus/prompts (packaging/packaging.cmake installs ${chorus_prompt_outputs} there).
 #
 # Included from the top-level CMakeLists.txt after chorus_mixer (and chorusd, when it exists).
 

@@ -250,8 +250,10 @@ void RecordingService::close(Active& active, const Finish& finish) {
                {"bytes", info.bytes}, {"error", info.error});
   else
     CHORUS_LOG(kInfo, "recording", "recording stopped", {"recording", info.id}, {"conference", info.conference_id},
-               {"reason", info.reason}, {"bytes", info.bytes});
+               {"reason", info.reason}, {"bytes", info.bytes}, {"dropped", active.recorder->dropped()});
   bump(failed ? counters_.failed : counters_.stopped);
+  // What the recorder could not take (a stalled disk filled its queues): a gap in the file.
+  counters_.dropped.fetch_add(active.recorder->dropped(), std::memory_order_relaxed);
   publish(failed ? event_type::kRecordingFailed : event_type::kRecordingStopped, info);
 }
 

@@ -72,6 +72,7 @@ struct RecordingCounters {
   std::atomic<std::uint64_t> stopped{0};
   std::atomic<std::uint64_t> failed{0};
   std::atomic<std::uint64_t> refused{0};
+  std::atomic<std::uint64_t> dropped{0};  // audio frames and video packets the recorders dropped, counted at their end
 
   [[nodiscard]] std::vector<PublishedCounter> published() const {
     return {{"chorus_recordings_started_total", "Recordings started", "recordings_started", &started},
@@ -80,7 +81,10 @@ struct RecordingCounters {
             {"chorus_recordings_failed_total", "Recordings ended by a write error (a full disk)", "recordings_failed",
              &failed},
             {"chorus_recordings_refused_total", "Recording starts refused (no conference, running, quota, too many)",
-             "recordings_refused", &refused}};
+             "recordings_refused", &refused},
+            {"chorus_recording_media_dropped_total",
+             "Audio frames and video packets recorders dropped (a stalled disk), counted when each recording ends",
+             "recording_media_dropped", &dropped}};
   }
 };
 

@@ -697,6 +697,9 @@ def check_quota(args, checks):
             checks.expect(counted.get("chorus_recordings_stopped_total", 0) >= 1
                           and counted.get("chorus_recordings_refused_total", 0) >= 1,
                           f"quota: /metrics counts the stop and the refusal ({counted})")
+            dropped = rig.api.metrics("chorus_recording_media_dropped")
+            checks.expect(dropped.get("chorus_recording_media_dropped_total") == 0,
+                          f"quota: the recorders dropped nothing on a healthy disk ({dropped})")
 
     with_noise_camera(args, checks, "chorusd-quota", "quota chorusd", case,
                       extra_args=["--recordings-quota-mb", str(QUOTA_MB)])

@@ -33,16 +33,17 @@ std::vector<std::string> ids(const std::vector<MeetingRecord>& meetings) {
   return out;
 }
 
-class SqliteStoreMeetings : public SqliteStoreTest {
+class StoreMeetings : public StoreTest {
  protected:
   void SetUp() override {
-    SqliteStoreTest::SetUp();
+    StoreTest::SetUp();
+    if (!ready()) return;
     ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
     ASSERT_TRUE(store().create_room(sample_room("support", "3000")).has_value());
   }
 };
 
-TEST_F(SqliteStoreMeetings, CreateStoresEveryFieldAtVersionOne) {
+TEST_P(StoreMeetings, CreateStoresEveryFieldAtVersionOne) {
   const MeetingRecord meeting = sample_meeting("m1", "sales");
   auto created = store().create_meeting(meeting);
   ASSERT_TRUE(created.has_value()) << created.error().message;
@@ -54,7 +55,7 @@ TEST_F(SqliteStoreMeetings, CreateStoresEveryFieldAtVersionOne) {
   EXPECT_EQ(got->version, 1u);
 }
 
-TEST_F(SqliteStoreMeetings, EmptyListsAndNoPinRoundTrip) {
+TEST_P(StoreMeetings, EmptyListsAndNoPinRoundTrip) {
   MeetingRecord meeting = sample_meeting("m1", "sales");
   meeting.pin.reset();
   meeting.rrule.clear();
@@ -75,7 +76,7 @@ TEST_F(SqliteStoreMeetings, EmptyListsAndNoPinRoundTrip) {
   EXPECT_EQ(got->pin, std::optional<std::string>(""));
 }
 
-TEST_F(SqliteStoreMeetings, CreateInUnknownRoomIsNotFound) {
+TEST_P(StoreMeetings, CreateInUnknownRoomIsNotFound) {
   auto created = store().create_meeting(sample_meeting("m1", "ghost"));
   ASSERT_FALSE(created.has_value());
   EXPECT_EQ(created.error().kind, StoreErrorKind::kNotFound);
@@ -83,7 +84,7 @@ TEST_F(SqliteStoreMeetings, CreateInUnknownRoomIsNotFound) {
   EXPECT_EQ(error_kind(store().get_meeting("m1")), StoreErrorKind::kNotFound);
 }
 
-TEST_F(SqliteStoreMeetings, CreateWithTakenIdConflicts) {
+TEST_P(StoreMeetings, CreateWithTakenIdConflicts) {
   ASSERT_TRUE(store().create_meeting(sample_meeting("m1", "sales")).has_value());
   auto again = store().create_meeting(sample_meeting("m1", "support"));
   ASSERT_FALSE(again.has_value());
@@ -93,7 +94,7 @@ TEST_F(SqliteStoreMeetings, CreateWithTakenIdConflicts) {
   EXPECT_EQ(got->room_id, "sales");
 }
 
-TEST_F(SqliteStoreMeetings, ListPagesAndFiltersByRoom) {
+TEST_P(StoreMeetings, ListPagesAndFiltersByRoom) {
   for (const char* id : {"m5", "m1", "m4", "m2", "m3"}) {
     const std::string room = (id == std::string("m2") || id == std::string("m4")) ? "support" : "sales";
     ASSERT_TRUE(store().create_meeting(sample_meeting(id, room)).has_value());
@@ -123,7 +124,7 @@ TEST_F(SqliteStoreMeetings, ListPagesAndFiltersByRoom) {
   EXPECT_TRUE(all->empty());
 }
 
-TEST_F(SqliteStoreMeetings, UpdateReplacesFieldsAndBumpsVersion) {
+TEST_P(StoreMeetings, UpdateReplacesFieldsAndBumpsVersion) {
   ASSERT_TRUE(store().create_meeting(sample_meeting("m1", "sales")).has_value());
   MeetingRecord changed = sample_meeting("m1", "support");
   changed.title = "Moved";
@@ -142,7 +143,7 @@ TEST_F(SqliteStoreMeetings, UpdateReplacesFieldsAndBumpsVersion) {
   EXPECT_EQ(got->version, 2u);
 }
 
-TEST_F(SqliteStoreMeetings, UpdateFailuresChangeNothing) {
+TEST_P(StoreMeetings, UpdateFailuresChangeNothing) {
   ASSERT_TRUE(store().create_meeting(sample_meeting("m1", "sales")).has_value());
   MeetingRecord changed = sample_meeting("m1", "sales");
   changed.title = "stale";
@@ -157,7 +158,7 @@ TEST_F(SqliteStoreMeetings, UpdateFailuresChangeNothing) {
   EXPECT_EQ(error_kind(store().update_meeting(sample_meeting("m9", "sales"), 1)), StoreErrorKind::kNotFound);
 }
 
-TEST_F(SqliteStoreMeetings, DeleteRemovesTheMeeting) {
+TEST_P(StoreMeetings, DeleteRemovesTheMeeting) {
   ASSERT_TRUE(store().create_meeting(sample_meeting("m1", "sales")).has_value());
   ASSERT_TRUE(store().delete_meeting("m1").has_value());
   EXPECT_EQ(error_kind(store().get_meeting("m1")), StoreErrorKind::kNotFound);
@@ -165,7 +166,7 @@ TEST_F(SqliteStoreMeetings, DeleteRemovesTheMeeting) {
   EXPECT_TRUE(store().get_room("sales").has_value());
 }
 
-TEST_F(SqliteStoreMeetings, TextThatIsNotUtf8IsAnErrorNotAThrow) {
+TEST_P(StoreMeetings, TextThatIsNotUtf8IsAnErrorNotAThrow) {
   MeetingRecord meeting = sample_meeting("m1", "sales");
   meeting.attendees = {std::string("bad\xff\xfe@example.com")};
   auto created = store().create_meeting(meeting);
@@ -174,7 +175,7 @@ TEST_F(SqliteStoreMeetings, TextThatIsNotUtf8IsAnErrorNotAThrow) {
   EXPECT_EQ(error_kind(store().get_meeting("m1")), StoreErrorKind::kNotFound);
 }
 
-TEST_F(SqliteStoreMeetings, SurviveCloseAndReopen) {
+TEST_P(StoreMeetings, SurviveCloseAndReopen) {
   const MeetingRecord meeting = sample_meeting("m1", "sales");
   ASSERT_TRUE(store().create_meeting(meeting).has_value());
   reopen();
@@ -182,6 +183,8 @@ TEST_F(SqliteStoreMeetings, SurviveCloseAndReopen) {
   ASSERT_TRUE(got.has_value()) << got.error().message;
   expect_same_fields(*got, meeting);
 }
+
+INSTANTIATE_STORE_SUITE(StoreMeetings);
 
 }  // namespace
 }  // namespace chorus::conference::test

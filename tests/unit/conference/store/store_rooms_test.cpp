@@ -3,7 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "conference/store/sqlite_connection.hpp"
 #include "store_test_support.hpp"
 
 namespace chorus::conference::test {
@@ -31,9 +30,9 @@ std::vector<std::string> ids(const std::vector<Room>& rooms) {
   return out;
 }
 
-using SqliteStoreRooms = SqliteStoreTest;
+class StoreRooms : public StoreTest {};
 
-TEST_F(SqliteStoreRooms, CreateStoresEveryFieldAtVersionOne) {
+TEST_P(StoreRooms, CreateStoresEveryFieldAtVersionOne) {
   const Room room = sample_room("sales", "2000");
   auto created = store().create_room(room);
   ASSERT_TRUE(created.has_value()) << created.error().message;
@@ -46,7 +45,7 @@ TEST_F(SqliteStoreRooms, CreateStoresEveryFieldAtVersionOne) {
   EXPECT_EQ(got->version, 1u);
 }
 
-TEST_F(SqliteStoreRooms, DefaultsRoundTrip) {
+TEST_P(StoreRooms, DefaultsRoundTrip) {
   ASSERT_TRUE(store().create_room(default_room()).has_value());
   ASSERT_TRUE(store().create_room(echo_room()).has_value());
   auto got = store().get_room("1000");
@@ -57,14 +56,14 @@ TEST_F(SqliteStoreRooms, DefaultsRoundTrip) {
   expect_same_fields(*got, echo_room());
 }
 
-TEST_F(SqliteStoreRooms, GetUnknownIsNotFound) {
+TEST_P(StoreRooms, GetUnknownIsNotFound) {
   auto got = store().get_room("nope");
   ASSERT_FALSE(got.has_value());
   EXPECT_EQ(got.error().kind, StoreErrorKind::kNotFound);
   EXPECT_FALSE(got.error().message.empty());
 }
 
-TEST_F(SqliteStoreRooms, AnyNumberOfRoomsMayHaveNoDialInNumber) {
+TEST_P(StoreRooms, AnyNumberOfRoomsMayHaveNoDialInNumber) {
   ASSERT_TRUE(store().create_room(sample_room("no-number-a", "")).has_value());
   auto second = store().create_room(sample_room("no-number-b", ""));
   ASSERT_TRUE(second.has_value()) << second.error().message;
@@ -75,7 +74,7 @@ TEST_F(SqliteStoreRooms, AnyNumberOfRoomsMayHaveNoDialInNumber) {
   EXPECT_TRUE(store().update_room(cleared, 1).has_value()) << "clearing a number leaves the room without one";
 }
 
-TEST_F(SqliteStoreRooms, CreateConflictsWhenIdOrNumberIsTaken) {
+TEST_P(StoreRooms, CreateConflictsWhenIdOrNumberIsTaken) {
   ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
 
   auto same_id = store().create_room(sample_room("sales", "2001"));
@@ -100,7 +99,7 @@ TEST_F(SqliteStoreRooms, CreateConflictsWhenIdOrNumberIsTaken) {
   EXPECT_EQ(ids(*list), std::vector<std::string>{"sales"});
 }
 
-TEST_F(SqliteStoreRooms, ListPagesInIdOrder) {
+TEST_P(StoreRooms, ListPagesInIdOrder) {
   for (const char* id : {"d", "b", "e", "a", "c"}) {
     ASSERT_TRUE(store().create_room(sample_room(id, std::string("9") + id)).has_value());
   }
@@ -124,7 +123,53 @@ TEST_F(SqliteStoreRooms, ListPagesInIdOrder) {
   EXPECT_EQ(all->size(), 5u);
 }
 
-TEST_F(SqliteStoreRooms, UpdateReplacesFieldsAndBumpsVersion) {
+// Ids compare as bytes, as SQLite's BINARY collation does, whatever the database's locale (the
+// PostgreSQL test databases collate by ICU's en-US, where 'a' < 'B'): a cursor page continues
+// exactly after the last id it returned.
+TEST_P(StoreRooms, IdsSortAsBytes) {
+  for (const char* id : {"b", "B", "_x", "a-1", "a1", "Z", "a"}) {
+    ASSERT_TRUE(store().create_room(sample_room(id, "")).has_value()) << id;
+  }
+  const std::vector<std::string> bytewise{"B", "Z", "_x", "a", "a-1", "a1", "b"};
+  auto all = store().list_rooms("", 100);
+  ASSERT_TRUE(all.has_value()) << all.error().message;
+  EXPECT_EQ(ids(*all), bytewise);
+  std::vector<std::string> paged;
+  for (std::string after;;) {
+    auto page = store().list_rooms(after, 2);
+    ASSERT_TRUE(page.has_value()) << page.error().message;
+    for (const auto& room : *page) paged.push_back(room.id);
+    if (page->size() < 2) break;
+    after = page->back().id;
+  }
+  EXPECT_EQ(paged, bytewise);
+}
+
+// PostgreSQL's text holds UTF-8 without NUL bytes only; both backends refuse anything else the same
+// way (kIo, nothing stored) rather than one storing it and the other not.
+TEST_P(StoreRooms, TextThatIsNotUtf8OrHoldsNulIsRefused) {
+  Room nul = sample_room("sales", "2000");
+  nul.name = std::string("Sa\0les", 6);
+  auto created = store().create_room(nul);
+  ASSERT_FALSE(created.has_value());
+  EXPECT_EQ(created.error().kind, StoreErrorKind::kIo);
+  EXPECT_NE(created.error().message.find("name"), std::string::npos) << created.error().message;
+  Room latin1 = sample_room("sales", "2000");
+  latin1.pin = "caf\xe9";
+  EXPECT_EQ(error_kind(store().create_room(latin1)), StoreErrorKind::kIo);
+  EXPECT_EQ(error_kind(store().get_room("sales")), StoreErrorKind::kNotFound);
+
+  ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
+  Room renamed = sample_room("sales", "2000");
+  renamed.name = "Caf\xc3\xa9 \xe2\x82\xac";  // well-formed UTF-8 is fine
+  ASSERT_TRUE(store().update_room(renamed, 1).has_value());
+  EXPECT_EQ(store().get_room("sales")->name, renamed.name);
+  renamed.default_layout = std::string("gr\0id", 5);
+  EXPECT_EQ(error_kind(store().update_room(renamed, 2)), StoreErrorKind::kIo);
+  EXPECT_EQ(store().get_room("sales")->version, 2u);
+}
+
+TEST_P(StoreRooms, UpdateReplacesFieldsAndBumpsVersion) {
   ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
   Room changed = default_room();
   changed.id = "sales";
@@ -146,7 +191,7 @@ TEST_F(SqliteStoreRooms, UpdateReplacesFieldsAndBumpsVersion) {
   EXPECT_EQ(*version, 3u);
 }
 
-TEST_F(SqliteStoreRooms, SipVideoRoundTripsThroughUpdates) {
+TEST_P(StoreRooms, SipVideoRoundTripsThroughUpdates) {
   Room room = sample_room("sales", "2000");
   room.mode = RoomMode::kSfu;  // the mode the setting is for
   room.sip_video = SipVideo::kSpeaker;
@@ -162,13 +207,10 @@ TEST_F(SqliteStoreRooms, SipVideoRoundTripsThroughUpdates) {
 
 // A value this build does not know (a newer build's, or a hand edit) must not silently read as the
 // default: the room is refused, as an unknown mode is.
-TEST_F(SqliteStoreRooms, UnknownStoredSipVideoIsAnError) {
+TEST_P(StoreRooms, UnknownStoredSipVideoIsAnError) {
   ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
-  {
-    auto db = sqlite::Connection::open(db_path());
-    ASSERT_TRUE(db.has_value()) << db.error().message;
-    ASSERT_TRUE((*db)->exec("UPDATE rooms SET sip_video = 'grid' WHERE id = 'sales'").has_value());
-  }
+  auto edited = backend().exec("UPDATE rooms SET sip_video = 'grid' WHERE id = 'sales'");
+  ASSERT_TRUE(edited.has_value()) << edited.error();
   auto got = store().get_room("sales");
   ASSERT_FALSE(got.has_value());
   EXPECT_EQ(got.error().kind, StoreErrorKind::kIo);
@@ -176,7 +218,7 @@ TEST_F(SqliteStoreRooms, UnknownStoredSipVideoIsAnError) {
   EXPECT_EQ(error_kind(store().list_rooms("", 10)), StoreErrorKind::kIo);
 }
 
-TEST_F(SqliteStoreRooms, UpdateWithStaleVersionChangesNothing) {
+TEST_P(StoreRooms, UpdateWithStaleVersionChangesNothing) {
   ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
   Room changed = sample_room("sales", "2000");
   changed.name = "renamed";
@@ -192,13 +234,13 @@ TEST_F(SqliteStoreRooms, UpdateWithStaleVersionChangesNothing) {
   EXPECT_EQ(got->version, 2u);
 }
 
-TEST_F(SqliteStoreRooms, UpdateUnknownIsNotFound) {
+TEST_P(StoreRooms, UpdateUnknownIsNotFound) {
   auto missing = store().update_room(sample_room("ghost", "3000"), 1);
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().kind, StoreErrorKind::kNotFound);
 }
 
-TEST_F(SqliteStoreRooms, UpdateToAnotherRoomsNumberConflicts) {
+TEST_P(StoreRooms, UpdateToAnotherRoomsNumberConflicts) {
   ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
   ASSERT_TRUE(store().create_room(sample_room("support", "3000")).has_value());
   Room clash = sample_room("support", "2000");
@@ -215,7 +257,7 @@ TEST_F(SqliteStoreRooms, UpdateToAnotherRoomsNumberConflicts) {
   EXPECT_TRUE(store().update_room(own, 1).has_value());
 }
 
-TEST_F(SqliteStoreRooms, DeleteRemovesTheRoom) {
+TEST_P(StoreRooms, DeleteRemovesTheRoom) {
   ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
   ASSERT_TRUE(store().delete_room("sales").has_value());
   auto got = store().get_room("sales");
@@ -228,7 +270,7 @@ TEST_F(SqliteStoreRooms, DeleteRemovesTheRoom) {
   EXPECT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
 }
 
-TEST_F(SqliteStoreRooms, DeleteRoomDeletesItsMeetingsOnly) {
+TEST_P(StoreRooms, DeleteRoomDeletesItsMeetingsOnly) {
   ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
   ASSERT_TRUE(store().create_room(sample_room("support", "3000")).has_value());
   ASSERT_TRUE(store().create_meeting(sample_meeting("m1", "sales")).has_value());
@@ -244,7 +286,7 @@ TEST_F(SqliteStoreRooms, DeleteRoomDeletesItsMeetingsOnly) {
   EXPECT_EQ(left->front().id, "m3");
 }
 
-TEST_F(SqliteStoreRooms, SurviveCloseAndReopen) {
+TEST_P(StoreRooms, SurviveCloseAndReopen) {
   ASSERT_TRUE(store().create_room(sample_room("sales", "2000")).has_value());
   Room changed = sample_room("sales", "2000");
   changed.locked = false;
@@ -255,6 +297,8 @@ TEST_F(SqliteStoreRooms, SurviveCloseAndReopen) {
   expect_same_fields(*got, changed);
   EXPECT_EQ(got->version, 2u);
 }
+
+INSTANTIATE_STORE_SUITE(StoreRooms);
 
 }  // namespace
 }  // namespace chorus::conference::test

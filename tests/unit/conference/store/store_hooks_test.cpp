@@ -49,10 +49,10 @@ void expect_same(const Webhook& actual, const Webhook& expected) {
   EXPECT_EQ(actual.created_at, expected.created_at);
 }
 
-using SqliteStoreApiKeys = SqliteStoreTest;
-using SqliteStoreWebhooks = SqliteStoreTest;
+class StoreApiKeys : public StoreTest {};
+class StoreWebhooks : public StoreTest {};
 
-TEST_F(SqliteStoreApiKeys, CreateGetFindListDelete) {
+TEST_P(StoreApiKeys, CreateGetFindListDelete) {
   const ApiKey key = sample_key("k1", std::string(64, 'a'));
   ASSERT_TRUE(store().create_api_key(key).has_value());
   auto got = store().get_api_key("k1");
@@ -69,7 +69,7 @@ TEST_F(SqliteStoreApiKeys, CreateGetFindListDelete) {
   EXPECT_EQ(error_kind(store().delete_api_key("k1")), StoreErrorKind::kNotFound);
 }
 
-TEST_F(SqliteStoreApiKeys, IdAndTokenHashAreUnique) {
+TEST_P(StoreApiKeys, IdAndTokenHashAreUnique) {
   ASSERT_TRUE(store().create_api_key(sample_key("k1", "h1")).has_value());
   EXPECT_EQ(error_kind(store().create_api_key(sample_key("k1", "h2"))), StoreErrorKind::kConflict);
   EXPECT_EQ(error_kind(store().create_api_key(sample_key("k2", "h1"))), StoreErrorKind::kConflict);
@@ -79,7 +79,7 @@ TEST_F(SqliteStoreApiKeys, IdAndTokenHashAreUnique) {
   EXPECT_EQ(all->front().token_hash, "h1");
 }
 
-TEST_F(SqliteStoreApiKeys, ListPagesInIdOrder) {
+TEST_P(StoreApiKeys, ListPagesInIdOrder) {
   for (const char* id : {"k3", "k1", "k2"}) ASSERT_TRUE(store().create_api_key(sample_key(id, id)).has_value());
   auto page = store().list_api_keys("", 2);
   ASSERT_TRUE(page.has_value());
@@ -92,7 +92,7 @@ TEST_F(SqliteStoreApiKeys, ListPagesInIdOrder) {
   EXPECT_EQ((*page)[0].id, "k3");
 }
 
-TEST_F(SqliteStoreWebhooks, CreateGetListDelete) {
+TEST_P(StoreWebhooks, CreateGetListDelete) {
   const Webhook hook = sample_webhook("w1");
   ASSERT_TRUE(store().create_webhook(hook).has_value());
   ASSERT_TRUE(store().create_webhook(sample_webhook("w0")).has_value());
@@ -115,7 +115,7 @@ TEST_F(SqliteStoreWebhooks, CreateGetListDelete) {
   EXPECT_EQ(error_kind(store().delete_webhook("w1")), StoreErrorKind::kNotFound);
 }
 
-TEST_F(SqliteStoreWebhooks, DeliveriesAreAddedUpdatedAndListedOldestFirst) {
+TEST_P(StoreWebhooks, DeliveriesAreAddedUpdatedAndListedOldestFirst) {
   ASSERT_TRUE(store().create_webhook(sample_webhook("w1")).has_value());
   ASSERT_TRUE(store().create_webhook(sample_webhook("w2")).has_value());
   std::vector<std::int64_t> added;
@@ -162,14 +162,31 @@ TEST_F(SqliteStoreWebhooks, DeliveriesAreAddedUpdatedAndListedOldestFirst) {
   EXPECT_EQ((*page)[0].http_status, std::nullopt);
 }
 
-TEST_F(SqliteStoreWebhooks, DeliveryFailures) {
+TEST_P(StoreWebhooks, DeliveryFailures) {
   EXPECT_EQ(error_kind(store().add_delivery(sample_delivery("ghost", "e1"))), StoreErrorKind::kNotFound);
   WebhookDelivery unknown = sample_delivery("ghost", "e1");
   unknown.id = 12345;
   EXPECT_EQ(error_kind(store().update_delivery(unknown)), StoreErrorKind::kNotFound);
 }
 
-TEST_F(SqliteStoreWebhooks, DeleteWebhookDeletesItsDeliveries) {
+TEST_P(StoreWebhooks, TextWithNulIsRefusedEverywhere) {
+  Webhook hook = sample_webhook("w1");
+  hook.secret = std::string("se\0cret", 7);
+  EXPECT_EQ(error_kind(store().create_webhook(hook)), StoreErrorKind::kIo);
+  ApiKey key = sample_key("k1", "h1");
+  key.name = std::string("n\0", 2);
+  EXPECT_EQ(error_kind(store().create_api_key(key)), StoreErrorKind::kIo);
+  ASSERT_TRUE(store().create_webhook(sample_webhook("w1")).has_value());
+  WebhookDelivery delivery = sample_delivery("w1", "e1");
+  delivery.error = std::string("refused\0", 8);
+  EXPECT_EQ(error_kind(store().add_delivery(delivery)), StoreErrorKind::kIo);
+  auto page = store().list_deliveries("w1", 0, 10);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_TRUE(page->empty());
+  EXPECT_EQ(error_kind(store().get_api_key("k1")), StoreErrorKind::kNotFound);
+}
+
+TEST_P(StoreWebhooks, DeleteWebhookDeletesItsDeliveries) {
   ASSERT_TRUE(store().create_webhook(sample_webhook("w1")).has_value());
   ASSERT_TRUE(store().add_delivery(sample_delivery("w1", "e1")).has_value());
   ASSERT_TRUE(store().delete_webhook("w1").has_value());
@@ -180,7 +197,7 @@ TEST_F(SqliteStoreWebhooks, DeleteWebhookDeletesItsDeliveries) {
   EXPECT_TRUE(page->empty());
 }
 
-TEST_F(SqliteStoreWebhooks, SurviveCloseAndReopen) {
+TEST_P(StoreWebhooks, SurviveCloseAndReopen) {
   ASSERT_TRUE(store().create_api_key(sample_key("k1", "h1")).has_value());
   ASSERT_TRUE(store().create_webhook(sample_webhook("w1")).has_value());
   auto delivery = store().add_delivery(sample_delivery("w1", "e1"));
@@ -196,14 +213,14 @@ TEST_F(SqliteStoreWebhooks, SurviveCloseAndReopen) {
   ASSERT_TRUE(page.has_value());
   ASSERT_EQ(page->size(), 1u);
   EXPECT_EQ(page->front().id, *delivery);
-  // Ids are never reused (AUTOINCREMENT), even across restarts.
+  // Ids are never reused (SQLite AUTOINCREMENT, a PostgreSQL identity sequence), even across restarts.
   auto next = store().add_delivery(sample_delivery("w1", "e2"));
   ASSERT_TRUE(next.has_value());
   EXPECT_GT(*next, *delivery);
 }
 
 // Issue 12: delivery rows are bounded by age (their last attempt) and by count (the newest kept).
-TEST_F(SqliteStoreWebhooks, PruneDeliveriesDropsTooOldThenBeyondTheNewest) {
+TEST_P(StoreWebhooks, PruneDeliveriesDropsTooOldThenBeyondTheNewest) {
   ASSERT_TRUE(store().create_webhook(sample_webhook("w1")).has_value());
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 6; ++i) {
@@ -228,11 +245,14 @@ TEST_F(SqliteStoreWebhooks, PruneDeliveriesDropsTooOldThenBeyondTheNewest) {
   EXPECT_EQ(*again, 0U);
 }
 
-TEST_F(SqliteStoreWebhooks, PruneDeliveriesOnAnEmptyTableIsZero) {
+TEST_P(StoreWebhooks, PruneDeliveriesOnAnEmptyTableIsZero) {
   auto pruned = store().prune_deliveries(10, sample_time());
   ASSERT_TRUE(pruned.has_value()) << pruned.error().message;
   EXPECT_EQ(*pruned, 0U);
 }
+
+INSTANTIATE_STORE_SUITE(StoreApiKeys);
+INSTANTIATE_STORE_SUITE(StoreWebhooks);
 
 }  // namespace
 }  // namespace chorus::conference::test

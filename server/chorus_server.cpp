@@ -214,7 +214,7 @@ void ChorusServer::start_video() {
 }
 
 std::expected<void, std::string> ChorusServer::open_domain() {
-  auto store = open_store(config_.data_dir);
+  auto store = open_store(config_.data_dir, config_.store);
   if (!store) return std::unexpected(store.error());
   store_ = std::move(*store);
   if (auto loaded = load_domain(*store_, rooms_, calendar_); !loaded) return loaded;

@@ -51,6 +51,9 @@ std::size_t effective_max_server_transactions(const Config& config);
 
 struct Config {
   std::string data_dir = "./var";
+  // Where the store lives (issue 14): empty, SQLite in data_dir; a postgresql:// or postgres:// URI,
+  // PostgreSQL (several nodes share one). Shown and logged with its password masked.
+  std::string store;
   std::string bind = "0.0.0.0";    // IPv4 or IPv6 literal to listen on
   std::string public_ip;           // empty: derived later from the bind/route
   std::uint16_t sip_port = 5060;   // UDP+TCP; 0 = any free port (tests)

@@ -14,6 +14,7 @@
 
 #include "conference/egress_policy.hpp"
 #include "conference/media_guard.hpp"
+#include "conference/store/postgres_connection.hpp"
 #include "signaling/transport/ws_origin.hpp"
 
 namespace chorus::server {
@@ -108,6 +109,22 @@ Applied apply_data_dir(Config& config, std::string_view text) {
   if (text.empty() || has_nul(text)) return std::unexpected("a non-empty directory path");
   config.data_dir = std::string(text);
   return {};
+}
+
+// Issue 14: empty keeps the store in data_dir (SQLite); a PostgreSQL URI puts it on that server.
+// The URI may hold a password, so the setting is secret (errors never quote it) and shows masked.
+Applied apply_store(Config& config, std::string_view text) {
+  if (!text.empty()) {
+    if (!conference::pg::is_postgres_uri(text))
+      return std::unexpected("empty (SQLite in data_dir) or a postgresql:// or postgres:// URI");
+    if (auto valid = conference::pg::check_conninfo(text); !valid) return std::unexpected(valid.error());
+  }
+  config.store = std::string(text);
+  return {};
+}
+
+std::string show_store(const Config& config) {
+  return conference::pg::redact_conninfo(config.store);
 }
 
 // A certificate or key that is missing is reported at startup, not at the first TLS handshake.
@@ -398,6 +415,10 @@ std::string show_bool(const Config& config) {
 constexpr std::array kSettings{
     SettingSpec{"data_dir", "DIR", "directory for the store, generated secrets and recordings", &apply_data_dir,
                 &show_text<&Config::data_dir>},
+    SettingSpec{"store", "URI",
+                "where rooms and meetings are kept: empty for SQLite in data_dir, or a postgresql:// URI shared by "
+                "several nodes (its password is never shown; a PGPASSFILE keeps it out of the URI)",
+                &apply_store, &show_store, /*secret=*/true},
     SettingSpec{"bind", "ADDR", "IPv4 or IPv6 address every listener binds to", &apply_bind, &show_text<&Config::bind>},
     SettingSpec{"public_ip", "ADDR", "address announced in Contact and SDP (empty: derived from the route to peers)",
                 &apply_public_ip, &show_text<&Config::public_ip>},

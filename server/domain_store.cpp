@@ -3,6 +3,9 @@
 #include <chrono>
 #include <system_error>
 
+#include "common/log.hpp"
+#include "conference/store/postgres_connection.hpp"
+#include "conference/store/postgres_store.hpp"
 #include "conference/store/sqlite_store.hpp"
 #include "rest-api/api/json_codec.hpp"
 #include "server/process_hardening.hpp"
@@ -18,7 +21,9 @@ std::expected<void, std::string> seed_if_empty(conference::Store& store) {
   if (!first->empty()) return {};
   for (auto room : {conference::default_room(), conference::echo_room()}) {
     room.created_at = std::chrono::system_clock::now();
-    if (auto created = store.create_room(room); !created)
+    // kConflict: another node sharing the PostgreSQL store seeded it at the same moment.
+    auto created = store.create_room(room);
+    if (!created && created.error().kind != conference::StoreErrorKind::kConflict)
       return std::unexpected("store: seeding room " + room.id + ": " + created.error().message);
   }
   return {};
@@ -26,7 +31,25 @@ std::expected<void, std::string> seed_if_empty(conference::Store& store) {
 
 }  // namespace
 
-std::expected<std::unique_ptr<conference::Store>, std::string> open_store(const std::filesystem::path& data_dir) {
+StoreBackend store_backend(std::string_view store) {
+  return conference::pg::is_postgres_uri(store) ? StoreBackend::kPostgres : StoreBackend::kSqlite;
+}
+
+std::string describe_store(const std::filesystem::path& data_dir, std::string_view store) {
+  if (store_backend(store) == StoreBackend::kPostgres) return conference::pg::redact_conninfo(store);
+  return (data_dir / "chorus.db").string();
+}
+
+std::expected<std::unique_ptr<conference::Store>, std::string> open_store(const std::filesystem::path& data_dir,
+                                                                          std::string_view store) {
+  if (store_backend(store) == StoreBackend::kPostgres) {
+    // The error already names the server by its masked URI.
+    auto opened = conference::PostgresStore::open(conference::pg::PgSettings{.conninfo = std::string(store)});
+    if (!opened) return std::unexpected("store: " + opened.error());
+    CHORUS_LOG(kInfo, "server", "store opened", {"backend", "postgresql"}, {"store", describe_store(data_dir, store)},
+               {"schema_version", (*opened)->schema_version()});
+    return std::unique_ptr<conference::Store>(std::move(*opened));
+  }
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
   if (error) return std::unexpected("data dir " + data_dir.string() + ": " + error.message());
@@ -35,9 +58,11 @@ std::expected<std::unique_ptr<conference::Store>, std::string> open_store(const 
   // SQLite opens it (SQLite gives its -wal and -shm files the database file's mode), whatever the
   // umask; an existing store keeps its mode (main() warns when it is readable by others).
   if (auto created = create_private_file(path); !created) return std::unexpected("store: " + created.error());
-  auto store = conference::SqliteStore::open(path);
-  if (!store) return std::unexpected("store " + path + ": " + store.error());
-  return std::unique_ptr<conference::Store>(std::move(*store));
+  auto sqlite = conference::SqliteStore::open(path);
+  if (!sqlite) return std::unexpected("store " + path + ": " + sqlite.error());
+  CHORUS_LOG(kInfo, "server", "store opened", {"backend", "sqlite"}, {"store", path},
+             {"schema_version", (*sqlite)->schema_version()});
+  return std::unique_ptr<conference::Store>(std::move(*sqlite));
 }
 
 std::expected<void, std::string> load_domain(conference::Store& store, conference::RoomDirectory& rooms,

@@ -144,8 +144,9 @@ def expect_call_hears_prompt(sip_port, checks, label, host="127.0.0.1"):
 
 
 def share_dir_line(lines):
-    """The fields of chorusd's `msg="share dir"` log line, or None."""
-    for line in lines:
+    """The fields of chorusd's last `msg="share dir"` log line (a reused log file holds earlier runs'
+    too), or None."""
+    for line in reversed(lines):
         if 'msg="share dir"' in line:
             return h.parse_logfmt(line)
     return None

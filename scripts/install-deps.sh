@@ -18,6 +18,7 @@ build_packages=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev  # the audio MCU's decode/encode pipeline (mixer/)
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav  # rtpjitterbuffer, depayloaders, Opus, G.711, G.722 (avenc/avdec_g722); compositor, VP8, x264, avdec_h264 (the video MCU)
   gstreamer1.0-x                              # textoverlay (Pango): the video MCU's name labels
+  gstreamer1.0-plugins-bad                    # h264parse: H.264 recordings (mixer/recording) need it at run time, not only the tests
   libyuv-dev                                  # SIMD scaling of each source to its tile (mixer/video/tile_scaler), as FreeSWITCH does
   espeak-ng                                   # speaks the IVR prompts into WAV files at build time (mixer/prompts)
   ccache                                      # compiler cache: rebuilds of unchanged sources are free (used when present)
@@ -33,7 +34,7 @@ test_packages=(
   sip-tester                                  # sipp: scenarios and load
   baresip-core                                # a real SIP user agent
   sox                                         # makes and measures tone WAV files
-  gstreamer1.0-tools gstreamer1.0-plugins-bad  # gst-launch RTP/SRTP peers (srtpenc/srtpdec)
+  gstreamer1.0-tools                          # gst-launch RTP/SRTP peers (srtpenc/srtpdec from plugins-bad, a build package)
   gstreamer1.0-plugins-base-apps              # gst-discoverer-1.0: the recording tests check what a recording holds
   iproute2 util-linux procps                  # unshare -n for tests with foreign addresses; pkill/ps
   chromium                                    # headless browser for tests/integration/test_web_page.py

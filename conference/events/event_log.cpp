@@ -24,8 +24,10 @@ std::string format_rfc3339_utc(std::chrono::system_clock::time_point at) {
 }
 
 nlohmann::json event_to_json(const Event& event) {
-  return nlohmann::json{
+  auto out = nlohmann::json{
       {"id", event.id}, {"type", event.type}, {"timestamp", format_rfc3339_utc(event.at)}, {"data", event.data}};
+  if (!event.node.empty()) out["node"] = event.node;
+  return out;
 }
 
 std::string format_sse(const Event& event) {
@@ -55,16 +57,21 @@ struct StoredEvent {
   std::chrono::system_clock::time_point at;
   std::pmr::string type;
   std::pmr::string data;  // data.dump(), invalid UTF-8 replaced, so it always parses back
+  std::pmr::string node;  // Event::node
 };
 
 StoredEvent stored(const Event& event, std::pmr::memory_resource* storage) {
   const std::string data = event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return StoredEvent{event.id, event.at, std::pmr::string(event.type, storage), std::pmr::string(data, storage)};
+  return StoredEvent{event.id, event.at, std::pmr::string(event.type, storage), std::pmr::string(data, storage),
+                     std::pmr::string(event.node, storage)};
 }
 
 Event restored(const StoredEvent& event) {
-  return Event{
-      .id = event.id, .type = std::string(event.type), .at = event.at, .data = nlohmann::json::parse(event.data)};
+  return Event{.id = event.id,
+               .type = std::string(event.type),
+               .at = event.at,
+               .data = nlohmann::json::parse(event.data),
+               .node = std::string(event.node)};
 }
 
 // Pool blocks up to 16 KiB (larger events go to the heap as before); chunks grow geometrically, so
@@ -128,8 +135,12 @@ EventLog::EventLog(std::size_t capacity, std::uint64_t first_id, std::chrono::se
 
 EventLog::~EventLog() = default;
 
-Event EventLog::publish(std::string_view type, nlohmann::json data) {
-  Event event{.id = 0, .type = std::string(type), .at = std::chrono::system_clock::now(), .data = std::move(data)};
+Event EventLog::publish(std::string_view type, nlohmann::json data, std::string_view node) {
+  Event event{.id = 0,
+              .type = std::string(type),
+              .at = std::chrono::system_clock::now(),
+              .data = std::move(data),
+              .node = std::string(node)};
   std::vector<std::shared_ptr<Subscriber>> subscribers;
   {
     const std::lock_guard lock(shared_->mutex);

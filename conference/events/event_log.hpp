@@ -104,10 +104,14 @@ struct Event {
   std::string type;
   std::chrono::system_clock::time_point at;
   nlohmann::json data;
+  // Issue 14: the chorusd node that published it, when another node did and it came here through
+  // the shared database (conference/cluster/event_bridge.hpp); empty for this node's own events.
+  std::string node;
 };
 
 // The wire form shared by SSE `data:` and webhook bodies:
-// {"id": N, "type": "...", "timestamp": "2026-11-26T09:00:00Z", "data": {...}}.
+// {"id": N, "type": "...", "timestamp": "2026-11-26T09:00:00Z", "data": {...}}, plus "node": "…"
+// for an event another node published.
 nlohmann::json event_to_json(const Event& event);
 
 // RFC 3339 UTC with seconds precision ("2026-11-26T09:00:00Z").
@@ -168,7 +172,8 @@ class EventLog {
   EventLog& operator=(const EventLog&) = delete;
 
   // Control loop. Stores the event (time = now), then calls every subscriber. Returns a copy.
-  Event publish(std::string_view type, nlohmann::json data);
+  // `node`: another node's event relayed here (Event::node); empty for this node's own.
+  Event publish(std::string_view type, nlohmann::json data, std::string_view node = {});
 
   // Any thread. Events with id > last_id, oldest first, at most `max`.
   [[nodiscard]] EventBatch since(std::uint64_t last_id, std::size_t max) const;

@@ -77,7 +77,8 @@ std::expected<void, std::string> RecordingService::open() {
   schedule_sweep();
   if (events_ != nullptr && post_)
     ended_subscription_ = events_->subscribe([this, alive = std::weak_ptr<bool>(alive_)](const Event& event) {
-      if (event.type != event_type::kConferenceEnded) return;
+      // Another node's conference (issue 14, relayed into this log) is not this node's to stop.
+      if (event.type != event_type::kConferenceEnded || !event.node.empty()) return;
       // Not from inside publish(): stopping publishes events of its own.
       post_([this, alive, room = event.data.value("conference_id", std::string())] {
         if (alive.lock()) on_conference_ended(room);

@@ -57,6 +57,8 @@ conference::StoreResult<void> WebhookFanout::reload() {
 }
 
 void WebhookFanout::on_event(const conference::Event& event) {
+  // Issue 14: another node's event, relayed here for the event stream; that node delivers it.
+  if (!event.node.empty()) return;
   for (const auto& target : targets_) {
     if (!webhook_wants(target, event.type)) continue;
     const EnqueueResult result = dispatcher_.enqueue(target, event);

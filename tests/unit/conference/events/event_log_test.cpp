@@ -236,6 +236,19 @@ TEST(EventLog, SseTypeCannotBreakTheFrame) {
   EXPECT_EQ(text.substr(0, 22), "id: 1\nevent: x  id: 99");
 }
 
+TEST(EventLog, ARelayedEventKeepsItsNodeAndALocalOneHasNone) {
+  EventLog log;
+  log.publish("participant.joined", json{{"room_id", "1000"}});
+  log.publish("participant.joined", json{{"room_id", "2000"}}, "node-a");  // issue 14: another node's
+  const auto batch = log.since(0, 10);
+  ASSERT_EQ(batch.events.size(), 2u);
+  EXPECT_EQ(batch.events[0].node, "");
+  EXPECT_FALSE(event_to_json(batch.events[0]).contains("node")) << "a single node's events are unchanged";
+  EXPECT_EQ(batch.events[1].node, "node-a");
+  EXPECT_EQ(event_to_json(batch.events[1])["node"], "node-a");
+  EXPECT_EQ(batch.events[1].data["room_id"], "2000");
+}
+
 TEST(EventTypes, KnowsTheTwentyThreeNames) {
   EXPECT_EQ(std::size(event_type::kAll), 23u);
   EXPECT_TRUE(event_type::is_known("recording.started"));

@@ -83,15 +83,6 @@ CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, id)
 // database is likely to pick. Held until the migration's transaction ends.
 constexpr std::int64_t kMigrationLock = 0x63686f7275736d67;
 
-const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kAll = [] {
-    std::vector<Migration> all{{1, kSchemaV1}};
-    for (const Migration& migration : portable_migrations()) all.push_back(migration);
-    return all;
-  }();
-  return kAll;
-}
-
 // One step in its own transaction: the lock, the version as it is now (another node may have
 // moved it while we waited), the newer-build check, then the next migration if one is due.
 // Returns the version reached and whether a migration ran.
@@ -144,7 +135,9 @@ PgResult<std::pair<int, bool>> step(PgConnection& connection, std::span<const Mi
 }  // namespace
 
 std::span<const Migration> store_migrations() {
-  return migrations();
+  // PostgreSQL's own v1 followed by the portable migrations (store_schema.hpp).
+  static const std::vector<Migration> history = schema_history(Migration{1, kSchemaV1});
+  return history;
 }
 
 PgResult<int> migrate(PgConnection& connection, std::span<const Migration> migrations) {

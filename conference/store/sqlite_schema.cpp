@@ -76,16 +76,6 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, id);
 )sql";
 
-// SQLite's own v1 followed by the portable migrations (store_schema.hpp).
-const std::vector<Migration>& migrations() {
-  static const std::vector<Migration> kAll = [] {
-    std::vector<Migration> all{{1, kSchemaV1}};
-    for (const Migration& migration : portable_migrations()) all.push_back(migration);
-    return all;
-  }();
-  return kAll;
-}
-
 SqliteResult<int> current_version(Connection& connection) {
   auto query = connection.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   if (!query) return std::unexpected(std::move(query.error()));
@@ -110,7 +100,9 @@ SqliteResult<void> apply(Connection& connection, const Migration& migration) {
 }  // namespace
 
 std::span<const Migration> store_migrations() {
-  return migrations();
+  // SQLite's own v1 followed by the portable migrations (store_schema.hpp).
+  static const std::vector<Migration> history = schema_history(Migration{1, kSchemaV1});
+  return history;
 }
 
 SqliteResult<int> migrate(Connection& connection, std::span<const Migration> migrations) {

@@ -1,5 +1,6 @@
 // The store: rooms, meetings, API keys and webhooks that outlive the process. A narrow abstract
-// interface so that SQLite (sqlite_store.hpp) can later be joined by PostgreSQL.
+// interface with two implementations of the same semantics: SQLite (sqlite_store.hpp, embedded,
+// the default) and PostgreSQL (postgres_store.hpp, shared by several nodes).
 //
 // Threading: a Store is used only on the control loop (DESIGN §2), never concurrently; the REST
 // handlers reach it by running there. Every write is durable when the call returns, so a 2xx
@@ -10,7 +11,8 @@
 // (the page size; a full page means there may be more, continue after its last id).
 // Versions: the store owns `version`. Create stores 1 whatever the record says; update succeeds
 // only when the stored version equals `expected_version` and stores that plus one.
-// Times are kept to the microsecond.
+// Times are kept to the microsecond. Ids order bytewise. Text written must be UTF-8 without NUL
+// bytes (kIo otherwise), what both databases can hold.
 #pragma once
 
 #include <chrono>

@@ -36,6 +36,12 @@ std::span<const Migration> portable_migrations() {
   return kPortable;
 }
 
+std::vector<Migration> schema_history(Migration first) {
+  std::vector<Migration> history{first};
+  for (const Migration& migration : portable_migrations()) history.push_back(migration);
+  return history;
+}
+
 std::string newer_schema_message(int found, int known) {
   return "database schema version " + std::to_string(found) + " is newer than this build's " + std::to_string(known);
 }

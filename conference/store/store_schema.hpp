@@ -7,6 +7,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 namespace chorus::conference {
 
@@ -17,6 +18,9 @@ struct Migration {
 
 // Versions 2… (every backend's list is its own v1 followed by these).
 std::span<const Migration> portable_migrations();
+
+// A backend's whole list: its own first migration, then the portable ones.
+std::vector<Migration> schema_history(Migration first);
 
 // The refusal when the database was written by a newer build (a version this one does not know):
 // it is refused rather than misread.

@@ -85,6 +85,9 @@ void UserAgent::on_request(TransactionId id, const SipMessage& request, const Pe
   }
   if (request.method == "INVITE") {
     on_new_invite(id, request, source);
+  } else if (request.method == "OPTIONS" && options_unavailable_) {
+    // Draining (set_options_unavailable): no Retry-After, so the answer stays no bigger than a 200.
+    respond(id, request, 503, "Service Unavailable");
   } else if (request.method == "OPTIONS") {
     // §11.2: capabilities, whatever the Request-URI user (probes and keep-alives use it). They
     // SHOULD be there, not MUST: a UDP source that has not proved its address gets a bare 200,

@@ -110,6 +110,11 @@ class UserAgent final : public TransactionUser {
   bool send_info(CallHandle call, std::string_view package, std::string_view content_type, std::string body);
   // Stops taking calls (new INVITEs get 503) and hangs up every call.
   void shutdown();
+  // Issue 14, a node draining out of a cluster: out-of-dialog OPTIONS are answered 503 Service
+  // Unavailable (RFC 3261 §21.5.4), so a proxy probing its destinations (Kamailio's dispatcher)
+  // marks this server inactive and sends it no new calls; calls in progress go on, and which
+  // INVITEs are still taken is the listener's decision. false: 200 again.
+  void set_options_unavailable(bool unavailable) { options_unavailable_ = unavailable; }
   [[nodiscard]] bool shutting_down() const { return shutting_down_; }
   [[nodiscard]] std::size_t call_count() const { return calls_.size(); }
   // Calls (incoming and dialled) since start, ended ones included.
@@ -199,6 +204,7 @@ class UserAgent final : public TransactionUser {
   UserAgentConfig config_;
   TransactionLayer* transactions_ = nullptr;
   bool shutting_down_ = false;
+  bool options_unavailable_ = false;  // set_options_unavailable
   CallHandle next_handle_ = 1;
   std::unordered_map<CallHandle, std::unique_ptr<Call>> calls_;
   std::unordered_map<std::string, CallHandle> calls_by_dialog_;

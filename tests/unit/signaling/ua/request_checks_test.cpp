@@ -228,6 +228,26 @@ TEST(UserAgent, OptionsOutOfDialogGets200WithCapabilities) {
   EXPECT_TRUE(h.listener.incoming.empty());
 }
 
+TEST(UserAgent, OptionsWhileDrainingGet503AndThen200Again) {
+  // Issue 14: a node draining out of a cluster tells a probing proxy it is unavailable.
+  UaHarness h;
+  RequestSpec spec;
+  spec.method = "OPTIONS";
+  spec.uri = "sip:anything@127.0.0.1";
+  spec.transport = "TCP";
+  h.ua.set_options_unavailable(true);
+  h.deliver(spec, uatest::tcp_peer());
+  SipMessage r = only_response(h);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.reason, "Service Unavailable");
+  EXPECT_TRUE(values(r, "Allow").empty());
+  EXPECT_EQ(h.ua.call_count(), 0u);
+  h.ua.set_options_unavailable(false);
+  spec.call_id = "options-again";
+  h.deliver(spec, uatest::tcp_peer());
+  EXPECT_EQ(h.sender.last().status, 200);
+}
+
 TEST(RequestChecks, OptionsWithAcceptExcludingSdpStillGets200) {
   // Our 200 to OPTIONS has no body, so there is nothing its Accept could refuse (§11.2).
   UaHarness h;

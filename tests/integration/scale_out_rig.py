@@ -190,7 +190,8 @@ class PgServer:
 class Kamailio:
     """Kamailio running deploy/kamailio/kamailio.cfg on its own loopback port."""
 
-    def __init__(self, binary, kamcmd, source_dir, outdir, pg, nodes, name="kamailio", probe_interval_s=1):
+    def __init__(self, binary, kamcmd, source_dir, outdir, pg, nodes, name="kamailio", probe_interval_s=1,
+                 log_level=2):
         self.binary = binary
         self.kamcmd_binary = kamcmd
         self.config = os.path.join(source_dir, "deploy", "kamailio", "kamailio.cfg")
@@ -201,6 +202,7 @@ class Kamailio:
         self.ctl = os.path.join(self.rundir, "kamailio_ctl")
         self.list_path = os.path.join(self.rundir, "dispatcher.list")
         self.probe_interval_s = probe_interval_s
+        self.log_level = log_level
         with open(self.list_path, "w") as f:
             f.write("# setid destination flags priority attrs\n")
             for node in nodes:
@@ -210,7 +212,7 @@ class Kamailio:
     def command(self, check=False):
         defines = [f"SIP_HOST=127.0.0.1", f"SIP_PORT={self.port}", f'CHORUS_DB="{self.pg.kamailio_db()}"',
                    f'DISPATCHER_LIST="{self.list_path}"', f'CTL_SOCKET="unix:{self.ctl}"',
-                   f"PROBE_INTERVAL={self.probe_interval_s}", "LOG_LEVEL=2"]
+                   f"PROBE_INTERVAL={self.probe_interval_s}", f"LOG_LEVEL={self.log_level}"]
         argv = [self.binary, "-f", self.config, "-Y", self.rundir]
         for define in defines:
             argv += ["-A", define]
@@ -347,23 +349,23 @@ class ProxiedCall:
 
 
 class SippRooms:
-    """sipp running sipp/room_call.xml: one call per entry of `rooms` (in that order) to the proxy at
-    `rate` calls/s, each held hold_ms, at most `limit` at once. start(), then wait() for sipp's own
-    counts of successful and failed calls."""
+    """sipp running sipp/room_call.xml: `calls` calls (default one per room) to the rooms in turn, in
+    the order given (sipp starts the list again at its end), to the proxy at `rate` calls/s, each held
+    hold_ms, at most `limit` at once. start(), then wait() for sipp's own counts."""
 
     def __init__(self, sipp, source_dir, outdir, name, proxy_port, rooms, *, rate, hold_ms, timeout_s,
-                 limit=None):
+                 limit=None, calls=None):
         self.name = name
         self.outdir = outdir
-        self.count = len(rooms)
+        self.count = calls or len(rooms)
         self.timeout_s = timeout_s
         self.stdout = os.path.join(outdir, f"{name}.stdout")
         csv = os.path.join(outdir, f"{name}.csv")
         with open(csv, "w") as f:
             f.write("SEQUENTIAL\n" + "".join(f"{room};\n" for room in rooms))
         scenario = os.path.join(source_dir, "tests", "integration", "sipp", "room_call.xml")
-        self.command = [sipp, f"127.0.0.1:{proxy_port}", "-sf", scenario, "-inf", csv, "-m", str(len(rooms)),
-                        "-r", str(rate), "-d", str(hold_ms), "-l", str(limit or max(10, len(rooms))),
+        self.command = [sipp, f"127.0.0.1:{proxy_port}", "-sf", scenario, "-inf", csv, "-m", str(self.count),
+                        "-r", str(rate), "-d", str(hold_ms), "-l", str(limit or max(10, self.count)),
                         "-i", "127.0.0.1", "-p", str(h.free_port()), "-mp", str(h.free_port_range(4)[0]),
                         "-nostdin", "-timeout", f"{int(timeout_s)}s", "-timeout_error", "-trace_err",
                         "-max_socket", "5000"]

@@ -20,8 +20,9 @@ namespace chorus::rest {
 
 namespace {
 
-constexpr std::array<std::string_view, 6> kScopeNames = {"rooms:read",           "rooms:write",   "meetings:write",
-                                                         "conferences:moderate", "rooms:secrets", "calls:dial_out"};
+constexpr std::array<std::string_view, 7> kScopeNames = {"rooms:read",           "rooms:write",   "meetings:write",
+                                                         "conferences:moderate", "rooms:secrets", "calls:dial_out",
+                                                         "system:admin"};
 constexpr std::size_t kMaxTokenLength = 512;  // a generated token is 50 characters
 
 bool is_b64token_char(char c) {
@@ -92,8 +93,8 @@ std::optional<Scope> parse_scope(std::string_view text) {
 }
 
 ScopeSet ScopeSet::all() {
-  return {Scope::kRoomsRead,           Scope::kRoomsWrite,   Scope::kMeetingsWrite,
-          Scope::kConferencesModerate, Scope::kRoomsSecrets, Scope::kCallsDialOut};
+  return {Scope::kRoomsRead,    Scope::kRoomsWrite,   Scope::kMeetingsWrite, Scope::kConferencesModerate,
+          Scope::kRoomsSecrets, Scope::kCallsDialOut, Scope::kSystemAdmin};
 }
 
 std::expected<ScopeSet, std::string> ScopeSet::parse(const std::vector<std::string>& names) {

@@ -19,18 +19,20 @@ namespace chorus::rest {
 
 // kRoomsSecrets: rooms' and meetings' PINs in answers (DESIGN §7: secrets never reach low-privilege
 // keys; rooms:read sees "pin_set" only). kCallsDialOut: dial-out (issue 12: making the server call
-// out is egress, not moderation; conferences:moderate alone no longer dials).
+// out is egress, not moderation; conferences:moderate alone no longer dials). kSystemAdmin: the
+// node itself (issue 14: GET /v1/system, drain and its end), for an operator's or a deploy tool's key.
 enum class Scope : std::uint8_t {
   kRoomsRead,
   kRoomsWrite,
   kMeetingsWrite,
   kConferencesModerate,
   kRoomsSecrets,
-  kCallsDialOut
+  kCallsDialOut,
+  kSystemAdmin
 };
 
 // "rooms:read", "rooms:write", "meetings:write", "conferences:moderate", "rooms:secrets",
-// "calls:dial_out".
+// "calls:dial_out", "system:admin".
 [[nodiscard]] std::string_view scope_name(Scope scope);
 [[nodiscard]] std::optional<Scope> parse_scope(std::string_view text);
 

@@ -4,9 +4,12 @@
 // MeetingCalendar) up to date, then publish an event.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <expected>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/timer_queue.hpp"
@@ -64,6 +67,20 @@ struct ApiServices {
   TimerQueue* timers = nullptr;
   // Recordings (conference/recording); null: the recording routes answer 503.
   conference::RecordingService* recordings = nullptr;
+
+  // Issue 14, several nodes on one PostgreSQL store (conference/cluster/). Unset on a single node,
+  // where nothing below changes an answer.
+  // This node's id: live conferences are listed with "node" when it is set (clustered).
+  std::string node_id;
+  // The REST URL (http://host:port) of the node whose unexpired placement holds a room's live
+  // conference, when that is another node: requests about it answer 307 (cluster_redirect.hpp).
+  std::function<std::optional<std::string>(std::string_view room_id)> conference_node_url;
+  // GET /v1/system: {"node_id", "draining", "live_conferences", "clustered"}.
+  std::function<nlohmann::json()> system_status;
+  // Clustered only: POST /v1/system/drain (true) and DELETE (false) start and end this node's
+  // drain: it takes no new conference (SIP OPTIONS 503) and keeps its live ones. Unset: POST is
+  // the process drain above (`drain`), DELETE answers 409.
+  std::function<void(bool draining)> cluster_drain;
 };
 
 // Lists: `limit` (default 50, 1..200) and `page_token` (the last id of the previous page).

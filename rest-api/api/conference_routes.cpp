@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "conference/room_lock.hpp"
+#include "rest-api/api/cluster_redirect.hpp"
 #include "rest-api/api/json_codec.hpp"
 #include "rest-api/problem.hpp"
 
@@ -87,6 +88,8 @@ json conference_json(const ApiServices& services, const std::string& room_id) {
            {"participant_count", participants.size()}};
   out.update(layout_json(services, room, room_id));
   if (!participants.empty()) out["started_at"] = conference::format_rfc3339_utc(participants.front()->joined_at);
+  // Issue 14: clustered, each node lists its own conferences and says which node it is.
+  if (!services.node_id.empty()) out["node"] = services.node_id;
   return out;
 }
 
@@ -294,15 +297,22 @@ void add_conference_routes(Router& router, ApiServices& services) {
   auto bind = [&services](HttpResponse (*handler)(ApiServices&, const RequestContext&)) {
     return [&services, handler](const RequestContext& context) { return handler(services, context); };
   };
+  // Issue 14: one conference running on another node of the cluster is answered 307 to that node.
+  auto bind_one = [&services](HttpResponse (*handler)(ApiServices&, const RequestContext&)) {
+    return [&services, handler](const RequestContext& context) {
+      if (auto moved = conference_elsewhere(services, context, context.param("id"))) return std::move(*moved);
+      return handler(services, context);
+    };
+  };
   const RouteOptions read{Scope::kRoomsRead, "List or read live conferences"};
   const RouteOptions moderate{Scope::kConferencesModerate, "Moderate a live conference"};
   router.add(http::verb::get, "/v1/conferences", read, bind(&list_conferences));
-  router.add(http::verb::get, "/v1/conferences/{id}", read, bind(&get_conference));
-  router.add(http::verb::patch, "/v1/conferences/{id}", moderate, bind(&patch_conference));
-  router.add(http::verb::delete_, "/v1/conferences/{id}", moderate, bind(&end_conference));
-  router.add(http::verb::get, "/v1/conferences/{id}/participants", read, bind(&list_participants));
-  router.add(http::verb::patch, "/v1/conferences/{id}/participants/{pid}", moderate, bind(&patch_participant));
-  router.add(http::verb::delete_, "/v1/conferences/{id}/participants/{pid}", moderate, bind(&kick_participant));
+  router.add(http::verb::get, "/v1/conferences/{id}", read, bind_one(&get_conference));
+  router.add(http::verb::patch, "/v1/conferences/{id}", moderate, bind_one(&patch_conference));
+  router.add(http::verb::delete_, "/v1/conferences/{id}", moderate, bind_one(&end_conference));
+  router.add(http::verb::get, "/v1/conferences/{id}/participants", read, bind_one(&list_participants));
+  router.add(http::verb::patch, "/v1/conferences/{id}/participants/{pid}", moderate, bind_one(&patch_participant));
+  router.add(http::verb::delete_, "/v1/conferences/{id}/participants/{pid}", moderate, bind_one(&kick_participant));
 }
 
 }  // namespace chorus::rest

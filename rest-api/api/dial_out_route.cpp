@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rest-api/api/cluster_redirect.hpp"
 #include "rest-api/api/json_codec.hpp"
 #include "rest-api/problem.hpp"
 #include "signaling/message/sip_uri.hpp"
@@ -100,7 +101,11 @@ HttpResponse dial_out(ApiServices& services, const RequestContext& context) {
 void add_dial_out_route(Router& router, ApiServices& services) {
   router.add(http::verb::post, "/v1/conferences/{id}/participants",
              {.scope = Scope::kCallsDialOut, .summary = "Call someone into the room (dial-out)"},
-             [&services](const RequestContext& context) { return dial_out(services, context); });
+             [&services](const RequestContext& context) {
+               // Issue 14: a conference running on another node is called into there.
+               if (auto moved = conference_elsewhere(services, context, context.param("id"))) return std::move(*moved);
+               return dial_out(services, context);
+             });
 }
 
 }  // namespace chorus::rest

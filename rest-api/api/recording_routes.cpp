@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "conference/recording/recording_service.hpp"
+#include "rest-api/api/cluster_redirect.hpp"
 #include "rest-api/api/json_codec.hpp"
 #include "rest-api/file_response.hpp"
 #include "rest-api/problem.hpp"
@@ -160,7 +161,11 @@ void add_recording_routes(Router& router, ApiServices& services) {
   };
   const RouteOptions record{Scope::kConferencesModerate, "Record a live conference"};
   const RouteOptions read{Scope::kConferencesModerate, "List, read or download recordings"};
-  router.add(http::verb::post, "/v1/conferences/{id}/recordings", record, bind(&start_recording));
+  // Issue 14: a conference running on another node is recorded there (307, cluster_redirect.hpp).
+  router.add(http::verb::post, "/v1/conferences/{id}/recordings", record, [&services](const RequestContext& context) {
+    if (auto moved = conference_elsewhere(services, context, context.param("id"))) return std::move(*moved);
+    return start_recording(services, context);
+  });
   router.add(http::verb::patch, "/v1/conferences/{cid}/recordings/{id}", record, bind(&patch_recording));
   router.add(http::verb::get, "/v1/recordings", read, bind(&list_recordings));
   router.add(http::verb::get, "/v1/recordings/{id}", read, bind(&get_recording));

@@ -90,7 +90,16 @@ TEST(Scopes, NamesRoundTrip) {
   EXPECT_TRUE(set->contains(Scope::kRoomsRead));
   EXPECT_FALSE(set->contains(Scope::kMeetingsWrite));
   EXPECT_EQ(ScopeSet::parse({"rooms:read", "admin"}).error(), R"(unknown scope "admin")");
-  EXPECT_EQ(ScopeSet::all().names().size(), 6U);
+  EXPECT_EQ(ScopeSet::all().names().size(), 7U);
+}
+
+// Issue 14: the node's own routes (GET /v1/system, drain) have a scope of their own.
+TEST(Scopes, SystemAdminIsItsOwnScopeThatTheAdminHas) {
+  EXPECT_EQ(scope_name(Scope::kSystemAdmin), "system:admin");
+  EXPECT_EQ(parse_scope("system:admin"), Scope::kSystemAdmin);
+  EXPECT_TRUE(ScopeSet::all().contains(Scope::kSystemAdmin));
+  EXPECT_FALSE(
+      (ScopeSet{Scope::kRoomsRead, Scope::kConferencesModerate, Scope::kCallsDialOut}).contains(Scope::kSystemAdmin));
 }
 
 // Issue 12: dial-out is egress, its own scope; the admin has it, conferences:moderate does not.

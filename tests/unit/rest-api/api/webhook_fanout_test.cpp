@@ -78,6 +78,18 @@ TEST_F(WebhookFanoutTest, OnlyWebhooksThatWantTheTypeGetIt) {
   EXPECT_EQ(fanout_.refused(), 0U);
 }
 
+TEST_F(WebhookFanoutTest, AnotherNodesRelayedEventIsLeftToThatNode) {
+  // Issue 14: each node delivers its own events; one relayed here for the event stream is not sent.
+  WebhookReceiver receiver;
+  create_webhook(receiver.url(), {"*"});
+  events_.publish(event_type::kParticipantJoined, {{"room_id", "1000"}}, "node-a");
+  EXPECT_EQ(fanout_.enqueued(), 0U);
+  events_.publish(event_type::kParticipantJoined, {{"room_id", "2000"}});
+  EXPECT_EQ(fanout_.enqueued(), 1U);
+  ASSERT_TRUE(pump_until([&] { return receiver.posts().size() == 1; }));
+  EXPECT_EQ(nlohmann::json::parse(receiver.posts()[0].body)["data"]["room_id"], "2000");
+}
+
 TEST_F(WebhookFanoutTest, LoadsStoredWebhooksAtStart) {
   ASSERT_TRUE(store_
                   ->create_webhook({.id = "wh_stored",

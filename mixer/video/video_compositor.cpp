@@ -94,8 +94,12 @@ void set_bitrate(GstElement* encoder, VideoCodec codec, std::uint32_t bitrate_bp
     g_object_set(encoder, "bitrate", static_cast<guint>(bitrate_bps / 1000), nullptr);
 }
 
-// Errors and warnings from any element, logged where they happen (no main loop on the chain thread).
-GstBusSyncReply log_bus_message(GstBus* /*bus*/, GstMessage* message, gpointer /*user_data*/) {
+}  // namespace
+
+// Errors and warnings from any element, where they happen (no main loop on the chain thread).
+// A decoder's warning (a corrupt frame) is expected from the network: the listener counts it and
+// the room logs it; an error is ours to see at once.
+GstBusSyncReply VideoCompositor::on_bus_message(GstBus* /*bus*/, GstMessage* message, gpointer user_data) {
   const auto type = GST_MESSAGE_TYPE(message);
   if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_WARNING) {
     GError* error = nullptr;
@@ -104,21 +108,17 @@ GstBusSyncReply log_bus_message(GstBus* /*bus*/, GstMessage* message, gpointer /
       gst_message_parse_error(message, &error, &debug);
     else
       gst_message_parse_warning(message, &error, &debug);
-    // A decoder's warning (a corrupt frame) is expected from the network; an error is ours to see.
+    const std::string element = GST_MESSAGE_SRC_NAME(message) != nullptr ? GST_MESSAGE_SRC_NAME(message) : "";
+    const std::string text = error != nullptr ? error->message : "";
     if (type == GST_MESSAGE_ERROR)
-      CHORUS_LOG(kWarn, "video-mcu", "pipeline error", {"element", GST_MESSAGE_SRC_NAME(message)},
-                 {"error", error ? error->message : ""});
-    else
-      CHORUS_LOG(kDebug, "video-mcu", "pipeline warning", {"element", GST_MESSAGE_SRC_NAME(message)},
-                 {"error", error ? error->message : ""});
+      CHORUS_LOG(kWarn, "video-mcu", "pipeline error", {"element", element}, {"error", text});
+    static_cast<VideoCompositor*>(user_data)->listener_->on_decode_error(element, text);
     if (error) g_error_free(error);
     g_free(debug);
   }
   gst_message_unref(message);
   return GST_BUS_DROP;
 }
-
-}  // namespace
 
 bool InputFeed::push(std::span<const std::uint8_t> rtp) const {
   GstBuffer* buffer = gst_buffer_new_memdup(rtp.data(), rtp.size());
@@ -131,7 +131,9 @@ struct VideoCompositor::SourceBranch {
   std::vector<GstElement*> elements;                        // appsrc first, in stream order; owned by the pipeline
   GstElement* tile_size = nullptr;                          // the capsfilter after the tile scaler: the tile's size
   Rect shown_at{0, 0, kPlaceholderSize, kPlaceholderSize};  // where it was last placed (tile_size's size)
-  GstPad* pad = nullptr;                                    // compositor request pad (our reference)
+  int decoded_width = 0;                                    // the decoder's picture size (its streaming thread only)
+  int decoded_height = 0;
+  GstPad* pad = nullptr;  // compositor request pad (our reference)
   gulong probe = 0;
 };
 
@@ -172,13 +174,15 @@ VideoCompositor::VideoCompositor(VideoCanvas canvas, std::shared_ptr<VideoCompos
   place(speaker_frame_.pad, Rect{0, 0, kPlaceholderSize, kPlaceholderSize}, kZSpeakerFrame, 0.0);
 
   auto bus = gst::gst_adopt(gst_element_get_bus(pipeline_.get()));
-  gst_bus_set_sync_handler(bus.get(), log_bus_message, nullptr, nullptr);
+  gst_bus_set_sync_handler(bus.get(), on_bus_message, this, nullptr);
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     throw std::runtime_error("the video compositor's pipeline does not start");
 }
 
 VideoCompositor::~VideoCompositor() {
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  auto bus = gst::gst_adopt(gst_element_get_bus(pipeline_.get()));
+  gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);  // nothing more reaches this object
   for (auto& [source, branch] : sources_)
     if (branch->pad) gst_object_unref(branch->pad);
   for (auto& [id, branch] : classes_)
@@ -295,6 +299,13 @@ std::shared_ptr<InputFeed> VideoCompositor::add_source(VideoSource source, Video
   branch->probe =
       gst_pad_add_probe(appsrc_src, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_upstream_event, branch.get(), nullptr);
   gst_object_unref(appsrc_src);
+  GstPad* decoder_sink = gst_element_get_static_pad(decoder, "sink");
+  gst_pad_add_probe(decoder_sink, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, on_decoder_keyframe_request, branch.get(),
+                    nullptr);
+  gst_object_unref(decoder_sink);
+  GstPad* scaler_sink = gst_element_get_static_pad(scaler, "sink");
+  gst_pad_add_probe(scaler_sink, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_decoded_caps, branch.get(), nullptr);
+  gst_object_unref(scaler_sink);
   for (auto it = branch->elements.rbegin(); it != branch->elements.rend(); ++it)
     gst_element_sync_state_with_parent(*it);
   auto feed = std::make_shared<InputFeed>(gst::gst_share(appsrc));
@@ -315,6 +326,40 @@ GstPadProbeReturn VideoCompositor::on_upstream_event(GstPad* /*pad*/, GstPadProb
     auto* branch = static_cast<SourceBranch*>(user_data);
     branch->owner->listener_->on_keyframe_wanted(branch->source);
   }
+  return GST_PAD_PROBE_OK;
+}
+
+// A key frame request the decoder itself sends upstream: it met a frame it could not decode.
+GstPadProbeReturn VideoCompositor::on_decoder_keyframe_request(GstPad* pad, GstPadProbeInfo* info, gpointer user_data) {
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (event != nullptr && gst_video_event_is_force_key_unit(event)) {
+    auto* branch = static_cast<SourceBranch*>(user_data);
+    GstElement* decoder = gst_pad_get_parent_element(pad);
+    const std::string name = decoder != nullptr ? GST_ELEMENT_NAME(decoder) : "";
+    if (decoder != nullptr) gst_object_unref(decoder);
+    branch->owner->listener_->on_decode_error(name, "undecodable frame: waiting for a key frame");
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+// The decoder's caps: a size other than the one before is a resolution change mid-stream.
+GstPadProbeReturn VideoCompositor::on_decoded_caps(GstPad* /*pad*/, GstPadProbeInfo* info, gpointer user_data) {
+  GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
+  if (event == nullptr || GST_EVENT_TYPE(event) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+  GstCaps* caps = nullptr;
+  gst_event_parse_caps(event, &caps);
+  int width = 0;
+  int height = 0;
+  const GstStructure* structure = caps != nullptr ? gst_caps_get_structure(caps, 0) : nullptr;
+  if (structure == nullptr || !gst_structure_get_int(structure, "width", &width) ||
+      !gst_structure_get_int(structure, "height", &height))
+    return GST_PAD_PROBE_OK;
+  auto* branch = static_cast<SourceBranch*>(user_data);
+  const bool changed =
+      branch->decoded_width != 0 && (width != branch->decoded_width || height != branch->decoded_height);
+  branch->decoded_width = width;
+  branch->decoded_height = height;
+  if (changed) branch->owner->listener_->on_resolution_change(branch->source, width, height);
   return GST_PAD_PROBE_OK;
 }
 

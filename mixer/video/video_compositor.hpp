@@ -82,6 +82,19 @@ class VideoCompositorListener {
   virtual void on_packet(std::uint32_t class_id, std::vector<std::uint8_t> rtp, bool keyframe) = 0;
   // A source's depayloader or decoder lost its reference: ask the sender for a key frame.
   virtual void on_keyframe_wanted(VideoSource source) = 0;
+  // An element could not use what it was given (a corrupt or truncated frame: the decoder conceals
+  // it and goes on); `element` is its name, which names the source ("src-<participant>-dec").
+  virtual void on_decode_error(const std::string& element, const std::string& error) {
+    (void)element;
+    (void)error;
+  }
+  // A source's decoded picture changed size mid-stream (a sender's resolution change, a 4K camera):
+  // its tile scaler fits the new size into the same tile.
+  virtual void on_resolution_change(VideoSource source, int width, int height) {
+    (void)source;
+    (void)width;
+    (void)height;
+  }
 };
 
 // Where the media worker pushes one source's RTP (decrypted). Thread-safe; holds the appsrc even
@@ -161,6 +174,9 @@ class VideoCompositor {
   void drop_branch(std::vector<GstElement*>& elements, GstPad*& pad);
   void drop_class_branch(ClassBranch& branch);
   static GstPadProbeReturn on_upstream_event(GstPad* pad, GstPadProbeInfo* info, gpointer user_data);
+  static GstPadProbeReturn on_decoded_caps(GstPad* pad, GstPadProbeInfo* info, gpointer user_data);
+  static GstPadProbeReturn on_decoder_keyframe_request(GstPad* pad, GstPadProbeInfo* info, gpointer user_data);
+  static GstBusSyncReply on_bus_message(GstBus* bus, GstMessage* message, gpointer user_data);
   static GstPadProbeReturn on_encoded_frame(GstPad* pad, GstPadProbeInfo* info, gpointer user_data);
   static GstFlowReturn on_new_sample(GstElement* appsink, gpointer user_data);
 

@@ -16,6 +16,11 @@ VideoDecodeChain make_video_decode_chain(VideoCodec codec, const std::string& na
     throw;
   }
   g_object_set(chain.decoder, "max-errors", -1, nullptr);
+  // A frame it cannot decode (corrupt, truncated, its reference lost) makes the decoder drop input
+  // until the next key frame (the tile keeps its last good picture) and ask upstream for one,
+  // instead of showing garbage until the sender's next periodic key frame. The request travels
+  // up to the appsrc, where the compositor turns it into a PLI/FIR (rate-limited by the room).
+  g_object_set(chain.decoder, "automatic-request-sync-points", TRUE, nullptr);
   return chain;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <utility>
 
 #include "common/log.hpp"
 #include "common/random.hpp"
@@ -45,6 +46,12 @@ class VideoRoom::Reports final : public VideoCompositorListener {
   }
   void on_keyframe_wanted(VideoSource source) override {
     post([source](VideoRoom& room) { room.on_keyframe_wanted(source); });
+  }
+  void on_decode_error(const std::string& element, const std::string& error) override {
+    post([element, error](VideoRoom& room) { room.on_decode_error(element, error); });
+  }
+  void on_resolution_change(VideoSource source, int width, int height) override {
+    post([source, width, height](VideoRoom& room) { room.on_resolution_change(source, width, height); });
   }
   void feed_ready(VideoSource source, std::uint64_t generation, std::shared_ptr<InputFeed> feed) {
     post([source, generation, feed = std::move(feed)](VideoRoom& room) mutable {
@@ -236,6 +243,35 @@ void VideoRoom::on_input_rtp(VideoSource source, const media::RtpPacket& packet)
     bump(counters_->packets_received);
   else
     bump(counters_->packets_refused);
+}
+
+// Issue 11, bad input: a corrupt or truncated frame is concealed by its decoder (the tile keeps its
+// last good picture until the next key frame, which the depayloader asks for), and a new size is
+// fitted into the same tile. Each is counted; lines are logged at most once a second per room, so a
+// sender of garbage (or of a new size with every key frame) cannot flood the log.
+bool VideoRoom::may_log_bad_input() {
+  const auto now = Clock::now();
+  if (last_bad_input_log_ && now - *last_bad_input_log_ < std::chrono::seconds(1)) {
+    ++bad_input_unlogged_;
+    return false;
+  }
+  last_bad_input_log_ = now;
+  return true;
+}
+
+void VideoRoom::on_decode_error(const std::string& element, const std::string& error) {
+  bump(counters_->decode_errors);
+  if (!may_log_bad_input()) return;
+  CHORUS_LOG(kInfo, "video-mcu", "a video source's frame could not be decoded", {"element", element}, {"error", error},
+             {"unlogged_before", std::exchange(bad_input_unlogged_, 0)});
+}
+
+void VideoRoom::on_resolution_change(VideoSource source, int width, int height) {
+  bump(counters_->resolution_changes);
+  if (!may_log_bad_input()) return;
+  CHORUS_LOG(kInfo, "video-mcu", "a video source changed resolution", {"participant", source.participant},
+             {"content", source.content}, {"width", width}, {"height", height},
+             {"unlogged_before", std::exchange(bad_input_unlogged_, 0)});
 }
 
 void VideoRoom::on_keyframe_wanted(VideoSource source) {

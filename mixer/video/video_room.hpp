@@ -57,12 +57,14 @@ struct VideoRoomConfig {
 
 // What the video MCU did over every room (relaxed atomics bumped on the workers), for /metrics.
 struct VideoMcuCounters {
-  std::atomic<std::uint64_t> packets_received{0};   // RTP fed to decoders
-  std::atomic<std::uint64_t> packets_refused{0};    // a source's queue was full or gone
-  std::atomic<std::uint64_t> packets_malformed{0};  // a payload the decoder is not given
-  std::atomic<std::uint64_t> packets_sent{0};       // RTP of the composite sent to receivers
-  std::atomic<std::uint64_t> keyframes_forced{0};   // our encoders asked for a key frame
-  std::atomic<std::uint64_t> keyframe_requests{0};  // PLI/FIR/INFO we asked senders for
+  std::atomic<std::uint64_t> packets_received{0};    // RTP fed to decoders
+  std::atomic<std::uint64_t> packets_refused{0};     // a source's queue was full or gone
+  std::atomic<std::uint64_t> packets_malformed{0};   // a payload the decoder is not given
+  std::atomic<std::uint64_t> packets_sent{0};        // RTP of the composite sent to receivers
+  std::atomic<std::uint64_t> keyframes_forced{0};    // our encoders asked for a key frame
+  std::atomic<std::uint64_t> keyframe_requests{0};   // PLI/FIR/INFO we asked senders for
+  std::atomic<std::uint64_t> decode_errors{0};       // a decoder met a frame it could not decode
+  std::atomic<std::uint64_t> resolution_changes{0};  // a sender's picture changed size mid-stream
 
   [[nodiscard]] std::vector<PublishedCounter> published() const {
     return {{"chorus_video_mcu_packets_in_total", "Video RTP packets the video MCU fed to its decoders",
@@ -78,7 +80,14 @@ struct VideoMcuCounters {
             {"chorus_video_mcu_keyframes_forced_total", "Key frames the video MCU's encoders were asked for",
              "video_mcu_keyframes_forced", &keyframes_forced},
             {"chorus_video_mcu_keyframe_requests_total", "Key frame requests (PLI, FIR, SIP INFO) sent to senders",
-             "video_mcu_keyframe_requests", &keyframe_requests}};
+             "video_mcu_keyframe_requests", &keyframe_requests},
+            {"chorus_video_mcu_decode_errors_total",
+             "Times a video MCU decoder met a frame it could not decode (corrupt, truncated, reference lost) and "
+             "waited for a key frame",
+             "video_mcu_decode_errors", &decode_errors},
+            {"chorus_video_mcu_resolution_changes_total",
+             "Senders whose decoded picture changed size mid-stream (fitted into the same tile)",
+             "video_mcu_resolution_changes", &resolution_changes}};
   }
 };
 
@@ -158,6 +167,8 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   // From the compositor, posted to the worker.
   void on_class_packet(std::uint32_t class_id, std::vector<std::uint8_t> rtp, bool keyframe);
   void on_keyframe_wanted(VideoSource source);
+  void on_decode_error(const std::string& element, const std::string& error);
+  void on_resolution_change(VideoSource source, int width, int height);
   void install_feed(VideoSource source, std::uint64_t generation, std::shared_ptr<InputFeed> feed);
 
  private:
@@ -200,6 +211,7 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   void send_to(Receiver& receiver, std::span<const std::uint8_t> rtp);
   bool on_receiver_tmmbr(Receiver& receiver, const media::rtcp::Tmmbr& tmmbr);
   void update_class_bitrate(std::uint32_t class_id);
+  bool may_log_bad_input();
   static bool takes(Input& input, const media::RtpPacket& packet);
   VideoClassKey class_key_for(const VideoReceiverSpec& spec) const;
   void join_class(Receiver receiver);
@@ -228,6 +240,9 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   std::uint32_t next_class_id_ = 1;
   std::uint64_t next_generation_ = 1;
   std::uint8_t fir_sequence_ = 0;  // RFC 5104 §4.3.1.1
+  // A sender's bad frames are logged at most once a second per room (each is counted).
+  std::optional<Clock::time_point> last_bad_input_log_;
+  std::uint64_t bad_input_unlogged_ = 0;
   alignas(16) std::array<std::uint8_t, media::kMaxDatagramSize + media::kSrtcpMaxTrailer> buffer_{};
 };
 

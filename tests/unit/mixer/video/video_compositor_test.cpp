@@ -41,6 +41,27 @@ class Collected final : public VideoCompositorListener {
     std::lock_guard lock(mutex_);
     wanted_.push_back(source);
   }
+  void on_decode_error(const std::string& element, const std::string& /*error*/) override {
+    std::lock_guard lock(mutex_);
+    decode_errors_.push_back(element);
+  }
+  void on_resolution_change(VideoSource source, int width, int height) override {
+    std::lock_guard lock(mutex_);
+    sizes_.push_back(Size{source, width, height});
+  }
+  struct Size {
+    VideoSource source;
+    int width;
+    int height;
+  };
+  std::vector<std::string> decode_errors() {
+    std::lock_guard lock(mutex_);
+    return decode_errors_;
+  }
+  std::vector<Size> sizes() {
+    std::lock_guard lock(mutex_);
+    return sizes_;
+  }
   struct Packet {
     std::uint32_t class_id;
     std::vector<std::uint8_t> rtp;
@@ -63,6 +84,8 @@ class Collected final : public VideoCompositorListener {
   std::mutex mutex_;
   std::vector<Packet> packets_;
   std::vector<VideoSource> wanted_;
+  std::vector<std::string> decode_errors_;
+  std::vector<Size> sizes_;
 };
 
 // A pipeline made from a gst-launch line, stopped and released at the end of the test.
@@ -120,9 +143,11 @@ std::vector<std::vector<std::uint8_t>> drain(GstElement* sink) {
 // A solid-colour VP8 camera: RTP packets, pulled from its appsink.
 class ColourCamera {
  public:
-  explicit ColourCamera(std::uint32_t argb)
+  explicit ColourCamera(std::uint32_t argb, int width = 160, int height = 120, int fps = 15)
       : pipeline_("videotestsrc is-live=true pattern=solid-color foreground-color=" + std::to_string(argb) +
-                  " ! video/x-raw,width=160,height=120,framerate=15/1 ! vp8enc deadline=1 keyframe-max-dist=5 "
+                  " ! video/x-raw,width=" + std::to_string(width) + ",height=" + std::to_string(height) +
+                  ",framerate=" + std::to_string(fps) +
+                  "/1 ! vp8enc deadline=1 cpu-used=16 keyframe-max-dist=5 "
                   "! rtpvp8pay pt=96 mtu=1200 ! appsink name=out sync=false max-buffers=1000") {
     pipeline_.play();
     sink_ = pipeline_.element("out");
@@ -171,6 +196,32 @@ class Viewer {
   GstPtr<GstElement> sink_;
   std::vector<std::uint8_t> frame_;
 };
+
+// One sender's stream as the network shows it: packets from several cameras (a sender that changes
+// resolution restarts its encoder) carried on one SSRC with continuous sequence numbers.
+class OneStream {
+ public:
+  std::vector<std::uint8_t> restamp(std::vector<std::uint8_t> rtp) {
+    if (rtp.size() < 12) return rtp;
+    rtp[2] = static_cast<std::uint8_t>(sequence_ >> 8);
+    rtp[3] = static_cast<std::uint8_t>(sequence_);
+    ++sequence_;
+    for (int i = 0; i < 4; ++i) rtp[8 + i] = static_cast<std::uint8_t>(0x5eed0001U >> (24 - (8 * i)));
+    return rtp;
+  }
+
+ private:
+  std::uint16_t sequence_ = 1000;
+};
+
+// Feeds the class's packets to the viewer; true when its newest frame shows `want` at (x, y).
+bool shows(Collected& collected, Viewer& viewer, std::size_t& sent, int x, int y, const Rgb& want) {
+  const auto packets = collected.packets();
+  for (; sent < packets.size(); ++sent) viewer.push(packets[sent].rtp);
+  if (!viewer.refresh()) return false;
+  const auto pixel = viewer.pixel(x, y);
+  return pixel && near(*pixel, want);
+}
 
 struct VideoCompositorTest : ::testing::Test {
   VideoCompositorTest() { gst::ensure_gst_initialized(); }
@@ -263,6 +314,84 @@ TEST_F(VideoCompositorTest, ASourceThatNeverSendsAKeyFrameIsAskedForOne) {
     }
     return collected->keyframes_wanted() > 0;
   })) << "the depayloader waits for a key frame and asks for one through the listener";
+}
+
+// Issue 11, bad input: a sender that changes resolution mid-call, up to 4K, stays in its tile.
+TEST_F(VideoCompositorTest, ASenderThatChangesResolutionUpTo4KStaysInItsTile) {
+  VideoCompositor compositor(kCanvas, collected);
+  auto feed = compositor.add_source(VideoSource{1, false}, VideoCodec::kVp8, 96);
+  compositor.set_tiles({Tile{1, Rect{0, 0, 160, 90}, TileRole::kGrid, false, true, true}});
+  compositor.add_class(1, VideoClassKey{VideoCodec::kVp8, kCanvas.width, kCanvas.height}, 500'000);
+  Viewer viewer;
+  OneStream stream;
+  std::size_t sent = 0;
+  {
+    ColourCamera red(0xffff0000);
+    ASSERT_TRUE(test::wait_until([&] {
+      for (auto& rtp : red.packets()) feed->push(stream.restamp(std::move(rtp)));
+      return shows(*collected, viewer, sent, 80, 45, {255, 0, 0});
+    })) << "the first resolution shows";
+  }
+  ColourCamera green(0xff00ff00, 3840, 2160, 5);  // the same sender, now a 4K camera
+  EXPECT_TRUE(test::wait_until(
+      [&] {
+        for (auto& rtp : green.packets()) feed->push(stream.restamp(std::move(rtp)));
+        return shows(*collected, viewer, sent, 80, 45, {0, 255, 0});
+      },
+      std::chrono::seconds(20)))
+      << "the 4K picture is fitted into the same tile";
+  EXPECT_TRUE(shows(*collected, viewer, sent, 240, 135, {0, 0, 0}) || !viewer.refresh())
+      << "and stays inside it: the rest of the canvas is the background";
+  const auto sizes = collected->sizes();
+  ASSERT_FALSE(sizes.empty()) << "the change was reported (the room counts and logs it)";
+  EXPECT_EQ(sizes.back().source.participant, 1U);
+  EXPECT_EQ(sizes.back().width, 3840);
+  EXPECT_EQ(sizes.back().height, 2160);
+}
+
+// Issue 11, bad input: corrupt and truncated VP8 frames are reported, the composite keeps
+// running, and the tile recovers at the sender's next key frame.
+TEST_F(VideoCompositorTest, CorruptAndTruncatedFramesAreReportedAndTheTileRecovers) {
+  VideoCompositor compositor(kCanvas, collected);
+  auto feed = compositor.add_source(VideoSource{1, false}, VideoCodec::kVp8, 96);
+  compositor.set_tiles({Tile{1, Rect{0, 0, 160, 90}, TileRole::kGrid, false, true, true}});
+  compositor.add_class(1, VideoClassKey{VideoCodec::kVp8, kCanvas.width, kCanvas.height}, 500'000);
+  ColourCamera blue(0xff0000ff, 320, 240, 15);
+  Viewer viewer;
+  std::size_t sent = 0;
+  std::uint32_t scramble = 0x9e3779b9U;
+  std::size_t mangled = 0;
+  // Every packet's VP8 payload past its 6-byte descriptor and payload header is overwritten or cut.
+  const bool reported = test::wait_until(
+      [&] {
+        for (auto rtp : blue.packets()) {
+          if (rtp.size() > 24) {
+            if (mangled % 2 == 0) {
+              for (std::size_t i = 24; i < rtp.size(); ++i) {
+                scramble = (scramble * 1664525U) + 1013904223U;
+                rtp[i] = static_cast<std::uint8_t>(scramble >> 24);
+              }
+            } else {
+              rtp.resize(24);
+            }
+            ++mangled;
+          }
+          feed->push(rtp);
+        }
+        return !collected->decode_errors().empty();
+      },
+      std::chrono::seconds(20));
+  EXPECT_TRUE(reported) << "a decoder's complaint reaches the listener (" << mangled << " packets mangled)";
+  const std::size_t before = collected->packets().size();
+  EXPECT_TRUE(test::wait_until([&] { return collected->packets().size() > before + 10; }))
+      << "the composite keeps running";
+  EXPECT_TRUE(test::wait_until(
+      [&] {
+        for (const auto& rtp : blue.packets()) feed->push(rtp);
+        return shows(*collected, viewer, sent, 80, 45, {0, 0, 255});
+      },
+      std::chrono::seconds(20)))
+      << "clean packets again: the tile shows the sender from its next key frame";
 }
 
 TEST_F(VideoCompositorTest, RemovingSourcesAndClassesWhilePlayingLeavesTheRestRunning) {

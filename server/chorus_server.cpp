@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "rest-api/api/web_client_config.hpp"
 #include "server/domain_store.hpp"
 #include "server/process_hardening.hpp"
 
@@ -90,7 +91,12 @@ ChorusServer::ChorusServer(Config config)
   ua.trusted_sources = config_.sip_trusted_sources;
   ua.session_timer.session_expires = static_cast<std::uint32_t>(config_.session_expires.count());
   ua.session_timer.min_se = static_cast<std::uint32_t>(config_.min_se.count());
-  user_agent_ = std::make_unique<sip::UserAgent>(timers_, *sender_, *conference_, ua);
+  // Issue 14: with a PostgreSQL store, calls reach the conference through the cluster's call gate.
+  if (auto clustered = cluster_settings(config_))
+    cluster_ = std::make_unique<ClusterHost>(std::move(*clustered),
+                                             ClusterHost::Domain{io_, rooms_, calendar_, events_, *conference_});
+  sip::CallListener& calls = cluster_ ? cluster_->call_listener() : static_cast<sip::CallListener&>(*conference_);
+  user_agent_ = std::make_unique<sip::UserAgent>(timers_, *sender_, calls, ua);
   // Dial-out (POST /v1/conferences/{id}/participants): the conference asks the UA to INVITE, to
   // targets the egress policy allows; names resolve off the control loop (issue 12).
   conference_->set_dialer([this](const sip::OutgoingCallRequest& request) { return user_agent_->dial(request); });
@@ -142,6 +148,7 @@ std::expected<void, std::string> ChorusServer::start() {
   if (auto started = transport_->start(); !started) return started;
   conference_->set_media_address(transport_->public_address());
   if (auto rest = start_rest(); !rest) return rest;
+  if (auto joined = start_cluster(); !joined) return joined;
   wait_for_signals();
   const std::string dial = "sip:1000@" + transport_->via_sent_by(sip::TransportKind::kUdp);
   CHORUS_LOG(kInfo, "server", "ready", {"sip_udp", transport_->udp_port()}, {"sip_tcp", transport_->tcp_port()},
@@ -217,6 +224,11 @@ std::expected<void, std::string> ChorusServer::open_domain() {
   auto store = open_store(config_.data_dir, config_.store);
   if (!store) return std::unexpected(store.error());
   store_ = std::move(*store);
+  if (cluster_) {  // issue 14: the placement tables, and every room/meeting write told to the other nodes
+    if (auto opened = cluster_->open(); !opened) return opened;
+    store_ = cluster_->wrap_store(std::move(store_));
+    for (const auto& published : cluster_->published()) engine_counters_.push_back(published);
+  }
   if (auto loaded = load_domain(*store_, rooms_, calendar_); !loaded) return loaded;
   conference_->set_calendar(&calendar_);
   conference_->set_event_log(&events_);
@@ -268,8 +280,20 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   rest.rate_limit.admin_burst = config_.http_admin_burst;
   if (auto opened = open_recordings(); !opened) return opened;
   RestHostHooks hooks;
-  hooks.ready = [this] { return ready_ && !draining_; };
+  hooks.ready = [this] { return ready_ && !draining_ && !(cluster_ && cluster_->draining()); };
   hooks.drain = [this] { begin_drain("REST drain"); };
+  hooks.system_status = [this] {
+    if (cluster_) return cluster_->status();
+    return nlohmann::json{{"node_id", config_.node_id},
+                          {"draining", draining_},
+                          {"live_conferences", conference_->active_rooms().size()},
+                          {"clustered", false}};
+  };
+  if (cluster_) {  // issue 14: the node's own drain, and 307 for conferences other nodes run
+    hooks.cluster_drain = [this](bool draining) { cluster_->set_draining(draining); };
+    hooks.conference_node_url = [this](std::string_view room) { return cluster_->conference_node_url(room); };
+    hooks.node_id = config_.node_id;
+  }
   hooks.hang_up = [this](sip::CallHandle call, std::string_view reason) { return user_agent_->hang_up(call, reason); };
   auto host = RestHost::open(std::move(rest), io_,
                              RestDomain{*store_, rooms_, calendar_, events_, *conference_, recordings_.get()},
@@ -283,6 +307,19 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   if (auto started = rest_->start(); !started) return std::unexpected("http: " + started.error());
   CHORUS_LOG(kInfo, "server", "REST API listening", {"http_port", rest_->port()});
   return {};
+}
+
+// Issue 14: once both listeners are bound, the node's addresses are known (the settings, or the
+// SIP listener's host:port and http://<public address>:<http port>) and it joins the cluster.
+std::expected<void, std::string> ChorusServer::start_cluster() {
+  if (!cluster_) return {};
+  ClusterHost::Runtime runtime{
+      .sip_address = transport_->via_sent_by(sip::TransportKind::kUdp),
+      .http_url = "http://" + rest::web_url_host(transport_->public_address()) + ":" + std::to_string(rest_->port()),
+      .calls = [this] { return user_agent_->call_count(); },
+      .set_options_unavailable = [this](bool unavailable) { user_agent_->set_options_unavailable(unavailable); },
+      .reload_webhooks = [this] { rest_->reload_webhooks(); }};
+  return cluster_->start(std::move(runtime));
 }
 
 void ChorusServer::register_metrics() {
@@ -366,6 +403,8 @@ int ChorusServer::run() {
   if (rest_) rest_->stop();
   io_.restart();
   io_.poll();
+  // Issue 14: the rooms still held are released and the cluster link stops.
+  if (cluster_) cluster_->stop();
   // Recordings still running are finalized before the process ends (their files stay playable
   // either way; this also closes their sidecars as "stopped").
   if (recordings_) recordings_->stop_all();

@@ -33,6 +33,7 @@
 #include "media/udp_port_pool.hpp"
 #include "media/worker/media_worker.hpp"
 #include "mixer/prompt_library.hpp"
+#include "server/cluster_host.hpp"
 #include "server/config.hpp"
 #include "server/rest_host.hpp"
 #include "server/share_dir.hpp"
@@ -80,6 +81,7 @@ class ChorusServer {
   std::expected<void, std::string> open_domain();
   std::expected<void, std::string> open_recordings();
   std::expected<void, std::string> start_rest();
+  std::expected<void, std::string> start_cluster();  // issue 14: the node's row, link, events
   // Loads the IVR prompts (an error when they are missing: chorusd refuses to start), gives the
   // conference its audio hooks.
   std::expected<void, std::string> start_audio();
@@ -112,6 +114,9 @@ class ChorusServer {
   std::unique_ptr<sip::TransportLayer> transport_;
   std::unique_ptr<CountingSender> sender_;  // the transport, counting what goes out
   std::unique_ptr<conference::ConferenceService> conference_;
+  // Issue 14: this node's part in a cluster sharing one PostgreSQL store (null with SQLite). The
+  // UA's listener is its call gate, in front of the conference: after the conference, before the UA.
+  std::unique_ptr<ClusterHost> cluster_;
   // Dial-out host names, off the control loop (issue 12); before user_agent_, which refers to it.
   std::unique_ptr<sip::AsioHostResolver> resolver_;
   std::unique_ptr<sip::UserAgent> user_agent_;

@@ -42,6 +42,8 @@ struct AudioCodecSetting {
 
 // Hardware threads clamped to 1..256 (the default for `workers`).
 unsigned default_worker_count();
+// The host name, as a node id (the default for `node_id`, issue 14).
+std::string default_node_id();
 
 struct Config;
 // max_server_transactions, or when it is 0 (the default) 8 per call of max_calls: a call needs
@@ -54,6 +56,15 @@ struct Config {
   // Where the store lives (issue 14): empty, SQLite in data_dir; a postgresql:// or postgres:// URI,
   // PostgreSQL (several nodes share one). Shown and logged with its password masked.
   std::string store;
+  // Issue 14, several nodes on one PostgreSQL store (conference/cluster/, server/cluster_host.hpp):
+  // on exactly when `store` is a PostgreSQL URI. The node's name in chorus_nodes and
+  // chorus_placements; where a SIP proxy reaches it (host:port; empty: the SIP listener's address
+  // and port); where other nodes send REST clients (307; empty: http://<public address>:<http port>);
+  // how long a room's placement lasts without renewal (renewed every 2 s).
+  std::string node_id = default_node_id();
+  std::string node_sip_address;
+  std::string node_http_url;
+  std::chrono::seconds placement_lease_s{10};
   std::string bind = "0.0.0.0";    // IPv4 or IPv6 literal to listen on
   std::string public_ip;           // empty: derived later from the bind/route
   std::uint16_t sip_port = 5060;   // UDP+TCP; 0 = any free port (tests)

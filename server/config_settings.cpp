@@ -1,6 +1,7 @@
 #include "server/config_settings.hpp"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -125,6 +126,55 @@ Applied apply_store(Config& config, std::string_view text) {
 
 std::string show_store(const Config& config) {
   return conference::pg::redact_conninfo(config.store);
+}
+
+// Issue 14: the node's name in chorus_nodes and chorus_placements (conference/cluster/), also in
+// the REST answers and relayed events: a short token, so it fits every notification payload.
+Applied apply_node_id(Config& config, std::string_view text) {
+  const bool valid = !text.empty() && text.size() <= 64 && std::ranges::all_of(text, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+  });
+  if (!valid) return std::unexpected("1 to 64 characters of A-Z, a-z, 0-9, '-', '_' and '.' (default: the host name)");
+  config.node_id = std::string(text);
+  return {};
+}
+
+// host:port as a SIP proxy (Kamailio's dispatcher) and other nodes' 302 Contact reach this node:
+// a host name or IPv4 literal, or [IPv6]; a port 1-65535. Empty: the SIP listener's own.
+Applied apply_node_sip_address(Config& config, std::string_view text) {
+  const char* expected =
+      "empty (the SIP listener's address and port) or host:port such as 10.0.0.7:5060 or [2001:db8::7]:5060";
+  if (text.empty()) {
+    config.node_sip_address.clear();
+    return {};
+  }
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::unexpected(expected);
+  const auto port = parse_uint(text.substr(colon + 1));
+  const std::string_view host = text.substr(0, colon);
+  const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  const bool host_ok =
+      bracketed ? is_ipv6_literal(std::string(host.substr(1, host.size() - 2))) : std::ranges::all_of(host, [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.';
+      });
+  if (!port || *port == 0 || *port > 65535 || !host_ok || text.size() > 255) return std::unexpected(expected);
+  config.node_sip_address = std::string(text);
+  return {};
+}
+
+// Where other nodes send REST clients about this node's conferences (307 Location): http:// or
+// https://, a host, an optional port, no path. Empty: http://<public address>:<http port>.
+Applied apply_node_http_url(Config& config, std::string_view text) {
+  while (!text.empty() && text.back() == '/') text.remove_suffix(1);
+  const bool scheme = text.starts_with("http://") || text.starts_with("https://");
+  const std::string_view rest = scheme ? text.substr(text.find("://") + 3) : std::string_view();
+  const bool valid = scheme && !rest.empty() && text.size() <= 255 &&
+                     rest.find_first_of("/?#@ ") == std::string_view::npos &&
+                     std::ranges::all_of(text, [](char c) { return c > 0x20 && c < 0x7f; });
+  if (!text.empty() && !valid)
+    return std::unexpected("empty (derived from the HTTP listener) or http://host[:port] such as http://10.0.0.7:8080");
+  config.node_http_url = std::string(text);
+  return {};
 }
 
 // A certificate or key that is missing is reported at startup, not at the first TLS handshake.
@@ -419,6 +469,22 @@ constexpr std::array kSettings{
                 "where rooms and meetings are kept: empty for SQLite in data_dir, or a postgresql:// URI shared by "
                 "several nodes (its password is never shown; a PGPASSFILE keeps it out of the URI)",
                 &apply_store, &show_store, /*secret=*/true},
+    SettingSpec{"node_id", "NAME",
+                "this node's name among nodes sharing a PostgreSQL store (chorus_nodes, chorus_placements); "
+                "default: the host name",
+                &apply_node_id, &show_text<&Config::node_id>},
+    SettingSpec{"node_sip_address", "HOST:PORT",
+                "where a SIP proxy and other nodes reach this node's SIP UDP/TCP listener (clustered: a PostgreSQL "
+                "store); empty: the SIP listener's address and port",
+                &apply_node_sip_address, &show_text<&Config::node_sip_address>},
+    SettingSpec{"node_http_url", "URL",
+                "where other nodes send REST clients about this node's conferences (307), e.g. http://10.0.0.7:8080; "
+                "empty: http://<public address>:<http port>",
+                &apply_node_http_url, &show_text<&Config::node_http_url>},
+    SettingSpec{"placement_lease_s", "SECONDS",
+                "how long a node's claim on a live conference's room lasts without renewal (renewed every 2 s); "
+                "after a node dies its rooms can start elsewhere this long after its last renewal",
+                &apply_number<&Config::placement_lease_s, 4, 300>, &show_number<&Config::placement_lease_s>},
     SettingSpec{"bind", "ADDR", "IPv4 or IPv6 address every listener binds to", &apply_bind, &show_text<&Config::bind>},
     SettingSpec{"public_ip", "ADDR", "address announced in Contact and SDP (empty: derived from the route to peers)",
                 &apply_public_ip, &show_text<&Config::public_ip>},
@@ -618,6 +684,16 @@ constexpr std::array kSettings{
 unsigned default_worker_count() {
   const unsigned threads = std::thread::hardware_concurrency();  // 0 when unknown
   return std::clamp(threads, 1u, 256u);
+}
+
+std::string default_node_id() {
+  std::array<char, 256> name{};
+  if (::gethostname(name.data(), name.size() - 1) != 0) return "chorus";
+  std::string id(name.data());
+  // A host name longer than a node id, or with characters one may not hold, keeps what fits.
+  std::erase_if(id, [](char c) { return std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '.'; });
+  if (id.size() > 64) id.resize(64);
+  return id.empty() ? "chorus" : id;
 }
 
 std::span<const SettingSpec> setting_specs() {

@@ -80,6 +80,10 @@ std::expected<void, std::string> RestHost::load() {
       rest::ApiServices{domain_.store, domain_.rooms, domain_.calendar, domain_.conference, domain_.events, metrics_,
                         config_.sip_host, hooks_.ready, hooks_.drain, hooks_.hang_up});
   services_->min_pin_digits = config_.min_pin_digits;
+  services_->system_status = hooks_.system_status;
+  services_->cluster_drain = hooks_.cluster_drain;
+  services_->conference_node_url = hooks_.conference_node_url;
+  services_->node_id = hooks_.node_id;
   services_->webhook_policy = config_.webhook_policy;
   pruner_ = std::make_unique<conference::RetentionPruner>(domain_.events, domain_.store, config_.retention);
   register_egress_metrics();
@@ -154,6 +158,12 @@ void RestHost::register_egress_metrics() {
       counter->inc(now - std::min(now, counter->value()));
     }
   });
+}
+
+void RestHost::reload_webhooks() {
+  if (!fanout_) return;
+  if (auto reloaded = fanout_->fanout.reload(); !reloaded)
+    CHORUS_LOG(kWarn, "rest", "webhooks not re-read", {"error", reloaded.error().message});
 }
 
 void RestHost::stop() {

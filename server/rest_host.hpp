@@ -76,6 +76,11 @@ struct RestHostHooks {
   std::function<bool()> ready;
   std::function<void()> drain;
   std::function<bool(sip::CallHandle, std::string_view)> hang_up;
+  // GET /v1/system, and issue 14's clustered node (ApiServices has the rules; unset on a single node).
+  std::function<nlohmann::json()> system_status;
+  std::function<void(bool)> cluster_drain;
+  std::function<std::optional<std::string>(std::string_view)> conference_node_url;
+  std::string node_id;  // clustered only: conferences are listed with it
 };
 
 class RestHost {
@@ -95,6 +100,8 @@ class RestHost {
   [[nodiscard]] std::uint16_t port() const { return http_ ? http_->port() : 0; }
   [[nodiscard]] rest::MetricsRegistry& metrics() { return metrics_; }
   [[nodiscard]] const rest::AdminToken& admin_token() const { return admin_token_; }
+  // Re-reads the webhooks from the store (issue 14: another node may have added or deleted one).
+  void reload_webhooks();
 
  private:
   class ControlHandler;

@@ -194,7 +194,7 @@ class Kamailio:
                  log_level=2):
         self.binary = binary
         self.kamcmd_binary = kamcmd
-        self.config = os.path.join(source_dir, "deploy", "kamailio", "kamailio.cfg")
+        self.config = os.path.abspath(os.path.join(source_dir, "deploy", "kamailio", "kamailio.cfg"))
         self.pg = pg
         self.port = h.free_port()
         self.rundir = tempfile.mkdtemp(prefix=f"{name}-run-", dir=outdir)
@@ -363,7 +363,7 @@ class SippRooms:
         csv = os.path.join(outdir, f"{name}.csv")
         with open(csv, "w") as f:
             f.write("SEQUENTIAL\n" + "".join(f"{room};\n" for room in rooms))
-        scenario = os.path.join(source_dir, "tests", "integration", "sipp", "room_call.xml")
+        scenario = os.path.abspath(os.path.join(source_dir, "tests", "integration", "sipp", "room_call.xml"))
         self.command = [sipp, f"127.0.0.1:{proxy_port}", "-sf", scenario, "-inf", csv, "-m", str(self.count),
                         "-r", str(rate), "-d", str(hold_ms), "-l", str(limit or max(10, self.count)),
                         "-i", "127.0.0.1", "-p", str(h.free_port()), "-mp", str(h.free_port_range(4)[0]),

@@ -4,6 +4,10 @@ chorusd nodes (node-a, node-b) clustered on that database, all on loopback in a 
 namespace (only lo). Kamailio probes both nodes with OPTIONS (every second here) and looks rooms up in
 chorus_placements (scale_out_rig.py says how each piece is started).
 
+A room or meeting made through one node reaches the other's SIP path a moment later (a PostgreSQL
+notification); the test waits until the other node's event stream shows the room.created or
+meeting.created before dialling (Cluster.reached_all says why that suffices).
+
 Cases, in this order (each builds on a cluster whose nodes are both up, except the last):
   spread    sipp (sipp/room_call.xml) makes 40 calls to 20 rooms through Kamailio, every room twice
             (rooms 1-20, then 1-20 again), 10 calls/s, each held 15 s. While they are held: each node's
@@ -69,6 +73,7 @@ class Cluster:
                       for node_id in ("node-a", "node-b")]
         self.kamailio = rig.Kamailio(*kamailio_bins, args.source_dir, out, pg, self.nodes)
         self.apis = {}
+        self.streams = {}  # node id → its GET /v1/events, to know when a write reached every node
 
     @property
     def a(self):
@@ -84,6 +89,9 @@ class Cluster:
             h.poll_until(lambda: os.path.exists(os.path.join(node.data_dir, "admin-token")), 10,
                          f"{node.node_id}'s admin token")
             self.apis[node.node_id] = rc.RestClient(node.http_port, rc.read_admin_token(node.data_dir))
+            self.streams[node.node_id] = rc.EventStream(node.http_port, rc.read_admin_token(node.data_dir))
+            if not self.streams[node.node_id].ok:
+                raise h.Failure(f"GET /v1/events on {node.node_id}: {self.streams[node.node_id].status_line}")
         last = {}
 
         def heartbeats():
@@ -144,9 +152,34 @@ class Cluster:
         return rows[0][0] if rows else None
 
     def create_room(self, node, room):
+        """POST /v1/rooms on node, then wait until the other nodes have it (reached_all)."""
         reply = self.api(node).post("/v1/rooms", {"id": room, "name": f"scale-out {room}"})
         if reply.status != 201:
             raise h.Failure(f"POST /v1/rooms {room} on {node.node_id}: {reply.describe()}")
+        self.reached_all(node, "room.created", "room_id", room)
+
+    def create_meeting(self, node, meeting):
+        """POST /v1/meetings on node (201 or Failure), then wait until the other nodes have it."""
+        reply = self.api(node).post("/v1/meetings", meeting)
+        if reply.status != 201:
+            raise h.Failure(f"POST /v1/meetings {meeting} on {node.node_id}: {reply.describe()}")
+        self.reached_all(node, "meeting.created", "meeting_id", reply.json()["id"])
+
+    def reached_all(self, writer, kind, key, value, timeout_s=10.0):
+        """A write through one node reaches the others' SIP path asynchronously (a chorus_store
+        notification, then the record read again from the store; server/cluster_views.hpp). The
+        writer's event about it is notified after the write committed, and each node handles
+        notifications in order, so once another node's event stream carries the event, that node's
+        views have the record: wait for it there."""
+        for node in self.nodes:
+            if node is writer or not node.alive():
+                continue
+            stream = self.streams[node.node_id]
+
+            def seen():
+                return any(e.get("event") == kind and str(json.loads(e["data"]).get("data", {}).get(key)) == str(value)
+                           for e in stream.snapshot())
+            h.poll_until(seen, timeout_s, f"{kind} {value} from {writer.node_id} on {node.node_id}'s events", 0.05)
 
     def node(self, node_id):
         return next(n for n in self.nodes if n.node_id == node_id)
@@ -154,6 +187,8 @@ class Cluster:
     def close(self):
         for api in self.apis.values():
             api.close()
+        for stream in self.streams.values():
+            stream.close()
 
 
 def proxied(cluster, room, label, checks, port=None):
@@ -267,21 +302,18 @@ def case_meet(cluster, baresip, checks):
 def case_meeting(cluster, checks):
     print("--- meeting: made through node A's REST, admitted by node B", flush=True)
     room = "planned"
-    api = cluster.api(cluster.a)
     cluster.create_room(cluster.a, room)
     now = datetime.datetime.now(datetime.timezone.utc)
-    later = api.post("/v1/meetings", {"room_id": room, "title": "in two days",
-                                      "start": rfc3339(now + datetime.timedelta(days=2)),
-                                      "end": rfc3339(now + datetime.timedelta(days=2, hours=1))})
-    checks.expect(later.status == 201, f"meeting: POST /v1/meetings (in two days) on node A: 201 ({later.status})")
+    cluster.create_meeting(cluster.a, {"room_id": room, "title": "in two days",
+                                       "start": rfc3339(now + datetime.timedelta(days=2)),
+                                       "end": rfc3339(now + datetime.timedelta(days=2, hours=1))})
     call = rig.ProxiedCall(cluster.b.sip_port, room, timeout_s=20.0)
     code = call.invite()
     call.close()
     checks.expect(code == 480, f"meeting: node B answers 480 while node A's only meeting is in two days (got {code})")
-    open_now = api.post("/v1/meetings", {"room_id": room, "title": "now",
-                                         "start": rfc3339(now - datetime.timedelta(minutes=5)),
-                                         "end": rfc3339(now + datetime.timedelta(minutes=30))})
-    checks.expect(open_now.status == 201, f"meeting: POST /v1/meetings (open now) on node A: 201 ({open_now.status})")
+    cluster.create_meeting(cluster.a, {"room_id": room, "title": "now",
+                                       "start": rfc3339(now - datetime.timedelta(minutes=5)),
+                                       "end": rfc3339(now + datetime.timedelta(minutes=30))})
     call = proxied(cluster, room, "meeting: node B admits the caller of node A's meeting", checks,
                    port=cluster.b.sip_port)
     if call is not None:

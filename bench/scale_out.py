@@ -11,7 +11,10 @@ pause: short calls), the calls spread over --rooms rooms in turn, at rising rate
   direct   sipp → node-a's SIP port (one node, the same PostgreSQL store and placement leases)
   kamailio sipp → Kamailio → node-a/node-b (placement lookup, dispatcher, record-routed ACK and BYE)
 A rate passes when under 0.5% of its calls failed; each setup stops at its first failing rate. The
-figure is the highest passing rate, and the calls completed per wall second at that rate.
+figures: the highest passing rate, the calls completed per wall second, and the CPU seconds the two
+nodes together and Kamailio (all its processes) used per rate (/proc; the direct runs include
+Kamailio's probes only). Everything shares this machine's cores, so this compares the two paths on
+one machine; it is not the capacity of a deployment with a machine per node.
 
 Redial after a node loss (--loss-runs times): a call straight into node-a places a room there;
 node-a gets SIGKILL; INVITEs to that room through Kamailio, each waiting for its final answer, until
@@ -38,26 +41,69 @@ import rest_client as rc  # noqa: E402
 import scale_out_rig as rig  # noqa: E402
 
 FAIL_LIMIT = 0.005
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 REDIAL_BOUND_S = 60.0
 
 
+class QuietNode(rig.Node):
+    """A node logging at warn, so without the `msg=ready` line: ready once OPTIONS is answered 200."""
+
+    def wait_ready(self, timeout_s=h.READY_TIMEOUT_S):
+        def probe():
+            self._must_be_alive("starting")
+            return h.options_probe(self.sip_port, "UDP", timeout_s=1.0) == 200
+        h.poll_until(probe, timeout_s, f"{self.node_id} to answer OPTIONS with 200", 0.2)
+
+
 def start_node(args, pg, node_id):
-    node = rig.Node(args.chorusd, args.output_dir, node_id, pg, extra_args=["--log-level", "warn",
-                                                                            "--media-timeout", "0"])
+    # 4,000 RTP ports (2,000 calls' pairs): the ports of ended calls come back while the load goes on.
+    node = QuietNode(args.chorusd, args.output_dir, node_id, pg, rtp_ports=4000,
+                     extra_args=["--log-level", "warn", "--media-timeout", "0"])
     return node.start()
 
 
-def sweep(args, port, label, rooms):
-    """[(rate, ok, failed, calls per wall second)] up to the first rate with >= FAIL_LIMIT failed."""
+def cpu_seconds(pid):
+    """utime + stime of one process (proc(5) stat fields 14 and 15); 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def process_tree_cpu(pid):
+    """CPU seconds of pid and its children (Kamailio's workers are forked by its main process)."""
+    total = cpu_seconds(pid)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid:
+                total += cpu_seconds(int(entry))
+    return total
+
+
+def sweep(args, port, label, rooms, nodes, kamailio):
+    """[(rate, ok, failed, calls per wall second, chorusd CPU-s, Kamailio CPU-s)] up to the first rate
+    with >= FAIL_LIMIT failed. chorusd CPU is both nodes' together."""
     results = []
     for rate in args.rates:
         calls = rate * args.seconds
         run = rig.SippRooms(args.sipp, args.source_dir, args.output_dir, f"{label}-{rate}", port, rooms,
                             rate=rate, hold_ms=0, timeout_s=args.seconds * 3 + 30, limit=max(100, rate * 4),
                             calls=calls)
+        nodes_before = sum(cpu_seconds(n.proc.pid) for n in nodes)
+        kamailio_before = process_tree_cpu(kamailio.proc.pid)
         ok, failed, _, elapsed = run.start().wait()
-        results.append((rate, ok, failed, ok / elapsed if elapsed > 0 else 0.0))
-        print(f"    {label}: {rate}/s → {ok} ok, {failed} failed in {elapsed:.1f} s", flush=True)
+        nodes_cpu = sum(cpu_seconds(n.proc.pid) for n in nodes) - nodes_before
+        kamailio_cpu = process_tree_cpu(kamailio.proc.pid) - kamailio_before
+        results.append((rate, ok, failed, ok / elapsed if elapsed > 0 else 0.0, nodes_cpu, kamailio_cpu))
+        print(f"    {label}: {rate}/s → {ok} ok, {failed} failed in {elapsed:.1f} s; chorusd {nodes_cpu:.2f} CPU-s, "
+              f"Kamailio {kamailio_cpu:.2f} CPU-s", flush=True)
         if ok + failed == 0 or failed / (ok + failed) >= FAIL_LIMIT:
             break
         time.sleep(3)  # the previous rate's transactions end (Timer J/L at T1 100 ms: 6.4 s max)
@@ -69,7 +115,7 @@ def best(results):
     return max(passing, key=lambda r: r[0]) if passing else None
 
 
-def redial_once(kamailio, nodes, pg, room):
+def redial_once(kamailio, nodes, room):
     """Seconds from SIGKILL of nodes[0] to the first 200 to `room` through Kamailio, and the answers."""
     node_a = nodes[0]
     call = rig.ProxiedCall(node_a.sip_port, room)
@@ -139,12 +185,12 @@ def main():
         h.poll_until(lambda: all(kamailio.dispatcher_flags().get(n.sip_uri, "").startswith("A") for n in nodes),
                      20, "both nodes active in Kamailio", 0.25)
         print("--- throughput", flush=True)
-        direct = sweep(args, nodes[0].sip_port, "direct", rooms)
-        through = sweep(args, kamailio.port, "kamailio", rooms)
+        direct = sweep(args, nodes[0].sip_port, "direct", rooms, nodes, kamailio)
+        through = sweep(args, kamailio.port, "kamailio", rooms, nodes, kamailio)
         print("--- redial after a node loss", flush=True)
         redials = []
         for run in range(args.loss_runs):
-            elapsed, answers = redial_once(kamailio, nodes, pg, "lost")
+            elapsed, answers = redial_once(kamailio, nodes, "lost")
             redials.append((elapsed, answers))
             print(f"    run {run + 1}: {elapsed:.1f} s, answers {answers}", flush=True)
             nodes[0].start()  # the same ports and data: Kamailio's list names them
@@ -165,11 +211,14 @@ def main():
 
     print(f"\n{args.seconds} s per rate, {args.rooms} rooms, short calls (INVITE/200/ACK/BYE/200), "
           f"sipp room_call.xml; a rate passes under {FAIL_LIMIT:.1%} failed\n")
-    print("| setup | rate (calls/s) | ok | failed | completed per wall second |")
-    print("|---|---:|---:|---:|---:|")
+    print("| setup | rate (calls/s) | ok | failed | completed per wall second | chorusd CPU-s (both nodes) | "
+          "calls per chorusd CPU-s | Kamailio CPU-s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, results in (("one node direct", direct), ("Kamailio → two nodes", through)):
-        for rate, ok, failed, per_s in results:
-            print(f"| {label} | {rate} | {ok} | {failed} | {per_s:.0f} |")
+        for rate, ok, failed, per_s, nodes_cpu, kamailio_cpu in results:
+            per_cpu = f"{ok / nodes_cpu:.0f}" if nodes_cpu > 0 else "n/a"
+            print(f"| {label} | {rate} | {ok} | {failed} | {per_s:.0f} | {nodes_cpu:.2f} | {per_cpu} | "
+                  f"{kamailio_cpu:.2f} |")
     print("\n| setup | highest passing rate (calls/s) |")
     print("|---|---:|")
     for label, results in (("one node direct", direct), ("Kamailio → two nodes", through)):

@@ -10,7 +10,8 @@
 //   DELETE /v1/system/drain system:admin   clustered only (409 otherwise): the drain ends, 200 status
 // Issue 14, clustered (services.cluster_drain set): POST is the node's drain instead — it takes no
 // new conference (SIP OPTIONS 503, INVITEs for rooms not live here 503), its live conferences go
-// on, and it answers 202 {"status":"draining"} with the system status; DELETE ends it.
+// on, and it answers 202 {"status":"draining"} with the system status (/readyz is 503 meanwhile);
+// DELETE ends it.
 // GET /v1/openapi.json is added by the server wiring.
 //
 // Threading: add before serving; the handlers run on the control loop like every route.

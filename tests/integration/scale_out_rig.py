@@ -216,7 +216,7 @@ class Kamailio:
         argv = [self.binary, "-f", self.config, "-Y", self.rundir]
         for define in defines:
             argv += ["-A", define]
-        return argv + (["-c"] if check else ["-DD", "-E", "-m", "64", "-M", "8"])
+        return argv + (["-c"] if check else ["-DD", "-E", "-m", "256", "-M", "8"])
 
     def check_config(self):
         done = subprocess.run(self.command(check=True), capture_output=True, text=True, timeout=60,

@@ -10,7 +10,7 @@ meeting.created before dialling (Cluster.reached_all says why that suffices).
 
 Cases, in this order (each builds on a cluster whose nodes are both up, except the last):
   spread    sipp (sipp/room_call.xml) makes 40 calls to 20 rooms through Kamailio, every room twice
-            (rooms 1-20, then 1-20 again), 10 calls/s, each held 15 s. While they are held: each node's
+            (rooms 1-20, then 1-20 again), 10 calls/s, each held 20 s. While they are held: each node's
             GET /v1/conferences lists its own conferences; every room is on exactly one node with both
             its calls, both nodes have rooms, and chorus_placements names the same node for each room.
             sipp completes all 40; afterwards no conference is left and their placements are gone.
@@ -55,7 +55,8 @@ from baresip_agent import BaresipAgent  # noqa: E402
 TEST = "test_scale_out"
 ROOMS = [f"scale{i:02d}" for i in range(1, 21)]
 LEASE_S = 10  # placement_lease_s's default
-SPREAD_HOLD_MS = 15000
+SPREAD_HOLD_MS = 20000
+SPREAD_SEEN_S = 15.0  # all 40 calls must be listed before the first of them ends (20 s)
 MIN_SEPARATION_DB = 20.0
 FIRST_PROMPT_S = 3.0  # "You are the first participant." plays to the first joiner instead of the room
 SETTLE_S = 1.0
@@ -227,7 +228,7 @@ def case_spread(cluster, sipp, checks):
         total = sum(count for counts in lists.values() for room, count in counts.items() if room in ROOMS)
         return total == 2 * len(ROOMS)
     try:
-        h.poll_until(all_in, SPREAD_HOLD_MS / 1000.0, "both nodes to list all 40 calls", 0.25)
+        h.poll_until(all_in, SPREAD_SEEN_S, "both nodes to list all 40 calls", 0.25)
     except h.Failure as e:
         checks.expect(False, f"spread: {e} (lists: {lists})")
     placements = dict(cluster.pg.query("SELECT room_id, node_id FROM chorus_placements"))

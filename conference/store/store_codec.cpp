@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "common/utf8.hpp"
+
 namespace chorus::conference::codec {
 
 std::int64_t to_micros(std::chrono::system_clock::time_point at) {
@@ -100,41 +102,8 @@ std::optional<DeliveryStatus> delivery_status_from_column(std::string_view text)
 }
 
 bool is_storable_text(std::string_view text) {
-  // RFC 3629 §4: the lead byte says how many continuation bytes follow and bounds the second one.
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead == 0) return false;
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) low = 0xA0;   // overlong
-      if (lead == 0xED) high = 0x9F;  // UTF-16 surrogates
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) low = 0x90;   // overlong
-      if (lead == 0xF4) high = 0x8F;  // past U+10FFFF
-    } else {
-      return false;
-    }
-    if (text.size() - i < length) return false;
-    const auto second = static_cast<unsigned char>(text[i + 1]);
-    if (second < low || second > high) return false;
-    for (std::size_t k = 2; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if (next < 0x80 || next > 0xBF) return false;
-    }
-    i += length;
-  }
-  return true;
+  // PostgreSQL's text cannot hold NUL (SQLite's can, but both backends store the same).
+  return text.find('\0') == std::string_view::npos && is_valid_utf8(text);
 }
 
 StoreError io_error(std::string_view what, std::string_view detail) {

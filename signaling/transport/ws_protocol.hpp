@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/utf8.hpp"
 #include "signaling/transport/transport_counters.hpp"
 #include "signaling/transport/ws_origin.hpp"
 
@@ -60,9 +61,6 @@ enum class WsPayload : std::uint8_t {
   kKeepalive,   // other CR/LF-only payloads (a "\r\n" pong): count, answer nothing
 };
 WsPayload classify_ws_payload(std::string_view payload);
-
-// RFC 3629 §4 well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
-bool is_valid_utf8(std::string_view text);
 
 // RFC 7118 §5.1: a message goes in a text frame when it is valid UTF-8, else in a binary frame
 // (a body that is not UTF-8 must not be sent as text, RFC 6455 §5.6).

@@ -12,7 +12,7 @@ FUZZ_DIR ?= build-fuzz
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 # make test fuzzes each target for less time than `make fuzz`, to keep CI under its 30-minute aim.
-TEST_FUZZ_SECONDS ?= 15
+TEST_FUZZ_SECONDS ?= 8
 ARGS ?=
 CMAKE_FLAGS ?=
 

@@ -25,9 +25,10 @@ constexpr unsigned kRtpMtu = 1200;  // leaves room for SRTP, extensions and tunn
 constexpr int kSpeakerFrame = 4;    // pixels of the speaker's frame around its tile's picture
 constexpr std::uint32_t kPlaceholderRgb = 0x303030;
 constexpr std::uint32_t kSpeakerFrameRgb = 0xf0b000;
-// A placeholder's or a hidden source's size until it is tiled; then each is made at its tile's
-// size, so the compositor never scales (bench/video_mcu: its converter scales in generic C).
-constexpr int kPlaceholderSize = 16;
+// The size of our own pictures (a member's plain tile, the speaker's frame) and of a hidden source
+// before they are tiled; once tiled each is made at its tile's size, so the compositor never scales
+// (bench/video_mcu: its converter scales in generic C).
+constexpr int kUntiledSize = 16;
 constexpr int kLabelWidth = 240, kLabelHeight = 24;
 constexpr double kLabelAlpha = 0.75;
 constexpr int kKeyframeIntervalS = 10;  // periodic key frames for endpoints without feedback
@@ -128,10 +129,10 @@ bool InputFeed::push(std::span<const std::uint8_t> rtp) const {
 struct VideoCompositor::SourceBranch {
   VideoCompositor* owner = nullptr;
   VideoSource source;
-  std::vector<GstElement*> elements;                        // appsrc first, in stream order; owned by the pipeline
-  GstElement* tile_size = nullptr;                          // the capsfilter after the tile scaler: the tile's size
-  Rect shown_at{0, 0, kPlaceholderSize, kPlaceholderSize};  // where it was last placed (tile_size's size)
-  int decoded_width = 0;                                    // the decoder's picture size (its streaming thread only)
+  std::vector<GstElement*> elements;                // appsrc first, in stream order; owned by the pipeline
+  GstElement* tile_size = nullptr;                  // the capsfilter after the tile scaler: the tile's size
+  Rect shown_at{0, 0, kUntiledSize, kUntiledSize};  // where it was last placed (tile_size's size)
+  int decoded_width = 0;                            // the decoder's picture size (its streaming thread only)
   int decoded_height = 0;
   GstPad* pad = nullptr;  // compositor request pad (our reference)
   gulong probe = 0;
@@ -167,11 +168,10 @@ VideoCompositor::VideoCompositor(VideoCanvas canvas, std::shared_ptr<VideoCompos
   }
   // A live source the compositor always has, so it composes at the canvas rate with no sender. It
   // draws nothing (alpha 0: skipped); the compositor's own black background fills the canvas.
-  background_ =
-      add_placeholder("background", PlaceholderLook{0x000000, kPlaceholderSize, kPlaceholderSize, canvas_.fps});
-  place(background_.pad, Rect{0, 0, kPlaceholderSize, kPlaceholderSize}, kZBackground, 0.0);
+  background_ = add_placeholder("background", PlaceholderLook{0x000000, kUntiledSize, kUntiledSize, canvas_.fps});
+  place(background_.pad, Rect{0, 0, kUntiledSize, kUntiledSize}, kZBackground, 0.0);
   speaker_frame_ = add_placeholder("speaker-frame", PlaceholderLook{kSpeakerFrameRgb});
-  place(speaker_frame_.pad, Rect{0, 0, kPlaceholderSize, kPlaceholderSize}, kZSpeakerFrame, 0.0);
+  place(speaker_frame_.pad, Rect{0, 0, kUntiledSize, kUntiledSize}, kZSpeakerFrame, 0.0);
 
   auto bus = gst::gst_adopt(gst_element_get_bus(pipeline_.get()));
   gst_bus_set_sync_handler(bus.get(), on_bus_message, this, nullptr);
@@ -283,12 +283,12 @@ std::shared_ptr<InputFeed> VideoCompositor::add_source(VideoSource source, Video
   // tile by libyuv on this branch's own thread (tile_scaler.hpp): the compositor only copies it.
   GstElement* convert = make_element("videoconvert", base + "-convert");
   GstElement* scaler = make_tile_scaler(base + "-scale");
-  branch->tile_size = capsfilter(size_caps(kPlaceholderSize, kPlaceholderSize), base + "-size");
+  branch->tile_size = capsfilter(size_caps(kUntiledSize, kUntiledSize), base + "-size");
   branch->elements = {appsrc, jitter, depay, decoder, convert, scaler, branch->tile_size};
   add_and_link(GST_BIN(pipeline_.get()), {appsrc, jitter, depay, decoder, convert, scaler, branch->tile_size});
 
   branch->pad = request_compositor_pad();
-  place(branch->pad, Rect{0, 0, kPlaceholderSize, kPlaceholderSize}, kZPicture, 0.0);  // hidden until tiled
+  place(branch->pad, Rect{0, 0, kUntiledSize, kUntiledSize}, kZPicture, 0.0);  // hidden until tiled
   GstPad* tile_src = gst_element_get_static_pad(branch->tile_size, "src");
   const bool linked = GST_PAD_LINK_SUCCESSFUL(gst_pad_link(tile_src, branch->pad));
   gst_object_unref(tile_src);
@@ -379,7 +379,7 @@ void VideoCompositor::set_tiles(const std::vector<Tile>& tiles) {
       auto [it, fresh] = placeholders_.try_emplace(tile.id);
       if (fresh)
         it->second = add_placeholder("tile-" + std::to_string(tile.id),
-                                     PlaceholderLook{kPlaceholderRgb, kPlaceholderSize, kPlaceholderSize, canvas_.fps});
+                                     PlaceholderLook{kPlaceholderRgb, kUntiledSize, kUntiledSize, canvas_.fps});
       // Under a picture the placeholder is not drawn (alpha 0 is skipped): the compositor scales
       // every visible pad on every frame, and a member's own picture hides it anyway (its side
       // bars show the black background).
@@ -431,9 +431,9 @@ void VideoCompositor::show_source(SourceBranch& branch, const Rect& rect, int zo
 // cost no scaling while nobody sees them.
 void VideoCompositor::hide_source(SourceBranch& branch) {
   g_object_set(branch.pad, "alpha", 0.0, nullptr);
-  if (branch.shown_at.width == kPlaceholderSize && branch.shown_at.height == kPlaceholderSize) return;
-  set_filter_caps(branch.tile_size, size_caps(kPlaceholderSize, kPlaceholderSize));
-  branch.shown_at = Rect{0, 0, kPlaceholderSize, kPlaceholderSize};
+  if (branch.shown_at.width == kUntiledSize && branch.shown_at.height == kUntiledSize) return;
+  set_filter_caps(branch.tile_size, size_caps(kUntiledSize, kUntiledSize));
+  branch.shown_at = Rect{0, 0, kUntiledSize, kUntiledSize};
 }
 
 void VideoCompositor::set_name(ParticipantId member, std::string name) {

@@ -76,6 +76,15 @@ def enter_loopback_netns(args, script, why, extra_setup=""):
 _children = []
 
 
+def read_log_lines(path):
+    """A process's log file as text lines (undecodable bytes replaced); [] before it exists."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace").splitlines()
+    except FileNotFoundError:
+        return []
+
+
 def spawn(cmd, log_path, cwd=None, env=None, stdin=subprocess.DEVNULL):
     """Start cmd with stdout+stderr appended to log_path; it is stopped at exit if still running."""
     log = open(log_path, "ab")
@@ -648,11 +657,7 @@ class Chorusd:
         return self
 
     def log_lines(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace").splitlines()
-        except FileNotFoundError:
-            return []
+        return read_log_lines(self.log_path)
 
     def tail(self, n=30):
         return "\n".join(self.log_lines()[-n:])

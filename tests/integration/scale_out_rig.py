@@ -241,11 +241,7 @@ class Kamailio:
         return "\n".join(self.log_lines()[-n:])
 
     def log_lines(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace").splitlines()
-        except FileNotFoundError:
-            return []
+        return h.read_log_lines(self.log_path)
 
     def kamcmd(self, *args):
         done = subprocess.run([self.kamcmd_binary, "-s", f"unix:{self.ctl}"] + list(args), capture_output=True,

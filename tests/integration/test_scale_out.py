@@ -323,6 +323,22 @@ def case_meeting(cluster, checks):
     hang_up(call, "meeting", checks)
 
 
+def case_hostile_room(cluster, checks):
+    """Kamailio puts the Request-URI's user into its placement query only after checking it against
+    ^[A-Za-z0-9_.+-]{1,64}$: a room name carrying SQL gets 404 and the proxy goes on routing."""
+    print("--- hostile room name: SQL in the Request-URI's user", flush=True)
+    call = rig.ProxiedCall(cluster.kamailio.port, "1000'OR'1'='1;--", timeout_s=10.0)
+    code = call.invite()
+    status = call.final.start_line if call.final is not None else ""
+    call.close()
+    # Kamailio's own refusal ("404 Not Found"); a node would say "404 Room Not Found", so the name
+    # never reached the placement query or a node.
+    checks.expect(code == 404 and status.endswith(" 404 Not Found"),
+                  f"hostile room: an INVITE for 1000'OR'1'='1;-- is refused by Kamailio's check ({status!r})")
+    call = proxied(cluster, "1000", "hostile room: Kamailio still routes room 1000", checks)
+    hang_up(call, "hostile room", checks)
+
+
 def case_events(cluster, checks):
     print("--- events: SSE on node B sees node A's joins", flush=True)
     room = "events"
@@ -450,6 +466,7 @@ def body(args):
         case_spread(cluster, sipp, checks)
         case_meet(cluster, baresip, checks)
         case_meeting(cluster, checks)
+        case_hostile_room(cluster, checks)
         case_events(cluster, checks)
         case_drain(cluster, checks)
         case_loss(cluster, checks)

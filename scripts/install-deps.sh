@@ -24,6 +24,7 @@ build_packages=(
   ccache                                      # compiler cache: rebuilds of unchanged sources are free (used when present)
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks
   libopus-dev                                 # bench/tools/mixer_load: Opus frames for the capacity generator
+  libspandsp-dev                              # ITU-T reference G.722 the audio MCU's G.722 levels are tested against (unit_mixer)
 )
 tool_packages=(
   clang-19 libclang-rt-19-dev                 # libFuzzer + ASan/UBSan for fuzz/ (clang 19: libstdc++ 12 <expected> needs its C++20 concepts)

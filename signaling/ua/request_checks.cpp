@@ -1,5 +1,6 @@
 #include "signaling/ua/request_checks.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace chorus::sip {
@@ -40,14 +41,26 @@ std::optional<Rejection> check_require(const SipMessage& request) {
   return Rejection{420, "Bad Extension", {{"Unsupported", unsupported}}};
 }
 
-std::optional<Rejection> check_body(const SipMessage& request) {
+std::string joined(const std::vector<std::string>& types) {
+  std::string out;
+  for (const auto& type : types) out += (out.empty() ? "" : ", ") + type;
+  return out;
+}
+
+std::optional<Rejection> check_body(const SipMessage& request, const ExtensionMethods& extensions) {
   if (request.body.empty() || request.method == "ACK" || request.method == "INFO" || request.method == "CANCEL")
     return std::nullopt;  // INFO bodies are judged by the INFO handler (RFC 6086 packages)
+  const auto extension = extensions.accepted_bodies.find(request.method);
+  const std::string accepted =
+      extension == extensions.accepted_bodies.end() ? std::string(kAcceptedBodies) : joined(extension->second);
   if (const auto* enc = request.header("Content-Encoding"); enc && !iequals(trim(*enc), "identity"))
-    return Rejection{
-        415, "Unsupported Media Type", {{"Accept-Encoding", "identity"}, {"Accept", std::string(kAcceptedBodies)}}};
-  if (!sdp_body_of(request))
-    return Rejection{415, "Unsupported Media Type", {{"Accept", std::string(kAcceptedBodies)}}};
+    return Rejection{415, "Unsupported Media Type", {{"Accept-Encoding", "identity"}, {"Accept", accepted}}};
+  if (extension != extensions.accepted_bodies.end()) {
+    if (std::ranges::find(extension->second, media_type_of(request)) == extension->second.end())
+      return Rejection{415, "Unsupported Media Type", {{"Accept", accepted}}};
+    return std::nullopt;
+  }
+  if (!sdp_body_of(request)) return Rejection{415, "Unsupported Media Type", {{"Accept", accepted}}};
   return std::nullopt;
 }
 
@@ -66,17 +79,16 @@ bool is_known_method(std::string_view method) {
   return method_in(method, kKnownMethods);
 }
 
-std::optional<Rejection> check_request(const SipMessage& request) {
+std::optional<Rejection> check_request(const SipMessage& request, const ExtensionMethods& extensions) {
   // §8.2.1: a method we do not implement.
-  if (!is_supported_method(request.method)) {
-    if (!is_known_method(request.method))
-      return Rejection{501, "Not Implemented", {{"Allow", std::string(kAllowedMethods)}}};
-    return Rejection{405, "Method Not Allowed", {{"Allow", std::string(kAllowedMethods)}}};
+  if (!is_supported_method(request.method) && !extensions.accepted_bodies.contains(request.method)) {
+    if (!is_known_method(request.method)) return Rejection{501, "Not Implemented", {{"Allow", extensions.allow}}};
+    return Rejection{405, "Method Not Allowed", {{"Allow", extensions.allow}}};
   }
   // §8.2.2.1: a Request-URI scheme we do not understand.
   if (!request.request_uri.is_sip()) return Rejection{416, "Unsupported URI Scheme", {}};
   if (auto r = check_require(request)) return r;
-  if (auto r = check_body(request)) return r;
+  if (auto r = check_body(request, extensions)) return r;
   // §8.2.3 with §20.1: a 2xx to an INVITE carries SDP, so the caller must accept it. (Our 200 to
   // OPTIONS has no body, so any Accept will do there.)
   if (request.method == "INVITE" && !accept_allows_sdp(request))

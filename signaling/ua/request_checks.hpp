@@ -2,6 +2,7 @@
 // response that says what is wrong: 405/501 method, 416 scheme, 420 extension, 415 type, 406 Accept.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,8 +28,16 @@ bool is_supported_extension(std::string_view option_tag);
 // Methods RFC 3261 and its common extensions define; others are unknown → 501 (§8.2.1).
 bool is_known_method(std::string_view method);
 
-// §8.2.1–§8.2.3 in order: method, Request-URI scheme, Require, Content-Type/Encoding, Accept.
-std::optional<Rejection> check_request(const SipMessage& request);
+// Methods the layers above take through UserAgent::add_method_handler (method_handler.hpp), each
+// with the body media types it accepts (lower-case), and the Allow value that lists them too.
+struct ExtensionMethods {
+  std::map<std::string, std::vector<std::string>, std::less<>> accepted_bodies;
+  std::string allow{kAllowedMethods};
+};
+
+// §8.2.1–§8.2.3 in order: method, Request-URI scheme, Require, Content-Type/Encoding, Accept. An
+// extension method's body must be one of its accepted types (415 with them in Accept).
+std::optional<Rejection> check_request(const SipMessage& request, const ExtensionMethods& extensions = {});
 
 // The value of a Content-Type header without parameters, lower-cased ("application/sdp").
 std::string media_type_of(const SipMessage& message);

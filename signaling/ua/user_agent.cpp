@@ -41,13 +41,17 @@ std::string UserAgent::contact_for(TransportKind kind) const {
 }
 
 void UserAgent::add_capabilities(SipMessage& message) const {
-  message.add_header("Allow", std::string(kAllowedMethods));
-  message.add_header("Accept", std::string(kAcceptedBodies));
+  message.add_header("Allow", extensions_.allow);
+  std::string accepted(kAcceptedBodies);  // §11.2: SDP, and what the registered methods take
+  for (const auto& [method, types] : extensions_.accepted_bodies)
+    for (const auto& type : types)
+      if (accepted.find(type) == std::string::npos) accepted += ", " + type;
+  message.add_header("Accept", accepted);
   message.add_header("Supported", std::string(kSupportedExtensions));
 }
 
 SipMessage UserAgent::response_for(const SipMessage& request, int status, std::string_view to_tag,
-                                   std::string_view reason) {
+                                   std::string_view reason) const {
   SipMessage response = make_response(request, status, to_tag, reason);
   // Error responses carry only what RFC 3261 requires: they go to whoever the request claims to
   // be, so every optional byte in them is a byte of amplification (issue 12).
@@ -64,7 +68,7 @@ void UserAgent::respond(TransactionId id, const SipMessage& request, int status,
 }
 
 void UserAgent::on_request(TransactionId id, const SipMessage& request, const PeerAddress& source) {
-  if (auto rejection = check_request(request)) {
+  if (auto rejection = check_request(request, extensions_)) {
     CHORUS_LOG(kDebug, "sip", "request rejected", {"call_id", request.call_id}, {"method", request.method},
                {"status", rejection->status}, {"reason", rejection->reason});
     respond(id, request, rejection->status, rejection->reason, rejection->headers);
@@ -72,6 +76,7 @@ void UserAgent::on_request(TransactionId id, const SipMessage& request, const Pe
   }
   if (!request.to.tag().empty()) {
     Call* call = find_call(DialogId::key_for_incoming(request));
+    if (!call && dispatch_to_handler(id, request, source, std::nullopt, request.to.tag())) return;
     if (!call) {  // §12.2.2: a mid-dialog request for a dialog we do not have
       respond(id, request, 481, "Call/Transaction Does Not Exist");
       return;
@@ -85,6 +90,8 @@ void UserAgent::on_request(TransactionId id, const SipMessage& request, const Pe
   }
   if (request.method == "INVITE") {
     on_new_invite(id, request, source);
+  } else if (dispatch_to_handler(id, request, source, std::nullopt, {})) {
+    // a registered method (method_handler.hpp)
   } else if (request.method == "OPTIONS" && options_unavailable_) {
     // Draining (set_options_unavailable): no Retry-After, so the answer stays no bigger than a 200.
     respond(id, request, 503, "Service Unavailable");
@@ -255,6 +262,51 @@ void UserAgent::end_call(CallHandle handle, std::string_view reason, bool send_b
   }
   CHORUS_LOG(kInfo, "sip", "call ended", {"call_id", call->dialog.id().call_id}, {"reason", reason});
   listener_.on_call_ended(handle, reason);
+}
+
+void UserAgent::add_method_handler(std::string method, std::vector<std::string> accepted_bodies,
+                                   MethodHandler& handler) {
+  if (!extensions_.accepted_bodies.contains(method)) extensions_.allow += ", " + method;
+  extensions_.accepted_bodies[method] = std::move(accepted_bodies);
+  method_handlers_[std::move(method)] = &handler;
+}
+
+bool UserAgent::dispatch_to_handler(TransactionId id, const SipMessage& request, const PeerAddress& source,
+                                    std::optional<CallHandle> call, std::string_view to_tag) {
+  auto handler = method_handlers_.find(request.method);
+  if (handler == method_handlers_.end()) return false;
+  handler->second->on_method_request(MethodRequest{id, request, source, call, std::string(to_tag)});
+  return true;
+}
+
+void UserAgent::send_response(TransactionId id, const SipMessage& response) {
+  transactions_->respond(id, response);
+}
+
+void UserAgent::send_request(SipMessage request, const PeerAddress& hop, ResponseCallback on_response) {
+  stamp_via(request, hop);
+  transactions_->send_request(std::move(request), hop, std::move(on_response));
+}
+
+bool UserAgent::send_in_call(CallHandle handle, std::string_view method, const std::vector<Header>& headers,
+                             std::string_view content_type, std::string body, ResponseCallback on_response) {
+  Call* call = find_call(handle);
+  if (call == nullptr || call->phase == Call::Phase::kEarly) return false;
+  SipMessage request = call->dialog.make_request(std::string(method), {});
+  for (const auto& header : headers) request.add_header(header.name, header.value);
+  if (!body.empty()) {
+    request.add_header("Content-Type", std::string(content_type));
+    request.body = std::move(body);
+  }
+  send_in_dialog(*call, std::move(request), on_response ? std::move(on_response) : [](const SipMessage&) {});
+  return true;
+}
+
+bool UserAgent::peer_allows(CallHandle handle, std::string_view method) const {
+  auto it = calls_.find(handle);
+  if (it == calls_.end()) return false;
+  return std::ranges::any_of(split_header_list(it->second->peer_allow),
+                             [&](std::string_view allowed) { return iequals(trim(allowed), method); });
 }
 
 void UserAgent::send_in_dialog(Call& call, SipMessage request, ResponseCallback on_response) {

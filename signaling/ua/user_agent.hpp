@@ -39,7 +39,9 @@
 #include "signaling/transport/address_range.hpp"
 #include "signaling/ua/call_listener.hpp"
 #include "signaling/ua/host_resolver.hpp"
+#include "signaling/ua/method_handler.hpp"
 #include "signaling/ua/outgoing_call.hpp"
+#include "signaling/ua/request_checks.hpp"
 #include "signaling/ua/session_timer.hpp"
 
 namespace chorus::sip {
@@ -108,6 +110,34 @@ class UserAgent final : public TransactionUser {
   // legacy usage of RFC 5168), `content_type` and `body`. The answer is not waited for. false: unknown
   // call, or one not yet answered (INFO needs the dialog an answered INVITE made, RFC 6086 §4.3).
   bool send_info(CallHandle call, std::string_view package, std::string_view content_type, std::string body);
+  // Sends a request in the call's dialog (RFC 3261 §12.2.1.1): `method` with `headers`, and a body
+  // of `content_type` when `body` is not empty (e.g. MESSAGE, RFC 3428 §4). `on_response` (may be
+  // empty) hears its final response, or the 408/503 the transaction layer makes. false: unknown
+  // call, or one not yet answered.
+  bool send_in_call(CallHandle call, std::string_view method, const std::vector<Header>& headers,
+                    std::string_view content_type, std::string body, ResponseCallback on_response = {});
+  // Whether the call's peer listed `method` in its Allow (RFC 3261 §20.5); false for an unknown call
+  // or a peer that sent no Allow.
+  [[nodiscard]] bool peer_allows(CallHandle call, std::string_view method) const;
+
+  // Methods beyond calls (method_handler.hpp): `handler` takes every `method` request (upper-case)
+  // whose body, if any, is one of `accepted_bodies` (lower-case media types; others get 415). The
+  // method joins Allow. The handler must outlive the UA.
+  void add_method_handler(std::string method, std::vector<std::string> accepted_bodies, MethodHandler& handler);
+  // The Allow header value (§20.5): the call methods and the registered ones.
+  [[nodiscard]] const std::string& allowed_methods() const { return extensions_.allow; }
+  // A response to `request` (§8.2.6) with `to_tag` (none for 100); Server only on success.
+  [[nodiscard]] SipMessage response_for(const SipMessage& request, int status, std::string_view to_tag,
+                                        std::string_view reason = {}) const;
+  // Sends a handler's response on its server transaction.
+  void send_response(TransactionId id, const SipMessage& response);
+  // Sends a request we make outside any call (a NOTIFY in a subscription's dialog, a REGISTER): a
+  // Via for `hop` is stamped on it (§8.1.1.7) and a client transaction sends it; `on_response` hears
+  // the final response (or the layer's own 408/503).
+  void send_request(SipMessage request, const PeerAddress& hop, ResponseCallback on_response);
+  // Our Contact for requests and responses over `kind` ("<sip:chorus@host:port;transport=tcp>").
+  [[nodiscard]] std::string contact_for(TransportKind kind) const;
+
   // Stops taking calls (new INVITEs get 503) and hangs up every call.
   void shutdown();
   // Issue 14, a node draining out of a cluster: out-of-dialog OPTIONS are answered 503 Service
@@ -167,9 +197,10 @@ class UserAgent final : public TransactionUser {
   void retransmit_2xx(CallHandle handle);
   void respond(TransactionId id, const SipMessage& request, int status, std::string_view reason = {},
                const std::vector<Header>& extra = {}, std::string_view to_tag = {});
-  SipMessage response_for(const SipMessage& request, int status, std::string_view to_tag, std::string_view reason = {});
   void add_capabilities(SipMessage& message) const;
-  [[nodiscard]] std::string contact_for(TransportKind kind) const;
+  // A request for a registered method (method_handler.hpp); true when a handler took it.
+  bool dispatch_to_handler(TransactionId id, const SipMessage& request, const PeerAddress& source,
+                           std::optional<CallHandle> call, std::string_view to_tag);
 
   // RFC 4028.
   void apply_session_timer(Call& call, const SessionTimerOutcome& outcome);
@@ -210,6 +241,8 @@ class UserAgent final : public TransactionUser {
   std::unordered_map<std::string, CallHandle> calls_by_dialog_;
   std::unordered_map<CallHandle, std::unique_ptr<Outgoing>> outgoing_;  // INVITEs we sent, not yet answered
   HostResolver* resolver_ = nullptr;
+  ExtensionMethods extensions_;  // registered methods: their bodies, and Allow
+  std::map<std::string, MethodHandler*, std::less<>> method_handlers_;
   // Resolver callbacks hold a weak_ptr to this: one that arrives after the UA is gone does nothing.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::map<boost::asio::ip::address, std::size_t> calls_per_source_;    // incoming calls by source IP

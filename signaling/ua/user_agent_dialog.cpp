@@ -28,8 +28,8 @@ void UserAgent::on_in_dialog_request(TransactionId id, const SipMessage& request
     SipMessage response = response_for(request, 200, to_tag);
     add_capabilities(response);
     transactions_->respond(id, response);
-  } else {
-    respond(id, request, 405, {}, {{"Allow", std::string(kAllowedMethods)}}, to_tag);
+  } else if (!dispatch_to_handler(id, request, source, call.handle, to_tag)) {
+    respond(id, request, 405, {}, {{"Allow", extensions_.allow}}, to_tag);
   }
 }
 

@@ -115,14 +115,9 @@ void UserAgent::on_info(TransactionId id, const SipMessage& request, Call& call)
 
 bool UserAgent::send_info(CallHandle handle, std::string_view package, std::string_view content_type,
                           std::string body) {
-  Call* call = find_call(handle);
-  if (call == nullptr || call->phase == Call::Phase::kEarly) return false;
-  SipMessage info = call->dialog.make_request("INFO", {});
-  if (!package.empty()) info.add_header("Info-Package", std::string(package));  // RFC 6086 §7.3
-  info.add_header("Content-Type", std::string(content_type));
-  info.body = std::move(body);
-  send_in_dialog(*call, std::move(info), [](const SipMessage&) {});
-  return true;
+  std::vector<Header> headers;
+  if (!package.empty()) headers.push_back({"Info-Package", std::string(package)});  // RFC 6086 §7.3
+  return send_in_call(handle, "INFO", headers, content_type, std::move(body));
 }
 
 }  // namespace chorus::sip

@@ -40,7 +40,7 @@ void UserAgent::send_refresh(Call& call) {
   // §7.4: the refresher parameter names a role in this request; we send it and stay the refresher.
   request.add_header("Session-Expires", std::to_string(*call.session.interval) + ";refresher=uac");
   request.add_header("Supported", std::string(kSupportedExtensions));
-  request.add_header("Allow", std::string(kAllowedMethods));
+  request.add_header("Allow", extensions_.allow);
   if (!use_update) {
     request.add_header("Content-Type", "application/sdp");
     request.body = listener_.on_offer_requested(call.handle);

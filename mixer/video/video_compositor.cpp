@@ -62,8 +62,14 @@ void set_filter_caps(GstElement* filter, GstCaps* caps) {
   gst_caps_unref(caps);
 }
 
+// Delayed caps change: a layout change sets a running filter's caps (a placeholder's or a tile's
+// size), and a buffer already on its way with the old size would otherwise meet the new caps and
+// fail not-negotiated, stopping that source for good (seen under load: a speaker frame's source
+// died, "Internal data stream error"). Delayed, the filter takes the old caps until upstream has
+// renegotiated.
 GstElement* capsfilter(GstCaps* caps, const std::string& name) {
   GstElement* filter = make_element("capsfilter", name);
+  gst_util_set_object_arg(G_OBJECT(filter), "caps-change-mode", "delayed");
   set_filter_caps(filter, caps);
   return filter;
 }

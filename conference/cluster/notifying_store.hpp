@@ -72,6 +72,18 @@ class NotifyingStore final : public Store {
     return inner_->prune_deliveries(keep, older_than);
   }
 
+  // Trunks are read by each node from the store at start and written through its own REST API;
+  // other nodes are not notified (issue 15 leaves clustered trunk changes to a restart).
+  StoreResult<Trunk> create_trunk(const Trunk& trunk) override { return inner_->create_trunk(trunk); }
+  StoreResult<Trunk> get_trunk(std::string_view id) override { return inner_->get_trunk(id); }
+  StoreResult<std::vector<Trunk>> list_trunks(std::string_view after_id, std::size_t limit) override {
+    return inner_->list_trunks(after_id, limit);
+  }
+  StoreResult<std::uint64_t> update_trunk(const Trunk& trunk, std::uint64_t expected_version) override {
+    return inner_->update_trunk(trunk, expected_version);
+  }
+  StoreResult<void> delete_trunk(std::string_view id) override { return inner_->delete_trunk(id); }
+
   [[nodiscard]] Store& inner() { return *inner_; }
 
  private:

@@ -60,6 +60,12 @@ class SqliteStore final : public Store {
   StoreResult<std::uint64_t> prune_deliveries(std::size_t keep,
                                               std::chrono::system_clock::time_point older_than) override;
 
+  StoreResult<Trunk> create_trunk(const Trunk& trunk) override;
+  StoreResult<Trunk> get_trunk(std::string_view id) override;
+  StoreResult<std::vector<Trunk>> list_trunks(std::string_view after_id, std::size_t limit) override;
+  StoreResult<std::uint64_t> update_trunk(const Trunk& trunk, std::uint64_t expected_version) override;
+  StoreResult<void> delete_trunk(std::string_view id) override;
+
  private:
   SqliteStore(std::unique_ptr<sqlite::Connection> db, int schema_version)
       : db_(std::move(db)), schema_version_(schema_version) {}

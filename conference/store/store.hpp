@@ -1,4 +1,4 @@
-// The store: rooms, meetings, API keys and webhooks that outlive the process. A narrow abstract
+// The store: rooms, meetings, API keys, webhooks and trunks that outlive the process. A narrow abstract
 // interface with two implementations of the same semantics: SQLite (sqlite_store.hpp, embedded,
 // the default) and PostgreSQL (postgres_store.hpp, shared by several nodes).
 //
@@ -26,6 +26,7 @@
 
 #include "conference/room.hpp"
 #include "conference/store/records.hpp"
+#include "conference/trunks/trunk.hpp"
 
 namespace chorus::conference {
 
@@ -110,6 +111,15 @@ class Store {
   // than `older_than`, then all but the newest `keep`; returns how many rows went.
   virtual StoreResult<std::uint64_t> prune_deliveries(std::size_t keep,
                                                       std::chrono::system_clock::time_point older_than) = 0;
+
+  // SIP trunks (issue 15), passwords included: the REST layer keeps them out of its answers.
+  // kConflict when the id or the name is taken.
+  virtual StoreResult<Trunk> create_trunk(const Trunk& trunk) = 0;  // the trunk as stored (version 1)
+  virtual StoreResult<Trunk> get_trunk(std::string_view id) = 0;
+  virtual StoreResult<std::vector<Trunk>> list_trunks(std::string_view after_id, std::size_t limit) = 0;
+  // Replaces every field but id and created_at; returns the new version.
+  virtual StoreResult<std::uint64_t> update_trunk(const Trunk& trunk, std::uint64_t expected_version) = 0;
+  virtual StoreResult<void> delete_trunk(std::string_view id) = 0;
 };
 
 }  // namespace chorus::conference

@@ -24,10 +24,37 @@ constexpr const char* kSchemaV4 = R"sql(
 ALTER TABLE rooms ADD COLUMN sip_video TEXT NOT NULL DEFAULT 'speaker';
 )sql";
 
+// v5: SIP trunks (issue 15). Written once for both dialects: BIGINT is SQLite's INTEGER and
+// PostgreSQL's int8; ids have no COLLATE "C" (SQLite knows no such collation), so PostgreSQL's
+// trunk queries compare and order ids with COLLATE "C" themselves. Passwords have their own
+// columns (never in the JSON ones); the database file is the protection (0600, or PostgreSQL's
+// own access control), as for webhook secrets.
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE trunks (
+  id                        TEXT PRIMARY KEY NOT NULL,
+  name                      TEXT NOT NULL UNIQUE,
+  targets_json              TEXT NOT NULL,
+  registration_json         TEXT,  -- NULL: no outbound registration
+  registration_password     TEXT NOT NULL,
+  outbound_username         TEXT,  -- NULL: no dial-out credentials
+  outbound_password         TEXT NOT NULL,
+  inbound_ranges_json       TEXT NOT NULL,
+  inbound_from_registration INTEGER NOT NULL,
+  country_code              TEXT NOT NULL,
+  national_prefix           TEXT NOT NULL,
+  international_prefix      TEXT NOT NULL,
+  caller_id                 TEXT NOT NULL,
+  created_at_us             BIGINT NOT NULL,
+  updated_at_us             BIGINT NOT NULL,
+  version                   BIGINT NOT NULL
+);
+)sql";
+
 constexpr Migration kPortable[] = {
     {2, kSchemaV2},
     {3, kSchemaV3},
     {4, kSchemaV4},
+    {5, kSchemaV5},
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "rest-api/api/recording_routes.hpp"
 #include "rest-api/api/room_routes.hpp"
 #include "rest-api/api/system_routes.hpp"
+#include "rest-api/api/trunk_routes.hpp"
 #include "rest-api/api/web_routes.hpp"
 #include "rest-api/api/webhook_routes.hpp"
 
@@ -24,6 +25,7 @@ void add_all_routes(Router& router, ApiServices& services, WebhookFanout& fanout
   add_event_routes(router, services);
   add_api_key_routes(router, services);
   add_webhook_routes(router, services, fanout);
+  add_trunk_routes(router, services);
   add_web_routes(router, web);
   add_openapi_routes(router);
 }

@@ -19,6 +19,7 @@
 #include "conference/room.hpp"
 #include "conference/schedule/meeting_calendar.hpp"
 #include "conference/store/store.hpp"
+#include "conference/trunks/trunk_directory.hpp"
 #include "rest-api/event_stream.hpp"
 #include "rest-api/metrics.hpp"
 
@@ -67,6 +68,9 @@ struct ApiServices {
   TimerQueue* timers = nullptr;
   // Recordings (conference/recording); null: the recording routes answer 503.
   conference::RecordingService* recordings = nullptr;
+  // SIP trunks (issue 15): the live view REST writes after the store (its listener applies a change
+  // to the registrations) and the registration status GET shows; null: the store only.
+  conference::TrunkDirectory* trunks = nullptr;
 
   // Issue 14, several nodes on one PostgreSQL store (conference/cluster/). Unset on a single node,
   // where nothing below changes an answer.

@@ -35,8 +35,9 @@ PortLease::~PortLease() {
   pool_->give_back(rtp_port_);
 }
 
-UdpPortPool::UdpPortPool(std::string bind_address, std::uint16_t first, std::uint16_t last, std::size_t receive_buffer)
-    : bind_address_(std::move(bind_address)), receive_buffer_(receive_buffer) {
+UdpPortPool::UdpPortPool(std::string bind_address, std::uint16_t first, std::uint16_t last, std::size_t receive_buffer,
+                         SocketMarking marking)
+    : bind_address_(std::move(bind_address)), receive_buffer_(receive_buffer), marking_(marking) {
   const unsigned start = first + (first % 2);
   for (unsigned port = start; port + 1 <= last; port += 2) free_.push_back(static_cast<std::uint16_t>(port));
   capacity_ = free_.size();
@@ -84,6 +85,7 @@ int UdpPortPool::bind_udp(std::uint16_t port) {
     return -1;
   }
   size_receive_buffer(fd);
+  marking_.apply(fd, "media");
   return fd;
 }
 

@@ -10,7 +10,9 @@
 // half the pool has been released after it, or nothing else is free — so late packets of an ended
 // call do not land in the next one. Each socket asks the kernel for a receive buffer sized for
 // media (`receive_buffer`, SO_RCVBUF); when the kernel caps it (net.core.rmem_max) the pool says
-// so once in the log.
+// so once in the log. Each socket is marked with `marking` (issue 15: audio's class, EF — every
+// call's audio goes through one; MediaSession re-marks a video-only transport, media_marking.hpp);
+// a refused mark is counted and logged once, and the port serves unmarked.
 // Threading: the pool is used from the control loop only; a lease's sockets are handed to the
 // media worker that serves the call (media transport issue).
 #pragma once
@@ -22,6 +24,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "common/dscp.hpp"
 
 namespace chorus::media {
 
@@ -54,9 +58,10 @@ class PortLease {
 class UdpPortPool {
  public:
   // `first`..`last` inclusive; `first` is rounded up to even. The bind address is an IP literal.
-  // `receive_buffer` is the SO_RCVBUF each socket asks for (0: the kernel's default).
+  // `receive_buffer` is the SO_RCVBUF each socket asks for (0: the kernel's default); `marking` the
+  // DSCP every socket is bound with (none: the kernel's default).
   UdpPortPool(std::string bind_address, std::uint16_t first, std::uint16_t last,
-              std::size_t receive_buffer = kDefaultReceiveBuffer);
+              std::size_t receive_buffer = kDefaultReceiveBuffer, SocketMarking marking = {});
   UdpPortPool(const UdpPortPool&) = delete;
   UdpPortPool& operator=(const UdpPortPool&) = delete;
 
@@ -80,6 +85,7 @@ class UdpPortPool {
 
   std::string bind_address_;
   std::size_t receive_buffer_;
+  SocketMarking marking_;
   std::size_t granted_receive_buffer_ = 0;
   bool capped_logged_ = false;
   std::vector<std::uint16_t> free_;    // drawn from at random

@@ -12,8 +12,9 @@
 namespace chorus::server {
 namespace {
 
-sip::TransportConfig transport_config(const Config& c) {
+sip::TransportConfig transport_config(const Config& c, DscpFailures* dscp_failures) {
   sip::TransportConfig t;
+  t.marking = SocketMarking{c.dscp_sip, dscp_failures};  // issue 15: CS3 by default
   t.bind_address = c.bind;
   t.public_address = c.public_ip;
   t.udp_port = c.sip_port;
@@ -66,12 +67,15 @@ conference::MediaGuardSettings media_guard(const Config& c) {
 
 ChorusServer::ChorusServer(Config config)
     : config_(std::move(config)),
-      ports_(config_.bind, config_.rtp_ports.first, config_.rtp_ports.last, config_.media_rcvbuf) {
-  transport_ = std::make_unique<sip::TransportLayer>(io_, transport_config(config_), relay_);
+      ports_(config_.bind, config_.rtp_ports.first, config_.rtp_ports.last, config_.media_rcvbuf,
+             SocketMarking{config_.dscp_audio, &dscp_failures_}) {
+  transport_ = std::make_unique<sip::TransportLayer>(io_, transport_config(config_, &dscp_failures_), relay_);
   relay_.metrics = &sip_metrics_;
   sender_ = std::make_unique<CountingSender>(*transport_, sip_metrics_);
   make_dtls_identity();
   workers_ = std::make_unique<media::MediaWorkerPool>(config_.workers, dtls_context_ ? &*dtls_context_ : nullptr);
+  workers_->set_marking(media::MediaMarking{config_.dscp_audio, config_.dscp_video, &dscp_failures_});
+  for (const auto& published : dscp_failures_.published()) engine_counters_.push_back(published);
   apply_media_realtime_priority();
   // Each worker's reactor state for as many sockets as its calls can use (media_worker.hpp).
   const std::size_t rtp_ports = config_.rtp_ports.last - config_.rtp_ports.first + 1U;

@@ -103,6 +103,8 @@ class ChorusServer {
   std::unique_ptr<conference::Store> store_;
   conference::MeetingCalendar calendar_;
   conference::EventLog events_{config_.event_log_max, 1, config_.event_log_max_age};  // issue 12: bounded
+  // Issue 15: DSCP marks the kernel refused, SIP and media (common/dscp.hpp); before every socket's owner.
+  DscpFailures dscp_failures_;
   media::UdpPortPool ports_;
   // DTLS-SRTP identity: from dtls_cert/dtls_key, or generated (ECDSA P-256) at start.
   std::optional<media::dtls::DtlsCertificate> dtls_certificate_;

@@ -136,6 +136,11 @@ struct Config {
   std::chrono::seconds media_timeout{30};              // no RTP/RTCP from the peer this long: BYE (0: off)
   std::chrono::seconds media_hold_timeout{300};        // the same while held (a=sendonly/inactive)
   std::uint32_t media_rcvbuf = 1048576;                // SO_RCVBUF asked for each RTP/RTCP socket (0: kernel's)
+  // Issue 15, QoS (common/dscp.hpp, media/transport/media_marking.hpp): the DSCP (0-63) SIP, audio and
+  // video are sent with, RFC 4594's classes by default; 0 is best effort, the kernel's default.
+  std::uint8_t dscp_sip = 24;    // CS3 (RFC 4594 §4.2; some networks use AF31, 26)
+  std::uint8_t dscp_audio = 46;  // EF (RFC 3246)
+  std::uint8_t dscp_video = 34;  // AF41 (RFC 4594 §4.4)
   // Issue 12, egress and bounded events (conference/egress_policy.hpp, conference/events/, docs/security.md).
   std::vector<std::string> dial_out_allow;  // targets dial-out may reach (ranges, names, *.domain); empty: none
   std::chrono::milliseconds dial_out_dns_timeout{2000};     // a dial-out host name resolves within this, or fails 504

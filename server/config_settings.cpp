@@ -610,6 +610,16 @@ constexpr std::array kSettings{
                 &apply_number<&Config::media_hold_timeout, 0, 86400>, &show_number<&Config::media_hold_timeout>},
     SettingSpec{"media_rcvbuf", "BYTES", "SO_RCVBUF asked for each media socket (0: the kernel's default)",
                 &apply_number<&Config::media_rcvbuf, 0, 268435456>, &show_number<&Config::media_rcvbuf>},
+    // Issue 15, QoS: DiffServ code points (RFC 2474), IP_TOS / IPV6_TCLASS on the sockets.
+    SettingSpec{"dscp_sip", "N",
+                "DSCP (0-63) of SIP over UDP, TCP, TLS and WebSocket: 24 is CS3 (26: AF31; 0: unmarked)",
+                &apply_number<&Config::dscp_sip, 0, 63>, &show_number<&Config::dscp_sip>},
+    SettingSpec{"dscp_audio", "N", "DSCP (0-63) of audio RTP/RTCP: 46 is EF (0: unmarked)",
+                &apply_number<&Config::dscp_audio, 0, 63>, &show_number<&Config::dscp_audio>},
+    SettingSpec{"dscp_video", "N",
+                "DSCP (0-63) of video RTP: 34 is AF41; on a BUNDLE transport shared with audio, set per packet "
+                "(0: unmarked)",
+                &apply_number<&Config::dscp_video, 0, 63>, &show_number<&Config::dscp_video>},
     SettingSpec{"dial_out_allow", "LIST",
                 "dial-out targets allowed: addresses, CIDR ranges, host names, *.domain wildcards (empty: no "
                 "dial-out); loopback, link-local, multicast are refused unless listed explicitly",

@@ -1,9 +1,12 @@
 #include "media/transport/media_component.hpp"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstring>
 
 #include "common/log.hpp"
 #include "media/rtp/packet_kind.hpp"
@@ -264,15 +267,21 @@ void MediaComponent::on_rtcp(std::span<std::uint8_t> buffer, std::size_t length,
   session_.deliver_rtcp(*this, buffer.first(*clear_length));
 }
 
-bool MediaComponent::send_rtp(std::span<std::uint8_t> buffer, std::size_t length) {
-  return protect_and_send(false, buffer, length);
+bool MediaComponent::send_rtp(std::span<std::uint8_t> buffer, std::size_t length, std::optional<std::uint8_t> dscp) {
+  return protect_and_send(false, buffer, length, dscp);
+}
+
+void MediaComponent::mark(std::uint8_t dscp) {
+  const auto& marking = session_.environment().marking;
+  mark_socket(fd_, dscp, marking.failures, "media");
 }
 
 bool MediaComponent::send_rtcp(std::span<std::uint8_t> buffer, std::size_t length) {
   return protect_and_send(true, buffer, length);
 }
 
-bool MediaComponent::protect_and_send(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length) {
+bool MediaComponent::protect_and_send(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length,
+                                      std::optional<std::uint8_t> dscp) {
   auto& counters = session_.environment().counters;
   const auto to = destination();
   if (!to || (!plain_ && !outbound_)) {
@@ -285,17 +294,53 @@ bool MediaComponent::protect_and_send(bool rtcp, std::span<std::uint8_t> buffer,
     MediaCounters::bump(counters.dropped_send);
     return false;
   }
-  if (!send_datagram(buffer.first(*wire_length), *to)) return false;
+  if (!send_datagram(buffer.first(*wire_length), *to, dscp)) return false;
   MediaCounters::bump(counters.packets_out);
   return true;
 }
 
-bool MediaComponent::send_datagram(std::span<const std::uint8_t> datagram, const TransportAddress& to) {
+bool MediaComponent::send_datagram(std::span<const std::uint8_t> datagram, const TransportAddress& to,
+                                   std::optional<std::uint8_t> dscp) {
   const auto address = to_sockaddr(to, ipv6_socket_);
-  const ssize_t sent = ::sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT, address.get(), address.length);
+  ssize_t sent = -1;
+  if (dscp && per_packet_marks_ok_) {
+    sent = send_marked(datagram, to, address, *dscp);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      // The kernel will not take the class with the packet (EPERM, EINVAL): from now on this
+      // socket's packets go out with its own class; counted, logged once (common/dscp.hpp).
+      per_packet_marks_ok_ = false;
+      if (auto* failures = session_.environment().marking.failures) failures->record(errno, "media");
+      dscp.reset();
+    }
+  }
+  if (!dscp || !per_packet_marks_ok_)
+    sent = ::sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT, address.get(), address.length);
   if (sent == static_cast<ssize_t>(datagram.size())) return true;
   MediaCounters::bump(session_.environment().counters.dropped_send);
   return false;
+}
+
+// ip(7) IP_TOS and ipv6(7) IPV6_TCLASS as ancillary data set one datagram's class. An IPv4
+// destination takes IP_TOS also from an IPv6 socket (it leaves as IPv4, through its mapped address).
+ssize_t MediaComponent::send_marked(std::span<const std::uint8_t> datagram, const TransportAddress& to,
+                                    const SockaddrBuffer& address, std::uint8_t dscp) {
+  const int octet = traffic_class_octet(dscp);
+  const bool ipv4 = to.family == stun::AddressFamily::kIpv4;
+  alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int))> control{};
+  iovec vector{const_cast<std::uint8_t*>(datagram.data()), datagram.size()};
+  msghdr message{};
+  message.msg_name = const_cast<sockaddr*>(address.get());
+  message.msg_namelen = address.length;
+  message.msg_iov = &vector;
+  message.msg_iovlen = 1;
+  message.msg_control = control.data();
+  message.msg_controllen = control.size();
+  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  header->cmsg_level = ipv4 ? IPPROTO_IP : IPPROTO_IPV6;
+  header->cmsg_type = ipv4 ? IP_TOS : IPV6_TCLASS;
+  header->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(header), &octet, sizeof octet);
+  return ::sendmsg(fd_, &message, MSG_DONTWAIT);
 }
 
 void MediaComponent::on_dtls_send(std::span<const std::uint8_t> datagram) {

@@ -10,6 +10,7 @@
 // Threading: lives on one media worker's io_context; nothing here takes a lock.
 #pragma once
 
+#include <sys/types.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <cstddef>
@@ -22,6 +23,7 @@
 #include "media/srtp/srtp_session.hpp"
 #include "media/stun/ice_lite_responder.hpp"
 #include "media/transport/remote_address_policy.hpp"
+#include "media/transport/socket_address.hpp"
 
 namespace chorus::media {
 
@@ -45,12 +47,15 @@ class MediaComponent final : public dtls::DtlsTransportListener {
 
   // Protects packet [0, length) of `buffer` in place (SRTP when keyed) and sends it. False when
   // it was dropped (no keys yet, no destination, the kernel refused); the drop is counted.
-  bool send_rtp(std::span<std::uint8_t> buffer, std::size_t length);
+  // `dscp`: this packet's own class, when it is not the socket's (media_marking.hpp).
+  bool send_rtp(std::span<std::uint8_t> buffer, std::size_t length, std::optional<std::uint8_t> dscp = std::nullopt);
   bool send_rtcp(std::span<std::uint8_t> buffer, std::size_t length);
 
   void set_sdes_keys(SrtpSuite suite, std::span<const std::uint8_t> local_key_salt,
                      std::span<const std::uint8_t> remote_key_salt);
   void on_signalled(std::optional<TransportAddress> signalled, bool proven_by_signaling);
+  // Marks everything the socket sends with `dscp` (issue 15); a refusal is counted, not fatal.
+  void mark(std::uint8_t dscp);
   // The same peer latched at `source` on another component or session (RemoteAddressPolicy).
   void on_peer_proven(const TransportAddress& source);
 
@@ -71,8 +76,13 @@ class MediaComponent final : public dtls::DtlsTransportListener {
   std::optional<std::size_t> unprotect(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length);
   [[nodiscard]] bool admitted(const TransportAddress& source, const PacketIdentity& packet);
   void after_authentic(const TransportAddress& source, const PacketIdentity& packet);
-  bool send_datagram(std::span<const std::uint8_t> datagram, const TransportAddress& to);
-  bool protect_and_send(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length);
+  bool send_datagram(std::span<const std::uint8_t> datagram, const TransportAddress& to,
+                     std::optional<std::uint8_t> dscp = std::nullopt);
+  // sendmsg with the class in an IP_TOS / IPV6_TCLASS control message; -1 with errno as sendmsg.
+  ssize_t send_marked(std::span<const std::uint8_t> datagram, const TransportAddress& to, const SockaddrBuffer& address,
+                      std::uint8_t dscp);
+  bool protect_and_send(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length,
+                        std::optional<std::uint8_t> dscp = std::nullopt);
   [[nodiscard]] bool encrypted() const;
 
   // dtls::DtlsTransportListener
@@ -92,8 +102,9 @@ class MediaComponent final : public dtls::DtlsTransportListener {
   std::optional<TransportAddress> dtls_peer_;  // where DTLS flights go: the source that spoke DTLS
   std::optional<SrtpSession> inbound_;
   std::optional<SrtpSession> outbound_;
-  bool plain_ = true;  // RTP/AVP: no SRTP at all
-  SrtpCounters seen_;  // libsrtp counters already folded into the worker's counters
+  bool plain_ = true;                // RTP/AVP: no SRTP at all
+  bool per_packet_marks_ok_ = true;  // false once the kernel refused a per-packet class: sent unmarked
+  SrtpCounters seen_;                // libsrtp counters already folded into the worker's counters
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards the pending wait
 };
 

@@ -11,6 +11,7 @@
 #include "common/timer_queue.hpp"
 #include "media/stun/stun_message.hpp"
 #include "media/transport/media_counters.hpp"
+#include "media/transport/media_marking.hpp"
 
 namespace chorus::media {
 
@@ -30,6 +31,8 @@ struct MediaEnvironment {
   // A session latched at an address (MediaSession::on_component_latched): the worker proves the same
   // peer's other sessions there. Empty: sessions stand alone.
   std::function<void(const MediaSession&, const stun::TransportAddress&)> peer_latched;
+  // The DSCP classes of what the sessions send (issue 15, media_marking.hpp); none: unmarked.
+  MediaMarking marking{};
 };
 
 }  // namespace chorus::media

@@ -46,7 +46,8 @@ MediaSession::MediaSession(MediaSessionSpec spec, MediaEnvironment environment)
   for (auto& stream : streams_of(spec_)) {
     for (auto ssrc : stream.local_ssrcs)
       reporter_.add_local_source(ssrc, static_cast<std::uint32_t>(stream.clock_rate));
-    streams_.push_back(Stream{std::move(stream), nullptr});
+    const auto traffic = traffic_class_of(stream.clock_rate);
+    streams_.push_back(Stream{std::move(stream), nullptr, traffic});
   }
   if (!spec_.streams.empty() && !std::ranges::any_of(spec_.streams, [&](const MediaStreamSpec& stream) {
         return std::ranges::find(stream.local_ssrcs, spec_.local_ssrc) != stream.local_ssrcs.end();
@@ -61,6 +62,7 @@ MediaSession::MediaSession(MediaSessionSpec spec, MediaEnvironment environment)
                                              spec_.remote_rtcp);
   }
   spec_.rtp_fd = spec_.rtcp_fd = -1;  // owned by the components now
+  mark_sockets();
   if (spec_.bundle) {
     auto demux = BundleDemux::create(*spec_.bundle);
     if (demux) {
@@ -69,6 +71,18 @@ MediaSession::MediaSession(MediaSessionSpec spec, MediaEnvironment environment)
       CHORUS_LOG(kWarn, "media", "bundle not demultiplexed", {"session", spec_.label}, {"error", demux.error()});
     }
   }
+}
+
+// Issue 15 (media_marking.hpp): the sockets take audio's class when any stream is audio, else video's;
+// a packet of the other class is marked on its own in send_rtp.
+void MediaSession::mark_sockets() {
+  const bool carries_audio =
+      std::ranges::any_of(streams_, [](const Stream& stream) { return stream.traffic == TrafficClass::kAudio; });
+  socket_class_ = carries_audio ? TrafficClass::kAudio : TrafficClass::kVideo;
+  const auto dscp = environment_.marking.dscp(socket_class_);
+  if (!dscp) return;
+  rtp_->mark(*dscp);
+  if (rtcp_) rtcp_->mark(*dscp);
 }
 
 void MediaSession::on_component_latched(const MediaComponent& from, const TransportAddress& source) {
@@ -195,7 +209,10 @@ bool MediaSession::send_rtp(std::span<std::uint8_t> buffer, std::size_t length) 
   if (!sends) return false;
   if (packet)
     reporter_.on_rtp_sent(packet->ssrc(), packet->timestamp(), packet->payload().size(), environment_.timers.now());
-  return rtp_->send_rtp(buffer, length);
+  // A video packet on a socket marked for audio (BUNDLE) carries video's class itself.
+  std::optional<std::uint8_t> dscp;
+  if (stream && streams_[*stream].traffic != socket_class_) dscp = environment_.marking.dscp(streams_[*stream].traffic);
+  return rtp_->send_rtp(buffer, length, dscp);
 }
 
 std::optional<std::size_t> MediaSession::stream_of_local(std::uint32_t ssrc) const {

@@ -82,6 +82,7 @@ class MediaSession {
   struct Stream {
     MediaStreamSpec spec;
     std::unique_ptr<MediaSink> sink;
+    TrafficClass traffic = TrafficClass::kAudio;
   };
   MediaComponent& rtcp_component() { return rtcp_ ? *rtcp_ : *rtp_; }
   void schedule_report();
@@ -89,6 +90,7 @@ class MediaSession {
   void schedule_transport_feedback();
   void send_transport_feedback();
   void dispatch_feedback(std::span<const std::uint8_t> compound);
+  void mark_sockets();
   // The stream one of our SSRCs belongs to; nullopt for an SSRC we do not send from.
   [[nodiscard]] std::optional<std::size_t> stream_of_local(std::uint32_t ssrc) const;
 
@@ -98,6 +100,7 @@ class MediaSession {
   std::unique_ptr<MediaComponent> rtcp_;  // null with rtcp-mux
   std::vector<Stream> streams_;           // at least one
   std::optional<BundleDemux> bundle_;
+  TrafficClass socket_class_ = TrafficClass::kAudio;  // the class the sockets are marked with
   rtcp::RtcpReporter reporter_;
   TimerQueue::TimerId report_timer_ = TimerQueue::kNoTimer;
   std::optional<std::uint32_t> remote_ssrc_;  // the last SSRC the peer sent RTP from

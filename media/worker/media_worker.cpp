@@ -97,6 +97,10 @@ void MediaWorker::set_media_timeout_handler(MediaTimeoutHandler handler) {
   post([this, handler = std::move(handler)]() mutable { on_media_timeout_ = std::move(handler); });
 }
 
+void MediaWorker::set_marking(MediaMarking marking) {
+  post([this, marking] { marking_ = marking; });
+}
+
 std::optional<StreamQuality> MediaWorker::quality(std::uint64_t session_id) const {
   const std::lock_guard lock(quality_mutex_);
   auto it = quality_.find(session_id);
@@ -152,7 +156,8 @@ MediaEnvironment MediaWorker::environment() {
       counters_,
       dtls_,
       std::span(scratch_),
-      [this](const MediaSession& from, const TransportAddress& source) { on_peer_latched(from, source); }};
+      [this](const MediaSession& from, const TransportAddress& source) { on_peer_latched(from, source); },
+      marking_};
 }
 
 void MediaWorker::on_peer_latched(const MediaSession& from, const TransportAddress& source) {
@@ -238,6 +243,10 @@ void MediaWorkerPool::release(std::string_view room_id) {
 
 void MediaWorkerPool::set_media_timeout_handler(const MediaTimeoutHandler& handler) {
   for (auto& worker : workers_) worker->set_media_timeout_handler(handler);
+}
+
+void MediaWorkerPool::set_marking(const MediaMarking& marking) {
+  for (auto& worker : workers_) worker->set_marking(marking);
 }
 
 int MediaWorkerPool::set_realtime_priority(int priority) {

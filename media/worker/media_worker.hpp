@@ -61,6 +61,8 @@ class MediaWorker {
   void update_session(std::uint64_t id, MediaSessionUpdate update);
   void remove_session(std::uint64_t id);
   void set_media_timeout_handler(MediaTimeoutHandler handler);
+  // The DSCP classes sessions added after this send with (issue 15, media/transport/media_marking.hpp).
+  void set_marking(MediaMarking marking);
   // Moves the worker's thread to SCHED_RR at `priority` (1-99), with SCHED_RESET_ON_FORK so no
   // thread it starts inherits it (sched(7)). A worker's 20 ms mixer tick then never waits behind the
   // process's other threads (the control loop, the chain thread, REST) for a CPU: at the issue-12 soak
@@ -126,6 +128,7 @@ class MediaWorker {
   alignas(16) std::array<std::uint8_t, kMaxDatagramSize + kSrtcpMaxTrailer + 16> scratch_{};
   std::unordered_map<std::uint64_t, std::unique_ptr<MediaSession>> sessions_;  // worker thread only
   MediaTimeoutHandler on_media_timeout_;                                       // worker thread only
+  MediaMarking marking_;                                                       // worker thread only
   std::vector<std::uint64_t> timed_out_;  // sessions already reported (worker thread only)
   // The last address each peer latched at, while it has sessions here (worker thread only).
   std::unordered_map<std::uint64_t, TransportAddress> peer_latched_at_;
@@ -148,6 +151,8 @@ class MediaWorkerPool {
   [[nodiscard]] std::size_t size() const { return workers_.size(); }
   // Every worker reports silent sessions to `handler` (on its own thread; see MediaTimeoutHandler).
   void set_media_timeout_handler(const MediaTimeoutHandler& handler);
+  // MediaWorker::set_marking on every worker.
+  void set_marking(const MediaMarking& marking);
   // MediaWorker::set_realtime_priority on every worker; 0, or the first worker's errno.
   int set_realtime_priority(int priority);
   // MediaWorker::reserve_socket_states on every worker.

@@ -18,7 +18,7 @@ constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 StreamAcceptor::StreamAcceptor(asio::io_context& io, TransportKind kind, AcceptorEvents& events)
     : kind_(kind), acceptor_(io), retry_timer_(io), events_(&events) {}
 
-std::expected<void, std::string> StreamAcceptor::open(const tcp::endpoint& local) {
+std::expected<void, std::string> StreamAcceptor::open(const tcp::endpoint& local, const SocketMarking& marking) {
   const std::string where =
       std::string(transport_name(kind_)) + " " + local.address().to_string() + " port " + std::to_string(local.port());
   boost::system::error_code ec;
@@ -34,6 +34,8 @@ std::expected<void, std::string> StreamAcceptor::open(const tcp::endpoint& local
     acceptor_.close(ignored);
     return std::unexpected(where + ": " + ec.message());
   }
+  marking_ = marking;
+  marking_.apply(acceptor_.native_handle(), "sip");
   return {};
 }
 
@@ -61,6 +63,9 @@ void StreamAcceptor::accept() {
 void StreamAcceptor::on_accept(const boost::system::error_code& ec, tcp::socket socket) {
   if (events_ == nullptr || ec == asio::error::operation_aborted) return;
   if (!ec) {
+    // Linux copies the listener's mark into the accepted socket; set it anyway, where another
+    // stack would not.
+    marking_.apply(socket.native_handle(), "sip");
     events_->on_accepted(kind_, std::move(socket));
     if (events_ != nullptr) accept();
     return;

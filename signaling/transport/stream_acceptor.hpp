@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "common/dscp.hpp"
 #include "signaling/transport/peer_address.hpp"
 
 namespace chorus::sip {
@@ -27,8 +28,9 @@ class StreamAcceptor : public std::enable_shared_from_this<StreamAcceptor> {
  public:
   StreamAcceptor(boost::asio::io_context& io, TransportKind kind, AcceptorEvents& events);
 
-  // Opens, binds and listens; the error names the address and the cause.
-  std::expected<void, std::string> open(const boost::asio::ip::tcp::endpoint& local);
+  // Opens, binds and listens; the error names the address and the cause. `marking`: the DSCP of
+  // the listener (its SYN-ACKs) and of every connection it accepts (a refusal is counted, not an error).
+  std::expected<void, std::string> open(const boost::asio::ip::tcp::endpoint& local, const SocketMarking& marking = {});
   void start();  // begins the accept loop
   void close();  // idempotent; no event is delivered afterwards
 
@@ -41,6 +43,7 @@ class StreamAcceptor : public std::enable_shared_from_this<StreamAcceptor> {
   TransportKind kind_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::uint16_t local_port_ = 0;
+  SocketMarking marking_;
   boost::asio::steady_timer retry_timer_;
   AcceptorEvents* events_;
 };

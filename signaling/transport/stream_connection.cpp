@@ -67,6 +67,11 @@ void StreamConnection::start_connect(const tcp::endpoint& remote) {
   state_ = State::kConnecting;
   handshake_deadline_ = SteadyClock::now() + options_.handshake_timeout;
   arm_timer(options_.handshake_timeout);
+  // The DSCP goes on before connect() so that the SYN already carries it; async_connect keeps a
+  // socket that is open (and maybe bound) as it is.
+  boost::system::error_code ec;
+  if (!lowest_layer().is_open()) lowest_layer().open(remote.protocol(), ec);
+  if (!ec) options_.marking.apply(lowest_layer().native_handle(), "sip");
   lowest_layer().async_connect(
       remote, [self = shared_from_this()](const boost::system::error_code& ec) { self->on_connect(ec); });
 }

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <utility>
 
+#include "common/dscp.hpp"
 #include "common/timer_queue.hpp"
 #include "signaling/message/message_parser.hpp"
 #include "signaling/transport/peer_address.hpp"
@@ -43,6 +44,7 @@ struct StreamOptions {
   Millis handshake_timeout{std::chrono::seconds(10)};
   std::size_t max_write_queue_bytes = 1 << 20;
   ParseLimits limits;
+  SocketMarking marking;  // DSCP of an outbound connection, set before it connects (the SYN carries it)
 };
 
 class StreamConnection final : public TransportConnection, public std::enable_shared_from_this<StreamConnection> {

@@ -89,9 +89,9 @@ std::expected<void, std::string> TransportLayer::start() {
 
 std::expected<void, std::string> TransportLayer::open_listeners(const asio::ip::address& bind) {
   udp_ = std::make_shared<UdpTransport>(io_, static_cast<UdpEvents&>(*this));
-  if (auto opened = udp_->open(udp::endpoint(bind, config_.udp_port)); !opened) return opened;
+  if (auto opened = udp_->open(udp::endpoint(bind, config_.udp_port), config_.marking); !opened) return opened;
   tcp_acceptor_ = std::make_shared<StreamAcceptor>(io_, TransportKind::kTcp, static_cast<AcceptorEvents&>(*this));
-  if (auto opened = tcp_acceptor_->open(tcp::endpoint(bind, config_.tcp_port)); !opened) return opened;
+  if (auto opened = tcp_acceptor_->open(tcp::endpoint(bind, config_.tcp_port), config_.marking); !opened) return opened;
   if (config_.tls_cert_file.empty()) {
     CHORUS_LOG(kInfo, "transport", "TLS disabled: no certificate configured");
   } else if (auto opened = open_tls(bind); !opened) {
@@ -108,7 +108,8 @@ std::expected<void, std::string> TransportLayer::open_tls(const asio::ip::addres
   tls_server_context_ = std::move(*server);
   tls_client_context_ = std::move(*client);
   tls_acceptor_ = std::make_shared<StreamAcceptor>(io_, TransportKind::kTls, static_cast<AcceptorEvents&>(*this));
-  if (auto opened = tls_acceptor_->open(tcp::endpoint(bind, config_.tls_port.value_or(5061))); !opened) {
+  if (auto opened = tls_acceptor_->open(tcp::endpoint(bind, config_.tls_port.value_or(5061)), config_.marking);
+      !opened) {
     return opened;
   }
   CHORUS_LOG(kInfo, "transport", "outgoing TLS connections do not verify the server certificate");
@@ -119,13 +120,15 @@ std::expected<void, std::string> TransportLayer::open_tls(const asio::ip::addres
 std::expected<void, std::string> TransportLayer::open_ws(const asio::ip::address& bind) {
   if (config_.ws_port) {
     ws_acceptor_ = std::make_shared<StreamAcceptor>(io_, TransportKind::kWs, static_cast<AcceptorEvents&>(*this));
-    if (auto opened = ws_acceptor_->open(tcp::endpoint(bind, *config_.ws_port)); !opened) return opened;
+    if (auto opened = ws_acceptor_->open(tcp::endpoint(bind, *config_.ws_port), config_.marking); !opened)
+      return opened;
   }
   if (config_.wss_port && !tls_server_context_) {
     CHORUS_LOG(kInfo, "transport", "WSS disabled: no certificate configured");
   } else if (config_.wss_port) {
     wss_acceptor_ = std::make_shared<StreamAcceptor>(io_, TransportKind::kWss, static_cast<AcceptorEvents&>(*this));
-    if (auto opened = wss_acceptor_->open(tcp::endpoint(bind, *config_.wss_port)); !opened) return opened;
+    if (auto opened = wss_acceptor_->open(tcp::endpoint(bind, *config_.wss_port), config_.marking); !opened)
+      return opened;
   }
   return {};
 }
@@ -415,7 +418,8 @@ std::shared_ptr<TransportConnection> TransportLayer::find_connection(ConnectionI
 }
 
 StreamOptions TransportLayer::stream_options() const {
-  return StreamOptions{config_.idle_timeout, config_.handshake_timeout, config_.max_write_queue_bytes, config_.limits};
+  return StreamOptions{config_.idle_timeout, config_.handshake_timeout, config_.max_write_queue_bytes, config_.limits,
+                       config_.marking};
 }
 
 WsOptions TransportLayer::ws_options() const {

@@ -83,6 +83,9 @@ struct TransportConfig {
   std::size_t ws_max_upgrade_bytes = 8 * 1024;   // header block of the HTTP upgrade request
   // Pike-like messages per second per source IP, and the block list beyond (source_rate_limiter.hpp).
   SourceLimits source_limits;
+  // DSCP of every SIP socket, UDP, listeners, accepted and outbound connections (common/dscp.hpp;
+  // issue 15: CS3 by default from the server). No code point: the kernel's default.
+  SocketMarking marking;
 };
 
 // The address a wildcard bind is reachable at: the interface that holds the route to the Internet,

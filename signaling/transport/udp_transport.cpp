@@ -12,7 +12,7 @@ using asio::ip::udp;
 
 UdpTransport::UdpTransport(asio::io_context& io, UdpEvents& events) : socket_(io), events_(&events) {}
 
-std::expected<void, std::string> UdpTransport::open(const udp::endpoint& local) {
+std::expected<void, std::string> UdpTransport::open(const udp::endpoint& local, const SocketMarking& marking) {
   const std::string where = "UDP " + local.address().to_string() + " port " + std::to_string(local.port());
   boost::system::error_code ec;
   socket_.open(local.protocol(), ec);
@@ -24,6 +24,7 @@ std::expected<void, std::string> UdpTransport::open(const udp::endpoint& local) 
     socket_.close(ignored);
     return std::unexpected(where + ": " + ec.message());
   }
+  marking.apply(socket_.native_handle(), "sip");
   return {};
 }
 

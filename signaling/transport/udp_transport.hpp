@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/dscp.hpp"
+
 namespace chorus::sip {
 
 class UdpEvents {
@@ -31,7 +33,8 @@ class UdpTransport : public std::enable_shared_from_this<UdpTransport> {
   UdpTransport(boost::asio::io_context& io, UdpEvents& events);
 
   // Opens and binds; the error names the address and the cause ("Address already in use").
-  std::expected<void, std::string> open(const boost::asio::ip::udp::endpoint& local);
+  // `marking`: the DSCP everything sent is marked with (a refusal is counted, never an error).
+  std::expected<void, std::string> open(const boost::asio::ip::udp::endpoint& local, const SocketMarking& marking = {});
   void start();  // begins the receive loop
   void close();  // idempotent; no event is delivered afterwards
 

@@ -629,5 +629,25 @@ TEST(Config, EnvironmentFromSplitsAtFirstEquals) {
   EXPECT_TRUE(environment_from(nullptr).empty());
 }
 
+// Issue 15, QoS: RFC 4594's classes by default; a code point is six bits.
+TEST(Config, DscpSettingsDefaultToSignalingTelephonyAndConferencingClasses) {
+  auto defaults = load({});
+  ASSERT_TRUE(defaults.has_value()) << defaults.error();
+  EXPECT_EQ(defaults->config.dscp_sip, 24);    // CS3
+  EXPECT_EQ(defaults->config.dscp_audio, 46);  // EF
+  EXPECT_EQ(defaults->config.dscp_video, 34);  // AF41
+
+  auto set = load({"--dscp-sip", "26", "--dscp-audio", "0"}, {{"CHORUS_DSCP_VIDEO", "36"}});
+  ASSERT_TRUE(set.has_value()) << set.error();
+  EXPECT_EQ(set->config.dscp_sip, 26);
+  EXPECT_EQ(set->config.dscp_audio, 0);
+  EXPECT_EQ(set->config.dscp_video, 36);
+  EXPECT_THAT(render_config(*set), HasSubstr("dscp_sip = 26"));
+
+  EXPECT_THAT(error_of({"--dscp-audio", "64"}), HasSubstr("dscp_audio"));
+  EXPECT_THAT(error_of({"--dscp-video", "-1"}), HasSubstr("dscp_video"));
+  EXPECT_THAT(error_of({"--dscp-sip", "ef"}), HasSubstr("an integer from 0 to 63"));
+}
+
 }  // namespace
 }  // namespace chorus::server

@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "common/random.hpp"
 #include "conference/participant_events.hpp"
+#include "conference/trunks/trunk_dial_in.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -158,9 +159,10 @@ Participant ConferenceService::new_participant(const sip::CallInfo& call, const 
   return participant;
 }
 
-sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call, const sip::SipMessage&,
+sip::CallDecision ConferenceService::on_incoming_call(const sip::CallInfo& call, const sip::SipMessage& invite,
                                                       const std::optional<std::string>& offer_text) {
   const Room* room = rooms_.find_by_dial_string(call.request_user);
+  if (room == nullptr && trunks_ != nullptr) room = find_trunk_room(rooms_, *trunks_, call.source.address, invite);
   if (!room) return {404, "Room Not Found", {}, {}};
   if (participants_in(room->id) >= room->max_participants) return {486, "Room Full", {}, {}};
   if (room->locked) return {403, "Conference Locked", {}, {}};

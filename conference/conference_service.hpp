@@ -38,6 +38,7 @@
 #include "conference/room.hpp"
 #include "conference/schedule/meeting_calendar.hpp"
 #include "conference/store/store.hpp"
+#include "conference/trunks/trunk_directory.hpp"
 #include "media/udp_port_pool.hpp"
 #include "media/worker/media_worker.hpp"
 #include "mixer/prompt_library.hpp"
@@ -75,6 +76,9 @@ class ConferenceService final : public sip::CallListener,
 
   // Rooms with meetings admit callers only inside a join window (RFC-less policy, REST issue).
   void set_calendar(const MeetingCalendar* calendar) { calendar_ = calendar; }
+  // Issue 15: calls from a SIP trunk whose called number is written otherwise than the room's
+  // dial_in_number ("+49…", "0049…", "0…") reach it through trunks/trunk_dial_in.hpp; may stay null.
+  void set_trunks(const TrunkDirectory* trunks) { trunks_ = trunks; }
   // Where joined/left and conference started/ended are published (REST events); may stay null.
   void set_event_log(EventLog* events);
 
@@ -213,6 +217,7 @@ class ConferenceService final : public sip::CallListener,
   sdp::MediaPolicy policy_;
   media::MediaWorkerPool* workers_;
   const MeetingCalendar* calendar_ = nullptr;
+  const TrunkDirectory* trunks_ = nullptr;
   EventLog* events_ = nullptr;
   SecurityOptions security_;
   MediaGuardSettings guard_;

@@ -13,6 +13,7 @@ build_packages=(
   libyaml-cpp-dev                             # optional YAML config file
   libsqlite3-dev                              # the store (conference/store): rooms, meetings, keys; WAL + migrations
   libpq-dev                                   # the store's PostgreSQL backend (--store postgresql://…), shared by several nodes
+  libc-ares-dev                               # asynchronous DNS: RFC 3263 NAPTR/SRV/A/AAAA for SIP trunks (signaling/ua/dns_sip_locator)
   dpkg-dev file                               # make package: CPack computes the .deb's dependencies with dpkg-shlibdeps
   libical-dev                                 # RFC 5545 RRULE expansion with time zones, .ics parse-back (conference/schedule)
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev  # the audio MCU's decode/encode pipeline (mixer/)

@@ -45,7 +45,13 @@ void ConferenceService::set_audio_hooks(AudioHooks hooks) {
   audio_.set_hooks(
       AudioBridge::Hooks{std::move(hooks.post_to_control), std::move(hooks.hang_up), hooks.prompts, hooks.store,
                          [this](std::uint64_t participant_id) { on_not_started_played(participant_id); },
-                         [this](std::uint64_t participant_id) { on_admission_changed(participant_id); }, hooks.timers});
+                         [this](std::uint64_t participant_id) {
+                           on_admission_changed(participant_id);
+                           if (const Participant* admitted = participants_.find_by_id(participant_id);
+                               admitted != nullptr && roster_changed_)
+                             roster_changed_(admitted->room_id);
+                         },
+                         hooks.timers});
 }
 
 sdp::MediaPolicy ConferenceService::policy_for(const Room& room) const {
@@ -232,6 +238,7 @@ sip::OfferDecision ConferenceService::on_remote_offer(sip::CallHandle call, std:
   auto decision = answer_offer(participant, *room, sdp_text);
   if (decision.status != 200) return {decision.status, decision.reason, {}, decision.extra_headers};
   CHORUS_LOG(kDebug, "conference", "session updated", {"call_id", participant.call_id});
+  if (roster_changed_) roster_changed_(participant.room_id);  // its media may have changed (hold)
   return {200, {}, std::move(decision.sdp), {}};
 }
 

@@ -81,6 +81,11 @@ class ConferenceService final : public sip::CallListener,
   void set_trunks(const TrunkDirectory* trunks) { trunks_ = trunks; }
   // Where joined/left and conference started/ended are published (REST events); may stay null.
   void set_event_log(EventLog* events);
+  // The roster (conference/roster, RFC 4575): told the room of a participant whose state changed
+  // without an event of its own (PIN admission, a re-offer changing its media). May stay unset.
+  void set_roster_changed(std::function<void(std::string_view room_id)> changed) {
+    roster_changed_ = std::move(changed);
+  }
 
   // Audio MCU wiring. `post_to_control` runs work on the control loop (the mixer's events come from
   // media workers); `hang_up` ends a call with BYE; `prompts` may be null (no spoken prompts: PIN
@@ -238,6 +243,7 @@ class ConferenceService final : public sip::CallListener,
   DialOutPolicy dial_out_policy_;
   std::atomic<std::uint64_t> dial_out_refused_{0};
   std::unordered_map<sip::CallHandle, Participant> dialing_;  // dialled, not answered: not yet in the room
+  std::function<void(std::string_view room_id)> roster_changed_;
 };
 
 }  // namespace chorus::conference

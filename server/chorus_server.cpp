@@ -117,6 +117,16 @@ ChorusServer::ChorusServer(Config config)
   transactions_->set_response_source_check(config_.sip_response_source_check);
   relay_.target = transactions_.get();
   user_agent_->attach(*transactions_);
+  // The roster (issue 15, RFC 4575 over RFC 6665): SUBSCRIBE to a room's URI or in a call's dialog;
+  // participants of the room and trusted sources only (conference/roster/README.md).
+  roster_ = std::make_unique<conference::RosterService>(rooms_, *conference_);
+  sip::SubscriptionConfig subscriptions;
+  subscriptions.trusted_sources = config_.sip_trusted_sources;
+  subscriptions_ =
+      std::make_unique<sip::SubscriptionManager>(*user_agent_, timers_, *roster_, std::move(subscriptions));
+  roster_->set_notifier(subscriptions_.get());
+  roster_->watch(events_);
+  conference_->set_roster_changed([this](std::string_view room_id) { roster_->on_room_changed(room_id); });
 }
 
 void ChorusServer::make_dtls_identity() {
@@ -154,6 +164,7 @@ std::expected<void, std::string> ChorusServer::start() {
   if (auto rest = start_rest(); !rest) return rest;
   if (auto joined = start_cluster(); !joined) return joined;
   wait_for_signals();
+  roster_->set_host(transport_->via_sent_by(sip::TransportKind::kUdp));  // the room URIs' host
   const std::string dial = "sip:1000@" + transport_->via_sent_by(sip::TransportKind::kUdp);
   CHORUS_LOG(kInfo, "server", "ready", {"sip_udp", transport_->udp_port()}, {"sip_tcp", transport_->tcp_port()},
              {"sips", transport_->tls_port() ? std::to_string(*transport_->tls_port()) : std::string("off")},

@@ -26,6 +26,7 @@
 #include "conference/events/event_log.hpp"
 #include "conference/recording/recording_service.hpp"
 #include "conference/room.hpp"
+#include "conference/roster/roster_service.hpp"
 #include "conference/schedule/meeting_calendar.hpp"
 #include "conference/store/store.hpp"
 #include "media/dtls/dtls_certificate.hpp"
@@ -38,6 +39,7 @@
 #include "server/rest_host.hpp"
 #include "server/share_dir.hpp"
 #include "server/sip_traffic_metrics.hpp"
+#include "signaling/subscription/subscription_manager.hpp"
 #include "signaling/transaction/transaction_layer.hpp"
 #include "signaling/transport/transport_layer.hpp"
 #include "signaling/ua/user_agent.hpp"
@@ -123,6 +125,9 @@ class ChorusServer {
   std::unique_ptr<sip::AsioHostResolver> resolver_;
   std::unique_ptr<sip::UserAgent> user_agent_;
   std::unique_ptr<sip::TransactionLayer> transactions_;
+  // The roster (RFC 4575): the package, then the notifier that refers to it, the UA and the timers.
+  std::unique_ptr<conference::RosterService> roster_;
+  std::unique_ptr<sip::SubscriptionManager> subscriptions_;
   // Control-loop counts copied for /metrics, which renders on the REST thread.
   struct ControlCounts {
     std::atomic<std::uint64_t> calls{0}, server_transactions{0}, client_transactions{0}, rooms{0},

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "conference/audio_bridge.hpp"
+#include "conference/chat/chat_service.hpp"
 #include "conference/dial_out.hpp"
 #include "conference/engines/echo_engine.hpp"
 #include "conference/engines/sfu_engine.hpp"
@@ -169,6 +170,11 @@ class ConferenceService final : public sip::CallListener,
   void on_outgoing_failed(sip::CallHandle call, int status, std::string_view reason) override;
   [[nodiscard]] std::size_t dialing_in(std::string_view room_id) const;
 
+  // Chat (issue 15, conference/chat/chat_service.hpp): made by the server once the UA exists (it
+  // answers MESSAGE), owned here so it lives as long as the participants it names; REST reads it.
+  void set_chat(std::unique_ptr<ChatService> chat) { chat_ = std::move(chat); }
+  [[nodiscard]] ChatService* chat() const { return chat_.get(); }
+
  private:
   // A new participant of `room` for an incoming call: ids, caller details, joined now.
   Participant new_participant(const sip::CallInfo& call, const Room& room);
@@ -244,6 +250,7 @@ class ConferenceService final : public sip::CallListener,
   std::atomic<std::uint64_t> dial_out_refused_{0};
   std::unordered_map<sip::CallHandle, Participant> dialing_;  // dialled, not answered: not yet in the room
   std::function<void(std::string_view room_id)> roster_changed_;
+  std::unique_ptr<ChatService> chat_;  // last: gone first, while the rest it reads still stands
 };
 
 }  // namespace chorus::conference

@@ -181,6 +181,45 @@ TEST_F(MediaMarkingTest, OnABundleAudioKeepsTheSocketsClassAndEachVideoPacketCar
   EXPECT_EQ(failures_.count(), 0u);
 }
 
+// A dual-stack bind ("::") reaches IPv4 phones through mapped addresses: the socket gets the
+// Traffic Class and IP_TOS, and a video packet's class goes in an IP_TOS control message.
+TEST(MediaMarkingDualStack, IPv4PeersOfAnIpv6SocketSeeBothClasses) {
+  DscpFailures failures;
+  const std::uint16_t first = test::free_udp_range(4);
+  UdpPortPool pool("::", first, static_cast<std::uint16_t>(first + 3), kDefaultReceiveBuffer,
+                   SocketMarking{kDscpEf, &failures});
+  auto lease = pool.allocate();
+  if (!lease) GTEST_SKIP() << "no IPv6 on this host";
+  EXPECT_EQ(socket_dscp(lease->rtp_fd()), kDscpEf) << "IPV6_TCLASS";
+  EXPECT_EQ(tos_option(lease->rtp_fd()), kEfTos) << "IP_TOS, for mapped IPv4 peers";
+  MarkReadingPhone phone;
+  MediaWorker worker{0, nullptr};
+  worker.set_marking(MediaMarking{kDscpEf, kDscpAf41, &failures});
+  std::atomic<int> sent{0};
+  MediaSessionSpec spec;
+  spec.id = 16;
+  spec.label = "dual-stack";
+  spec.rtp_fd = ::dup(lease->rtp_fd());
+  spec.rtcp_fd = ::dup(lease->rtcp_fd());
+  spec.rtcp_mux = true;
+  spec.remote_rtp = phone.address();
+  spec.local_ssrc = kAudioSsrc;
+  BundleDemuxConfig bundle;
+  bundle.streams = {BundleStreamConfig{"a", {0}, {}, {kAudioSsrc}}, BundleStreamConfig{"v", {96}, {}, {kVideoSsrc}}};
+  spec.bundle = bundle;
+  spec.streams = {MediaStreamSpec{{kAudioSsrc}, 48000, true}, MediaStreamSpec{{kVideoSsrc}, 90000, true}};
+  std::vector<SinkFactory> sinks;
+  sinks.emplace_back([&sent] { return std::make_unique<EchoSink>(kAudioSsrc, sent); });
+  sinks.emplace_back([&sent] { return std::make_unique<EchoSink>(kVideoSsrc, sent); });
+  worker.add_session(std::move(spec), std::move(sinks));
+  const auto server = *parse_transport_address("127.0.0.1", lease->rtp_port());
+  phone.send_rtp(server, 0, 1);
+  phone.send_rtp(server, 96, 1);
+  ASSERT_TRUE(test::wait_until([&] { return sent == 2; }));
+  EXPECT_EQ(phone.receive_marks(2), (std::map<std::uint32_t, int>{{kAudioSsrc, kEfTos}, {kVideoSsrc, kAf41Tos}}));
+  EXPECT_EQ(failures.count(), 0u);
+}
+
 TEST(MediaMarking, StreamsAtNinetyKilohertzAreVideo) {
   EXPECT_EQ(traffic_class_of(90000), TrafficClass::kVideo);
   for (const int audio : {8000, 16000, 48000}) EXPECT_EQ(traffic_class_of(audio), TrafficClass::kAudio) << audio;

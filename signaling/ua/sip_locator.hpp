@@ -12,7 +12,10 @@
 // An IP literal is its own single hop. Answers are cached by their TTL (bounded), negative ones too.
 //
 // Threading: locate() on the control loop; `done` runs on the control loop too, exactly once,
-// never from inside locate().
+// never from inside locate() (a locator destroyed with lookups running drops their callbacks).
+//
+// Implementation: DnsSipLocator (dns_sip_locator.hpp), c-ares on the control loop; its header
+// gives the details (NAPTR order, TTL caching, bounds).
 #pragma once
 
 #include <expected>

@@ -5,6 +5,7 @@
 #include "rest-api/api/dial_out_route.hpp"
 #include "rest-api/api/event_routes.hpp"
 #include "rest-api/api/meeting_routes.hpp"
+#include "rest-api/api/message_routes.hpp"
 #include "rest-api/api/openapi_routes.hpp"
 #include "rest-api/api/recording_routes.hpp"
 #include "rest-api/api/room_routes.hpp"
@@ -22,6 +23,7 @@ void add_all_routes(Router& router, ApiServices& services, WebhookFanout& fanout
   add_conference_routes(router, services);
   add_recording_routes(router, services);
   add_dial_out_route(router, services);
+  add_message_routes(router, services);
   add_event_routes(router, services);
   add_api_key_routes(router, services);
   add_webhook_routes(router, services, fanout);

@@ -161,6 +161,13 @@ std::expected<void, std::string> ChorusServer::start() {
   if (auto opened = open_domain(); !opened) return opened;
   if (auto started = transport_->start(); !started) return started;
   conference_->set_media_address(transport_->public_address());
+  // Chat (issue 15): MESSAGE in rooms (RFC 3428) and /v1/conferences/{id}/messages; CPIM's To names
+  // the room by the address callers reach.
+  conference_->set_chat(std::make_unique<conference::ChatService>(
+      *user_agent_, std::make_unique<conference::ConferenceRoster>(*conference_, rooms_), &events_,
+      conference::ChatSettings{.sip_host = transport_->via_sent_by(sip::TransportKind::kUdp)}));
+  user_agent_->add_method_handler("MESSAGE", conference::kChatBodyTypes, *conference_->chat());
+  for (const auto& published : conference_->chat()->counters().published()) engine_counters_.push_back(published);
   if (auto rest = start_rest(); !rest) return rest;
   if (auto joined = start_cluster(); !joined) return joined;
   wait_for_signals();

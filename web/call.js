@@ -317,11 +317,93 @@ const ChorusCall = (() => {
     return { message: failureMessage(cause), pinFailed };
   }
 
+  // ---- Chat (SIP MESSAGE in the call's dialog, RFC 3428) ----
+  // The page sends message/cpim (RFC 3862) naming itself; the server then sends it CPIM naming each
+  // sender (conference/chat/chat_service.hpp). Before that it may get text/plain "<name>: <text>".
+  const kMaxChatBytes = 4096;  // the server's limit (conference/chat/chat_room.hpp ChatLimits)
+  const kChatCpimType = "message/cpim";
+
+  function utf8Length(text) {
+    return new TextEncoder().encode(text).length;
+  }
+
+  // What was typed → { text } or { error }: trailing blanks trimmed, not empty, within the limit, no
+  // control characters other than tab and line ends (the server refuses them with 400).
+  function checkChatText(typed) {
+    const text = String(typed || "").replace(/\s+$/u, "");
+    if (!text.trim()) return { error: "Type a message first." };
+    if (utf8Length(text) > kMaxChatBytes) return { error: `A message is at most ${kMaxChatBytes} bytes.` };
+    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/u.test(text)) return { error: "The message has control characters." };
+    return { text };
+  }
+
+  // RFC 3862 §3.2.1: Formal-name as a quoted string (escaping \ and ").
+  function cpimAddress(name, uri) {
+    const quoted = String(name || "").replace(/[\r\n]/g, "").replace(/(["\\])/g, "\\$1");
+    return `${quoted ? `"${quoted}" ` : ""}<${uri}>`;
+  }
+
+  // A message/cpim body: From (the page's name and URI), To (the room), DateTime (RFC 3339, UTC,
+  // seconds), then the text as text/plain;charset=utf-8.
+  function chatCpim({ name, uri, roomUri: room, at, text }) {
+    const when = at.toISOString().replace(/\.\d{3}Z$/, "Z");
+    return `From: ${cpimAddress(name, uri)}\r\nTo: ${cpimAddress("", room)}\r\nDateTime: ${when}\r\n\r\n` +
+      `Content-Type: text/plain;charset=utf-8\r\n\r\n${text}`;
+  }
+
+  // One header block (lines up to an empty one) → { headers (lower-cased names), rest } or null.
+  function cpimBlock(text) {
+    const end = /\r?\n\r?\n/.exec(text);
+    if (!end) return null;
+    const headers = {};
+    for (const line of text.slice(0, end.index).split(/\r?\n/)) {
+      const colon = line.indexOf(":");
+      if (colon <= 0) return null;
+      const name = line.slice(0, colon).trim().toLowerCase();
+      if (!(name in headers)) headers[name] = line.slice(colon + 1).trim();
+    }
+    return { headers, rest: text.slice(end.index + end[0].length) };
+  }
+
+  // The name of a CPIM From value (`"Ann" <sip:…>` or `Ann <sip:…>`), "" when it has none.
+  function cpimName(value) {
+    const before = String(value || "").split("<")[0].trim();
+    const quoted = /^"((?:[^"\\]|\\.)*)"$/.exec(before);
+    return quoted ? quoted[1].replace(/\\(.)/g, "$1") : before;
+  }
+
+  // An incoming MESSAGE → { sender, text } (sender null: the text names its sender itself, as the
+  // server's text/plain "<name>: <text>" does), or null for a body the page does not show.
+  function parseChatMessage(contentType, body) {
+    const type = String(contentType || "").split(";")[0].trim().toLowerCase();
+    const text = String(body || "");
+    if (type === "text/plain") return text ? { sender: null, text } : null;
+    if (type !== kChatCpimType) return null;
+    const message = cpimBlock(text);
+    const mime = message && cpimBlock(message.rest);
+    if (!mime) return null;
+    const inner = String(mime.headers["content-type"] || "").split(";")[0].trim().toLowerCase();
+    if (inner !== "text/plain" || !mime.rest) return null;
+    return { sender: cpimName(message.headers.from) || null, text: mime.rest };
+  }
+
+  // A MESSAGE the server refused → one sentence (403 not yet admitted, 413 too long, 503 too fast).
+  function chatRefusal(status, retryAfter) {
+    switch (status) {
+      case 403: return "The room does not take your messages yet (enter the PIN, or wait to be let in).";
+      case 413: return `The message is too long (at most ${kMaxChatBytes} bytes).`;
+      case 503: return `Too many messages: wait ${Number(retryAfter) > 0 ? `${Number(retryAfter)} s` : "a moment"} and send it again.`;
+      case 400: case 415: return "The room could not read that message.";
+      default: return `The message was not delivered (${status}).`;
+    }
+  }
+
   return {
     kDefaultSlots, kMaxSlots, kMaxNameLength, kSlotInfoPackage, kSlotInfoType, kSimulcastEncodings, kInitialSlotState,
     isValidRoom, cleanName, parseJoinParams, checkJoinForm, chooseSocket, roomUri, randomUser, transceiverPlan,
     parseSlotInfo, checkSlotMap, reduceSlotMap, slotTiles, admissionText, pinToDtmf, parseWarnings, refusalMessage,
-    failureMessage, reasonText, endedMessage,
+    failureMessage, reasonText, endedMessage, kMaxChatBytes, kChatCpimType, checkChatText, chatCpim, parseChatMessage,
+    chatRefusal,
   };
 })();
 

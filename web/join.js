@@ -309,6 +309,74 @@ function initJoin() {
     }
   }
 
+  // ---- Chat (SIP MESSAGE in the call's dialog; web/README.md "Chat") ----
+
+  // One line of the chat log, text only (textContent: a sender cannot inject markup).
+  function addChatLine(sender, text, origin) {
+    const line = document.createElement("li");
+    line.className = "chat-line";
+    line.dataset.origin = origin;
+    if (sender) {
+      const who = document.createElement("span");
+      who.className = "chat-sender";
+      who.textContent = sender;
+      line.append(who, " ");
+    }
+    const words = document.createElement("span");
+    words.className = "chat-text";
+    words.textContent = text;
+    line.append(words);
+    $("chat-log").append(line);
+    line.scrollIntoView({ block: "nearest" });
+  }
+
+  function showChatError(text) {
+    $("chat-error").textContent = text;
+    $("chat-error").hidden = !text;
+    $("chat-text").setAttribute("aria-invalid", text ? "true" : "false");
+  }
+
+  // JsSIP's UA 'newMessage' (in-dialog MESSAGE from the room; JsSIP answers 200 itself).
+  function onChatMessage(call, event) {
+    if (call !== current || event.originator !== "remote") return;
+    const request = event.request;
+    const parsed = C.parseChatMessage(request.getHeader("Content-Type"), request.body);
+    if (parsed) addChatLine(parsed.sender, parsed.text, "remote");
+  }
+
+  function sendChat(event) {
+    event.preventDefault();
+    const call = current;
+    if (!call || !call.session || !call.session.isEstablished()) return;
+    const checked = C.checkChatText($("chat-text").value);
+    if (checked.error) return showChatError(checked.error);
+    showChatError("");
+    const body = C.chatCpim({ name: call.name, uri: call.uri, roomUri: call.roomUri, at: new Date(), text: checked.text });
+    // RFC 3428 inside the call's dialog: the server knows the sender by its call.
+    call.session.sendRequest(JsSIP.C.MESSAGE, {
+      extraHeaders: [`Content-Type: ${C.kChatCpimType}`],
+      body,
+      eventHandlers: {
+        onSuccessResponse: () => {
+          if (call !== current) return;
+          addChatLine("You", checked.text, "self");
+          if ($("chat-text").value.trimEnd() === checked.text) $("chat-text").value = "";
+        },
+        onErrorResponse: (response) => {
+          const retry = response.hasHeader("Retry-After") ? response.getHeader("Retry-After") : "";
+          if (call === current) showChatError(C.chatRefusal(response.status_code, retry));
+        },
+        onRequestTimeout: () => call === current && showChatError("The room did not answer; the message may be lost."),
+        onTransportError: () => call === current && showChatError("The message could not be sent (connection lost)."),
+      },
+    });
+  }
+
+  function setChatEnabled(enabled) {
+    $("chat-send").disabled = !enabled;
+    if (!enabled) showChatError("");
+  }
+
   // ---- Ending ----
 
   function finish(call, text, isError) {
@@ -325,6 +393,7 @@ function initJoin() {
       // the UA is gone either way
     }
     clearTiles();
+    setChatEnabled(false);
     setInCall(false);
     showJoinMessage(text, isError);
   }
@@ -410,6 +479,7 @@ function initJoin() {
       confirmed: () => {
         if (call !== current) return;
         setPhase(call, "up");
+        setChatEnabled(true);
         say(call.admissionNote || "Connected.");
         $("call-heading").focus();
       },
@@ -439,13 +509,16 @@ function initJoin() {
     if (socket.error) return finish(call, socket.error, true);
     const random = new Uint8Array(8);
     crypto.getRandomValues(random);
+    call.uri = `sip:${C.randomUser(random)}@${socket.domain}`;
+    call.roomUri = C.roomUri(call.room, socket.domain);
     call.ua = new JsSIP.UA({
       sockets: [new JsSIP.WebSocketInterface(socket.url)],
-      uri: `sip:${C.randomUser(random)}@${socket.domain}`,
+      uri: call.uri,
       display_name: call.name,
       register: false,
       user_agent: "Chorus web page (JsSIP)",
     });
+    call.ua.on("newMessage", (event) => onChatMessage(call, event));
     await connect(call.ua);
     if (call !== current) return;
     setPhase(call, "calling");
@@ -473,6 +546,7 @@ function initJoin() {
     $("call-room").textContent = room;
     $("self-label").textContent = `You (${name})`;
     resetControls();
+    $("chat-log").replaceChildren();  // a new call starts a new chat
     setInCall(true);
     setPhase(call, "starting");
     say("Starting camera and microphone…");
@@ -517,6 +591,7 @@ function initJoin() {
     key.addEventListener("click", () => sendTone(key.dataset.tone));
   }
   $("pin-form").addEventListener("submit", sendPin);
+  $("chat-form").addEventListener("submit", sendChat);
   $("pin-cancel").addEventListener("click", closePinDialog);
   window.addEventListener("pagehide", () => {
     if (current && current.session && !current.session.isEnded()) current.session.terminate();

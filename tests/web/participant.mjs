@@ -107,6 +107,12 @@ function pageState() {
     mic_muted: $("toggle-mic").getAttribute("aria-pressed") === "true",
     camera_off: $("toggle-camera").getAttribute("aria-pressed") === "true",
     pin_dialog_open: $("pin-dialog").open,
+    chat_log: [...document.querySelectorAll("#chat-log .chat-line")].map((line) => ({
+      sender: line.querySelector(".chat-sender")?.textContent || null,
+      text: line.querySelector(".chat-text").textContent,
+      origin: line.dataset.origin,
+    })),
+    chat_error: $("chat-error") && !$("chat-error").hidden ? $("chat-error").textContent : "",
     pin_error: $("pin-error").hidden ? "" : $("pin-error").textContent,
     tiles,
   };
@@ -252,6 +258,11 @@ const commands = {
       await page.locator(`#keypad button[data-tone="${tone}"]`).click();
       await page.waitForTimeout(250);  // one INFO at a time, as a person would type
     }
+    return page.evaluate(pageState);
+  },
+  async chat({ text }) {
+    await page.locator("#chat-text").fill(text);
+    await page.locator("#chat-send").click();
     return page.evaluate(pageState);
   },
   async click({ button }) {

@@ -3,11 +3,15 @@
 // CallListener: on_outgoing_answered (2xx: the call is then an ordinary call of the UA) or
 // on_outgoing_failed (a non-2xx final response, no answer, transport failure).
 //
-// Targets are SIP/SIPS URIs whose host is an IP literal or a name the UA's HostResolver knows
-// (getaddrinfo off the control loop, bounded in time: host_resolver.hpp). DNS SRV/NAPTR (RFC 3263)
-// is not done: the port is the URI's, else 5060 (5061 for sips). A name is resolved after dial()
-// returns; its failure (503: does not resolve, 504: no answer in time, 403: the address is
-// refused by `check_address`) comes back as on_outgoing_failed.
+// Where the INVITE goes (RFC 3263 §4): the preset `hops` when given (a trunk whose targets are
+// known), else the target's IP literal, else what the UA's SipLocator finds for the URI (NAPTR, SRV,
+// A/AAAA: sip_locator.hpp), else — no locator set — the name's A/AAAA records from the HostResolver
+// (port: the URI's, else 5060, 5061 for sips). Names are looked up after dial() returns; a failure
+// (503: does not resolve, 504: no answer in time, 403: every address refused by `check_address`)
+// comes back as on_outgoing_failed. The hops are tried in order (RFC 3263 §4.3): a 503, a timeout
+// without any provisional response (Timer B) or a transport error moves on to the next with a new
+// INVITE; any other final response ends the dial, and when every hop failed the last status is
+// reported. A 401/407 is answered with `credentials` (RFC 3261 §22.2, §22.3; signaling/auth).
 // Threading: control loop only (DESIGN §2).
 #pragma once
 
@@ -16,9 +20,14 @@
 #include <optional>
 #include <string>
 
+#include <vector>
+
 #include "common/timer_queue.hpp"
+#include "signaling/auth/digest.hpp"
+#include "signaling/message/sip_message.hpp"
 #include "signaling/message/sip_uri.hpp"
 #include "signaling/ua/call_listener.hpp"
+#include "signaling/ua/sip_locator.hpp"
 
 namespace chorus::sip {
 
@@ -30,6 +39,20 @@ struct OutgoingCallRequest {
   // Why the INVITE may not go to an address (an IP literal target, or what its name resolved to),
   // or nullopt; empty function: every address. The egress policy of the layer above (issue 12).
   std::function<std::optional<std::string>(const boost::asio::ip::address&)> check_address;
+  // Answers a 401/407 to the INVITE, and to requests we send later in the call (RFC 3261 §22);
+  // nullopt: a challenge ends the dial with its status.
+  std::optional<DigestCredentials> credentials;
+  // Added to the INVITE as given, after ours: the caller-ID of a trunk (P-Asserted-Identity,
+  // RFC 3325 §9.1; Privacy), Route for an outbound proxy. Names must be tokens and values one line;
+  // the headers the UA writes itself (Via, From, To, Call-ID, CSeq, Contact, Max-Forwards,
+  // Content-*, Authorization, Proxy-Authorization) cannot be given. from_user/from_display above
+  // are the From's caller-ID.
+  std::vector<Header> extra_headers;
+  // From's host instead of our address (a trunk that wants its own domain there); empty: ours.
+  std::string from_host;
+  // Where to send the INVITE, in order, instead of looking the target up (a trunk's known targets;
+  // RFC 3263 §4.3 failover walks them). Each must pass check_address; refused ones are skipped.
+  std::vector<LocatedHop> hops;
 };
 
 struct OutgoingCallStarted {
@@ -37,9 +60,9 @@ struct OutgoingCallStarted {
   std::string call_id;  // the INVITE's Call-ID, for logs
 };
 
-// Where an INVITE to a URI goes: its port or 5060/5061, UDP unless ;transport= or sips says
-// otherwise (RFC 3261 §18.1.1; RFC 3263's SRV/NAPTR steps are skipped), and the address when the
-// host is an IP literal; otherwise `host_name` is what to resolve (hop.address is then unset).
+// Where an INVITE to a URI goes without SRV/NAPTR: its port or 5060/5061, UDP unless ;transport=
+// or sips says otherwise (RFC 3261 §18.1.1), and the address when the host is an IP literal;
+// otherwise `host_name` is what to look up (hop.address is then unset).
 struct DialTarget {
   PeerAddress hop;
   std::string host_name;  // empty: hop.address is the URI's literal

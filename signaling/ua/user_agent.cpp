@@ -311,6 +311,8 @@ bool UserAgent::peer_allows(CallHandle handle, std::string_view method) const {
 
 void UserAgent::send_in_dialog(Call& call, SipMessage request, ResponseCallback on_response) {
   const PeerAddress hop = call.dialog.next_hop();
+  if (call.credentials && request.method != "ACK")
+    on_response = answer_dialog_challenges(call, request, std::move(on_response));
   stamp_via(request, hop);
   if (request.method == "ACK") {
     transactions_->send_stateless(request, hop);

@@ -43,6 +43,7 @@
 #include "signaling/ua/outgoing_call.hpp"
 #include "signaling/ua/request_checks.hpp"
 #include "signaling/ua/session_timer.hpp"
+#include "signaling/ua/sip_locator.hpp"
 
 namespace chorus::sip {
 
@@ -158,13 +159,19 @@ class UserAgent final : public TransactionUser {
   // Dial-out (user_agent_outgoing.cpp): sends an INVITE with `request.sdp_offer` as a UAC. The
   // outcome comes through the CallListener (on_outgoing_answered / on_outgoing_failed), never from
   // inside this call. hang_up() on a dial still ringing CANCELs it. Error: a bad target (or an IP
-  // literal request.check_address refuses), shutting down, too many calls. A host name is resolved
-  // afterwards by the HostResolver, off the control loop; its failure is an on_outgoing_failed.
+  // literal request.check_address refuses, or preset hops it all refuses), bad extra headers,
+  // shutting down, too many calls. A host name is looked up afterwards by the SipLocator (or the
+  // HostResolver), off the control loop; its failure is an on_outgoing_failed. The hops are walked
+  // on 503, Timer B and transport errors (RFC 3263 §4.3); 401/407 are answered with the request's
+  // credentials (RFC 3261 §22), in the call's dialog too.
   std::expected<OutgoingCallStarted, std::string> dial(const OutgoingCallRequest& request);
   [[nodiscard]] std::size_t dialing_count() const { return outgoing_.size(); }
-  // Resolves dial-out host names (host_resolver.hpp); must outlive the UA. Without one, only IP
-  // literals can be dialled.
+  // Resolves dial-out host names as A/AAAA names (host_resolver.hpp) when no locator is set; must
+  // outlive the UA. Without either, only IP literals and preset hops can be dialled.
   void set_resolver(HostResolver& resolver) { resolver_ = &resolver; }
+  // Locates dial-out targets by RFC 3263 (NAPTR, SRV, A/AAAA: sip_locator.hpp), the ordered hops a
+  // dial fails over along; takes precedence over the resolver. Must outlive the UA.
+  void set_locator(SipLocator& locator) { locator_ = &locator; }
 
  private:
   struct Call;
@@ -221,13 +228,24 @@ class UserAgent final : public TransactionUser {
 
   // Dial-out (user_agent_outgoing.cpp).
   struct Outgoing;
-  void on_outgoing_response(CallHandle handle, const SipMessage& response);
+  void on_outgoing_response(CallHandle handle, std::uint64_t attempt, const SipMessage& response);
   void on_outgoing_answered(CallHandle handle, const SipMessage& response);
   void cancel_outgoing(CallHandle handle, int fail_status, std::string_view reason);
   void send_cancel(Outgoing& outgoing);
   void on_resolved(CallHandle handle, ResolveResult result);
+  void on_located(CallHandle handle, LocateResult result);
+  // Starts walking `hops` (RFC 3263 §4.3); false (with `why`) when check_address refuses them all.
+  bool start_hops(Outgoing& outgoing, std::vector<PeerAddress> hops, std::string& why);
+  // Sends a fresh INVITE to the next hop check_address allows; false when none is left.
+  bool try_next_hop(Outgoing& outgoing, std::string* why = nullptr);
+  // Re-sends the INVITE answering a 401/407 (RFC 3261 §22.2, §22.3); false: give up with its status.
+  bool answer_challenge(Outgoing& outgoing, const SipMessage& response);
   bool send_invite(Outgoing& outgoing);
   void fail_outgoing(CallHandle handle, int status, std::string_view reason);
+  // In-dialog requests of a call dialled with credentials (user_agent_dialog.cpp): wraps
+  // `on_response` so a 401/407 to `request` (not yet Via-stamped) is answered once, with the
+  // dialog's next CSeq (RFC 3261 §22.3, §12.2.1.1).
+  ResponseCallback answer_dialog_challenges(const Call& call, const SipMessage& request, ResponseCallback on_response);
 
   TimerQueue& timers_;
   MessageSender& sender_;
@@ -241,6 +259,7 @@ class UserAgent final : public TransactionUser {
   std::unordered_map<std::string, CallHandle> calls_by_dialog_;
   std::unordered_map<CallHandle, std::unique_ptr<Outgoing>> outgoing_;  // INVITEs we sent, not yet answered
   HostResolver* resolver_ = nullptr;
+  SipLocator* locator_ = nullptr;
   ExtensionMethods extensions_;  // registered methods: their bodies, and Allow
   std::map<std::string, MethodHandler*, std::less<>> method_handlers_;
   // Resolver callbacks hold a weak_ptr to this: one that arrives after the UA is gone does nothing.

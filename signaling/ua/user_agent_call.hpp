@@ -15,6 +15,9 @@ struct UserAgent::Call {
   Dialog dialog;
   Phase phase = Phase::kWaitingAck;
   std::string peer_allow;  // the peer's Allow header, to pick UPDATE or re-INVITE for refreshes
+  // A dialled call's Digest credentials: a 401/407 to a request we send in the dialog is answered
+  // with them (user_agent_dialog.cpp, RFC 3261 §22.3).
+  std::optional<DigestCredentials> credentials;
   // The source IP this incoming call is counted against (max_calls_per_source); empty: not counted.
   std::optional<boost::asio::ip::address> counted_source;
 

@@ -1,6 +1,10 @@
 // UserAgent: requests inside an established dialog (RFC 3261 §12.2.2, §14, §15; RFC 3311); INFO is in
-// user_agent_info.cpp (RFC 6086).
+// user_agent_info.cpp (RFC 6086). And for those we send in a dialled call with credentials, the
+// answer to a 401/407 (§22.3).
+#include <algorithm>
+
 #include "common/log.hpp"
+#include "signaling/auth/digest.hpp"
 #include "signaling/ua/request_checks.hpp"
 #include "signaling/ua/user_agent.hpp"
 #include "signaling/ua/user_agent_call.hpp"
@@ -99,6 +103,47 @@ void UserAgent::on_update(TransactionId id, const SipMessage& request, Call& cal
   SipMessage response = answer_offer(request, call, false);
   transactions_->respond(id, response);
   if (response.status == 200) apply_session_timer(call, call.session);
+}
+
+ResponseCallback UserAgent::answer_dialog_challenges(const Call& call, const SipMessage& request,
+                                                     ResponseCallback on_response) {
+  // Runs when the final response comes, maybe after the call is gone (a BYE): it holds what it needs
+  // by value and finds the call again by handle. A request is answered once, for its first challenge.
+  return [this, handle = call.handle, credentials = *call.credentials, request, fallback_hop = call.dialog.next_hop(),
+          inner = std::move(on_response)](const SipMessage& response) mutable {
+    const bool challenged = (response.status == 401 || response.status == 407) && response.wire_size != 0;
+    std::optional<DigestChallenge> challenge;
+    if (challenged) challenge = pick_challenge(response);
+    if (!challenge) {
+      if (inner) inner(response);
+      return;
+    }
+    SipMessage again = request;
+    again.remove_header("Authorization");
+    again.remove_header("Proxy-Authorization");
+    // §22.3, §12.2.1.1: the same request with the dialog's next CSeq (a call already ended — the BYE
+    // that ended it — has no dialog left: one more than the challenged request's).
+    std::uint32_t cseq = response.cseq.number + 1;
+    PeerAddress hop = fallback_hop;
+    if (Call* live = find_call(handle)) {
+      const SipMessage next = live->dialog.make_request(again.method, {});  // takes the dialog's next CSeq
+      if (const std::string* value = next.header("CSeq"))
+        if (auto parsed = parse_cseq(*value)) cseq = parsed->number;
+      hop = live->dialog.next_hop();
+    }
+    if (auto parsed = parse_cseq(std::to_string(cseq) + " " + again.method)) again.cseq = *parsed;
+    again.set_header("CSeq", std::to_string(cseq) + " " + again.method);
+    again.add_header(std::string(digest_response_header_name(*challenge)),
+                     digest_response_header(*challenge, credentials, again.method, again.request_uri_text, 1));
+    again.vias.clear();
+    CHORUS_LOG(kInfo, "sip", "in-dialog request challenged, sending credentials", {"method", again.method},
+               {"status", response.status}, {"realm", challenge->realm});
+    stamp_via(again, hop);
+    // The answer to the re-sent request goes straight to the caller's callback: not answered twice.
+    transactions_->send_request(std::move(again), hop, [inner = std::move(inner)](const SipMessage& final) {
+      if (inner) inner(final);
+    });
+  };
 }
 
 }  // namespace chorus::sip

@@ -3,7 +3,19 @@
 // UAC dialog (§12.1.2), is ACKed end to end by the dialog (§13.2.2.4; on_stray_response re-sends
 // that ACK for each retransmitted 2xx) and becomes an ordinary call; no final response within
 // no_answer_timeout sends CANCEL (§9.1) and reports 408.
+//
+// Failover (RFC 3263 §4.3): the hops (preset, located, or a name's addresses) are tried in order;
+// a 503, Timer B or a transport error sends a new INVITE to the next — a new transaction (new
+// branch) with the same Call-ID, From tag and CSeq: §4.3 asks for a request "identical to the
+// previous" but for the branch, and like a proxy's branches (§16.6) the attempts are one call to
+// the callee, so the first 2xx makes the one dialog. Any other final response ends the dial; all
+// hops failed, the last status is reported.
+// Digest (§22.2, §22.3; signaling/auth): a 401/407 with a challenge for a realm not yet answered at
+// this hop is answered by a new INVITE (same Call-ID and From tag, CSeq + 1, new branch); the same
+// realm again is a refusal, unless stale=true (once). The 401/407 itself is ACKed by its transaction.
 // Threading: control loop only. Dials are named by CallHandle across timers and callbacks.
+#include <algorithm>
+#include <array>
 #include <boost/system/error_code.hpp>
 #include <memory>
 
@@ -30,12 +42,49 @@ std::string quoted(std::string_view text) {
   return out + "\"";
 }
 
-// The address the INVITE goes to among a name's: the first IPv4 one (the SIP sockets are usually
-// IPv4), else the first.
-boost::asio::ip::address preferred(const std::vector<boost::asio::ip::address>& addresses) {
-  for (const auto& address : addresses)
-    if (address.is_v4()) return address;
-  return addresses.front();
+// A name's addresses as hops: IPv4 first (the SIP sockets are usually IPv4), each family in the
+// resolver's order.
+std::vector<boost::asio::ip::address> ipv4_first(std::vector<boost::asio::ip::address> addresses) {
+  std::ranges::stable_partition(addresses, [](const auto& address) { return address.is_v4(); });
+  return addresses;
+}
+
+// Different challenges answered at one hop (a proxy's 407, then the callee's 401, ...), at most.
+constexpr std::size_t kMaxChallengesPerHop = 4;
+
+// RFC 3263 §4.3: a 503, a transaction timeout or a transport error sends the request to the next
+// hop. The timeout and the transport error are the transaction layer's own 408/503 (nothing came
+// off the wire: wire_size 0); a 408 after a provisional response is Timer C (someone is ringing
+// there, §17.1.1.2) and a 408 a server sent is its verdict on the callee, so neither fails over.
+bool is_failover(const SipMessage& response, bool provisional_seen) {
+  const bool local = response.wire_size == 0;
+  return response.status == 503 || (response.status == 408 && local && !provisional_seen);
+}
+
+// The extra headers of an OutgoingCallRequest: a token name, a one-line value, none the UA writes.
+std::optional<std::string> check_extra_headers(const std::vector<Header>& headers) {
+  static constexpr std::array<std::string_view, 13> kOwn{"Via",
+                                                         "From",
+                                                         "To",
+                                                         "Call-ID",
+                                                         "CSeq",
+                                                         "Contact",
+                                                         "Max-Forwards",
+                                                         "Content-Type",
+                                                         "Content-Length",
+                                                         "Authorization",
+                                                         "Proxy-Authorization",
+                                                         "Content-Encoding",
+                                                         "Allow"};
+  for (const auto& header : headers) {
+    if (!is_token(header.name)) return "bad header name: " + header.name;
+    if (header.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+      return "header " + header.name + " has a line break";
+    const std::string canonical = canonical_header_name(header.name);
+    for (std::string_view own : kOwn)
+      if (iequals(canonical, own)) return "header " + header.name + " is the UA's own";
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -79,30 +128,42 @@ std::expected<OutgoingCallStarted, std::string> UserAgent::dial(const OutgoingCa
   std::string error;
   auto target = dial_target(*uri, error);
   if (!target) return std::unexpected(error);
-  const bool named = !target->host_name.empty();
-  if (named && resolver_ == nullptr) return std::unexpected("host names cannot be resolved (no resolver)");
-  if (!named && request.check_address)
-    if (auto refused = request.check_address(target->hop.address)) return std::unexpected(*refused);
+  if (auto bad = check_extra_headers(request.extra_headers)) return std::unexpected(*bad);
+  const bool preset = !request.hops.empty();
+  const bool named = !preset && !target->host_name.empty();
+  if (named && locator_ == nullptr && resolver_ == nullptr)
+    return std::unexpected("host names cannot be resolved (no resolver)");
 
   auto outgoing = std::make_unique<Outgoing>();
   const CallHandle handle = next_handle_++;
   outgoing->handle = handle;
   outgoing->request = request;
   outgoing->call_id = random_token(kCallIdLength);
-  outgoing->hop = target->hop;
   outgoing->resolving = named;
   Outgoing& dialled = *outgoing;
+  if (!named) {
+    std::vector<PeerAddress> hops;
+    if (preset) {
+      for (const auto& located : request.hops) hops.push_back(located.hop);
+    } else {
+      hops.push_back(target->hop);
+    }
+    // An IP literal or preset hops are tried at once; refused all, the dial is refused here.
+    if (!start_hops(dialled, std::move(hops), error)) return std::unexpected(error);
+  }
   OutgoingCallStarted started{handle, outgoing->call_id};
   outgoing_.emplace(handle, std::move(outgoing));
-  if (!named && !send_invite(dialled)) {
-    outgoing_.erase(handle);
-    return std::unexpected("the INVITE could not be built for " + request.target);
-  }
+  // RFC 3263 §4.3 failover happens within this one bound: the whole dial, every hop.
   dialled.no_answer_timer =
       timers_.schedule(config_.no_answer_timeout, [this, handle] { cancel_outgoing(handle, 408, "no answer"); });
-  if (named) {
-    CHORUS_LOG(kInfo, "sip", "resolving dial-out target", {"call_id", started.call_id}, {"host", target->host_name});
-    // Off the control loop and bounded in time (host_resolver.hpp); the answer comes back here.
+  if (!named) return started;
+  CHORUS_LOG(kInfo, "sip", "locating dial-out target", {"call_id", started.call_id}, {"host", target->host_name});
+  // Off the control loop and bounded in time (sip_locator.hpp, host_resolver.hpp).
+  if (locator_ != nullptr) {
+    locator_->locate(*uri, [this, alive = std::weak_ptr<int>(alive_), handle](LocateResult result) {
+      if (alive.lock()) on_located(handle, std::move(result));
+    });
+  } else {
     resolver_->resolve(target->host_name, [this, alive = std::weak_ptr<int>(alive_), handle](ResolveResult result) {
       if (alive.lock()) on_resolved(handle, std::move(result));
     });
@@ -110,13 +171,32 @@ std::expected<OutgoingCallStarted, std::string> UserAgent::dial(const OutgoingCa
   return started;
 }
 
+void UserAgent::on_located(CallHandle handle, LocateResult result) {
+  auto it = outgoing_.find(handle);
+  if (it == outgoing_.end()) return;  // given up while locating (reported then)
+  Outgoing& outgoing = *it->second;
+  // RFC 3263 §4.3: no hop at all fails like a 503; no DNS answer in time is 504 (§21.5.5).
+  if (!result) {
+    fail_outgoing(handle, result.error().kind == ResolveError::Kind::kTimeout ? 504 : 503, result.error().detail);
+    return;
+  }
+  if (result->empty()) {
+    fail_outgoing(handle, 503, "the target was located at no address");
+    return;
+  }
+  std::vector<PeerAddress> hops;
+  for (const auto& located : *result) hops.push_back(located.hop);
+  outgoing.resolving = false;
+  std::string why;
+  if (!start_hops(outgoing, std::move(hops), why))
+    fail_outgoing(handle, 403, "the target resolves to a refused address: " + why);
+}
+
 void UserAgent::on_resolved(CallHandle handle, ResolveResult result) {
   auto it = outgoing_.find(handle);
   if (it == outgoing_.end()) return;  // given up while resolving (reported then)
   Outgoing& outgoing = *it->second;
   if (!result) {
-    // RFC 3263 §4.3: a target that cannot be resolved fails like a 503; no answer in time is 504
-    // (Server Time-out: an external server — DNS — did not answer, RFC 3261 §21.5.5).
     fail_outgoing(handle, result.error().kind == ResolveError::Kind::kTimeout ? 504 : 503, result.error().detail);
     return;
   }
@@ -124,16 +204,50 @@ void UserAgent::on_resolved(CallHandle handle, ResolveResult result) {
     fail_outgoing(handle, 503, "the target's name resolved to no address");
     return;
   }
-  const boost::asio::ip::address address = preferred(*result);
-  if (outgoing.request.check_address) {
-    if (auto refused = outgoing.request.check_address(address)) {
-      fail_outgoing(handle, 403, "the target resolves to a refused address: " + *refused);
-      return;
-    }
+  // Each address is a hop (RFC 3263 §4.3 walks A/AAAA records too), IPv4 first: the SIP sockets
+  // are usually IPv4. Port and transport are the URI's (dial_target).
+  std::string error;
+  auto target = dial_target(*parse_uri(outgoing.request.target), error);  // dial() checked both
+  std::vector<PeerAddress> hops;
+  for (const auto& address : ipv4_first(*result)) {
+    PeerAddress hop = target->hop;
+    hop.address = address;
+    hops.push_back(hop);
   }
-  outgoing.hop.address = address;
   outgoing.resolving = false;
-  if (!send_invite(outgoing)) fail_outgoing(handle, 500, "the INVITE could not be built");
+  std::string why;
+  if (!start_hops(outgoing, std::move(hops), why))
+    fail_outgoing(handle, 403, "the target resolves to a refused address: " + why);
+}
+
+bool UserAgent::start_hops(Outgoing& outgoing, std::vector<PeerAddress> hops, std::string& why) {
+  outgoing.hops = std::move(hops);
+  outgoing.next_hop = 0;
+  return try_next_hop(outgoing, &why);
+}
+
+bool UserAgent::try_next_hop(Outgoing& outgoing, std::string* why) {
+  while (outgoing.next_hop < outgoing.hops.size()) {
+    const PeerAddress hop = outgoing.hops[outgoing.next_hop++];
+    // The egress policy (issue 12) holds for every hop, not only the first.
+    if (outgoing.request.check_address) {
+      if (auto refused = outgoing.request.check_address(hop.address)) {
+        CHORUS_LOG(kInfo, "sip", "dial-out hop refused", {"call_id", outgoing.call_id}, {"peer", hop.to_string()},
+                   {"reason", *refused});
+        if (why != nullptr && why->empty()) *why = *refused;
+        continue;
+      }
+    }
+    // RFC 3263 §4.3: the next hop gets a new transaction (a new branch); challenges answered at
+    // the previous hop are not carried over (another server, other nonces).
+    outgoing.hop = hop;
+    outgoing.answered.clear();
+    outgoing.stale_retry_used = false;
+    if (send_invite(outgoing)) return true;
+    if (why != nullptr) *why = "the INVITE could not be built";
+    return false;
+  }
+  return false;
 }
 
 void UserAgent::fail_outgoing(CallHandle handle, int status, std::string_view reason) {
@@ -150,8 +264,8 @@ void UserAgent::fail_outgoing(CallHandle handle, int status, std::string_view re
 bool UserAgent::send_invite(Outgoing& outgoing) {
   const OutgoingCallRequest& request = outgoing.request;
   const PeerAddress& hop = outgoing.hop;
-  // §8.1.1: Request-URI and To are the target; From is the room at our address with a fresh tag;
-  // a new Call-ID; CSeq 1; our Contact; the offer in the body (RFC 3264 §5).
+  // §8.1.1: Request-URI and To are the target; From is the room at our address with a tag chosen
+  // once per dial; the dial's Call-ID; our Contact; the offer in the body (RFC 3264 §5).
   SipMessage invite;
   invite.is_request = true;
   invite.method = "INVITE";
@@ -159,36 +273,52 @@ bool UserAgent::send_invite(Outgoing& outgoing) {
   auto uri = parse_uri(request.target);
   if (!uri) return false;
   invite.request_uri = *uri;
+  if (outgoing.from.empty()) {
+    const std::string host = request.from_host.empty() ? sender_.via_sent_by(hop.kind) : request.from_host;
+    outgoing.from = (request.from_display.empty() ? std::string() : quoted(request.from_display) + " ") +
+                    "<sip:" + request.from_user + "@" + host + ">;tag=" + random_token(kTagLength);
+  }
   invite.add_header("Max-Forwards", "70");
-  invite.add_header("From", (request.from_display.empty() ? std::string() : quoted(request.from_display) + " ") +
-                                "<sip:" + request.from_user + "@" + sender_.via_sent_by(hop.kind) +
-                                ">;tag=" + random_token(kTagLength));
+  invite.add_header("From", outgoing.from);
   invite.add_header("To", "<" + request.target + ">");
   invite.add_header("Call-ID", outgoing.call_id);
-  invite.add_header("CSeq", "1 INVITE");
+  invite.add_header("CSeq", std::to_string(outgoing.cseq) + " INVITE");
   invite.add_header("Contact", contact_for(hop.kind));
   // No "Supported: timer": the callee then refreshes the session itself (RFC 4028 §9, refresher=uas).
-  invite.add_header("Allow", std::string(kAllowedMethods));
+  invite.add_header("Allow", allowed_methods());
   invite.add_header("Accept", std::string(kAcceptedBodies));
   invite.add_header("User-Agent", config_.server_name);
+  for (const auto& header : request.extra_headers) invite.add_header(header.name, header.value);
+  // §22.3: every challenge answered so far is answered again in the re-sent request.
+  if (request.credentials) {
+    for (const auto& answered : outgoing.answered) {
+      invite.add_header(std::string(digest_response_header_name(answered.challenge)),
+                        digest_response_header(answered.challenge, *request.credentials, "INVITE", request.target,
+                                               answered.nonce_count));
+    }
+  }
   invite.add_header("Content-Type", "application/sdp");
   invite.body = request.sdp_offer;
   stamp_via(invite, hop);
   if (!complete_typed_fields(invite)) return false;
   outgoing.invite = invite;
+  outgoing.provisional_seen = false;
   const CallHandle handle = outgoing.handle;
+  const std::uint64_t attempt = ++outgoing.attempt;
   CHORUS_LOG(kInfo, "sip", "dialling", {"call_id", outgoing.call_id}, {"target", request.target},
-             {"peer", hop.to_string()});
+             {"peer", hop.to_string()}, {"cseq", outgoing.cseq});
   // A transport failure comes back as a 503 from a zero-delay timer, never from inside this call.
-  transactions_->send_request(std::move(invite), hop,
-                              [this, handle](const SipMessage& response) { on_outgoing_response(handle, response); });
+  transactions_->send_request(std::move(invite), hop, [this, handle, attempt](const SipMessage& response) {
+    on_outgoing_response(handle, attempt, response);
+  });
   return true;
 }
 
-void UserAgent::on_outgoing_response(CallHandle handle, const SipMessage& response) {
+void UserAgent::on_outgoing_response(CallHandle handle, std::uint64_t attempt, const SipMessage& response) {
   auto it = outgoing_.find(handle);
   if (it == outgoing_.end()) return;
   Outgoing& outgoing = *it->second;
+  if (attempt != outgoing.attempt) return;  // an INVITE this dial has moved on from
   if (is_provisional(response.status)) {
     // 180/183 and the like: the callee is being alerted. §9.1: a CANCEL waits for one of these.
     outgoing.provisional_seen = true;
@@ -198,6 +328,15 @@ void UserAgent::on_outgoing_response(CallHandle handle, const SipMessage& respon
   if (is_success(response.status)) {
     on_outgoing_answered(handle, response);
     return;
+  }
+  // The transaction ACKed this final response itself (§17.1.1.3), so a new INVITE may follow.
+  if (!outgoing.cancel_wanted) {
+    if ((response.status == 401 || response.status == 407) && answer_challenge(outgoing, response)) return;
+    if (is_failover(response, outgoing.provisional_seen)) {
+      CHORUS_LOG(kInfo, "sip", "dial-out hop failed, trying the next", {"call_id", outgoing.call_id},
+                 {"peer", outgoing.hop.to_string()}, {"status", response.status});
+      if (try_next_hop(outgoing)) return;
+    }
   }
   std::unique_ptr<Outgoing> done = std::move(it->second);
   outgoing_.erase(it);
@@ -213,6 +352,36 @@ void UserAgent::on_outgoing_response(CallHandle handle, const SipMessage& respon
   listener_.on_outgoing_failed(handle, status, reason);
 }
 
+bool UserAgent::answer_challenge(Outgoing& outgoing, const SipMessage& response) {
+  if (!outgoing.request.credentials) return false;
+  auto challenge = pick_challenge(response);
+  if (!challenge) {
+    CHORUS_LOG(kInfo, "sip", "dial-out challenge not usable", {"call_id", outgoing.call_id},
+               {"status", response.status});
+    return false;
+  }
+  const std::string realm = challenge->realm;
+  auto same = std::ranges::find_if(outgoing.answered, [&](const Outgoing::Answered& a) {
+    return a.challenge.realm == challenge->realm && a.challenge.proxy == challenge->proxy;
+  });
+  if (same != outgoing.answered.end()) {
+    // §22.2/22.3: answered already, so the credentials were refused — unless only the nonce had
+    // expired (stale=true, RFC 2617 §3.2.1), which earns one more try.
+    if (!challenge->stale || outgoing.stale_retry_used) return false;
+    outgoing.stale_retry_used = true;
+    *same = Outgoing::Answered{std::move(*challenge), 1};
+  } else {
+    if (outgoing.answered.size() >= kMaxChallengesPerHop) return false;
+    outgoing.answered.push_back(Outgoing::Answered{std::move(*challenge), 1});
+  }
+  // §8.1.3.5: the same Call-ID, From tag and To, the CSeq one higher, a new branch (a new
+  // transaction, whose CANCEL then matches it: send_cancel copies the INVITE now in flight).
+  ++outgoing.cseq;
+  CHORUS_LOG(kInfo, "sip", "dial-out challenged, sending credentials", {"call_id", outgoing.call_id},
+             {"status", response.status}, {"realm", realm});
+  return send_invite(outgoing);
+}
+
 void UserAgent::on_outgoing_answered(CallHandle handle, const SipMessage& response) {
   auto it = outgoing_.find(handle);
   std::unique_ptr<Outgoing> outgoing = std::move(it->second);
@@ -223,6 +392,7 @@ void UserAgent::on_outgoing_answered(CallHandle handle, const SipMessage& respon
   call->handle = handle;
   call->dialog = Dialog::from_response(outgoing->invite, response, outgoing->hop);
   call->phase = Call::Phase::kConfirmed;
+  call->credentials = outgoing->request.credentials;  // §22: our in-dialog requests may be challenged too
   for (auto allow : response.header_values("Allow")) {
     if (!call->peer_allow.empty()) call->peer_allow += ",";
     call->peer_allow += allow;

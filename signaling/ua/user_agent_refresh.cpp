@@ -62,12 +62,14 @@ void UserAgent::send_refresh(Call& call) {
       return;
     }
     if (!use_update) {  // §13.2.2.4: the 2xx to our re-INVITE is ACKed outside the transaction
-      SipMessage ack = c->dialog.make_ack(cseq, {});
+      // The 2xx's CSeq: a re-INVITE re-sent with credentials (§22.3) has a higher one than `cseq`.
+      const std::uint32_t acked = std::max(cseq, response.cseq.number);
+      SipMessage ack = c->dialog.make_ack(acked, {});
       const PeerAddress hop = c->dialog.next_hop();
       stamp_via(ack, hop);
       transactions_->send_stateless(ack, hop);
       c->last_ack = std::move(ack);
-      c->last_ack_cseq = cseq;
+      c->last_ack_cseq = acked;
       if (auto answer = sdp_body_of(response); answer && !listener_.on_remote_answer(handle, *answer)) {
         end_call(handle, "no acceptable answer to refresh", true);
         return;

@@ -10,7 +10,8 @@
 // SDP answer; media flows while the call is early, and the listener later ends it with a final non-2xx
 // (reject_after_early_media), or CANCEL (487) or BYE from the caller, or early_media_timeout (480) does. Dial-out
 // (dial(), §13.2): an INVITE as a UAC, 1xx tolerated, the 2xx ACKed by the dialog (§13.2.2.4, re-ACKed when
-// retransmitted) and turned into a call, CANCEL after no_answer_timeout.
+// retransmitted) and turned into a call, CANCEL after no_answer_timeout; 401/407 answered with Digest (§22), hops
+// failed over on 503, Timer B and transport errors (RFC 3263 §4.3).
 //
 // Limits against strangers (issue 12): at most max_calls_per_source calls from one IP (trusted
 // sources exempt); beyond it an INVITE gets 486 at once, which the transaction layer sends

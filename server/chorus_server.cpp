@@ -126,6 +126,7 @@ ChorusServer::ChorusServer(Config config)
       std::make_unique<sip::SubscriptionManager>(*user_agent_, timers_, *roster_, std::move(subscriptions));
   roster_->set_notifier(subscriptions_.get());
   roster_->watch(events_);
+  for (const auto& published : subscriptions_->counters().published()) engine_counters_.push_back(published);
   conference_->set_roster_changed([this](std::string_view room_id) { roster_->on_room_changed(room_id); });
 }
 
@@ -535,7 +536,8 @@ void ChorusServer::begin_drain(std::string_view why) {
   draining_ = true;
   CHORUS_LOG(kInfo, "server", "draining: refusing new calls and hanging up", {"signal", why},
              {"calls", user_agent_->call_count()});
-  user_agent_->shutdown();  // BYE on every dialog
+  subscriptions_->shutdown();  // NOTIFY terminated;reason=deactivated, before the BYEs end shared dialogs
+  user_agent_->shutdown();     // BYE on every dialog
   // Give the BYEs their transactions (or shutdown_timeout, whichever is first), checking every 50 ms.
   const auto deadline = std::chrono::duration_cast<Millis>(config_.shutdown_timeout) - Millis(500);
   finish_when_quiet(static_cast<int>(std::max<Millis::rep>(1, deadline.count() / 50)));

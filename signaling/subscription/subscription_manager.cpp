@@ -36,7 +36,7 @@ std::size_t SubscriptionManager::count_for(std::string_view resource) const {
 
 void SubscriptionManager::refuse(const MethodRequest& request, int status, std::string_view reason,
                                  const std::vector<Header>& headers) {
-  ++counters_.refused;
+  bump(counters_.refused);
   // A refusal outside a dialog carries a To tag of our own (§8.2.6.2); inside, the dialog's.
   SipMessage response =
       ua_.response_for(request.request, status, request.to_tag.empty() ? random_token(10) : request.to_tag, reason);
@@ -71,19 +71,30 @@ bool SubscriptionManager::check_headers(const MethodRequest& request, std::optio
   return true;
 }
 
-bool SubscriptionManager::within_limits(const MethodRequest& request, bool trusted) {
-  if (subscriptions_.size() >= config_.max_subscriptions) {
-    refuse(request, 503, {}, {{"Retry-After", "60"}});
-    return false;
-  }
+bool SubscriptionManager::within_limits(const MethodRequest& request, bool trusted, std::string_view resource) {
   const std::string source_ip = request.source.address.to_string();
-  if (!trusted && static_cast<std::size_t>(std::ranges::count_if(subscriptions_, [&](const auto& entry) {
-                    return entry.second.source_ip == source_ip;
-                  })) >= config_.max_per_source) {
-    refuse(request, 486, "Too Many Subscriptions");
-    return false;
+  std::string_view limit;
+  if (subscriptions_.size() >= config_.max_subscriptions) {
+    limit = "total";
+  } else if (!trusted && static_cast<std::size_t>(std::ranges::count_if(subscriptions_, [&](const auto& entry) {
+                           return entry.second.source_ip == source_ip;
+                         })) >= config_.max_per_source) {
+    limit = "per_source";
+  } else if (count_for(resource) >= config_.max_per_resource) {
+    limit = "per_resource";
+  } else {
+    return true;
   }
-  return true;
+  bump(counters_.limited);
+  // DESIGN §7: every per-source resource has a limit, a metric and a log line.
+  CHORUS_LOG(kInfo, "security", "sip_subscription_limit", {"limit", limit}, {"source", source_ip},
+             {"resource", resource});
+  if (limit == "total") {
+    refuse(request, 503, {}, {{"Retry-After", "60"}});
+  } else {
+    refuse(request, 486, "Too Many Subscriptions");
+  }
+  return false;
 }
 
 SubscriptionManager::Subscription* SubscriptionManager::find_for(const MethodRequest& request,
@@ -127,6 +138,10 @@ void SubscriptionManager::on_method_request(const MethodRequest& request) {
     on_refresh(request, *existing);
     return;
   }
+  if (closed_) {  // draining: a new subscription would be cut at exit
+    refuse(request, 503, {}, {{"Retry-After", "60"}});
+    return;
+  }
   const bool trusted = any_contains(config_.trusted_sources, request.source.address);
   SubscribeDecision decision =
       package_.on_subscribe(SubscribeContext{request.request, request.source, request.call, trusted, {}});
@@ -134,11 +149,7 @@ void SubscriptionManager::on_method_request(const MethodRequest& request) {
     refuse(request, decision.status, decision.reason);
     return;
   }
-  if (!within_limits(request, trusted)) return;
-  if (count_for(decision.resource) >= config_.max_per_resource) {
-    refuse(request, 486, "Too Many Subscriptions");
-    return;
-  }
+  if (!within_limits(request, trusted, decision.resource)) return;
   // RFC 3261 §12.1.1 / RFC 6665 §4.1.2: the subscriber's Contact is the dialog's remote target.
   if (!request.call && request.request.contacts.empty()) {
     refuse(request, 400, "Missing Contact");
@@ -160,7 +171,7 @@ void SubscriptionManager::on_method_request(const MethodRequest& request) {
   const SubscriptionId id = subscription.id;
   auto& stored = subscriptions_.emplace(id, std::move(subscription)).first->second;
   if (stored.dialog) by_dialog_[stored.dialog->id().key()] = id;
-  ++counters_.accepted;
+  bump(counters_.accepted);
   MethodRequest answered = request;
   answered.to_tag = to_tag;
   accept(answered, stored, expires.granted);
@@ -282,7 +293,7 @@ bool SubscriptionManager::send(Subscription& subscription, std::string subscript
                               {"Contact", ua_.contact_for(subscription.source.kind)}};
   subscription.last_sent = timers_.now();
   subscription.in_flight = !final_notify;
-  ++counters_.notifies_sent;
+  bump(counters_.notifies_sent);
   if (subscription.call) {
     return ua_.send_in_call(*subscription.call, "NOTIFY", headers, config_.content_type,
                             body ? std::move(*body) : std::string(), std::move(on_response));
@@ -312,7 +323,7 @@ void SubscriptionManager::on_notify_answered(SubscriptionId id, int status, bool
     if (subscription.pending) schedule_notify(subscription, subscription.pending_gap);
     return;
   }
-  ++counters_.notifies_failed;
+  bump(counters_.notifies_failed);
   // RFC 6665 §4.2.2: 481 (the subscriber forgot it) or no answer (408, Timer F) ends it; 503 is
   // also what our transaction layer reports when the transport failed.
   if (status == 481 || status == 408 || ++subscription.failures > config_.max_notify_retries) {
@@ -335,13 +346,23 @@ void SubscriptionManager::terminate_resource(std::string_view resource) {
   for (SubscriptionId id : ids) end(id, End::kNoResource);
 }
 
+void SubscriptionManager::shutdown() {
+  closed_ = true;
+  std::vector<SubscriptionId> ids;
+  for (const auto& [id, subscription] : subscriptions_) ids.push_back(id);
+  for (SubscriptionId id : ids) end(id, End::kDeactivated);
+}
+
 void SubscriptionManager::end(SubscriptionId id, End how, bool with_state) {
   auto it = subscriptions_.find(id);
   if (it == subscriptions_.end()) return;
   Subscription& subscription = it->second;
   if (how != End::kSilently) {
     // RFC 6665 §4.2.2 reasons: timeout (expired, unsubscribed, a fetch), noresource, rejected.
-    const std::string reason = how == End::kTimeout ? "timeout" : how == End::kNoResource ? "noresource" : "rejected";
+    const std::string reason = how == End::kTimeout      ? "timeout"
+                               : how == End::kNoResource ? "noresource"
+                               : how == End::kRejected   ? "rejected"
+                                                         : "deactivated";
     std::optional<std::string> body;
     if (with_state) body = package_.state_for(id, subscription.resource, subscription.next_version++, true);
     send(subscription, "terminated;reason=" + reason, std::move(body), true);
@@ -356,7 +377,6 @@ void SubscriptionManager::remove(SubscriptionId id) {
   timers_.cancel(it->second.notify_timer);
   if (it->second.dialog) by_dialog_.erase(it->second.dialog->id().key());
   subscriptions_.erase(it);
-  ++counters_.ended;
   package_.on_subscription_ended(id);
 }
 

@@ -30,6 +30,8 @@
 // transaction callbacks; a callback that outlives the manager does nothing.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -40,6 +42,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/published_counter.hpp"
 #include "common/timer_queue.hpp"
 #include "signaling/dialog/dialog.hpp"
 #include "signaling/subscription/subscribe_checks.hpp"
@@ -64,11 +67,26 @@ struct SubscriptionConfig {
 };
 
 struct SubscriptionCounters {
-  std::uint64_t accepted = 0;
-  std::uint64_t refused = 0;  // every 4xx–6xx to a SUBSCRIBE
-  std::uint64_t notifies_sent = 0;
-  std::uint64_t notifies_failed = 0;
-  std::uint64_t ended = 0;
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> refused{0};  // every 4xx–6xx to a SUBSCRIBE
+  std::atomic<std::uint64_t> limited{0};  // of them: over a limit (total, per source, per resource)
+  std::atomic<std::uint64_t> notifies_sent{0};
+  std::atomic<std::uint64_t> notifies_failed{0};
+
+  [[nodiscard]] std::array<PublishedCounter, 5> published() const {
+    return {PublishedCounter{"chorus_sip_subscriptions_accepted_total", "SUBSCRIBEs that created a subscription",
+                             "subscriptions_accepted", &accepted},
+            PublishedCounter{"chorus_sip_subscriptions_refused_total", "SUBSCRIBEs answered 4xx-6xx",
+                             "subscriptions_refused", &refused},
+            PublishedCounter{"chorus_sip_subscriptions_limited_total",
+                             "SUBSCRIBEs refused because a subscription limit (total, per source, per resource) was "
+                             "reached",
+                             "subscriptions_limited", &limited},
+            PublishedCounter{"chorus_sip_notifies_sent_total", "NOTIFY requests sent", "notifies_sent", &notifies_sent},
+            PublishedCounter{"chorus_sip_notifies_failed_total",
+                             "NOTIFYs answered with an error or not at all (the subscription removed or retried)",
+                             "notifies_failed", &notifies_failed}};
+  }
 };
 
 class SubscriptionManager final : public MethodHandler, public SubscriptionNotifier {
@@ -83,6 +101,11 @@ class SubscriptionManager final : public MethodHandler, public SubscriptionNotif
   void on_method_request(const MethodRequest& request) override;
   void notify_changed(std::string_view resource, std::chrono::milliseconds min_gap) override;
   void terminate_resource(std::string_view resource) override;
+
+  // Drain (a node leaving a cluster, SIGTERM): every subscription ends with
+  // `terminated;reason=deactivated` (RFC 6665 §4.2.2: subscribe again at once — through a SIP front,
+  // to another node), and new SUBSCRIBEs get 503 from now on.
+  void shutdown();
 
   [[nodiscard]] std::size_t count() const { return subscriptions_.size(); }
   [[nodiscard]] std::size_t count_for(std::string_view resource) const;
@@ -109,13 +132,14 @@ class SubscriptionManager final : public MethodHandler, public SubscriptionNotif
     std::optional<TimePoint> last_sent;
     int failures = 0;
   };
-  enum class End : std::uint8_t { kTimeout, kNoResource, kRejected, kSilently };
+  enum class End : std::uint8_t { kTimeout, kNoResource, kRejected, kDeactivated, kSilently };
 
   void on_new_subscribe(const MethodRequest& request, const EventHeader& event);
   void on_refresh(const MethodRequest& request, Subscription& subscription);
   // The generic checks; the refusal already sent when false.
   bool check_headers(const MethodRequest& request, std::optional<EventHeader>& event, ExpiresDecision& expires);
-  bool within_limits(const MethodRequest& request, bool trusted);
+  // Total (503 + Retry-After), per source IP and per resource (486): false when one is reached (answered).
+  bool within_limits(const MethodRequest& request, bool trusted, std::string_view resource);
   void refuse(const MethodRequest& request, int status, std::string_view reason,
               const std::vector<Header>& headers = {});
   void accept(const MethodRequest& request, const Subscription& subscription, std::chrono::seconds expires);
@@ -142,6 +166,7 @@ class SubscriptionManager final : public MethodHandler, public SubscriptionNotif
   std::unordered_map<SubscriptionId, Subscription> subscriptions_;
   std::unordered_map<std::string, SubscriptionId> by_dialog_;  // own dialogs: DialogId::key()
   SubscriptionId next_id_ = 1;
+  bool closed_ = false;  // shutdown(): no new subscriptions
   SubscriptionCounters counters_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards transaction callbacks
 };

@@ -322,10 +322,25 @@ TEST_F(SubscriptionManagerTest, SubscriptionsPerSourceAreLimited) {
   }
   EXPECT_EQ(manager.count(), 3U);
   EXPECT_EQ(h.sender.responses(486).size(), 1U);
+  EXPECT_EQ(manager.counters().limited.load(), 1U);
+  EXPECT_EQ(manager.counters().accepted.load(), 3U);
   RequestSpec other = subscribe();
   other.call_id = "sub-other@198.51.100.8";
   h.deliver(other, uatest::udp_peer("198.51.100.8"));
   EXPECT_EQ(manager.count(), 4U);
+}
+
+TEST_F(SubscriptionManagerTest, ShutdownDeactivatesEverySubscriptionAndRefusesNewOnes) {
+  subscribed();
+  manager.shutdown();
+  EXPECT_EQ(*notifies().back().header("Subscription-State"), "terminated;reason=deactivated")
+      << "RFC 6665 §4.2.2: subscribe again at once (through a SIP front, to another node)";
+  EXPECT_EQ(manager.count(), 0U);
+  RequestSpec again = subscribe();
+  again.call_id = "sub-again@198.51.100.7";
+  h.deliver(again);
+  ASSERT_EQ(h.sender.responses(503).size(), 1U);
+  EXPECT_NE(h.sender.responses(503)[0].header("Retry-After"), nullptr);
 }
 
 TEST_F(SubscriptionManagerTest, AContactElsewhereDoesNotAimNotifiesAtAThirdParty) {

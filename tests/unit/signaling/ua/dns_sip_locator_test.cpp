@@ -202,6 +202,12 @@ TEST_F(DnsSipLocatorTest, AnIpLiteralIsOneHopWithoutDns) {
             (std::vector<std::string>{"tls:[2001:db8::5]:5071 2001:db8::5"}));
   EXPECT_EQ(describe(locate(locator, "sip:198.51.100.1;transport=tcp")),
             (std::vector<std::string>{"tcp:198.51.100.1:5060 198.51.100.1"}));
+  // RFC 3263 §4: maddr, when present, is the TARGET.
+  EXPECT_EQ(describe(locate(locator, "sip:room@ignored.test;maddr=192.0.2.9")),
+            (std::vector<std::string>{"udp:192.0.2.9:5060 192.0.2.9"}));
+  auto websocket = locate(locator, "sip:192.0.2.1;transport=ws");  // never dialled (signaling/README.md)
+  ASSERT_FALSE(websocket.has_value());
+  EXPECT_EQ(websocket.error().kind, ResolveError::Kind::kNotFound);
   EXPECT_EQ(server_.total_queries(), 0u);
 }
 

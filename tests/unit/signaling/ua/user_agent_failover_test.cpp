@@ -203,6 +203,27 @@ TEST(UserAgentFailover, LocatorFailuresAndRefusals) {
   EXPECT_EQ(h.invites().size(), 1U);
 }
 
+// Without a locator a name's A/AAAA addresses are the hops (IPv4 first), on the URI's port.
+TEST(UserAgentFailover, ResolvedAddressesAreHopsToo) {
+  class OneShotResolver final : public HostResolver {
+   public:
+    void resolve(const std::string& /*host*/, Done done) override { pending = std::move(done); }
+    Done pending;
+  };
+  DialHarness h;
+  OneShotResolver resolver;
+  h.ua.set_resolver(resolver);
+  h.dial(h.request("sip:bob@pbx.example.net:5080"));
+  ASSERT_TRUE(resolver.pending);
+  resolver.pending(std::vector<boost::asio::ip::address>{boost::asio::ip::make_address("2001:db8::5"),
+                                                         boost::asio::ip::make_address("192.0.2.5")});
+  ASSERT_EQ(h.invites().size(), 1U);
+  EXPECT_EQ(h.invites()[0].peer.to_string(), "udp:192.0.2.5:5080");
+  h.respond(h.invites()[0], 503);
+  ASSERT_EQ(h.invites().size(), 2U);
+  EXPECT_EQ(h.invites()[1].peer.to_string(), "udp:[2001:db8::5]:5080");
+}
+
 // Challenged at the first hop, then 503 there: the next hop starts without the old credentials
 // and may challenge afresh.
 TEST(UserAgentFailover, ChallengesAreAnsweredPerHop) {

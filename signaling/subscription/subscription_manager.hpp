@@ -4,10 +4,10 @@
 // A SUBSCRIBE outside any dialog creates a subscription with its own dialog (§4.1, §4.2.1; the
 // dialog is ours, signaling/dialog); one inside a call's INVITE dialog shares that dialog (§4.5.2)
 // and its NOTIFYs go with UserAgent::send_in_call. Checks in order: Event (489 Bad Event with
-// Allow-Events, §8.3.2... §4.2.1.1), Accept (406), Expires (423 with Min-Expires; longer than the
-// maximum is answered with the maximum), limits (total: 503 with Retry-After; per source IP and per
-// resource: 486, like the UA's call limit per source, so a proxy in front does not take the whole
-// server out of service), then the package's decision (404, 403). Accepted: 200 (§4.2.1.1 — 202 is
+// Allow-Events, §4.2.1.1), Accept (406), Expires (423 with Min-Expires; longer than the maximum is
+// answered with the maximum), the package's decision (404, 403), then the limits (total: 503 with
+// Retry-After; per source IP and per resource: 486, like the UA's call limit per source, so a proxy
+// in front does not take the whole server out of service). Accepted: 200 (§4.2.1.1 — 202 is
 // deprecated) with Expires and Contact, then at once a NOTIFY with the full state and
 // `Subscription-State: active;expires=N` (§4.2.1.2).
 //
@@ -19,7 +19,7 @@
 // unsubscribes (§4.2.1.4: 200, then a final NOTIFY `terminated;reason=timeout`); an initial
 // SUBSCRIBE with Expires: 0 is a fetch (§4.4.3: one NOTIFY with the state, terminated). Expiry
 // sends `terminated;reason=timeout` (§4.2.2). A NOTIFY answered 481 or 408, or timing out, removes
-// the subscription at once (§4.2.2); another failure (5xx, 6xx) is retried with the full state up to
+// the subscription at once (§4.2.2); any other failure is retried with the full state up to
 // max_notify_retries times, each after retry_delay, then the subscription is removed.
 //
 // NOTIFYs of an own dialog go to the dialog's next hop only when that is the SUBSCRIBE's source IP
@@ -61,7 +61,7 @@ struct SubscriptionConfig {
   std::size_t max_per_source = 10;       // from one source IP (trusted sources exempt)
   std::size_t max_per_resource = 200;    // watching one resource (a room)
   Millis min_notify_interval{1000};      // between two NOTIFYs of one subscription
-  int max_notify_retries = 2;            // after a 5xx/6xx to a NOTIFY
+  int max_notify_retries = 2;            // after a NOTIFY failure other than 481/408
   Millis retry_delay{2000};
   std::vector<AddressRange> trusted_sources;  // a trunk, a SIP front: no per-source limit, Contact honoured
 };

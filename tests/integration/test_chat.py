@@ -12,12 +12,14 @@ dials the room. Then:
 - GET /v1/conferences/1000/messages lists both, newest last, with their senders; ?since= the first
   seq lists only the second;
 - POST /v1/conferences/1000/messages {"text","from":"Operator"} reaches both: the page shows it named
-  "Operator" (CPIM now: Ann sent CPIM), baresip gets "Operator: <text>";
+  "Operator" (CPIM now: Ann sent CPIM), baresip gets "Operator: <text>"; /v1/events carried a
+  chat.message event for each of the three;
 - a stranger (a UDP socket that is in no call) sending MESSAGE to the room gets 403, and nothing of
   it reaches the page or the history.
 Skips (77) without the browser tools (browser_agent.require_browser_tools) or baresip's contact module.
 """
 
+import json
 import os
 import re
 import socket
@@ -95,7 +97,9 @@ def body(args):
     h.poll_until(lambda: h.can_connect(server.http_port), 10.0, "the HTTP port")
     api = rc.RestClient(server.http_port, rc.read_admin_token(server.data_dir))
     browsers, agent = [], None
+    stream = rc.EventStream(server.http_port, api.token)
     try:
+        checks.expect(stream.ok, f"GET /v1/events: 200 text/event-stream ({stream.status_line})")
         ann = b.Browser(node, script, "Ann", args.output_dir)
         browsers.append(ann)
         ann.request("open", url=f"http://127.0.0.1:{server.http_port}/?room={kRoom}&name=Ann")
@@ -149,6 +153,15 @@ def body(args):
         h.poll_until(lambda: baresip_received(agent, call_id, f"Operator: {kFromApi}"), 10.0,
                      "baresip receiving \"Operator: <text>\" in its dialog")
 
+        # The event stream carried each message.
+        def chat_events():
+            found = [json.loads(e["data"])["data"] for e in stream.snapshot() if e.get("event") == "chat.message"]
+            return found if len(found) >= 3 else None
+        events = h.poll_until(chat_events, 10.0, "three chat.message events on /v1/events")
+        checks.expect([(e["text"], e["origin"], e["from"]["display_name"]) for e in events] ==
+                      [(kFromBaresip, "sip", "tester"), (kFromPage, "sip", "Ann"), (kFromApi, "api", "Operator")],
+                      f"chat.message events name each sender: {[(e['text'], e['origin']) for e in events]}")
+
         # A stranger is refused and changes nothing.
         status = stranger_says(server.sip_port, "let me in")
         checks.expect(status == 403, f"a stranger's MESSAGE to the room → 403 ({status})")
@@ -163,6 +176,7 @@ def body(args):
     except h.Failure as e:
         checks.expect(False, str(e))
     finally:
+        stream.close()
         if agent:
             agent.stop()
         b.close_browsers(browsers, checks)

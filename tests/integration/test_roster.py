@@ -11,8 +11,10 @@
 - A participant may subscribe: a raw caller on 127.0.0.3 joins room 1000 with an INVITE, then
   SUBSCRIBEs out of any dialog with the From URI of its call from the same address: 200, and a full
   NOTIFY listing itself. It unsubscribes (Expires: 0): 200 and a NOTIFY terminated;reason=timeout.
+  It subscribes again inside its call's dialog: 200 in that dialog and a NOTIFY with the call's
+  Call-ID; its BYE ends the call and that subscription with it.
 - baresip hangs up: the first subscriber gets a partial NOTIFY with baresip's user state="deleted".
-- The first subscriber unsubscribes too; chorusd holds no subscription afterwards (its log).
+- The first subscriber unsubscribes too (200, a NOTIFY terminated;reason=timeout).
 Every NOTIFY body is validated with `xmllint --schema` against data/conference-info.xsd, written
 from RFC 4575 §5, and every NOTIFY is answered 200.
 """
@@ -209,7 +211,18 @@ def participant_subscribes(server, outdir, checks):
     last = caller.wait_notify(lambda n: (n.get("subscription-state") or "").startswith("terminated"), "terminated")
     checks.expect(last.get("subscription-state") == "terminated;reason=timeout",
                   f"the final NOTIFY says terminated;reason=timeout ({last.get('subscription-state')})")
-    caller.peer.send(h.in_dialog_request("BYE", ok, caller.peer, 2), caller.server_addr)
+    print("--- the participant subscribes inside its call's dialog (RFC 6665 §4.5.2)", flush=True)
+    caller.peer.send(h.in_dialog_request(
+        "SUBSCRIBE", ok, caller.peer, 2,
+        extra=[("Contact", f"<sip:carol@127.0.0.3:{caller.peer.port}>"), ("Event", "conference"),
+               ("Expires", "600"), ("Accept", "application/conference-info+xml")]), caller.server_addr)
+    in_call = caller.final_for(call_id, "SUBSCRIBE")
+    checks.expect(in_call is not None and in_call.code == 200 and in_call.get("to") == ok.get("to"),
+                  f"the SUBSCRIBE in the call's dialog gets 200 in that dialog ({in_call and in_call.summary()})")
+    shared = caller.wait_notify(lambda n: n.call_id == call_id and n.body, "in the call's dialog")
+    checks.expect(document(shared).get("state") == "full" and "sip:carol@127.0.0.1" in users_of(document(shared)),
+                  "its NOTIFY comes in the call's dialog with the full state")
+    caller.peer.send(h.in_dialog_request("BYE", ok, caller.peer, 3), caller.server_addr)
     bye = caller.final_for(call_id, "BYE")
     checks.expect(bye is not None and bye.code == 200, "the participant's BYE gets 200")
     return caller
@@ -274,7 +287,7 @@ def body(args):
     for sub in [watcher] + ([participant] if participant else []):
         sub.close()
     subscribed = sum(1 for line in server.log_lines() if "msg=subscribed" in line)
-    checks.expect(subscribed == 2, f"chorusd logged two subscriptions ({subscribed})")
+    checks.expect(subscribed == 3, f"chorusd logged three subscriptions ({subscribed})")
     return checks.failures
 
 

@@ -5,6 +5,7 @@
 
 #include "common/log.hpp"
 #include "common/utf8.hpp"
+#include "conference/events/bounded_text.hpp"
 
 namespace chorus::conference {
 
@@ -114,7 +115,9 @@ void ChatRooms::refused(ChatRefusal refusal, std::string_view room_id, std::stri
     ++gate.suppressed;
     return;
   }
-  CHORUS_LOG(kInfo, "chat", "message refused", {"reason", refusal_name(refusal)}, {"room", room_id}, {"from", who},
+  // `who` may be a stranger's From URI: bounded like every caller-written text (issue 12).
+  CHORUS_LOG(kInfo, "chat", "message refused", {"reason", refusal_name(refusal)},
+             {"room", bounded_text(room_id, kMaxCallerUriBytes)}, {"from", bounded_text(who, kMaxCallerUriBytes)},
              {"suppressed", gate.suppressed});
   gate.last = now;
   gate.suppressed = 0;

@@ -171,6 +171,7 @@ std::expected<void, std::string> ChorusServer::start() {
   for (const auto& published : conference_->chat()->counters().published()) engine_counters_.push_back(published);
   if (auto rest = start_rest(); !rest) return rest;
   if (auto joined = start_cluster(); !joined) return joined;
+  start_trunks();
   wait_for_signals();
   roster_->set_host(transport_->via_sent_by(sip::TransportKind::kUdp));  // the room URIs' host
   const std::string dial = "sip:1000@" + transport_->via_sent_by(sip::TransportKind::kUdp);
@@ -183,6 +184,16 @@ std::expected<void, std::string> ChorusServer::start() {
   CHORUS_LOG(kInfo, "server", "room 1000 is open: dial it from any SIP phone", {"uri", dial},
              {"example", "sipp -sn uac " + transport_->via_sent_by(sip::TransportKind::kUdp) + " -s 1000 -m 1"});
   return {};
+}
+
+void ChorusServer::start_trunks() {
+  // After the transport is bound (our Contact names its address) and the REST host (whose writes
+  // now reach the registrations through the directory's listener).
+  trunk_registrations_ = std::make_unique<TrunkRegistrations>(*user_agent_, timers_, *resolver_, trunks_, &events_);
+  trunks_.set_listener([this](std::string_view id, const conference::Trunk* trunk) {
+    if (trunk_registrations_ && !draining_) trunk_registrations_->apply(id, trunk);
+  });
+  for (const conference::Trunk* trunk : trunks_.all()) trunk_registrations_->apply(trunk->id, trunk);
 }
 
 std::expected<void, std::string> ChorusServer::start_audio() {
@@ -253,6 +264,8 @@ std::expected<void, std::string> ChorusServer::open_domain() {
     for (const auto& published : cluster_->published()) engine_counters_.push_back(published);
   }
   if (auto loaded = load_domain(*store_, rooms_, calendar_); !loaded) return loaded;
+  if (auto loaded = load_trunks(*store_, trunks_); !loaded) return loaded;
+  conference_->set_trunks(&trunks_);  // issue 15: dial-in through a trunk (conference/trunks/trunk_dial_in.hpp)
   conference_->set_calendar(&calendar_);
   conference_->set_event_log(&events_);
   return {};
@@ -319,7 +332,7 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   }
   hooks.hang_up = [this](sip::CallHandle call, std::string_view reason) { return user_agent_->hang_up(call, reason); };
   auto host = RestHost::open(std::move(rest), io_,
-                             RestDomain{*store_, rooms_, calendar_, events_, *conference_, recordings_.get()},
+                             RestDomain{*store_, rooms_, calendar_, events_, *conference_, recordings_.get(), &trunks_},
                              std::move(hooks));
   if (!host) return std::unexpected(host.error());
   rest_ = std::move(*host);
@@ -537,6 +550,7 @@ void ChorusServer::begin_drain(std::string_view why) {
   CHORUS_LOG(kInfo, "server", "draining: refusing new calls and hanging up", {"signal", why},
              {"calls", user_agent_->call_count()});
   subscriptions_->shutdown();  // NOTIFY terminated;reason=deactivated, before the BYEs end shared dialogs
+  if (trunk_registrations_) trunk_registrations_->stop_all();  // Expires: 0 to each trunk's registrar
   user_agent_->shutdown();     // BYE on every dialog
   // Give the BYEs their transactions (or shutdown_timeout, whichever is first), checking every 50 ms.
   const auto deadline = std::chrono::duration_cast<Millis>(config_.shutdown_timeout) - Millis(500);

@@ -39,6 +39,7 @@
 #include "server/rest_host.hpp"
 #include "server/share_dir.hpp"
 #include "server/sip_traffic_metrics.hpp"
+#include "server/trunk_registrations.hpp"
 #include "signaling/subscription/subscription_manager.hpp"
 #include "signaling/transaction/transaction_layer.hpp"
 #include "signaling/transport/transport_layer.hpp"
@@ -84,6 +85,7 @@ class ChorusServer {
   std::expected<void, std::string> open_recordings();
   std::expected<void, std::string> start_rest();
   std::expected<void, std::string> start_cluster();  // issue 14: the node's row, link, events
+  void start_trunks();  // issue 15: registrations for the stored trunks, and REST changes applied live
   // Loads the IVR prompts (an error when they are missing: chorusd refuses to start), gives the
   // conference its audio hooks.
   std::expected<void, std::string> start_audio();
@@ -100,6 +102,8 @@ class ChorusServer {
   boost::asio::io_context io_;
   AsioTimerQueue timers_{io_};
   conference::RoomDirectory rooms_;
+  // Issue 15: SIP trunks — REST writes them (after the store), dial-in and the registrations read them.
+  conference::TrunkDirectory trunks_;
   // The domain's durable state and the views the SIP path reads (server/domain_store.hpp), opened
   // by start(); declared before everything that refers to them, so they are destroyed last.
   std::unique_ptr<conference::Store> store_;
@@ -128,6 +132,8 @@ class ChorusServer {
   // The roster (RFC 4575): the package, then the notifier that refers to it, the UA and the timers.
   std::unique_ptr<conference::RosterService> roster_;
   std::unique_ptr<sip::SubscriptionManager> subscriptions_;
+  // Issue 15: the trunks' outbound registrations (after the UA and the resolver they use).
+  std::unique_ptr<TrunkRegistrations> trunk_registrations_;
   // Control-loop counts copied for /metrics, which renders on the REST thread.
   struct ControlCounts {
     std::atomic<std::uint64_t> calls{0}, server_transactions{0}, client_transactions{0}, rooms{0},

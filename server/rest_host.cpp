@@ -80,6 +80,7 @@ std::expected<void, std::string> RestHost::load() {
       rest::ApiServices{domain_.store, domain_.rooms, domain_.calendar, domain_.conference, domain_.events, metrics_,
                         config_.sip_host, hooks_.ready, hooks_.drain, hooks_.hang_up});
   services_->min_pin_digits = config_.min_pin_digits;
+  services_->trunks = domain_.trunks;
   services_->system_status = hooks_.system_status;
   services_->cluster_drain = hooks_.cluster_drain;
   services_->conference_node_url = hooks_.conference_node_url;

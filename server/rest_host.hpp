@@ -70,6 +70,7 @@ struct RestDomain {
   conference::EventLog& events;
   conference::ConferenceService& conference;
   conference::RecordingService* recordings = nullptr;  // null: the recording routes answer 503
+  conference::TrunkDirectory* trunks = nullptr;        // issue 15; null: /v1/trunks writes the store only
 };
 
 struct RestHostHooks {

@@ -68,6 +68,9 @@ inline constexpr std::string_view kSecurityPinLockout = "security.pin_lockout";
 inline constexpr std::string_view kRecordingStarted = "recording.started";
 inline constexpr std::string_view kRecordingStopped = "recording.stopped";
 inline constexpr std::string_view kRecordingFailed = "recording.failed";
+// A SIP trunk's outbound registration changed state (issue 15): data has trunk_id, name, state
+// (unregistered, registering, registered, failed), last_error and expires_at.
+inline constexpr std::string_view kTrunkRegistrationChanged = "trunk.registration_changed";
 
 inline constexpr std::string_view kAll[] = {
     kParticipantJoined,
@@ -93,6 +96,7 @@ inline constexpr std::string_view kAll[] = {
     kRecordingStarted,
     kRecordingStopped,
     kRecordingFailed,
+    kTrunkRegistrationChanged,
 };
 
 // True for one of the names above (validates a webhook's event_types).

@@ -236,6 +236,8 @@ void SubscriptionManager::schedule_notify(Subscription& subscription, Millis min
   if (!subscription.pending) {
     subscription.pending = true;
     subscription.pending_gap = min_gap;
+  } else if (min_gap >= subscription.pending_gap && subscription.notify_timer != TimerQueue::kNoTimer) {
+    return;  // a NOTIFY is already due no later than this change needs (talking in a lively room)
   } else {
     subscription.pending_gap = std::min(subscription.pending_gap, min_gap);  // the most urgent change wins
   }

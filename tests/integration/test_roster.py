@@ -15,6 +15,8 @@
   Call-ID; its BYE ends the call and that subscription with it.
 - baresip hangs up: the first subscriber gets a partial NOTIFY with baresip's user state="deleted".
 - The first subscriber unsubscribes too (200, a NOTIFY terminated;reason=timeout).
+- A last subscriber is open when chorusd gets SIGTERM: the drain ends it with a NOTIFY
+  terminated;reason=deactivated (RFC 6665 §4.2.2: re-subscribe at once) and chorusd exits 0.
 Every NOTIFY body is validated with `xmllint --schema` against data/conference-info.xsd, written
 from RFC 4575 §5, and every NOTIFY is answered 200.
 """
@@ -228,6 +230,24 @@ def participant_subscribes(server, outdir, checks):
     return caller
 
 
+def drain(server, checks):
+    print("--- chorusd drains (SIGTERM) with a subscription open", flush=True)
+    last = Subscriber(server, "127.0.0.1", "last", "last")
+    final = last.subscribe(600)
+    checks.expect(final is not None and final.code == 200, "a last subscription is accepted")
+    last.wait_notify(lambda n: True, "with the state")
+    server.proc.send_signal(15)
+    ended = last.wait_notify(lambda n: (n.get("subscription-state") or "").startswith("terminated"), "terminated")
+    checks.expect(ended.get("subscription-state") == "terminated;reason=deactivated",
+                  f"the drain ends it with terminated;reason=deactivated ({ended.get('subscription-state')})")
+    try:
+        code = server.proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        code = None
+    checks.expect(code == 0, f"chorusd exits 0 after the drain ({code})")
+    last.close()
+
+
 def body(args):
     baresip = h.require_binary("baresip", "baresip-core")
     h.require_binary("sox", "sox")
@@ -288,6 +308,7 @@ def body(args):
         sub.close()
     subscribed = sum(1 for line in server.log_lines() if "msg=subscribed" in line)
     checks.expect(subscribed == 3, f"chorusd logged three subscriptions ({subscribed})")
+    drain(server, checks)
     return checks.failures
 
 

@@ -12,6 +12,7 @@
 #include "common/log.hpp"
 #include "common/random.hpp"
 #include "conference/conference_service.hpp"
+#include "conference/trunks/trunk_dial_out.hpp"
 
 namespace chorus::conference {
 
@@ -28,15 +29,27 @@ std::expected<DialOutStarted, DialOutError> ConferenceService::dial_out(const Di
     return std::unexpected(DialOutError{DialOutRefusal::kRoomLocked, "room " + room->id + " is locked"});
   if (participants_in(room->id) + dialing_in(room->id) >= room->max_participants)
     return std::unexpected(DialOutError{DialOutRefusal::kRoomFull, "room " + room->id + " is full"});
+  sip::OutgoingCallRequest call{request.target, room->id, room->name, {},
+                                [policy = dial_out_policy_](const boost::asio::ip::address& address) {
+                                  return policy.refuse_address(address);
+                                }};
+  if (!request.trunk_id.empty()) {
+    // Issue 15: the trunk says where the call goes and as whom (trunks/trunk_dial_out.hpp).
+    const Trunk* trunk = trunks_ != nullptr ? trunks_->find(request.trunk_id) : nullptr;
+    if (trunk == nullptr)
+      return std::unexpected(DialOutError{DialOutRefusal::kBadTarget, "no trunk " + request.trunk_id});
+    if (auto prepared = prepare_trunk_call(*trunk, request.target, call); !prepared)
+      return std::unexpected(DialOutError{DialOutRefusal::kBadTarget, prepared.error()});
+  }
   // The target is checked before ports are leased: a bad one gets its own answer (422), one the
   // egress policy refuses its own (403). No DNS here: a name is resolved by the UA, off this loop,
   // and each address it resolves to is checked by the same policy (check_address below).
-  auto uri = sip::parse_uri(request.target);
+  auto uri = sip::parse_uri(call.target);
   if (!uri) return std::unexpected(DialOutError{DialOutRefusal::kBadTarget, "not a URI: " + uri.error()});
   std::string target_error;
   if (!sip::dial_target(*uri, target_error))
     return std::unexpected(DialOutError{DialOutRefusal::kBadTarget, target_error});
-  if (auto refused = dial_out_policy_.refuse_host(uri->host)) {
+  if (auto refused = request.trunk_id.empty() ? dial_out_policy_.refuse_host(uri->host) : std::nullopt) {
     CHORUS_LOG(kWarn, "security", "dial_out_refused", {"room", room->id}, {"to", bounded_text(request.target)},
                {"reason", *refused});
     ++dial_out_refused_;
@@ -46,7 +59,7 @@ std::expected<DialOutStarted, DialOutError> ConferenceService::dial_out(const Di
   Participant dial;
   dial.id = next_participant_id_++;
   dial.room_id = room->id;
-  dial.from_uri = request.target;  // caller_id in the REST view: who this participant is
+  dial.from_uri = call.target;  // caller_id in the REST view: who this participant is
   dial.display_name = bounded_text(request.display_name);
   dial.sdp_session_id = random_u64() % 1000000000ULL + 1;
   dial.cname = random_alphanumeric(16);
@@ -54,13 +67,12 @@ std::expected<DialOutStarted, DialOutError> ConferenceService::dial_out(const Di
   auto offer = offer_for(dial);
   if (!offer) return std::unexpected(DialOutError{DialOutRefusal::kUnavailable, offer.error().reason});
 
-  auto started = dialer_(sip::OutgoingCallRequest{
-      request.target, room->id, room->name, std::move(*offer),
-      [policy = dial_out_policy_](const boost::asio::ip::address& address) { return policy.refuse_address(address); }});
+  call.sdp_offer = std::move(*offer);
+  auto started = dialer_(call);
   if (!started) return std::unexpected(DialOutError{DialOutRefusal::kUnavailable, started.error()});
   dial.call = started->handle;
   dial.call_id = started->call_id;
-  CHORUS_LOG(kInfo, "conference", "dialling out", {"room", room->id}, {"participant", dial.id}, {"to", request.target},
+  CHORUS_LOG(kInfo, "conference", "dialling out", {"room", room->id}, {"participant", dial.id}, {"to", call.target},
              {"call_id", dial.call_id});
   DialOutStarted out{dial.id, dial.call, dial.call_id};
   dialing_.emplace(dial.call, std::move(dial));

@@ -18,6 +18,9 @@ struct DialOutRequest {
   std::string room_id;
   std::string target;        // sip:/sips: URI of the callee
   std::string display_name;  // the participant's name in the room; may be empty
+  // Issue 15: dial through this trunk (conference/trunks/trunk_dial_out.hpp); `target` is then a
+  // number (or a SIP URI whose user is one) for the trunk. Empty: `target` is dialled directly.
+  std::string trunk_id;
 };
 
 enum class DialOutRefusal : std::uint8_t {

@@ -7,6 +7,7 @@
 #include "rest-api/api/cluster_redirect.hpp"
 #include "rest-api/api/json_codec.hpp"
 #include "rest-api/problem.hpp"
+#include "conference/trunks/number_normalization.hpp"
 #include "signaling/message/sip_uri.hpp"
 
 namespace chorus::rest {
@@ -29,9 +30,20 @@ std::expected<conference::DialOutRequest, HttpResponse> read_request(const Reque
   if (!body) return std::unexpected(body.error());
   if (!body->is_object()) return std::unexpected(validation_failed({{"", "the body must be a JSON object"}}));
   std::vector<FieldError> errors;
+  std::string trunk_id;
   for (const auto& [key, value] : body->items())
-    if (key != "to" && key != "display_name") errors.push_back({pointer_to(key), "unknown field (to, display_name)"});
-  conference::DialOutRequest request{std::move(room_id), {}, {}};
+    if (key != "to" && key != "display_name" && key != "trunk")
+      errors.push_back({pointer_to(key), "unknown field (to, display_name, trunk)"});
+  // Issue 15: through a trunk, `to` is a number the trunk's numbering reads ("+4930…", "030…").
+  if (const auto trunk = body->find("trunk"); trunk != body->end() && !trunk->is_null()) {
+    if (!trunk->is_string() || trunk->get_ref<const std::string&>().empty() ||
+        trunk->get_ref<const std::string&>().size() > kMaxIdLength) {
+      errors.push_back({"/trunk", "trunk must be a trunk's id"});
+    } else {
+      trunk_id = trunk->get<std::string>();
+    }
+  }
+  conference::DialOutRequest request{std::move(room_id), {}, {}, std::move(trunk_id)};
   const auto to = body->find("to");
   if (to == body->end()) {
     errors.push_back({"/to", "to is required"});
@@ -42,6 +54,8 @@ std::expected<conference::DialOutRequest, HttpResponse> read_request(const Reque
     auto uri = sip::parse_uri(request.target);
     if (request.target.size() > kMaxTargetLength || has_control_characters(request.target)) {
       errors.push_back({"/to", "to must be a SIP URI of at most 512 bytes"});
+    } else if (!request.trunk_id.empty() && conference::looks_like_number(request.target)) {
+      // A number for the trunk: the conference normalises it with the trunk's numbering.
     } else if (!uri || !uri->is_sip() || uri->host.empty()) {
       errors.push_back({"/to", "to must be a sip: or sips: URI such as sip:alice@192.0.2.10:5060" +
                                    (uri ? std::string() : " (" + uri.error() + ")")});

@@ -14,6 +14,15 @@ std::string_view called_number(const Trunk& trunk, const sip::SipMessage& invite
   return invite.to.uri.user;
 }
 
+// Bare digits on one side may be E.164 without its '+' (room numbers are stored as digits only;
+// providers often send the DID so): "4930123456" and "+4930123456" are the same number.
+bool same_number(std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  if (a.starts_with('+') && !b.starts_with('+')) return a.substr(1) == b;
+  if (b.starts_with('+') && !a.starts_with('+')) return b.substr(1) == a;
+  return false;
+}
+
 }  // namespace
 
 const Room* find_trunk_room(const RoomDirectory& rooms, const TrunkDirectory& trunks,
@@ -22,12 +31,10 @@ const Room* find_trunk_room(const RoomDirectory& rooms, const TrunkDirectory& tr
   if (trunk == nullptr) return nullptr;
   const auto called = normalize_number(called_number(*trunk, invite), trunk->numbering);
   if (!called) return nullptr;
-  const std::string e164_without_plus = called->starts_with('+') ? std::string() : "+" + *called;
   for (const Room* room : rooms.all()) {
     if (room->dial_in_number.empty()) continue;
     const auto number = normalize_number(room->dial_in_number, trunk->numbering);
-    if (!number) continue;
-    if (*number == *called || *number == e164_without_plus) return room;
+    if (number && same_number(*number, *called)) return room;
   }
   return nullptr;
 }

@@ -4,8 +4,8 @@
 // we registered (a provider sends calls to our Contact, RFC 3261 §10.2.1, and puts the dialled DID
 // in To), else the To user. It is normalised with the trunk's TrunkNumbering and compared with every
 // room's dial_in_number normalised the same way, so "+4930123456", "004930123456" and "030123456"
-// all reach the room numbered "030 123456". A called number left as bare digits (no prefix) also
-// matches "+<digits>": many providers send the DID as E.164 without the '+'.
+// all reach the room numbered "030123456". Bare digits (no prefix) on either side also match
+// "+<digits>": room numbers are digits only, and many providers send the DID without the '+'.
 // Pure: reads the directories, changes nothing; the control loop.
 #pragma once
 

@@ -76,6 +76,10 @@ TEST_F(TrunkDialIn, EveryWritingOfTheNumberReachesTheRoom) {
 
 TEST_F(TrunkDialIn, E164WithoutThePlusMatches) {
   EXPECT_EQ(room_for(kProvider, "4940998877"), "support");
+  // A room numbered in E.164 digits (REST stores digits only) takes the '+' form.
+  rooms.add(numbered_room("board", "4989111222"));
+  EXPECT_EQ(room_for(kProvider, "+4989111222"), "board");
+  EXPECT_EQ(room_for(kProvider, "089111222"), "board");
 }
 
 TEST_F(TrunkDialIn, ToUserWhenTheRequestUriUserIsNoNumber) {

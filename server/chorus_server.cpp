@@ -110,6 +110,16 @@ ChorusServer::ChorusServer(Config config)
   resolver_ = std::make_unique<sip::AsioHostResolver>(
       io_, sip::AsioHostResolverConfig{.timeout = config_.dial_out_dns_timeout, .max_pending = 16});
   user_agent_->set_resolver(*resolver_);
+  // Issue 15: dial-out targets and trunks are located by RFC 3263 (NAPTR → SRV → A/AAAA, ordered
+  // hops for failover); the resolver above stays for what needs only an address.
+  try {
+    locator_ = std::make_unique<sip::DnsSipLocator>(
+        io_, sip::DnsSipLocatorConfig{.timeout = config_.dial_out_dns_timeout, .servers = config_.sip_dns_servers});
+    user_agent_->set_locator(*locator_);
+    for (const auto& published : locator_->counters().published()) engine_counters_.push_back(published);
+  } catch (const std::exception& error) {
+    CHORUS_LOG(kWarn, "sip", "no RFC 3263 locator: dial-out resolves A/AAAA only", {"error", error.what()});
+  }
   transactions_ = std::make_unique<sip::TransactionLayer>(
       timers_, *sender_, *user_agent_, sip::TimerConfig{config_.sip_t1, config_.sip_t2, config_.sip_t4},
       sip::ServerLimits{.max_server_transactions = effective_max_server_transactions(config_)});
@@ -551,7 +561,7 @@ void ChorusServer::begin_drain(std::string_view why) {
              {"calls", user_agent_->call_count()});
   subscriptions_->shutdown();  // NOTIFY terminated;reason=deactivated, before the BYEs end shared dialogs
   if (trunk_registrations_) trunk_registrations_->stop_all();  // Expires: 0 to each trunk's registrar
-  user_agent_->shutdown();     // BYE on every dialog
+  user_agent_->shutdown();                                     // BYE on every dialog
   // Give the BYEs their transactions (or shutdown_timeout, whichever is first), checking every 50 ms.
   const auto deadline = std::chrono::duration_cast<Millis>(config_.shutdown_timeout) - Millis(500);
   finish_when_quiet(static_cast<int>(std::max<Millis::rep>(1, deadline.count() / 50)));

@@ -43,6 +43,7 @@
 #include "signaling/subscription/subscription_manager.hpp"
 #include "signaling/transaction/transaction_layer.hpp"
 #include "signaling/transport/transport_layer.hpp"
+#include "signaling/ua/dns_sip_locator.hpp"
 #include "signaling/ua/user_agent.hpp"
 
 namespace chorus::server {
@@ -127,6 +128,7 @@ class ChorusServer {
   std::unique_ptr<ClusterHost> cluster_;
   // Dial-out host names, off the control loop (issue 12); before user_agent_, which refers to it.
   std::unique_ptr<sip::AsioHostResolver> resolver_;
+  std::unique_ptr<sip::DnsSipLocator> locator_;  // RFC 3263 for dial-out; null when c-ares cannot start
   std::unique_ptr<sip::UserAgent> user_agent_;
   std::unique_ptr<sip::TransactionLayer> transactions_;
   // The roster (RFC 4575): the package, then the notifier that refers to it, the UA and the timers.

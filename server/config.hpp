@@ -143,6 +143,9 @@ struct Config {
   std::uint8_t dscp_video = 34;  // AF41 (RFC 4594 §4.4)
   // Issue 12, egress and bounded events (conference/egress_policy.hpp, conference/events/, docs/security.md).
   std::vector<std::string> dial_out_allow;  // targets dial-out may reach (ranges, names, *.domain); empty: none
+  // DNS servers of the RFC 3263 locator (dial-out, trunks) as IP:port or [IPv6]:port; empty: the
+  // system's (/etc/resolv.conf).
+  std::vector<std::string> sip_dns_servers;
   std::chrono::milliseconds dial_out_dns_timeout{2000};     // a dial-out host name resolves within this, or fails 504
   bool webhook_allow_private = false;                       // webhooks to private, loopback, link-local addresses
   std::vector<sip::AddressRange> webhook_allow_ranges;      // CIDRs webhooks may reach whatever their kind

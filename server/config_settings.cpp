@@ -13,6 +13,8 @@
 #include <thread>
 #include <type_traits>
 
+#include <boost/asio/ip/address.hpp>
+
 #include "conference/egress_policy.hpp"
 #include "conference/media_guard.hpp"
 #include "conference/store/postgres_connection.hpp"
@@ -433,6 +435,30 @@ Applied apply_dial_out_allow(Config& config, std::string_view text) {
   return {};
 }
 
+// DNS servers for the SIP locator (c-ares takes addresses, not names): IP:port or [IPv6]:port.
+Applied apply_sip_dns_servers(Config& config, std::string_view text) {
+  auto entries = split_list(text);
+  std::erase(entries, std::string());
+  for (const std::string& entry : entries) {
+    const std::size_t colon = entry.rfind(':');
+    std::string host = colon == std::string::npos ? std::string() : entry.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    boost::system::error_code error;
+    (void)boost::asio::ip::make_address(host, error);
+    int port = 0;
+    const std::string digits = colon == std::string::npos ? std::string() : entry.substr(colon + 1);
+    const auto parsed = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (error || parsed.ec != std::errc() || parsed.ptr != digits.data() + digits.size() || port < 1 ||
+        static_cast<std::uint64_t>(port) > kMaxPort)
+      return std::unexpected(
+          "empty (the system's resolvers) or a comma-separated list of IP:port or [IPv6]:port "
+          "such as 127.0.0.1:53,[::1]:53; \"" +
+          entry + "\" is not one");
+  }
+  config.sip_dns_servers = std::move(entries);
+  return {};
+}
+
 Applied apply_webhook_allow_ranges(Config& config, std::string_view text) {
   auto ranges = sip::parse_address_ranges(text);
   if (!ranges)
@@ -624,6 +650,10 @@ constexpr std::array kSettings{
                 "dial-out targets allowed: addresses, CIDR ranges, host names, *.domain wildcards (empty: no "
                 "dial-out); loopback, link-local, multicast are refused unless listed explicitly",
                 &apply_dial_out_allow, &show_list<&Config::dial_out_allow>, /*secret=*/false, /*list=*/true},
+    SettingSpec{"sip_dns_servers", "LIST",
+                "DNS servers (IP:port) for RFC 3263 NAPTR/SRV/A lookups of dial-out targets and trunks (empty: "
+                "/etc/resolv.conf's)",
+                &apply_sip_dns_servers, &show_list<&Config::sip_dns_servers>, /*secret=*/false, /*list=*/true},
     SettingSpec{"dial_out_dns_timeout", "MS", "milliseconds a dial-out host name may take to resolve (then 504)",
                 &apply_number<&Config::dial_out_dns_timeout, 100, 60000>, &show_number<&Config::dial_out_dns_timeout>},
     SettingSpec{"webhook_allow_private", "BOOL",

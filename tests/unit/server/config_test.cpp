@@ -649,5 +649,18 @@ TEST(Config, DscpSettingsDefaultToSignalingTelephonyAndConferencingClasses) {
   EXPECT_THAT(error_of({"--dscp-sip", "ef"}), HasSubstr("an integer from 0 to 63"));
 }
 
+TEST(Config, SipDnsServersAreAddressesWithPorts) {
+  auto defaults = load({});
+  ASSERT_TRUE(defaults.has_value()) << defaults.error();
+  EXPECT_TRUE(defaults->config.sip_dns_servers.empty()) << "the system's resolvers";
+  auto set = load({"--sip-dns-servers", "127.0.0.1:5353, [::1]:53"});
+  ASSERT_TRUE(set.has_value()) << set.error();
+  EXPECT_EQ(set->config.sip_dns_servers, (std::vector<std::string>{"127.0.0.1:5353", "[::1]:53"}));
+  EXPECT_THAT(error_of({"--sip-dns-servers", "dns.example.com:53"}), HasSubstr("IP:port"));
+  EXPECT_THAT(error_of({"--sip-dns-servers", "127.0.0.1"}), HasSubstr("IP:port"));
+  EXPECT_THAT(error_of({"--sip-dns-servers", "127.0.0.1:0"}), HasSubstr("IP:port"));
+  EXPECT_THAT(error_of({"--sip-dns-servers", "127.0.0.1:70000"}), HasSubstr("IP:port"));
+}
+
 }  // namespace
 }  // namespace chorus::server

@@ -37,6 +37,7 @@ test_packages=(
   baresip-core                                # a real SIP user agent
   sox                                         # makes and measures tone WAV files
   libxml2-utils                               # xmllint: test_roster validates RFC 4575 documents
+  dnsmasq-base                                # a local DNS server: test_trunk_dial_out's SRV records
   gstreamer1.0-tools                          # gst-launch RTP/SRTP peers (srtpenc/srtpdec from plugins-bad, a build package)
   gstreamer1.0-plugins-base-apps              # gst-discoverer-1.0: the recording tests check what a recording holds
   iproute2 util-linux procps                  # unshare -n for tests with foreign addresses; pkill/ps

@@ -53,7 +53,7 @@ class RoomDirectory;
 
 // The event a taken message publishes (data: conference_id, room_id, seq, sent_at, from
 // {participant_id, display_name}, text, origin "sip" | "api").
-inline constexpr std::string_view kChatMessageEvent = "chat.message";
+inline constexpr std::string_view kChatMessageEvent = event_type::kChatMessage;
 // The MESSAGE bodies the UA lets through to the service (others get 415 there).
 inline const std::vector<std::string> kChatBodyTypes{"text/plain", "message/cpim"};
 

@@ -71,6 +71,9 @@ inline constexpr std::string_view kRecordingFailed = "recording.failed";
 // A SIP trunk's outbound registration changed state (issue 15): data has trunk_id, name, state
 // (unregistered, registering, registered, failed), last_error and expires_at.
 inline constexpr std::string_view kTrunkRegistrationChanged = "trunk.registration_changed";
+// A chat message in a conference (conference/chat, issue 15): data has conference_id, room_id,
+// seq, sent_at, from {participant_id, display_name}, text and origin (sip | api).
+inline constexpr std::string_view kChatMessage = "chat.message";
 
 inline constexpr std::string_view kAll[] = {
     kParticipantJoined,
@@ -97,6 +100,7 @@ inline constexpr std::string_view kAll[] = {
     kRecordingStopped,
     kRecordingFailed,
     kTrunkRegistrationChanged,
+    kChatMessage,
 };
 
 // True for one of the names above (validates a webhook's event_types).

@@ -249,8 +249,10 @@ TEST(EventLog, ARelayedEventKeepsItsNodeAndALocalOneHasNone) {
   EXPECT_EQ(batch.events[1].data["room_id"], "2000");
 }
 
-TEST(EventTypes, KnowsTheTwentyThreeNames) {
-  EXPECT_EQ(std::size(event_type::kAll), 23u);
+TEST(EventTypes, KnowsTheTwentyFiveNames) {
+  EXPECT_EQ(std::size(event_type::kAll), 25u);
+  EXPECT_TRUE(event_type::is_known("trunk.registration_changed"));
+  EXPECT_TRUE(event_type::is_known("chat.message"));
   EXPECT_TRUE(event_type::is_known("recording.started"));
   EXPECT_TRUE(event_type::is_known("recording.stopped"));
   EXPECT_TRUE(event_type::is_known("recording.failed"));

@@ -42,16 +42,16 @@ void ConferenceService::set_event_log(EventLog* events) {
 void ConferenceService::set_audio_hooks(AudioHooks hooks) {
   reject_early_ = std::move(hooks.reject_early);
   hang_up_ = hooks.hang_up;
-  audio_.set_hooks(
-      AudioBridge::Hooks{std::move(hooks.post_to_control), std::move(hooks.hang_up), hooks.prompts, hooks.store,
-                         [this](std::uint64_t participant_id) { on_not_started_played(participant_id); },
-                         [this](std::uint64_t participant_id) {
-                           on_admission_changed(participant_id);
-                           if (const Participant* admitted = participants_.find_by_id(participant_id);
-                               admitted != nullptr && roster_changed_)
-                             roster_changed_(admitted->room_id);
-                         },
-                         hooks.timers});
+  audio_.set_hooks(AudioBridge::Hooks{std::move(hooks.post_to_control), std::move(hooks.hang_up), hooks.prompts,
+                                      hooks.store,
+                                      [this](std::uint64_t participant_id) { on_not_started_played(participant_id); },
+                                      [this](std::uint64_t participant_id) {
+                                        on_admission_changed(participant_id);
+                                        if (const Participant* admitted = participants_.find_by_id(participant_id);
+                                            admitted != nullptr && roster_changed_)
+                                          roster_changed_(admitted->room_id);
+                                      },
+                                      hooks.timers});
 }
 
 sdp::MediaPolicy ConferenceService::policy_for(const Room& room) const {

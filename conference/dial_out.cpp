@@ -29,10 +29,10 @@ std::expected<DialOutStarted, DialOutError> ConferenceService::dial_out(const Di
     return std::unexpected(DialOutError{DialOutRefusal::kRoomLocked, "room " + room->id + " is locked"});
   if (participants_in(room->id) + dialing_in(room->id) >= room->max_participants)
     return std::unexpected(DialOutError{DialOutRefusal::kRoomFull, "room " + room->id + " is full"});
-  sip::OutgoingCallRequest call{request.target, room->id, room->name, {},
-                                [policy = dial_out_policy_](const boost::asio::ip::address& address) {
-                                  return policy.refuse_address(address);
-                                }};
+  sip::OutgoingCallRequest call{
+      request.target, room->id, room->name, {}, [policy = dial_out_policy_](const boost::asio::ip::address& address) {
+        return policy.refuse_address(address);
+      }};
   if (!request.trunk_id.empty()) {
     // Issue 15: the trunk says where the call goes and as whom (trunks/trunk_dial_out.hpp).
     const Trunk* trunk = trunks_ != nullptr ? trunks_->find(request.trunk_id) : nullptr;

@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "conference/trunks/number_normalization.hpp"
 #include "rest-api/api/cluster_redirect.hpp"
 #include "rest-api/api/json_codec.hpp"
 #include "rest-api/problem.hpp"
-#include "conference/trunks/number_normalization.hpp"
 #include "signaling/message/sip_uri.hpp"
 
 namespace chorus::rest {

@@ -199,7 +199,8 @@ std::expected<void, std::string> ChorusServer::start() {
 void ChorusServer::start_trunks() {
   // After the transport is bound (our Contact names its address) and the REST host (whose writes
   // now reach the registrations through the directory's listener).
-  trunk_registrations_ = std::make_unique<TrunkRegistrations>(*user_agent_, timers_, *resolver_, trunks_, &events_);
+  trunk_registrations_ =
+      std::make_unique<TrunkRegistrations>(*user_agent_, timers_, *resolver_, trunks_, &events_, locator_.get());
   trunks_.set_listener([this](std::string_view id, const conference::Trunk* trunk) {
     if (trunk_registrations_ && !draining_) trunk_registrations_->apply(id, trunk);
   });

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/log.hpp"
+#include "signaling/message/sip_uri.hpp"
 
 namespace chorus::server {
 namespace {
@@ -53,8 +54,18 @@ sip::TransportKind transport_of(const conference::TrunkTarget& target) {
 }
 
 TrunkRegistrations::TrunkRegistrations(sip::UserAgent& ua, TimerQueue& timers, sip::HostResolver& resolver,
-                                       conference::TrunkDirectory& trunks, conference::EventLog* events)
-    : ua_(ua), timers_(timers), resolver_(resolver), trunks_(trunks), events_(events) {}
+                                       conference::TrunkDirectory& trunks, conference::EventLog* events,
+                                       sip::SipLocator* locator)
+    : ua_(ua), timers_(timers), resolver_(resolver), locator_(locator), trunks_(trunks), events_(events) {}
+
+sip::HopLookup TrunkRegistrations::registrar_lookup(const conference::TrunkTarget& registrar) {
+  if (locator_ == nullptr)
+    return sip::resolver_hop_lookup(resolver_, registrar.host, registrar.port, transport_of(registrar));
+  std::string uri = "sip:" + sip::bracket_host(registrar.host);
+  if (registrar.port) uri += ":" + std::to_string(*registrar.port);
+  if (registrar.transport) uri += ";transport=" + std::string(conference::to_string(*registrar.transport));
+  return sip::locator_hop_lookup(*locator_, std::move(uri));
+}
 
 TrunkRegistrations::~TrunkRegistrations() = default;
 
@@ -86,14 +97,15 @@ void TrunkRegistrations::start(const conference::Trunk& trunk) {
       .expires = registration.expires,
       .contact_user = std::string(conference::registration_contact_user(registration))};
   const std::string id = trunk.id;
-  auto client = std::make_unique<sip::RegistrationClient>(
-      ua_, timers_, std::move(settings),
-      sip::resolver_hop_lookup(resolver_, registrar.host, registrar.port, transport_of(registrar)),
-      [this, id, serial = ++serial_](const sip::RegistrationReport& report) {
-        // A client being withdrawn reports too; only the trunk's current one speaks for it.
-        const auto current = active_.find(id);
-        if (current != active_.end() && current->second.serial == serial) this->report(id, report);
-      });
+  auto client =
+      std::make_unique<sip::RegistrationClient>(ua_, timers_, std::move(settings), registrar_lookup(registrar),
+                                                [this, id, serial = ++serial_](const sip::RegistrationReport& report) {
+                                                  // A client being withdrawn reports too; only the trunk's current one
+                                                  // speaks for it.
+                                                  const auto current = active_.find(id);
+                                                  if (current != active_.end() && current->second.serial == serial)
+                                                    this->report(id, report);
+                                                });
   auto& entry = active_[id];
   entry = Active{.registration = registration, .registrar = registrar, .client = std::move(client), .serial = serial_};
   CHORUS_LOG(kInfo, "trunks", "registering", {"trunk_id", id}, {"registrar", registrar.host},

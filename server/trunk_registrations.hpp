@@ -4,7 +4,8 @@
 // registration withdraws its binding (REGISTER Expires: 0). Each client's reports become the
 // trunk's RegistrationStatus (GET /v1/trunks/{id}) and, on a change of state or error,
 // `trunk.registration_changed` events.
-// The registrar is the trunk's first target, found by sip::resolver_hop_lookup (A/AAAA, 5060).
+// The registrar is the trunk's first target, located by RFC 3263 (the UA's DnsSipLocator) when
+// chorusd has one, else by its A/AAAA records (port 5060) — the choice is registrar_lookup's.
 //
 // Threading: the control loop only. Clients being withdrawn live in `retiring_` until their
 // exchange ends (at most the transaction's 32 s), reached by a token so none outlives this.
@@ -29,9 +30,10 @@ namespace chorus::server {
 
 class TrunkRegistrations {
  public:
-  // All outlive this; `events` may be null.
+  // All outlive this; `events` may be null; `locator` null: registrars are found by `resolver`.
   TrunkRegistrations(sip::UserAgent& ua, TimerQueue& timers, sip::HostResolver& resolver,
-                     conference::TrunkDirectory& trunks, conference::EventLog* events);
+                     conference::TrunkDirectory& trunks, conference::EventLog* events,
+                     sip::SipLocator* locator = nullptr);
   ~TrunkRegistrations();
   TrunkRegistrations(const TrunkRegistrations&) = delete;
   TrunkRegistrations& operator=(const TrunkRegistrations&) = delete;
@@ -56,10 +58,13 @@ class TrunkRegistrations {
   void start(const conference::Trunk& trunk);
   void retire(std::string_view id);
   void report(const std::string& id, const sip::RegistrationReport& report);
+  // How a registrar is found: RFC 3263 with a locator, else its A/AAAA records (port 5060).
+  [[nodiscard]] sip::HopLookup registrar_lookup(const conference::TrunkTarget& registrar);
 
   sip::UserAgent& ua_;
   TimerQueue& timers_;
   sip::HostResolver& resolver_;
+  sip::SipLocator* locator_;
   conference::TrunkDirectory& trunks_;
   conference::EventLog* events_;
   std::map<std::string, Active, std::less<>> active_;

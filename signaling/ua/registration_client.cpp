@@ -52,6 +52,24 @@ HopLookup resolver_hop_lookup(HostResolver& resolver, std::string host, std::opt
   };
 }
 
+HopLookup locator_hop_lookup(SipLocator& locator, std::string registrar_uri) {
+  return [&locator, registrar_uri = std::move(registrar_uri)](HopCallback done) {
+    auto uri = parse_uri(registrar_uri);
+    if (!uri) {
+      done(std::unexpected("registrar " + registrar_uri + " is no SIP URI"));
+      return;
+    }
+    locator.locate(*uri, [done = std::move(done), registrar_uri](LocateResult result) {
+      if (!result || result->empty()) {
+        done(std::unexpected("registrar " + registrar_uri + " cannot be located" +
+                             (result ? std::string() : ": " + result.error().detail)));
+        return;
+      }
+      done(result->front().hop);
+    });
+  };
+}
+
 Millis registration_refresh_delay(std::chrono::seconds granted) {
   const auto half = std::chrono::duration_cast<Millis>(granted) / 2;
   const auto before_end = std::chrono::duration_cast<Millis>(granted - std::chrono::seconds(30));
@@ -117,7 +135,8 @@ std::string RegistrationClient::request_uri() const {
 
 std::string RegistrationClient::contact() const {
   // The UA's Contact for the transport ("<sip:chorus@host:port;…>") with the trunk's user part.
-  std::string contact = ua_.contact_for(settings_.transport);
+  // Over the transport the hop uses (a locator may pick another than the URI's).
+  std::string contact = ua_.contact_for(hop_ ? hop_->kind : settings_.transport);
   const auto colon = contact.find(':');
   const auto at = contact.find('@');
   if (colon != std::string::npos && at != std::string::npos && colon < at) {

@@ -36,6 +36,7 @@
 #include "signaling/message/sip_message.hpp"
 #include "signaling/transport/peer_address.hpp"
 #include "signaling/ua/host_resolver.hpp"
+#include "signaling/ua/sip_locator.hpp"
 #include "signaling/ua/user_agent.hpp"
 
 namespace chorus::sip {
@@ -66,9 +67,13 @@ using HopLookup = std::function<void(HopCallback)>;
 
 // The registrar's hop through a HostResolver (A/AAAA; IP literals as they are): its first address,
 // the port given or 5060 (5061 for TLS, RFC 3263 §4.2's defaults). The one place that chooses how a
-// registrar is found: an RFC 3263 SipLocator (NAPTR/SRV) slots in here.
+// registrar is found without a locator (chorusd uses locator_hop_lookup when it has one).
 [[nodiscard]] HopLookup resolver_hop_lookup(HostResolver& resolver, std::string host, std::optional<std::uint16_t> port,
                                             TransportKind transport);
+
+// The registrar's hop by RFC 3263 (NAPTR → SRV → A/AAAA, sip_locator.hpp) for `registrar_uri`
+// ("sip:host[:port][;transport=…]"): the first hop the locator orders.
+[[nodiscard]] HopLookup locator_hop_lookup(SipLocator& locator, std::string registrar_uri);
 
 // Half the granted expiry or 30 s before it ends, whichever is sooner; at least 1 s.
 [[nodiscard]] Millis registration_refresh_delay(std::chrono::seconds granted);

@@ -133,6 +133,35 @@ TEST_F(TrunkRegistrationsTest, DeletedTrunkOrRegistrationWithdraws) {
   EXPECT_EQ(*registers().back().header("Expires"), "0");
 }
 
+// RFC 3263 through the UA's locator: what it is asked, and its first hop is where REGISTER goes.
+class OneHopLocator final : public sip::SipLocator {
+ public:
+  void locate(const sip::SipUri& uri, Done done) override {
+    asked.push_back(uri.to_string());
+    done(std::vector<sip::LocatedHop>{{sip::uatest::udp_peer(), "sip1.provider.example"}});
+  }
+  std::vector<std::string> asked;
+};
+
+TEST(TrunkRegistrationsLocator, RegistrarNameIsLocatedByRfc3263) {
+  UaHarness h;
+  NoResolver resolver;
+  OneHopLocator locator;
+  conference::TrunkDirectory directory;
+  TrunkRegistrations registrations{h.ua, h.timers, resolver, directory, nullptr, &locator};
+  directory.set_listener(
+      [&registrations](std::string_view id, const conference::Trunk* t) { registrations.apply(id, t); });
+  auto named = trunk();
+  named.targets = {{.host = "provider.example", .port = std::nullopt, .transport = conference::TrunkTransport::kTcp}};
+  directory.replace(named);
+  ASSERT_EQ(locator.asked.size(), 1U);
+  EXPECT_EQ(locator.asked[0], "sip:provider.example;transport=tcp");
+  const auto sent = h.sender.requests("REGISTER");
+  ASSERT_EQ(sent.size(), 1U);
+  EXPECT_EQ(h.sender.sent.back().peer.to_string(), sip::uatest::udp_peer().to_string());
+  EXPECT_EQ(sent[0].request_uri_text, "sip:provider.example;transport=tcp");
+}
+
 TEST(LoadTrunks, ReadsEveryStoredTrunk) {
   chorus::test::TempDir dir;
   auto store = conference::SqliteStore::open((dir.path() / "chorus.db").string());

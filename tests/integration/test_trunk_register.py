@@ -19,11 +19,11 @@ Skips (77) without kamailio.
 import json
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chorus_harness as h  # noqa: E402
+import kamailio_provider as kp  # noqa: E402
 import rest_client as rc  # noqa: E402
 import scale_out_rig as rig  # noqa: E402
 
@@ -31,35 +31,7 @@ TEST = "test_trunk_register"
 DID = "4930123456"
 PASSWORD = "trunk-s3cret"
 
-KAMAILIO_CFG = r"""#!KAMAILIO
-debug=2
-log_stderror=yes
-children=2
-disable_tcp=yes
-listen=udp:127.0.0.1:{port}
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "db_text.so"
-loadmodule "auth.so"
-loadmodule "auth_db.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-modparam("auth_db", "db_url", "text://{db}")
-modparam("auth_db", "calculate_ha1", yes)
-modparam("auth_db", "password_column", "password")
-modparam("auth_db", "load_credentials", "")
-modparam("usrloc", "db_mode", 0)
-modparam("registrar", "min_expires", 20)
-modparam("registrar", "max_expires", 40)
-modparam("registrar", "default_expires", 40)
-
-request_route {{
+PROVIDER_ROUTE = r"""
   if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
   if (is_method("REGISTER")) {{
     if (!auth_check("$fd", "subscriber", "1")) {{
@@ -86,57 +58,15 @@ request_route {{
   }}
   if (is_method("CANCEL")) {{ if (t_check_trans()) t_relay(); exit; }}
   sl_send_reply("404", "No Such DID");
-}}
 """
-
-
-def write_db(folder):
-    """A db_text database: the version table and one subscriber (auth_db's table version 7)."""
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "version"), "w") as f:
-        f.write("table_name(string) table_version(int) \nsubscriber:7\n")
-    with open(os.path.join(folder, "subscriber"), "w") as f:
-        f.write("id(int,auto) username(string) domain(string) password(string) ha1(string,null) ha1b(string,null) \n")
-        f.write(f"1:{DID}:127.0.0.1:{PASSWORD}:::\n")
-
-
-class Kamailio:
-    def __init__(self, binary, outdir):
-        self.binary = binary
-        self.port = h.free_port()
-        self.dir = tempfile.mkdtemp(prefix="kamailio-trunk-", dir=outdir)
-        self.log_path = os.path.join(outdir, "kamailio.log")
-        write_db(os.path.join(self.dir, "db"))
-        self.cfg = os.path.join(self.dir, "kamailio.cfg")
-        with open(self.cfg, "w") as f:
-            f.write(KAMAILIO_CFG.format(port=self.port, db=os.path.join(self.dir, "db"), did=DID))
-        self.proc = None
-
-    def start(self):
-        check = h.spawn([self.binary, "-f", self.cfg, "-c"], self.log_path)
-        if check.wait(timeout=30) != 0:
-            raise h.Failure(f"kamailio -c refuses the test's config: {self.log_path}")
-        self.proc = h.spawn([self.binary, "-f", self.cfg, "-Y", self.dir, "-DD", "-E", "-m", "64", "-M", "8"],
-                            self.log_path)
-        h.poll_until(self.listening, 10.0, "Kamailio listening")
-        return self
-
-    def listening(self):
-        return h.options_probe(self.port, timeout_s=0.5) is not None
-
-    def lines(self, marker):
-        return [line for line in h.read_log_lines(self.log_path) if marker in line]
-
-    def stop(self):
-        if self.proc:
-            h.stop_process(self.proc)
 
 
 def body(args):
     kamailio_bin = h.require_binary("kamailio", "kamailio")
     os.makedirs(args.output_dir, exist_ok=True)
     checks = h.Checks()
-    kamailio = Kamailio(kamailio_bin, args.output_dir).start()
+    kamailio = kp.KamailioProvider(kamailio_bin, args.output_dir, PROVIDER_ROUTE,
+                                   [(DID, "127.0.0.1", PASSWORD)]).start(did=DID)
     server = h.Chorusd(args.chorusd, args.output_dir, name="chorusd-trunk").start()
     h.poll_until(lambda: h.can_connect(server.http_port), 10.0, "the HTTP port")
     api = rc.RestClient(server.http_port, rc.read_admin_token(server.data_dir))

@@ -44,6 +44,7 @@ class DialSender final : public MessageSender {
   std::set<std::string> unreachable;  // PeerAddress::to_string() of destinations that fail at once
 };
 
+// Records what the UA reports about dials and calls; accepts every answer unless told otherwise.
 class DialListener final : public CallListener {
  public:
   CallDecision on_incoming_call(const CallInfo&, const SipMessage&, const std::optional<std::string>&) override {
@@ -54,9 +55,9 @@ class DialListener final : public CallListener {
   std::string on_offer_requested(CallHandle) override { return std::string(uatest::kListenerOffer); }
   void on_dtmf(CallHandle, char, int) override {}
   void on_call_ended(CallHandle call, std::string_view reason) override { ended.emplace_back(call, reason); }
-  bool on_outgoing_answered(CallHandle call, const std::optional<std::string>& /*sdp*/) override {
-    answered.push_back(call);
-    return true;
+  bool on_outgoing_answered(CallHandle call, const std::optional<std::string>& sdp) override {
+    answered.emplace_back(call, sdp);
+    return accept;
   }
   void on_outgoing_failed(CallHandle call, int status, std::string_view reason) override {
     failed.push_back({call, status, std::string(reason)});
@@ -67,7 +68,8 @@ class DialListener final : public CallListener {
     int status;
     std::string reason;
   };
-  std::vector<CallHandle> answered;
+  bool accept = true;
+  std::vector<std::pair<CallHandle, std::optional<std::string>>> answered;  // the call and its 2xx's SDP
   std::vector<Failure> failed;
   std::vector<std::pair<CallHandle, std::string>> ended;
 };

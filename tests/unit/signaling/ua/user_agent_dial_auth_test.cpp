@@ -61,7 +61,7 @@ TEST(UserAgentDialAuth, ChallengedInviteIsResentWithAuthorization) {
 
   h.respond(invites[1], 200);
   ASSERT_EQ(h.listener.answered.size(), 1U);
-  EXPECT_EQ(h.listener.answered[0], call);
+  EXPECT_EQ(h.listener.answered[0].first, call);
   acks = h.sender.requests("ACK");
   ASSERT_EQ(acks.size(), 2U);
   EXPECT_EQ(acks[1].message.cseq.number, 2U);  // §13.2.2.4: the ACK of the 2xx has the INVITE's CSeq

@@ -40,7 +40,7 @@ TEST(UserAgentFailover, ServiceUnavailableMovesToTheNextHopWhichAnswers) {
   EXPECT_TRUE(h.listener.failed.empty());
   h.respond(invites[1], 200);
   ASSERT_EQ(h.listener.answered.size(), 1U);
-  EXPECT_EQ(h.listener.answered[0], call);
+  EXPECT_EQ(h.listener.answered[0].first, call);
   // The ACK goes to the 2xx's Contact at the hop that answered.
   EXPECT_EQ(h.last("ACK").peer.to_string(), "udp:192.0.2.2:5070");
 }
@@ -174,7 +174,7 @@ TEST(UserAgentFailover, LocatorHopsAreWalked) {
   EXPECT_EQ(h.invites()[1].peer.to_string(), "udp:192.0.2.12:5060");
   h.respond(h.invites()[1], 200);
   ASSERT_EQ(h.listener.answered.size(), 1U);
-  EXPECT_EQ(h.listener.answered[0], call);
+  EXPECT_EQ(h.listener.answered[0].first, call);
 }
 
 TEST(UserAgentFailover, LocatorFailuresAndRefusals) {

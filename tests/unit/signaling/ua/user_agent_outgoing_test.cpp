@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "signaling/ua/user_agent.hpp"
+#include "tests/unit/signaling/ua/dial_out_test_support.hpp"
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::sip {
@@ -16,35 +17,7 @@ using uatest::parse;
 using uatest::RecordingSender;
 using uatest::udp_peer;
 
-// Records what the UA reports about dials and calls; accepts every answer unless told otherwise.
-class DialListener final : public CallListener {
- public:
-  CallDecision on_incoming_call(const CallInfo&, const SipMessage&, const std::optional<std::string>&) override {
-    return {603, {}, {}, {}};
-  }
-  bool on_remote_answer(CallHandle, std::string_view) override { return true; }
-  OfferDecision on_remote_offer(CallHandle, std::string_view) override { return {488, {}, {}, {}}; }
-  std::string on_offer_requested(CallHandle) override { return std::string(kListenerOffer); }
-  void on_dtmf(CallHandle, char, int) override {}
-  void on_call_ended(CallHandle call, std::string_view reason) override { ended.emplace_back(call, reason); }
-  bool on_outgoing_answered(CallHandle call, const std::optional<std::string>& sdp) override {
-    answered.emplace_back(call, sdp);
-    return accept;
-  }
-  void on_outgoing_failed(CallHandle call, int status, std::string_view reason) override {
-    failed.push_back({call, status, std::string(reason)});
-  }
-
-  struct Failure {
-    CallHandle call;
-    int status;
-    std::string reason;
-  };
-  bool accept = true;
-  std::vector<std::pair<CallHandle, std::optional<std::string>>> answered;
-  std::vector<Failure> failed;
-  std::vector<std::pair<CallHandle, std::string>> ended;
-};
+using dialtest::DialListener;
 
 const PeerAddress kCallee = udp_peer("127.0.0.1", 5090);
 

@@ -11,10 +11,10 @@ gives room 1000 the dial-in number 030123456. Then:
      credentials, is saved: Kamailio's log shows both, and GET /v1/trunks/{id} says registered;
      the trunk.registration_changed event is on the event log.
   2. A refresh comes before the granted 40 s run out (Chorus refreshes at 10 s: 40 − 30).
-  3. A caller → Kamailio (R-URI sip:4930123456@kamailio) → Chorus (R-URI = our Contact user, To =
-     the DID) is answered 200 and listed in conference 1000; BYE ends it.
+  3. A sipp caller → Kamailio (R-URI sip:4930123456@kamailio) → Chorus (R-URI = our Contact user,
+     To = the DID) is answered 200 and listed in conference 1000; its BYE ends it.
   4. DELETE /v1/trunks/{id} withdraws the binding: a REGISTER with Expires: 0 reaches Kamailio.
-Skips (77) without kamailio.
+Skips (77) without kamailio or sipp.
 """
 import json
 import os
@@ -96,17 +96,20 @@ def body(args):
         # 2. The refresh: granted 40 s (max_expires), so Chorus refreshes at 10 s.
         h.poll_until(lambda: len(kamailio.lines("register authorized")) >= 2, 20.0, "a refresh before expiry")
         checks.expect(time.monotonic() - registered_at < 40, "the refresh came before the 40 s ran out")
-        # 3. A call to the DID through Kamailio lands in room 1000.
-        call = rig.ProxiedCall(kamailio.port, DID, timeout_s=10.0)
+        # 3. A sipp caller dials the DID through Kamailio (sipp/room_call.xml: INVITE, 200, ACK, a
+        # 4 s hold, BYE along the Record-Route) and is a participant of conference 1000 meanwhile.
+        sipp_bin = h.require_binary("sipp", "sip-tester")
+        caller = rig.SippRooms(sipp_bin, args.source_dir, args.output_dir, "did-caller", kamailio.port, [DID],
+                               rate=1, hold_ms=4000, timeout_s=30).start()
         try:
-            code = call.invite()
-            checks.expect(code == 200, f"the DID's call through Kamailio is answered 200 (got {code})")
-            if code == 200:
-                listed = api.get("/v1/conferences/1000/participants").json().get("items", [])
-                checks.expect(len(listed) == 1, f"one participant in conference 1000 ({len(listed)})")
-                checks.expect(call.bye() == 200, "BYE through Kamailio is answered 200")
+            listed = h.poll_until(lambda: api.get("/v1/conferences/1000/participants").json().get("items", []),
+                                  15.0, "the DID's caller in conference 1000")
+            checks.expect(len(listed) == 1, f"one participant in conference 1000 ({len(listed)})")
         finally:
-            call.close()
+            successful, failed, code, _ = caller.wait()
+        checks.expect(successful == 1 and failed == 0 and code == 0,
+                      f"sipp's call to the DID: answered, ACKed, held and ended with BYE ({successful} ok, "
+                      f"{failed} failed, exit {code})")
         # 4. Deleting the trunk withdraws the binding.
         api.expect(204, "DELETE", f"/v1/trunks/{trunk}")
         withdrawn = h.poll_until(

@@ -196,6 +196,7 @@ bool AudioBridge::set_guests_muted(std::string_view room_id, bool muted) {
     conference_ended(room_id);
   for (const Participant* participant : participants_.in_room(room_id))
     if (!participant->moderator) apply_mute(*participant);
+  if (hooks_.room_changed) hooks_.room_changed(room_id);
   return true;
 }
 

@@ -47,6 +47,9 @@ class AudioBridge final : public EngineListener {
     // The control loop's timers (the PIN entry timeout) and the PinGuard's clock. Null: PIN entry
     // does not time out, and the guard reads the steady clock.
     TimerQueue* timers = nullptr;
+    // A room-wide audio state changed without a participant event (guests muted: *2 or REST), so
+    // the roster can tell its subscribers (RFC 4575 media status).
+    std::function<void(std::string_view room_id)> room_changed;
   };
   AudioBridge(ParticipantTable& participants, RoomDirectory& rooms);
 

@@ -51,7 +51,10 @@ void ConferenceService::set_audio_hooks(AudioHooks hooks) {
                                             admitted != nullptr && roster_changed_)
                                           roster_changed_(admitted->room_id);
                                       },
-                                      hooks.timers});
+                                      hooks.timers,
+                                      [this](std::string_view room_id) {
+                                        if (roster_changed_) roster_changed_(room_id);
+                                      }});
 }
 
 sdp::MediaPolicy ConferenceService::policy_for(const Room& room) const {

@@ -184,5 +184,18 @@ TEST_F(RosterServiceTest, ParticipantEventsMakeNotificationsAndTalkingWaitsLonge
   EXPECT_EQ(notifier.terminated[0], "1000");
 }
 
+TEST_F(RosterServiceTest, GuestsMutedReachesTheRosterThoughNoParticipantEventSaysSo) {
+  std::vector<std::string> changed_rooms;
+  service->set_roster_changed([&](std::string_view room) { changed_rooms.emplace_back(room); });
+  std::vector<std::function<void()>> posted;  // the control loop's work, never run here
+  ConferenceService::AudioHooks hooks;
+  hooks.post_to_control = [&](std::function<void()> work) { posted.push_back(std::move(work)); };
+  service->set_audio_hooks(std::move(hooks));
+  join(1, "1000", "sip:alice@example.com", "198.51.100.7", "Alice");
+  changed_rooms.clear();
+  ASSERT_TRUE(service->audio().set_guests_muted("1000", true));  // REST PATCH guests_muted, or *2
+  EXPECT_EQ(changed_rooms, std::vector<std::string>{"1000"});
+}
+
 }  // namespace
 }  // namespace chorus::conference

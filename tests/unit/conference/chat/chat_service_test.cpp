@@ -213,7 +213,8 @@ TEST_F(ChatServiceTest, BodiesOverTheLimitAre413BadTextIs400OtherCharsetsAre415)
   EXPECT_EQ(last_message_status(), 400);
   say(ann, "caf\xE9", "text/plain;charset=iso-8859-1");
   EXPECT_EQ(last_message_status(), 415);
-  const auto accept = h.sender.responses(415, "MESSAGE").back().header_values("Accept");  // a list: split
+  const auto refusals = h.sender.responses(415, "MESSAGE");     // kept: header_values views into it
+  const auto accept = refusals.back().header_values("Accept");  // a list: split
   EXPECT_EQ(std::vector<std::string>(accept.begin(), accept.end()),
             (std::vector<std::string>{"text/plain", "message/cpim"}));
   say(ann, std::string(4096, 'a'), "text/plain; charset=\"UTF-8\"");

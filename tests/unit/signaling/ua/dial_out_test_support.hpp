@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -74,20 +75,24 @@ class DialListener final : public CallListener {
   std::vector<std::pair<CallHandle, std::string>> ended;
 };
 
-// A SipLocator the test answers by hand, later, as DnsSipLocator answers from the control loop.
-class ManualLocator final : public SipLocator {
- public:
-  void locate(const SipUri& uri, Done done) override { lookups.push_back({uri.host, std::move(done)}); }
-  void answer(std::size_t index, LocateResult result) {
+// Lookups the test answers by hand, later, as the real resolvers answer from the control loop.
+template <typename Result>
+struct ManualLookups {
+  struct Lookup {
+    std::string host;
+    std::function<void(Result)> done;
+  };
+  void answer(std::size_t index, Result result) {
     ASSERT_LT(index, lookups.size());
     auto done = std::move(lookups[index].done);
     done(std::move(result));
   }
-  struct Lookup {
-    std::string host;
-    Done done;
-  };
   std::vector<Lookup> lookups;
+};
+
+class ManualLocator final : public SipLocator, public ManualLookups<LocateResult> {
+ public:
+  void locate(const SipUri& uri, SipLocator::Done done) override { lookups.push_back({uri.host, std::move(done)}); }
 };
 
 inline PeerAddress udp(std::string_view ip, std::uint16_t port = 5060) {

@@ -345,19 +345,11 @@ TEST(UserAgentDialOut, SipsAndTransportParamsPickTheTransport) {
 }
 
 // A HostResolver the test answers by hand, as the real one answers later from the control loop.
-class ManualResolver final : public HostResolver {
+class ManualResolver final : public HostResolver, public dialtest::ManualLookups<ResolveResult> {
  public:
-  void resolve(const std::string& host, Done done) override { lookups.push_back({host, std::move(done)}); }
-  void answer(std::size_t index, ResolveResult result) {
-    ASSERT_LT(index, lookups.size());
-    auto done = std::move(lookups[index].done);
-    done(std::move(result));
+  void resolve(const std::string& host, HostResolver::Done done) override {
+    lookups.push_back({host, std::move(done)});
   }
-  struct Lookup {
-    std::string host;
-    Done done;
-  };
-  std::vector<Lookup> lookups;
 };
 
 std::vector<boost::asio::ip::address> addresses(std::initializer_list<const char*> texts) {

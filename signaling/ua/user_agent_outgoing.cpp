@@ -33,7 +33,7 @@ constexpr std::size_t kTagLength = 10;
 constexpr std::size_t kCallIdLength = 20;
 
 // §25.1 quoted-string: a display name with its quotes and backslashes escaped.
-std::string quoted(std::string_view text) {
+std::string quoted_display_name(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     if (c == '"' || c == '\\') out += '\\';
@@ -275,7 +275,7 @@ bool UserAgent::send_invite(Outgoing& outgoing) {
   invite.request_uri = *uri;
   if (outgoing.from.empty()) {
     const std::string host = request.from_host.empty() ? sender_.via_sent_by(hop.kind) : request.from_host;
-    outgoing.from = (request.from_display.empty() ? std::string() : quoted(request.from_display) + " ") +
+    outgoing.from = (request.from_display.empty() ? std::string() : quoted_display_name(request.from_display) + " ") +
                     "<sip:" + request.from_user + "@" + host + ">;tag=" + random_token(kTagLength);
   }
   invite.add_header("Max-Forwards", "70");

@@ -1,19 +1,117 @@
 #include "common/log.hpp"
 
 #include <limits.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <mutex>
+#include <semaphore>
 #include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/priority_inheritance_mutex.hpp"
 
 namespace chorus {
 namespace {
 
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::shared_mutex g_write_mutex;  // shared: a line of at most PIPE_BUF; exclusive: a longer one
+
+// One write(2) a line. Up to PIPE_BUF octets it is atomic on a pipe (pipe(7)), and Linux updates a
+// regular file's position under its own lock since 3.14 (write(2), BUGS): such lines never
+// interleave with each other, so their writers share the lock and never wait for one another (a
+// media worker at SCHED_RR waited on a plain mutex while the control loop held it across its
+// write). A longer line is written alone, under the exclusive lock.
+void write_line(std::string_view line) {
+  if (line.size() <= PIPE_BUF) {
+    const std::shared_lock lock(g_write_mutex);
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+    return;
+  }
+  const std::unique_lock lock(g_write_mutex);
+  [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+thread_local bool t_deferred = false;
+
+// The lines of threads that must not block (defer_this_thread_logs), written by one ordinary
+// thread. Bounded: past kMaxDeferredLines a line is dropped and counted, and the writer says how
+// many it lost before its next line. The queue's lock inherits priority and is held only to push
+// or swap; the wake-up is a semaphore release (an atomic). Never destroyed (a worker may log while
+// the process exits), its thread detached.
+class DeferredLines {
+ public:
+  static constexpr std::size_t kMaxDeferredLines = 4096;
+
+  static DeferredLines& instance() {
+    static auto* lines = new DeferredLines();
+    return *lines;
+  }
+
+  void push(std::string line) {
+    {
+      const std::lock_guard lock(mutex_);
+      if (outstanding_ >= kMaxDeferredLines) {  // queued, or taken by the writer and not yet written
+        dropped_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      queued_.push_back(std::move(line));
+      ++outstanding_;
+    }
+    ready_.release();
+  }
+
+  // Waits (at most 2 s: the disk may be stuck) until every line pushed so far is written.
+  void flush() {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (std::chrono::steady_clock::now() < until) {
+      {
+        const std::lock_guard lock(mutex_);
+        if (outstanding_ == 0) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+
+ private:
+  DeferredLines() { std::thread([this] { run(); }).detach(); }
+
+  void run() {
+    ::pthread_setname_np(::pthread_self(), "chorus-log");
+    std::vector<std::string> writing;
+    std::uint64_t dropped_told = 0;
+    for (;;) {
+      ready_.acquire();
+      {
+        const std::lock_guard lock(mutex_);
+        writing.swap(queued_);
+      }
+      if (const std::uint64_t dropped = dropped_.load(std::memory_order_relaxed); dropped != dropped_told) {
+        write_log(LogLevel::kWarn, "log", "log lines of real-time threads dropped: queue full",
+                  {{"dropped", dropped - dropped_told}});
+        dropped_told = dropped;
+      }
+      for (const std::string& line : writing) write_line(line);
+      const std::lock_guard lock(mutex_);
+      outstanding_ -= writing.size();
+      writing.clear();
+    }
+  }
+
+  PriorityInheritanceMutex mutex_;
+  std::vector<std::string> queued_;  // under mutex_
+  std::size_t outstanding_ = 0;      // pushed and not yet written, under mutex_
+  std::counting_semaphore<> ready_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+};
 
 bool needs_quotes(std::string_view v) {
   if (v.empty()) return true;
@@ -116,18 +214,17 @@ void write_log(LogLevel level, std::string_view component, std::string_view mess
     append_value(line, f.value);
   }
   line += '\n';
-  // One write(2) a line. Up to PIPE_BUF octets it is atomic on a pipe (pipe(7)), and Linux updates a
-  // regular file's position under its own lock since 3.14 (write(2), BUGS): such lines never
-  // interleave with each other, so their writers share the lock and never wait for one another (a
-  // media worker at SCHED_RR waited on a plain mutex while the control loop held it across its
-  // write). A longer line is written alone, under the exclusive lock.
-  if (line.size() <= PIPE_BUF) {
-    std::shared_lock lock(g_write_mutex);
-    [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+  if (t_deferred) {
+    DeferredLines::instance().push(std::move(line));
     return;
   }
-  std::unique_lock lock(g_write_mutex);
-  [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+  write_line(line);
 }
+
+void defer_this_thread_logs() { t_deferred = true; }
+
+void flush_deferred_logs() { DeferredLines::instance().flush(); }
+
+std::uint64_t deferred_log_lines_dropped() { return DeferredLines::instance().dropped(); }
 
 }  // namespace chorus

@@ -1,9 +1,14 @@
 // Structured logging in logfmt (`ts=... level=info comp=sip msg="..." call_id=... room=...`), one
 // line per event on stderr, so operators can grep by call-id or room and tools can parse it.
 // Threading: safe from any thread (a line is one write(2); lines up to PIPE_BUF share a lock and never
-// wait for each other, a longer one excludes them).
+// wait for each other, a longer one excludes them). A thread that must never block on the disk or a
+// full pipe — a media worker at SCHED_RR, whose 20 ms tick a write(2) stuck behind the journal or the
+// control loop's own write would make late (issue 12) — calls defer_this_thread_logs(): its lines
+// go through a bounded queue to a writer thread ("chorus-log"), and are dropped and counted when the
+// queue is full.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -35,6 +40,14 @@ void write_log(LogLevel level, std::string_view component, std::string_view mess
                std::initializer_list<LogField> fields = {});
 // The same with fields made at run time (e.g. a status line over counters modules publish).
 void write_log(LogLevel level, std::string_view component, std::string_view message, std::span<const LogField> fields);
+
+// From now on the calling thread's lines are written by the log thread, never by this one.
+void defer_this_thread_logs();
+// Waits (at most 2 s) until the deferred lines pushed so far are written: before the process exits
+// and in tests.
+void flush_deferred_logs();
+// Deferred lines dropped because the queue was full (the log thread also logs each drop).
+std::uint64_t deferred_log_lines_dropped();
 
 }  // namespace chorus
 

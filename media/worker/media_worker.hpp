@@ -11,7 +11,9 @@
 // and an eventfd to wake the worker), not boost::asio::post: asio wakes the worker with epoll_ctl
 // while holding its scheduler's mutex, and a worker at SCHED_RR, woken by that very call, preempted
 // the control loop inside it, then blocked on the mutex until the control loop got a CPU again
-// (perf trace: futex waits of 1-16 ms on the worker, issue 12's late ticks).
+// (perf trace: futex waits of 1-16 ms on the worker, issue 12's late ticks). The inbox's own mutex
+// inherits priority (common/priority_inheritance_mutex.hpp): a control loop preempted while it pushes
+// runs at the worker's priority until it lets go, instead of holding the worker up.
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -32,6 +34,7 @@
 #include <vector>
 
 #include "common/asio_timer_queue.hpp"
+#include "common/priority_inheritance_mutex.hpp"
 #include "media/transport/media_component.hpp"
 #include "media/transport/media_counters.hpp"
 #include "media/transport/media_session.hpp"
@@ -120,7 +123,7 @@ class MediaWorker {
   boost::asio::io_context io_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   AsioTimerQueue timers_;
-  std::mutex inbox_mutex_;  // held only to push or to swap: never across a syscall
+  PriorityInheritanceMutex inbox_mutex_;  // held only to push or to swap: never across a syscall
   std::vector<Job> inbox_;
   std::vector<Job> running_;                    // worker thread only
   boost::asio::posix::stream_descriptor wake_;  // an eventfd: readable while the inbox has work

@@ -21,10 +21,10 @@ ChainThread::ChainThread() : thread_([this] { run(); }) {}
 
 ChainThread::~ChainThread() {
   {
-    std::lock_guard lock(mutex_);
+    const std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_one();
+  work_.release();
   thread_.join();
 }
 
@@ -35,16 +35,16 @@ ChainThread& ChainThread::shared() {
 
 bool ChainThread::submit(Job& job) {
   {
-    std::lock_guard lock(mutex_);
+    const std::lock_guard lock(mutex_);
     if (stopping_ || queue_.size() >= kMaxQueuedJobs) return false;
     queue_.push_back(std::move(job));
   }
-  wake_.notify_one();
+  work_.release();
   return true;
 }
 
 std::size_t ChainThread::pending() const {
-  std::lock_guard lock(mutex_);
+  const std::lock_guard lock(mutex_);
   return queue_.size() + running_;
 }
 
@@ -56,9 +56,9 @@ void ChainThread::wait_idle() {
 void ChainThread::run() {
   ::pthread_setname_np(::pthread_self(), "chorus-chains");
   if (!set_this_thread_nice(kChainThreadNice)) CHORUS_LOG(kWarn, "mixer", "cannot lower the chain thread's priority");
-  std::unique_lock lock(mutex_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    work_.acquire();
+    std::unique_lock lock(mutex_);
     if (queue_.empty()) return;  // stopping, and everything queued has run
     Job job = std::move(queue_.front());
     queue_.pop_front();

@@ -14,6 +14,11 @@
 // without bound); the caller then does the work itself. The destructor runs what is queued, then
 // joins. shared() is the process's instance, started on first use and joined at exit.
 //
+// Submitting never waits on the chain thread: a worker (SCHED_RR) submits on every join and leave,
+// and this thread, niced and often preempted, may be holding the queue's lock. The lock inherits
+// priority (the holder runs at the worker's until it lets go) and the wake-up is a semaphore
+// release, an atomic, where a condition variable's notify would take a plain internal mutex.
+//
 // Threading: submit from any thread; jobs run on the chain thread only.
 #pragma once
 
@@ -21,8 +26,10 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
+#include <semaphore>
 #include <thread>
+
+#include "common/priority_inheritance_mutex.hpp"
 
 namespace chorus::mixer::gst {
 
@@ -50,9 +57,9 @@ class ChainThread {
  private:
   void run();
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::condition_variable idle_;
+  mutable PriorityInheritanceMutex mutex_;
+  std::counting_semaphore<> work_{0};  // released once per queued job and once to stop
+  std::condition_variable_any idle_;   // wait_idle only: never on a worker's path
   std::deque<Job> queue_;    // under mutex_
   std::size_t running_ = 0;  // under mutex_
   bool stopping_ = false;    // under mutex_

@@ -82,7 +82,9 @@ class DeferredLines {
   [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
 
  private:
-  DeferredLines() { std::thread([this] { run(); }).detach(); }
+  DeferredLines() {
+    std::thread([this] { run(); }).detach();
+  }
 
   void run() {
     ::pthread_setname_np(::pthread_self(), "chorus-log");
@@ -221,10 +223,16 @@ void write_log(LogLevel level, std::string_view component, std::string_view mess
   write_line(line);
 }
 
-void defer_this_thread_logs() { t_deferred = true; }
+void defer_this_thread_logs() {
+  t_deferred = true;
+}
 
-void flush_deferred_logs() { DeferredLines::instance().flush(); }
+void flush_deferred_logs() {
+  DeferredLines::instance().flush();
+}
 
-std::uint64_t deferred_log_lines_dropped() { return DeferredLines::instance().dropped(); }
+std::uint64_t deferred_log_lines_dropped() {
+  return DeferredLines::instance().dropped();
+}
 
 }  // namespace chorus

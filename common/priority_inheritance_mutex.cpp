@@ -27,11 +27,17 @@ PriorityInheritanceMutex::PriorityInheritanceMutex() {
   pthread_mutexattr_destroy(&attributes);
 }
 
-PriorityInheritanceMutex::~PriorityInheritanceMutex() { pthread_mutex_destroy(&mutex_); }
+PriorityInheritanceMutex::~PriorityInheritanceMutex() {
+  pthread_mutex_destroy(&mutex_);
+}
 
-void PriorityInheritanceMutex::lock() { check(pthread_mutex_lock(&mutex_), "pthread_mutex_lock"); }
+void PriorityInheritanceMutex::lock() {
+  check(pthread_mutex_lock(&mutex_), "pthread_mutex_lock");
+}
 
-void PriorityInheritanceMutex::unlock() { check(pthread_mutex_unlock(&mutex_), "pthread_mutex_unlock"); }
+void PriorityInheritanceMutex::unlock() {
+  check(pthread_mutex_unlock(&mutex_), "pthread_mutex_unlock");
+}
 
 bool PriorityInheritanceMutex::try_lock() {
   const int error = pthread_mutex_trylock(&mutex_);

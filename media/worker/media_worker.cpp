@@ -147,7 +147,7 @@ MediaWorker::~MediaWorker() {
 void MediaWorker::run() {
   const std::string name = "media-" + std::to_string(index_);
   ::pthread_setname_np(::pthread_self(), name.c_str());  // shown in /proc/PID/task/*/comm and top -H
-  defer_this_thread_logs();  // the tick never waits for a write(2) (common/log.hpp)
+  defer_this_thread_logs();                              // the tick never waits for a write(2) (common/log.hpp)
   io_.run();
 }
 

@@ -60,9 +60,9 @@ class ChainThread {
   mutable PriorityInheritanceMutex mutex_;
   std::counting_semaphore<> work_{0};  // released once per queued job and once to stop
   std::condition_variable_any idle_;   // wait_idle only: never on a worker's path
-  std::deque<Job> queue_;    // under mutex_
-  std::size_t running_ = 0;  // under mutex_
-  bool stopping_ = false;    // under mutex_
+  std::deque<Job> queue_;              // under mutex_
+  std::size_t running_ = 0;            // under mutex_
+  bool stopping_ = false;              // under mutex_
   std::thread thread_;
 };
 

@@ -10,8 +10,10 @@ Every --sample-s it records chorusd's RSS (and RssAnon), open fds (/proc/PID/fd)
 use (`heap_in_use_bytes` from the SIGUSR1 status line), dialogs, and the audio mixer's late-frame
 share since the previous sample (`chorus_mixer_late_frames_total` / `chorus_mixer_frames_total` from
 /metrics). Beside chorusd, bench/tools/tick_probe (built next to it) wakes on the same 20 ms
-deadlines at the same priority doing 1 ms of arithmetic and nothing else: its late ticks a minute
-are the machine's own (a descheduled vCPU, reclaim), which no server code can avoid. Prints a
+deadlines at the same priority doing 1 ms of arithmetic and, per tick, as many loopback sends as the
+room has listeners (--probe-sends, default cps * hold): its late ticks a minute are the machine's own
+(a descheduled or slowed vCPU, reclaim), which no server code can avoid. Both the probe and chorusd's
+media-0 thread are pinned to --probe-cpu (default 1; -1: neither is pinned), so they see the same vCPU. Prints a
 markdown table of the samples and a summary (first vs last quarter); writes the raw samples as JSON
 to stderr. Measures only: nothing is asserted.
 
@@ -131,14 +133,33 @@ def start_sipp(sip_port, cps, hold_s, minutes, workdir):
     return command, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
 
 
-def start_tick_probe(chorusd, minutes, realtime_priority, workdir):
+def start_tick_probe(chorusd, minutes, realtime_priority, workdir, sends, cpu):
     """bench/tools/tick_probe beside chorusd, or None when it was not built."""
     probe = os.path.join(os.path.dirname(os.path.abspath(chorusd)), "tick_probe")
     if not os.access(probe, os.X_OK):
         return None
-    command = [probe, "--minutes", str(minutes), "--realtime-priority", str(realtime_priority), "--work-us", "1000"]
+    command = [probe, "--minutes", str(minutes), "--realtime-priority", str(realtime_priority), "--work-us", "1000",
+               "--sends", str(sends)]
+    if cpu >= 0:
+        command += ["--cpu", str(cpu)]
     return subprocess.Popen(command, stdout=open(os.path.join(workdir, "tick_probe.jsonl"), "w"),
                             stderr=subprocess.STDOUT)
+
+
+def pin_media_worker(pid, cpu):
+    """Pins chorusd's media-0 thread to `cpu` (polls up to 10 s for the thread); False when it is not found."""
+    until = time.monotonic() + 10
+    while time.monotonic() < until:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                    if f.read().strip() == "media-0":
+                        os.sched_setaffinity(int(tid), {cpu})
+                        return True
+            except OSError:
+                continue
+        time.sleep(0.1)
+    return False
 
 
 def probe_minutes(workdir):
@@ -149,7 +170,8 @@ def probe_minutes(workdir):
             for line in f:
                 if line.startswith("{"):
                     row = json.loads(line)
-                    late[row["minute"]] = (row["late"], row["ticks"], row["max_late_ms"])
+                    late[row["minute"]] = (row["late"], row["ticks"], row["max_late_ms"], row.get("late_sends", 0),
+                                           row.get("max_tick_ms", 0.0))
     except OSError:
         pass
     return late
@@ -182,6 +204,9 @@ def main():
     parser.add_argument("--sse", type=int, default=4)
     parser.add_argument("--rest-period", type=float, default=1.0, help="0: no REST writes")
     parser.add_argument("--sample-s", type=float, default=60)
+    parser.add_argument("--probe-cpu", type=int, default=1, help="CPU for tick_probe and media-0; -1: not pinned")
+    parser.add_argument("--probe-sends", type=int, default=-1,
+                        help="loopback sends a tick for tick_probe; default cps * hold-s (the room's listeners)")
     parser.add_argument("--media-realtime-priority", type=int, default=0,
                         help="chorusd's --media-realtime-priority (SCHED_RR workers; 0: off)")
     args = parser.parse_args()
@@ -202,7 +227,11 @@ def main():
         churn = Churn(http_port, token, args.sse, args.rest_period)
         command, sipp = (start_sipp(server.sip_port, args.cps, args.hold_s, args.minutes, workdir) if args.cps > 0
                          else (["(no calls)"], None))
-        probe = start_tick_probe(args.chorusd, args.minutes, args.media_realtime_priority, workdir)
+        if args.probe_cpu >= 0 and not pin_media_worker(server.proc.pid, args.probe_cpu):
+            print(f"soak: media-0 not found; it is not pinned to CPU {args.probe_cpu}", file=sys.stderr)
+        probe_sends = args.probe_sends if args.probe_sends >= 0 else int(args.cps * args.hold_s)
+        probe = start_tick_probe(args.chorusd, args.minutes, args.media_realtime_priority, workdir, probe_sends,
+                                 args.probe_cpu)
         started = time.monotonic()
         frames = None
         end = started + args.minutes * 60
@@ -228,12 +257,12 @@ def main():
           f"reconnects {churn.sse_reconnects}\n")
     probe_late = probe_minutes(workdir)
     print("| minute | RSS MiB | anon MiB | heap in use MiB | fds | threads | dialogs | late frames | "
-          "tick_probe late ticks (max ms) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "tick_probe late wake-ups (max ms) | tick_probe late sends (longest tick ms) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in samples:
         late = "n/a" if row["late_share"] is None else f"{row['late_share']:.2%}"
         probe = probe_late.get(round(row["minute"]))
-        probe_cell = "n/a" if probe is None else f"{probe[0]} of {probe[1]} ({probe[2]:.1f})"
+        probe_cell = "n/a | n/a" if probe is None else f"{probe[0]} of {probe[1]} ({probe[2]:.1f}) | {probe[3]} ({probe[4]:.1f})"
         print(f"| {row['minute']} | {row['rss_kib'] / 1024:.1f} | {row['anon_kib'] / 1024:.1f} | "
               f"{row['heap_kib'] / 1024:.1f} | {row['fds']} | {row['threads']} | {row['dialogs']} | {late} | "
               f"{probe_cell} |")

@@ -50,9 +50,16 @@ class DeferredLines {
   static constexpr std::size_t kMaxDeferredLines = 4096;
 
   static DeferredLines& instance() {
-    static auto* lines = new DeferredLines();
+    static auto* lines = [] {
+      auto* made = new DeferredLines();
+      g_made.store(made, std::memory_order_release);
+      return made;
+    }();
     return *lines;
   }
+  // Null until a thread deferred a line (or asked for the count): flushing then has nothing to wait
+  // for and must not start the writer thread.
+  static DeferredLines* existing() { return g_made.load(std::memory_order_acquire); }
 
   void push(std::string line) {
     {
@@ -113,6 +120,8 @@ class DeferredLines {
   std::size_t outstanding_ = 0;      // pushed and not yet written, under mutex_
   std::counting_semaphore<> ready_{0};
   std::atomic<std::uint64_t> dropped_{0};
+
+  static inline std::atomic<DeferredLines*> g_made{nullptr};
 };
 
 bool needs_quotes(std::string_view v) {
@@ -228,7 +237,7 @@ void defer_this_thread_logs() {
 }
 
 void flush_deferred_logs() {
-  DeferredLines::instance().flush();
+  if (DeferredLines* lines = DeferredLines::existing()) lines->flush();
 }
 
 std::uint64_t deferred_log_lines_dropped() {

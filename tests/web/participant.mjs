@@ -267,6 +267,9 @@ const commands = {
   },
   async click({ button }) {
     await page.locator(`#${button}`).click();
+    // A control whose action is asynchronous (the camera's replaceTrack) disables itself until it
+    // is done; the state returned is the one after that action, not a snapshot taken mid-way.
+    await page.waitForFunction((id) => !document.getElementById(id)?.disabled, button);
     return page.evaluate(pageState);
   },
   async screenshot({ path }) {

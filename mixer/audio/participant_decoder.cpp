@@ -33,6 +33,12 @@ ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::
       playout_(with_clock_rate(playout, codec_info(codec))),
       pipeline_(gst::gst_share(GST_ELEMENT(pipeline))),
       published_(std::move(published)) {
+  decoded_.reserve(kMaxDecodedSamples);
+  if (codec == AudioCodec::kPcmu || codec == AudioCodec::kPcma) {
+    g711_.emplace(codec);
+    g711_out_.reserve(Upsampler8kTo48k::kFactor * PlayoutBuffer::kMaxPacketBytes);
+    return;
+  }
   gst::ensure_gst_initialized();
   const auto& info = codec_info(codec);
   bin_ = gst::gst_adopt_floating(gst_bin_new(name.c_str()));
@@ -50,10 +56,10 @@ ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::
   gst_bin_add(pipeline, bin_.get());
   gst_element_sync_state_with_parent(bin_.get());
   start_stream(src_pad_.get(), name, rtp_caps(info, payload_type).get());
-  decoded_.reserve(kMaxDecodedSamples);
 }
 
 ParticipantDecoder::~ParticipantDecoder() {
+  if (!bin_) return;  // G.711: no chain
   gst_element_set_state(bin_.get(), GST_STATE_NULL);
   gst_pad_set_active(src_pad_.get(), FALSE);
   gst_pad_set_active(sink_pad_.get(), FALSE);
@@ -61,7 +67,16 @@ ParticipantDecoder::~ParticipantDecoder() {
 }
 
 void ParticipantDecoder::push_rtp(const media::RtpPacket& packet) {
-  playout_.push(packet.sequence_number(), packet.timestamp(), packet.ssrc(), packet.bytes());
+  // The GStreamer depayloaders parse the RTP header themselves; G.711 needs only the octets.
+  playout_.push(packet.sequence_number(), packet.timestamp(), packet.ssrc(), g711_ ? packet.payload() : packet.bytes());
+}
+
+// Appends what fits under kMaxDecodedSamples to the FIFO; the rest is counted, not kept.
+void ParticipantDecoder::append_decoded(std::span<const Sample> samples) {
+  const std::size_t room = kMaxDecodedSamples - std::min(decoded_.size(), kMaxDecodedSamples);
+  const std::size_t kept = std::min(samples.size(), room);
+  decoded_.insert(decoded_.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(kept));
+  counters_.samples_dropped += samples.size() - kept;
 }
 
 // The stream's time from its RTP timestamps (RFC 3550 §5.1), unwrapped, starting at zero: what the
@@ -78,6 +93,13 @@ GstClockTime ParticipantDecoder::pts_of(std::uint32_t timestamp) {
 }
 
 void ParticipantDecoder::decode(std::span<const std::uint8_t> packet, std::uint32_t timestamp) {
+  if (g711_) {
+    g711_out_.clear();
+    g711_->decode(packet, g711_out_);
+    append_decoded(g711_out_);
+    ++counters_.packets_decoded;
+    return;
+  }
   // GStreamer buffers are allocated (from GLib's slice allocator): the one allocation per packet.
   GstBuffer* buffer = gst_buffer_new_memdup(packet.data(), packet.size());
   GST_BUFFER_PTS(buffer) = pts_of(timestamp);
@@ -88,6 +110,12 @@ void ParticipantDecoder::decode(std::span<const std::uint8_t> packet, std::uint3
 }
 
 void ParticipantDecoder::conceal(std::uint32_t timestamp, std::uint32_t duration) {
+  if (g711_) {  // G.711 has no PLC (ITU-T G.711 Appendix I is not implemented): the gap is silence
+    g711_out_.clear();
+    g711_->decode_silence(std::min<std::size_t>(duration, kMaxDecodedSamples / Upsampler8kTo48k::kFactor), g711_out_);
+    append_decoded(g711_out_);
+    return;
+  }
   const std::size_t before = decoded_.size();
   // rtpjitterbuffer's loss event (its do-lost property): the depayloader turns it into a GAP, which
   // a decoder with PLC (opusdec plc=true) fills with concealment.
@@ -106,11 +134,7 @@ GstFlowReturn ParticipantDecoder::on_decoded(GstPad* pad, GstObject* /*parent*/,
   auto owned = gst::gst_adopt(buffer);
   GstMapInfo map;
   if (self == nullptr || !gst_buffer_map(buffer, &map, GST_MAP_READ)) return GST_FLOW_OK;
-  const std::span<const Sample> samples(reinterpret_cast<const Sample*>(map.data), map.size / sizeof(Sample));
-  const std::size_t room = kMaxDecodedSamples - std::min(self->decoded_.size(), kMaxDecodedSamples);
-  const std::size_t kept = std::min(samples.size(), room);
-  self->decoded_.insert(self->decoded_.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(kept));
-  self->counters_.samples_dropped += samples.size() - kept;
+  self->append_decoded(std::span<const Sample>(reinterpret_cast<const Sample*>(map.data), map.size / sizeof(Sample)));
   gst_buffer_unmap(buffer, &map);
   return GST_FLOW_OK;
 }

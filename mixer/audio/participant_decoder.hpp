@@ -4,6 +4,8 @@
 //   push_rtp → PlayoutBuffer (mixer/playout_buffer.hpp: order, loss, talkspurts, bounded delay)
 //   pull_frame, on the tick → [our src pad] → <depayloader> → <decoder> → audioconvert
 //     → audioresample → audio/x-raw,format=S16LE,rate=48000,channels=1 → [our sink pad] → FIFO
+//   or, for G.711 (PCMU, PCMA), with no GStreamer at all: the payload's octets → G711Decoder
+//     (mixer/audio/g711.hpp: the table expansion, a polyphase 8 → 48 kHz FIR) → FIFO
 //
 // gst-launch equivalent of the decode chain (what it does to one packet; the playout buffer stands
 // where rtpjitterbuffer would):
@@ -38,6 +40,7 @@
 
 #include "media/rtp/rtp_packet.hpp"
 #include "mixer/audio/audio_codec.hpp"
+#include "mixer/audio/g711.hpp"
 #include "mixer/audio_frame.hpp"
 #include "mixer/gst/gst_ptr.hpp"
 #include "mixer/mixer_counters.hpp"
@@ -81,12 +84,16 @@ class ParticipantDecoder {
   bool decode_next();  // false when the playout buffer has nothing for this tick
   void decode(std::span<const std::uint8_t> packet, std::uint32_t timestamp);
   void conceal(std::uint32_t timestamp, std::uint32_t duration);
+  void append_decoded(std::span<const Sample> samples);
   GstClockTime pts_of(std::uint32_t timestamp);
   void publish_playout_counters();
 
   AudioCodec codec_;
   std::uint32_t clock_rate_;
   PlayoutBuffer playout_;
+  // G.711 is decoded here, not by a GStreamer chain (then bin_ and the pads stay null).
+  std::optional<G711Decoder> g711_;
+  std::vector<Sample> g711_out_;  // one packet's samples before they join decoded_
   // Ours too: the decoder may be torn down on the chain thread after its room is gone.
   gst::GstPtr<GstElement> pipeline_;
   gst::GstPtr<GstElement> bin_;

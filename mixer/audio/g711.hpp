@@ -1,0 +1,74 @@
+// G.711 on the media worker, without GStreamer: the expansion of μ-law and A-law octets to linear
+// PCM (ITU-T G.711 Tables 1a/2a) and the 8 kHz → 48 kHz interpolation into the mixing domain.
+//
+// Why not mulawdec/alawdec + audioresample: a G.711 member's whole decode is a table look-up per
+// octet and one FIR per 20 ms, yet pushing each packet through a depayloader, a decoder, a
+// converter and a resampler cost the worker pad pushes, a buffer allocation and caps checks per
+// member per tick: the largest item of the G.711 participants-per-core figure (issue 13).
+//
+// Quality: the expansion is exact (the same 16-bit values as GStreamer's mulawdec/alawdec, ±32124
+// and ±32256 full scale). The interpolator is a windowed-sinc low-pass of 6 × 32 taps (Kaiser
+// β 8.6, cut-off 4 kHz): flat within 0.02 dB up to 3.4 kHz, the images of tones up to 3.3 kHz at
+// least 89 dB down. tests/unit/mixer/audio/g711_test.cpp checks both, and that on the same μ-law
+// stream its images are no stronger than mulawdec ! audioresample's (GStreamer's default quality).
+// What it saves per member is measured by bench/mixer_capacity.py (bench/RESULTS.md).
+//
+// Threading: G711Decoder is one member's state, used by one thread at a time; the tables and the
+// filter are built once, thread-safely, on first use.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "mixer/audio/audio_codec.hpp"
+#include "mixer/audio_frame.hpp"
+
+namespace chorus::mixer {
+
+// ITU-T G.711: one octet to a 16-bit linear sample (the 14- or 13-bit value scaled by 4 or 8).
+[[nodiscard]] Sample pcmu_to_linear(std::uint8_t octet) noexcept;
+[[nodiscard]] Sample pcma_to_linear(std::uint8_t octet) noexcept;
+
+// 8 kHz → 48 kHz: an exact factor of 6, so a polyphase FIR (one 32-tap filter per output phase)
+// over the last 31 input samples and the new ones; the delay is 95.5 output samples (2 ms).
+class Upsampler8kTo48k {
+ public:
+  static constexpr std::size_t kFactor = kSampleRateHz / 8'000;
+  static constexpr std::size_t kTapsPerPhase = 32;
+  // One call's input at most: 60 ms, the longest ptime a member's packet is cut into.
+  static constexpr std::size_t kMaxInput = 480;
+
+  Upsampler8kTo48k() { history_.fill(0.0F); }
+
+  // Appends kFactor × input.size() samples to `out` (input longer than kMaxInput is taken in parts).
+  void process(std::span<const float> input, std::vector<Sample>& out);
+
+ private:
+  void process_block(std::span<const float> input, std::vector<Sample>& out);
+
+  // The last kTapsPerPhase - 1 input samples, oldest first: the filter's state across packets.
+  std::array<float, kTapsPerPhase - 1> history_{};
+};
+
+// One G.711 member: payload octets in, 48 kHz mixing-domain samples out.
+class G711Decoder {
+ public:
+  // `codec` is kPcmu or kPcma; anything else is a programming error (std::invalid_argument).
+  explicit G711Decoder(AudioCodec codec);
+
+  // An RTP payload (RFC 3551 §4.5.14: one octet per 8 kHz sample): appends 6 samples per octet.
+  void decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out);
+  // A lost packet of `samples_8k` samples: silence, through the same filter so that the last
+  // packet's tail rings out instead of stopping dead.
+  void decode_silence(std::size_t samples_8k, std::vector<Sample>& out);
+
+ private:
+  const std::array<float, 256>* table_;
+  Upsampler8kTo48k upsampler_;
+  std::vector<float> linear_;  // scratch, at most Upsampler8kTo48k::kMaxInput
+};
+
+}  // namespace chorus::mixer

@@ -69,7 +69,7 @@ MediaComponent::MediaComponent(MediaSession& session, boost::asio::io_context& i
 }
 
 MediaComponent::~MediaComponent() {
-  *alive_ = false;
+  session_.environment().poller.remove(readable_registration_);
   if (dtls_) dtls_->close();
   dtls_.reset();
   boost::system::error_code ignored;
@@ -79,7 +79,12 @@ MediaComponent::~MediaComponent() {
 void MediaComponent::start() {
   if (fd_ < 0) return;
   if (dtls_) dtls_->start();
-  wait_readable();
+  readable_registration_ = session_.environment().poller.add(fd_, *this, delivery_);
+}
+
+void MediaComponent::set_delivery(Delivery delivery) {
+  delivery_ = delivery;
+  session_.environment().poller.set_delivery(readable_registration_, delivery);
 }
 
 std::optional<TransportAddress> MediaComponent::destination() const {
@@ -116,35 +121,55 @@ void MediaComponent::set_sdes_keys(SrtpSuite suite, std::span<const std::uint8_t
   seen_ = {};
 }
 
-void MediaComponent::wait_readable() {
-  socket_.async_wait(boost::asio::socket_base::wait_read,
-                     [this, alive = alive_](const boost::system::error_code& error) {
-                       if (!*alive || error) return;
-                       drain();
-                       wait_readable();
-                     });
+void MediaComponent::on_readable() {
+  // Stopped at the bound with datagrams left: the poller reports the socket again on its next wake,
+  // after the worker's other sockets and timers had their turn.
+  if (!drain()) session_.environment().poller.rearm(readable_registration_);
 }
 
-void MediaComponent::drain() {
-  auto buffer = session_.environment().scratch;
-  for (std::size_t i = 0; i < kMaxDatagramsPerWake; ++i) {
-    sockaddr_storage from{};
-    socklen_t from_length = sizeof from;
-    const ssize_t received = ::recvfrom(fd_, buffer.data(), kMaxDatagramSize, MSG_DONTWAIT | MSG_TRUNC,
-                                        reinterpret_cast<sockaddr*>(&from), &from_length);
-    if (received < 0) return;  // EAGAIN: drained (other errors, e.g. ICMP-reported, end this round too)
-    auto& counters = session_.environment().counters;
-    if (static_cast<std::size_t>(received) > kMaxDatagramSize) {
-      MediaCounters::bump(counters.dropped_malformed);
-      continue;
-    }
-    auto source = from_sockaddr(from, from_length);
-    if (!source) {
-      MediaCounters::bump(counters.dropped_malformed);
-      continue;
-    }
-    on_datagram(buffer, static_cast<std::size_t>(received), *source);
+// recvmmsg(2) takes up to kReceiveBatch datagrams a call. The socket is registered edge-triggered
+// (asio's epoll reactor), so it must be drained before the next wait; a call that returns fewer
+// datagrams than it asked for has done that (a datagram arriving after it raises a new edge),
+// which spares the EAGAIN call recvfrom needed after every packet: one syscall per member per tick.
+bool MediaComponent::drain() {
+  auto scratch = session_.environment().scratch;
+  std::array<mmsghdr, kReceiveBatch> messages{};
+  std::array<iovec, kReceiveBatch> vectors{};
+  std::array<sockaddr_storage, kReceiveBatch> sources{};
+  for (std::size_t i = 0; i < kReceiveBatch; ++i) {
+    // One byte past the ingress limit is read, so that an oversized datagram is seen as one.
+    vectors[i] = iovec{scratch.data() + i * kReceiveSlotSize, kMaxDatagramSize + 1};
+    messages[i].msg_hdr.msg_iov = &vectors[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+    messages[i].msg_hdr.msg_name = &sources[i];
   }
+  for (std::size_t taken = 0; taken < kMaxDatagramsPerWake;) {
+    for (auto& message : messages) message.msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    const int received = ::recvmmsg(fd_, messages.data(), kReceiveBatch, MSG_DONTWAIT, nullptr);
+    // EAGAIN: drained. Another error (one the kernel queued on the socket) ends this round, and the
+    // socket is reported again should datagrams wait behind it.
+    if (received < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+    if (received == 0) return true;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(received); ++i) on_received(messages[i], scratch, i);
+    taken += static_cast<std::size_t>(received);
+    if (static_cast<std::size_t>(received) < kReceiveBatch) return true;
+  }
+  return false;
+}
+
+void MediaComponent::on_received(const mmsghdr& message, std::span<std::uint8_t> scratch, std::size_t slot) {
+  auto& counters = session_.environment().counters;
+  if ((message.msg_hdr.msg_flags & MSG_TRUNC) != 0 || message.msg_len > kMaxDatagramSize) {
+    MediaCounters::bump(counters.dropped_malformed);
+    return;
+  }
+  auto source =
+      from_sockaddr(*static_cast<const sockaddr_storage*>(message.msg_hdr.msg_name), message.msg_hdr.msg_namelen);
+  if (!source) {
+    MediaCounters::bump(counters.dropped_malformed);
+    return;
+  }
+  on_datagram(scratch.subspan(slot * kReceiveSlotSize, kReceiveSlotSize), message.msg_len, *source);
 }
 
 void MediaComponent::on_datagram(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source) {

@@ -6,10 +6,11 @@
 // handshake, RTP/RTCP through the source policy and SRTP unprotection to the session. Each drop
 // is counted by reason. Sending protects in place and writes to the policy's destination.
 // The socket is drained without blocking when it is readable, up to kMaxDatagramsPerWake at a
-// time so one busy peer cannot starve the worker's other sessions.
+// time so one busy peer cannot starve the worker's other sessions, kReceiveBatch per recvmmsg(2).
 // Threading: lives on one media worker's io_context; nothing here takes a lock.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
@@ -22,6 +23,7 @@
 #include "media/dtls/dtls_transport.hpp"
 #include "media/srtp/srtp_session.hpp"
 #include "media/stun/ice_lite_responder.hpp"
+#include "media/transport/media_environment.hpp"
 #include "media/transport/remote_address_policy.hpp"
 #include "media/transport/socket_address.hpp"
 
@@ -29,12 +31,11 @@ namespace chorus::media {
 
 class MediaSession;
 
-inline constexpr std::size_t kMaxDatagramSize = 1500;  // ingress limit: larger datagrams are dropped
 inline constexpr std::size_t kMaxDatagramsPerWake = 64;
 
 enum class ComponentKind : std::uint8_t { kRtp = 1, kRtcp = 2 };  // the ICE component ids
 
-class MediaComponent final : public dtls::DtlsTransportListener {
+class MediaComponent final : public dtls::DtlsTransportListener, public ReadableListener {
  public:
   MediaComponent(MediaSession& session, boost::asio::io_context& io, int fd, ComponentKind kind,
                  std::optional<TransportAddress> signalled);
@@ -44,6 +45,8 @@ class MediaComponent final : public dtls::DtlsTransportListener {
 
   // Starts reading; with DTLS keying also starts the handshake (as client, or waits as server).
   void start();
+  // When this socket is read (ReadinessPoller): on arrival until the session says otherwise.
+  void set_delivery(Delivery delivery);
 
   // Protects packet [0, length) of `buffer` in place (SRTP when keyed) and sends it. False when
   // it was dropped (no keys yet, no destination, the kernel refused); the drop is counted.
@@ -65,8 +68,11 @@ class MediaComponent final : public dtls::DtlsTransportListener {
   [[nodiscard]] std::uint16_t local_port() const { return local_port_; }
 
  private:
-  void wait_readable();
-  void drain();
+  void on_readable() override;
+  // Reads until the socket is empty (true) or kMaxDatagramsPerWake were taken (false).
+  bool drain();
+  // One datagram recvmmsg put in slot `slot` of the worker's scratch: checked, then on_datagram.
+  void on_received(const mmsghdr& message, std::span<std::uint8_t> scratch, std::size_t slot);
   void on_datagram(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source);
   void on_stun(std::span<const std::uint8_t> datagram, const TransportAddress& source);
   void on_dtls(std::span<const std::uint8_t> datagram, const TransportAddress& source);
@@ -105,7 +111,8 @@ class MediaComponent final : public dtls::DtlsTransportListener {
   bool plain_ = true;                // RTP/AVP: no SRTP at all
   bool per_packet_marks_ok_ = true;  // false once the kernel refused a per-packet class: sent unmarked
   SrtpCounters seen_;                // libsrtp counters already folded into the worker's counters
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards the pending wait
+  ReadinessPoller::Registration readable_registration_ = 0;
+  Delivery delivery_ = Delivery::kOnArrival;  // remembered for a start() after set_delivery
 };
 
 }  // namespace chorus::media

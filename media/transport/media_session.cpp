@@ -112,6 +112,16 @@ void MediaSession::set_sink(std::size_t stream, std::unique_ptr<MediaSink> sink)
   if (slot) slot->on_detached(*this);
   slot = std::move(sink);
   if (slot) slot->on_attached(*this);
+  update_delivery();
+}
+
+// Issue 13: a session whose every stream goes to a tick-driven engine is read at that tick.
+void MediaSession::update_delivery() {
+  const bool at_tick = std::ranges::all_of(
+      streams_, [](const Stream& stream) { return stream.sink != nullptr && stream.sink->consumes_at_tick(); });
+  const Delivery delivery = !streams_.empty() && at_tick ? Delivery::kAtTick : Delivery::kOnArrival;
+  rtp_->set_delivery(delivery);
+  if (rtcp_) rtcp_->set_delivery(delivery);
 }
 
 void MediaSession::start() {

@@ -91,6 +91,7 @@ class MediaSession {
   void send_transport_feedback();
   void dispatch_feedback(std::span<const std::uint8_t> compound);
   void mark_sockets();
+  void update_delivery();  // after a sink changes: when the sockets are read (media_sink.hpp)
   // The stream one of our SSRCs belongs to; nullopt for an SSRC we do not send from.
   [[nodiscard]] std::optional<std::size_t> stream_of_local(std::uint32_t ssrc) const;
 

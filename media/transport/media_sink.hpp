@@ -34,6 +34,10 @@ class MediaSink {
   // Transport-wide feedback (transport-cc, REMB): offered to the session's sinks in stream order
   // until one takes it (returns true), since it is about the transport, not one stream.
   virtual bool on_transport_feedback(MediaSession& /*session*/, const RtcpFeedback& /*feedback*/) { return false; }
+  // True for an engine that only uses what arrives on its own tick and calls
+  // ReadinessPoller::poll_tick_set before it does (the audio MCU): when every stream's sink says
+  // so, the session's sockets are read at that tick instead of on each datagram's arrival.
+  [[nodiscard]] virtual bool consumes_at_tick() const { return false; }
 };
 
 }  // namespace chorus::media

@@ -26,7 +26,12 @@ int make_eventfd() {
 }  // namespace
 
 MediaWorker::MediaWorker(unsigned index, dtls::DtlsContext* dtls)
-    : index_(index), dtls_(dtls), work_(boost::asio::make_work_guard(io_)), timers_(io_), wake_(io_, make_eventfd()) {
+    : index_(index),
+      dtls_(dtls),
+      work_(boost::asio::make_work_guard(io_)),
+      timers_(io_),
+      wake_(io_, make_eventfd()),
+      poller_(io_, timers_) {
   wait_for_inbox();  // before the thread starts: nothing else touches wake_ yet
   thread_ = std::thread([this] { run(); });
   post([this] { timers_.schedule(kQualityInterval, [this] { publish_quality(); }); });
@@ -155,6 +160,7 @@ MediaEnvironment MediaWorker::environment() {
   return MediaEnvironment{
       io_,
       timers_,
+      poller_,
       counters_,
       dtls_,
       std::span(scratch_),

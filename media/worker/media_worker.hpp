@@ -127,8 +127,9 @@ class MediaWorker {
   std::vector<Job> inbox_;
   std::vector<Job> running_;                    // worker thread only
   boost::asio::posix::stream_descriptor wake_;  // an eventfd: readable while the inbox has work
+  ReadinessPoller poller_;                      // the sessions' sockets: declared before, outlives them
   MediaCounters counters_;
-  alignas(16) std::array<std::uint8_t, kMaxDatagramSize + kSrtcpMaxTrailer + 16> scratch_{};
+  alignas(16) std::array<std::uint8_t, kReceiveSlotSize * kReceiveBatch> scratch_{};
   std::unordered_map<std::uint64_t, std::unique_ptr<MediaSession>> sessions_;  // worker thread only
   MediaTimeoutHandler on_media_timeout_;                                       // worker thread only
   MediaMarking marking_;                                                       // worker thread only

@@ -128,6 +128,7 @@ AudioRoom::Member* AudioRoom::find(ParticipantId id) {
 void AudioRoom::attach(media::MediaSession& session, const AudioMemberSpec& spec) {
   if (timers_ == nullptr) {
     timers_ = &session.environment().timers;
+    poller_ = &session.environment().poller;
   }
   if (members_.contains(spec.id)) detach(spec.id);  // a new session for the same participant
   Member& member = members_[spec.id];
@@ -245,6 +246,8 @@ void AudioRoom::tick() {
     if (!member.in_mixer || !member.prompts.empty()) send_private(member);
   // The next tick's frames are decoded after this tick's sends, off their deadline: decoding 400
   // G.711 members took ~12 ms, and done first it made the last sends of every tick late.
+  // The members' sockets are read here, not as each packet arrives (media/transport/readiness_poller.hpp).
+  if (poller_ != nullptr) poller_->poll_tick_set();
   gather_inputs();
   drain_bus();
   if (members_.empty()) return;

@@ -212,6 +212,7 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   std::vector<ParticipantId> talkers_now_;  // this tick's, before they are compared (scratch)
   // The worker's, from the first member's session.
   TimerQueue* timers_ = nullptr;
+  media::ReadinessPoller* poller_ = nullptr;  // the worker's: the tick reads its members' sockets
   std::shared_ptr<MixerCounters> counters_;
   LevelObserver level_observer_;
   MixTap mix_tap_;
@@ -230,6 +231,8 @@ class AudioRoomSink final : public media::MediaSink {
   void on_rtp(media::MediaSession& /*session*/, media::RtpPacket& packet, std::span<std::uint8_t> /*buffer*/) override {
     room_->on_rtp(spec_.id, packet);
   }
+  // The room decodes a member's packets on its tick, which polls the worker's tick set first.
+  [[nodiscard]] bool consumes_at_tick() const override { return true; }
 
  private:
   std::shared_ptr<AudioRoom> room_;

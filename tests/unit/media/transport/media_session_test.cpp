@@ -10,6 +10,7 @@
 
 #include <array>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -87,6 +88,22 @@ TEST_F(MediaSessionTest, EchoesPlainRtpWithTheServerSsrc) {
   EXPECT_EQ(ssrc_of(echoed), kServerSsrc);
   EXPECT_EQ(echoed[3], 1);      // sequence kept
   EXPECT_EQ(echoed[12], 0x11);  // payload kept
+}
+
+// A socket's drain stops after kMaxDatagramsPerWake (so one flooding peer cannot hold the worker)
+// and the poller reports the socket again: every datagram of a longer burst is still taken.
+TEST_F(MediaSessionTest, ABurstLongerThanOneWakeIsTakenWhole) {
+  start_echo(spec(std::monostate{}));
+  phone_.send_rtp(server(), 1);
+  ASSERT_FALSE(phone_.receive().empty());
+  const auto before = worker_.counters().packets_in;
+  std::promise<void> release;
+  worker_.post([held = release.get_future().share()] { held.wait(); });  // the burst queues meanwhile
+  constexpr std::uint16_t kBurst = 3 * kMaxDatagramsPerWake + 5;
+  for (std::uint16_t i = 0; i < kBurst; ++i) phone_.send_rtp(server(), static_cast<std::uint16_t>(2 + i));
+  release.set_value();
+  const auto seen = counters_when([&](const auto& c) { return c.packets_in >= before + kBurst; });
+  EXPECT_EQ(seen.packets_in, before + kBurst);
 }
 
 TEST_F(MediaSessionTest, QualityIsPublishedForOtherThreads) {

@@ -1,0 +1,243 @@
+// ReadinessPoller (media/transport/readiness_poller.hpp): real UDP sockets on loopback, one io_context.
+#include "media/transport/readiness_poller.hpp"
+
+#include "common/asio_timer_queue.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <functional>
+
+namespace chorus::media {
+namespace {
+
+// A bound, non-blocking loopback UDP socket.
+class UdpSocket {
+ public:
+  UdpSocket() : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    socklen_t length = sizeof address_;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address_), &length);
+  }
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+  ~UdpSocket() { ::close(fd_); }
+
+  [[nodiscard]] int fd() const { return fd_; }
+  void send_to(const UdpSocket& to) const {
+    const char byte = 'x';
+    ::sendto(fd_, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to.address_), sizeof to.address_);
+  }
+  // One datagram, if any.
+  bool read_one() const {
+    char byte = 0;
+    return ::recv(fd_, &byte, 1, MSG_DONTWAIT) == 1;
+  }
+
+ private:
+  int fd_;
+  sockaddr_in address_{};
+};
+
+struct Listener final : ReadableListener {
+  std::function<void()> on_call;
+  int calls = 0;
+  void on_readable() override {
+    ++calls;
+    if (on_call) on_call();
+  }
+};
+
+// Runs the loop until `done` or a bound of 2 s; a datagram on loopback is queued when sendto returns.
+void run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    io.restart();
+    io.run_for(std::chrono::milliseconds(20));
+  }
+}
+
+// Runs what is ready now and whatever that makes ready, without waiting for anything new.
+void run_ready(boost::asio::io_context& io) {
+  for (int i = 0; i < 10; ++i) {
+    io.restart();
+    io.poll();
+  }
+}
+
+TEST(ReadinessPoller, CallsTheListenerOfEachSocketThatBecameReadable) {
+  boost::asio::io_context io;
+  AsioTimerQueue timers(io);
+  ReadinessPoller poller(io, timers);
+  UdpSocket sender;
+  UdpSocket first;
+  UdpSocket second;
+  Listener on_first;
+  Listener on_second;
+  on_first.on_call = [&] { first.read_one(); };
+  on_second.on_call = [&] { second.read_one(); };
+  ASSERT_NE(poller.add(first.fd(), on_first), 0U);
+  ASSERT_NE(poller.add(second.fd(), on_second), 0U);
+  EXPECT_EQ(poller.size(), 2U);
+
+  sender.send_to(second);
+  run_until(io, [&] { return on_second.calls == 1; });
+  EXPECT_EQ(on_second.calls, 1);
+  EXPECT_EQ(on_first.calls, 0);
+
+  sender.send_to(first);
+  sender.send_to(second);
+  run_until(io, [&] { return on_first.calls == 1 && on_second.calls == 2; });
+  EXPECT_EQ(on_first.calls, 1);
+  EXPECT_EQ(on_second.calls, 2);
+}
+
+TEST(ReadinessPoller, ReportsASocketLeftReadableOnlyWhenRearmed) {
+  boost::asio::io_context io;
+  AsioTimerQueue timers(io);
+  ReadinessPoller poller(io, timers);
+  UdpSocket sender;
+  UdpSocket socket;
+  Listener listener;  // takes one datagram a call, like a drain that stopped at its bound
+  ReadinessPoller::Registration registration = 0;
+  bool rearm = false;
+  listener.on_call = [&] {
+    socket.read_one();
+    if (rearm) poller.rearm(registration);
+  };
+  registration = poller.add(socket.fd(), listener);
+  sender.send_to(socket);
+  sender.send_to(socket);
+  run_until(io, [&] { return listener.calls == 1; });
+  run_ready(io);
+  // Edge-triggered: the second datagram raised no new edge, so nothing reports it ...
+  EXPECT_EQ(listener.calls, 1);
+
+  // ... until the listener asks (here, on the next datagram's edge, it rearms after reading one).
+  rearm = true;
+  sender.send_to(socket);
+  run_until(io, [&] { return listener.calls == 3; });
+  run_ready(io);
+  EXPECT_EQ(listener.calls, 3);     // the one left behind, then the new one: both reported
+  EXPECT_FALSE(socket.read_one());  // and taken
+}
+
+TEST(ReadinessPoller, NeverCallsAListenerRemovedEarlierInTheSameWake) {
+  boost::asio::io_context io;
+  AsioTimerQueue timers(io);
+  ReadinessPoller poller(io, timers);
+  UdpSocket sender;
+  UdpSocket first;
+  UdpSocket second;
+  Listener on_first;
+  Listener on_second;
+  std::array<ReadinessPoller::Registration, 2> registrations{};
+  // Whichever runs first removes the other (a session torn down by another's packet).
+  on_first.on_call = [&] {
+    first.read_one();
+    poller.remove(registrations[1]);
+  };
+  on_second.on_call = [&] {
+    second.read_one();
+    poller.remove(registrations[0]);
+  };
+  registrations[0] = poller.add(first.fd(), on_first);
+  registrations[1] = poller.add(second.fd(), on_second);
+  sender.send_to(first);
+  sender.send_to(second);
+  run_until(io, [&] { return on_first.calls + on_second.calls >= 1; });
+  run_ready(io);
+  EXPECT_EQ(on_first.calls + on_second.calls, 1);
+  EXPECT_EQ(poller.size(), 1U);
+}
+
+TEST(ReadinessPoller, StopsReportingARemovedSocketEvenWhileADuplicateKeepsItOpen) {
+  boost::asio::io_context io;
+  AsioTimerQueue timers(io);
+  ReadinessPoller poller(io, timers);
+  UdpSocket sender;
+  UdpSocket socket;
+  Listener listener;
+  const int duplicate = ::dup(socket.fd());  // a port lease keeps its own descriptor of the socket
+  const auto registration = poller.add(duplicate, listener);
+  poller.remove(registration);
+  ::close(duplicate);
+  sender.send_to(socket);
+  run_ready(io);  // loopback queues the datagram before sendto returns: it would be reported now
+  EXPECT_EQ(listener.calls, 0);
+  EXPECT_EQ(poller.size(), 0U);
+}
+
+TEST(ReadinessPoller, ReadsATickSocketOnlyWhenTheTickPolls) {
+  boost::asio::io_context io;
+  AsioTimerQueue timers(io);
+  ReadinessPoller poller(io, timers);
+  UdpSocket sender;
+  UdpSocket socket;
+  Listener listener;
+  listener.on_call = [&] { socket.read_one(); };
+  ASSERT_NE(poller.add(socket.fd(), listener, Delivery::kAtTick), 0U);
+  sender.send_to(socket);
+  run_ready(io);
+  EXPECT_EQ(listener.calls, 0);  // the worker's loop did not wake for it
+  poller.poll_tick_set();
+  EXPECT_EQ(listener.calls, 1);
+  poller.poll_tick_set();
+  EXPECT_EQ(listener.calls, 1);  // drained: nothing to report
+}
+
+TEST(ReadinessPoller, AMovedSocketIsReportedByItsNewSetWithWhatWaits) {
+  boost::asio::io_context io;
+  AsioTimerQueue timers(io);
+  ReadinessPoller poller(io, timers);
+  UdpSocket sender;
+  UdpSocket socket;
+  Listener listener;
+  listener.on_call = [&] { socket.read_one(); };
+  const auto registration = poller.add(socket.fd(), listener, Delivery::kAtTick);
+  sender.send_to(socket);
+  poller.set_delivery(registration, Delivery::kOnArrival);
+  run_until(io, [&] { return listener.calls == 1; });
+  EXPECT_EQ(listener.calls, 1);
+
+  poller.set_delivery(registration, Delivery::kAtTick);
+  sender.send_to(socket);
+  run_ready(io);
+  EXPECT_EQ(listener.calls, 1);
+  poller.poll_tick_set();
+  EXPECT_EQ(listener.calls, 2);
+}
+
+TEST(ReadinessPoller, ATickSetNoTickPollsIsDrainedByTheFallbackTimer) {
+  boost::asio::io_context io;
+  AsioTimerQueue timers(io);
+  ReadinessPoller poller(io, timers);
+  UdpSocket sender;
+  UdpSocket socket;
+  Listener listener;
+  listener.on_call = [&] { socket.read_one(); };
+  poller.add(socket.fd(), listener, Delivery::kAtTick);
+  sender.send_to(socket);
+  run_until(io, [&] { return listener.calls == 1; });  // within kTickSetFallback, bounded at 2 s
+  EXPECT_EQ(listener.calls, 1);
+}
+
+TEST(ReadinessPoller, RefusesADescriptorEpollCannotWatch) {
+  boost::asio::io_context io;
+  AsioTimerQueue timers(io);
+  ReadinessPoller poller(io, timers);
+  Listener listener;
+  EXPECT_EQ(poller.add(-1, listener), 0U);
+  EXPECT_EQ(poller.size(), 0U);
+}
+
+}  // namespace
+}  // namespace chorus::media

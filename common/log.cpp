@@ -1,5 +1,7 @@
 #include "common/log.hpp"
 
+#include "common/log_counters.hpp"
+
 #include <limits.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -39,6 +41,8 @@ void write_line(std::string_view line) {
 }
 
 thread_local bool t_deferred = false;
+// Lines of real-time threads the queue had no room for (log_counters.hpp publishes it).
+std::atomic<std::uint64_t> g_deferred_lines_dropped{0};
 
 // The lines of threads that must not block (defer_this_thread_logs), written by one ordinary
 // thread. Bounded: past kMaxDeferredLines a line is dropped and counted, and the writer says how
@@ -65,7 +69,7 @@ class DeferredLines {
     {
       const std::lock_guard lock(mutex_);
       if (outstanding_ >= kMaxDeferredLines) {  // queued, or taken by the writer and not yet written
-        dropped_.fetch_add(1, std::memory_order_relaxed);
+        g_deferred_lines_dropped.fetch_add(1, std::memory_order_relaxed);
         return;
       }
       queued_.push_back(std::move(line));
@@ -86,8 +90,6 @@ class DeferredLines {
     }
   }
 
-  [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
-
  private:
   DeferredLines() {
     std::thread([this] { run(); }).detach();
@@ -103,7 +105,8 @@ class DeferredLines {
         const std::lock_guard lock(mutex_);
         writing.swap(queued_);
       }
-      if (const std::uint64_t dropped = dropped_.load(std::memory_order_relaxed); dropped != dropped_told) {
+      if (const std::uint64_t dropped = g_deferred_lines_dropped.load(std::memory_order_relaxed);
+          dropped != dropped_told) {
         write_log(LogLevel::kWarn, "log", "log lines of real-time threads dropped: queue full",
                   {{"dropped", dropped - dropped_told}});
         dropped_told = dropped;
@@ -119,7 +122,6 @@ class DeferredLines {
   std::vector<std::string> queued_;  // under mutex_
   std::size_t outstanding_ = 0;      // pushed and not yet written, under mutex_
   std::counting_semaphore<> ready_{0};
-  std::atomic<std::uint64_t> dropped_{0};
 
   static inline std::atomic<DeferredLines*> g_made{nullptr};
 };
@@ -241,7 +243,13 @@ void flush_deferred_logs() {
 }
 
 std::uint64_t deferred_log_lines_dropped() {
-  return DeferredLines::instance().dropped();
+  return g_deferred_lines_dropped.load(std::memory_order_relaxed);
+}
+
+PublishedCounter deferred_log_lines_dropped_counter() {
+  return {"chorus_log_deferred_lines_dropped_total",
+          "log lines of real-time threads (media workers) dropped because the log writer's queue was full",
+          "log_lines_dropped", &g_deferred_lines_dropped};
 }
 
 }  // namespace chorus

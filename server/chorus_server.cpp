@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/log.hpp"
+#include "common/log_counters.hpp"
 #include "rest-api/api/web_client_config.hpp"
 #include "server/domain_store.hpp"
 #include "server/process_hardening.hpp"
@@ -76,6 +77,7 @@ ChorusServer::ChorusServer(Config config)
   workers_ = std::make_unique<media::MediaWorkerPool>(config_.workers, dtls_context_ ? &*dtls_context_ : nullptr);
   workers_->set_marking(media::MediaMarking{config_.dscp_audio, config_.dscp_video, &dscp_failures_});
   for (const auto& published : dscp_failures_.published()) engine_counters_.push_back(published);
+  engine_counters_.push_back(deferred_log_lines_dropped_counter());
   apply_media_realtime_priority();
   // Each worker's reactor state for as many sockets as its calls can use (media_worker.hpp).
   const std::size_t rtp_ports = config_.rtp_ports.last - config_.rtp_ports.first + 1U;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "common/log_counters.hpp"
 
 namespace chorus {
 namespace {
@@ -103,6 +104,10 @@ TEST(DeferredLog, LinesPastTheQueueAreDroppedCountedAndReported) {
   const std::uint64_t dropped = deferred_log_lines_dropped() - dropped_before;
   EXPECT_GE(dropped, 1U);
   EXPECT_LT(dropped, static_cast<std::uint64_t>(kLines));
+  // The same count is what /metrics shows (the server publishes this counter).
+  const PublishedCounter published = deferred_log_lines_dropped_counter();
+  EXPECT_EQ(published.metric, "chorus_log_deferred_lines_dropped_total");
+  EXPECT_EQ(published.value->load(), deferred_log_lines_dropped());
   EXPECT_NE(written.find("log lines of real-time threads dropped: queue full\" dropped="), std::string::npos);
   EXPECT_NE(written.find("msg=flood n=0\n"), std::string::npos) << "the first lines were kept";
 }

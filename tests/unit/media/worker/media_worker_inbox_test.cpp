@@ -33,6 +33,10 @@ TEST(MediaWorkerInboxTest, AJobTheWorkerPostsToItselfRunsAfterTheCurrentOnes) {
   MediaWorker worker(0, nullptr);
   std::vector<int> order;
   std::promise<void> done;
+  // Jobs 1 and 2 are both queued before the worker may take either: otherwise it can run 1, and 3
+  // with it, before this thread has posted 2 (a race the test lost once on a loaded machine).
+  std::promise<void> both_posted;
+  worker.post([gate = both_posted.get_future()]() mutable { gate.wait(); });
   worker.post([&] {
     order.push_back(1);
     worker.post([&] {
@@ -41,6 +45,7 @@ TEST(MediaWorkerInboxTest, AJobTheWorkerPostsToItselfRunsAfterTheCurrentOnes) {
     });
   });
   worker.post([&] { order.push_back(2); });
+  both_posted.set_value();
   done.get_future().wait();
   EXPECT_EQ(worker.run_and_wait([&] { return order; }), (std::vector<int>{1, 2, 3}));
 }

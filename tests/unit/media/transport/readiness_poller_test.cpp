@@ -73,68 +73,69 @@ void run_ready(boost::asio::io_context& io) {
   }
 }
 
-TEST(ReadinessPoller, CallsTheListenerOfEachSocketThatBecameReadable) {
-  boost::asio::io_context io;
-  AsioTimerQueue timers(io);
-  ReadinessPoller poller(io, timers);
-  UdpSocket sender;
+// One loop, its poller, a sender and a socket whose listener takes one datagram a call.
+class ReadinessPollerTest : public ::testing::Test {
+ protected:
+  ReadinessPollerTest() {
+    listener_.on_call = [this] { socket_.read_one(); };
+  }
+
+  boost::asio::io_context io_;
+  AsioTimerQueue timers_{io_};
+  ReadinessPoller poller_{io_, timers_};
+  UdpSocket sender_;
+  UdpSocket socket_;
+  Listener listener_;
+};
+
+TEST_F(ReadinessPollerTest, CallsTheListenerOfEachSocketThatBecameReadable) {
   UdpSocket first;
   UdpSocket second;
   Listener on_first;
   Listener on_second;
   on_first.on_call = [&] { first.read_one(); };
   on_second.on_call = [&] { second.read_one(); };
-  ASSERT_NE(poller.add(first.fd(), on_first), 0U);
-  ASSERT_NE(poller.add(second.fd(), on_second), 0U);
-  EXPECT_EQ(poller.size(), 2U);
+  ASSERT_NE(poller_.add(first.fd(), on_first), 0U);
+  ASSERT_NE(poller_.add(second.fd(), on_second), 0U);
+  EXPECT_EQ(poller_.size(), 2U);
 
-  sender.send_to(second);
-  run_until(io, [&] { return on_second.calls == 1; });
+  sender_.send_to(second);
+  run_until(io_, [&] { return on_second.calls == 1; });
   EXPECT_EQ(on_second.calls, 1);
   EXPECT_EQ(on_first.calls, 0);
 
-  sender.send_to(first);
-  sender.send_to(second);
-  run_until(io, [&] { return on_first.calls == 1 && on_second.calls == 2; });
+  sender_.send_to(first);
+  sender_.send_to(second);
+  run_until(io_, [&] { return on_first.calls == 1 && on_second.calls == 2; });
   EXPECT_EQ(on_first.calls, 1);
   EXPECT_EQ(on_second.calls, 2);
 }
 
-TEST(ReadinessPoller, ReportsASocketLeftReadableOnlyWhenRearmed) {
-  boost::asio::io_context io;
-  AsioTimerQueue timers(io);
-  ReadinessPoller poller(io, timers);
-  UdpSocket sender;
-  UdpSocket socket;
-  Listener listener;  // takes one datagram a call, like a drain that stopped at its bound
+TEST_F(ReadinessPollerTest, ReportsASocketLeftReadableOnlyWhenRearmed) {
   ReadinessPoller::Registration registration = 0;
   bool rearm = false;
-  listener.on_call = [&] {
-    socket.read_one();
-    if (rearm) poller.rearm(registration);
+  listener_.on_call = [&] {  // one datagram a call, like a drain that stopped at its bound
+    socket_.read_one();
+    if (rearm) poller_.rearm(registration);
   };
-  registration = poller.add(socket.fd(), listener);
-  sender.send_to(socket);
-  sender.send_to(socket);
-  run_until(io, [&] { return listener.calls == 1; });
-  run_ready(io);
+  registration = poller_.add(socket_.fd(), listener_);
+  sender_.send_to(socket_);
+  sender_.send_to(socket_);
+  run_until(io_, [&] { return listener_.calls == 1; });
+  run_ready(io_);
   // Edge-triggered: the second datagram raised no new edge, so nothing reports it ...
-  EXPECT_EQ(listener.calls, 1);
+  EXPECT_EQ(listener_.calls, 1);
 
   // ... until the listener asks (here, on the next datagram's edge, it rearms after reading one).
   rearm = true;
-  sender.send_to(socket);
-  run_until(io, [&] { return listener.calls == 3; });
-  run_ready(io);
-  EXPECT_EQ(listener.calls, 3);     // the one left behind, then the new one: both reported
-  EXPECT_FALSE(socket.read_one());  // and taken
+  sender_.send_to(socket_);
+  run_until(io_, [&] { return listener_.calls == 3; });
+  run_ready(io_);
+  EXPECT_EQ(listener_.calls, 3);     // the one left behind, then the new one: both reported
+  EXPECT_FALSE(socket_.read_one());  // and taken
 }
 
-TEST(ReadinessPoller, NeverCallsAListenerRemovedEarlierInTheSameWake) {
-  boost::asio::io_context io;
-  AsioTimerQueue timers(io);
-  ReadinessPoller poller(io, timers);
-  UdpSocket sender;
+TEST_F(ReadinessPollerTest, NeverCallsAListenerRemovedEarlierInTheSameWake) {
   UdpSocket first;
   UdpSocket second;
   Listener on_first;
@@ -143,100 +144,69 @@ TEST(ReadinessPoller, NeverCallsAListenerRemovedEarlierInTheSameWake) {
   // Whichever runs first removes the other (a session torn down by another's packet).
   on_first.on_call = [&] {
     first.read_one();
-    poller.remove(registrations[1]);
+    poller_.remove(registrations[1]);
   };
   on_second.on_call = [&] {
     second.read_one();
-    poller.remove(registrations[0]);
+    poller_.remove(registrations[0]);
   };
-  registrations[0] = poller.add(first.fd(), on_first);
-  registrations[1] = poller.add(second.fd(), on_second);
-  sender.send_to(first);
-  sender.send_to(second);
-  run_until(io, [&] { return on_first.calls + on_second.calls >= 1; });
-  run_ready(io);
+  registrations[0] = poller_.add(first.fd(), on_first);
+  registrations[1] = poller_.add(second.fd(), on_second);
+  sender_.send_to(first);
+  sender_.send_to(second);
+  run_until(io_, [&] { return on_first.calls + on_second.calls >= 1; });
+  run_ready(io_);
   EXPECT_EQ(on_first.calls + on_second.calls, 1);
-  EXPECT_EQ(poller.size(), 1U);
+  EXPECT_EQ(poller_.size(), 1U);
 }
 
-TEST(ReadinessPoller, StopsReportingARemovedSocketEvenWhileADuplicateKeepsItOpen) {
-  boost::asio::io_context io;
-  AsioTimerQueue timers(io);
-  ReadinessPoller poller(io, timers);
-  UdpSocket sender;
-  UdpSocket socket;
-  Listener listener;
-  const int duplicate = ::dup(socket.fd());  // a port lease keeps its own descriptor of the socket
-  const auto registration = poller.add(duplicate, listener);
-  poller.remove(registration);
+TEST_F(ReadinessPollerTest, StopsReportingARemovedSocketEvenWhileADuplicateKeepsItOpen) {
+  const int duplicate = ::dup(socket_.fd());  // a port lease keeps its own descriptor of the socket
+  const auto registration = poller_.add(duplicate, listener_);
+  poller_.remove(registration);
   ::close(duplicate);
-  sender.send_to(socket);
-  run_ready(io);  // loopback queues the datagram before sendto returns: it would be reported now
-  EXPECT_EQ(listener.calls, 0);
-  EXPECT_EQ(poller.size(), 0U);
+  sender_.send_to(socket_);
+  run_ready(io_);  // loopback queues the datagram before sendto returns: it would be reported now
+  EXPECT_EQ(listener_.calls, 0);
+  EXPECT_EQ(poller_.size(), 0U);
 }
 
-TEST(ReadinessPoller, ReadsATickSocketOnlyWhenTheTickPolls) {
-  boost::asio::io_context io;
-  AsioTimerQueue timers(io);
-  ReadinessPoller poller(io, timers);
-  UdpSocket sender;
-  UdpSocket socket;
-  Listener listener;
-  listener.on_call = [&] { socket.read_one(); };
-  ASSERT_NE(poller.add(socket.fd(), listener, Delivery::kAtTick), 0U);
-  sender.send_to(socket);
-  run_ready(io);
-  EXPECT_EQ(listener.calls, 0);  // the worker's loop did not wake for it
-  poller.poll_tick_set();
-  EXPECT_EQ(listener.calls, 1);
-  poller.poll_tick_set();
-  EXPECT_EQ(listener.calls, 1);  // drained: nothing to report
+TEST_F(ReadinessPollerTest, ReadsATickSocketOnlyWhenTheTickPolls) {
+  ASSERT_NE(poller_.add(socket_.fd(), listener_, Delivery::kAtTick), 0U);
+  sender_.send_to(socket_);
+  run_ready(io_);
+  EXPECT_EQ(listener_.calls, 0);  // the worker's loop did not wake for it
+  poller_.poll_tick_set();
+  EXPECT_EQ(listener_.calls, 1);
+  poller_.poll_tick_set();
+  EXPECT_EQ(listener_.calls, 1);  // drained: nothing to report
 }
 
-TEST(ReadinessPoller, AMovedSocketIsReportedByItsNewSetWithWhatWaits) {
-  boost::asio::io_context io;
-  AsioTimerQueue timers(io);
-  ReadinessPoller poller(io, timers);
-  UdpSocket sender;
-  UdpSocket socket;
-  Listener listener;
-  listener.on_call = [&] { socket.read_one(); };
-  const auto registration = poller.add(socket.fd(), listener, Delivery::kAtTick);
-  sender.send_to(socket);
-  poller.set_delivery(registration, Delivery::kOnArrival);
-  run_until(io, [&] { return listener.calls == 1; });
-  EXPECT_EQ(listener.calls, 1);
+TEST_F(ReadinessPollerTest, AMovedSocketIsReportedByItsNewSetWithWhatWaits) {
+  const auto registration = poller_.add(socket_.fd(), listener_, Delivery::kAtTick);
+  sender_.send_to(socket_);
+  poller_.set_delivery(registration, Delivery::kOnArrival);
+  run_until(io_, [&] { return listener_.calls == 1; });
+  EXPECT_EQ(listener_.calls, 1);
 
-  poller.set_delivery(registration, Delivery::kAtTick);
-  sender.send_to(socket);
-  run_ready(io);
-  EXPECT_EQ(listener.calls, 1);
-  poller.poll_tick_set();
-  EXPECT_EQ(listener.calls, 2);
+  poller_.set_delivery(registration, Delivery::kAtTick);
+  sender_.send_to(socket_);
+  run_ready(io_);
+  EXPECT_EQ(listener_.calls, 1);
+  poller_.poll_tick_set();
+  EXPECT_EQ(listener_.calls, 2);
 }
 
-TEST(ReadinessPoller, ATickSetNoTickPollsIsDrainedByTheFallbackTimer) {
-  boost::asio::io_context io;
-  AsioTimerQueue timers(io);
-  ReadinessPoller poller(io, timers);
-  UdpSocket sender;
-  UdpSocket socket;
-  Listener listener;
-  listener.on_call = [&] { socket.read_one(); };
-  poller.add(socket.fd(), listener, Delivery::kAtTick);
-  sender.send_to(socket);
-  run_until(io, [&] { return listener.calls == 1; });  // within kTickSetFallback, bounded at 2 s
-  EXPECT_EQ(listener.calls, 1);
+TEST_F(ReadinessPollerTest, ATickSetNoTickPollsIsDrainedByTheFallbackTimer) {
+  poller_.add(socket_.fd(), listener_, Delivery::kAtTick);
+  sender_.send_to(socket_);
+  run_until(io_, [&] { return listener_.calls == 1; });  // within kTickSetFallback, bounded at 2 s
+  EXPECT_EQ(listener_.calls, 1);
 }
 
-TEST(ReadinessPoller, RefusesADescriptorEpollCannotWatch) {
-  boost::asio::io_context io;
-  AsioTimerQueue timers(io);
-  ReadinessPoller poller(io, timers);
-  Listener listener;
-  EXPECT_EQ(poller.add(-1, listener), 0U);
-  EXPECT_EQ(poller.size(), 0U);
+TEST_F(ReadinessPollerTest, RefusesADescriptorEpollCannotWatch) {
+  EXPECT_EQ(poller_.add(-1, listener_), 0U);
+  EXPECT_EQ(poller_.size(), 0U);
 }
 
 }  // namespace

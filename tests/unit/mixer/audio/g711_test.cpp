@@ -85,27 +85,26 @@ double decibels(double ratio) {
   return 20.0 * std::log10(ratio);
 }
 
-TEST(G711, ExpandsEveryMuLawOctetAsGStreamersMulawdecDoes) {
+// Every octet through GStreamer's decoder `element` (on `caps`) and through `expand`: equal.
+void expect_expansion_as_gstreamers(const std::string& caps, const std::string& element,
+                                    Sample (*expand)(std::uint8_t)) {
   std::vector<std::uint8_t> octets(256);
   for (std::size_t i = 0; i < octets.size(); ++i) octets[i] = static_cast<std::uint8_t>(i);
   const auto reference = as_samples(run_pipeline(
-      "appsrc name=in format=time caps=audio/x-mulaw,rate=8000,channels=1 ! mulawdec ! appsink name=out sync=false",
-      octets));
+      "appsrc name=in format=time caps=" + caps + " ! " + element + " ! appsink name=out sync=false", octets));
   ASSERT_EQ(reference.size(), 256U);
-  for (std::size_t i = 0; i < octets.size(); ++i) EXPECT_EQ(pcmu_to_linear(octets[i]), reference[i]) << "octet " << i;
+  for (std::size_t i = 0; i < octets.size(); ++i) EXPECT_EQ(expand(octets[i]), reference[i]) << "octet " << i;
+}
+
+TEST(G711, ExpandsEveryMuLawOctetAsGStreamersMulawdecDoes) {
+  expect_expansion_as_gstreamers("audio/x-mulaw,rate=8000,channels=1", "mulawdec", pcmu_to_linear);
   EXPECT_EQ(pcmu_to_linear(0xFF), 0);
   EXPECT_EQ(pcmu_to_linear(0x80), 32124);
   EXPECT_EQ(pcmu_to_linear(0x00), -32124);
 }
 
 TEST(G711, ExpandsEveryALawOctetAsGStreamersAlawdecDoes) {
-  std::vector<std::uint8_t> octets(256);
-  for (std::size_t i = 0; i < octets.size(); ++i) octets[i] = static_cast<std::uint8_t>(i);
-  const auto reference = as_samples(run_pipeline(
-      "appsrc name=in format=time caps=audio/x-alaw,rate=8000,channels=1 ! alawdec ! appsink name=out sync=false",
-      octets));
-  ASSERT_EQ(reference.size(), 256U);
-  for (std::size_t i = 0; i < octets.size(); ++i) EXPECT_EQ(pcma_to_linear(octets[i]), reference[i]) << "octet " << i;
+  expect_expansion_as_gstreamers("audio/x-alaw,rate=8000,channels=1", "alawdec", pcma_to_linear);
   EXPECT_EQ(pcma_to_linear(0xD5), 8);
   EXPECT_EQ(pcma_to_linear(0xAA), 32256);
   EXPECT_EQ(pcma_to_linear(0x2A), -32256);

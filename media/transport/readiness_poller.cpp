@@ -14,6 +14,14 @@
 namespace chorus::media {
 namespace {
 
+// What every socket is watched for: readable, edge-triggered, named by its registration.
+epoll_event watched(ReadinessPoller::Registration registration) {
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLET;
+  event.data.u64 = registration;
+  return event;
+}
+
 int make_epoll() {
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
@@ -40,9 +48,7 @@ int ReadinessPoller::set_of(Delivery delivery) {
 
 ReadinessPoller::Registration ReadinessPoller::add(int fd, ReadableListener& listener, Delivery delivery) {
   const Registration registration = next_registration_++;
-  epoll_event event{};
-  event.events = EPOLLIN | EPOLLET;
-  event.data.u64 = registration;
+  epoll_event event = watched(registration);
   if (::epoll_ctl(set_of(delivery), EPOLL_CTL_ADD, fd, &event) != 0) {
     CHORUS_LOG(kError, "media", "cannot watch socket", {"fd", fd}, {"error", std::strerror(errno)});
     return 0;
@@ -65,9 +71,7 @@ void ReadinessPoller::set_delivery(Registration registration, Delivery delivery)
   if (entry == entries_.end() || entry->second.delivery == delivery) return;
   Entry& moved = entry->second;
   ::epoll_ctl(set_of(moved.delivery), EPOLL_CTL_DEL, moved.fd, nullptr);
-  epoll_event event{};
-  event.events = EPOLLIN | EPOLLET;
-  event.data.u64 = registration;
+  epoll_event event = watched(registration);
   // EPOLL_CTL_ADD checks readiness at once: datagrams already waiting are reported by the new set.
   if (::epoll_ctl(set_of(delivery), EPOLL_CTL_ADD, moved.fd, &event) != 0) {
     CHORUS_LOG(kError, "media", "cannot watch socket", {"fd", moved.fd}, {"error", std::strerror(errno)});
@@ -86,9 +90,7 @@ void ReadinessPoller::set_delivery(Registration registration, Delivery delivery)
 void ReadinessPoller::rearm(Registration registration) {
   const auto entry = entries_.find(registration);
   if (entry == entries_.end()) return;
-  epoll_event event{};
-  event.events = EPOLLIN | EPOLLET;
-  event.data.u64 = registration;
+  epoll_event event = watched(registration);
   ::epoll_ctl(set_of(entry->second.delivery), EPOLL_CTL_MOD, entry->second.fd, &event);
 }
 

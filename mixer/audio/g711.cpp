@@ -176,26 +176,18 @@ G711Decoder::G711Decoder(AudioCodec codec) {
     table_ = &a_law_table();
   else
     throw std::invalid_argument("G711Decoder: the codec is not G.711");
-  linear_.reserve(Upsampler8kTo48k::kMaxInput);
+  linear_.reserve(kLargestPayload);
 }
 
 void G711Decoder::decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out) {
-  while (!payload.empty()) {
-    const std::size_t count = std::min(payload.size(), Upsampler8kTo48k::kMaxInput);
-    linear_.resize(count);
-    for (std::size_t i = 0; i < count; ++i) linear_[i] = (*table_)[payload[i]];
-    upsampler_.process(linear_, out);
-    payload = payload.subspan(count);
-  }
+  linear_.resize(payload.size());
+  for (std::size_t i = 0; i < payload.size(); ++i) linear_[i] = (*table_)[payload[i]];
+  upsampler_.process(linear_, out);  // which takes it kMaxInput at a time
 }
 
 void G711Decoder::decode_silence(std::size_t samples_8k, std::vector<Sample>& out) {
-  linear_.assign(std::min(samples_8k, Upsampler8kTo48k::kMaxInput), 0.0F);
-  for (std::size_t left = samples_8k; left > 0;) {
-    const std::size_t count = std::min(left, linear_.size());
-    upsampler_.process(std::span<const float>(linear_).first(count), out);
-    left -= count;
-  }
+  linear_.assign(samples_8k, 0.0F);
+  upsampler_.process(linear_, out);
 }
 
 }  // namespace chorus::mixer

@@ -68,7 +68,10 @@ class G711Decoder {
  private:
   const std::array<float, 256>* table_;
   Upsampler8kTo48k upsampler_;
-  std::vector<float> linear_;  // scratch, at most Upsampler8kTo48k::kMaxInput
+  // Scratch for one packet's expanded samples: reserved for the largest datagram, so the tick
+  // never allocates for an ordinary packet.
+  static constexpr std::size_t kLargestPayload = 1500;
+  std::vector<float> linear_;
 };
 
 }  // namespace chorus::mixer

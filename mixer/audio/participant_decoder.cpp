@@ -110,7 +110,10 @@ void ParticipantDecoder::decode(std::span<const std::uint8_t> packet, std::uint3
 }
 
 void ParticipantDecoder::conceal(std::uint32_t timestamp, std::uint32_t duration) {
-  if (g711_) {  // G.711 has no PLC (ITU-T G.711 Appendix I is not implemented): the gap is silence
+  // G.711 conceals as mulawdec/alawdec did here before: the lost packet is silence, through the
+  // interpolator so the last packet's tail rings out. (ITU-T G.711 Appendix I's pitch-repeating
+  // concealment would hide single losses better; it is a choice not yet made, see issue 13's notes.)
+  if (g711_) {
     g711_out_.clear();
     g711_->decode_silence(std::min<std::size_t>(duration, kMaxDecodedSamples / Upsampler8kTo48k::kFactor), g711_out_);
     append_decoded(g711_out_);

@@ -106,6 +106,21 @@ TEST_F(MediaSessionTest, ABurstLongerThanOneWakeIsTakenWhole) {
   EXPECT_EQ(seen.packets_in, before + kBurst);
 }
 
+// The ingress limit: a datagram over kMaxDatagramSize is read (one byte past the limit tells it
+// apart), counted as malformed and dropped whole; the call goes on.
+TEST_F(MediaSessionTest, ADatagramOverTheSizeLimitIsDroppedCountedAndTheCallGoesOn) {
+  start_echo(spec(std::monostate{}));
+  const auto before = worker_.counters().dropped_malformed;
+  auto oversized = phone_.send_rtp(server(), 1);
+  ASSERT_FALSE(phone_.receive().empty());  // packet 1 itself, echoed
+  oversized.resize(kMaxDatagramSize + 1, 0x55);
+  phone_.send_raw(server(), oversized);
+  const auto seen = counters_when([&](const auto& c) { return c.dropped_malformed > before; });
+  EXPECT_EQ(seen.dropped_malformed, before + 1);
+  phone_.send_rtp(server(), 2);
+  EXPECT_FALSE(phone_.receive().empty());
+}
+
 TEST_F(MediaSessionTest, QualityIsPublishedForOtherThreads) {
   start_echo(spec(std::monostate{}));
   for (std::uint16_t sequence = 1; sequence <= 3; ++sequence) {

@@ -388,13 +388,16 @@ void ChorusServer::register_metrics() {
   auto& foreign = m.gauge("chorus_media_foreign_source_drops",
                           "Plain RTP/SDES packets dropped because their source was not the latched peer");
   auto& media_timeouts = m.gauge("chorus_media_timeouts", "Calls whose peer sent no RTP/RTCP for the media timeout");
+  auto& malformed = m.gauge("chorus_media_dropped_malformed",
+                            "Datagrams the media workers dropped: over the 1,500-byte limit, not RTP/RTCP/STUN/DTLS, "
+                            "or arriving before their keys");
   // The engines' own counters (published(): name, help, value), followed as registry counters.
   std::vector<std::pair<rest::Counter*, const std::atomic<std::uint64_t>*>> engine_counters;
   for (const auto& published : engine_counters_)
     engine_counters.emplace_back(&m.counter(std::string(published.metric), std::string(published.help)),
                                  published.value);
   m.on_collect([this, &calls, &server_tx, &client_tx, &rooms, &active, &mcu, &sfu, &rtp_in, &rtp_out, &srtp_auth,
-                &srtp_replay, &sessions, &foreign, &media_timeouts, engine_counters] {
+                &srtp_replay, &sessions, &foreign, &media_timeouts, &malformed, engine_counters] {
     // Runs on the REST thread: the media counters are atomics; the control-loop counts are read
     // racily as plain integers, which a scrape tolerates (they are gauges of the moment).
     const auto media = workers_->counters();
@@ -405,6 +408,7 @@ void ChorusServer::register_metrics() {
     sessions.set(static_cast<double>(media.sessions));
     foreign.set(static_cast<double>(media.foreign_source_drops));
     media_timeouts.set(static_cast<double>(media.media_timeouts));
+    malformed.set(static_cast<double>(media.dropped_malformed));
     // The engines' counters only grow; the registry's counters follow them (collects are serial).
     for (const auto& [counter, value] : engine_counters) {
       const auto now = value->load(std::memory_order_relaxed);

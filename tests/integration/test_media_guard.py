@@ -270,6 +270,14 @@ def attacks(server, checks):
                       f"chorusd counted the spray as foreign (media_foreign_source_drops="
                       f"{status.get('media_foreign_source_drops')})")
 
+        print("--- a datagram over the 1,500-byte ingress limit to C's port", flush=True)
+        malformed_before = server.status().get("media_dropped_malformed", 0)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as oversized:
+            oversized.sendto(bytes([0x80, 0x00]) + bytes(1599), ("127.0.0.1", c_port))
+        h.poll_until(lambda: server.status().get("media_dropped_malformed", 0) > malformed_before, 10.0,
+                     "chorusd to count the oversized datagram as malformed")
+        checks.expect(True, "chorusd dropped and counted the oversized datagram (media_dropped_malformed)")
+
         print(f"--- A sends nothing: BYE after --media-timeout {MEDIA_TIMEOUT_S}", flush=True)
         bye_at = wait_for_bye(a_peer, a_ok.call_id, MEDIA_TIMEOUT_S + 10.0, server.sip_port)
         checks.expect(bye_at is not None, "chorusd hung up the silent caller A with BYE")

@@ -28,7 +28,8 @@ build_packages=(
   libspandsp-dev                              # ITU-T reference G.722 the audio MCU's G.722 levels are tested against (unit_mixer)
 )
 tool_packages=(
-  clang-19 libclang-rt-19-dev                 # libFuzzer + ASan/UBSan for fuzz/ (clang 19: libstdc++ 12 <expected> needs its C++20 concepts)
+  clang-19 libclang-rt-19-dev                 # the sanitizer tree (make sanitize) and libFuzzer for fuzz/ (clang 19: libstdc++ 12 <expected> needs its C++20 concepts)
+  llvm-19                                     # llvm-symbolizer-19: sanitizer reports with file:line, and tests/lsan.supp matches function names
   clang-format-19 clang-tidy-19               # style checks in CI (19: clang-tidy 14 cannot parse GCC 12 <expected>)
 )
 test_packages=(

@@ -128,7 +128,10 @@ std::size_t ReadinessPoller::dispatch(int epoll_fd) {
   const int ready = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), 0);
   for (int i = 0; i < ready; ++i) {
     // Looked up, not carried as a pointer: an earlier listener of this wake may have removed it.
-    const auto entry = entries_.find(events[static_cast<std::size_t>(i)].data.u64);
+    // Copied out first: epoll_event is packed on x86-64, so its u64 is misaligned and find() must
+    // not bind a reference to it (UBSan: misaligned reference binding).
+    const std::uint64_t key = events[static_cast<std::size_t>(i)].data.u64;
+    const auto entry = entries_.find(key);
     if (entry != entries_.end()) entry->second.listener->on_readable();
   }
   return ready > 0 ? static_cast<std::size_t>(ready) : 0;

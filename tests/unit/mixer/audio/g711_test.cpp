@@ -199,8 +199,8 @@ TEST(G711Decoder, RingsOutThroughALossThenFallsSilent) {
 }
 
 TEST(G711Decoder, RefusesACodecThatIsNotG711) {
-  EXPECT_THROW(G711Decoder(AudioCodec::kOpus), std::invalid_argument);
-  EXPECT_THROW(G711Decoder(AudioCodec::kG722), std::invalid_argument);
+  EXPECT_THROW(G711Decoder{AudioCodec::kOpus}, std::invalid_argument);
+  EXPECT_THROW(G711Decoder{AudioCodec::kG722}, std::invalid_argument);
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ TEST_F(ApiKeyRoutesTest, TheTokenAuthenticatesWithExactlyItsScopes) {
 
   const auto principal = authenticator_.authenticate("Bearer " + token);
   ASSERT_TRUE(principal.has_value());
-  EXPECT_EQ(principal->id, key["id"]);
+  EXPECT_EQ(principal->id, key["id"].get<std::string>());
   EXPECT_EQ(principal->name, "reader");
   EXPECT_FALSE(principal->admin);
   EXPECT_EQ(principal->scopes, (ScopeSet{Scope::kRoomsRead}));

@@ -129,6 +129,12 @@ void PlayoutBuffer::start_tick() {
   if (playing_) skip_past_max_delay();
 }
 
+std::span<const std::uint8_t> PlayoutBuffer::upcoming() const {
+  const Slot& slot = slots_[next_sequence_ % slots_.size()];
+  if (!slot.used || slot.sequence != next_sequence_) return {};
+  return slot.bytes;
+}
+
 PlayoutStep PlayoutBuffer::next() {
   if (!playing_) return PlayoutStep::kNothing;
   if (queued_ == 0) {  // the talkspurt ended or the sender stalled: the next packet primes again

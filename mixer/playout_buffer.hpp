@@ -71,6 +71,10 @@ class PlayoutBuffer {
   // After kConceal: the lost packet's RTP timestamp (timestamp()) and its duration in RTP units,
   // taken from the packets before it.
   [[nodiscard]] std::uint32_t concealed_duration() const { return packet_duration_; }
+  // The packet that plays next, when it is already queued (empty otherwise), left in place. After
+  // kConceal it is the one right after the lost one, whose in-band FEC (Opus, RFC 6716 §2.1.7) may
+  // rebuild it. Valid until the next call to push or next.
+  [[nodiscard]] std::span<const std::uint8_t> upcoming() const;
 
   [[nodiscard]] bool playing() const { return playing_; }
   [[nodiscard]] std::size_t capacity() const { return slots_.size(); }  // max_packets

@@ -24,7 +24,7 @@ build_packages=(
   espeak-ng                                   # speaks the IVR prompts into WAV files at build time (mixer/prompts)
   ccache                                      # compiler cache: rebuilds of unchanged sources are free (used when present)
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks
-  libopus-dev                                 # bench/tools/mixer_load: Opus frames for the capacity generator
+  libopus-dev                                 # the audio MCU's Opus decoder (mixer/audio/opus_packet_decoder); bench/tools/mixer_load's frames
   libspandsp-dev                              # ITU-T reference G.722 the audio MCU's G.722 levels are tested against (unit_mixer)
 )
 tool_packages=(

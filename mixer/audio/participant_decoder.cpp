@@ -36,7 +36,12 @@ ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::
   decoded_.reserve(kMaxDecodedSamples);
   if (codec == AudioCodec::kPcmu || codec == AudioCodec::kPcma) {
     g711_.emplace(codec);
-    g711_out_.reserve(Upsampler8kTo48k::kFactor * PlayoutBuffer::kMaxPacketBytes);
+    packet_out_.reserve(Upsampler8kTo48k::kFactor * PlayoutBuffer::kMaxPacketBytes);
+    return;
+  }
+  if (codec == AudioCodec::kOpus) {
+    opus_.emplace();
+    packet_out_.reserve(OpusPacketDecoder::kMaxPacketSamples);
     return;
   }
   gst::ensure_gst_initialized();
@@ -44,7 +49,6 @@ ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::
   bin_ = gst::gst_adopt_floating(gst_bin_new(name.c_str()));
   GstElement* depayloader = make_element(info.depayloader);
   GstElement* decoder = make_element(info.decoder);
-  if (codec == AudioCodec::kOpus) g_object_set(decoder, "plc", TRUE, "use-inband-fec", TRUE, nullptr);
   GstElement* convert = make_element("audioconvert");
   GstElement* resample = make_element("audioresample");
   GstElement* filter = make_element("capsfilter");
@@ -59,7 +63,7 @@ ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::
 }
 
 ParticipantDecoder::~ParticipantDecoder() {
-  if (!bin_) return;  // G.711: no chain
+  if (!bin_) return;  // G.711, Opus: no chain
   gst_element_set_state(bin_.get(), GST_STATE_NULL);
   gst_pad_set_active(src_pad_.get(), FALSE);
   gst_pad_set_active(sink_pad_.get(), FALSE);
@@ -67,8 +71,8 @@ ParticipantDecoder::~ParticipantDecoder() {
 }
 
 void ParticipantDecoder::push_rtp(const media::RtpPacket& packet) {
-  // The GStreamer depayloaders parse the RTP header themselves; G.711 needs only the octets.
-  playout_.push(packet.sequence_number(), packet.timestamp(), packet.ssrc(), g711_ ? packet.payload() : packet.bytes());
+  // The GStreamer depayloaders parse the RTP header themselves; G.711 and Opus need only the payload.
+  playout_.push(packet.sequence_number(), packet.timestamp(), packet.ssrc(), bin_ ? packet.bytes() : packet.payload());
 }
 
 // Appends what fits under kMaxDecodedSamples to the FIFO; the rest is counted, not kept.
@@ -94,10 +98,20 @@ GstClockTime ParticipantDecoder::pts_of(std::uint32_t timestamp) {
 
 void ParticipantDecoder::decode(std::span<const std::uint8_t> packet, std::uint32_t timestamp) {
   if (g711_) {
-    g711_out_.clear();
-    g711_->decode(packet, g711_out_);
-    append_decoded(g711_out_);
+    packet_out_.clear();
+    g711_->decode(packet, packet_out_);
+    append_decoded(packet_out_);
     ++counters_.packets_decoded;
+    return;
+  }
+  if (opus_) {
+    packet_out_.clear();
+    if (opus_->decode(packet, packet_out_)) {
+      append_decoded(packet_out_);
+      ++counters_.packets_decoded;
+    } else {
+      ++counters_.packets_refused;
+    }
     return;
   }
   // GStreamer buffers are allocated (from GLib's slice allocator): the one allocation per packet.
@@ -114,14 +128,21 @@ void ParticipantDecoder::conceal(std::uint32_t timestamp, std::uint32_t duration
   // interpolator so the last packet's tail rings out. (ITU-T G.711 Appendix I's pitch-repeating
   // concealment would hide single losses better; it is a choice not yet made, see issue 13's notes.)
   if (g711_) {
-    g711_out_.clear();
-    g711_->decode_silence(std::min<std::size_t>(duration, kMaxDecodedSamples / Upsampler8kTo48k::kFactor), g711_out_);
-    append_decoded(g711_out_);
+    packet_out_.clear();
+    g711_->decode_silence(std::min<std::size_t>(duration, kMaxDecodedSamples / Upsampler8kTo48k::kFactor), packet_out_);
+    append_decoded(packet_out_);
+    return;
+  }
+  // Opus (RTP clock = sample rate): from the next packet's in-band FEC when it is here, else PLC.
+  if (opus_) {
+    packet_out_.clear();
+    opus_->conceal(duration, playout_.upcoming(), packet_out_);
+    append_decoded(packet_out_);
     return;
   }
   const std::size_t before = decoded_.size();
   // rtpjitterbuffer's loss event (its do-lost property): the depayloader turns it into a GAP, which
-  // a decoder with PLC (opusdec plc=true) fills with concealment.
+  // a decoder with PLC would fill with concealment (G.722's avdec_g722 has none).
   GstStructure* lost =
       gst_structure_new("GstRTPPacketLost", "timestamp", G_TYPE_UINT64, pts_of(timestamp), "duration", G_TYPE_UINT64,
                         gst_util_uint64_scale(duration, GST_SECOND, clock_rate_), nullptr);

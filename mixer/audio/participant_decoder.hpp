@@ -4,21 +4,22 @@
 //   push_rtp → PlayoutBuffer (mixer/playout_buffer.hpp: order, loss, talkspurts, bounded delay)
 //   pull_frame, on the tick → [our src pad] → <depayloader> → <decoder> → audioconvert
 //     → audioresample → audio/x-raw,format=S16LE,rate=48000,channels=1 → [our sink pad] → FIFO
-//   or, for G.711 (PCMU, PCMA), with no GStreamer at all: the payload's octets → G711Decoder
-//     (mixer/audio/g711.hpp: the table expansion, a polyphase 8 → 48 kHz FIR) → FIFO
+//   or, for G.711 (PCMU, PCMA) and Opus, with no GStreamer at all: the payload → G711Decoder
+//     (mixer/audio/g711.hpp: the table expansion, a polyphase 8 → 48 kHz FIR) or OpusPacketDecoder
+//     (mixer/audio/opus_packet_decoder.hpp: libopus at 48 kHz mono, FEC and PLC) → FIFO
 //
-// gst-launch equivalent of the decode chain (what it does to one packet; the playout buffer stands
-// where rtpjitterbuffer would):
+// gst-launch equivalent of the G.722 decode chain (what it does to one packet; the playout buffer
+// stands where rtpjitterbuffer would):
 //   gst-launch-1.0 udpsrc port=5004
-//   caps="application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS,payload=111"
-//     ! rtpjitterbuffer latency=40 do-lost=true ! rtpopusdepay ! opusdec plc=true use-inband-fec=true
+//   caps="application/x-rtp,media=audio,clock-rate=8000,encoding-name=G722,payload=9"
+//     ! rtpjitterbuffer latency=40 do-lost=true ! rtpg722depay ! avdec_g722
 //     ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=48000,channels=1 ! autoaudiosink
 //
 // Each tick pull_frame asks the playout buffer for packets until 20 ms are decoded: gst_pad_push
 // runs the depayloader, decoder and resampler in the worker's thread, as FrameEncoder does for the
 // other direction. A lost packet goes down as the jitter buffer's "GstRTPPacketLost" event, which
-// the depayloader turns into a GAP: Opus conceals it (PLC, or in-band FEC from the next packet,
-// RFC 6716 §2.1.7); for G.711 and G.722 the tick's missing samples are silence. Opus DTX sends
+// the depayloader turns into a GAP. Opus conceals a loss (in-band FEC from the next packet when it
+// is queued, RFC 6716 §2.1.7, else PLC); for G.711 and G.722 the missing samples are silence. Opus DTX sends
 // nothing in silence: the buffer runs dry, the member is silent (no input to the mix) until the
 // next talkspurt has primed.
 //
@@ -41,6 +42,7 @@
 #include "media/rtp/rtp_packet.hpp"
 #include "mixer/audio/audio_codec.hpp"
 #include "mixer/audio/g711.hpp"
+#include "mixer/audio/opus_packet_decoder.hpp"
 #include "mixer/audio_frame.hpp"
 #include "mixer/gst/gst_ptr.hpp"
 #include "mixer/mixer_counters.hpp"
@@ -91,9 +93,10 @@ class ParticipantDecoder {
   AudioCodec codec_;
   std::uint32_t clock_rate_;
   PlayoutBuffer playout_;
-  // G.711 is decoded here, not by a GStreamer chain (then bin_ and the pads stay null).
+  // G.711 and Opus are decoded here, not by a GStreamer chain (then bin_ and the pads stay null).
   std::optional<G711Decoder> g711_;
-  std::vector<Sample> g711_out_;  // one packet's samples before they join decoded_
+  std::optional<OpusPacketDecoder> opus_;
+  std::vector<Sample> packet_out_;  // one packet's samples before they join decoded_
   // Ours too: the decoder may be torn down on the chain thread after its room is gone.
   gst::GstPtr<GstElement> pipeline_;
   gst::GstPtr<GstElement> bin_;

@@ -103,6 +103,22 @@ TEST_F(PlayoutBufferTest, AMissingPacketIsConcealedWhenLaterOnesWaitAndIsLateWhe
   EXPECT_EQ(buffer_.counters().late, 1u);
 }
 
+TEST_F(PlayoutBufferTest, AfterALossTheNextPacketIsOfferedForItsFecAndStillPlaysInItsTurn) {
+  push(1);
+  push(3);
+  push(4);
+  tick();  // priming
+  EXPECT_EQ(tick().sequence, 1);
+  EXPECT_TRUE(buffer_.upcoming().empty()) << "2 has not come: nothing to rebuild it from";
+  ASSERT_EQ(tick().kind, PlayoutStep::kConceal);
+  const auto next = buffer_.upcoming();
+  ASSERT_EQ(next.size(), 172u);
+  EXPECT_EQ((next[0] << 8) | next[1], 3) << "the packet after the lost one";
+  EXPECT_EQ(tick().sequence, 3) << "offering it did not take it";
+  EXPECT_EQ(tick().sequence, 4);
+  EXPECT_TRUE(buffer_.upcoming().empty());
+}
+
 TEST_F(PlayoutBufferTest, TheConcealedDurationIsLearntFromThePackets) {
   constexpr std::uint32_t k30Ms = 240;
   buffer_.push(1, 5000, kSsrc, packet_bytes(1));

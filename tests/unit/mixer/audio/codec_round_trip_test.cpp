@@ -15,6 +15,7 @@
 #include "mixer/gst/gst_ptr.hpp"
 #include "mixer/gst/gst_runtime.hpp"
 #include "mixer/mixer_counters.hpp"
+#include "tests/unit/mixer/audio/opus_test_encoder.hpp"
 #include "tests/unit/mixer/audio_analysis.hpp"
 #include "tests/unit/mixer/mixer_test_support.hpp"
 
@@ -137,6 +138,35 @@ TEST(ParticipantDecoder, PublishesThePacketsItDroppedAndConcealed) {
   deliver(3);  // long after its turn
   decoder.pull_frame(out);
   EXPECT_EQ(published->input_packets_dropped.load(), 2u) << "the late one";
+}
+
+// The tone steps from 400 to 800 Hz at packet kLost, which never comes: the tick that plays its
+// turn rebuilds it from packet kLost + 1's in-band FEC (queued by then), so that frame is 800 Hz,
+// where concealment alone would have continued the 400 Hz before it.
+TEST(ParticipantDecoder, AnOpusLossIsRebuiltFromTheNextPacketsFec) {
+  constexpr int kLost = 30;
+  constexpr std::uint8_t kOpusPayloadType = 111;
+  const auto payloads = testing::encode_opus_tones(
+      kLost + 6, [](int frame) { return frame < kLost ? 400.0 : 800.0; },
+      testing::OpusToneSettings{.bitrate = 24'000, .inband_fec = true});
+  Pipeline pipeline;
+  ParticipantDecoder decoder(pipeline.bin(), AudioCodec::kOpus, kOpusPayloadType, "decoder");
+  std::vector<AudioFrame> frames;
+  AudioFrame out{};
+  for (int i = 0; i < static_cast<int>(payloads.size()) + 4; ++i) {
+    if (i < static_cast<int>(payloads.size()) && i != kLost) {
+      auto bytes = rtp_packet(kOpusPayloadType, static_cast<std::uint16_t>(i), 1000 + 960u * static_cast<unsigned>(i),
+                              payloads[static_cast<std::size_t>(i)]);
+      decoder.push_rtp(*media::RtpPacket::parse(bytes));
+    }
+    if (decoder.pull_frame(out)) frames.push_back(out);
+  }
+  EXPECT_EQ(decoder.counters().playout.lost, 1u);
+  ASSERT_GT(frames.size(), static_cast<std::size_t>(kLost)) << "Opus frames are packet-aligned: frame n is packet n";
+  const std::span<const Sample> lost_turn = std::span<const Sample>(frames[kLost]).subspan(kFrameSamples / 2);
+  const auto candidates = testing::candidate_frequencies();
+  EXPECT_EQ(testing::dominant_frequency(lost_turn, candidates, kSampleRateHz), 800.0);
+  EXPECT_EQ(testing::dominant_frequency(std::span<const Sample>(frames[kLost - 1]), candidates, kSampleRateHz), 400.0);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCodec, CodecRoundTrip,

@@ -44,12 +44,15 @@ run: deps-build build
 
 # Every test, in the time CI has on two cores: the format check; the integration and conformance
 # tests against a Release chorusd; every unit test and the conformance run again under ASan/UBSan
-# (sanitize); each fuzz target for TEST_FUZZ_SECONDS under ASan/UBSan. The Release tree builds only
-# chorusd here: the unit tests run in the sanitizer tree, and compiling them twice cost CI 14 minutes.
-# clang-tidy (make tidy, 13 minutes on two cores) is not part of it: run it before you push.
+# (sanitize); clang-tidy (DESIGN §4); each fuzz target for TEST_FUZZ_SECONDS under ASan/UBSan. The
+# Release tree builds only chorusd here: the unit tests run in the sanitizer tree, and compiling
+# them twice cost CI 14 minutes. clang-tidy reads the sanitizer tree's compile commands: they are
+# clang's, so it reuses that tree's precompiled headers and takes half the time it takes over
+# GCC's (about 6 minutes instead of 13).
 test: deps format-check chorusd
 	scripts/run-tests.sh $(BUILD_DIR) integration
 	$(MAKE) sanitize
+	scripts/tidy.sh $(ASAN_DIR)
 	$(MAKE) fuzz FUZZ_SECONDS=$(TEST_FUZZ_SECONDS)
 
 # chorusd alone (with the prompts it speaks), without the unit tests and the load tools.

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # clang-tidy (the checks in .clang-tidy) over every project source, using BUILD_DIR's compile database.
+# Over a clang tree (make test passes build-asan) it reuses that tree's precompiled headers (system
+# headers only) and runs in half the time it takes over the GCC tree, whose PCH it cannot read.
 set -euo pipefail
 # Boost 1.74 does not detect coroutine support under clang 19 with libstdc++ 12, so asio::awaitable
 # (rest-api/) would not parse without the two defines below; GCC builds detect it by themselves.

@@ -110,7 +110,7 @@ void ParticipantDecoder::decode(std::span<const std::uint8_t> packet, std::uint3
       append_decoded(packet_out_);
       ++counters_.packets_decoded;
     } else {
-      ++counters_.packets_refused;
+      count_refused();
     }
     return;
   }
@@ -120,7 +120,14 @@ void ParticipantDecoder::decode(std::span<const std::uint8_t> packet, std::uint3
   if (gst_pad_push(src_pad_.get(), buffer) == GST_FLOW_OK)
     ++counters_.packets_decoded;
   else
-    ++counters_.packets_refused;
+    count_refused();
+}
+
+// A payload the decoder could not use (malformed Opus, a chain error): counted here and on /metrics
+// with the playout buffer's drops (chorus_mixer_input_packets_dropped_total).
+void ParticipantDecoder::count_refused() {
+  ++counters_.packets_refused;
+  if (published_) published_->input_packets_dropped.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ParticipantDecoder::conceal(std::uint32_t timestamp, std::uint32_t duration) {

@@ -89,6 +89,7 @@ class ParticipantDecoder {
   void append_decoded(std::span<const Sample> samples);
   GstClockTime pts_of(std::uint32_t timestamp);
   void publish_playout_counters();
+  void count_refused();
 
   AudioCodec codec_;
   std::uint32_t clock_rate_;

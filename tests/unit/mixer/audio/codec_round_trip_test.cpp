@@ -140,6 +140,32 @@ TEST(ParticipantDecoder, PublishesThePacketsItDroppedAndConcealed) {
   EXPECT_EQ(published->input_packets_dropped.load(), 2u) << "the late one";
 }
 
+// A caller sending Opus payloads libopus refuses (RFC 6716 §3.2.5 R5: a code 3 packet of zero
+// frames) gets nothing into the mix; each one is counted on /metrics, and its good packets still play.
+TEST(ParticipantDecoder, MalformedOpusPayloadsAreCountedAndTheGoodOnesStillPlay) {
+  constexpr std::uint8_t kOpusPayloadType = 111;
+  const auto good = testing::encode_opus_tones(6, [](int) { return 1000.0; });
+  const std::vector<std::uint8_t> malformed{0x03, 0x00};
+  Pipeline pipeline;
+  auto published = std::make_shared<MixerCounters>();
+  ParticipantDecoder decoder(pipeline.bin(), AudioCodec::kOpus, kOpusPayloadType, "decoder", published);
+  AudioFrame out{};
+  int frames = 0;
+  for (int i = 0; i < 12; ++i) {
+    const bool is_good = i % 2 == 0;
+    auto bytes = rtp_packet(kOpusPayloadType, static_cast<std::uint16_t>(i), 1000 + 960u * static_cast<unsigned>(i),
+                            is_good ? std::span<const std::uint8_t>(good[static_cast<std::size_t>(i / 2)]) : malformed);
+    decoder.push_rtp(*media::RtpPacket::parse(bytes));
+    if (decoder.pull_frame(out)) ++frames;
+  }
+  for (int tick = 0; tick < 4; ++tick)
+    if (decoder.pull_frame(out)) ++frames;
+  EXPECT_EQ(decoder.counters().packets_refused, 6u);
+  EXPECT_EQ(published->input_packets_dropped.load(), 6u) << "each refusal on /metrics";
+  EXPECT_EQ(decoder.counters().packets_decoded, 6u) << "the good packets between them still decode";
+  EXPECT_GE(frames, 6);
+}
+
 // The tone steps from 400 to 800 Hz at packet kLost, which never comes: the tick that plays its
 // turn rebuilds it from packet kLost + 1's in-band FEC (queued by then), so that frame is 800 Hz,
 // where concealment alone would have continued the 400 Hz before it.

@@ -7,16 +7,6 @@
 #include <string>
 
 namespace chorus::mixer {
-namespace {
-
-void append(std::span<const Sample> pcm, int decoded, std::vector<Sample>& out) {
-  if (decoded <= 0) return;
-  const auto count = std::min(static_cast<std::size_t>(decoded), pcm.size());
-  out.insert(out.end(), pcm.begin(), pcm.begin() + static_cast<std::ptrdiff_t>(count));
-}
-
-}  // namespace
-
 void OpusPacketDecoder::Destroy::operator()(::OpusDecoder* decoder) const noexcept {
   opus_decoder_destroy(decoder);
 }
@@ -30,20 +20,19 @@ OpusPacketDecoder::OpusPacketDecoder() {
 
 OpusPacketDecoder::~OpusPacketDecoder() = default;
 
-bool OpusPacketDecoder::decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out) {
+std::optional<std::span<const Sample>> OpusPacketDecoder::decode(std::span<const std::uint8_t> payload) {
   // An empty payload would be libopus's "lost" (PLC) call, not a packet: the playout buffer never
   // hands one out, and one that came in is refused like any other malformed packet.
-  if (payload.empty()) return false;
+  if (payload.empty()) return std::nullopt;
   const int decoded = opus_decode(decoder_.get(), payload.data(), static_cast<opus_int32>(payload.size()), pcm_.data(),
                                   static_cast<int>(pcm_.size()), 0);
-  if (decoded < 0) return false;
-  append(pcm_, decoded, out);
-  return true;
+  if (decoded < 0) return std::nullopt;
+  return std::span<const Sample>(pcm_).first(static_cast<std::size_t>(decoded));
 }
 
-void OpusPacketDecoder::conceal(std::size_t samples, std::span<const std::uint8_t> next, std::vector<Sample>& out) {
+std::span<const Sample> OpusPacketDecoder::conceal(std::size_t samples, std::span<const std::uint8_t> next) {
   samples = std::min(samples, kMaxPacketSamples) / kConcealStepSamples * kConcealStepSamples;
-  if (samples == 0) return;
+  if (samples == 0) return {};
   const int frame_size = static_cast<int>(samples);
   int decoded = -1;
   // decode_fec = 1 with the next packet: its LBRR data for the lost one when it has some; libopus
@@ -52,7 +41,8 @@ void OpusPacketDecoder::conceal(std::size_t samples, std::span<const std::uint8_
     decoded =
         opus_decode(decoder_.get(), next.data(), static_cast<opus_int32>(next.size()), pcm_.data(), frame_size, 1);
   if (decoded < 0) decoded = opus_decode(decoder_.get(), nullptr, 0, pcm_.data(), frame_size, 0);
-  append(pcm_, decoded, out);
+  if (decoded <= 0) return {};
+  return std::span<const Sample>(pcm_).first(static_cast<std::size_t>(decoded));
 }
 
 }  // namespace chorus::mixer

@@ -24,8 +24,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
-#include <vector>
 
 #include "mixer/audio_frame.hpp"
 
@@ -46,13 +46,14 @@ class OpusPacketDecoder {
   OpusPacketDecoder& operator=(const OpusPacketDecoder&) = delete;
   ~OpusPacketDecoder();
 
-  // One RTP payload (RFC 7587 §4.2: one Opus packet): appends its samples. False, nothing appended,
-  // when libopus refuses the packet.
-  bool decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out);
+  // What decode and conceal return view this decoder's own buffer, valid until its next call: the
+  // caller copies them once, into its FIFO.
+  // One RTP payload (RFC 7587 §4.2: one Opus packet): its samples; nullopt when libopus refuses it.
+  std::optional<std::span<const Sample>> decode(std::span<const std::uint8_t> payload);
   // A lost packet of `samples` (48 kHz; rounded down to whole 2.5 ms steps, at most 120 ms):
   // rebuilt from `next`'s in-band FEC when `next` (the packet after the lost one, empty when it
-  // has not come) carries it, else concealed. Appends what it made.
-  void conceal(std::size_t samples, std::span<const std::uint8_t> next, std::vector<Sample>& out);
+  // has not come) carries it, else concealed. Empty when there is nothing to make.
+  std::span<const Sample> conceal(std::size_t samples, std::span<const std::uint8_t> next);
 
  private:
   struct Destroy {
@@ -60,7 +61,7 @@ class OpusPacketDecoder {
   };
 
   std::unique_ptr<::OpusDecoder, Destroy> decoder_;
-  std::array<Sample, kMaxPacketSamples> pcm_{};  // one call's output before it joins `out`
+  std::array<Sample, kMaxPacketSamples> pcm_{};  // one call's output, what decode and conceal view
 };
 
 }  // namespace chorus::mixer

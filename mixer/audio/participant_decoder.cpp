@@ -36,12 +36,11 @@ ParticipantDecoder::ParticipantDecoder(GstBin* pipeline, AudioCodec codec, std::
   decoded_.reserve(kMaxDecodedSamples);
   if (codec == AudioCodec::kPcmu || codec == AudioCodec::kPcma) {
     g711_.emplace(codec);
-    packet_out_.reserve(Upsampler8kTo48k::kFactor * PlayoutBuffer::kMaxPacketBytes);
+    g711_out_.reserve(Upsampler8kTo48k::kFactor * PlayoutBuffer::kMaxPacketBytes);
     return;
   }
   if (codec == AudioCodec::kOpus) {
     opus_.emplace();
-    packet_out_.reserve(OpusPacketDecoder::kMaxPacketSamples);
     return;
   }
   gst::ensure_gst_initialized();
@@ -98,16 +97,15 @@ GstClockTime ParticipantDecoder::pts_of(std::uint32_t timestamp) {
 
 void ParticipantDecoder::decode(std::span<const std::uint8_t> packet, std::uint32_t timestamp) {
   if (g711_) {
-    packet_out_.clear();
-    g711_->decode(packet, packet_out_);
-    append_decoded(packet_out_);
+    g711_out_.clear();
+    g711_->decode(packet, g711_out_);
+    append_decoded(g711_out_);
     ++counters_.packets_decoded;
     return;
   }
   if (opus_) {
-    packet_out_.clear();
-    if (opus_->decode(packet, packet_out_)) {
-      append_decoded(packet_out_);
+    if (const auto samples = opus_->decode(packet)) {
+      append_decoded(*samples);
       ++counters_.packets_decoded;
     } else {
       count_refused();
@@ -135,16 +133,14 @@ void ParticipantDecoder::conceal(std::uint32_t timestamp, std::uint32_t duration
   // interpolator so the last packet's tail rings out. (ITU-T G.711 Appendix I's pitch-repeating
   // concealment would hide single losses better; it is a choice not yet made, see issue 13's notes.)
   if (g711_) {
-    packet_out_.clear();
-    g711_->decode_silence(std::min<std::size_t>(duration, kMaxDecodedSamples / Upsampler8kTo48k::kFactor), packet_out_);
-    append_decoded(packet_out_);
+    g711_out_.clear();
+    g711_->decode_silence(std::min<std::size_t>(duration, kMaxDecodedSamples / Upsampler8kTo48k::kFactor), g711_out_);
+    append_decoded(g711_out_);
     return;
   }
   // Opus (RTP clock = sample rate): from the next packet's in-band FEC when it is here, else PLC.
   if (opus_) {
-    packet_out_.clear();
-    opus_->conceal(duration, playout_.upcoming(), packet_out_);
-    append_decoded(packet_out_);
+    append_decoded(opus_->conceal(duration, playout_.upcoming()));
     return;
   }
   const std::size_t before = decoded_.size();

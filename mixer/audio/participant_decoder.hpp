@@ -97,7 +97,7 @@ class ParticipantDecoder {
   // G.711 and Opus are decoded here, not by a GStreamer chain (then bin_ and the pads stay null).
   std::optional<G711Decoder> g711_;
   std::optional<OpusPacketDecoder> opus_;
-  std::vector<Sample> packet_out_;  // one packet's samples before they join decoded_
+  std::vector<Sample> g711_out_;  // one packet's samples before they join decoded_
   // Ours too: the decoder may be torn down on the chain thread after its room is gone.
   gst::GstPtr<GstElement> pipeline_;
   gst::GstPtr<GstElement> bin_;

@@ -288,6 +288,7 @@ std::expected<void, std::string> ChorusServer::open_recordings() {
   conference::RecordingSettings settings;
   settings.dir = std::filesystem::path(config_.data_dir) / "recordings";
   settings.quota_bytes = std::uint64_t{config_.recordings_quota_mb} << 20U;
+  settings.max_concurrent = config_.recordings_max_concurrent;
   settings.retention = std::chrono::days(config_.recordings_retention_days);
   settings.announce = config_.recording_announce;
   recordings_ = std::make_unique<conference::RecordingService>(

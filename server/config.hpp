@@ -156,9 +156,10 @@ struct Config {
   std::chrono::seconds webhook_deliveries_max_age{604800};  // and for at most this long
 
   // Issue 11, recordings (conference/recording, <data_dir>/recordings).
-  std::uint32_t recordings_quota_mb = 10240;    // all recordings together, MiB (0: no quota)
-  std::uint32_t recordings_retention_days = 0;  // finished recordings older than this are deleted (0: kept)
-  bool recording_announce = true;               // everyone hears "this meeting is being recorded" when one starts
+  std::uint32_t recordings_quota_mb = 10240;     // all recordings together, MiB (0: no quota)
+  std::uint32_t recordings_max_concurrent = 16;  // recordings running at once (each a pipeline and a thread; 503)
+  std::uint32_t recordings_retention_days = 0;   // finished recordings older than this are deleted (0: kept)
+  bool recording_announce = true;                // everyone hears "this meeting is being recorded" when one starts
 
   // Issue 12, REST API exhaustion (rest-api/http_server.hpp, api/event_routes.hpp, docs/security.md).
   std::uint32_t http_max_connections = 256;          // REST connections at once; beyond: 503 and close

@@ -680,6 +680,9 @@ constexpr std::array kSettings{
                 "MiB all recordings may use together (0: no quota); a full quota refuses (507) or ends recordings",
                 &apply_number<&Config::recordings_quota_mb, 0, 100000000>, &show_number<&Config::recordings_quota_mb>},
     SettingSpec{
+        "recordings_max_concurrent", "N", "recordings running at once; beyond it POST .../recordings answers 503",
+        &apply_number<&Config::recordings_max_concurrent, 1, 1000>, &show_number<&Config::recordings_max_concurrent>},
+    SettingSpec{
         "recordings_retention_days", "DAYS", "finished recordings older than this are deleted (0: kept until deleted)",
         &apply_number<&Config::recordings_retention_days, 0, 36500>, &show_number<&Config::recordings_retention_days>},
     SettingSpec{"recording_announce", "BOOL",

@@ -11,6 +11,9 @@ RTP): a solid-colour VP8 camera (red, blue, green) and a sine tone as PCMU (440,
 volume 0.3: far apart, none a harmonic of another; the audio MCU mixes up to 3 talkers, so all fit).
 The caller's placeholder audio socket is closed first so the tone sender can bind its port.
 
+Cases (`--only NAME` runs one; each has its own chorusd): `record` is the chain from start to ended below
+(one chorusd, then a second on its data dir), then `quota`, `full_disk` and `cap`.
+
 Checks, in order:
   start     GET /v1/events open first. POST /v1/conferences/mcutest/recordings → 201 with id rec_<16 hex>,
             conference_id, state "recording", media_type "video/webm", media_url, and a Location header
@@ -53,6 +56,12 @@ Checks, in order:
             naming the write (≤ 60 s); recording.failed on the event stream; the conference goes on: the
             caller is still listed and the composite still reaches the recorder-less room (its
             participant count is unchanged, chorusd still answers). Quiescent; exit 0.
+  cap       a fresh chorusd with `--recordings-max-concurrent 1`; rooms `mcutest` and `recsecond` (mcu), a silent
+            audio-only caller in each (no gst sender). POST for mcutest → 201; POST for recsecond, 3 times → 503
+            problem+json with a Retry-After of a positive number of seconds each; GET /v1/recordings?
+            conference_id=recsecond lists nothing (a refusal leaves no sidecar); /metrics counts 1 started and 3
+            refused. PATCH mcutest's stopped → 202, "stopped" (the slot is free once it is finalized); then POST for
+            recsecond → 201, PATCH it stopped → "stopped". Quiescent; exit 0.
 
 No check depends on speed: every wait is polled with a bound (the one sleep is the 10 s the recording
 is meant to last, and the assertions are about the file's content). Runs in a private network namespace
@@ -83,6 +92,7 @@ from video_peers import (  # noqa: E402
     sender_command, start_gst, tone_sender_command, write_ppm)
 
 TEST = "test_recording"
+CASES = ("record", "quota", "full_disk", "cap")
 EMPTY_ROOM = "recempty"
 MEDIA_TIMEOUT_S = 120
 
@@ -108,6 +118,9 @@ CRASH_MIN_FRAMES = 30
 ENDED_WAIT_S = 20.0
 QUOTA_MB = 1
 QUOTA_WAIT_S = 60.0
+CAP_ROOM = "recsecond"  # the cap case's second room
+CAP_REFUSALS = 3  # POSTs for the second room while the first records: each is refused
+BYTES_WAIT_S = 10.0
 EVENT_WAIT_S = 5.0
 GST_TIMEOUT_S = 120
 AUDIO_RATE = 48000
@@ -180,6 +193,16 @@ class Rig:
               f"{server_audio}", flush=True)
         return caller
 
+    def join_silent(self, checks, name, room):
+        """An audio-only caller in `room` that sends nothing (its audio socket is kept open, unread): the cheapest
+        participant a recording can be started for."""
+        caller = Caller(self.server, name, [])
+        caller.uri = f"sip:{room}@127.0.0.1:{self.server.sip_port}"
+        self.callers.append(caller)
+        caller.join(checks)
+        print(f"  {name}: in {room}, audio only, silent", flush=True)
+        return caller
+
     def server_tag(self):
         return os.path.basename(self.server.log_path)[:-len(".log")]
 
@@ -226,6 +249,13 @@ class Rig:
             print(f"  {e}; last GET: {json.dumps(last[0])}", flush=True)
             return None
 
+    def wait_bytes(self, rec_id):
+        """GET polled until the recording has written something (a note, not a check, when it has not)."""
+        try:
+            h.poll_until(lambda: (self.recording(rec_id) or {}).get("bytes"), BYTES_WAIT_S, f"{rec_id} to write", 0.2)
+        except h.Failure as e:
+            print(f"  note: {e}", flush=True)
+
     def events(self, kind, rec_id):
         """data of the stream's `kind` events about rec_id."""
         out = []
@@ -249,17 +279,17 @@ class Rig:
         return self.events(kind, rec_id)
 
 
-def start_recording(rig, checks, label, media_type="video/webm"):
-    """POST a recording of ROOM; checks the 201 and its body; its JSON, or None when refused."""
-    reply = rig.api.post(f"/v1/conferences/{ROOM}/recordings")
+def start_recording(rig, checks, label, media_type="video/webm", room=ROOM):
+    """POST a recording of `room`; checks the 201 and its body; its JSON, or None when refused."""
+    reply = rig.api.post(f"/v1/conferences/{room}/recordings")
     body = reply.json() if reply.status == 201 else {}
     rec_id = body.get("id", "")
     ok = checks.expect(reply.status == 201 and body.get("state") == "recording",
-                       f"{label}: POST /v1/conferences/{ROOM}/recordings → 201 \"recording\" "
+                       f"{label}: POST /v1/conferences/{room}/recordings → 201 \"recording\" "
                        f"({reply.describe()[:400]})")
     if not ok:
         return None
-    checks.expect(bool(ID_SHAPE.fullmatch(rec_id)) and body.get("conference_id") == ROOM
+    checks.expect(bool(ID_SHAPE.fullmatch(rec_id)) and body.get("conference_id") == room
                   and body.get("media_type") == media_type and body.get("media_url") == f"/v1/recordings/{rec_id}/media"
                   and reply.header("location").endswith(f"/v1/recordings/{rec_id}"),
                   f"{label}: id {rec_id!r} is rec_<16 hex>, conference_id {body.get('conference_id')!r}, media_type "
@@ -760,6 +790,47 @@ def check_full_disk(args, checks):
     with_noise_camera(args, checks, "chorusd-full-disk", "full-disk chorusd", case, binary=wrapper)
 
 
+def check_cap(args, checks):
+    print("--- cap: a chorusd with --recordings-max-concurrent 1, a silent caller in each of two rooms", flush=True)
+    server = h.Chorusd(args.chorusd, args.output_dir, name="chorusd-cap",
+                       extra_args=["--media-timeout", str(MEDIA_TIMEOUT_S), "--recordings-max-concurrent", "1"]).start()
+    rig = Rig(server, args.output_dir)
+    try:
+        make_room(rig.api, checks)
+        reply = rig.api.post("/v1/rooms", {"id": CAP_ROOM, "name": "The second room", "mode": "mcu"})
+        checks.expect(reply.status == 201, f"cap: room {CAP_ROOM} made over REST ({reply.status})")
+        rig.join_silent(checks, "FIRST", ROOM)
+        rig.join_silent(checks, "SECOND", CAP_ROOM)
+        first = start_recording(rig, checks, f"cap: {ROOM}")
+        if first is None:
+            raise h.Failure(f"cap: no recording of {ROOM} started, so the cap is not reached")
+        for attempt in range(1, CAP_REFUSALS + 1):
+            refused = rig.api.post(f"/v1/conferences/{CAP_ROOM}/recordings")
+            retry = refused.header("retry-after")
+            checks.expect(refused.is_problem(503) and retry.isdigit() and int(retry) > 0,
+                          f"cap: POST for {CAP_ROOM} while {ROOM} records ({attempt}/{CAP_REFUSALS}) → 503 "
+                          f"problem+json with Retry-After {retry!r} ({refused.describe()[:300]})")
+        listed = rig.api.get(f"/v1/recordings?conference_id={CAP_ROOM}")
+        items = listed.json().get("items") if listed.status == 200 else None
+        checks.expect(items == [], f"cap: the refusals left no recording of {CAP_ROOM} ({listed.describe()[:300]})")
+        counted = rig.api.metrics("chorus_recordings_")
+        checks.expect(counted.get("chorus_recordings_started_total") == 1
+                      and counted.get("chorus_recordings_refused_total") == CAP_REFUSALS,
+                      f"cap: /metrics counts 1 started and {CAP_REFUSALS} refused ({counted})")
+        rig.wait_bytes(first["id"])
+        stop_recording(rig, checks, first["id"])
+        second = start_recording(rig, checks, f"cap: {CAP_ROOM} once {ROOM}'s recording is stopped", room=CAP_ROOM)
+        if second is not None:
+            rig.wait_bytes(second["id"])
+            stop_recording(rig, checks, second["id"])
+        for caller in rig.callers:
+            rig.hang_up(caller, checks)
+        h.expect_quiescent(server, checks, "cap chorusd")
+    finally:
+        rig.close()
+    h.expect_clean_stop(server, checks)
+
+
 def record_three_parties(args, checks):
     """Steps up to the SIGKILL; (data dir, crash recording id, its file)."""
     server = h.Chorusd(args.chorusd, args.output_dir, extra_args=["--media-timeout", str(MEDIA_TIMEOUT_S)]).start()
@@ -810,18 +881,28 @@ def record_three_parties(args, checks):
 
 
 def body(args):
+    names = [args.only] if args.only else list(CASES)
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        raise h.Failure(f"unknown case {unknown}; known: {', '.join(CASES)}")
     require_gstreamer()
     checks = h.Checks()
-    data_dir, crash_id, crash_path = record_three_parties(args, checks)
-    check_crash_file(checks, crash_path, args.output_dir)
-    check_restart(args, checks, data_dir, crash_id, crash_path)
-    check_quota(args, checks)
-    check_full_disk(args, checks)
+    if "record" in names:
+        data_dir, crash_id, crash_path = record_three_parties(args, checks)
+        check_crash_file(checks, crash_path, args.output_dir)
+        check_restart(args, checks, data_dir, crash_id, crash_path)
+    if "quota" in names:
+        check_quota(args, checks)
+    if "full_disk" in names:
+        check_full_disk(args, checks)
+    if "cap" in names:
+        check_cap(args, checks)
     return checks.failures
 
 
 def main():
     parser = h.arg_parser(__doc__)
+    parser.add_argument("--only", help=f"run one case: {', '.join(CASES)}")
     return h.run_in_loopback_netns(TEST, body, parser, __file__, "for a loopback-only namespace")
 
 

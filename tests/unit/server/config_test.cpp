@@ -137,6 +137,31 @@ TEST(Config, RestExhaustionSettingsHaveDefaultsAndParse) {
   EXPECT_NE(zero_timeout.error().find("http_header_timeout"), std::string::npos) << zero_timeout.error();
 }
 
+// Issue 11, recordings: the cap on recordings running at once (beyond it, POST → 503).
+TEST(Config, RecordingsMaxConcurrentIsASettingWithBounds) {
+  EXPECT_EQ(Config{}.recordings_max_concurrent, 16u);
+  auto flag = load({"--recordings-max-concurrent", "1"});
+  ASSERT_TRUE(flag.has_value()) << flag.error();
+  EXPECT_EQ(flag->config.recordings_max_concurrent, 1u);
+  EXPECT_EQ(flag->origins.at("recordings_max_concurrent"), "flag --recordings-max-concurrent");
+  auto env = load({}, {{"CHORUS_RECORDINGS_MAX_CONCURRENT", "1000"}});
+  ASSERT_TRUE(env.has_value()) << env.error();
+  EXPECT_EQ(env->config.recordings_max_concurrent, 1000u);
+  EXPECT_EQ(env->sources.at("recordings_max_concurrent"), Source::kEnv);
+  for (const char* refused : {"0", "1001", "-1", "4294967312", "two"}) {
+    const std::string error = error_of({"--recordings-max-concurrent", refused});
+    EXPECT_THAT(error, HasSubstr("recordings_max_concurrent")) << refused;
+    EXPECT_THAT(error, HasSubstr("an integer from 1 to 1000")) << refused;
+  }
+}
+
+TEST_F(ConfigFileTest, RecordingsMaxConcurrentComesFromTheFile) {
+  auto result = load({"--config", write("cap.yaml", "recordings_max_concurrent: 4\n")});
+  ASSERT_TRUE(result.has_value()) << result.error();
+  EXPECT_EQ(result->config.recordings_max_concurrent, 4u);
+  EXPECT_EQ(result->sources.at("recordings_max_concurrent"), Source::kFile);
+}
+
 TEST(Config, VideoLimitsAreSettingsWithBounds) {
   auto result = load({"--max-video-slots", "4", "--max-producer-kbps", "3000"});
   ASSERT_TRUE(result.has_value()) << result.error();

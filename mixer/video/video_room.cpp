@@ -129,6 +129,8 @@ VideoRoom::VideoRoom(media::MediaWorker& worker, VideoRoomConfig config, std::sh
 
 VideoRoom::~VideoRoom() {
   if (reports_) reports_->detach();
+  // No TMMBN is owed here: only a session's receiver owes one, and its session detached it (a
+  // session's sink holds the room). A timer that outlived the room would find it gone anyway.
   // The pipeline stops (its threads joined) on the chain thread, after every change queued before.
   gst::run_on_chain_thread(gst::ChainThread::shared(), [slot = compositor_] { slot->reset(); });
 }
@@ -337,6 +339,8 @@ void VideoRoom::detach_receiver(ParticipantId id) {
   auto it = receivers_.find(id);
   if (it == receivers_.end()) return;
   const std::uint32_t class_id = it->second.class_id;
+  // Its session goes: the TMMBN it is owed goes nowhere.
+  if (it->second.tmmbn_timer != TimerQueue::kNoTimer) timers_->cancel(it->second.tmmbn_timer);
   receivers_.erase(it);
   auto cls = classes_.find(class_id);
   if (cls == classes_.end()) return;
@@ -380,9 +384,40 @@ bool VideoRoom::on_receiver_tmmbr(Receiver& receiver, const media::rtcp::Tmmbr& 
   update_class_bitrate(receiver.class_id);
   // §4.2.1.2: the media sender answers with a TMMBN holding the bounding set, from the SSRC the
   // request named; §4.2.2.1: each entry names the TMMBR sender that owns it, with the limit kept.
-  const media::rtcp::Tmmbn tmmbn{receiver.spec.ssrc, {{tmmbr.sender_ssrc, applied, entry->overhead}}};
-  if (auto length = tmmbn.write(buffer_)) receiver.session->send_rtcp(buffer_, *length);
+  receiver.tmmbn_owed = media::rtcp::TmmbItem{tmmbr.sender_ssrc, applied, entry->overhead};
+  // One TMMBN answers every TMMBR received since the last one (§4.2.1.2), and like all feedback it
+  // keeps to RFC 4585's timing rules (§3.5: early feedback is rate-limited), so a receiver that
+  // floods requests does not get a notification for each: inside the interval the limit takes
+  // effect now and the TMMBN waits for the interval's end, carrying the latest bounding set.
+  if (timers_ == nullptr) timers_ = &receiver.session->environment().timers;
+  const TimePoint now = timers_->now();
+  if (receiver.tmmbn_timer != TimerQueue::kNoTimer) {
+    bump(counters_->tmmbn_coalesced);  // the TMMBN already owed will carry this request instead
+    return true;
+  }
+  if (receiver.last_tmmbn && now - *receiver.last_tmmbn < config_.tmmbn_min_interval) {
+    bump(counters_->tmmbn_coalesced);
+    const auto wait = std::chrono::ceil<Millis>(*receiver.last_tmmbn + config_.tmmbn_min_interval - now);
+    receiver.tmmbn_timer =
+        timers_->schedule(std::max(wait, Millis{0}), [weak = weak_from_this(), id = receiver.spec.id] {
+          if (auto room = weak.lock()) room->send_owed_tmmbn(id);
+        });
+    return true;
+  }
+  send_owed_tmmbn(receiver.spec.id);
   return true;
+}
+
+void VideoRoom::send_owed_tmmbn(ParticipantId id) {
+  auto it = receivers_.find(id);
+  if (it == receivers_.end()) return;
+  Receiver& receiver = it->second;
+  receiver.tmmbn_timer = TimerQueue::kNoTimer;
+  if (!receiver.tmmbn_owed || receiver.session == nullptr) return;
+  const media::rtcp::Tmmbn tmmbn{receiver.spec.ssrc, {*receiver.tmmbn_owed}};
+  receiver.tmmbn_owed.reset();
+  receiver.last_tmmbn = timers_->now();
+  if (auto length = tmmbn.write(buffer_)) receiver.session->send_rtcp(buffer_, *length);
 }
 
 std::optional<std::uint32_t> VideoRoom::class_bitrate_of(ParticipantId id) const {

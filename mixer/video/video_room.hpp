@@ -10,7 +10,8 @@
 //   receiver's PLI/FIR ─► the class's encoder makes a key frame (at most one per 0.5 s a class;
 //     a request inside that interval is served when it ends)
 //   receiver's REMB/TMMBR ─► the class's encoder bit rate follows its slowest receiver; a TMMBR is
-//     answered with a TMMBN (RFC 5104 §4.2)
+//     answered with a TMMBN (RFC 5104 §4.2), at most one per receiver per 0.5 s (the requests inside
+//     that interval take effect at once, and one TMMBN with the latest goes when it ends)
 //   a decoder lost its reference ─► PLI (or FIR) to the sender, at most one per 300 ms; without
 //     RTCP feedback the listener asks the conference (SIP INFO picture_fast_update, RFC 5168)
 //
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "common/published_counter.hpp"
+#include "common/timer_queue.hpp"
 #include "media/rtcp/tmmbr.hpp"
 #include "media/rtp/rtp_packet.hpp"
 #include "media/srtp/srtp_session.hpp"
@@ -50,6 +52,9 @@ struct VideoRoomConfig {
   std::uint32_t min_class_bitrate_bps = 150'000;             // the least a receiver's estimate lowers it to
   std::chrono::milliseconds keyframe_min_interval{500};      // forced key frames per class
   std::chrono::milliseconds keyframe_request_interval{300};  // PLI/FIR per sender
+  // TMMBNs per receiver: a TMMBR inside the interval still sets the class's bit rate at once, and
+  // its notification is coalesced: one TMMBN with the latest bounding set when the interval ends.
+  std::chrono::milliseconds tmmbn_min_interval{500};
   // An sfu room's composite: the pipeline exists (and its inputs are decoded) only while the room
   // has a receiver or a tap; false (an mcu room): from the room's start.
   bool build_on_demand = false;
@@ -65,6 +70,7 @@ struct VideoMcuCounters {
   std::atomic<std::uint64_t> keyframe_requests{0};   // PLI/FIR/INFO we asked senders for
   std::atomic<std::uint64_t> decode_errors{0};       // a decoder met a frame it could not decode
   std::atomic<std::uint64_t> resolution_changes{0};  // a sender's picture changed size mid-stream
+  std::atomic<std::uint64_t> tmmbn_coalesced{0};     // TMMBRs answered by a later, shared TMMBN
 
   [[nodiscard]] std::vector<PublishedCounter> published() const {
     return {{"chorus_video_mcu_packets_in_total", "Video RTP packets the video MCU fed to its decoders",
@@ -87,7 +93,11 @@ struct VideoMcuCounters {
              "video_mcu_decode_errors", &decode_errors},
             {"chorus_video_mcu_resolution_changes_total",
              "Senders whose decoded picture changed size mid-stream (fitted into the same tile)",
-             "video_mcu_resolution_changes", &resolution_changes}};
+             "video_mcu_resolution_changes", &resolution_changes},
+            {"chorus_video_mcu_tmmbn_coalesced_total",
+             "TMMBRs not answered at once: a receiver's TMMBNs are rate-limited, and one TMMBN with its latest "
+             "request goes when the interval ends",
+             "video_mcu_tmmbn_coalesced", &tmmbn_coalesced}};
   }
 };
 
@@ -190,6 +200,11 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
     std::uint32_t timestamp_offset = 0;
     std::uint64_t estimate_bps = 0;          // its last REMB; 0: none yet
     std::optional<std::uint64_t> tmmbr_bps;  // its last TMMBR's MxTBR, at least the class minimum
+    // TMMBN rate limit (VideoRoomConfig::tmmbn_min_interval): when the last one went, and the one
+    // owed (the latest request's tuple) with the timer that sends it at the interval's end.
+    std::optional<TimePoint> last_tmmbn;
+    std::optional<media::rtcp::TmmbItem> tmmbn_owed;
+    TimerQueue::TimerId tmmbn_timer = TimerQueue::kNoTimer;
   };
   struct EncodeClass {
     VideoClassKey key;
@@ -210,6 +225,7 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   void request_class_keyframe(std::uint32_t class_id, Clock::time_point now);
   void send_to(Receiver& receiver, std::span<const std::uint8_t> rtp);
   bool on_receiver_tmmbr(Receiver& receiver, const media::rtcp::Tmmbr& tmmbr);
+  void send_owed_tmmbn(ParticipantId id);
   void update_class_bitrate(std::uint32_t class_id);
   bool may_log_bad_input();
   static bool takes(Input& input, const media::RtpPacket& packet);
@@ -224,6 +240,7 @@ class VideoRoom : public std::enable_shared_from_this<VideoRoom> {
   VideoRoomConfig config_;
   std::shared_ptr<VideoMcuCounters> counters_;
   std::shared_ptr<VideoRoomListener> listener_;
+  TimerQueue* timers_ = nullptr;      // the worker's, lent by the first receiver's session
   std::shared_ptr<Reports> reports_;  // the compositor's listener
   // The compositor, made, changed and dropped by jobs on the chain thread only (null when it failed).
   std::shared_ptr<std::unique_ptr<VideoCompositor>> compositor_ = std::make_shared<std::unique_ptr<VideoCompositor>>();

@@ -1,7 +1,8 @@
 // VideoRoom on a real media worker and compositor: a room system receives the composite over
 // loopback (plain RTP/AVPF, rtcp-mux) and limits it with TMMBR (RFC 5104 §4.2.1), as room systems
 // do instead of REMB. The class's encoder follows the lowest limit or estimate of its receivers, a
-// TMMBR is answered with a TMMBN (§4.2.2), and a request of 0 does not stop the stream.
+// TMMBR is answered with a TMMBN (§4.2.2), at most one per receiver per interval (a flood of
+// requests is answered once more, with the latest), and a request of 0 does not stop the stream.
 #include "mixer/video/video_room.hpp"
 
 #include <gtest/gtest.h>
@@ -42,7 +43,7 @@ class VideoRoomFeedbackTest : public ::testing::Test {
     config.canvas = VideoCanvas{320, 180, 15};
     config.class_bitrate_bps = 1'500'000;
     config.min_class_bitrate_bps = 150'000;
-    room_ = VideoRoom::create(worker_, config, nullptr, nullptr);
+    room_ = VideoRoom::create(worker_, config, counters_, nullptr);
   }
   ~VideoRoomFeedbackTest() override {
     worker_.remove_session(kSessionId);
@@ -87,10 +88,10 @@ class VideoRoomFeedbackTest : public ::testing::Test {
     phone_.send_raw(server(), std::span(buffer).first(*length));
   }
 
-  // The next TMMBN the room system receives, within 3 s (the composite's RTP and our reports are
-  // skipped).
-  std::optional<media::rtcp::Tmmbn> next_tmmbn() {
-    const auto deadline = std::chrono::steady_clock::now() + 3s;
+  // The next TMMBN the room system receives, within `within` (the composite's RTP and our reports
+  // are skipped).
+  std::optional<media::rtcp::Tmmbn> next_tmmbn(std::chrono::milliseconds within = 3s) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
     while (std::chrono::steady_clock::now() < deadline) {
       auto datagram = phone_.receive_raw(50ms);
       if (datagram.size() < 4 || datagram[1] < 192 || datagram[1] > 223) continue;  // RFC 5761 §4
@@ -111,6 +112,7 @@ class VideoRoomFeedbackTest : public ::testing::Test {
   std::unique_ptr<media::PortLease> lease_;
   media::Phone phone_;
   media::MediaWorker worker_{0, nullptr};
+  std::shared_ptr<VideoMcuCounters> counters_ = std::make_shared<VideoMcuCounters>();
   std::shared_ptr<VideoRoom> room_;
 };
 
@@ -127,7 +129,44 @@ TEST_F(VideoRoomFeedbackTest, ATmmbrLimitsTheClassAndIsAnsweredWithATmmbn) {
   // A request is a maximum, not an estimate: even a twentieth less reaches the encoder.
   send_feedback(media::rtcp::Tmmbr{kPhoneSsrc, {TmmbItem{kOurSsrc, 380'000, 40}}});
   EXPECT_TRUE(test::wait_until([&] { return class_bitrate() == 380'000U; })) << "at " << class_bitrate().value_or(0);
-  ASSERT_TRUE(next_tmmbn().has_value());
+  // Inside the TMMBN interval: answered when it ends (0.5 s at most), with this request.
+  const auto second = next_tmmbn();
+  ASSERT_TRUE(second.has_value()) << "no TMMBN for the second request";
+  EXPECT_EQ(second->items, (std::vector<TmmbItem>{{kPhoneSsrc, 380'000, 40}}));
+}
+
+TEST_F(VideoRoomFeedbackTest, AFloodOfTmmbrsIsAnsweredByAtMostTwoTmmbnsWithTheLatest) {
+  attach_room_system();
+  // 50 requests back to back, rising then falling: the last asks for 410 kb/s.
+  constexpr int kRequests = 50;
+  const auto requested = [](int i) -> std::uint64_t {
+    return i < 25 ? 200'000 + 40'000 * i : 1'160'000 - 30'000 * (i - 24);
+  };
+  for (int i = 0; i < kRequests; ++i)
+    send_feedback(media::rtcp::Tmmbr{kPhoneSsrc, {TmmbItem{kOurSsrc, requested(i), 40}}});
+  const std::vector<TmmbItem> latest{{kPhoneSsrc, requested(kRequests - 1), 40}};
+  ASSERT_EQ(latest.front().bitrate_bps, 410'000U);
+
+  // Each request takes effect at once: the class ends at the last one.
+  EXPECT_TRUE(test::wait_until([&] { return class_bitrate() == 410'000U; })) << "at " << class_bitrate().value_or(0);
+  // The TMMBNs: the first request's at once, then one for all the others when the interval ends.
+  // Received until the one with the latest request (bounded), then for 1.5 s more, three
+  // intervals, so a further one would show.
+  std::vector<media::rtcp::Tmmbn> tmmbns;
+  EXPECT_TRUE(test::wait_until([&] {
+    if (auto tmmbn = next_tmmbn(100ms)) tmmbns.push_back(*tmmbn);
+    return !tmmbns.empty() && tmmbns.back().items == latest;
+  })) << "no TMMBN with the latest request";
+  const auto settled = std::chrono::steady_clock::now() + 1500ms;
+  for (auto now = std::chrono::steady_clock::now(); now < settled; now = std::chrono::steady_clock::now())
+    if (auto tmmbn = next_tmmbn(std::chrono::ceil<std::chrono::milliseconds>(settled - now))) tmmbns.push_back(*tmmbn);
+  ASSERT_FALSE(tmmbns.empty());
+  EXPECT_LE(tmmbns.size(), 2U) << "TMMBNs are not rate-limited";
+  EXPECT_EQ(tmmbns.back().items, latest) << "the last TMMBN is not the latest request's";
+  EXPECT_EQ(tmmbns.back().sender_ssrc, kOurSsrc);
+  // Every request not answered at once was coalesced (at most two were answered at once).
+  EXPECT_GE(counters_->tmmbn_coalesced.load(), static_cast<std::uint64_t>(kRequests - 2));
+  EXPECT_EQ(class_bitrate(), 410'000U);
 }
 
 TEST_F(VideoRoomFeedbackTest, ATmmbrOfZeroKeepsTheClassAtItsMinimum) {

@@ -392,13 +392,15 @@ void ChorusServer::register_metrics() {
   auto& malformed = m.gauge("chorus_media_dropped_malformed",
                             "Datagrams the media workers dropped: over the 1,500-byte limit, not RTP/RTCP/STUN/DTLS, "
                             "or arriving before their keys");
+  auto& feedback_unmatched = m.counter("chorus_media_rtcp_feedback_unmatched_total",
+                                       "RTCP feedback (PLI, FIR, NACK, TMMBR) naming a stream this server never sent");
   // The engines' own counters (published(): name, help, value), followed as registry counters.
   std::vector<std::pair<rest::Counter*, const std::atomic<std::uint64_t>*>> engine_counters;
   for (const auto& published : engine_counters_)
     engine_counters.emplace_back(&m.counter(std::string(published.metric), std::string(published.help)),
                                  published.value);
   m.on_collect([this, &calls, &server_tx, &client_tx, &rooms, &active, &mcu, &sfu, &rtp_in, &rtp_out, &srtp_auth,
-                &srtp_replay, &sessions, &foreign, &media_timeouts, &malformed, engine_counters] {
+                &srtp_replay, &sessions, &foreign, &media_timeouts, &malformed, &feedback_unmatched, engine_counters] {
     // Runs on the REST thread: the media counters are atomics; the control-loop counts are read
     // racily as plain integers, which a scrape tolerates (they are gauges of the moment).
     const auto media = workers_->counters();
@@ -410,6 +412,8 @@ void ChorusServer::register_metrics() {
     foreign.set(static_cast<double>(media.foreign_source_drops));
     media_timeouts.set(static_cast<double>(media.media_timeouts));
     malformed.set(static_cast<double>(media.dropped_malformed));
+    // A counter (it only grows), followed like the engines' below.
+    feedback_unmatched.inc(media.feedback_unmatched - std::min(media.feedback_unmatched, feedback_unmatched.value()));
     // The engines' counters only grow; the registry's counters follow them (collects are serial).
     for (const auto& [counter, value] : engine_counters) {
       const auto now = value->load(std::memory_order_relaxed);
@@ -499,6 +503,7 @@ void ChorusServer::log_status() const {
                                {"media_dropped_malformed", media.dropped_malformed},
                                {"media_dropped_send", media.dropped_send},
                                {"media_dropped_unroutable", media.dropped_unroutable},
+                               {"media_rtcp_feedback_unmatched", media.feedback_unmatched},
                                {"media_dtls_connected", media.dtls_connected},
                                {"media_dtls_failed", media.dtls_failed},
                                {"media_stun_answered", media.stun_answered},

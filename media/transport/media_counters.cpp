@@ -12,6 +12,7 @@ MediaCountersSnapshot& MediaCountersSnapshot::operator+=(const MediaCountersSnap
   dropped_dtls_unvalidated += other.dropped_dtls_unvalidated;
   dropped_malformed += other.dropped_malformed;
   dropped_unroutable += other.dropped_unroutable;
+  feedback_unmatched += other.feedback_unmatched;
   dropped_send += other.dropped_send;
   dtls_connected += other.dtls_connected;
   dtls_failed += other.dtls_failed;
@@ -34,6 +35,7 @@ MediaCountersSnapshot MediaCounters::snapshot() const {
   s.dropped_dtls_unvalidated = dropped_dtls_unvalidated.load(kRelaxed);
   s.dropped_malformed = dropped_malformed.load(kRelaxed);
   s.dropped_unroutable = dropped_unroutable.load(kRelaxed);
+  s.feedback_unmatched = feedback_unmatched.load(kRelaxed);
   s.dropped_send = dropped_send.load(kRelaxed);
   s.dtls_connected = dtls_connected.load(kRelaxed);
   s.dtls_failed = dtls_failed.load(kRelaxed);

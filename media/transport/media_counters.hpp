@@ -21,6 +21,7 @@ struct MediaCountersSnapshot {
   std::uint64_t dropped_dtls_unvalidated = 0;  // DTLS from an address ICE has not validated
   std::uint64_t dropped_malformed = 0;         // not RTP/RTCP/STUN/DTLS, truncated, keys not ready
   std::uint64_t dropped_unroutable = 0;        // bundled RTP that no m= section claims (RFC 8843 §9.2)
+  std::uint64_t feedback_unmatched = 0;        // RTCP feedback (PLI, FIR, NACK, TMMBR) naming an SSRC we never sent
   std::uint64_t dropped_send = 0;              // the kernel refused, no destination yet, consent expired
   std::uint64_t dtls_connected = 0;            // DTLS-SRTP handshakes completed with a matching fingerprint
   std::uint64_t dtls_failed = 0;               // handshakes that failed or whose fingerprint did not match
@@ -50,6 +51,7 @@ class MediaCounters {
   Counter dropped_dtls_unvalidated{0};
   Counter dropped_malformed{0};
   Counter dropped_unroutable{0};
+  Counter feedback_unmatched{0};
   Counter dropped_send{0};
   Counter dtls_connected{0};
   Counter dtls_failed{0};

@@ -279,8 +279,12 @@ void MediaSession::dispatch_feedback(std::span<const std::uint8_t> compound) {
     auto feedback = parse_feedback(packet);
     if (!feedback) continue;
     if (auto ssrc = feedback_media_ssrc(*feedback)) {
-      // About one of our streams: its sink only; feedback naming an SSRC we never sent is dropped.
-      if (auto stream = stream_of_local(*ssrc); stream && streams_[*stream].sink)
+      // About one of our streams: its sink only. Feedback naming an SSRC we never sent (a peer
+      // confused by a re-INVITE, a stale stream, or a forged report) is dropped and counted.
+      const auto stream = stream_of_local(*ssrc);
+      if (!stream)
+        MediaCounters::bump(environment_.counters.feedback_unmatched);
+      else if (streams_[*stream].sink)
         streams_[*stream].sink->on_feedback(*this, *feedback);
       continue;
     }

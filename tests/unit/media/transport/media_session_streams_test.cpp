@@ -2,7 +2,8 @@
 // reaches its own sink, RTCP feedback goes typed to the stream it names (RFC 4585 PLI/NACK, RFC 5104
 // FIR and TMMBR) or to the first sink that takes transport-wide feedback (REMB, transport-cc), a
 // stream that does not send keeps its packets in, and arrivals stamped with a transport-wide sequence
-// number are reported back in transport-cc feedback. Real worker, loopback sockets, bounded polls.
+// number are reported back in transport-cc feedback. Feedback naming an SSRC we never sent reaches no
+// sink and is counted (MediaCounters::feedback_unmatched). Real worker, loopback sockets, bounded polls.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -194,6 +195,21 @@ TEST_F(MediaSessionStreamsTest, ATmmbrGoesToTheStreamItsEntryNames) {
   send_feedback(rtcp::Tmmbr{kPhoneSsrc, {rtcp::TmmbItem{kVideoSsrc, 384000, 40}}});
   ASSERT_TRUE(test::wait_until([&] { return video_.tmmbrs == 1; }));
   std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(audio_.tmmbrs, 0);
+}
+
+TEST_F(MediaSessionStreamsTest, FeedbackNamingAStreamWeNeverSentIsCounted) {
+  start(bundled());
+  send(0, 1);
+  ASSERT_TRUE(test::wait_until([&] { return audio_.rtp == 1; }));
+  // A TMMBR whose entry names an SSRC of no stream of ours: no sink hears it, the worker counts it.
+  send_feedback(rtcp::Tmmbr{kPhoneSsrc, {rtcp::TmmbItem{0x12345678, 384000, 40}}});
+  ASSERT_TRUE(test::wait_until([&] { return worker_.counters().feedback_unmatched >= 1; }));
+  // Feedback about our own stream, sent after it, is not: once it is heard, the count stands.
+  send_feedback(rtcp::Pli{kPhoneSsrc, kVideoSsrc});
+  ASSERT_TRUE(test::wait_until([&] { return video_.plis == 1; }));
+  EXPECT_EQ(worker_.counters().feedback_unmatched, 1U);
+  EXPECT_EQ(video_.tmmbrs, 0);
   EXPECT_EQ(audio_.tmmbrs, 0);
 }
 

@@ -286,7 +286,7 @@ std::shared_ptr<InputFeed> VideoCompositor::add_source(VideoSource source, Video
   g_object_set(jitter, "latency", static_cast<guint>(kJitterBufferLatency / GST_MSECOND), "do-lost", TRUE, nullptr);
   auto [depay, decoder] = make_video_decode_chain(codec, base);
   // The decoder's picture, made I420 (a no-op for VP8 and 8-bit 4:2:0 H.264) and fitted into its
-  // tile by libyuv on this branch's own thread (tile_scaler.hpp): the compositor only copies it.
+  // tile on this branch's own thread (tile_scaler.hpp): the compositor only copies it.
   GstElement* convert = make_element("videoconvert", base + "-convert");
   GstElement* scaler = make_tile_scaler(base + "-scale");
   branch->tile_size = capsfilter(size_caps(kUntiledSize, kUntiledSize), base + "-size");

@@ -30,7 +30,7 @@ Systems, each run on the CPUs of --cpus (taskset; default all, the machine's bud
   as plain tiles), so the grid is that of min(senders + receivers, 16) members: 2x2 to 4x4.
 - baseline: one gst-launch-1.0 per sender count with N `udpsrc ! rtpjitterbuffer latency=50 !
   rtpvp8depay ! vp8dec ! compositor.sink_i` branches, the compositor at 1280x720 30 fps → `vp8enc
-  deadline=1 cpu-used=8 end-usage=cbr target-bitrate=1500000 lag-in-frames=0 threads=2 ! rtpvp8pay
+  deadline=1 cpu-used=8 end-usage=cbr target-bitrate=1500000 lag-in-frames=0 threads=1 ! rtpvp8pay
   mtu=1200 ! udpsink` to one counting socket. Its grid is chorusd's with one receiver (N + 1 members:
   sender i in cell i, the receiver's cell left black), so both scale the same tiles.
 
@@ -237,7 +237,7 @@ def baseline_command(args, ports, out_port, members):
     for i, (x, y, w, h) in enumerate(grid_cells(members)[:len(ports)]):
         cmd += [f"sink_{i}::xpos={x}", f"sink_{i}::ypos={y}", f"sink_{i}::width={w}", f"sink_{i}::height={h}"]
     cmd += ["!", f"video/x-raw,width={WIDTH},height={HEIGHT},framerate={FPS}/1", "!",
-            "vp8enc", *ENCODE, "lag-in-frames=0", "threads=2", "!", "rtpvp8pay", "mtu=1200", f"pt={PT}", "!",
+            "vp8enc", *ENCODE, "lag-in-frames=0", "threads=1", "!", "rtpvp8pay", "mtu=1200", f"pt={PT}", "!",
             "udpsink", "host=127.0.0.1", f"port={out_port}", "sync=false", "async=false"]
     for i, port in enumerate(ports):
         cmd += ["udpsrc", "address=127.0.0.1", f"port={port}", f"caps={RTP_CAPS}", "!", "rtpjitterbuffer",

@@ -80,10 +80,14 @@ void configure_encoder(GstElement* encoder, VideoCodec codec, std::uint32_t bitr
       // Realtime (deadline 1), fast (cpu-used 8), constant bit rate, no look-ahead: an MCU's encode
       // is live. Not error-resilient: it doubled the encoder's CPU per frame (bench/video_mcu), and
       // a receiver that lost a packet asks for a key frame (PLI) instead, as WebRTC's VP8 does.
+      // One thread: libvpx's VP8 encoder syncs its row threads by spinning (a `pause` loop), which
+      // took 31% of the encoder's CPU beside the room's decoders (perf, bench/video_mcu); a server
+      // runs many encoders and decoders at once, so threads spinning for one frame are stolen from
+      // the others. A 720p frame still takes about 10 ms of the 33 ms a frame has.
       gst_util_set_object_arg(G_OBJECT(encoder), "end-usage", "cbr");
       g_object_set(encoder, "deadline", static_cast<gint64>(1), "cpu-used", 8, "target-bitrate",
                    static_cast<int>(bitrate_bps), "lag-in-frames", 0, "keyframe-max-dist", kKeyframeIntervalS * fps,
-                   "threads", 2, nullptr);
+                   "threads", 1, nullptr);
       break;
     case VideoCodec::kH264:
       gst_util_set_object_arg(G_OBJECT(encoder), "tune", "zerolatency");

@@ -135,13 +135,14 @@ TEST_F(VideoRoomFeedbackTest, ATmmbrLimitsTheClassAndIsAnsweredWithATmmbn) {
   EXPECT_EQ(second->items, (std::vector<TmmbItem>{{kPhoneSsrc, 380'000, 40}}));
 }
 
-TEST_F(VideoRoomFeedbackTest, AFloodOfTmmbrsIsAnsweredByAtMostTwoTmmbnsWithTheLatest) {
+TEST_F(VideoRoomFeedbackTest, AFloodOfTmmbrsIsAnsweredOncePerIntervalWithTheLatest) {
   attach_room_system();
   // 50 requests back to back, rising then falling: the last asks for 410 kb/s.
   constexpr int kRequests = 50;
   const auto requested = [](int i) -> std::uint64_t {
     return i < 25 ? 200'000 + 40'000 * i : 1'160'000 - 30'000 * (i - 24);
   };
+  const auto first_sent = std::chrono::steady_clock::now();
   for (int i = 0; i < kRequests; ++i)
     send_feedback(media::rtcp::Tmmbr{kPhoneSsrc, {TmmbItem{kOurSsrc, requested(i), 40}}});
   const std::vector<TmmbItem> latest{{kPhoneSsrc, requested(kRequests - 1), 40}};
@@ -149,6 +150,10 @@ TEST_F(VideoRoomFeedbackTest, AFloodOfTmmbrsIsAnsweredByAtMostTwoTmmbnsWithTheLa
 
   // Each request takes effect at once: the class ends at the last one.
   EXPECT_TRUE(test::wait_until([&] { return class_bitrate() == 410'000U; })) << "at " << class_bitrate().value_or(0);
+  // However slowly a loaded machine let the worker take them, every interval they spanned may end
+  // with one TMMBN: the bound below counts those, so the test does not lean on the worker's speed.
+  const auto spanned = std::chrono::steady_clock::now() - first_sent;
+  const auto allowed = 2U + static_cast<std::size_t>(spanned / VideoRoomConfig{}.tmmbn_min_interval);
   // The TMMBNs: the first request's at once, then one for all the others when the interval ends.
   // Received until the one with the latest request (bounded), then for 1.5 s more, three
   // intervals, so a further one would show.
@@ -161,11 +166,12 @@ TEST_F(VideoRoomFeedbackTest, AFloodOfTmmbrsIsAnsweredByAtMostTwoTmmbnsWithTheLa
   for (auto now = std::chrono::steady_clock::now(); now < settled; now = std::chrono::steady_clock::now())
     if (auto tmmbn = next_tmmbn(std::chrono::ceil<std::chrono::milliseconds>(settled - now))) tmmbns.push_back(*tmmbn);
   ASSERT_FALSE(tmmbns.empty());
-  EXPECT_LE(tmmbns.size(), 2U) << "TMMBNs are not rate-limited";
+  EXPECT_LE(tmmbns.size(), allowed) << "TMMBNs are not rate-limited (the requests spanned "
+                                    << std::chrono::duration_cast<std::chrono::milliseconds>(spanned).count() << " ms)";
   EXPECT_EQ(tmmbns.back().items, latest) << "the last TMMBN is not the latest request's";
   EXPECT_EQ(tmmbns.back().sender_ssrc, kOurSsrc);
-  // Every request not answered at once was coalesced (at most two were answered at once).
-  EXPECT_GE(counters_->tmmbn_coalesced.load(), static_cast<std::uint64_t>(kRequests - 2));
+  // Every request not answered at once was coalesced.
+  EXPECT_GE(counters_->tmmbn_coalesced.load(), static_cast<std::uint64_t>(kRequests) - allowed);
   EXPECT_EQ(class_bitrate(), 410'000U);
 }
 

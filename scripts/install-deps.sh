@@ -20,8 +20,7 @@ build_packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav  # rtpjitterbuffer, depayloaders, Opus, G.711, G.722 (avenc/avdec_g722); compositor, VP8, x264, avdec_h264 (the video MCU)
   gstreamer1.0-x                              # textoverlay (Pango): the video MCU's name labels
   gstreamer1.0-plugins-bad                    # h264parse: H.264 recordings (mixer/recording) need it at run time, not only the tests
-  libyuv-dev                                  # exact SIMD 2:1 halvings before the tile scaler's bicubic step (mixer/video/tile_scaler)
-  libswscale-dev                              # the bicubic step: each source fitted into its tile without moiré
+  libswscale-dev                              # the tile scaler's bicubic step: each source fitted into its tile without moiré (mixer/video/tile_scaler)
   espeak-ng                                   # speaks the IVR prompts into WAV files at build time (mixer/prompts)
   ccache                                      # compiler cache: rebuilds of unchanged sources are free (used when present)
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks

@@ -1,16 +1,16 @@
 // The tile scaler: a GStreamer element of our own ("chorustilescale") that fits an I420 picture of
 // any size into an I420 frame of exactly the tile's size, letterboxed with black.
 //
-// How it scales (tile_scaler.cpp's ScalePlan): exact 2:1 halvings by libyuv's SIMD box filter while
-// the picture stays at least twice its fit, then one bicubic step by swscale, whose kernel widens
-// with the shrink so detail finer than the tile can show is filtered out instead of folded back as
-// moiré. 720p into a 3x3 grid's tile: 0.66 ms; into a 4x4 grid's: 0.17 ms.
+// How it scales (tile_scaler.cpp's ScalePlan): while the picture stays at least 1.5 times its fit
+// after halving, it is halved by a [1 3 3 1] binomial kernel; then one bicubic step by swscale,
+// whose kernel widens with the shrink, so detail finer than the tile can show is filtered out
+// instead of folded back as moiré. 720p into a 3x3 grid's tile: 0.39 ms; into a 4x4 grid's: 0.31 ms.
 //
 // Why not the compositor's own scaling: GStreamer's video converter scales in generic C in the
-// compositor's shared thread pool (about 0.8–1 ms a 720p frame, bench/video_mcu's baseline). Why not
-// libyuv's box filter alone (the scaler before, 0.02–0.3 ms): whole-pixel boxes let a quarter of
-// the too-fine detail through as false stripes, which viewers see and the class encoder paid for
-// in CPU (tile_scaler_test's gratings; bench/RESULTS.md, bench/video_mcu). With every source
+// compositor's shared thread pool (about 0.9 ms a 720p frame into a 3x3 tile, bench/video_mcu's
+// baseline). Why not libyuv's box filter (the scaler before, 0.02–0.3 ms): whole-pixel boxes let a
+// quarter of the too-fine detail through as false stripes, which viewers see and the class encoder
+// paid for in CPU (tile_scaler_test's gratings; bench/RESULTS.md, bench/video_mcu). With every source
 // already at its tile's size, the compositor only copies it onto the canvas.
 //
 // Caps: sink and src are video/x-raw I420 of any size; the output size comes from downstream (a

@@ -4,7 +4,7 @@
 //   per video source (a member's camera, or its content stream):
 //     appsrc (RTP, leaky) → rtpjitterbuffer (50 ms, do-lost) → <depayloader> (wait for and request
 //     keyframes) → <decoder> (never gives up on errors) → videoconvert (to I420) → tile scaler
-//     (halvings, then bicubic: fits the picture into the tile keeping its aspect ratio: tile_scaler.hpp) →
+//     (binomial halvings, then bicubic: fits the picture into the tile keeping its aspect ratio: tile_scaler.hpp) →
 //     capsfilter (the tile's size) → compositor pad (the tile's rect: copied, never scaled)
 //   per tile: a plain placeholder made at the tile's size, under the video (a member without
 //     video, or before its first keyframe, still has its place); the speaker's tile is framed

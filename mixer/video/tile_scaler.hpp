@@ -4,7 +4,7 @@
 // How it scales (tile_scaler.cpp's ScalePlan): while the picture stays at least 1.5 times its fit
 // after halving, it is halved by a [1 3 3 1] binomial kernel; then one bicubic step by swscale,
 // whose kernel widens with the shrink, so detail finer than the tile can show is filtered out
-// instead of folded back as moiré. 720p into a 3x3 grid's tile: 0.39 ms; into a 4x4 grid's: 0.31 ms.
+// instead of folded back as moiré. 720p into a 3x3 grid's tile: 0.49 ms; into a 4x4 grid's: 0.38 ms.
 //
 // Why not the compositor's own scaling: GStreamer's video converter scales in generic C in the
 // compositor's shared thread pool (about 0.9 ms a 720p frame into a 3x3 tile, bench/video_mcu's

@@ -281,6 +281,21 @@ double luma_swing_share(const Picture& picture) {
   return std::sqrt(2.0 * variance) / kGratingSwing;
 }
 
+// Odd sizes take the halving path too (1279x719 into a 4x4 grid's tile): each plane is halved
+// within its own bounds (the sanitizer run checks the reads), and the colours land where they belong.
+TEST(TileScalerElement, AnOddSizedPictureIsHalvedWithinItsPlanes) {
+  ScalerPipeline pipeline(320, 180);
+  auto sample = pipeline.scale(two_colour_frame(1279, 719, kRed, kBlue), 1279, 719);
+  ASSERT_TRUE(sample);
+  const Picture picture = read(sample.get());
+  ASSERT_EQ(picture.width, 320);
+  ASSERT_EQ(picture.height, 180);
+  expect_colour(picture, 60, 90, kRed, "left half");
+  expect_colour(picture, 260, 90, kBlue, "right half");
+  expect_colour(picture, 60, 2, kRed, "the top row");
+  expect_colour(picture, 260, 177, kBlue, "the bottom row");
+}
+
 // A grating of `cycles_per_tile_pixel` in a 1280x720 picture fitted into a tile of `tile_width`
 // (16:9), as the share of its swing the tile shows.
 double swing_left_in_tile(int tile_width, double cycles_per_tile_pixel) {

@@ -56,12 +56,14 @@ an output above 30 fps while it catches up a backlog), the latency table, CPU pe
 checks: the most senders (9) sustained at 720p30 (min receiver fps ≥ 95% of 30) and what it costs; flat
 cost (CPU-s per second at the most receivers / at the fewest, target ≤ 1.10: one encode per class; the
 CPU-ms per composited frame is added when the two outputs' fps differ); frames per CPU-second ≥ the
-baseline's (chorusd at the fewest receivers, target ratio ≥ 1.0). Raw JSON of each
+baseline's (chorusd at the fewest receivers, target ratio ≥ 1.0; with --pairs N, N baseline/chorusd
+pairs alternated and the median of their ratios, since one run's figures move ±10% on a shared VM; the
+extra pairs run without the latency probe and stay out of the tables). Raw JSON of each
 run goes to stderr; nothing is written to RESULTS.md. Everything started is stopped by PID.
 
 Usage: bench/video_mcu.py --chorusd build/bin/chorusd [--senders 4,9] [--receivers 1,10,50]
          [--seconds 20] [--warmup 5] [--cpus 0-1] [--systems chorusd,baseline] [--latency-samples 20]
-         [--pattern "pattern=zone-plate kx2=20 ky2=20 kt=1"]
+         [--pattern "pattern=zone-plate kx2=20 ky2=20 kt=1"] [--pairs 3]
 """
 import argparse
 import json
@@ -330,6 +332,26 @@ def missing_tools(args, systems):
     return missing
 
 
+def extra_pairs(args, clips, senders):
+    """--pairs beyond the first: baseline then chorusd at the fewest receivers, again, latency probes off
+    (the ratio needs none; each pair is measured alike). Their rows carry "pair" and stay out of the
+    tables; checks() takes the median ratio over every pair."""
+    quiet = argparse.Namespace(**{**vars(args), "latency_samples": 0})
+    rows = []
+    for pair in range(1, args.pairs):
+        for system in ("baseline", "chorusd"):
+            try:
+                row = baseline_run(quiet, clips, senders) if system == "baseline" else \
+                    chorusd_run(quiet, clips, senders, min(args.receivers))
+            except Exception as e:
+                row = {"system": system, "senders": senders, "receivers": min(args.receivers), "error": str(e)}
+            row["pair"] = pair
+            rows.append(row)
+            print(f"video_mcu: pair {pair} {system} {senders}: {json.dumps(row)}", file=sys.stderr, flush=True)
+            time.sleep(1)
+    return rows
+
+
 def int_list(text):
     try:
         values = [int(v) for v in text.split(",")]
@@ -350,6 +372,8 @@ def main():
     ap.add_argument("--cpus", default=f"0-{os.cpu_count() - 1}", help="taskset CPU list for chorusd and the baseline")
     ap.add_argument("--systems", default="chorusd,baseline", help="chorusd, baseline or both")
     ap.add_argument("--latency-samples", type=int, default=20, help="markers per run for the latency (0: skip)")
+    ap.add_argument("--pairs", type=int, default=1, help="baseline/chorusd pairs at the fewest receivers, alternated; "
+                    "the ratio check takes their median (this VM's figures move ±10%% run to run)")
     ap.add_argument("--pattern", default="pattern=ball", help="videotestsrc properties of the senders' clip; ball "
                     "encodes to ~150 kbit/s, 'pattern=zone-plate kx2=20 ky2=20 kt=1' to ~1.4 Mbit/s")
     args = ap.parse_args()
@@ -377,7 +401,7 @@ def main():
     if args.latency_samples:
         direct = direct_latency(args, clips)
         print(f"video_mcu: probe alone: {json.dumps(direct)}", file=sys.stderr, flush=True)
-    rows = []
+    rows, pairs = [], []
     for senders in args.senders:
         runs = ([("baseline", 1)] if "baseline" in systems else []) + \
                ([("chorusd", n) for n in args.receivers] if "chorusd" in systems else [])
@@ -390,6 +414,8 @@ def main():
             rows.append(row)
             print(f"video_mcu: {system} {senders}x{receivers}: {json.dumps(row)}", file=sys.stderr, flush=True)
             time.sleep(1)  # let sockets and stragglers settle
+        if set(systems) == {"chorusd", "baseline"}:
+            pairs.extend(extra_pairs(args, clips, senders))
     print(f"Senders' clip: videotestsrc {args.pattern}, {clips['clip'].describe()}.")
     print()
     print(runs_table(args, rows))
@@ -401,8 +427,8 @@ def main():
     print()
     print(threads_table(rows))
     print()
-    print(checks(args, rows))
-    return 1 if any("error" in r for r in rows) else 0
+    print(checks(args, rows, pairs))
+    return 1 if any("error" in r for r in rows + pairs) else 0
 
 
 if __name__ == "__main__":

@@ -188,11 +188,15 @@ void expect_colour(const Picture& picture, int x, int y, Yuv want, const char* w
       << what << " at (" << x << ", " << y << "): Y " << got.y << " U " << got.u << " V " << got.v;
 }
 
+// `frame` (width × height) through the pipeline and read back; 0x0 when nothing came out.
+Picture scale_and_read(ScalerPipeline& pipeline, GstBuffer* frame, int width, int height) {
+  auto sample = pipeline.scale(frame, width, height);
+  return sample ? read(sample.get()) : Picture{};
+}
+
 TEST(TileScalerElement, FitsAFourByThreePictureIntoItsTileBetweenBlackBars) {
   ScalerPipeline pipeline(320, 180);
-  auto sample = pipeline.scale(two_colour_frame(640, 480, kRed, kBlue), 640, 480);
-  ASSERT_TRUE(sample);
-  const Picture picture = read(sample.get());
+  const Picture picture = scale_and_read(pipeline, two_colour_frame(640, 480, kRed, kBlue), 640, 480);
   ASSERT_EQ(picture.width, 320);
   ASSERT_EQ(picture.height, 180);
   expect_colour(picture, 10, 90, kBlack, "left bar");
@@ -285,9 +289,7 @@ double luma_swing_share(const Picture& picture) {
 // within its own bounds (the sanitizer run checks the reads), and the colours land where they belong.
 TEST(TileScalerElement, AnOddSizedPictureIsHalvedWithinItsPlanes) {
   ScalerPipeline pipeline(320, 180);
-  auto sample = pipeline.scale(two_colour_frame(1279, 719, kRed, kBlue), 1279, 719);
-  ASSERT_TRUE(sample);
-  const Picture picture = read(sample.get());
+  const Picture picture = scale_and_read(pipeline, two_colour_frame(1279, 719, kRed, kBlue), 1279, 719);
   ASSERT_EQ(picture.width, 320);
   ASSERT_EQ(picture.height, 180);
   expect_colour(picture, 60, 90, kRed, "left half");

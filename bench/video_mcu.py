@@ -332,6 +332,16 @@ def missing_tools(args, systems):
     return missing
 
 
+def measure(args, clips, system, senders, receivers):
+    """One run of `system`; a failed run becomes a row with its error, so the other runs still give
+    their figures."""
+    try:
+        return baseline_run(args, clips, senders) if system == "baseline" else \
+            chorusd_run(args, clips, senders, receivers)
+    except Exception as e:
+        return {"system": system, "senders": senders, "receivers": receivers, "error": str(e)}
+
+
 def extra_pairs(args, clips, senders):
     """--pairs beyond the first: baseline then chorusd at the fewest receivers, again, latency probes off
     (the ratio needs none; each pair is measured alike). Their rows carry "pair" and stay out of the
@@ -340,11 +350,7 @@ def extra_pairs(args, clips, senders):
     rows = []
     for pair in range(1, args.pairs):
         for system in ("baseline", "chorusd"):
-            try:
-                row = baseline_run(quiet, clips, senders) if system == "baseline" else \
-                    chorusd_run(quiet, clips, senders, min(args.receivers))
-            except Exception as e:
-                row = {"system": system, "senders": senders, "receivers": min(args.receivers), "error": str(e)}
+            row = measure(quiet, clips, system, senders, min(args.receivers))
             row["pair"] = pair
             rows.append(row)
             print(f"video_mcu: pair {pair} {system} {senders}: {json.dumps(row)}", file=sys.stderr, flush=True)
@@ -406,11 +412,7 @@ def main():
         runs = ([("baseline", 1)] if "baseline" in systems else []) + \
                ([("chorusd", n) for n in args.receivers] if "chorusd" in systems else [])
         for system, receivers in runs:
-            try:
-                row = baseline_run(args, clips, senders) if system == "baseline" else \
-                    chorusd_run(args, clips, senders, receivers)
-            except Exception as e:  # the other runs still give their figures
-                row = {"system": system, "senders": senders, "receivers": receivers, "error": str(e)}
+            row = measure(args, clips, system, senders, receivers)
             rows.append(row)
             print(f"video_mcu: {system} {senders}x{receivers}: {json.dumps(row)}", file=sys.stderr, flush=True)
             time.sleep(1)  # let sockets and stragglers settle

@@ -25,7 +25,7 @@ build_packages=(
   ccache                                      # compiler cache: rebuilds of unchanged sources are free (used when present)
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks
   libopus-dev                                 # the audio MCU's Opus decoder (mixer/audio/opus_packet_decoder); bench/tools/mixer_load's frames
-  libspandsp-dev                              # ITU-T reference G.722 the audio MCU's G.722 levels are tested against (unit_mixer)
+  libspandsp-dev                              # G.722 (ITU-T reference algorithm): the audio MCU's decoder (mixer/audio/g722), mixer_load's encoder
 )
 tool_packages=(
   clang-19 libclang-rt-19-dev                 # the sanitizer tree (make sanitize) and libFuzzer for fuzz/ (clang 19: libstdc++ 12 <expected> needs its C++20 concepts)

@@ -8,15 +8,15 @@ namespace {
 
 // G.711 (RFC 3551 §4.5.14): one octet per 8 kHz sample. G.722 (ITU-T G.722, 64 kbit/s mode):
 // one octet per two 16 kHz samples, so also 160 octets per 20 ms. Its level is the ITU-T
-// reference's with 16-bit linear PCM at full scale, as spandsp and baresip use it: avenc_g722 and
-// avdec_g722 (libavcodec) match spandsp within 0.01 dB both ways, no gain stage needed
-// (tests/unit/mixer/audio/g722_level_test.cpp; issue 15). A phone 6 dB off from it treats the
+// reference's with 16-bit linear PCM at full scale, as spandsp and baresip use it: avenc_g722
+// (libavcodec) matches spandsp within 0.01 dB, no gain stage needed, and the decoder is spandsp's
+// own (tests/unit/mixer/audio/g722_level_test.cpp; issue 15). A phone 6 dB off from it treats the
 // samples as 14-bit, the classic G.722 trap.
 constexpr std::array<AudioCodecInfo, 4> kCodecs{{
-    {AudioCodec::kPcmu, "PCMU", 8000, 8000, true, 160, "rtppcmudepay", "mulawdec", "mulawenc"},
-    {AudioCodec::kPcma, "PCMA", 8000, 8000, true, 160, "rtppcmadepay", "alawdec", "alawenc"},
-    {AudioCodec::kG722, "G722", 8000, 16000, true, 160, "rtpg722depay", "avdec_g722", "avenc_g722"},
-    {AudioCodec::kOpus, "OPUS", 48000, 48000, false, 0, "rtpopusdepay", "opusdec", "opusenc"},
+    {AudioCodec::kPcmu, "PCMU", 8000, 8000, true, 160, "mulawenc"},
+    {AudioCodec::kPcma, "PCMA", 8000, 8000, true, 160, "alawenc"},
+    {AudioCodec::kG722, "G722", 8000, 16000, true, 160, "avenc_g722"},
+    {AudioCodec::kOpus, "OPUS", 48000, 48000, false, 0, "opusenc"},
 }};
 
 bool equal_ignoring_case(std::string_view a, std::string_view b) {

@@ -1,9 +1,10 @@
 // AudioCodec: the voice codecs the audio MCU decodes and encodes, and what each one needs from
 // GStreamer and from RTP: the RTP clock rate (RFC 3551 §4.5.2: G.722 says 8000 although it
-// samples at 16 kHz; RFC 7587 §4.1: Opus always says 48000), the rate it samples at, the caps a
-// depayloader accepts, the stock elements that decode and encode it, and whether its bitstream is
-// a plain sequence of samples (G.711, G.722: any number of 20 ms frames concatenate into one
-// packet, which is how ptime other than 20 ms is served) or self-delimited packets (Opus).
+// samples at 16 kHz; RFC 7587 §4.1: Opus always says 48000), the rate it samples at, the stock
+// element that encodes it (FrameEncoder; decoding calls each codec directly, ParticipantDecoder),
+// and whether its bitstream is a plain sequence of samples (G.711, G.722: any number of 20 ms
+// frames concatenate into one packet, which is how ptime other than 20 ms is served) or
+// self-delimited packets (Opus).
 // Threading: plain values.
 #pragma once
 
@@ -23,8 +24,6 @@ struct AudioCodecInfo {
   std::uint32_t sample_rate;     // what the decoder produces and the encoder takes
   bool sample_stream;            // true: 20 ms frames concatenate (G.711, G.722)
   std::uint32_t bytes_per_20ms;  // for sample streams; 0 for Opus
-  const char* depayloader;
-  const char* decoder;
   const char* encoder;
 };
 

@@ -16,20 +16,6 @@ namespace {
 constexpr ParticipantId kAnnouncerId = 0xFFFF'FFFF;
 constexpr std::size_t kMaxQueuedClips = 16;         // per member and for announcements
 constexpr std::size_t kMaxPacketizerOctets = 4096;  // a sample codec's FIFO for ptime ≠ 20 ms
-constexpr std::size_t kBusMessagesPerTick = 16;
-
-// Every message queued on a bus holds a reference to the element that posted it. A room's decoders
-// post state changes and stream starts whenever a participant joins or leaves; at 20 calls/s of
-// churn they outran the per-tick drain, and each queued message kept a departed participant's
-// decoder elements alive for as long as the room lived (~14 KB a call: the soak's heap grew 20 MB a
-// minute). Only errors and warnings are queued, for drain_bus() to log; the rest is dropped by the
-// posting thread itself (a handler that returns GST_BUS_DROP unrefs the message).
-GstBusSyncReply on_posting_thread(GstBus* /*bus*/, GstMessage* message, gpointer /*user_data*/) {
-  const auto type = GST_MESSAGE_TYPE(message);
-  if (type == GST_MESSAGE_ERROR || type == GST_MESSAGE_WARNING) return GST_BUS_PASS;
-  gst_message_unref(message);
-  return GST_BUS_DROP;
-}
 // After a stall longer than this the tick starts afresh instead of catching up in a burst.
 constexpr std::chrono::milliseconds kMaxTickBacklog{200};
 
@@ -59,13 +45,12 @@ std::unique_ptr<FrameEncoder> make_encoder(const std::string& room, AudioCodec c
   }
 }
 
-// On the chain thread. Null when the member cannot be decoded (a missing plugin: logged, the
-// member still hears the room).
-std::unique_ptr<ParticipantDecoder> make_decoder(const std::string& room, GstElement* pipeline,
-                                                 const AudioMemberSpec& spec, std::shared_ptr<MixerCounters> counters) {
+// On the chain thread, with the member's encoder. Null when the member cannot be decoded (out of
+// memory: logged, the member still hears the room).
+std::unique_ptr<ParticipantDecoder> make_decoder(const std::string& room, const AudioMemberSpec& spec,
+                                                 std::shared_ptr<MixerCounters> counters) {
   try {
-    return std::make_unique<ParticipantDecoder>(GST_BIN(pipeline), spec.codec, spec.payload_type,
-                                                room + "-in-" + std::to_string(spec.id), std::move(counters));
+    return std::make_unique<ParticipantDecoder>(spec.codec, std::move(counters));
   } catch (const std::exception& error) {
     CHORUS_LOG(kError, "mixer", "cannot decode participant", {"room", room}, {"participant", spec.id},
                {"error", error.what()});
@@ -92,13 +77,7 @@ AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listen
       mixer_(config),
       chains_(chains != nullptr ? chains : &gst::ChainThread::shared()),
       counters_(counters ? std::move(counters) : std::make_shared<MixerCounters>()) {
-  gst::ensure_gst_initialized();
-  // The decoders' bins live in it: its bus carries their elements' errors (drain_bus). Nothing in it
-  // syncs to a clock or has a thread: the worker pushes every buffer.
-  pipeline_ = gst::gst_adopt_floating(gst_pipeline_new(("room-" + name_).c_str()));
-  bus_ = gst::gst_adopt(gst_element_get_bus(pipeline_.get()));
-  gst_bus_set_sync_handler(bus_.get(), &on_posting_thread, nullptr, nullptr);  // before the first message
-  gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
+  gst::ensure_gst_initialized();  // for the encoders (FrameEncoder)
   ParticipantSettings announcer;
   announcer.format = EncodeFormat{"announcer", kFrameDuration};
   announcer.listening = false;
@@ -115,9 +94,6 @@ AudioRoom::~AudioRoom() {
   collect_built_chains(/*wait=*/true);  // what arrived since the last tick: retired with the rest
   for (auto& [id, member] : members_) retire(std::move(member.decoder), std::move(member.own_encoder));
   for (auto& [key, encoder] : shared_encoders_) retire(nullptr, std::move(encoder));
-  // Queued after every decoder's teardown (the chain thread runs in order), so they leave first.
-  gst::run_on_chain_thread(
-      *chains_, [pipeline = std::move(pipeline_)] { gst_element_set_state(pipeline.get(), GST_STATE_NULL); });
 }
 
 AudioRoom::Member* AudioRoom::find(ParticipantId id) {
@@ -249,7 +225,6 @@ void AudioRoom::tick() {
   // The members' sockets are read here, not as each packet arrives (media/transport/readiness_poller.hpp).
   if (poller_ != nullptr) poller_->poll_tick_set();
   gather_inputs();
-  drain_bus();
   if (members_.empty()) return;
   next_deadline_ += kFrameDuration;
   const TimePoint now = timers_->now();
@@ -350,15 +325,14 @@ bool AudioRoom::chains_ready(ParticipantId id) const {
 }
 
 void AudioRoom::request_member_chains(const Member& member) {
-  gst::run_on_chain_thread(
-      *chains_, [mailbox = mailbox_, pipeline = gst::gst_share(pipeline_.get()), spec = member.spec,
-                 generation = member.generation, room = name_, counters = counters_] {
-        BuiltMemberChains built{spec.id, generation, make_decoder(room, pipeline.get(), spec, counters),
-                                make_encoder(room, spec.codec, room + "-out-" + std::to_string(spec.id))};
-        std::lock_guard lock(mailbox->mutex);
-        if (!mailbox->closed) mailbox->members.push_back(std::move(built));
-        // else: the room is gone and `built` is torn down here, on this thread
-      });
+  gst::run_on_chain_thread(*chains_, [mailbox = mailbox_, spec = member.spec, generation = member.generation,
+                                      room = name_, counters = counters_] {
+    BuiltMemberChains built{spec.id, generation, make_decoder(room, spec, counters),
+                            make_encoder(room, spec.codec, room + "-out-" + std::to_string(spec.id))};
+    std::lock_guard lock(mailbox->mutex);
+    if (!mailbox->closed) mailbox->members.push_back(std::move(built));
+    // else: the room is gone and `built` is torn down here, on this thread
+  });
 }
 
 void AudioRoom::request_shared_encoder(const std::string& key, AudioCodec codec) {
@@ -403,8 +377,8 @@ void AudioRoom::collect_built_chains(bool wait) {
 void AudioRoom::retire(std::unique_ptr<ParticipantDecoder> decoder, std::unique_ptr<FrameEncoder> encoder) {
   if (!decoder && !encoder) return;
   gst::run_on_chain_thread(*chains_, [decoder = std::move(decoder), encoder = std::move(encoder)]() mutable {
-    decoder.reset();  // set to NULL and out of the pipeline
-    encoder.reset();
+    decoder.reset();
+    encoder.reset();  // its chain set to NULL
   });
 }
 
@@ -445,26 +419,6 @@ void AudioRoom::send_packet(Member& member, std::span<const std::uint8_t> payloa
   member.session->send_rtp(packet_, *header + payload.size());
   bump(counters_->frames);
   if (timers_->now() > next_deadline_ + kLateFrameMargin) bump(counters_->frames_late);
-}
-
-void AudioRoom::drain_bus() {
-  for (std::size_t i = 0; i < kBusMessagesPerTick; ++i) {
-    auto message = gst::gst_adopt(gst_bus_pop(bus_.get()));
-    if (!message) return;
-    if (GST_MESSAGE_TYPE(message.get()) != GST_MESSAGE_ERROR && GST_MESSAGE_TYPE(message.get()) != GST_MESSAGE_WARNING)
-      continue;
-    GError* error = nullptr;
-    gchar* debug = nullptr;
-    if (GST_MESSAGE_TYPE(message.get()) == GST_MESSAGE_ERROR)
-      gst_message_parse_error(message.get(), &error, &debug);
-    else
-      gst_message_parse_warning(message.get(), &error, &debug);
-    auto owned_error = gst::gst_adopt(error);
-    auto owned_debug = gst::gst_adopt(debug);
-    CHORUS_LOG(kWarn, "mixer", "pipeline message", {"room", name_},
-               {"source", GST_OBJECT_NAME(GST_MESSAGE_SRC(message.get()))},
-               {"error", error != nullptr ? error->message : ""});
-  }
 }
 
 }  // namespace chorus::mixer

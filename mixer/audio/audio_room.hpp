@@ -1,6 +1,6 @@
 // AudioRoom: one room's audio MCU on its media worker (DESIGN §3 "Audio MCU").
 //
-//   RTP (decrypted by the session) → ParticipantDecoder (rtpjitterbuffer → decode → 48 kHz mono)
+//   RTP (decrypted by the session) → ParticipantDecoder (playout buffer → decode → 48 kHz mono)
 //   every 20 ms: one frame per member → NMinusOneMixer (talkers, one sum, N−1 per talker)
 //             → one FrameEncoder per encode group → RTP per listener (its SSRC, sequence, timestamp)
 //             → MediaSession::send_rtp (SRTP protect) → socket
@@ -16,12 +16,12 @@
 // each prompt; the listener is the conference, which posts them to the control loop.
 // Lifecycle: the conference makes the room when its first participant gets media and drops its
 // reference by posting it to the worker when the last leaves; the sinks hold the other
-// references, so the room and its GStreamer pipeline go away on the worker after the last member.
+// references, so the room and its encoders go away on the worker after the last member.
 // The 20 ms tick runs while the room has members, on absolute deadlines; a frame that leaves more
 // than kLateFrameMargin after its deadline counts as late (MixerCounters::frames_late).
 //
-// Chains: a member's decoder and own encoder, and each shared encoder, are built and torn down on
-// the chain thread (mixer/gst/chain_thread.hpp), never on the worker: attach asks for them, the
+// Chains: a member's decoder and own encoder (a GStreamer chain), and each shared encoder, are built
+// and torn down on the chain thread (mixer/gst/chain_thread.hpp), never on the worker: attach asks for them, the
 // next tick installs what was built (until then the member is not heard and hears silence), and
 // detach hands them back to be torn down.
 //
@@ -55,7 +55,6 @@
 #include "mixer/audio/frame_encoder.hpp"
 #include "mixer/audio/participant_decoder.hpp"
 #include "mixer/gst/chain_thread.hpp"
-#include "mixer/gst/gst_ptr.hpp"
 #include "mixer/mixer_counters.hpp"
 #include "mixer/n_minus_one_mixer.hpp"
 
@@ -125,9 +124,6 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   [[nodiscard]] std::size_t member_count() const { return members_.size(); }
   // The member's decoder and own encoder have been installed (worker thread).
   [[nodiscard]] bool chains_ready(ParticipantId member) const;
-  // A message waits on the pipeline's bus: only an error or warning not yet logged may (see
-  // on_posting_thread in audio_room.cpp). Worker thread.
-  [[nodiscard]] bool bus_pending() const { return gst_bus_have_pending(bus_.get()) != FALSE; }
   [[nodiscard]] const MixCounters& mix_counters() const { return mixer_.counters(); }
 
  private:
@@ -191,13 +187,10 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   void send_payload(Member& member, std::span<const std::uint8_t> payload);
   void send_packet(Member& member, std::span<const std::uint8_t> payload, std::chrono::milliseconds duration);
   void update_mixer_membership(Member& member);
-  void drain_bus();  // logs the pipeline's errors and warnings; the rest is dropped so the bus never grows
   Member* find(ParticipantId id);
 
   std::string name_;
   std::shared_ptr<AudioRoomListener> listener_;
-  gst::GstPtr<GstElement> pipeline_;
-  gst::GstPtr<GstBus> bus_;  // the pipeline's, drained every tick
   NMinusOneMixer mixer_;
   std::unordered_map<ParticipantId, Member> members_;
   std::unordered_map<std::string, std::unique_ptr<FrameEncoder>> shared_encoders_;  // by format codec

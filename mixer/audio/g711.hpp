@@ -7,14 +7,13 @@
 // member per tick: the largest item of the G.711 participants-per-core figure (issue 13).
 //
 // Quality: the expansion is exact (the same 16-bit values as GStreamer's mulawdec/alawdec, ±32124
-// and ±32256 full scale). The interpolator is a windowed-sinc low-pass of 6 × 32 taps (Kaiser
-// β 8.6, cut-off 4 kHz): flat within 0.02 dB up to 3.4 kHz, the images of tones up to 3.3 kHz at
-// least 89 dB down. tests/unit/mixer/audio/g711_test.cpp checks both, and that on the same μ-law
-// stream its images are no stronger than mulawdec ! audioresample's (GStreamer's default quality).
+// and ±32256 full scale). The interpolator is UpsamplerTo48k's 8 kHz one (mixer/audio/upsampler.hpp).
+// tests/unit/mixer/audio/g711_test.cpp checks the expansion, and that on the same μ-law stream the
+// images are no stronger than mulawdec ! audioresample's (GStreamer's default quality).
 // What it saves per member is measured by bench/mixer_capacity.py (bench/RESULTS.md).
 //
-// Threading: G711Decoder is one member's state, used by one thread at a time; the tables and the
-// filter are built once, thread-safely, on first use.
+// Threading: G711Decoder is one member's state, used by one thread at a time; the tables are built
+// once, thread-safely, on first use.
 #pragma once
 
 #include <array>
@@ -24,6 +23,7 @@
 #include <vector>
 
 #include "mixer/audio/audio_codec.hpp"
+#include "mixer/audio/upsampler.hpp"
 #include "mixer/audio_frame.hpp"
 
 namespace chorus::mixer {
@@ -31,27 +31,6 @@ namespace chorus::mixer {
 // ITU-T G.711: one octet to a 16-bit linear sample (the 14- or 13-bit value scaled by 4 or 8).
 [[nodiscard]] Sample pcmu_to_linear(std::uint8_t octet) noexcept;
 [[nodiscard]] Sample pcma_to_linear(std::uint8_t octet) noexcept;
-
-// 8 kHz → 48 kHz: an exact factor of 6, so a polyphase FIR (one 32-tap filter per output phase)
-// over the last 31 input samples and the new ones; the delay is 95.5 output samples (2 ms).
-class Upsampler8kTo48k {
- public:
-  static constexpr std::size_t kFactor = kSampleRateHz / 8'000;
-  static constexpr std::size_t kTapsPerPhase = 32;
-  // One call's input at most: 60 ms, the longest ptime a member's packet is cut into.
-  static constexpr std::size_t kMaxInput = 480;
-
-  Upsampler8kTo48k() { history_.fill(0.0F); }
-
-  // Appends kFactor × input.size() samples to `out` (input longer than kMaxInput is taken in parts).
-  void process(std::span<const float> input, std::vector<Sample>& out);
-
- private:
-  void process_block(std::span<const float> input, std::vector<Sample>& out);
-
-  // The last kTapsPerPhase - 1 input samples, oldest first: the filter's state across packets.
-  std::array<float, kTapsPerPhase - 1> history_{};
-};
 
 // One G.711 member: payload octets in, 48 kHz mixing-domain samples out.
 class G711Decoder {
@@ -67,7 +46,7 @@ class G711Decoder {
 
  private:
   const std::array<float, 256>* table_;
-  Upsampler8kTo48k upsampler_;
+  UpsamplerTo48k upsampler_{8'000};
   // Scratch for one packet's expanded samples: reserved for the largest datagram, so the tick
   // never allocates for an ordinary packet.
   static constexpr std::size_t kLargestPayload = 1500;

@@ -1,6 +1,6 @@
-// The audio MCU's GStreamer branches, end to end for every codec: FrameEncoder turns 48 kHz frames
-// of a tone into payloads, which travel as RTP into a ParticipantDecoder (playout buffer →
-// depayloader → decoder → 48 kHz mono) inside a playing pipeline; what comes out is the same tone.
+// The audio MCU's codecs, end to end for every one: FrameEncoder (a GStreamer chain) turns 48 kHz
+// frames of a tone into payloads, which travel as RTP into a ParticipantDecoder (playout buffer →
+// the codec's decoder → 48 kHz mono); what comes out is the same tone.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,8 +12,6 @@
 #include "mixer/audio/audio_codec.hpp"
 #include "mixer/audio/frame_encoder.hpp"
 #include "mixer/audio/participant_decoder.hpp"
-#include "mixer/gst/gst_ptr.hpp"
-#include "mixer/gst/gst_runtime.hpp"
 #include "mixer/mixer_counters.hpp"
 #include "tests/unit/mixer/audio/opus_test_encoder.hpp"
 #include "tests/unit/mixer/audio_analysis.hpp"
@@ -28,20 +26,6 @@ using testing::sine_frame;
 constexpr double kToneHz = 440.0;
 constexpr double kOtherHz = 1100.0;
 constexpr int kFrames = 50;  // one second
-
-class Pipeline {
- public:
-  Pipeline() {
-    gst::ensure_gst_initialized();
-    pipeline_ = gst::gst_adopt_floating(gst_pipeline_new("test"));
-    gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
-  }
-  ~Pipeline() { gst_element_set_state(pipeline_.get(), GST_STATE_NULL); }
-  GstBin* bin() { return GST_BIN(pipeline_.get()); }
-
- private:
-  gst::GstPtr<GstElement> pipeline_;
-};
 
 std::vector<std::uint8_t> rtp_packet(std::uint8_t payload_type, std::uint16_t sequence, std::uint32_t timestamp,
                                      std::span<const std::uint8_t> payload) {
@@ -66,9 +50,8 @@ struct RoundTrip {
 // after its tick instead of before it: 20 ms of jitter. The decoder keeps no time of its own (the
 // room's tick drives it), so nothing here sleeps.
 RoundTrip round_trip(AudioCodec codec, std::uint8_t payload_type, int late_every = 0) {
-  Pipeline pipeline;
   FrameEncoder encoder(codec, "encoder");
-  ParticipantDecoder decoder(pipeline.bin(), codec, payload_type, "decoder");
+  ParticipantDecoder decoder(codec);
   const auto& info = codec_info(codec);
   RoundTrip result;
   AudioFrame out{};
@@ -122,9 +105,8 @@ TEST_P(CodecRoundTrip, PacketsUpTo20MsLateNeitherUnderrunNorAreLost) {
 }
 
 TEST(ParticipantDecoder, PublishesThePacketsItDroppedAndConcealed) {
-  Pipeline pipeline;
   auto published = std::make_shared<MixerCounters>();
-  ParticipantDecoder decoder(pipeline.bin(), AudioCodec::kPcmu, 0, "decoder", published);
+  ParticipantDecoder decoder(AudioCodec::kPcmu, published);
   const std::vector<std::uint8_t> silence(160, 0xFF);  // 20 ms of PCMU silence
   auto deliver = [&](std::uint16_t sequence) {
     auto bytes = rtp_packet(0, sequence, 1000 + 160u * sequence, silence);
@@ -146,9 +128,8 @@ TEST(ParticipantDecoder, MalformedOpusPayloadsAreCountedAndTheGoodOnesStillPlay)
   constexpr std::uint8_t kOpusPayloadType = 111;
   const auto good = testing::encode_opus_tones(6, [](int) { return 1000.0; });
   const std::vector<std::uint8_t> malformed{0x03, 0x00};
-  Pipeline pipeline;
   auto published = std::make_shared<MixerCounters>();
-  ParticipantDecoder decoder(pipeline.bin(), AudioCodec::kOpus, kOpusPayloadType, "decoder", published);
+  ParticipantDecoder decoder(AudioCodec::kOpus, published);
   AudioFrame out{};
   int frames = 0;
   for (int i = 0; i < 12; ++i) {
@@ -175,8 +156,7 @@ TEST(ParticipantDecoder, AnOpusLossIsRebuiltFromTheNextPacketsFec) {
   const auto payloads = testing::encode_opus_tones(
       kLost + 6, [](int frame) { return frame < kLost ? 400.0 : 800.0; },
       testing::OpusToneSettings{.bitrate = 24'000, .inband_fec = true});
-  Pipeline pipeline;
-  ParticipantDecoder decoder(pipeline.bin(), AudioCodec::kOpus, kOpusPayloadType, "decoder");
+  ParticipantDecoder decoder(AudioCodec::kOpus);
   std::vector<AudioFrame> frames;
   AudioFrame out{};
   for (int i = 0; i < static_cast<int>(payloads.size()) + 4; ++i) {

@@ -22,8 +22,6 @@ extern "C" {
 #include "mixer/audio/audio_codec.hpp"
 #include "mixer/audio/frame_encoder.hpp"
 #include "mixer/audio/participant_decoder.hpp"
-#include "mixer/gst/gst_ptr.hpp"
-#include "mixer/gst/gst_runtime.hpp"
 
 namespace chorus::mixer {
 namespace {
@@ -108,12 +106,9 @@ std::vector<std::int16_t> spandsp_encode_chorus_decode(double dbfs) {
   g722_encode_free(state);
   EXPECT_EQ(static_cast<std::size_t>(encoded), octets.size());
 
-  gst::ensure_gst_initialized();
-  auto pipeline = gst::gst_adopt_floating(gst_pipeline_new("g722-level"));
-  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
   std::vector<std::int16_t> decoded;
   {
-    ParticipantDecoder decoder(GST_BIN(pipeline.get()), AudioCodec::kG722, kG722PayloadType, "g722-decoder");
+    ParticipantDecoder decoder(AudioCodec::kG722);
     AudioFrame frame{};
     std::uint32_t timestamp = 4000;
     for (int i = 0; i < kFrames + 4; ++i) {
@@ -127,7 +122,6 @@ std::vector<std::int16_t> spandsp_encode_chorus_decode(double dbfs) {
       if (decoder.pull_frame(frame)) decoded.insert(decoded.end(), frame.begin(), frame.end());
     }
   }
-  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
   return decoded;
 }
 

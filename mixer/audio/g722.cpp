@@ -1,0 +1,39 @@
+#include "mixer/audio/g722.hpp"
+
+extern "C" {
+#include <spandsp.h>
+}
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace chorus::mixer {
+namespace {
+
+constexpr int kBitRate = 64'000;  // mode 1: 8 bits per sample pair, what RFC 3551's G722 carries
+
+}  // namespace
+
+void G722Decoder::StateDeleter::operator()(g722_decode_state_s* state) const noexcept {
+  g722_decode_free(state);
+}
+
+G722Decoder::G722Decoder() : state_(g722_decode_init(nullptr, kBitRate, 0)) {
+  if (!state_) throw std::runtime_error("G722Decoder: spandsp could not allocate its state");
+  pcm_.reserve(2 * kLargestPayload);
+  linear_.reserve(2 * kLargestPayload);
+}
+
+void G722Decoder::decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out) {
+  pcm_.resize(2 * payload.size());
+  const int decoded = g722_decode(state_.get(), pcm_.data(), payload.data(), static_cast<int>(payload.size()));
+  linear_.assign(pcm_.begin(), pcm_.begin() + std::max(decoded, 0));
+  upsampler_.process(linear_, out);  // which takes it kMaxInput at a time
+}
+
+void G722Decoder::decode_silence(std::size_t samples_16k, std::vector<Sample>& out) {
+  linear_.assign(samples_16k, 0.0F);
+  upsampler_.process(linear_, out);
+}
+
+}  // namespace chorus::mixer

@@ -3,7 +3,7 @@
 
 For each N in --participants a fresh chorusd runs with --workers 1 pinned to --server-cpu (taskset),
 and build/bin/mixer_load, pinned to --load-cpu, dials N participants into --room over SIP/UDP (plain
-RTP/AVP, ptime 20, rtcp-mux; --codec opus or pcmu) and sends a 20 ms frame every 20 ms from each for
+RTP/AVP, ptime 20, rtcp-mux; --codec opus, pcmu or g722) and sends a 20 ms frame every 20 ms from each for
 --seconds: --talkers of them a tone, the rest silence (Opus DTX or encoded silent frames, --silence).
 mixer_load says on stderr when its media phase starts; the steady part measured is from --warmup
 seconds after that to one second before it ends. Over it the script reads chorusd's CPU seconds
@@ -18,7 +18,7 @@ every packet sent comes back; a mixer room: every answered participant hears a f
 sequence gaps; then the CPU per thread group. It writes nothing to RESULTS.md.
 
 Usage: bench/mixer_capacity.py --chorusd build/bin/chorusd [--mixer-load build/bin/mixer_load]
-         [--participants 50,100,200,400] [--seconds 20] [--codec opus|pcmu] [--room 1000]
+         [--participants 50,100,200,400] [--seconds 20] [--codec opus|pcmu|g722] [--room 1000]
          [--talkers 3] [--silence frames|dtx]
 """
 import argparse
@@ -181,7 +181,7 @@ def expected_packets(room, load):
 
 def table(args, rows):
     lines = [f"room {args.room}, {args.codec}"
-             f"{'' if args.codec == 'pcmu' else ', silence ' + args.silence}, {args.talkers} talkers, "
+             f"{'' if args.codec != 'opus' else ', silence ' + args.silence}, {args.talkers} talkers, "
              f"{args.seconds:g} s per run; chorusd --workers 1 on CPU {args.server_cpu}, mixer_load on CPU {args.load_cpu}",
              "",
              "| N | answered / failed | chorusd CPU-s/s | CPU µs per participant-s | media-N CPU-s/s | late-frame share "
@@ -214,7 +214,7 @@ def main():
     ap.add_argument("--mixer-load", help="mixer_load binary (default: next to chorusd)")
     ap.add_argument("--participants", default="50,100,200,400", help="comma-separated N, one run each")
     ap.add_argument("--seconds", type=float, default=20, help="media phase per run (at least warmup + 2)")
-    ap.add_argument("--codec", choices=("opus", "pcmu"), default="opus")
+    ap.add_argument("--codec", choices=("opus", "pcmu", "g722"), default="opus")
     ap.add_argument("--room", default="1000", help="1000: the audio MCU; echo: each caller hears itself")
     ap.add_argument("--talkers", type=int, default=3)
     ap.add_argument("--silence", choices=("frames", "dtx"), default="frames",

@@ -145,7 +145,7 @@ void usage() {
       "  --room ROOM          Request-URI user part (default 1000; `echo` echoes each caller)\n"
       "  --participants N     calls, 1..5000 (default 50)\n"
       "  --talkers K          participants sending a tone, the rest silence (default 3)\n"
-      "  --codec C            opus (PT 111, 48 kHz, useinbandfec=1) or pcmu (PT 0) (default opus)\n"
+      "  --codec C            opus (PT 111, 48 kHz, useinbandfec=1), pcmu (PT 0) or g722 (PT 9) (default opus)\n"
       "  --silence S          Opus silence: dtx (a frame every 400 ms) or frames (every 20 ms) (default frames)\n"
       "  --seconds S          media phase length (default 20)\n"
       "  --bind IP            local address of all sockets (default 127.0.0.1)\n"
@@ -175,8 +175,8 @@ bool apply_option(Options& o, std::string_view name, std::string_view value) {
     return true;
   }
   if (name == "--codec") {
-    if (value != "opus" && value != "pcmu") return false;
-    o.sip.codec = value == "opus" ? LoadCodec::kOpus : LoadCodec::kPcmu;
+    if (value != "opus" && value != "pcmu" && value != "g722") return false;
+    o.sip.codec = value == "opus" ? LoadCodec::kOpus : (value == "pcmu" ? LoadCodec::kPcmu : LoadCodec::kG722);
     return true;
   }
   if (name == "--silence") {
@@ -204,8 +204,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
     return std::nullopt;
   }
   o.sip.server = *server;
-  if (o.sip.codec == LoadCodec::kPcmu && o.silence == SilenceMode::kDtx) {
-    std::fputs("mixer_load: --silence dtx is Opus only (PCMU sends µ-law silence)\n", stderr);
+  if (o.sip.codec != LoadCodec::kOpus && o.silence == SilenceMode::kDtx) {
+    std::fputs("mixer_load: --silence dtx is Opus only (PCMU and G.722 send encoded silence)\n", stderr);
     return std::nullopt;
   }
   o.talkers = std::min(o.talkers, o.participants);
@@ -303,8 +303,7 @@ void receive(Participant& p) {
 // The media phase: --seconds of frames from every participant, then --drain-ms of reading.
 RunTotals run_media(std::vector<Participant>& participants, std::vector<SipCall>& calls, const Options& o,
                     std::mt19937& rng, SipTotals& sip_totals) {
-  const std::uint8_t payload_type =
-      o.sip.codec == LoadCodec::kOpus ? chorus::bench::kOpusPayloadType : chorus::bench::kPcmuPayloadType;
+  const std::uint8_t payload_type = chorus::bench::payload_type_of(o.sip.codec);
   std::vector<std::vector<Participant*>> by_slot(o.slots);
   for (std::size_t i = 0; i < participants.size(); ++i) by_slot[i % o.slots].push_back(&participants[i]);
   const std::uint64_t slot_ns = kPeriodNs / o.slots;
@@ -389,10 +388,11 @@ void print_json(const Options& o, const std::vector<Participant>& participants, 
       "\"late_wakeups\": %" PRIu64 ", \"max_lateness_us\": %" PRIu64
       ", \"acks_resent\": %zu, "
       "\"ended_by_server\": %zu, \"byes_sent\": %zu, \"byes_answered\": %zu}\n",
-      o.sip.room.c_str(), o.sip.codec == LoadCodec::kOpus ? "opus" : "pcmu",
-      o.sip.codec == LoadCodec::kPcmu ? "pcmu" : (o.silence == SilenceMode::kDtx ? "dtx" : "frames"), o.participants,
-      std::min(o.talkers, participants.size()), sip.answered, sip.failed, statuses.c_str(), setup_s, run.media_s,
-      run.listen_s, static_cast<std::uint64_t>(o.seconds * kFramesPerSecond), sent, send_failures, rtp,
+      o.sip.room.c_str(), chorus::bench::codec_name(o.sip.codec),
+      o.sip.codec != LoadCodec::kOpus ? chorus::bench::codec_name(o.sip.codec)
+                                      : (o.silence == SilenceMode::kDtx ? "dtx" : "frames"),
+      o.participants, std::min(o.talkers, participants.size()), sip.answered, sip.failed, statuses.c_str(), setup_s,
+      run.media_s, run.listen_s, static_cast<std::uint64_t>(o.seconds * kFramesPerSecond), sent, send_failures, rtp,
       run.received_before_media, at(0.0), at(0.5), at(1.0), gaps, reordered, ssrc_changes, rtcp, foreign, malformed,
       run.rx_socket_drops, static_cast<double>(sent) / media_s,
       static_cast<double>(rtp) / (run.listen_s > 0 ? run.listen_s : 1), run.generator_cpu_s, run.late_wakeups,

@@ -1,6 +1,9 @@
 #include "mixer_load_audio.hpp"
 
 #include <opus.h>
+extern "C" {
+#include <spandsp.h>
+}
 
 #include <algorithm>
 #include <array>
@@ -13,6 +16,9 @@ namespace {
 
 constexpr int kOpusRate = 48000;
 constexpr int kPcmuRate = 8000;
+constexpr int kG722Rate = 16000;              // ITU-T G.722 §1.2: 16 kHz audio, 8 kHz RTP clock (RFC 3551 §4.5.2)
+constexpr int kG722BitRate = 64000;           // mode 1, what every G.722 phone sends
+constexpr int kRtpSamplesPer20ms = 160;       // PCMU and G.722 both (8 kHz RTP clock)
 constexpr int kFramesPerSecond = 50;          // 20 ms frames
 constexpr int kOpusComplexity = 5;            // the brief's middle setting: realistic encoder output
 constexpr int kOpusBitrate = 24000;           // wideband voice, what softphones send
@@ -65,6 +71,27 @@ std::expected<FrameLoop, std::string> encode_opus(bool dtx, int frames, Samples 
   return loop;
 }
 
+// One second of `samples(n)` at 16 kHz, G.722-encoded in 20 ms frames of 160 octets.
+template <typename Samples>
+std::expected<FrameLoop, std::string> encode_g722(Samples samples) {
+  const std::unique_ptr<g722_encode_state_t, decltype(&g722_encode_free)> state(
+      g722_encode_init(nullptr, kG722BitRate, 0), &g722_encode_free);
+  if (!state) return std::unexpected(std::string("g722_encode_init failed"));
+  constexpr int kSamples = kG722Rate / kFramesPerSecond;
+  FrameLoop loop;
+  loop.samples_per_frame = kRtpSamplesPer20ms;
+  std::array<std::int16_t, kSamples> pcm{};
+  long n = 0;
+  for (int f = 0; f < kFramesPerSecond; ++f) {
+    for (auto& sample : pcm) sample = samples(n++);
+    auto& frame = loop.frames.emplace_back(kSamples / 2);
+    if (g722_encode(state.get(), frame.data(), pcm.data(), kSamples) != kSamples / 2)
+      return std::unexpected(std::string("g722_encode gave a short frame"));
+  }
+  loop.transmitted_frames = loop.frames.size();
+  return loop;
+}
+
 }  // namespace
 
 int talker_frequency_hz(std::size_t talker_index) {
@@ -84,13 +111,38 @@ std::uint8_t linear_to_ulaw(std::int16_t sample) {
   return static_cast<std::uint8_t>(~(sign | (exponent << 4) | mantissa));
 }
 
+std::uint8_t payload_type_of(LoadCodec codec) {
+  switch (codec) {
+    case LoadCodec::kOpus:
+      return kOpusPayloadType;
+    case LoadCodec::kG722:
+      return kG722PayloadType;
+    case LoadCodec::kPcmu:
+      break;
+  }
+  return kPcmuPayloadType;
+}
+
+const char* codec_name(LoadCodec codec) {
+  switch (codec) {
+    case LoadCodec::kOpus:
+      return "opus";
+    case LoadCodec::kG722:
+      return "g722";
+    case LoadCodec::kPcmu:
+      break;
+  }
+  return "pcmu";
+}
+
 std::expected<FrameLoop, std::string> make_tone_loop(LoadCodec codec, int frequency_hz) {
-  const int rate = codec == LoadCodec::kOpus ? kOpusRate : kPcmuRate;
+  const int rate = codec == LoadCodec::kOpus ? kOpusRate : (codec == LoadCodec::kG722 ? kG722Rate : kPcmuRate);
   auto tone = [rate, frequency_hz](long n) {
     const double phase = 2 * std::numbers::pi * frequency_hz * static_cast<double>(n % rate) / rate;
     return static_cast<std::int16_t>(std::lround(kAmplitude * std::sin(phase)));
   };
   if (codec == LoadCodec::kOpus) return encode_opus(false, kFramesPerSecond, tone);
+  if (codec == LoadCodec::kG722) return encode_g722(tone);
   FrameLoop loop;
   loop.samples_per_frame = kPcmuRate / kFramesPerSecond;
   long n = 0;
@@ -109,6 +161,7 @@ std::expected<FrameLoop, std::string> make_silence_loop(LoadCodec codec, Silence
     if (loop && loop->transmitted_frames == 0) return std::unexpected(std::string("Opus DTX sent no frame at all"));
     return loop;
   }
+  if (codec == LoadCodec::kG722) return encode_g722([](long) { return std::int16_t{0}; });
   FrameLoop loop;
   loop.samples_per_frame = kPcmuRate / kFramesPerSecond;
   loop.frames.assign(1, std::vector<std::uint8_t>(loop.samples_per_frame, linear_to_ulaw(0)));

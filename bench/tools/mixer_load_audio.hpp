@@ -5,7 +5,9 @@
 // frequency, so one second of it holds whole cycles and the loop has no click) or silence. An empty
 // frame means "nothing sent this 20 ms" (Opus DTX, RFC 7587 §3.1.3), the timestamp still advances.
 // Opus: 48 kHz mono (RFC 7587 §4.1: a receiver of opus/48000/2 without stereo=1 gets mono),
-// libopus at complexity 5; PCMU: G.711 µ-law at 8 kHz (RFC 3551 §4.5.14).
+// libopus at complexity 5; PCMU: G.711 µ-law at 8 kHz (RFC 3551 §4.5.14); G.722: 64 kbit/s at
+// 16 kHz, encoded by spandsp (the ITU-T reference's level, as baresip sends it), 160 octets a
+// frame and an 8 kHz RTP clock (RFC 3551 §4.5.2).
 // Threading: built on the main thread before the send loop starts; read-only afterwards.
 #pragma once
 
@@ -16,11 +18,16 @@
 
 namespace chorus::bench {
 
-enum class LoadCodec { kOpus, kPcmu };
+enum class LoadCodec { kOpus, kPcmu, kG722 };
 enum class SilenceMode { kDtx, kFrames };
 
 inline constexpr std::uint8_t kOpusPayloadType = 111;  // dynamic (RFC 3551 §6), as browsers use it
 inline constexpr std::uint8_t kPcmuPayloadType = 0;    // static (RFC 3551 §6)
+inline constexpr std::uint8_t kG722PayloadType = 9;    // static (RFC 3551 §6)
+
+// The payload type mixer_load offers for `codec`, and its name on the command line and in the JSON.
+[[nodiscard]] std::uint8_t payload_type_of(LoadCodec codec);
+[[nodiscard]] const char* codec_name(LoadCodec codec);
 
 struct FrameLoop {
   std::vector<std::vector<std::uint8_t>> frames;  // empty: DTX, no packet this 20 ms
@@ -35,7 +42,7 @@ struct FrameLoop {
 [[nodiscard]] std::expected<FrameLoop, std::string> make_tone_loop(LoadCodec codec, int frequency_hz);
 
 // Silence: for Opus with DTX on (mostly empty frames, a refresh every 400 ms) or encoded silent
-// frames; for PCMU µ-law silence (0xFF), whatever `mode` says.
+// frames; for PCMU µ-law silence (0xFF) and for G.722 encoded silence, whatever `mode` says.
 [[nodiscard]] std::expected<FrameLoop, std::string> make_silence_loop(LoadCodec codec, SilenceMode mode);
 
 // ITU-T G.711 µ-law of one linear sample (the BIAS/CLIP formulation).

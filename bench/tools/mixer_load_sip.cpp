@@ -74,6 +74,8 @@ std::string sdp_offer(const SipCall& call, const SipSettings& settings) {
   if (settings.codec == LoadCodec::kOpus) {
     // RFC 7587 §7: opus is always opus/48000/2; useinbandfec=1 says we decode its in-band FEC.
     sdp += "111\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 useinbandfec=1\r\n";
+  } else if (settings.codec == LoadCodec::kG722) {
+    sdp += "9\r\na=rtpmap:9 G722/8000\r\n";  // RFC 3551 §4.5.2: 8000, though it samples at 16 kHz
   } else {
     sdp += "0\r\na=rtpmap:0 PCMU/8000\r\n";
   }
@@ -218,10 +220,6 @@ std::string response_to(const Message& m, std::string_view status_line) {
     }
   }
   return text + "Content-Length: 0\r\n\r\n";
-}
-
-std::uint8_t payload_type_of(LoadCodec codec) {
-  return codec == LoadCodec::kOpus ? kOpusPayloadType : kPcmuPayloadType;
 }
 
 void fail(SipCall& call, int status, SipTotals& totals) {

@@ -14,3 +14,6 @@ echo "== media_pps"
 python3 bench/media_pps.py --chorusd "$build_dir/bin/chorusd"
 echo "== sfu_forward"
 python3 bench/sfu_forward.py --chorusd "$build_dir/bin/chorusd"
+echo "== scale_curves"
+python3 bench/scale_curves.py --chorusd "$build_dir/bin/chorusd" --json "$build_dir/scale_curves.json" \
+  --png bench/scale_curves.png

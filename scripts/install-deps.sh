@@ -24,6 +24,7 @@ build_packages=(
   espeak-ng                                   # speaks the IVR prompts into WAV files at build time (mixer/prompts)
   ccache                                      # compiler cache: rebuilds of unchanged sources are free (used when present)
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks
+  liburing-dev                                # io_uring: a media worker sends a tick's datagrams in one system call (media/transport/send_batch)
   libopus-dev                                 # the audio MCU's Opus decoder (mixer/audio/opus_packet_decoder); bench/tools/mixer_load's frames
   libspandsp-dev                              # G.722 (ITU-T reference algorithm): the audio MCU's decoder (mixer/audio/g722), mixer_load's encoder
 )

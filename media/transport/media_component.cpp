@@ -319,14 +319,27 @@ bool MediaComponent::protect_and_send(bool rtcp, std::span<std::uint8_t> buffer,
     MediaCounters::bump(counters.dropped_send);
     return false;
   }
-  if (!send_datagram(buffer.first(*wire_length), *to, dscp)) return false;
-  MediaCounters::bump(counters.packets_out);
-  return true;
+  switch (send_datagram(buffer.first(*wire_length), *to, dscp)) {
+    case SendOutcome::kSent:
+      MediaCounters::bump(counters.packets_out);
+      return true;
+    case SendOutcome::kQueued:  // counted when the batch is flushed
+      return true;
+    case SendOutcome::kFailed:
+      break;
+  }
+  return false;
 }
 
-bool MediaComponent::send_datagram(std::span<const std::uint8_t> datagram, const TransportAddress& to,
-                                   std::optional<std::uint8_t> dscp) {
+MediaComponent::SendOutcome MediaComponent::send_datagram(std::span<const std::uint8_t> datagram,
+                                                          const TransportAddress& to,
+                                                          std::optional<std::uint8_t> dscp) {
   const auto address = to_sockaddr(to, ipv6_socket_);
+  // In the worker's burst (the audio tick): with the others, in one submission. A packet with a
+  // class of its own needs its control message and goes out by itself.
+  SendBatch* batch = session_.environment().send_batch;
+  if (batch != nullptr && !(dscp && per_packet_marks_ok_) && batch->queue(fd_, datagram, address.get(), address.length))
+    return SendOutcome::kQueued;
   ssize_t sent = -1;
   if (dscp && per_packet_marks_ok_) {
     sent = send_marked(datagram, to, address, *dscp);
@@ -340,9 +353,9 @@ bool MediaComponent::send_datagram(std::span<const std::uint8_t> datagram, const
   }
   if (!dscp || !per_packet_marks_ok_)
     sent = ::sendto(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT, address.get(), address.length);
-  if (sent == static_cast<ssize_t>(datagram.size())) return true;
+  if (sent == static_cast<ssize_t>(datagram.size())) return SendOutcome::kSent;
   MediaCounters::bump(session_.environment().counters.dropped_send);
-  return false;
+  return SendOutcome::kFailed;
 }
 
 // ip(7) IP_TOS and ipv6(7) IPV6_TCLASS as ancillary data set one datagram's class. An IPv4

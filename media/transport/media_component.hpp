@@ -82,8 +82,10 @@ class MediaComponent final : public dtls::DtlsTransportListener, public Readable
   std::optional<std::size_t> unprotect(bool rtcp, std::span<std::uint8_t> buffer, std::size_t length);
   [[nodiscard]] bool admitted(const TransportAddress& source, const PacketIdentity& packet);
   void after_authentic(const TransportAddress& source, const PacketIdentity& packet);
-  bool send_datagram(std::span<const std::uint8_t> datagram, const TransportAddress& to,
-                     std::optional<std::uint8_t> dscp = std::nullopt);
+  // kQueued: taken by the worker's SendBatch, which counts it when it flushes.
+  enum class SendOutcome : std::uint8_t { kSent, kQueued, kFailed };
+  SendOutcome send_datagram(std::span<const std::uint8_t> datagram, const TransportAddress& to,
+                            std::optional<std::uint8_t> dscp = std::nullopt);
   // sendmsg with the class in an IP_TOS / IPV6_TCLASS control message; -1 with errno as sendmsg.
   ssize_t send_marked(std::span<const std::uint8_t> datagram, const TransportAddress& to, const SockaddrBuffer& address,
                       std::uint8_t dscp);

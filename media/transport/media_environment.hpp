@@ -14,6 +14,7 @@
 #include "media/transport/media_counters.hpp"
 #include "media/transport/media_marking.hpp"
 #include "media/transport/readiness_poller.hpp"
+#include "media/transport/send_batch.hpp"
 
 namespace chorus::media {
 
@@ -45,6 +46,9 @@ struct MediaEnvironment {
   std::function<void(const MediaSession&, const stun::TransportAddress&)> peer_latched;
   // The DSCP classes of what the sessions send (issue 15, media_marking.hpp); none: unmarked.
   MediaMarking marking{};
+  // The worker's burst of sends (send_batch.hpp): between its open() and flush(), the sessions'
+  // datagrams go out together. Null: each is sent at once.
+  SendBatch* send_batch = nullptr;
 };
 
 }  // namespace chorus::media

@@ -165,7 +165,8 @@ MediaEnvironment MediaWorker::environment() {
       dtls_,
       std::span(scratch_),
       [this](const MediaSession& from, const TransportAddress& source) { on_peer_latched(from, source); },
-      marking_};
+      marking_,
+      &send_batch_};
 }
 
 void MediaWorker::on_peer_latched(const MediaSession& from, const TransportAddress& source) {

@@ -40,6 +40,7 @@
 #include "media/transport/media_session.hpp"
 #include "media/transport/media_session_spec.hpp"
 #include "media/transport/media_sink.hpp"
+#include "media/transport/send_batch.hpp"
 
 namespace chorus::media {
 
@@ -129,6 +130,7 @@ class MediaWorker {
   boost::asio::posix::stream_descriptor wake_;  // an eventfd: readable while the inbox has work
   ReadinessPoller poller_;                      // the sessions' sockets: declared before, outlives them
   MediaCounters counters_;
+  SendBatch send_batch_{counters_};  // the audio tick's sends, one submission a tick (send_batch.hpp)
   alignas(16) std::array<std::uint8_t, kReceiveSlotSize * kReceiveBatch> scratch_{};
   std::unordered_map<std::uint64_t, std::unique_ptr<MediaSession>> sessions_;  // worker thread only
   MediaTimeoutHandler on_media_timeout_;                                       // worker thread only

@@ -186,6 +186,8 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   static FrameEncoder* own_encoder(Member& member) { return member.own_encoder.get(); }
   void send_payload(Member& member, std::span<const std::uint8_t> payload);
   void send_packet(Member& member, std::span<const std::uint8_t> payload, std::chrono::milliseconds duration);
+  void begin_send_burst();
+  void end_send_burst();
   void update_mixer_membership(Member& member);
   Member* find(ParticipantId id);
 
@@ -206,6 +208,9 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   // The worker's, from the first member's session.
   TimerQueue* timers_ = nullptr;
   media::ReadinessPoller* poller_ = nullptr;  // the worker's: the tick reads its members' sockets
+  media::SendBatch* send_batch_ = nullptr;    // the worker's: the tick's sends leave together
+  bool in_burst_ = false;                     // between begin_send_burst() and end_send_burst()
+  std::uint64_t frames_in_burst_ = 0;
   std::shared_ptr<MixerCounters> counters_;
   LevelObserver level_observer_;
   MixTap mix_tap_;

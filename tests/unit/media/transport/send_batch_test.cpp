@@ -1,0 +1,139 @@
+// SendBatch (media/transport/send_batch.hpp): real UDP sockets on loopback. Datagrams queued in a
+// burst leave at the flush, in order, counted once; outside a burst, or without io_uring, the
+// batch declines and the caller sends; a send the kernel refuses is counted as dropped.
+#include "media/transport/send_batch.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace chorus::media {
+namespace {
+
+// A bound, non-blocking loopback UDP socket.
+class UdpSocket {
+ public:
+  UdpSocket() : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    socklen_t length = sizeof address_;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address_), &length);
+  }
+  UdpSocket(const UdpSocket&) = delete;
+  UdpSocket& operator=(const UdpSocket&) = delete;
+  ~UdpSocket() { ::close(fd_); }
+
+  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] const sockaddr* address() const { return reinterpret_cast<const sockaddr*>(&address_); }
+  // The first octet of each datagram waiting, in arrival order.
+  [[nodiscard]] std::vector<std::uint8_t> read_all() const {
+    std::vector<std::uint8_t> firsts;
+    std::array<std::uint8_t, 64> buffer{};
+    // Bounded: a loopback socket's queue holds what was sent before the call, no more.
+    for (int i = 0; i < 100'000; ++i) {
+      if (::recv(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT) <= 0) break;
+      firsts.push_back(buffer[0]);
+    }
+    return firsts;
+  }
+
+ private:
+  int fd_;
+  sockaddr_in address_{};
+};
+
+class SendBatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!batch_.available()) GTEST_SKIP() << "io_uring is not available here (io_uring_disabled or seccomp)";
+  }
+  bool queue(std::uint8_t first, const UdpSocket& to) {
+    const std::array<std::uint8_t, 12> datagram{first, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    return batch_.queue(sender_.fd(), datagram, to.address(), sizeof(sockaddr_in));
+  }
+
+  MediaCounters counters_;
+  SendBatch batch_{counters_};
+  UdpSocket sender_;
+  UdpSocket receiver_;
+};
+
+TEST_F(SendBatchTest, QueuedDatagramsLeaveAtTheFlushInOrderAndAreCountedOnce) {
+  batch_.open();
+  for (std::uint8_t i = 0; i < 5; ++i) ASSERT_TRUE(queue(i, receiver_));
+  EXPECT_TRUE(receiver_.read_all().empty()) << "nothing leaves before the flush";
+  EXPECT_EQ(counters_.packets_out.load(), 0U);
+  batch_.flush();
+  EXPECT_EQ(receiver_.read_all(), (std::vector<std::uint8_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(counters_.packets_out.load(), 5U);
+  EXPECT_EQ(counters_.dropped_send.load(), 0U);
+}
+
+TEST_F(SendBatchTest, OutsideABurstItDeclinesAndTheCallerSends) {
+  EXPECT_FALSE(queue(1, receiver_));
+  batch_.open();
+  batch_.flush();
+  EXPECT_FALSE(queue(2, receiver_)) << "the burst ended at the flush";
+  EXPECT_EQ(batch_.queued(), 0U);
+}
+
+TEST_F(SendBatchTest, ABurstLongerThanOneSubmissionLeavesWhole) {
+  // Several receivers, so no receive queue overflows on the way.
+  std::array<UdpSocket, 16> receivers;
+  const std::size_t total = 3 * SendBatch::kCapacity + 7;
+  batch_.open();
+  for (std::size_t i = 0; i < total; ++i)
+    ASSERT_TRUE(queue(static_cast<std::uint8_t>(i), receivers[i % receivers.size()]));
+  batch_.flush();
+  EXPECT_EQ(counters_.packets_out.load(), total);
+  std::size_t received = 0;
+  for (const auto& receiver : receivers) received += receiver.read_all().size();
+  EXPECT_EQ(received, total);
+}
+
+TEST_F(SendBatchTest, ADatagramTheKernelRefusesIsCountedDropped) {
+  // An IPv6 destination on an IPv4 socket: sendmsg(2) fails (EAFNOSUPPORT / EINVAL).
+  sockaddr_in6 v6{};
+  v6.sin6_family = AF_INET6;
+  v6.sin6_addr = in6addr_loopback;
+  v6.sin6_port = htons(9);
+  const std::array<std::uint8_t, 4> datagram{1, 2, 3, 4};
+  batch_.open();
+  ASSERT_TRUE(batch_.queue(sender_.fd(), datagram, reinterpret_cast<const sockaddr*>(&v6), sizeof v6));
+  ASSERT_TRUE(queue(7, receiver_));
+  batch_.flush();
+  EXPECT_EQ(counters_.dropped_send.load(), 1U);
+  EXPECT_EQ(counters_.packets_out.load(), 1U);
+  EXPECT_EQ(receiver_.read_all(), (std::vector<std::uint8_t>{7})) << "the refused one does not stop the others";
+}
+
+TEST(SendBatch, WithoutIoUringItNeverTakesADatagram) {
+  MediaCounters counters;
+  SendBatch batch(counters, /*use_io_uring=*/false);
+  UdpSocket sender;
+  UdpSocket receiver;
+  EXPECT_FALSE(batch.available());
+  batch.open();
+  const std::array<std::uint8_t, 4> datagram{1, 2, 3, 4};
+  EXPECT_FALSE(batch.queue(sender.fd(), datagram, receiver.address(), sizeof(sockaddr_in)));
+  batch.flush();
+  EXPECT_EQ(counters.packets_out.load(), 0U);
+}
+
+TEST_F(SendBatchTest, ADatagramLargerThanASlotIsLeftToTheCaller) {
+  const std::vector<std::uint8_t> jumbo(9'000, 0x55);
+  batch_.open();
+  EXPECT_FALSE(batch_.queue(sender_.fd(), jumbo, receiver_.address(), sizeof(sockaddr_in)));
+  batch_.flush();
+}
+
+}  // namespace
+}  // namespace chorus::media

@@ -7,7 +7,6 @@
 #include "common/log.hpp"
 #include "common/random.hpp"
 #include "media/rtp/rtp_header_writer.hpp"
-#include "mixer/gst/gst_runtime.hpp"
 
 namespace chorus::mixer {
 namespace {
@@ -33,11 +32,11 @@ std::string encoder_key(const EncodeFormat& format) {
   return format.codec + "/" + std::to_string(format.ptime.count());
 }
 
-// On the chain thread. Null when the codec's encoder cannot be built (a missing plugin: logged,
-// the listeners get nothing).
-std::unique_ptr<FrameEncoder> make_encoder(const std::string& room, AudioCodec codec, const std::string& name) {
+// On the chain thread. Null when the codec's encoder cannot be made (out of memory: logged, the
+// listeners get nothing).
+std::unique_ptr<FrameEncoder> make_encoder(const std::string& room, AudioCodec codec) {
   try {
-    return std::make_unique<FrameEncoder>(codec, name);
+    return std::make_unique<FrameEncoder>(codec);
   } catch (const std::exception& error) {
     CHORUS_LOG(kError, "mixer", "cannot encode", {"room", room}, {"codec", codec_info(codec).encoding_name},
                {"error", error.what()});
@@ -77,7 +76,6 @@ AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listen
       mixer_(config),
       chains_(chains != nullptr ? chains : &gst::ChainThread::shared()),
       counters_(counters ? std::move(counters) : std::make_shared<MixerCounters>()) {
-  gst::ensure_gst_initialized();  // for the encoders (FrameEncoder)
   ParticipantSettings announcer;
   announcer.format = EncodeFormat{"announcer", kFrameDuration};
   announcer.listening = false;
@@ -330,8 +328,7 @@ bool AudioRoom::chains_ready(ParticipantId id) const {
 void AudioRoom::request_member_chains(const Member& member) {
   gst::run_on_chain_thread(*chains_, [mailbox = mailbox_, spec = member.spec, generation = member.generation,
                                       room = name_, counters = counters_] {
-    BuiltMemberChains built{spec.id, generation, make_decoder(room, spec, counters),
-                            make_encoder(room, spec.codec, room + "-out-" + std::to_string(spec.id))};
+    BuiltMemberChains built{spec.id, generation, make_decoder(room, spec, counters), make_encoder(room, spec.codec)};
     std::lock_guard lock(mailbox->mutex);
     if (!mailbox->closed) mailbox->members.push_back(std::move(built));
     // else: the room is gone and `built` is torn down here, on this thread
@@ -341,7 +338,7 @@ void AudioRoom::request_member_chains(const Member& member) {
 void AudioRoom::request_shared_encoder(const std::string& key, AudioCodec codec) {
   if (!shared_encoders_building_.insert(key).second) return;
   gst::run_on_chain_thread(*chains_, [mailbox = mailbox_, key, codec, room = name_] {
-    BuiltSharedEncoder built{key, make_encoder(room, codec, room + "-mix-" + key)};
+    BuiltSharedEncoder built{key, make_encoder(room, codec)};
     std::lock_guard lock(mailbox->mutex);
     if (!mailbox->closed) mailbox->shared.push_back(std::move(built));
   });

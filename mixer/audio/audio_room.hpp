@@ -20,10 +20,11 @@
 // The 20 ms tick runs while the room has members, on absolute deadlines; a frame that leaves more
 // than kLateFrameMargin after its deadline counts as late (MixerCounters::frames_late).
 //
-// Chains: a member's decoder and own encoder (a GStreamer chain), and each shared encoder, are built
-// and torn down on the chain thread (mixer/gst/chain_thread.hpp), never on the worker: attach asks for them, the
+// Chains: a member's decoder and own encoder, and each shared encoder, are built and torn down on
+// the chain thread (mixer/gst/chain_thread.hpp), never on the worker: attach asks for them, the
 // next tick installs what was built (until then the member is not heard and hears silence), and
-// detach hands them back to be torn down.
+// detach hands them back to be torn down. (They were GStreamer chains, milliseconds to build; now
+// no codec uses GStreamer and building them is microseconds, so the hop is a candidate to go.)
 //
 // Threading: constructed on any thread (the conference's); every other call on the room's media
 // worker, which also decodes (ParticipantDecoder has no thread). The chain thread meets the worker

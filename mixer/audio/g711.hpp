@@ -7,7 +7,7 @@
 // member per tick: the largest item of the G.711 participants-per-core figure (issue 13).
 //
 // Quality: the expansion is exact (the same 16-bit values as GStreamer's mulawdec/alawdec, ±32124
-// and ±32256 full scale). The interpolator is UpsamplerTo48k's 8 kHz one (mixer/audio/upsampler.hpp).
+// and ±32256 full scale). The interpolator is UpsamplerTo48k's 8 kHz one (mixer/audio/resampler.hpp).
 // tests/unit/mixer/audio/g711_test.cpp checks the expansion, and that on the same μ-law stream the
 // images are no stronger than mulawdec ! audioresample's (GStreamer's default quality).
 // What it saves per member is measured by bench/mixer_capacity.py (bench/RESULTS.md).
@@ -23,14 +23,17 @@
 #include <vector>
 
 #include "mixer/audio/audio_codec.hpp"
-#include "mixer/audio/upsampler.hpp"
+#include "mixer/audio/resampler.hpp"
 #include "mixer/audio_frame.hpp"
 
 namespace chorus::mixer {
 
-// ITU-T G.711: one octet to a 16-bit linear sample (the 14- or 13-bit value scaled by 4 or 8).
+// ITU-T G.711: one octet to a 16-bit linear sample (the 14- or 13-bit value scaled by 4 or 8), and
+// back: the segment and step the sample falls in (the same octets as GStreamer's mulawenc/alawenc).
 [[nodiscard]] Sample pcmu_to_linear(std::uint8_t octet) noexcept;
 [[nodiscard]] Sample pcma_to_linear(std::uint8_t octet) noexcept;
+[[nodiscard]] std::uint8_t linear_to_pcmu(Sample sample) noexcept;
+[[nodiscard]] std::uint8_t linear_to_pcma(Sample sample) noexcept;
 
 // One G.711 member: payload octets in, 48 kHz mixing-domain samples out.
 class G711Decoder {
@@ -51,6 +54,22 @@ class G711Decoder {
   // never allocates for an ordinary packet.
   static constexpr std::size_t kLargestPayload = 1500;
   std::vector<float> linear_;
+};
+
+// One G.711 encode group: 48 kHz mixing-domain frames in, 160 octets per 20 ms out (through
+// DownsamplerFrom48k: no GStreamer, nothing held back, so the first frame already gives 160).
+class G711Encoder {
+ public:
+  // `codec` is kPcmu or kPcma; anything else is a programming error (std::invalid_argument).
+  explicit G711Encoder(AudioCodec codec);
+
+  // Replaces `out` with the frame's octets (kFrameSamples / 6 of them).
+  void encode(FrameView frame, std::vector<std::uint8_t>& out);
+
+ private:
+  std::uint8_t (*compress_)(Sample) noexcept;
+  DownsamplerFrom48k downsampler_{8'000};
+  std::vector<std::int16_t> narrow_;  // the frame at 8 kHz
 };
 
 }  // namespace chorus::mixer

@@ -36,4 +36,20 @@ void G722Decoder::decode_silence(std::size_t samples_16k, std::vector<Sample>& o
   upsampler_.process(linear_, out);
 }
 
+void G722Encoder::StateDeleter::operator()(g722_encode_state_s* state) const noexcept {
+  g722_encode_free(state);
+}
+
+G722Encoder::G722Encoder() : state_(g722_encode_init(nullptr, kBitRate, 0)) {
+  if (!state_) throw std::runtime_error("G722Encoder: spandsp could not allocate its state");
+  wide_.reserve(kFrameSamples);
+}
+
+void G722Encoder::encode(FrameView frame, std::vector<std::uint8_t>& out) {
+  downsampler_.process(frame, wide_);
+  out.resize(wide_.size() / 2);
+  const int octets = g722_encode(state_.get(), out.data(), wide_.data(), static_cast<int>(wide_.size()));
+  out.resize(static_cast<std::size_t>(std::max(octets, 0)));
+}
+
 }  // namespace chorus::mixer

@@ -1,6 +1,6 @@
-// G.722 on the media worker, without GStreamer: spandsp's decoder (the ITU-T G.722 reference's
+// G.722 on the media worker, without GStreamer: spandsp's decoder and encoder (the ITU-T G.722 reference's
 // algorithm, 64 kbit/s, 16-bit linear at full scale, as FreeSWITCH and baresip use it) and the
-// 16 kHz → 48 kHz interpolation into the mixing domain (mixer/audio/upsampler.hpp).
+// 16 kHz ↔ 48 kHz resampling to and from the mixing domain (mixer/audio/resampler.hpp).
 //
 // Why not rtpg722depay ! avdec_g722 ! audioconvert ! audioresample: pushing each packet through four
 // elements cost the worker pad pushes, a buffer allocation and caps checks per member per tick, the
@@ -19,10 +19,12 @@
 #include <span>
 #include <vector>
 
-#include "mixer/audio/upsampler.hpp"
+#include "mixer/audio/resampler.hpp"
 #include "mixer/audio_frame.hpp"
 
-struct g722_decode_state_s;  // NOLINT(readability-identifier-naming): spandsp's, opaque; its header stays out of ours
+// spandsp's, opaque; its header stays out of ours.
+struct g722_decode_state_s;  // NOLINT(readability-identifier-naming)
+struct g722_encode_state_s;  // NOLINT(readability-identifier-naming)
 
 namespace chorus::mixer {
 
@@ -49,6 +51,26 @@ class G722Decoder {
   static constexpr std::size_t kLargestPayload = 1500;
   std::vector<std::int16_t> pcm_;
   std::vector<float> linear_;
+};
+
+// One G.722 encode group: 48 kHz mixing-domain frames through DownsamplerFrom48k to 16 kHz, then
+// spandsp's encoder (64 kbit/s): 160 octets per 20 ms from the first frame on.
+class G722Encoder {
+ public:
+  // Throws std::runtime_error when spandsp cannot allocate its state.
+  G722Encoder();
+
+  // Replaces `out` with the frame's octets (kFrameSamples / 6 of them).
+  void encode(FrameView frame, std::vector<std::uint8_t>& out);
+
+ private:
+  struct StateDeleter {
+    void operator()(g722_encode_state_s* state) const noexcept;
+  };
+
+  std::unique_ptr<g722_encode_state_s, StateDeleter> state_;
+  DownsamplerFrom48k downsampler_{16'000};
+  std::vector<std::int16_t> wide_;  // the frame at 16 kHz
 };
 
 }  // namespace chorus::mixer

@@ -4,7 +4,7 @@
 //   push_rtp → PlayoutBuffer (mixer/playout_buffer.hpp: order, loss, talkspurts, bounded delay)
 //   pull_frame, on the tick → the payload → G711Decoder (mixer/audio/g711.hpp: table expansion),
 //     G722Decoder (mixer/audio/g722.hpp: spandsp) — each then a polyphase FIR to 48 kHz
-//     (mixer/audio/upsampler.hpp) — or OpusPacketDecoder (mixer/audio/opus_packet_decoder.hpp:
+//     (mixer/audio/resampler.hpp) — or OpusPacketDecoder (mixer/audio/opus_packet_decoder.hpp:
 //     libopus at 48 kHz mono, FEC and PLC) → FIFO of 48 kHz mono samples
 //
 // Each tick pull_frame asks the playout buffer for packets until 20 ms are decoded. Opus conceals a

@@ -1,4 +1,4 @@
-// The audio MCU's codecs, end to end for every one: FrameEncoder (a GStreamer chain) turns 48 kHz
+// The audio MCU's codecs, end to end for every one: FrameEncoder turns 48 kHz
 // frames of a tone into payloads, which travel as RTP into a ParticipantDecoder (playout buffer →
 // the codec's decoder → 48 kHz mono); what comes out is the same tone.
 #include <gtest/gtest.h>
@@ -50,7 +50,7 @@ struct RoundTrip {
 // after its tick instead of before it: 20 ms of jitter. The decoder keeps no time of its own (the
 // room's tick drives it), so nothing here sleeps.
 RoundTrip round_trip(AudioCodec codec, std::uint8_t payload_type, int late_every = 0) {
-  FrameEncoder encoder(codec, "encoder");
+  FrameEncoder encoder(codec);
   ParticipantDecoder decoder(codec);
   const auto& info = codec_info(codec);
   RoundTrip result;
@@ -184,21 +184,16 @@ INSTANTIATE_TEST_SUITE_P(EveryCodec, CodecRoundTrip,
 
 TEST(FrameEncoder, SampleCodecsGiveExactly20MsPerFrame) {
   for (auto codec : {AudioCodec::kPcmu, AudioCodec::kPcma, AudioCodec::kG722}) {
-    FrameEncoder encoder(codec, "encoder");
-    std::size_t empty = 0;
+    FrameEncoder encoder(codec);
     for (int i = 0; i < 10; ++i) {
       auto payload = encoder.encode(sine_frame(kToneHz, 8000.0, static_cast<std::size_t>(i) * kFrameSamples));
-      if (payload.empty())
-        ++empty;
-      else
-        EXPECT_EQ(payload.size(), 160u) << codec_info(codec).encoding_name;
+      EXPECT_EQ(payload.size(), 160u) << codec_info(codec).encoding_name << ", frame " << i << " (the first too)";
     }
-    EXPECT_LE(empty, 1u) << "only the resampler's first filling may come back empty";
   }
 }
 
 TEST(FrameEncoder, OpusGivesOnePacketPerFrame) {
-  FrameEncoder encoder(AudioCodec::kOpus, "encoder");
+  FrameEncoder encoder(AudioCodec::kOpus);
   for (int i = 0; i < 10; ++i) {
     auto payload = encoder.encode(sine_frame(kToneHz, 8000.0, static_cast<std::size_t>(i) * kFrameSamples));
     ASSERT_FALSE(payload.empty());
@@ -213,7 +208,7 @@ TEST(FrameEncoder, OpusGivesOnePacketPerFrame) {
 }
 
 TEST(FrameEncoder, RefusesFramesOfTheWrongLength) {
-  FrameEncoder encoder(AudioCodec::kPcmu, "encoder");
+  FrameEncoder encoder(AudioCodec::kPcmu);
   std::vector<Sample> short_frame(100, 0);
   EXPECT_TRUE(encoder.encode(short_frame).empty());
 }

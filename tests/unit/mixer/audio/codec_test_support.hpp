@@ -1,4 +1,4 @@
-// For the decoder tests (g711_test, g722_test, upsampler_test): a GStreamer pipeline run over a
+// For the decoder tests (g711_test, g722_test, resampler_test): a GStreamer pipeline run over a
 // buffer as the reference to compare with, and the spectral measures the comparisons use.
 #pragma once
 

@@ -1,7 +1,7 @@
 // G.711 on the worker (mixer/audio/g711.*): the expansion against GStreamer's own mulawdec/alawdec,
 // octet for octet, and the decoder against mulawdec ! audioresample on the same μ-law stream: the
 // passband as flat, the images of the 8 kHz stream at least as far down. The interpolator's own
-// figures are upsampler_test.cpp's.
+// figures are resampler_test.cpp's.
 #include "mixer/audio/g711.hpp"
 
 #include <gtest/gtest.h>
@@ -45,6 +45,63 @@ TEST(G711, ExpandsEveryALawOctetAsGStreamersAlawdecDoes) {
   EXPECT_EQ(pcma_to_linear(0xD5), 8);
   EXPECT_EQ(pcma_to_linear(0xAA), 32256);
   EXPECT_EQ(pcma_to_linear(0x2A), -32256);
+}
+
+// Every 16-bit value through GStreamer's encoder `element` and through `compress`: equal.
+void expect_compression_as_gstreamers(const std::string& element, std::uint8_t (*compress)(Sample)) {
+  std::vector<Sample> every(65'536);
+  for (std::size_t i = 0; i < every.size(); ++i) every[i] = static_cast<Sample>(static_cast<int>(i) - 32'768);
+  const auto reference = run_pipeline(
+      "appsrc name=in format=time caps=audio/x-raw,format=S16LE,layout=interleaved,rate=8000,channels=1 ! " + element +
+          " ! appsink name=out sync=false",
+      as_bytes(every));
+  ASSERT_EQ(reference.size(), every.size());
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < every.size(); ++i) {
+    if (compress(every[i]) == reference[i]) continue;
+    if (++differing <= 5)
+      ADD_FAILURE() << element << ": " << every[i] << " gives " << int{compress(every[i])} << ", GStreamer "
+                    << int{reference[i]};
+  }
+  EXPECT_EQ(differing, 0U);
+}
+
+TEST(G711, CompressesEverySampleAsGStreamersMulawencDoes) {
+  expect_compression_as_gstreamers("mulawenc", linear_to_pcmu);
+}
+
+TEST(G711, CompressesEverySampleAsGStreamersAlawencDoes) {
+  expect_compression_as_gstreamers("alawenc", linear_to_pcma);
+}
+
+TEST(G711, EveryOctetSurvivesExpansionAndCompression) {
+  for (int octet = 0; octet < 256; ++octet) {
+    const auto code = static_cast<std::uint8_t>(octet);
+    if (code != 0x7F) EXPECT_EQ(linear_to_pcmu(pcmu_to_linear(code)), code) << octet;  // 0x7F: μ-law's −0
+    EXPECT_EQ(linear_to_pcma(pcma_to_linear(code)), code) << octet;
+  }
+}
+
+TEST(G711Encoder, GivesATonesOctetsThatDecodeToItsLevelAndNoAlias) {
+  // 1 kHz at −12 dBFS and 6 kHz (above 4 kHz: it must not come back as 2 kHz), one second.
+  G711Encoder encoder(AudioCodec::kPcmu);
+  G711Decoder decoder(AudioCodec::kPcmu);
+  std::vector<Sample> frame(kFrameSamples);
+  std::vector<std::uint8_t> octets;
+  std::vector<Sample> decoded;
+  for (std::size_t f = 0; f < 50; ++f) {
+    for (std::size_t n = 0; n < kFrameSamples; ++n) {
+      const double t = static_cast<double>(f * kFrameSamples + n) / kSampleRateHz;
+      frame[n] = static_cast<Sample>(8'000.0 * std::sin(2.0 * std::numbers::pi * 1'000.0 * t) +
+                                     8'000.0 * std::sin(2.0 * std::numbers::pi * 6'000.0 * t));
+    }
+    encoder.encode(frame, octets);
+    ASSERT_EQ(octets.size(), 160U);
+    decoder.decode(octets, decoded);
+  }
+  EXPECT_NEAR(decibels(amplitude_at(decoded, 1'000.0) / 8'000.0), 0.0, 0.2);
+  // μ-law's own quantisation noise sits around −40 dB under a −12 dBFS tone; the alias must be lost in it.
+  EXPECT_LT(decibels(amplitude_at(decoded, 2'000.0) / 8'000.0), -40.0);
 }
 
 TEST(G711Decoder, MatchesMulawdecAndAudioresampleOnTheSameStream) {

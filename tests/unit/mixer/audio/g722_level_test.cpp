@@ -67,7 +67,7 @@ std::size_t near_full_scale_samples(std::span<const std::int16_t> samples) {
 // Chorus's encoder (48 kHz frames of the mixing domain → G.722) → spandsp's decoder (64 kbit/s,
 // unpacked octets, 16 kHz).
 std::vector<std::int16_t> chorus_encode_spandsp_decode(double dbfs) {
-  FrameEncoder encoder(AudioCodec::kG722, "g722-encoder");
+  FrameEncoder encoder(AudioCodec::kG722);
   const auto pcm = sine(dbfs, kSampleRateHz, kFrameSamples * kFrames);
   std::vector<std::uint8_t> octets;
   for (int i = 0; i < kFrames; ++i) {

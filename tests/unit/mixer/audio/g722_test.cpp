@@ -1,6 +1,7 @@
 // G.722 on the worker (mixer/audio/g722.*): spandsp's decoder and the 16 → 48 kHz interpolator
 // against GStreamer's avdec_g722 ! audioresample (the chain it replaced) on the same stream: the
-// tones at the same level, the images at least as far down; a loss rings out, then silence.
+// tones at the same level, the images at least as far down; a loss rings out, then silence. And the
+// encoder's octets through avdec_g722: at level, nothing folded back from above 8 kHz.
 #include "mixer/audio/g722.hpp"
 
 extern "C" {
@@ -89,6 +90,32 @@ TEST(G722Decoder, RingsOutThroughALossThenFallsSilent) {
   EXPECT_NE(out[heard], 0);        // the filter's tail crosses into the concealed packet
   EXPECT_EQ(out[heard + 200], 0);  // and has rung out well within it (48 taps at 16 kHz: 3 ms)
   EXPECT_EQ(out.back(), 0);
+}
+
+TEST(G722Encoder, ItsOctetsDecodeThroughAvdecG722AtTheirLevelWithoutAlias) {
+  // 1 kHz at −12 dBFS and 10 kHz (above G.722's 8 kHz Nyquist: it must not come back as 6 kHz),
+  // one second, decoded by libavcodec's G.722 decoder: an implementation independent of ours.
+  G722Encoder encoder;
+  std::vector<Sample> frame(kFrameSamples);
+  std::vector<std::uint8_t> payload;
+  std::vector<std::uint8_t> octets;
+  for (std::size_t f = 0; f < 50; ++f) {
+    for (std::size_t n = 0; n < kFrameSamples; ++n) {
+      const double t = static_cast<double>(f * kFrameSamples + n) / kSampleRateHz;
+      frame[n] = static_cast<Sample>(8'000.0 * std::sin(2.0 * std::numbers::pi * 1'000.0 * t) +
+                                     8'000.0 * std::sin(2.0 * std::numbers::pi * 10'000.0 * t));
+    }
+    encoder.encode(frame, payload);
+    ASSERT_EQ(payload.size(), kOctetsPer20ms);
+    octets.insert(octets.end(), payload.begin(), payload.end());
+  }
+  const auto decoded = as_samples(
+      run_pipeline("appsrc name=in format=time caps=audio/G722,rate=16000,channels=1 ! avdec_g722 ! audioresample"
+                   " ! audio/x-raw,format=S16LE,rate=48000,channels=1 ! appsink name=out sync=false",
+                   octets));
+  ASSERT_GE(decoded.size(), 47'000U);
+  EXPECT_NEAR(decibels(amplitude_at(decoded, 1'000.0) / 8'000.0), 0.0, 0.3);
+  EXPECT_LT(decibels(amplitude_at(decoded, 6'000.0) / 8'000.0), -40.0);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -186,3 +187,11 @@ def thread_groups(before, after, wall):
         key = re.sub(r"\d+", "N", name)
         groups[key] = groups.get(key, 0.0) + (cpu - start) / wall
     return groups
+
+
+def print_log_tail(server, who, lines=20):
+    """After a failed run: the last `lines` of chorusd's log (server.log_path), to stderr, named by `who`."""
+    if server is None or not os.path.exists(server.log_path):
+        return
+    with open(server.log_path, errors="replace") as f:
+        print(f"{who}: chorusd log tail:\n" + "".join(f.readlines()[-lines:]), file=sys.stderr)

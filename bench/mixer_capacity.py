@@ -153,9 +153,7 @@ def run_one(args, n):
         after = snapshot(server)
         result = load.result(timeout_s=args.seconds + 5 * (n // 50 + 2) + 30)
     except Exception:
-        if server is not None and os.path.exists(server.log_path):
-            with open(server.log_path, errors="replace") as f:
-                print("mixer_capacity: chorusd log tail:\n" + "".join(f.readlines()[-20:]), file=sys.stderr)
+        bs.print_log_tail(server, "mixer_capacity")
         raise
     finally:
         if load is not None:

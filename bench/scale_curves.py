@@ -374,9 +374,7 @@ def measure(args, kind, workers, n):
         after = snapshot(server, loads)
         results = loads.results(timeout_s=media_s + 5 * (size // 50 + 2) + 30)
     except Exception:
-        if server is not None and os.path.exists(server.log_path):
-            with open(server.log_path, errors="replace") as f:
-                print("scale_curves: chorusd log tail:\n" + "".join(f.readlines()[-20:]), file=sys.stderr)
+        bs.print_log_tail(server, "scale_curves")
         raise
     finally:
         if loads is not None:

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <numbers>
 #include <stdexcept>
+#include <string>
 
 namespace chorus::mixer {
 
@@ -70,16 +71,19 @@ UpsamplerTo48k::Design design(std::size_t factor, std::size_t taps_per_phase) {
   return result;
 }
 
-const UpsamplerTo48k::Design& design_for(std::uint32_t input_rate_hz) {
-  if (input_rate_hz == 8'000) {
-    static const UpsamplerTo48k::Design narrowband = design(kSampleRateHz / 8'000, 32);
+// The filter `kMake` designs for 8 or 16 kHz (32 or 48 taps per phase), made once per rate and
+// kind, thread-safely (a function-local static).
+template <typename Design, Design (*kMake)(std::size_t, std::size_t)>
+const Design& design_for_rate(std::uint32_t rate_hz, const char* who) {
+  if (rate_hz == 8'000) {
+    static const Design narrowband = kMake(kSampleRateHz / 8'000, 32);
     return narrowband;
   }
-  if (input_rate_hz == 16'000) {
-    static const UpsamplerTo48k::Design wideband = design(kSampleRateHz / 16'000, 48);
+  if (rate_hz == 16'000) {
+    static const Design wideband = kMake(kSampleRateHz / 16'000, 48);
     return wideband;
   }
-  throw std::invalid_argument("UpsamplerTo48k: the input rate is neither 8 nor 16 kHz");
+  throw std::invalid_argument(std::string(who) + ": the rate is neither 8 nor 16 kHz");
 }
 
 // The FIR itself. Each phase's outputs are computed kBlock at a time: kChains registers of eight
@@ -164,21 +168,10 @@ DownsamplerFrom48k::Design decimator(std::size_t factor, std::size_t taps_per_ph
   return result;
 }
 
-const DownsamplerFrom48k::Design& decimator_for(std::uint32_t output_rate_hz) {
-  if (output_rate_hz == 8'000) {
-    static const DownsamplerFrom48k::Design narrowband = decimator(kSampleRateHz / 8'000, 32);
-    return narrowband;
-  }
-  if (output_rate_hz == 16'000) {
-    static const DownsamplerFrom48k::Design wideband = decimator(kSampleRateHz / 16'000, 48);
-    return wideband;
-  }
-  throw std::invalid_argument("DownsamplerFrom48k: the output rate is neither 8 nor 16 kHz");
-}
-
 }  // namespace
 
-UpsamplerTo48k::UpsamplerTo48k(std::uint32_t input_rate_hz) : design_(&design_for(input_rate_hz)) {
+UpsamplerTo48k::UpsamplerTo48k(std::uint32_t input_rate_hz)
+    : design_(&design_for_rate<Design, &design>(input_rate_hz, "UpsamplerTo48k")) {
   history_.fill(0.0F);
 }
 
@@ -211,7 +204,8 @@ void UpsamplerTo48k::process_block(std::span<const float> input, std::vector<Sam
   std::copy_n(window.begin() + static_cast<std::ptrdiff_t>(input.size()), kept, history_.begin());
 }
 
-DownsamplerFrom48k::DownsamplerFrom48k(std::uint32_t output_rate_hz) : design_(&decimator_for(output_rate_hz)) {
+DownsamplerFrom48k::DownsamplerFrom48k(std::uint32_t output_rate_hz)
+    : design_(&design_for_rate<Design, &decimator>(output_rate_hz, "DownsamplerFrom48k")) {
   static_assert(kMaxTaps % kLanes == 0 && (kMaxTaps / kLanes) % 2 == 0, "whole vector pairs of taps");
   history_.fill(0.0F);
 }

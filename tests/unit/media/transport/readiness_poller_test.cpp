@@ -1,6 +1,8 @@
 // ReadinessPoller (media/transport/readiness_poller.hpp): real UDP sockets on loopback, one io_context.
 #include "media/transport/readiness_poller.hpp"
 
+#include "tests/unit/media/transport/loopback_udp_socket.hpp"
+
 #include "common/asio_timer_queue.hpp"
 
 #include <netinet/in.h>
@@ -16,36 +18,7 @@
 namespace chorus::media {
 namespace {
 
-// A bound, non-blocking loopback UDP socket.
-class UdpSocket {
- public:
-  UdpSocket() : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    socklen_t length = sizeof address_;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address_), &length);
-  }
-  UdpSocket(const UdpSocket&) = delete;
-  UdpSocket& operator=(const UdpSocket&) = delete;
-  ~UdpSocket() { ::close(fd_); }
-
-  [[nodiscard]] int fd() const { return fd_; }
-  void send_to(const UdpSocket& to) const {
-    const char byte = 'x';
-    ::sendto(fd_, &byte, 1, 0, reinterpret_cast<const sockaddr*>(&to.address_), sizeof to.address_);
-  }
-  // One datagram, if any.
-  bool read_one() const {
-    char byte = 0;
-    return ::recv(fd_, &byte, 1, MSG_DONTWAIT) == 1;
-  }
-
- private:
-  int fd_;
-  sockaddr_in address_{};
-};
+using UdpSocket = testing::LoopbackUdpSocket;
 
 struct Listener final : ReadableListener {
   std::function<void()> on_call;

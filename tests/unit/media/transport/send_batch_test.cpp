@@ -3,6 +3,8 @@
 // batch declines and the caller sends; a send the kernel refuses is counted as dropped.
 #include "media/transport/send_batch.hpp"
 
+#include "tests/unit/media/transport/loopback_udp_socket.hpp"
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,39 +18,7 @@
 namespace chorus::media {
 namespace {
 
-// A bound, non-blocking loopback UDP socket.
-class UdpSocket {
- public:
-  UdpSocket() : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    socklen_t length = sizeof address_;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address_), &length);
-  }
-  UdpSocket(const UdpSocket&) = delete;
-  UdpSocket& operator=(const UdpSocket&) = delete;
-  ~UdpSocket() { ::close(fd_); }
-
-  [[nodiscard]] int fd() const { return fd_; }
-  [[nodiscard]] const sockaddr* address() const { return reinterpret_cast<const sockaddr*>(&address_); }
-  // The first octet of each datagram waiting, in arrival order.
-  [[nodiscard]] std::vector<std::uint8_t> read_all() const {
-    std::vector<std::uint8_t> firsts;
-    std::array<std::uint8_t, 64> buffer{};
-    // Bounded: a loopback socket's queue holds what was sent before the call, no more.
-    for (int i = 0; i < 100'000; ++i) {
-      if (::recv(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT) <= 0) break;
-      firsts.push_back(buffer[0]);
-    }
-    return firsts;
-  }
-
- private:
-  int fd_;
-  sockaddr_in address_{};
-};
+using UdpSocket = testing::LoopbackUdpSocket;
 
 class SendBatchTest : public ::testing::Test {
  protected:

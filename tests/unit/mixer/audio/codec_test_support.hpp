@@ -73,6 +73,18 @@ inline std::vector<float> tone(double hz, double amplitude, double rate_hz, std:
   return out;
 }
 
+// Frame number `index` of two sines at 48 kHz, `amplitude` each: a tone in the band and one a
+// resampler must keep from folding back into it.
+inline void two_tone_frame(std::vector<Sample>& frame, std::size_t index, double hz, double other_hz,
+                           double amplitude) {
+  frame.resize(kFrameSamples);
+  for (std::size_t n = 0; n < kFrameSamples; ++n) {
+    const double t = static_cast<double>(index * kFrameSamples + n) / kSampleRateHz;
+    frame[n] = static_cast<Sample>(amplitude * std::sin(2.0 * std::numbers::pi * hz * t) +
+                                   amplitude * std::sin(2.0 * std::numbers::pi * other_hz * t));
+  }
+}
+
 // The amplitude of `hz` in the steady part of a 48 kHz signal (the first and last 50 ms skipped:
 // the filter's start and end), from one Goertzel bin over a whole number of periods' worth.
 inline double amplitude_at(const std::vector<Sample>& signal, double hz) {

@@ -90,11 +90,7 @@ TEST(G711Encoder, GivesATonesOctetsThatDecodeToItsLevelAndNoAlias) {
   std::vector<std::uint8_t> octets;
   std::vector<Sample> decoded;
   for (std::size_t f = 0; f < 50; ++f) {
-    for (std::size_t n = 0; n < kFrameSamples; ++n) {
-      const double t = static_cast<double>(f * kFrameSamples + n) / kSampleRateHz;
-      frame[n] = static_cast<Sample>(8'000.0 * std::sin(2.0 * std::numbers::pi * 1'000.0 * t) +
-                                     8'000.0 * std::sin(2.0 * std::numbers::pi * 6'000.0 * t));
-    }
+    testing::two_tone_frame(frame, f, 1'000.0, 6'000.0, 8'000.0);
     encoder.encode(frame, octets);
     ASSERT_EQ(octets.size(), 160U);
     decoder.decode(octets, decoded);

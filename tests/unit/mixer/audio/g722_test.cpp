@@ -100,11 +100,7 @@ TEST(G722Encoder, ItsOctetsDecodeThroughAvdecG722AtTheirLevelWithoutAlias) {
   std::vector<std::uint8_t> payload;
   std::vector<std::uint8_t> octets;
   for (std::size_t f = 0; f < 50; ++f) {
-    for (std::size_t n = 0; n < kFrameSamples; ++n) {
-      const double t = static_cast<double>(f * kFrameSamples + n) / kSampleRateHz;
-      frame[n] = static_cast<Sample>(8'000.0 * std::sin(2.0 * std::numbers::pi * 1'000.0 * t) +
-                                     8'000.0 * std::sin(2.0 * std::numbers::pi * 10'000.0 * t));
-    }
+    testing::two_tone_frame(frame, f, 1'000.0, 10'000.0, 8'000.0);
     encoder.encode(frame, payload);
     ASSERT_EQ(payload.size(), kOctetsPer20ms);
     octets.insert(octets.end(), payload.begin(), payload.end());

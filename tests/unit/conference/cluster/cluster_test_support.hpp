@@ -44,7 +44,8 @@ class ClusterDatabaseTest : public ::testing::Test {
 
   [[nodiscard]] pg::PgSettings settings() const {
     return pg::PgSettings{.conninfo = chorus::test::PgCluster::shared().uri(database_),
-                          .connect_timeout = std::chrono::seconds(2),
+                          // Generous: a busy CI machine (sanitizer shards in parallel) once took over 2 s to answer.
+                          .connect_timeout = std::chrono::seconds(10),
                           .statement_timeout = std::chrono::milliseconds(5000)};
   }
   std::unique_ptr<pg::PgConnection> connect() const {

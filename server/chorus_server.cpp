@@ -394,13 +394,17 @@ void ChorusServer::register_metrics() {
                             "or arriving before their keys");
   auto& feedback_unmatched = m.counter("chorus_media_rtcp_feedback_unmatched_total",
                                        "RTCP feedback (PLI, FIR, NACK, TMMBR) naming a stream this server never sent");
+  auto& send_failures = m.counter("chorus_media_send_failures_total",
+                                  "RTP/RTCP the media workers could not send: the kernel refused it (a full socket "
+                                  "buffer, an unreachable address), or no destination or keys yet");
   // The engines' own counters (published(): name, help, value), followed as registry counters.
   std::vector<std::pair<rest::Counter*, const std::atomic<std::uint64_t>*>> engine_counters;
   for (const auto& published : engine_counters_)
     engine_counters.emplace_back(&m.counter(std::string(published.metric), std::string(published.help)),
                                  published.value);
   m.on_collect([this, &calls, &server_tx, &client_tx, &rooms, &active, &mcu, &sfu, &rtp_in, &rtp_out, &srtp_auth,
-                &srtp_replay, &sessions, &foreign, &media_timeouts, &malformed, &feedback_unmatched, engine_counters] {
+                &srtp_replay, &sessions, &foreign, &media_timeouts, &malformed, &feedback_unmatched, &send_failures,
+                engine_counters] {
     // Runs on the REST thread: the media counters are atomics; the control-loop counts are read
     // racily as plain integers, which a scrape tolerates (they are gauges of the moment).
     const auto media = workers_->counters();
@@ -414,6 +418,7 @@ void ChorusServer::register_metrics() {
     malformed.set(static_cast<double>(media.dropped_malformed));
     // A counter (it only grows), followed like the engines' below.
     feedback_unmatched.inc(media.feedback_unmatched - std::min(media.feedback_unmatched, feedback_unmatched.value()));
+    send_failures.inc(media.dropped_send - std::min(media.dropped_send, send_failures.value()));
     // The engines' counters only grow; the registry's counters follow them (collects are serial).
     for (const auto& [counter, value] : engine_counters) {
       const auto now = value->load(std::memory_order_relaxed);

@@ -19,6 +19,7 @@ sip::TransportConfig transport_config(const Config& c, DscpFailures* dscp_failur
   t.bind_address = c.bind;
   t.public_address = c.public_ip;
   t.udp_port = c.sip_port;
+  t.udp_receive_buffer = c.sip_udp_rcvbuf;
   t.tcp_port = c.sip_port;
   t.tls_port = c.sips_port;
   t.tls_cert_file = c.tls_cert;

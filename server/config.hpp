@@ -136,6 +136,7 @@ struct Config {
   std::chrono::seconds media_timeout{30};              // no RTP/RTCP from the peer this long: BYE (0: off)
   std::chrono::seconds media_hold_timeout{300};        // the same while held (a=sendonly/inactive)
   std::uint32_t media_rcvbuf = 1048576;                // SO_RCVBUF asked for each RTP/RTCP socket (0: kernel's)
+  std::uint32_t sip_udp_rcvbuf = 4194304;              // SO_RCVBUF asked for the SIP UDP socket (0: kernel's)
   // Issue 15, QoS (common/dscp.hpp, media/transport/media_marking.hpp): the DSCP (0-63) SIP, audio and
   // video are sent with, RFC 4594's classes by default; 0 is best effort, the kernel's default.
   std::uint8_t dscp_sip = 24;    // CS3 (RFC 4594 §4.2; some networks use AF31, 26)

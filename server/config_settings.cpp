@@ -636,6 +636,10 @@ constexpr std::array kSettings{
                 &apply_number<&Config::media_hold_timeout, 0, 86400>, &show_number<&Config::media_hold_timeout>},
     SettingSpec{"media_rcvbuf", "BYTES", "SO_RCVBUF asked for each media socket (0: the kernel's default)",
                 &apply_number<&Config::media_rcvbuf, 0, 268435456>, &show_number<&Config::media_rcvbuf>},
+    SettingSpec{"sip_udp_rcvbuf", "BYTES",
+                "SO_RCVBUF asked for the SIP UDP socket, so a burst of requests waits instead of being dropped "
+                "(0: the kernel's default)",
+                &apply_number<&Config::sip_udp_rcvbuf, 0, 268435456>, &show_number<&Config::sip_udp_rcvbuf>},
     // Issue 15, QoS: DiffServ code points (RFC 2474), IP_TOS / IPV6_TCLASS on the sockets.
     SettingSpec{"dscp_sip", "N",
                 "DSCP (0-63) of SIP over UDP, TCP, TLS and WebSocket: 24 is CS3 (26: AF31; 0: unmarked)",

@@ -89,7 +89,9 @@ std::expected<void, std::string> TransportLayer::start() {
 
 std::expected<void, std::string> TransportLayer::open_listeners(const asio::ip::address& bind) {
   udp_ = std::make_shared<UdpTransport>(io_, static_cast<UdpEvents&>(*this));
-  if (auto opened = udp_->open(udp::endpoint(bind, config_.udp_port), config_.marking); !opened) return opened;
+  if (auto opened = udp_->open(udp::endpoint(bind, config_.udp_port), config_.marking, config_.udp_receive_buffer);
+      !opened)
+    return opened;
   tcp_acceptor_ = std::make_shared<StreamAcceptor>(io_, TransportKind::kTcp, static_cast<AcceptorEvents&>(*this));
   if (auto opened = tcp_acceptor_->open(tcp::endpoint(bind, config_.tcp_port), config_.marking); !opened) return opened;
   if (config_.tls_cert_file.empty()) {

@@ -61,7 +61,8 @@ struct TransportConfig {
   // What goes into Via sent-by and Contact. Default: the bind address; for a wildcard bind, the
   // address of the interface that holds the default route, else loopback.
   std::string public_address;
-  std::uint16_t udp_port = 5060;  // 0: pick a free port (tests); UDP and TCP may then differ
+  std::uint16_t udp_port = 5060;             // 0: pick a free port (tests); UDP and TCP may then differ
+  std::size_t udp_receive_buffer = 4 << 20;  // SO_RCVBUF of the UDP socket (0: the kernel's default)
   std::uint16_t tcp_port = 5060;
   std::optional<std::uint16_t> tls_port;               // default 5061; TLS listens only with cert and key
   std::string tls_cert_file;                           // PEM certificate chain

@@ -1,5 +1,8 @@
 #include "signaling/transport/udp_transport.hpp"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 
@@ -12,7 +15,8 @@ using asio::ip::udp;
 
 UdpTransport::UdpTransport(asio::io_context& io, UdpEvents& events) : socket_(io), events_(&events) {}
 
-std::expected<void, std::string> UdpTransport::open(const udp::endpoint& local, const SocketMarking& marking) {
+std::expected<void, std::string> UdpTransport::open(const udp::endpoint& local, const SocketMarking& marking,
+                                                    std::size_t receive_buffer) {
   const std::string where = "UDP " + local.address().to_string() + " port " + std::to_string(local.port());
   boost::system::error_code ec;
   socket_.open(local.protocol(), ec);
@@ -25,7 +29,20 @@ std::expected<void, std::string> UdpTransport::open(const udp::endpoint& local, 
     return std::unexpected(where + ": " + ec.message());
   }
   marking.apply(socket_.native_handle(), "sip");
+  if (receive_buffer > 0) size_receive_buffer(receive_buffer);
   return {};
+}
+
+void UdpTransport::size_receive_buffer(std::size_t wanted) {
+  const int asked = static_cast<int>(std::min<std::size_t>(wanted, INT32_MAX / 2));
+  ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVBUF, &asked, sizeof asked);
+  int granted = 0;
+  socklen_t length = sizeof granted;
+  if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVBUF, &granted, &length) != 0) return;
+  // Linux doubles the request for its bookkeeping (socket(7)); less than asked: rmem_max capped it.
+  if (static_cast<std::size_t>(granted) < wanted)
+    CHORUS_LOG(kWarn, "transport", "SIP UDP receive buffer capped by the kernel (raise net.core.rmem_max)",
+               {"wanted", static_cast<std::uint64_t>(wanted)}, {"granted", static_cast<std::uint64_t>(granted)});
 }
 
 void UdpTransport::start() {

@@ -34,7 +34,11 @@ class UdpTransport : public std::enable_shared_from_this<UdpTransport> {
 
   // Opens and binds; the error names the address and the cause ("Address already in use").
   // `marking`: the DSCP everything sent is marked with (a refusal is counted, never an error).
-  std::expected<void, std::string> open(const boost::asio::ip::udp::endpoint& local, const SocketMarking& marking = {});
+  // `receive_buffer`: SO_RCVBUF asked for (0: the kernel's default). A burst of requests while the
+  // control loop is busy waits there instead of being dropped by the kernel (then retransmitted by
+  // every caller 500 ms later, RFC 3261 Timer A/E); the kernel caps it at net.core.rmem_max (logged).
+  std::expected<void, std::string> open(const boost::asio::ip::udp::endpoint& local, const SocketMarking& marking = {},
+                                        std::size_t receive_buffer = 0);
   void start();  // begins the receive loop
   void close();  // idempotent; no event is delivered afterwards
 
@@ -46,6 +50,7 @@ class UdpTransport : public std::enable_shared_from_this<UdpTransport> {
   boost::system::error_code send_to(std::string_view bytes, boost::asio::ip::udp::endpoint to);
 
  private:
+  void size_receive_buffer(std::size_t wanted);
   void receive();
   void on_receive(const boost::system::error_code& ec, std::size_t size);
 

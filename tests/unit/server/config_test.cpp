@@ -479,6 +479,7 @@ TEST(Config, MediaGuardSettingsHaveSafeDefaultsAndCheckTheirValues) {
   EXPECT_EQ(defaults->config.media_hold_timeout, 300s);
   EXPECT_EQ(defaults->config.media_latch_window, 3000ms);
   EXPECT_EQ(defaults->config.media_rcvbuf, 1048576u);
+  EXPECT_EQ(defaults->config.sip_udp_rcvbuf, 4194304u);  // issue 13: a burst of requests waits, like Kamailio's 4 MiB
   EXPECT_TRUE(defaults->config.media_deny_ranges.empty());
 
   auto set = load({"--media-timeout", "5", "--media-hold-timeout", "0", "--media-latch-window", "1000",

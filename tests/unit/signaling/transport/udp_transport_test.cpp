@@ -1,8 +1,14 @@
 // TransportLayer over UDP, on real loopback sockets (RFC 3261 §18.1.1, §18.2.1, §18.2.2, RFC 3581).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <string>
+
 #include "signaling/message/header_types.hpp"
 #include "signaling/transport/transport_layer.hpp"
+#include "signaling/transport/udp_transport.hpp"
 #include "tests/unit/signaling/transport/transport_test_support.hpp"
 
 namespace chorus::sip {
@@ -228,6 +234,42 @@ TEST(UdpTransportLimits, TrustedSourceIsNotLimited) {
         layer.udp_port());
   ASSERT_TRUE(run_until(io, [&] { return listener.messages.size() == 5; }));
   EXPECT_EQ(layer.source_limiter().counters().sources_blocked.load(), 0u);
+}
+
+struct CountingDatagrams final : UdpEvents {
+  void on_datagram(std::string_view /*bytes*/, const boost::asio::ip::udp::endpoint& /*from*/) override { ++count; }
+  std::size_t count = 0;
+};
+
+std::size_t rmem_max() {
+  std::ifstream file("/proc/sys/net/core/rmem_max");
+  std::size_t value = 0;
+  file >> value;
+  return value;
+}
+
+// 1,500 requests of 600 bytes arrive while the control loop is busy elsewhere (nothing reads the
+// socket): with the receive buffer the setting asks for they all wait there; the kernel's default
+// (208 KiB) held about a third of them and dropped the rest, which every caller would then
+// retransmit 500 ms later (the drops sip_cps saw against Kamailio, bench/RESULTS.md).
+TEST(UdpTransportBuffer, ABurstWaitsInTheSocketInsteadOfBeingDropped) {
+  constexpr std::size_t kBuffer = 4 << 20;
+  if (rmem_max() < kBuffer) GTEST_SKIP() << "net.core.rmem_max is below 4 MiB here";
+  boost::asio::io_context io;
+  CountingDatagrams events;
+  auto transport = std::make_shared<UdpTransport>(io, events);
+  ASSERT_TRUE(transport->open(boost::asio::ip::udp::endpoint(boost::asio::ip::address_v4::loopback(), 0), {}, kBuffer));
+  const boost::asio::ip::udp::endpoint to(boost::asio::ip::address_v4::loopback(), transport->port());
+  boost::asio::ip::udp::socket sender(io, boost::asio::ip::udp::endpoint(boost::asio::ip::address_v4::loopback(), 0));
+  const std::string request(600, 'x');
+  constexpr std::size_t kBurst = 1'500;
+  for (std::size_t i = 0; i < kBurst; ++i) sender.send_to(boost::asio::buffer(request), to);
+  transport->start();
+  // Bounded: everything queued is read in well under the 5 s.
+  io.run_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 50 && events.count < kBurst; ++i) io.run_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(events.count, kBurst);
+  transport->close();
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 """Pieces the load benchmarks share: free ports, CPU time from /proc, starting and stopping chorusd.
 
-Everything here polls with a bound and stops what it starts by PID. sip_cps.py has its own copies of
-free_port/cpu_seconds/wait_ready from before this module existed; they are the same ideas.
+Everything here polls with a bound and stops what it starts by PID.
 """
 import os
 import re

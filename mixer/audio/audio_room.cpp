@@ -378,7 +378,7 @@ void AudioRoom::retire(std::unique_ptr<ParticipantDecoder> decoder, std::unique_
   if (!decoder && !encoder) return;
   gst::run_on_chain_thread(*chains_, [decoder = std::move(decoder), encoder = std::move(encoder)]() mutable {
     decoder.reset();
-    encoder.reset();  // its chain set to NULL
+    encoder.reset();
   });
 }
 

@@ -193,11 +193,13 @@ void UpsamplerTo48k::process(std::span<const float> input, std::vector<Sample>& 
 
 void UpsamplerTo48k::process_block(std::span<const float> input, std::vector<Sample>& out) {
   // The window is the history followed by the new samples; each phase's output n reads
-  // window[n .. n + taps_per_phase). A stack array: no allocation on the worker's tick.
+  // window[n .. n + taps_per_phase). A stack array: no allocation on the worker's tick, and only
+  // the padding past the input is zeroed (the last block's spare lanes read it), not all 4 KB.
   const std::size_t kept = design_->taps_per_phase - 1;
-  std::array<float, kMaxTapsPerPhase - 1 + kMaxInput + kWindowPadding> window{};
+  std::array<float, kMaxTapsPerPhase - 1 + kMaxInput + kWindowPadding> window;  // filled below
   std::copy_n(history_.begin(), kept, window.begin());
-  std::copy(input.begin(), input.end(), window.begin() + static_cast<std::ptrdiff_t>(kept));
+  const auto end = std::copy(input.begin(), input.end(), window.begin() + static_cast<std::ptrdiff_t>(kept));
+  std::fill_n(end, kWindowPadding, 0.0F);
   const std::size_t start = out.size();
   out.resize(start + design_->factor * input.size());
   filter_phases(*design_, window.data(), input.size(), out.data() + start);
@@ -218,7 +220,8 @@ void DownsamplerFrom48k::process(FrameView frame, std::vector<std::int16_t>& out
   frame = frame.first(std::min(frame.size(), kFrameSamples));  // the window holds one frame
   // The window is the history followed by the frame; kept output m reads window[F·m .. F·m + taps).
   const std::size_t kept = design_->taps.size() - 1;
-  std::array<float, kMaxTaps - 1 + kFrameSamples> window{};
+  // Every sample the kept outputs read is written below: nothing to zero.
+  std::array<float, kMaxTaps - 1 + kFrameSamples> window;  // filled below
   std::copy_n(history_.begin(), kept, window.begin());
   std::copy(frame.begin(), frame.end(), window.begin() + static_cast<std::ptrdiff_t>(kept));
   out.resize(frame.size() / design_->factor);

@@ -46,6 +46,7 @@ test_packages=(
   chromium                                    # headless browser for tests/integration/test_web_page.py
   nodejs                                      # runs tests/web/*.mjs (playwright-core drives the Debian chromium)
   wrk                                         # HTTP load for bench/rest_rps.py
+  janus                                       # Janus Gateway 1.1: bench/rest_rps.py --peer janus (its HTTP API beside chorusd's REST)
   python3-matplotlib                          # bench/scale_curves.py draws its PNG (Agg backend, no display)
   postgresql                                  # initdb/pg_ctl: the store tests' throw-away PostgreSQL clusters
   kamailio kamailio-postgres-modules          # the SIP front of several chorusd nodes (dispatcher), in the scale-out test

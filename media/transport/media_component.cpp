@@ -131,7 +131,12 @@ void MediaComponent::on_readable() {
 // (asio's epoll reactor), so it must be drained before the next wait; a call that returns fewer
 // datagrams than it asked for has done that (a datagram arriving after it raises a new edge),
 // which spares the EAGAIN call recvfrom needed after every packet: one syscall per member per tick.
+//
+// What the round's datagrams make the worker send (echoes, SFU forwards, STUN and DTLS answers)
+// leaves in one submission at the end of the round (send_batch.hpp) instead of one sendto(2)
+// each: on the echo room a third of an echoed packet's cost was its sendto (issue 13, bench/media_pps).
 bool MediaComponent::drain() {
+  const ScopedSendBurst burst(session_.environment().send_batch);
   auto scratch = session_.environment().scratch;
   std::array<mmsghdr, kReceiveBatch> messages{};
   std::array<iovec, kReceiveBatch> vectors{};

@@ -57,6 +57,7 @@ class SendBatch {
   void flush();
 
   [[nodiscard]] std::size_t queued() const { return queued_; }
+  [[nodiscard]] bool is_open() const { return open_; }
 
  private:
   struct Ring;  // the io_uring and its slots (send_batch.cpp)
@@ -67,6 +68,26 @@ class SendBatch {
   std::unique_ptr<Ring> ring_;  // null: no io_uring
   bool open_ = false;
   std::size_t queued_ = 0;  // slots filled since the last submission
+};
+
+// A burst for one scope — the datagrams a media component's read round makes the worker send (the
+// echo room's echoes, the SFU's forwards, STUN and DTLS answers) — opened at construction and
+// flushed at destruction. It does nothing without a batch, without io_uring, or inside a burst the
+// caller already opened (the audio tick's): that burst's owner flushes it.
+class ScopedSendBurst {
+ public:
+  explicit ScopedSendBurst(SendBatch* batch)
+      : batch_(batch != nullptr && batch->available() && !batch->is_open() ? batch : nullptr) {
+    if (batch_ != nullptr) batch_->open();
+  }
+  ScopedSendBurst(const ScopedSendBurst&) = delete;
+  ScopedSendBurst& operator=(const ScopedSendBurst&) = delete;
+  ~ScopedSendBurst() {
+    if (batch_ != nullptr) batch_->flush();
+  }
+
+ private:
+  SendBatch* batch_;
 };
 
 }  // namespace chorus::media

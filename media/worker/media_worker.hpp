@@ -130,7 +130,7 @@ class MediaWorker {
   boost::asio::posix::stream_descriptor wake_;  // an eventfd: readable while the inbox has work
   ReadinessPoller poller_;                      // the sessions' sockets: declared before, outlives them
   MediaCounters counters_;
-  SendBatch send_batch_{counters_};  // the audio tick's sends, one submission a tick (send_batch.hpp)
+  SendBatch send_batch_{counters_};  // the audio tick's and each read round's sends, one submission each
   alignas(16) std::array<std::uint8_t, kReceiveSlotSize * kReceiveBatch> scratch_{};
   std::unordered_map<std::uint64_t, std::unique_ptr<MediaSession>> sessions_;  // worker thread only
   MediaTimeoutHandler on_media_timeout_;                                       // worker thread only

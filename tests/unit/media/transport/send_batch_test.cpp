@@ -105,5 +105,37 @@ TEST_F(SendBatchTest, ADatagramLargerThanASlotIsLeftToTheCaller) {
   batch_.flush();
 }
 
+TEST_F(SendBatchTest, AScopedBurstFlushesWhatItsScopeQueued) {
+  {
+    const ScopedSendBurst burst(&batch_);
+    ASSERT_TRUE(queue(7, receiver_));
+    ASSERT_TRUE(queue(8, receiver_));
+    EXPECT_TRUE(receiver_.read_all().empty()) << "nothing leaves inside the scope";
+  }
+  EXPECT_EQ(receiver_.read_all(), (std::vector<std::uint8_t>{7, 8}));
+  EXPECT_FALSE(batch_.is_open());
+}
+
+TEST_F(SendBatchTest, AScopedBurstInsideAnOpenBurstLeavesTheFlushToItsOwner) {
+  batch_.open();  // the audio tick's burst
+  {
+    const ScopedSendBurst burst(&batch_);  // a read round inside the tick
+    ASSERT_TRUE(queue(1, receiver_));
+  }
+  EXPECT_TRUE(batch_.is_open());
+  EXPECT_TRUE(receiver_.read_all().empty()) << "the inner scope must not flush the tick's burst";
+  ASSERT_TRUE(queue(2, receiver_));
+  batch_.flush();
+  EXPECT_EQ(receiver_.read_all(), (std::vector<std::uint8_t>{1, 2}));
+}
+
+TEST(ScopedSendBurst, WithoutABatchItDoesNothing) {
+  const ScopedSendBurst burst(nullptr);
+  MediaCounters counters;
+  SendBatch no_uring(counters, false);
+  const ScopedSendBurst declined(&no_uring);
+  EXPECT_FALSE(no_uring.is_open());
+}
+
 }  // namespace
 }  // namespace chorus::media

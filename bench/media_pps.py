@@ -143,39 +143,92 @@ def snapshot(server, worker_tid, calls):
             "time": time.monotonic()}
 
 
-def run_rate(args, server, worker_tid, calls, suite, rate):
-    """One srtp_load run at `rate` over all calls; the row of figures it gives."""
+def srtp_load(args, suite, rate, flows):
+    """srtp_load on CPU 1 at `rate` over `flows` (its --flow values); its JSON result."""
     cmd = ["nice", "-n", str(args.nice), "taskset", "-c", "1", args.srtp_load, "--suite", suite, "--rate", str(rate),
            "--duration", str(args.seconds), "--payload", str(args.payload)]
-    for call in calls:
-        cmd += ["--flow", call.flow_spec()]
-    before = snapshot(server, worker_tid, calls)
+    for flow in flows:
+        cmd += ["--flow", flow]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.seconds + 30)
-    after = snapshot(server, worker_tid, calls)
     if out.returncode != 0:
         raise RuntimeError(f"srtp_load failed ({out.returncode}): {out.stderr.strip()}")
-    load = json.loads(out.stdout)
+    return json.loads(out.stdout)
+
+
+def run_rate(args, server, worker_tid, calls, suite, rate):
+    """One srtp_load run at `rate` over all calls; the row of figures it gives."""
+    before = snapshot(server, worker_tid, calls)
+    load = srtp_load(args, suite, rate, [call.flow_spec() for call in calls])
+    after = snapshot(server, worker_tid, calls)
     worker = after["worker"] - before["worker"]
     counters = {k: after["status"].get(k, 0) - before["status"].get(k, 0)
                 for k in ("media_packets_in", "media_packets_out", "media_dropped_auth", "media_dropped_replay",
                           "media_dropped_source", "media_dropped_malformed")}
-    return {"suite": suite, "rate": rate, "load": load, "worker_cpu_s": worker,
+    return {"system": "chorusd echo", "suite": suite, "rate": rate, "load": load, "worker_cpu_s": worker,
             "process_cpu_s": after["process"] - before["process"], "core0_busy_s": after["core0"] - before["core0"],
             "share": worker / load["wall_s"] if load["wall_s"] else 0.0,
             "per_cpu_s": load["echoed"] / worker if worker > 0 else 0.0,
             "server_socket_drops": after["drops"] - before["drops"], "counters": counters}
 
 
+def reflector_rate(args, suite, rate, protect_only):
+    """The same srtp_load run against bench/tools/udp_reflector on CPU 0 as an echo: each call's
+    packets come back to the port they came from. protect_only: srtp_load sends plain RTP and the
+    reflector runs srtp_protect once a packet (issue 13's baseline); otherwise it also unprotects,
+    the same two operations as the echo room."""
+    length = KEY_SALT_LENGTH[suite]
+    ports = [udp_port() for _ in range(args.calls)]
+    ours = [None if protect_only else base64.b64encode(os.urandom(length)).decode() for _ in ports]
+    theirs = [base64.b64encode(os.urandom(length)).decode() for _ in ports]
+    cmd = ["nice", "-n", str(args.nice), "taskset", "-c", "0", args.udp_reflector, "--suite", suite,
+           "--bind", "127.0.0.1:0", "--max-seconds", str(args.seconds + 60)]
+    for i, port in enumerate(ports):
+        cmd += ["--publisher", f"127.0.0.1:{port}" + (f",{ours[i]}" if ours[i] else ""),
+                "--slot", f"{i},127.0.0.1:{port},{0x5EED0000 + i},{theirs[i]}"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready = json.loads(proc.stdout.readline() or "{}")
+        if "port" not in ready:
+            raise RuntimeError(f"udp_reflector did not start: {proc.stderr.read().strip()}")
+        flows = [f"127.0.0.1:{ready['port']},{port},{ours[i] or '-'},{theirs[i]}" for i, port in enumerate(ports)]
+        load = srtp_load(args, suite, rate, flows)
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    result = json.loads(out.strip().splitlines()[-1])
+    cpu = result["cpu_s"]
+    return {"system": "reflector, protect only" if protect_only else "reflector, unprotect + protect",
+            "suite": suite, "rate": rate, "load": load, "worker_cpu_s": cpu, "process_cpu_s": cpu,
+            "core0_busy_s": None, "share": cpu / load["wall_s"] if load["wall_s"] else 0.0,
+            "per_cpu_s": load["echoed"] / cpu if cpu > 0 else 0.0,
+            "server_socket_drops": result["rx_socket_drops"], "counters": {}}
+
+
 def table(rows):
-    lines = ["| suite | offered pps | sent | echoed | loss | server rx drops | loader rx drops | worker CPU-s "
-             "| worker core share | echoed per worker CPU-s | core 0: other work (s) | loader CPU-s | RTT p50 / p99 (µs) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| system | suite | offered pps | sent | echoed | loss | server rx drops | loader rx drops | server CPU-s "
+             "| core share | echoed per server CPU-s | core 0: other work (s) | loader CPU-s | RTT p50 / p99 (µs) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         load = r["load"]
-        lines.append(f"| {r['suite']} | {r['rate']:,} | {load['sent']:,} | {load['echoed']:,} | "
+        other = "—" if r["core0_busy_s"] is None else f"{r['core0_busy_s'] - r['process_cpu_s']:.2f}"
+        lines.append(f"| {r['system']} | {r['suite']} | {r['rate']:,} | {load['sent']:,} | {load['echoed']:,} | "
                      f"{100 * load['loss']:.2f}% | {r['server_socket_drops']:,} | {load['rx_socket_drops']:,} | "
-                     f"{r['worker_cpu_s']:.2f} | {100 * r['share']:.0f}% | **{r['per_cpu_s']:,.0f}** | {r['core0_busy_s'] - r['process_cpu_s']:.2f} | "
+                     f"{r['worker_cpu_s']:.2f} | {100 * r['share']:.0f}% | **{r['per_cpu_s']:,.0f}** | {other} | "
                      f"{load['loader_cpu_s']:.2f} | {load['rtt_us_p50']:,.0f} / {load['rtt_us_p99']:,.0f} |")
+    return "\n".join(lines)
+
+
+def ratios(rows):
+    """chorusd's echoed packets per CPU-second over each reflector's, per suite and rate (same run)."""
+    lines = []
+    for r in rows:
+        if r["system"] != "chorusd echo":
+            continue
+        for peer in rows:
+            if peer["system"] != r["system"] and (peer["suite"], peer["rate"]) == (r["suite"], r["rate"]) \
+                    and peer["per_cpu_s"] > 0:
+                lines.append(f"{r['suite']} {r['rate']:,} pps: chorusd / {peer['system']} = "
+                             f"{r['per_cpu_s'] / peer['per_cpu_s']:.2f}")
     return "\n".join(lines)
 
 
@@ -218,6 +271,10 @@ def bench_suite(args, server, worker_tid, suite):
         rows.append(row)
         print(f"media_pps: {suite} {rate} pps: {json.dumps(row)}", file=sys.stderr, flush=True)
         time.sleep(1)  # let the worker's queues and the echoes' stragglers settle
+        if args.peer == "reflector":  # same rate, right after: the same machine state
+            for protect_only in (True, False):
+                rows.append(reflector_rate(args, suite, rate, protect_only))
+                print(f"media_pps: {suite} {rate} pps: {json.dumps(rows[-1])}", file=sys.stderr, flush=True)
     return rows
 
 
@@ -233,10 +290,15 @@ def main():
     ap.add_argument("--log-level", default="info", help="chorusd's; info is needed for the media counters")
     ap.add_argument("--nice", type=int, default=0, help="niceness of chorusd and srtp_load and of this session's "
                     "autogroup (negative: root only), to keep other work on a shared machine off their cores")
+    ap.add_argument("--peer", choices=["reflector"], help="also run bench/tools/udp_reflector as an echo at each "
+                    "rate, protect-only and unprotect+protect, and print chorusd's ratio to each")
     args = ap.parse_args()
-    args.srtp_load = args.srtp_load or os.path.join(os.path.dirname(os.path.abspath(args.chorusd)), "srtp_load")
-    if not shutil.which("taskset") or not os.access(args.srtp_load, os.X_OK) or os.cpu_count() < 2:
-        print(f"media_pps: needs taskset, two CPUs and {args.srtp_load} (ninja srtp_load)")
+    here = os.path.dirname(os.path.abspath(args.chorusd))
+    args.srtp_load = args.srtp_load or os.path.join(here, "srtp_load")
+    args.udp_reflector = os.path.join(here, "udp_reflector")
+    tools = [args.srtp_load] + ([args.udp_reflector] if args.peer else [])
+    if not shutil.which("taskset") or not all(os.access(t, os.X_OK) for t in tools) or os.cpu_count() < 2:
+        print(f"media_pps: needs taskset, two CPUs and {', '.join(tools)} (ninja srtp_load udp_reflector)")
         return 77
     suites = args.suites.split(",")
     if args.nice:
@@ -265,7 +327,10 @@ def main():
         shutil.rmtree(workdir, ignore_errors=True)
     print(table(rows))
     print()
-    print(summary(rows, suites))
+    print(summary([r for r in rows if r["system"] == "chorusd echo"], suites))
+    if args.peer:
+        print()
+        print(ratios(rows))
     return 0
 
 

@@ -8,6 +8,8 @@
 // One flow is one call: a local UDP socket, the server's RTP address, our outbound SrtpSession
 // (the key of our a=crypto line) and an inbound one (the key of the answer's a=crypto line).
 // `--flow SERVER:PORT,LOCAL_PORT,OUR_KEY,SERVER_KEY` adds flows (base64 never contains ',');
+// OUR_KEY `-` sends plain RTP (for a protect-only baseline, bench/tools/udp_reflector.cpp), while the
+// echoes are still SRTP, unprotected with SERVER_KEY;
 // --rate is the total over all flows, packet i going to flow i % flows. Each flow sends from
 // --ssrcs SSRCs in turn, each with its own sequence and timestamp (RFC 3550 §5.1). (A server that
 // echoes every SSRC under one SSRC of its own interleaves their sequence numbers: expect replays.)
@@ -146,7 +148,8 @@ void usage() {
       "                      AEAD_AES_128_GCM, AEAD_AES_256_GCM\n"
       "  --key K             our key||salt (hex or base64): what we protect with\n"
       "  --server-key K      the server's key||salt: what its echoes are protected with\n"
-      "  --flow S:P,L,K,SK   one more flow (server, local port, our key, server key); repeatable\n"
+      "  --flow S:P,L,K,SK   one more flow (server, local port, our key or - for plain RTP out, server key);\n"
+      "                      repeatable\n"
       "  --bind ADDR         local address (default 127.0.0.1)\n"
       "  --rate PPS          packets per second over all flows (default 1000)\n"
       "  --duration S        seconds of sending (default 5)\n"
@@ -244,22 +247,29 @@ std::optional<Flow> make_flow(std::string_view spec, SrtpSuite suite, const Opti
   const auto parts = split(spec, ',');
   std::uint16_t local_port = 0;
   const auto server = parts.size() == 4 ? parse_address(parts[0]) : std::nullopt;
-  const auto key = parts.size() == 4 ? decode_key(parts[2], suite) : std::nullopt;
+  const bool plain_out = parts.size() == 4 && parts[2] == "-";
+  const auto key = parts.size() == 4 && !plain_out ? decode_key(parts[2], suite) : std::nullopt;
   const auto server_key = parts.size() == 4 ? decode_key(parts[3], suite) : std::nullopt;
-  if (!server || !parse_number(parts[1], local_port) || !key || !server_key) {
+  if (!server || !parse_number(parts[1], local_port) || (!key && !plain_out) || !server_key) {
     std::fprintf(stderr, "srtp_load: bad flow %.*s (keys must be %zu octets)\n", static_cast<int>(spec.size()),
                  spec.data(), chorus::media::key_salt_length(suite));
     return std::nullopt;
   }
   Flow flow;
   flow.server = *server;
-  auto outbound = SrtpSession::create(suite, *key, SrtpDirection::kOutbound);
   auto inbound = SrtpSession::create(suite, *server_key, SrtpDirection::kInbound);
-  if (!outbound || !inbound) {
-    std::fprintf(stderr, "srtp_load: SRTP session: %s\n", (outbound ? inbound.error() : outbound.error()).c_str());
+  if (!inbound) {
+    std::fprintf(stderr, "srtp_load: SRTP session: %s\n", inbound.error().c_str());
     return std::nullopt;
   }
-  flow.outbound.emplace(std::move(*outbound));
+  if (!plain_out) {
+    auto outbound = SrtpSession::create(suite, *key, SrtpDirection::kOutbound);
+    if (!outbound) {
+      std::fprintf(stderr, "srtp_load: SRTP session: %s\n", outbound.error().c_str());
+      return std::nullopt;
+    }
+    flow.outbound.emplace(std::move(*outbound));
+  }
   flow.inbound.emplace(std::move(*inbound));
   flow.fd = open_socket(o.bind_address, local_port);
   if (flow.fd < 0) {
@@ -316,6 +326,7 @@ std::optional<std::size_t> build_packet(Flow& flow, Slot& slot, const Options& o
   std::memcpy(payload, &send_ns, sizeof(send_ns));
   std::memcpy(payload + sizeof(send_ns), &index32, sizeof(index32));
   for (std::size_t i = kPayloadStamp; i < o.payload; ++i) payload[i] = static_cast<std::uint8_t>(i * 13 + 7);
+  if (!flow.outbound) return *header + o.payload;  // OUR_KEY `-`: plain RTP out
   return flow.outbound->protect_rtp(slot.bytes, *header + o.payload);
 }
 

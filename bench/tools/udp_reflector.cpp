@@ -11,7 +11,9 @@
 //                 --slot 0,127.0.0.1:40002,305419896,KEY --slot 0,127.0.0.1:40004,305419897,KEY ...
 //
 // --publisher HOST:PORT[,KEY]: where a publisher sends from (its packets are recognised by source
-// address) and the key it protects with; publishers are numbered 0.. in the order given.
+// address) and the key it protects with; publishers are numbered 0.. in the order given. Without a
+// KEY (and without --plain) the publisher's packets are taken as plain RTP and only the copies are
+// protected: the protect-only baseline of bench/media_pps.py (issue 13: one srtp_protect a packet).
 // --slot PUBLISHER,HOST:PORT,SSRC[,KEY]: a subscriber's slot — which publisher it shows, where it
 // receives, the SSRC it is sent under and the key its copies are protected with. Keys are base64
 // key||salt (RFC 4568 §6.1), left out with --plain. RTCP arriving (receiver reports) is counted and
@@ -202,9 +204,11 @@ std::vector<std::string_view> fields_of(std::string_view text) {
 }
 
 // The session for `key_text` (base64 key||salt), or null with --plain; nullopt when the key is bad.
+// An inbound (publisher) key may be left out: that publisher sends plain RTP.
 std::optional<BareSession> session_from(const std::vector<std::string_view>& parts, std::size_t key_field,
                                         const Options& o, SrtpSuite suite, bool inbound) {
-  if (o.plain) return parts.size() == key_field ? std::optional(BareSession{}) : std::nullopt;
+  if (o.plain || (inbound && parts.size() == key_field))
+    return parts.size() == key_field ? std::optional(BareSession{}) : std::nullopt;
   if (parts.size() != key_field + 1) return std::nullopt;
   const auto key = chorus::media::base64_decode(parts[key_field]);
   if (!key || key->size() != chorus::media::key_salt_length(suite)) return std::nullopt;

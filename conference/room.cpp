@@ -65,6 +65,7 @@ bool RoomDirectory::add(Room room) {
     id_by_number_.emplace(room.dial_in_number, room.id);
   }
   rooms_.emplace(room.id, std::move(room));
+  if (listener_ != nullptr) listener_->on_rooms_changed();
   return true;
 }
 
@@ -83,6 +84,7 @@ bool RoomDirectory::remove(std::string_view id) {
   if (it == rooms_.end()) return false;
   if (!it->second.dial_in_number.empty()) id_by_number_.erase(it->second.dial_in_number);
   rooms_.erase(it);
+  if (listener_ != nullptr) listener_->on_rooms_changed();
   return true;
 }
 

@@ -55,8 +55,19 @@ Room default_room();
 // The echo-test room `echo`, dial-in 9196 (as in many PBXs): a caller hears itself.
 Room echo_room();
 
+// Told after each change of a RoomDirectory (a room added, replaced or removed), on the thread that
+// owns the directory (the control loop). The REST layer's room-list snapshot
+// (rest-api/api/room_list_snapshot.hpp) learns this way that it must be rebuilt, whoever changed a room.
+class RoomDirectoryListener {
+ public:
+  virtual ~RoomDirectoryListener() = default;
+  virtual void on_rooms_changed() = 0;
+};
+
 class RoomDirectory {
  public:
+  // At most one; null: none. The listener outlives the directory or is unset first.
+  void set_listener(RoomDirectoryListener* listener) { listener_ = listener; }
   // false when the id or the number is already taken by another room.
   bool add(Room room);
   // Replaces the room with the same id (a REST update); false when the new number is taken by
@@ -72,6 +83,7 @@ class RoomDirectory {
  private:
   std::map<std::string, Room, std::less<>> rooms_;                // by id
   std::map<std::string, std::string, std::less<>> id_by_number_;  // dial-in number → id
+  RoomDirectoryListener* listener_ = nullptr;
 };
 
 }  // namespace chorus::conference

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "common/log.hpp"
+#include "rest-api/api_key_cache.hpp"
 
 namespace chorus::rest {
 
@@ -184,20 +185,43 @@ std::string generate_token() {
   return token;
 }
 
-Authenticator::Authenticator(std::string_view admin_token, ApiKeyLookup& keys)
-    : admin_hash_(hash_token(admin_token)), keys_(&keys) {}
+Authenticator::Authenticator(std::string_view admin_token, ApiKeyLookup& keys, const ApiKeyCache* cache)
+    : admin_hash_(hash_token(admin_token)), keys_(&keys), cache_(cache) {}
+
+namespace {
+
+Principal admin_principal() {
+  return Principal{std::string(Principal::kAdminId), "admin token", ScopeSet::all(), true};
+}
+
+Principal key_principal(ApiKeyPrincipal key) {
+  return Principal{std::move(key.id), std::move(key.name), key.scopes, false};
+}
+
+}  // namespace
 
 std::expected<Principal, AuthFailure> Authenticator::authenticate(std::string_view authorization) const {
   if (authorization.empty()) return std::unexpected(AuthFailure::kMissing);
   const auto token = parse_bearer(authorization);
   if (!token) return std::unexpected(AuthFailure::kInvalid);
   const auto hash = hash_token(*token);
-  if (constant_time_equal(hash, admin_hash_)) {
-    return Principal{std::string(Principal::kAdminId), "admin token", ScopeSet::all(), true};
-  }
+  if (constant_time_equal(hash, admin_hash_)) return admin_principal();
   auto key = keys_->find_by_hash(hash);
   if (!key) return std::unexpected(AuthFailure::kInvalid);
-  return Principal{std::move(key->id), std::move(key->name), key->scopes, false};
+  return key_principal(std::move(*key));
+}
+
+std::optional<std::expected<Principal, AuthFailure>> Authenticator::authenticate_local(
+    std::string_view authorization) const {
+  if (authorization.empty()) return std::unexpected(AuthFailure::kMissing);
+  const auto token = parse_bearer(authorization);
+  if (!token) return std::unexpected(AuthFailure::kInvalid);
+  const auto hash = hash_token(*token);
+  if (constant_time_equal(hash, admin_hash_)) return admin_principal();
+  if (cache_ == nullptr) return std::nullopt;
+  auto key = cache_->find(hash);
+  if (!key) return std::nullopt;
+  return key_principal(std::move(*key));
 }
 
 std::expected<AdminToken, std::string> load_admin_token(std::string_view configured,

@@ -104,17 +104,26 @@ enum class AuthFailure {
   kInvalid,  // not a Bearer b64token, or unknown: 401 error="invalid_token"
 };
 
+class ApiKeyCache;
+
 class Authenticator {
  public:
-  // `admin_token` must not be empty; `keys` outlives the authenticator.
-  Authenticator(std::string_view admin_token, ApiKeyLookup& keys);
+  // `admin_token` must not be empty; `keys` (and `cache`, when set) outlive the authenticator.
+  // `cache`: the keys authenticate_local() may answer from (api_key_cache.hpp); null: none.
+  Authenticator(std::string_view admin_token, ApiKeyLookup& keys, const ApiKeyCache* cache = nullptr);
 
-  // `authorization` is the Authorization header's value, empty when absent.
+  // `authorization` is the Authorization header's value, empty when absent. Where `keys` may be
+  // used (the control loop).
   [[nodiscard]] std::expected<Principal, AuthFailure> authenticate(std::string_view authorization) const;
+  // The same answer without `keys`, on any thread: a missing or malformed header, the admin
+  // token, or a key the cache holds. nullopt when only `keys` can tell (a key not in the cache).
+  [[nodiscard]] std::optional<std::expected<Principal, AuthFailure>> authenticate_local(
+      std::string_view authorization) const;
 
  private:
   std::string admin_hash_;
   ApiKeyLookup* keys_;
+  const ApiKeyCache* cache_;
 };
 
 // The admin token the server uses, and where it came from.

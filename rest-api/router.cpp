@@ -59,6 +59,7 @@ std::string_view verb_name(http::verb method) {
 struct Router::Route {
   RouteInfo info;
   RouteHandler handler;
+  std::optional<LocalRoute> local;
   std::vector<Segment> segments;
   std::vector<int> specificity;
 
@@ -192,10 +193,27 @@ RouteMatch Router::match(http::verb method, std::string_view path) const {
   return result;
 }
 
-std::expected<Principal, HttpResponse> Router::admit(const RouteInfo& route, const HttpRequest& request) const {
+void Router::set_local(http::verb method, std::string_view pattern, LocalRoute local) {
+  for (auto& route : routes_) {
+    if (route->info.method == method && route->info.pattern == pattern) {
+      route->local = std::move(local);
+      return;
+    }
+  }
+  throw std::invalid_argument("no route " + std::string(verb_name(method)) + " " + std::string(pattern));
+}
+
+namespace {
+
+std::string_view authorization_of(const HttpRequest& request) {
   const auto it = request.message.find(http::field::authorization);
-  const std::string_view authorization = it == request.message.end() ? std::string_view{} : std_view(it->value());
-  auto principal = authenticator_->authenticate(authorization);
+  return it == request.message.end() ? std::string_view{} : std_view(it->value());
+}
+
+}  // namespace
+
+std::expected<Principal, HttpResponse> Router::admit(const RouteInfo& route,
+                                                     std::expected<Principal, AuthFailure> principal) const {
   if (!principal) {
     return std::unexpected(principal.error() == AuthFailure::kMissing
                                ? unauthorized("send Authorization: Bearer <token>", false)
@@ -217,6 +235,19 @@ std::expected<Principal, HttpResponse> Router::admit(const RouteInfo& route, con
   return std::move(*principal);
 }
 
+HttpResponse Router::run(const Route& route, const RouteHandler& handler, const HttpRequest& request,
+                         std::string_view path, const PathParams& params, const QueryParams& query,
+                         const Principal* principal) const {
+  const RequestContext context{request, request.message.method(), path, route.info.pattern, params, query, principal};
+  try {
+    return handler(context);
+  } catch (const std::exception& error) {
+    // DESIGN §5: the control path may throw; this is the one boundary that turns it into HTTP.
+    CHORUS_LOG(kError, "rest", "handler failed", {"route", route.info.pattern}, {"error", error.what()});
+    return internal_error("the server could not complete the request");
+  }
+}
+
 HttpResponse Router::handle(const HttpRequest& request) const {
   const auto target = split_target(std_view(request.message.target()));
   if (!target) return bad_request("the request-target must be an absolute path");
@@ -236,20 +267,28 @@ HttpResponse Router::handle(const HttpRequest& request) const {
   const auto& route = *routes_[found.route];
   std::optional<Principal> principal;
   if (!route.info.options.public_route) {
-    auto admitted = admit(route.info, request);
+    auto admitted = admit(route.info, authenticator_->authenticate(authorization_of(request)));
     if (!admitted) return std::move(admitted.error());
     principal = std::move(*admitted);
   }
-  const RequestContext context{
-      request, request.message.method(),         target->path, route.info.pattern, found.params,
-      *query,  principal ? &*principal : nullptr};
-  try {
-    return route.handler(context);
-  } catch (const std::exception& error) {
-    // DESIGN §5: the control path may throw; this is the one boundary that turns it into HTTP.
-    CHORUS_LOG(kError, "rest", "handler failed", {"route", route.info.pattern}, {"error", error.what()});
-    return internal_error("the server could not complete the request");
-  }
+  return run(route, route.handler, request, target->path, found.params, *query, principal ? &*principal : nullptr);
+}
+
+std::optional<HttpResponse> Router::handle_local(const HttpRequest& request) const {
+  const auto target = split_target(std_view(request.message.target()));
+  if (!target) return std::nullopt;
+  auto found = match(request.message.method(), target->path);
+  if (found.outcome != RouteMatch::Outcome::kFound) return std::nullopt;
+  const auto& route = *routes_[found.route];
+  if (!route.local || route.info.options.public_route || !route.local->ready()) return std::nullopt;
+  const auto query = QueryParams::parse(target->query);
+  if (!query) return std::nullopt;
+  // Decided before admission, so a request that goes on to the control loop is counted once there.
+  auto authenticated = authenticator_->authenticate_local(authorization_of(request));
+  if (!authenticated) return std::nullopt;
+  auto admitted = admit(route.info, std::move(*authenticated));
+  if (!admitted) return std::move(admitted.error());
+  return run(route, route.local->answer, request, target->path, found.params, *query, &*admitted);
 }
 
 std::vector<RouteInfo> Router::routes() const {

@@ -10,7 +10,16 @@
 // handle() then authenticates (unless the route is public), applies the per-caller rate limit,
 // checks the route's scope, and calls the handler; an exception from a handler becomes 500.
 //
-// Threading: add() before serving; handle() on the control loop (the handlers touch the domain).
+// handle_local() is the same pipeline for the few routes that can answer from thread-safe state
+// alone (set_local: the GET /v1/rooms snapshot), run on the HTTP thread without the hop to the
+// control loop (issue 13). It answers only when the route's snapshot is current and the caller is
+// known without the store (the admin token, or an API key in the ApiKeyCache); otherwise nullopt,
+// and the request takes handle() on the control loop. Either way it is authenticated, rate limited
+// (once) and scope-checked.
+//
+// Threading: add()/set_local() before serving; handle() on the control loop (the handlers touch the
+// domain); handle_local() on any thread (the route table is fixed by then, the limiter and the key
+// cache are thread-safe).
 #pragma once
 
 #include <boost/beast/http/field.hpp>
@@ -65,6 +74,13 @@ std::expected<nlohmann::json, HttpResponse> parse_json_body(const RequestContext
 
 using RouteHandler = std::function<HttpResponse(const RequestContext&)>;
 
+// A route's answer off the control loop: `ready` says whether `answer` can be given now without the
+// domain (its snapshot is current); `answer` then always answers. Both run on the HTTP thread.
+struct LocalRoute {
+  std::function<bool()> ready;
+  RouteHandler answer;
+};
+
 struct RouteInfo {
   boost::beast::http::verb method;
   std::string pattern;
@@ -92,14 +108,23 @@ class Router {
   void add(boost::beast::http::verb method, std::string_view pattern, RouteOptions options, RouteHandler handler);
 
   [[nodiscard]] RouteMatch match(boost::beast::http::verb method, std::string_view path) const;
+  // Gives the route (method, pattern), which must have been added, an answer off the control loop.
+  void set_local(boost::beast::http::verb method, std::string_view pattern, LocalRoute local);
+
   // The whole pipeline for one request; always returns a response (errors as problem+json).
   [[nodiscard]] HttpResponse handle(const HttpRequest& request) const;
+  // The pipeline on the calling thread for a route with a LocalRoute that is ready and a caller
+  // known without the store; nullopt: use handle() on the control loop.
+  [[nodiscard]] std::optional<HttpResponse> handle_local(const HttpRequest& request) const;
   // (method, pattern, options) in the order they were added.
   [[nodiscard]] std::vector<RouteInfo> routes() const;
 
  private:
   struct Route;
-  std::expected<Principal, HttpResponse> admit(const RouteInfo& route, const HttpRequest& request) const;
+  std::expected<Principal, HttpResponse> admit(const RouteInfo& route,
+                                               std::expected<Principal, AuthFailure> authenticated) const;
+  HttpResponse run(const Route& route, const RouteHandler& handler, const HttpRequest& request, std::string_view path,
+                   const PathParams& params, const QueryParams& query, const Principal* principal) const;
 
   const Authenticator* authenticator_;
   RateLimiter* limiter_;

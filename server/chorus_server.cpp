@@ -329,6 +329,7 @@ std::expected<void, std::string> ChorusServer::start_rest() {
   rest.rate_limit.burst = config_.http_burst;
   rest.rate_limit.admin_requests_per_second = config_.http_admin_requests_per_second;
   rest.rate_limit.admin_burst = config_.http_admin_burst;
+  rest.shared_store = cluster_ != nullptr;  // issue 13's in-memory reads: a single node only
   if (auto opened = open_recordings(); !opened) return opened;
   RestHostHooks hooks;
   hooks.ready = [this] { return ready_ && !draining_ && !(cluster_ && cluster_->draining()); };

@@ -5,8 +5,10 @@
 //
 // Threading: constructed and started on the control loop's thread. The HTTP server runs its own
 // thread; each request's handler is co_spawned onto the control loop, where the router, the store
-// and the domain live. Shutdown: stop() (the HTTP server stops taking requests and joins), then
-// the control loop runs what is still queued, then RestHost is destroyed.
+// and the domain live, except what Router::handle_local answers on the HTTP thread itself (issue 13:
+// GET /v1/rooms from its snapshot, for the admin token or a cached API key; single node only). Shutdown: stop() (the
+// HTTP server stops taking requests and joins), then the control loop runs what is still queued, then RestHost is
+// destroyed.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -28,6 +30,8 @@
 #include "conference/schedule/meeting_calendar.hpp"
 #include "conference/store/store.hpp"
 #include "rest-api/api/api_services.hpp"
+#include "rest-api/api/room_list_snapshot.hpp"
+#include "rest-api/api_key_cache.hpp"
 #include "rest-api/auth.hpp"
 #include "rest-api/http_server.hpp"
 #include "rest-api/metrics.hpp"
@@ -60,6 +64,9 @@ struct RestHostConfig {
   rest::HttpServerConfig http_limits;  // its limit fields only (address, port and metrics are set here)
   rest::EventStreamLimits event_streams;
   rest::RateLimitConfig rate_limit;
+  // Issue 14: other nodes write the same store. Then nothing read from it is kept in memory here
+  // (API keys by hash, the room list): their changes would not reach this node's copies in time.
+  bool shared_store = false;
 };
 
 // What the server owns and the REST layer works on (server/domain_store.hpp opened and loaded it).
@@ -121,6 +128,11 @@ class RestHost {
   std::unique_ptr<rest::HttpMetrics> http_metrics_;
   rest::AdminToken admin_token_;
   std::unique_ptr<rest::ApiKeyLookup> key_lookup_;
+  // Issue 13, single node only (null with a shared store): keys by hash, and the GET /v1/rooms
+  // snapshot, which listens to domain_.rooms.
+  std::unique_ptr<rest::ApiKeyCache> key_cache_;
+  std::unique_ptr<rest::ApiKeyLookup> cached_lookup_;
+  std::unique_ptr<rest::RoomListSnapshot> room_list_;
   std::unique_ptr<rest::Authenticator> authenticator_;
   AsioTimerQueue timers_{control_};  // before router_: the event routes' registry schedules on it
   rest::RateLimiter limiter_;

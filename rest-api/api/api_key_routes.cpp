@@ -8,6 +8,7 @@
 #include "common/log.hpp"
 #include "rest-api/api/json_codec.hpp"
 #include "rest-api/api/route_support.hpp"
+#include "rest-api/api_key_cache.hpp"
 #include "rest-api/problem.hpp"
 
 namespace chorus::rest {
@@ -108,9 +109,11 @@ void add_api_key_routes(Router& router, ApiServices& services) {
   router.add(http::verb::delete_, "/v1/api-keys/{id}", {.summary = "Delete an API key", .admin_only = true},
              [&services](const RequestContext& context) {
                const auto id = context.param("id");
-               if (auto deleted = services.store.delete_api_key(id); !deleted) {
-                 return store_error_response(deleted.error(), "the API key");
-               }
+               auto deleted = services.store.delete_api_key(id);
+               // Whatever the outcome (kIo: unknown), no request may be admitted by a cached copy
+               // of a key the store may no longer hold: the next one asks the store again.
+               if (services.key_cache != nullptr) services.key_cache->clear();
+               if (!deleted) return store_error_response(deleted.error(), "the API key");
                CHORUS_LOG(kInfo, "rest", "api key deleted", {"key_id", id});
                return HttpResponse::empty(http::status::no_content);
              });

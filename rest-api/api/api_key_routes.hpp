@@ -4,7 +4,8 @@
 //                              the store keeps only hash_token(token)
 //   GET    /v1/api-keys        {"items": [...], "next_page_token": id | null}; limit/page_token
 //   GET    /v1/api-keys/{id}   {id, name, scopes, created_at} (never the token or its hash)
-//   DELETE /v1/api-keys/{id}   204; the key stops authenticating at once
+//   DELETE /v1/api-keys/{id}   204; the key stops authenticating at once (ApiServices::key_cache,
+//                              when set, is cleared before the 204)
 // 422 (validation) for an empty or missing name or an unknown scope; scopes are stored once each,
 // in the order scope_name() lists them.
 //

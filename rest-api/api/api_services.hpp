@@ -26,6 +26,8 @@
 namespace chorus::rest {
 
 class WebhookDispatcher;
+class ApiKeyCache;
+class RoomListSnapshot;
 }  // namespace chorus::rest
 
 namespace chorus::conference {
@@ -71,6 +73,12 @@ struct ApiServices {
   // SIP trunks (issue 15): the live view REST writes after the store (its listener applies a change
   // to the registrations) and the registration status GET shows; null: the store only.
   conference::TrunkDirectory* trunks = nullptr;
+
+  // Issue 13, a single node's in-memory read paths (null: every request reads the store). The keys
+  // the Authenticator remembers by hash: deleting a key clears it before the 204. The GET /v1/rooms
+  // answer, rebuilt from the store after a room changes and served on the HTTP thread.
+  ApiKeyCache* key_cache = nullptr;
+  RoomListSnapshot* room_list = nullptr;
 
   // Issue 14, several nodes on one PostgreSQL store (conference/cluster/). Unset on a single node,
   // where nothing below changes an answer.

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "rest-api/api/json_codec.hpp"
+#include "rest-api/api/room_list_snapshot.hpp"
 #include "rest-api/api/route_support.hpp"
 #include "rest-api/problem.hpp"
 
@@ -89,7 +90,22 @@ HttpResponse create_room(ApiServices& services, const RequestContext& context) {
   return response;
 }
 
+// The answer from the snapshot, on whichever thread (the control loop after a refresh, or the HTTP
+// thread while it is current): the page's bytes, no JSON tree.
+HttpResponse list_rooms_from(const RoomListSnapshot& snapshot, const RequestContext& context) {
+  const auto page = parse_page(context.query);
+  if (!page) return page.error();
+  return HttpResponse::text(http::status::ok, snapshot.page(page->after_id, page->limit, sees_secrets(context)),
+                            kJsonContentType);
+}
+
 HttpResponse list_rooms(ApiServices& services, const RequestContext& context) {
+  if (services.room_list != nullptr) {
+    if (auto refreshed = services.room_list->refresh(services.store); !refreshed) {
+      return store_error_response(refreshed.error(), "rooms");
+    }
+    return list_rooms_from(*services.room_list, context);
+  }
   const auto page = parse_page(context.query);
   if (!page) return page.error();
   // One more than the page: its presence says whether there is a next page.
@@ -173,6 +189,13 @@ void add_room_routes(Router& router, ApiServices& services) {
   router.add(http::verb::post, "/v1/rooms", {.scope = Scope::kRoomsWrite, .summary = "Create a room"},
              bind(create_room));
   router.add(http::verb::get, "/v1/rooms", {.scope = Scope::kRoomsRead, .summary = "List rooms"}, bind(list_rooms));
+  if (auto* snapshot = services.room_list) {
+    router.set_local(
+        http::verb::get, "/v1/rooms",
+        LocalRoute{
+            .ready = [snapshot] { return snapshot->current(); },
+            .answer = [snapshot](const RequestContext& context) { return list_rooms_from(*snapshot, context); }});
+  }
   router.add(http::verb::get, "/v1/rooms/{id}", {.scope = Scope::kRoomsRead, .summary = "Get a room"}, bind(get_room));
   router.add(http::verb::patch, "/v1/rooms/{id}", {.scope = Scope::kRoomsWrite, .summary = "Update a room"},
              bind(patch_room));

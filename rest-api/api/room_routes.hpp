@@ -14,7 +14,12 @@
 // have at least min_pin_digits digits (422); one below 6 that the setting allows is logged as a
 // warning (without the PIN).
 //
-// Threading: the handlers run on the control loop (router.hpp), where ApiServices may be used.
+// GET /v1/rooms with ApiServices::room_list set (a single node, issue 13) answers from that
+// snapshot (room_list_snapshot.hpp): on the HTTP thread while it is current, else on the control
+// loop after rebuilding it from the store; the bytes are those of the store path.
+//
+// Threading: the handlers run on the control loop (router.hpp), where ApiServices may be used; the
+// snapshot's local answer on the HTTP thread.
 #pragma once
 
 #include "rest-api/api/api_services.hpp"

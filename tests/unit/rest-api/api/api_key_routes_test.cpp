@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "rest-api/api_key_cache.hpp"
 #include "tests/unit/rest-api/api/admin_api_fixture.hpp"
 
 namespace chorus::rest::test {
@@ -109,6 +110,40 @@ TEST_F(ApiKeyRoutesTest, DeleteRevokesTheKey) {
   const auto again = call(http::verb::delete_, "/v1/api-keys/" + id);
   EXPECT_EQ(again.status(), 404U);
   EXPECT_EQ(header_of(again, http::field::content_type), kProblemContentType);
+}
+
+// Issue 13: with the key cache a server wires (ApiServices::key_cache), a key that has been used is
+// answered from memory, on the control loop and on the HTTP thread (handle_local); its DELETE
+// clears the cache before the 204, so its very next request is 401 wherever it is answered.
+TEST_F(ApiKeyRoutesTest, DeleteStopsACachedKeyAtOnce) {
+  ApiKeyCache cache;
+  CachingApiKeyLookup cached(keys_, cache);
+  const Authenticator authenticator(kAdminToken, cached, &cache);
+  Router router(authenticator, limiter_);
+  services_.key_cache = &cache;
+  add_api_key_routes(router, services_);
+  const auto probe = [](const RequestContext& context) {
+    return HttpResponse::json(http::status::ok, {{"caller", context.principal->id}});
+  };
+  router.add(http::verb::get, "/v1/probe/read", {.scope = Scope::kRoomsRead}, probe);
+  router.set_local(http::verb::get, "/v1/probe/read", LocalRoute{.ready = [] { return true; }, .answer = probe});
+
+  const auto created = router.handle(
+      make_request(http::verb::post, "/v1/api-keys", kAdminToken, {{"name", "temp"}, {"scopes", {"rooms:read"}}}));
+  ASSERT_EQ(created.status(), 201U);
+  const std::string id = body_of(created)["id"];
+  const std::string token = body_of(created)["token"];
+  ASSERT_EQ(router.handle(make_request(http::verb::get, "/v1/probe/read", token)).status(), 200U);
+  EXPECT_EQ(cache.size(), 1U);
+  const auto local = router.handle_local(make_request(http::verb::get, "/v1/probe/read", token));
+  ASSERT_TRUE(local.has_value()) << "a cached key is answered on the HTTP thread";
+  EXPECT_EQ(local->status(), 200U);
+
+  ASSERT_EQ(router.handle(make_request(http::verb::delete_, "/v1/api-keys/" + id)).status(), 204U);
+  EXPECT_EQ(cache.size(), 0U);
+  EXPECT_FALSE(router.handle_local(make_request(http::verb::get, "/v1/probe/read", token)).has_value())
+      << "no longer known without the store";
+  EXPECT_EQ(router.handle(make_request(http::verb::get, "/v1/probe/read", token)).status(), 401U);
 }
 
 TEST_F(ApiKeyRoutesTest, ListsInPages) {

@@ -1,12 +1,13 @@
-// SrtpSession: one direction of SRTP and SRTCP (RFC 3711) protection over libsrtp2, keyed by an
-// SDES line (sdes.hpp) or, later, by DTLS-SRTP (RFC 5764).
+// SrtpSession: one direction of SRTP and SRTCP (RFC 3711, RFC 7714) protection, keyed by an SDES
+// line (sdes.hpp) or by DTLS-SRTP (RFC 5764). The cryptography is SrtpTransform's
+// (srtp_transform.hpp: OpenSSL, checked against libsrtp2 in the tests).
 //
-// An outbound session protects everything we send on one RTP session, whatever the SSRC
-// (libsrtp's ssrc_any_outbound); an inbound session unprotects everything we receive
-// (ssrc_any_inbound) and keeps a replay window per SSRC (RFC 3711 §3.3.2). The packet methods
-// work in place, never throw and return nullopt for a packet that is dropped; each drop is counted
-// by reason in counters(). A buffer must start on a 4-octet boundary (libsrtp reads the header in
-// 32-bit words) and, for protect, have room after the packet for the trailer libsrtp appends.
+// An outbound session protects everything we send on one RTP session, whatever the SSRC; an
+// inbound session unprotects everything we receive and keeps a replay window per SSRC (RFC 3711
+// §3.3.2). The packet methods work in place, never throw and return nullopt for a packet that is
+// dropped; each drop is counted by reason in counters(). A buffer must start on a 4-octet boundary
+// (as libsrtp2 required; kept so that either may serve) and, for protect, have room after the
+// packet for the trailer.
 // Threading: a session belongs to the media worker that serves its call; it is not shared.
 #pragma once
 
@@ -20,9 +21,9 @@
 
 #include "media/srtp/sdes.hpp"
 
-struct srtp_ctx_t_;
-
 namespace chorus::media {
+
+class SrtpTransform;
 
 enum class SrtpDirection : std::uint8_t { kInbound, kOutbound };
 
@@ -55,11 +56,11 @@ class SrtpSession {
   static std::expected<SrtpSession, std::string> create(SrtpSuite suite, std::span<const std::uint8_t> key_salt,
                                                         SrtpDirection direction);
 
-  SrtpSession(SrtpSession&&) noexcept = default;
-  SrtpSession& operator=(SrtpSession&&) noexcept = default;
+  SrtpSession(SrtpSession&&) noexcept;
+  SrtpSession& operator=(SrtpSession&&) noexcept;
   SrtpSession(const SrtpSession&) = delete;
   SrtpSession& operator=(const SrtpSession&) = delete;
-  ~SrtpSession() = default;
+  ~SrtpSession();
 
   // The packet occupies buffer[0, length). On success the buffer holds the transformed packet
   // and the new length is returned; on failure the buffer's content is unspecified.
@@ -74,25 +75,19 @@ class SrtpSession {
   [[nodiscard]] SrtpDirection direction() const { return direction_; }
 
  private:
-  struct ContextDeleter {
-    void operator()(srtp_ctx_t_* context) const;
-  };
-  using Context = std::unique_ptr<srtp_ctx_t_, ContextDeleter>;
-
-  SrtpSession(Context context, SrtpSuite suite, SrtpDirection direction)
-      : context_(std::move(context)), suite_(suite), direction_(direction) {}
+  SrtpSession(std::unique_ptr<SrtpTransform> transform, SrtpSuite suite, SrtpDirection direction);
 
   enum class Operation : std::uint8_t { kProtectRtp, kUnprotectRtp, kProtectRtcp, kUnprotectRtcp };
   std::optional<std::size_t> transform(Operation operation, std::span<std::uint8_t> buffer, std::size_t length);
-  void count_failure(int status);
 
-  Context context_;
+  std::unique_ptr<SrtpTransform> transform_;
   SrtpSuite suite_;
   SrtpDirection direction_;
   SrtpCounters counters_;
 };
 
-// libsrtp's srtp_init(), run once per process (std::call_once); create() calls it. True when the
+// libsrtp's srtp_init(), run once per process (std::call_once), for the code that calls libsrtp2
+// directly: the tests that hold SrtpTransform to it and bench/tools/udp_reflector. True when the
 // library initialised.
 bool ensure_srtp_initialised();
 

@@ -279,8 +279,7 @@ void accept(Stream& stream, std::uint64_t index) {
 
 }  // namespace
 
-SrtpTransform::SrtpTransform(SrtpSuite suite, bool outbound)
-    : suite_(suite), outbound_(outbound), gcm_(is_gcm(suite)) {}
+SrtpTransform::SrtpTransform(SrtpSuite suite) : gcm_(is_gcm(suite)) {}
 
 SrtpTransform::~SrtpTransform() = default;
 
@@ -289,7 +288,7 @@ std::unique_ptr<SrtpTransform> SrtpTransform::create(SrtpSuite suite, std::span<
   if (key_salt.size() != key_salt_length(suite)) return nullptr;
   const auto master_key = key_salt.first(master_key_length(suite));
   const auto master_salt = key_salt.subspan(master_key.size());
-  std::unique_ptr<SrtpTransform> transform(new SrtpTransform(suite, outbound));
+  std::unique_ptr<SrtpTransform> transform(new SrtpTransform(suite));
   transform->rtp_ = make_keys(suite, master_key, master_salt, false, outbound);
   transform->rtcp_ = make_keys(suite, master_key, master_salt, true, outbound);
   if (!transform->rtp_ || !transform->rtcp_) return nullptr;

@@ -60,13 +60,11 @@ class SrtpTransform {
   struct Stream;  // one SSRC's indices and replay window
 
  private:
-  SrtpTransform(SrtpSuite suite, bool outbound);
+  explicit SrtpTransform(SrtpSuite suite);
 
   Stream* find(std::uint32_t ssrc, bool rtcp);
   Stream& remember(const Stream& stream);
 
-  SrtpSuite suite_;
-  bool outbound_;
   bool gcm_;
   std::unique_ptr<Keys> rtp_;
   std::unique_ptr<Keys> rtcp_;

@@ -254,7 +254,8 @@ def chorusd_run(args, shape, rate):
     """One run through a fresh chorusd: calls, load, counters; the row's figures."""
     k, m = shape
     workdir = tempfile.mkdtemp(prefix="chorus-sfu-forward-")
-    extra = ["--workers", "1", "--max-video-slots", str(max(9, k)), "--max-producer-kbps", "100000"]
+    extra = ["--workers", "1", "--max-video-slots", str(max(9, k)), "--max-producer-kbps", "100000",
+             "--sip-trusted-sources", "127.0.0.1"]  # every call comes from here: issue 12's per-source limits
     server = bs.Chorusd(args.chorusd, workdir, cpu=SERVER_CPU, extra_args=extra, log_level="info", nice=args.nice)
     calls = []
     ports = PortPool()

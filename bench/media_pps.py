@@ -219,16 +219,14 @@ def table(rows):
 
 
 def ratios(rows):
-    """chorusd's echoed packets per CPU-second over each reflector's, per suite and rate (same run)."""
-    lines = []
+    """chorusd's echoed packets per CPU-second over each reflector's run right after it (same rate)."""
+    lines, echo = [], None
     for r in rows:
-        if r["system"] != "chorusd echo":
-            continue
-        for peer in rows:
-            if peer["system"] != r["system"] and (peer["suite"], peer["rate"]) == (r["suite"], r["rate"]) \
-                    and peer["per_cpu_s"] > 0:
-                lines.append(f"{r['suite']} {r['rate']:,} pps: chorusd / {peer['system']} = "
-                             f"{r['per_cpu_s'] / peer['per_cpu_s']:.2f}")
+        if r["system"] == "chorusd echo":
+            echo = r
+        elif echo is not None and r["per_cpu_s"] > 0:
+            lines.append(f"{echo['suite']} {echo['rate']:,} pps: chorusd / {r['system']} = "
+                         f"{echo['per_cpu_s'] / r['per_cpu_s']:.2f}")
     return "\n".join(lines)
 
 

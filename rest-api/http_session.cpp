@@ -14,6 +14,7 @@
 #include <boost/beast/http/write.hpp>
 #include <chrono>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "common/log.hpp"
@@ -271,14 +272,47 @@ asio::awaitable<HttpResponse> HttpSession::call_handler(HttpRequest request) {
   co_return internal_error("the server could not complete the request");
 }
 
+namespace {
+
+// RFC 9112 §4 status line and §5 field lines of `message`, in one buffer: the bytes Beast's
+// serializer writes, without walking its sequence of several small buffers per field on every
+// write (a visible share of a small answer's cost in issue 13's profile).
+std::string header_block(const BeastResponse& message) {
+  std::string out;
+  out.reserve(256);
+  const unsigned version = message.version();
+  out += "HTTP/";
+  out += static_cast<char>('0' + version / 10 % 10);
+  out += '.';
+  out += static_cast<char>('0' + version % 10);
+  out += ' ';
+  out += std::to_string(message.result_int());
+  out += ' ';
+  const auto reason = message.reason();
+  out += std_view(reason.empty() ? http::obsolete_reason(message.result()) : reason);
+  out += "\r\n";
+  for (const auto& field : message) {
+    out += std_view(field.name_string());
+    out += ": ";
+    out += std_view(field.value());
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return out;
+}
+
+}  // namespace
+
 asio::awaitable<bool> HttpSession::write(BeastResponse& message, unsigned version, bool keep_alive) {
   message.version(version);
   message.keep_alive(keep_alive);
   message.set(http::field::server, beast_view(kServerName));
-  message.prepare_payload();
+  message.prepare_payload();  // a string body: Content-Length, never chunked
   stream_.expires_after(hub_.config.idle_timeout);
+  const std::string head = header_block(message);
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(message.body())};
   error_code ec;
-  co_await http::async_write(stream_, message, redirect(ec));
+  co_await asio::async_write(stream_, buffers, redirect(ec));
   co_return !ec;
 }
 

@@ -10,10 +10,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/write.hpp>  // operator<< of a message: the serializer's bytes
 #include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "rest-api/event_stream.hpp"
@@ -146,6 +148,37 @@ TEST_F(HttpServerTest, KeepAliveServesTwoRequestsOnOneConnectionFromTheControlTh
   EXPECT_EQ(second.body(), "world");
   EXPECT_EQ(server_->connections(), 1U);
   EXPECT_NE(registry_.render().find("chorus_http_responses_total{code=\"2xx\"} 2\n"), std::string::npos);
+}
+
+// Issue 13: the session writes the header block it formats itself; the bytes on the wire must stay
+// those of Beast's serializer (status line, fields in order, Content-Length, the body), for
+// HTTP/1.1 keep-alive and HTTP/1.0 answers alike.
+TEST_F(HttpServerTest, AnAnswerIsTheBytesBeastsSerializerWrites) {
+  start();
+  for (const unsigned version : {11U, 10U}) {
+    HttpTestClient client(port());
+    const std::string request =
+        version == 11 ? "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n" : "GET /hello HTTP/1.0\r\n\r\n";
+    ASSERT_TRUE(client.send(request));
+    BeastResponse expected{http::status::ok, version};
+    expected.set(http::field::content_type, "text/plain");
+    expected.set("X-Control-Thread", "yes");
+    expected.keep_alive(version == 11);
+    expected.set(http::field::server, "chorus");
+    expected.body() = "hello";
+    expected.prepare_payload();
+    std::ostringstream beast_bytes;
+    beast_bytes << expected;
+    std::string wire;
+    char chunk[1024];
+    while (wire.size() < beast_bytes.str().size()) {
+      boost::system::error_code ec;
+      const auto got = client.read_some(boost::asio::buffer(chunk), ec);
+      if (ec) break;
+      wire.append(chunk, got);
+    }
+    EXPECT_EQ(wire, beast_bytes.str()) << "HTTP/" << version / 10 << "." << version % 10;
+  }
 }
 
 TEST_F(HttpServerTest, ConnectionCloseRequestIsAnsweredThenClosed) {

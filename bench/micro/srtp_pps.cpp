@@ -1,7 +1,7 @@
 // SRTP packets per second for one 1,200-octet RTP packet (RFC 3711, RFC 7714 suites): our
-// SrtpSession wrapper against libsrtp's bare srtp_protect()/srtp_unprotect() with the same policy,
-// so the wrapper's overhead (checks, counters) shows as the gap between the two. The issue's target
-// is wrapper ≥ 80% of the bare rate. `build/bin/bench_srtp_pps`; figures in bench/RESULTS.md.
+// SrtpSession (since issue 13 its own SrtpTransform on OpenSSL, media/srtp/srtp_transform.hpp)
+// against libsrtp's bare srtp_protect()/srtp_unprotect() with the same policy (Debian's libsrtp2, on
+// NSS), same packets, same run. `build/bin/bench_srtp_pps`; figures in bench/RESULTS.md.
 // Each iteration copies the plaintext into the buffer and gives it the next sequence number, as a
 // sender does; both variants pay that copy.
 #include <benchmark/benchmark.h>

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "media/srtp/libsrtp_reference.hpp"
 #include "media/srtp/srtp_session.hpp"
 
 namespace {
@@ -63,36 +64,11 @@ SrtpSession make_session(SrtpSuite suite, SrtpDirection direction) {
   return std::move(*session);
 }
 
-// The same policy SrtpSession builds, applied to a bare srtp_t.
+// libsrtp2 with the policy Chorus negotiates (media/srtp/libsrtp_reference.hpp).
 srtp_t make_bare(SrtpSuite suite, SrtpDirection direction) {
-  if (!chorus::media::ensure_srtp_initialised()) std::abort();
-  srtp_policy_t policy;
-  std::memset(&policy, 0, sizeof(policy));
-  switch (suite) {
-    case SrtpSuite::kAesCm128HmacSha1_80:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
-      break;
-    case SrtpSuite::kAesCm128HmacSha1_32:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&policy.rtp);
-      break;
-    case SrtpSuite::kAeadAes128Gcm:
-      srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtp);
-      break;
-    case SrtpSuite::kAeadAes256Gcm:
-      srtp_crypto_policy_set_aes_gcm_256_16_auth(&policy.rtp);
-      break;
-  }
-  policy.rtcp = policy.rtp;
-  // RFC 4568 §6.2.2: SRTCP keeps the 80-bit tag under the _32 suite.
-  if (suite == SrtpSuite::kAesCm128HmacSha1_32) srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
-  auto key = master_key(suite);
-  policy.key = key.data();
-  policy.ssrc.type = direction == SrtpDirection::kInbound ? ssrc_any_inbound : ssrc_any_outbound;
-  policy.window_size = chorus::media::kSrtpReplayWindow;
-  policy.allow_repeat_tx = direction == SrtpDirection::kOutbound ? 1 : 0;
-  srtp_t session = nullptr;
-  if (srtp_create(&session, &policy) != srtp_err_status_ok) std::abort();
-  return session;
+  auto session = chorus::media::make_libsrtp_session(suite, master_key(suite), direction == SrtpDirection::kOutbound);
+  if (!session) std::abort();
+  return session.release();
 }
 
 void set_label(benchmark::State& state) {

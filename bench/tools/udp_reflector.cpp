@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "load_tool_support.hpp"
+#include "media/srtp/libsrtp_reference.hpp"
 #include "media/srtp/sdes.hpp"
 #include "media/srtp/srtp_session.hpp"
 
@@ -69,10 +70,7 @@ struct alignas(16) Buffer {
   std::array<std::uint8_t, kBufferSize> bytes;
 };
 
-struct SessionDeleter {
-  void operator()(srtp_ctx_t_* session) const { srtp_dealloc(session); }
-};
-using BareSession = std::unique_ptr<srtp_ctx_t_, SessionDeleter>;
+using BareSession = chorus::media::LibsrtpSession;
 
 struct Options {
   std::string bind = "127.0.0.1:0";
@@ -117,34 +115,9 @@ struct Reflector {
   Counters counters;
 };
 
-// RFC 3711 / RFC 7714 policy for one direction, as SrtpSession sets it up, on a bare srtp_t.
+// RFC 3711 / RFC 7714 policy for one direction, as Chorus negotiates it, on a bare srtp_t.
 BareSession make_session(SrtpSuite suite, std::span<const std::uint8_t> key, bool inbound) {
-  if (!chorus::media::ensure_srtp_initialised()) return nullptr;
-  srtp_policy_t policy;
-  std::memset(&policy, 0, sizeof(policy));
-  switch (suite) {
-    case SrtpSuite::kAesCm128HmacSha1_80:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
-      break;
-    case SrtpSuite::kAesCm128HmacSha1_32:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&policy.rtp);
-      break;
-    case SrtpSuite::kAeadAes128Gcm:
-      srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtp);
-      break;
-    case SrtpSuite::kAeadAes256Gcm:
-      srtp_crypto_policy_set_aes_gcm_256_16_auth(&policy.rtp);
-      break;
-  }
-  policy.rtcp = policy.rtp;
-  std::vector<std::uint8_t> copy(key.begin(), key.end());  // libsrtp takes a non-const pointer
-  policy.key = copy.data();
-  policy.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-  policy.window_size = chorus::media::kSrtpReplayWindow;
-  policy.allow_repeat_tx = inbound ? 0 : 1;
-  srtp_t session = nullptr;
-  if (srtp_create(&session, &policy) != srtp_err_status_ok) return nullptr;
-  return BareSession(session);
+  return chorus::media::make_libsrtp_session(suite, key, !inbound);
 }
 
 void usage() {

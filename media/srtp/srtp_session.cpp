@@ -1,34 +1,10 @@
 #include "media/srtp/srtp_session.hpp"
 
-#include <openssl/crypto.h>
-#include <srtp2/srtp.h>
-
-#include <array>
 #include <climits>
-#include <cstring>
-#include <mutex>
 
-#include "common/log.hpp"
 #include "media/srtp/srtp_transform.hpp"
 
 namespace chorus::media {
-
-static_assert(kSrtpMaxTrailer == SRTP_MAX_TRAILER_LEN, "kSrtpMaxTrailer must match libsrtp's trailer bound");
-// libsrtp's srtp_protect_rtcp() may write SRTP_MAX_TRAILER_LEN + 4 octets after the packet.
-static_assert(kSrtcpMaxTrailer == SRTP_MAX_TRAILER_LEN + 4);
-
-bool ensure_srtp_initialised() {
-  // libsrtp keeps process-wide tables (crypto kernel, debug modules) that srtp_init() sets up once.
-  static std::once_flag once;
-  static srtp_err_status_t result = srtp_err_status_fail;
-  std::call_once(once, [] {
-    result = srtp_init();
-    if (result != srtp_err_status_ok) {
-      CHORUS_LOG(kError, "srtp", "srtp_init failed", {"status", static_cast<int>(result)});
-    }
-  });
-  return result == srtp_err_status_ok;
-}
 
 SrtpSession::SrtpSession(std::unique_ptr<SrtpTransform> transform, SrtpSuite suite, SrtpDirection direction)
     : transform_(std::move(transform)), suite_(suite), direction_(direction) {}

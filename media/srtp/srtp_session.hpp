@@ -41,8 +41,8 @@ struct SrtpCounters {
 // RFC 3711 §3.3.2 asks for a window of at least 64; 1024 absorbs the reordering of a jittery path.
 inline constexpr unsigned long kSrtpReplayWindow = 1024;
 // What protect may append: an RTP auth tag (up to 16 octets; we never use MKI), and for RTCP also
-// the 4-octet E flag and SRTCP index (RFC 3711 §3.4). Matches libsrtp's SRTP_MAX_TRAILER_LEN so
-// callers can size buffers without including srtp.h.
+// the 4-octet E flag and SRTCP index (RFC 3711 §3.4). Matches libsrtp's SRTP_MAX_TRAILER_LEN
+// (libsrtp_reference.cpp checks), so a buffer sized by it serves either implementation.
 inline constexpr std::size_t kSrtpMaxTrailer = 16 + 128;
 inline constexpr std::size_t kSrtcpMaxTrailer = kSrtpMaxTrailer + 4;
 // RFC 3550 §5.1 and §6.4: the fixed RTP header and the RTCP common header with sender SSRC.
@@ -52,7 +52,7 @@ inline constexpr std::size_t kMinRtcpLength = 8;
 class SrtpSession {
  public:
   // `key_salt` is the master key followed by the master salt, key_salt_length(suite) octets.
-  // Control path: the error says what is wrong (bad length, libsrtp refused the policy).
+  // Control path: the error says what is wrong (bad length, OpenSSL refused the ciphers).
   static std::expected<SrtpSession, std::string> create(SrtpSuite suite, std::span<const std::uint8_t> key_salt,
                                                         SrtpDirection direction);
 
@@ -85,10 +85,5 @@ class SrtpSession {
   SrtpDirection direction_;
   SrtpCounters counters_;
 };
-
-// libsrtp's srtp_init(), run once per process (std::call_once), for the code that calls libsrtp2
-// directly: the tests that hold SrtpTransform to it and bench/tools/udp_reflector. True when the
-// library initialised.
-bool ensure_srtp_initialised();
 
 }  // namespace chorus::media

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "media/srtp/libsrtp_reference.hpp"
 #include "media/srtp/srtp_session.hpp"
 
 namespace chorus::media {
@@ -23,40 +24,12 @@ std::vector<std::uint8_t> master_key(SrtpSuite suite) {
   return key;
 }
 
-struct BareDeleter {
-  void operator()(srtp_ctx_t_* context) const { srtp_dealloc(context); }
-};
-using Bare = std::unique_ptr<srtp_ctx_t_, BareDeleter>;
+using Bare = LibsrtpSession;
 
-// libsrtp with the policy Chorus negotiates (RFC 4568 §6.2, RFC 7714 §12).
 Bare libsrtp_session(SrtpSuite suite, bool outbound) {
-  EXPECT_TRUE(ensure_srtp_initialised());
-  srtp_policy_t policy;
-  std::memset(&policy, 0, sizeof(policy));
-  switch (suite) {
-    case SrtpSuite::kAesCm128HmacSha1_80:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
-      break;
-    case SrtpSuite::kAesCm128HmacSha1_32:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&policy.rtp);
-      break;
-    case SrtpSuite::kAeadAes128Gcm:
-      srtp_crypto_policy_set_aes_gcm_128_16_auth(&policy.rtp);
-      break;
-    case SrtpSuite::kAeadAes256Gcm:
-      srtp_crypto_policy_set_aes_gcm_256_16_auth(&policy.rtp);
-      break;
-  }
-  policy.rtcp = policy.rtp;
-  if (suite == SrtpSuite::kAesCm128HmacSha1_32) srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);
-  auto key = master_key(suite);
-  policy.key = key.data();
-  policy.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
-  policy.window_size = kSrtpReplayWindow;
-  policy.allow_repeat_tx = outbound ? 1 : 0;
-  srtp_t session = nullptr;
-  EXPECT_EQ(srtp_create(&session, &policy), srtp_err_status_ok);
-  return Bare(session);
+  Bare session = make_libsrtp_session(suite, master_key(suite), outbound);
+  EXPECT_NE(session, nullptr);
+  return session;
 }
 
 std::unique_ptr<SrtpTransform> ours(SrtpSuite suite, bool outbound) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""REST requests served per chorusd CPU-second: `wrk` against GET /v1/rooms with the admin token.
+"""REST requests served per chorusd CPU-second: `wrk` against GET /v1/rooms (or POST /v1/meetings), beside Janus.
 
 chorusd (its own data dir, so the store holds the two default rooms) is pinned to CPU 0, wrk to
 CPU 1: one wrk thread, 50 keep-alive connections, every request carrying
@@ -283,7 +283,8 @@ def main():
     parser.add_argument("--nice", type=int, default=0,
                         help="as root: raise the session's autogroup weight (e.g. -20) when other work shares CPU 0")
     parser.add_argument("--api-keys", type=int, default=0,
-                        help="rotate N API keys (rooms:read) instead of the admin token, to stay under the per-caller limit")
+                        help="rotate N API keys (rooms:read; meetings:write with --write) instead of the admin token, "
+                             "to stay under the per-caller limit (N x 20/s above the request rate)")
     parser.add_argument("--peer", choices=["janus"], help="also measure Janus's HTTP API (GET /janus/info) in the same run")
     parser.add_argument("--write", action="store_true", help="POST /v1/meetings (durable writes) instead of GET /v1/rooms")
     parser.add_argument("--lock", default="/tmp/chorus-bench.lock", help="flock held while measuring ('' for none)")

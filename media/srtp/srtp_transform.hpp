@@ -37,7 +37,7 @@ enum class SrtpOutcome : std::uint8_t { kOk, kReplay, kAuthFailure, kOther };
 
 class SrtpTransform {
  public:
-  static constexpr std::size_t kMaxStreams = 64;
+  static constexpr std::size_t kMaxStreams = 128;
 
   // Null when OpenSSL refuses the ciphers (cannot happen with a sane libcrypto) or the key length
   // does not fit the suite.

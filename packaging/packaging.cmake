@@ -94,7 +94,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # chorus_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
-# The shared libraries chorusd links (GStreamer, libsrtp2, libical, SQLite, libpq, OpenSSL, yaml-cpp,
+# The shared libraries chorusd links (GStreamer, libical, SQLite, libpq, OpenSSL, yaml-cpp, liburing,
 # ...) are found by dpkg-shlibdeps (dpkg-dev) and added to Depends.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # What dpkg-shlibdeps cannot see: the GStreamer plugins the pipelines load by element name at run

@@ -8,7 +8,7 @@ build_packages=(
   build-essential g++ cmake ninja-build pkg-config git
   libboost1.74-dev libboost-system1.74-dev   # Boost.Asio (+ssl) for transports; header-only mostly
   libssl-dev openssl                          # TLS transport, DTLS-SRTP, STUN MESSAGE-INTEGRITY
-  libsrtp2-dev                                # SRTP/SRTCP (media/srtp)
+  libsrtp2-dev                                # the SRTP reference the tests and bench tools compare ours with (media/srtp/libsrtp_reference)
   nlohmann-json3-dev                          # JSON (REST, status)
   libyaml-cpp-dev                             # optional YAML config file
   libsqlite3-dev                              # the store (conference/store): rooms, meetings, keys; WAL + migrations

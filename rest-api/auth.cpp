@@ -198,28 +198,32 @@ Principal key_principal(ApiKeyPrincipal key) {
   return Principal{std::move(key.id), std::move(key.name), key.scopes, false};
 }
 
-}  // namespace
-
-std::expected<Principal, AuthFailure> Authenticator::authenticate(std::string_view authorization) const {
+// The bearer token's hash, or why the header gives none.
+std::expected<std::string, AuthFailure> bearer_hash(std::string_view authorization) {
   if (authorization.empty()) return std::unexpected(AuthFailure::kMissing);
   const auto token = parse_bearer(authorization);
   if (!token) return std::unexpected(AuthFailure::kInvalid);
-  const auto hash = hash_token(*token);
-  if (constant_time_equal(hash, admin_hash_)) return admin_principal();
-  auto key = keys_->find_by_hash(hash);
+  return hash_token(*token);
+}
+
+}  // namespace
+
+std::expected<Principal, AuthFailure> Authenticator::authenticate(std::string_view authorization) const {
+  const auto hash = bearer_hash(authorization);
+  if (!hash) return std::unexpected(hash.error());
+  if (constant_time_equal(*hash, admin_hash_)) return admin_principal();
+  auto key = keys_->find_by_hash(*hash);
   if (!key) return std::unexpected(AuthFailure::kInvalid);
   return key_principal(std::move(*key));
 }
 
 std::optional<std::expected<Principal, AuthFailure>> Authenticator::authenticate_local(
     std::string_view authorization) const {
-  if (authorization.empty()) return std::unexpected(AuthFailure::kMissing);
-  const auto token = parse_bearer(authorization);
-  if (!token) return std::unexpected(AuthFailure::kInvalid);
-  const auto hash = hash_token(*token);
-  if (constant_time_equal(hash, admin_hash_)) return admin_principal();
+  const auto hash = bearer_hash(authorization);
+  if (!hash) return std::unexpected(hash.error());
+  if (constant_time_equal(*hash, admin_hash_)) return admin_principal();
   if (cache_ == nullptr) return std::nullopt;
-  auto key = cache_->find(hash);
+  auto key = cache_->find(*hash);
   if (!key) return std::nullopt;
   return key_principal(std::move(*key));
 }

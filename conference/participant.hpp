@@ -58,7 +58,9 @@ struct Participant {
   // early-media timeout).
   bool signaling_verified = false;
   std::chrono::system_clock::time_point joined_at;
-  std::vector<std::unique_ptr<media::PortLease>> ports;  // one RTP/RTCP pair per transport
+  // One RTP/RTCP pair per transport, shared with the media session that reads it: the pair goes back
+  // to the pool when both have let go (MediaSessionSpec::sockets_owner).
+  std::vector<std::shared_ptr<media::PortLease>> ports;
   std::vector<sdp::NegotiatedStream> streams;
   std::vector<ParticipantStream> media;  // one per transport, in the order of `ports`
   std::vector<SectionSources> sources;   // what we send in each accepted section (media_layout.hpp)

@@ -120,12 +120,13 @@ void ConferenceService::start_session(Participant& participant, const Room& room
   const auto accepted = accepted_streams(participant);
   const auto& transport = layout.transports[index];
   const auto& tagged = *accepted[transport.sections.front()];
-  const auto& lease = *participant.ports[index];
+  const auto& lease = participant.ports[index];
   media::MediaSessionSpec spec;
   spec.id = next_session_id_++;
   spec.label = participant.call_id;
-  spec.rtp_fd = ::dup(lease.rtp_fd());
-  spec.rtcp_fd = ::dup(lease.rtcp_fd());
+  spec.rtp_fd = lease->rtp_fd();
+  spec.rtcp_fd = lease->rtcp_fd();
+  spec.sockets_owner = lease;
   spec.remote_rtp = signalled(tagged.remote_address, tagged.remote_port);
   spec.remote_rtcp = signalled(tagged.remote_address, tagged.remote_rtcp_port);
   spec.rtcp_mux = tagged.rtcp_mux;

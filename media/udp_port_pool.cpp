@@ -7,7 +7,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <utility>
 
 #include "common/log.hpp"
 #include "common/random.hpp"
@@ -27,20 +31,137 @@ std::size_t random_index(std::size_t bound) {
   }
 }
 
+// Where a parked socket is connected: its own port on its bind address, or on loopback when bound to
+// the wildcard (connecting fills in the local address; disconnecting empties it again, since the
+// explicit bind locked only the port). Family 0: the bind address is not an IP literal.
+struct ParkingAddress {
+  sockaddr_storage address{};
+  socklen_t length = 0;
+};
+
+ParkingAddress parking_address_for(const std::string& bind_address) {
+  ParkingAddress parking;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&parking.address);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&parking.address);
+  if (::inet_pton(AF_INET, bind_address.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    if (v4->sin_addr.s_addr == htonl(INADDR_ANY)) v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    parking.length = sizeof(sockaddr_in);
+  } else if (::inet_pton(AF_INET6, bind_address.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    if (IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr)) v6->sin6_addr = in6addr_loopback;
+    parking.length = sizeof(sockaddr_in6);
+  }
+  return parking;
+}
+
+// At most this many datagrams are read away when a pair is parked (64 reads of 64): more than the
+// largest receive buffer holds. A socket still not empty after that is being flooded: it is closed.
+constexpr unsigned kDrainReads = 64;
+constexpr unsigned kDrainBatch = 64;
+
+// Reads and discards what is queued (zero-length buffers: the kernel drops each datagram whole).
+bool drain(int fd) {
+  std::array<mmsghdr, kDrainBatch> messages{};
+  for (unsigned read = 0; read < kDrainReads; ++read) {
+    const int got = ::recvmmsg(fd, messages.data(), kDrainBatch, MSG_DONTWAIT, nullptr);
+    if (got < static_cast<int>(kDrainBatch)) return got >= 0 || errno == EAGAIN || errno == EWOULDBLOCK;
+  }
+  return false;
+}
+
+bool park_socket(int fd, ParkingAddress parking, std::uint16_t port) {
+  if (parking.length == 0) return false;
+  if (parking.address.ss_family == AF_INET)
+    reinterpret_cast<sockaddr_in*>(&parking.address)->sin_port = htons(port);
+  else
+    reinterpret_cast<sockaddr_in6*>(&parking.address)->sin6_port = htons(port);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&parking.address), parking.length) != 0) return false;
+  return drain(fd);  // after connecting: nothing new can arrive while this reads
+}
+
+bool unpark_socket(int fd) {
+  sockaddr_storage unspecified{};
+  unspecified.ss_family = AF_UNSPEC;
+  return ::connect(fd, reinterpret_cast<const sockaddr*>(&unspecified), sizeof unspecified) == 0;
+}
+
+void close_pair(int rtp_fd, int rtcp_fd) {
+  if (rtp_fd >= 0) ::close(rtp_fd);
+  if (rtcp_fd >= 0) ::close(rtcp_fd);
+}
+
 }  // namespace
 
+// Released pairs on their way back: a lease may end on a media worker's thread (its session held
+// the sockets last), the pool is the control loop's. The pool empties `returned` on its next draw;
+// when the pool is gone, leases just close their sockets.
+struct ReturnShelf {
+  struct Returned {
+    std::uint16_t rtp_port;
+    int rtp_fd;  // -1: the pair was closed (cold)
+    int rtcp_fd;
+  };
+  std::mutex mutex;
+  std::vector<Returned> returned;
+  std::size_t warm = 0;  // released pairs with open sockets, here or in the pool
+  std::size_t leased = 0;
+  bool pool_alive = true;
+  std::size_t warm_limit = 0;
+  ParkingAddress parking;
+};
+
 PortLease::~PortLease() {
-  ::close(rtp_fd_);
-  ::close(rtcp_fd_);
-  pool_->give_back(rtp_port_);
+  bool reserved = false;  // a place among the warm pairs, taken before parking so two threads cannot both take the last
+  {
+    std::scoped_lock lock(shelf_->mutex);
+    --shelf_->leased;
+    reserved = shelf_->pool_alive && shelf_->warm < shelf_->warm_limit;
+    if (reserved) ++shelf_->warm;
+  }
+  // Parking is two system calls per socket, outside the lock.
+  const bool parked = reserved && park_socket(rtp_fd_, shelf_->parking, rtp_port_) &&
+                      park_socket(rtcp_fd_, shelf_->parking, rtcp_port());
+  if (!parked) close_pair(rtp_fd_, rtcp_fd_);
+  std::scoped_lock lock(shelf_->mutex);
+  if (!shelf_->pool_alive) {  // the pool ended while we parked: nobody will draw this pair again
+    if (parked) close_pair(rtp_fd_, rtcp_fd_);
+    return;
+  }
+  if (reserved && !parked) --shelf_->warm;
+  shelf_->returned.push_back({rtp_port_, parked ? rtp_fd_ : -1, parked ? rtcp_fd_ : -1});
 }
 
 UdpPortPool::UdpPortPool(std::string bind_address, std::uint16_t first, std::uint16_t last, std::size_t receive_buffer,
-                         SocketMarking marking)
-    : bind_address_(std::move(bind_address)), receive_buffer_(receive_buffer), marking_(marking) {
-  const unsigned start = first + (first % 2);
-  for (unsigned port = start; port + 1 <= last; port += 2) free_.push_back(static_cast<std::uint16_t>(port));
+                         SocketMarking marking, std::size_t warm_limit)
+    : bind_address_(std::move(bind_address)),
+      first_port_(static_cast<std::uint16_t>(first + (first % 2))),
+      receive_buffer_(receive_buffer),
+      marking_(marking),
+      shelf_(std::make_shared<ReturnShelf>()) {
+  for (unsigned port = first_port_; port + 1 <= last; port += 2) free_.push_back(static_cast<std::uint16_t>(port));
   capacity_ = free_.size();
+  warm_.resize(capacity_);
+  shelf_->warm_limit = warm_limit;
+  shelf_->parking = parking_address_for(bind_address_);
+}
+
+UdpPortPool::~UdpPortPool() {
+  std::scoped_lock lock(shelf_->mutex);
+  shelf_->pool_alive = false;
+  for (const auto& returned : shelf_->returned) close_pair(returned.rtp_fd, returned.rtcp_fd);
+  shelf_->returned.clear();
+  for (const auto& sockets : warm_) close_pair(sockets.rtp, sockets.rtcp);
+}
+
+std::size_t UdpPortPool::leased_pairs() const {
+  std::scoped_lock lock(shelf_->mutex);
+  return shelf_->leased;
+}
+
+std::size_t UdpPortPool::warm_pairs() const {
+  std::scoped_lock lock(shelf_->mutex);
+  return shelf_->warm;
 }
 
 void UdpPortPool::size_receive_buffer(int fd) {
@@ -103,25 +224,58 @@ std::optional<std::uint16_t> UdpPortPool::draw() {
   return port;
 }
 
+std::optional<UdpPortPool::Sockets> UdpPortPool::unpark(std::uint16_t rtp_port) {
+  auto& sockets = warm_[(rtp_port - first_port_) / 2];
+  if (sockets.rtp < 0) return std::nullopt;
+  const Sockets taken = std::exchange(sockets, Sockets{});
+  {
+    std::scoped_lock lock(shelf_->mutex);
+    --shelf_->warm;
+  }
+  if (unpark_socket(taken.rtp) && unpark_socket(taken.rtcp)) return taken;
+  close_pair(taken.rtp, taken.rtcp);  // cannot happen on Linux; a fresh bind is the way out if it does
+  return std::nullopt;
+}
+
 std::unique_ptr<PortLease> UdpPortPool::allocate() {
+  take_back_released();
   // Each pair free now is tried about once per call; pairs held by other processes rest.
   for (std::size_t tries = free_.size() + resting_.size(); tries > 0; --tries) {
     const auto port = draw();
     if (!port) break;
-    const int rtp = bind_udp(*port);
-    const int rtcp = rtp >= 0 ? bind_udp(static_cast<std::uint16_t>(*port + 1)) : -1;
-    if (rtp >= 0 && rtcp >= 0) {
-      ++leased_;
-      return std::unique_ptr<PortLease>(new PortLease(*this, *port, rtp, rtcp));
+    auto sockets = unpark(*port);
+    if (!sockets) {
+      sockets.emplace();
+      sockets->rtp = bind_udp(*port);
+      sockets->rtcp = sockets->rtp >= 0 ? bind_udp(static_cast<std::uint16_t>(*port + 1)) : -1;
     }
-    if (rtp >= 0) ::close(rtp);
+    if (sockets->rtp >= 0 && sockets->rtcp >= 0) {
+      {
+        std::scoped_lock lock(shelf_->mutex);
+        ++shelf_->leased;
+      }
+      return std::unique_ptr<PortLease>(new PortLease(shelf_, *port, sockets->rtp, sockets->rtcp));
+    }
+    close_pair(sockets->rtp, -1);
     resting_.push_back(*port);
   }
   return nullptr;
 }
 
-void UdpPortPool::give_back(std::uint16_t rtp_port) {
-  --leased_;
+void UdpPortPool::take_back_released() {
+  std::vector<ReturnShelf::Returned> returned;
+  {
+    std::scoped_lock lock(shelf_->mutex);
+    if (shelf_->returned.empty()) return;
+    returned.swap(shelf_->returned);
+  }
+  for (const auto& pair : returned) {
+    if (pair.rtp_fd >= 0) warm_[(pair.rtp_port - first_port_) / 2] = Sockets{pair.rtp_fd, pair.rtcp_fd};
+    rest(pair.rtp_port);
+  }
+}
+
+void UdpPortPool::rest(std::uint16_t rtp_port) {
   resting_.push_back(rtp_port);
   // A pair rests while half the pool is released after it; then it may be drawn again.
   while (resting_.size() > capacity_ / 2) {

@@ -70,7 +70,8 @@ conference::MediaGuardSettings media_guard(const Config& c) {
 ChorusServer::ChorusServer(Config config)
     : config_(std::move(config)),
       ports_(config_.bind, config_.rtp_ports.first, config_.rtp_ports.last, config_.media_rcvbuf,
-             SocketMarking{config_.dscp_audio, &dscp_failures_}) {
+             SocketMarking{config_.dscp_audio, &dscp_failures_},
+             warm_port_pairs(config_.max_calls, config_.fds_per_call)) {
   transport_ = std::make_unique<sip::TransportLayer>(io_, transport_config(config_, &dscp_failures_), relay_);
   relay_.metrics = &sip_metrics_;
   sender_ = std::make_unique<CountingSender>(*transport_, sip_metrics_);
@@ -496,6 +497,7 @@ void ChorusServer::log_status() const {
                                {"client_transactions", transactions_->client_count()},
                                {"dialogs", user_agent_->call_count()},
                                {"media_ports", ports_.bound_ports()},
+                               {"media_ports_warm", ports_.warm_pairs() * 2},
                                {"participants", conference_->participant_count()},
                                {"connections", transport_->connection_count()},
                                {"heap_in_use_bytes", heap_in_use_bytes()},

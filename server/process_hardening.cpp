@@ -71,6 +71,12 @@ CallCapacity fit_max_calls(std::uint32_t configured, std::uint32_t fds_per_call,
   return capacity;
 }
 
+std::size_t warm_port_pairs(std::uint32_t max_calls, std::uint32_t fds_per_call) {
+  constexpr std::uint32_t kHeldByACall = 3;  // its RTP/RTCP pair and its SIP connection
+  if (fds_per_call <= kHeldByACall) return 0;
+  return static_cast<std::size_t>(max_calls) * (fds_per_call - kHeldByACall) / 2;
+}
+
 std::expected<void, std::string> ignore_pipe_and_hangup() {
   if (auto pipe = ignore(SIGPIPE, "sigaction(SIGPIPE)"); !pipe) return pipe;
   return ignore(SIGHUP, "sigaction(SIGHUP)");

@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <expected>
 #include <filesystem>
@@ -53,6 +54,11 @@ struct CallCapacity {
 
 // How many calls an fd limit can carry at fds_per_call each after the reserve.
 CallCapacity fit_max_calls(std::uint32_t configured, std::uint32_t fds_per_call, std::uint64_t fd_limit);
+
+// Released RTP/RTCP pairs the port pool may keep open for reuse (media/udp_port_pool.hpp, warm
+// pairs) inside the same descriptor budget: a call holds one pair (2) and a SIP connection (1) of its
+// fds_per_call; the rest of every call's share keeps pairs warm, two descriptors each.
+std::size_t warm_port_pairs(std::uint32_t max_calls, std::uint32_t fds_per_call);
 
 // SIGPIPE and SIGHUP ignored (see above). An error names the failing sigaction.
 std::expected<void, std::string> ignore_pipe_and_hangup();

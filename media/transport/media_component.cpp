@@ -1,5 +1,6 @@
 #include "media/transport/media_component.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -39,23 +40,21 @@ std::uint16_t bound_port(int fd, bool& ipv6) {
 
 }  // namespace
 
-MediaComponent::MediaComponent(MediaSession& session, boost::asio::io_context& io, int fd, ComponentKind kind,
+MediaComponent::MediaComponent(MediaSession& session, int fd, bool owns_fd, ComponentKind kind,
                                std::optional<TransportAddress> signalled)
     : session_(session),
-      socket_(io),
       fd_(fd),
+      owns_fd_(owns_fd),
       kind_(kind),
       policy_(latch_config(session.spec(), kind, signalled), session.spec().ice.has_value(),
               session.environment().timers.now()) {
   local_port_ = bound_port(fd, ipv6_socket_);
-  boost::system::error_code error;
-  socket_.assign(ipv6_socket_ ? boost::asio::ip::udp::v6() : boost::asio::ip::udp::v4(), fd, error);
-  if (error) {
-    CHORUS_LOG(kError, "media", "cannot adopt socket", {"session", session_.spec().label}, {"error", error.message()});
-    ::close(fd);
-    fd_ = -1;
+  // A socket handed over with ownership may come from anywhere (tests, tools): make sure reads and
+  // sends never block the worker. A port lease's sockets are non-blocking from the start.
+  if (owns_fd_ && fd_ >= 0) {
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0 && (flags & O_NONBLOCK) == 0) ::fcntl(fd_, F_SETFL, flags | O_NONBLOCK);
   }
-  socket_.non_blocking(true, error);
   if (const auto& ice = session.spec().ice) ice_.emplace(ice->local_ufrag, ice->local_password, ice->remote_ufrag);
   const auto& keying = session.spec().keying;
   plain_ = std::holds_alternative<std::monostate>(keying);
@@ -72,8 +71,7 @@ MediaComponent::~MediaComponent() {
   session_.environment().poller.remove(readable_registration_);
   if (dtls_) dtls_->close();
   dtls_.reset();
-  boost::system::error_code ignored;
-  socket_.close(ignored);  // closes our duplicate; the port lease keeps its own descriptor
+  if (owns_fd_ && fd_ >= 0) ::close(fd_);
 }
 
 void MediaComponent::start() {

@@ -12,8 +12,6 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/udp.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -37,7 +35,9 @@ enum class ComponentKind : std::uint8_t { kRtp = 1, kRtcp = 2 };  // the ICE com
 
 class MediaComponent final : public dtls::DtlsTransportListener, public ReadableListener {
  public:
-  MediaComponent(MediaSession& session, boost::asio::io_context& io, int fd, ComponentKind kind,
+  // `fd` is a bound, non-blocking UDP socket; the component closes it at the end when `owns_fd`,
+  // else its owner (a port lease, MediaSessionSpec::sockets_owner) keeps it open past the component.
+  MediaComponent(MediaSession& session, int fd, bool owns_fd, ComponentKind kind,
                  std::optional<TransportAddress> signalled);
   MediaComponent(const MediaComponent&) = delete;
   MediaComponent& operator=(const MediaComponent&) = delete;
@@ -99,8 +99,8 @@ class MediaComponent final : public dtls::DtlsTransportListener, public Readable
   void on_dtls_failed(std::string_view reason) override;
 
   MediaSession& session_;
-  boost::asio::ip::udp::socket socket_;
   int fd_;
+  bool owns_fd_;
   bool ipv6_socket_ = false;
   std::uint16_t local_port_ = 0;
   ComponentKind kind_;

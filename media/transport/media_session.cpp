@@ -54,12 +54,14 @@ MediaSession::MediaSession(MediaSessionSpec spec, MediaEnvironment environment)
       }))
     reporter_.add_local_source(spec_.local_ssrc, static_cast<std::uint32_t>(spec_.clock_rate));
   if (spec_.transport_cc_extension_id != 0) transport_cc_ = std::make_unique<rtcp::TransportCcRecorder>();
-  rtp_ = std::make_unique<MediaComponent>(*this, environment_.io, spec_.rtp_fd, ComponentKind::kRtp, spec_.remote_rtp);
+  const bool owns_sockets = spec_.sockets_owner == nullptr;
+  rtp_ = std::make_unique<MediaComponent>(*this, spec_.rtp_fd, owns_sockets, ComponentKind::kRtp, spec_.remote_rtp);
   if (spec_.rtcp_mux) {
-    if (spec_.rtcp_fd >= 0) ::close(spec_.rtcp_fd);  // the lease keeps the RTCP port; we do not read it
+    // The lease keeps the RTCP port bound; we do not read it.
+    if (spec_.rtcp_fd >= 0 && owns_sockets) ::close(spec_.rtcp_fd);
   } else if (spec_.rtcp_fd >= 0) {
-    rtcp_ = std::make_unique<MediaComponent>(*this, environment_.io, spec_.rtcp_fd, ComponentKind::kRtcp,
-                                             spec_.remote_rtcp);
+    rtcp_ =
+        std::make_unique<MediaComponent>(*this, spec_.rtcp_fd, owns_sockets, ComponentKind::kRtcp, spec_.remote_rtcp);
   }
   spec_.rtp_fd = spec_.rtcp_fd = -1;  // owned by the components now
   mark_sockets();

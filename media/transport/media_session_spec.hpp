@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -55,10 +56,13 @@ struct MediaStreamSpec {
 struct MediaSessionSpec {
   std::uint64_t id = 0;  // unique per process; the control loop refers to the session by it
   std::string label;     // for logs: the SIP Call-ID
-  // Our sockets, duplicated from the port lease: the session closes its copies on its own thread,
-  // and the lease (control loop) keeps the port bound until both are gone.
+  // Our sockets. Without `sockets_owner` the session owns them and closes them on its own thread.
+  // With it (a port lease, shared with the call on the control loop) they are borrowed: the session
+  // holds the owner until its components have left the worker's epoll set, and the last holder
+  // gives the pair back to the pool (udp_port_pool.hpp) — no dup(2), no close(2) per call.
   int rtp_fd = -1;
   int rtcp_fd = -1;  // -1 with rtcp-mux
+  std::shared_ptr<const void> sockets_owner;
   // Where the SDP says to send: c= and m= port, and a=rtcp (RFC 3605). nullopt when the peer
   // gave none we can use (0.0.0.0 hold, a host name); latching or ICE then finds it.
   std::optional<stun::TransportAddress> remote_rtp;

@@ -71,6 +71,15 @@ TEST(FitMaxCalls, KeepsAValueThatFits) {
   EXPECT_EQ(capacity.fits, (1048576u - kFdReserve) / 6);
 }
 
+TEST(WarmPortPairs, KeepOnlyWhatEachCallsShareLeavesOver) {
+  // A call holds its pair (2) and a SIP connection (1) of its 6: three descriptors, 1.5 pairs, are left.
+  EXPECT_EQ(warm_port_pairs(2000, 6), 3000u);
+  EXPECT_EQ(warm_port_pairs(2000, 4), 1000u);
+  EXPECT_EQ(warm_port_pairs(2000, 3), 0u);  // nothing left over: every released pair is closed
+  EXPECT_EQ(warm_port_pairs(2000, 2), 0u);
+  EXPECT_EQ(warm_port_pairs(0, 6), 0u);
+}
+
 TEST(FitMaxCalls, ASmallLimitKeepsAQuarterAsReserve) {
   // The common soft default: 256 kept aside, 768 / 6 = 128 calls rather than none.
   EXPECT_EQ(fd_reserve(1024), 256u);

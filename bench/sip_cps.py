@@ -342,9 +342,11 @@ def run_sipp(port, room, rate, args, workdir, at_window_end):
             rusage = usage
         elif snapshot is None and now >= cut_at:
             snapshot = at_window_end()
-            proc.send_signal(signal.SIGINT)
+            # os.kill, not Popen.send_signal: that polls first and may reap sipp itself, and the
+            # wait4 above would then find no child (and no rusage) to collect.
+            os.kill(proc.pid, signal.SIGINT)
         elif snapshot is not None and now >= cut_at + STOP_GRACE_S:
-            proc.kill()
+            os.kill(proc.pid, signal.SIGKILL)
             _, _, rusage = os.wait4(proc.pid, 0)
         else:
             time.sleep(0.01)

@@ -3,6 +3,7 @@
 // polls with a bound; nothing depends on timing to pass.
 #include "media/transport/media_session.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -56,7 +57,10 @@ class MediaSessionTest : public ::testing::Test {
     worker_.add_session(std::move(spec), [] { return std::make_unique<EchoSink>(); });
   }
 
-  [[nodiscard]] TransportAddress server() const { return *parse_transport_address("127.0.0.1", lease_->rtp_port()); }
+  [[nodiscard]] TransportAddress server() const { return server_of(*lease_); }
+  static TransportAddress server_of(const PortLease& lease) {
+    return *parse_transport_address("127.0.0.1", lease.rtp_port());
+  }
 
   // Polls the worker's counters until `done` holds, for at most two seconds.
   template <typename Done>
@@ -449,6 +453,29 @@ TEST_F(MediaSessionTest, RemovingTheSessionStopsTheEcho) {
   // The port lease still holds the port: datagrams now queue on its socket, unread, unanswered.
   phone_.send_rtp(server(), 2);
   EXPECT_TRUE(phone_.receive(300ms).empty());
+}
+
+// A session on a port lease's own sockets (the conference's way since issue 13: no dup) borrows them:
+// it holds the lease until it has left the worker, and ending it neither closes them nor lets go of
+// the lease before then.
+TEST_F(MediaSessionTest, ASessionOnBorrowedSocketsHoldsTheirOwnerAndLeavesThemOpen) {
+  auto s = spec(std::monostate{});
+  std::shared_ptr<PortLease> lease = std::move(lease_);
+  ::close(s.rtp_fd);
+  ::close(s.rtcp_fd);
+  s.rtp_fd = lease->rtp_fd();
+  s.rtcp_fd = lease->rtcp_fd();
+  s.rtcp_mux = true;  // the muxed RTCP socket was closed by the session when it owned it
+  s.sockets_owner = lease;
+  start_echo(std::move(s));
+  phone_.send_rtp(server_of(*lease), 1);
+  ASSERT_FALSE(phone_.receive().empty());
+  EXPECT_EQ(lease.use_count(), 2) << "the session on the worker holds the lease";
+  worker_.remove_session(7);
+  ASSERT_EQ(counters_when([](const auto& c) { return c.sessions == 0; }).sessions, 0U);
+  EXPECT_EQ(lease.use_count(), 1) << "the session let go of the lease when it ended";
+  EXPECT_NE(::fcntl(lease->rtp_fd(), F_GETFD), -1) << "the session did not close the lease's RTP socket";
+  EXPECT_NE(::fcntl(lease->rtcp_fd(), F_GETFD), -1) << "nor its RTCP socket";
 }
 
 TEST_F(MediaSessionTest, ANewCallerStreamContinuesOurSequenceWithoutAJump) {

@@ -595,7 +595,8 @@ constexpr std::array kSettings{
     // Issue 12, process limits and response matching (server/process_hardening.hpp).
     SettingSpec{"fds_per_call", "N",
                 "file descriptors one call may hold (RTP/RTCP sockets, a SIP connection); max_calls is lowered "
-                "so that max_calls x this + a reserve (1024, or a quarter of a smaller limit) fits RLIMIT_NOFILE",
+                "so that max_calls x this + a reserve (1024, or a quarter of a smaller limit) fits RLIMIT_NOFILE; "
+                "what a one-pair call leaves unused keeps released RTP/RTCP pairs open for reuse",
                 &apply_number<&Config::fds_per_call, 2, 64>, &show_number<&Config::fds_per_call>},
     SettingSpec{"sip_response_source_check", "BOOL",
                 "take a SIP response only from where its request went (UDP: that IP and port; TCP/TLS/WS: "

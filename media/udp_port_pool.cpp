@@ -1,12 +1,12 @@
 #include "media/udp_port_pool.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -33,26 +33,12 @@ std::size_t random_index(std::size_t bound) {
 
 // Where a parked socket is connected: its own port on its bind address, or on loopback when bound to
 // the wildcard (connecting fills in the local address; disconnecting empties it again, since the
-// explicit bind locked only the port). Family 0: the bind address is not an IP literal.
-struct ParkingAddress {
-  sockaddr_storage address{};
-  socklen_t length = 0;
-};
-
-ParkingAddress parking_address_for(const std::string& bind_address) {
-  ParkingAddress parking;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&parking.address);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&parking.address);
-  if (::inet_pton(AF_INET, bind_address.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    if (v4->sin_addr.s_addr == htonl(INADDR_ANY)) v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    parking.length = sizeof(sockaddr_in);
-  } else if (::inet_pton(AF_INET6, bind_address.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    if (IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr)) v6->sin6_addr = in6addr_loopback;
-    parking.length = sizeof(sockaddr_in6);
-  }
-  return parking;
+// explicit bind locked only the port).
+std::optional<TransportAddress> parking_address_for(std::optional<TransportAddress> bound) {
+  if (bound && std::ranges::all_of(bound->ip, [](std::uint8_t octet) { return octet == 0; }))
+    bound = bound->family == stun::AddressFamily::kIpv4 ? *parse_transport_address("127.0.0.1", 0)
+                                                        : *parse_transport_address("::1", 0);
+  return bound;
 }
 
 // At most this many datagrams are read away when a pair is parked (64 reads of 64): more than the
@@ -70,13 +56,11 @@ bool drain(int fd) {
   return false;
 }
 
-bool park_socket(int fd, ParkingAddress parking, std::uint16_t port) {
-  if (parking.length == 0) return false;
-  if (parking.address.ss_family == AF_INET)
-    reinterpret_cast<sockaddr_in*>(&parking.address)->sin_port = htons(port);
-  else
-    reinterpret_cast<sockaddr_in6*>(&parking.address)->sin6_port = htons(port);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&parking.address), parking.length) != 0) return false;
+bool park_socket(int fd, std::optional<TransportAddress> parking, std::uint16_t port) {
+  if (!parking) return false;
+  parking->port = port;
+  const SockaddrBuffer address = to_sockaddr(*parking);
+  if (::connect(fd, address.get(), address.length) != 0) return false;
   return drain(fd);  // after connecting: nothing new can arrive while this reads
 }
 
@@ -108,7 +92,7 @@ struct ReturnShelf {
   std::size_t leased = 0;
   bool pool_alive = true;
   std::size_t warm_limit = 0;
-  ParkingAddress parking;
+  std::optional<TransportAddress> parking;
 };
 
 PortLease::~PortLease() {
@@ -134,7 +118,7 @@ PortLease::~PortLease() {
 
 UdpPortPool::UdpPortPool(std::string bind_address, std::uint16_t first, std::uint16_t last, std::size_t receive_buffer,
                          SocketMarking marking, std::size_t warm_limit)
-    : bind_address_(std::move(bind_address)),
+    : bind_address_(parse_transport_address(bind_address, 0)),
       first_port_(static_cast<std::uint16_t>(first + (first % 2))),
       receive_buffer_(receive_buffer),
       marking_(marking),
@@ -182,26 +166,14 @@ void UdpPortPool::size_receive_buffer(int fd) {
 }
 
 int UdpPortPool::bind_udp(std::uint16_t port) {
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  int family = AF_INET;
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  if (::inet_pton(AF_INET, bind_address_.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    length = sizeof(sockaddr_in);
-  } else if (::inet_pton(AF_INET6, bind_address_.c_str(), &v6->sin6_addr) == 1) {
-    family = AF_INET6;
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    length = sizeof(sockaddr_in6);
-  } else {
-    return -1;
-  }
+  if (!bind_address_) return -1;
+  TransportAddress local = *bind_address_;
+  local.port = port;
+  const SockaddrBuffer address = to_sockaddr(local);
+  const int family = local.family == stun::AddressFamily::kIpv4 ? AF_INET : AF_INET6;
   int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+  if (::bind(fd, address.get(), address.length) != 0) {
     ::close(fd);
     return -1;
   }
@@ -224,17 +196,10 @@ std::optional<std::uint16_t> UdpPortPool::draw() {
   return port;
 }
 
-std::optional<UdpPortPool::Sockets> UdpPortPool::unpark(std::uint16_t rtp_port) {
+std::optional<UdpPortPool::Sockets> UdpPortPool::take_warm(std::uint16_t rtp_port) {
   auto& sockets = warm_[(rtp_port - first_port_) / 2];
   if (sockets.rtp < 0) return std::nullopt;
-  const Sockets taken = std::exchange(sockets, Sockets{});
-  {
-    std::scoped_lock lock(shelf_->mutex);
-    --shelf_->warm;
-  }
-  if (unpark_socket(taken.rtp) && unpark_socket(taken.rtcp)) return taken;
-  close_pair(taken.rtp, taken.rtcp);  // cannot happen on Linux; a fresh bind is the way out if it does
-  return std::nullopt;
+  return std::exchange(sockets, Sockets{});
 }
 
 std::unique_ptr<PortLease> UdpPortPool::allocate() {
@@ -243,19 +208,24 @@ std::unique_ptr<PortLease> UdpPortPool::allocate() {
   for (std::size_t tries = free_.size() + resting_.size(); tries > 0; --tries) {
     const auto port = draw();
     if (!port) break;
-    auto sockets = unpark(*port);
+    auto sockets = take_warm(*port);
+    const bool was_warm = sockets.has_value();
+    if (sockets && !(unpark_socket(sockets->rtp) && unpark_socket(sockets->rtcp))) {
+      close_pair(sockets->rtp, sockets->rtcp);  // cannot happen on Linux; a fresh bind is the way out if it does
+      sockets.reset();
+    }
     if (!sockets) {
       sockets.emplace();
       sockets->rtp = bind_udp(*port);
       sockets->rtcp = sockets->rtp >= 0 ? bind_udp(static_cast<std::uint16_t>(*port + 1)) : -1;
     }
-    if (sockets->rtp >= 0 && sockets->rtcp >= 0) {
-      {
-        std::scoped_lock lock(shelf_->mutex);
-        ++shelf_->leased;
-      }
-      return std::unique_ptr<PortLease>(new PortLease(shelf_, *port, sockets->rtp, sockets->rtcp));
+    const bool bound = sockets->rtp >= 0 && sockets->rtcp >= 0;
+    if (was_warm || bound) {
+      std::scoped_lock lock(shelf_->mutex);
+      if (was_warm) --shelf_->warm;
+      if (bound) ++shelf_->leased;
     }
+    if (bound) return std::unique_ptr<PortLease>(new PortLease(shelf_, *port, sockets->rtp, sockets->rtcp));
     close_pair(sockets->rtp, -1);
     resting_.push_back(*port);
   }

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "common/dscp.hpp"
+#include "media/transport/socket_address.hpp"
 
 namespace chorus::media {
 
@@ -101,14 +102,14 @@ class UdpPortPool {
   // Moves what leases gave back since the last draw into resting_, keeping warm sockets in warm_.
   void take_back_released();
   void rest(std::uint16_t rtp_port);
-  // The warm pair of `rtp_port`, disconnected and ready, if it has one.
-  std::optional<Sockets> unpark(std::uint16_t rtp_port);
+  // The parked sockets of `rtp_port`'s pair, taken out of warm_, if it has them.
+  std::optional<Sockets> take_warm(std::uint16_t rtp_port);
   int bind_udp(std::uint16_t port);
   void size_receive_buffer(int fd);
   // Removes and returns a random free pair (resting ones rejoin when nothing else is free).
   std::optional<std::uint16_t> draw();
 
-  std::string bind_address_;
+  std::optional<TransportAddress> bind_address_;  // parsed once; nullopt: not an IP literal, nothing binds
   std::uint16_t first_port_ = 0;
   std::size_t receive_buffer_;
   SocketMarking marking_;

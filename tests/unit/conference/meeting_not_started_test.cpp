@@ -17,6 +17,7 @@
 #include "signaling/message/message_parser.hpp"
 #include "signaling/sdp/sdp_parser.hpp"
 #include "tests/unit/test_support/free_udp_ports.hpp"
+#include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -98,7 +99,7 @@ struct MeetingNotStartedTest : ::testing::Test {
   }
   // The ports go back once the call and the worker's session have both let go of them.
   std::size_t ports_when(std::size_t expected) {
-    for (int i = 0; i < 200 && pool.bound_ports() != expected; ++i) std::this_thread::sleep_for(10ms);
+    (void)test::wait_until([&] { return pool.bound_ports() == expected; });
     return pool.bound_ports();
   }
   std::uint64_t sessions_when(std::uint64_t expected) {

@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 
+#include "common/ascii.hpp"
+
 namespace chorus::conference {
 namespace {
 
@@ -60,9 +62,9 @@ bool listed_explicitly(std::span<const sip::AddressRange> ranges, const ip::addr
   });
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+// A host name as the policy compares it: case-folded, without the root's trailing dot (RFC 1034 §3.1).
+std::string host_name_key(std::string_view text) {
+  std::string out = ascii_lowercase(text);
   if (!out.empty() && out.back() == '.') out.pop_back();
   return out;
 }
@@ -153,7 +155,7 @@ std::expected<DialOutAllowList, std::string> parse_dial_out_allow(std::span<cons
     if (entry.starts_with("*.")) {
       if (!is_host_name(entry.substr(2)) || address_literal(entry.substr(2)))
         return std::unexpected("\"" + std::string(entry) + "\": a wildcard is *. followed by a domain name");
-      out.domains.push_back(lower(entry.substr(2)));
+      out.domains.push_back(host_name_key(entry.substr(2)));
       continue;
     }
     const bool looks_numeric = entry.find_first_of(":/") != std::string_view::npos ||
@@ -167,7 +169,7 @@ std::expected<DialOutAllowList, std::string> parse_dial_out_allow(std::span<cons
     if (!is_host_name(entry))
       return std::unexpected("\"" + std::string(entry) +
                              "\": not an address, CIDR range, host name or *.domain wildcard");
-    out.hosts.push_back(lower(entry));
+    out.hosts.push_back(host_name_key(entry));
   }
   return out;
 }
@@ -180,7 +182,7 @@ std::optional<std::string> DialOutPolicy::refuse_host(std::string_view host) con
     return std::nullopt;
   }
   if (!is_host_name(host)) return "\"" + std::string(host) + "\" is not a host name";
-  const std::string name = lower(host);
+  const std::string name = host_name_key(host);
   if (std::ranges::find(allow_.hosts, name) != allow_.hosts.end()) return std::nullopt;
   for (const std::string& domain : allow_.domains)
     if (name.size() > domain.size() + 1 && name.ends_with(domain) && name[name.size() - domain.size() - 1] == '.')

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.hpp"
 #include "conference/chat/cpim.hpp"
 #include "conference/conference_service.hpp"
 #include "conference/room.hpp"
@@ -24,19 +25,13 @@ ChatMember member_of(const Participant& participant) {
                     .admitted = participant.admitted && !participant.waiting && !participant.early};
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // The same address of record (RFC 3261 §19.1.4, the parts that name a user: scheme, user, host,
 // port); parameters and display names do not matter here.
 bool same_uri(std::string_view a, std::string_view b) {
   auto ua = sip::parse_uri(a);
   auto ub = sip::parse_uri(b);
   if (!ua || !ub || !ua->is_sip() || !ub->is_sip()) return false;
-  return ua->scheme == ub->scheme && ua->user == ub->user && lower(ua->host) == lower(ub->host) &&
+  return ua->scheme == ub->scheme && ua->user == ub->user && ascii_lowercase(ua->host) == ascii_lowercase(ub->host) &&
          ua->port.value_or(0) == ub->port.value_or(0);
 }
 
@@ -60,7 +55,7 @@ std::string name_of(const ChatMember& member) {
 std::string charset_of(const sip::SipMessage& message) {
   const auto* type = message.header("Content-Type");
   if (!type) return {};
-  const std::string params = lower(std::string_view(*type).substr(std::min(type->find(';'), type->size())));
+  const std::string params = ascii_lowercase(std::string_view(*type).substr(std::min(type->find(';'), type->size())));
   const auto at = params.find("charset=");
   if (at == std::string::npos) return {};
   std::string value = params.substr(at + 8);

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/ascii.hpp"
 #include "conference/events/event_log.hpp"
 
 namespace chorus::conference {
@@ -14,12 +15,6 @@ struct HeaderLine {
   std::string_view name;
   std::string_view value;
 };
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -73,7 +68,7 @@ std::expected<CpimAddress, std::string> read_address(std::string_view value) {
 
 std::optional<std::string_view> find(const std::vector<HeaderLine>& headers, std::string_view name) {
   for (const auto& header : headers)
-    if (lower(header.name) == name) return header.value;
+    if (ascii_lowercase(header.name) == name) return header.value;
   return std::nullopt;
 }
 
@@ -101,9 +96,9 @@ std::expected<CpimMessage, std::string> parse_cpim(std::string_view body) {
   const auto type = find(*mime_headers, "content-type");
   if (!type) return std::unexpected("the encapsulated object has no Content-Type");
   const auto semicolon = type->find(';');
-  message.content_type = lower(trim(type->substr(0, semicolon)));
+  message.content_type = ascii_lowercase(trim(type->substr(0, semicolon)));
   if (semicolon != std::string_view::npos) {
-    std::string params = lower(type->substr(semicolon));
+    std::string params = ascii_lowercase(type->substr(semicolon));
     if (auto at = params.find("charset="); at != std::string::npos) {
       std::string_view charset = std::string_view(params).substr(at + 8);
       charset = charset.substr(0, charset.find(';'));

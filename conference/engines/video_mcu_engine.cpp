@@ -26,7 +26,7 @@ struct VideoFeedbackCaps {
   bool fir = false;
 };
 
-VideoFeedbackCaps feedback_of(const sdp::NegotiatedStream& stream) {
+VideoFeedbackCaps video_feedback_of(const sdp::NegotiatedStream& stream) {
   VideoFeedbackCaps caps;
   for (const auto& format : stream.video_formats) {
     caps.pli = caps.pli || format.feedback.nack_pli;
@@ -239,7 +239,7 @@ media::SinkFactory VideoMcuEngine::attach(const EngineMember& member, const Engi
   std::optional<mixer::VideoInputSpec> input;
   std::optional<mixer::VideoReceiverSpec> receiver;
   if (sdp::receives(negotiated.local_direction)) {
-    const auto caps = feedback_of(negotiated);
+    const auto caps = video_feedback_of(negotiated);
     const bool content = negotiated.content && negotiated.content->find("slides") != std::string::npos;
     input = mixer::VideoInputSpec{mixer::VideoSource{id, content}, codec->first, codec->second, caps.pli, caps.fir};
     choose_layer(negotiated, *input);

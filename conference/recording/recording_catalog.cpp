@@ -14,7 +14,7 @@ namespace {
 
 using SystemClock = std::chrono::system_clock;
 constexpr std::size_t kIdHexDigits = 16;
-constexpr std::string_view kIdPrefix = "rec_";
+constexpr std::string_view kRecordingIdPrefix = "rec_";
 constexpr std::uintmax_t kMaxSidecarBytes = 64 * 1024;  // a sidecar is a few hundred bytes
 
 std::int64_t to_unix_ms(SystemClock::time_point at) {
@@ -90,12 +90,12 @@ std::optional<RecordingInfo> recording_from_sidecar(const nlohmann::json& json) 
 std::string new_recording_id() {
   char hex[kIdHexDigits + 1] = {};
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(random_u64()));
-  return std::string(kIdPrefix) + hex;
+  return std::string(kRecordingIdPrefix) + hex;
 }
 
 bool is_recording_id(std::string_view text) {
-  if (text.size() != kIdPrefix.size() + kIdHexDigits || !text.starts_with(kIdPrefix)) return false;
-  return std::ranges::all_of(text.substr(kIdPrefix.size()),
+  if (text.size() != kRecordingIdPrefix.size() + kIdHexDigits || !text.starts_with(kRecordingIdPrefix)) return false;
+  return std::ranges::all_of(text.substr(kRecordingIdPrefix.size()),
                              [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 

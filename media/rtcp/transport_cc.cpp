@@ -9,7 +9,6 @@ namespace chorus::media::rtcp {
 
 namespace {
 
-constexpr std::size_t kFixedFciSize = 8;  // base sequence, status count, reference time, fb count
 constexpr std::size_t kMaxRunLength = 0x1FFF;
 constexpr std::size_t kOneBitSymbols = 14;
 constexpr std::size_t kTwoBitSymbols = 7;
@@ -88,7 +87,7 @@ std::optional<std::int32_t> delta_ticks(const TransportCcPacket& packet) {
 
 std::optional<TransportCc> TransportCc::parse(const RtcpHeader& header) {
   const auto fci = feedback_fci(header, PacketType::kRtpfb, static_cast<std::uint8_t>(RtpfbFmt::kTransportCc));
-  if (!fci || fci->size() < kFixedFciSize) return std::nullopt;
+  if (!fci || fci->size() < TransportCc::kFixedFciSize) return std::nullopt;
   const auto ssrcs = feedback_ssrcs(header);
   TransportCc feedback;
   feedback.sender_ssrc = ssrcs.sender_ssrc;
@@ -100,7 +99,7 @@ std::optional<TransportCc> TransportCc::parse(const RtcpHeader& header) {
   if (count == 0) return std::nullopt;
 
   std::vector<TransportCcStatus> statuses;
-  std::size_t at = kFixedFciSize;
+  std::size_t at = TransportCc::kFixedFciSize;
   while (statuses.size() < count) {
     if (fci->size() - at < 2) return std::nullopt;
     if (!expand_chunk(read_u16(*fci, at), count, statuses)) return std::nullopt;
@@ -139,7 +138,7 @@ std::optional<std::size_t> TransportCc::write(std::span<std::uint8_t> out) const
   for (std::size_t i = 0, covered = 0; i < packets.size(); i += covered)
     chunks.push_back(next_chunk(packets, i, covered));
 
-  const std::size_t unpadded = kFeedbackHeaderSize + kFixedFciSize + chunks.size() * 2 + delta_bytes;
+  const std::size_t unpadded = kFeedbackHeaderSize + TransportCc::kFixedFciSize + chunks.size() * 2 + delta_bytes;
   const std::size_t total = (unpadded + 3) & ~std::size_t{3};
   const auto fmt = static_cast<std::uint8_t>(RtpfbFmt::kTransportCc);
   if (!write_feedback_header(out, PacketType::kRtpfb, fmt, total, {sender_ssrc, media_ssrc})) return std::nullopt;
@@ -148,7 +147,7 @@ std::optional<std::size_t> TransportCc::write(std::span<std::uint8_t> out) const
   write_u16(out, at + 2, static_cast<std::uint16_t>(packets.size()));
   write_u24(out, at + 4, static_cast<std::uint32_t>(reference_time) & 0xFFFFFF);
   out[at + 7] = feedback_count;
-  at += kFixedFciSize;
+  at += TransportCc::kFixedFciSize;
   for (const auto chunk : chunks) {
     write_u16(out, at, chunk);
     at += 2;

@@ -39,6 +39,8 @@ struct TransportCcPacket {
 struct TransportCc {
   static constexpr std::chrono::microseconds kDeltaTick{250};
   static constexpr std::chrono::milliseconds kReferenceTimeTick{64};
+  // §3.1: base sequence (16), status count (16), reference time (24), feedback packet count (8).
+  static constexpr std::size_t kFixedFciSize = 8;
 
   std::uint32_t sender_ssrc = 0;
   std::uint32_t media_ssrc = 0;

@@ -8,8 +8,6 @@ namespace chorus::media::rtcp {
 
 namespace {
 
-// §3.1: base sequence (16), status count (16), reference time (24), feedback packet count (8).
-constexpr std::size_t kFixedFciSize = 8;
 constexpr std::size_t kMaxStatusCount = 0xFFFF;
 // TransportCc::write never uses more chunks than one per 7 statuses: each chunk it picks covers
 // at least 7 (a run of 7+, a one-bit vector of 14, a two-bit vector of 7) unless it is the last.
@@ -27,7 +25,7 @@ constexpr std::size_t padded(std::size_t size) {
 // `delta_bytes` octets of receive deltas.
 constexpr std::size_t packet_size_bound(std::size_t statuses, std::size_t delta_bytes) {
   const std::size_t chunks = (statuses + kStatusesPerChunkAtWorst - 1) / kStatusesPerChunkAtWorst;
-  return padded(kFeedbackHeaderSize + kFixedFciSize + 2 * chunks + delta_bytes);
+  return padded(kFeedbackHeaderSize + TransportCc::kFixedFciSize + 2 * chunks + delta_bytes);
 }
 
 // §3.1: the reference time is a signed 24-bit count of 64 ms; ours is the arrival clock's

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "common/ascii.hpp"
 #include "common/log.hpp"
 #include "common/random.hpp"
 #include "media/rtp/rtp_header_writer.hpp"
@@ -18,14 +19,8 @@ constexpr std::size_t kMaxPacketizerOctets = 4096;  // a sample codec's FIFO for
 // After a stall longer than this the tick starts afresh instead of catching up in a burst.
 constexpr std::chrono::milliseconds kMaxTickBacklog{200};
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 EncodeFormat format_of(const AudioMemberSpec& spec) {
-  return EncodeFormat{lower(codec_info(spec.codec).encoding_name), spec.ptime};
+  return EncodeFormat{ascii_lowercase(codec_info(spec.codec).encoding_name), spec.ptime};
 }
 
 std::string encoder_key(const EncodeFormat& format) {

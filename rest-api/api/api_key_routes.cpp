@@ -18,7 +18,7 @@ namespace {
 namespace http = boost::beast::http;
 using conference::ApiKey;
 
-constexpr std::string_view kIdPrefix = "k_";
+constexpr std::string_view kApiKeyIdPrefix = "k_";
 
 nlohmann::json key_json(const ApiKey& key) {
   return {{"id", key.id}, {"name", key.name}, {"scopes", key.scopes}, {"created_at", format_rfc3339(key.created_at)}};
@@ -67,7 +67,7 @@ HttpResponse create_key(ApiServices& services, const RequestContext& context) {
   auto input = parse_new_key(*body);
   if (!input) return std::move(input.error());
   const std::string token = generate_token();
-  ApiKey key{.id = generate_id(kIdPrefix),
+  ApiKey key{.id = generate_id(kApiKeyIdPrefix),
              .name = std::move(input->name),
              .scopes = input->scopes.names(),
              .token_hash = hash_token(token),

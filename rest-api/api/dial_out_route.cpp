@@ -7,6 +7,7 @@
 #include "conference/trunks/number_normalization.hpp"
 #include "rest-api/api/cluster_redirect.hpp"
 #include "rest-api/api/json_codec.hpp"
+#include "rest-api/api/route_support.hpp"
 #include "rest-api/problem.hpp"
 #include "signaling/message/sip_uri.hpp"
 
@@ -18,10 +19,6 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxTargetLength = 512;       // bytes; a SIP URI longer than this is not a phone's
 constexpr std::size_t kMaxDisplayNameLength = 200;  // bytes, as room names
-
-bool has_control_characters(std::string_view text) {
-  return std::ranges::any_of(text, [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-}
 
 // The body's fields, each checked; every problem is named by its JSON Pointer (RFC 9457 errors[]).
 std::expected<conference::DialOutRequest, HttpResponse> read_request(const RequestContext& context,

@@ -30,11 +30,6 @@ json meeting_event(const ApiServices& services, const conf::Meeting& meeting) {
               {"meeting", meeting_to_json(meeting, false, services.web_base_url)}};
 }
 
-// DESIGN §7: the PIN only to the admin token and keys with rooms:secrets; others see pin_set.
-bool sees_secrets(const RequestContext& context) {
-  return context.principal != nullptr && context.principal->has(Scope::kRoomsSecrets);
-}
-
 HttpResponse meeting_response(const ApiServices& services, const RequestContext& context, http::status status,
                               const conf::Meeting& meeting) {
   return with_etag(HttpResponse::json(status, meeting_to_json(meeting, sees_secrets(context), services.web_base_url)),

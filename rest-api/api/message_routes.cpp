@@ -9,6 +9,7 @@
 #include "conference/chat/chat_service.hpp"
 #include "rest-api/api/cluster_redirect.hpp"
 #include "rest-api/api/json_codec.hpp"
+#include "rest-api/api/route_support.hpp"
 #include "rest-api/problem.hpp"
 
 namespace chorus::rest {
@@ -28,10 +29,6 @@ json message_json(const conference::ChatMessage& message) {
               {"from", std::move(from)},
               {"text", message.text},
               {"origin", message.origin == conference::ChatOrigin::kSip ? "sip" : "api"}};
-}
-
-bool has_control_characters(std::string_view text) {
-  return std::ranges::any_of(text, [](unsigned char c) { return c < 0x20 || c == 0x7f; });
 }
 
 HttpResponse list_messages(conference::ChatService& chat, const RequestContext& context, const std::string& id) {

@@ -26,11 +26,6 @@ json room_event(const ApiServices& services, const conf::Room& room) {
   return json{{"room_id", room.id}, {"room", room_to_json(room, services.sip_host, false)}};
 }
 
-// DESIGN §7: PINs only to the admin token and keys with rooms:secrets; others see pin_set.
-bool sees_secrets(const RequestContext& context) {
-  return context.principal != nullptr && context.principal->has(Scope::kRoomsSecrets);
-}
-
 HttpResponse room_response(const ApiServices& services, const RequestContext& context, http::status status,
                            const conf::Room& room) {
   return with_etag(HttpResponse::json(status, room_to_json(room, services.sip_host, sees_secrets(context))),

@@ -1,5 +1,7 @@
 #include "rest-api/api/route_support.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 #include "rest-api/problem.hpp"
 
@@ -74,6 +76,14 @@ HttpResponse store_error_response(const conference::StoreError& error, std::stri
 HttpResponse with_etag(HttpResponse response, std::uint64_t version) {
   response.message.set(http::field::etag, etag_of(version));
   return response;
+}
+
+bool sees_secrets(const RequestContext& context) {
+  return context.principal != nullptr && context.principal->has(Scope::kRoomsSecrets);
+}
+
+bool has_control_characters(std::string_view text) {
+  return std::ranges::any_of(text, [](unsigned char c) { return c < 0x20 || c == 0x7f; });
 }
 
 }  // namespace chorus::rest

@@ -1,6 +1,6 @@
 // What the /v1 resource routes share besides JSON: entity tags from store versions, the If-Match
 // precondition (RFC 9110 §13.1.1), 428 when it is required but missing (RFC 6585 §3), and store
-// errors as problem+json.
+// errors as problem+json; who sees secrets, and the text no name may hold.
 //
 // Entity tags are strong and are the store's version in quotes (`"3"`). Writes that replace a
 // resource (PATCH) require If-Match so that two clients cannot overwrite each other's changes
@@ -49,5 +49,11 @@ enum class IfMatch {
 
 // Sets ETag from `version` and returns the response.
 HttpResponse with_etag(HttpResponse response, std::uint64_t version);
+
+// DESIGN §7: PINs only to the admin token and keys with rooms:secrets; others see pin_set.
+[[nodiscard]] bool sees_secrets(const RequestContext& context);
+
+// C0 controls or DEL: refused in names and addresses that end up in SIP headers, logs and rosters.
+[[nodiscard]] bool has_control_characters(std::string_view text);
 
 }  // namespace chorus::rest

@@ -16,7 +16,7 @@ namespace {
 namespace http = boost::beast::http;
 using conference::Trunk;
 
-constexpr std::string_view kIdPrefix = "trk_";
+constexpr std::string_view kTrunkIdPrefix = "trk_";
 
 std::string trunk_name(std::string_view id) {
   return "trunk " + std::string(id);
@@ -51,7 +51,7 @@ HttpResponse create_trunk(ApiServices& services, const RequestContext& context) 
   if (existing->size() >= kMaxTrunks) {
     return conflict("at most " + std::to_string(kMaxTrunks) + " trunks; delete one first");
   }
-  trunk.id = generate_id(kIdPrefix);
+  trunk.id = generate_id(kTrunkIdPrefix);
   trunk.created_at = services.now();
   trunk.updated_at = trunk.created_at;
   auto created = services.store.create_trunk(trunk);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/ascii.hpp"
+
 namespace chorus::rest {
 
 namespace {
@@ -51,12 +53,6 @@ bool is_ipv6_literal(std::string_view inside) {
          std::ranges::all_of(inside, [](char c) { return is_hex_digit(c) || c == ':' || c == '.'; });
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 std::string websocket_url(std::string_view scheme, std::string_view host, std::uint16_t port) {
   return std::string(scheme) + "://" + std::string(host) + ":" + std::to_string(port);
 }
@@ -76,14 +72,14 @@ std::optional<std::string> web_host_of(std::string_view host_header) {
     if (close == std::string_view::npos || !is_ipv6_literal(host.substr(1, close - 1))) return std::nullopt;
     const auto rest = host.substr(close + 1);
     if (!rest.empty() && !(rest.starts_with(':') && is_port(rest.substr(1)))) return std::nullopt;
-    return lower(host.substr(0, close + 1));
+    return ascii_lowercase(host.substr(0, close + 1));
   }
   if (const auto colon = host.find(':'); colon != std::string_view::npos) {
     if (!is_port(host.substr(colon + 1))) return std::nullopt;
     host = host.substr(0, colon);
   }
   if (!is_name_or_ipv4(host)) return std::nullopt;
-  return lower(host);
+  return ascii_lowercase(host);
 }
 
 nlohmann::json client_config_json(const WebClientSettings& settings, std::string_view host) {

@@ -23,7 +23,7 @@ namespace http = boost::beast::http;
 using conference::Webhook;
 using conference::WebhookDelivery;
 
-constexpr std::string_view kIdPrefix = "wh_";
+constexpr std::string_view kWebhookIdPrefix = "wh_";
 constexpr std::string_view kAllTypes = "*";
 
 nlohmann::json webhook_json(const Webhook& webhook) {
@@ -147,7 +147,7 @@ HttpResponse create_webhook(ApiServices& services, WebhookFanout& fanout, const 
   if (fanout.webhook_count() >= kMaxWebhooks) {
     return conflict("at most " + std::to_string(kMaxWebhooks) + " webhooks; delete one first");
   }
-  webhook.id = generate_id(kIdPrefix);
+  webhook.id = generate_id(kWebhookIdPrefix);
   webhook.created_at = services.now();
   if (auto created = services.store.create_webhook(webhook); !created) {
     return store_error_response(created.error(), "the webhook");

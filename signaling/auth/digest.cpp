@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "common/ascii.hpp"
 #include "common/random.hpp"
 
 namespace chorus::sip {
@@ -170,14 +171,6 @@ void append_quoted(std::string& out, std::string_view name, std::string_view val
   out.push_back('"');
 }
 
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-  }
-  return out;
-}
-
 std::string format_nonce_count(std::uint32_t nonce_count) {
   static constexpr std::string_view kHex = "0123456789abcdef";
   std::string nc(8, '0');
@@ -216,7 +209,7 @@ std::expected<DigestChallenge, std::string> parse_digest_challenge(std::string_v
       std::string_view option = std::string_view(*qop).substr(start, end - start);
       while (!option.empty() && is_space(option.front())) option.remove_prefix(1);
       while (!option.empty() && is_space(option.back())) option.remove_suffix(1);
-      if (!option.empty()) challenge.qop.push_back(lowercase(option));
+      if (!option.empty()) challenge.qop.push_back(ascii_lowercase(option));
       start = end + 1;
     }
     if (!challenge.qop.empty() && std::ranges::find(challenge.qop, "auth") == challenge.qop.end()) {
@@ -343,8 +336,8 @@ std::expected<DigestAuthorization, std::string> parse_digest_authorization(std::
   a.algorithm = std::string(algorithm->name);
   if (const std::string* opaque = find_param(*params, "opaque")) a.opaque = *opaque;
   if (const std::string* cnonce = find_param(*params, "cnonce")) a.cnonce = *cnonce;
-  if (const std::string* qop = find_param(*params, "qop")) a.qop = lowercase(*qop);
-  if (const std::string* nc = find_param(*params, "nc")) a.nc = lowercase(*nc);
+  if (const std::string* qop = find_param(*params, "qop")) a.qop = ascii_lowercase(*qop);
+  if (const std::string* nc = find_param(*params, "nc")) a.nc = ascii_lowercase(*nc);
   if (!a.qop.empty()) {
     // RFC 2617 §3.2.2: with qop, cnonce and an 8-hex-digit nc MUST be present.
     const bool nc_ok = a.nc.size() == 8 && std::ranges::all_of(a.nc, [](char c) {

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "common/ascii.hpp"
 #include "common/random.hpp"
 
 namespace chorus::sip {
@@ -59,14 +60,6 @@ std::string nonce_mac(std::string_view secret, std::string_view time_and_salt, s
 
 bool constant_time_equal(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-  }
-  return out;
 }
 
 }  // namespace
@@ -151,7 +144,7 @@ std::expected<std::string, DigestFailure> DigestVerifier::verify(const SipMessag
   for (std::string_view value : request.header_values(config_.proxy ? "Proxy-Authorization" : "Authorization")) {
     auto parsed = parse_digest_authorization(value);
     if (!parsed) {
-      malformed = malformed || (value.size() >= 6 && lowercase(value.substr(0, 6)) == "digest");
+      malformed = malformed || (value.size() >= 6 && ascii_lowercase(value.substr(0, 6)) == "digest");
       continue;
     }
     if (!realm.empty() && parsed->realm != realm) continue;
@@ -170,7 +163,7 @@ std::expected<std::string, DigestFailure> DigestVerifier::verify(const SipMessag
   const auto password = lookup_password(credentials->username, credentials->realm);
   if (!password) return std::unexpected(DigestFailure::kUnknownUser);
   const std::string expected = digest_expected_response(*credentials, *password, request.method);
-  if (expected.empty() || !constant_time_equal(lowercase(credentials->response), expected)) {
+  if (expected.empty() || !constant_time_equal(ascii_lowercase(credentials->response), expected)) {
     return std::unexpected(DigestFailure::kWrongResponse);
   }
   // RFC 2617 §3.2.1: stale only when the digest itself was right, so the client may retry silently.

@@ -4,15 +4,11 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/ascii.hpp"
+
 namespace chorus::sip {
 
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
 bool is_scheme(std::string_view text) {
@@ -59,7 +55,7 @@ std::expected<WsOrigin, std::string> parse_ws_origin(std::string_view text) {
   if (separator == std::string_view::npos) return std::unexpected("not scheme://host[:port]");
   WsOrigin origin;
   if (!is_scheme(text.substr(0, separator))) return std::unexpected("the scheme is not a URI scheme");
-  origin.scheme = lower(text.substr(0, separator));
+  origin.scheme = ascii_lowercase(text.substr(0, separator));
   std::string_view authority = text.substr(separator + 3);
   if (authority.find_first_of("/?#") != std::string_view::npos) {
     return std::unexpected("an origin has no path, query or fragment");
@@ -83,7 +79,7 @@ std::expected<WsOrigin, std::string> parse_ws_origin(std::string_view text) {
     origin.port = default_port(origin.scheme);
   }
   if (!is_host(host)) return std::unexpected("the host is not a name or an address literal");
-  origin.host = lower(host);
+  origin.host = ascii_lowercase(host);
   return origin;
 }
 

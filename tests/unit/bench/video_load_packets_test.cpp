@@ -18,7 +18,7 @@
 #include "sfu/payload/vp8_descriptor.hpp"
 
 namespace chorus::bench {
-namespace {
+namespace video_load_packets_test {
 
 constexpr std::uint32_t kSsrc = 0x11223344;
 
@@ -268,5 +268,5 @@ TEST(ScanFeedback, RefusesWhatIsNotRtcp) {
   EXPECT_FALSE(scan_feedback(empty, kSsrc));
 }
 
-}  // namespace
+}  // namespace video_load_packets_test
 }  // namespace chorus::bench

@@ -15,7 +15,7 @@
 #include "common/log_counters.hpp"
 
 namespace chorus {
-namespace {
+namespace deferred_log_test {
 
 // stderr on a full pipe until drain(); finish() puts stderr back and returns what went through.
 class StuckStderr {
@@ -112,5 +112,5 @@ TEST(DeferredLog, LinesPastTheQueueAreDroppedCountedAndReported) {
   EXPECT_NE(written.find("msg=flood n=0\n"), std::string::npos) << "the first lines were kept";
 }
 
-}  // namespace
+}  // namespace deferred_log_test
 }  // namespace chorus

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus {
-namespace {
+namespace idle_memory_return_test {
 
 using namespace std::chrono_literals;
 
@@ -82,5 +82,5 @@ TEST(IdleMemoryReturn, TheNextBurstTrimsAgain) {
   EXPECT_EQ(f.trimmed, 2);
 }
 
-}  // namespace
+}  // namespace idle_memory_return_test
 }  // namespace chorus

@@ -13,7 +13,7 @@
 #include <vector>
 
 namespace chorus {
-namespace {
+namespace log_test {
 
 // Runs `body` with stderr going to a pipe, and returns what was written to it.
 template <typename Body>
@@ -71,5 +71,5 @@ TEST(Log, LinesFromManyThreadsArriveWhole) {
   EXPECT_EQ(total, kThreads * kLinesEach);
 }
 
-}  // namespace
+}  // namespace log_test
 }  // namespace chorus

@@ -11,7 +11,7 @@
 #include <thread>
 
 namespace chorus {
-namespace {
+namespace priority_inheritance_mutex_test {
 
 TEST(PriorityInheritanceMutex, LocksExcludesAndUsesPriorityInheritance) {
   PriorityInheritanceMutex mutex;
@@ -128,5 +128,5 @@ TEST(PriorityInheritanceMutex, AHighPriorityWaiterLendsItsPriorityToTheHolder) {
       << "HIGH got the lock only after MEDIUM stopped spinning: the holder was not boosted";
 }
 
-}  // namespace
+}  // namespace priority_inheritance_mutex_test
 }  // namespace chorus

@@ -15,7 +15,7 @@
 #include <vector>
 
 namespace chorus {
-namespace {
+namespace random_test {
 
 // One u64 is 8 bytes of a 4 KiB per-thread block: 512 draws per refill.
 constexpr std::size_t kDrawsPerBlock = 4096 / 8;
@@ -150,5 +150,5 @@ TEST(Random, RandomBelowIsUniformWithinItsBound) {
   EXPECT_EQ(random_below(0), 0u);
 }
 
-}  // namespace
+}  // namespace random_test
 }  // namespace chorus

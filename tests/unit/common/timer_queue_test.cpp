@@ -5,7 +5,7 @@
 #include <vector>
 
 namespace chorus {
-namespace {
+namespace timer_queue_test {
 
 using namespace std::chrono_literals;
 
@@ -47,11 +47,11 @@ TEST(ManualTimerQueue, TimerScheduledFromCallbackFiresWithinSameAdvance) {
   EXPECT_EQ(count, 4);
 }
 
-}  // namespace
+}  // namespace timer_queue_test
 }  // namespace chorus
 
 namespace chorus {
-namespace {
+namespace timer_queue_test {
 
 TEST(ManualTimerQueue, ManyCancelledTimersLeaveTheLiveOnesFiringInOrder) {
   // Cancelling most timers compacts the heap; the survivors must still fire, each exactly once,
@@ -74,5 +74,5 @@ TEST(ManualTimerQueue, ManyCancelledTimersLeaveTheLiveOnesFiringInOrder) {
   EXPECT_EQ(timers.pending(), 0u);
 }
 
-}  // namespace
+}  // namespace timer_queue_test
 }  // namespace chorus

@@ -9,7 +9,7 @@
 #include "tests/unit/test_support/free_udp_ports.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace conference_call_test {
 
 using sip::uatest::kCallerOffer;
 using sip::uatest::RecordingSender;
@@ -34,7 +34,7 @@ struct ConferenceCallTest : ::testing::Test {
   }
 
   RoomDirectory rooms;
-  const std::uint16_t first_port = test::free_udp_range(4);
+  const std::uint16_t first_port = chorus::test::free_udp_range(4);
   media::UdpPortPool pool{"127.0.0.1", first_port, static_cast<std::uint16_t>(first_port + 3)};
   ConferenceService service{rooms, pool, sdp::MediaPolicy{}};
   ManualTimerQueue timers;
@@ -131,5 +131,5 @@ TEST_F(ConferenceCallTest, InviteWithoutOfferThenAnswerInAck) {
   EXPECT_EQ(p->streams[0].payload_type, 8);
 }
 
-}  // namespace
+}  // namespace conference_call_test
 }  // namespace chorus::conference

@@ -15,7 +15,7 @@
 #include "tests/unit/test_support/free_udp_ports.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace conference_media_test {
 
 using namespace std::chrono_literals;
 
@@ -75,7 +75,7 @@ struct ConferenceMediaTest : ::testing::Test {
     certificate = *media::dtls::DtlsCertificate::generate();
     context = *media::dtls::DtlsContext::create(*certificate);
     workers = std::make_unique<media::MediaWorkerPool>(1, &*context);
-    first = test::free_udp_range(8);
+    first = chorus::test::free_udp_range(8);
     pool = std::make_unique<media::UdpPortPool>("127.0.0.1", first, static_cast<std::uint16_t>(first + 7));
     rooms.add(echo_room());
     Room secure = default_room();
@@ -238,5 +238,5 @@ TEST(HostCandidates, PrioritiesFollowRfc8445TypePreferenceForHosts) {
   EXPECT_EQ(candidates[1].value, "1 2 UDP 2130706430 2001:db8::1 30001 typ host");
 }
 
-}  // namespace
+}  // namespace conference_media_test
 }  // namespace chorus::conference

@@ -13,7 +13,7 @@
 #include "signaling/sdp/sdp_parser.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace conference_service_test {
 
 // A caller's offer: opus on 111 and telephone-event on 100 (dynamic numbers the answer must keep),
 // then PCMU.
@@ -102,7 +102,7 @@ sdp::SessionDescription sdp_of(std::string_view text) {
 struct ConferenceTest : ::testing::Test {
   // A pool of `pairs` RTP/RTCP pairs on ports that are free now.
   void start(std::uint16_t pairs, std::size_t max_participants = 100) {
-    first = test::free_udp_range(2u * pairs);
+    first = chorus::test::free_udp_range(2u * pairs);
     pool = std::make_unique<media::UdpPortPool>("127.0.0.1", first, static_cast<std::uint16_t>(first + 2 * pairs - 1));
     Room room = default_room();
     room.max_participants = max_participants;
@@ -374,5 +374,5 @@ TEST(RoomDirectory, FindsByIdOrNumberAndRefusesClashes) {
   EXPECT_EQ(rooms.size(), 2u);
 }
 
-}  // namespace
+}  // namespace conference_service_test
 }  // namespace chorus::conference

@@ -18,7 +18,7 @@
 #include "tests/unit/test_support/free_udp_ports.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace conference_video_test {
 
 using namespace std::chrono_literals;
 
@@ -50,7 +50,7 @@ struct ConferenceVideoTest : ::testing::Test {
     certificate = *media::dtls::DtlsCertificate::generate();
     context = *media::dtls::DtlsContext::create(*certificate);
     workers = std::make_unique<media::MediaWorkerPool>(1, &*context);
-    first = test::free_udp_range(8);
+    first = chorus::test::free_udp_range(8);
     pool = std::make_unique<media::UdpPortPool>("127.0.0.1", first, static_cast<std::uint16_t>(first + 7));
     rooms.add(default_room());  // 1000, sfu
     Room mcu = default_room();
@@ -238,5 +238,5 @@ TEST_F(ConferenceVideoTest, ASectionRepeatingAMidIsNotBundled) {
   expect_video_moved_out(call("1000", 1, audio_and_video("BUNDLE a0", "m=video 4002 RTP/AVP 100", "a0")));
 }
 
-}  // namespace
+}  // namespace conference_video_test
 }  // namespace chorus::conference

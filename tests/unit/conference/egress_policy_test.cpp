@@ -8,7 +8,7 @@
 #include <vector>
 
 namespace chorus::conference {
-namespace {
+namespace egress_policy_test {
 
 using boost::asio::ip::make_address;
 
@@ -169,5 +169,5 @@ TEST(HostName, FollowsRfc1123Labels) {
   EXPECT_FALSE(is_host_name("a b"));
 }
 
-}  // namespace
+}  // namespace egress_policy_test
 }  // namespace chorus::conference

@@ -9,7 +9,7 @@
 #include "signaling/sdp/sdp_parser.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace media_guard_test {
 
 using boost::asio::ip::make_address;
 
@@ -133,5 +133,5 @@ TEST(MediaGuard, RemotePayloadTypesCoverCodecEventsAndRtx) {
   EXPECT_EQ(out, (std::vector<std::uint8_t>{0, 101, 96, 97}));
 }
 
-}  // namespace
+}  // namespace media_guard_test
 }  // namespace chorus::conference

@@ -20,7 +20,7 @@
 #include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace meeting_not_started_test {
 
 using namespace std::chrono_literals;
 
@@ -117,7 +117,7 @@ struct MeetingNotStartedTest : ::testing::Test {
   boost::asio::ip::udp::socket phone{io, {boost::asio::ip::make_address("127.0.0.1"), 0}};  // the caller's RTP port
   RoomDirectory rooms;
   MeetingCalendar calendar;
-  const std::uint16_t first = test::free_udp_range(8);
+  const std::uint16_t first = chorus::test::free_udp_range(8);
   media::UdpPortPool pool{"127.0.0.1", first, static_cast<std::uint16_t>(first + 7)};
   media::MediaWorkerPool workers{1, nullptr};
   ConferenceService service{rooms, pool, sdp::MediaPolicy{}, &workers};
@@ -202,5 +202,5 @@ TEST_F(MeetingNotStartedTest, OfferWithoutAudioTheMixerTakesGets480AndGivesThePo
   EXPECT_EQ(ports_when(0), 0u);
 }
 
-}  // namespace
+}  // namespace meeting_not_started_test
 }  // namespace chorus::conference

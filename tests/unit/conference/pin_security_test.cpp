@@ -15,7 +15,7 @@
 #include "tests/unit/test_support/free_udp_ports.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace pin_security_test {
 
 using namespace std::chrono_literals;
 
@@ -92,7 +92,7 @@ struct PinSecurityTest : ::testing::Test {
   }
 
   RoomDirectory rooms;
-  const std::uint16_t first_port = test::free_udp_range(16);
+  const std::uint16_t first_port = chorus::test::free_udp_range(16);
   media::UdpPortPool pool{"127.0.0.1", first_port, static_cast<std::uint16_t>(first_port + 15)};
   ConferenceService service{rooms, pool, sdp::MediaPolicy{}};
   EventLog events;
@@ -190,5 +190,5 @@ TEST_F(PinSecurityTest, LockoutEndsAndTheSourceMayTryAgain) {
   EXPECT_TRUE(service.participant(30)->admitted);
 }
 
-}  // namespace
+}  // namespace pin_security_test
 }  // namespace chorus::conference

@@ -16,7 +16,7 @@
 #include <set>
 
 namespace chorus::media {
-namespace {
+namespace udp_port_pool_test {
 
 // A UDP socket bound (or not) to 127.0.0.1:port, closed at scope exit; `error` is bind's errno.
 struct Probe {
@@ -45,7 +45,7 @@ std::uint16_t local_port_of(int fd) {
 }
 
 TEST(UdpPortPool, LeasesEvenRtpAndOddRtcpReallyBound) {
-  const std::uint16_t base = test::free_udp_range(20);
+  const std::uint16_t base = chorus::test::free_udp_range(20);
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 19));
   EXPECT_EQ(pool.capacity_pairs(), 10u);
   auto lease = pool.allocate();
@@ -66,7 +66,7 @@ TEST(UdpPortPool, LeasesEvenRtpAndOddRtcpReallyBound) {
 }
 
 TEST(UdpPortPool, OddFirstPortIsRoundedUpToEven) {
-  const std::uint16_t base = test::free_udp_range(6);
+  const std::uint16_t base = chorus::test::free_udp_range(6);
   UdpPortPool pool(
       "127.0.0.1", static_cast<std::uint16_t>(base + 1),
       static_cast<std::uint16_t>(
@@ -81,7 +81,7 @@ TEST(UdpPortPool, OddFirstPortIsRoundedUpToEven) {
 }
 
 TEST(UdpPortPool, LeaseDestructionFreesThePorts) {
-  const std::uint16_t base = test::free_udp_range(2);
+  const std::uint16_t base = chorus::test::free_udp_range(2);
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 1));
   auto lease = pool.allocate();
   ASSERT_NE(lease, nullptr);
@@ -102,7 +102,7 @@ TEST(UdpPortPool, LeaseDestructionFreesThePorts) {
 }
 
 TEST(UdpPortPool, ReleasedPairRestsBeforeReuse) {
-  const std::uint16_t base = test::free_udp_range(6);
+  const std::uint16_t base = chorus::test::free_udp_range(6);
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 5));
   auto first = pool.allocate();
   ASSERT_NE(first, nullptr);
@@ -114,7 +114,7 @@ TEST(UdpPortPool, ReleasedPairRestsBeforeReuse) {
 }
 
 TEST(UdpPortPool, DrawsPairsAtRandomNotInOrder) {
-  const std::uint16_t base = test::free_udp_range(40);
+  const std::uint16_t base = chorus::test::free_udp_range(40);
   // RFC 7362 §4: a port learnt from one call must not predict the next one. Twenty fresh pools
   // over the same range: in order, each would hand out `base` first.
   std::set<int> first_ports;
@@ -129,7 +129,7 @@ TEST(UdpPortPool, DrawsPairsAtRandomNotInOrder) {
 }
 
 TEST(UdpPortPool, EveryPairIsLeasedOnceUntilGivenBack) {
-  const std::uint16_t base = test::free_udp_range(40);
+  const std::uint16_t base = chorus::test::free_udp_range(40);
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 39));
   std::vector<std::unique_ptr<PortLease>> leases;
   std::vector<int> order;
@@ -145,7 +145,7 @@ TEST(UdpPortPool, EveryPairIsLeasedOnceUntilGivenBack) {
 }
 
 TEST(UdpPortPool, ReleasedPairRestsWhileOthersAreFree) {
-  const std::uint16_t base = test::free_udp_range(20);
+  const std::uint16_t base = chorus::test::free_udp_range(20);
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 19));  // 10 pairs
   auto first = pool.allocate();
   ASSERT_NE(first, nullptr);
@@ -165,7 +165,7 @@ TEST(UdpPortPool, ReleasedPairRestsWhileOthersAreFree) {
 }
 
 TEST(UdpPortPool, SocketsGetAReceiveBufferSizedForMedia) {
-  const std::uint16_t base = test::free_udp_range(2);
+  const std::uint16_t base = chorus::test::free_udp_range(2);
   constexpr std::size_t kWanted = 512 * 1024;
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 1), kWanted);
   auto lease = pool.allocate();
@@ -185,7 +185,7 @@ TEST(UdpPortPool, SocketsGetAReceiveBufferSizedForMedia) {
 }
 
 TEST(UdpPortPool, PortHeldByOthersIsSkipped) {
-  const std::uint16_t base = test::free_udp_range(4);
+  const std::uint16_t base = chorus::test::free_udp_range(4);
   Probe squatter(base);  // another process's RTP port
   ASSERT_TRUE(squatter.bound());
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 3));
@@ -197,7 +197,7 @@ TEST(UdpPortPool, PortHeldByOthersIsSkipped) {
 }
 
 TEST(UdpPortPool, PairWithBusyRtcpPortIsSkippedWithoutLeakingRtp) {
-  const std::uint16_t base = test::free_udp_range(4);
+  const std::uint16_t base = chorus::test::free_udp_range(4);
   Probe squatter(static_cast<std::uint16_t>(base + 1));  // RTCP port of the first pair
   ASSERT_TRUE(squatter.bound());
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 3));
@@ -209,7 +209,7 @@ TEST(UdpPortPool, PairWithBusyRtcpPortIsSkippedWithoutLeakingRtp) {
 }
 
 TEST(UdpPortPool, SkippedPairIsUsableOnceFreed) {
-  const std::uint16_t base = test::free_udp_range(2);
+  const std::uint16_t base = chorus::test::free_udp_range(2);
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 1));
   {
     Probe squatter(base);
@@ -222,7 +222,7 @@ TEST(UdpPortPool, SkippedPairIsUsableOnceFreed) {
 }
 
 TEST(UdpPortPool, ExhaustionYieldsNullptr) {
-  const std::uint16_t base = test::free_udp_range(6);
+  const std::uint16_t base = chorus::test::free_udp_range(6);
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 5));
   std::vector<std::unique_ptr<PortLease>> leases;
   for (int i = 0; i < 3; ++i) {
@@ -238,7 +238,7 @@ TEST(UdpPortPool, ExhaustionYieldsNullptr) {
 }
 
 TEST(UdpPortPool, Ipv6BindAddress) {
-  const std::uint16_t base = test::free_udp_range(2);
+  const std::uint16_t base = chorus::test::free_udp_range(2);
   UdpPortPool pool("::1", base, static_cast<std::uint16_t>(base + 1));
   auto lease = pool.allocate();
   if (!lease) GTEST_SKIP() << "no IPv6 loopback here";
@@ -246,11 +246,11 @@ TEST(UdpPortPool, Ipv6BindAddress) {
 }
 
 TEST(UdpPortPool, BadBindAddressLeasesNothing) {
-  const std::uint16_t base = test::free_udp_range(4);
+  const std::uint16_t base = chorus::test::free_udp_range(4);
   UdpPortPool pool("not-an-ip", base, static_cast<std::uint16_t>(base + 3));
   EXPECT_EQ(pool.allocate(), nullptr);
   EXPECT_EQ(pool.leased_pairs(), 0u);
 }
 
-}  // namespace
+}  // namespace udp_port_pool_test
 }  // namespace chorus::media

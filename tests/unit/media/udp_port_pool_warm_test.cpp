@@ -18,7 +18,7 @@
 #include "tests/unit/test_support/free_udp_ports.hpp"
 
 namespace chorus::media {
-namespace {
+namespace udp_port_pool_warm_test {
 
 ino_t socket_inode(int fd) {
   struct stat status{};
@@ -68,7 +68,7 @@ std::vector<std::string> read_all(int fd) {
 }
 
 TEST(UdpPortPoolWarm, AReleasedPairKeepsItsSocketsForTheNextLease) {
-  const std::uint16_t base = test::free_udp_range(2);
+  const std::uint16_t base = chorus::test::free_udp_range(2);
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 1), kDefaultReceiveBuffer, {}, 1);
   auto lease = pool.allocate();
   ASSERT_NE(lease, nullptr);
@@ -90,7 +90,7 @@ TEST(UdpPortPoolWarm, AReleasedPairKeepsItsSocketsForTheNextLease) {
 }
 
 TEST(UdpPortPoolWarm, AParkedPairForgetsItsLastCallAndRefusesEveryoneUntilDrawn) {
-  const std::uint16_t base = test::free_udp_range(2);
+  const std::uint16_t base = chorus::test::free_udp_range(2);
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 1), kDefaultReceiveBuffer, {}, 1);
   auto lease = pool.allocate();
   ASSERT_NE(lease, nullptr);
@@ -115,7 +115,7 @@ TEST(UdpPortPoolWarm, AParkedPairForgetsItsLastCallAndRefusesEveryoneUntilDrawn)
 }
 
 TEST(UdpPortPoolWarm, AWildcardBoundPairListensOnEveryAddressAgainAfterParking) {
-  const std::uint16_t base = test::free_udp_range(2);
+  const std::uint16_t base = chorus::test::free_udp_range(2);
   UdpPortPool pool("0.0.0.0", base, static_cast<std::uint16_t>(base + 1), kDefaultReceiveBuffer, {}, 1);
   auto lease = pool.allocate();
   ASSERT_NE(lease, nullptr);
@@ -133,7 +133,7 @@ TEST(UdpPortPoolWarm, AWildcardBoundPairListensOnEveryAddressAgainAfterParking) 
 }
 
 TEST(UdpPortPoolWarm, PairsBeyondTheLimitAreClosed) {
-  const std::uint16_t base = test::free_udp_range(6);
+  const std::uint16_t base = chorus::test::free_udp_range(6);
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 5), kDefaultReceiveBuffer, {}, 1);
   std::vector<std::unique_ptr<PortLease>> leases;
   for (int i = 0; i < 3; ++i) leases.push_back(pool.allocate());
@@ -146,7 +146,7 @@ TEST(UdpPortPoolWarm, PairsBeyondTheLimitAreClosed) {
 }
 
 TEST(UdpPortPoolWarm, ALeaseEndingOnAnotherThreadComesBackWarm) {
-  const std::uint16_t base = test::free_udp_range(2);
+  const std::uint16_t base = chorus::test::free_udp_range(2);
   UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 1), kDefaultReceiveBuffer, {}, 1);
   std::shared_ptr<PortLease> lease = pool.allocate();
   ASSERT_NE(lease, nullptr);
@@ -159,7 +159,7 @@ TEST(UdpPortPoolWarm, ALeaseEndingOnAnotherThreadComesBackWarm) {
 }
 
 TEST(UdpPortPoolWarm, ALeaseOutlivingItsPoolClosesItsSockets) {
-  const std::uint16_t base = test::free_udp_range(2);
+  const std::uint16_t base = chorus::test::free_udp_range(2);
   auto pool = std::make_unique<UdpPortPool>("127.0.0.1", base, static_cast<std::uint16_t>(base + 1),
                                             kDefaultReceiveBuffer, SocketMarking{}, 1);
   auto lease = pool->allocate();
@@ -171,7 +171,7 @@ TEST(UdpPortPoolWarm, ALeaseOutlivingItsPoolClosesItsSockets) {
 }
 
 TEST(UdpPortPoolWarm, ThePoolClosesItsWarmPairsWhenItEnds) {
-  const std::uint16_t base = test::free_udp_range(2);
+  const std::uint16_t base = chorus::test::free_udp_range(2);
   {
     UdpPortPool pool("127.0.0.1", base, static_cast<std::uint16_t>(base + 1), kDefaultReceiveBuffer, {}, 1);
     pool.allocate().reset();
@@ -180,5 +180,5 @@ TEST(UdpPortPoolWarm, ThePoolClosesItsWarmPairsWhenItEnds) {
   EXPECT_FALSE(port_is_bound(base));
 }
 
-}  // namespace
+}  // namespace udp_port_pool_warm_test
 }  // namespace chorus::media

@@ -16,7 +16,7 @@
 #include "tests/unit/mixer/held_chain_thread.hpp"
 
 namespace chorus::mixer::gst {
-namespace {
+namespace chain_thread_test {
 
 using testing::HeldChainThread;
 
@@ -86,5 +86,5 @@ TEST(ChainThreadTest, AThrowingJobIsLoggedAndTheThreadGoesOn) {
   EXPECT_TRUE(later_ran.load());
 }
 
-}  // namespace
+}  // namespace chain_thread_test
 }  // namespace chorus::mixer::gst

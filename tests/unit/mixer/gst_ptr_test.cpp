@@ -7,7 +7,7 @@
 #include "mixer/gst/gst_runtime.hpp"
 
 namespace chorus::mixer::gst {
-namespace {
+namespace gst_ptr_test {
 
 TEST(GstPtr, AdoptFloatingSinksAndSharedCopiesAreReleasedOneByOne) {
   ensure_gst_initialized();
@@ -49,5 +49,5 @@ TEST(GstPtr, NullStaysNull) {
   EXPECT_FALSE(gst_adopt_floating<GstElement>(nullptr));
 }
 
-}  // namespace
+}  // namespace gst_ptr_test
 }  // namespace chorus::mixer::gst

@@ -7,7 +7,7 @@
 #include <numbers>
 
 namespace chorus::mixer {
-namespace {
+namespace limiter_test {
 
 MixBuffer sine_sum(double amplitude, double hz = 440.0) {
   MixBuffer buffer;
@@ -96,5 +96,5 @@ TEST(Limiter, GainNeverStepsAtAFrameBoundary) {
   EXPECT_LE(std::abs(out[0] - last / 2), 200);  // continuous: the gain carried over, no jump to unity
 }
 
-}  // namespace
+}  // namespace limiter_test
 }  // namespace chorus::mixer

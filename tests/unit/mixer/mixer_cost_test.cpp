@@ -9,7 +9,7 @@
 #include "tests/unit/mixer/mixer_test_support.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace mixer_cost_test {
 
 using namespace std::chrono_literals;
 
@@ -88,5 +88,5 @@ TEST(NMinusOneMixerCost, PerParticipantWorkIsFlatFrom10To1000) {
   }
 }
 
-}  // namespace
+}  // namespace mixer_cost_test
 }  // namespace chorus::mixer

@@ -10,7 +10,7 @@
 #include "tests/unit/mixer/mixer_test_support.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace n_minus_one_mixer_test {
 
 using testing::constant_frame;
 using testing::silence;
@@ -350,5 +350,5 @@ TEST(NMinusOneMixer, ParticipantLimitAndRemoval) {
   EXPECT_EQ(after.encodes[0].format->codec, "g722");
 }
 
-}  // namespace
+}  // namespace n_minus_one_mixer_test
 }  // namespace chorus::mixer

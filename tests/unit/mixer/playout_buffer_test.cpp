@@ -8,7 +8,7 @@
 #include <vector>
 
 namespace chorus::mixer {
-namespace {
+namespace playout_buffer_test {
 
 constexpr std::uint32_t kSsrc = 0xA1B2C3D4;
 constexpr std::uint32_t kUnitsPer20Ms = 160;  // 8 kHz
@@ -203,5 +203,5 @@ TEST_F(PlayoutBufferTest, APacketFarBehindIsASenderRestartNotALatePacket) {
   EXPECT_EQ(decoded_in(3), (std::vector<std::uint16_t>{10}));
 }
 
-}  // namespace
+}  // namespace playout_buffer_test
 }  // namespace chorus::mixer

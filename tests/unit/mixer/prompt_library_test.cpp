@@ -17,7 +17,7 @@
 #include "tests/unit/test_support/temp_dir.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace prompt_library_test {
 
 using testing::dominant_frequency;
 using testing::sine_interleaved;
@@ -166,5 +166,5 @@ TEST(TrimSilence, LeavesAllSilentAudioAlone) {
   EXPECT_EQ(trim_silence(samples), samples);
 }
 
-}  // namespace
+}  // namespace prompt_library_test
 }  // namespace chorus::mixer

@@ -25,7 +25,7 @@
 #include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace recorder_test {
 
 using gst::GstPtr;
 using std::chrono::milliseconds;
@@ -505,5 +505,5 @@ TEST_F(RecorderTest, FinishedMayDestroyTheRecorder) {
   }));
 }
 
-}  // namespace
+}  // namespace recorder_test
 }  // namespace chorus::mixer

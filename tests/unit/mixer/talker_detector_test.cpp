@@ -6,7 +6,7 @@
 #include "tests/unit/mixer/mixer_test_support.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace talker_detector_test {
 
 using testing::constant_frame;
 using testing::sine_frame;
@@ -101,5 +101,5 @@ TEST(TalkerDetector, ResetForgetsSpeech) {
   EXPECT_FALSE(detector.update(20));
 }
 
-}  // namespace
+}  // namespace talker_detector_test
 }  // namespace chorus::mixer

@@ -6,7 +6,7 @@
 #include <vector>
 
 namespace chorus::mixer {
-namespace {
+namespace talker_selector_test {
 
 using Ids = std::vector<ParticipantId>;
 
@@ -91,5 +91,5 @@ TEST(TalkerSelector, NeverMoreThanKUnderChurn) {
   }
 }
 
-}  // namespace
+}  // namespace talker_selector_test
 }  // namespace chorus::mixer

@@ -13,7 +13,7 @@
 #include "tests/unit/mixer/audio_analysis.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace tones_test {
 
 using testing::dominant_frequency;
 
@@ -91,5 +91,5 @@ TEST(Tones, EveryNoteStartsAndEndsSilentWithA5msRamp) {
   }
 }
 
-}  // namespace
+}  // namespace tones_test
 }  // namespace chorus::mixer

@@ -12,7 +12,7 @@
 #include "rest-api/router.hpp"
 
 namespace chorus::rest {
-namespace {
+namespace api_key_cache_test {
 
 namespace http = boost::beast::http;
 
@@ -206,5 +206,5 @@ TEST_F(HandleLocalTest, SetLocalNeedsAnExistingRoute) {
   EXPECT_THROW(router_.set_local(http::verb::post, "/v1/things", LocalRoute{}), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace api_key_cache_test
 }  // namespace chorus::rest

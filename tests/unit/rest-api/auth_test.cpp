@@ -12,7 +12,7 @@
 #include "rest-api/rate_limiter.hpp"
 
 namespace chorus::rest {
-namespace {
+namespace auth_test {
 
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
@@ -235,5 +235,5 @@ TEST_F(AdminTokenFile, EmptyFileIsAnError) {
   EXPECT_NE(token.error().find("is empty"), std::string::npos) << token.error();
 }
 
-}  // namespace
+}  // namespace auth_test
 }  // namespace chorus::rest

@@ -8,7 +8,7 @@
 #include <limits>
 
 namespace chorus::rest {
-namespace {
+namespace byte_range_test {
 
 constexpr std::uint64_t kSize = 10'000;  // RFC 9110 §14.1.2's examples assume this length
 
@@ -116,5 +116,5 @@ TEST(ByteRange, FormatsRfc9110ContentRangeExamples) {
   EXPECT_EQ(unsatisfied_content_range(1234), "bytes */1234");
 }
 
-}  // namespace
+}  // namespace byte_range_test
 }  // namespace chorus::rest

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus::rest {
-namespace {
+namespace connection_guard_test {
 
 using boost::asio::ip::make_address;
 using namespace std::chrono_literals;
@@ -77,5 +77,5 @@ TEST(LogGate, LetsOneLineThroughPerIntervalAndCountsTheRest) {
   EXPECT_EQ(gate.pass(start + 5s), 1U);
 }
 
-}  // namespace
+}  // namespace connection_guard_test
 }  // namespace chorus::rest

@@ -27,7 +27,7 @@
 #include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::rest {
-namespace {
+namespace file_response_test {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -317,5 +317,5 @@ TEST(FileDownload, EmptyFileIsA200WithNoBytesAndRangesOfItAre416) {
   EXPECT_EQ(ranged.message[http::field::content_range], "bytes */0");
 }
 
-}  // namespace
+}  // namespace file_response_test
 }  // namespace chorus::rest

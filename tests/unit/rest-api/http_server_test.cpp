@@ -25,7 +25,7 @@
 #include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::rest {
-namespace {
+namespace http_server_test {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -511,5 +511,5 @@ TEST(EventStreamFormat, FramesFieldsAndSplitsDataLines) {
   EXPECT_EQ(format_event("bad\nname", "x"), "event: bad name\ndata: x\n\n");
 }
 
-}  // namespace
+}  // namespace http_server_test
 }  // namespace chorus::rest

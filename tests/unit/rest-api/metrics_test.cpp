@@ -5,7 +5,7 @@
 #include <thread>
 
 namespace chorus::rest {
-namespace {
+namespace metrics_test {
 
 using namespace std::chrono_literals;
 
@@ -123,5 +123,5 @@ TEST(HttpMetrics, CountsByStatusClass) {
   EXPECT_NE(text.find("chorus_http_connections 1\n"), std::string::npos) << text;
 }
 
-}  // namespace
+}  // namespace metrics_test
 }  // namespace chorus::rest

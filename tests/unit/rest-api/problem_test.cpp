@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus::rest {
-namespace {
+namespace problem_test {
 
 namespace http = boost::beast::http;
 using namespace std::chrono_literals;
@@ -86,5 +86,5 @@ TEST(Problem, EachHelperHasItsStatusAndType) {
   }
 }
 
-}  // namespace
+}  // namespace problem_test
 }  // namespace chorus::rest

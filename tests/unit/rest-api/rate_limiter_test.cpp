@@ -12,7 +12,7 @@
 #include "rest-api/router.hpp"
 
 namespace chorus::rest {
-namespace {
+namespace rate_limiter_test {
 
 namespace http = boost::beast::http;
 using namespace std::chrono_literals;
@@ -95,5 +95,5 @@ TEST(RateLimiterAdmin, TheRouterAnswersAnAdminOverItsRate429ProblemWithRetryAfte
   EXPECT_EQ(router.handle(request).status(), 200U);
 }
 
-}  // namespace
+}  // namespace rate_limiter_test
 }  // namespace chorus::rest

@@ -9,7 +9,7 @@
 #include "rest-api/problem.hpp"
 
 namespace chorus::rest {
-namespace {
+namespace router_test {
 
 namespace http = boost::beast::http;
 using namespace std::chrono_literals;
@@ -328,5 +328,5 @@ TEST(RequestTarget, QueryParamsKeepOrderAndRepeats) {
   EXPECT_FALSE(QueryParams::parse(many));
 }
 
-}  // namespace
+}  // namespace router_test
 }  // namespace chorus::rest

@@ -15,7 +15,7 @@
 #include "tests/unit/test_support/temp_dir.hpp"
 
 namespace chorus::server {
-namespace {
+namespace cluster_test {
 
 using conference::cluster::StoreChange;
 using conference::cluster::StoreKind;
@@ -181,5 +181,5 @@ TEST_F(ClusterViewsTest, AReloadDropsRoomsTheStoreNoLongerHasAndRebuildsTheCalen
   EXPECT_EQ(calendar_.size(), 1U);
 }
 
-}  // namespace
+}  // namespace cluster_test
 }  // namespace chorus::server

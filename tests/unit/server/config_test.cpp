@@ -11,7 +11,7 @@
 #include "server/config_settings.hpp"
 
 namespace chorus::server {
-namespace {
+namespace config_test {
 
 using namespace std::chrono_literals;
 using Env = std::map<std::string, std::string>;
@@ -688,5 +688,5 @@ TEST(Config, SipDnsServersAreAddressesWithPorts) {
   EXPECT_THAT(error_of({"--sip-dns-servers", "127.0.0.1:70000"}), HasSubstr("IP:port"));
 }
 
-}  // namespace
+}  // namespace config_test
 }  // namespace chorus::server

@@ -18,7 +18,7 @@
 #include "server/domain_store.hpp"
 
 namespace chorus::server {
-namespace {
+namespace process_hardening_test {
 
 // Runs `body` in a forked child; true when the child exited 0 (false if a signal killed it).
 bool in_child(const std::function<int()>& body) {
@@ -201,5 +201,5 @@ TEST(ChangedSettings, NamesWhatDiffersIncludingASecretWithoutShowingIt) {
   EXPECT_EQ(changed, (std::vector<std::string>{"admin_token", "log_level", "max_calls"}));
 }
 
-}  // namespace
+}  // namespace process_hardening_test
 }  // namespace chorus::server

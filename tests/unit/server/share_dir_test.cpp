@@ -13,7 +13,7 @@
 #include "server/config_settings.hpp"
 
 namespace chorus::server {
-namespace {
+namespace share_dir_test {
 
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
@@ -120,5 +120,5 @@ TEST(ShareDir, PackagedExampleConfigLoads) {
   EXPECT_EQ(loaded->config.audio_codecs.size(), 4u);
 }
 
-}  // namespace
+}  // namespace share_dir_test
 }  // namespace chorus::server

@@ -16,7 +16,7 @@
 #include "tests/unit/test_support/temp_dir.hpp"
 
 namespace chorus::server {
-namespace {
+namespace store_setting_test {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -119,5 +119,5 @@ TEST(StoreSetting, TwoNodesOpenAndSeedOnePostgresqlStore) {
   cluster.drop_database(*database);
 }
 
-}  // namespace
+}  // namespace store_setting_test
 }  // namespace chorus::server

@@ -14,7 +14,7 @@
 #include "tests/unit/test_support/temp_dir.hpp"
 
 namespace chorus::server {
-namespace {
+namespace trunk_registrations_test {
 
 using namespace std::chrono_literals;
 using sip::uatest::UaHarness;
@@ -177,5 +177,5 @@ TEST(LoadTrunks, ReadsEveryStoredTrunk) {
   EXPECT_EQ(directory.size(), 150U);
 }
 
-}  // namespace
+}  // namespace trunk_registrations_test
 }  // namespace chorus::server

@@ -10,7 +10,7 @@
 #include <vector>
 
 namespace chorus::sfu {
-namespace {
+namespace active_speaker_test {
 
 using Ids = std::vector<ParticipantId>;
 
@@ -328,5 +328,5 @@ TEST(ActiveSpeakerDetector, BadConfigurationFallsBackToSaneValues) {
   EXPECT_FALSE(room.run(5 * kOneSecond, {{1, Sound::kSpeech}, {2, Sound::kSpeech}}));
 }
 
-}  // namespace
+}  // namespace active_speaker_test
 }  // namespace chorus::sfu

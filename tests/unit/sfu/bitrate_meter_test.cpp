@@ -8,7 +8,7 @@
 #include <limits>
 
 namespace chorus::sfu {
-namespace {
+namespace bitrate_meter_test {
 
 using Clock = BitrateMeter::Clock;
 using std::chrono::milliseconds;
@@ -143,5 +143,5 @@ TEST(BitrateMeter, ResetForgetsEverything) {
   EXPECT_EQ(meter.rate_bps(now), 80'000);
 }
 
-}  // namespace
+}  // namespace bitrate_meter_test
 }  // namespace chorus::sfu

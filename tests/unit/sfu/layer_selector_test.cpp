@@ -10,7 +10,7 @@
 #include <vector>
 
 namespace chorus::sfu {
-namespace {
+namespace layer_selector_test {
 
 using Clock = LayerSelector::Clock;
 using std::chrono::milliseconds;
@@ -280,5 +280,5 @@ TEST(LayerSelector, NeverExceedsTheEstimateWhateverItDoes) {
   }
 }
 
-}  // namespace
+}  // namespace layer_selector_test
 }  // namespace chorus::sfu

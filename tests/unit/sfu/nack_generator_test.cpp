@@ -14,7 +14,7 @@
 #include "media/rtcp/rtcp_header.hpp"
 
 namespace chorus::sfu {
-namespace {
+namespace nack_generator_test {
 
 using namespace std::chrono_literals;
 using TimePoint = NackGenerator::TimePoint;
@@ -210,5 +210,5 @@ TEST(NackPacking, WritesAGenericNackThatMediaRtcpParses) {
   EXPECT_FALSE(write_generic_nack(out, {}, {}));
 }
 
-}  // namespace
+}  // namespace nack_generator_test
 }  // namespace chorus::sfu

@@ -54,7 +54,7 @@ void operator delete(void* memory, const std::nothrow_t&) noexcept {
 #pragma GCC diagnostic pop
 
 namespace chorus::sfu {
-namespace {
+namespace packet_path_allocation_test {
 
 using namespace std::chrono_literals;
 
@@ -178,5 +178,5 @@ TEST(PacketPath, TheWatchSeesAnAllocation) {
   EXPECT_EQ(watch.count(), 1u);  // so the checks above would notice one
 }
 
-}  // namespace
+}  // namespace packet_path_allocation_test
 }  // namespace chorus::sfu

@@ -12,7 +12,7 @@
 #include <vector>
 
 namespace chorus::sfu {
-namespace {
+namespace retransmission_cache_test {
 
 using namespace std::chrono_literals;
 using TimePoint = RetransmissionCache::TimePoint;
@@ -128,5 +128,5 @@ TEST(RetransmissionCache, ClearForgetsEverythingAndClampsItsConfiguration) {
   EXPECT_FALSE(big.find(5, kStart));
 }
 
-}  // namespace
+}  // namespace retransmission_cache_test
 }  // namespace chorus::sfu

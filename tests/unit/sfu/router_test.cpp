@@ -9,7 +9,7 @@
 #include "media/rtcp/payload_feedback.hpp"
 
 namespace chorus::sfu::test {
-namespace {
+namespace router_test {
 
 using chorus::test::wait_until;
 
@@ -217,5 +217,5 @@ TEST_F(RouterForwardingTest, AProducerAboveItsBitrateLimitIsCutAndCounted) {
   EXPECT_LT(got.rtp.size(), 100U);
 }
 
-}  // namespace
+}  // namespace router_test
 }  // namespace chorus::sfu::test

@@ -8,7 +8,7 @@
 #include "tests/unit/sfu/router_test_support.hpp"
 
 namespace chorus::sfu::test {
-namespace {
+namespace router_tmmbr_test {
 
 using chorus::test::wait_until;
 
@@ -39,5 +39,5 @@ TEST_F(RouterTest, AReceiversTmmbrIsNotAKeyframeRequest) {
   EXPECT_EQ(plis_in(receive(kAnn, 300ms)), 1);
 }
 
-}  // namespace
+}  // namespace router_tmmbr_test
 }  // namespace chorus::sfu::test

@@ -11,7 +11,7 @@
 #include <vector>
 
 namespace chorus::sfu {
-namespace {
+namespace rtx_test {
 
 // A VP8 packet as a browser sends it: one-byte extensions (RFC 8285) for abs-send-time (id 2) and
 // the transport-wide sequence number (id 3), an RFC 7741 descriptor and payload, then padding.
@@ -185,5 +185,5 @@ TEST(Rtx, RoundTripsAPacketWithoutExtensions) {
   EXPECT_TRUE(std::ranges::equal(back->bytes(), plain));
 }
 
-}  // namespace
+}  // namespace rtx_test
 }  // namespace chorus::sfu

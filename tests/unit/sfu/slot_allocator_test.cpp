@@ -12,7 +12,7 @@
 #include <vector>
 
 namespace chorus::sfu {
-namespace {
+namespace slot_allocator_test {
 
 using Ids = std::vector<ParticipantId>;
 using Changed = std::vector<std::size_t>;
@@ -331,5 +331,5 @@ TEST(SlotAllocator, RoomCostGrowsLinearlyWithParticipants) {
   EXPECT_NEAR(large, small, 1.0) << "a receiver's work must not grow with the room";
 }
 
-}  // namespace
+}  // namespace slot_allocator_test
 }  // namespace chorus::sfu

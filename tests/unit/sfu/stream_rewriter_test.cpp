@@ -10,7 +10,7 @@
 #include <cstdint>
 
 namespace chorus::sfu {
-namespace {
+namespace stream_rewriter_test {
 
 using namespace std::chrono_literals;
 using TimePoint = StreamRewriter::TimePoint;
@@ -239,5 +239,5 @@ TEST(StreamRewriter, ResetSourceWaitsForTheNextSwitchPointOfAnySource) {
   EXPECT_EQ(back->timestamp, 100000u + 2 * kVideoClock);
 }
 
-}  // namespace
+}  // namespace stream_rewriter_test
 }  // namespace chorus::sfu

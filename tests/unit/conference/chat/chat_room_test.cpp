@@ -7,7 +7,7 @@
 #include "conference/chat/chat_room.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace chat_room_test {
 
 using namespace std::chrono_literals;
 const auto kStart = std::chrono::steady_clock::time_point{} + 1h;
@@ -93,5 +93,5 @@ TEST(ChatRooms, EveryRefusalIsCountedByKind) {
   EXPECT_TRUE(named);
 }
 
-}  // namespace
+}  // namespace chat_room_test
 }  // namespace chorus::conference

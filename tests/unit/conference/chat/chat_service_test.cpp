@@ -12,7 +12,7 @@
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace chat_service_test {
 
 using namespace std::chrono_literals;
 using sip::uatest::RequestSpec;
@@ -288,5 +288,5 @@ TEST_F(ChatServiceTest, TheConferenceEndingDropsItsHistoryAndALeaverItsBucket) {
   EXPECT_TRUE(chat->history("1000").empty());
 }
 
-}  // namespace
+}  // namespace chat_service_test
 }  // namespace chorus::conference

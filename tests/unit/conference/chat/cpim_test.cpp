@@ -5,7 +5,7 @@
 #include "conference/chat/cpim.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace cpim_test {
 
 const auto kAt = std::chrono::sys_days{std::chrono::year{2026} / 12 / 5} + std::chrono::hours(23) +
                  std::chrono::minutes(1) + std::chrono::seconds(2);
@@ -67,5 +67,5 @@ TEST(Cpim, MalformedBodiesAreRefusedWithAReason) {
   EXPECT_FALSE(parse_cpim(many + "\r\nContent-Type: text/plain\r\n\r\nhi").has_value());
 }
 
-}  // namespace
+}  // namespace cpim_test
 }  // namespace chorus::conference

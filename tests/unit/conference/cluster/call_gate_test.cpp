@@ -9,7 +9,7 @@
 #include <set>
 
 namespace chorus::conference::cluster {
-namespace {
+namespace call_gate_test {
 
 // The conference: answers every INVITE with `answer`; a 200 makes the caller a participant.
 class FakeConference final : public sip::CallListener {
@@ -170,5 +170,5 @@ TEST(CallDecisions, RedirectAndUnavailableFollowRfc3261) {
   EXPECT_EQ(busy.extra_headers[0].value, "30");
 }
 
-}  // namespace
+}  // namespace call_gate_test
 }  // namespace chorus::conference::cluster

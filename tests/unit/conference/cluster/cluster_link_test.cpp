@@ -14,7 +14,7 @@
 #include "tests/unit/conference/cluster/cluster_test_support.hpp"
 
 namespace chorus::conference::cluster {
-namespace {
+namespace cluster_link_test {
 
 using test::ClusterDatabaseTest;
 using test::TestLoop;
@@ -188,5 +188,5 @@ TEST_F(ClusterLinkTest, ALostListenSessionIsReopenedAndAsksForAResync) {
   EXPECT_EQ(b.received[0].payload, "after");
 }
 
-}  // namespace
+}  // namespace cluster_link_test
 }  // namespace chorus::conference::cluster

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus::conference::cluster {
-namespace {
+namespace notify_codec_test {
 
 using nlohmann::json;
 
@@ -92,5 +92,5 @@ TEST(NotifyCodec, MalformedStoreChangesAreRefused) {
     EXPECT_FALSE(decode_store_change(bad)) << bad;
 }
 
-}  // namespace
+}  // namespace notify_codec_test
 }  // namespace chorus::conference::cluster

@@ -13,7 +13,7 @@
 #include "tests/unit/conference/cluster/cluster_test_support.hpp"
 
 namespace chorus::conference::cluster {
-namespace {
+namespace placement_table_test {
 
 using test::ClusterDatabaseTest;
 
@@ -249,5 +249,5 @@ TEST_F(PlacementTableTest, ClaimsFailFastWhileTheDatabaseIsAwayThenTryAgain) {
   EXPECT_EQ(patient.counters().unavailable, 2U);
 }
 
-}  // namespace
+}  // namespace placement_table_test
 }  // namespace chorus::conference::cluster

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus::conference {
-namespace {
+namespace video_mcu_engine_test {
 
 sdp::VideoFormat format(std::string name, std::string offered_fmtp) {
   sdp::VideoFormat f;
@@ -57,5 +57,5 @@ TEST(VideoMcuReceiverSize, MalformedParametersLimitNothing) {
   EXPECT_EQ(receiver_max_size(format("H264", "profile-level-id=zz;packetization-mode=1")), (std::pair{0, 0}));
 }
 
-}  // namespace
+}  // namespace video_mcu_engine_test
 }  // namespace chorus::conference

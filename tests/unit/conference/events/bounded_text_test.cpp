@@ -7,7 +7,7 @@
 #include <string>
 
 namespace chorus::conference {
-namespace {
+namespace bounded_text_test {
 
 // RFC 3629 §3: é is C3 A9 (2 bytes), € is E2 82 AC (3), 😀 is F0 9F 98 80 (4).
 constexpr std::string_view kEAcute = "\xC3\xA9";
@@ -70,5 +70,5 @@ TEST(BoundedText, TinyBoundsStillGiveAMarkedResult) {
   EXPECT_EQ(bounded_text("abc", 3), "abc");
 }
 
-}  // namespace
+}  // namespace bounded_text_test
 }  // namespace chorus::conference

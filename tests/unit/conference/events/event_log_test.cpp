@@ -8,7 +8,7 @@
 #include <vector>
 
 namespace chorus::conference {
-namespace {
+namespace event_log_test {
 
 using nlohmann::json;
 
@@ -264,5 +264,5 @@ TEST(EventTypes, KnowsTheTwentyFiveNames) {
   EXPECT_FALSE(event_type::is_known("participant.exploded"));
 }
 
-}  // namespace
+}  // namespace event_log_test
 }  // namespace chorus::conference

@@ -9,7 +9,7 @@
 #include "tests/unit/conference/store/store_test_support.hpp"
 
 namespace chorus::conference::test {
-namespace {
+namespace retention_test {
 
 using RetentionPrunerTest = SqliteStoreTest;
 using std::chrono::hours;
@@ -56,5 +56,5 @@ TEST_F(RetentionPrunerTest, PrunesOldEventsAndDeliveriesByAgeAndCount) {
   EXPECT_EQ(pruner.deliveries_pruned(), 3u);
 }
 
-}  // namespace
+}  // namespace retention_test
 }  // namespace chorus::conference::test

@@ -7,7 +7,7 @@
 #include <chrono>
 
 namespace chorus::conference {
-namespace {
+namespace keypad_controls_test {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -94,5 +94,5 @@ TEST(KeypadControls, GuestPromotedToModeratorGainsCommands) {
   EXPECT_EQ(controls.on_digit('2', kStart + 3s), std::nullopt);
 }
 
-}  // namespace
+}  // namespace keypad_controls_test
 }  // namespace chorus::conference

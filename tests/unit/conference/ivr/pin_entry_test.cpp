@@ -7,7 +7,7 @@
 #include <string_view>
 
 namespace chorus::conference {
-namespace {
+namespace pin_entry_test {
 
 PinPolicy both_pins() {
   return PinPolicy{.guest_pin = "1234", .moderator_pin = "9876"};
@@ -193,5 +193,5 @@ TEST(PinEntry, MaxDigitsIsClampedToTheComparableWidth) {
   EXPECT_EQ(type(zero, "1#"), PinOutcome::kGuest);
 }
 
-}  // namespace
+}  // namespace pin_entry_test
 }  // namespace chorus::conference

@@ -8,7 +8,7 @@
 #include <string>
 
 namespace chorus::conference {
-namespace {
+namespace pin_guard_test {
 
 using namespace std::chrono_literals;
 
@@ -191,5 +191,5 @@ TEST(PinGuard, ConfigBelowOneIsClampedToOne) {
   EXPECT_TRUE(guard.record_failure(kGuesser, kRoom, now).source_lockout);
 }
 
-}  // namespace
+}  // namespace pin_guard_test
 }  // namespace chorus::conference

@@ -7,7 +7,7 @@
 #include "tests/unit/test_support/temp_dir.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace recording_catalog_test {
 
 using namespace std::chrono_literals;
 using SystemClock = std::chrono::system_clock;
@@ -147,5 +147,5 @@ TEST(RecordingCatalogTest, RemoveDeletesTheMediaAndTheSidecar) {
   EXPECT_FALSE(catalog.remove(info.id).has_value());
 }
 
-}  // namespace
+}  // namespace recording_catalog_test
 }  // namespace chorus::conference

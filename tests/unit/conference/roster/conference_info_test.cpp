@@ -8,7 +8,7 @@
 #include "conference/roster/xml_writer.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace conference_info_test {
 
 RosterUser user(std::string entity, std::string name, std::uint64_t id, bool muted = false, bool talking = false) {
   RosterUser u;
@@ -136,5 +136,5 @@ TEST(XmlWriter, NestsClosesAndEscapesAttributes) {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a x=\"1&#9;&lt;2&gt;&#10;\"><b/><c>t&amp;t</c></a>");
 }
 
-}  // namespace
+}  // namespace conference_info_test
 }  // namespace chorus::conference

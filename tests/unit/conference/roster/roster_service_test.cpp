@@ -12,7 +12,7 @@
 #include "tests/unit/test_support/free_udp_ports.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace roster_service_test {
 
 using namespace std::chrono_literals;
 
@@ -57,7 +57,7 @@ sip::SipMessage subscribe(std::string_view room, std::string_view from) {
 
 struct RosterServiceTest : ::testing::Test {
   RosterServiceTest() {
-    const std::uint16_t first = test::free_udp_range(16);
+    const std::uint16_t first = chorus::test::free_udp_range(16);
     pool = std::make_unique<media::UdpPortPool>("127.0.0.1", first, static_cast<std::uint16_t>(first + 15));
     rooms.add(default_room());
     Room pin_room = default_room();
@@ -197,5 +197,5 @@ TEST_F(RosterServiceTest, GuestsMutedReachesTheRosterThoughNoParticipantEventSay
   EXPECT_EQ(changed_rooms, std::vector<std::string>{"1000"});
 }
 
-}  // namespace
+}  // namespace roster_service_test
 }  // namespace chorus::conference

@@ -12,7 +12,7 @@
 #include "tests/unit/conference/schedule/schedule_test_support.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace ics_test {
 
 using schedule_test::utc;
 using schedule_test::weekly_berlin_meeting;
@@ -228,5 +228,5 @@ TEST(ToIcs, BrowserJoinLinkIsInTheDescriptionAndTheUrl) {
   EXPECT_THAT(*plain, Not(HasSubstr("browser")));
 }
 
-}  // namespace
+}  // namespace ics_test
 }  // namespace chorus::conference

@@ -7,7 +7,7 @@
 #include "tests/unit/conference/schedule/schedule_test_support.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace meeting_test {
 
 using schedule_test::utc;
 using schedule_test::weekly_berlin_meeting;
@@ -204,5 +204,5 @@ TEST(LooksLikeEmail, AcceptsOrdinaryAddressesOnly) {
   EXPECT_FALSE(looks_like_email(std::string(65, 'a') + "@example.org"));
 }
 
-}  // namespace
+}  // namespace meeting_test
 }  // namespace chorus::conference

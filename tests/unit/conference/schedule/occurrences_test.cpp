@@ -9,7 +9,7 @@
 #include "tests/unit/conference/schedule/schedule_test_support.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace occurrences_test {
 
 using schedule_test::utc;
 using schedule_test::weekly_berlin_meeting;
@@ -218,5 +218,5 @@ TEST(NextOccurrence, IsTheFirstToStartAfterNow) {
   EXPECT_FALSE(next_occurrence(once, utc(2026, 3, 19, 8, 30)));
 }
 
-}  // namespace
+}  // namespace occurrences_test
 }  // namespace chorus::conference

@@ -8,7 +8,7 @@
 #include <string>
 
 namespace chorus::conference::pg {
-namespace {
+namespace postgres_connection_test {
 
 TEST(PostgresConninfo, UriPasswordIsMasked) {
   EXPECT_EQ(redact_conninfo("postgresql://chorus:s3cret@db.example.com:5432/chorus"),
@@ -84,5 +84,5 @@ TEST(PostgresParams, TextWithANulByteCannotBeSent) {
   EXPECT_NE(params.error().find("$2"), std::string::npos) << params.error();
 }
 
-}  // namespace
+}  // namespace postgres_connection_test
 }  // namespace chorus::conference::pg

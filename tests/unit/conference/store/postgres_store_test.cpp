@@ -12,7 +12,7 @@
 #include "store_test_support.hpp"
 
 namespace chorus::conference::test {
-namespace {
+namespace postgres_store_test {
 
 class PostgresStoreTest : public ::testing::Test {
  protected:
@@ -233,5 +233,5 @@ TEST_F(PostgresStoreTest, TwoNodesShareOneDatabase) {
   EXPECT_LT(*first, *second) << "one sequence for every node";
 }
 
-}  // namespace
+}  // namespace postgres_store_test
 }  // namespace chorus::conference::test

@@ -9,7 +9,7 @@
 #include "store_test_support.hpp"
 
 namespace chorus::conference::test {
-namespace {
+namespace sqlite_store_open_test {
 
 using sqlite::Connection;
 
@@ -72,5 +72,5 @@ TEST_F(SqliteStoreOpen, MissingDirectoryIsRefused) {
   EXPECT_NE(store.error().find("cannot open"), std::string::npos) << store.error();
 }
 
-}  // namespace
+}  // namespace sqlite_store_open_test
 }  // namespace chorus::conference::test

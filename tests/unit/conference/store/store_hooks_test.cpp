@@ -6,7 +6,7 @@
 #include "store_test_support.hpp"
 
 namespace chorus::conference::test {
-namespace {
+namespace store_hooks_test {
 
 ApiKey sample_key(const std::string& id, const std::string& hash) {
   return ApiKey{.id = id,
@@ -254,5 +254,5 @@ TEST_P(StoreWebhooks, PruneDeliveriesOnAnEmptyTableIsZero) {
 INSTANTIATE_STORE_SUITE(StoreApiKeys);
 INSTANTIATE_STORE_SUITE(StoreWebhooks);
 
-}  // namespace
+}  // namespace store_hooks_test
 }  // namespace chorus::conference::test

@@ -6,7 +6,7 @@
 #include "store_test_support.hpp"
 
 namespace chorus::conference::test {
-namespace {
+namespace store_meetings_test {
 
 void expect_same_fields(const MeetingRecord& actual, const MeetingRecord& expected) {
   EXPECT_EQ(actual.id, expected.id);
@@ -186,5 +186,5 @@ TEST_P(StoreMeetings, SurviveCloseAndReopen) {
 
 INSTANTIATE_STORE_SUITE(StoreMeetings);
 
-}  // namespace
+}  // namespace store_meetings_test
 }  // namespace chorus::conference::test

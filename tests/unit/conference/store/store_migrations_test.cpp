@@ -9,7 +9,7 @@
 #include "store_test_support.hpp"
 
 namespace chorus::conference::test {
-namespace {
+namespace store_migrations_test {
 
 // A backend's database without a store opened on it: the tests migrate it themselves.
 class StoreMigrations : public ::testing::TestWithParam<Backend> {
@@ -177,5 +177,5 @@ TEST_P(StoreMigrations, V3RoomsGetTheSpeakerForSipVideo) {
 
 INSTANTIATE_STORE_SUITE(StoreMigrations);
 
-}  // namespace
+}  // namespace store_migrations_test
 }  // namespace chorus::conference::test

@@ -6,7 +6,7 @@
 #include "store_test_support.hpp"
 
 namespace chorus::conference::test {
-namespace {
+namespace store_rooms_test {
 
 void expect_same_fields(const Room& actual, const Room& expected) {
   EXPECT_EQ(actual.id, expected.id);
@@ -300,5 +300,5 @@ TEST_P(StoreRooms, SurviveCloseAndReopen) {
 
 INSTANTIATE_STORE_SUITE(StoreRooms);
 
-}  // namespace
+}  // namespace store_rooms_test
 }  // namespace chorus::conference::test

@@ -5,7 +5,7 @@
 #include "store_test_support.hpp"
 
 namespace chorus::conference::test {
-namespace {
+namespace store_trunks_test {
 
 Trunk sample_trunk(const std::string& id, const std::string& name) {
   Trunk trunk;
@@ -130,5 +130,5 @@ TEST_P(StoreTrunks, TextThatIsNotUtf8IsRefused) {
 
 INSTANTIATE_STORE_SUITE(StoreTrunks);
 
-}  // namespace
+}  // namespace store_trunks_test
 }  // namespace chorus::conference::test

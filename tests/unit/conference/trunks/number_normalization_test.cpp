@@ -5,7 +5,7 @@
 #include <string>
 
 namespace chorus::conference {
-namespace {
+namespace number_normalization_test {
 
 TrunkNumbering germany() {
   return TrunkNumbering{.country_code = "49", .national_prefix = "0", .international_prefix = "00"};
@@ -86,5 +86,5 @@ TEST(LooksLikeNumber, TellsNumbersFromNames) {
   EXPECT_FALSE(looks_like_number("12ab"));
 }
 
-}  // namespace
+}  // namespace number_normalization_test
 }  // namespace chorus::conference

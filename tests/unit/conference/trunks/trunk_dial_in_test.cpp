@@ -14,7 +14,7 @@
 #include "signaling/message/message_parser.hpp"
 
 namespace chorus::conference {
-namespace {
+namespace trunk_dial_in_test {
 
 const auto kProvider = boost::asio::ip::make_address("192.0.2.7");
 const auto kStranger = boost::asio::ip::make_address("203.0.113.9");
@@ -138,7 +138,7 @@ TEST(ConferenceTrunkDialIn, ServiceAdmitsACallerThroughTheTrunk) {
   rooms.add(numbered_room("sales", "030 123456"));
   TrunkDirectory trunks;
   trunks.replace(provider_trunk());
-  const std::uint16_t first = test::free_udp_range(4);
+  const std::uint16_t first = chorus::test::free_udp_range(4);
   media::UdpPortPool pool("127.0.0.1", first, static_cast<std::uint16_t>(first + 3));
   ConferenceService service(rooms, pool, sdp::MediaPolicy{});
   sip::CallInfo info;
@@ -158,5 +158,5 @@ TEST(ConferenceTrunkDialIn, ServiceAdmitsACallerThroughTheTrunk) {
   service.on_call_ended(1, "test over");
 }
 
-}  // namespace
+}  // namespace trunk_dial_in_test
 }  // namespace chorus::conference

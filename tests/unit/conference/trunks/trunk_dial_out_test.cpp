@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus::conference {
-namespace {
+namespace trunk_dial_out_test {
 
 Trunk pbx() {
   Trunk trunk;
@@ -54,5 +54,5 @@ TEST(PrepareTrunkCall, JunkNumbersAreRefused) {
   EXPECT_FALSE(prepare_trunk_call(none, "+4930123456", call).has_value());
 }
 
-}  // namespace
+}  // namespace trunk_dial_out_test
 }  // namespace chorus::conference

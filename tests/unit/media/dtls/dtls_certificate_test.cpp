@@ -15,7 +15,7 @@
 #include "media/dtls/dtls_context.hpp"
 
 namespace chorus::media::dtls {
-namespace {
+namespace dtls_certificate_test {
 
 DtlsCertificate generate_or_abort() {
   auto certificate = DtlsCertificate::generate();
@@ -195,5 +195,5 @@ TEST(DtlsFingerprintAttribute, RejectsOddCharacters) {
   EXPECT_FALSE(parse_fingerprint_attribute(attribute_of(no_colons)));
 }
 
-}  // namespace
+}  // namespace dtls_certificate_test
 }  // namespace chorus::media::dtls

@@ -12,7 +12,7 @@
 #include "media/srtp/srtp_session.hpp"
 
 namespace chorus::media::dtls {
-namespace {
+namespace dtls_transport_test {
 
 using namespace std::chrono_literals;
 using Datagram = std::vector<std::uint8_t>;
@@ -438,5 +438,5 @@ TEST(DtlsSrtpKeys, ProfileIdsMapToSuites) {
   EXPECT_FALSE(suite_for_srtp_profile(0x0005));                                // SRTP_NULL_HMAC_SHA1_80
 }
 
-}  // namespace
+}  // namespace dtls_transport_test
 }  // namespace chorus::media::dtls

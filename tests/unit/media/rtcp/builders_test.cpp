@@ -19,7 +19,7 @@
 #include "tests/unit/media/rtcp/rtcp_test_vectors.hpp"
 
 namespace chorus::media::rtcp {
-namespace {
+namespace builders_test {
 
 using namespace std::chrono_literals;
 
@@ -212,5 +212,5 @@ TEST(CompoundBuilder, AppendsFeedbackAfterReport) {
   EXPECT_EQ(view->packet_count(), 2U);
 }
 
-}  // namespace
+}  // namespace builders_test
 }  // namespace chorus::media::rtcp

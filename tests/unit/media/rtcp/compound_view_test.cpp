@@ -13,7 +13,7 @@
 #include "tests/unit/media/rtcp/rtcp_test_vectors.hpp"
 
 namespace chorus::media::rtcp {
-namespace {
+namespace compound_view_test {
 
 using test::concat;
 using test::heap_copy;
@@ -129,5 +129,5 @@ TEST(CompoundView, RejectsPaddingCountBeyondThePacket) {
   EXPECT_FALSE(CompoundView::parse(datagram));
 }
 
-}  // namespace
+}  // namespace compound_view_test
 }  // namespace chorus::media::rtcp

@@ -11,7 +11,7 @@
 #include "tests/unit/media/rtcp/rtcp_test_vectors.hpp"
 
 namespace chorus::media::rtcp {
-namespace {
+namespace feedback_packets_test {
 
 using namespace std::chrono_literals;
 using test::heap_copy;
@@ -196,5 +196,5 @@ TEST(Remb, RejectsWrongIdentifier) {
   EXPECT_FALSE(Remb::parse(header_of(bytes)));
 }
 
-}  // namespace
+}  // namespace feedback_packets_test
 }  // namespace chorus::media::rtcp

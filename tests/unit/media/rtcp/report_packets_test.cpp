@@ -9,7 +9,7 @@
 #include "tests/unit/media/rtcp/rtcp_test_vectors.hpp"
 
 namespace chorus::media::rtcp {
-namespace {
+namespace report_packets_test {
 
 using test::heap_copy;
 
@@ -139,5 +139,5 @@ TEST(App, RejectsMissingName) {
   EXPECT_FALSE(App::parse(*header_of(bytes)));
 }
 
-}  // namespace
+}  // namespace report_packets_test
 }  // namespace chorus::media::rtcp

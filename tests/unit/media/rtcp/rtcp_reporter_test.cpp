@@ -16,7 +16,7 @@
 #include "media/rtcp/sender_report.hpp"
 
 namespace chorus::media::rtcp {
-namespace {
+namespace rtcp_reporter_test {
 
 using namespace std::chrono_literals;
 
@@ -318,5 +318,5 @@ TEST(RtcpReporter, CnameMustFitTheSdesItem) {
   EXPECT_THROW(RtcpReporter(config(1, std::string(256, 'x'))), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace rtcp_reporter_test
 }  // namespace chorus::media::rtcp

@@ -9,7 +9,7 @@
 #include "media/rtcp/rtcp_statistics.hpp"
 
 namespace chorus::media::rtcp {
-namespace {
+namespace rtcp_statistics_test {
 
 using namespace std::chrono_literals;
 
@@ -104,5 +104,5 @@ TEST(Ntp, ShortFormatForDelaySinceLastSr) {
   EXPECT_EQ(from_ntp_short(0x00054000U), 5250ms);
 }
 
-}  // namespace
+}  // namespace rtcp_statistics_test
 }  // namespace chorus::media::rtcp

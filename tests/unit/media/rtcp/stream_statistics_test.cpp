@@ -10,7 +10,7 @@
 #include "media/rtcp/stream_statistics.hpp"
 
 namespace chorus::media::rtcp {
-namespace {
+namespace stream_statistics_test {
 
 using namespace std::chrono_literals;
 using Result = ReceiveStatistics::PacketResult;
@@ -214,5 +214,5 @@ TEST(SendStatistics, SenderReportDueWhileSentInLastTwoIntervals) {
   EXPECT_TRUE(stats.sent_recently());
 }
 
-}  // namespace
+}  // namespace stream_statistics_test
 }  // namespace chorus::media::rtcp

@@ -16,7 +16,7 @@
 #include "media/rtcp/transport_cc_recorder.hpp"
 
 namespace chorus::media::rtcp {
-namespace {
+namespace transport_cc_recorder_test {
 
 using namespace std::chrono_literals;
 using Clock = TransportCcRecorder::Clock;
@@ -245,5 +245,5 @@ TEST(TransportCcRecorder, RejectsUnusableConfiguration) {
   EXPECT_THROW(TransportCcRecorder({.interval = 0ms}), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace transport_cc_recorder_test
 }  // namespace chorus::media::rtcp

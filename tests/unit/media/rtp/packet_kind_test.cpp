@@ -9,7 +9,7 @@
 #include <span>
 
 namespace chorus::media {
-namespace {
+namespace packet_kind_test {
 
 // RFC 5389 §6: Binding request with no attributes.
 constexpr std::array<std::uint8_t, 20> kStunBindingRequest = {
@@ -147,5 +147,5 @@ TEST(ClassifyPacket, KindsHaveNames) {
   EXPECT_EQ(to_string(PacketKind::kUnknown), "unknown");
 }
 
-}  // namespace
+}  // namespace packet_kind_test
 }  // namespace chorus::media

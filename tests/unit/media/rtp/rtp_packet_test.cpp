@@ -13,7 +13,7 @@
 #include "media/rtp/rtp_header_writer.hpp"
 
 namespace chorus::media {
-namespace {
+namespace rtp_packet_test {
 
 constexpr std::array<std::uint8_t, 15> kMinimal = {
     0x80,                    // V=2 P=0 X=0 CC=0
@@ -420,5 +420,5 @@ TEST(WriteRtpHeader, RefusesFieldsThatCannotBeEncoded) {
   }
 }
 
-}  // namespace
+}  // namespace rtp_packet_test
 }  // namespace chorus::media

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 namespace chorus::media {
-namespace {
+namespace sequence_test {
 
 using U16 = std::uint16_t;
 using U32 = std::uint32_t;
@@ -84,5 +84,5 @@ TEST(TimestampUnwrapper, CountsACycleAtTheThirtyTwoBitWrap) {
   EXPECT_EQ(unwrapper.unwrap(0xFFFFFC40), 0xFFFFFC40);  // a late packet from before the wrap
 }
 
-}  // namespace
+}  // namespace sequence_test
 }  // namespace chorus::media

@@ -11,7 +11,7 @@
 #include <vector>
 
 namespace chorus::media {
-namespace {
+namespace telephone_event_test {
 
 // RFC 4733 §2.3: key '5' starting, 10 dB below full power, 160 timestamp units (20 ms at 8 kHz).
 constexpr std::array<std::uint8_t, 4> kFiveStart = {
@@ -235,5 +235,5 @@ TEST(TelephoneEventDetector, DialledSequenceComesOutInOrder) {
   EXPECT_EQ(digits, (std::vector<char>{'1', '2', '3', '4', '#'}));
 }
 
-}  // namespace
+}  // namespace telephone_event_test
 }  // namespace chorus::media

@@ -8,7 +8,7 @@
 #include "media/srtp/sdes_answer.hpp"
 
 namespace chorus::media {
-namespace {
+namespace sdes_test {
 
 std::vector<std::uint8_t> pattern(std::size_t length, std::uint8_t seed) {
   std::vector<std::uint8_t> bytes(length);
@@ -248,5 +248,5 @@ TEST(SdesAnswer, GeneratesKeysOfTheSuiteLength) {
   }
 }
 
-}  // namespace
+}  // namespace sdes_test
 }  // namespace chorus::media

@@ -8,7 +8,7 @@
 #include "media/srtp/sdes_answer.hpp"
 
 namespace chorus::media {
-namespace {
+namespace srtp_session_test {
 
 constexpr std::size_t kPacketLength = 1200;
 constexpr std::uint32_t kSsrc = 0x11223344;
@@ -337,5 +337,5 @@ TEST(SrtpSession, SdesAnswerKeysInteroperate) {
   EXPECT_TRUE(deliver(*remote_receiver, protect(*our_sender, 1)));
 }
 
-}  // namespace
+}  // namespace srtp_session_test
 }  // namespace chorus::media

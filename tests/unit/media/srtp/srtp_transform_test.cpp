@@ -16,7 +16,7 @@
 #include "media/srtp/srtp_session.hpp"
 
 namespace chorus::media {
-namespace {
+namespace srtp_transform_test {
 
 std::vector<std::uint8_t> master_key(SrtpSuite suite) {
   std::vector<std::uint8_t> key(key_salt_length(suite));
@@ -191,5 +191,5 @@ INSTANTIATE_TEST_SUITE_P(AllSuites, SrtpTransformSuite,
                                            SrtpSuite::kAeadAes128Gcm, SrtpSuite::kAeadAes256Gcm),
                          [](const auto& info) { return std::string(suite_name(info.param)); });
 
-}  // namespace
+}  // namespace srtp_transform_test
 }  // namespace chorus::media

@@ -11,7 +11,7 @@
 #include <vector>
 
 namespace chorus::media::stun {
-namespace {
+namespace ice_lite_responder_test {
 
 constexpr std::string_view kLocalUfrag = "loc1";
 constexpr std::string_view kLocalPassword = "local-password-0123456789";
@@ -230,5 +230,5 @@ TEST_F(IceLiteResponderTest, TooSmallOutputBufferDrops) {
   EXPECT_FALSE(outcome.authenticated);
 }
 
-}  // namespace
+}  // namespace ice_lite_responder_test
 }  // namespace chorus::media::stun

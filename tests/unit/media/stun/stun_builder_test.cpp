@@ -10,7 +10,7 @@
 #include <vector>
 
 namespace chorus::media::stun {
-namespace {
+namespace stun_builder_test {
 
 TEST(StunBuilder, RebuildsRfc5769Ipv4ResponseExactly) {
   std::array<std::uint8_t, kMaxMessageSize> buffer{};
@@ -127,5 +127,5 @@ TEST(StunBuilder, RejectsOutOfRangeErrorCode) {
   EXPECT_FALSE(builder.finish().has_value());
 }
 
-}  // namespace
+}  // namespace stun_builder_test
 }  // namespace chorus::media::stun

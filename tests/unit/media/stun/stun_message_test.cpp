@@ -9,7 +9,7 @@
 #include <vector>
 
 namespace chorus::media::stun {
-namespace {
+namespace stun_message_test {
 
 std::vector<std::uint8_t> copy_of(std::span<const std::uint8_t> bytes) {
   return {bytes.begin(), bytes.end()};
@@ -236,5 +236,5 @@ TEST(StunMessage, Crc32MatchesCheckValue) {
   EXPECT_EQ(crc32(std::span(reinterpret_cast<const std::uint8_t*>(kCheck.data()), kCheck.size())), 0xCBF43926u);
 }
 
-}  // namespace
+}  // namespace stun_message_test
 }  // namespace chorus::media::stun

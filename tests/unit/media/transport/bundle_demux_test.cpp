@@ -18,7 +18,7 @@
 #include "media/rtp/rtp_packet.hpp"
 
 namespace chorus::media {
-namespace {
+namespace bundle_demux_test {
 
 constexpr std::uint8_t kMidId = 3;  // a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid
 
@@ -375,5 +375,5 @@ TEST(BundleDemux, RtcpRoutesOurOwnSsrcs) {
   EXPECT_EQ(demux.route_rtcp_ssrc(kLocalAudioSsrc), std::nullopt);
 }
 
-}  // namespace
+}  // namespace bundle_demux_test
 }  // namespace chorus::media

@@ -22,7 +22,7 @@
 #include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::media {
-namespace {
+namespace media_marking_test {
 
 constexpr std::uint32_t kAudioSsrc = 0x0a0a0a0a;
 constexpr std::uint32_t kVideoSsrc = 0x0b0b0b0b;
@@ -136,7 +136,7 @@ class MediaMarkingTest : public ::testing::Test {
   [[nodiscard]] TransportAddress server() const { return *parse_transport_address("127.0.0.1", lease_->rtp_port()); }
 
   DscpFailures failures_;
-  std::uint16_t first_port_ = test::free_udp_range(4);
+  std::uint16_t first_port_ = chorus::test::free_udp_range(4);
   UdpPortPool pool_;
   std::unique_ptr<PortLease> lease_;
   MarkReadingPhone phone_;
@@ -185,7 +185,7 @@ TEST_F(MediaMarkingTest, OnABundleAudioKeepsTheSocketsClassAndEachVideoPacketCar
 // Traffic Class and IP_TOS, and a video packet's class goes in an IP_TOS control message.
 TEST(MediaMarkingDualStack, IPv4PeersOfAnIpv6SocketSeeBothClasses) {
   DscpFailures failures;
-  const std::uint16_t first = test::free_udp_range(4);
+  const std::uint16_t first = chorus::test::free_udp_range(4);
   UdpPortPool pool("::", first, static_cast<std::uint16_t>(first + 3), kDefaultReceiveBuffer,
                    SocketMarking{kDscpEf, &failures});
   auto lease = pool.allocate();
@@ -225,5 +225,5 @@ TEST(MediaMarking, StreamsAtNinetyKilohertzAreVideo) {
   for (const int audio : {8000, 16000, 48000}) EXPECT_EQ(traffic_class_of(audio), TrafficClass::kAudio) << audio;
 }
 
-}  // namespace
+}  // namespace media_marking_test
 }  // namespace chorus::media

@@ -23,7 +23,7 @@
 #include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::media {
-namespace {
+namespace media_session_streams_test {
 
 constexpr std::uint32_t kAudioSsrc = 0x0a0a0a0a;
 constexpr std::uint32_t kVideoSsrc = 0x0b0b0b0b;
@@ -140,7 +140,7 @@ class MediaSessionStreamsTest : public ::testing::Test {
     phone_.send_raw(server(), std::span(buffer).first(*length));
   }
 
-  std::uint16_t first_port_ = test::free_udp_range(4);
+  std::uint16_t first_port_ = chorus::test::free_udp_range(4);
   UdpPortPool pool_;
   std::unique_ptr<PortLease> lease_;
   Phone phone_;
@@ -242,5 +242,5 @@ TEST_F(MediaSessionStreamsTest, StampedArrivalsAreReportedInTransportCcFeedback)
   for (const auto& packet : feedback->packets) EXPECT_TRUE(packet.received());
 }
 
-}  // namespace
+}  // namespace media_session_streams_test
 }  // namespace chorus::media

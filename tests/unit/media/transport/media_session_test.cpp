@@ -27,7 +27,7 @@
 #include "tests/unit/test_support/free_udp_ports.hpp"
 
 namespace chorus::media {
-namespace {
+namespace media_session_test {
 
 using namespace std::chrono_literals;
 
@@ -73,7 +73,7 @@ class MediaSessionTest : public ::testing::Test {
     return worker_.counters();
   }
 
-  std::uint16_t first_port_ = test::free_udp_range(4);
+  std::uint16_t first_port_ = chorus::test::free_udp_range(4);
   UdpPortPool pool_;
   std::unique_ptr<PortLease> lease_;
   Phone phone_;
@@ -250,7 +250,7 @@ TEST_F(MediaSessionTest, AReceiveOnlySessionIsProvenByThePeersAudio) {
   // addresses on a host other than its signaling's (a proxy in between). Once its audio latched at
   // that host's IP, the video port is proven and gets what the session sends there (its RTCP
   // reports here). Another peer's session whose SDP names the same host is not proven by it.
-  const auto first = test::free_udp_range(6);
+  const auto first = chorus::test::free_udp_range(6);
   UdpPortPool pool("127.0.0.1", first, static_cast<std::uint16_t>(first + 5));
   std::array<std::unique_ptr<PortLease>, 3> leases{pool.allocate(), pool.allocate(), pool.allocate()};
   ASSERT_TRUE(leases[0] && leases[1] && leases[2]);
@@ -529,5 +529,5 @@ TEST_F(MediaSessionTest, EndingTheSessionSendsAnRtcpByeWithItsReport) {
   EXPECT_TRUE(has_bye);
 }
 
-}  // namespace
+}  // namespace media_session_test
 }  // namespace chorus::media

@@ -16,7 +16,7 @@
 #include <functional>
 
 namespace chorus::media {
-namespace {
+namespace readiness_poller_test {
 
 using UdpSocket = testing::LoopbackUdpSocket;
 
@@ -182,5 +182,5 @@ TEST_F(ReadinessPollerTest, RefusesADescriptorEpollCannotWatch) {
   EXPECT_EQ(poller_.size(), 0U);
 }
 
-}  // namespace
+}  // namespace readiness_poller_test
 }  // namespace chorus::media

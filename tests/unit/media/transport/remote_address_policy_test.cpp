@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus::media {
-namespace {
+namespace remote_address_policy_test {
 
 TransportAddress address(std::uint8_t last, std::uint16_t port) {
   return TransportAddress::ipv4({192, 0, 2, last}, port);
@@ -121,5 +121,5 @@ TEST(RemoteAddressPolicy, ReInviteToAnUnprovenAddressKeepsTheLatchedOneUntilRela
   EXPECT_EQ(policy.destination(later), address(3, 5004));
 }
 
-}  // namespace
+}  // namespace remote_address_policy_test
 }  // namespace chorus::media

@@ -12,7 +12,7 @@
 #include "tests/unit/media/rtcp/rtcp_test_vectors.hpp"
 
 namespace chorus::media {
-namespace {
+namespace rtcp_feedback_test {
 
 std::optional<RtcpFeedback> parsed(std::span<const std::uint8_t> bytes) {
   auto header = rtcp::RtcpHeader::parse(bytes);
@@ -46,5 +46,5 @@ TEST(RtcpFeedback, ATmmbrWithSeveralEntriesIsAboutItsFirst) {
   EXPECT_EQ(feedback_media_ssrc(*feedback), 0x2222U);
 }
 
-}  // namespace
+}  // namespace rtcp_feedback_test
 }  // namespace chorus::media

@@ -16,7 +16,7 @@
 #include <vector>
 
 namespace chorus::media {
-namespace {
+namespace send_batch_test {
 
 using UdpSocket = testing::LoopbackUdpSocket;
 
@@ -137,5 +137,5 @@ TEST(ScopedSendBurst, WithoutABatchItDoesNothing) {
   EXPECT_FALSE(no_uring.is_open());
 }
 
-}  // namespace
+}  // namespace send_batch_test
 }  // namespace chorus::media

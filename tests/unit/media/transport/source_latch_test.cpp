@@ -8,7 +8,7 @@
 #include <array>
 
 namespace chorus::media {
-namespace {
+namespace source_latch_test {
 
 using std::chrono::milliseconds;
 
@@ -273,5 +273,5 @@ TEST(SourceLatch, IdentifiesTheClearHeaderFields) {
   EXPECT_FALSE(identify_packet(std::span(kReceiverReport).first(7), false).has_value());
 }
 
-}  // namespace
+}  // namespace source_latch_test
 }  // namespace chorus::media

@@ -9,7 +9,7 @@
 #include "media/worker/media_worker.hpp"
 
 namespace chorus::media {
-namespace {
+namespace media_worker_inbox_test {
 
 TEST(MediaWorkerInboxTest, EachPostersJobsRunInOrderAndNoneIsLost) {
   constexpr int kPosters = 4;
@@ -59,5 +59,5 @@ TEST(MediaWorkerInboxTest, WhatWasPostedBeforeTheDestructorRuns) {
   EXPECT_EQ(ran, 100);
 }
 
-}  // namespace
+}  // namespace media_worker_inbox_test
 }  // namespace chorus::media

@@ -10,7 +10,7 @@
 #include "media/worker/media_worker.hpp"
 
 namespace chorus::media {
-namespace {
+namespace media_worker_priority_test {
 
 struct Scheduling {
   int policy = -1;
@@ -49,5 +49,5 @@ TEST(MediaWorkerPriorityTest, AnOutOfRangePriorityIsRefused) {
   EXPECT_EQ(worker.set_realtime_priority(100), EINVAL);
 }
 
-}  // namespace
+}  // namespace media_worker_priority_test
 }  // namespace chorus::media

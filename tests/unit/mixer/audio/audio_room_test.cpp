@@ -28,7 +28,7 @@
 #include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace audio_room_test {
 
 using namespace std::chrono_literals;
 using testing::goertzel_power;
@@ -246,7 +246,7 @@ class AudioRoomTest : public ::testing::Test {
     }
   }
 
-  std::uint16_t first_port_ = test::free_udp_range(2 * kPhones);
+  std::uint16_t first_port_ = chorus::test::free_udp_range(2 * kPhones);
   media::UdpPortPool pool_;
   std::vector<std::unique_ptr<media::PortLease>> leases_;
   std::array<double, kPhones> tones_{440.0, 700.0, 1100.0};
@@ -398,5 +398,5 @@ TEST_F(AudioRoomTest, DecodingStartsNoThreadPerMember) {
   EXPECT_GT(phones_[0]->packets(), 0u);
 }
 
-}  // namespace
+}  // namespace audio_room_test
 }  // namespace chorus::mixer

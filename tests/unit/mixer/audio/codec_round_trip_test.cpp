@@ -18,7 +18,7 @@
 #include "tests/unit/mixer/mixer_test_support.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace codec_round_trip_test {
 
 using testing::goertzel_power;
 using testing::sine_frame;
@@ -222,5 +222,5 @@ TEST(AudioCodec, NamesAreCaseInsensitive) {
   EXPECT_EQ(rtp_ticks(codec_info(AudioCodec::kOpus), kFrameDuration), 960u);  // RFC 7587 §4.1
 }
 
-}  // namespace
+}  // namespace codec_round_trip_test
 }  // namespace chorus::mixer

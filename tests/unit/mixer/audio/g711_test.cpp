@@ -14,7 +14,7 @@
 #include "tests/unit/mixer/audio/codec_test_support.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace g711_test {
 
 using testing::amplitude_at;
 using testing::as_bytes;
@@ -151,5 +151,5 @@ TEST(G711Decoder, RefusesACodecThatIsNotG711) {
   EXPECT_THROW(G711Decoder{AudioCodec::kG722}, std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace g711_test
 }  // namespace chorus::mixer

@@ -24,7 +24,7 @@ extern "C" {
 #include "mixer/audio/participant_decoder.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace g722_level_test {
 
 constexpr double kToneHz = 1000.0;
 constexpr int kFrames = 50;                // one second of 20 ms frames
@@ -156,5 +156,5 @@ TEST(G722Level, MinusThreeDbfsSineIsNotClippedInEitherDirection) {
   EXPECT_NEAR(sine_level_dbfs(in), -3.0, 0.5);
 }
 
-}  // namespace
+}  // namespace g722_level_test
 }  // namespace chorus::mixer

@@ -18,7 +18,7 @@ extern "C" {
 #include "tests/unit/mixer/audio/codec_test_support.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace g722_test {
 
 using testing::amplitude_at;
 using testing::as_samples;
@@ -114,5 +114,5 @@ TEST(G722Encoder, ItsOctetsDecodeThroughAvdecG722AtTheirLevelWithoutAlias) {
   EXPECT_LT(decibels(amplitude_at(decoded, 6'000.0) / 8'000.0), -40.0);
 }
 
-}  // namespace
+}  // namespace g722_test
 }  // namespace chorus::mixer

@@ -6,7 +6,7 @@
 
 #include "mixer/gst/chain_thread.hpp"
 
-namespace {
+namespace gst_deinit_environment {
 
 class GstDeinitEnvironment final : public ::testing::Environment {
  public:
@@ -19,4 +19,4 @@ class GstDeinitEnvironment final : public ::testing::Environment {
 
 [[maybe_unused]] const auto* const kRegistered = ::testing::AddGlobalTestEnvironment(new GstDeinitEnvironment);
 
-}  // namespace
+}  // namespace gst_deinit_environment

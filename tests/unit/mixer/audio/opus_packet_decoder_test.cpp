@@ -14,7 +14,7 @@
 #include "tests/unit/mixer/audio_analysis.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace opus_packet_decoder_test {
 
 using testing::candidate_frequencies;
 using testing::dominant_frequency;
@@ -131,5 +131,5 @@ TEST(OpusPacketDecoder, ALostPacketIsRebuiltFromTheNextPacketsFec) {
   EXPECT_TRUE(decode_into(with_fec, packets[kLost + 1], ignored)) << "the FEC's packet then plays in its turn";
 }
 
-}  // namespace
+}  // namespace opus_packet_decoder_test
 }  // namespace chorus::mixer

@@ -12,7 +12,7 @@
 #include "tests/unit/mixer/audio/codec_test_support.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace resampler_test {
 
 using testing::amplitude_at;
 using testing::decibels;
@@ -148,5 +148,5 @@ TEST(DownsamplerFrom48k, RefusesARateItDoesNotKnow) {
   EXPECT_THROW((void)DownsamplerFrom48k{44'100}, std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace resampler_test
 }  // namespace chorus::mixer

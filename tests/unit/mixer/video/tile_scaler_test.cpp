@@ -20,7 +20,7 @@
 #include "mixer/gst/gst_runtime.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace tile_scaler_test {
 
 TEST(TileScalerFit, TheSameAspectRatioFillsTheTile) {
   const FitRect fit = fit_into(1280, 720, 1, 1, 320, 180);
@@ -337,5 +337,5 @@ TEST(TileScalerElement, DetailTheTileCanShowIsKept) {
     }
 }
 
-}  // namespace
+}  // namespace tile_scaler_test
 }  // namespace chorus::mixer

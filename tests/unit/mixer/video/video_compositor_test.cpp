@@ -16,7 +16,7 @@
 #include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace video_compositor_test {
 
 using gst::GstPtr;
 
@@ -422,5 +422,5 @@ TEST_F(VideoCompositorTest, RemovingSourcesAndClassesWhilePlayingLeavesTheRestRu
                                   [](const auto& p) { return p.class_id == 1; }));
 }
 
-}  // namespace
+}  // namespace video_compositor_test
 }  // namespace chorus::mixer

@@ -12,7 +12,7 @@
 #include <vector>
 
 namespace chorus::mixer {
-namespace {
+namespace video_layout_test {
 
 using Ids = std::vector<ParticipantId>;
 using Rects = std::vector<Rect>;
@@ -383,5 +383,5 @@ TEST(VideoLayout, EveryLayoutIsEvenInsideAndDisjoint) {
   }
 }
 
-}  // namespace
+}  // namespace video_layout_test
 }  // namespace chorus::mixer

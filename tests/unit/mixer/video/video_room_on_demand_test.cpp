@@ -18,7 +18,7 @@
 #include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace video_room_on_demand_test {
 
 constexpr ParticipantId kCamera = 3;
 constexpr ParticipantId kRecorder = 0xF0000000U;
@@ -95,7 +95,7 @@ class VideoRoomOnDemandTest : public ::testing::Test {
     done.get_future().get();
   }
 
-  std::uint16_t first_port_ = test::free_udp_range(2);
+  std::uint16_t first_port_ = chorus::test::free_udp_range(2);
   media::UdpPortPool pool_;
   std::unique_ptr<media::PortLease> lease_;
   media::Phone phone_;
@@ -131,5 +131,5 @@ TEST_F(VideoRoomOnDemandTest, NothingIsDecodedUntilSomeoneReceivesAndAfterTheLas
   EXPECT_EQ(counters_->packets_received.load(), decoded);  // the last receiver left: no decoding
 }
 
-}  // namespace
+}  // namespace video_room_on_demand_test
 }  // namespace chorus::mixer

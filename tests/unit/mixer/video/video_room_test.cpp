@@ -25,7 +25,7 @@
 #include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::mixer {
-namespace {
+namespace video_room_test {
 
 using namespace std::chrono_literals;
 using media::kPhoneSsrc;
@@ -107,7 +107,7 @@ class VideoRoomFeedbackTest : public ::testing::Test {
     return *media::parse_transport_address("127.0.0.1", lease_->rtp_port());
   }
 
-  std::uint16_t first_port_ = test::free_udp_range(2);
+  std::uint16_t first_port_ = chorus::test::free_udp_range(2);
   media::UdpPortPool pool_;
   std::unique_ptr<media::PortLease> lease_;
   media::Phone phone_;
@@ -212,5 +212,5 @@ TEST_F(VideoRoomFeedbackTest, OnlyTheEntryNamingOurStreamIsTaken) {
   EXPECT_EQ(class_bitrate(), 400'000U);
 }
 
-}  // namespace
+}  // namespace video_room_test
 }  // namespace chorus::mixer

@@ -10,7 +10,7 @@
 #include "tests/unit/rest-api/api/admin_api_fixture.hpp"
 
 namespace chorus::rest::test {
-namespace {
+namespace api_key_routes_test {
 
 class ApiKeyRoutesTest : public AdminApiTest {
  protected:
@@ -229,5 +229,5 @@ TEST_F(ApiKeyRoutesTest, LookupSkipsStoredScopesItDoesNotKnow) {
   EXPECT_FALSE(keys_.find_by_hash(hash_token("chorus_unknown")).has_value());
 }
 
-}  // namespace
+}  // namespace api_key_routes_test
 }  // namespace chorus::rest::test

@@ -77,7 +77,7 @@ class ApiRoutesTest : public ::testing::Test {
         store_->create_api_key({"key-reader", "reader", {"rooms:read"}, hash_token(kReaderToken), utc(2026, 1, 1, 0)});
     if (!reader) throw std::runtime_error("api key: " + reader.error().message);
 
-    const std::uint16_t first = test::free_udp_range(4);
+    const std::uint16_t first = chorus::test::free_udp_range(4);
     ports_ = std::make_unique<media::UdpPortPool>("127.0.0.1", first, static_cast<std::uint16_t>(first + 3));
     conference_ = std::make_unique<conference::ConferenceService>(rooms_, *ports_, sdp::MediaPolicy{});
     conference_->set_calendar(&calendar_);

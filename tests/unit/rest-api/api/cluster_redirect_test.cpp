@@ -9,7 +9,7 @@
 #include "tests/unit/rest-api/api/conference_api_fixture.hpp"
 
 namespace chorus::rest::api_test {
-namespace {
+namespace cluster_redirect_test {
 
 class ClusterRedirectTest : public ConferenceApiTest {
  protected:
@@ -79,5 +79,5 @@ TEST(ClusterRedirect, LocationIsTheNodeUrlAndTheTargetAsSent) {
   EXPECT_EQ(redirect_location("http://10.0.0.7:8080/", "/v1/conferences/1"), "http://10.0.0.7:8080/v1/conferences/1");
 }
 
-}  // namespace
+}  // namespace cluster_redirect_test
 }  // namespace chorus::rest::api_test

@@ -6,7 +6,7 @@
 #include "tests/unit/rest-api/api/conference_api_fixture.hpp"
 
 namespace chorus::rest::api_test {
-namespace {
+namespace conference_audio_routes_test {
 
 class ConferenceAudioRoutesTest : public ConferenceApiTest {
  protected:
@@ -91,5 +91,5 @@ TEST_F(ConferenceAudioRoutesTest, GuestsMutedMutesEveryGuest) {
   EXPECT_EQ(bad.status(), 422U);
 }
 
-}  // namespace
+}  // namespace conference_audio_routes_test
 }  // namespace chorus::rest::api_test

@@ -6,7 +6,7 @@
 #include "tests/unit/rest-api/api/conference_api_fixture.hpp"
 
 namespace chorus::rest::api_test {
-namespace {
+namespace conference_layout_routes_test {
 
 class ConferenceLayoutRoutesTest : public ConferenceApiTest {
  protected:
@@ -77,5 +77,5 @@ TEST_F(ConferenceLayoutRoutesTest, AnSfuRoomHasNoLayoutToSet) {
   EXPECT_EQ(error_fields(refused), std::vector<std::string>{"/layout"});
 }
 
-}  // namespace
+}  // namespace conference_layout_routes_test
 }  // namespace chorus::rest::api_test

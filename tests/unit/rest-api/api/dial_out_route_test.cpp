@@ -9,7 +9,7 @@
 #include "tests/unit/rest-api/api/conference_api_fixture.hpp"
 
 namespace chorus::rest::api_test {
-namespace {
+namespace dial_out_route_test {
 
 using DialOutRouteTest = ConferenceApiTest;
 
@@ -201,5 +201,5 @@ TEST_F(DialOutRouteTest, LongDisplayNameIsBoundedInTheEvent) {
   EXPECT_EQ(shown, std::string(125, 'N') + "\xE2\x80\xA6");
 }
 
-}  // namespace
+}  // namespace dial_out_route_test
 }  // namespace chorus::rest::api_test

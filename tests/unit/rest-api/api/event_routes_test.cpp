@@ -17,7 +17,7 @@
 #include "tests/unit/rest-api/api/admin_api_fixture.hpp"
 
 namespace chorus::rest::test {
-namespace {
+namespace event_routes_test {
 
 namespace asio = boost::asio;
 namespace event_type = conference::event_type;
@@ -322,5 +322,5 @@ TEST_F(EventRoutesTest, NoRevalidationIsScheduledWithoutOpenStreams) {
   EXPECT_EQ(timers_.pending(), 0U);
 }
 
-}  // namespace
+}  // namespace event_routes_test
 }  // namespace chorus::rest::test

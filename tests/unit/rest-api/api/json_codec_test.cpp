@@ -10,7 +10,7 @@
 #include "rest-api/api/route_support.hpp"
 
 namespace chorus::rest {
-namespace {
+namespace json_codec_test {
 
 using nlohmann::json;
 using ::testing::ElementsAre;
@@ -275,5 +275,5 @@ TEST(IfMatch, StrongComparisonOverAList) {
   EXPECT_EQ(etag_of(12), "\"12\"");
 }
 
-}  // namespace
+}  // namespace json_codec_test
 }  // namespace chorus::rest

@@ -8,7 +8,7 @@
 #include "tests/unit/rest-api/api/api_test_fixture.hpp"
 
 namespace chorus::rest::api_test {
-namespace {
+namespace meeting_routes_test {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -280,5 +280,5 @@ TEST_F(MeetingRoutes, MeetingAndInvitationCarryTheBrowserJoinLink) {
   EXPECT_EQ(body_of(written)["errors"][0]["field"], "/join_url");
 }
 
-}  // namespace
+}  // namespace meeting_routes_test
 }  // namespace chorus::rest::api_test

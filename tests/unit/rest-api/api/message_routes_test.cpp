@@ -8,7 +8,7 @@
 #include "tests/unit/rest-api/api/conference_api_fixture.hpp"
 
 namespace chorus::rest::api_test {
-namespace {
+namespace message_routes_test {
 
 class MessageRoutesTest : public ConferenceApiTest {
  protected:
@@ -72,5 +72,5 @@ TEST_F(MessageRoutesTest, RefusalsAreProblems) {
   EXPECT_TRUE(sender_.requests("MESSAGE").empty());
 }
 
-}  // namespace
+}  // namespace message_routes_test
 }  // namespace chorus::rest::api_test

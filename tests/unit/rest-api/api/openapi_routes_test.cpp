@@ -10,7 +10,7 @@
 #include "tests/unit/rest-api/api/webhook_api_fixture.hpp"
 
 namespace chorus::rest::test {
-namespace {
+namespace openapi_routes_test {
 
 class OpenApiTest : public AdminApiTest {
  protected:
@@ -60,5 +60,5 @@ TEST_F(OpenApiTest, ServedDocumentIsOpenApi31) {
   EXPECT_TRUE(document["components"]["securitySchemes"].contains("bearer"));
 }
 
-}  // namespace
+}  // namespace openapi_routes_test
 }  // namespace chorus::rest::test

@@ -13,7 +13,7 @@
 #include "tests/unit/rest-api/api/api_test_fixture.hpp"
 
 namespace chorus::rest::api_test {
-namespace {
+namespace room_list_snapshot_test {
 
 using ::testing::ElementsAre;
 
@@ -142,5 +142,5 @@ TEST_F(RoomListSnapshotTest, LocalAnswersKeepPinsToSecretsAndPagesAndRefuseBadLi
   EXPECT_EQ(bad->status(), 400U);
 }
 
-}  // namespace
+}  // namespace room_list_snapshot_test
 }  // namespace chorus::rest::api_test

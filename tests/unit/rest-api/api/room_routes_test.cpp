@@ -7,7 +7,7 @@
 #include "tests/unit/rest-api/api/api_test_fixture.hpp"
 
 namespace chorus::rest::api_test {
-namespace {
+namespace room_routes_test {
 
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
@@ -353,5 +353,5 @@ TEST_F(RoomRoutes, StoredShortPinIsKeptWhenOtherMembersChange) {
   EXPECT_EQ(rooms_.find("legacy")->pin, "1234");
 }
 
-}  // namespace
+}  // namespace room_routes_test
 }  // namespace chorus::rest::api_test

@@ -6,7 +6,7 @@
 #include "tests/unit/rest-api/api/admin_api_fixture.hpp"
 
 namespace chorus::rest::test {
-namespace {
+namespace system_routes_test {
 
 class SystemRoutesTest : public AdminApiTest {
  protected:
@@ -146,5 +146,5 @@ TEST_F(SystemRoutesTest, RoutesAreListedWithTheirAccess) {
   }
 }
 
-}  // namespace
+}  // namespace system_routes_test
 }  // namespace chorus::rest::test

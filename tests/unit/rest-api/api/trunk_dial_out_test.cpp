@@ -7,7 +7,7 @@
 #include "tests/unit/rest-api/api/conference_api_fixture.hpp"
 
 namespace chorus::rest::api_test {
-namespace {
+namespace trunk_dial_out_test {
 
 class TrunkDialOutTest : public ConferenceApiTest {
  protected:
@@ -56,5 +56,5 @@ TEST_F(TrunkDialOutTest, UnknownTrunkOrJunkNumberIs422) {
   EXPECT_TRUE(sender_.requests("INVITE").empty());
 }
 
-}  // namespace
+}  // namespace trunk_dial_out_test
 }  // namespace chorus::rest::api_test

@@ -10,7 +10,7 @@
 #include "tests/unit/rest-api/api/admin_api_fixture.hpp"
 
 namespace chorus::rest::test {
-namespace {
+namespace trunk_routes_test {
 
 using json = nlohmann::json;
 
@@ -177,5 +177,5 @@ TEST_F(TrunkRoutesTest, NeedsSystemAdminScope) {
   EXPECT_EQ(response.status(), 401U);
 }
 
-}  // namespace
+}  // namespace trunk_routes_test
 }  // namespace chorus::rest::test

@@ -14,7 +14,7 @@
 #include "rest-api/problem.hpp"
 
 namespace chorus::rest {
-namespace {
+namespace web_routes_test {
 
 namespace http = boost::beast::http;
 namespace fs = std::filesystem;
@@ -341,5 +341,5 @@ TEST(WebRoutesSourceTree, ShippedPageLoadsOnlyItsOwnFiles) {
   EXPECT_FALSE(std::regex_search(html, handler, std::regex(R"(\son[a-z]+\s*=)"))) << "inline handler " << handler.str();
 }
 
-}  // namespace
+}  // namespace web_routes_test
 }  // namespace chorus::rest

@@ -5,7 +5,7 @@
 #include "tests/unit/rest-api/api/webhook_api_fixture.hpp"
 
 namespace chorus::rest::test {
-namespace {
+namespace webhook_fanout_test {
 
 using WebhookFanoutTest = WebhookApiTest;
 namespace event_type = conference::event_type;
@@ -103,5 +103,5 @@ TEST_F(WebhookFanoutTest, LoadsStoredWebhooksAtStart) {
   EXPECT_EQ(restarted.webhook_count(), 1U);
 }
 
-}  // namespace
+}  // namespace webhook_fanout_test
 }  // namespace chorus::rest::test

@@ -5,7 +5,7 @@
 #include "tests/unit/rest-api/api/webhook_api_fixture.hpp"
 
 namespace chorus::rest::test {
-namespace {
+namespace webhook_routes_test {
 
 constexpr std::string_view kGivenSecret = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 constexpr std::string_view kUrl = "http://127.0.0.1:9/hooks";
@@ -180,5 +180,5 @@ TEST_F(WebhookRoutesTest, PrivateTargetsAreRefused403UnlessAllowed) {
             201U);
 }
 
-}  // namespace
+}  // namespace webhook_routes_test
 }  // namespace chorus::rest::test

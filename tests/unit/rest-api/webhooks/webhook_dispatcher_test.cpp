@@ -18,7 +18,7 @@
 #include <thread>
 
 namespace chorus::rest {
-namespace {
+namespace webhook_dispatcher_test {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -319,5 +319,5 @@ TEST(WebhookTarget, EmptyOrStarMeansEveryType) {
   EXPECT_FALSE(webhook_wants({"wh", "", "", {"room.deleted"}}, "room.created"));
 }
 
-}  // namespace
+}  // namespace webhook_dispatcher_test
 }  // namespace chorus::rest

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus::rest {
-namespace {
+namespace webhook_signature_test {
 
 using std::chrono::seconds;
 using std::chrono::system_clock;
@@ -110,5 +110,5 @@ TEST(Base64, RoundTripsAndRefusesMalformedText) {
   EXPECT_FALSE(decode_base64("Zm9v\nYmFy").has_value());
 }
 
-}  // namespace
+}  // namespace webhook_signature_test
 }  // namespace chorus::rest

@@ -9,7 +9,7 @@
 #include "sfu/bwe/acknowledged_bitrate.hpp"
 
 namespace chorus::sfu::bwe {
-namespace {
+namespace acknowledged_bitrate_test {
 
 using namespace std::chrono_literals;
 
@@ -66,5 +66,5 @@ TEST(AcknowledgedBitrate, RejectsUnusableConfiguration) {
   EXPECT_THROW(AcknowledgedBitrate(10ms), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace acknowledged_bitrate_test
 }  // namespace chorus::sfu::bwe

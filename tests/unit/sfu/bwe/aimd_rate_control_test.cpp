@@ -9,7 +9,7 @@
 #include "sfu/bwe/aimd_rate_control.hpp"
 
 namespace chorus::sfu::bwe {
-namespace {
+namespace aimd_rate_control_test {
 
 using namespace std::chrono_literals;
 
@@ -117,5 +117,5 @@ TEST(AimdRateControl, StaysWithinConfiguredRange) {
   EXPECT_DOUBLE_EQ(aimd.estimate_bps(), 50'000.0);
 }
 
-}  // namespace
+}  // namespace aimd_rate_control_test
 }  // namespace chorus::sfu::bwe

@@ -15,7 +15,7 @@
 #include "tests/unit/sfu/bwe/simulated_link.hpp"
 
 namespace chorus::sfu::bwe::test {
-namespace {
+namespace bandwidth_estimator_link_test {
 
 using namespace std::chrono_literals;
 
@@ -111,5 +111,5 @@ TEST(BandwidthEstimatorOnSimulatedLink, TwentyPercentRandomLossLowersEstimate) {
   EXPECT_LT(max_estimate(call.between(10s, 15s)), min_estimate(call.between(1s, 3s)));  // falling, not noise
 }
 
-}  // namespace
+}  // namespace bandwidth_estimator_link_test
 }  // namespace chorus::sfu::bwe::test

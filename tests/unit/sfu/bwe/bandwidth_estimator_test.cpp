@@ -14,7 +14,7 @@
 #include "sfu/bwe/bandwidth_estimator.hpp"
 
 namespace chorus::sfu::bwe {
-namespace {
+namespace bandwidth_estimator_test {
 
 using namespace std::chrono_literals;
 using media::rtcp::TransportCc;
@@ -110,5 +110,5 @@ TEST(BandwidthEstimator, ProbeClusterArrivingAtItsRateLiftsEstimate) {
   EXPECT_EQ(*estimator.rtt(), now + 40ms - last_sent);  // the feedback's time minus the newest send
 }
 
-}  // namespace
+}  // namespace bandwidth_estimator_test
 }  // namespace chorus::sfu::bwe

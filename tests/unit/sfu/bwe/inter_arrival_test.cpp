@@ -9,7 +9,7 @@
 #include "sfu/bwe/inter_arrival.hpp"
 
 namespace chorus::sfu::bwe {
-namespace {
+namespace inter_arrival_test {
 
 using namespace std::chrono_literals;
 
@@ -72,5 +72,5 @@ TEST(InterArrival, RestartsWhenReceiverClockJumps) {
   EXPECT_EQ(delta->arrival_delta, 20ms);
 }
 
-}  // namespace
+}  // namespace inter_arrival_test
 }  // namespace chorus::sfu::bwe

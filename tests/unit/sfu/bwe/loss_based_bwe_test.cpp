@@ -8,7 +8,7 @@
 #include "sfu/bwe/loss_based_bwe.hpp"
 
 namespace chorus::sfu::bwe {
-namespace {
+namespace loss_based_bwe_test {
 
 using namespace std::chrono_literals;
 
@@ -84,5 +84,5 @@ TEST(LossBasedBwe, RecoversEightPercentPerSecondThenDissolvesIntoDelayBasedEstim
   EXPECT_FALSE(loss.bound_bps());
 }
 
-}  // namespace
+}  // namespace loss_based_bwe_test
 }  // namespace chorus::sfu::bwe

@@ -9,7 +9,7 @@
 #include "sfu/bwe/probe_bitrate_estimator.hpp"
 
 namespace chorus::sfu::bwe {
-namespace {
+namespace probe_bitrate_estimator_test {
 
 using namespace std::chrono_literals;
 
@@ -104,5 +104,5 @@ TEST(ProbeBitrateEstimator, NewClustersReplaceTheOldestBeyondItsTable) {
   EXPECT_EQ(estimator.counters().packets_for_unknown_clusters, 1U);
 }
 
-}  // namespace
+}  // namespace probe_bitrate_estimator_test
 }  // namespace chorus::sfu::bwe

@@ -9,7 +9,7 @@
 #include "sfu/bwe/probe_controller.hpp"
 
 namespace chorus::sfu::bwe {
-namespace {
+namespace probe_controller_test {
 
 using namespace std::chrono_literals;
 
@@ -131,5 +131,5 @@ TEST(ProbeController, RejectsUnusableConfiguration) {
   EXPECT_THROW(ProbeController({.min_packets = 0}), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace probe_controller_test
 }  // namespace chorus::sfu::bwe

@@ -8,7 +8,7 @@
 #include "sfu/bwe/send_history.hpp"
 
 namespace chorus::sfu::bwe {
-namespace {
+namespace send_history_test {
 
 using namespace std::chrono_literals;
 
@@ -71,5 +71,5 @@ TEST(SendHistory, RejectsUnusableConfiguration) {
   EXPECT_THROW(SendHistory(16, 0ms), std::invalid_argument);
 }
 
-}  // namespace
+}  // namespace send_history_test
 }  // namespace chorus::sfu::bwe

@@ -12,7 +12,7 @@
 #include "sfu/bwe/transport_feedback_adapter.hpp"
 
 namespace chorus::sfu::bwe {
-namespace {
+namespace transport_feedback_adapter_test {
 
 using namespace std::chrono_literals;
 using media::rtcp::TransportCc;
@@ -119,5 +119,5 @@ TEST(TransportFeedbackAdapter, UnwrapsTwentyFourBitReferenceTimeBetweenFeedbacks
   EXPECT_EQ(*second->packets[0].arrival - before_wrap, 64ms);
 }
 
-}  // namespace
+}  // namespace transport_feedback_adapter_test
 }  // namespace chorus::sfu::bwe

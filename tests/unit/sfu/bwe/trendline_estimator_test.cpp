@@ -8,7 +8,7 @@
 #include "sfu/bwe/trendline_estimator.hpp"
 
 namespace chorus::sfu::bwe {
-namespace {
+namespace trendline_estimator_test {
 
 using namespace std::chrono_literals;
 
@@ -88,5 +88,5 @@ TEST(OveruseDetector, OutlierLeavesThresholdAlone) {
   EXPECT_DOUBLE_EQ(detector.threshold_ms(), before);
 }
 
-}  // namespace
+}  // namespace trendline_estimator_test
 }  // namespace chorus::sfu::bwe

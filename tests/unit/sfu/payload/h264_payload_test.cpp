@@ -14,7 +14,7 @@
 #include "sfu/payload/h264_sps.hpp"
 
 namespace chorus::sfu {
-namespace {
+namespace h264_payload_test {
 
 // SPS, Constrained Baseline level 2.1, 320x180 (cropped from 20x12 macroblocks). The 00 00 03
 // sequences are emulation prevention (H.264 §7.4.1).
@@ -267,7 +267,6 @@ TEST(H264Sps, RefusesOutOfRangeFields) {
   EXPECT_EQ(parse_h264_sps(kChroma4).error(), H264Error::kInvalidSps);
 }
 
-}  // namespace
 // What the video MCU lets reach rtph264depay (is_camera_h264_payload): a camera's NAL units in any
 // packetization, nothing else — the input fuzz/video_decode_fuzz found crashing GStreamer 1.22's
 // depayloader began with an auxiliary slice (type 19) and an FU-A of SEI with garbage.
@@ -299,4 +298,5 @@ TEST(H264Payload, OtherNalUnitsAndBrokenAggregatesAreNotGivenToADecoder) {
   EXPECT_FALSE(is_camera_h264_payload(std::span<const std::uint8_t>(kSps320x180).first(6)));
 }
 
+}  // namespace h264_payload_test
 }  // namespace chorus::sfu

@@ -12,7 +12,7 @@
 #include <vector>
 
 namespace chorus::sfu {
-namespace {
+namespace vp8_descriptor_test {
 
 // RTP payloads cut after their first bytes (the descriptor and the VP8 frame header are all the
 // SFU reads). Captured from `videotestsrc ! vp8enc ! rtpvp8pay picture-id-mode=7-bit`, 176x144.
@@ -253,7 +253,6 @@ TEST(Vp8Descriptor, RewriteRefusesAbsentFieldsAndBrokenDescriptors) {
   EXPECT_EQ(truncated, (std::array<std::uint8_t, 3>{0x90, 0x80, 0x95}));
 }
 
-}  // namespace
 // What the video MCU lets reach vp8dec (is_camera_vp8_payload, sfu/payload/camera_limits.hpp).
 TEST(Vp8Descriptor, ACameraPayloadIsAnyFrameOfAtMost1080p) {
   EXPECT_TRUE(is_camera_vp8_payload(kKeyframeSevenBit));
@@ -280,4 +279,5 @@ TEST(Vp8Descriptor, A4kKeyFrameOrACorruptOneIsNotGivenToADecoder) {
   EXPECT_FALSE(is_camera_vp8_payload({}));
 }
 
+}  // namespace vp8_descriptor_test
 }  // namespace chorus::sfu

@@ -10,7 +10,7 @@
 #include <optional>
 
 namespace chorus::sfu {
-namespace {
+namespace vp8_picture_id_rewriter_test {
 
 // A frame-start descriptor with a 15-bit PictureID and a TL0PICIDX, then one byte of VP8 data.
 std::array<std::uint8_t, 6> fifteen_bit(std::uint16_t picture_id, std::uint8_t tl0) {
@@ -126,5 +126,5 @@ TEST(Vp8PictureIdRewriter, PassesPacketsWithoutIdsAndRefusesBrokenOnes) {
   EXPECT_EQ(rewrite(rewriter, fifteen_bit(9000, 50)), (Ids{11, 2}));
 }
 
-}  // namespace
+}  // namespace vp8_picture_id_rewriter_test
 }  // namespace chorus::sfu

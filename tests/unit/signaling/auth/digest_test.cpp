@@ -7,7 +7,7 @@
 #include <string>
 
 namespace chorus::sip {
-namespace {
+namespace digest_test {
 
 // RFC 2617 §3.5 (password "Circle Of Life"; qop=auth).
 TEST(Digest, Rfc2617Section35Example) {
@@ -239,5 +239,5 @@ TEST(Digest, AuthorizationParserRequirements) {
                    .has_value());
 }
 
-}  // namespace
+}  // namespace digest_test
 }  // namespace chorus::sip

@@ -8,7 +8,7 @@
 #include <string>
 
 namespace chorus::sip {
-namespace {
+namespace digest_verifier_test {
 
 using namespace std::chrono_literals;
 
@@ -179,5 +179,5 @@ TEST_F(DigestVerifierTest, RefusesAnswerWithoutQop) {
   EXPECT_EQ(verifier.verify(request, lookup).error(), DigestFailure::kMalformed);
 }
 
-}  // namespace
+}  // namespace digest_verifier_test
 }  // namespace chorus::sip

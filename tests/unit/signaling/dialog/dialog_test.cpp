@@ -10,7 +10,7 @@
 #include "signaling/message/message_parser.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace dialog_test {
 
 SipMessage parse(std::string text) {
   std::string wire;
@@ -259,5 +259,5 @@ TEST(AddressOfUri, HostnamesAreNotResolved) {
   EXPECT_FALSE(resolve("sip:alice@phone.example.com").has_value());
 }
 
-}  // namespace
+}  // namespace dialog_test
 }  // namespace chorus::sip

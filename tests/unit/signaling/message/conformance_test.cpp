@@ -13,7 +13,7 @@
 #include "signaling/message/message_parser.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace conformance_test {
 
 const std::filesystem::path kConformanceDir = std::filesystem::path(CHORUS_SHARED_DIR) / "conformance";
 
@@ -157,5 +157,5 @@ TEST_F(Conformance, StreamFramingAgreesWithDatagramParsing) {
   }
 }
 
-}  // namespace
+}  // namespace conformance_test
 }  // namespace chorus::sip

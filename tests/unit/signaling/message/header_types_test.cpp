@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus::sip {
-namespace {
+namespace header_types_test {
 
 TEST(ParseVia, ReadsProtocolHostPortAndParams) {
   auto via = parse_via("SIP/2.0/udp pc33.atlanta.com:5066;branch=z9hG4bK776asdhds;rport;received=192.0.2.1");
@@ -228,5 +228,5 @@ TEST(GrammarHelpers, TokenCaseAndTrim) {
   EXPECT_EQ(trim(" \t x y \r\n"), "x y");
 }
 
-}  // namespace
+}  // namespace header_types_test
 }  // namespace chorus::sip

@@ -7,7 +7,7 @@
 #include <string>
 
 namespace chorus::sip {
-namespace {
+namespace message_parser_test {
 
 // Test text is written with "\n"; the wire uses CRLF.
 std::string crlf(std::string_view text) {
@@ -388,5 +388,5 @@ TEST(MessageParser, RoundTripKeepsTypedFields) {
   }
 }
 
-}  // namespace
+}  // namespace message_parser_test
 }  // namespace chorus::sip

@@ -6,7 +6,7 @@
 #include "signaling/message/message_parser.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace sip_message_test {
 
 SipMessage sample_request() {
   SipMessage m;
@@ -174,5 +174,5 @@ TEST(DefaultReason, CoversRfc3261AndExtensionCodes) {
   }
 }
 
-}  // namespace
+}  // namespace sip_message_test
 }  // namespace chorus::sip

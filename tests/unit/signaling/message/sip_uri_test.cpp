@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus::sip {
-namespace {
+namespace sip_uri_test {
 
 TEST(SipUri, ParsesUserHostPortAndParams) {
   auto uri = parse_uri("sip:alice@Example.COM:5070;transport=tcp;lr");
@@ -164,5 +164,5 @@ TEST(BracketHost, AddsBracketsOnlyToIpv6) {
   EXPECT_EQ(bracket_host("example.com"), "example.com");
 }
 
-}  // namespace
+}  // namespace sip_uri_test
 }  // namespace chorus::sip

@@ -7,7 +7,7 @@
 #include <vector>
 
 namespace chorus::sip {
-namespace {
+namespace stream_framer_test {
 
 std::string message(std::string_view call_id, std::string_view body) {
   std::string m =
@@ -208,5 +208,5 @@ TEST(StreamFramer, AcceptsAFeedPastTheLimitWhenItCompletesMessages) {
   for (const auto& item : items) EXPECT_EQ(item.status, StreamFramer::Status::kMessage);
 }
 
-}  // namespace
+}  // namespace stream_framer_test
 }  // namespace chorus::sip

@@ -11,7 +11,7 @@
 #include "signaling/sdp/sdp_parser.hpp"
 
 namespace chorus::sdp {
-namespace {
+namespace bundle_test {
 
 using Groups = std::vector<std::vector<std::string>>;
 
@@ -123,5 +123,5 @@ TEST(ExtmapId, ComparesUriExactly) {
   EXPECT_EQ(extmap_id(media_with("a=extmap:00012 urn:ietf:params:rtp-hdrext:sdes:mid\n"), kMidExtensionUri), 12);
 }
 
-}  // namespace
+}  // namespace bundle_test
 }  // namespace chorus::sdp

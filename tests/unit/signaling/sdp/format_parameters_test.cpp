@@ -8,7 +8,7 @@
 #include <vector>
 
 namespace chorus::sdp {
-namespace {
+namespace format_parameters_test {
 
 std::vector<std::string> names_and_values(std::string_view text) {
   std::vector<std::string> out;
@@ -117,5 +117,5 @@ TEST(H264ProfileLevelId, ChangesLevelKeepingTheProfile) {
   EXPECT_FALSE(with_h264_level_rank(cb31, -1));
 }
 
-}  // namespace
+}  // namespace format_parameters_test
 }  // namespace chorus::sdp

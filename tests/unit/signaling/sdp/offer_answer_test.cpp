@@ -11,7 +11,7 @@
 #include "signaling/sdp/sdp_serializer.hpp"
 
 namespace chorus::sdp {
-namespace {
+namespace offer_answer_test {
 
 SessionDescription parse(std::string_view text) {
   auto sd = parse_sdp(text);
@@ -408,5 +408,5 @@ TEST(PlanAnswer, NegotiatesRfc5118Ipv6Offers) {
   EXPECT_EQ(mixed_plan.sections[1].reject_reason, RejectReason::kMediaType);
 }
 
-}  // namespace
+}  // namespace offer_answer_test
 }  // namespace chorus::sdp

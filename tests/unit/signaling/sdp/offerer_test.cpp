@@ -9,7 +9,7 @@
 #include "signaling/sdp/sdp_serializer.hpp"
 
 namespace chorus::sdp {
-namespace {
+namespace offerer_test {
 
 const OriginInfo kOrigin{"chorus", 9001, 1, "Chorus"};
 const LocalMediaAddress kLocal{"198.51.100.10"};
@@ -178,5 +178,5 @@ TEST(IsHold, RecognisesHoldFormsButNotIceAddresses) {
   EXPECT_TRUE(is_hold(parse("v=0\no=- 1 2 IN IP4 a\ns=-\nc=IN IP6 ::\nt=0 0\nm=audio 4000 RTP/AVP 0\n")));
 }
 
-}  // namespace
+}  // namespace offerer_test
 }  // namespace chorus::sdp

@@ -10,7 +10,7 @@
 #include <vector>
 
 namespace chorus::sdp {
-namespace {
+namespace rtp_attributes_test {
 
 TEST(Extmap, ReadsIdAndUri) {
   auto e = parse_extmap("3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01");
@@ -157,5 +157,5 @@ TEST(Content, ReadsOneOrSeveralValues) {
   EXPECT_EQ(parse_content("a,b,c,d,e,f,g,h,i").error(), "content has too many values");
 }
 
-}  // namespace
+}  // namespace rtp_attributes_test
 }  // namespace chorus::sdp

@@ -9,7 +9,7 @@
 #include "signaling/sdp/sdp_parser.hpp"
 
 namespace chorus::sdp {
-namespace {
+namespace sdp_parser_test {
 
 // Captured from baresip 1.0.0 (Debian 12) dialing a listener on loopback (CRLF on the wire).
 constexpr std::string_view kBaresipOffer =
@@ -268,5 +268,5 @@ TEST(SdpParser, QuotesOnlyPrintableClippedText) {
   EXPECT_EQ(sd.error().find('\xff'), std::string::npos);
 }
 
-}  // namespace
+}  // namespace sdp_parser_test
 }  // namespace chorus::sdp

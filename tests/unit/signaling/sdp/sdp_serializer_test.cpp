@@ -10,7 +10,7 @@
 #include "signaling/sdp/sdp_serializer.hpp"
 
 namespace chorus::sdp {
-namespace {
+namespace sdp_serializer_test {
 
 // baresip 1.0.0 with mediaenc=srtp-mand (SDES, RFC 4568), captured on loopback.
 constexpr std::string_view kBaresipSrtpOffer =
@@ -206,5 +206,5 @@ TEST(SdpSerializer, KeepsUnknownLinesAtTheEndOfTheirSection) {
   expect_round_trip(kGb28181);
 }
 
-}  // namespace
+}  // namespace sdp_serializer_test
 }  // namespace chorus::sdp

@@ -6,7 +6,7 @@
 #include "signaling/sdp/session_description.hpp"
 
 namespace chorus::sdp {
-namespace {
+namespace session_description_test {
 
 MediaDescription parse_media(std::string_view media_lines, std::string_view session_attributes = {}) {
   std::string text = "v=0\no=- 1 1 IN IP4 192.0.2.1\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\n";
@@ -151,5 +151,5 @@ TEST(Connection, RecognisesUnspecifiedAndFamilies) {
   EXPECT_EQ(make_connection("192.0.2.1").address_type, "IP4");
 }
 
-}  // namespace
+}  // namespace session_description_test
 }  // namespace chorus::sdp

@@ -9,7 +9,7 @@
 #include <vector>
 
 namespace chorus::sdp {
-namespace {
+namespace simulcast_test {
 
 TEST(Rid, ReadsIdAndDirection) {
   auto rid = parse_rid("q send");
@@ -130,5 +130,5 @@ TEST(Simulcast, BoundsTheRidsItReads) {
   EXPECT_EQ(parse_simulcast(value + ";extra").error(), "simulcast names too many rids");
 }
 
-}  // namespace
+}  // namespace simulcast_test
 }  // namespace chorus::sdp

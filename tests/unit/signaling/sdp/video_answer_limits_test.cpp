@@ -12,7 +12,7 @@
 #include "signaling/sdp/sdp_serializer.hpp"
 
 namespace chorus::sdp {
-namespace {
+namespace video_answer_limits_test {
 
 // An offer from 192.0.2.2 with the given media lines after the session header.
 SessionDescription offer_with(std::string_view media_lines, std::string_view session_lines = {}) {
@@ -369,5 +369,5 @@ TEST(VideoLimits, AudioOnlyAnswersToOurOfferRejectVideoSections) {
   ASSERT_FALSE(accept_answer(*ours, extra_line));
 }
 
-}  // namespace
+}  // namespace video_answer_limits_test
 }  // namespace chorus::sdp

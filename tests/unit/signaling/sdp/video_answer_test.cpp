@@ -13,7 +13,7 @@
 #include "tests/unit/signaling/sdp/video_offers.hpp"
 
 namespace chorus::sdp {
-namespace {
+namespace video_answer_test {
 
 using test::chrome_room_offer;
 
@@ -305,5 +305,5 @@ TEST(VideoAnswer, SendsToRoomSystemAndReceivesFromItInOneSection) {
   EXPECT_EQ(refused.ports_needed(), 1u);
 }
 
-}  // namespace
+}  // namespace video_answer_test
 }  // namespace chorus::sdp

@@ -11,7 +11,7 @@
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace subscription_manager_test {
 
 using namespace std::chrono_literals;
 using uatest::RequestSpec;
@@ -376,5 +376,5 @@ TEST_F(SubscriptionManagerTest, InACallsDialogTheSubscriptionSharesIt) {
   EXPECT_EQ(manager.count(), 1U);
 }
 
-}  // namespace
+}  // namespace subscription_manager_test
 }  // namespace chorus::sip

@@ -6,7 +6,7 @@
 #include "tests/unit/signaling/transaction/transaction_test_support.hpp"
 
 namespace chorus::sip::transaction_test {
-namespace {
+namespace client_invite_transaction_test {
 
 // Suites are named after the class under test, which goes by this alias here.
 using InviteClient = sip::ClientInviteTransaction;
@@ -223,5 +223,5 @@ TEST(ClientInviteAck, BuiltFromHeadersOnlyInvite) {
   EXPECT_FALSE(ack.has_header("Route"));
 }
 
-}  // namespace
+}  // namespace client_invite_transaction_test
 }  // namespace chorus::sip::transaction_test

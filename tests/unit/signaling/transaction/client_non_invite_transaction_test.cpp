@@ -6,7 +6,7 @@
 #include "tests/unit/signaling/transaction/transaction_test_support.hpp"
 
 namespace chorus::sip::transaction_test {
-namespace {
+namespace client_non_invite_transaction_test {
 
 // Suites are named after the class under test, which goes by this alias here.
 using NonInviteClient = sip::ClientNonInviteTransaction;
@@ -136,5 +136,5 @@ TEST_F(ClientNonInviteTransaction, RetransmissionTransportFailureReports503) {
   EXPECT_EQ(t.state(), State::kTerminated);
 }
 
-}  // namespace
+}  // namespace client_non_invite_transaction_test
 }  // namespace chorus::sip::transaction_test

@@ -6,7 +6,7 @@
 #include "tests/unit/signaling/transaction/transaction_test_support.hpp"
 
 namespace chorus::sip::transaction_test {
-namespace {
+namespace server_invite_transaction_test {
 
 // Suites are named after the class under test, which goes by this alias here.
 using InviteServer = sip::ServerInviteTransaction;
@@ -200,5 +200,5 @@ TEST_F(ServerInviteTransaction, RemembersToTagOfLastResponse) {
   EXPECT_EQ(t.last_response_to_tag(), "uas-tag");
 }
 
-}  // namespace
+}  // namespace server_invite_transaction_test
 }  // namespace chorus::sip::transaction_test

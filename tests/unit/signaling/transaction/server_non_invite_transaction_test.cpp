@@ -6,7 +6,7 @@
 #include "tests/unit/signaling/transaction/transaction_test_support.hpp"
 
 namespace chorus::sip::transaction_test {
-namespace {
+namespace server_non_invite_transaction_test {
 
 // Suites are named after the class under test, which goes by this alias here.
 using NonInviteServer = sip::ServerNonInviteTransaction;
@@ -99,5 +99,5 @@ TEST_F(ServerNonInviteTransaction, TransportFailureEndsWithTimeout) {
   EXPECT_TRUE(h.owner.timed_out);
 }
 
-}  // namespace
+}  // namespace server_non_invite_transaction_test
 }  // namespace chorus::sip::transaction_test

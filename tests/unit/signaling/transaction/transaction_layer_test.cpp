@@ -9,7 +9,7 @@
 #include "tests/unit/signaling/transaction/transaction_test_support.hpp"
 
 namespace chorus::sip::transaction_test {
-namespace {
+namespace transaction_layer_test {
 
 // Suites are named after the class under test, which goes by this alias here.
 using Layer = sip::TransactionLayer;
@@ -649,5 +649,5 @@ TEST_F(TransactionLayer, NewBranchHasMagicCookieAndSixteenRandomCharacters) {
   EXPECT_EQ(seen.size(), 1000U);
 }
 
-}  // namespace
+}  // namespace transaction_layer_test
 }  // namespace chorus::sip::transaction_test

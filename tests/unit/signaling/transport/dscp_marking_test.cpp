@@ -21,7 +21,7 @@
 #include "tests/unit/signaling/transport/transport_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace dscp_marking_test {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -176,5 +176,5 @@ TEST(SipDscpMarking, ARefusedMarkIsCountedNotFatal) {
   EXPECT_TRUE((SocketMarking{std::nullopt, &failures}.apply(-1, "sip"))) << "no code point: nothing to refuse";
 }
 
-}  // namespace
+}  // namespace dscp_marking_test
 }  // namespace chorus::sip

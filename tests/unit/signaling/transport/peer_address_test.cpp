@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus::sip {
-namespace {
+namespace peer_address_test {
 
 TEST(PeerAddress, TransportNamesRoundTripCaseInsensitively) {
   EXPECT_EQ(transport_name(TransportKind::kTls), "TLS");
@@ -21,5 +21,5 @@ TEST(PeerAddress, ToStringBracketsIpv6AndNamesTheConnection) {
   EXPECT_EQ(tcp.to_string(), "tcp:[::1]:5061#7");
 }
 
-}  // namespace
+}  // namespace peer_address_test
 }  // namespace chorus::sip

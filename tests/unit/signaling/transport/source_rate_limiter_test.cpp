@@ -7,7 +7,7 @@
 #include <string>
 
 namespace chorus::sip {
-namespace {
+namespace source_rate_limiter_test {
 
 using Verdict = SourceRateLimiter::Verdict;
 using std::chrono::milliseconds;
@@ -170,5 +170,5 @@ TEST(AddressRange, ParsesAListAndNamesTheBadItem) {
   EXPECT_NE(bad.error().find("sip.example.com"), std::string::npos) << bad.error();
 }
 
-}  // namespace
+}  // namespace source_rate_limiter_test
 }  // namespace chorus::sip

@@ -8,7 +8,7 @@
 #include "tests/unit/signaling/transport/transport_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace tcp_transport_test {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -261,5 +261,5 @@ TEST_F(TcpTransportTest, StopClosesEveryConnection) {
   EXPECT_EQ(layer_->tcp_port(), 0);
 }
 
-}  // namespace
+}  // namespace tcp_transport_test
 }  // namespace chorus::sip

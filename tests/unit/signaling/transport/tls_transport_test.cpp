@@ -12,7 +12,7 @@
 #include "tests/unit/signaling/transport/transport_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace tls_transport_test {
 
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
@@ -183,5 +183,5 @@ TEST_F(TlsTransportTest, TlsIsOffWithoutACertificate) {
   EXPECT_FALSE(layer.send_request(SipMessage{}, PeerAddress{TransportKind::kTls, kLoopback, 5061, 0}));
 }
 
-}  // namespace
+}  // namespace tls_transport_test
 }  // namespace chorus::sip

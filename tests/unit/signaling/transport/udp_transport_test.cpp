@@ -12,7 +12,7 @@
 #include "tests/unit/signaling/transport/transport_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace udp_transport_test {
 
 using testing::kLoopback;
 using testing::options_request;
@@ -272,5 +272,5 @@ TEST(UdpTransportBuffer, ABurstWaitsInTheSocketInsteadOfBeingDropped) {
   transport->close();
 }
 
-}  // namespace
+}  // namespace udp_transport_test
 }  // namespace chorus::sip

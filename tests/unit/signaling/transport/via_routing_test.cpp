@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 namespace chorus::sip {
-namespace {
+namespace via_routing_test {
 
 namespace asio = boost::asio;
 
@@ -166,5 +166,5 @@ TEST(TopVia, ParsesTheFirstViaHeaderOfABuiltMessage) {
   EXPECT_EQ(via->port, 5070);
 }
 
-}  // namespace
+}  // namespace via_routing_test
 }  // namespace chorus::sip

@@ -8,7 +8,7 @@
 #include <vector>
 
 namespace chorus::sip {
-namespace {
+namespace ws_origin_test {
 
 TEST(WsOrigin, ParsesTheTripleAndFillsTheDefaultPort) {
   const auto origin = parse_ws_origin("HTTPS://Rooms.Example.COM");
@@ -101,5 +101,5 @@ TEST(WsOwnOrigins, BracketIpv6AndDropRepeats) {
   EXPECT_EQ(own_http_origins("127.0.0.1", 8080).size(), 4u);              // public is loopback: no repeats
 }
 
-}  // namespace
+}  // namespace ws_origin_test
 }  // namespace chorus::sip

@@ -10,7 +10,7 @@
 #include <vector>
 
 namespace chorus::sip {
-namespace {
+namespace ws_protocol_test {
 
 namespace http = boost::beast::http;
 
@@ -189,5 +189,5 @@ TEST(Utf8, RefusesOverlongsSurrogatesAndTruncations) {
   }
 }
 
-}  // namespace
+}  // namespace ws_protocol_test
 }  // namespace chorus::sip

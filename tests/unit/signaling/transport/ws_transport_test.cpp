@@ -14,7 +14,7 @@
 #include "tests/unit/signaling/transport/ws_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace ws_transport_test {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -355,5 +355,5 @@ TEST_F(WsTransportTest, StartNamesAnAllowedOriginThatIsNotOne) {
   EXPECT_EQ(layer.udp_port(), 0);  // nothing stays open
 }
 
-}  // namespace
+}  // namespace ws_transport_test
 }  // namespace chorus::sip

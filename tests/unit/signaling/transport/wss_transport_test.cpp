@@ -10,7 +10,7 @@
 #include "tests/unit/signaling/transport/ws_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace wss_transport_test {
 
 namespace asio = boost::asio;
 using testing::options_request;
@@ -85,5 +85,5 @@ TEST_F(WssTransportTest, WssIsOffWithoutACertificate) {
   EXPECT_EQ(layer.via_sent_by(TransportKind::kWss), "");
 }
 
-}  // namespace
+}  // namespace wss_transport_test
 }  // namespace chorus::sip

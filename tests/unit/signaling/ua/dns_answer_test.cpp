@@ -8,7 +8,7 @@
 #include "dns_test_server.hpp"
 
 namespace chorus::sip::dns {
-namespace {
+namespace dns_answer_test {
 
 using testing::a_record;
 using testing::cname_record;
@@ -141,5 +141,5 @@ TEST(DnsAnswer, IgnoresRecordsWithOddBytesInNames) {
   EXPECT_EQ(answer->ignored, 1u);
 }
 
-}  // namespace
+}  // namespace dns_answer_test
 }  // namespace chorus::sip::dns

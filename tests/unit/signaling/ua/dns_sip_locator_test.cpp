@@ -15,7 +15,7 @@
 #include "signaling/message/sip_uri.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace dns_sip_locator_test {
 
 using dns::RecordType;
 using testing::a_record;
@@ -356,5 +356,5 @@ TEST_F(DnsSipLocatorTest, AFullCacheDropsTheEntryClosestToExpiry) {
   EXPECT_EQ(server_.queries("two.test", RecordType::kA), 2u);  // was dropped
 }
 
-}  // namespace
+}  // namespace dns_sip_locator_test
 }  // namespace chorus::sip

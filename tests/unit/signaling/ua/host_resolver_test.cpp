@@ -8,7 +8,7 @@
 #include <optional>
 
 namespace chorus::sip {
-namespace {
+namespace host_resolver_test {
 
 TEST(AsioHostResolver, ResolvesLocalhostOnTheControlLoop) {
   boost::asio::io_context io;
@@ -43,5 +43,5 @@ TEST(AsioHostResolver, LookupsBeyondMaxPendingFailBusyAtOnce) {
   EXPECT_NE(second->error().detail.find("1 DNS lookups"), std::string::npos) << second->error().detail;
 }
 
-}  // namespace
+}  // namespace host_resolver_test
 }  // namespace chorus::sip

@@ -9,7 +9,7 @@
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace method_handler_test {
 
 using uatest::RequestSpec;
 using uatest::UaHarness;
@@ -170,5 +170,5 @@ TEST_F(MethodHandlerTest, SendRequestStampsAViaAndHearsTheFinalResponse) {
   EXPECT_EQ(answered, 200);
 }
 
-}  // namespace
+}  // namespace method_handler_test
 }  // namespace chorus::sip

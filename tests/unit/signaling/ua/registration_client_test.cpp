@@ -12,7 +12,7 @@
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace registration_client_test {
 
 using namespace std::chrono_literals;
 using uatest::UaHarness;
@@ -274,5 +274,5 @@ TEST_F(RegistrationClientTest, ResponsesAfterDestructionAreIgnored) {
   EXPECT_EQ(registers().size(), 1U);
 }
 
-}  // namespace
+}  // namespace registration_client_test
 }  // namespace chorus::sip

@@ -7,7 +7,7 @@
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace request_checks_test {
 
 using uatest::kCallerOffer;
 using uatest::parse;
@@ -274,5 +274,5 @@ TEST(UserAgent, ByeOutsideADialogGets481) {
   EXPECT_EQ(only_response(h).status, 481);
 }
 
-}  // namespace
+}  // namespace request_checks_test
 }  // namespace chorus::sip

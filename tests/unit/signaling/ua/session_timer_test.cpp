@@ -7,7 +7,7 @@
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace session_timer_test {
 
 using uatest::kCallerOffer;
 using uatest::kListenerOffer;
@@ -259,5 +259,5 @@ TEST(UserAgentSessionTimer, ReInviteDuringOurRefreshGets491) {
   EXPECT_EQ(h.sender.responses(491, "INVITE").size(), 1u);
 }
 
-}  // namespace
+}  // namespace session_timer_test
 }  // namespace chorus::sip

@@ -8,7 +8,7 @@
 #include "tests/unit/signaling/ua/dial_out_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace user_agent_dial_auth_test {
 
 using dialtest::DialHarness;
 
@@ -254,5 +254,5 @@ TEST(UserAgentDialAuth, ExtraHeadersAndFromHost) {
   EXPECT_EQ(h.invites().size(), 1U);
 }
 
-}  // namespace
+}  // namespace user_agent_dial_auth_test
 }  // namespace chorus::sip

@@ -6,7 +6,7 @@
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace user_agent_dialog_test {
 
 using uatest::kCallerHoldOffer;
 using uatest::kCallerOffer;
@@ -218,5 +218,5 @@ TEST_F(DialogTest, OptionsInDialogGets200WithCapabilities) {
   EXPECT_TRUE(responses[0].has_header("Allow"));
 }
 
-}  // namespace
+}  // namespace user_agent_dialog_test
 }  // namespace chorus::sip

@@ -8,7 +8,7 @@
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace user_agent_early_test {
 
 using uatest::kCallerOffer;
 using uatest::kListenerAnswer;
@@ -236,5 +236,5 @@ TEST_F(UserAgentEarlyMedia, EarlyDecisionWithoutSdpIs500) {
   EXPECT_EQ(h.ua.call_count(), 0u);
 }
 
-}  // namespace
+}  // namespace user_agent_early_test
 }  // namespace chorus::sip

@@ -7,7 +7,7 @@
 #include "tests/unit/signaling/ua/dial_out_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace user_agent_failover_test {
 
 using dialtest::DialHarness;
 using dialtest::located;
@@ -245,5 +245,5 @@ TEST(UserAgentFailover, ChallengesAreAnsweredPerHop) {
   EXPECT_EQ(h.invites()[3].message.cseq.number, 3U);
 }
 
-}  // namespace
+}  // namespace user_agent_failover_test
 }  // namespace chorus::sip

@@ -10,7 +10,7 @@
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace user_agent_limits_test {
 
 using uatest::kCallerOffer;
 using uatest::request_text;
@@ -265,5 +265,5 @@ TEST(UserAgentLimits, ASourceProvenByAnotherCallGetsTheFullSchedule) {
   for (const auto& bye : byes) EXPECT_EQ(bye.call_id, "first");
 }
 
-}  // namespace
+}  // namespace user_agent_limits_test
 }  // namespace chorus::sip

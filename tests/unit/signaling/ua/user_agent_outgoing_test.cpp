@@ -9,7 +9,7 @@
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace user_agent_outgoing_test {
 
 using uatest::kCallerOffer;
 using uatest::kListenerOffer;
@@ -456,5 +456,5 @@ TEST(UserAgentDialOut, ShutdownCancelsRingingDials) {
   EXPECT_FALSE(h.ua.dial({"sip:alice@127.0.0.1:5090", "1000", {}, {}}).has_value());
 }
 
-}  // namespace
+}  // namespace user_agent_outgoing_test
 }  // namespace chorus::sip

@@ -8,7 +8,7 @@
 #include "tests/unit/signaling/ua/user_agent_test_support.hpp"
 
 namespace chorus::sip {
-namespace {
+namespace user_agent_test {
 
 using uatest::kCallerOffer;
 using uatest::kListenerAnswer;
@@ -411,5 +411,5 @@ TEST(UserAgent, ByeOverTcpUsesTheConnectionItCameOn) {
   EXPECT_EQ(sent.message.vias.front().transport, "TCP");
 }
 
-}  // namespace
+}  // namespace user_agent_test
 }  // namespace chorus::sip

@@ -6,7 +6,7 @@
 namespace chorus::sip {
 namespace {
 
-std::optional<std::uint32_t> parse_seconds(std::string_view text) {
+std::optional<std::uint32_t> parse_delta_seconds(std::string_view text) {
   text = trim(text);
   std::uint32_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -33,7 +33,7 @@ SessionTimerOutcome negotiate_session_timer(const SipMessage& request, const Ses
   std::string refresher;
   if (se_header) {
     std::string_view value = *se_header;
-    requested = parse_seconds(value.substr(0, value.find(';')));
+    requested = parse_delta_seconds(value.substr(0, value.find(';')));
     std::vector<GenericParam> params;
     if (auto semi = value.find(';'); semi != std::string_view::npos && parse_params(value.substr(semi), params)) {
       if (const auto* r = find_param(params, "refresher")) refresher = to_lower(r->value);
@@ -42,7 +42,7 @@ SessionTimerOutcome negotiate_session_timer(const SipMessage& request, const Ses
   std::uint32_t request_min_se = 90;
   if (const auto* h = request.header("Min-SE")) {
     std::string_view v = *h;
-    request_min_se = std::max<std::uint32_t>(90, parse_seconds(v.substr(0, v.find(';'))).value_or(90));
+    request_min_se = std::max<std::uint32_t>(90, parse_delta_seconds(v.substr(0, v.find(';'))).value_or(90));
   }
 
   if (requested) {

@@ -1,7 +1,6 @@
 #include "conference/chat/chat_service.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "common/ascii.hpp"
 #include "conference/chat/cpim.hpp"

@@ -1,7 +1,6 @@
 #include "conference/chat/cpim.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <optional>
 #include <vector>
 

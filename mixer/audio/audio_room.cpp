@@ -1,7 +1,6 @@
 #include "mixer/audio/audio_room.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 
 #include "common/ascii.hpp"

@@ -1,7 +1,6 @@
 #include "rest-api/api/web_client_config.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include "common/ascii.hpp"
 

@@ -58,11 +58,13 @@ run: deps-build build
 # The integration tests leave about one core idle (they wait on peers playing in real time, on
 # timers and on the RUN_SERIAL tests), so the sanitizer tree, clang-tidy and the fuzz targets are
 # built meanwhile at idle priority (SCHED_IDLE: the CPU goes to them only when no test wants it, and
-# a waking test preempts them at once). Their output goes to BACKGROUND_LOG, shown if they fail. The
-# sanitized tests and the fuzzers run afterwards, alone: they are timed by CPU-hungry peers and clocks.
+# a waking test preempts them at once; nice 19 where SCHED_IDLE is refused). Their output goes to
+# BACKGROUND_LOG, shown if they fail. The sanitized tests and the fuzzers run afterwards, alone: they
+# are timed by CPU-hungry peers and clocks.
 BACKGROUND_LOG ?= $(BUILD_DIR)/test-background.log
 test: deps format-check chorusd
-	@chrt --idle 0 $(MAKE) --no-print-directory sanitize-build tidy-sanitize-tree fuzz-build > $(BACKGROUND_LOG) 2>&1 & \
+	@idle="chrt --idle 0"; $$idle true 2>/dev/null || idle="nice -n 19"; \
+	  $$idle $(MAKE) --no-print-directory sanitize-build tidy-sanitize-tree fuzz-build > $(BACKGROUND_LOG) 2>&1 & \
 	  background=$$!; \
 	  scripts/run-tests.sh $(BUILD_DIR) integration; tests=$$?; \
 	  echo "test: waiting for the builds beside the integration tests ($(BACKGROUND_LOG))"; \

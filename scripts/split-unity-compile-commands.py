@@ -33,10 +33,10 @@ def main() -> int:
         if batch.parent.name != "Unity" or not batch.name.startswith("unity_"):
             split.append(entry)
             continue
+        if str(batch) not in entry["command"]:
+            print(f"{batch}: its command does not name it", file=sys.stderr)
+            return 1
         for source in sources_of(batch):
-            if str(batch) not in entry["command"]:
-                print(f"{batch}: its command does not name it", file=sys.stderr)
-                return 1
             split.append({**entry, "file": source, "command": entry["command"].replace(str(batch), source)})
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "compile_commands.json").write_text(json.dumps(split, indent=1))

@@ -1,9 +1,9 @@
 #include "rest-api/router.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <stdexcept>
 
+#include "common/ascii.hpp"
 #include "common/log.hpp"
 #include "rest-api/problem.hpp"
 
@@ -112,8 +112,7 @@ std::expected<nlohmann::json, HttpResponse> parse_json_body(const RequestContext
   auto type = context.header(http::field::content_type);
   type = type.substr(0, type.find(';'));
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-  std::string lower(type);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string lower = ascii_lowercase(type);
   if (lower != "application/json" && !(lower.starts_with("application/") && lower.ends_with("+json"))) {
     return std::unexpected(unsupported_media_type("application/json"));
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/ascii.hpp"
 #include "signaling/message/grammar.hpp"
 #include "signaling/message/parse_into.hpp"
 
@@ -38,13 +39,13 @@ bool parse_sent_by_host(std::string_view s, std::size_t& pos, std::string& host)
     if (close == std::string_view::npos) return false;
     const std::string_view address = s.substr(pos + 1, close - pos - 1);
     if (!grammar::is_ipv6_address(address)) return false;
-    host = to_lower(address);
+    host = ascii_lowercase(address);
     pos = close + 1;
     return true;
   }
   const std::string_view name = grammar::take_while(s, pos, grammar::kHostChar);
   if (name.empty()) return false;
-  host = to_lower(name);
+  host = ascii_lowercase(name);
   return true;
 }
 
@@ -84,12 +85,6 @@ bool is_token(std::string_view s) {
   return true;
 }
 
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = grammar::ascii_lower(c);
-  return out;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -125,7 +120,7 @@ bool parse_params(std::string_view text, std::vector<GenericParam>& out) {
     const std::string_view name = grammar::take_while(text, pos, grammar::kToken);
     if (name.empty()) return false;  // ";;" and a trailing ";" (RFC 4475 §3.1.2.1)
     GenericParam param;
-    param.name = to_lower(name);
+    param.name = ascii_lowercase(name);
     skip_wsp(text, pos);
     if (pos < text.size() && text[pos] == '=') {
       ++pos;

@@ -64,7 +64,6 @@ bool parse_params(std::string_view text, std::vector<GenericParam>& out);
 
 // Helpers that the grammar uses everywhere.
 bool is_token(std::string_view s);
-std::string to_lower(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 std::string_view trim(std::string_view s);
 

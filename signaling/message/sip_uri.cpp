@@ -1,6 +1,7 @@
 // SIP/SIPS URIs (RFC 3261 §19.1, §25.1) with IPv6 references (RFC 5118), and opaque absolute URIs.
 #include "signaling/message/sip_uri.hpp"
 
+#include "common/ascii.hpp"
 #include "signaling/message/grammar.hpp"
 #include "signaling/message/header_types.hpp"
 #include "signaling/message/parse_into.hpp"
@@ -17,12 +18,12 @@ const char* parse_hostport(std::string_view s, std::size_t& pos, SipUri& uri) {
     if (close == std::string_view::npos) return "unterminated IPv6 reference";
     const std::string_view address = s.substr(pos + 1, close - pos - 1);
     if (!grammar::is_ipv6_address(address)) return "bad IPv6 reference";
-    uri.host = to_lower(address);
+    uri.host = ascii_lowercase(address);
     pos = close + 1;
   } else {
     const std::string_view host = grammar::take_while(s, pos, grammar::kHostChar);
     if (host.empty()) return "missing host";
-    uri.host = to_lower(host);
+    uri.host = ascii_lowercase(host);
   }
   if (pos < s.size() && s[pos] == ':') {
     ++pos;
@@ -47,7 +48,7 @@ const char* parse_uri_params(std::string_view s, std::size_t& pos, SipUri& uri) 
     const std::string_view name = item.substr(0, eq);
     if (name.empty() || !grammar::all_escaped_or(name, grammar::kParamChar)) return "bad URI parameter";
     UriParam param;
-    param.name = to_lower(grammar::percent_decode(name));
+    param.name = ascii_lowercase(grammar::percent_decode(name));
     if (eq != std::string_view::npos) {
       const std::string_view value = item.substr(eq + 1);
       if (value.empty() || !grammar::all_escaped_or(value, grammar::kParamChar)) return "bad URI parameter";
@@ -170,7 +171,7 @@ const char* parse_uri_into(std::string_view text, SipUri& uri) {
     ++pos;
   }
   if (pos == text.size() || text[pos] != ':') return "missing URI scheme";
-  uri.scheme = to_lower(text.substr(0, pos));
+  uri.scheme = ascii_lowercase(text.substr(0, pos));
   const std::string_view rest = text.substr(pos + 1);
   if (uri.is_sip()) return parse_sip_uri(rest, uri);
 

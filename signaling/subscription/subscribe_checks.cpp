@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "common/ascii.hpp"
 #include "signaling/message/header_types.hpp"
 
 namespace chorus::sip {
@@ -14,7 +15,7 @@ std::optional<EventHeader> event_of(const SipMessage& request) {
   EventHeader event;
   // §8.2.1 / §7.2: event-type is a token; compared case-insensitively here, as the packages we
   // know are registered in lower case and some phones send "Conference".
-  event.package = to_lower(trim(text.substr(0, semicolon)));
+  event.package = ascii_lowercase(trim(text.substr(0, semicolon)));
   if (event.package.empty() || !is_token(event.package)) return std::nullopt;
   if (semicolon != std::string_view::npos) {
     std::vector<GenericParam> params;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "common/ascii.hpp"
+
 namespace chorus::sip {
 namespace {
 
@@ -22,7 +24,7 @@ bool accept_allows_sdp(const SipMessage& request) {
   auto values = request.header_values("Accept");
   if (values.empty()) return true;  // §8.2.3: absent Accept means application/sdp
   for (auto value : values) {
-    auto range = to_lower(trim(value.substr(0, value.find(';'))));
+    auto range = ascii_lowercase(trim(value.substr(0, value.find(';'))));
     if (range.empty() || range == "application/sdp" || range == "application/*" || range == "*/*") return true;
   }
   return false;
@@ -99,14 +101,14 @@ std::optional<Rejection> check_request(const SipMessage& request, const Extensio
 std::string media_type_of(const SipMessage& message) {
   const auto* type = message.header("Content-Type");
   if (!type) return {};
-  return to_lower(trim(std::string_view(*type).substr(0, type->find(';'))));
+  return ascii_lowercase(trim(std::string_view(*type).substr(0, type->find(';'))));
 }
 
 namespace {
 
 // The boundary parameter of a multipart Content-Type (RFC 2046 §5.1.1), unquoted.
 std::string boundary_of(std::string_view content_type) {
-  auto pos = to_lower(content_type).find("boundary=");
+  auto pos = ascii_lowercase(content_type).find("boundary=");
   if (pos == std::string::npos) return {};
   auto value = content_type.substr(pos + 9);
   value = value.substr(0, value.find(';'));
@@ -133,7 +135,7 @@ std::optional<std::string> sdp_part(std::string_view body, const std::string& bo
       skip = 2;
     }
     if (split != std::string_view::npos) {
-      std::string headers = to_lower(part.substr(0, split));
+      std::string headers = ascii_lowercase(part.substr(0, split));
       if (headers.find("content-type: application/sdp") != std::string::npos ||
           headers.find("content-type:application/sdp") != std::string::npos) {
         std::string_view content = part.substr(split + skip);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/ascii.hpp"
+
 namespace chorus::sip {
 namespace {
 
@@ -36,7 +38,7 @@ SessionTimerOutcome negotiate_session_timer(const SipMessage& request, const Ses
     requested = parse_delta_seconds(value.substr(0, value.find(';')));
     std::vector<GenericParam> params;
     if (auto semi = value.find(';'); semi != std::string_view::npos && parse_params(value.substr(semi), params)) {
-      if (const auto* r = find_param(params, "refresher")) refresher = to_lower(r->value);
+      if (const auto* r = find_param(params, "refresher")) refresher = ascii_lowercase(r->value);
     }
   }
   std::uint32_t request_min_se = 90;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/ascii.hpp"
 #include "common/log.hpp"
 #include "signaling/ua/request_checks.hpp"
 #include "signaling/ua/user_agent_call.hpp"
@@ -36,7 +37,7 @@ UserAgent::Call* UserAgent::find_call(CallHandle handle) {
 
 std::string UserAgent::contact_for(TransportKind kind) const {
   std::string contact = "<sip:" + config_.contact_user + "@" + sender_.via_sent_by(kind);
-  if (kind != TransportKind::kUdp) contact += ";transport=" + to_lower(transport_name(kind));
+  if (kind != TransportKind::kUdp) contact += ";transport=" + ascii_lowercase(transport_name(kind));
   return contact + ">";
 }
 

@@ -4,6 +4,7 @@
 // picture_fast_update to such endpoints).
 #include <charconv>
 
+#include "common/ascii.hpp"
 #include "common/log.hpp"
 #include "signaling/ua/request_checks.hpp"
 #include "signaling/ua/user_agent.hpp"
@@ -75,7 +76,7 @@ std::vector<std::string> recv_info_packages(const SipMessage& request) {
       value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
       // RFC 6086 §7.2: a package name, possibly with parameters after ';'.
       const auto name = trim(item.substr(0, item.find(';')));
-      if (!name.empty()) out.push_back(to_lower(name));
+      if (!name.empty()) out.push_back(ascii_lowercase(name));
     }
   }
   return out;

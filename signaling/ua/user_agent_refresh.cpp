@@ -1,5 +1,6 @@
 // UserAgent: session timers (RFC 4028 §10) — refreshing when we are the refresher, ending the call
 // with BYE when the other side stops refreshing.
+#include "common/ascii.hpp"
 #include "common/log.hpp"
 #include "signaling/ua/request_checks.hpp"
 #include "signaling/ua/user_agent.hpp"
@@ -35,7 +36,7 @@ void UserAgent::on_session_timer(CallHandle handle) {
 
 void UserAgent::send_refresh(Call& call) {
   // RFC 4028 §7.4: UPDATE when the peer allows it (no new offer needed), else re-INVITE with our SDP.
-  const bool use_update = to_lower(call.peer_allow).find("update") != std::string::npos;
+  const bool use_update = ascii_lowercase(call.peer_allow).find("update") != std::string::npos;
   SipMessage request = call.dialog.make_request(use_update ? "UPDATE" : "INVITE", contact_for(call.dialog.flow().kind));
   // §7.4: the refresher parameter names a role in this request; we send it and stay the refresher.
   request.add_header("Session-Expires", std::to_string(*call.session.interval) + ";refresher=uac");

@@ -3,6 +3,7 @@
 // 127.0.0.1 (503 when none are left, back to the pool when the call ends), our own offer for an
 // INVITE without SDP, re-offers (hold). Each test has its own port range.
 #include "conference/conference_service.hpp"
+#include "common/ascii.hpp"
 #include "tests/unit/test_support/free_udp_ports.hpp"
 
 #include <gtest/gtest.h>
@@ -150,7 +151,7 @@ TEST_F(ConferenceTest, RoomAnswersWithLeasedPortAndOfferPayloadNumbers) {
   EXPECT_NE(std::find(m.formats.begin(), m.formats.end(), "100"), m.formats.end());
   auto rtpmap = m.rtpmap("111");
   ASSERT_TRUE(rtpmap.has_value());
-  EXPECT_EQ(sip::to_lower(rtpmap->encoding), "opus");
+  EXPECT_EQ(ascii_lowercase(rtpmap->encoding), "opus");
   ASSERT_NE(answer.effective_connection(m), nullptr);
   EXPECT_EQ(answer.effective_connection(m)->address, "127.0.0.1");
 

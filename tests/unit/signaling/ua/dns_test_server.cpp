@@ -6,8 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <stdexcept>
+
+#include "common/ascii.hpp"
 
 namespace chorus::sip::testing {
 
@@ -30,12 +31,6 @@ void put_string(std::vector<std::uint8_t>& out, std::string_view text) {
 
 void append(std::vector<std::uint8_t>& out, const std::vector<std::uint8_t>& more) {
   out.insert(out.end(), more.begin(), more.end());
-}
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 }  // namespace
@@ -189,7 +184,7 @@ std::string DnsTestServer::address() const {
 
 void DnsTestServer::set(std::string_view name, dns::RecordType type, DnsResponse response) {
   std::lock_guard lock(mutex_);
-  table_[{lower(name), static_cast<std::uint16_t>(type)}] = std::move(response);
+  table_[{ascii_lowercase(name), static_cast<std::uint16_t>(type)}] = std::move(response);
 }
 
 void DnsTestServer::set(std::string_view name, dns::RecordType type, std::vector<DnsRecord> answers) {
@@ -203,7 +198,7 @@ void DnsTestServer::set_silent_for_all(bool silent) {
 
 std::size_t DnsTestServer::queries(std::string_view name, dns::RecordType type) const {
   std::lock_guard lock(mutex_);
-  auto found = counts_.find({lower(name), static_cast<std::uint16_t>(type)});
+  auto found = counts_.find({ascii_lowercase(name), static_cast<std::uint16_t>(type)});
   return found == counts_.end() ? 0 : found->second;
 }
 
@@ -281,7 +276,7 @@ std::optional<std::vector<std::uint8_t>> DnsTestServer::respond(std::span<const 
   }
   if (pos + 5 > query.size()) return std::nullopt;
   const auto type = static_cast<std::uint16_t>((query[pos + 1] << 8) | query[pos + 2]);
-  name = lower(name);
+  name = ascii_lowercase(name);
   DnsResponse response{.rcode = dns::kRcodeNxDomain};
   {
     std::lock_guard lock(mutex_);

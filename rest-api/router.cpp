@@ -290,6 +290,13 @@ std::optional<HttpResponse> Router::handle_local(const HttpRequest& request) con
   return run(route, route.local->answer, request, target->path, found.params, *query, &*admitted);
 }
 
+bool Router::joins_write_group(const HttpRequest& request) const {
+  const auto target = split_target(std_view(request.message.target()));
+  if (!target) return false;
+  const auto found = match(request.message.method(), target->path);
+  return found.outcome == RouteMatch::Outcome::kFound && routes_[found.route]->info.options.write_group;
+}
+
 std::vector<RouteInfo> Router::routes() const {
   std::vector<RouteInfo> out;
   out.reserve(routes_.size());

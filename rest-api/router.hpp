@@ -46,6 +46,9 @@ struct RouteOptions {
   std::string summary;         // one line, for the OpenAPI check and logs
   bool admin_only = false;     // API keys, webhooks: the admin token only
   bool public_route = false;   // /healthz, /readyz, /metrics, /v1/openapi.json: no token at all
+  // Runs in a store write group (write_group.hpp): the handler's side effects go through
+  // CommitEffects::after_commit, and it reads nothing a side effect of another grouped request updates.
+  bool write_group = false;
 };
 
 using PathParams = std::vector<std::pair<std::string, std::string>>;
@@ -116,6 +119,9 @@ class Router {
   // The pipeline on the calling thread for a route with a LocalRoute that is ready and a caller
   // known without the store; nullopt: use handle() on the control loop.
   [[nodiscard]] std::optional<HttpResponse> handle_local(const HttpRequest& request) const;
+  // Whether the request's route runs in a write group (RouteOptions::write_group); false for a
+  // request that matches no route.
+  [[nodiscard]] bool joins_write_group(const HttpRequest& request) const;
   // (method, pattern, options) in the order they were added.
   [[nodiscard]] std::vector<RouteInfo> routes() const;
 

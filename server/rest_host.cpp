@@ -19,11 +19,17 @@ namespace asio = boost::asio;
 // REST thread (rest-api/README.md: the awaitable is created before it is awaited, a GCC 12 rule).
 class RestHost::ControlHandler final : public rest::RequestHandler {
  public:
-  ControlHandler(asio::io_context& control, const rest::Router& router) : control_(control), router_(router) {}
+  ControlHandler(asio::io_context& control, const rest::Router& router, rest::WriteGroupQueue& write_groups)
+      : control_(control), router_(router), write_groups_(write_groups) {}
 
   asio::awaitable<rest::HttpResponse> handle(rest::HttpRequest request) override {
-    // Issue 13: a route answered from a current snapshot skips the two thread hops.
+    // Issue 13: a route answered from a current snapshot skips the two thread hops, and the durable
+    // writes of concurrent requests share one commit.
     if (auto local = router_.handle_local(request)) co_return std::move(*local);
+    if (router_.joins_write_group(request)) {
+      auto grouped = write_groups_.async_handle(std::move(request), asio::use_awaitable);
+      co_return co_await std::move(grouped);
+    }
     auto task = on_control(router_, std::move(request));
     co_return co_await asio::co_spawn(control_.get_executor(), std::move(task), asio::use_awaitable);
   }
@@ -35,6 +41,7 @@ class RestHost::ControlHandler final : public rest::RequestHandler {
 
   asio::io_context& control_;
   const rest::Router& router_;
+  rest::WriteGroupQueue& write_groups_;
 };
 
 class RestHost::WebhookFanoutHolder {
@@ -123,7 +130,10 @@ std::expected<void, std::string> RestHost::start() {
   http.bind_address = config_.bind_address;
   http.port = config_.http_port;
   http.metrics = http_metrics_.get();
-  handler_ = std::make_unique<ControlHandler>(control_, *router_);
+  write_groups_ = std::make_unique<rest::WriteGroupQueue>(
+      control_, *router_, [&store = domain_.store] { return store.begin_write_group(); }, services_->commit_effects,
+      metrics_);
+  handler_ = std::make_unique<ControlHandler>(control_, *router_, *write_groups_);
   http_ = std::make_unique<rest::HttpServer>(http, *handler_);
   if (auto started = http_->start(); !started) return started;
   // Known only now when --http-port is 0; set before the first request is served.

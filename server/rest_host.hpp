@@ -38,6 +38,7 @@
 #include "rest-api/rate_limiter.hpp"
 #include "rest-api/router.hpp"
 #include "rest-api/webhooks/webhook_dispatcher.hpp"
+#include "rest-api/write_group.hpp"
 
 namespace chorus::server {
 
@@ -143,6 +144,7 @@ class RestHost {
   std::unique_ptr<WebhookFanoutHolder> fanout_;
   std::unique_ptr<conference::RetentionPruner> pruner_;
   std::optional<boost::asio::steady_timer> retention_timer_;  // on the control loop
+  std::unique_ptr<rest::WriteGroupQueue> write_groups_;
   std::unique_ptr<ControlHandler> handler_;
   std::unique_ptr<rest::HttpServer> http_;  // last: destroyed first
 };

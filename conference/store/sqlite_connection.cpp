@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <limits>
+#include <string>
 #include <utility>
 
 namespace chorus::conference::sqlite {
@@ -138,19 +139,43 @@ SqliteError Connection::error(int rc) const {
   return SqliteError{code != SQLITE_OK ? code : rc, sqlite3_errmsg(db_)};
 }
 
+namespace {
+
+std::string savepoint_statement(std::string_view verb, int depth) {
+  return std::string(verb) + " chorus_savepoint_" + std::to_string(depth);
+}
+
+}  // namespace
+
 SqliteResult<Transaction> Transaction::begin(Connection& connection) {
-  if (auto begun = connection.exec("BEGIN IMMEDIATE"); !begun) return std::unexpected(std::move(begun.error()));
-  return Transaction(&connection);
+  const int depth = connection.transaction_depth_ + 1;
+  const auto begun = depth == 1 ? connection.exec("BEGIN IMMEDIATE")
+                                : connection.exec(savepoint_statement("SAVEPOINT", depth).c_str());
+  if (!begun) return std::unexpected(std::move(begun.error()));
+  connection.transaction_depth_ = depth;
+  return Transaction(&connection, depth);
 }
 
 Transaction::~Transaction() {
-  if (connection_ != nullptr) (void)connection_->exec("ROLLBACK");
+  if (connection_ == nullptr) return;
+  if (nested()) {
+    // ROLLBACK TO keeps the savepoint open; RELEASE then ends it, with nothing left to keep.
+    (void)connection_->exec(savepoint_statement("ROLLBACK TO", depth_).c_str());
+    (void)connection_->exec(savepoint_statement("RELEASE", depth_).c_str());
+  } else {
+    (void)connection_->exec("ROLLBACK");
+  }
+  connection_->transaction_depth_ = depth_ - 1;
 }
 
 SqliteResult<void> Transaction::commit() {
-  auto done = connection_->exec("COMMIT");
+  auto done =
+      nested() ? connection_->exec(savepoint_statement("RELEASE", depth_).c_str()) : connection_->exec("COMMIT");
   // A failed COMMIT leaves the transaction open (e.g. SQLITE_BUSY); the destructor rolls it back.
-  if (done) connection_ = nullptr;
+  if (done) {
+    connection_->transaction_depth_ = depth_ - 1;
+    connection_ = nullptr;
+  }
   return done;
 }
 

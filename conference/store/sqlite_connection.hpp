@@ -76,8 +76,11 @@ class Connection {
   [[nodiscard]] std::int64_t changes() const;
   [[nodiscard]] std::int64_t last_insert_rowid() const;
   [[nodiscard]] SqliteError error(int rc) const;
+  // How many Transactions are open on this connection: 0, 1 (BEGIN … COMMIT), or more (savepoints).
+  [[nodiscard]] int transaction_depth() const { return transaction_depth_; }
 
  private:
+  friend class Transaction;
   explicit Connection(sqlite3* db) : db_(db) {}
   struct StatementDeleter {
     void operator()(sqlite3_stmt* stmt) const;
@@ -85,15 +88,22 @@ class Connection {
 
   sqlite3* db_;
   std::unordered_map<std::string_view, std::unique_ptr<sqlite3_stmt, StatementDeleter>> statements_;
+  int transaction_depth_ = 0;
 };
 
 // BEGIN IMMEDIATE … COMMIT: the write lock is taken up front so that a check made inside
 // (version, uniqueness) still holds at the write. Rolls back when destroyed uncommitted.
+// Nested inside another open Transaction (the store's write group, issue 13) it is a SAVEPOINT:
+// commit() releases it into the outer transaction, which alone makes it durable, and destroying it
+// uncommitted rolls back only its own changes (https://sqlite.org/lang_savepoint.html). Nested
+// Transactions end before the one they are in (they are scoped inside one store call).
 class Transaction {
  public:
   static SqliteResult<Transaction> begin(Connection& connection);
   ~Transaction();
-  Transaction(Transaction&& other) noexcept : connection_(other.connection_) { other.connection_ = nullptr; }
+  Transaction(Transaction&& other) noexcept : connection_(other.connection_), depth_(other.depth_) {
+    other.connection_ = nullptr;
+  }
   Transaction& operator=(Transaction&&) = delete;
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -101,8 +111,10 @@ class Transaction {
   SqliteResult<void> commit();
 
  private:
-  explicit Transaction(Connection* connection) : connection_(connection) {}
+  Transaction(Connection* connection, int depth) : connection_(connection), depth_(depth) {}
+  [[nodiscard]] bool nested() const { return depth_ > 1; }
   Connection* connection_;  // null once committed, rolled back or moved from
+  int depth_;               // 1: the outermost (BEGIN); more: a savepoint inside it
 };
 
 }  // namespace chorus::conference::sqlite

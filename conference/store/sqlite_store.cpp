@@ -44,6 +44,18 @@ constexpr std::string_view kListRoomMeetings =
     " WHERE room_id = ?1 ORDER BY id";
 constexpr std::string_view kMeetingVersion = "SELECT version FROM meetings WHERE id = ?1";
 
+class SqliteWriteGroup final : public WriteGroup {
+ public:
+  explicit SqliteWriteGroup(Transaction transaction) : transaction_(std::move(transaction)) {}
+  StoreResult<void> commit() override {
+    if (auto committed = transaction_.commit(); !committed) return fail(committed.error(), "commit write group");
+    return {};
+  }
+
+ private:
+  Transaction transaction_;
+};
+
 }  // namespace
 
 std::expected<std::unique_ptr<SqliteStore>, std::string> SqliteStore::open(const std::string& path) {
@@ -104,6 +116,13 @@ StoreResult<void> SqliteStore::check_room_dial_strings(const Room& room, bool is
   if (!row) return fail(row.error(), "check room");
   if (!*row) return {};
   return std::unexpected(rows::room_conflict(room, query->text(0), query->text(1)));
+}
+
+std::unique_ptr<WriteGroup> SqliteStore::begin_write_group() {
+  if (db_->transaction_depth() != 0) return nullptr;  // one group at a time
+  auto transaction = Transaction::begin(*db_);
+  if (!transaction) return nullptr;
+  return std::make_unique<SqliteWriteGroup>(std::move(*transaction));
 }
 
 StoreResult<Room> SqliteStore::create_room(const Room& room) {

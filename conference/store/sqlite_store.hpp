@@ -28,6 +28,9 @@ class SqliteStore final : public Store {
   // The schema version after migration (sqlite_schema.cpp's last migration).
   [[nodiscard]] int schema_version() const { return schema_version_; }
 
+  // One BEGIN IMMEDIATE … COMMIT around the group; each write's own transaction is a savepoint in it.
+  std::unique_ptr<WriteGroup> begin_write_group() override;
+
   StoreResult<Room> create_room(const Room& room) override;
   StoreResult<Room> get_room(std::string_view id) override;
   StoreResult<std::vector<Room>> list_rooms(std::string_view after_id, std::size_t limit) override;

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,20 @@ constexpr std::string_view to_string(StoreErrorKind kind) {
   }
   return "unknown";
 }
+
+// Group commit (issue 13): the writes of several callers in one transaction and one fsync. While a
+// group is open every write the store makes joins it, and none is durable — nor visible to another
+// connection — until commit() returns success; destroying the group uncommitted rolls all of them
+// back. A write that fails inside the group rolls back only itself. So whoever opened the group must
+// not answer for, or act on, any write in it before commit() succeeded.
+class WriteGroup {
+ public:
+  virtual ~WriteGroup() = default;
+  WriteGroup() = default;
+  WriteGroup(const WriteGroup&) = delete;
+  WriteGroup& operator=(const WriteGroup&) = delete;
+  virtual StoreResult<void> commit() = 0;
+};
 
 class Store {
  public:
@@ -120,6 +135,11 @@ class Store {
   // Replaces every field but id and created_at; returns the new version.
   virtual StoreResult<std::uint64_t> update_trunk(const Trunk& trunk, std::uint64_t expected_version) = 0;
   virtual StoreResult<void> delete_trunk(std::string_view id) = 0;
+
+  // Opens a write group (above); one at a time. nullptr when this store has none — PostgreSQL, whose
+  // commits other nodes wait on, and the cluster's wrapper — or could not begin one (the database is
+  // locked): the caller then lets each write commit alone.
+  virtual std::unique_ptr<WriteGroup> begin_write_group() { return nullptr; }
 };
 
 }  // namespace chorus::conference

@@ -1,7 +1,8 @@
 // ApiServices: what the /v1 route handlers reach, all owned by the server wiring and used on the
 // control loop only (the Router runs handlers there, DESIGN §2). Handlers write the store first
 // (durable before the 2xx), then bring the in-memory views the SIP path reads (RoomDirectory,
-// MeetingCalendar) up to date, then publish an event.
+// MeetingCalendar) up to date, then publish an event; a handler of a `write_group` route does those
+// two through commit_effects, after its group's commit.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@
 #include "conference/trunks/trunk_directory.hpp"
 #include "rest-api/event_stream.hpp"
 #include "rest-api/metrics.hpp"
+#include "rest-api/write_group.hpp"
 
 namespace chorus::rest {
 
@@ -93,6 +95,10 @@ struct ApiServices {
   // drain: it takes no new conference (SIP OPTIONS 503) and keeps its live ones. Unset: POST is
   // the process drain above (`drain`), DELETE answers 409.
   std::function<void(bool draining)> cluster_drain;
+
+  // Issue 13, group commit: a `write_group` route's side effects (calendar, events) go through
+  // here, so that inside a write group they wait for its commit (write_group.hpp).
+  CommitEffects commit_effects;
 };
 
 // Lists: `limit` (default 50, 1..200) and `page_token` (the last id of the previous page).

@@ -30,6 +30,19 @@ json meeting_event(const ApiServices& services, const conf::Meeting& meeting) {
               {"meeting", meeting_to_json(meeting, false, services.web_base_url)}};
 }
 
+// After the write is durable (these routes run in write groups): the calendar the SIP path admits
+// callers by, then the event. A cancelled meeting leaves the calendar.
+void announce(ApiServices& services, std::string_view event_type, const conf::Meeting& meeting) {
+  services.commit_effects.after_commit([&services, event_type, meeting] {
+    if (meeting.cancelled) {
+      services.calendar.remove(meeting.id);
+    } else {
+      services.calendar.put(meeting);
+    }
+    services.events.publish(event_type, meeting_event(services, meeting));
+  });
+}
+
 HttpResponse meeting_response(const ApiServices& services, const RequestContext& context, http::status status,
                               const conf::Meeting& meeting) {
   return with_etag(HttpResponse::json(status, meeting_to_json(meeting, sees_secrets(context), services.web_base_url)),
@@ -80,8 +93,7 @@ HttpResponse create_meeting(ApiServices& services, const RequestContext& context
     return store_error_response(created.error(), meeting_name(meeting.id));
   }
   meeting = meeting_from_record(*created);
-  services.calendar.put(meeting);
-  services.events.publish(conf::event_type::kMeetingCreated, meeting_event(services, meeting));
+  announce(services, conf::event_type::kMeetingCreated, meeting);
   auto response = meeting_response(services, context, http::status::created, meeting);
   response.message.set(http::field::location, meeting_path(meeting.id));
   return response;
@@ -141,8 +153,7 @@ HttpResponse patch_meeting(ApiServices& services, const RequestContext& context)
   if (!errors) return errors.error();
   if (!errors->empty()) return validation_failed(*errors);
   if (auto stored = store_change(services, meeting, current->version); !stored) return stored.error();
-  services.calendar.put(meeting);
-  services.events.publish(conf::event_type::kMeetingUpdated, meeting_event(services, meeting));
+  announce(services, conf::event_type::kMeetingUpdated, meeting);
   return meeting_response(services, context, http::status::ok, meeting);
 }
 
@@ -154,8 +165,7 @@ HttpResponse delete_meeting(ApiServices& services, const RequestContext& context
   const std::uint64_t expected = meeting->version;
   meeting->cancelled = true;
   if (auto stored = store_change(services, *meeting, expected); !stored) return stored.error();
-  services.calendar.remove(meeting->id);
-  services.events.publish(conf::event_type::kMeetingDeleted, meeting_event(services, *meeting));
+  announce(services, conf::event_type::kMeetingDeleted, *meeting);
   return HttpResponse::empty(http::status::no_content);
 }
 
@@ -230,15 +240,17 @@ void add_meeting_routes(Router& router, ApiServices& services) {
   const auto bind = [&services](HttpResponse (*handler)(ApiServices&, const RequestContext&)) {
     return [&services, handler](const RequestContext& context) { return handler(services, context); };
   };
-  router.add(http::verb::post, "/v1/meetings", {.scope = Scope::kMeetingsWrite, .summary = "Schedule a meeting"},
+  router.add(http::verb::post, "/v1/meetings",
+             {.scope = Scope::kMeetingsWrite, .summary = "Schedule a meeting", .write_group = true},
              bind(create_meeting));
   router.add(http::verb::get, "/v1/meetings", {.scope = Scope::kRoomsRead, .summary = "List meetings"},
              bind(list_meetings));
   router.add(http::verb::get, "/v1/meetings/{id}", {.scope = Scope::kRoomsRead, .summary = "Get a meeting"},
              bind(get_meeting));
-  router.add(http::verb::patch, "/v1/meetings/{id}", {.scope = Scope::kMeetingsWrite, .summary = "Update a meeting"},
-             bind(patch_meeting));
-  router.add(http::verb::delete_, "/v1/meetings/{id}", {.scope = Scope::kMeetingsWrite, .summary = "Cancel a meeting"},
+  router.add(http::verb::patch, "/v1/meetings/{id}",
+             {.scope = Scope::kMeetingsWrite, .summary = "Update a meeting", .write_group = true}, bind(patch_meeting));
+  router.add(http::verb::delete_, "/v1/meetings/{id}",
+             {.scope = Scope::kMeetingsWrite, .summary = "Cancel a meeting", .write_group = true},
              bind(delete_meeting));
   router.add(http::verb::get, "/v1/meetings/{id}/occurrences",
              {.scope = Scope::kRoomsRead, .summary = "List a meeting's occurrences"}, bind(list_occurrences));

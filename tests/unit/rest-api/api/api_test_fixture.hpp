@@ -104,7 +104,8 @@ class ApiRoutesTest : public ::testing::Test {
     return std::move(*opened);
   }
 
-  HttpResponse call(const Call& c) {
+  HttpResponse call(const Call& c) { return router_.handle(request_of(c)); }
+  static HttpRequest request_of(const Call& c) {
     HttpRequest request;
     request.message.method(c.method);
     request.message.target(c.target);
@@ -118,7 +119,7 @@ class ApiRoutesTest : public ::testing::Test {
       request.message.set(http::field::content_type, c.content_type);
       request.message.body() = c.body ? c.body->dump() : c.raw_body;
     }
-    return router_.handle(request);
+    return request;
   }
   HttpResponse get(std::string target, std::string token = {}) {
     return call({.method = http::verb::get, .target = std::move(target), .token = std::move(token)});

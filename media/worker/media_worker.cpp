@@ -12,6 +12,7 @@
 #include <boost/asio/ip/udp.hpp>
 
 #include "common/log.hpp"
+#include "common/wake_batch.hpp"
 
 namespace chorus::media {
 
@@ -37,7 +38,7 @@ MediaWorker::MediaWorker(unsigned index, dtls::DtlsContext* dtls)
   post([this] { timers_.schedule(kQualityInterval, [this] { publish_quality(); }); });
 }
 
-void MediaWorker::enqueue(Job job) {
+void MediaWorker::enqueue(Job job, WakeNow wake_now) {
   bool was_empty = false;
   {
     const std::lock_guard lock(inbox_mutex_);
@@ -45,10 +46,22 @@ void MediaWorker::enqueue(Job job) {
     inbox_.push_back(std::move(job));
   }
   // Outside the lock: the worker this wakes may preempt us right here, and finds the lock free.
-  if (was_empty) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const auto written = ::write(wake_.native_handle(), &one, sizeof one);
+  // Inside a burst of SIP input the wake waits for the burst's end (common/wake_batch.hpp).
+  // kAlways wakes even behind queued jobs: their wake may be one a batch is still keeping.
+  if (wake_now == WakeNow::kAlways) {
+    wake();
+  } else if (was_empty && !WakeBatch::defer(this, &MediaWorker::wake_thunk)) {
+    wake();
   }
+}
+
+void MediaWorker::wake() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto written = ::write(wake_.native_handle(), &one, sizeof one);
+}
+
+void MediaWorker::wake_thunk(void* worker) {
+  static_cast<MediaWorker*>(worker)->wake();
 }
 
 void MediaWorker::wait_for_inbox() {

@@ -102,14 +102,18 @@ class MediaWorker {
   auto run_and_wait(Work&& work) {
     std::packaged_task<std::invoke_result_t<Work>()> task(std::forward<Work>(work));
     auto result = task.get_future();
-    enqueue([&task] { task(); });
+    enqueue([&task] { task(); }, WakeNow::kAlways);  // a deferred wake would never come: we wait here
     return result.get();
   }
 
  private:
-  void enqueue(Job job);
-  void wait_for_inbox();  // worker thread (or before it starts)
-  void run_inbox();       // worker thread
+  // kIfNoBatch: inside a WakeBatch on this thread the wake waits for the batch's end.
+  enum class WakeNow { kIfNoBatch, kAlways };
+  void enqueue(Job job, WakeNow wake_now = WakeNow::kIfNoBatch);
+  void wake();                           // writes the eventfd: the worker runs its inbox
+  static void wake_thunk(void* worker);  // wake() for WakeBatch::defer
+  void wait_for_inbox();                 // worker thread (or before it starts)
+  void run_inbox();                      // worker thread
   void run();
   MediaEnvironment environment();
   void publish_quality();       // worker thread, every kQualityInterval

@@ -1,12 +1,18 @@
 #include "signaling/transport/udp_transport.hpp"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include "common/log.hpp"
+#include "common/wake_batch.hpp"
 
 namespace chorus::sip {
 
@@ -71,23 +77,64 @@ boost::system::error_code UdpTransport::send_to(std::string_view bytes, udp::end
 }
 
 void UdpTransport::receive() {
-  socket_.async_receive_from(asio::buffer(buffer_), sender_,
-                             [self = shared_from_this()](const boost::system::error_code& ec, std::size_t size) {
-                               self->on_receive(ec, size);
-                             });
+  socket_.async_wait(udp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
 }
 
-void UdpTransport::on_receive(const boost::system::error_code& ec, std::size_t size) {
+void UdpTransport::on_readable(const boost::system::error_code& ec) {
   if (events_ == nullptr || ec == asio::error::operation_aborted) return;
+  bool more = false;
   if (ec) {
-    // ICMP errors from earlier sends (connection_refused) surface here on some systems; they say
-    // nothing about this socket, so keep receiving.
-    CHORUS_LOG(kDebug, "transport", "udp receive error", {"error", ec.message()});
+    CHORUS_LOG(kDebug, "transport", "udp wait error", {"error", ec.message()});
   } else {
-    events_->on_datagram(std::string_view(buffer_.data(), size), sender_);
+    const WakeBatch batch;  // every media-worker wake of this burst's calls, once, after it
+    more = read_burst();
   }
-  // The owner may have closed the transport while handling the datagram.
-  if (events_ != nullptr && socket_.is_open()) receive();
+  // The owner may have closed the transport while handling a datagram.
+  if (events_ == nullptr || !socket_.is_open()) return;
+  if (more) {
+    // Datagrams are left after kReadsPerWake reads: come back for them once the loop's other ready
+    // work has run, without a trip through the reactor. (Boost 1.74 re-arms a waited-on socket with
+    // epoll_ctl, which would report them again; an edge-triggered reactor that did not never would.)
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->on_readable({}); });
+  } else {
+    receive();
+  }
+}
+
+bool UdpTransport::read_burst() {
+  if (buffers_.empty()) buffers_.resize(kDatagramsPerRead * kMaxDatagram);
+  std::array<mmsghdr, kDatagramsPerRead> messages{};
+  std::array<iovec, kDatagramsPerRead> vectors{};
+  std::array<sockaddr_storage, kDatagramsPerRead> senders{};
+  for (std::size_t read = 0; read < kReadsPerWake; ++read) {
+    for (std::size_t i = 0; i < kDatagramsPerRead; ++i) {
+      vectors[i] = {buffers_.data() + i * kMaxDatagram, kMaxDatagram};
+      messages[i].msg_hdr = {};
+      messages[i].msg_hdr.msg_iov = &vectors[i];
+      messages[i].msg_hdr.msg_iovlen = 1;
+      messages[i].msg_hdr.msg_name = &senders[i];
+      messages[i].msg_hdr.msg_namelen = sizeof senders[i];
+    }
+    const int count = ::recvmmsg(socket_.native_handle(), messages.data(), kDatagramsPerRead, MSG_DONTWAIT, nullptr);
+    if (count <= 0) {
+      // EAGAIN: all read. Anything else (an ICMP error of an earlier send on some systems) says
+      // nothing about this socket: wait for the next readiness.
+      if (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        CHORUS_LOG(kDebug, "transport", "udp receive error", {"errno", errno});
+      return false;
+    }
+    for (int i = 0; i < count; ++i) {
+      if (events_ == nullptr || !socket_.is_open()) return false;  // closed by an earlier datagram's owner
+      udp::endpoint from;
+      const auto length = std::min<std::size_t>(messages[i].msg_hdr.msg_namelen, from.capacity());
+      std::memcpy(from.data(), &senders[i], length);
+      from.resize(length);
+      events_->on_datagram(std::string_view(buffers_.data() + i * kMaxDatagram, messages[i].msg_len), from);
+    }
+    if (static_cast<std::size_t>(count) < kDatagramsPerRead) return false;  // the queue is empty
+  }
+  return true;
 }
 
 }  // namespace chorus::sip

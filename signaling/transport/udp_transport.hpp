@@ -4,9 +4,11 @@
 //
 // Threading: control loop only. Lifetime: a shared_ptr kept alive by its pending receive; close()
 // detaches the owner, so a late completion never reaches a destroyed TransportLayer.
+// Receiving: on readiness, recvmmsg(2) batches of up to 8 datagrams, at most 4 batches, delivered
+// one by one in arrival order inside one WakeBatch (common/wake_batch.hpp): the media workers the
+// burst's calls hand work to are woken once, after it.
 #pragma once
 
-#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <cstdint>
@@ -14,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/dscp.hpp"
 
@@ -29,6 +32,11 @@ class UdpTransport : public std::enable_shared_from_this<UdpTransport> {
  public:
   // RFC 3261 §18.1.1 bounds a UDP message by the IP datagram size.
   static constexpr std::size_t kMaxDatagram = 65535;
+  // Datagrams one recvmmsg(2) takes, and the calls one readiness makes before the control loop
+  // turns to its other work (timers, REST) and comes back (issue 13: one system call and one
+  // media-worker wake per burst instead of per datagram).
+  static constexpr std::size_t kDatagramsPerRead = 8;
+  static constexpr std::size_t kReadsPerWake = 4;
 
   UdpTransport(boost::asio::io_context& io, UdpEvents& events);
 
@@ -51,14 +59,15 @@ class UdpTransport : public std::enable_shared_from_this<UdpTransport> {
 
  private:
   void size_receive_buffer(std::size_t wanted);
-  void receive();
-  void on_receive(const boost::system::error_code& ec, std::size_t size);
+  void receive();  // waits for the socket to be readable
+  void on_readable(const boost::system::error_code& ec);
+  // Reads and delivers what is queued, up to kReadsPerWake reads; true: more may be waiting.
+  bool read_burst();
 
   boost::asio::ip::udp::socket socket_;
   UdpEvents* events_;
-  boost::asio::ip::udp::endpoint sender_;
   boost::asio::ip::udp::endpoint local_;  // the bound address, read once after bind
-  std::array<char, kMaxDatagram> buffer_{};
+  std::vector<char> buffers_;             // kDatagramsPerRead × kMaxDatagram, one per datagram of a read
 };
 
 }  // namespace chorus::sip

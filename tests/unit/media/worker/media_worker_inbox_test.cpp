@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/wake_batch.hpp"
 #include "media/worker/media_worker.hpp"
 
 namespace chorus::media {
@@ -57,6 +58,24 @@ TEST(MediaWorkerInboxTest, WhatWasPostedBeforeTheDestructorRuns) {
     for (int i = 0; i < 100; ++i) worker.post([&ran] { ++ran; });
   }
   EXPECT_EQ(ran, 100);
+}
+
+TEST(MediaWorkerInboxTest, JobsPostedInABatchRunWhenItClosesAndRunAndWaitDoesNotWaitForIt) {
+  MediaWorker worker(0, nullptr);
+  std::vector<int> order;  // written on the worker only
+  std::promise<void> ran;
+  {
+    const WakeBatch batch;  // as the control loop holds one around a burst of SIP datagrams
+    worker.post([&] { order.push_back(1); });
+    // Waiting for the worker inside the batch must not wait for the batch's kept wake: it would never come.
+    EXPECT_EQ(worker.run_and_wait([&] { return order; }), (std::vector<int>{1}));
+    worker.post([&] {
+      order.push_back(2);
+      ran.set_value();
+    });
+  }
+  ran.get_future().wait();  // woken when the batch closed
+  EXPECT_EQ(worker.run_and_wait([&] { return order; }), (std::vector<int>{1, 2}));
 }
 
 }  // namespace media_worker_inbox_test

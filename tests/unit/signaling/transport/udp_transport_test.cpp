@@ -272,5 +272,32 @@ TEST(UdpTransportBuffer, ABurstWaitsInTheSocketInsteadOfBeingDropped) {
   transport->close();
 }
 
+// Issue 13: the socket is read in bursts (recvmmsg, up to 4 × 8 datagrams a readiness). A backlog
+// longer than one burst is still read to the end, in order, with nothing more arriving to announce it.
+TEST(UdpTransportBurstTest, ABacklogLongerThanOneBurstIsReadToTheEndInOrder) {
+  boost::asio::io_context io;
+  RecordingListener listener;
+  TransportConfig config = loopback_config();
+  config.source_limits.rate = 0;  // one source sending 50 at once: not what this test is about
+  TransportLayer layer(io, config, listener);
+  ASSERT_TRUE(layer.start().has_value());
+  UdpPeer peer(io);
+  constexpr int kBacklog = 50;  // more than kReadsPerWake × kDatagramsPerRead
+  static_assert(kBacklog > static_cast<int>(UdpTransport::kDatagramsPerRead * UdpTransport::kReadsPerWake));
+  for (int i = 0; i < kBacklog; ++i) {
+    peer.send(options_request("SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKburst" + std::to_string(i) + ";rport",
+                              "burst-" + std::to_string(i)),
+              layer.udp_port());
+  }
+  ASSERT_TRUE(run_until(io, [&] { return listener.messages.size() == static_cast<std::size_t>(kBacklog); }))
+      << listener.messages.size() << " of " << kBacklog << " delivered";
+  for (int i = 0; i < kBacklog; ++i) {
+    const std::string* call_id = listener.messages[static_cast<std::size_t>(i)].message.header("Call-ID");
+    ASSERT_NE(call_id, nullptr);
+    EXPECT_EQ(*call_id, "burst-" + std::to_string(i));
+  }
+  EXPECT_EQ(layer.counters().datagrams_received, static_cast<std::uint64_t>(kBacklog));
+}
+
 }  // namespace udp_transport_test
 }  // namespace chorus::sip

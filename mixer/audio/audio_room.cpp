@@ -17,6 +17,14 @@ constexpr std::size_t kMaxQueuedClips = 16;         // per member and for announ
 constexpr std::size_t kMaxPacketizerOctets = 4096;  // a sample codec's FIFO for ptime ≠ 20 ms
 // After a stall longer than this the tick starts afresh instead of catching up in a burst.
 constexpr std::chrono::milliseconds kMaxTickBacklog{200};
+// prepare() runs three times its recent longest run plus a margin before the tick, and at least
+// kMinPrepareLead before it. A lead from kPrepareRightAfterSends on means a large room whose reads
+// and decodes take a good part of a tick: there one late prepare would delay every send of the tick
+// (bench/mixer_capacity.py at 800 members showed late frames), so it runs right after the previous
+// tick's sends, as all of it did before.
+constexpr std::chrono::milliseconds kMinPrepareLead{3};
+constexpr std::chrono::milliseconds kPrepareMargin{2};
+constexpr std::chrono::milliseconds kPrepareRightAfterSends{6};
 
 EncodeFormat format_of(const AudioMemberSpec& spec) {
   return EncodeFormat{ascii_lowercase(codec_info(spec.codec).encoding_name), spec.ptime};
@@ -78,7 +86,10 @@ AudioRoom::AudioRoom(std::string name, std::shared_ptr<AudioRoomListener> listen
 }
 
 AudioRoom::~AudioRoom() {
-  if (timers_ != nullptr) timers_->cancel(tick_timer_);
+  if (timers_ != nullptr) {
+    timers_->cancel(tick_timer_);
+    timers_->cancel(prepare_timer_);
+  }
   {
     std::lock_guard lock(mailbox_->mutex);
     mailbox_->closed = true;  // from now on the chain thread drops what it builds
@@ -115,6 +126,7 @@ void AudioRoom::attach(media::MediaSession& session, const AudioMemberSpec& spec
              {"codec", codec_info(spec.codec).encoding_name}, {"members", members_.size()});
   if (tick_timer_ == TimerQueue::kNoTimer) {
     next_deadline_ = timers_->now() + kFrameDuration;
+    schedule_prepare();
     schedule_tick();
   }
 }
@@ -129,7 +141,8 @@ void AudioRoom::detach(ParticipantId id) {
   members_.erase(it);
   if (members_.empty() && timers_ != nullptr) {
     timers_->cancel(tick_timer_);
-    tick_timer_ = TimerQueue::kNoTimer;
+    timers_->cancel(prepare_timer_);
+    tick_timer_ = prepare_timer_ = TimerQueue::kNoTimer;
   }
 }
 
@@ -203,10 +216,44 @@ void AudioRoom::schedule_tick() {
   });
 }
 
+std::chrono::nanoseconds AudioRoom::prepare_lead() const {
+  return std::max<std::chrono::nanoseconds>(kMinPrepareLead, 3 * prepare_peak_ + kPrepareMargin);
+}
+
+void AudioRoom::schedule_prepare() {
+  const TimePoint at = next_deadline_ - prepare_lead();
+  if (prepare_lead() >= kPrepareRightAfterSends || at <= timers_->now()) {
+    prepare();
+    return;
+  }
+  // Rounded down to the timer's millisecond: early rather than after the tick's deadline.
+  const auto wait = std::chrono::floor<Millis>(at - timers_->now());
+  prepare_timer_ = timers_->schedule(wait, [weak = weak_from_this()] {
+    if (auto room = weak.lock()) room->prepare();
+  });
+}
+
+void AudioRoom::prepare() {
+  prepare_timer_ = TimerQueue::kNoTimer;
+  const TimePoint started = timers_->now();
+  // The members' sockets are read here, not as each packet arrives (media/transport/readiness_poller.hpp).
+  if (poller_ != nullptr) poller_->poll_tick_set();
+  gather_inputs();
+  // Peak-hold with a decay of about a second (50 ticks): one slow prepare moves the lead at once,
+  // a room that has shrunk gets its short lead back gradually.
+  const auto took = timers_->now() - started;
+  prepare_peak_ = std::max<std::chrono::nanoseconds>(took, prepare_peak_ - prepare_peak_ / 50);
+}
+
 void AudioRoom::tick() {
   tick_timer_ = TimerQueue::kNoTimer;
+  // Due before the tick, but a busy worker can run both late: the frames are decoded first.
+  if (prepare_timer_ != TimerQueue::kNoTimer) {
+    timers_->cancel(prepare_timer_);
+    prepare();
+  }
   collect_built_chains(/*wait=*/false);
-  const MixResult& result = mixer_.mix(inputs_);  // gathered at the end of the previous tick
+  const MixResult& result = mixer_.mix(inputs_);  // read and decoded by prepare()
   report_talkers(result);
   report_levels();
   if (mix_tap_) tap_mix(result);
@@ -215,15 +262,13 @@ void AudioRoom::tick() {
   for (auto& [id, member] : members_)
     if (!member.in_mixer || !member.prompts.empty()) send_private(member);
   end_send_burst();
-  // The next tick's frames are decoded after this tick's sends, off their deadline: decoding 400
-  // G.711 members took ~12 ms, and done first it made the last sends of every tick late.
-  // The members' sockets are read here, not as each packet arrives (media/transport/readiness_poller.hpp).
-  if (poller_ != nullptr) poller_->poll_tick_set();
-  gather_inputs();
   if (members_.empty()) return;
   next_deadline_ += kFrameDuration;
   const TimePoint now = timers_->now();
   if (now - next_deadline_ > kMaxTickBacklog) next_deadline_ = now + kFrameDuration;
+  // The next tick's frames are decoded off its deadline, never before this tick's sends: decoding
+  // 400 G.711 members took ~12 ms, and done first it made the last sends of every tick late.
+  schedule_prepare();
   schedule_tick();
 }
 

@@ -173,8 +173,14 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   void request_shared_encoder(const std::string& key, AudioCodec codec);
   void collect_built_chains(bool wait);  // the tick only tries the mailbox's lock
   void retire(std::unique_ptr<ParticipantDecoder> decoder, std::unique_ptr<FrameEncoder> encoder);
+  // The tick at next_deadline_ mixes and sends; the frames it mixes are read and decoded by
+  // prepare(), as late before it as that work allows (prepare_lead()), so a packet waits as little
+  // as it can between its arrival and its mix (issue 13: the bridge's added delay).
   void schedule_tick();
+  void schedule_prepare();
   void tick();
+  void prepare();
+  [[nodiscard]] std::chrono::nanoseconds prepare_lead() const;
   void gather_inputs();
   void forget_input(ParticipantId id);  // a member that leaves the mixer or the room
   void report_talkers(const MixResult& result);
@@ -217,7 +223,9 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
   MixTap mix_tap_;
   std::vector<ParticipantLevel> member_levels_;  // the round's levels without the announcer; capacity kept
   TimerQueue::TimerId tick_timer_ = TimerQueue::kNoTimer;
+  TimerQueue::TimerId prepare_timer_ = TimerQueue::kNoTimer;
   TimePoint next_deadline_{};
+  std::chrono::nanoseconds prepare_peak_{0};                  // the longest recent prepare(), decaying
   alignas(16) std::array<std::uint8_t, 1500 + 64> packet_{};  // header + payload + room for the SRTP tag
 };
 

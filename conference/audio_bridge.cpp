@@ -84,8 +84,8 @@ bool AudioBridge::must_wait_for_moderator(const Participant& participant) const 
   const Room* room = rooms_.find_by_dial_string(participant.room_id);
   if (participant.moderator || room == nullptr || !room->wait_for_moderator || room->moderator_pin.empty())
     return false;
-  return std::ranges::none_of(participants_.in_room(participant.room_id), [](const Participant* other) {
-    return other->moderator && other->admitted && other->in_audio_room;
+  return !participants_.any_in_room(participant.room_id, [](const Participant& other) {
+    return other.moderator && other.admitted && other.in_audio_room;
   });
 }
 
@@ -113,10 +113,10 @@ void AudioBridge::admit(Participant& participant) {
   engine_.stop_prompts(participant.id);
   engine_.set_muted(participant.id, effectively_muted(participant));
   engine_.set_admitted(participant.id, true);
-  const auto others = std::ranges::count_if(participants_.in_room(participant.room_id), [&](const Participant* other) {
-    return other->id != participant.id && other->in_audio_room && other->admitted;
+  const bool others = participants_.any_in_room(participant.room_id, [&](const Participant& other) {
+    return other.id != participant.id && other.in_audio_room && other.admitted;
   });
-  if (others == 0)
+  if (!others)
     play(participant, "first_participant");
   else
     announce(participant.room_id, mixer::Tone::kJoin);

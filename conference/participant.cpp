@@ -1,7 +1,5 @@
 #include "conference/participant.hpp"
 
-#include <algorithm>
-
 namespace chorus::conference {
 
 EngineMember engine_member(const Participant& participant, bool muted) {
@@ -17,16 +15,28 @@ EngineMember engine_member(const Participant& participant, bool muted) {
 }
 
 Participant& ParticipantTable::add(Participant participant) {
-  ++occupancy_[participant.room_id];
   const sip::CallHandle call = participant.call;
-  return by_call_.insert_or_assign(call, std::move(participant)).first->second;
+  if (const auto* replaced = find(call)) unindex(*replaced);
+  Participant& stored = by_call_.insert_or_assign(call, std::move(participant)).first->second;
+  by_id_[stored.id] = &stored;
+  rooms_[stored.room_id][stored.id] = &stored;
+  return stored;
+}
+
+void ParticipantTable::unindex(const Participant& participant) {
+  if (auto id = by_id_.find(participant.id); id != by_id_.end() && id->second == &participant) by_id_.erase(id);
+  auto room = rooms_.find(participant.room_id);
+  if (room == rooms_.end()) return;
+  if (auto member = room->second.find(participant.id); member != room->second.end() && member->second == &participant)
+    room->second.erase(member);
+  if (room->second.empty()) rooms_.erase(room);
 }
 
 std::optional<Participant> ParticipantTable::extract(sip::CallHandle call) {
-  auto node = by_call_.extract(call);
-  if (node.empty()) return std::nullopt;
-  if (auto room = occupancy_.find(node.mapped().room_id); room != occupancy_.end() && --room->second == 0)
-    occupancy_.erase(room);
+  auto found = by_call_.find(call);
+  if (found == by_call_.end()) return std::nullopt;
+  unindex(found->second);
+  auto node = by_call_.extract(found);
   return std::move(node.mapped());
 }
 
@@ -41,42 +51,42 @@ const Participant* ParticipantTable::find(sip::CallHandle call) const {
 }
 
 Participant* ParticipantTable::find_by_id(std::uint64_t participant_id) {
-  for (auto& [call, participant] : by_call_)
-    if (participant.id == participant_id) return &participant;
-  return nullptr;
+  auto it = by_id_.find(participant_id);
+  return it == by_id_.end() ? nullptr : it->second;
 }
 
 const Participant* ParticipantTable::find_by_id(std::uint64_t participant_id) const {
-  for (const auto& [call, participant] : by_call_)
-    if (participant.id == participant_id) return &participant;
-  return nullptr;
+  auto it = by_id_.find(participant_id);
+  return it == by_id_.end() ? nullptr : it->second;
 }
 
 std::vector<const Participant*> ParticipantTable::in_room(std::string_view room_id) const {
   std::vector<const Participant*> out;
-  for (const auto& [call, participant] : by_call_)
-    if (participant.room_id == room_id) out.push_back(&participant);
-  std::ranges::sort(out, {}, &Participant::id);
+  if (auto room = rooms_.find(room_id); room != rooms_.end()) {
+    out.reserve(room->second.size());
+    for (const auto& [id, participant] : room->second) out.push_back(participant);
+  }
   return out;
 }
 
 std::vector<Participant*> ParticipantTable::in_room(std::string_view room_id) {
   std::vector<Participant*> out;
-  for (auto& [call, participant] : by_call_)
-    if (participant.room_id == room_id) out.push_back(&participant);
-  std::ranges::sort(out, {}, &Participant::id);
+  if (auto room = rooms_.find(room_id); room != rooms_.end()) {
+    out.reserve(room->second.size());
+    for (const auto& [id, participant] : room->second) out.push_back(participant);
+  }
   return out;
 }
 
 std::size_t ParticipantTable::count_in(std::string_view room_id) const {
-  auto it = occupancy_.find(room_id);
-  return it == occupancy_.end() ? 0 : it->second;
+  auto room = rooms_.find(room_id);
+  return room == rooms_.end() ? 0 : room->second.size();
 }
 
 std::vector<std::string> ParticipantTable::active_rooms() const {
   std::vector<std::string> out;
-  out.reserve(occupancy_.size());
-  for (const auto& [room, count] : occupancy_) out.push_back(room);
+  out.reserve(rooms_.size());
+  for (const auto& [room, members] : rooms_) out.push_back(room);
   return out;
 }
 

@@ -108,6 +108,16 @@ class ParticipantTable {
   // The room's participants in joined order (by id).
   [[nodiscard]] std::vector<const Participant*> in_room(std::string_view room_id) const;
   [[nodiscard]] std::vector<Participant*> in_room(std::string_view room_id);
+  // Whether one of the room's participants satisfies `predicate` (in joined order, stopping at the
+  // first): what a join asks of a full room, without listing it.
+  template <typename Predicate>
+  [[nodiscard]] bool any_in_room(std::string_view room_id, Predicate predicate) const {
+    auto room = rooms_.find(room_id);
+    if (room == rooms_.end()) return false;
+    for (const auto& [id, participant] : room->second)
+      if (predicate(static_cast<const Participant&>(*participant))) return true;
+    return false;
+  }
 
   [[nodiscard]] std::size_t count() const { return by_call_.size(); }
   [[nodiscard]] std::size_t count_in(std::string_view room_id) const;
@@ -115,8 +125,16 @@ class ParticipantTable {
   [[nodiscard]] std::vector<std::string> active_rooms() const;
 
  private:
+  void unindex(const Participant& participant);
+
+  // The participants, and two indexes into them (unordered_map keeps its elements in place).
+  // Issue 13: a join asked for its room's participants (who else is here), and with one list of
+  // every participant that cost a scan and a sort of all calls per join: a third of the control
+  // loop at 5,000 joins/s into room 1000.
   std::unordered_map<sip::CallHandle, Participant> by_call_;
-  std::map<std::string, std::size_t, std::less<>> occupancy_;  // participants per room id
+  std::unordered_map<std::uint64_t, Participant*> by_id_;
+  // Each room's participants by id (the order they joined); a room is here while it has any.
+  std::map<std::string, std::map<std::uint64_t, Participant*>, std::less<>> rooms_;
 };
 
 }  // namespace chorus::conference

@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/timer_queue.hpp"
@@ -257,6 +258,8 @@ class UserAgent final : public TransactionUser {
   bool options_unavailable_ = false;  // set_options_unavailable
   CallHandle next_handle_ = 1;
   std::unordered_map<CallHandle, std::unique_ptr<Call>> calls_;
+  // Calls that were put in the early phase (183); some may have left it since (find_early_call).
+  std::unordered_set<CallHandle> early_calls_;
   std::unordered_map<std::string, CallHandle> calls_by_dialog_;
   std::unordered_map<CallHandle, std::unique_ptr<Outgoing>> outgoing_;  // INVITEs we sent, not yet answered
   HostResolver* resolver_ = nullptr;

@@ -30,6 +30,7 @@ void UserAgent::answer_early(TransactionId id, const SipMessage& invite, const P
   const CallHandle handle = ref.handle;
   ref.phase = Call::Phase::kEarly;
   ref.invite_transaction = id;
+  early_calls_.insert(ref.handle);
   ref.early_invite = invite;
   // Without 100rel nothing bounds an early INVITE (Timer C is a proxy's, §16.6): we do.
   ref.early_timer = timers_.schedule(config_.early_media_timeout, [this, handle] {
@@ -102,9 +103,18 @@ void UserAgent::on_early_request(TransactionId id, const SipMessage& request, Ca
 }
 
 UserAgent::Call* UserAgent::find_early_call(TransactionId invite_transaction) {
-  // Bounded by max_calls; only CANCEL and transaction ends look here.
-  for (auto& [handle, call] : calls_)
-    if (call->phase == Call::Phase::kEarly && call->invite_transaction == invite_transaction) return call.get();
+  // Every transaction's end asks (issue 13: a scan of all calls here was 6% of the control loop at
+  // 5,000 calls/s), and few calls are ever early: only those are looked at, and the ones that have
+  // left the early phase or ended are dropped on the way.
+  for (auto it = early_calls_.begin(); it != early_calls_.end();) {
+    auto found = calls_.find(*it);
+    if (found == calls_.end() || found->second->phase != Call::Phase::kEarly) {
+      it = early_calls_.erase(it);
+      continue;
+    }
+    if (found->second->invite_transaction == invite_transaction) return found->second.get();
+    ++it;
+  }
   return nullptr;
 }
 

@@ -149,8 +149,8 @@ std::string savepoint_statement(std::string_view verb, int depth) {
 
 SqliteResult<Transaction> Transaction::begin(Connection& connection) {
   const int depth = connection.transaction_depth_ + 1;
-  const auto begun = depth == 1 ? connection.exec("BEGIN IMMEDIATE")
-                                : connection.exec(savepoint_statement("SAVEPOINT", depth).c_str());
+  auto begun = depth == 1 ? connection.exec("BEGIN IMMEDIATE")
+                          : connection.exec(savepoint_statement("SAVEPOINT", depth).c_str());
   if (!begun) return std::unexpected(std::move(begun.error()));
   connection.transaction_depth_ = depth;
   return Transaction(&connection, depth);

@@ -59,8 +59,9 @@ run: deps-build build
 # timers and on the RUN_SERIAL tests), so the sanitizer tree, clang-tidy and the fuzz targets are
 # built meanwhile at idle priority (SCHED_IDLE: the CPU goes to them only when no test wants it, and
 # a waking test preempts them at once; nice 19 where SCHED_IDLE is refused). Their output goes to
-# BACKGROUND_LOG, shown if they fail. The tests that drive Chromium wait for those builds (a woken
-# task preempts an idle-priority compiler only slowly on these VMs: scripts/run-tests.sh), and so do
+# BACKGROUND_LOG, shown if they fail. The tests made of many small wake-ups (Chromium, the recorder:
+# label "quiet") wait for those builds (a woken task preempts an idle-priority compiler only slowly on
+# these VMs: scripts/run-tests.sh), and so do
 # the sanitized tests and the fuzzers, which run afterwards, alone: they are timed by CPU-hungry peers
 # and clocks.
 BACKGROUND_LOG ?= $(BUILD_DIR)/test-background.log
@@ -68,12 +69,12 @@ test: deps format-check chorusd
 	@idle="chrt --idle 0"; $$idle true 2>/dev/null || idle="nice -n 19"; \
 	  $$idle $(MAKE) --no-print-directory sanitize-build tidy-sanitize-tree fuzz-build > $(BACKGROUND_LOG) 2>&1 & \
 	  background=$$!; \
-	  scripts/run-tests.sh $(BUILD_DIR) integration-without-browser; tests=$$?; \
+	  scripts/run-tests.sh $(BUILD_DIR) integration-beside-builds; tests=$$?; \
 	  echo "test: waiting for the builds beside the integration tests ($(BACKGROUND_LOG))"; \
 	  wait $$background; built=$$?; \
 	  if [ $$built != 0 ]; then tail -n 200 $(BACKGROUND_LOG); echo "test: a build beside the tests failed" >&2; fi; \
-	  scripts/run-tests.sh $(BUILD_DIR) browser; browsers=$$?; \
-	  [ $$tests = 0 ] && [ $$built = 0 ] && [ $$browsers = 0 ]
+	  scripts/run-tests.sh $(BUILD_DIR) quiet; quiet=$$?; \
+	  [ $$tests = 0 ] && [ $$built = 0 ] && [ $$quiet = 0 ]
 	$(MAKE) sanitize-test
 	scripts/run-fuzzers.sh $(FUZZ_DIR) $(TEST_FUZZ_SECONDS)
 

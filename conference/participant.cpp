@@ -61,12 +61,8 @@ const Participant* ParticipantTable::find_by_id(std::uint64_t participant_id) co
 }
 
 std::vector<const Participant*> ParticipantTable::in_room(std::string_view room_id) const {
-  std::vector<const Participant*> out;
-  if (auto room = rooms_.find(room_id); room != rooms_.end()) {
-    out.reserve(room->second.size());
-    for (const auto& [id, participant] : room->second) out.push_back(participant);
-  }
-  return out;
+  const auto listed = const_cast<ParticipantTable&>(*this).in_room(room_id);  // only read here
+  return {listed.begin(), listed.end()};
 }
 
 std::vector<Participant*> ParticipantTable::in_room(std::string_view room_id) {

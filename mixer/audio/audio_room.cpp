@@ -221,8 +221,9 @@ std::chrono::nanoseconds AudioRoom::prepare_lead() const {
 }
 
 void AudioRoom::schedule_prepare() {
-  const TimePoint at = next_deadline_ - prepare_lead();
-  if (prepare_lead() >= kPrepareRightAfterSends || at <= timers_->now()) {
+  const auto lead = prepare_lead();
+  const TimePoint at = next_deadline_ - lead;
+  if (lead >= kPrepareRightAfterSends || at <= timers_->now()) {
     prepare();
     return;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <utility>
 
 namespace chorus::mixer {
 namespace {
@@ -143,6 +144,7 @@ const MixResult& NMinusOneMixer::mix(std::span<const MixInput> inputs) {
 void NMinusOneMixer::begin_round() noexcept {
   for (Participant& p : participants_) {
     p.frame = {};
+    p.deferred = nullptr;
     p.level_dbov.reset();
     p.voice_activity.reset();
     p.has_input = false;
@@ -173,7 +175,25 @@ void NMinusOneMixer::accept_inputs(std::span<const MixInput> inputs) noexcept {
     } else {
       p->level_dbov = input.level_dbov;
     }
+    if (input.frame.empty() && input.deferred != nullptr) {
+      ++counters_.deferred_inputs;
+      p->deferred = input.deferred;
+      if (!p->level_dbov) frame_of(*p);  // no level given: the energy pass needs the samples
+    }
   }
+}
+
+FrameView NMinusOneMixer::frame_of(Participant& p) noexcept {
+  if (p.deferred == nullptr) return p.frame;
+  DeferredFrame* deferred = std::exchange(p.deferred, nullptr);
+  ++counters_.deferred_renders;
+  const FrameView frame = deferred->render();
+  if (frame.size() == kFrameSamples) {
+    p.frame = frame;
+  } else {
+    ++counters_.dropped_bad_frame_size;
+  }
+  return p.frame;
 }
 
 void NMinusOneMixer::detect_talkers() noexcept {
@@ -182,7 +202,7 @@ void NMinusOneMixer::detect_talkers() noexcept {
   levels_.clear();  // keeps its capacity: no allocation per round once the room has grown
   for (Participant& p : participants_) {
     if (p.always_mixed) {
-      if (!p.muted && !p.frame.empty()) always_mixed_.push_back(&p);
+      if (!p.muted && !frame_of(p).empty()) always_mixed_.push_back(&p);
       continue;
     }
     if (p.muted) {
@@ -226,8 +246,8 @@ void NMinusOneMixer::accumulate() noexcept {
   sum_.fill(0);
   counters_.mix_sample_ops += kFrameSamples;
   for (std::size_t slot = 0; slot < talker_participants_.size(); ++slot) {
-    const Participant& p = *talker_participants_[slot];
-    contributed_[slot] = !p.frame.empty();
+    Participant& p = *talker_participants_[slot];
+    contributed_[slot] = !frame_of(p).empty();
     if (!contributed_[slot]) continue;  // a talker in its hangover sent nothing this round
     MixBuffer& own = contributions_[slot];
     const std::int64_t q = p.gain_q14;

@@ -68,12 +68,27 @@ struct ParticipantSettings {
   bool always_mixed = false;
 };
 
-// One participant's audio for this round.
+// A participant's frame that its decoder makes only when the mixer asks: the mixer reads the
+// samples of the K talkers and the announcers alone, so a narrowband member's interpolation to
+// 48 kHz is done for the frames that are mixed and skipped for the rest (mixer/audio's
+// ParticipantDecoder). render() is called at most once a round, during mix(); it returns
+// kFrameSamples samples (anything else is dropped and counted) that stay valid until mix() returns.
+class DeferredFrame {
+ public:
+  virtual FrameView render() = 0;
+
+ protected:
+  ~DeferredFrame() = default;
+};
+
+// One participant's audio for this round: its samples in `frame`, or a `deferred` frame with its
+// level (a deferred frame without a level is rendered at once, for its energy).
 struct MixInput {
   ParticipantId id = 0;
   FrameView frame;                         // kFrameSamples of decoded audio, or empty (loss, DTX)
-  std::optional<std::uint8_t> level_dbov;  // RFC 6464 §3 level from the header extension, if any
+  std::optional<std::uint8_t> level_dbov;  // RFC 6464 §3 level (header extension or the decoder's)
   std::optional<bool> voice_activity;      // RFC 6464 V flag, only when vad=on (RFC 6464 §4)
+  DeferredFrame* deferred = nullptr;       // instead of `frame`: rendered only if it is mixed
 };
 
 struct MixOutput {
@@ -114,6 +129,8 @@ struct MixCounters {
   std::uint64_t analysis_sample_ops = 0;  // energy of frames that came without an RFC 6464 level
   std::uint64_t listener_ops = 0;         // per-listener bookkeeping, one per listener per round
   std::uint64_t encodes = 0;              // encode groups handed out
+  std::uint64_t deferred_inputs = 0;      // inputs given as a DeferredFrame
+  std::uint64_t deferred_renders = 0;     // of them, rendered because they were mixed
   std::uint64_t limited_outputs = 0;      // outputs whose limiter was reducing gain
   std::uint64_t dropped_unknown_participant = 0;
   std::uint64_t dropped_bad_frame_size = 0;
@@ -163,6 +180,7 @@ class NMinusOneMixer {
     Limiter own_limiter;  // for its N−1 output while it is a talker
     // This round:
     FrameView frame;
+    DeferredFrame* deferred = nullptr;  // when frame is empty and the input was deferred
     std::optional<std::uint8_t> level_dbov;
     std::optional<bool> voice_activity;
     bool has_input = false;
@@ -177,6 +195,9 @@ class NMinusOneMixer {
   void apply_settings(Participant& p, const ParticipantSettings& settings);
   std::size_t intern_format(const EncodeFormat& format);
   void release_format(std::size_t format_id) noexcept;
+
+  // The participant's samples, its deferred frame rendered first when it has one.
+  FrameView frame_of(Participant& p) noexcept;
 
   void begin_round() noexcept;
   void accept_inputs(std::span<const MixInput> inputs) noexcept;

@@ -5,16 +5,31 @@
 
 namespace chorus::mixer {
 
+namespace {
+
+// RFC 6464 §3: the level in -dBov, from the mean square on the 16-bit scale, rounded to 0..127.
+std::uint8_t level_of_mean_square(double mean_square) noexcept {
+  if (mean_square <= 0.0) return kSilenceLevelDbov;
+  constexpr double kOverloadSquared = 32768.0 * 32768.0;
+  const double dbov = 10.0 * std::log10(mean_square / kOverloadSquared);  // ≤ 0
+  const double magnitude = std::clamp(std::round(-dbov), 0.0, static_cast<double>(kSilenceLevelDbov));
+  return static_cast<std::uint8_t>(magnitude);
+}
+
+}  // namespace
+
 std::uint8_t frame_level_dbov(FrameView frame) noexcept {
   if (frame.empty()) return kSilenceLevelDbov;
   std::int64_t sum_squares = 0;  // ≤ 960 · 2^30: far from overflow
   for (const Sample s : frame) sum_squares += static_cast<std::int64_t>(s) * s;
-  if (sum_squares == 0) return kSilenceLevelDbov;
-  constexpr double kOverloadSquared = 32768.0 * 32768.0;
-  const double mean_square = static_cast<double>(sum_squares) / static_cast<double>(frame.size());
-  const double dbov = 10.0 * std::log10(mean_square / kOverloadSquared);  // ≤ 0
-  const double magnitude = std::clamp(std::round(-dbov), 0.0, static_cast<double>(kSilenceLevelDbov));
-  return static_cast<std::uint8_t>(magnitude);
+  return level_of_mean_square(static_cast<double>(sum_squares) / static_cast<double>(frame.size()));
+}
+
+std::uint8_t frame_level_dbov(std::span<const float> samples) noexcept {
+  if (samples.empty()) return kSilenceLevelDbov;
+  float sum_squares = 0.0F;  // single precision: a 20 ms frame's level needs ±0.5 dB, not more
+  for (const float s : samples) sum_squares += s * s;
+  return level_of_mean_square(static_cast<double>(sum_squares) / static_cast<double>(samples.size()));
 }
 
 bool TalkerDetector::update(std::uint8_t level_dbov, double gain_db, std::optional<bool> voice_activity) noexcept {

@@ -34,6 +34,10 @@ struct TalkerDetectorConfig {
 // RFC 6464 §3 level of one frame: -10·log10(mean square / 32768²) rounded to a whole dB and
 // clamped to 0..127 (the scale libwebrtc's RmsLevel sends). An all-zero or empty frame is 127.
 [[nodiscard]] std::uint8_t frame_level_dbov(FrameView frame) noexcept;
+// The same for samples at any rate held as floats on the 16-bit scale (a narrowband decoder's
+// frame before its interpolation to 48 kHz: the level of a band-limited signal is the same at
+// either rate).
+[[nodiscard]] std::uint8_t frame_level_dbov(std::span<const float> samples) noexcept;
 
 class TalkerDetector {
  public:

@@ -135,7 +135,7 @@ void AudioRoom::detach(ParticipantId id) {
   auto it = members_.find(id);
   if (it == members_.end()) return;
   if (it->second.in_mixer) mixer_.remove_participant(id);
-  forget_input(id);  // its frame lives in the member, which goes now
+  forget_input(id);  // its frame is its decoder's, which goes now
   if (std::erase(talkers_, id) > 0) listener_->on_talking(id, false);
   retire(std::move(it->second.decoder), std::move(it->second.own_encoder));
   members_.erase(it);
@@ -281,8 +281,11 @@ void AudioRoom::gather_inputs() {
   inputs_.clear();
   for (auto& [id, member] : members_) {
     // Pulled even while held, so a member's backlog never plays when it is admitted.
-    const bool decoded = member.decoder && member.decoder->pull_frame(member.input);
-    if (decoded && member.in_mixer) inputs_.push_back(MixInput{id, FrameView(member.input), {}, {}});
+    const bool decoded = member.decoder && member.decoder->pull();
+    // The decoder is the deferred frame: the mixer has it interpolated to 48 kHz only if it mixes it.
+    if (decoded && member.in_mixer)
+      inputs_.push_back(
+          MixInput{.id = id, .level_dbov = member.decoder->level_dbov(), .deferred = member.decoder.get()});
   }
   if (!announcements_.empty()) {
     if (next_prompt_frame(announcements_.front(), announcer_frame_)) announcements_.pop_front();
@@ -402,6 +405,7 @@ void AudioRoom::collect_built_chains(bool wait) {
   for (BuiltMemberChains& built : members) {
     Member* member = find(built.id);
     if (member != nullptr && member->generation == built.generation) {
+      if (member->decoder) forget_input(built.id);  // this round's frame is the old decoder's
       member->decoder = std::move(built.decoder);
       member->own_encoder = std::move(built.encoder);
     } else {  // the member left (or attached again) while they were built

@@ -141,7 +141,6 @@ class AudioRoom : public std::enable_shared_from_this<AudioRoom> {
     std::unique_ptr<FrameEncoder> own_encoder;    // its talker output, prompts, silence; null until built
     media::TelephoneEventDetector dtmf;
     std::deque<Prompt> prompts;
-    AudioFrame input{};
     bool in_mixer = false;
     // RTP we send it (RFC 3550 §5.1): random start, continuous across encoder changes.
     std::uint16_t sequence = 0;

@@ -104,6 +104,10 @@ void G711Decoder::decode(std::span<const std::uint8_t> payload, std::vector<Samp
   upsampler_.process(linear_, out);  // which takes it kMaxInput at a time
 }
 
+void G711Decoder::decode_narrowband(std::span<const std::uint8_t> payload, std::vector<float>& out) const {
+  for (const std::uint8_t octet : payload) out.push_back((*table_)[octet]);
+}
+
 void G711Decoder::decode_silence(std::size_t samples_8k, std::vector<Sample>& out) {
   linear_.assign(samples_8k, 0.0F);
   upsampler_.process(linear_, out);

@@ -25,10 +25,15 @@ G722Decoder::G722Decoder() : state_(g722_decode_init(nullptr, kBitRate, 0)) {
 }
 
 void G722Decoder::decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out) {
+  linear_.clear();
+  decode_wideband(payload, linear_);
+  upsampler_.process(linear_, out);  // which takes it kMaxInput at a time
+}
+
+void G722Decoder::decode_wideband(std::span<const std::uint8_t> payload, std::vector<float>& out) {
   pcm_.resize(2 * payload.size());
   const int decoded = g722_decode(state_.get(), pcm_.data(), payload.data(), static_cast<int>(payload.size()));
-  linear_.assign(pcm_.begin(), pcm_.begin() + std::max(decoded, 0));
-  upsampler_.process(linear_, out);  // which takes it kMaxInput at a time
+  out.insert(out.end(), pcm_.begin(), pcm_.begin() + std::max(decoded, 0));
 }
 
 void G722Decoder::decode_silence(std::size_t samples_16k, std::vector<Sample>& out) {

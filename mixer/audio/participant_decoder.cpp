@@ -2,13 +2,16 @@
 
 #include <algorithm>
 
+#include "mixer/talker_detector.hpp"
+
 namespace chorus::mixer {
 namespace {
 
+// In 48 kHz samples; a narrowband FIFO holds the same duration at its own rate.
 constexpr std::size_t kMaxBufferedSamples = kFrameSamples * ParticipantDecoder::kMaxBufferedFrames;
 // What one tick's decoding may add on top: the FIFO never holds more than this.
 constexpr std::size_t kMaxDecodedSamples = kMaxBufferedSamples + kFrameSamples;
-// G.711 and G.722 give 6 samples at 48 kHz per payload octet (8 kHz × 1 octet, 16 kHz × ½ octet).
+// G.711 and G.722 carry 8 kHz of RTP clock per payload octet (RFC 3551 §4.5.2), 6 samples at 48 kHz.
 constexpr std::size_t kSamplesPerOctet = 6;
 
 PlayoutConfig with_clock_rate(PlayoutConfig config, const AudioCodecInfo& info) {
@@ -18,41 +21,93 @@ PlayoutConfig with_clock_rate(PlayoutConfig config, const AudioCodecInfo& info) 
 
 }  // namespace
 
+template <typename T>
+DecodedSamples<T>::DecodedSamples(std::size_t history, std::size_t capacity) : history_(history), capacity_(capacity) {
+  samples_.reserve(history + capacity);
+  samples_.assign(history, T{});
+}
+
+template <typename T>
+std::size_t DecodedSamples<T>::append(std::span<const T> samples) {
+  const std::size_t kept = std::min(samples.size(), capacity_ - std::min(size(), capacity_));
+  samples_.insert(samples_.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(kept));
+  return samples.size() - kept;
+}
+
+template <typename T>
+std::size_t DecodedSamples<T>::append_silence(std::size_t count) {
+  const std::size_t kept = std::min(count, capacity_ - std::min(size(), capacity_));
+  samples_.resize(samples_.size() + kept, T{});
+  return count - kept;
+}
+
+template <typename T>
+void DecodedSamples<T>::insert_silence_front(std::size_t count) {
+  count = std::min(count, capacity_ - std::min(size(), capacity_));
+  samples_.insert(samples_.begin() + static_cast<std::ptrdiff_t>(history_), count, T{});
+}
+
+template <typename T>
+void DecodedSamples<T>::pad_with_silence(std::size_t size) {
+  samples_.resize(std::max(samples_.size(), history_ + std::min(size, capacity_)), T{});
+}
+
+template <typename T>
+void DecodedSamples<T>::drop_oldest(std::size_t count) {
+  // Erasing from the very front keeps the last history_ dropped samples as the new history.
+  samples_.erase(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(std::min(count, size())));
+}
+
+template <typename T>
+std::span<const T> DecodedSamples<T>::window(std::size_t count) const {
+  return std::span<const T>(samples_).first(history_ + std::min(count, size()));
+}
+
+template class DecodedSamples<float>;
+template class DecodedSamples<Sample>;
+
 ParticipantDecoder::ParticipantDecoder(AudioCodec codec, std::shared_ptr<MixerCounters> published,
                                        PlayoutConfig playout)
     : codec_(codec), playout_(with_clock_rate(playout, codec_info(codec))), published_(std::move(published)) {
-  decoded_.reserve(kMaxDecodedSamples);
   switch (codec) {
     case AudioCodec::kPcmu:
     case AudioCodec::kPcma:
       g711_.emplace(codec);
+      upsampler_.emplace(8'000);
       break;
     case AudioCodec::kG722:
       g722_.emplace();
+      upsampler_.emplace(16'000);
       break;
     case AudioCodec::kOpus:
       opus_.emplace();
+      wide_.emplace(0, kMaxDecodedSamples);
+      rendered_ = true;  // Opus decodes at 48 kHz: the frame is the samples pull() takes
       return;
   }
-  packet_out_.reserve(kSamplesPerOctet * PlayoutBuffer::kMaxPacketBytes);
+  factor_ = upsampler_->factor();
+  frame_length_ = kFrameSamples / factor_;
+  const std::size_t history = upsampler_->taps_per_phase() - 1;
+  level_offset_ = history / 2;
+  narrow_.emplace(history, kMaxDecodedSamples / factor_);
+  // The largest packet's samples (G.722: two per octet) and one frame behind its history: the tick
+  // never allocates for an ordinary packet.
+  packet_out_.reserve(2 * PlayoutBuffer::kMaxPacketBytes);
+  taken_.reserve(history + frame_length_);
 }
 
 void ParticipantDecoder::push_rtp(const media::RtpPacket& packet) {
   playout_.push(packet.sequence_number(), packet.timestamp(), packet.ssrc(), packet.payload());
 }
 
-// Appends what fits under kMaxDecodedSamples to the FIFO; the rest is counted, not kept.
-void ParticipantDecoder::append_decoded(std::span<const Sample> samples) {
-  const std::size_t room = kMaxDecodedSamples - std::min(decoded_.size(), kMaxDecodedSamples);
-  const std::size_t kept = std::min(samples.size(), room);
-  decoded_.insert(decoded_.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(kept));
-  counters_.samples_dropped += samples.size() - kept;
+std::size_t ParticipantDecoder::waiting() const noexcept {
+  return narrow_ ? narrow_->size() : wide_->size();
 }
 
 void ParticipantDecoder::decode(std::span<const std::uint8_t> payload) {
   if (opus_) {
     if (const auto samples = opus_->decode(payload)) {
-      append_decoded(*samples);
+      counters_.samples_dropped += wide_->append(*samples);
       ++counters_.packets_decoded;
     } else {
       count_refused();
@@ -60,9 +115,9 @@ void ParticipantDecoder::decode(std::span<const std::uint8_t> payload) {
     return;
   }
   packet_out_.clear();
-  if (g711_) g711_->decode(payload, packet_out_);
-  if (g722_) g722_->decode(payload, packet_out_);
-  append_decoded(packet_out_);
+  if (g711_) g711_->decode_narrowband(payload, packet_out_);
+  if (g722_) g722_->decode_wideband(payload, packet_out_);
+  counters_.samples_dropped += factor_ * narrow_->append(packet_out_);
   ++counters_.packets_decoded;
 }
 
@@ -78,17 +133,16 @@ void ParticipantDecoder::count_refused() {
 void ParticipantDecoder::conceal(std::uint32_t duration) {
   // Opus: from the next packet's in-band FEC when it is here, else PLC.
   if (opus_) {
-    append_decoded(opus_->conceal(duration, playout_.upcoming()));
+    counters_.samples_dropped += wide_->append(opus_->conceal(duration, playout_.upcoming()));
     return;
   }
   // G.711 and G.722 conceal as their GStreamer decoders did here before: the lost packet is
-  // silence, through the interpolator so the last packet's tail rings out. (ITU-T G.711 Appendix I's
-  // pitch-repeating concealment would hide single losses better; a choice not yet made.)
-  const std::size_t samples_8k = std::min<std::size_t>(duration, kMaxDecodedSamples / kSamplesPerOctet);
-  packet_out_.clear();
-  if (g711_) g711_->decode_silence(samples_8k, packet_out_);
-  if (g722_) g722_->decode_silence(2 * samples_8k, packet_out_);
-  append_decoded(packet_out_);
+  // silence, which the interpolator reads after the last packet's samples, so that packet's tail
+  // rings out. (ITU-T G.711 Appendix I's pitch-repeating concealment would hide single losses
+  // better; a choice not yet made.)
+  const std::size_t clock_units = std::min<std::size_t>(duration, kMaxDecodedSamples / kSamplesPerOctet);
+  const std::size_t samples = g722_ ? 2 * clock_units : clock_units;
+  counters_.samples_dropped += factor_ * narrow_->append_silence(samples);
 }
 
 bool ParticipantDecoder::decode_next() {
@@ -105,33 +159,75 @@ bool ParticipantDecoder::decode_next() {
   return false;
 }
 
-bool ParticipantDecoder::pull_frame(AudioFrame& frame) {
-  const bool was_primed = playout_.playing();
-  playout_.start_tick();
-  const bool was_playing = playout_.playing();
-  if (!was_primed && was_playing && decoded_.empty() && decode_next() && decoded_.size() < kFrameSamples) {
+// Decodes until a frame is waiting (or the buffer has nothing more for this tick).
+void ParticipantDecoder::make_room_for_frame(bool talkspurt_started) {
+  if (talkspurt_started && waiting() == 0 && decode_next() && waiting() < frame_length_) {
     // A talkspurt's first packet may hold less than a frame (a 10 ms ptime). Taking the next packet
     // to make up the frame would spend the jitter margin the priming bought, so the frame starts
     // with that much silence instead, once.
-    decoded_.insert(decoded_.begin(), kFrameSamples - decoded_.size(), Sample{0});
+    if (narrow_) narrow_->insert_silence_front(frame_length_ - waiting());
+    if (wide_) wide_->insert_silence_front(frame_length_ - waiting());
   }
   // Bounded: each step takes a packet or a sequence number out of a buffer of at most max_packets.
-  for (std::size_t step = 0; decoded_.size() < kFrameSamples && step <= playout_.capacity(); ++step)
+  for (std::size_t step = 0; waiting() < frame_length_ && step <= playout_.capacity(); ++step)
     if (!decode_next()) break;
-  if (decoded_.size() > kMaxBufferedSamples) {  // the sender's clock runs fast: the oldest goes
-    const std::size_t excess = decoded_.size() - kMaxBufferedSamples;
-    decoded_.erase(decoded_.begin(), decoded_.begin() + static_cast<std::ptrdiff_t>(excess));
-    counters_.samples_dropped += excess;
+  if (const std::size_t most = kMaxBufferedSamples / factor_; waiting() > most) {
+    // The sender's clock runs fast: the oldest goes.
+    const std::size_t excess = waiting() - most;
+    if (narrow_) narrow_->drop_oldest(excess);
+    if (wide_) wide_->drop_oldest(excess);
+    counters_.samples_dropped += factor_ * excess;
   }
-  publish_playout_counters();
-  if (decoded_.size() < kFrameSamples) {
+}
+
+// Takes the next frame off the FIFO, with its level; false when there is none to play now.
+bool ParticipantDecoder::take_frame(bool was_playing) {
+  if (waiting() < frame_length_) {
     // The talkspurt ended mid-frame: its last samples play now, not before the next one.
-    if (decoded_.empty() || !was_playing || playout_.playing()) return false;
-    decoded_.resize(kFrameSamples, 0);
+    if (waiting() == 0 || !was_playing || playout_.playing()) return false;
+    if (narrow_) narrow_->pad_with_silence(frame_length_);
+    if (wide_) wide_->pad_with_silence(frame_length_);
   }
-  std::copy_n(decoded_.begin(), kFrameSamples, frame.begin());
-  decoded_.erase(decoded_.begin(), decoded_.begin() + static_cast<std::ptrdiff_t>(kFrameSamples));
+  if (narrow_) {
+    const std::span<const float> window = narrow_->window(frame_length_);
+    taken_.assign(window.begin(), window.end());
+    // The interpolator's delay (half its taps) puts the 48 kHz frame over these input samples: the
+    // level is of what render() would give, the last packet's ringing included.
+    level_dbov_ = frame_level_dbov(window.subspan(level_offset_, frame_length_));
+    narrow_->drop_oldest(frame_length_);
+    rendered_ = false;
+  } else {
+    const std::span<const Sample> samples = wide_->window(kFrameSamples);
+    std::copy(samples.begin(), samples.end(), frame_.begin());
+    level_dbov_ = frame_level_dbov(FrameView(frame_));
+    wide_->drop_oldest(kFrameSamples);
+  }
+  return true;
+}
+
+bool ParticipantDecoder::pull() {
+  const bool was_primed = playout_.playing();
+  playout_.start_tick();
+  const bool was_playing = playout_.playing();
+  make_room_for_frame(!was_primed && was_playing);
+  publish_playout_counters();
+  if (!take_frame(was_playing)) return false;
   ++counters_.frames_pulled;
+  return true;
+}
+
+FrameView ParticipantDecoder::render() {
+  if (!rendered_) {
+    upsampler_->interpolate(taken_, frame_);
+    rendered_ = true;
+  }
+  return frame_;
+}
+
+bool ParticipantDecoder::pull_frame(AudioFrame& frame) {
+  if (!pull()) return false;
+  const FrameView samples = render();
+  std::copy(samples.begin(), samples.end(), frame.begin());
   return true;
 }
 

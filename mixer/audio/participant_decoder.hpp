@@ -2,12 +2,19 @@
 // on the room's media worker, without a thread of its own and without GStreamer:
 //
 //   push_rtp → PlayoutBuffer (mixer/playout_buffer.hpp: order, loss, talkspurts, bounded delay)
-//   pull_frame, on the tick → the payload → G711Decoder (mixer/audio/g711.hpp: table expansion),
-//     G722Decoder (mixer/audio/g722.hpp: spandsp) — each then a polyphase FIR to 48 kHz
-//     (mixer/audio/resampler.hpp) — or OpusPacketDecoder (mixer/audio/opus_packet_decoder.hpp:
-//     libopus at 48 kHz mono, FEC and PLC) → FIFO of 48 kHz mono samples
+//   pull, on the tick → the payload → G711Decoder (mixer/audio/g711.hpp: table expansion) or
+//     G722Decoder (mixer/audio/g722.hpp: spandsp) at the codec's own rate, or OpusPacketDecoder
+//     (mixer/audio/opus_packet_decoder.hpp: libopus at 48 kHz mono, FEC and PLC) → a FIFO of
+//     decoded samples → the frame's level (RFC 6464 scale)
+//   render, only when the mixer mixes the frame (NMinusOneMixer's DeferredFrame) → 48 kHz:
+//     G.711 and G.722 through UpsamplerTo48k's polyphase FIR (mixer/audio/resampler.hpp)
 //
-// Each tick pull_frame asks the playout buffer for packets until 20 ms are decoded. Opus conceals a
+// Why the interpolation waits: the mixer reads the samples of at most K talkers a round, yet it
+// was 12% of the worker at 800 G.711 members to interpolate every member's frame (issue 13). The
+// FIFO keeps the filter's history (the samples before the frame) so that a frame interpolated
+// after skipped ones is exactly what a continuous stream would have given.
+//
+// Each tick pull asks the playout buffer for packets until 20 ms are decoded. Opus conceals a
 // loss (in-band FEC from the next packet when it is queued, RFC 6716 §2.1.7, else PLC); for G.711
 // and G.722 the missing samples are silence, through the interpolator so the last packet rings
 // out. Opus DTX sends nothing in silence: the buffer runs dry, the member is silent (no input to
@@ -19,7 +26,7 @@
 // buffers and caps checks per member per tick were most of the cost).
 //
 // Threading: constructed and destroyed on the chain thread (mixer/gst/chain_thread.hpp) with the
-// member's encoder; fed and pulled on the room's media worker, one thread at a time.
+// member's encoder; fed, pulled and rendered on the room's media worker, one thread at a time.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +40,10 @@
 #include "mixer/audio/g711.hpp"
 #include "mixer/audio/g722.hpp"
 #include "mixer/audio/opus_packet_decoder.hpp"
+#include "mixer/audio/resampler.hpp"
 #include "mixer/audio_frame.hpp"
 #include "mixer/mixer_counters.hpp"
+#include "mixer/n_minus_one_mixer.hpp"
 #include "mixer/playout_buffer.hpp"
 
 namespace chorus::mixer {
@@ -47,7 +56,32 @@ struct DecoderCounters {
   std::uint64_t samples_dropped = 0;  // decoded audio past kMaxBufferedFrames
 };
 
-class ParticipantDecoder {
+// Decoded samples waiting for their tick, oldest first, behind the last `history` samples already
+// played (what an interpolator reads before a frame). Bounded by `capacity`.
+template <typename T>
+class DecodedSamples {
+ public:
+  DecodedSamples(std::size_t history, std::size_t capacity);
+
+  [[nodiscard]] std::size_t size() const noexcept { return samples_.size() - history_; }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+  // Appends what fits under the capacity; returns how many did not fit.
+  std::size_t append(std::span<const T> samples);
+  std::size_t append_silence(std::size_t count);
+  void insert_silence_front(std::size_t count);
+  void pad_with_silence(std::size_t size);
+  // Drops the oldest `count` waiting samples (they become history, as if played).
+  void drop_oldest(std::size_t count);
+  // The history and the first `count` waiting samples, which must be there.
+  [[nodiscard]] std::span<const T> window(std::size_t count) const;
+
+ private:
+  std::size_t history_;
+  std::size_t capacity_;
+  std::vector<T> samples_;  // history_ played samples, then size() waiting ones
+};
+
+class ParticipantDecoder final : public DeferredFrame {
  public:
   static constexpr std::size_t kMaxBufferedFrames = 4;
 
@@ -59,18 +93,27 @@ class ParticipantDecoder {
 
   // One decrypted RTP packet of the negotiated payload type: queued for its tick, not decoded here.
   void push_rtp(const media::RtpPacket& packet);
-  // Decodes what this tick needs and fills `frame` with the next 20 ms; false (frame untouched)
-  // while priming or when the sender sent nothing.
+  // Decodes what this tick needs and takes the next 20 ms; false while priming or when the sender
+  // sent nothing. Then level_dbov() is the frame's level and render() its 48 kHz samples.
+  bool pull();
+  // The level of the frame pull() last took, RFC 6464 §3 magnitude (0 loudest, 127 silence).
+  [[nodiscard]] std::uint8_t level_dbov() const noexcept { return level_dbov_; }
+  // The frame pull() last took, at 48 kHz: G.711 and G.722 interpolated now (DeferredFrame).
+  FrameView render() override;
+  // pull() and render() in one, into `frame`; false (frame untouched) when pull() is.
   bool pull_frame(AudioFrame& frame);
 
   [[nodiscard]] DecoderCounters counters() const;
   [[nodiscard]] AudioCodec codec() const { return codec_; }
 
  private:
+  [[nodiscard]] bool narrowband() const noexcept { return !opus_; }
+  [[nodiscard]] std::size_t waiting() const noexcept;
   bool decode_next();  // false when the playout buffer has nothing for this tick
   void decode(std::span<const std::uint8_t> payload);
   void conceal(std::uint32_t duration);
-  void append_decoded(std::span<const Sample> samples);
+  void make_room_for_frame(bool talkspurt_started);
+  bool take_frame(bool was_playing);
   void publish_playout_counters();
   void count_refused();
 
@@ -80,8 +123,20 @@ class ParticipantDecoder {
   std::optional<G711Decoder> g711_;
   std::optional<G722Decoder> g722_;
   std::optional<OpusPacketDecoder> opus_;
-  std::vector<Sample> packet_out_;  // one G.711/G.722 packet's samples before they join decoded_
-  std::vector<Sample> decoded_;     // 48 kHz mono, oldest first; at most kMaxBufferedFrames + 2 frames
+  // G.711 and G.722: at the codec's rate, behind the interpolator's history; `upsampler_` is used
+  // only for its filter (UpsamplerTo48k::interpolate), the FIFO keeps the stream.
+  std::optional<UpsamplerTo48k> upsampler_;
+  std::optional<DecodedSamples<float>> narrow_;
+  std::vector<float> packet_out_;  // one G.711/G.722 packet's samples before they join narrow_
+  std::vector<float> taken_;       // the frame pull() took, with the interpolator's history before it
+  // Opus: at 48 kHz.
+  std::optional<DecodedSamples<Sample>> wide_;
+  std::size_t factor_ = 1;                    // 48 kHz / the codec's rate
+  std::size_t frame_length_ = kFrameSamples;  // a frame's samples at the codec's rate
+  std::size_t level_offset_ = 0;              // where in taken_ the samples of the 48 kHz frame lie
+  AudioFrame frame_{};                        // the frame pull() took (Opus) or render() made
+  bool rendered_ = false;
+  std::uint8_t level_dbov_ = kSilenceLevelDbov;
   DecoderCounters counters_;
   std::shared_ptr<MixerCounters> published_;
   PlayoutCounters reported_;  // what publish_playout_counters() last saw

@@ -193,17 +193,27 @@ void UpsamplerTo48k::process(std::span<const float> input, std::vector<Sample>& 
 
 void UpsamplerTo48k::process_block(std::span<const float> input, std::vector<Sample>& out) {
   // The window is the history followed by the new samples; each phase's output n reads
-  // window[n .. n + taps_per_phase). A stack array: no allocation on the worker's tick, and only
-  // the padding past the input is zeroed (the last block's spare lanes read it), not all 4 KB.
+  // window[n .. n + taps_per_phase). A stack array: no allocation on the worker's tick.
   const std::size_t kept = design_->taps_per_phase - 1;
-  std::array<float, kMaxTapsPerPhase - 1 + kMaxInput + kWindowPadding> window;  // filled below
+  std::array<float, kMaxTapsPerPhase - 1 + kMaxInput> window;  // filled below
   std::copy_n(history_.begin(), kept, window.begin());
-  const auto end = std::copy(input.begin(), input.end(), window.begin() + static_cast<std::ptrdiff_t>(kept));
-  std::fill_n(end, kWindowPadding, 0.0F);
+  std::copy(input.begin(), input.end(), window.begin() + static_cast<std::ptrdiff_t>(kept));
   const std::size_t start = out.size();
   out.resize(start + design_->factor * input.size());
-  filter_phases(*design_, window.data(), input.size(), out.data() + start);
+  interpolate(std::span<const float>(window.data(), kept + input.size()), std::span<Sample>(out).subspan(start));
   std::copy_n(window.begin() + static_cast<std::ptrdiff_t>(input.size()), kept, history_.begin());
+}
+
+void UpsamplerTo48k::interpolate(std::span<const float> window, std::span<Sample> out) const {
+  const std::size_t kept = design_->taps_per_phase - 1;
+  const std::size_t count = std::min(window.size() - std::min(window.size(), kept), kMaxInput);
+  // filter_phases reads up to a block past the input: a padded stack copy, of which only the
+  // padding is zeroed (not all 4 KB).
+  std::array<float, kMaxTapsPerPhase - 1 + kMaxInput + kWindowPadding> padded;  // filled below
+  const auto end = std::copy_n(window.begin(), kept + count, padded.begin());
+  std::fill_n(end, kWindowPadding, 0.0F);
+  if (out.size() < design_->factor * count) return;  // a caller's error: nothing written past `out`
+  filter_phases(*design_, padded.data(), count, out.data());
 }
 
 DownsamplerFrom48k::DownsamplerFrom48k(std::uint32_t output_rate_hz)

@@ -51,6 +51,14 @@ class UpsamplerTo48k {
   // Appends factor() × input.size() samples to `out`.
   void process(std::span<const float> input, std::vector<Sample>& out);
 
+  // The same filter without this object's history, for a caller that keeps the input stream
+  // itself and interpolates only some of its frames (ParticipantDecoder: only the frames that are
+  // mixed). `window` is the taps_per_phase() - 1 input samples before the part to interpolate, then
+  // that part (at most kMaxInput samples); `out` gets factor() output samples per sample of the
+  // part, exactly what process() would have given for it. Uses neither this object's history nor
+  // changes it.
+  void interpolate(std::span<const float> window, std::span<Sample> out) const;
+
   struct Design;  // the phases' taps for one input rate (resampler.cpp)
 
  private:

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -309,6 +310,85 @@ TEST(NMinusOneMixer, Rfc6464LevelsReplaceTheEnergyMeasurement) {
   const MixResult& result = mixer.mix(inputs);
   EXPECT_EQ(ids(result.talkers), (std::vector<ParticipantId>{1}));  // 2's V flag says no voice
   EXPECT_EQ(mixer.counters().analysis_sample_ops, 0U);
+}
+
+// A frame its owner renders only when asked, counting how often it is.
+class CountingDeferredFrame final : public DeferredFrame {
+ public:
+  explicit CountingDeferredFrame(FrameView frame) : frame_(frame) {}
+  FrameView render() override {
+    ++renders_;
+    return frame_;
+  }
+  [[nodiscard]] int renders() const { return renders_; }
+
+ private:
+  FrameView frame_;
+  int renders_ = 0;
+};
+
+TEST(NMinusOneMixer, DeferredFramesAreRenderedOnlyForTheTalkersAndMixExactlyAsGivenFrames) {
+  constexpr ParticipantId kMembers = 20;
+  std::vector<AudioFrame> frames;
+  for (ParticipantId id = 1; id <= kMembers; ++id)
+    frames.push_back(id <= 3 ? sine_frame(200.0 + 100.0 * id, 5000.0) : constant_frame(2));
+  NMinusOneMixer deferred_mixer;
+  NMinusOneMixer direct_mixer;
+  std::vector<CountingDeferredFrame> deferred;
+  for (ParticipantId id = 1; id <= kMembers; ++id) {
+    ASSERT_TRUE(deferred_mixer.add_participant(id, {.format = kPcmu20}));
+    ASSERT_TRUE(direct_mixer.add_participant(id, {.format = kPcmu20}));
+    deferred.emplace_back(frames[id - 1]);
+  }
+  std::vector<MixInput> deferred_inputs;
+  std::vector<MixInput> direct_inputs;
+  for (ParticipantId id = 1; id <= kMembers; ++id) {
+    // The level a decoder reports, which the direct mixer measures from the frame itself.
+    const std::uint8_t level = frame_level_dbov(frames[id - 1]);
+    deferred_inputs.push_back({.id = id, .level_dbov = level, .deferred = &deferred[id - 1]});
+    direct_inputs.push_back({.id = id, .frame = frames[id - 1]});
+  }
+  constexpr int kRounds = 4;
+  for (int round = 0; round < kRounds; ++round) {
+    const MixResult& by_deferred = deferred_mixer.mix(deferred_inputs);
+    const MixResult& by_frame = direct_mixer.mix(direct_inputs);
+    ASSERT_EQ(ids(by_deferred.talkers), ids(by_frame.talkers));
+    ASSERT_EQ(by_deferred.outputs.size(), by_frame.outputs.size());
+    for (std::size_t o = 0; o < by_frame.outputs.size(); ++o) {
+      const FrameView a = by_deferred.outputs[o].pcm;
+      const FrameView b = by_frame.outputs[o].pcm;
+      ASSERT_TRUE(std::equal(a.begin(), a.end(), b.begin(), b.end())) << "round " << round << ", output " << o;
+    }
+  }
+  EXPECT_EQ(ids(deferred_mixer.last_result().talkers), (std::vector<ParticipantId>{1, 2, 3}));
+  // The talkers are rendered once a round from their attack on (the 2-frame attack: rounds 2..4).
+  for (ParticipantId id = 1; id <= 3; ++id) EXPECT_EQ(deferred[id - 1].renders(), kRounds - 1) << id;
+  for (ParticipantId id = 4; id <= kMembers; ++id) EXPECT_EQ(deferred[id - 1].renders(), 0) << id;
+  EXPECT_EQ(deferred_mixer.counters().deferred_inputs, std::uint64_t{kMembers} * kRounds);
+  EXPECT_EQ(deferred_mixer.counters().deferred_renders, 3U * (kRounds - 1));
+  EXPECT_EQ(deferred_mixer.counters().analysis_sample_ops, 0U);
+}
+
+TEST(NMinusOneMixer, ADeferredFrameWithoutALevelIsRenderedForItsEnergyAndAShortOneIsDropped) {
+  NMinusOneMixer mixer;
+  ASSERT_TRUE(mixer.add_participant(1, {.format = kPcmu20}));
+  ASSERT_TRUE(mixer.add_participant(2, {.format = kPcmu20}));
+  const AudioFrame loud = constant_frame(8000);
+  const std::vector<Sample> short_frame(480, 8000);
+  CountingDeferredFrame unlevelled(loud);
+  CountingDeferredFrame short_one(short_frame);
+  const std::vector<MixInput> inputs{{.id = 1, .deferred = &unlevelled},
+                                     {.id = 2, .level_dbov = 10, .deferred = &short_one}};
+  mixer.mix(inputs);
+  const MixResult& result = mixer.mix(inputs);
+  // 1 measured by energy (rendered once a round); 2 a talker by its level, its short frame dropped.
+  EXPECT_EQ(ids(result.talkers), (std::vector<ParticipantId>{1, 2}));
+  EXPECT_EQ(unlevelled.renders(), 2);
+  EXPECT_EQ(short_one.renders(), 1);
+  EXPECT_EQ(mixer.counters().dropped_bad_frame_size, 1U);
+  // 1 hears nothing from 2, whose frame was dropped: silence.
+  const FrameView heard_by_1 = result.outputs[result.listeners[0].output].pcm;
+  EXPECT_TRUE(std::ranges::all_of(heard_by_1, [](Sample s) { return s == 0; }));
 }
 
 TEST(NMinusOneMixer, BadInputIsDroppedAndCounted) {

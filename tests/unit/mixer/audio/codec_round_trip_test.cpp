@@ -3,16 +3,21 @@
 // the codec's decoder → 48 kHz mono); what comes out is the same tone.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "media/rtp/rtp_header_writer.hpp"
 #include "media/rtp/rtp_packet.hpp"
 #include "mixer/audio/audio_codec.hpp"
 #include "mixer/audio/frame_encoder.hpp"
+#include "mixer/audio/g711.hpp"
+#include "mixer/audio/g722.hpp"
 #include "mixer/audio/participant_decoder.hpp"
 #include "mixer/mixer_counters.hpp"
+#include "mixer/talker_detector.hpp"
 #include "tests/unit/mixer/audio/opus_test_encoder.hpp"
 #include "tests/unit/mixer/audio_analysis.hpp"
 #include "tests/unit/mixer/mixer_test_support.hpp"
@@ -173,6 +178,62 @@ TEST(ParticipantDecoder, AnOpusLossIsRebuiltFromTheNextPacketsFec) {
   const auto candidates = testing::candidate_frequencies();
   EXPECT_EQ(testing::dominant_frequency(lost_turn, candidates, kSampleRateHz), 800.0);
   EXPECT_EQ(testing::dominant_frequency(std::span<const Sample>(frames[kLost - 1]), candidates, kSampleRateHz), 400.0);
+}
+
+// G.711 and G.722 members are interpolated to 48 kHz only for the frames the mixer mixes
+// (render()). A decoder rendered on some ticks only gives, on those ticks, exactly the frames of one
+// rendered on every tick, and those are the codec's continuous decode (a lost packet as its
+// silence); the level pull() reports is the rendered frame's within 1 dB.
+TEST(ParticipantDecoder, NarrowbandFramesRenderedOnlySometimesAreExactlyTheContinuousDecode) {
+  constexpr int kLost = 20;
+  for (const auto& [codec, payload_type] :
+       {std::pair{AudioCodec::kPcmu, std::uint8_t{0}}, std::pair{AudioCodec::kG722, std::uint8_t{9}}}) {
+    SCOPED_TRACE(codec_info(codec).encoding_name);
+    FrameEncoder encoder(codec);
+    ParticipantDecoder every_tick(codec);
+    ParticipantDecoder some_ticks(codec);
+    std::optional<G711Decoder> g711;
+    std::optional<G722Decoder> g722;
+    if (codec == AudioCodec::kG722)
+      g722.emplace();
+    else
+      g711.emplace(codec);
+    std::vector<Sample> continuous;
+    std::vector<AudioFrame> frames;
+    AudioFrame out{};
+    int rendered = 0;
+    for (int i = 0; i < kFrames; ++i) {
+      const auto payload = encoder.encode(
+          sine_frame(i < kLost ? kToneHz : kOtherHz, 8000.0, static_cast<std::size_t>(i) * kFrameSamples));
+      if (i == kLost) {  // never sent: the decoders conceal it with silence
+        if (g711) g711->decode_silence(160, continuous);
+        if (g722) g722->decode_silence(320, continuous);
+      } else {
+        if (g711) g711->decode(payload, continuous);
+        if (g722) g722->decode(payload, continuous);
+        auto bytes =
+            rtp_packet(payload_type, static_cast<std::uint16_t>(i), 1000 + 160u * static_cast<unsigned>(i), payload);
+        every_tick.push_rtp(*media::RtpPacket::parse(bytes));
+        some_ticks.push_rtp(*media::RtpPacket::parse(bytes));
+      }
+      const bool pulled = every_tick.pull_frame(out);
+      ASSERT_EQ(some_ticks.pull(), pulled) << "tick " << i;
+      if (!pulled) continue;
+      frames.push_back(out);
+      if (i % 3 != 0) continue;  // not mixed this tick: never interpolated
+      const FrameView frame = some_ticks.render();
+      ASSERT_TRUE(std::ranges::equal(frame, out)) << "tick " << i;
+      EXPECT_NEAR(some_ticks.level_dbov(), frame_level_dbov(frame), 1) << "tick " << i;
+      ++rendered;
+    }
+    EXPECT_GE(rendered, kFrames / 3 - 2);
+    ASSERT_GE(frames.size(), static_cast<std::size_t>(kFrames - 3));
+    for (std::size_t f = 0; f < frames.size(); ++f)
+      ASSERT_TRUE(
+          std::ranges::equal(frames[f], std::span<const Sample>(continuous).subspan(f * kFrameSamples, kFrameSamples)))
+          << "frame " << f;
+    EXPECT_EQ(every_tick.counters().playout.lost, 1U);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCodec, CodecRoundTrip,

@@ -12,7 +12,10 @@
 //   - Opus gives at most 120 ms a packet (RFC 6716 §3.2.5), a whole number of 2.5 ms steps, and a
 //     concealment at most what was lost;
 //   - the encoders give 160 octets a frame for G.711/G.722 and at most 1,275 for Opus, from a frame
-//     built of the input's bytes.
+//     built of the input's bytes;
+//   - the same packets as RTP through a ParticipantDecoder (playout buffer, FIFO at the codec's
+//     rate, deferred interpolation), pulled once a packet and rendered on every other pull: a
+//     rendered frame is 20 ms at 48 kHz and a level is on the RFC 6464 scale.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -21,10 +24,13 @@
 #include <vector>
 
 #include "fuzz/fuzz_check.hpp"
+#include "media/rtp/rtp_header_writer.hpp"
+#include "media/rtp/rtp_packet.hpp"
 #include "mixer/audio/frame_encoder.hpp"
 #include "mixer/audio/g711.hpp"
 #include "mixer/audio/g722.hpp"
 #include "mixer/audio/opus_packet_decoder.hpp"
+#include "mixer/audio/participant_decoder.hpp"
 
 namespace {
 
@@ -88,6 +94,31 @@ void encode_frames(std::uint8_t codec, std::span<const std::uint8_t> bytes) {
   }
 }
 
+// Each packet as RTP (a lost one leaves a gap in the sequence numbers), one pull a packet.
+void play_through_participant_decoder(std::uint8_t codec, std::span<const std::span<const std::uint8_t>> packets) {
+  static constexpr AudioCodec kCodecs[] = {AudioCodec::kPcmu, AudioCodec::kPcma, AudioCodec::kG722, AudioCodec::kOpus};
+  const AudioCodec which = kCodecs[codec % 4];
+  ParticipantDecoder decoder(which);
+  const std::uint32_t ticks_per_frame = which == AudioCodec::kOpus ? kSampleRateHz / 50 : kLossSamples8k;
+  std::vector<std::uint8_t> datagram;
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    if (!packets[i].empty()) {
+      datagram.assign(12 + packets[i].size(), 0);
+      chorus::media::RtpHeaderFields fields;
+      fields.payload_type = 96;
+      fields.sequence_number = static_cast<std::uint16_t>(i);
+      fields.timestamp = static_cast<std::uint32_t>(i) * ticks_per_frame;
+      fields.ssrc = 1;
+      check(chorus::media::write_rtp_header(datagram, fields) == 12);
+      std::copy(packets[i].begin(), packets[i].end(), datagram.begin() + 12);
+      if (const auto packet = chorus::media::RtpPacket::parse(datagram)) decoder.push_rtp(*packet);
+    }
+    if (!decoder.pull()) continue;
+    check(decoder.level_dbov() <= kSilenceLevelDbov);
+    if (i % 2 == 1) check(decoder.render().size() == kFrameSamples);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -104,6 +135,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (std::size_t i = 0; i < packets.size(); ++i)
     decoders.packet(packets[i], i + 1 < packets.size() ? packets[i + 1] : std::span<const std::uint8_t>{});
+  play_through_participant_decoder(codec, packets);
   encode_frames(codec, input);
   return 0;
 }

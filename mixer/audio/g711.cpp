@@ -100,12 +100,13 @@ G711Decoder::G711Decoder(AudioCodec codec) {
 
 void G711Decoder::decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out) {
   linear_.resize(payload.size());
-  for (std::size_t i = 0; i < payload.size(); ++i) linear_[i] = (*table_)[payload[i]];
+  decode_narrowband(payload, linear_);
   upsampler_.process(linear_, out);  // which takes it kMaxInput at a time
 }
 
-void G711Decoder::decode_narrowband(std::span<const std::uint8_t> payload, std::vector<float>& out) const {
-  for (const std::uint8_t octet : payload) out.push_back((*table_)[octet]);
+void G711Decoder::decode_narrowband(std::span<const std::uint8_t> payload, std::span<float> out) const {
+  const std::size_t count = std::min(payload.size(), out.size());
+  for (std::size_t i = 0; i < count; ++i) out[i] = (*table_)[payload[i]];
 }
 
 void G711Decoder::decode_silence(std::size_t samples_8k, std::vector<Sample>& out) {

@@ -46,10 +46,10 @@ class G711Decoder {
   // A lost packet of `samples_8k` samples: silence, through the same filter so that the last
   // packet's tail rings out instead of stopping dead.
   void decode_silence(std::size_t samples_8k, std::vector<Sample>& out);
-  // The payload at 8 kHz, one linear sample per octet appended to `out`, for a caller that
-  // interpolates to 48 kHz itself (ParticipantDecoder: only the frames that are mixed). Touches
-  // neither this decoder's interpolator nor its history.
-  void decode_narrowband(std::span<const std::uint8_t> payload, std::vector<float>& out) const;
+  // The payload at 8 kHz, one linear sample per octet written to `out` (at least as long), for a
+  // caller that interpolates to 48 kHz itself (ParticipantDecoder: only the frames that are mixed).
+  // Touches neither this decoder's interpolator nor its history.
+  void decode_narrowband(std::span<const std::uint8_t> payload, std::span<float> out) const;
 
  private:
   const std::array<float, 256>* table_;

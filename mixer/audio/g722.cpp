@@ -25,15 +25,17 @@ G722Decoder::G722Decoder() : state_(g722_decode_init(nullptr, kBitRate, 0)) {
 }
 
 void G722Decoder::decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out) {
-  linear_.clear();
-  decode_wideband(payload, linear_);
+  linear_.resize(2 * payload.size());
+  linear_.resize(decode_wideband(payload, linear_));
   upsampler_.process(linear_, out);  // which takes it kMaxInput at a time
 }
 
-void G722Decoder::decode_wideband(std::span<const std::uint8_t> payload, std::vector<float>& out) {
+std::size_t G722Decoder::decode_wideband(std::span<const std::uint8_t> payload, std::span<float> out) {
   pcm_.resize(2 * payload.size());
   const int decoded = g722_decode(state_.get(), pcm_.data(), payload.data(), static_cast<int>(payload.size()));
-  out.insert(out.end(), pcm_.begin(), pcm_.begin() + std::max(decoded, 0));
+  const std::size_t count = std::min(static_cast<std::size_t>(std::max(decoded, 0)), out.size());
+  std::copy_n(pcm_.begin(), count, out.begin());
+  return count;
 }
 
 void G722Decoder::decode_silence(std::size_t samples_16k, std::vector<Sample>& out) {

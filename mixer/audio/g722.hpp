@@ -38,10 +38,11 @@ class G722Decoder {
   // A lost packet of `samples_16k` samples: silence (G.722 has no concealment of its own), through
   // the same filter so that the last packet's tail rings out instead of stopping dead.
   void decode_silence(std::size_t samples_16k, std::vector<Sample>& out);
-  // The payload at 16 kHz, two samples per octet appended to `out`, for a caller that
-  // interpolates to 48 kHz itself (ParticipantDecoder: only the frames that are mixed). The codec's
-  // state advances as with decode(); the interpolator's does not.
-  void decode_wideband(std::span<const std::uint8_t> payload, std::vector<float>& out);
+  // The payload at 16 kHz, two samples per octet written to `out` (the first out.size() of them
+  // when it is shorter), for a caller that interpolates to 48 kHz itself (ParticipantDecoder: only
+  // the frames that are mixed). The codec's state advances over the whole payload, as with
+  // decode(); the interpolator's does not. Returns how many samples were written.
+  std::size_t decode_wideband(std::span<const std::uint8_t> payload, std::span<float> out);
 
  private:
   struct StateDeleter {

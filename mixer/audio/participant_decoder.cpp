@@ -42,6 +42,13 @@ std::size_t DecodedSamples<T>::append_silence(std::size_t count) {
 }
 
 template <typename T>
+std::span<T> DecodedSamples<T>::extend(std::size_t count) {
+  const std::size_t kept = std::min(count, capacity_ - std::min(size(), capacity_));
+  samples_.resize(samples_.size() + kept);
+  return std::span<T>(samples_).last(kept);
+}
+
+template <typename T>
 void DecodedSamples<T>::insert_silence_front(std::size_t count) {
   count = std::min(count, capacity_ - std::min(size(), capacity_));
   samples_.insert(samples_.begin() + static_cast<std::ptrdiff_t>(history_), count, T{});
@@ -90,10 +97,7 @@ ParticipantDecoder::ParticipantDecoder(AudioCodec codec, std::shared_ptr<MixerCo
   const std::size_t history = upsampler_->taps_per_phase() - 1;
   level_offset_ = history / 2;
   narrow_.emplace(history, kMaxDecodedSamples / factor_);
-  // The largest packet's samples (G.722: two per octet) and one frame behind its history: the tick
-  // never allocates for an ordinary packet.
-  packet_out_.reserve(2 * PlayoutBuffer::kMaxPacketBytes);
-  taken_.reserve(history + frame_length_);
+  taken_.reserve(history + frame_length_);  // the tick never allocates for it
 }
 
 void ParticipantDecoder::push_rtp(const media::RtpPacket& packet) {
@@ -114,10 +118,12 @@ void ParticipantDecoder::decode(std::span<const std::uint8_t> payload) {
     }
     return;
   }
-  packet_out_.clear();
-  if (g711_) g711_->decode_narrowband(payload, packet_out_);
-  if (g722_) g722_->decode_wideband(payload, packet_out_);
-  counters_.samples_dropped += factor_ * narrow_->append(packet_out_);
+  // Decoded straight into the FIFO; what does not fit under its cap is counted, not kept.
+  const std::size_t samples = g722_ ? 2 * payload.size() : payload.size();
+  const std::span<float> room = narrow_->extend(samples);
+  if (g711_) g711_->decode_narrowband(payload.first(room.size()), room);
+  if (g722_) g722_->decode_wideband(payload, room);  // at 64 kbit/s always 2 samples an octet
+  counters_.samples_dropped += factor_ * (samples - room.size());
   ++counters_.packets_decoded;
 }
 

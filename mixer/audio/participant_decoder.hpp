@@ -68,6 +68,9 @@ class DecodedSamples {
   // Appends what fits under the capacity; returns how many did not fit.
   std::size_t append(std::span<const T> samples);
   std::size_t append_silence(std::size_t count);
+  // Makes room for up to `count` more samples (what fits under the capacity) and returns it, for a
+  // decoder to write into directly.
+  std::span<T> extend(std::size_t count);
   void insert_silence_front(std::size_t count);
   void pad_with_silence(std::size_t size);
   // Drops the oldest `count` waiting samples (they become history, as if played).
@@ -127,8 +130,7 @@ class ParticipantDecoder final : public DeferredFrame {
   // only for its filter (UpsamplerTo48k::interpolate), the FIFO keeps the stream.
   std::optional<UpsamplerTo48k> upsampler_;
   std::optional<DecodedSamples<float>> narrow_;
-  std::vector<float> packet_out_;  // one G.711/G.722 packet's samples before they join narrow_
-  std::vector<float> taken_;       // the frame pull() took, with the interpolator's history before it
+  std::vector<float> taken_;  // the frame pull() took, with the interpolator's history before it
   // Opus: at 48 kHz.
   std::optional<DecodedSamples<Sample>> wide_;
   std::size_t factor_ = 1;                    // 48 kHz / the codec's rate

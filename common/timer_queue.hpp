@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <unordered_set>
 #include <vector>
 
 namespace chorus {
@@ -34,7 +33,7 @@ class TimerQueue {
   // Cancelling an expired or unknown id is a no-op.
   void cancel(TimerId id);
 
-  [[nodiscard]] std::size_t pending() const { return live_.size(); }
+  [[nodiscard]] std::size_t pending() const { return live_count_; }
 
  protected:
   // Runs every timer due at or before `until`; returns the next deadline, if any.
@@ -43,22 +42,43 @@ class TimerQueue {
   virtual void on_earliest_changed(TimePoint) {}
 
  private:
-  struct Entry {
-    TimePoint when;
-    TimerId id;
+  // A timer's callback lives in a slot, reused once the timer has fired or been cancelled; the heap
+  // orders small trivially copyable entries, so a push or pop moves no std::function, and
+  // scheduling allocates nothing once the slots have grown (the SIP transactions schedule and
+  // cancel several timers a call: an unordered_set node each was a malloc and a free). A TimerId is
+  // the slot's generation (from 1, so never kNoTimer) above its index: an id whose slot has moved on
+  // is stale, and cancelling it is a no-op.
+  struct Slot {
+    std::uint32_t generation = 1;
+    bool live = false;
     std::function<void()> fn;
   };
-  struct Later {
-    bool operator()(const Entry& a, const Entry& b) const { return a.when != b.when ? a.when > b.when : a.id > b.id; }
+  struct Entry {
+    TimePoint when;
+    std::uint64_t sequence;  // scheduling order: equal deadlines fire first come, first served
+    std::uint32_t slot;
+    std::uint32_t generation;
   };
+  struct Later {
+    bool operator()(const Entry& a, const Entry& b) const {
+      return a.when != b.when ? a.when > b.when : a.sequence > b.sequence;
+    }
+  };
+  [[nodiscard]] bool is_live(const Entry& e) const noexcept {
+    return slots_[e.slot].live && slots_[e.slot].generation == e.generation;
+  }
+  // The slot's timer is over (fired or cancelled): its callback goes now, its slot can be reused.
+  void release(std::uint32_t slot) noexcept;
   // Drops cancelled entries from heap_ once they outnumber the live ones: a call cancels most of
   // its timers (2xx retransmission, ACK wait) long before they are due, and a heap full of dead
   // entries makes every push and pop slower.
   void compact();
 
   std::vector<Entry> heap_;  // a binary min-heap under Later (std::push_heap / std::pop_heap)
-  std::unordered_set<TimerId> live_;
-  TimerId next_id_ = 1;
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> free_slots_;
+  std::size_t live_count_ = 0;
+  std::uint64_t next_sequence_ = 0;
 };
 
 // A clock that moves only when told to; for tests of timer-driven state machines.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <set>
 #include <vector>
 
 namespace chorus {
@@ -72,6 +74,60 @@ TEST(ManualTimerQueue, ManyCancelledTimersLeaveTheLiveOnesFiringInOrder) {
   }
   for (int i : fired) EXPECT_EQ(i % 10, 0);
   EXPECT_EQ(timers.pending(), 0u);
+}
+
+}  // namespace timer_queue_test
+}  // namespace chorus
+
+namespace chorus {
+namespace timer_queue_test {
+
+// Slots are reused once a timer is over; an id that outlived its timer must never reach the timer
+// that took its slot.
+TEST(ManualTimerQueue, AnIdThatOutlivedItsTimerCancelsNothing) {
+  ManualTimerQueue timers;
+  int first = 0;
+  int second = 0;
+  const auto fired_id = timers.schedule(10ms, [&] { ++first; });
+  timers.advance(20ms);
+  const auto cancelled_id = timers.schedule(10ms, [] {});
+  timers.cancel(cancelled_id);
+  const auto reused_id = timers.schedule(10ms, [&] { ++second; });  // in one of the slots above
+  timers.cancel(fired_id);                                          // stale: no-ops
+  timers.cancel(cancelled_id);
+  timers.cancel(TimerQueue::kNoTimer);
+  timers.cancel(~TimerQueue::TimerId{0});
+  EXPECT_EQ(timers.pending(), 1U);
+  timers.advance(20ms);
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 1);
+  const std::set<TimerQueue::TimerId> ids{fired_id, cancelled_id, reused_id};
+  EXPECT_EQ(ids.size(), 3U) << "every id is new";
+  EXPECT_FALSE(ids.contains(TimerQueue::kNoTimer));
+}
+
+TEST(ManualTimerQueue, EqualDeadlinesFireInSchedulingOrder) {
+  ManualTimerQueue timers;
+  std::vector<int> fired;
+  std::vector<TimerQueue::TimerId> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back(timers.schedule(5ms, [&fired, i] { fired.push_back(i); }));
+  for (int i = 0; i < 50; i += 7) timers.cancel(ids[static_cast<std::size_t>(i)]);
+  for (int i = 50; i < 60; ++i) timers.schedule(5ms, [&fired, i] { fired.push_back(i); });  // reuse those slots
+  timers.advance(5ms);
+  std::vector<int> expected;
+  for (int i = 0; i < 60; ++i)
+    if (i >= 50 || i % 7 != 0) expected.push_back(i);
+  EXPECT_EQ(fired, expected);
+}
+
+TEST(ManualTimerQueue, ACancelledTimersCapturesAreReleasedAtOnce) {
+  ManualTimerQueue timers;
+  auto held = std::make_shared<int>(7);
+  const std::weak_ptr<int> watch = held;
+  const auto id = timers.schedule(1s, [held = std::move(held)] { (void)held; });
+  ASSERT_FALSE(watch.expired());
+  timers.cancel(id);
+  EXPECT_TRUE(watch.expired()) << "not kept until the deadline";
 }
 
 }  // namespace timer_queue_test

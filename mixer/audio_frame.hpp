@@ -1,7 +1,8 @@
 // The unit the audio MCU mixes: one 20 ms frame of 48 kHz mono linear PCM.
 //
-// Every decoder resamples to 48 kHz mono before the mixer and every encoder resamples from it, so
-// the mixing core has a single frame shape. Samples are int16 in and out; sums are int32, which
+// Every frame the mixer mixes is 48 kHz mono (a narrowband decoder interpolates to it when the mixer
+// asks: NMinusOneMixer's DeferredFrame) and every encoder resamples from it, so the mixing core has
+// a single frame shape. Samples are int16 in and out; sums are int32, which
 // holds kMaxTalkers frames at the maximum input gain without overflow (see n_minus_one_mixer.hpp).
 //
 // Threading: plain values.

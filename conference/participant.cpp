@@ -60,18 +60,28 @@ const Participant* ParticipantTable::find_by_id(std::uint64_t participant_id) co
   return it == by_id_.end() ? nullptr : it->second;
 }
 
-std::vector<const Participant*> ParticipantTable::in_room(std::string_view room_id) const {
-  const auto listed = const_cast<ParticipantTable&>(*this).in_room(room_id);  // only read here
-  return {listed.begin(), listed.end()};
-}
+namespace {
 
-std::vector<Participant*> ParticipantTable::in_room(std::string_view room_id) {
-  std::vector<Participant*> out;
-  if (auto room = rooms_.find(room_id); room != rooms_.end()) {
+// A room's participants in id order, as `Pointer` (Participant* or const Participant*): both
+// overloads of in_room, one body, one vector.
+template <typename Pointer, typename Rooms>
+std::vector<Pointer> participants_of(const Rooms& rooms, std::string_view room_id) {
+  std::vector<Pointer> out;
+  if (auto room = rooms.find(room_id); room != rooms.end()) {
     out.reserve(room->second.size());
     for (const auto& [id, participant] : room->second) out.push_back(participant);
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<const Participant*> ParticipantTable::in_room(std::string_view room_id) const {
+  return participants_of<const Participant*>(rooms_, room_id);
+}
+
+std::vector<Participant*> ParticipantTable::in_room(std::string_view room_id) {
+  return participants_of<Participant*>(rooms_, room_id);
 }
 
 std::size_t ParticipantTable::count_in(std::string_view room_id) const {

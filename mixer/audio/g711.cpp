@@ -95,7 +95,6 @@ G711Decoder::G711Decoder(AudioCodec codec) {
     table_ = &a_law_table();
   else
     throw std::invalid_argument("G711Decoder: the codec is not G.711");
-  linear_.reserve(kLargestPayload);
 }
 
 void G711Decoder::decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out) {

@@ -54,9 +54,9 @@ class G711Decoder {
  private:
   const std::array<float, 256>* table_;
   UpsamplerTo48k upsampler_{8'000};
-  // Scratch for one packet's expanded samples: reserved for the largest datagram, so the tick
-  // never allocates for an ordinary packet.
-  static constexpr std::size_t kLargestPayload = 1500;
+  // Scratch of decode() and decode_silence(), grown on first use: the audio room decodes through
+  // decode_narrowband() (ParticipantDecoder keeps the stream and interpolates), so a member never
+  // pays for it.
   std::vector<float> linear_;
 };
 

@@ -21,7 +21,6 @@ void G722Decoder::StateDeleter::operator()(g722_decode_state_s* state) const noe
 G722Decoder::G722Decoder() : state_(g722_decode_init(nullptr, kBitRate, 0)) {
   if (!state_) throw std::runtime_error("G722Decoder: spandsp could not allocate its state");
   pcm_.reserve(2 * kLargestPayload);
-  linear_.reserve(2 * kLargestPayload);
 }
 
 void G722Decoder::decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out) {

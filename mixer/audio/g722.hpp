@@ -51,10 +51,13 @@ class G722Decoder {
 
   std::unique_ptr<g722_decode_state_s, StateDeleter> state_;
   UpsamplerTo48k upsampler_{16'000};
-  // Scratch for one packet's samples at 16 kHz: reserved for the largest datagram, so the tick
-  // never allocates for an ordinary packet.
+  // Scratch for one packet's samples at 16 kHz as spandsp gives them: reserved for the largest
+  // datagram, so the tick never allocates for an ordinary packet.
   static constexpr std::size_t kLargestPayload = 1500;
   std::vector<std::int16_t> pcm_;
+  // Scratch of decode() and decode_silence(), grown on first use: the audio room decodes through
+  // decode_wideband() (ParticipantDecoder keeps the stream and interpolates), so a member never pays
+  // for it.
   std::vector<float> linear_;
 };
 

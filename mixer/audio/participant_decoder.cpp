@@ -28,24 +28,22 @@ DecodedSamples<T>::DecodedSamples(std::size_t history, std::size_t capacity) : h
 }
 
 template <typename T>
+std::span<T> DecodedSamples<T>::extend(std::size_t count) {
+  const std::size_t kept = std::min(count, capacity_ - std::min(size(), capacity_));
+  samples_.resize(samples_.size() + kept);  // value-initialised: silence until written
+  return std::span<T>(samples_).last(kept);
+}
+
+template <typename T>
 std::size_t DecodedSamples<T>::append(std::span<const T> samples) {
-  const std::size_t kept = std::min(samples.size(), capacity_ - std::min(size(), capacity_));
-  samples_.insert(samples_.end(), samples.begin(), samples.begin() + static_cast<std::ptrdiff_t>(kept));
-  return samples.size() - kept;
+  const std::span<T> room = extend(samples.size());
+  std::copy_n(samples.begin(), room.size(), room.begin());
+  return samples.size() - room.size();
 }
 
 template <typename T>
 std::size_t DecodedSamples<T>::append_silence(std::size_t count) {
-  const std::size_t kept = std::min(count, capacity_ - std::min(size(), capacity_));
-  samples_.resize(samples_.size() + kept, T{});
-  return count - kept;
-}
-
-template <typename T>
-std::span<T> DecodedSamples<T>::extend(std::size_t count) {
-  const std::size_t kept = std::min(count, capacity_ - std::min(size(), capacity_));
-  samples_.resize(samples_.size() + kept);
-  return std::span<T>(samples_).last(kept);
+  return count - extend(count).size();
 }
 
 template <typename T>
@@ -171,8 +169,8 @@ void ParticipantDecoder::make_room_for_frame(bool talkspurt_started) {
     // A talkspurt's first packet may hold less than a frame (a 10 ms ptime). Taking the next packet
     // to make up the frame would spend the jitter margin the priming bought, so the frame starts
     // with that much silence instead, once.
-    if (narrow_) narrow_->insert_silence_front(frame_length_ - waiting());
-    if (wide_) wide_->insert_silence_front(frame_length_ - waiting());
+    const std::size_t missing = frame_length_ - waiting();
+    with_fifo([missing](auto& fifo) { fifo.insert_silence_front(missing); });
   }
   // Bounded: each step takes a packet or a sequence number out of a buffer of at most max_packets.
   for (std::size_t step = 0; waiting() < frame_length_ && step <= playout_.capacity(); ++step)
@@ -180,8 +178,7 @@ void ParticipantDecoder::make_room_for_frame(bool talkspurt_started) {
   if (const std::size_t most = kMaxBufferedSamples / factor_; waiting() > most) {
     // The sender's clock runs fast: the oldest goes.
     const std::size_t excess = waiting() - most;
-    if (narrow_) narrow_->drop_oldest(excess);
-    if (wide_) wide_->drop_oldest(excess);
+    with_fifo([excess](auto& fifo) { fifo.drop_oldest(excess); });
     counters_.samples_dropped += factor_ * excess;
   }
 }
@@ -191,8 +188,7 @@ bool ParticipantDecoder::take_frame(bool was_playing) {
   if (waiting() < frame_length_) {
     // The talkspurt ended mid-frame: its last samples play now, not before the next one.
     if (waiting() == 0 || !was_playing || playout_.playing()) return false;
-    if (narrow_) narrow_->pad_with_silence(frame_length_);
-    if (wide_) wide_->pad_with_silence(frame_length_);
+    with_fifo([this](auto& fifo) { fifo.pad_with_silence(frame_length_); });
   }
   if (narrow_) {
     const std::span<const float> window = narrow_->window(frame_length_);

@@ -112,6 +112,15 @@ class ParticipantDecoder final : public DeferredFrame {
  private:
   [[nodiscard]] bool narrowband() const noexcept { return !opus_; }
   [[nodiscard]] std::size_t waiting() const noexcept;
+  // `step` on the codec's FIFO: narrow_ (G.711, G.722) or wide_ (Opus), whichever it has.
+  template <typename Step>
+  void with_fifo(Step&& step) {
+    if (narrow_) {
+      step(*narrow_);
+    } else {
+      step(*wide_);
+    }
+  }
   bool decode_next();  // false when the playout buffer has nothing for this tick
   void decode(std::span<const std::uint8_t> payload);
   void conceal(std::uint32_t duration);

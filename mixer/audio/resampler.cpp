@@ -191,28 +191,40 @@ void UpsamplerTo48k::process(std::span<const float> input, std::vector<Sample>& 
   }
 }
 
+namespace {
+
+// What filter_phases reads: a window of history and input, then the padding its last block reads
+// past the input. A stack array: no allocation on the worker's tick.
+using PaddedWindow =
+    std::array<float, UpsamplerTo48k::kMaxTapsPerPhase - 1 + UpsamplerTo48k::kMaxInput + kWindowPadding>;
+
+// `head` then `tail` into the window, and only the padding after them zeroed (not all 4 KB).
+void fill_window(PaddedWindow& window, std::span<const float> head, std::span<const float> tail) {
+  auto end = std::copy(head.begin(), head.end(), window.begin());
+  end = std::copy(tail.begin(), tail.end(), end);
+  std::fill_n(end, kWindowPadding, 0.0F);
+}
+
+}  // namespace
+
 void UpsamplerTo48k::process_block(std::span<const float> input, std::vector<Sample>& out) {
   // The window is the history followed by the new samples; each phase's output n reads
-  // window[n .. n + taps_per_phase). A stack array: no allocation on the worker's tick.
+  // window[n .. n + taps_per_phase).
   const std::size_t kept = design_->taps_per_phase - 1;
-  std::array<float, kMaxTapsPerPhase - 1 + kMaxInput> window;  // filled below
-  std::copy_n(history_.begin(), kept, window.begin());
-  std::copy(input.begin(), input.end(), window.begin() + static_cast<std::ptrdiff_t>(kept));
+  PaddedWindow window;  // filled below
+  fill_window(window, std::span<const float>(history_).first(kept), input);
   const std::size_t start = out.size();
   out.resize(start + design_->factor * input.size());
-  interpolate(std::span<const float>(window.data(), kept + input.size()), std::span<Sample>(out).subspan(start));
+  filter_phases(*design_, window.data(), input.size(), out.data() + start);
   std::copy_n(window.begin() + static_cast<std::ptrdiff_t>(input.size()), kept, history_.begin());
 }
 
 void UpsamplerTo48k::interpolate(std::span<const float> window, std::span<Sample> out) const {
   const std::size_t kept = design_->taps_per_phase - 1;
   const std::size_t count = std::min(window.size() - std::min(window.size(), kept), kMaxInput);
-  // filter_phases reads up to a block past the input: a padded stack copy, of which only the
-  // padding is zeroed (not all 4 KB).
-  std::array<float, kMaxTapsPerPhase - 1 + kMaxInput + kWindowPadding> padded;  // filled below
-  const auto end = std::copy_n(window.begin(), kept + count, padded.begin());
-  std::fill_n(end, kWindowPadding, 0.0F);
   if (out.size() < design_->factor * count) return;  // a caller's error: nothing written past `out`
+  PaddedWindow padded;                               // filled below
+  fill_window(padded, window.first(kept + count), {});
   filter_phases(*design_, padded.data(), count, out.data());
 }
 

@@ -5,6 +5,8 @@ For each N in --participants a fresh chorusd runs with --workers 1 pinned to --s
 and build/bin/mixer_load, pinned to --load-cpu, dials N participants into --room over SIP/UDP (plain
 RTP/AVP, ptime 20, rtcp-mux; --codec opus, pcmu or g722) and sends a 20 ms frame every 20 ms from each for
 --seconds: --talkers of them a tone, the rest silence (Opus DTX or encoded silent frames, --silence).
+With --audio-level every packet carries its frame's RFC 6464 level in an RFC 8285 header extension, as
+a browser sends it (ssrc-audio-level offered, sent where the answer accepts it).
 mixer_load says on stderr when its media phase starts; the steady part measured is from --warmup
 seconds after that to one second before it ends. Over it the script reads chorusd's CPU seconds
 (utime+stime of the whole process from /proc/PID/stat, and of each thread from /proc/PID/task/*/stat,
@@ -19,7 +21,7 @@ sequence gaps; then the CPU per thread group. It writes nothing to RESULTS.md.
 
 Usage: bench/mixer_capacity.py --chorusd build/bin/chorusd [--mixer-load build/bin/mixer_load]
          [--participants 50,100,200,400] [--seconds 20] [--codec opus|pcmu|g722] [--room 1000]
-         [--talkers 3] [--silence frames|dtx]
+         [--talkers 3] [--silence frames|dtx] [--audio-level]
 """
 import argparse
 import json
@@ -71,6 +73,8 @@ class LoadRun:
                         "--codec", args.codec, "--seconds", str(args.seconds)]
         if args.codec == "opus":
             self.command += ["--silence", args.silence]
+        if args.audio_level:
+            self.command += ["--audio-level"]
         self.lines = queue.Queue()
         self.stderr = []
         # Its own session, so its own autogroup (CONFIG_SCHED_AUTOGROUP): in ours, with chorusd's many
@@ -179,7 +183,8 @@ def expected_packets(room, load):
 
 def table(args, rows):
     lines = [f"room {args.room}, {args.codec}"
-             f"{'' if args.codec != 'opus' else ', silence ' + args.silence}, {args.talkers} talkers, "
+             f"{'' if args.codec != 'opus' else ', silence ' + args.silence}"
+             f"{', audio levels (RFC 6464)' if args.audio_level else ''}, {args.talkers} talkers, "
              f"{args.seconds:g} s per run; chorusd --workers 1 on CPU {args.server_cpu}, mixer_load on CPU {args.load_cpu}",
              "",
              "| N | answered / failed | chorusd CPU-s/s | CPU µs per participant-s | media-N CPU-s/s | late-frame share "
@@ -217,6 +222,8 @@ def main():
     ap.add_argument("--talkers", type=int, default=3)
     ap.add_argument("--silence", choices=("frames", "dtx"), default="frames",
                     help="what Opus non-talkers send: encoded silence every 20 ms, or DTX (a frame per 400 ms)")
+    ap.add_argument("--audio-level", action="store_true",
+                    help="every packet carries its frame's RFC 6464 level (ssrc-audio-level), as browsers send it")
     ap.add_argument("--warmup", type=float, default=3, help="seconds of media before the measured part")
     ap.add_argument("--server-cpu", type=int, default=1)
     ap.add_argument("--load-cpu", type=int, default=0)
@@ -247,6 +254,9 @@ def main():
     for n in sizes:
         row = run_one(args, n)
         rows.append(row)
+        if args.audio_level and row["load"]["audio_level_calls"] < row["load"]["calls_answered"]:
+            print(f"mixer_capacity: warning: N={n}: only {row['load']['audio_level_calls']} of "
+                  f"{row['load']['calls_answered']} answers took ssrc-audio-level", file=sys.stderr)
         print(f"mixer_capacity: N={n}: {json.dumps(row)}", file=sys.stderr, flush=True)
         time.sleep(1)
     print(table(args, rows))

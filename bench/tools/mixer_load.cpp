@@ -11,6 +11,9 @@
 // and continuous sequence number and timestamp (RFC 3550 §5.1): --talkers of them a tone each
 // (distinct frequencies), the others silence (Opus DTX: a refresh frame every 400 ms, or encoded
 // silent frames; PCMU: µ-law silence). Frames are encoded once at start (mixer_load_audio.hpp).
+// With --audio-level each packet carries the frame's RFC 6464 level, as a browser sends it: the offer
+// has a=extmap:1 ssrc-audio-level, and a call whose answer accepted it (under any id 1..14) sends an
+// RFC 8285 §4.2 one-byte element; a call whose answer did not sends plain RTP (one warning).
 //
 // Pacing: the 20 ms period is cut into --slots phases; participant i sends in phase i % slots, so
 // the offered load is spread as independent callers spread it. The loop sleeps on absolute
@@ -122,7 +125,8 @@ struct Participant {
   std::uint32_t ssrc = 0;
   std::uint16_t sequence = 0;
   std::uint32_t timestamp = 0;
-  bool marker = true;  // RFC 3551 §4.1: the first packet of a talkspurt
+  bool marker = true;               // RFC 3551 §4.1: the first packet of a talkspurt
+  std::uint8_t audio_level_id = 0;  // the answer's ssrc-audio-level id; 0: no extension sent
   std::uint64_t sent = 0;
   std::uint64_t send_failures = 0;
   Reception reception;
@@ -147,6 +151,8 @@ void usage() {
       "  --talkers K          participants sending a tone, the rest silence (default 3)\n"
       "  --codec C            opus (PT 111, 48 kHz, useinbandfec=1), pcmu (PT 0) or g722 (PT 9) (default opus)\n"
       "  --silence S          Opus silence: dtx (a frame every 400 ms) or frames (every 20 ms) (default frames)\n"
+      "  --audio-level        offer ssrc-audio-level (RFC 6464) and, where answered, send each frame's level\n"
+      "                       in an RFC 8285 one-byte header extension, as browsers do (default off)\n"
       "  --seconds S          media phase length (default 20)\n"
       "  --bind IP            local address of all sockets (default 127.0.0.1)\n"
       "  --slots N            send phases per 20 ms, 1..20 (default 10)\n"
@@ -190,13 +196,18 @@ bool apply_option(Options& o, std::string_view name, std::string_view value) {
 std::optional<Options> parse_options(int argc, char** argv) {
   Options o;
   o.sip.room = "1000";
-  for (int i = 1; i < argc; i += 2) {
+  for (int i = 1; i < argc; ++i) {
     const std::string_view name = argv[i];
+    if (name == "--audio-level") {  // the one flag without a value
+      o.sip.audio_level = true;
+      continue;
+    }
     if (name == "--help" || name == "-h" || i + 1 >= argc) return std::nullopt;
     if (!apply_option(o, name, argv[i + 1])) {
       std::fprintf(stderr, "mixer_load: bad option or value: %s %s\n", argv[i], argv[i + 1]);
       return std::nullopt;
     }
+    ++i;  // the value
   }
   const auto server = parse_address(o.server);
   if (!server) {
@@ -223,9 +234,12 @@ bool ensure_descriptors(std::size_t participants) {
 }
 
 // Sends the participant's next 20 ms: its frame, or nothing when the frame is DTX; the timestamp
-// advances either way (RFC 3550 §5.1), the sequence number only with a packet.
+// advances either way (RFC 3550 §5.1), the sequence number only with a packet. With an answered
+// ssrc-audio-level id the header carries the frame's level (RFC 6464 §3) in one RFC 8285 §4.2
+// element: X set, 0xBEDE, length 1, (id << 4 | 0), V|level, two zero pads, then the payload.
 void send_frame(Participant& p, std::uint8_t payload_type) {
-  const auto& frame = p.loop->frames[p.frame];
+  const std::size_t index = p.frame;
+  const auto& frame = p.loop->frames[index];
   p.frame = (p.frame + 1) % p.loop->frames.size();
   const std::uint32_t timestamp = p.timestamp;
   p.timestamp += p.loop->samples_per_frame;
@@ -240,6 +254,9 @@ void send_frame(Participant& p, std::uint8_t payload_type) {
   fields.sequence_number = p.sequence++;
   fields.timestamp = timestamp;
   fields.ssrc = p.ssrc;
+  const std::uint8_t level = chorus::bench::audio_level_octet(p.loop->levels[index]);
+  const chorus::media::OneByteExtensionElement element{p.audio_level_id, {&level, 1}};
+  if (p.audio_level_id != 0) fields.extensions = {&element, 1};
   const auto header = chorus::media::write_rtp_header(packet, fields);
   if (!header || *header + frame.size() > packet.size()) {
     ++p.send_failures;
@@ -352,8 +369,10 @@ void print_json(const Options& o, const std::vector<Participant>& participants, 
                 const RunTotals& run, double setup_s) {
   std::uint64_t sent = 0, send_failures = 0, rtp = 0, rtcp = 0, foreign = 0, malformed = 0, gaps = 0, reordered = 0,
                 ssrc_changes = 0;
+  std::size_t level_calls = 0;  // participants whose packets carry ssrc-audio-level
   std::vector<std::uint64_t> per_participant;
   for (const Participant& p : participants) {
+    level_calls += p.audio_level_id != 0 ? 1 : 0;
     sent += p.sent;
     send_failures += p.send_failures;
     rtp += p.reception.rtp;
@@ -376,7 +395,8 @@ void print_json(const Options& o, const std::vector<Participant>& participants, 
   }
   const double media_s = run.media_s > 0 ? run.media_s : 1;
   std::printf(
-      "{\"room\": \"%s\", \"codec\": \"%s\", \"silence\": \"%s\", \"participants\": %zu, \"talkers\": %zu, "
+      "{\"room\": \"%s\", \"codec\": \"%s\", \"silence\": \"%s\", \"audio_level\": %s, \"audio_level_calls\": %zu, "
+      "\"participants\": %zu, \"talkers\": %zu, "
       "\"calls_answered\": %zu, \"calls_failed\": %zu, \"failure_statuses\": {%s}, \"setup_s\": %.3f, "
       "\"media_s\": %.3f, \"listen_s\": %.3f, \"frames_per_participant\": %" PRIu64 ", \"packets_sent\": %" PRIu64
       ", \"send_failures\": %" PRIu64 ", \"packets_received\": %" PRIu64 ", \"received_before_media\": %" PRIu64
@@ -391,12 +411,13 @@ void print_json(const Options& o, const std::vector<Participant>& participants, 
       o.sip.room.c_str(), chorus::bench::codec_name(o.sip.codec),
       o.sip.codec != LoadCodec::kOpus ? chorus::bench::codec_name(o.sip.codec)
                                       : (o.silence == SilenceMode::kDtx ? "dtx" : "frames"),
-      o.participants, std::min(o.talkers, participants.size()), sip.answered, sip.failed, statuses.c_str(), setup_s,
-      run.media_s, run.listen_s, static_cast<std::uint64_t>(o.seconds * kFramesPerSecond), sent, send_failures, rtp,
-      run.received_before_media, at(0.0), at(0.5), at(1.0), gaps, reordered, ssrc_changes, rtcp, foreign, malformed,
-      run.rx_socket_drops, static_cast<double>(sent) / media_s,
-      static_cast<double>(rtp) / (run.listen_s > 0 ? run.listen_s : 1), run.generator_cpu_s, run.late_wakeups,
-      run.max_lateness_us, sip.acks_resent, sip.ended_by_server, sip.byes_sent, sip.byes_answered);
+      level_calls > 0 ? "true" : "false", level_calls, o.participants, std::min(o.talkers, participants.size()),
+      sip.answered, sip.failed, statuses.c_str(), setup_s, run.media_s, run.listen_s,
+      static_cast<std::uint64_t>(o.seconds * kFramesPerSecond), sent, send_failures, rtp, run.received_before_media,
+      at(0.0), at(0.5), at(1.0), gaps, reordered, ssrc_changes, rtcp, foreign, malformed, run.rx_socket_drops,
+      static_cast<double>(sent) / media_s, static_cast<double>(rtp) / (run.listen_s > 0 ? run.listen_s : 1),
+      run.generator_cpu_s, run.late_wakeups, run.max_lateness_us, sip.acks_resent, sip.ended_by_server, sip.byes_sent,
+      sip.byes_answered);
   std::fflush(stdout);
 }
 
@@ -417,6 +438,17 @@ bool build_loops(const Options& o, std::vector<FrameLoop>& tones, FrameLoop& sil
   }
   silence = std::move(*loop);
   return true;
+}
+
+// Once per run: --audio-level asked for levels, and some answers left ssrc-audio-level out.
+void warn_unanswered_levels(const Options& o, const std::vector<Participant>& participants) {
+  if (!o.sip.audio_level) return;
+  const auto plain = std::ranges::count(participants, std::uint8_t{0}, &Participant::audio_level_id);
+  if (plain == 0) return;
+  std::fprintf(stderr,
+               "mixer_load: warning: %td of %zu answers have no a=extmap for ssrc-audio-level (id 1..14); "
+               "those calls send RTP without levels\n",
+               plain, participants.size());
 }
 
 }  // namespace
@@ -461,8 +493,10 @@ int main(int argc, char** argv) {
     p.ssrc = static_cast<std::uint32_t>(rng());
     p.sequence = static_cast<std::uint16_t>(rng());
     p.timestamp = static_cast<std::uint32_t>(rng());
+    p.audio_level_id = call.audio_level_id;
     participants.push_back(p);
   }
+  warn_unanswered_levels(o, participants);
   RunTotals run;
   if (!participants.empty()) run = run_media(participants, calls, o, rng, sip);
   chorus::bench::terminate_calls(calls, o.sip, rng, sip);

@@ -61,6 +61,7 @@ std::expected<FrameLoop, std::string> encode_opus(bool dtx, int frames, Samples 
     const opus_int32 length = opus_encode(encoder->get(), pcm.data(), kSamples, out.data(), kMaxOpusPacket);
     if (length < 0) return std::unexpected(std::string("opus_encode: ") + opus_strerror(length));
     if (f < 0) continue;
+    loop.levels.push_back(audio_level_of(pcm));
     if (dtx && static_cast<std::size_t>(length) <= kDtxNotSent) {
       loop.frames.emplace_back();
     } else {
@@ -84,6 +85,7 @@ std::expected<FrameLoop, std::string> encode_g722(Samples samples) {
   long n = 0;
   for (int f = 0; f < kFramesPerSecond; ++f) {
     for (auto& sample : pcm) sample = samples(n++);
+    loop.levels.push_back(audio_level_of(pcm));
     auto& frame = loop.frames.emplace_back(kSamples / 2);
     if (g722_encode(state.get(), frame.data(), pcm.data(), kSamples) != kSamples / 2)
       return std::unexpected(std::string("g722_encode gave a short frame"));
@@ -109,6 +111,16 @@ std::uint8_t linear_to_ulaw(std::int16_t sample) {
   for (int mask = 0x4000; exponent > 0 && (value & mask) == 0; mask >>= 1) --exponent;
   const int mantissa = (value >> (exponent + 3)) & 0x0F;
   return static_cast<std::uint8_t>(~(sign | (exponent << 4) | mantissa));
+}
+
+std::uint8_t audio_level_of(std::span<const std::int16_t> pcm) {
+  std::int64_t sum_squares = 0;  // at most 960 · 2^30 for a 20 ms frame at 48 kHz
+  for (const std::int16_t s : pcm) sum_squares += static_cast<std::int64_t>(s) * s;
+  if (sum_squares == 0) return kSilentAudioLevel;
+  constexpr double kOverloadSquared = 32768.0 * 32768.0;  // RFC 6464 §3: 0 dBov is a full-scale square wave
+  const double mean_square = static_cast<double>(sum_squares) / static_cast<double>(pcm.size());
+  const double magnitude = std::round(-10.0 * std::log10(mean_square / kOverloadSquared));
+  return static_cast<std::uint8_t>(std::clamp(magnitude, 0.0, static_cast<double>(kSilentAudioLevel)));
 }
 
 std::uint8_t payload_type_of(LoadCodec codec) {
@@ -144,11 +156,14 @@ std::expected<FrameLoop, std::string> make_tone_loop(LoadCodec codec, int freque
   if (codec == LoadCodec::kOpus) return encode_opus(false, kFramesPerSecond, tone);
   if (codec == LoadCodec::kG722) return encode_g722(tone);
   FrameLoop loop;
-  loop.samples_per_frame = kPcmuRate / kFramesPerSecond;
+  loop.samples_per_frame = kRtpSamplesPer20ms;
+  std::array<std::int16_t, kRtpSamplesPer20ms> pcm{};
   long n = 0;
   for (int f = 0; f < kFramesPerSecond; ++f) {
-    auto& frame = loop.frames.emplace_back(loop.samples_per_frame);
-    for (auto& octet : frame) octet = linear_to_ulaw(tone(n++));
+    for (auto& sample : pcm) sample = tone(n++);
+    loop.levels.push_back(audio_level_of(pcm));
+    auto& frame = loop.frames.emplace_back(pcm.size());
+    std::ranges::transform(pcm, frame.begin(), linear_to_ulaw);
   }
   loop.transmitted_frames = loop.frames.size();
   return loop;
@@ -163,8 +178,10 @@ std::expected<FrameLoop, std::string> make_silence_loop(LoadCodec codec, Silence
   }
   if (codec == LoadCodec::kG722) return encode_g722([](long) { return std::int16_t{0}; });
   FrameLoop loop;
-  loop.samples_per_frame = kPcmuRate / kFramesPerSecond;
-  loop.frames.assign(1, std::vector<std::uint8_t>(loop.samples_per_frame, linear_to_ulaw(0)));
+  loop.samples_per_frame = kRtpSamplesPer20ms;
+  const std::array<std::int16_t, kRtpSamplesPer20ms> zeros{};  // 0xFF is µ-law's digital zero: level 127
+  loop.frames.assign(1, std::vector<std::uint8_t>(zeros.size(), linear_to_ulaw(0)));
+  loop.levels.assign(1, audio_level_of(zeros));
   loop.transmitted_frames = 1;
   return loop;
 }

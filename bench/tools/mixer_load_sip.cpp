@@ -26,6 +26,8 @@ constexpr std::size_t kMaxDatagram = 65535;
 constexpr std::size_t kReadsPerWake = 8;  // datagrams read from one SIP socket per wake
 constexpr int kSipSocketBuffer = 256 * 1024;
 constexpr int kRtpSocketBuffer = 1024 * 1024;  // a few 20 ms periods of a mixer's output
+constexpr std::string_view kAudioLevelUri = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";  // RFC 6464 §4
+constexpr std::uint8_t kMaxOneByteId = 14;  // RFC 8285 §4.2: 15 is reserved, 1..14 fit the one-byte form
 
 std::string random_hex(std::mt19937& rng, int words) {
   std::string out;
@@ -79,6 +81,8 @@ std::string sdp_offer(const SipCall& call, const SipSettings& settings) {
   } else {
     sdp += "0\r\na=rtpmap:0 PCMU/8000\r\n";
   }
+  // RFC 8285 §5 with id 1, the id libwebrtc offers ssrc-audio-level under.
+  if (settings.audio_level) sdp += "a=extmap:1 " + std::string(kAudioLevelUri) + "\r\n";
   return sdp + "a=ptime:20\r\na=rtcp-mux\r\na=sendrecv\r\n";  // RFC 4566 §6, RFC 5761 §5.1.1
 }
 
@@ -208,6 +212,45 @@ std::optional<sockaddr_in> answer_media(std::string_view sdp, std::uint8_t paylo
   return media;
 }
 
+// "a=extmap:<id>[/<direction>] <uri> [attributes]" (RFC 8285 §5) naming ssrc-audio-level → its id
+// when we may send it in the one-byte form; 0 otherwise. An answer marking it sendonly or inactive
+// will not receive it (§6), and an id above 14 needs the two-byte form (§4.3).
+std::uint8_t audio_level_extmap_id(std::string_view line) {
+  if (!line.starts_with("a=extmap:")) return 0;
+  line.remove_prefix(9);
+  unsigned id = 0;
+  const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), id);
+  if (ec != std::errc() || id == 0 || id > kMaxOneByteId) return 0;
+  line.remove_prefix(static_cast<std::size_t>(end - line.data()));
+  const auto space = line.find_first_of(" \t");
+  if (space == std::string_view::npos) return 0;
+  const std::string_view direction = line.substr(0, space);
+  if (!direction.empty() && direction != "/sendrecv" && direction != "/recvonly") return 0;
+  const std::string_view rest = trim(line.substr(space));
+  return rest.substr(0, rest.find_first_of(" \t")) == kAudioLevelUri ? static_cast<std::uint8_t>(id) : 0;
+}
+
+// The answer's ssrc-audio-level id: at session level or in the first audio m-section, which is
+// ours (RFC 8285 §5: a session-level extmap applies to every section); 0 when it has none.
+std::uint8_t answer_audio_level_id(std::string_view sdp) {
+  bool seen_media = false;
+  bool in_audio = false;
+  constexpr std::size_t kMaxLines = 200;
+  for (std::size_t n = 0; !sdp.empty() && n < kMaxLines; ++n) {
+    const auto eol = sdp.find('\n');
+    const std::string_view line = trim(sdp.substr(0, eol));
+    sdp = eol == std::string_view::npos ? std::string_view{} : sdp.substr(eol + 1);
+    if (line.starts_with("m=")) {
+      if (in_audio) return 0;  // our section ended without it
+      in_audio = line.starts_with("m=audio ");
+      seen_media = true;
+    } else if (in_audio || !seen_media) {
+      if (const std::uint8_t id = audio_level_extmap_id(line); id != 0) return id;
+    }
+  }
+  return 0;
+}
+
 // 200 (or 501) to a request the server sent us: its Via, From, To, Call-ID and CSeq copied back
 // (RFC 3261 §8.2.6.2).
 std::string response_to(const Message& m, std::string_view status_line) {
@@ -268,6 +311,7 @@ void on_invite_response(SipCall& call, const Message& m, int status, const SipSe
     return;
   }
   call.media = *media;
+  call.audio_level_id = settings.audio_level ? answer_audio_level_id(m.body) : 0;
   call.state = CallState::kConfirmed;
   call.final_status = status;
   ++totals.answered;

@@ -3,7 +3,8 @@
 //
 // establish_calls sends the INVITEs (at most `window` outstanding), retransmits each on Timer A
 // (RFC 3261 §17.1.1.2) until a provisional answer, ACKs every final answer (§17.1.1.3 for non-2xx,
-// §13.2.2.4 for 2xx) and reads the answer's c= and m= port (RFC 4566 §5.7, §5.14). A call not
+// §13.2.2.4 for 2xx) and reads the answer's c= and m= port (RFC 4566 §5.7, §5.14) and, when the
+// offer carried ssrc-audio-level (RFC 6464 §4), the answer's a=extmap id for it. A call not
 // answered within `answer_timeout` fails (and is CANCELled if it was ringing, §9.1).
 // service_calls reads what the server sends during the media phase: a retransmitted 200 gets its
 // ACK again, a BYE its 200. terminate_calls sends BYE on every dialog (Timer E, §17.1.2.2) and waits
@@ -43,7 +44,8 @@ struct SipCall {
   bool dialog = false;   // a 2xx was received: the dialog needs a BYE
   bool ended_by_server = false;
   bool bye_answered = false;
-  sockaddr_in media{};  // where our RTP goes: the answer's c= address and m= port
+  sockaddr_in media{};              // where our RTP goes: the answer's c= address and m= port
+  std::uint8_t audio_level_id = 0;  // the answer's RFC 8285 one-byte id for ssrc-audio-level; 0: not sent
   std::chrono::steady_clock::time_point invite_sent{};
   std::chrono::steady_clock::time_point retransmit_at{};
   std::chrono::milliseconds retransmit_interval{0};
@@ -54,7 +56,8 @@ struct SipSettings {
   std::string room;
   std::string local_ip = "127.0.0.1";
   LoadCodec codec = LoadCodec::kOpus;
-  std::size_t window = 50;  // INVITEs (and BYEs) outstanding at once
+  bool audio_level = false;  // offer a=extmap ssrc-audio-level (RFC 6464 §4), as a browser does
+  std::size_t window = 50;   // INVITEs (and BYEs) outstanding at once
   std::chrono::milliseconds answer_timeout{5000};
   std::chrono::milliseconds bye_timeout{5000};
 };

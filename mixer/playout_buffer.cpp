@@ -46,7 +46,7 @@ void PlayoutBuffer::drop(Slot& slot) {
 }
 
 void PlayoutBuffer::push(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t ssrc,
-                         std::span<const std::uint8_t> packet) {
+                         std::span<const std::uint8_t> packet, std::uint8_t sender_level) {
   if (packet.size() > kMaxPacketBytes) {
     ++counters_.refused;
     return;
@@ -91,6 +91,7 @@ void PlayoutBuffer::push(std::uint16_t sequence, std::uint32_t timestamp, std::u
   slot.sequence = extended;
   slot.timestamp = timestamp;
   slot.bytes.assign(packet.begin(), packet.end());
+  slot.sender_level = sender_level;
   slot.used = true;
   ++queued_;
   ++counters_.queued;
@@ -135,6 +136,12 @@ std::span<const std::uint8_t> PlayoutBuffer::upcoming() const {
   return slot.bytes;
 }
 
+std::uint8_t PlayoutBuffer::upcoming_level() const {
+  const Slot& slot = slots_[next_sequence_ % slots_.size()];
+  if (!slot.used || slot.sequence != next_sequence_) return kNoSenderLevel;
+  return slot.sender_level;
+}
+
 PlayoutStep PlayoutBuffer::next() {
   if (!playing_) return PlayoutStep::kNothing;
   if (queued_ == 0) {  // the talkspurt ended or the sender stalled: the next packet primes again
@@ -152,6 +159,7 @@ PlayoutStep PlayoutBuffer::next() {
       packet_duration_ = step;
     last_timestamp_ = slot.timestamp;
     current_.swap(slot.bytes);  // both keep their capacity
+    current_level_ = slot.sender_level;
     drop(slot);
   } else {
     last_timestamp_ += packet_duration_;  // lost: later packets are queued, so it is not coming in time

@@ -14,6 +14,8 @@
 // - keeps the delay bounded: queued audio spanning more than `max_delay` (a sender whose clock
 //   runs fast, a burst after a stall) is skipped oldest first, and never more than `max_packets`
 //   packets of at most kMaxPacketBytes are held (the ingress limit, every refusal counted).
+// Each packet may carry the sender's RFC 6464 level (its ssrc-audio-level header extension), which
+// is handed out with it: the decoder may then leave a frame the mixer will not mix undecoded.
 //
 // Threading: one thread at a time (the room's media worker: push on receive, the rest on the tick).
 #pragma once
@@ -50,6 +52,10 @@ enum class PlayoutStep {
   kNothing,  // priming, or nothing queued: no more audio this tick
 };
 
+// An RFC 6464 §3 level magnitude (0 loudest, 127 silence) as the sender measured it; kNoSenderLevel
+// when the packet carried none.
+inline constexpr std::uint8_t kNoSenderLevel = 0xFF;
+
 class PlayoutBuffer {
  public:
   static constexpr std::size_t kMaxPacketBytes = 1500;  // one Ethernet MTU: RTP over UDP is never larger here
@@ -58,8 +64,10 @@ class PlayoutBuffer {
 
   explicit PlayoutBuffer(PlayoutConfig config = {});
 
-  // One arrived packet (header and payload, copied). Counted whatever becomes of it.
-  void push(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t ssrc, std::span<const std::uint8_t> packet);
+  // One arrived packet (header and payload, copied), with the sender's level when it sent one.
+  // Counted whatever becomes of it.
+  void push(std::uint16_t sequence, std::uint32_t timestamp, std::uint32_t ssrc, std::span<const std::uint8_t> packet,
+            std::uint8_t sender_level = kNoSenderLevel);
   // Once per tick, before next(): ages the priming and bounds the delay.
   void start_tick();
   // What the decoder does next when it needs more audio this tick.
@@ -67,6 +75,7 @@ class PlayoutBuffer {
 
   // After kDecode: the packet and its RTP timestamp, valid until the next call to push or next.
   [[nodiscard]] std::span<const std::uint8_t> packet() const { return current_; }
+  [[nodiscard]] std::uint8_t packet_level() const { return current_level_; }
   [[nodiscard]] std::uint32_t timestamp() const { return last_timestamp_; }
   // After kConceal: the lost packet's RTP timestamp (timestamp()) and its duration in RTP units,
   // taken from the packets before it.
@@ -75,6 +84,7 @@ class PlayoutBuffer {
   // kConceal it is the one right after the lost one, whose in-band FEC (Opus, RFC 6716 §2.1.7) may
   // rebuild it. Valid until the next call to push or next.
   [[nodiscard]] std::span<const std::uint8_t> upcoming() const;
+  [[nodiscard]] std::uint8_t upcoming_level() const;  // kNoSenderLevel when upcoming() is empty
 
   [[nodiscard]] bool playing() const { return playing_; }
   [[nodiscard]] std::size_t capacity() const { return slots_.size(); }  // max_packets
@@ -86,6 +96,7 @@ class PlayoutBuffer {
     std::uint64_t sequence = 0;  // extended
     std::uint32_t timestamp = 0;
     bool used = false;
+    std::uint8_t sender_level = kNoSenderLevel;
     std::vector<std::uint8_t> bytes;  // keeps its capacity: no allocation per packet once warm
   };
 
@@ -106,6 +117,7 @@ class PlayoutBuffer {
   bool played_since_restart_ = false;
   int primed_ticks_ = 0;
   std::vector<std::uint8_t> current_;
+  std::uint8_t current_level_ = kNoSenderLevel;
   std::uint32_t last_timestamp_ = 0;
   std::uint64_t last_played_sequence_ = 0;
   std::uint32_t packet_duration_;  // RTP units between consecutive packets (20 ms until seen)

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.hpp"
+#include "signaling/sdp/rtp_attributes.hpp"
 
 namespace chorus::conference {
 namespace {
@@ -19,6 +20,10 @@ std::optional<mixer::AudioMemberSpec> member_spec(const EngineMember& member, co
   if (stream.telephone_event_pt && *stream.telephone_event_pt >= 0 && *stream.telephone_event_pt <= 127)
     spec.telephone_event_payload_type = static_cast<std::uint8_t>(*stream.telephone_event_pt);
   spec.ptime = std::chrono::milliseconds(std::clamp(stream.ptime_ms, 10, 120) / 10 * 10);
+  // RFC 8285 §4.2: the one-byte form's ids 1..14; the two-byte form (extmap-allow-mixed) is not read.
+  for (const auto& extension : stream.extensions)
+    if (extension.uri == sdp::kAudioLevelUri && extension.id >= 1 && extension.id <= 14)
+      spec.audio_level_extension_id = static_cast<std::uint8_t>(extension.id);
   spec.admitted = member.admitted;
   spec.muted = member.muted;
   spec.gain_db = member.gain_db;

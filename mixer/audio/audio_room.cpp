@@ -156,7 +156,11 @@ void AudioRoom::on_rtp(ParticipantId id, const media::RtpPacket& packet) {
   }
   // Comfort noise (RFC 3389) and anything not negotiated are not decoded.
   if (packet.payload_type() != member->spec.payload_type || !member->decoder) return;
-  member->decoder->push_rtp(packet);
+  std::uint8_t sender_level = kNoSenderLevel;
+  if (member->spec.audio_level_extension_id != 0)
+    if (const auto level = media::read_audio_level(packet, member->spec.audio_level_extension_id))
+      sender_level = level->level_dbov;
+  member->decoder->push_rtp(packet, sender_level);
 }
 
 void AudioRoom::update_mixer_membership(Member& member) {

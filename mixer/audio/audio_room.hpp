@@ -70,6 +70,9 @@ struct AudioMemberSpec {
   std::uint8_t payload_type = 0;
   std::optional<std::uint8_t> telephone_event_payload_type;  // RFC 4733, when negotiated
   std::chrono::milliseconds ptime{20};
+  // RFC 6464's ssrc-audio-level, when negotiated (its one-byte id, RFC 8285 §4.2; 0: not): an Opus
+  // member's frames it marks quiet are not decoded unless mixed (mixer/audio/lazy_opus_stream.hpp).
+  std::uint8_t audio_level_extension_id = 0;
   bool admitted = true;  // false: held (PIN entry, waiting room) until set_admitted
   bool muted = false;
   double gain_db = 0.0;  // input gain (NMinusOneMixer clamps it to [kMinGainDb, kMaxGainDb])

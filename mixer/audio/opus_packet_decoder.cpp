@@ -45,4 +45,8 @@ std::span<const Sample> OpusPacketDecoder::conceal(std::size_t samples, std::spa
   return std::span<const Sample>(pcm_).first(static_cast<std::size_t>(decoded));
 }
 
+void OpusPacketDecoder::reset() noexcept {
+  opus_decoder_ctl(decoder_.get(), OPUS_RESET_STATE);
+}
+
 }  // namespace chorus::mixer

@@ -54,6 +54,8 @@ class OpusPacketDecoder {
   // rebuilt from `next`'s in-band FEC when `next` (the packet after the lost one, empty when it
   // has not come) carries it, else concealed. Empty when there is nothing to make.
   std::span<const Sample> conceal(std::size_t samples, std::span<const std::uint8_t> next);
+  // Back to a fresh decoder's state (OPUS_RESET_STATE), as if no packet had been decoded.
+  void reset() noexcept;
 
  private:
   struct Destroy {

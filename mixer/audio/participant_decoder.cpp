@@ -21,56 +21,6 @@ PlayoutConfig with_clock_rate(PlayoutConfig config, const AudioCodecInfo& info) 
 
 }  // namespace
 
-template <typename T>
-DecodedSamples<T>::DecodedSamples(std::size_t history, std::size_t capacity) : history_(history), capacity_(capacity) {
-  samples_.reserve(history + capacity);
-  samples_.assign(history, T{});
-}
-
-template <typename T>
-std::span<T> DecodedSamples<T>::extend(std::size_t count) {
-  const std::size_t kept = std::min(count, capacity_ - std::min(size(), capacity_));
-  samples_.resize(samples_.size() + kept);  // value-initialised: silence until written
-  return std::span<T>(samples_).last(kept);
-}
-
-template <typename T>
-std::size_t DecodedSamples<T>::append(std::span<const T> samples) {
-  const std::span<T> room = extend(samples.size());
-  std::copy_n(samples.begin(), room.size(), room.begin());
-  return samples.size() - room.size();
-}
-
-template <typename T>
-std::size_t DecodedSamples<T>::append_silence(std::size_t count) {
-  return count - extend(count).size();
-}
-
-template <typename T>
-void DecodedSamples<T>::insert_silence_front(std::size_t count) {
-  count = std::min(count, capacity_ - std::min(size(), capacity_));
-  samples_.insert(samples_.begin() + static_cast<std::ptrdiff_t>(history_), count, T{});
-}
-
-template <typename T>
-void DecodedSamples<T>::pad_with_silence(std::size_t size) {
-  samples_.resize(std::max(samples_.size(), history_ + std::min(size, capacity_)), T{});
-}
-
-template <typename T>
-void DecodedSamples<T>::drop_oldest(std::size_t count) {
-  // Erasing from the very front keeps the last history_ dropped samples as the new history.
-  samples_.erase(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(std::min(count, size())));
-}
-
-template <typename T>
-std::span<const T> DecodedSamples<T>::window(std::size_t count) const {
-  return std::span<const T>(samples_).first(history_ + std::min(count, size()));
-}
-
-template class DecodedSamples<float>;
-template class DecodedSamples<Sample>;
-
 ParticipantDecoder::ParticipantDecoder(AudioCodec codec, std::shared_ptr<MixerCounters> published,
                                        PlayoutConfig playout)
     : codec_(codec), playout_(with_clock_rate(playout, codec_info(codec))), published_(std::move(published)) {
@@ -85,9 +35,8 @@ ParticipantDecoder::ParticipantDecoder(AudioCodec codec, std::shared_ptr<MixerCo
       upsampler_.emplace(16'000);
       break;
     case AudioCodec::kOpus:
-      opus_.emplace();
-      wide_.emplace(0, kMaxDecodedSamples);
-      rendered_ = true;  // Opus decodes at 48 kHz: the frame is the samples pull() takes
+      opus_.emplace(kMaxDecodedSamples);
+      rendered_ = true;
       return;
   }
   factor_ = upsampler_->factor();
@@ -98,22 +47,19 @@ ParticipantDecoder::ParticipantDecoder(AudioCodec codec, std::shared_ptr<MixerCo
   taken_.reserve(history + frame_length_);  // the tick never allocates for it
 }
 
-void ParticipantDecoder::push_rtp(const media::RtpPacket& packet) {
-  playout_.push(packet.sequence_number(), packet.timestamp(), packet.ssrc(), packet.payload());
+void ParticipantDecoder::push_rtp(const media::RtpPacket& packet, std::uint8_t sender_level) {
+  playout_.push(packet.sequence_number(), packet.timestamp(), packet.ssrc(), packet.payload(), sender_level);
 }
 
 std::size_t ParticipantDecoder::waiting() const noexcept {
-  return narrow_ ? narrow_->size() : wide_->size();
+  return narrow_ ? narrow_->size() : opus_->size();
 }
 
 void ParticipantDecoder::decode(std::span<const std::uint8_t> payload) {
   if (opus_) {
-    if (const auto samples = opus_->decode(payload)) {
-      counters_.samples_dropped += wide_->append(*samples);
-      ++counters_.packets_decoded;
-    } else {
-      count_refused();
-    }
+    // Queued, decoded when its samples are wanted (LazyOpusStream).
+    last_sender_level_ = playout_.packet_level();
+    if (!opus_->add_packet(payload, last_sender_level_)) publish_refused();
     return;
   }
   // Decoded straight into the FIFO; what does not fit under its cap is counted, not kept.
@@ -125,10 +71,9 @@ void ParticipantDecoder::decode(std::span<const std::uint8_t> payload) {
   ++counters_.packets_decoded;
 }
 
-// A payload the decoder could not use (malformed Opus): counted here and on /metrics
-// with the playout buffer's drops (chorus_mixer_input_packets_dropped_total).
-void ParticipantDecoder::count_refused() {
-  ++counters_.packets_refused;
+// A payload the decoder could not use (malformed Opus): on /metrics with the playout buffer's
+// drops (chorus_mixer_input_packets_dropped_total).
+void ParticipantDecoder::publish_refused() {
   if (published_) published_->input_packets_dropped.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -136,8 +81,12 @@ void ParticipantDecoder::count_refused() {
 // (whose audio is 16 kHz); 48 kHz for Opus.
 void ParticipantDecoder::conceal(std::uint32_t duration) {
   // Opus: from the next packet's in-band FEC when it is here, else PLC.
+  // Its level, for a frame left undecoded: the louder of the packets around it (PLC continues
+  // the one before and fades; FEC rebuilds it from the one after).
   if (opus_) {
-    counters_.samples_dropped += wide_->append(opus_->conceal(duration, playout_.upcoming()));
+    const std::uint8_t next_level = playout_.upcoming_level();
+    const bool known = last_sender_level_ != kNoSenderLevel && next_level != kNoSenderLevel;
+    opus_->add_loss(duration, playout_.upcoming(), known ? std::min(last_sender_level_, next_level) : kNoSenderLevel);
     return;
   }
   // G.711 and G.722 conceal as their GStreamer decoders did here before: the lost packet is
@@ -198,16 +147,30 @@ bool ParticipantDecoder::take_frame(bool was_playing) {
     level_dbov_ = frame_level_dbov(window.subspan(level_offset_, frame_length_));
     narrow_->drop_oldest(frame_length_);
     rendered_ = false;
+  } else if (const std::uint8_t sender_level = opus_->sender_level_ahead(kFrameSamples);
+             sender_level != kNoSenderLevel) {
+    // Held undecoded: render() decodes it if the mixer mixes it; the next pull lets it go if not.
+    level_dbov_ = sender_level;
+    rendered_ = false;
   } else {
-    const std::span<const Sample> samples = wide_->window(kFrameSamples);
-    std::copy(samples.begin(), samples.end(), frame_.begin());
+    take_opus_frame();
     level_dbov_ = frame_level_dbov(FrameView(frame_));
-    wide_->drop_oldest(kFrameSamples);
   }
   return true;
 }
 
+void ParticipantDecoder::take_opus_frame() {
+  const std::span<const Sample> samples = opus_->front(kFrameSamples);
+  std::copy(samples.begin(), samples.end(), frame_.begin());
+  opus_->drop_oldest(kFrameSamples);
+  rendered_ = true;
+}
+
 bool ParticipantDecoder::pull() {
+  if (opus_ && !rendered_) {  // last tick's frame was not mixed: its packets are not decoded now
+    opus_->drop_oldest(kFrameSamples);
+    rendered_ = true;
+  }
   const bool was_primed = playout_.playing();
   playout_.start_tick();
   const bool was_playing = playout_.playing();
@@ -219,7 +182,10 @@ bool ParticipantDecoder::pull() {
 }
 
 FrameView ParticipantDecoder::render() {
-  if (!rendered_) {
+  if (rendered_) return frame_;
+  if (opus_) {
+    take_opus_frame();
+  } else {
     upsampler_->interpolate(taken_, frame_);
     rendered_ = true;
   }
@@ -247,6 +213,13 @@ void ParticipantDecoder::publish_playout_counters() {
 DecoderCounters ParticipantDecoder::counters() const {
   DecoderCounters counters = counters_;
   counters.playout = playout_.counters();
+  if (opus_) {
+    const LazyOpusCounters& opus = opus_->counters();
+    counters.packets_decoded += opus.packets_decoded;
+    counters.packets_refused += opus.packets_refused;
+    counters.samples_dropped += opus.samples_dropped;
+    counters.opus = opus;
+  }
   return counters;
 }
 

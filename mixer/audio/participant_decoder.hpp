@@ -3,16 +3,21 @@
 //
 //   push_rtp → PlayoutBuffer (mixer/playout_buffer.hpp: order, loss, talkspurts, bounded delay)
 //   pull, on the tick → the payload → G711Decoder (mixer/audio/g711.hpp: table expansion) or
-//     G722Decoder (mixer/audio/g722.hpp: spandsp) at the codec's own rate, or OpusPacketDecoder
-//     (mixer/audio/opus_packet_decoder.hpp: libopus at 48 kHz mono, FEC and PLC) → a FIFO of
-//     decoded samples → the frame's level (RFC 6464 scale)
+//     G722Decoder (mixer/audio/g722.hpp: spandsp) at the codec's own rate → a FIFO of decoded
+//     samples → the frame's level (RFC 6464 scale); or, for Opus, a LazyOpusStream
+//     (mixer/audio/lazy_opus_stream.hpp: the packets queued, libopus at 48 kHz mono with FEC and
+//     PLC when their samples are wanted) → the frame's level as the sender marked it
+//     (ssrc-audio-level), or else decoded now and measured
 //   render, only when the mixer mixes the frame (NMinusOneMixer's DeferredFrame) → 48 kHz:
-//     G.711 and G.722 through UpsamplerTo48k's polyphase FIR (mixer/audio/resampler.hpp)
+//     G.711 and G.722 through UpsamplerTo48k's polyphase FIR (mixer/audio/resampler.hpp); Opus
+//     frames the sender marked decoded now
 //
 // Why the interpolation waits: the mixer reads the samples of at most K talkers a round, yet it
 // was 12% of the worker at 800 G.711 members to interpolate every member's frame (issue 13). The
 // FIFO keeps the filter's history (the samples before the frame) so that a frame interpolated
-// after skipped ones is exactly what a continuous stream would have given.
+// after skipped ones is exactly what a continuous stream would have given. An Opus frame whose
+// level the sender gave is not decoded at all unless it is mixed: libopus decoding every member's
+// silence was 65% of the worker at 400 members; LazyOpusStream keeps the decoder's state right.
 //
 // Each tick pull asks the playout buffer for packets until 20 ms are decoded. Opus conceals a
 // loss (in-band FEC from the next packet when it is queued, RFC 6716 §2.1.7, else PLC); for G.711
@@ -37,9 +42,10 @@
 
 #include "media/rtp/rtp_packet.hpp"
 #include "mixer/audio/audio_codec.hpp"
+#include "mixer/audio/decoded_samples.hpp"
 #include "mixer/audio/g711.hpp"
 #include "mixer/audio/g722.hpp"
-#include "mixer/audio/opus_packet_decoder.hpp"
+#include "mixer/audio/lazy_opus_stream.hpp"
 #include "mixer/audio/resampler.hpp"
 #include "mixer/audio_frame.hpp"
 #include "mixer/mixer_counters.hpp"
@@ -54,34 +60,7 @@ struct DecoderCounters {
   std::uint64_t packets_refused = 0;  // the decoder refused one (e.g. a payload it cannot parse)
   std::uint64_t frames_pulled = 0;
   std::uint64_t samples_dropped = 0;  // decoded audio past kMaxBufferedFrames
-};
-
-// Decoded samples waiting for their tick, oldest first, behind the last `history` samples already
-// played (what an interpolator reads before a frame). Bounded by `capacity`.
-template <typename T>
-class DecodedSamples {
- public:
-  DecodedSamples(std::size_t history, std::size_t capacity);
-
-  [[nodiscard]] std::size_t size() const noexcept { return samples_.size() - history_; }
-  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
-  // Appends what fits under the capacity; returns how many did not fit.
-  std::size_t append(std::span<const T> samples);
-  std::size_t append_silence(std::size_t count);
-  // Makes room for up to `count` more samples (what fits under the capacity) and returns it, for a
-  // decoder to write into directly.
-  std::span<T> extend(std::size_t count);
-  void insert_silence_front(std::size_t count);
-  void pad_with_silence(std::size_t size);
-  // Drops the oldest `count` waiting samples (they become history, as if played).
-  void drop_oldest(std::size_t count);
-  // The history and the first `count` waiting samples, which must be there.
-  [[nodiscard]] std::span<const T> window(std::size_t count) const;
-
- private:
-  std::size_t history_;
-  std::size_t capacity_;
-  std::vector<T> samples_;  // history_ played samples, then size() waiting ones
+  LazyOpusCounters opus;              // Opus: what was left undecoded, and the warm-ups
 };
 
 class ParticipantDecoder final : public DeferredFrame {
@@ -95,13 +74,15 @@ class ParticipantDecoder final : public DeferredFrame {
                               PlayoutConfig playout = {});
 
   // One decrypted RTP packet of the negotiated payload type: queued for its tick, not decoded here.
-  void push_rtp(const media::RtpPacket& packet);
+  // `sender_level`: its RFC 6464 level when the call negotiated ssrc-audio-level and it has one.
+  void push_rtp(const media::RtpPacket& packet, std::uint8_t sender_level = kNoSenderLevel);
   // Decodes what this tick needs and takes the next 20 ms; false while priming or when the sender
   // sent nothing. Then level_dbov() is the frame's level and render() its 48 kHz samples.
   bool pull();
   // The level of the frame pull() last took, RFC 6464 §3 magnitude (0 loudest, 127 silence).
   [[nodiscard]] std::uint8_t level_dbov() const noexcept { return level_dbov_; }
-  // The frame pull() last took, at 48 kHz: G.711 and G.722 interpolated now (DeferredFrame).
+  // The frame pull() last took, at 48 kHz: G.711 and G.722 interpolated now, an Opus frame with a
+  // sender level decoded now (DeferredFrame). Once per pull; later calls return the same frame.
   FrameView render() override;
   // pull() and render() in one, into `frame`; false (frame untouched) when pull() is.
   bool pull_frame(AudioFrame& frame);
@@ -112,13 +93,13 @@ class ParticipantDecoder final : public DeferredFrame {
  private:
   [[nodiscard]] bool narrowband() const noexcept { return !opus_; }
   [[nodiscard]] std::size_t waiting() const noexcept;
-  // `step` on the codec's FIFO: narrow_ (G.711, G.722) or wide_ (Opus), whichever it has.
+  // `step` on the codec's FIFO: narrow_ (G.711, G.722) or opus_, whichever it has.
   template <typename Step>
   void with_fifo(Step&& step) {
     if (narrow_) {
       step(*narrow_);
     } else {
-      step(*wide_);
+      step(*opus_);
     }
   }
   bool decode_next();  // false when the playout buffer has nothing for this tick
@@ -127,26 +108,27 @@ class ParticipantDecoder final : public DeferredFrame {
   void make_room_for_frame(bool talkspurt_started);
   bool take_frame(bool was_playing);
   void publish_playout_counters();
-  void count_refused();
+  void publish_refused();
+  void take_opus_frame();
 
   AudioCodec codec_;
   PlayoutBuffer playout_;
   // Exactly one of them, by codec_.
   std::optional<G711Decoder> g711_;
   std::optional<G722Decoder> g722_;
-  std::optional<OpusPacketDecoder> opus_;
+  std::optional<LazyOpusStream> opus_;
   // G.711 and G.722: at the codec's rate, behind the interpolator's history; `upsampler_` is used
   // only for its filter (UpsamplerTo48k::interpolate), the FIFO keeps the stream.
   std::optional<UpsamplerTo48k> upsampler_;
   std::optional<DecodedSamples<float>> narrow_;
   std::vector<float> taken_;  // the frame pull() took, with the interpolator's history before it
-  // Opus: at 48 kHz.
-  std::optional<DecodedSamples<Sample>> wide_;
-  std::size_t factor_ = 1;                    // 48 kHz / the codec's rate
-  std::size_t frame_length_ = kFrameSamples;  // a frame's samples at the codec's rate
-  std::size_t level_offset_ = 0;              // where in taken_ the samples of the 48 kHz frame lie
-  AudioFrame frame_{};                        // the frame pull() took (Opus) or render() made
-  bool rendered_ = false;
+  // Opus (above): at 48 kHz, packets decoded when their samples are wanted.
+  std::uint8_t last_sender_level_ = kNoSenderLevel;  // the last packet's, for a loss after it
+  std::size_t factor_ = 1;                           // 48 kHz / the codec's rate
+  std::size_t frame_length_ = kFrameSamples;         // a frame's samples at the codec's rate
+  std::size_t level_offset_ = 0;                     // where in taken_ the samples of the 48 kHz frame lie
+  AudioFrame frame_{};     // the frame render() made (or pull(), an Opus frame without a sender level)
+  bool rendered_ = false;  // false: pull() took a frame render() has not made yet
   std::uint8_t level_dbov_ = kSilenceLevelDbov;
   DecoderCounters counters_;
   std::shared_ptr<MixerCounters> published_;

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <numbers>
 #include <vector>
@@ -21,6 +22,7 @@ struct OpusToneSettings {
   int channels = 1;
   int bitrate = 32'000;
   bool inband_fec = false;  // with 20% expected loss, wideband: SILK, which carries the LBRR frames
+  std::function<double(int frame)> amplitude_of;  // kOpusToneAmplitude when empty
 };
 
 // 20 ms packets of `hz_of(frame)` tones (each channel the same), from libopus's VOIP encoder.
@@ -46,9 +48,10 @@ inline std::vector<std::vector<std::uint8_t>> encode_opus_tones(int frames, cons
   double phase = 0.0;
   for (int frame = 0; frame < frames; ++frame) {
     const double step = 2.0 * std::numbers::pi * hz_of(frame) / kSampleRateHz;
+    const double amplitude = settings.amplitude_of ? settings.amplitude_of(frame) : kOpusToneAmplitude;
     for (std::size_t i = 0; i < kFrameSamples; ++i, phase += step)
       for (std::size_t channel = 0; channel < channels; ++channel)
-        pcm[i * channels + channel] = static_cast<opus_int16>(kOpusToneAmplitude * std::sin(phase));
+        pcm[i * channels + channel] = static_cast<opus_int16>(amplitude * std::sin(phase));
     std::vector<std::uint8_t> packet(1500);
     const int bytes = opus_encode(encoder.get(), pcm.data(), static_cast<int>(kFrameSamples), packet.data(),
                                   static_cast<opus_int32>(packet.size()));

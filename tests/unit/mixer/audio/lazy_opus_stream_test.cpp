@@ -1,0 +1,187 @@
+// An Opus member whose packets carry the sender's RFC 6464 level: its frames are decoded only when
+// the mixer mixes them (ParticipantDecoder::render, LazyOpusStream), and what is mixed is what a
+// decoder that decoded every packet gives.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <span>
+#include <vector>
+
+#include "media/rtp/rtp_header_writer.hpp"
+#include "media/rtp/rtp_packet.hpp"
+#include "mixer/audio/lazy_opus_stream.hpp"
+#include "mixer/audio/participant_decoder.hpp"
+#include "tests/unit/mixer/audio/opus_test_encoder.hpp"
+
+namespace chorus::mixer {
+namespace lazy_opus_stream_test {
+
+constexpr std::uint8_t kOpusPayloadType = 111;
+constexpr std::uint8_t kToneLevel = 15;   // kOpusToneAmplitude's -12 dBFS, as an RMS level
+constexpr std::uint8_t kQuietLevel = 64;  // kQuietAmplitude's, under the talker threshold (45)
+constexpr double kQuietHz = 250.0;        // a room's hum: periodic, the hardest case for the state
+constexpr double kQuietAmplitude = 30.0;  // -61 dBFS
+constexpr double kSilentHz = 0.0;         // a 0 Hz "tone" is digital silence
+
+std::vector<std::uint8_t> rtp_packet(int index, std::span<const std::uint8_t> payload) {
+  std::vector<std::uint8_t> packet(12 + payload.size());
+  media::RtpHeaderFields fields;
+  fields.payload_type = kOpusPayloadType;
+  fields.sequence_number = static_cast<std::uint16_t>(index);
+  fields.timestamp = 1000 + 960u * static_cast<unsigned>(index);
+  fields.ssrc = 0x1234'5678;
+  EXPECT_EQ(media::write_rtp_header(packet, fields), 12u);
+  std::copy(payload.begin(), payload.end(), packet.begin() + 12);
+  return packet;
+}
+
+int max_difference(std::span<const Sample> a, std::span<const Sample> b) {
+  int most = 0;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) most = std::max(most, std::abs(a[i] - b[i]));
+  return most;
+}
+
+// Talkspurts (a tone, marked loud) between stretches of silence (marked quiet), a lost packet in
+// each kind. One decoder gets no levels and decodes everything; the other gets the levels and is
+// rendered, as the mixer would, only for loud frames.
+struct Scenario {
+  std::vector<double> tone_hz;  // per packet; kSilentHz: quiet
+  std::vector<int> lost;        // packets never delivered
+};
+
+bool quiet(const Scenario& scenario, int packet) {
+  const double hz = scenario.tone_hz[static_cast<std::size_t>(packet)];
+  return hz == kQuietHz || hz == kSilentHz;
+}
+
+struct Outcome {
+  int frames = 0;
+  int rendered = 0;
+  int exact = 0;
+  int worst = 0;               // the largest sample difference of a rendered frame, in 16-bit steps
+  double signal_energy = 0.0;  // of the continuous decode's rendered frames
+  double error_energy = 0.0;   // of the differences
+  DecoderCounters counters;
+
+  [[nodiscard]] double snr_db() const { return 10.0 * std::log10(signal_energy / std::max(error_energy, 1e-9)); }
+};
+
+Outcome play(const Scenario& scenario) {
+  const auto payloads = testing::encode_opus_tones(
+      static_cast<int>(scenario.tone_hz.size()), [&](int i) { return scenario.tone_hz[static_cast<std::size_t>(i)]; },
+      testing::OpusToneSettings{.bitrate = 24'000, .inband_fec = true, .amplitude_of = [&](int i) {
+                                  return quiet(scenario, i) ? kQuietAmplitude : testing::kOpusToneAmplitude;
+                                }});
+  ParticipantDecoder every_packet(AudioCodec::kOpus);
+  ParticipantDecoder lazy(AudioCodec::kOpus);
+  Outcome outcome;
+  AudioFrame reference{};
+  for (int i = 0; i < static_cast<int>(payloads.size()) + 4; ++i) {
+    if (i < static_cast<int>(payloads.size()) && std::ranges::find(scenario.lost, i) == scenario.lost.end()) {
+      auto bytes = rtp_packet(i, payloads[static_cast<std::size_t>(i)]);
+      const auto packet = media::RtpPacket::parse(bytes);
+      every_packet.push_rtp(*packet);
+      lazy.push_rtp(*packet, quiet(scenario, i) ? kQuietLevel : kToneLevel);
+    }
+    const bool pulled = every_packet.pull_frame(reference);
+    EXPECT_EQ(lazy.pull(), pulled) << "tick " << i;
+    if (!pulled) continue;
+    ++outcome.frames;
+    if (lazy.level_dbov() == kQuietLevel) continue;  // the mixer would not mix it
+    const FrameView frame = lazy.render();
+    ++outcome.rendered;
+    const int difference = max_difference(frame, reference);
+    for (std::size_t k = 0; k < kFrameSamples; ++k) {
+      const double error = frame[k] - reference[k];
+      outcome.signal_energy += static_cast<double>(reference[k]) * reference[k];
+      outcome.error_energy += error * error;
+    }
+    outcome.worst = std::max(outcome.worst, difference);
+    if (difference == 0) ++outcome.exact;
+  }
+  outcome.counters = lazy.counters();
+  return outcome;
+}
+
+std::vector<double> stretches(std::initializer_list<std::pair<int, double>> parts) {
+  std::vector<double> hz;
+  for (const auto& [count, tone] : parts) hz.insert(hz.end(), static_cast<std::size_t>(count), tone);
+  return hz;
+}
+
+// Skipped stretches no longer than the warm-up are decoded in full before the next talkspurt:
+// every rendered frame is the continuous decode's, sample for sample, the FEC-rebuilt loss too.
+TEST(LazyOpusStream, AfterAShortSkipTheMixedFramesAreExactlyTheContinuousDecode) {
+  const int gap = static_cast<int>(LazyOpusStream::kWarmupSteps);
+  const Outcome outcome = play({.tone_hz = stretches({{20, 400.0}, {gap, kQuietHz}, {20, 700.0}}), .lost = {30, 45}});
+  EXPECT_EQ(outcome.rendered, 40) << "40 loud packets, one lost: its level is its neighbours'";
+  EXPECT_EQ(outcome.exact, outcome.rendered);
+  EXPECT_EQ(outcome.counters.opus.decoder_resets, 0u);
+  EXPECT_EQ(outcome.counters.opus.never_decoded, 0u);
+  EXPECT_GE(outcome.counters.opus.warmup_decodes, static_cast<std::uint64_t>(gap - 1));
+}
+
+// A long quiet stretch is never decoded but for its last kWarmupSteps packets, from a reset
+// decoder. The talkspurts after it are not bit-identical to the continuous decode (SILK's pitch
+// predictor carries the difference through a steady tone), but within 45 dB of it: far under the
+// codec's own coding noise. Without the reset, the warm-up from the stale state gave 24 dB and a
+// click of 8,643 steps. After digital silence the warm-up is exact.
+TEST(LazyOpusStream, AfterALongSkipOnlyTheWarmUpIsDecodedAndTheTalkspurtSoundsTheSame) {
+  for (const double background : {kQuietHz, kSilentHz}) {
+    SCOPED_TRACE(background);
+    const Outcome outcome =
+        play({.tone_hz = stretches({{20, 400.0}, {200, background}, {20, 700.0}, {100, background}, {20, 1000.0}}),
+              .lost = {100, 150}});
+    EXPECT_EQ(outcome.frames, 360);
+    EXPECT_EQ(outcome.rendered, 60);
+    EXPECT_GE(outcome.exact, 20) << "the first talkspurt, before any skip";
+    EXPECT_GE(outcome.snr_db(), 45.0);
+    if (background == kSilentHz) EXPECT_EQ(outcome.exact, outcome.rendered);
+    EXPECT_EQ(outcome.counters.opus.decoder_resets, 2u);
+    EXPECT_EQ(outcome.counters.opus.warmup_decodes, 2 * LazyOpusStream::kWarmupSteps);
+    EXPECT_EQ(outcome.counters.opus.never_decoded, 300 - 2 * LazyOpusStream::kWarmupSteps);
+    EXPECT_LE(outcome.counters.packets_decoded, 60 + 2 * LazyOpusStream::kWarmupSteps)
+        << "of 360 packets, the talkspurts and the warm-ups";
+  }
+}
+
+// Without levels every frame is decoded when it is pulled, as before; with a level on some
+// packets only, a frame is left undecoded only when every packet it lies on carries one.
+TEST(LazyOpusStream, FramesWithoutASenderLevelAreDecodedWhenPulled) {
+  const auto payloads = testing::encode_opus_tones(40, [](int) { return kSilentHz; });
+  ParticipantDecoder decoder(AudioCodec::kOpus);
+  int pulled = 0;
+  for (int i = 0; i < 40; ++i) {
+    auto bytes = rtp_packet(i, payloads[static_cast<std::size_t>(i)]);
+    decoder.push_rtp(*media::RtpPacket::parse(bytes), i % 2 == 0 ? kQuietLevel : kNoSenderLevel);
+    if (decoder.pull()) ++pulled;
+  }
+  EXPECT_GE(pulled, 37);
+  // Pulled frames alternate: a marked one (left, then let go or decoded for the next one's
+  // state) and an unmarked one, decoded: nothing is lost for good since no skip is longer than one.
+  EXPECT_EQ(decoder.counters().opus.never_decoded, 0u);
+  EXPECT_GE(decoder.counters().packets_decoded, static_cast<std::uint64_t>(pulled) - 1);
+}
+
+// The stream's own bounds: a packet libopus would refuse is refused when it is added, and what a
+// packet adds past the capacity is counted, not kept.
+TEST(LazyOpusStream, RefusesBadFramingAndKeepsItsCapacity) {
+  LazyOpusStream stream(2 * kFrameSamples);
+  EXPECT_FALSE(stream.add_packet(std::vector<std::uint8_t>{0x03, 0x00}, kQuietLevel));  // code 3, no frames
+  EXPECT_FALSE(stream.add_packet({}, kQuietLevel));
+  const auto payloads = testing::encode_opus_tones(3, [](int) { return 400.0; });
+  for (const auto& payload : payloads) EXPECT_TRUE(stream.add_packet(payload, kToneLevel));
+  EXPECT_EQ(stream.size(), 2 * kFrameSamples);
+  EXPECT_EQ(stream.counters().samples_dropped, kFrameSamples);
+  EXPECT_EQ(stream.counters().packets_refused, 2u);
+  EXPECT_EQ(stream.sender_level_ahead(kFrameSamples), kToneLevel);
+  EXPECT_EQ(stream.counters().packets_decoded, 0u) << "nothing decoded until wanted";
+  EXPECT_EQ(stream.front(kFrameSamples).size(), kFrameSamples);
+  EXPECT_EQ(stream.counters().packets_decoded, 1u);
+  EXPECT_EQ(stream.sender_level_ahead(kFrameSamples), kNoSenderLevel) << "decoded samples are measured, not marked";
+}
+
+}  // namespace lazy_opus_stream_test
+}  // namespace chorus::mixer

@@ -169,6 +169,7 @@ std::span<const Sample> LazyOpusStream::run(const Step& step) {
   } else {
     ++counters_.packets_refused;
   }
+  if (out.size() == step.samples) return out;  // the decoder's buffer, valid until its next call
   out = out.first(std::min(out.size(), step.samples));
   step_output_.assign(out.begin(), out.end());
   step_output_.resize(step.samples, Sample{0});

@@ -208,6 +208,12 @@ void ParticipantDecoder::publish_playout_counters() {
   if (const std::uint64_t more = now.lost - reported_.lost; more > 0)
     published_->input_packets_concealed.fetch_add(more, std::memory_order_relaxed);
   reported_ = now;
+  if (!opus_) return;
+  const std::uint64_t never_decoded = opus_->counters().never_decoded;
+  if (never_decoded > reported_never_decoded_)
+    published_->input_packets_never_decoded.fetch_add(never_decoded - reported_never_decoded_,
+                                                      std::memory_order_relaxed);
+  reported_never_decoded_ = never_decoded;
 }
 
 DecoderCounters ParticipantDecoder::counters() const {

@@ -133,6 +133,7 @@ class ParticipantDecoder final : public DeferredFrame {
   DecoderCounters counters_;
   std::shared_ptr<MixerCounters> published_;
   PlayoutCounters reported_;  // what publish_playout_counters() last saw
+  std::uint64_t reported_never_decoded_ = 0;
 };
 
 }  // namespace chorus::mixer

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "media/rtp/rtp_packet.hpp"
 #include "mixer/audio/lazy_opus_stream.hpp"
 #include "mixer/audio/participant_decoder.hpp"
+#include "mixer/mixer_counters.hpp"
 #include "tests/unit/mixer/audio/opus_test_encoder.hpp"
 
 namespace chorus::mixer {
@@ -75,7 +77,8 @@ Outcome play(const Scenario& scenario) {
                                   return quiet(scenario, i) ? kQuietAmplitude : testing::kOpusToneAmplitude;
                                 }});
   ParticipantDecoder every_packet(AudioCodec::kOpus);
-  ParticipantDecoder lazy(AudioCodec::kOpus);
+  auto published = std::make_shared<MixerCounters>();
+  ParticipantDecoder lazy(AudioCodec::kOpus, published);
   Outcome outcome;
   AudioFrame reference{};
   for (int i = 0; i < static_cast<int>(payloads.size()) + 4; ++i) {
@@ -102,6 +105,7 @@ Outcome play(const Scenario& scenario) {
     if (difference == 0) ++outcome.exact;
   }
   outcome.counters = lazy.counters();
+  EXPECT_EQ(published->input_packets_never_decoded.load(), outcome.counters.opus.never_decoded) << "on /metrics";
   return outcome;
 }
 

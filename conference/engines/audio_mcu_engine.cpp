@@ -6,11 +6,9 @@
 #include "signaling/sdp/rtp_attributes.hpp"
 
 namespace chorus::conference {
-namespace {
 
-// What the mixer is told about a member's audio, from its negotiated stream; nullopt when the mixer
-// cannot take it.
-std::optional<mixer::AudioMemberSpec> member_spec(const EngineMember& member, const sdp::NegotiatedStream& stream) {
+std::optional<mixer::AudioMemberSpec> audio_member_spec(const EngineMember& member,
+                                                        const sdp::NegotiatedStream& stream) {
   auto codec = mixer::audio_codec_from_name(stream.codec.name);
   if (!codec || stream.payload_type < 0 || stream.payload_type > 127) return std::nullopt;
   mixer::AudioMemberSpec spec;
@@ -29,8 +27,6 @@ std::optional<mixer::AudioMemberSpec> member_spec(const EngineMember& member, co
   spec.gain_db = member.gain_db;
   return spec;
 }
-
-}  // namespace
 
 // The rooms' events, posted from their media workers to the control loop.
 class AudioMcuEngine::EventsToControl final : public mixer::AudioRoomListener {
@@ -81,7 +77,7 @@ media::SinkFactory AudioMcuEngine::attach(const EngineMember& member, const Engi
   const sdp::NegotiatedStream& stream = attached.negotiated;
   if (!events_ || members_.contains(member.participant_id) || stream.media != "audio" || member.worker == nullptr)
     return {};
-  auto spec = member_spec(member, stream);
+  auto spec = audio_member_spec(member, stream);
   if (!spec) return {};
   RoomAudio& audio = rooms_[member.room_id];
   if (!audio.room) {

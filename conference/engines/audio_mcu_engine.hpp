@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -21,6 +22,11 @@
 #include "mixer/mixer_counters.hpp"
 
 namespace chorus::conference {
+
+// What the mixer is told about a member's audio, from its negotiated stream (codec, payload types,
+// ptime, the RFC 6464 level extension's id); nullopt when the mixer cannot take it.
+[[nodiscard]] std::optional<mixer::AudioMemberSpec> audio_member_spec(const EngineMember& member,
+                                                                      const sdp::NegotiatedStream& stream);
 
 class AudioMcuEngine final : public MediaEngine {
  public:

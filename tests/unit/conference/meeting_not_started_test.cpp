@@ -99,7 +99,7 @@ struct MeetingNotStartedTest : ::testing::Test {
   }
   // The ports go back once the call and the worker's session have both let go of them.
   std::size_t ports_when(std::size_t expected) {
-    (void)test::wait_until([&] { return pool.bound_ports() == expected; });
+    (void)chorus::test::wait_until([&] { return pool.bound_ports() == expected; });
     return pool.bound_ports();
   }
   std::uint64_t sessions_when(std::uint64_t expected) {

@@ -17,11 +17,13 @@
 #include <numbers>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "media/transport/socket_address.hpp"
 #include "media/udp_port_pool.hpp"
 #include "media/worker/media_worker.hpp"
 #include "mixer/gst/gst_runtime.hpp"
+#include "tests/unit/mixer/audio/opus_test_encoder.hpp"
 #include "tests/unit/mixer/audio_analysis.hpp"
 #include "tests/unit/mixer/held_chain_thread.hpp"
 #include "tests/unit/test_support/free_udp_ports.hpp"
@@ -35,6 +37,7 @@ using testing::goertzel_power;
 
 constexpr std::uint8_t kPcmu = 0;
 constexpr std::uint8_t kTelephoneEvent = 101;
+constexpr std::uint8_t kOpus = 111;
 // Goertzel energy (dB) of a tone over 0.6 s at 8 kHz: the phones' tones (amplitude 8000, mixed
 // and limited) measure about 145 dB; a tone that is not there, only G.711 quantisation noise.
 constexpr double kAudibleDb = 120.0;
@@ -86,6 +89,21 @@ class Phone {
       packet[12 + i] = mulaw_encode(static_cast<std::int16_t>(std::lround(value)));
     }
     timestamp_ += 160;
+    send(to, packet);
+  }
+
+  // One Opus packet (RFC 7587: 48 kHz clock) carrying the sender's RFC 6464 level in an RFC 8285
+  // one-byte header extension with id 1, as a browser sends it.
+  void send_opus(const media::TransportAddress& to, std::span<const std::uint8_t> payload, std::uint8_t level) {
+    std::vector<std::uint8_t> packet(12 + 8 + payload.size());
+    write_header(packet, kOpus, sequence_++, timestamp_);
+    packet[0] |= 0x10;  // X
+    constexpr std::array<std::uint8_t, 4> kOneByteProfile{0xBE, 0xDE, 0x00, 0x01};
+    std::copy(kOneByteProfile.begin(), kOneByteProfile.end(), packet.begin() + 12);
+    packet[16] = 0x10;  // id 1, one byte of data
+    packet[17] = level;
+    std::copy(payload.begin(), payload.end(), packet.begin() + 20);
+    timestamp_ += 960;
     send(to, packet);
   }
 
@@ -183,14 +201,15 @@ class AudioRoomTest : public ::testing::Test {
   static constexpr int kPhones = 3;
   AudioRoomTest()
       : pool_("127.0.0.1", first_port_, static_cast<std::uint16_t>(first_port_ + 2 * kPhones - 1)),
-        room_(std::make_shared<AudioRoom>("test", listener_, MixerConfig{}, nullptr, &chains_)) {}
+        room_(std::make_shared<AudioRoom>("test", listener_, MixerConfig{}, counters_, &chains_)) {}
   ~AudioRoomTest() override {
     for (std::uint64_t id = 1; id <= kPhones; ++id) worker_.remove_session(id);
     worker_.post([room = std::move(room_)]() mutable { room.reset(); });
     // The worker's destructor runs what is posted, then joins.
   }
 
-  void join(int index, bool admitted = true) {
+  // `audio_level_id`: the member speaks Opus with ssrc-audio-level under that id (else PCMU).
+  void join(int index, bool admitted = true, std::uint8_t audio_level_id = 0) {
     auto& lease = leases_.emplace_back(pool_.allocate());
     media::MediaSessionSpec spec;
     spec.id = static_cast<std::uint64_t>(index + 1);
@@ -200,11 +219,12 @@ class AudioRoomTest : public ::testing::Test {
     spec.remote_rtp = phones_[index]->address();
     spec.local_ssrc = 0x1000 + static_cast<std::uint32_t>(index);
     spec.cname = "room";
-    spec.clock_rate = 8000;
+    spec.clock_rate = audio_level_id != 0 ? 48000 : 8000;
     AudioMemberSpec member;
     member.id = static_cast<ParticipantId>(index + 1);
-    member.codec = AudioCodec::kPcmu;
-    member.payload_type = kPcmu;
+    member.codec = audio_level_id != 0 ? AudioCodec::kOpus : AudioCodec::kPcmu;
+    member.payload_type = audio_level_id != 0 ? kOpus : kPcmu;
+    member.audio_level_extension_id = audio_level_id;
     member.telephone_event_payload_type = kTelephoneEvent;
     member.admitted = admitted;
     servers_[index] = *media::parse_transport_address("127.0.0.1", lease->rtp_port());
@@ -254,6 +274,7 @@ class AudioRoomTest : public ::testing::Test {
                                                       std::make_unique<Phone>(1100.0)};
   std::array<std::optional<media::TransportAddress>, kPhones> servers_;
   std::shared_ptr<RecordingListener> listener_ = std::make_shared<RecordingListener>();
+  std::shared_ptr<MixerCounters> counters_ = std::make_shared<MixerCounters>();
   gst::ChainThread chains_;  // outlives the worker and the room: it runs their teardown last
   media::MediaWorker worker_{0, nullptr};
   std::shared_ptr<AudioRoom> room_;
@@ -396,6 +417,37 @@ TEST_F(AudioRoomTest, DecodingStartsNoThreadPerMember) {
   run(10);
   EXPECT_LE(thread_count(), before);
   EXPECT_GT(phones_[0]->packets(), 0u);
+}
+
+// Browsers mark each Opus packet with its level (RFC 6464). The room reads it from the negotiated
+// extension: the talkers are found by it, and the silent member's frames, never mixed, are never
+// decoded (issue 13: libopus decoding every member's silence was most of an Opus room's cost).
+TEST_F(AudioRoomTest, OpusMembersMarkedQuietByTheirSendersAreNotDecoded) {
+  constexpr std::uint8_t kLevelId = 1;
+  constexpr std::uint8_t kToneLevel = 15;  // about -12 dBFS
+  constexpr int kFrames = 100;
+  for (int i = 0; i < kPhones; ++i) join(i, true, kLevelId);
+  wait_for_chains();
+  std::array<std::vector<std::vector<std::uint8_t>>, kPhones> tones;
+  for (int i = 0; i < kPhones; ++i) tones[i] = testing::encode_opus_tones(kFrames, [&](int) { return tones_[i]; });
+  const auto silence = testing::encode_opus_tones(kFrames, [](int) { return 0.0; });
+  auto next = std::chrono::steady_clock::now();
+  for (int frame = 0; frame < kFrames; ++frame) {
+    for (int i = 0; i < kPhones; ++i) {
+      const bool talking = i != 2;
+      const auto& payload = (talking ? tones[i] : silence)[static_cast<std::size_t>(frame)];
+      phones_[i]->send_opus(*servers_[i], payload, talking ? kToneLevel : kSilenceLevelDbov);
+      phones_[i]->drain();
+    }
+    next += 20ms;
+    std::this_thread::sleep_until(next);
+  }
+  const auto talking = listener_->copy(listener_->talking_);
+  EXPECT_NE(std::ranges::find(talking, std::pair<ParticipantId, bool>{1, true}), talking.end());
+  EXPECT_NE(std::ranges::find(talking, std::pair<ParticipantId, bool>{2, true}), talking.end());
+  EXPECT_EQ(std::ranges::find(talking, std::pair<ParticipantId, bool>{3, true}), talking.end());
+  // Of the silent member's ~100 packets, all but the last kWarmupSteps (and the priming) let go.
+  EXPECT_GE(counters_->input_packets_never_decoded.load(), static_cast<std::uint64_t>(kFrames / 2));
 }
 
 }  // namespace audio_room_test

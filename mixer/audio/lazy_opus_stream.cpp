@@ -46,7 +46,7 @@ const LazyOpusStream::Step& LazyOpusStream::queued_step(std::size_t index) const
   return steps_[(oldest_ + skipped_ + index) % steps_.size()];
 }
 
-// A step at the end of the ring, the samples it adds bounded by the capacity.
+// A step at the end of the ring.
 LazyOpusStream::Step& LazyOpusStream::push_step() {
   // Cannot happen within the bounds above; if it did, the state stays right either way.
   if (skipped_ + queued_ == steps_.size()) {
@@ -66,13 +66,7 @@ bool LazyOpusStream::add_packet(std::span<const std::uint8_t> payload, std::uint
     ++counters_.packets_refused;
     return false;
   }
-  Step& step = push_step();
-  step.lost = false;
-  step.level = sender_level;
-  step.payload.assign(payload.begin(), payload.end());
-  step.samples = std::min(samples, capacity_ - std::min(size(), capacity_));
-  counters_.samples_dropped += samples - step.samples;
-  queued_samples_ += step.samples;
+  queue_step(false, payload, sender_level, samples);
   return true;
 }
 
@@ -81,10 +75,16 @@ void LazyOpusStream::add_loss(std::size_t samples, std::span<const std::uint8_t>
   samples = std::min(samples, OpusPacketDecoder::kMaxPacketSamples) / OpusPacketDecoder::kConcealStepSamples *
             OpusPacketDecoder::kConcealStepSamples;
   if (samples == 0) return;
+  queue_step(true, next, level, samples);
+}
+
+// The samples a step adds are bounded by the capacity, as DecodedSamples::append bounds them.
+void LazyOpusStream::queue_step(bool lost, std::span<const std::uint8_t> payload, std::uint8_t level,
+                                std::size_t samples) {
   Step& step = push_step();
-  step.lost = true;
+  step.lost = lost;
   step.level = level;
-  step.payload.assign(next.begin(), next.end());
+  step.payload.assign(payload.begin(), payload.end());
   step.samples = std::min(samples, capacity_ - std::min(size(), capacity_));
   counters_.samples_dropped += samples - step.samples;
   queued_samples_ += step.samples;

@@ -93,6 +93,7 @@ class LazyOpusStream {
   Step& queued_step(std::size_t index) noexcept;  // 0: the oldest still queued
   const Step& queued_step(std::size_t index) const noexcept;
   Step& push_step();
+  void queue_step(bool lost, std::span<const std::uint8_t> payload, std::uint8_t level, std::size_t samples);
   void let_go_oldest_skipped();
   void warm_up();
   void decode_oldest_queued();

@@ -22,6 +22,8 @@ Checks:
   the mean of 5x5 pixels of the decoded <video> drawn to a canvas. The slot's tile is not dark
   (its <video> is shown, not the placeholder: the page shows a slot's video while no slot map has
   come).
+- while Bo is muted, the audio MCU leaves her Opus packets undecoded: Chromium marks them silent
+  with the RFC 6464 level it sends (/metrics chorus_mixer_input_packets_never_decoded_total > 0).
 - Bo unmutes; each hears the other's tone, not her own (the audio MCU; WebAudio AnalyserNode on
   the remote track). The composite then (Bo may now be the speaker, so first) is printed.
 - one RTP stream per camera into the MCU's decoders: /metrics chorus_video_mcu_packets_in_total is
@@ -302,6 +304,11 @@ def case(session, checks):
                                 f"(dark {dark}, video {size[0]}x{size[1]})")
         print(f"  {describe(browser, mid)}", flush=True)
         print(f"  {browser.name} decodes {composite_fps(browser, mid):.1f} composite pictures a second", flush=True)
+
+    # Muted, Bo's Chromium sends Opus frames of silence marked -127 dBov (RFC 6464 ssrc-audio-level,
+    # which chorusd's answer accepted): the audio MCU never mixes them, so it never decodes them.
+    never_decoded = session.api.metrics("chorus_mixer_").get("chorus_mixer_input_packets_never_decoded_total", 0)
+    checks.expect(never_decoded > 0, f"the audio MCU left Bo's silent packets undecoded ({never_decoded:.0f})")
 
     bo.request("click", button="toggle-mic")
     checks.expect(not bo.request("state")["mic_muted"], "Bo unmuted")

@@ -27,12 +27,13 @@ constexpr double kQuietHz = 250.0;        // a room's hum: periodic, the hardest
 constexpr double kQuietAmplitude = 30.0;  // -61 dBFS
 constexpr double kSilentHz = 0.0;         // a 0 Hz "tone" is digital silence
 
-std::vector<std::uint8_t> rtp_packet(int index, std::span<const std::uint8_t> payload) {
+std::vector<std::uint8_t> rtp_packet(int index, std::span<const std::uint8_t> payload,
+                                     std::uint32_t samples_per_packet = kFrameSamples) {
   std::vector<std::uint8_t> packet(12 + payload.size());
   media::RtpHeaderFields fields;
   fields.payload_type = kOpusPayloadType;
   fields.sequence_number = static_cast<std::uint16_t>(index);
-  fields.timestamp = 1000 + 960u * static_cast<unsigned>(index);
+  fields.timestamp = 1000 + samples_per_packet * static_cast<unsigned>(index);
   fields.ssrc = 0x1234'5678;
   EXPECT_EQ(media::write_rtp_header(packet, fields), 12u);
   std::copy(payload.begin(), payload.end(), packet.begin() + 12);
@@ -51,6 +52,7 @@ int max_difference(std::span<const Sample> a, std::span<const Sample> b) {
 struct Scenario {
   std::vector<double> tone_hz;  // per packet; kSilentHz: quiet
   std::vector<int> lost;        // packets never delivered
+  std::size_t packet_samples = kFrameSamples;
 };
 
 bool quiet(const Scenario& scenario, int packet) {
@@ -73,20 +75,31 @@ struct Outcome {
 Outcome play(const Scenario& scenario) {
   const auto payloads = testing::encode_opus_tones(
       static_cast<int>(scenario.tone_hz.size()), [&](int i) { return scenario.tone_hz[static_cast<std::size_t>(i)]; },
-      testing::OpusToneSettings{.bitrate = 24'000, .inband_fec = true, .amplitude_of = [&](int i) {
-                                  return quiet(scenario, i) ? kQuietAmplitude : testing::kOpusToneAmplitude;
-                                }});
+      testing::OpusToneSettings{
+          .bitrate = 24'000,
+          .inband_fec = true,
+          .amplitude_of = [&](int i) { return quiet(scenario, i) ? kQuietAmplitude : testing::kOpusToneAmplitude; },
+          .packet_samples = scenario.packet_samples});
   ParticipantDecoder every_packet(AudioCodec::kOpus);
   auto published = std::make_shared<MixerCounters>();
   ParticipantDecoder lazy(AudioCodec::kOpus, published);
   Outcome outcome;
   AudioFrame reference{};
-  for (int i = 0; i < static_cast<int>(payloads.size()) + 4; ++i) {
-    if (i < static_cast<int>(payloads.size()) && std::ranges::find(scenario.lost, i) == scenario.lost.end()) {
-      auto bytes = rtp_packet(i, payloads[static_cast<std::size_t>(i)]);
+  // Each packet comes when a sender would send it (its start before the tick's end), then enough
+  // ticks to play what is queued.
+  const auto packets = static_cast<int>(payloads.size());
+  const int ticks = static_cast<int>(payloads.size() * scenario.packet_samples / kFrameSamples) + 8;
+  int next = 0;
+  for (int i = 0; i < ticks; ++i) {
+    for (; next < packets &&
+           static_cast<std::size_t>(next) * scenario.packet_samples < static_cast<std::size_t>(i + 1) * kFrameSamples;
+         ++next) {
+      if (std::ranges::find(scenario.lost, next) != scenario.lost.end()) continue;
+      auto bytes = rtp_packet(next, payloads[static_cast<std::size_t>(next)],
+                              static_cast<std::uint32_t>(scenario.packet_samples));
       const auto packet = media::RtpPacket::parse(bytes);
       every_packet.push_rtp(*packet);
-      lazy.push_rtp(*packet, quiet(scenario, i) ? kQuietLevel : kToneLevel);
+      lazy.push_rtp(*packet, quiet(scenario, next) ? kQuietLevel : kToneLevel);
     }
     const bool pulled = every_packet.pull_frame(reference);
     EXPECT_EQ(lazy.pull(), pulled) << "tick " << i;
@@ -185,6 +198,27 @@ TEST(LazyOpusStream, RefusesBadFramingAndKeepsItsCapacity) {
   EXPECT_EQ(stream.front(kFrameSamples).size(), kFrameSamples);
   EXPECT_EQ(stream.counters().packets_decoded, 1u);
   EXPECT_EQ(stream.sender_level_ahead(kFrameSamples), kNoSenderLevel) << "decoded samples are measured, not marked";
+}
+
+// Packets of 10, 40 and 60 ms: a frame lies on two packets, or on part of one, and what a rendered
+// packet leaves over is measured, not marked. The mixed frames are still the continuous decode's.
+TEST(LazyOpusStream, PacketsShorterAndLongerThanAFrameGiveTheSameMixedFrames) {
+  for (const std::size_t packet_samples : {kFrameSamples / 2, 2 * kFrameSamples, 3 * kFrameSamples}) {
+    SCOPED_TRACE(packet_samples);
+    const int per_second = static_cast<int>(kSampleRateHz / packet_samples);
+    const Outcome outcome = play({.tone_hz = stretches({{per_second / 2, 400.0},
+                                                        {4, kQuietHz},
+                                                        {per_second / 2, 700.0},
+                                                        {2 * per_second, kQuietHz},
+                                                        {per_second / 2, 1000.0}}),
+                                  .lost = {per_second / 2 + 2 * per_second},
+                                  .packet_samples = packet_samples});
+    EXPECT_GE(outcome.rendered, 70) << "1.5 s of tone";
+    EXPECT_GE(outcome.snr_db(), 45.0);
+    EXPECT_GE(outcome.exact, outcome.rendered / 3) << "at least the talkspurts before the long skip";
+    EXPECT_EQ(outcome.counters.opus.decoder_resets, 1u) << "the long skip's";
+    EXPECT_GT(outcome.counters.opus.never_decoded, 0u);
+  }
 }
 
 }  // namespace lazy_opus_stream_test

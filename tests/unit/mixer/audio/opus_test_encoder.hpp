@@ -23,9 +23,11 @@ struct OpusToneSettings {
   int bitrate = 32'000;
   bool inband_fec = false;  // with 20% expected loss, wideband: SILK, which carries the LBRR frames
   std::function<double(int frame)> amplitude_of;  // kOpusToneAmplitude when empty
+  std::size_t packet_samples = kFrameSamples;     // 20 ms; libopus takes 2.5 to 60 ms
 };
 
-// 20 ms packets of `hz_of(frame)` tones (each channel the same), from libopus's VOIP encoder.
+// Packets (20 ms unless settings say otherwise) of `hz_of(packet)` tones (each channel the same), from libopus's VOIP
+// encoder.
 inline std::vector<std::vector<std::uint8_t>> encode_opus_tones(int frames, const auto& hz_of,
                                                                 OpusToneSettings settings = {}) {
   struct Destroy {
@@ -44,16 +46,17 @@ inline std::vector<std::vector<std::uint8_t>> encode_opus_tones(int frames, cons
   }
   const auto channels = static_cast<std::size_t>(settings.channels);
   std::vector<std::vector<std::uint8_t>> packets;
-  std::vector<opus_int16> pcm(kFrameSamples * channels);
+  const std::size_t length = settings.packet_samples;
+  std::vector<opus_int16> pcm(length * channels);
   double phase = 0.0;
   for (int frame = 0; frame < frames; ++frame) {
     const double step = 2.0 * std::numbers::pi * hz_of(frame) / kSampleRateHz;
     const double amplitude = settings.amplitude_of ? settings.amplitude_of(frame) : kOpusToneAmplitude;
-    for (std::size_t i = 0; i < kFrameSamples; ++i, phase += step)
+    for (std::size_t i = 0; i < length; ++i, phase += step)
       for (std::size_t channel = 0; channel < channels; ++channel)
         pcm[i * channels + channel] = static_cast<opus_int16>(amplitude * std::sin(phase));
     std::vector<std::uint8_t> packet(1500);
-    const int bytes = opus_encode(encoder.get(), pcm.data(), static_cast<int>(kFrameSamples), packet.data(),
+    const int bytes = opus_encode(encoder.get(), pcm.data(), static_cast<int>(length), packet.data(),
                                   static_cast<opus_int32>(packet.size()));
     EXPECT_GT(bytes, 0);
     packet.resize(static_cast<std::size_t>(std::max(bytes, 0)));

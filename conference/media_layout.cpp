@@ -27,9 +27,7 @@ std::vector<std::uint8_t> payload_types(const sdp::NegotiatedStream& stream) {
 
 // RFC 8285 §4.2: the MID must be readable in the one-byte form.
 std::uint8_t mid_extension_id(const sdp::NegotiatedStream& stream, const sdp::MediaDescription& offered) {
-  for (const auto& extension : stream.extensions)
-    if (extension.uri == sdp::kMidExtensionUri && extension.id >= 1 && extension.id <= 14)
-      return static_cast<std::uint8_t>(extension.id);
+  if (const std::uint8_t id = sdp::one_byte_extension_id(stream.extensions, sdp::kMidExtensionUri)) return id;
   if (auto id = sdp::extmap_id(offered, sdp::kMidExtensionUri); id && *id >= 1 && *id <= 14)
     return static_cast<std::uint8_t>(*id);
   return 0;

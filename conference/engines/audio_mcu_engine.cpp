@@ -18,10 +18,7 @@ std::optional<mixer::AudioMemberSpec> audio_member_spec(const EngineMember& memb
   if (stream.telephone_event_pt && *stream.telephone_event_pt >= 0 && *stream.telephone_event_pt <= 127)
     spec.telephone_event_payload_type = static_cast<std::uint8_t>(*stream.telephone_event_pt);
   spec.ptime = std::chrono::milliseconds(std::clamp(stream.ptime_ms, 10, 120) / 10 * 10);
-  // RFC 8285 §4.2: the one-byte form's ids 1..14; the two-byte form (extmap-allow-mixed) is not read.
-  for (const auto& extension : stream.extensions)
-    if (extension.uri == sdp::kAudioLevelUri && extension.id >= 1 && extension.id <= 14)
-      spec.audio_level_extension_id = static_cast<std::uint8_t>(extension.id);
+  spec.audio_level_extension_id = sdp::one_byte_extension_id(stream.extensions, sdp::kAudioLevelUri);
   spec.admitted = member.admitted;
   spec.muted = member.muted;
   spec.gain_db = member.gain_db;

@@ -26,16 +26,13 @@ std::vector<sfu::CodecMapping> codecs_of(const sdp::NegotiatedStream& stream) {
 // RFC 8285 §4.2: ids 1..14 are what the one-byte form carries; two-byte ids (RFC 8285 §4.3, with
 // extmap-allow-mixed) are read but never written by us, so they count as not negotiated here.
 sfu::ExtensionIds extensions_of(const sdp::NegotiatedStream& stream) {
+  const auto id_of = [&](std::string_view uri) { return sdp::one_byte_extension_id(stream.extensions, uri); };
   sfu::ExtensionIds ids;
-  for (const auto& extension : stream.extensions) {
-    if (extension.id < 1 || extension.id > 14) continue;
-    const auto id = static_cast<std::uint8_t>(extension.id);
-    if (extension.uri == sdp::kMidExtensionUri) ids.mid = id;
-    if (extension.uri == sdp::kRtpStreamIdUri) ids.rid = id;
-    if (extension.uri == sdp::kRepairedRtpStreamIdUri) ids.repaired_rid = id;
-    if (extension.uri == sdp::kAbsSendTimeUri) ids.abs_send_time = id;
-    if (extension.uri == sdp::kTransportWideCcUri) ids.transport_cc = id;
-  }
+  ids.mid = id_of(sdp::kMidExtensionUri);
+  ids.rid = id_of(sdp::kRtpStreamIdUri);
+  ids.repaired_rid = id_of(sdp::kRepairedRtpStreamIdUri);
+  ids.abs_send_time = id_of(sdp::kAbsSendTimeUri);
+  ids.transport_cc = id_of(sdp::kTransportWideCcUri);
   return ids;
 }
 

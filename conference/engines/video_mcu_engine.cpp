@@ -154,9 +154,7 @@ std::uint32_t max_frame_macroblocks(const sdp::VideoFormat& format, int fps) {
 // layer: the first payload-type match is taken, as without simulcast.
 void choose_layer(const sdp::NegotiatedStream& stream, mixer::VideoInputSpec& input) {
   if (stream.receive_rids.size() < 2) return;
-  for (const auto& extension : stream.extensions)
-    if (extension.uri == sdp::kRtpStreamIdUri && extension.id >= 1 && extension.id <= 14)
-      input.rid_extension_id = static_cast<std::uint8_t>(extension.id);
+  input.rid_extension_id = sdp::one_byte_extension_id(stream.extensions, sdp::kRtpStreamIdUri);
   if (input.rid_extension_id == 0) return;
   const auto& rids = stream.receive_rids;
   input.layer_rid = rids.size() >= 3 ? rids[rids.size() / 2].rid : rids.back().rid;

@@ -120,4 +120,11 @@ std::expected<std::vector<std::string_view>, AttributeFault> parse_content(std::
   return values;
 }
 
+std::uint8_t one_byte_extension_id(std::span<const HeaderExtension> extensions, std::string_view uri) {
+  for (const auto& extension : extensions)
+    if (extension.uri == uri && extension.id >= 1 && extension.id <= kMaxOneByteExtensionId)
+      return static_cast<std::uint8_t>(extension.id);
+  return 0;
+}
+
 }  // namespace chorus::sdp

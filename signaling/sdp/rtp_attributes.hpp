@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <expected>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,10 @@ struct HeaderExtension {
   int id = 0;
   bool operator==(const HeaderExtension&) const = default;
 };
+
+// The id `extensions` answer `uri` under, when the RFC 8285 §4.2 one-byte form can carry it (1..14);
+// 0 otherwise. What media reads per packet: two-byte ids (§4.3) are not written by us.
+[[nodiscard]] std::uint8_t one_byte_extension_id(std::span<const HeaderExtension> extensions, std::string_view uri);
 
 // RFC 4585 §4.2: a=rtcp-fb:<rtcp-fb-pt> SP <rtcp-fb-val>; rtcp-fb-pt is "*" or a payload type.
 struct RtcpFeedbackView {

@@ -15,6 +15,7 @@
 #include "mixer/audio/lazy_opus_stream.hpp"
 #include "mixer/audio/participant_decoder.hpp"
 #include "mixer/mixer_counters.hpp"
+#include "mixer/talker_detector.hpp"
 #include "tests/unit/mixer/audio/opus_test_encoder.hpp"
 
 namespace chorus::mixer {
@@ -219,6 +220,35 @@ TEST(LazyOpusStream, PacketsShorterAndLongerThanAFrameGiveTheSameMixedFrames) {
     EXPECT_EQ(outcome.counters.opus.decoder_resets, 1u) << "the long skip's";
     EXPECT_GT(outcome.counters.opus.never_decoded, 0u);
   }
+}
+
+// The level is the caller's word. A sender that marks its tone quiet is only muting itself: those
+// frames are never decoded. One that marks its silence loud costs what every Opus member cost
+// before (a decode a frame) and gets back its own silence: nothing beyond that is bought by lying.
+TEST(LazyOpusStream, ALyingSenderLevelCostsNoMoreThanDecodingEveryFrame) {
+  const auto tone = testing::encode_opus_tones(100, [](int) { return 400.0; });
+  const auto silence = testing::encode_opus_tones(100, [](int) { return kSilentHz; });
+  ParticipantDecoder hides_its_tone(AudioCodec::kOpus);
+  ParticipantDecoder shouts_silence(AudioCodec::kOpus);
+  int loud_frames = 0;
+  int quiet_frames = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto tone_bytes = rtp_packet(i, tone[static_cast<std::size_t>(i)]);
+    auto silence_bytes = rtp_packet(i, silence[static_cast<std::size_t>(i)]);
+    hides_its_tone.push_rtp(*media::RtpPacket::parse(tone_bytes), kQuietLevel);
+    shouts_silence.push_rtp(*media::RtpPacket::parse(silence_bytes), 0);  // 0 dBov: as loud as can be
+    hides_its_tone.pull();                                                // never mixed: the mixer sees a quiet member
+    if (!shouts_silence.pull()) continue;
+    ++loud_frames;
+    EXPECT_EQ(shouts_silence.level_dbov(), 0);
+    const FrameView frame = shouts_silence.render();
+    if (frame_level_dbov(frame) >= 90) ++quiet_frames;  // libopus's silence: a few steps of noise at most
+  }
+  EXPECT_EQ(hides_its_tone.counters().packets_decoded, 0u) << "nothing decoded: its frames were never wanted";
+  EXPECT_GE(hides_its_tone.counters().opus.never_decoded, 100u - LazyOpusStream::kWarmupSteps - 3);
+  EXPECT_GE(loud_frames, 97);
+  EXPECT_EQ(shouts_silence.counters().packets_decoded, static_cast<std::uint64_t>(loud_frames));
+  EXPECT_EQ(quiet_frames, loud_frames) << "what is mixed is its real silence";
 }
 
 }  // namespace lazy_opus_stream_test

@@ -14,15 +14,6 @@ constexpr int kBitRate = 64'000;  // mode 1: 8 bits per sample pair, what RFC 35
 
 }  // namespace
 
-void G722Decoder::StateDeleter::operator()(g722_decode_state_s* state) const noexcept {
-  g722_decode_free(state);
-}
-
-G722Decoder::G722Decoder() : state_(g722_decode_init(nullptr, kBitRate, 0)) {
-  if (!state_) throw std::runtime_error("G722Decoder: spandsp could not allocate its state");
-  pcm_.reserve(2 * kLargestPayload);
-}
-
 void G722Decoder::decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out) {
   linear_.resize(2 * payload.size());
   linear_.resize(decode_wideband(payload, linear_));
@@ -30,11 +21,7 @@ void G722Decoder::decode(std::span<const std::uint8_t> payload, std::vector<Samp
 }
 
 std::size_t G722Decoder::decode_wideband(std::span<const std::uint8_t> payload, std::span<float> out) {
-  pcm_.resize(2 * payload.size());
-  const int decoded = g722_decode(state_.get(), pcm_.data(), payload.data(), static_cast<int>(payload.size()));
-  const std::size_t count = std::min(static_cast<std::size_t>(std::max(decoded, 0)), out.size());
-  std::copy_n(pcm_.begin(), count, out.begin());
-  return count;
+  return codec_.decode(payload, out);
 }
 
 void G722Decoder::decode_silence(std::size_t samples_16k, std::vector<Sample>& out) {

@@ -1,14 +1,21 @@
-// G.722 on the media worker, without GStreamer: spandsp's decoder and encoder (the ITU-T G.722 reference's
-// algorithm, 64 kbit/s, 16-bit linear at full scale, as FreeSWITCH and baresip use it) and the
-// 16 kHz ↔ 48 kHz resampling to and from the mixing domain (mixer/audio/resampler.hpp).
+// G.722 on the media worker, without GStreamer: our own decoder (G722AdpcmDecoder, bit-exact with
+// spandsp's) and spandsp's encoder (the ITU-T G.722 reference's algorithm, 64 kbit/s, 16-bit linear at
+// full scale, as FreeSWITCH and baresip use it) and the 16 kHz ↔ 48 kHz resampling to and from the
+// mixing domain (mixer/audio/resampler.hpp).
+//
+// Why our own decoder: every G.722 member's packets are decoded every 20 ms, and at 400 members
+// spandsp's g722_decode was 43% of the worker's busy time. G722AdpcmDecoder gives exactly its samples
+// (g722_adpcm_decoder_test) about 3.5 times faster: ~2.4-2.7 µs per 160-octet packet against
+// ~8.5-9 µs (bench/micro/g722_decode.cpp). The encoder stays spandsp's: one per encode group, not
+// one per member.
 //
 // Why not rtpg722depay ! avdec_g722 ! audioconvert ! audioresample: pushing each packet through four
 // elements cost the worker pad pushes, a buffer allocation and caps checks per member per tick, the
 // same overhead the G.711 and Opus paths shed before it (issue 13's G.722 target).
 //
-// Level: spandsp's decoder gives the reference's 16-bit samples, which avdec_g722 matched within
-// 0.01 dB (tests/unit/mixer/audio/g722_level_test.cpp keeps checking the level end to end);
-// g722_test.cpp compares this decoder with avdec_g722 ! audioresample on the same stream.
+// Level: the decoder gives the reference's 16-bit samples (spandsp's, exactly), which avdec_g722
+// matched within 0.01 dB (tests/unit/mixer/audio/g722_level_test.cpp keeps checking the level end to
+// end); g722_test.cpp compares this decoder with avdec_g722 ! audioresample on the same stream.
 //
 // Threading: one G722Decoder is one member's state, used by one thread at a time.
 #pragma once
@@ -19,19 +26,18 @@
 #include <span>
 #include <vector>
 
+#include "mixer/audio/g722_adpcm_decoder.hpp"
 #include "mixer/audio/resampler.hpp"
 #include "mixer/audio_frame.hpp"
 
 // spandsp's, opaque; its header stays out of ours.
-struct g722_decode_state_s;  // NOLINT(readability-identifier-naming)
 struct g722_encode_state_s;  // NOLINT(readability-identifier-naming)
 
 namespace chorus::mixer {
 
 class G722Decoder {
  public:
-  // Throws std::runtime_error when spandsp cannot allocate its state.
-  G722Decoder();
+  G722Decoder() = default;
 
   // An RTP payload (RFC 3551 §4.5.2: an octet per two 16 kHz samples): appends 6 samples per octet.
   void decode(std::span<const std::uint8_t> payload, std::vector<Sample>& out);
@@ -45,16 +51,8 @@ class G722Decoder {
   std::size_t decode_wideband(std::span<const std::uint8_t> payload, std::span<float> out);
 
  private:
-  struct StateDeleter {
-    void operator()(g722_decode_state_s* state) const noexcept;
-  };
-
-  std::unique_ptr<g722_decode_state_s, StateDeleter> state_;
+  G722AdpcmDecoder codec_;
   UpsamplerTo48k upsampler_{16'000};
-  // Scratch for one packet's samples at 16 kHz as spandsp gives them: reserved for the largest
-  // datagram, so the tick never allocates for an ordinary packet.
-  static constexpr std::size_t kLargestPayload = 1500;
-  std::vector<std::int16_t> pcm_;
   // Scratch of decode() and decode_silence(), grown on first use: the audio room decodes through
   // decode_wideband() (ParticipantDecoder keeps the stream and interpolates), so a member never pays
   // for it.

@@ -26,7 +26,7 @@ build_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev  # unit tests and micro benchmarks
   liburing-dev                                # io_uring: a media worker sends a tick's datagrams in one system call (media/transport/send_batch)
   libopus-dev                                 # the audio MCU's Opus decoder (mixer/audio/opus_packet_decoder); bench/tools/mixer_load's frames
-  libspandsp-dev                              # G.722 (ITU-T reference algorithm): the audio MCU's decoder and encoder (mixer/audio/g722), mixer_load's
+  libspandsp-dev                              # G.722 (ITU-T reference algorithm): the audio MCU's encoder (mixer/audio/g722), the oracle our decoder is tested against, mixer_load's
 )
 tool_packages=(
   clang-19 libclang-rt-19-dev                 # the sanitizer tree (make sanitize) and libFuzzer for fuzz/ (clang 19: libstdc++ 12 <expected> needs its C++20 concepts)

@@ -1,13 +1,13 @@
 // G.722 on the media worker, without GStreamer: our own decoder (G722AdpcmDecoder, bit-exact with
-// spandsp's) and spandsp's encoder (the ITU-T G.722 reference's algorithm, 64 kbit/s, 16-bit linear at
-// full scale, as FreeSWITCH and baresip use it) and the 16 kHz ↔ 48 kHz resampling to and from the
-// mixing domain (mixer/audio/resampler.hpp).
+// spandsp's but clipping an overload that spandsp wraps) and spandsp's encoder (the ITU-T G.722 reference's algorithm,
+// 64 kbit/s, 16-bit linear at full scale, as FreeSWITCH and baresip use it) and the 16 kHz ↔ 48 kHz resampling to and
+// from the mixing domain (mixer/audio/resampler.hpp).
 //
 // Why our own decoder: every G.722 member's packets are decoded every 20 ms, and at 400 members
 // spandsp's g722_decode was 43% of the worker's busy time. G722AdpcmDecoder gives exactly its samples
-// (g722_adpcm_decoder_test) about 3.5 times faster: ~2.4-2.7 µs per 160-octet packet against
-// ~8.5-9 µs (bench/micro/g722_decode.cpp). The encoder stays spandsp's: one per encode group, not
-// one per member.
+// (g722_adpcm_decoder_test; an overload clipped, not wrapped) about 3.5 times faster: ~2.4-2.7 µs per 160-octet packet
+// against ~8.5-9 µs (bench/micro/g722_decode.cpp). The encoder stays spandsp's: one per encode group, not one per
+// member.
 //
 // Why not rtpg722depay ! avdec_g722 ! audioconvert ! audioresample: pushing each packet through four
 // elements cost the worker pad pushes, a buffer allocation and caps checks per member per tick, the

@@ -82,11 +82,13 @@ constexpr std::array<std::int16_t, G722AdpcmDecoder::kQmfTaps> kQmfOdd = {3,    
                                                                           3876, -805, 362, -156, 53,   -11};
 
 // The QMF's sum scaled back to 16 bits (its DC gain is 4096, less one bit for the 15-bit sub-band
-// signals) and kept as spandsp 0.0.6 keeps it: truncated to 16 bits, so an overload wraps around
-// instead of clipping. Speech at sane levels never gets there; a full-scale sweep, square wave or
-// clipped speech wraps one or two samples in a hundred (g722_adpcm_decoder_test's signals).
+// signals) and clipped there, as the reference's output limiter and FFmpeg's avdec_g722 do. spandsp
+// 0.0.6 truncates to 16 bits instead, so an overload wraps around: a full-scale sample of the wrong
+// sign, a click. Speech at sane levels never gets there; a full-scale sweep, square wave or clipped
+// speech overloads one or two samples in a hundred (g722_adpcm_decoder_test's signals), and those
+// are the only samples where this decoder and spandsp's differ.
 inline float qmf_sample(std::int32_t sum) {
-  return static_cast<float>(static_cast<std::int16_t>(sum >> 11));
+  return static_cast<float>(std::clamp<std::int32_t>(sum >> 11, -32768, 32767));
 }
 
 #if defined(CHORUS_G722_SSE2)
@@ -324,10 +326,11 @@ constexpr std::int32_t tap_pair(const std::array<std::int16_t, G722AdpcmDecoder:
   }
 }
 
-// A branch's sums as samples: >> 11, truncated to 16 bits (qmf_sample's wrap-around: bits 11-26,
-// sign-extended), as floats.
+// A branch's sums as samples: >> 11, clipped to 16 bits (qmf_sample's limit; the pack saturates,
+// the unpack and shift sign-extend back), as floats.
 [[gnu::always_inline]] inline __m128 branch_samples(__m128i sums) {
-  return _mm_cvtepi32_ps(_mm_srai_epi32(_mm_slli_epi32(sums, 5), 16));
+  const __m128i clipped = _mm_packs_epi32(_mm_srai_epi32(sums, 11), _mm_setzero_si128());
+  return _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(clipped, clipped), 16));
 }
 
 // The receive QMF over `count` octets' XD and XS (each preceded by the 11 before), two samples per

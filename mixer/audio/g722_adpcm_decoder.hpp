@@ -1,7 +1,8 @@
 // Our own ITU-T G.722 decoder, 64 kbit/s (mode 1) only: the sub-band ADPCM decoders (G.722's
 // computational details, blocks 2L-6L for the lower band and 2H-6H for the higher) and the receive
 // QMF (the 24-tap synthesis filter, Table 11/G.722's coefficients). Bit-exact with spandsp 0.0.6's
-// g722_decode (64,000 bit/s, no options), quirks included (a QMF overload wraps around):
+// g722_decode (64,000 bit/s, no options) but for one thing: an output overload is clipped, where
+// spandsp wraps it around into a click of the opposite sign (the .cpp's qmf_sample).
 // tests/unit/mixer/audio/g722_adpcm_decoder_test.cpp compares them sample for sample over a million
 // random codewords and spandsp's own encodings of full-scale, quiet and clipped signals.
 //

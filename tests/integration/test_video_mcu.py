@@ -31,7 +31,9 @@ leaves the room as it found it: unpinned grid, RED, BLUE, VIEWER):
             (pictures a second, median RTP timestamp step) is printed, not checked: it depends on the CPU.
   keyframe  3 times, at least 1.2 s apart and each once no key frame came for 1 s: VIEWER sends a PLI
             (RFC 4585 §6.3.1, media SSRC = chorusd's) and a key frame starts arriving within 2 s (its delay printed against
-            issue 11's 500 ms target; --strict-timing asserts the target).
+            issue 11's 500 ms target; --strict-timing asserts the target), or, on a machine loaded enough to
+            starve the encoder, within 6 s once /metrics shows chorusd asked its encoder for one
+            (chorus_video_mcu_keyframes_forced_total went up after the PLI).
             (With the PLI not sent, or naming another SSRC, no key frame comes: the encoder's own
             interval is >= 5 s.)
   layout    PATCH /v1/conferences/mcutest {"layout": "speaker"} → 200 with "layout": "speaker", and a
@@ -104,6 +106,11 @@ LAYOUT_WAIT_S = 5.0  # how long to look for the new layout at all (to report how
 STEADY_FRAMES = 3  # frames after the switch that must show the new layout too
 KEYFRAME_LATENCY_S = 0.5
 KEYFRAME_ANSWER_S = 2.0  # a key frame this soon after a PLI is its answer (the periodic one is 10 s apart)
+# On a loaded machine (make test's integration phase shares two cores with builds and other tests) the
+# encoder was seen at 5 fps and a PLI's key frame 2 s late: the answer may then come up to this late,
+# provided chorusd counted the request to its encoder (FORCED_KEYFRAMES went up after the PLI).
+KEYFRAME_ANSWER_LOADED_S = 6.0
+FORCED_KEYFRAMES = "chorus_video_mcu_keyframes_forced_total"
 # Issue 11's figures (a layout on screen within 1 s, a key frame within 500 ms of a PLI) are printed
 # against their targets; the checks assert the behaviour (the new layout shows, the PLI is answered)
 # with bounds that hold on a loaded machine: a test never passes or fails on speed (tests/integration/
@@ -394,9 +401,16 @@ def report_target(checks, what, seconds, target_s):
               flush=True)
 
 
-def pli_round(viewer, checks, label):
+def forced_keyframes(api):
+    """chorusd's count of key frames its video MCU encoders were asked for (None without /metrics)."""
+    return api.metrics(FORCED_KEYFRAMES).get(FORCED_KEYFRAMES)
+
+
+def pli_round(viewer, checks, label, api):
     """Once no key frame has come for QUIET_BEFORE_PLI_S, a PLI from the viewer must be answered by a
-    key frame within KEYFRAME_LATENCY_S. The monotonic moment the PLI left, or None when it was not sent."""
+    key frame within KEYFRAME_ANSWER_S (KEYFRAME_LATENCY_S printed as the target), or within
+    KEYFRAME_ANSWER_LOADED_S when chorusd's metrics show it asked its encoder for one. The monotonic
+    moment the PLI left, or None when it was not sent."""
     relay = viewer.relay
 
     def quiet():
@@ -409,16 +423,29 @@ def pli_round(viewer, checks, label):
         checks.expect(False, f"{label}: {e} (key frames come unasked more than once a second: "
                              f"{relay.stats()['keyframes']} so far)")
         return None
+    forced_before = forced_keyframes(api)
     sent_at = relay.send_pli(viewer.rtcp_ssrc, viewer.media_ssrc)
     try:
-        arrived = h.poll_until(lambda: relay.keyframes_after(sent_at), KEYFRAME_ANSWER_S, "a key frame after the PLI",
-                               0.005)
+        try:
+            arrived = h.poll_until(lambda: relay.keyframes_after(sent_at), KEYFRAME_ANSWER_S,
+                                   "a key frame after the PLI", 0.005)
+        except h.Failure:
+            forced_after = forced_keyframes(api)
+            if forced_before is None or forced_after is None or forced_after <= forced_before:
+                raise
+            print(f"  {label}: no key frame within {KEYFRAME_ANSWER_S:.0f} s, but chorusd asked its encoder for "
+                  f"one ({FORCED_KEYFRAMES} {forced_before:.0f} → {forced_after:.0f}): waiting up to "
+                  f"{KEYFRAME_ANSWER_LOADED_S:.0f} s (relay {relay.stats()})", flush=True)
+            arrived = h.poll_until(lambda: relay.keyframes_after(sent_at),
+                                   KEYFRAME_ANSWER_LOADED_S - (time.monotonic() - sent_at),
+                                   "a key frame after the PLI", 0.005)
         latency = arrived[0][0] - sent_at
         checks.expect(True, f"{label}: PLI (media SSRC {viewer.media_ssrc}) answered by a "
                             f"{describe_key(arrived[0][1])} {viewer.codec.name} key frame after {latency * 1000:.0f} ms")
         report_target(checks, f"{label}: key frame after the PLI", latency, KEYFRAME_LATENCY_S)
     except h.Failure:
-        checks.expect(False, f"{label}: no key frame within {KEYFRAME_ANSWER_S:.0f} s of the PLI "
+        checks.expect(False, f"{label}: no key frame within {KEYFRAME_ANSWER_S:.0f} s of the PLI (nor within "
+                             f"{KEYFRAME_ANSWER_LOADED_S:.0f} s with the encoder's request counted) "
                              f"(media SSRC {viewer.media_ssrc}); relay {relay.stats()}")
     return sent_at
 
@@ -479,7 +506,7 @@ def check_keyframes(session, checks):
     for round_no in range(1, PLI_ROUNDS + 1):
         if last_pli is not None:
             time.sleep(max(0.0, last_pli + PLI_SPACING_S - time.monotonic()))  # chorusd allows 1 per 0.5 s
-        last_pli = pli_round(session.viewer, checks, f"keyframe {round_no}")
+        last_pli = pli_round(session.viewer, checks, f"keyframe {round_no}", session.api)
         if last_pli is None:
             return
 
@@ -558,7 +585,7 @@ def check_h264(session, checks):
         listed = conference_participants(session.api)
         checks.expect(len(listed) == 4 and viewer.caller.call_id in [p.get("call_id") for p in listed],
                       f"REST lists 4 participants, H264VIEWER among them ({[p.get('call_id') for p in listed]})")
-        pli_round(viewer, checks, "h264 keyframe")
+        pli_round(viewer, checks, "h264 keyframe", session.api)
     viewer.stop_media()
     leave(session, viewer.caller, [], checks)
 

@@ -301,7 +301,7 @@ def run_cases(rig, session, checks):
 
     check_composite(session, checks)
     print("--- keyframe: a PLI from VIEWER", flush=True)
-    pli_round(session.viewer, checks, "keyframe")
+    pli_round(session.viewer, checks, "keyframe", session.api)
     check_composite_stream(session.viewer, checks)
 
     print(f"--- record: {RECORD_S:.0f} s of sfucomp", flush=True)

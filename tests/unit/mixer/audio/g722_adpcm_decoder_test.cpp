@@ -6,10 +6,7 @@
 // and ours clips: the one place the two may differ), a
 // reset, and an output shorter than the payload.
 #include "mixer/audio/g722_adpcm_decoder.hpp"
-
-extern "C" {
-#include <spandsp.h>
-}
+#include "tests/unit/mixer/audio/spandsp_g722.hpp"
 
 #include <gtest/gtest.h>
 
@@ -28,14 +25,13 @@ extern "C" {
 namespace chorus::mixer {
 namespace g722_adpcm_decoder_test {
 
-constexpr int kBitRate = 64'000;
 constexpr std::size_t kRate = 16'000;
 constexpr std::size_t kOctetsPer20ms = 160;
 
 // spandsp's decoder with one continuous state: the oracle.
 class SpandspDecoder {
  public:
-  SpandspDecoder() : state_(g722_decode_init(nullptr, kBitRate, 0)) {}
+  SpandspDecoder() : state_(g722_decode_init(nullptr, spandsp_g722::kBitRate, 0)) {}
 
   std::vector<float> decode(std::span<const std::uint8_t> payload) {
     std::vector<std::int16_t> pcm(2 * payload.size());
@@ -77,16 +73,6 @@ bool clipped_where_spandsp_wrapped(float ours, float reference) {
     return ::testing::AssertionFailure() << "sample " << i << ": " << ours[i] << ", spandsp " << reference[i];
   }
   return ::testing::AssertionSuccess();
-}
-
-// spandsp's encoder (the ITU-T reference's algorithm, as callers' phones send it) over a signal.
-std::vector<std::uint8_t> spandsp_encode(std::span<const std::int16_t> pcm) {
-  g722_encode_state_t* state = g722_encode_init(nullptr, kBitRate, 0);
-  std::vector<std::uint8_t> octets((pcm.size() + 1) / 2);
-  const int count = g722_encode(state, octets.data(), pcm.data(), static_cast<int>(pcm.size()));
-  g722_encode_free(state);
-  octets.resize(static_cast<std::size_t>(std::max(count, 0)));
-  return octets;
 }
 
 std::int16_t clip16(double value) {
@@ -198,7 +184,7 @@ TEST(G722AdpcmDecoder, MatchesSpandspOnSpandspsOwnEncodings) {
                                        {"clipped speech-like bursts", clipped_speech_bursts()}};
   for (const Signal& signal : signals) {
     SCOPED_TRACE(signal.name);
-    const std::vector<std::uint8_t> octets = spandsp_encode(signal.pcm);
+    const std::vector<std::uint8_t> octets = spandsp_g722::encode(signal.pcm);
     ASSERT_EQ(octets.size(), signal.pcm.size() / 2);
     SpandspDecoder reference;
     G722AdpcmDecoder decoder;
@@ -240,7 +226,7 @@ TEST(G722AdpcmDecoder, ResetGivesWhatAFreshDecoderGives) {
 }
 
 TEST(G722AdpcmDecoder, AShortOutputGetsThePrefixAndTheStateStillAdvancesOverTheWholePayload) {
-  const std::vector<std::uint8_t> octets = spandsp_encode(clipped_speech_bursts());
+  const std::vector<std::uint8_t> octets = spandsp_g722::encode(clipped_speech_bursts());
   SpandspDecoder reference;
   G722AdpcmDecoder decoder;
   // Room for none, one, an odd number, all but one of the samples, then all of them, in turn.

@@ -6,10 +6,6 @@
 // -3 dBFS sine (the 14-bit/16-bit confusion shows up as 6 dB off and a clipped peak).
 #include <gtest/gtest.h>
 
-extern "C" {
-#include <spandsp.h>
-}
-
 #include <cmath>
 #include <cstdint>
 #include <iostream>
@@ -22,6 +18,7 @@ extern "C" {
 #include "mixer/audio/audio_codec.hpp"
 #include "mixer/audio/frame_encoder.hpp"
 #include "mixer/audio/participant_decoder.hpp"
+#include "tests/unit/mixer/audio/spandsp_g722.hpp"
 
 namespace chorus::mixer {
 namespace g722_level_test {
@@ -75,12 +72,7 @@ std::vector<std::int16_t> chorus_encode_spandsp_decode(double dbfs) {
         encoder.encode(FrameView(pcm).subspan(static_cast<std::size_t>(i) * kFrameSamples, kFrameSamples));
     octets.insert(octets.end(), payload.begin(), payload.end());
   }
-  g722_decode_state_t* state = g722_decode_init(nullptr, 64'000, 0);
-  std::vector<std::int16_t> decoded(octets.size() * 2);
-  const int samples = g722_decode(state, decoded.data(), octets.data(), static_cast<int>(octets.size()));
-  g722_decode_free(state);
-  decoded.resize(static_cast<std::size_t>(std::max(samples, 0)));
-  return decoded;
+  return spandsp_g722::decode(octets);
 }
 
 std::vector<std::uint8_t> rtp_packet(std::uint16_t sequence, std::uint32_t timestamp,
@@ -100,11 +92,8 @@ std::vector<std::uint8_t> rtp_packet(std::uint16_t sequence, std::uint32_t times
 // a tick as the room drives it.
 std::vector<std::int16_t> spandsp_encode_chorus_decode(double dbfs) {
   const auto pcm = sine(dbfs, kG722Rate, kG722Rate * kFrames / 50);
-  std::vector<std::uint8_t> octets(pcm.size() / 2);
-  g722_encode_state_t* state = g722_encode_init(nullptr, 64'000, 0);
-  const int encoded = g722_encode(state, octets.data(), pcm.data(), static_cast<int>(pcm.size()));
-  g722_encode_free(state);
-  EXPECT_EQ(static_cast<std::size_t>(encoded), octets.size());
+  const std::vector<std::uint8_t> octets = spandsp_g722::encode(pcm);
+  EXPECT_EQ(octets.size(), pcm.size() / 2);
 
   std::vector<std::int16_t> decoded;
   {

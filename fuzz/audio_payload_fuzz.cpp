@@ -1,5 +1,5 @@
 // libFuzzer target for what a caller's audio payloads reach in the audio MCU (mixer/audio): the
-// G.711 expansion, spandsp's G.722 decoder and libopus, each followed by the resampler to 48 kHz,
+// G.711 expansion, our G.722 decoder (G722AdpcmDecoder) and libopus, each followed by the resampler to 48 kHz,
 // with the packet sizes and losses the caller chooses; and the encoders on frames of any content.
 //
 //   make fuzz-build && build-fuzz/fuzz/audio_payload_fuzz -max_total_time=60

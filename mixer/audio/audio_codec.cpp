@@ -9,8 +9,8 @@ namespace {
 // G.711 (RFC 3551 §4.5.14): one octet per 8 kHz sample. G.722 (ITU-T G.722, 64 kbit/s mode):
 // one octet per two 16 kHz samples, so also 160 octets per 20 ms. Its level is the ITU-T
 // reference's with 16-bit linear PCM at full scale, as spandsp and baresip use it: avenc_g722
-// (libavcodec) matches spandsp within 0.01 dB, no gain stage needed, and the decoder is spandsp's
-// own (tests/unit/mixer/audio/g722_level_test.cpp; issue 15). A phone 6 dB off from it treats the
+// (libavcodec) matches spandsp within 0.01 dB, no gain stage needed, and the decoder gives spandsp's
+// samples (tests/unit/mixer/audio/g722_level_test.cpp; issue 15). A phone 6 dB off from it treats the
 // samples as 14-bit, the classic G.722 trap.
 constexpr std::array<AudioCodecInfo, 4> kCodecs{{
     {AudioCodec::kPcmu, "PCMU", 8000, 8000, true, 160, "mulawenc"},

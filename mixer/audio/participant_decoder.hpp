@@ -3,7 +3,7 @@
 //
 //   push_rtp → PlayoutBuffer (mixer/playout_buffer.hpp: order, loss, talkspurts, bounded delay)
 //   pull, on the tick → the payload → G711Decoder (mixer/audio/g711.hpp: table expansion) or
-//     G722Decoder (mixer/audio/g722.hpp: spandsp) at the codec's own rate → a FIFO of decoded
+//     G722Decoder (mixer/audio/g722.hpp: G722AdpcmDecoder) at the codec's own rate → a FIFO of decoded
 //     samples → the frame's level (RFC 6464 scale); or, for Opus, a LazyOpusStream
 //     (mixer/audio/lazy_opus_stream.hpp: the packets queued, libopus at 48 kHz mono with FEC and
 //     PLC when their samples are wanted) → the frame's level as the sender marked it

@@ -12,8 +12,8 @@
 #include "media/dtls/dtls_context.hpp"
 #include "signaling/message/message_parser.hpp"
 #include "signaling/sdp/sdp_parser.hpp"
+#include "tests/unit/conference/worker_sessions.hpp"
 #include "tests/unit/test_support/free_udp_ports.hpp"
-#include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::conference {
 namespace conference_media_test {
@@ -99,12 +99,8 @@ struct ConferenceMediaTest : ::testing::Test {
     return parsed ? *parsed : sdp::SessionDescription{};
   }
 
-  // Polls the workers (they run on their own thread) for at most two seconds.
   std::uint64_t sessions_when(std::uint64_t expected) {
-    // The worker drops a session after the control loop asks; under ASan beside another shard that
-    // has taken over 2 s (a fixed 2 s bound failed once in a clean-clone run).
-    (void)chorus::test::wait_until([&] { return workers->counters().sessions == expected; });
-    return workers->counters().sessions;
+    return chorus::conference::test_support::sessions_when(*workers, expected);
   }
 
   std::optional<media::dtls::DtlsCertificate> certificate;

@@ -14,9 +14,9 @@
 #include "media/dtls/dtls_context.hpp"
 #include "signaling/message/message_parser.hpp"
 #include "signaling/sdp/sdp_parser.hpp"
+#include "tests/unit/conference/worker_sessions.hpp"
 #include "tests/unit/signaling/sdp/video_offers.hpp"
 #include "tests/unit/test_support/free_udp_ports.hpp"
-#include "tests/unit/test_support/wait_until.hpp"
 
 namespace chorus::conference {
 namespace conference_video_test {
@@ -79,10 +79,7 @@ struct ConferenceVideoTest : ::testing::Test {
   }
 
   std::uint64_t sessions_when(std::uint64_t expected) {
-    // The worker drops a session after the control loop asks; under ASan beside another shard that
-    // has taken over 2 s (a fixed 2 s bound failed once in a clean-clone run).
-    (void)chorus::test::wait_until([&] { return workers->counters().sessions == expected; });
-    return workers->counters().sessions;
+    return chorus::conference::test_support::sessions_when(*workers, expected);
   }
 
   std::optional<media::dtls::DtlsCertificate> certificate;

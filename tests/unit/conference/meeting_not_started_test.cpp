@@ -16,6 +16,7 @@
 #include "mixer/prompt_library.hpp"
 #include "signaling/message/message_parser.hpp"
 #include "signaling/sdp/sdp_parser.hpp"
+#include "tests/unit/conference/worker_sessions.hpp"
 #include "tests/unit/test_support/free_udp_ports.hpp"
 #include "tests/unit/test_support/wait_until.hpp"
 
@@ -103,10 +104,7 @@ struct MeetingNotStartedTest : ::testing::Test {
     return pool.bound_ports();
   }
   std::uint64_t sessions_when(std::uint64_t expected) {
-    // The worker drops a session after the control loop asks; under ASan beside another shard that
-    // has taken over 2 s (a fixed 2 s bound failed once in a clean-clone run).
-    (void)chorus::test::wait_until([&] { return workers.counters().sessions == expected; });
-    return workers.counters().sessions;
+    return chorus::conference::test_support::sessions_when(workers, expected);
   }
   static std::optional<mixer::PromptLibrary> load_prompts() {
     auto library = mixer::PromptLibrary::load(mixer::PromptLibrary::default_dir(),

@@ -325,8 +325,10 @@ bool MediaComponent::protect_and_send(bool rtcp, std::span<std::uint8_t> buffer,
   switch (send_datagram(buffer.first(*wire_length), *to, dscp)) {
     case SendOutcome::kSent:
       MediaCounters::bump(counters.packets_out);
+      session_.note_sent();
       return true;
     case SendOutcome::kQueued:  // counted when the batch is flushed
+      session_.note_sent();
       return true;
     case SendOutcome::kFailed:
       break;

@@ -103,7 +103,9 @@ MediaSession::~MediaSession() {
     if (stream.sink) stream.sink->on_detached(*this);
   environment_.timers.cancel(report_timer_);
   environment_.timers.cancel(transport_cc_timer_);
-  send_report(/*bye=*/true);  // RFC 3550 §6.6: say we are leaving
+  // RFC 3550 §6.6: say we are leaving; but §6.3.7: not when we never sent an RTP or RTCP packet.
+  // (A call that ends before the room had anything for it — a short join and leave — sends none.)
+  if (sent_rtp_or_rtcp_) send_report(/*bye=*/true);
   rtcp_.reset();
   rtp_.reset();
 }

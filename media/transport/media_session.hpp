@@ -77,6 +77,8 @@ class MediaSession {
   // From the components, after their checks.
   void deliver_rtp(MediaComponent& from, std::span<std::uint8_t> buffer, std::size_t length);
   void deliver_rtcp(MediaComponent& from, std::span<const std::uint8_t> compound);
+  // From the components: an RTP or RTCP packet of ours left (or joined the worker's send burst).
+  void note_sent() { sent_rtp_or_rtcp_ = true; }
 
  private:
   struct Stream {
@@ -106,6 +108,8 @@ class MediaSession {
   TimerQueue::TimerId report_timer_ = TimerQueue::kNoTimer;
   std::optional<std::uint32_t> remote_ssrc_;  // the last SSRC the peer sent RTP from
   TimePoint last_heard_{};                    // start(), then the last RTP/RTCP admitted from the peer
+  // RFC 3550 §6.3.7: a participant that never sent an RTP or RTCP packet must not send a BYE.
+  bool sent_rtp_or_rtcp_ = false;
   // draft-holmer-rmcat-transport-wide-cc-extensions-01 §3: arrivals we report back (when negotiated).
   std::unique_ptr<rtcp::TransportCcRecorder> transport_cc_;
   TimerQueue::TimerId transport_cc_timer_ = TimerQueue::kNoTimer;

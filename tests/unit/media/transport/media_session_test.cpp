@@ -529,5 +529,23 @@ TEST_F(MediaSessionTest, EndingTheSessionSendsAnRtcpByeWithItsReport) {
   EXPECT_TRUE(has_bye);
 }
 
+// RFC 3550 §6.3.7: a participant that never sent an RTP or RTCP packet must not send a BYE when it
+// leaves (a caller who hangs up before the room sent it anything).
+TEST_F(MediaSessionTest, EndingASessionThatNeverSentSendsNoBye) {
+  auto s = spec(std::monostate{});
+  s.rtcp_mux = true;
+  s.remote_proven = true;  // a BYE could go: the peer's address is known
+  // RFC 3550 §6.2-6.3: at 8 bit/s of session bandwidth the first report is due in ~half an hour, so
+  // the session sends nothing before it ends (and has no engine to send RTP).
+  s.session_bandwidth_bps = 8;
+  worker_.add_session(std::move(s), [] { return nullptr; });
+  ASSERT_EQ(counters_when([](const auto& c) { return c.sessions == 1; }).sessions, 1U);
+  worker_.remove_session(7);
+  ASSERT_EQ(counters_when([](const auto& c) { return c.sessions == 0; }).sessions, 0U);
+  // A BYE is sent inside the session's destructor, before the gauge falls: it would be queued here.
+  EXPECT_TRUE(phone_.receive(0ms).empty());
+  EXPECT_EQ(worker_.counters().packets_out, 0U);
+}
+
 }  // namespace media_session_test
 }  // namespace chorus::media

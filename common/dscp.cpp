@@ -21,9 +21,9 @@ int socket_family(int fd) {
 
 }  // namespace
 
-int set_socket_dscp(int fd, std::uint8_t dscp) noexcept {
+int set_socket_dscp(int fd, std::uint8_t dscp, int family) noexcept {
   const int octet = traffic_class_octet(dscp);
-  const int family = socket_family(fd);
+  if (family == 0) family = socket_family(fd);
   if (family == AF_INET6) {
     // ipv6(7) IPV6_TCLASS for IPv6 peers; a dual-stack socket reaches IPv4 peers through mapped
     // addresses, and those packets take IP_TOS (ip(7)), which Linux accepts on an IPv6 socket.
@@ -54,8 +54,8 @@ void DscpFailures::record(int error, std::string_view traffic) {
              {"traffic", traffic}, {"error", std::strerror(error)});
 }
 
-bool mark_socket(int fd, std::uint8_t dscp, DscpFailures* failures, std::string_view traffic) {
-  const int error = set_socket_dscp(fd, dscp);
+bool mark_socket(int fd, std::uint8_t dscp, DscpFailures* failures, std::string_view traffic, int family) {
+  const int error = set_socket_dscp(fd, dscp, family);
   if (error == 0) return true;
   if (failures != nullptr) failures->record(error, traffic);
   return false;

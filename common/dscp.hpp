@@ -33,8 +33,9 @@ constexpr int traffic_class_octet(std::uint8_t dscp) {
 }
 
 // Marks everything `fd` (a UDP or TCP socket, IPv4 or IPv6) sends with `dscp`; 0, or the errno of
-// the option the kernel refused.
-int set_socket_dscp(int fd, std::uint8_t dscp) noexcept;
+// the option the kernel refused. `family` (AF_INET, AF_INET6) when the caller knows it; 0: asked of
+// the kernel (getsockname).
+int set_socket_dscp(int fd, std::uint8_t dscp, int family = 0) noexcept;
 
 // The code point `fd` marks its packets with (IPv6 sockets: their Traffic Class), nullopt when the
 // kernel does not say.
@@ -58,7 +59,7 @@ class DscpFailures {
 };
 
 // set_socket_dscp, a refusal recorded in `failures` (may be null); true when the mark is set.
-bool mark_socket(int fd, std::uint8_t dscp, DscpFailures* failures, std::string_view traffic);
+bool mark_socket(int fd, std::uint8_t dscp, DscpFailures* failures, std::string_view traffic, int family = 0);
 
 // How a module marks its sockets, as it travels in a config object: the code point (nullopt: leave
 // the kernel's default, 0) and where refusals are counted (null: nowhere). `failures` belongs to
@@ -67,8 +68,11 @@ struct SocketMarking {
   std::optional<std::uint8_t> dscp;
   DscpFailures* failures = nullptr;
 
-  // Marks `fd` when a code point is set; false only when the kernel refused it (recorded).
-  bool apply(int fd, std::string_view traffic) const { return !dscp || mark_socket(fd, *dscp, failures, traffic); }
+  // Marks `fd` when a code point is set; false only when the kernel refused it (recorded). `family`
+  // as set_socket_dscp takes it.
+  bool apply(int fd, std::string_view traffic, int family = 0) const {
+    return !dscp || mark_socket(fd, *dscp, failures, traffic, family);
+  }
 };
 
 }  // namespace chorus

@@ -127,6 +127,8 @@ void ConferenceService::start_session(Participant& participant, const Room& room
   spec.rtp_fd = lease->rtp_fd();
   spec.rtcp_fd = lease->rtcp_fd();
   spec.sockets_owner = lease;
+  spec.sockets_family = lease->family();
+  spec.sockets_dscp = lease->dscp();
   spec.remote_rtp = signalled(tagged.remote_address, tagged.remote_port);
   spec.remote_rtcp = signalled(tagged.remote_address, tagged.remote_rtcp_port);
   spec.rtcp_mux = tagged.rtcp_mux;

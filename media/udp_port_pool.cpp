@@ -178,7 +178,7 @@ int UdpPortPool::bind_udp(std::uint16_t port) {
     return -1;
   }
   size_receive_buffer(fd);
-  marking_.apply(fd, "media");
+  if (!marking_.apply(fd, "media", family)) mark_refused_ = true;
   return fd;
 }
 
@@ -225,7 +225,11 @@ std::unique_ptr<PortLease> UdpPortPool::allocate() {
       if (was_warm) --shelf_->warm;
       if (bound) ++shelf_->leased;
     }
-    if (bound) return std::unique_ptr<PortLease>(new PortLease(shelf_, *port, sockets->rtp, sockets->rtcp));
+    if (bound) {
+      const int family = bind_address_->family == stun::AddressFamily::kIpv4 ? AF_INET : AF_INET6;
+      const auto dscp = mark_refused_ ? std::nullopt : marking_.dscp;
+      return std::unique_ptr<PortLease>(new PortLease(shelf_, *port, sockets->rtp, sockets->rtcp, family, dscp));
+    }
     close_pair(sockets->rtp, -1);
     resting_.push_back(*port);
   }

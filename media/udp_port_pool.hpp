@@ -13,7 +13,8 @@
 // call do not land in the next one. Each socket asks the kernel for a receive buffer sized for
 // media (`receive_buffer`, SO_RCVBUF); when the kernel caps it (net.core.rmem_max) the pool says
 // so once in the log. Each socket is marked with `marking` (issue 15: audio's class, EF — every
-// call's audio goes through one; MediaSession re-marks a video-only transport, media_marking.hpp);
+// call's audio goes through one; MediaSession re-marks a video-only transport and marks it back when
+// it ends, media_marking.hpp);
 // a refused mark is counted and logged once, and the port serves unmarked.
 //
 // Warm pairs (issue 13, SIP calls per CPU-second): up to `warm_limit` released pairs keep their
@@ -58,15 +59,27 @@ class PortLease {
   [[nodiscard]] std::uint16_t rtcp_port() const { return static_cast<std::uint16_t>(rtp_port_ + 1); }
   [[nodiscard]] int rtp_fd() const { return rtp_fd_; }
   [[nodiscard]] int rtcp_fd() const { return rtcp_fd_; }
+  // The sockets' address family (AF_INET, AF_INET6) and the DSCP they are marked with (nullopt:
+  // none, or the kernel refused one): what MediaSessionSpec::sockets_family/sockets_dscp take.
+  [[nodiscard]] int family() const { return family_; }
+  [[nodiscard]] std::optional<std::uint8_t> dscp() const { return dscp_; }
 
  private:
   friend class UdpPortPool;
-  PortLease(std::shared_ptr<ReturnShelf> shelf, std::uint16_t rtp_port, int rtp_fd, int rtcp_fd)
-      : shelf_(std::move(shelf)), rtp_port_(rtp_port), rtp_fd_(rtp_fd), rtcp_fd_(rtcp_fd) {}
+  PortLease(std::shared_ptr<ReturnShelf> shelf, std::uint16_t rtp_port, int rtp_fd, int rtcp_fd, int family,
+            std::optional<std::uint8_t> dscp)
+      : shelf_(std::move(shelf)),
+        rtp_port_(rtp_port),
+        rtp_fd_(rtp_fd),
+        rtcp_fd_(rtcp_fd),
+        family_(family),
+        dscp_(dscp) {}
   std::shared_ptr<ReturnShelf> shelf_;
   std::uint16_t rtp_port_;
   int rtp_fd_;
   int rtcp_fd_;
+  int family_;
+  std::optional<std::uint8_t> dscp_;
 };
 
 class UdpPortPool {
@@ -113,6 +126,7 @@ class UdpPortPool {
   std::uint16_t first_port_ = 0;
   std::size_t receive_buffer_;
   SocketMarking marking_;
+  bool mark_refused_ = false;  // the kernel refused marking_ once: leases do not vouch for a mark
   std::size_t granted_receive_buffer_ = 0;
   bool capped_logged_ = false;
   std::vector<std::uint16_t> free_;    // drawn from at random

@@ -29,13 +29,13 @@ LatchConfig latch_config(const MediaSessionSpec& spec, ComponentKind kind, std::
   return config;
 }
 
-std::uint16_t bound_port(int fd, bool& ipv6) {
+// The spec's word when it has one (a port lease's sockets), else the kernel's.
+int family_of(int fd, int known) {
+  if (known != 0) return known;
   sockaddr_storage local{};
   socklen_t length = sizeof local;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return 0;
-  ipv6 = local.ss_family == AF_INET6;
-  auto address = from_sockaddr(local, length);
-  return address ? address->port : 0;
+  return local.ss_family;
 }
 
 }  // namespace
@@ -48,7 +48,7 @@ MediaComponent::MediaComponent(MediaSession& session, int fd, bool owns_fd, Comp
       kind_(kind),
       policy_(latch_config(session.spec(), kind, signalled), session.spec().ice.has_value(),
               session.environment().timers.now()) {
-  local_port_ = bound_port(fd, ipv6_socket_);
+  family_ = family_of(fd, session.spec().sockets_family);
   // A socket handed over with ownership may come from anywhere (tests, tools): make sure reads and
   // sends never block the worker. A port lease's sockets are non-blocking from the start.
   if (owns_fd_ && fd_ >= 0) {
@@ -301,7 +301,7 @@ bool MediaComponent::send_rtp(std::span<std::uint8_t> buffer, std::size_t length
 
 void MediaComponent::mark(std::uint8_t dscp) {
   const auto& marking = session_.environment().marking;
-  mark_socket(fd_, dscp, marking.failures, "media");
+  mark_socket(fd_, dscp, marking.failures, "media", family_);
 }
 
 bool MediaComponent::send_rtcp(std::span<std::uint8_t> buffer, std::size_t length) {
@@ -339,7 +339,7 @@ bool MediaComponent::protect_and_send(bool rtcp, std::span<std::uint8_t> buffer,
 MediaComponent::SendOutcome MediaComponent::send_datagram(std::span<const std::uint8_t> datagram,
                                                           const TransportAddress& to,
                                                           std::optional<std::uint8_t> dscp) {
-  const auto address = to_sockaddr(to, ipv6_socket_);
+  const auto address = to_sockaddr(to, family_ == AF_INET6);
   // In the worker's burst (the audio tick): with the others, in one submission. A packet with a
   // class of its own needs its control message and goes out by itself.
   SendBatch* batch = session_.environment().send_batch;

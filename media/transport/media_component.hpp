@@ -65,7 +65,6 @@ class MediaComponent final : public dtls::DtlsTransportListener, public Readable
   [[nodiscard]] ComponentKind kind() const { return kind_; }
   [[nodiscard]] bool keyed() const { return outbound_.has_value() && inbound_.has_value(); }
   [[nodiscard]] std::optional<TransportAddress> destination() const;
-  [[nodiscard]] std::uint16_t local_port() const { return local_port_; }
 
  private:
   void on_readable() override;
@@ -101,8 +100,7 @@ class MediaComponent final : public dtls::DtlsTransportListener, public Readable
   MediaSession& session_;
   int fd_;
   bool owns_fd_;
-  bool ipv6_socket_ = false;
-  std::uint16_t local_port_ = 0;
+  int family_ = 0;  // of the socket: AF_INET or AF_INET6 (0: getsockname failed)
   ComponentKind kind_;
   RemoteAddressPolicy policy_;
   std::optional<stun::IceLiteResponder> ice_;

@@ -82,9 +82,12 @@ void MediaSession::mark_sockets() {
       std::ranges::any_of(streams_, [](const Stream& stream) { return stream.traffic == TrafficClass::kAudio; });
   socket_class_ = carries_audio ? TrafficClass::kAudio : TrafficClass::kVideo;
   const auto dscp = environment_.marking.dscp(socket_class_);
-  if (!dscp) return;
+  // Issue 13: a port lease's sockets come marked with audio's class (udp_port_pool.hpp); an audio
+  // session leaves them so.
+  if (!dscp || dscp == spec_.sockets_dscp) return;
   rtp_->mark(*dscp);
   if (rtcp_) rtcp_->mark(*dscp);
+  remarked_borrowed_sockets_ = spec_.sockets_owner != nullptr;
 }
 
 void MediaSession::on_component_latched(const MediaComponent& from, const TransportAddress& source) {
@@ -106,6 +109,12 @@ MediaSession::~MediaSession() {
   // RFC 3550 §6.6: say we are leaving; but §6.3.7: not when we never sent an RTP or RTCP packet.
   // (A call that ends before the room had anything for it — a short join and leave — sends none.)
   if (sent_rtp_or_rtcp_) send_report(/*bye=*/true);
+  // Borrowed sockets go back to the pool as it marked them: the next lease trusts that mark.
+  if (remarked_borrowed_sockets_) {
+    const auto pool_mark = spec_.sockets_dscp.value_or(0);
+    rtp_->mark(pool_mark);
+    if (rtcp_) rtcp_->mark(pool_mark);
+  }
   rtcp_.reset();
   rtp_.reset();
 }

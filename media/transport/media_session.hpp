@@ -110,6 +110,7 @@ class MediaSession {
   TimePoint last_heard_{};                    // start(), then the last RTP/RTCP admitted from the peer
   // RFC 3550 §6.3.7: a participant that never sent an RTP or RTCP packet must not send a BYE.
   bool sent_rtp_or_rtcp_ = false;
+  bool remarked_borrowed_sockets_ = false;  // marked otherwise than spec_.sockets_dscp: restored at the end
   // draft-holmer-rmcat-transport-wide-cc-extensions-01 §3: arrivals we report back (when negotiated).
   std::unique_ptr<rtcp::TransportCcRecorder> transport_cc_;
   TimerQueue::TimerId transport_cc_timer_ = TimerQueue::kNoTimer;

@@ -63,6 +63,12 @@ struct MediaSessionSpec {
   int rtp_fd = -1;
   int rtcp_fd = -1;  // -1 with rtcp-mux
   std::shared_ptr<const void> sockets_owner;
+  // What the port pool knows of the sockets already (PortLease), so that the session does not ask
+  // the kernel again, a system call per socket and fact (issue 13, joins per CPU-second): their
+  // address family (0: unknown, read with getsockname) and the DSCP they carry (nullopt: unmarked,
+  // or unknown). A session that re-marks borrowed sockets marks them back when it ends.
+  int sockets_family = 0;
+  std::optional<std::uint8_t> sockets_dscp;
   // Where the SDP says to send: c= and m= port, and a=rtcp (RFC 3605). nullopt when the peer
   // gave none we can use (0.0.0.0 hold, a host name); latching or ICE then finds it.
   std::optional<stun::TransportAddress> remote_rtp;

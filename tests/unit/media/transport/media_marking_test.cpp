@@ -133,6 +133,19 @@ class MediaMarkingTest : public ::testing::Test {
     return spec;
   }
 
+  // The lease's own sockets, borrowed as ConferenceService hands them over (participant_media.cpp).
+  MediaSessionSpec borrowed_spec() {
+    auto borrowed = spec();
+    ::close(borrowed.rtp_fd);
+    ::close(borrowed.rtcp_fd);
+    borrowed.rtp_fd = lease_->rtp_fd();
+    borrowed.rtcp_fd = lease_->rtcp_fd();
+    borrowed.sockets_owner = std::shared_ptr<const void>(lease_.get(), [](const void*) {});
+    borrowed.sockets_family = lease_->family();
+    borrowed.sockets_dscp = lease_->dscp();
+    return borrowed;
+  }
+
   [[nodiscard]] TransportAddress server() const { return *parse_transport_address("127.0.0.1", lease_->rtp_port()); }
 
   DscpFailures failures_;
@@ -161,6 +174,37 @@ TEST_F(MediaMarkingTest, AVideoOnlyTransportIsRemarkedWithTheVideoClass) {
   phone_.send_rtp(server(), 96, 1);
   ASSERT_TRUE(test::wait_until([&] { return sent_ == 1; }));
   EXPECT_EQ(phone_.receive_marks(1), (std::map<std::uint32_t, int>{{kVideoSsrc, kAf41Tos}}));
+}
+
+TEST_F(MediaMarkingTest, ALeaseVouchesForItsSocketsFamilyAndMark) {
+  ASSERT_NE(lease_, nullptr);
+  EXPECT_EQ(lease_->family(), AF_INET);
+  EXPECT_EQ(lease_->dscp(), kDscpEf);
+}
+
+// Issue 13: a session does not re-mark sockets its lease says carry its class already (two system
+// calls per socket on every join). The mark is cleared behind the lease's back here, so a session
+// that marked anyway would show EF again.
+TEST_F(MediaMarkingTest, AnAudioSessionTrustsTheLeasesMark) {
+  auto audio = borrowed_spec();
+  ASSERT_EQ(set_socket_dscp(lease_->rtp_fd(), 0), 0);
+  worker_.add_session(std::move(audio), [this] { return std::make_unique<EchoSink>(kAudioSsrc, sent_); });
+  phone_.send_rtp(server(), 0, 1);
+  ASSERT_TRUE(test::wait_until([&] { return sent_ == 1; }));
+  EXPECT_EQ(socket_dscp(lease_->rtp_fd()), 0);
+}
+
+// A video-only session re-marks borrowed sockets AF41 and gives them back marked as the pool marked
+// them, since the next lease vouches for that mark.
+TEST_F(MediaMarkingTest, BorrowedSocketsGoBackWithThePoolsMark) {
+  auto video = borrowed_spec();
+  video.clock_rate = 90000;
+  worker_.add_session(std::move(video), [this] { return std::make_unique<EchoSink>(kVideoSsrc, sent_); });
+  ASSERT_TRUE(test::wait_until([&] { return socket_dscp(lease_->rtp_fd()) == kDscpAf41; }));
+  worker_.remove_session(15);
+  ASSERT_TRUE(test::wait_until([&] { return worker_.counters().sessions == 0; }));
+  EXPECT_EQ(socket_dscp(lease_->rtp_fd()), kDscpEf);
+  EXPECT_EQ(failures_.count(), 0u);
 }
 
 TEST_F(MediaMarkingTest, OnABundleAudioKeepsTheSocketsClassAndEachVideoPacketCarriesItsOwn) {

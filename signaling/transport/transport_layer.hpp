@@ -127,6 +127,7 @@ class TransportLayer final : public MessageSender, private UdpEvents, private Ac
 
   // UdpEvents
   void on_datagram(std::string_view bytes, const boost::asio::ip::udp::endpoint& from) override;
+  void on_send_failed(const boost::asio::ip::udp::endpoint& to, const boost::system::error_code& ec) override;
   // AcceptorEvents
   void on_accepted(TransportKind kind, boost::asio::ip::tcp::socket socket) override;
   // ConnectionEvents

@@ -72,8 +72,49 @@ boost::system::error_code UdpTransport::send_to(std::string_view bytes, udp::end
   if (to.address().is_v4() && local_.address().is_v6()) {
     to = udp::endpoint(asio::ip::make_address_v6(asio::ip::v4_mapped, to.address().to_v4()), to.port());
   }
+  if (queue_sends_) {
+    if (queued_to_.size() == kSendsPerFlush) flush_sends();
+    queued_bytes_.append(bytes);
+    queued_ends_.push_back(queued_bytes_.size());
+    queued_to_.push_back(to);
+    return ec;
+  }
   socket_.send_to(asio::buffer(bytes.data(), bytes.size()), to, 0, ec);
+  ++send_stats_.system_calls;
+  if (!ec) ++send_stats_.datagrams;
   return ec;
+}
+
+void UdpTransport::flush_sends() {
+  const std::size_t count = queued_to_.size();
+  std::array<mmsghdr, kSendsPerFlush> messages{};
+  std::array<iovec, kSendsPerFlush> vectors{};
+  for (std::size_t i = 0, begin = 0; i < count; begin = queued_ends_[i++]) {
+    vectors[i] = {queued_bytes_.data() + begin, queued_ends_[i] - begin};
+    messages[i].msg_hdr.msg_iov = &vectors[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+    messages[i].msg_hdr.msg_name = queued_to_[i].data();
+    messages[i].msg_hdr.msg_namelen = static_cast<socklen_t>(queued_to_[i].size());
+  }
+  // sendmmsg(2) stops at the first datagram the kernel refuses and returns how many went before
+  // it; that one is reported and skipped, and the rest are sent on (each gets its own verdict).
+  for (std::size_t sent = 0; sent < count && socket_.is_open();) {
+    const int result =
+        ::sendmmsg(socket_.native_handle(), messages.data() + sent, static_cast<unsigned>(count - sent), MSG_DONTWAIT);
+    ++send_stats_.system_calls;
+    if (result > 0) {
+      sent += static_cast<std::size_t>(result);
+      send_stats_.datagrams += static_cast<std::uint64_t>(result);
+      continue;
+    }
+    if (result < 0 && errno == EINTR) continue;
+    const boost::system::error_code ec(result < 0 ? errno : EIO, boost::system::system_category());
+    if (events_ != nullptr) events_->on_send_failed(queued_to_[sent], ec);
+    ++sent;
+  }
+  queued_bytes_.clear();
+  queued_ends_.clear();
+  queued_to_.clear();
 }
 
 void UdpTransport::receive() {
@@ -124,17 +165,28 @@ bool UdpTransport::read_burst() {
         CHORUS_LOG(kDebug, "transport", "udp receive error", {"errno", errno});
       return false;
     }
-    for (int i = 0; i < count; ++i) {
-      if (events_ == nullptr || !socket_.is_open()) return false;  // closed by an earlier datagram's owner
-      udp::endpoint from;
-      const auto length = std::min<std::size_t>(messages[i].msg_hdr.msg_namelen, from.capacity());
-      std::memcpy(from.data(), &senders[i], length);
-      from.resize(length);
-      events_->on_datagram(std::string_view(buffers_.data() + i * kMaxDatagram, messages[i].msg_len), from);
-    }
+    if (!deliver(messages, senders, static_cast<std::size_t>(count))) return false;
     if (static_cast<std::size_t>(count) < kDatagramsPerRead) return false;  // the queue is empty
   }
   return true;
+}
+
+bool UdpTransport::deliver(std::span<const mmsghdr> messages, std::span<const sockaddr_storage> senders,
+                           std::size_t count) {
+  queue_sends_ = true;
+  bool open = true;
+  for (std::size_t i = 0; i < count; ++i) {
+    open = events_ != nullptr && socket_.is_open();
+    if (!open) break;  // closed by an earlier datagram's owner
+    udp::endpoint from;
+    const auto length = std::min<std::size_t>(messages[i].msg_hdr.msg_namelen, from.capacity());
+    std::memcpy(from.data(), &senders[i], length);
+    from.resize(length);
+    events_->on_datagram(std::string_view(buffers_.data() + i * kMaxDatagram, messages[i].msg_len), from);
+  }
+  queue_sends_ = false;
+  flush_sends();  // on a closed socket, what was queued is dropped
+  return open && events_ != nullptr && socket_.is_open();
 }
 
 }  // namespace chorus::sip

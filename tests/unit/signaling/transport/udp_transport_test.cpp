@@ -1,10 +1,13 @@
 // TransportLayer over UDP, on real loopback sockets (RFC 3261 §18.1.1, §18.2.1, §18.2.2, RFC 3581).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "signaling/message/header_types.hpp"
 #include "signaling/transport/transport_layer.hpp"
@@ -297,6 +300,88 @@ TEST(UdpTransportBurstTest, ABacklogLongerThanOneBurstIsReadToTheEndInOrder) {
     EXPECT_EQ(*call_id, "burst-" + std::to_string(i));
   }
   EXPECT_EQ(layer.counters().datagrams_received, static_cast<std::uint64_t>(kBacklog));
+}
+
+// Answers every datagram with "re:" and what it said, to the sender; the datagram "elsewhere" is
+// answered to port 0 instead, which the kernel refuses (EINVAL).
+struct AnsweringDatagrams final : UdpEvents {
+  void on_datagram(std::string_view bytes, const boost::asio::ip::udp::endpoint& from) override {
+    auto to = from;
+    if (bytes == "elsewhere") to.port(0);
+    const auto ec = transport->send_to("re:" + std::string(bytes), to);
+    EXPECT_FALSE(ec) << "a datagram sent during a batch is taken, its verdict comes later";
+  }
+  void on_send_failed(const boost::asio::ip::udp::endpoint& to, const boost::system::error_code& ec) override {
+    failed.emplace_back(to, ec);
+  }
+  std::shared_ptr<UdpTransport> transport;
+  std::vector<std::pair<boost::asio::ip::udp::endpoint, boost::system::error_code>> failed;
+};
+
+class UdpTransportSendBatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    events_.transport = std::make_shared<UdpTransport>(io_, events_);
+    ASSERT_TRUE(events_.transport->open(boost::asio::ip::udp::endpoint(boost::asio::ip::address_v4::loopback(), 0)));
+    to_ = boost::asio::ip::udp::endpoint(boost::asio::ip::address_v4::loopback(), events_.transport->port());
+  }
+  void TearDown() override { events_.transport->close(); }
+
+  // Sends `datagrams` before the transport reads anything, so that one recvmmsg takes them all.
+  void send_before_start(const std::vector<std::string>& datagrams) {
+    for (const auto& datagram : datagrams) peer_.send_to(boost::asio::buffer(datagram), to_);
+    events_.transport->start();
+  }
+
+  // What came back, waiting up to 5 s for `count` answers.
+  std::vector<std::string> answers(std::size_t count) {
+    std::vector<std::string> got;
+    peer_.non_blocking(true);
+    for (int i = 0; i < 500 && got.size() < count; ++i) {
+      io_.run_for(std::chrono::milliseconds(10));
+      std::array<char, 256> buffer{};
+      boost::system::error_code ec;
+      for (std::size_t n = peer_.receive(boost::asio::buffer(buffer), 0, ec); !ec;
+           n = peer_.receive(boost::asio::buffer(buffer), 0, ec))
+        got.emplace_back(buffer.data(), n);
+    }
+    return got;
+  }
+
+  boost::asio::io_context io_;
+  AnsweringDatagrams events_;
+  boost::asio::ip::udp::endpoint to_;
+  boost::asio::ip::udp::socket peer_{io_, boost::asio::ip::udp::endpoint(boost::asio::ip::address_v4::loopback(), 0)};
+};
+
+// Issue 13: the answers to one received batch leave in one sendmmsg(2), in the order they were sent.
+TEST_F(UdpTransportSendBatchTest, TheAnswersToOneBatchLeaveInOneSystemCall) {
+  const std::vector<std::string> asked{"a", "b", "c", "d", "e", "f"};
+  static_assert(6 <= UdpTransport::kDatagramsPerRead);
+  send_before_start(asked);
+  EXPECT_EQ(answers(6), (std::vector<std::string>{"re:a", "re:b", "re:c", "re:d", "re:e", "re:f"}));
+  EXPECT_EQ(events_.transport->send_stats().datagrams, 6U);
+  EXPECT_EQ(events_.transport->send_stats().system_calls, 1U);
+  EXPECT_TRUE(events_.failed.empty());
+}
+
+// A datagram the kernel refuses in the middle of a batch is reported; those after it still leave.
+TEST_F(UdpTransportSendBatchTest, ARefusedDatagramIsReportedAndTheRestLeave) {
+  send_before_start({"a", "elsewhere", "c"});
+  EXPECT_EQ(answers(2), (std::vector<std::string>{"re:a", "re:c"}));
+  ASSERT_EQ(events_.failed.size(), 1U);
+  EXPECT_EQ(events_.failed[0].first.port(), 0);
+  EXPECT_TRUE(events_.failed[0].second);
+  EXPECT_EQ(events_.transport->send_stats().datagrams, 2U);
+}
+
+// Outside a received batch (a timer's retransmission, a request of our own) a datagram leaves at
+// once and a refusal comes back to the sender.
+TEST_F(UdpTransportSendBatchTest, OutsideABatchADatagramLeavesAtOnce) {
+  EXPECT_FALSE(events_.transport->send_to("now", peer_.local_endpoint()));
+  EXPECT_EQ(events_.transport->send_stats().system_calls, 1U);
+  EXPECT_EQ(answers(1), std::vector<std::string>{"now"});
+  EXPECT_TRUE(events_.transport->send_to("nowhere", boost::asio::ip::udp::endpoint(to_.address(), 0)));
 }
 
 }  // namespace udp_transport_test

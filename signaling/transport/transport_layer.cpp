@@ -479,7 +479,8 @@ void TransportLayer::on_send_failed(const udp::endpoint& to, const boost::system
   auto address = to.address();
   if (address.is_v6() && address.to_v6().is_v4_mapped())
     address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-  drops_.record(DropReason::kSendFailed, ec.message(), PeerAddress{TransportKind::kUdp, address, to.port(), 0}.to_string());
+  drops_.record(DropReason::kSendFailed, ec.message(),
+                PeerAddress{TransportKind::kUdp, address, to.port(), 0}.to_string());
 }
 
 bool TransportLayer::send_datagram(const std::string& bytes, const asio::ip::address& address, std::uint16_t port) {

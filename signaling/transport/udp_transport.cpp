@@ -173,20 +173,30 @@ bool UdpTransport::read_burst() {
 
 bool UdpTransport::deliver(std::span<const mmsghdr> messages, std::span<const sockaddr_storage> senders,
                            std::size_t count) {
-  queue_sends_ = true;
-  bool open = true;
-  for (std::size_t i = 0; i < count; ++i) {
-    open = events_ != nullptr && socket_.is_open();
-    if (!open) break;  // closed by an earlier datagram's owner
-    udp::endpoint from;
-    const auto length = std::min<std::size_t>(messages[i].msg_hdr.msg_namelen, from.capacity());
-    std::memcpy(from.data(), &senders[i], length);
-    from.resize(length);
-    events_->on_datagram(std::string_view(buffers_.data() + i * kMaxDatagram, messages[i].msg_len), from);
+  // Until the batch is handled, even if a handler throws: then what it queued is sent (on a closed
+  // socket, dropped) and later sends leave at once again.
+  struct QueuedWhileDelivering {
+    explicit QueuedWhileDelivering(UdpTransport& transport) : transport(transport) { transport.queue_sends_ = true; }
+    QueuedWhileDelivering(const QueuedWhileDelivering&) = delete;
+    QueuedWhileDelivering& operator=(const QueuedWhileDelivering&) = delete;
+    ~QueuedWhileDelivering() {
+      transport.queue_sends_ = false;
+      transport.flush_sends();
+    }
+    UdpTransport& transport;
+  };
+  {
+    const QueuedWhileDelivering queued(*this);
+    for (std::size_t i = 0; i < count; ++i) {
+      if (events_ == nullptr || !socket_.is_open()) break;  // closed by an earlier datagram's owner
+      udp::endpoint from;
+      const auto length = std::min<std::size_t>(messages[i].msg_hdr.msg_namelen, from.capacity());
+      std::memcpy(from.data(), &senders[i], length);
+      from.resize(length);
+      events_->on_datagram(std::string_view(buffers_.data() + i * kMaxDatagram, messages[i].msg_len), from);
+    }
   }
-  queue_sends_ = false;
-  flush_sends();  // on a closed socket, what was queued is dropped
-  return open && events_ != nullptr && socket_.is_open();
+  return events_ != nullptr && socket_.is_open();
 }
 
 }  // namespace chorus::sip

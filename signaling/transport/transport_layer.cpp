@@ -473,21 +473,18 @@ bool TransportLayer::send_response(const SipMessage& response, const PeerAddress
   return send_stream(route->kind, route->address, route->port, 0, response.serialize());
 }
 
-// A datagram UdpTransport queued while it delivered a batch, refused when the batch was sent: counted
-// as send_datagram counts one refused at once (its sender was told it left; UDP promises no more).
+// A datagram the kernel refused: at once (send_datagram), or after UdpTransport queued it while it
+// delivered a batch (its sender was told it left; UDP promises no more). Counted alike.
 void TransportLayer::on_send_failed(const udp::endpoint& to, const boost::system::error_code& ec) {
-  auto address = to.address();
-  if (address.is_v6() && address.to_v6().is_v4_mapped())
-    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
   drops_.record(DropReason::kSendFailed, ec.message(),
-                PeerAddress{TransportKind::kUdp, address, to.port(), 0}.to_string());
+                PeerAddress{TransportKind::kUdp, normalize_address(to.address()), to.port(), 0}.to_string());
 }
 
 bool TransportLayer::send_datagram(const std::string& bytes, const asio::ip::address& address, std::uint16_t port) {
   if (!udp_) return false;
-  if (const auto ec = udp_->send_to(bytes, udp::endpoint(address, port))) {
-    drops_.record(DropReason::kSendFailed, ec.message(),
-                  PeerAddress{TransportKind::kUdp, address, port, 0}.to_string());
+  const udp::endpoint to(address, port);
+  if (const auto ec = udp_->send_to(bytes, to)) {
+    on_send_failed(to, ec);
     return false;
   }
   return true;

@@ -73,10 +73,9 @@ boost::system::error_code UdpTransport::send_to(std::string_view bytes, udp::end
     to = udp::endpoint(asio::ip::make_address_v6(asio::ip::v4_mapped, to.address().to_v4()), to.port());
   }
   if (queue_sends_) {
-    if (queued_to_.size() == kSendsPerFlush) flush_sends();
+    if (queued_.size() == kSendsPerFlush) flush_sends();
     queued_bytes_.append(bytes);
-    queued_ends_.push_back(queued_bytes_.size());
-    queued_to_.push_back(to);
+    queued_.push_back({queued_bytes_.size(), to});
     return ec;
   }
   socket_.send_to(asio::buffer(bytes.data(), bytes.size()), to, 0, ec);
@@ -86,15 +85,16 @@ boost::system::error_code UdpTransport::send_to(std::string_view bytes, udp::end
 }
 
 void UdpTransport::flush_sends() {
-  const std::size_t count = queued_to_.size();
+  const std::size_t count = queued_.size();
+  if (count == 0) return;  // a batch of ACKs or keepalives sends nothing: no arrays to clear
   std::array<mmsghdr, kSendsPerFlush> messages{};
   std::array<iovec, kSendsPerFlush> vectors{};
-  for (std::size_t i = 0, begin = 0; i < count; begin = queued_ends_[i++]) {
-    vectors[i] = {queued_bytes_.data() + begin, queued_ends_[i] - begin};
+  for (std::size_t i = 0, begin = 0; i < count; begin = queued_[i++].end) {
+    vectors[i] = {queued_bytes_.data() + begin, queued_[i].end - begin};
     messages[i].msg_hdr.msg_iov = &vectors[i];
     messages[i].msg_hdr.msg_iovlen = 1;
-    messages[i].msg_hdr.msg_name = queued_to_[i].data();
-    messages[i].msg_hdr.msg_namelen = static_cast<socklen_t>(queued_to_[i].size());
+    messages[i].msg_hdr.msg_name = queued_[i].to.data();
+    messages[i].msg_hdr.msg_namelen = static_cast<socklen_t>(queued_[i].to.size());
   }
   // sendmmsg(2) stops at the first datagram the kernel refuses and returns how many went before
   // it; that one is reported and skipped, and the rest are sent on (each gets its own verdict).
@@ -109,12 +109,11 @@ void UdpTransport::flush_sends() {
     }
     if (result < 0 && errno == EINTR) continue;
     const boost::system::error_code ec(result < 0 ? errno : EIO, boost::system::system_category());
-    if (events_ != nullptr) events_->on_send_failed(queued_to_[sent], ec);
+    if (events_ != nullptr) events_->on_send_failed(queued_[sent].to, ec);
     ++sent;
   }
   queued_bytes_.clear();
-  queued_ends_.clear();
-  queued_to_.clear();
+  queued_.clear();
 }
 
 void UdpTransport::receive() {

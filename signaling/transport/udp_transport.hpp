@@ -94,9 +94,12 @@ class UdpTransport : public std::enable_shared_from_this<UdpTransport> {
   boost::asio::ip::udp::endpoint local_;  // the bound address, read once after bind
   std::vector<char> buffers_;             // kDatagramsPerRead × kMaxDatagram, one per datagram of a read
   bool queue_sends_ = false;              // a received batch is being delivered
-  std::string queued_bytes_;              // the queued datagrams, back to back
-  std::vector<std::size_t> queued_ends_;  // where each ends in queued_bytes_
-  std::vector<boost::asio::ip::udp::endpoint> queued_to_;
+  struct QueuedDatagram {
+    std::size_t end;  // where it ends in queued_bytes_ (it starts where the one before ends)
+    boost::asio::ip::udp::endpoint to;
+  };
+  std::string queued_bytes_;  // the queued datagrams, back to back
+  std::vector<QueuedDatagram> queued_;
   SendStats send_stats_;
 };
 

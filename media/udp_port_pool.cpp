@@ -56,6 +56,11 @@ bool drain(int fd) {
   return false;
 }
 
+int socket_family_of(const std::optional<TransportAddress>& bound) {
+  if (!bound) return 0;
+  return bound->family == stun::AddressFamily::kIpv4 ? AF_INET : AF_INET6;
+}
+
 bool park_socket(int fd, std::optional<TransportAddress> parking, std::uint16_t port) {
   if (!parking) return false;
   parking->port = port;
@@ -121,6 +126,7 @@ UdpPortPool::UdpPortPool(std::string bind_address, std::uint16_t first, std::uin
     : bind_address_(parse_transport_address(bind_address, 0)),
       first_port_(static_cast<std::uint16_t>(first + (first % 2))),
       receive_buffer_(receive_buffer),
+      socket_family_(socket_family_of(bind_address_)),
       marking_(marking),
       shelf_(std::make_shared<ReturnShelf>()) {
   for (unsigned port = first_port_; port + 1 <= last; port += 2) free_.push_back(static_cast<std::uint16_t>(port));
@@ -170,15 +176,14 @@ int UdpPortPool::bind_udp(std::uint16_t port) {
   TransportAddress local = *bind_address_;
   local.port = port;
   const SockaddrBuffer address = to_sockaddr(local);
-  const int family = local.family == stun::AddressFamily::kIpv4 ? AF_INET : AF_INET6;
-  int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int fd = ::socket(socket_family_, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   if (::bind(fd, address.get(), address.length) != 0) {
     ::close(fd);
     return -1;
   }
   size_receive_buffer(fd);
-  if (!marking_.apply(fd, "media", family)) mark_refused_ = true;
+  if (!marking_.apply(fd, "media", socket_family_)) mark_refused_ = true;
   return fd;
 }
 
@@ -226,9 +231,9 @@ std::unique_ptr<PortLease> UdpPortPool::allocate() {
       if (bound) ++shelf_->leased;
     }
     if (bound) {
-      const int family = bind_address_->family == stun::AddressFamily::kIpv4 ? AF_INET : AF_INET6;
       const auto dscp = mark_refused_ ? std::nullopt : marking_.dscp;
-      return std::unique_ptr<PortLease>(new PortLease(shelf_, *port, sockets->rtp, sockets->rtcp, family, dscp));
+      return std::unique_ptr<PortLease>(
+          new PortLease(shelf_, *port, sockets->rtp, sockets->rtcp, socket_family_, dscp));
     }
     close_pair(sockets->rtp, -1);
     resting_.push_back(*port);

@@ -125,6 +125,7 @@ class UdpPortPool {
   std::optional<TransportAddress> bind_address_;  // parsed once; nullopt: not an IP literal, nothing binds
   std::uint16_t first_port_ = 0;
   std::size_t receive_buffer_;
+  int socket_family_;  // AF_INET or AF_INET6, of bind_address_ (0 without one)
   SocketMarking marking_;
   bool mark_refused_ = false;  // the kernel refused marking_ once: leases do not vouch for a mark
   std::size_t granted_receive_buffer_ = 0;

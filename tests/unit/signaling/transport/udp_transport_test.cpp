@@ -1,7 +1,6 @@
 // TransportLayer over UDP, on real loopback sockets (RFC 3261 §18.1.1, §18.2.1, §18.2.2, RFC 3581).
 #include <gtest/gtest.h>
 
-#include <array>
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -322,44 +321,27 @@ class UdpTransportSendBatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     events_.transport = std::make_shared<UdpTransport>(io_, events_);
-    ASSERT_TRUE(events_.transport->open(boost::asio::ip::udp::endpoint(boost::asio::ip::address_v4::loopback(), 0)));
-    to_ = boost::asio::ip::udp::endpoint(boost::asio::ip::address_v4::loopback(), events_.transport->port());
+    ASSERT_TRUE(events_.transport->open(boost::asio::ip::udp::endpoint(kLoopback, 0)));
   }
   void TearDown() override { events_.transport->close(); }
 
   // Sends `datagrams` before the transport reads anything, so that one recvmmsg takes them all.
   void send_before_start(const std::vector<std::string>& datagrams) {
-    for (const auto& datagram : datagrams) peer_.send_to(boost::asio::buffer(datagram), to_);
+    for (const auto& datagram : datagrams) peer_.send(datagram, events_.transport->port());
     events_.transport->start();
-  }
-
-  // What came back, waiting up to 5 s for `count` answers.
-  std::vector<std::string> answers(std::size_t count) {
-    std::vector<std::string> got;
-    peer_.non_blocking(true);
-    for (int i = 0; i < 500 && got.size() < count; ++i) {
-      io_.run_for(std::chrono::milliseconds(10));
-      std::array<char, 256> buffer{};
-      boost::system::error_code ec;
-      for (std::size_t n = peer_.receive(boost::asio::buffer(buffer), 0, ec); !ec;
-           n = peer_.receive(boost::asio::buffer(buffer), 0, ec))
-        got.emplace_back(buffer.data(), n);
-    }
-    return got;
   }
 
   boost::asio::io_context io_;
   AnsweringDatagrams events_;
-  boost::asio::ip::udp::endpoint to_;
-  boost::asio::ip::udp::socket peer_{io_, boost::asio::ip::udp::endpoint(boost::asio::ip::address_v4::loopback(), 0)};
+  UdpPeer peer_{io_};
 };
 
 // Issue 13: the answers to one received batch leave in one sendmmsg(2), in the order they were sent.
 TEST_F(UdpTransportSendBatchTest, TheAnswersToOneBatchLeaveInOneSystemCall) {
-  const std::vector<std::string> asked{"a", "b", "c", "d", "e", "f"};
   static_assert(6 <= UdpTransport::kDatagramsPerRead);
-  send_before_start(asked);
-  EXPECT_EQ(answers(6), (std::vector<std::string>{"re:a", "re:b", "re:c", "re:d", "re:e", "re:f"}));
+  send_before_start({"a", "b", "c", "d", "e", "f"});
+  ASSERT_TRUE(run_until(io_, [&] { return peer_.received.size() == 6; })) << peer_.received.size();
+  EXPECT_EQ(peer_.received, (std::vector<std::string>{"re:a", "re:b", "re:c", "re:d", "re:e", "re:f"}));
   EXPECT_EQ(events_.transport->send_stats().datagrams, 6U);
   EXPECT_EQ(events_.transport->send_stats().system_calls, 1U);
   EXPECT_TRUE(events_.failed.empty());
@@ -368,7 +350,8 @@ TEST_F(UdpTransportSendBatchTest, TheAnswersToOneBatchLeaveInOneSystemCall) {
 // A datagram the kernel refuses in the middle of a batch is reported; those after it still leave.
 TEST_F(UdpTransportSendBatchTest, ARefusedDatagramIsReportedAndTheRestLeave) {
   send_before_start({"a", "elsewhere", "c"});
-  EXPECT_EQ(answers(2), (std::vector<std::string>{"re:a", "re:c"}));
+  ASSERT_TRUE(run_until(io_, [&] { return peer_.received.size() == 2; })) << peer_.received.size();
+  EXPECT_EQ(peer_.received, (std::vector<std::string>{"re:a", "re:c"}));
   ASSERT_EQ(events_.failed.size(), 1U);
   EXPECT_EQ(events_.failed[0].first.port(), 0);
   EXPECT_TRUE(events_.failed[0].second);
@@ -378,10 +361,11 @@ TEST_F(UdpTransportSendBatchTest, ARefusedDatagramIsReportedAndTheRestLeave) {
 // Outside a received batch (a timer's retransmission, a request of our own) a datagram leaves at
 // once and a refusal comes back to the sender.
 TEST_F(UdpTransportSendBatchTest, OutsideABatchADatagramLeavesAtOnce) {
-  EXPECT_FALSE(events_.transport->send_to("now", peer_.local_endpoint()));
+  EXPECT_FALSE(events_.transport->send_to("now", boost::asio::ip::udp::endpoint(kLoopback, peer_.port())));
   EXPECT_EQ(events_.transport->send_stats().system_calls, 1U);
-  EXPECT_EQ(answers(1), std::vector<std::string>{"now"});
-  EXPECT_TRUE(events_.transport->send_to("nowhere", boost::asio::ip::udp::endpoint(to_.address(), 0)));
+  ASSERT_TRUE(run_until(io_, [&] { return peer_.received.size() == 1; }));
+  EXPECT_EQ(peer_.received, std::vector<std::string>{"now"});
+  EXPECT_TRUE(events_.transport->send_to("nowhere", boost::asio::ip::udp::endpoint(kLoopback, 0)));
 }
 
 }  // namespace udp_transport_test

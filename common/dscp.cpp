@@ -10,16 +10,13 @@
 #include "common/log.hpp"
 
 namespace chorus {
-namespace {
 
-int socket_family(int fd) {
+int socket_family(int fd) noexcept {
   sockaddr_storage local{};
   socklen_t length = sizeof local;
   if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return AF_UNSPEC;
   return local.ss_family;
 }
-
-}  // namespace
 
 int set_socket_dscp(int fd, std::uint8_t dscp, int family) noexcept {
   const int octet = traffic_class_octet(dscp);

@@ -32,6 +32,9 @@ constexpr int traffic_class_octet(std::uint8_t dscp) {
   return (dscp & kDscpMax) << 2;
 }
 
+// The address family `fd` is bound in (AF_INET, AF_INET6), AF_UNSPEC (0) when getsockname fails.
+int socket_family(int fd) noexcept;
+
 // Marks everything `fd` (a UDP or TCP socket, IPv4 or IPv6) sends with `dscp`; 0, or the errno of
 // the option the kernel refused. `family` (AF_INET, AF_INET6) when the caller knows it; 0: asked of
 // the kernel (getsockname).

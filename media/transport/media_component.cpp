@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/dscp.hpp"
 #include "common/log.hpp"
 #include "media/rtp/packet_kind.hpp"
 #include "media/transport/media_session.hpp"
@@ -29,15 +30,6 @@ LatchConfig latch_config(const MediaSessionSpec& spec, ComponentKind kind, std::
   return config;
 }
 
-// The spec's word when it has one (a port lease's sockets), else the kernel's.
-int family_of(int fd, int known) {
-  if (known != 0) return known;
-  sockaddr_storage local{};
-  socklen_t length = sizeof local;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) return 0;
-  return local.ss_family;
-}
-
 }  // namespace
 
 MediaComponent::MediaComponent(MediaSession& session, int fd, bool owns_fd, ComponentKind kind,
@@ -48,7 +40,8 @@ MediaComponent::MediaComponent(MediaSession& session, int fd, bool owns_fd, Comp
       kind_(kind),
       policy_(latch_config(session.spec(), kind, signalled), session.spec().ice.has_value(),
               session.environment().timers.now()) {
-  family_ = family_of(fd, session.spec().sockets_family);
+  // The spec's word when it has one (a port lease's sockets), else the kernel's.
+  family_ = session.spec().sockets_family != 0 ? session.spec().sockets_family : socket_family(fd);
   // A socket handed over with ownership may come from anywhere (tests, tools): make sure reads and
   // sends never block the worker. A port lease's sockets are non-blocking from the start.
   if (owns_fd_ && fd_ >= 0) {

@@ -154,36 +154,18 @@ bool MediaComponent::drain() {
 }
 
 void MediaComponent::on_received(const mmsghdr& message, std::span<std::uint8_t> scratch, std::size_t slot) {
-  TakenDatagram datagram;
-  datagram.buffer = scratch.subspan(slot * kReceiveSlotSize, kReceiveSlotSize);
-  datagram.length = message.msg_len;
-  datagram.source = static_cast<const sockaddr*>(message.msg_hdr.msg_name);
-  datagram.source_length = message.msg_hdr.msg_namelen;
-  datagram.truncated = (message.msg_hdr.msg_flags & MSG_TRUNC) != 0;
-  accept(datagram);
-}
-
-// The worker's tick ring read this socket (readiness_poller.hpp): what it makes the worker send
-// leaves in one submission, as a drain's round does.
-void MediaComponent::on_taken(const TakenDatagram& datagram) {
-  const ScopedSendBurst burst(session_.environment().send_batch);
-  accept(datagram);
-}
-
-void MediaComponent::accept(const TakenDatagram& datagram) {
   auto& counters = session_.environment().counters;
-  if (datagram.truncated || datagram.length > kMaxDatagramSize || datagram.buffer.size() < kReceiveSlotSize ||
-      datagram.source_length > sizeof(sockaddr_storage)) {
+  if ((message.msg_hdr.msg_flags & MSG_TRUNC) != 0 || message.msg_len > kMaxDatagramSize) {
     MediaCounters::bump(counters.dropped_malformed);
     return;
   }
-  // Both readers leave the source in room the size of a sockaddr_storage (tick_set_ring.hpp).
-  auto source = from_sockaddr(*reinterpret_cast<const sockaddr_storage*>(datagram.source), datagram.source_length);
+  auto source =
+      from_sockaddr(*static_cast<const sockaddr_storage*>(message.msg_hdr.msg_name), message.msg_hdr.msg_namelen);
   if (!source) {
     MediaCounters::bump(counters.dropped_malformed);
     return;
   }
-  on_datagram(datagram.buffer.first(kReceiveSlotSize), datagram.length, *source);
+  on_datagram(scratch.subspan(slot * kReceiveSlotSize, kReceiveSlotSize), message.msg_len, *source);
 }
 
 void MediaComponent::on_datagram(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source) {

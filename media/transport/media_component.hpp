@@ -68,13 +68,10 @@ class MediaComponent final : public dtls::DtlsTransportListener, public Readable
 
  private:
   void on_readable() override;
-  void on_taken(const TakenDatagram& datagram) override;
   // Reads until the socket is empty (true) or kMaxDatagramsPerWake were taken (false).
   bool drain();
   // One datagram recvmmsg put in slot `slot` of the worker's scratch: checked, then on_datagram.
   void on_received(const mmsghdr& message, std::span<std::uint8_t> scratch, std::size_t slot);
-  // One datagram however it was read: its size and source checked, then on_datagram.
-  void accept(const TakenDatagram& datagram);
   void on_datagram(std::span<std::uint8_t> buffer, std::size_t length, const TransportAddress& source);
   void on_stun(std::span<const std::uint8_t> datagram, const TransportAddress& source);
   void on_dtls(std::span<const std::uint8_t> datagram, const TransportAddress& source);

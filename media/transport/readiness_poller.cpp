@@ -30,14 +30,13 @@ int make_epoll() {
 
 }  // namespace
 
-ReadinessPoller::ReadinessPoller(boost::asio::io_context& io, TimerQueue& timers, TickReading tick_reading)
-    : epoll_(io, make_epoll()), tick_epoll_(make_epoll()), timers_(timers), tick_reading_(tick_reading) {
+ReadinessPoller::ReadinessPoller(boost::asio::io_context& io, TimerQueue& timers)
+    : epoll_(io, make_epoll()), tick_epoll_(make_epoll()), timers_(timers) {
   wait();
 }
 
 ReadinessPoller::~ReadinessPoller() {
   timers_.cancel(fallback_timer_);
-  ring_.reset();  // its receives let go of the sockets before their owners close them
   ::close(tick_epoll_);
   boost::system::error_code ignored;
   epoll_.close(ignored);
@@ -47,51 +46,14 @@ int ReadinessPoller::set_of(Delivery delivery) {
   return delivery == Delivery::kAtTick ? tick_epoll_ : epoll_.native_handle();
 }
 
-TickSetRing* ReadinessPoller::ring() {
-  if (!ring_tried_ && tick_reading_ == TickReading::kRingWhenAvailable) {
-    ring_tried_ = true;
-    ring_ = TickSetRing::open();
-  }
-  return ring_.get();
-}
-
-bool ReadinessPoller::watch(Registration registration, Entry& entry) {
-  entry.in_ring = false;
-  if (entry.delivery == Delivery::kAtTick) {
-    TickSetRing* tick_ring = ring();
-    if (tick_ring != nullptr && tick_ring->arm(entry.fd, registration)) {
-      entry.in_ring = true;
-      return true;
-    }
-  }
-  return watch_by_epoll(registration, entry);
-}
-
-bool ReadinessPoller::watch_by_epoll(Registration registration, Entry& entry) {
-  epoll_event event = watched(registration);
-  // EPOLL_CTL_ADD checks readiness at once: datagrams already waiting are reported.
-  if (::epoll_ctl(set_of(entry.delivery), EPOLL_CTL_ADD, entry.fd, &event) != 0) {
-    CHORUS_LOG(kError, "media", "cannot watch socket", {"fd", entry.fd}, {"error", std::strerror(errno)});
-    return false;
-  }
-  if (entry.delivery == Delivery::kAtTick) ++at_tick_epoll_;
-  return true;
-}
-
-void ReadinessPoller::unwatch(Registration registration, const Entry& entry) {
-  if (entry.in_ring) {
-    ring_->disarm(registration);
-    return;
-  }
-  ::epoll_ctl(set_of(entry.delivery), EPOLL_CTL_DEL, entry.fd, nullptr);
-  if (entry.delivery == Delivery::kAtTick) --at_tick_epoll_;
-}
-
 ReadinessPoller::Registration ReadinessPoller::add(int fd, ReadableListener& listener, Delivery delivery) {
   const Registration registration = next_registration_++;
-  Entry entry{fd, &listener, delivery};
-  if (!watch(registration, entry)) return 0;
-  entries_.emplace(registration, entry);
+  epoll_event event = watched(registration);
+  if (::epoll_ctl(set_of(delivery), EPOLL_CTL_ADD, fd, &event) != 0) {
+    CHORUS_LOG(kError, "media", "cannot watch socket", {"fd", fd}, {"error", std::strerror(errno)});
+    return 0;
+  }
+  entries_.emplace(registration, Entry{fd, &listener, delivery});
   if (delivery == Delivery::kAtTick && at_tick_++ == 0) schedule_fallback();
   return registration;
 }
@@ -99,7 +61,7 @@ ReadinessPoller::Registration ReadinessPoller::add(int fd, ReadableListener& lis
 void ReadinessPoller::remove(Registration registration) {
   const auto entry = entries_.find(registration);
   if (entry == entries_.end()) return;
-  unwatch(registration, entry->second);
+  ::epoll_ctl(set_of(entry->second.delivery), EPOLL_CTL_DEL, entry->second.fd, nullptr);
   if (entry->second.delivery == Delivery::kAtTick) --at_tick_;
   entries_.erase(entry);
 }
@@ -108,19 +70,26 @@ void ReadinessPoller::set_delivery(Registration registration, Delivery delivery)
   const auto entry = entries_.find(registration);
   if (entry == entries_.end() || entry->second.delivery == delivery) return;
   Entry& moved = entry->second;
-  unwatch(registration, moved);
-  if (moved.delivery == Delivery::kAtTick) --at_tick_;
-  moved.delivery = delivery;
-  if (!watch(registration, moved)) {
+  ::epoll_ctl(set_of(moved.delivery), EPOLL_CTL_DEL, moved.fd, nullptr);
+  epoll_event event = watched(registration);
+  // EPOLL_CTL_ADD checks readiness at once: datagrams already waiting are reported by the new set.
+  if (::epoll_ctl(set_of(delivery), EPOLL_CTL_ADD, moved.fd, &event) != 0) {
+    CHORUS_LOG(kError, "media", "cannot watch socket", {"fd", moved.fd}, {"error", std::strerror(errno)});
+    if (moved.delivery == Delivery::kAtTick) --at_tick_;
     entries_.erase(entry);
     return;
   }
-  if (delivery == Delivery::kAtTick && at_tick_++ == 0) schedule_fallback();
+  moved.delivery = delivery;
+  if (delivery == Delivery::kAtTick) {
+    if (at_tick_++ == 0) schedule_fallback();
+  } else {
+    --at_tick_;
+  }
 }
 
 void ReadinessPoller::rearm(Registration registration) {
   const auto entry = entries_.find(registration);
-  if (entry == entries_.end() || entry->second.in_ring) return;  // the ring takes every datagram
+  if (entry == entries_.end()) return;
   epoll_event event = watched(registration);
   ::epoll_ctl(set_of(entry->second.delivery), EPOLL_CTL_MOD, entry->second.fd, &event);
 }
@@ -135,31 +104,11 @@ void ReadinessPoller::wait() {
 
 void ReadinessPoller::poll_tick_set() {
   last_tick_poll_ = timers_.now();
-  if (ring_) poll_ring();
-  if (at_tick_epoll_ == 0) return;  // an empty set: not even the one epoll_wait
   // A pass that filled its array may have left ready sockets: another pass, as many as the set
   // could need. A socket rearmed after its bound may come back in a later pass: that bounds it too.
-  const std::size_t passes = at_tick_epoll_ / kEventsPerWake + 1;
+  const std::size_t passes = at_tick_ / kEventsPerWake + 1;
   for (std::size_t pass = 0; pass < passes; ++pass)
     if (dispatch(tick_epoll_) < kEventsPerWake) break;
-}
-
-void ReadinessPoller::poll_ring() {
-  ring_->poll([this](TickSetRing::Key key, const TakenDatagram& datagram) {
-    // Looked up for each datagram: an earlier listener of this poll may have removed it.
-    const auto entry = entries_.find(key);
-    if (entry != entries_.end()) entry->second.listener->on_taken(datagram);
-  });
-  // A socket whose receive failed for good is read through the epoll tick set from now on.
-  for (const TickSetRing::Key key : ring_->take_failed()) {
-    const auto entry = entries_.find(key);
-    if (entry == entries_.end() || !entry->second.in_ring) continue;
-    entry->second.in_ring = false;
-    if (!watch_by_epoll(key, entry->second)) {
-      if (entry->second.delivery == Delivery::kAtTick) --at_tick_;
-      entries_.erase(entry);
-    }
-  }
 }
 
 void ReadinessPoller::schedule_fallback() {

@@ -20,11 +20,6 @@
 // (issue 13). A timer drains that set every kTickSetFallback too, so a socket left in it by
 // mistake is late, never deaf.
 //
-// The tick set is read through the worker's TickSetRing (tick_set_ring.hpp) when the kernel has one:
-// the poller takes the datagrams itself, all of a tick's in one system call, and hands each to its
-// socket's listener (on_taken) instead of telling the listener to read (on_readable). Without a ring
-// (or for a socket the ring gave back) the tick set is the epoll set described above.
-//
 // Threading: the worker's thread only (construction and destruction included).
 #pragma once
 
@@ -33,20 +28,15 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <unordered_map>
 
 #include "common/timer_queue.hpp"
-#include "media/transport/tick_set_ring.hpp"
 
 namespace chorus::media {
 
 class ReadableListener {
  public:
-  // The socket has datagrams: read them (all, or call rearm() when stopping at a bound).
   virtual void on_readable() = 0;
-  // A datagram the poller's TickSetRing took from the socket.
-  virtual void on_taken(const TakenDatagram& datagram) = 0;
 
  protected:
   ~ReadableListener() = default;
@@ -55,18 +45,13 @@ class ReadableListener {
 // When a socket's datagrams are read: as they arrive, or at its engine's next tick.
 enum class Delivery : std::uint8_t { kOnArrival, kAtTick };
 
-// How the kAtTick set is read: through a TickSetRing when the kernel allows, or always by epoll
-// (the tests of that path).
-enum class TickReading : std::uint8_t { kRingWhenAvailable, kEpoll };
-
 class ReadinessPoller {
  public:
   static constexpr std::size_t kEventsPerWake = 256;
   static constexpr std::chrono::milliseconds kTickSetFallback{100};
   using Registration = std::uint64_t;  // 0: none
 
-  ReadinessPoller(boost::asio::io_context& io, TimerQueue& timers,
-                  TickReading tick_reading = TickReading::kRingWhenAvailable);
+  ReadinessPoller(boost::asio::io_context& io, TimerQueue& timers);
   ReadinessPoller(const ReadinessPoller&) = delete;
   ReadinessPoller& operator=(const ReadinessPoller&) = delete;
   ~ReadinessPoller();
@@ -87,23 +72,14 @@ class ReadinessPoller {
   void rearm(Registration registration);
 
   [[nodiscard]] std::size_t size() const { return entries_.size(); }
-  // The tick set's ring once a kAtTick socket asked for it and the kernel had one; else null.
-  [[nodiscard]] const TickSetRing* tick_ring() const { return ring_.get(); }
 
  private:
   struct Entry {
     int fd;
     ReadableListener* listener;
     Delivery delivery;
-    bool in_ring = false;  // a kAtTick socket read by the TickSetRing, not by tick_epoll_
   };
 
-  // Starts watching `entry`'s socket in its delivery's set; false (logged) when the kernel refuses.
-  bool watch(Registration registration, Entry& entry);
-  void unwatch(Registration registration, const Entry& entry);
-  bool watch_by_epoll(Registration registration, Entry& entry);
-  TickSetRing* ring();  // opened at the first kAtTick socket
-  void poll_ring();
   void wait();
   // One epoll_wait(2) on `epoll_fd` and the listeners of what it returned; how many it returned.
   std::size_t dispatch(int epoll_fd);
@@ -115,11 +91,7 @@ class ReadinessPoller {
   TimerQueue& timers_;
   TimerQueue::TimerId fallback_timer_ = TimerQueue::kNoTimer;
   TimePoint last_tick_poll_{};
-  std::size_t at_tick_ = 0;        // entries in the kAtTick set
-  std::size_t at_tick_epoll_ = 0;  // of them, read through tick_epoll_
-  TickReading tick_reading_;
-  bool ring_tried_ = false;
-  std::unique_ptr<TickSetRing> ring_;
+  std::size_t at_tick_ = 0;  // entries in the kAtTick set
   std::unordered_map<Registration, Entry> entries_;
   Registration next_registration_ = 1;
 };

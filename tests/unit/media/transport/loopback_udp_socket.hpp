@@ -1,9 +1,8 @@
-// For the transport tests (readiness_poller_test, send_batch_test, tick_set_ring_test): a bound, non-blocking UDP
+// For the transport tests (readiness_poller_test, send_batch_test): a bound, non-blocking UDP
 // socket on 127.0.0.1 at a port the kernel picks, closed with the object.
 #pragma once
 
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,7 +10,6 @@
 
 #include <array>
 #include <cstdint>
-#include <span>
 #include <vector>
 
 namespace chorus::media::testing {
@@ -37,17 +35,6 @@ class LoopbackUdpSocket {
   void send_to(const LoopbackUdpSocket& to) const {
     const char byte = 'x';
     ::sendto(fd_, &byte, 1, 0, to.address(), sizeof to.address_);
-  }
-  // One datagram of `bytes` to `to`.
-  void send_bytes_to(const LoopbackUdpSocket& to, std::span<const std::uint8_t> bytes) const {
-    ::sendto(fd_, bytes.data(), bytes.size(), 0, to.address(), sizeof to.address_);
-  }
-  [[nodiscard]] std::uint16_t port() const { return ntohs(address_.sin_port); }
-  // Octets waiting in the socket's receive queue.
-  [[nodiscard]] int queued_octets() const {
-    int octets = 0;
-    ::ioctl(fd_, FIONREAD, &octets);
-    return octets;
   }
   // One datagram, if any.
   [[nodiscard]] bool read_one() const {

@@ -22,19 +22,11 @@ using UdpSocket = testing::LoopbackUdpSocket;
 
 struct Listener final : ReadableListener {
   std::function<void()> on_call;
-  int calls = 0;  // on_readable: told to read
-  int taken = 0;  // on_taken: handed a datagram the poller's ring read
+  int calls = 0;
   void on_readable() override {
     ++calls;
     if (on_call) on_call();
   }
-  std::function<void()> on_take;
-  void on_taken(const TakenDatagram& /*datagram*/) override {
-    ++taken;
-    if (on_take) on_take();
-  }
-  // What the socket's datagrams reached the listener as, either way (one datagram per call here).
-  [[nodiscard]] int reports() const { return calls + taken; }
 };
 
 // Runs the loop until `done` or a bound of 2 s; a datagram on loopback is queued when sendto returns.
@@ -58,7 +50,7 @@ void run_ready(boost::asio::io_context& io) {
 class ReadinessPollerTest : public ::testing::Test {
  protected:
   ReadinessPollerTest() {
-    listener_.on_call = [this] { (void)socket_.read_one(); };
+    listener_.on_call = [this] { socket_.read_one(); };
   }
 
   boost::asio::io_context io_;
@@ -74,8 +66,8 @@ TEST_F(ReadinessPollerTest, CallsTheListenerOfEachSocketThatBecameReadable) {
   UdpSocket second;
   Listener on_first;
   Listener on_second;
-  on_first.on_call = [&] { (void)first.read_one(); };
-  on_second.on_call = [&] { (void)second.read_one(); };
+  on_first.on_call = [&] { first.read_one(); };
+  on_second.on_call = [&] { second.read_one(); };
   ASSERT_NE(poller_.add(first.fd(), on_first), 0U);
   ASSERT_NE(poller_.add(second.fd(), on_second), 0U);
   EXPECT_EQ(poller_.size(), 2U);
@@ -96,7 +88,7 @@ TEST_F(ReadinessPollerTest, ReportsASocketLeftReadableOnlyWhenRearmed) {
   ReadinessPoller::Registration registration = 0;
   bool rearm = false;
   listener_.on_call = [&] {  // one datagram a call, like a drain that stopped at its bound
-    (void)socket_.read_one();
+    socket_.read_one();
     if (rearm) poller_.rearm(registration);
   };
   registration = poller_.add(socket_.fd(), listener_);
@@ -124,11 +116,11 @@ TEST_F(ReadinessPollerTest, NeverCallsAListenerRemovedEarlierInTheSameWake) {
   std::array<ReadinessPoller::Registration, 2> registrations{};
   // Whichever runs first removes the other (a session torn down by another's packet).
   on_first.on_call = [&] {
-    (void)first.read_one();
+    first.read_one();
     poller_.remove(registrations[1]);
   };
   on_second.on_call = [&] {
-    (void)second.read_one();
+    second.read_one();
     poller_.remove(registrations[0]);
   };
   registrations[0] = poller_.add(first.fd(), on_first);
@@ -152,119 +144,37 @@ TEST_F(ReadinessPollerTest, StopsReportingARemovedSocketEvenWhileADuplicateKeeps
   EXPECT_EQ(poller_.size(), 0U);
 }
 
-// The tick set's tests run twice: read by the worker's io_uring (when this kernel has one) and by epoll.
-class ReadinessPollerTickTest : public ::testing::TestWithParam<TickReading> {
- protected:
-  ReadinessPollerTickTest() {
-    listener_.on_call = [this] { (void)socket_.read_one(); };
-  }
-
-  boost::asio::io_context io_;
-  AsioTimerQueue timers_{io_};
-  ReadinessPoller poller_{io_, timers_, GetParam()};
-  UdpSocket sender_;
-  UdpSocket socket_;
-  Listener listener_;
-};
-
-INSTANTIATE_TEST_SUITE_P(Readers, ReadinessPollerTickTest,
-                         ::testing::Values(TickReading::kRingWhenAvailable, TickReading::kEpoll),
-                         [](const auto& info) { return info.param == TickReading::kEpoll ? "Epoll" : "Ring"; });
-
-TEST_P(ReadinessPollerTickTest, ReadsATickSocketOnlyWhenTheTickPolls) {
+TEST_F(ReadinessPollerTest, ReadsATickSocketOnlyWhenTheTickPolls) {
   ASSERT_NE(poller_.add(socket_.fd(), listener_, Delivery::kAtTick), 0U);
-  EXPECT_EQ(poller_.tick_ring() != nullptr, GetParam() == TickReading::kRingWhenAvailable && TickSetRing::open());
   sender_.send_to(socket_);
   run_ready(io_);
-  EXPECT_EQ(listener_.reports(), 0);      // the worker's loop did not wake for it
-  EXPECT_GT(socket_.queued_octets(), 0);  // nor did anything read it
+  EXPECT_EQ(listener_.calls, 0);  // the worker's loop did not wake for it
   poller_.poll_tick_set();
-  EXPECT_EQ(listener_.reports(), 1);
-  EXPECT_EQ(listener_.taken, poller_.tick_ring() != nullptr ? 1 : 0);
+  EXPECT_EQ(listener_.calls, 1);
   poller_.poll_tick_set();
-  EXPECT_EQ(listener_.reports(), 1);  // drained: nothing to report
+  EXPECT_EQ(listener_.calls, 1);  // drained: nothing to report
 }
 
-TEST_P(ReadinessPollerTickTest, AMovedSocketIsReportedByItsNewSetWithWhatWaits) {
+TEST_F(ReadinessPollerTest, AMovedSocketIsReportedByItsNewSetWithWhatWaits) {
   const auto registration = poller_.add(socket_.fd(), listener_, Delivery::kAtTick);
   sender_.send_to(socket_);
   poller_.set_delivery(registration, Delivery::kOnArrival);
   run_until(io_, [&] { return listener_.calls == 1; });
-  EXPECT_EQ(listener_.reports(), 1);
   EXPECT_EQ(listener_.calls, 1);
 
   poller_.set_delivery(registration, Delivery::kAtTick);
   sender_.send_to(socket_);
   run_ready(io_);
-  EXPECT_EQ(listener_.reports(), 1);
+  EXPECT_EQ(listener_.calls, 1);
   poller_.poll_tick_set();
-  EXPECT_EQ(listener_.reports(), 2);
+  EXPECT_EQ(listener_.calls, 2);
 }
 
-TEST_P(ReadinessPollerTickTest, ATickSetNoTickPollsIsDrainedByTheFallbackTimer) {
+TEST_F(ReadinessPollerTest, ATickSetNoTickPollsIsDrainedByTheFallbackTimer) {
   poller_.add(socket_.fd(), listener_, Delivery::kAtTick);
   sender_.send_to(socket_);
-  run_until(io_, [&] { return listener_.reports() == 1; });  // within kTickSetFallback, bounded at 2 s
-  EXPECT_EQ(listener_.reports(), 1);
-}
-
-TEST_P(ReadinessPollerTickTest, NeverReportsToAListenerRemovedEarlierInTheSamePoll) {
-  UdpSocket other;
-  Listener on_other;
-  std::array<ReadinessPoller::Registration, 2> registrations{};
-  // Whichever is reported first removes the other (a session torn down by another's packet).
-  listener_.on_call = [&] {
-    (void)socket_.read_one();
-    poller_.remove(registrations[1]);
-  };
-  listener_.on_take = [&] { poller_.remove(registrations[1]); };
-  on_other.on_call = [&] {
-    (void)other.read_one();
-    poller_.remove(registrations[0]);
-  };
-  on_other.on_take = [&] { poller_.remove(registrations[0]); };
-  registrations[0] = poller_.add(socket_.fd(), listener_, Delivery::kAtTick);
-  registrations[1] = poller_.add(other.fd(), on_other, Delivery::kAtTick);
-  sender_.send_to(socket_);
-  sender_.send_to(other);
-  poller_.poll_tick_set();
-  EXPECT_EQ(listener_.reports() + on_other.reports(), 1);
-  EXPECT_EQ(poller_.size(), 1U);
-}
-
-TEST_P(ReadinessPollerTickTest, LeavesWhatARemovedSocketReceivesAfterwardsInTheSocket) {
-  const auto registration = poller_.add(socket_.fd(), listener_, Delivery::kAtTick);
-  poller_.remove(registration);
-  sender_.send_to(socket_);
-  poller_.poll_tick_set();
-  EXPECT_EQ(listener_.reports(), 0);
-  EXPECT_TRUE(socket_.read_one());  // for the socket's next owner (a parked port pair's next call)
-}
-
-// A socket whose ring receive failed for good (here an ICMP error queued on a connected socket) is
-// read through the epoll tick set from then on, not left deaf.
-TEST_P(ReadinessPollerTickTest, ReadsASocketTheRingGaveUpOnThroughEpoll) {
-  if (GetParam() == TickReading::kEpoll) GTEST_SKIP() << "the ring's path";
-  sockaddr_in nobody{};
-  {
-    UdpSocket closed;  // a port nothing listens on once this closes
-    nobody = *reinterpret_cast<const sockaddr_in*>(closed.address());
-  }
-  ASSERT_EQ(::connect(socket_.fd(), reinterpret_cast<const sockaddr*>(&nobody), sizeof nobody), 0);
-  ASSERT_NE(poller_.add(socket_.fd(), listener_, Delivery::kAtTick), 0U);
-  if (poller_.tick_ring() == nullptr) GTEST_SKIP() << "no io_uring receive ring on this kernel";
-  const char byte = 'x';
-  ASSERT_EQ(::send(socket_.fd(), &byte, 1, 0), 1);  // answered by ICMP port unreachable
-  for (int round = 0; round < 4 && poller_.tick_ring()->stats().failures == 0; ++round) poller_.poll_tick_set();
-  ASSERT_EQ(poller_.tick_ring()->stats().failures, 1U);
-  EXPECT_EQ(poller_.tick_ring()->armed(), 0U);
-
-  ASSERT_EQ(::connect(socket_.fd(), sender_.address(), sizeof(sockaddr_in)), 0);
-  sender_.send_to(socket_);
-  poller_.poll_tick_set();
-  EXPECT_EQ(listener_.calls, 1);  // told to read by the epoll tick set
-  EXPECT_EQ(listener_.taken, 0);
-  EXPECT_EQ(poller_.size(), 1U);
+  run_until(io_, [&] { return listener_.calls == 1; });  // within kTickSetFallback, bounded at 2 s
+  EXPECT_EQ(listener_.calls, 1);
 }
 
 TEST_F(ReadinessPollerTest, RefusesADescriptorEpollCannotWatch) {

@@ -11,11 +11,12 @@ mixer_load says on stderr when its media phase starts; the steady part measured 
 seconds after that to one second before it ends. Over it the script reads chorusd's CPU seconds
 (utime+stime of the whole process from /proc/PID/stat, and of each thread from /proc/PID/task/*/stat,
 summed by thread name with digits folded: media-N, and whatever streaming threads GStreamer names)
-and the mixer counters chorus_mixer_frames_total and chorus_mixer_late_frames_total from /metrics
-(n/a while the engine does not export them). mixer_load's JSON line gives what it sent and received.
+and the mixer counters chorus_mixer_frames_total, chorus_mixer_late_frames_total and the members' input
+packets dropped or concealed from /metrics (n/a while the engine does not export them). mixer_load's JSON line gives what it sent and received.
 
 It prints a markdown table per run set: N, calls answered, chorusd CPU-s per wall second, CPU µs per
-participant per second, late-frame share, packets the generator received vs expected (room `echo`:
+participant per second, late-frame share, input packets dropped / concealed (a run that drops input
+decodes less than it should: its CPU figure is not comparable), packets the generator received vs expected (room `echo`:
 every packet sent comes back; a mixer room: every answered participant hears a frame every 20 ms),
 sequence gaps; then the CPU per thread group. It writes nothing to RESULTS.md.
 
@@ -38,7 +39,11 @@ import urllib.request
 
 import bench_support as bs
 
-MIXER_COUNTERS = ("chorus_mixer_frames_total", "chorus_mixer_late_frames_total")
+# The input counters check that a run did all its work: a member's packet the playout buffer dropped
+# (late, duplicate, skipped to bound the delay) or a loss it concealed was never decoded, so a run with
+# many of them costs less than it should (stop 39: a reader that took 20 sockets a tick looked 26% cheaper).
+MIXER_COUNTERS = ("chorus_mixer_frames_total", "chorus_mixer_late_frames_total",
+                  "chorus_mixer_input_packets_dropped_total", "chorus_mixer_input_packets_concealed_total")
 FRAMES_PER_SECOND = 50  # ptime 20
 
 
@@ -181,6 +186,16 @@ def expected_packets(room, load):
     return round(load["calls_answered"] * load["listen_s"] * FRAMES_PER_SECOND)
 
 
+def input_losses(row, load):
+    """The members' packets the mixer dropped or concealed, with their share of what was sent."""
+    dropped = row["metrics"]["chorus_mixer_input_packets_dropped_total"]
+    concealed = row["metrics"]["chorus_mixer_input_packets_concealed_total"]
+    if dropped is None or concealed is None:
+        return "n/a"
+    sent = load["packets_sent"] or 1
+    return f"{dropped:,.0f} / {concealed:,.0f} ({100 * (dropped + concealed) / sent:.2f}%)"
+
+
 def table(args, rows):
     lines = [f"room {args.room}, {args.codec}"
              f"{'' if args.codec != 'opus' else ', silence ' + args.silence}"
@@ -188,8 +203,9 @@ def table(args, rows):
              f"{args.seconds:g} s per run; chorusd --workers 1 on CPU {args.server_cpu}, mixer_load on CPU {args.load_cpu}",
              "",
              "| N | answered / failed | chorusd CPU-s/s | CPU µs per participant-s | media-N CPU-s/s | late-frame share "
-             "| received / expected (generator) | seq gaps | generator CPU-s/s | generator late wakeups |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| input dropped / concealed | received / expected (generator) | seq gaps | generator CPU-s/s "
+             "| generator late wakeups |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         load = r["load"]
         answered = load["calls_answered"] or 1
@@ -201,6 +217,7 @@ def table(args, rows):
         gen = load["generator_cpu_s"] / load["media_s"] if load["media_s"] else 0.0
         lines.append(f"| {r['n']} | {load['calls_answered']} / {load['calls_failed']} | {r['cpu_per_s']:.3f} | "
                      f"{1e6 * r['cpu_per_s'] / answered:,.0f} | {r['threads'].get('media-N', 0.0):.3f} | {share} | "
+                     f"{input_losses(r, load)} | "
                      f"{received:,} / {expected:,}{ratio} | {load['sequence_gaps']:,} | {gen:.3f} | "
                      f"{load['late_wakeups']:,} (max {load['max_lateness_us'] / 1000:.1f} ms) |")
     names = sorted({name for r in rows for name, v in r["threads"].items() if v >= 0.001})

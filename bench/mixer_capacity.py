@@ -12,13 +12,14 @@ seconds after that to one second before it ends. Over it the script reads chorus
 (utime+stime of the whole process from /proc/PID/stat, and of each thread from /proc/PID/task/*/stat,
 summed by thread name with digits folded: media-N, and whatever streaming threads GStreamer names)
 and the mixer counters chorus_mixer_frames_total, chorus_mixer_late_frames_total and the members' input
-packets dropped or concealed from /metrics (n/a while the engine does not export them). mixer_load's JSON line gives what it sent and received.
+packets dropped or concealed from /metrics (n/a while the engine does not export them). mixer_load's
+JSON line gives what it sent and received.
 
 It prints a markdown table per run set: N, calls answered, chorusd CPU-s per wall second, CPU µs per
 participant per second, late-frame share, input packets dropped / concealed (a run that drops input
-decodes less than it should: its CPU figure is not comparable), packets the generator received vs expected (room `echo`:
-every packet sent comes back; a mixer room: every answered participant hears a frame every 20 ms),
-sequence gaps; then the CPU per thread group. It writes nothing to RESULTS.md.
+decodes less than it should: its CPU figure is not comparable), packets the generator received vs
+expected (room `echo`: every packet sent comes back; a mixer room: every answered participant hears a
+frame every 20 ms), sequence gaps; then the CPU per thread group. It writes nothing to RESULTS.md.
 
 Usage: bench/mixer_capacity.py --chorusd build/bin/chorusd [--mixer-load build/bin/mixer_load]
          [--participants 50,100,200,400] [--seconds 20] [--codec opus|pcmu|g722] [--room 1000]
